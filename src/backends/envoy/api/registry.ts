@@ -1,0 +1,70 @@
+// The protobufjs reflection root for Envoy's API, loaded once from the .proto files that @grpc/grpc-js-xds ships.
+// Field names keep their proto (snake_case) spelling; field options keep `(validate.rules)` for validate.ts.
+import protobuf from "protobufjs";
+import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import spec from "./protos.json" with { type: "json" };
+
+const require = createRequire(import.meta.url);
+export const TYPE_URL_PREFIX = "type.googleapis.com/";
+
+let cached: protobuf.Root | undefined;
+
+/** Directory holding the Envoy/xds/googleapis/PGV .proto trees. */
+export function protoDepsDir(): string {
+  return join(dirname(require.resolve("@grpc/grpc-js-xds/package.json")), "deps");
+}
+
+export function envoyRoot(): protobuf.Root {
+  if (cached) return cached;
+  const deps = protoDepsDir();
+  // protobufjs ships google/protobuf/*.proto (descriptor.proto among them); the deps folder does not.
+  const pbDir = dirname(require.resolve("protobufjs/package.json"));
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => {
+    if (target.startsWith("google/protobuf/")) {
+      const p = join(pbDir, target);
+      if (existsSync(p)) return p;
+    }
+    for (const d of spec.includeDirs) {
+      const p = join(deps, d, target);
+      if (existsSync(p)) return p;
+    }
+    return target;
+  };
+  root.loadSync(spec.files, { keepCase: true });
+  root.resolveAll();
+  cached = root;
+  return root;
+}
+
+/** The message type for a fully qualified name (no leading dot), or undefined. */
+export function findMessage(fullName: string): protobuf.Type | undefined {
+  try {
+    const t = envoyRoot().lookup(fullName);
+    return t instanceof protobuf.Type ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function messageType(fullName: string): protobuf.Type {
+  const t = findMessage(fullName);
+  if (!t) throw new Error(`unknown protobuf message type ${fullName}`);
+  return t;
+}
+
+export function typeUrl(fullName: string): string {
+  return TYPE_URL_PREFIX + fullName;
+}
+
+/** The message name inside a type URL (anything up to the last "/" is the host part). */
+export function typeNameFromUrl(url: string): string {
+  return url.slice(url.lastIndexOf("/") + 1);
+}
+
+/** Fully qualified name of a reflected type, without protobufjs's leading dot. */
+export function fullNameOf(t: protobuf.ReflectionObject): string {
+  return t.fullName.replace(/^\./, "");
+}

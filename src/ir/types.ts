@@ -1,0 +1,235 @@
+// The mesh IR: plain, JSON/YAML-printable data between the front end (mesh.ts -> IR) and the backends (IR ->
+// proxy config). References are resolved to names, defaults are applied, every list has a fixed order (sorted by
+// name unless order is meaningful, as for routes), durations are whole milliseconds. Nothing here knows Envoy.
+
+/** Where a model element was declared in the user's sources (path relative to the mesh entry's directory). */
+export interface SourceLoc {
+  file: string;
+  line: number; // 1-based
+  column: number; // 1-based
+}
+
+export type Protocol = "http" | "http2" | "grpc" | "tcp";
+
+export interface MeshIR {
+  name: string;
+  trustDomain: string;
+  /** Sorted by name. */
+  services: ServiceIR[];
+}
+
+export interface ServiceIR {
+  name: string;
+  /** SPIFFE ID the service's workloads run as: spiffe://<trustDomain>/<path>. Default spiffe://<td>/service/<name>. */
+  identity: string;
+  /** A proxyless gRPC client (gRFC A27): its snapshot holds API listeners instead of sidecar listeners. */
+  proxyless: boolean;
+  /** Sorted by name. */
+  ports: PortIR[];
+  instances: InstancesIR;
+  /** Sorted by name. */
+  subsets: SubsetIR[];
+  sidecar: SidecarIR;
+  /** Upstream service names this service's proxy gets config for: declared calls plus route targets. Sorted. */
+  calls: string[];
+  /** How callers reach this service: resilience settings (mesh defaults merged in). */
+  policy: UpstreamPolicyIR;
+  /** HTTP/gRPC routes for calls to this service, in match order. Empty means one catch-all to the whole service. */
+  routes: HttpRouteIR[];
+  /** TCP routing for calls to this service's TCP ports; undefined means all traffic to the whole service. */
+  tcpRoute?: TcpRouteIR;
+  /** Inbound token-bucket rate limit on this service's own sidecar. */
+  rateLimit?: RateLimitIR;
+  source?: SourceLoc;
+}
+
+export interface PortIR {
+  name: string;
+  protocol: Protocol;
+  /** Port the service is reached on: the sidecar's inbound listener, and the port callers' endpoints use. */
+  port: number;
+  /** Local application port behind the sidecar (on 127.0.0.1). */
+  appPort: number;
+}
+
+export type InstancesIR =
+  | { kind: "static"; endpoints: EndpointIR[] }
+  | { kind: "dns"; hostname: string; port: number };
+
+export interface EndpointIR {
+  address: string;
+  /** Port on that address (the sidecar's inbound port of that instance). */
+  port: number;
+  locality?: LocalityIR;
+  /** Sorted by key. */
+  labels: Record<string, string>;
+  weight?: number;
+}
+
+export interface LocalityIR {
+  region?: string;
+  zone?: string;
+  subZone?: string;
+}
+
+export interface SubsetIR {
+  name: string;
+  /** Instances whose labels include all of these belong to the subset. */
+  labels: Record<string, string>;
+}
+
+export interface SidecarIR {
+  /** Address inbound listeners bind; default 0.0.0.0. */
+  inboundAddress: string;
+  /** Port of the single outbound HTTP listener on 127.0.0.1. */
+  outboundPort: number;
+  /** Envoy admin port on 127.0.0.1. */
+  adminPort: number;
+  /** Local 127.0.0.1 port per TCP upstream, keyed "<service>:<port name>". Sorted by key. */
+  tcpOutbound: Record<string, number>;
+}
+
+export interface UpstreamPolicyIR {
+  connectTimeoutMs: number;
+  /** Upstream connection idle timeout. */
+  idleTimeoutMs?: number;
+  circuitBreaker?: CircuitBreakerIR;
+  outlierDetection?: OutlierDetectionIR;
+  healthCheck?: HealthCheckIR;
+  loadBalancer: LoadBalancerIR;
+  /** Ordered failover: callers prefer endpoints in the first locality (zone or region name), then the next… */
+  localityFailover?: string[];
+  /** Mesh/service default for routes that set none. */
+  timeoutMs?: number;
+  retry?: RetryIR;
+}
+
+export interface CircuitBreakerIR {
+  maxConnections?: number;
+  maxPendingRequests?: number;
+  maxRequests?: number;
+  maxRetries?: number;
+  /** Retry budget: at most this percent of active requests may be retries. */
+  retryBudgetPercent?: number;
+  retryBudgetMinConcurrency?: number;
+}
+
+export interface OutlierDetectionIR {
+  consecutive5xx?: number;
+  consecutiveGatewayErrors?: number;
+  intervalMs?: number;
+  baseEjectionMs?: number;
+  maxEjectionPercent?: number;
+}
+
+export type HealthCheckIR = {
+  intervalMs: number;
+  timeoutMs: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+} & ({ kind: "http"; path: string } | { kind: "grpc"; serviceName?: string } | { kind: "tcp" });
+
+export type HashKeyIR =
+  | { kind: "header"; name: string }
+  | { kind: "cookie"; name: string; ttlMs?: number }
+  | { kind: "source-ip" }
+  | { kind: "query"; name: string };
+
+export type LoadBalancerIR =
+  | { kind: "round-robin" | "least-request" | "random" }
+  | { kind: "ring-hash" | "maglev"; hashOn: HashKeyIR[] };
+
+export type StringMatchIR = { exact: string } | { prefix: string } | { regex: string };
+
+export interface HeaderMatchIR {
+  name: string;
+  /** exact/prefix/regex value match, or `present` only. */
+  match: StringMatchIR | { present: true };
+  invert: boolean;
+}
+
+export interface QueryMatchIR {
+  name: string;
+  match: StringMatchIR | { present: true };
+}
+
+export interface RouteMatchIR {
+  path?: StringMatchIR;
+  /** Sorted by name. */
+  headers: HeaderMatchIR[];
+  query: QueryMatchIR[];
+  /** HTTP methods; empty means any. */
+  methods: string[];
+  /** gRPC service and optional method: becomes a path match on /<service>/<method>. */
+  grpc?: { service: string; method?: string };
+}
+
+/** A backend of a forward: a service, optionally one subset of it. */
+export interface BackendRefIR {
+  service: string;
+  subset?: string;
+  /** Percent of traffic, 0..100; weights of one route sum to 100 after normalization. */
+  weight: number;
+}
+
+export interface RetryIR {
+  attempts: number;
+  perTryTimeoutMs?: number;
+  /** Envoy-style conditions: 5xx, gateway-error, reset, connect-failure, retriable-4xx, refused-stream, … */
+  on: string[];
+  /** Extra HTTP status codes to retry (retriable-status-codes). */
+  statusCodes: number[];
+  /** gRPC status names to retry: cancelled, deadline-exceeded, internal, resource-exhausted, unavailable. */
+  grpcCodes: string[];
+  backoff?: { baseMs: number; maxMs: number };
+}
+
+export interface HeaderOpsIR {
+  add: { name: string; value: string }[];
+  set: { name: string; value: string }[];
+  remove: string[];
+}
+
+export interface FaultIR {
+  delay?: { ms: number; percent: number };
+  abort?: { httpStatus?: number; grpcStatus?: number; percent: number };
+}
+
+export interface RateLimitIR {
+  /** Bucket size. */
+  maxTokens: number;
+  tokensPerFill: number;
+  fillIntervalMs: number;
+}
+
+export type RouteActionIR =
+  | {
+      kind: "forward";
+      backends: BackendRefIR[];
+      mirror?: { service: string; subset?: string; percent: number };
+      rewrite?: { prefix?: string; fullPath?: string; host?: string };
+      timeoutMs?: number;
+      idleTimeoutMs?: number;
+      retry?: RetryIR;
+    }
+  | { kind: "redirect"; scheme?: string; host?: string; path?: string; prefix?: string; status: 301 | 302 | 303 | 307 | 308 }
+  | { kind: "direct"; status: number; body?: string };
+
+export interface HttpRouteIR {
+  /** Stable name: "<target>-<index>" unless the user named it. */
+  name: string;
+  match: RouteMatchIR;
+  action: RouteActionIR;
+  requestHeaders: HeaderOpsIR;
+  responseHeaders: HeaderOpsIR;
+  fault?: FaultIR;
+  rateLimit?: RateLimitIR;
+  source?: SourceLoc;
+}
+
+export interface TcpRouteIR {
+  backends: BackendRefIR[];
+  connectTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  source?: SourceLoc;
+}
