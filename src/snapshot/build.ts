@@ -1,0 +1,30 @@
+// Content hashing and snapshot assembly shared by every producer of snapshots.
+import { createHash } from "node:crypto";
+import { PUSH_ORDER, type EncodedResource, type ProxySnapshot, type ResourceKind } from "./types.js";
+
+export function contentHash(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex").slice(0, 16);
+}
+
+/** Version of a set of resources: stable across processes and restarts, different whenever content differs (P-34). */
+export function versionOf(resources: readonly EncodedResource[]): string {
+  if (resources.length === 0) return "";
+  const h = createHash("sha256");
+  for (const r of resources) h.update(r.name).update("\0").update(r.hash).update("\n");
+  return h.digest("hex").slice(0, 16);
+}
+
+/** Sorts each kind by name and computes versions. Duplicate names within a kind are a bug in the producer. */
+export function makeProxySnapshot(service: string, byKind: Partial<Record<ResourceKind, EncodedResource[]>>): ProxySnapshot {
+  const resources = {} as Record<ResourceKind, EncodedResource[]>;
+  const versions = {} as Record<ResourceKind, string>;
+  for (const kind of PUSH_ORDER) {
+    const list = [...(byKind[kind] ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (let i = 1; i < list.length; i++) {
+      if (list[i]!.name === list[i - 1]!.name) throw new Error(`proxy ${service}: two ${kind} resources named "${list[i]!.name}"`);
+    }
+    resources[kind] = list;
+    versions[kind] = versionOf(list);
+  }
+  return { service, resources, versions };
+}
