@@ -19,7 +19,7 @@ export function canonicalize(type: protobuf.Type, msg: protobuf.Message | Record
     return { "@type": url, ...canonicalize(inner, inner.decode(bytes)) };
   }
   const out: Canonical = {};
-  for (const field of [...type.fieldsArray].sort((a, b) => a.id - b.id)) {
+  for (const field of fieldsById(type)) {
     if (!Object.prototype.hasOwnProperty.call(m, field.name)) continue;
     const v = m[field.name];
     if (v === null || v === undefined) continue;
@@ -41,6 +41,18 @@ export function canonicalize(type: protobuf.Type, msg: protobuf.Message | Record
     }
   }
   return out;
+}
+
+const sortedFields = new WeakMap<protobuf.Type, protobuf.Field[]>();
+
+/** Fields in field-number order, so canonical objects (and the JSON written from them) have one key order. */
+function fieldsById(type: protobuf.Type): protobuf.Field[] {
+  let fields = sortedFields.get(type);
+  if (!fields) {
+    fields = [...type.fieldsArray].sort((a, b) => a.id - b.id);
+    sortedFields.set(type, fields);
+  }
+  return fields;
 }
 
 function single(field: protobuf.Field, v: unknown): CanonicalValue {

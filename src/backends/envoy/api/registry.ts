@@ -39,14 +39,20 @@ export function envoyRoot(): protobuf.Root {
   return root;
 }
 
-/** The message type for a fully qualified name (no leading dot), or undefined. */
+const byName = new Map<string, protobuf.Type | undefined>();
+
+/** The message type for a fully qualified name (no leading dot), or undefined. Memoized: Any payloads hit it hot. */
 export function findMessage(fullName: string): protobuf.Type | undefined {
+  if (byName.has(fullName)) return byName.get(fullName);
+  let found: protobuf.Type | undefined;
   try {
     const t = envoyRoot().lookup(fullName);
-    return t instanceof protobuf.Type ? t : undefined;
+    found = t instanceof protobuf.Type ? t : undefined;
   } catch {
-    return undefined;
+    found = undefined;
   }
+  byName.set(fullName, found);
+  return found;
 }
 
 export function messageType(fullName: string): protobuf.Type {
