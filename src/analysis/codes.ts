@@ -1,0 +1,319 @@
+// The registry of diagnostic codes: one entry per stable code, with its PascalCase name, severity, a one-line
+// description, and templates for the message and the hint. Messages are built only from these templates, so a
+// code's wording changes in one place and tests assert codes and paths, not prose (typescript-eslint's messageId
+// model). Placeholders are `{name}`; analyzers pass values already quoted (see `q` in ./format.ts).
+//
+// Ranges: 00xx front end (load, evaluate, schema), 01xx references, 02xx conflicts, 03xx routing and Envoy
+// limits, 04xx resilience, 05xx identity. A code, once published, keeps its number, name and meaning forever;
+// a retired code stays reserved. Every code is documented in docs/diagnostics.md (a test checks both ways).
+import type { Severity } from "../diagnostics/types.js";
+
+export interface CodeInfo {
+  readonly code: string;
+  readonly severity: Severity;
+  readonly description: string;
+  readonly message: string;
+  readonly hint: string;
+}
+
+export const CODES = {
+  // 00xx: front end (emitted by src/frontend, not by analyze(); names match src/frontend/codes.ts).
+  TypeError: {
+    code: "MESH0001",
+    severity: "error",
+    description: "TypeScript reports an error in mesh.ts or a module it imports (an unknown subset, a malformed duration, ...).",
+    message: "{message}",
+    hint: "Fix the type error. References to services, ports and subsets are typed values, so most typos surface here first.",
+  },
+  EvaluationError: {
+    code: "MESH0002",
+    severity: "error",
+    description: "Bundling or running the mesh module failed (an exception, a missing default export).",
+    message: "{message}",
+    hint: "Make the module run without throwing and `export default defineMesh(...)`.",
+  },
+  InvalidValue: {
+    code: "MESH0003",
+    severity: "error",
+    description: "The evaluated model breaks a rule types cannot express (a port above 65535, a percent above 100, ...).",
+    message: "{message}",
+    hint: "Correct the value at the reported location.",
+  },
+  ServiceNotInMesh: {
+    code: "MESH0004",
+    severity: "error",
+    description: "Routes, a TCP route or a policy are given for a service that was never declared in (or added to) this mesh.",
+    message: "{message}",
+    hint: "Declare the service with mesh.service() (or mesh.include() the module that does) before configuring it.",
+  },
+  ConflictingSetting: {
+    code: "MESH0005",
+    severity: "error",
+    description: "The same setting is given twice for one service (a policy option, a TCP route, a TCP outbound port).",
+    message: "{message}",
+    hint: "Give the setting once; merge the two places into one.",
+  },
+
+  // 01xx: references.
+  UnknownService: {
+    code: "MESH0101",
+    severity: "error",
+    description: "A route backend, TCP route backend or mirror target names a service the mesh does not declare.",
+    message: "Unknown service {service} in {where}.{suggestion}",
+    hint: "Declare service {service}, or reference a declared one; passing the object mesh.service() returns instead of a name makes this a type error.",
+  },
+  UnknownSubset: {
+    code: "MESH0102",
+    severity: "error",
+    description: "A backend or mirror target names a subset its service does not declare.",
+    message: "Unknown subset {subset} of service {service} in {where}.{suggestion}",
+    hint: "Declare subset {subset} on service {service} (declared: {known}), or reference a declared one.",
+  },
+  UnknownDependency: {
+    code: "MESH0103",
+    severity: "error",
+    description: "A service's calls list a service the mesh does not declare.",
+    message: "Service {service} calls unknown service {target}.{suggestion}",
+    hint: "Declare service {target}, or remove it from the calls of {service}.",
+  },
+  SubsetMatchesNoInstance: {
+    code: "MESH0104",
+    severity: "error",
+    description: "A subset of a service with static instances selects none of them, so traffic sent to it fails.",
+    message: "Subset {subset} of service {service} selects no instance: none has the labels {labels}.",
+    hint: "Label at least one instance of {service} with {labels}, or correct the subset's labels.",
+  },
+  SubsetOnDnsService: {
+    code: "MESH0105",
+    severity: "error",
+    description: "A subset selects labels on a service whose instances come from DNS, which carries no labels.",
+    message: "Subset {subset} of service {service} can never select an instance: its instances come from DNS name {hostname}, which carries no labels.",
+    hint: "Declare the instances of {service} as static addresses with labels, or give each version its own service and DNS name.",
+  },
+  SelfCall: {
+    code: "MESH0106",
+    severity: "warning",
+    description: "A service lists itself among the services it calls.",
+    message: "Service {service} lists itself in its calls.",
+    hint: "Remove {service} from its own calls unless it really calls its peers through its sidecar.",
+  },
+  UnknownFailoverLocality: {
+    code: "MESH0107",
+    severity: "warning",
+    description: "A locality failover entry matches the region, zone or sub-zone of no instance of the service.",
+    message: "Locality failover entry {locality} of service {service} matches no instance's region, zone or sub-zone.",
+    hint: "Use a locality that an instance of {service} declares (declared: {known}), or add localities to its instances.",
+  },
+
+  // 02xx: conflicts.
+  DuplicateService: {
+    code: "MESH0201",
+    severity: "error",
+    description: "Two services have the same name.",
+    message: "Service {service} is declared more than once (first at {first}).",
+    hint: "Rename one of them or merge the declarations: service names are unique within a mesh.",
+  },
+  DuplicatePortName: {
+    code: "MESH0202",
+    severity: "error",
+    description: "A service declares two ports with the same name.",
+    message: "Service {service} declares port name {port} more than once.",
+    hint: "Give each port of {service} its own name.",
+  },
+  DuplicatePortNumber: {
+    code: "MESH0203",
+    severity: "error",
+    description: "A service declares two ports with the same port number.",
+    message: "Service {service} uses port {number} for both {first} and {second}.",
+    hint: "Give each port of {service} its own number; one sidecar cannot bind a port twice.",
+  },
+  PortConflict: {
+    code: "MESH0204",
+    severity: "error",
+    description: "Two sockets bound on the same host (sidecar listeners, admin, TCP outbound or app ports) use the same address and port.",
+    message: "Port {port} is bound twice{onHost}: by {first} and by {second}.",
+    hint: "Give one of them another port (every sidecar port is settable per service), or run the services on different hosts.",
+  },
+  DuplicateSubset: {
+    code: "MESH0205",
+    severity: "error",
+    description: "A service declares two subsets with the same name.",
+    message: "Service {service} declares subset {subset} more than once.",
+    hint: "Give each subset of {service} its own name.",
+  },
+  DuplicateEndpoint: {
+    code: "MESH0206",
+    severity: "warning",
+    description: "A service lists the same address:port instance twice.",
+    message: "Service {service} lists instance {endpoint} more than once.",
+    hint: "Remove the duplicate: Envoy would send that instance a double share of traffic.",
+  },
+  AppPortIsInboundPort: {
+    code: "MESH0207",
+    severity: "error",
+    description: "A port's app port equals its own inbound port on an overlapping address, so the sidecar would forward to itself.",
+    message: "Port {port} of service {service} forwards to app port {number} on 127.0.0.1, but the sidecar's inbound listener binds {address}:{number} itself: requests would loop back into the sidecar.",
+    hint: "Run the app on another local port and declare it ({ctor}({number}, { app: <port> })), or bind the inbound listener to the instance's own address (sidecar inboundAddress).",
+  },
+
+  // 03xx: routing and Envoy limits.
+  ZeroTotalWeight: {
+    code: "MESH0301",
+    severity: "error",
+    description: "A weighted split has no backends or only zero weights, so no backend can receive traffic.",
+    message: "The weights of {where} sum to 0 ({weights}): no backend would receive traffic.",
+    hint: "Give at least one backend a positive weight; weights are percentages that sum to 100.",
+  },
+  WeightsNormalized: {
+    code: "MESH0302",
+    severity: "warning",
+    description: "The weights of a split do not sum to 100; meshc uses them as relative proportions.",
+    message: "The weights of {where} sum to {sum}, not 100; meshc normalizes them to {normalized}.",
+    hint: "Make the weights sum to 100 so the split reads as the percentages it sends.",
+  },
+  ShadowedRoute: {
+    code: "MESH0303",
+    severity: "warning",
+    description: "A route can never match because an earlier route's match covers every request it matches.",
+    message: "Route {route} can never match: earlier route {earlier} (index {index}) matches every request it matches.",
+    hint: "Move route {route} above {earlier}, or narrow the match of {earlier}.",
+  },
+  HttpRouteToTcpService: {
+    code: "MESH0304",
+    severity: "error",
+    description: "An HTTP route (or its backend or mirror) targets a service that has no HTTP, HTTP/2 or gRPC port.",
+    message: "{where} sends HTTP traffic to service {service}, which has no http, http2 or grpc port (ports: {ports}).",
+    hint: "Use a TCP route for {service}, or give {service} an http, http2 or grpc port.",
+  },
+  TcpRouteToNonTcpService: {
+    code: "MESH0305",
+    severity: "error",
+    description: "A TCP route (or its backend) targets a service that has no TCP port.",
+    message: "{where} sends TCP traffic to service {service}, which has no tcp port (ports: {ports}).",
+    hint: "Use HTTP routes for {service}, or give {service} a tcp port.",
+  },
+  GrpcMatchOnNonGrpcService: {
+    code: "MESH0306",
+    severity: "error",
+    description: "A route matches a gRPC service/method, but the target service has no grpc port.",
+    message: "Route {route} matches gRPC {method}, but service {service} has no grpc port (ports: {ports}).",
+    hint: "Declare the port of {service} with protocol grpc, or match on the path instead.",
+  },
+  MirrorToSameTarget: {
+    code: "MESH0307",
+    severity: "error",
+    description: "A route mirrors to a service (and subset) it already forwards to, so mirrored requests hit it twice.",
+    message: "Route {route} mirrors to {target}, which is also a backend of the route: every mirrored request reaches it twice.",
+    hint: "Mirror to another service or subset (for example the next version), or remove the mirror.",
+  },
+  UnsupportedRegexSyntax: {
+    code: "MESH0308",
+    severity: "error",
+    description: "A regex uses syntax Envoy's RE2 engine rejects (lookaround, backreferences, possessive or atomic groups, \\Z, ...).",
+    message: "Regex {regex} in {where} uses {feature} at offset {offset}, which Envoy's RE2 engine does not support.",
+    hint: "{advice}",
+  },
+  InvalidRegex: {
+    code: "MESH0309",
+    severity: "error",
+    description: "A regex is malformed in any dialect (unbalanced parentheses or brackets, nothing to repeat, reversed range, ...).",
+    message: "Regex {regex} in {where} is invalid: {reason} at offset {offset}.",
+    hint: "Fix the pattern; the RE2 syntax Envoy accepts is listed at https://github.com/google/re2/wiki/Syntax.",
+  },
+  InvalidMatchCharacter: {
+    code: "MESH0310",
+    severity: "error",
+    description: "A path, header or query value contains NUL, CR or LF, which Envoy rejects.",
+    message: "The {field} of route {route} contains {char} ({value}); Envoy rejects NUL, CR and LF in paths and headers.",
+    hint: "Remove the control character; NUL, CR and LF can never appear in a request line or header.",
+  },
+  PathWithoutLeadingSlash: {
+    code: "MESH0311",
+    severity: "warning",
+    description: "A path exact or prefix match does not start with \"/\", so no request path can match it.",
+    message: "Path {kind} {value} of route {route} does not start with \"/\", so no request path can match it.",
+    hint: "Write the path starting with \"/\", for example {fixed}.",
+  },
+  ProxylessNonGrpcUpstream: {
+    code: "MESH0312",
+    severity: "warning",
+    description: "A proxyless gRPC service calls a service that has no grpc port; a gRPC client cannot talk to it.",
+    message: "Proxyless gRPC service {service} calls {upstream}, which has no grpc port (ports: {ports}).",
+    hint: "Give {upstream} a grpc port, or run {service} with an Envoy sidecar instead of proxyless.",
+  },
+
+  // 04xx: resilience.
+  RetriesExceedTimeout: {
+    code: "MESH0401",
+    severity: "warning",
+    description: "The first try plus all retries, each up to the per-try timeout, take longer than the route timeout, so later retries are cut off.",
+    message: "{where}: 1 try + {attempts} {retries} × {perTry} per try = up to {total}, longer than the route timeout of {timeout}; later retries are cut off.",
+    hint: "Lower the retries or the per-try timeout so that (1 + retries) × per-try ≤ {timeout}, or raise the route timeout.",
+  },
+  RetryNonIdempotent: {
+    code: "MESH0402",
+    severity: "warning",
+    description: "A route that can match non-idempotent methods (POST, PATCH, gRPC) retries on conditions that occur after the upstream may have processed the request.",
+    message: "{where} retries on {conditions} but can match {methods}: a retry may repeat a request the upstream already processed.",
+    hint: "Restrict the route to idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE), or retry only on connect-failure, refused-stream, reset-before-request (or gRPC unavailable).",
+  },
+  BackoffBaseExceedsMax: {
+    code: "MESH0403",
+    severity: "error",
+    description: "A retry backoff's base interval is longer than its max interval, which Envoy rejects.",
+    message: "Retry backoff of {where} has base {base} longer than max {max}.",
+    hint: "Set the backoff base at or below its max.",
+  },
+  HashPolicyMissing: {
+    code: "MESH0404",
+    severity: "warning",
+    description: "Ring-hash or Maglev load balancing without hash keys spreads requests at random: no affinity.",
+    message: "Service {service} uses {lb} load balancing without hash keys, so requests are spread at random with no affinity.",
+    hint: "Add hash keys (header, cookie, source IP or query parameter), or use round-robin or least-request.",
+  },
+  HealthCheckTimeoutExceedsInterval: {
+    code: "MESH0405",
+    severity: "warning",
+    description: "An active health check's timeout is longer than its interval, so checks overlap.",
+    message: "Health check of service {service} has timeout {timeout}, longer than its interval {interval}.",
+    hint: "Set the health check timeout below its interval.",
+  },
+
+  // 05xx: identity.
+  InvalidIdentity: {
+    code: "MESH0501",
+    severity: "error",
+    description: "A service identity is not a SPIFFE ID spiffe://<trust domain>/<path> in the mesh's trust domain.",
+    message: "Identity {identity} of service {service} is not a valid SPIFFE ID in trust domain {trustDomain}: {reason}.",
+    hint: "Use spiffe://{domain}/<path> with path segments of letters, digits, \".\", \"-\" and \"_\" (the default is {default}).",
+  },
+} as const satisfies Record<string, CodeInfo>;
+
+export type CodeName = keyof typeof CODES;
+
+/** Placeholder names of a template: "a {x} b {y}" -> "x" | "y" (braces around text with a space are literal). */
+type Placeholders<T extends string> = T extends `${string}{${infer P}}${infer Rest}`
+  ? (P extends `${string} ${string}` ? never : P) | Placeholders<Rest>
+  : never;
+
+/** The values a code's message and hint need, checked at compile time. */
+export type CodeParams<N extends CodeName> = Record<
+  Placeholders<(typeof CODES)[N]["message"]> | Placeholders<(typeof CODES)[N]["hint"]>,
+  string | number
+>;
+
+export function fillTemplate(template: string, params: Record<string, string | number>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in params ? String(params[key]) : whole));
+}
+
+/** Registry entries as a list sorted by code, for docs, tests and `--list-codes`. */
+export function listCodes(): (CodeInfo & { name: CodeName })[] {
+  return (Object.keys(CODES) as CodeName[])
+    .map((name) => ({ name, ...CODES[name] }))
+    .sort((a, b) => a.code.localeCompare(b.code));
+}
+
+/** Registry entry by code ("MESH0101"), or undefined. */
+export function codeInfo(code: string): (CodeInfo & { name: CodeName }) | undefined {
+  return listCodes().find((c) => c.code === code);
+}

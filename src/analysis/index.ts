@@ -1,0 +1,93 @@
+// Semantic analysis of the mesh IR: every analyzer runs on the whole model and reports through the context; the
+// result is sorted by position so output is stable. Nothing stops at the first problem.
+import { resolve } from "node:path";
+import type { Diagnostic } from "../diagnostics/types.js";
+import { sortDiagnostics } from "../diagnostics/sort.js";
+import type { MeshIR } from "../ir/types.js";
+import { AnalysisContext, type Analyzer } from "./context.js";
+import { duplicateEndpoints } from "./analyzers/duplicate-endpoints.js";
+import { duplicatePorts } from "./analyzers/duplicate-ports.js";
+import { duplicateServices } from "./analyzers/duplicate-services.js";
+import { duplicateSubsets } from "./analyzers/duplicate-subsets.js";
+import { failoverLocalities } from "./analyzers/failover-localities.js";
+import { hashPolicy } from "./analyzers/hash-policy.js";
+import { healthCheckTiming } from "./analyzers/health-check-timing.js";
+import { identity } from "./analyzers/identity.js";
+import { matchCharacters } from "./analyzers/match-characters.js";
+import { mirrorTarget } from "./analyzers/mirror-target.js";
+import { portConflicts } from "./analyzers/port-conflicts.js";
+import { protocolMismatch } from "./analyzers/protocol-mismatch.js";
+import { proxylessUpstreams } from "./analyzers/proxyless-upstreams.js";
+import { regexSyntax } from "./analyzers/regex-syntax.js";
+import { retryBackoff } from "./analyzers/retry-backoff.js";
+import { retryIdempotency } from "./analyzers/retry-idempotency.js";
+import { retryTimeout } from "./analyzers/retry-timeout.js";
+import { selfCall } from "./analyzers/self-call.js";
+import { shadowedRoutes } from "./analyzers/shadowed-routes.js";
+import { splitWeights } from "./analyzers/split-weights.js";
+import { subsetInstances } from "./analyzers/subset-instances.js";
+import { unknownDependencies } from "./analyzers/unknown-dependencies.js";
+import { unknownReferences } from "./analyzers/unknown-references.js";
+
+export { CODES, codeInfo, listCodes, type CodeInfo, type CodeName } from "./codes.js";
+export type { Analyzer } from "./context.js";
+
+/** Every analyzer, in code order. */
+export const ANALYZERS: readonly Analyzer[] = [
+  unknownReferences, // 0101 0102
+  unknownDependencies, // 0103
+  subsetInstances, // 0104 0105
+  selfCall, // 0106
+  failoverLocalities, // 0107
+  duplicateServices, // 0201
+  duplicatePorts, // 0202 0203
+  portConflicts, // 0204
+  duplicateSubsets, // 0205
+  duplicateEndpoints, // 0206
+  splitWeights, // 0301 0302
+  shadowedRoutes, // 0303
+  protocolMismatch, // 0304 0305 0306
+  mirrorTarget, // 0307
+  regexSyntax, // 0308 0309
+  matchCharacters, // 0310 0311
+  proxylessUpstreams, // 0312
+  retryTimeout, // 0401
+  retryIdempotency, // 0402
+  retryBackoff, // 0403
+  hashPolicy, // 0404
+  healthCheckTiming, // 0405
+  identity, // 0501
+];
+
+export interface AnalyzeOptions {
+  /**
+   * Directory IR `source.file` paths are relative to (the front end's `baseDir`). When given, diagnostic files are
+   * resolved against it (absolute, like the front end's own diagnostics); otherwise `file` is `source.file` as is.
+   */
+  baseDir?: string;
+}
+
+/** All diagnostics for a mesh, sorted by file, line, column, code (then path and message). */
+export function analyze(ir: MeshIR, options: AnalyzeOptions = {}): Diagnostic[] {
+  const ctx = new AnalysisContext(ir);
+  for (const a of ANALYZERS) a.run(ctx);
+  const { baseDir } = options;
+  const located =
+    baseDir === undefined ? ctx.diagnostics : ctx.diagnostics.map((d) => (d.file === undefined ? d : { ...d, file: resolve(baseDir, d.file) }));
+  return dedupe(sortDiagnostics(located));
+}
+
+/**
+ * One copy of diagnostics that say the same thing at the same place (e.g. a mesh default inherited by many
+ * services): same code, location and message; the first in sorted order (by path) is kept.
+ */
+function dedupe(sorted: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return sorted.filter((d) => {
+    if (d.file === undefined) return true;
+    const key = JSON.stringify([d.code, d.file, d.line, d.column, d.message]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
