@@ -1,0 +1,168 @@
+// `meshc bootstrap <mesh.ts> --service S [...]`: the file a proxy starts from.
+//   default    Envoy bootstrap: node, the xds_cluster, ADS (SotW, or Delta with --delta), admin on 127.0.0.1, stats;
+//              rendered from the shipped Handlebars template or --template, then checked as a Bootstrap message.
+//   --static   Envoy bootstrap with the proxy's whole compiled snapshot inlined: runs without `meshc serve`.
+//   --grpc     gRPC xDS bootstrap JSON for a proxyless gRPC client (GRPC_XDS_BOOTSTRAP / _CONFIG).
+// Output on stdout or --out; mesh diagnostics and bootstrap errors on stderr. Exit 0 = written, 1 = the mesh or the
+// template has errors (nothing written), 2 = usage (unknown service, conflicting or malformed flags).
+import { Option, type Command } from "@commander-js/extra-typings";
+import { writeFileSync } from "node:fs";
+import { relative } from "node:path";
+import { EnvoyValidationError } from "../../backends/envoy/api/issues.js";
+import {
+  checkBootstrap,
+  DEFAULT_XDS,
+  formatBootstrap,
+  formatBootstrapIssue,
+  formatXdsAddress,
+  parseXdsAddress,
+  renderBootstrap,
+  renderGrpcBootstrap,
+  resolveIdentity,
+  type BootstrapFormat,
+  type BootstrapIssue,
+  type XdsAddress,
+} from "../../backends/envoy/bootstrap/index.js";
+import { staticBootstrap } from "../../backends/envoy/static-bootstrap.js";
+import type { Json } from "../../backends/envoy/api/json.js";
+import { exitCodeFor, render } from "../../diagnostics/render.js";
+import { compileMesh } from "../../pipeline.js";
+
+export interface BootstrapFlags {
+  service: string;
+  instance?: string;
+  xds?: string;
+  delta?: true;
+  format?: BootstrapFormat;
+  template?: string;
+  adminPort?: string;
+  static?: true;
+  grpc?: true;
+  out?: string;
+}
+
+/** A bootstrap ready to print or run. */
+export interface ProducedBootstrap {
+  service: string;
+  nodeId: string;
+  format: BootstrapFormat;
+  text: string;
+}
+
+/** Adds the flags `meshc bootstrap` and `meshc run` share (their values arrive as BootstrapFlags). */
+export function addBootstrapOptions(cmd: Command<any, any, any>): void {
+  cmd
+    .requiredOption("--service <name>", "the service whose proxy this is (node.cluster)")
+    .option("--instance <id>", "node.id of this instance (default: <service>-<short host name>); an <address>:<port> of a static instance also gives node.locality")
+    .option("--xds <host:port>", `xDS server address (default: ${formatXdsAddress(DEFAULT_XDS)})`)
+    .option("--delta", "use incremental (Delta) xDS instead of state of the world")
+    .addOption(new Option("--format <format>", "output format (default: json when --out ends in .json, else yaml)").choices(["yaml", "json"] as const))
+    .option("--template <file.hbs>", "Handlebars template replacing the shipped one (same data, same checks)")
+    .option("--admin-port <port>", "Envoy admin port on 127.0.0.1 (default: the service's sidecar.adminPort)")
+    .option("--static", "inline the proxy's whole configuration: no xDS server needed");
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("bootstrap")
+    .description("print the bootstrap a service's Envoy sidecar (or, with --grpc, proxyless gRPC client) starts from")
+    .argument("<mesh>", "the mesh entry module (mesh.ts)");
+  addBootstrapOptions(cmd);
+  cmd
+    .option("--grpc", "gRPC xDS bootstrap JSON for a proxyless gRPC client")
+    .option("-o, --out <file>", "write to this file instead of stdout")
+    .action(async (mesh, opts, self) => {
+      const flags = opts as BootstrapFlags;
+      const produced = await produceBootstrap(mesh, flags, self);
+      if (!produced) return;
+      if (flags.out === undefined) {
+        process.stdout.write(produced.text);
+        return;
+      }
+      try {
+        writeFileSync(flags.out, produced.text);
+      } catch (err) {
+        self.error(`meshc bootstrap: cannot write ${flags.out}: ${(err as Error).message}`, { exitCode: 2 });
+      }
+      process.stderr.write(`meshc: wrote the bootstrap of ${produced.service} (node ${produced.nodeId}) to ${relative(process.cwd(), flags.out) || flags.out}\n`);
+    });
+}
+
+/**
+ * Compiles the mesh and produces the bootstrap the flags ask for. Usage problems end the command through
+ * cmd.error (exit 2); mesh diagnostics and bootstrap errors are printed and leave exit code 1, returning undefined.
+ */
+export async function produceBootstrap(mesh: string, flags: BootstrapFlags, cmd: Command<any, any, any>): Promise<ProducedBootstrap | undefined> {
+  const usage = (message: string): never => cmd.error(`error: ${message}`, { exitCode: 2 });
+  const conflicts = (flag: string, others: [string, unknown][]) => {
+    const bad = others.filter(([, v]) => v !== undefined).map(([n]) => n);
+    if (bad.length) usage(`${flag} cannot be combined with ${bad.join(", ")}`);
+  };
+  if (flags.grpc) conflicts("--grpc", [["--delta", flags.delta], ["--template", flags.template], ["--static", flags.static], ["--admin-port", flags.adminPort], ["--format yaml", flags.format === "yaml" ? true : undefined]]);
+  if (flags.static) conflicts("--static", [["--delta", flags.delta], ["--template", flags.template], ["--xds", flags.xds]]);
+  let xds: XdsAddress = DEFAULT_XDS;
+  if (flags.xds !== undefined) xds = parseXdsAddress(flags.xds) ?? usage(`--xds ${flags.xds}: expected host:port (IPv6 as [addr]:port)`);
+  let adminPort: number | undefined;
+  if (flags.adminPort !== undefined) {
+    adminPort = /^\d+$/.test(flags.adminPort) ? Number(flags.adminPort) : NaN;
+    if (!(adminPort >= 1 && adminPort <= 65535)) usage(`--admin-port ${flags.adminPort}: expected a port number 1..65535`);
+  }
+  const format: BootstrapFormat = flags.grpc ? "json" : (flags.format ?? (flags.out?.endsWith(".json") ? "json" : "yaml"));
+
+  const compiled = await compileMesh(mesh);
+  if (compiled.diagnostics.length) process.stderr.write(render(compiled.diagnostics, process.env.GITHUB_ACTIONS === "true" ? "github" : "human"));
+  if (exitCodeFor(compiled.diagnostics) !== 0 || !compiled.ir) {
+    process.exitCode = 1;
+    return undefined;
+  }
+  const ir = compiled.ir;
+  const base = { service: flags.service, xds, ...(flags.instance !== undefined && { instance: flags.instance }) };
+
+  const result = flags.grpc
+    ? renderGrpcBootstrap(ir, base)
+    : flags.static
+      ? renderStatic(ir, compiled.snapshot, { ...base, format, ...(adminPort !== undefined && { adminPort }) })
+      : renderBootstrap(ir, { ...base, format, ...(flags.delta && { delta: true }), ...(flags.template !== undefined && { template: flags.template }), ...(adminPort !== undefined && { adminPort }) });
+  if (!result.ok) {
+    const options = result.issues.filter((i) => i.kind === "option");
+    if (options.length) usage(options.map(formatBootstrapIssue).join("\nerror: "));
+    process.stderr.write(result.issues.map((i) => `error: ${formatBootstrapIssue(i)}\n`).join(""));
+    process.exitCode = 1;
+    return undefined;
+  }
+  for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+  return { service: flags.service, nodeId: result.nodeId, format, text: result.text };
+}
+
+type StaticResult = { ok: true; text: string; nodeId: string; warnings: string[] } | { ok: false; issues: BootstrapIssue[] };
+
+/**
+ * --static: the backend's self-contained bootstrap (staticBootstrap), with this instance's node (id, cluster,
+ * locality) and --admin-port applied, re-checked after the change.
+ */
+function renderStatic(
+  ir: NonNullable<Awaited<ReturnType<typeof compileMesh>>["ir"]>,
+  snapshot: Awaited<ReturnType<typeof compileMesh>>["snapshot"],
+  opts: { service: string; instance?: string; format: BootstrapFormat; adminPort?: number },
+): StaticResult {
+  const node = resolveIdentity(ir, opts.service, opts.instance);
+  if (Array.isArray(node)) return { ok: false, issues: node };
+  if (node.service.proxyless) {
+    return { ok: false, issues: [{ kind: "option", source: "--static", path: "", message: `service "${node.service.name}" is a proxyless gRPC client: it has no Envoy to bootstrap (use --grpc)` }] };
+  }
+  if (!snapshot) return { ok: false, issues: [{ kind: "schema", source: "bootstrap", path: "", message: "the mesh produced no snapshot" }] };
+  let json: Record<string, Json>;
+  try {
+    json = staticBootstrap(ir, node.service.name, snapshot) as Record<string, Json>;
+  } catch (err) {
+    const message = err instanceof EnvoyValidationError ? err.issues.map((i) => `${i.path}: ${i.message}`).join("; ") : (err as Error).message;
+    return { ok: false, issues: [{ kind: "schema", source: "static bootstrap", path: "", message }] };
+  }
+  const locality = node.locality && { ...(node.locality.region && { region: node.locality.region }), ...(node.locality.zone && { zone: node.locality.zone }), ...(node.locality.subZone && { sub_zone: node.locality.subZone }) };
+  json.node = { id: node.id, cluster: node.service.name, ...(locality && { locality }) };
+  if (opts.adminPort !== undefined) json.admin = { address: { socket_address: { address: "127.0.0.1", port_value: opts.adminPort } } };
+  const checked = checkBootstrap(json, "static bootstrap");
+  if (!checked.ok) return checked;
+  const header = `Static Envoy bootstrap for service "${node.service.name}", node "${node.id}": the whole configuration inlined, no xDS server`;
+  return { ok: true, text: formatBootstrap(checked.json, opts.format, header), nodeId: node.id, warnings: [] };
+}

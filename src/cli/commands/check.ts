@@ -1,0 +1,27 @@
+// `meshc check <mesh.ts>`: every problem at once, nothing written. Exit 0 = clean (warnings allowed unless
+// --strict), 1 = diagnostics, 2 = usage or internal error. The full pipeline runs, so a mesh that checks clean
+// also builds: the Envoy backend and Envoy's schema rules are part of the check.
+import { Option, type Command } from "@commander-js/extra-typings";
+import { OUTPUT_FORMATS, type OutputFormat, exitCodeFor, render, shouldUseColor } from "../../diagnostics/render.js";
+import { compileMesh } from "../../pipeline.js";
+
+export function register(program: Command): void {
+  program
+    .command("check")
+    .description("type-check, validate and analyze a mesh; report every problem with its code, location and hint")
+    .argument("<mesh>", "the mesh entry module (mesh.ts)")
+    .option("--strict", "warnings fail too")
+    .addOption(
+      new Option("--format <format>", "output format")
+        .choices(OUTPUT_FORMATS as readonly OutputFormat[])
+        .default((process.env.GITHUB_ACTIONS === "true" ? "github" : "human") as OutputFormat),
+    )
+    .action(async (mesh, opts) => {
+      const result = await compileMesh(mesh);
+      const out = render(result.diagnostics, opts.format, { color: shouldUseColor(process.stderr) });
+      // JSON is machine output (stdout); people's output goes to stderr with the other diagnostics.
+      if (opts.format === "json") process.stdout.write(out);
+      else process.stderr.write(out);
+      process.exitCode = exitCodeFor(result.diagnostics, { strict: opts.strict === true });
+    });
+}
