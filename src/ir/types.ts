@@ -16,6 +16,8 @@ export interface MeshIR {
   trustDomain: string;
   /** Sorted by name. */
   services: ServiceIR[];
+  /** The defineMesh() call. */
+  source?: SourceLoc;
 }
 
 export interface ServiceIR {
@@ -50,6 +52,8 @@ export interface PortIR {
   port: number;
   /** Local application port behind the sidecar (on 127.0.0.1). */
   appPort: number;
+  /** The port constructor call, e.g. http(8080). */
+  source?: SourceLoc;
 }
 
 export type InstancesIR =
@@ -102,6 +106,8 @@ export interface UpstreamPolicyIR {
   /** Mesh/service default for routes that set none. */
   timeoutMs?: number;
   retry?: RetryIR;
+  /** The first mesh.policy() call for the service; absent when only mesh defaults apply. */
+  source?: SourceLoc;
 }
 
 export interface CircuitBreakerIR {

@@ -1,0 +1,173 @@
+// Clusters: one per upstream port and per subset of it (`outbound|<port>|<subset>|<service>`), carrying the
+// upstream's resilience policy: connect timeout, circuit breakers and retry budget, outlier detection, active
+// health checks, load-balancing policy and, for http2/grpc ports, HTTP/2 to the upstream. Plus the `inbound|<port>`
+// clusters that lead a sidecar to its local app.
+import type { HealthCheckIR, LoadBalancerIR, PortIR, ServiceIR, UpstreamPolicyIR } from "../../ir/types.js";
+import { pack } from "./api/codec.js";
+import { isHttp2, isHttpFamily } from "./model.js";
+import { HTTP_PROTOCOL_OPTIONS, inboundClusterName, outboundClusterName } from "./names.js";
+import { adsConfigSource, duration, socketAddress, u32 } from "./values.js";
+import type { Cluster } from "./xds-types.js";
+
+/** Who consumes a cluster: an Envoy sidecar, or a proxyless gRPC client (which NACKs some values Envoy accepts). */
+export type Flavor = "sidecar" | "proxyless";
+
+/** One outbound cluster: a service's port, optionally narrowed to a subset. */
+export interface ClusterRef {
+  service: ServiceIR;
+  port: PortIR;
+  subset?: string;
+}
+
+export function clusterRefName(ref: ClusterRef): string {
+  return outboundClusterName(ref.service.name, ref.port.port, ref.subset);
+}
+
+/**
+ * How the cluster finds its endpoints. Static instances: EDS over ADS. A DNS-named service: Envoy resolves it
+ * (STRICT_DNS; LOGICAL_DNS for gRPC, which supports no other DNS type). A subset of a DNS service matches the name
+ * only if it selects no labels; otherwise it is EDS with an empty assignment (a DNS name carries no labels).
+ */
+export function usesEds(ref: ClusterRef): boolean {
+  const inst = ref.service.instances;
+  if (inst.kind !== "dns") return true;
+  if (ref.subset === undefined) return false;
+  const def = ref.service.subsets.find((s) => s.name === ref.subset);
+  return !def || Object.keys(def.labels).length > 0;
+}
+
+export function buildOutboundCluster(ref: ClusterRef, flavor: Flavor): Cluster {
+  const name = clusterRefName(ref);
+  const policy = ref.service.policy;
+  const cluster: Cluster = {
+    name,
+    ...discovery(ref, flavor, name),
+    // A TCP port's connect timeout may be set on the service's tcpRoute; everything else comes from its policy.
+    connect_timeout: duration((!isHttpFamily(ref.port) && ref.service.tcpRoute?.connectTimeoutMs) || policy.connectTimeoutMs),
+    lb_policy: lbPolicy(policy.loadBalancer, flavor),
+  };
+  const cb = circuitBreakers(policy);
+  if (cb) cluster.circuit_breakers = cb;
+  const od = outlierDetection(policy);
+  if (od) cluster.outlier_detection = od;
+  if (policy.healthCheck) cluster.health_checks = [healthCheck(policy.healthCheck, ref.port)];
+  const proto = httpProtocolOptions(ref.port, policy.idleTimeoutMs);
+  if (proto) cluster.typed_extension_protocol_options = proto;
+  return cluster;
+}
+
+function discovery(ref: ClusterRef, flavor: Flavor, name: string): Partial<Cluster> {
+  const inst = ref.service.instances;
+  if (usesEds(ref) || inst.kind !== "dns") {
+    return { type: "EDS", eds_cluster_config: { eds_config: adsConfigSource() } };
+  }
+  return {
+    type: flavor === "proxyless" ? "LOGICAL_DNS" : "STRICT_DNS",
+    // Apps behind meshc commonly listen on IPv4 loopback/addresses only; AUTO would try AAAA first.
+    dns_lookup_family: "V4_PREFERRED",
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(inst.hostname, inst.port) } }] }],
+    },
+  };
+}
+
+function lbPolicy(lb: LoadBalancerIR, flavor: Flavor): Cluster["lb_policy"] {
+  if (flavor === "proxyless") {
+    // gRPC NACKs LEAST_REQUEST, RANDOM and MAGLEV as lb_policy values; ring hash is its one consistent hash (A42).
+    return lb.kind === "ring-hash" || lb.kind === "maglev" ? "RING_HASH" : "ROUND_ROBIN";
+  }
+  switch (lb.kind) {
+    case "round-robin":
+      return "ROUND_ROBIN";
+    case "least-request":
+      return "LEAST_REQUEST";
+    case "random":
+      return "RANDOM";
+    case "ring-hash":
+      return "RING_HASH";
+    case "maglev":
+      return "MAGLEV";
+  }
+}
+
+function circuitBreakers(policy: UpstreamPolicyIR): Cluster["circuit_breakers"] {
+  const cb = policy.circuitBreaker;
+  if (!cb) return undefined;
+  type Thresholds = NonNullable<NonNullable<Cluster["circuit_breakers"]>["thresholds"]>[number];
+  const t: Thresholds = {};
+  if (cb.maxConnections !== undefined) t.max_connections = u32(cb.maxConnections);
+  if (cb.maxPendingRequests !== undefined) t.max_pending_requests = u32(cb.maxPendingRequests);
+  if (cb.maxRequests !== undefined) t.max_requests = u32(cb.maxRequests);
+  if (cb.maxRetries !== undefined) t.max_retries = u32(cb.maxRetries);
+  if (cb.retryBudgetPercent !== undefined || cb.retryBudgetMinConcurrency !== undefined) {
+    // With a budget Envoy ignores max_retries: the budget bounds concurrent retries as a share of active requests.
+    t.retry_budget = {
+      ...(cb.retryBudgetPercent !== undefined && { budget_percent: { value: cb.retryBudgetPercent } }),
+      ...(cb.retryBudgetMinConcurrency !== undefined && { min_retry_concurrency: u32(cb.retryBudgetMinConcurrency) }),
+    };
+  }
+  return { thresholds: [t] };
+}
+
+function outlierDetection(policy: UpstreamPolicyIR): Cluster["outlier_detection"] {
+  const od = policy.outlierDetection;
+  if (!od) return undefined;
+  const out: NonNullable<Cluster["outlier_detection"]> = {};
+  if (od.consecutive5xx !== undefined) out.consecutive_5xx = u32(od.consecutive5xx);
+  if (od.intervalMs !== undefined) out.interval = duration(od.intervalMs);
+  if (od.baseEjectionMs !== undefined) out.base_ejection_time = duration(od.baseEjectionMs);
+  if (od.maxEjectionPercent !== undefined) out.max_ejection_percent = u32(od.maxEjectionPercent);
+  if (od.consecutiveGatewayErrors !== undefined) {
+    out.consecutive_gateway_failure = u32(od.consecutiveGatewayErrors);
+    // Envoy counts gateway failures but ejects for them only when enforcing (default 0 %).
+    out.enforcing_consecutive_gateway_failure = u32(100);
+  }
+  return out;
+}
+
+function healthCheck(hc: HealthCheckIR, port: PortIR): NonNullable<Cluster["health_checks"]>[number] {
+  const base = {
+    timeout: duration(hc.timeoutMs),
+    interval: duration(hc.intervalMs),
+    healthy_threshold: u32(hc.healthyThreshold),
+    unhealthy_threshold: u32(hc.unhealthyThreshold),
+  };
+  switch (hc.kind) {
+    case "http":
+      return { ...base, http_health_check: { path: hc.path, ...(isHttp2(port) && { codec_client_type: "HTTP2" as const }) } };
+    case "grpc":
+      return { ...base, grpc_health_check: hc.serviceName !== undefined ? { service_name: hc.serviceName } : {} };
+    case "tcp":
+      return { ...base, tcp_health_check: {} };
+  }
+}
+
+/** Upstream HTTP settings: HTTP/2 for http2/grpc ports, and the connection idle timeout. */
+function httpProtocolOptions(port: PortIR, idleTimeoutMs: number | undefined): Cluster["typed_extension_protocol_options"] {
+  if (!isHttpFamily(port)) return undefined;
+  if (!isHttp2(port) && idleTimeoutMs === undefined) return undefined;
+  return {
+    [HTTP_PROTOCOL_OPTIONS]: pack("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", {
+      ...(idleTimeoutMs !== undefined && { common_http_protocol_options: { idle_timeout: duration(idleTimeoutMs) } }),
+      explicit_http_config: isHttp2(port) ? { http2_protocol_options: {} } : { http_protocol_options: {} },
+    }),
+  };
+}
+
+/** `inbound|<port>`: the local app behind the sidecar, on 127.0.0.1:<appPort>. */
+export function buildInboundCluster(service: ServiceIR, port: PortIR): Cluster {
+  const name = inboundClusterName(port.port);
+  const cluster: Cluster = {
+    name,
+    type: "STATIC",
+    connect_timeout: duration(service.policy.connectTimeoutMs),
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress("127.0.0.1", port.appPort) } }] }],
+    },
+  };
+  const proto = httpProtocolOptions(port, undefined);
+  if (proto) cluster.typed_extension_protocol_options = proto;
+  return cluster;
+}

@@ -1,0 +1,92 @@
+// ClusterLoadAssignments: the endpoints of one EDS cluster, grouped by locality, each group with a
+// load_balancing_weight (gRPC skips a locality without one) and a priority. Priorities come from the upstream's
+// localityFailover list *as seen from the caller*: priority 0 is the caller's own zone/region when the list names
+// it, then the rest of the list in its order, then every endpoint the list does not name. So two callers in
+// different zones can receive different assignments under the same cluster name.
+import type { EndpointIR, LocalityIR, PortIR, ServiceIR } from "../../ir/types.js";
+import type { EnvoyIssue } from "./api/issues.js";
+import { type ClusterRef, clusterRefName } from "./clusters.js";
+import { resourceLabel } from "./encode.js";
+import { localityKey, subsetEndpoints } from "./model.js";
+import { isIpAddress, socketAddress, u32 } from "./values.js";
+import type { ClusterLoadAssignment, LocalityLbEndpoints } from "./xds-types.js";
+
+/**
+ * The failover order a caller sees: its own entry first (matched by zone, else by region), then the others in
+ * the written order. Without a list (or a caller locality the list does not name) the written order stands.
+ */
+export function failoverOrder(upstream: ServiceIR, caller: LocalityIR | undefined): string[] | undefined {
+  const list = upstream.policy.localityFailover;
+  if (!list || list.length === 0) return undefined;
+  let own = caller?.zone !== undefined ? list.indexOf(caller.zone) : -1;
+  if (own < 0 && caller?.region !== undefined) own = list.indexOf(caller.region);
+  if (own <= 0) return list;
+  return [list[own]!, ...list.slice(0, own), ...list.slice(own + 1)];
+}
+
+/**
+ * The port an instance serves `port` on. An instance lists one port: the one for the service's first port (ports
+ * are sorted by name). Other ports keep their offset from it, so sidecars sharing a host by shifting every port by
+ * the same amount stay reachable; for the usual instance (port = the service port) this is just the port itself.
+ */
+export function endpointPort(service: ServiceIR, e: EndpointIR, port: PortIR): number {
+  const first = service.ports[0];
+  return first ? e.port + (port.port - first.port) : e.port;
+}
+
+export function buildLoadAssignment(ref: ClusterRef, order: string[] | undefined, issues: EnvoyIssue[]): ClusterLoadAssignment {
+  const name = clusterRefName(ref);
+  const endpoints = subsetEndpoints(ref.service, ref.subset);
+  const priorityOf = (l: LocalityIR | undefined): number => {
+    if (!order) return 0;
+    const i = order.findIndex((x) => x === l?.zone || x === l?.region);
+    return i < 0 ? order.length : i;
+  };
+
+  const groups = new Map<string, { priority: number; locality: LocalityIR | undefined; weight: number; list: EndpointIR[] }>();
+  endpoints.forEach((e, i) => {
+    const priority = priorityOf(e.locality);
+    const key = `${priority}\0${localityKey(e.locality)}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { priority, locality: e.locality, weight: 0, list: [] }));
+    g.list.push(e);
+    g.weight += e.weight ?? 1;
+    if (!isIpAddress(e.address)) {
+      issues.push({
+        resource: resourceLabel("endpoint", name),
+        path: `endpoints[${i}]`,
+        message: `instance address "${e.address}" of service "${ref.service.name}" is not an IP address; EDS cannot resolve names (declare the instances by DNS name instead)`,
+      });
+    }
+  });
+
+  // Envoy requires priorities 0..N without gaps: renumber the levels that have endpoints.
+  const levels = [...new Set([...groups.values()].map((g) => g.priority))].sort((a, b) => a - b);
+  const sorted = [...groups.values()].sort((a, b) => a.priority - b.priority || cmp(localityKey(a.locality), localityKey(b.locality)));
+
+  const out: LocalityLbEndpoints[] = sorted.map((g) => {
+    const priority = levels.indexOf(g.priority);
+    return {
+      locality: locality(g.locality),
+      lb_endpoints: g.list.map((e) => ({
+        endpoint: { address: socketAddress(e.address, endpointPort(ref.service, e, ref.port)) },
+        ...(e.weight !== undefined && { load_balancing_weight: u32(e.weight) }),
+      })),
+      load_balancing_weight: u32(g.weight),
+      ...(priority > 0 && { priority }),
+    };
+  });
+  return { cluster_name: name, endpoints: out };
+}
+
+function locality(l: LocalityIR | undefined): NonNullable<LocalityLbEndpoints["locality"]> {
+  return {
+    ...(l?.region !== undefined && { region: l.region }),
+    ...(l?.zone !== undefined && { zone: l.zone }),
+    ...(l?.subZone !== undefined && { sub_zone: l.subZone }),
+  };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,35 @@
+// Outbound HTTP: one listener on 127.0.0.1:<outboundPort> whose RDS route configuration holds a virtual host per
+// reachable HTTP upstream port, matched by Host/:authority: `name`, `name.<mesh>` (for the upstream's first HTTP
+// port), and `name:<port>`, `name.<mesh>:<port>` (for every HTTP port). The listener itself names only the route
+// configuration, so it is the same resource in every sidecar with that outbound port.
+import type { MeshIR, PortIR, ServiceIR } from "../../ir/types.js";
+import { pack } from "./api/codec.js";
+import { outboundHttpFilters } from "./filters.js";
+import { PLAINTEXT_CHAIN } from "./listeners-inbound.js";
+import { httpPorts } from "./model.js";
+import { FILTER, outboundHttpListenerName, outboundRouteName, statPrefix } from "./names.js";
+import { adsConfigSource, socketAddress } from "./values.js";
+import type { Listener } from "./xds-types.js";
+
+export function buildOutboundHttpListener(service: ServiceIR): Listener {
+  const port = service.sidecar.outboundPort;
+  const hcm = pack("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", {
+    stat_prefix: statPrefix("outbound", port),
+    rds: { route_config_name: outboundRouteName(port), config_source: adsConfigSource() },
+    http_filters: outboundHttpFilters("sidecar"),
+  });
+  return {
+    name: outboundHttpListenerName(port),
+    address: socketAddress("127.0.0.1", port),
+    traffic_direction: "OUTBOUND",
+    filter_chains: [{ name: PLAINTEXT_CHAIN, filters: [{ name: FILTER.hcm, typed_config: hcm }] }],
+  };
+}
+
+/** Host/:authority names a caller may use for `upstream` on `port`. */
+export function upstreamDomains(mesh: MeshIR, upstream: ServiceIR, port: PortIR): string[] {
+  const n = upstream.name;
+  const withPort = [`${n}:${port.port}`, `${n}.${mesh.name}:${port.port}`];
+  const isDefault = httpPorts(upstream)[0]?.name === port.name;
+  return isDefault ? [n, `${n}.${mesh.name}`, ...withPort] : withPort;
+}

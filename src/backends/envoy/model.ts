@@ -1,0 +1,78 @@
+// Questions about the IR the Envoy translators share (which ports, which endpoints, where the caller is).
+// Nothing here builds Envoy messages.
+import type { EndpointIR, LocalityIR, MeshIR, PortIR, ServiceIR } from "../../ir/types.js";
+
+export class MeshIndex {
+  private readonly byName: Map<string, ServiceIR>;
+  constructor(readonly ir: MeshIR) {
+    this.byName = new Map(ir.services.map((s) => [s.name, s]));
+  }
+  service(name: string): ServiceIR | undefined {
+    return this.byName.get(name);
+  }
+}
+
+export function isHttpFamily(p: PortIR): boolean {
+  return p.protocol !== "tcp";
+}
+
+export function isHttp2(p: PortIR): boolean {
+  return p.protocol === "http2" || p.protocol === "grpc";
+}
+
+export function httpPorts(s: ServiceIR): PortIR[] {
+  return s.ports.filter(isHttpFamily);
+}
+
+export function tcpPorts(s: ServiceIR): PortIR[] {
+  return s.ports.filter((p) => !isHttpFamily(p));
+}
+
+/**
+ * The port a backend of a route is reached on when the route was written for `from`: the port with the same
+ * number and family if the backend has one (always true within one service), else the backend's first port of
+ * that family (ports are sorted by name in the IR).
+ */
+export function backendPort(backend: ServiceIR, from: PortIR): PortIR | undefined {
+  const family = isHttpFamily(from);
+  return (
+    backend.ports.find((p) => p.port === from.port && isHttpFamily(p) === family) ??
+    backend.ports.find((p) => isHttpFamily(p) === family)
+  );
+}
+
+function labelsMatch(have: Record<string, string>, want: Record<string, string>): boolean {
+  for (const [k, v] of Object.entries(want)) if (have[k] !== v) return false;
+  return true;
+}
+
+/** Static endpoints of a service, or of one subset of it (label selection). */
+export function subsetEndpoints(s: ServiceIR, subset: string | undefined): EndpointIR[] {
+  if (s.instances.kind !== "static") return [];
+  if (subset === undefined) return s.instances.endpoints;
+  const def = s.subsets.find((x) => x.name === subset);
+  if (!def) return [];
+  return s.instances.endpoints.filter((e) => labelsMatch(e.labels, def.labels));
+}
+
+/**
+ * Where a caller runs, for locality failover: the locality all its static instances share (zone and region when
+ * they agree on both, region alone when only that is common). A proxy's config is per service, not per instance,
+ * so a service spread over zones has no single locality and gets the failover list in its written order.
+ */
+export function callerLocality(s: ServiceIR): LocalityIR | undefined {
+  if (s.instances.kind !== "static" || s.instances.endpoints.length === 0) return undefined;
+  const locs = s.instances.endpoints.map((e) => e.locality ?? {});
+  const same = (k: keyof LocalityIR) => {
+    const v = locs[0]![k];
+    return v !== undefined && locs.every((l) => l[k] === v) ? v : undefined;
+  };
+  const region = same("region");
+  const zone = same("zone");
+  if (region === undefined && zone === undefined) return undefined;
+  return { ...(region !== undefined && { region }), ...(zone !== undefined && { zone }) };
+}
+
+export function localityKey(l: LocalityIR | undefined): string {
+  return `${l?.region ?? ""}/${l?.zone ?? ""}/${l?.subZone ?? ""}`;
+}

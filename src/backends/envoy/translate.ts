@@ -1,0 +1,218 @@
+// IR -> one snapshot per proxy. Best-effort, like Envoy Gateway's translator: analysis has already rejected what
+// users can get wrong, so anything odd left here (a dangling name, a message Envoy's schema refuses) becomes an
+// EnvoyIssue naming the resource and field, the rest of the mesh is still translated, and the caller decides
+// (meshc build fails on any issue). Every message goes through the codec (strict fields, PGV rules); each
+// distinct resource is built and encoded once and the same EncodedResource object is shared by every proxy that
+// receives it.
+import type { MeshIR, PortIR, ServiceIR } from "../../ir/types.js";
+import { makeProxySnapshot } from "../../snapshot/build.js";
+import type { EncodedResource, MeshSnapshot, ProxySnapshot, ResourceKind } from "../../snapshot/types.js";
+import type { EnvoyIssue } from "./api/issues.js";
+import { buildInboundCluster, buildOutboundCluster, type ClusterRef, clusterRefName, type Flavor, usesEds } from "./clusters.js";
+import { checkConsistency } from "./consistency.js";
+import { type EncodedPart, ResourceEncoder, resourceLabel } from "./encode.js";
+import { buildLoadAssignment, failoverOrder } from "./endpoints.js";
+import { buildInboundListener } from "./listeners-inbound.js";
+import { buildOutboundHttpListener, upstreamDomains } from "./listeners-outbound.js";
+import { callerLocality, httpPorts, MeshIndex } from "./model.js";
+import { inboundClusterName, inboundListenerName, outboundHttpListenerName, outboundRouteName, proxylessRouteName, virtualHostName } from "./names.js";
+import { buildApiListeners, PROXYLESS_DOMAINS, proxylessPorts } from "./proxyless.js";
+import { buildVirtualHost, type VirtualHostBuild } from "./routes.js";
+import { buildTcpListener, tcpUpstreams } from "./tcp.js";
+import type { VirtualHost } from "./xds-types.js";
+
+export interface TranslateStats {
+  /** Messages encoded (distinct contents). */
+  encodes: number;
+  /** Resources handed out per proxy, counting every share. */
+  resources: number;
+}
+
+export interface TranslateResult {
+  snapshot: MeshSnapshot;
+  issues: EnvoyIssue[];
+  stats: TranslateStats;
+}
+
+export function translateMesh(ir: MeshIR): TranslateResult {
+  const t = new Translator(ir);
+  const proxies = new Map<string, ProxySnapshot>();
+  const consistency: EnvoyIssue[] = [];
+  let resources = 0;
+  for (const svc of ir.services) {
+    const proxy = makeProxySnapshot(svc.name, t.dedupe(svc.name, svc.proxyless ? t.proxyless(svc) : t.sidecar(svc)));
+    consistency.push(...checkConsistency(proxy));
+    for (const list of Object.values(proxy.resources)) resources += list.length;
+    proxies.set(svc.name, proxy);
+  }
+  return { snapshot: { proxies }, issues: [...t.enc.issues, ...t.issues, ...consistency], stats: { encodes: t.enc.encodes, resources } };
+}
+
+type ByKind = Record<Exclude<ResourceKind, "secret">, EncodedResource[]>;
+
+class Translator {
+  readonly mesh: MeshIndex;
+  readonly enc = new ResourceEncoder();
+  readonly issues: EnvoyIssue[] = [];
+  /** Build-input key -> encoded resource: skips even building a resource whose inputs were seen before. */
+  private readonly built = new Map<string, EncodedResource | undefined>();
+  private readonly vhosts = new Map<string, VirtualHostBuild>();
+
+  constructor(readonly ir: MeshIR) {
+    this.mesh = new MeshIndex(ir);
+  }
+
+  private once(key: string, build: () => EncodedResource | undefined): EncodedResource | undefined {
+    if (this.built.has(key)) return this.built.get(key);
+    const r = build();
+    this.built.set(key, r);
+    return r;
+  }
+
+  private upstreams(svc: ServiceIR): ServiceIR[] {
+    return svc.calls.flatMap((n) => this.mesh.service(n) ?? []);
+  }
+
+  private vhost(upstream: ServiceIR, port: PortIR, flavor: Flavor): VirtualHostBuild {
+    const key = `${flavor}|${upstream.name}|${port.name}`;
+    let v = this.vhosts.get(key);
+    if (!v) {
+      const domains = flavor === "proxyless" ? PROXYLESS_DOMAINS : upstreamDomains(this.ir, upstream, port);
+      v = buildVirtualHost(this.mesh, upstream, port, domains, flavor, `VirtualHost ${JSON.stringify(virtualHostName(upstream.name, port.port))}`);
+      this.issues.push(...v.issues); // once per virtual host, however many callers share it
+      this.vhosts.set(key, v);
+    }
+    return v;
+  }
+
+  /** Every port and subset of each upstream, plus whatever its routes send traffic to. */
+  private upstreamRefs(upstreams: ServiceIR[], refs: Map<string, ClusterRef>, keep: (r: ClusterRef) => boolean = () => true): void {
+    for (const u of upstreams) {
+      for (const port of u.ports) {
+        for (const ref of [{ service: u, port }, ...u.subsets.map((s) => ({ service: u, port, subset: s.name }))]) {
+          if (keep(ref)) refs.set(clusterRefName(ref), ref);
+        }
+      }
+    }
+  }
+
+  private clustersAndEndpoints(caller: ServiceIR, refs: Map<string, ClusterRef>, flavor: Flavor, out: ByKind): void {
+    const loc = callerLocality(caller);
+    for (const name of [...refs.keys()].sort()) {
+      const ref = refs.get(name)!;
+      const c = this.once(`cluster|${flavor}|${name}`, () => this.enc.encode("cluster", name, buildOutboundCluster(ref, flavor)));
+      if (c) out.cluster.push(c);
+      if (!usesEds(ref)) continue;
+      const order = failoverOrder(ref.service, loc);
+      const e = this.once(`endpoint|${name}|${order?.join(",") ?? ""}`, () => {
+        const cla = buildLoadAssignment(ref, order, this.issues);
+        return this.enc.encode("endpoint", name, cla);
+      });
+      if (e) out.endpoint.push(e);
+    }
+  }
+
+  sidecar(svc: ServiceIR): ByKind {
+    const out: ByKind = { cluster: [], endpoint: [], listener: [], route: [] };
+    const upstreams = this.upstreams(svc);
+    const refs = new Map<string, ClusterRef>();
+    this.upstreamRefs(upstreams, refs);
+
+    for (const port of svc.ports) {
+      const l = this.enc.encode("listener", inboundListenerName(port.port), buildInboundListener(svc, port));
+      if (l) out.listener.push(l);
+      const c = this.enc.encode("cluster", inboundClusterName(port.port), buildInboundCluster(svc, port));
+      if (c) out.cluster.push(c);
+    }
+
+    const vhosts: EncodedPart[] = [];
+    const seenDomains = new Map<string, string>();
+    for (const u of upstreams) {
+      for (const port of httpPorts(u)) {
+        const key = `sidecar|${u.name}|${port.name}`;
+        const v = this.vhost(u, port, "sidecar");
+        for (const r of v.refs) refs.set(clusterRefName(r), r);
+        const vh = this.uniqueDomains(svc, v.vhost, seenDomains);
+        const part = this.vhostPart(vh === v.vhost ? key : `${key}|${JSON.stringify(vh.domains)}`, vh);
+        if (part) vhosts.push(part);
+      }
+    }
+    if (vhosts.length) {
+      const port = svc.sidecar.outboundPort;
+      const rc = this.enc.routeConfiguration(outboundRouteName(port), vhosts);
+      out.route.push(rc);
+      const l = this.once(`listener|outbound|${port}`, () => this.enc.encode("listener", outboundHttpListenerName(port), buildOutboundHttpListener(svc)));
+      if (l) out.listener.push(l);
+    }
+
+    for (const tu of tcpUpstreams(svc, upstreams)) {
+      const b = buildTcpListener(this.mesh, tu);
+      this.issues.push(...b.issues);
+      for (const r of b.refs) refs.set(clusterRefName(r), r);
+      const l = this.enc.encode("listener", b.listener.name!, b.listener);
+      if (l) out.listener.push(l);
+    }
+
+    this.clustersAndEndpoints(svc, refs, "sidecar", out);
+    return out;
+  }
+
+  proxyless(svc: ServiceIR): ByKind {
+    const out: ByKind = { cluster: [], endpoint: [], listener: [], route: [] };
+    const upstreams = this.upstreams(svc);
+    const refs = new Map<string, ClusterRef>();
+    // Only ports a gRPC client can call (grpc, http2) get clusters, plus whatever their routes send traffic to.
+    this.upstreamRefs(upstreams, refs, (p) => proxylessPorts(p.service).includes(p.port));
+    for (const u of upstreams) {
+      for (const port of proxylessPorts(u)) {
+        const v = this.vhost(u, port, "proxyless");
+        for (const r of v.refs) refs.set(clusterRefName(r), r);
+        const part = this.vhostPart(`proxyless|${u.name}|${port.name}`, v.vhost);
+        if (part) out.route.push(this.enc.routeConfiguration(proxylessRouteName(u.name, port.port), [part]));
+        for (const lis of buildApiListeners(u, port)) {
+          const l = this.once(`listener|proxyless|${lis.name}|${port.port}`, () => this.enc.encode("listener", lis.name!, lis));
+          if (l) out.listener.push(l);
+        }
+      }
+    }
+    this.clustersAndEndpoints(svc, refs, "proxyless", out);
+    return out;
+  }
+
+  private vhostPart(key: string, vh: VirtualHost): EncodedPart | undefined {
+    return this.enc.encodePart("envoy.config.route.v3.VirtualHost", key, vh, `VirtualHost ${JSON.stringify(vh.name)}`);
+  }
+
+  /** Envoy rejects a route table where two virtual hosts claim one domain; keep the first claim, report the rest. */
+  private uniqueDomains(caller: ServiceIR, vh: VirtualHost, seen: Map<string, string>): VirtualHost {
+    const domains = vh.domains ?? [];
+    const keep = domains.filter((d) => {
+      const owner = seen.get(d);
+      if (owner === undefined) {
+        seen.set(d, vh.name!);
+        return true;
+      }
+      this.issues.push({
+        resource: resourceLabel("route", outboundRouteName(caller.sidecar.outboundPort)),
+        path: `virtual_hosts[${JSON.stringify(vh.name)}].domains`,
+        message: `proxy "${caller.name}": domain "${d}" already belongs to virtual host "${owner}"; dropped`,
+      });
+      return false;
+    });
+    return keep.length === domains.length ? vh : { ...vh, domains: keep };
+  }
+
+  /** makeProxySnapshot refuses duplicate names (a producer bug); report them and keep the first. */
+  dedupe(service: string, byKind: ByKind): ByKind {
+    const out = {} as ByKind;
+    for (const [kind, list] of Object.entries(byKind) as [keyof ByKind, EncodedResource[]][]) {
+      const seen = new Set<string>();
+      out[kind] = list.filter((r) => {
+        if (!seen.has(r.name)) return seen.add(r.name), true;
+        this.issues.push({ resource: resourceLabel(kind, r.name), path: "", message: `proxy "${service}": two ${kind} resources share this name (conflicting ports?); kept the first` });
+        return false;
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,127 @@
+// The bytes of a build directory, as a map of relative path -> file text:
+//   <service>/cds.json, eds.json, lds.json, rds.json   one DiscoveryResponse per type in Envoy's JSON form
+//                                                      ({"version_info", "resources": [{"@type", …}], "type_url"})
+//   manifest.json                                      mesh name; per proxy and type: version, resource count, bytes
+// Deterministic: resources sorted by name (the snapshot's order), message fields in proto field order (Envoy's JSON
+// from the codec), every other object's keys sorted, 2-space indent, trailing newline.
+import type { Canonical } from "../backends/envoy/api/canonical.js";
+import { messageToJson } from "../backends/envoy/api/codec.js";
+import { canonicalOf, RESOURCE_TYPES } from "../backends/envoy/encode.js";
+import type { EncodedResource, MeshSnapshot, ProxySnapshot, ResourceKind } from "../snapshot/types.js";
+import { TYPE_URLS } from "../snapshot/types.js";
+
+/** File name per resource kind (secrets are written only when a proxy has some). */
+export const FILE_OF: Record<ResourceKind, string> = {
+  cluster: "cds.json",
+  endpoint: "eds.json",
+  listener: "lds.json",
+  route: "rds.json",
+  secret: "sds.json",
+};
+const ALWAYS: ResourceKind[] = ["cluster", "endpoint", "listener", "route"];
+
+export const MANIFEST = "manifest.json";
+
+// One rendering per distinct resource, shared like the resources themselves. Indented for its place in the file:
+// inside "resources": [ … ] at depth 2.
+const rendered = new WeakMap<EncodedResource, string>();
+
+function renderResource(kind: ResourceKind, r: EncodedResource): string {
+  let text = rendered.get(r);
+  if (text === undefined) {
+    const c = canonicalOf(kind, r);
+    text = kind === "route" && isPlainRouteTable(c) ? renderRouteTable(r.typeUrl, c) : undefined;
+    if (text === undefined) {
+      const json = messageToJson(RESOURCE_TYPES[kind], c) as Record<string, unknown>;
+      text = JSON.stringify({ "@type": r.typeUrl, ...json }, null, 2).replace(/\n/g, "\n    ");
+    }
+    rendered.set(r, text);
+  }
+  return text;
+}
+
+// Route tables are per proxy but made of virtual hosts shared by every caller of an upstream (see
+// ResourceEncoder.routeConfiguration): render each virtual host once and splice, rather than re-rendering the same
+// hosts for every proxy. The text is exactly what the generic path produces (test/backend/write.test.ts).
+const renderedHosts = new WeakMap<Canonical, string>();
+
+function isPlainRouteTable(c: Canonical): boolean {
+  return Object.keys(c).every((k) => k === "name" || k === "virtual_hosts");
+}
+
+function renderRouteTable(typeUrl: string, c: Canonical): string {
+  const lines = [`"@type": ${JSON.stringify(typeUrl)}`];
+  if (c.name !== undefined) lines.push(`"name": ${JSON.stringify(c.name)}`);
+  const hosts = (c.virtual_hosts as Canonical[] | undefined) ?? [];
+  if (hosts.length) {
+    const texts = hosts.map((h) => {
+      let t = renderedHosts.get(h);
+      if (t === undefined) {
+        t = JSON.stringify(messageToJson("envoy.config.route.v3.VirtualHost", h), null, 2).replace(/\n/g, "\n        ");
+        renderedHosts.set(h, t);
+      }
+      return t;
+    });
+    lines.push(`"virtual_hosts": [\n        ${texts.join(",\n        ")}\n      ]`);
+  }
+  return `{\n      ${lines.join(",\n      ")}\n    }`;
+}
+
+/** A DiscoveryResponse in Envoy's JSON (field order version_info, resources, type_url, as in discovery.proto). */
+export function renderDiscoveryResponse(proxy: ProxySnapshot, kind: ResourceKind): string {
+  const list = proxy.resources[kind];
+  const head = `{\n  "version_info": ${JSON.stringify(proxy.versions[kind])},\n  "resources": `;
+  const body = list.length ? `[\n    ${list.map((r) => renderResource(kind, r)).join(",\n    ")}\n  ]` : "[]";
+  return `${head}${body},\n  "type_url": ${JSON.stringify(TYPE_URLS[kind])}\n}\n`;
+}
+
+export interface ManifestEntry {
+  version: string;
+  resources: number;
+  /** Protobuf-encoded size of the resources: what goes over the wire (not the JSON file size). */
+  bytes: number;
+}
+
+export interface Manifest {
+  mesh: string;
+  proxies: Record<string, Partial<Record<"cds" | "eds" | "lds" | "rds" | "sds", ManifestEntry>>>;
+}
+
+export function manifestOf(meshName: string, snapshot: MeshSnapshot): Manifest {
+  const proxies: Manifest["proxies"] = {};
+  for (const name of [...snapshot.proxies.keys()].sort()) {
+    const p = snapshot.proxies.get(name)!;
+    const entry: Manifest["proxies"][string] = {};
+    for (const kind of kindsOf(p)) {
+      const key = FILE_OF[kind].replace(".json", "") as keyof typeof entry;
+      entry[key] = { version: p.versions[kind], resources: p.resources[kind].length, bytes: p.resources[kind].reduce((n, r) => n + r.bytes.length, 0) };
+    }
+    proxies[name] = entry;
+  }
+  return { mesh: meshName, proxies };
+}
+
+function kindsOf(p: ProxySnapshot): ResourceKind[] {
+  return [...ALWAYS, ...(p.resources.secret.length ? (["secret"] as const) : [])].sort((a, b) => (FILE_OF[a] < FILE_OF[b] ? -1 : 1));
+}
+
+/** JSON with every object's keys sorted (for data that is not an Envoy message). */
+export function stableJson(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]));
+    return v;
+  };
+  return `${JSON.stringify(sort(value), null, 2)}\n`;
+}
+
+/** Every file of the build directory: relative path ("/"-separated) -> text, in sorted path order. */
+export function renderBuild(meshName: string, snapshot: MeshSnapshot): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const name of [...snapshot.proxies.keys()].sort()) {
+    const p = snapshot.proxies.get(name)!;
+    for (const kind of kindsOf(p)) files.set(`${name}/${FILE_OF[kind]}`, renderDiscoveryResponse(p, kind));
+  }
+  files.set(MANIFEST, stableJson(manifestOf(meshName, snapshot)));
+  return files;
+}

@@ -1,0 +1,170 @@
+// The Envoy backend's contracts beyond the goldens: shared resources, per-caller assignments, consistency,
+// issues naming resource and field, and the assembled route configuration matching the codec byte for byte.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { syntheticMesh } from "../../bench/synthetic-ir.js";
+import { encodeMessage } from "../../src/backends/envoy/api/codec.js";
+import { checkConsistency } from "../../src/backends/envoy/consistency.js";
+import { canonicalOf } from "../../src/backends/envoy/encode.js";
+import { endpointPort, failoverOrder } from "../../src/backends/envoy/endpoints.js";
+import { integerWeights } from "../../src/backends/envoy/routes.js";
+import { tcpUpstreams } from "../../src/backends/envoy/tcp.js";
+import { translateMesh } from "../../src/backends/envoy/translate.js";
+import type { MeshIR, ServiceIR } from "../../src/ir/types.js";
+import { makeProxySnapshot } from "../../src/snapshot/build.js";
+import type { ProxySnapshot, ResourceKind } from "../../src/snapshot/types.js";
+import { loadCase, translateCase } from "./cases.js";
+
+const find = (p: ProxySnapshot, kind: ResourceKind, name: string) => {
+  const r = p.resources[kind].find((x) => x.name === name);
+  assert.ok(r, `${p.service} has ${kind} ${name}`);
+  return r;
+};
+
+describe("shared resources", () => {
+  test("two callers of one upstream receive the very same Cluster object", () => {
+    const { result } = translateCase("tcp-failover");
+    const a = result.snapshot.proxies.get("api-eu-a")!;
+    const b = result.snapshot.proxies.get("api-eu-b")!;
+    const ca = find(a, "cluster", "outbound|9200||search");
+    assert.equal(ca, find(b, "cluster", "outbound|9200||search")); // ===
+    assert.equal(ca.hash.length, 16);
+    // The outbound listener names only its RDS config, so sidecars with the same outbound port share it too.
+    assert.equal(find(a, "listener", "outbound|15001|http"), find(b, "listener", "outbound|15001|http"));
+  });
+
+  test("assignments follow the caller's locality: priority 0 is the caller's own zone", () => {
+    const { result } = translateCase("tcp-failover");
+    const cla = (svc: string) => find(result.snapshot.proxies.get(svc)!, "endpoint", "outbound|5432||db");
+    const zonesByPriority = (svc: string) => {
+      const c = canonicalOf("endpoint", cla(svc)) as { endpoints: { locality: { zone: string }; priority?: number }[] };
+      return c.endpoints.map((e) => `${e.priority ?? 0}:${e.locality.zone}`);
+    };
+    assert.deepEqual(zonesByPriority("api-eu-a"), ["0:eu-1a", "1:eu-1b", "2:us-1a"]);
+    assert.deepEqual(zonesByPriority("api-eu-b"), ["0:eu-1b", "1:eu-1a", "2:us-1a"]);
+    // api-us is in no listed zone: the written order, hence the same content as api-eu-a's, hence the same object.
+    assert.equal(cla("api-us"), cla("api-eu-a"));
+    assert.notEqual(cla("api-eu-b").hash, cla("api-eu-a").hash);
+  });
+
+  test("region-level failover and every locality weighted", () => {
+    const { result } = translateCase("tcp-failover");
+    const c = canonicalOf("endpoint", find(result.snapshot.proxies.get("api-us")!, "endpoint", "outbound|9200||search")) as {
+      endpoints: { locality: { region: string }; priority?: number; load_balancing_weight?: { value: number } }[];
+    };
+    assert.deepEqual(c.endpoints.map((e) => [e.locality.region, e.priority ?? 0]), [["us", 0], ["eu", 1], ["eu", 1]]);
+    for (const e of c.endpoints) assert.ok((e.load_balancing_weight?.value ?? 0) >= 1);
+  });
+
+  test("a 1,000-service mesh encodes each distinct resource once", () => {
+    const ir = syntheticMesh({ services: 60 });
+    const { snapshot, issues, stats } = translateMesh(ir);
+    assert.deepEqual(issues, []);
+    assert.equal(snapshot.proxies.size, 60);
+    // Per proxy: 15 outbound + 1 inbound clusters, 15 assignments, 2 listeners, 1 route configuration.
+    assert.equal(stats.resources, 60 * 34);
+    // Distinct: 60 x 3 clusters + 1 shared inbound cluster, 180 assignments, 2 listeners, 60 virtual hosts.
+    assert.ok(stats.encodes <= 60 * 3 + 1 + 180 + 2 + 60, `encodes ${stats.encodes}`);
+  });
+});
+
+describe("route configurations assembled from shared virtual hosts", () => {
+  test("bytes and canonical form equal encoding the whole RouteConfiguration", () => {
+    for (const [c, svc] of [["http-routing", "web"], ["proxyless", "client"], ["subsets-canary", "frontend"]] as const) {
+      const { result } = translateCase(c);
+      for (const r of result.snapshot.proxies.get(svc)!.resources.route) {
+        const canonical = canonicalOf("route", r);
+        const whole = encodeMessage("envoy.config.route.v3.RouteConfiguration", canonical, "x");
+        assert.ok(whole.ok, `${c}/${r.name}`);
+        assert.deepEqual(Buffer.from(whole.message.bytes), Buffer.from(r.bytes), `${c}/${r.name} bytes`);
+        assert.deepEqual(whole.message.canonical, canonical);
+      }
+    }
+  });
+});
+
+describe("consistency (go-control-plane Consistent())", () => {
+  test("golden snapshots are consistent", () => {
+    for (const c of ["http-routing", "tcp-failover", "proxyless"]) {
+      for (const p of translateCase(c).result.snapshot.proxies.values()) assert.deepEqual(checkConsistency(p), [], `${c}/${p.service}`);
+    }
+  });
+
+  test("a missing assignment, route configuration or cluster is reported", () => {
+    const web = translateCase("http-routing").result.snapshot.proxies.get("web")!;
+    const broken = makeProxySnapshot("web", {
+      cluster: web.resources.cluster.filter((r) => r.name !== "outbound|8080||legacy"),
+      endpoint: web.resources.endpoint.filter((r) => r.name !== "outbound|8080||reviews"),
+      listener: web.resources.listener,
+      route: [],
+    });
+    const issues = checkConsistency(broken).map((i) => `${i.resource} ${i.path}: ${i.message}`);
+    assert.ok(issues.some((i) => i.startsWith('Cluster "outbound|8080||reviews" eds_cluster_config') && i.includes('ClusterLoadAssignment "outbound|8080||reviews"')), issues.join("\n"));
+    assert.ok(issues.some((i) => i.startsWith('Listener "outbound|15001|http"') && i.includes('RouteConfiguration "outbound|15001|http"')), issues.join("\n"));
+    const withRoutes = makeProxySnapshot("web", { ...broken.resources, route: web.resources.route });
+    const missingCluster = checkConsistency(withRoutes).filter((i) => i.message.includes('Cluster "outbound|8080||legacy"'));
+    assert.ok(missingCluster.length > 0 && missingCluster.every((i) => /request_mirror_policies|\.cluster$/.test(i.path)));
+  });
+});
+
+describe("issues name the resource and field", () => {
+  test("a header name Envoy's rules reject is reported once, not per caller", () => {
+    const ir = loadCase("http-routing");
+    const catalog = ir.services.find((s) => s.name === "catalog")!;
+    catalog.routes[3]!.match.headers = [{ name: "bad\nname", match: { exact: "x" }, invert: false }];
+    ir.services.push({ ...ir.services.find((s) => s.name === "web")!, name: "web2" });
+    ir.services.sort((a, b) => (a.name < b.name ? -1 : 1));
+    const { issues } = translateMesh(ir);
+    const bad = issues.filter((i) => i.path.includes("headers"));
+    assert.equal(bad.length, 2, JSON.stringify(issues, null, 2)); // two virtual hosts (ports 8080, 9102), one report each
+    assert.equal(bad[0]!.resource, 'VirtualHost "catalog:8080"');
+    assert.match(bad[0]!.path, /^routes\[3\]\.match\.headers\[0\]\.name/);
+    assert.equal(bad[1]!.resource, 'VirtualHost "catalog:9102"');
+  });
+
+  test("a static instance that is not an IP address is reported on its assignment", () => {
+    const ir = loadCase("subsets-canary");
+    const catalog = ir.services.find((s) => s.name === "catalog")!;
+    if (catalog.instances.kind === "static") catalog.instances.endpoints[1]!.address = "catalog-1.internal";
+    const { issues } = translateMesh(ir);
+    assert.ok(issues.some((i) => i.resource === 'ClusterLoadAssignment "outbound|8080||catalog"' && i.path === "endpoints[1]"), JSON.stringify(issues));
+  });
+});
+
+describe("building blocks", () => {
+  const svc = (patch: Partial<ServiceIR>): ServiceIR => ({ ...loadCase("tcp-failover").services[0]!, ...patch });
+
+  test("failover order puts the caller's zone (or region) first", () => {
+    const up = svc({ policy: { connectTimeoutMs: 1, loadBalancer: { kind: "round-robin" }, localityFailover: ["a", "b", "c"] } });
+    assert.deepEqual(failoverOrder(up, { zone: "b" }), ["b", "a", "c"]);
+    assert.deepEqual(failoverOrder(up, { region: "c", zone: "zz" }), ["c", "a", "b"]);
+    assert.deepEqual(failoverOrder(up, { zone: "x" }), ["a", "b", "c"]);
+    assert.deepEqual(failoverOrder(up, undefined), ["a", "b", "c"]);
+    assert.equal(failoverOrder(svc({}), { zone: "a" }), undefined);
+  });
+
+  test("an instance's other ports keep their offset from its first port", () => {
+    const s = svc({ ports: [{ name: "a", protocol: "http", port: 8080, appPort: 1 }, { name: "b", protocol: "tcp", port: 9000, appPort: 2 }] });
+    const e = { address: "10.0.0.1", port: 18080, labels: {} };
+    assert.equal(endpointPort(s, e, s.ports[0]!), 18080);
+    assert.equal(endpointPort(s, e, s.ports[1]!), 19000);
+  });
+
+  test("fractional weights become basis points", () => {
+    assert.deepEqual(integerWeights([90, 10]), [90, 10]);
+    assert.deepEqual(integerWeights([33.33, 33.33, 33.34]), [3333, 3333, 3334]);
+  });
+
+  test("TCP upstreams get explicit local ports, else the next free ones after outboundPort", () => {
+    const ir: MeshIR = loadCase("tcp-failover");
+    const byName = new Map(ir.services.map((s) => [s.name, s]));
+    const caller = { ...byName.get("api-eu-a")!, ports: [{ name: "x", protocol: "tcp" as const, port: 15002, appPort: 1 }] };
+    const got = tcpUpstreams(caller, [byName.get("db")!, byName.get("cache")!, byName.get("cache-green")!]);
+    assert.deepEqual(got.map((t) => [t.upstream.name, t.port.name, t.localPort]), [
+      // In "<service>:<port name>" key order; 15002 is one of the caller's own ports.
+      ["cache-green", "redis", 15003],
+      ["cache", "redis", 15004],
+      ["db", "postgres", 25432], // explicit sidecar.tcpOutbound entry
+    ]);
+  });
+});

@@ -1,0 +1,105 @@
+// The build directory: DiscoveryResponse files in Envoy's JSON form that re-encode to the very bytes served,
+// a manifest, and an atomic writer that leaves <dir> untouched on failure.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { encodeJson, messageToJson } from "../../src/backends/envoy/api/codec.js";
+import type { Json } from "../../src/backends/envoy/api/json.js";
+import { canonicalOf, RESOURCE_TYPES } from "../../src/backends/envoy/encode.js";
+import { FILE_OF, MANIFEST, manifestOf, renderBuild } from "../../src/build/render.js";
+import { BuildDirError, writeBuildDir } from "../../src/build/write.js";
+import { PUSH_ORDER } from "../../src/snapshot/types.js";
+import { readTree, translateCase } from "./cases.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "meshc-write-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("rendered files", () => {
+  const { ir, result } = translateCase("http-routing");
+  const files = renderBuild(ir.name, result.snapshot);
+
+  test("one DiscoveryResponse per type per proxy, plus the manifest", () => {
+    const expected = [...result.snapshot.proxies.keys()].flatMap((s) => ["cds", "eds", "lds", "rds"].map((t) => `${s}/${t}.json`));
+    assert.deepEqual([...files.keys()].sort(), [...expected, MANIFEST].sort());
+  });
+
+  test("each file is Envoy's JSON of the DiscoveryResponse message, 2-space indented", () => {
+    for (const proxy of result.snapshot.proxies.values()) {
+      for (const kind of PUSH_ORDER.filter((k) => k !== "secret")) {
+        const text = files.get(`${proxy.service}/${FILE_OF[kind]}`)!;
+        const parsed = JSON.parse(text) as Json;
+        assert.equal(text, `${JSON.stringify(parsed, null, 2)}\n`);
+        const viaCodec = messageToJson("envoy.service.discovery.v3.DiscoveryResponse", {
+          version_info: proxy.versions[kind],
+          resources: proxy.resources[kind].map((r) => ({ "@type": r.typeUrl, ...canonicalOf(kind, r) })),
+          type_url: proxy.resources[kind][0]?.typeUrl ?? (parsed as { type_url: string }).type_url,
+        });
+        if (proxy.resources[kind].length) assert.deepEqual(parsed, viaCodec, `${proxy.service}/${kind}`);
+        assert.deepEqual(Object.keys(parsed as object), ["version_info", "resources", "type_url"]);
+      }
+    }
+  });
+
+  test("every resource in the files re-encodes to the exact bytes and hash served over xDS", () => {
+    for (const proxy of result.snapshot.proxies.values()) {
+      for (const kind of PUSH_ORDER.filter((k) => k !== "secret")) {
+        const doc = JSON.parse(files.get(`${proxy.service}/${FILE_OF[kind]}`)!) as { resources: Record<string, Json>[] };
+        doc.resources.forEach((json, i) => {
+          const { "@type": url, ...body } = json;
+          assert.equal(url, proxy.resources[kind][i]!.typeUrl);
+          const enc = encodeJson(RESOURCE_TYPES[kind], body, "x");
+          assert.ok(enc.ok, JSON.stringify(enc));
+          assert.deepEqual(Buffer.from(enc.message.bytes), Buffer.from(proxy.resources[kind][i]!.bytes));
+        });
+      }
+    }
+  });
+
+  test("the manifest counts resources and wire bytes with each type's version", () => {
+    const m = JSON.parse(files.get(MANIFEST)!);
+    assert.deepEqual(m, manifestOf(ir.name, result.snapshot));
+    assert.equal(m.mesh, "shop");
+    const web = result.snapshot.proxies.get("web")!;
+    assert.deepEqual(m.proxies.web.cds, {
+      bytes: web.resources.cluster.reduce((n, r) => n + r.bytes.length, 0),
+      resources: web.resources.cluster.length,
+      version: web.versions.cluster,
+    });
+    assert.deepEqual(Object.keys(m.proxies), [...result.snapshot.proxies.keys()].sort());
+  });
+});
+
+describe("writeBuildDir", () => {
+  const files = new Map([["a/x.json", "{}\n"], [MANIFEST, "{}\n"]]);
+
+  test("creates, then replaces a previous build wholesale", async () => {
+    const out = join(tmp, "replace", "dist");
+    await writeBuildDir(out, files);
+    assert.deepEqual(readTree(out), files);
+    await writeBuildDir(out, new Map([["b/y.json", "[]\n"], [MANIFEST, "{\"v\":2}\n"]]));
+    assert.deepEqual([...readTree(out).keys()], ["b/y.json", MANIFEST]);
+    assert.deepEqual(readdirSync(join(tmp, "replace")), ["dist"]); // no temp or old directories left behind
+  });
+
+  test("a failed write leaves the existing directory byte-identical", async () => {
+    const out = join(tmp, "fail", "dist");
+    await writeBuildDir(out, files);
+    const before = readTree(out);
+    // "a" as a file and as a directory: the second write fails half-way through.
+    await assert.rejects(writeBuildDir(out, new Map([["a", "1"], ["a/b.json", "2"], [MANIFEST, "{}"]])));
+    assert.deepEqual(readTree(out), before);
+    assert.deepEqual(readdirSync(join(tmp, "fail")), ["dist"]);
+  });
+
+  test("refuses to replace a directory that is not a meshc build, and paths outside it", async () => {
+    const out = join(tmp, "foreign");
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, "notes.txt"), "mine");
+    await assert.rejects(writeBuildDir(out, files), BuildDirError);
+    assert.equal(readFileSync(join(out, "notes.txt"), "utf8"), "mine");
+    await assert.rejects(writeBuildDir(join(tmp, "escape"), new Map([["../evil.json", "x"]])), BuildDirError);
+    assert.equal(existsSync(join(tmp, "evil.json")), false);
+  });
+});
