@@ -2,7 +2,7 @@
 // scalars at their default are absent), 64-bit integers as decimal strings, enums by name, bytes as base64, and
 // each Any expanded to {"@type": url, ...payload}. Validation (validate.ts) and JSON output (json.ts) read this form.
 import protobuf from "protobufjs";
-import { findMessage, typeNameFromUrl } from "./registry.js";
+import { dottedName, findMessage, typeNameFromUrl } from "./registry.js";
 
 export type Canonical = { [key: string]: CanonicalValue };
 export type CanonicalValue = string | number | boolean | Canonical | CanonicalValue[];
@@ -11,7 +11,7 @@ const INT64 = new Set(["int64", "uint64", "sint64", "fixed64", "sfixed64"]);
 
 export function canonicalize(type: protobuf.Type, msg: protobuf.Message | Record<string, unknown>): Canonical {
   const m = msg as Record<string, unknown>;
-  if (type.fullName === ".google.protobuf.Any") {
+  if (dottedName(type) === ".google.protobuf.Any") {
     const url = String(m.type_url ?? "");
     const inner = findMessage(typeNameFromUrl(url));
     if (!inner) throw new Error(`cannot resolve type URL "${url}"`);

@@ -3,7 +3,7 @@
 // canonical form; fromJson is its strict inverse back to the typed input shape, reporting unknown keys.
 import protobuf from "protobufjs";
 import type { Canonical, CanonicalValue } from "./canonical.js";
-import { findMessage, typeNameFromUrl } from "./registry.js";
+import { dottedName, findMessage, typeNameFromUrl } from "./registry.js";
 import { type EnvoyIssue, joinPath } from "./issues.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -14,7 +14,7 @@ const WRAPPERS = new Set(
 );
 
 export function toJson(type: protobuf.Type, c: Canonical): Json {
-  const wkt = type.fullName;
+  const wkt = dottedName(type);
   if (wkt === ".google.protobuf.Any") {
     const url = c["@type"] as string;
     const inner = findMessage(typeNameFromUrl(url))!;
@@ -56,7 +56,7 @@ function fieldToJson(field: protobuf.Field, v: CanonicalValue): Json {
 }
 
 function isWellKnown(t: protobuf.Type): boolean {
-  return t.fullName.startsWith(".google.protobuf.");
+  return dottedName(t).startsWith(".google.protobuf.");
 }
 
 function defaultJson(f: protobuf.Field): Json {
@@ -107,7 +107,7 @@ export function fromJson(type: protobuf.Type, json: Json, path: string, ctx: Fro
     ctx.issues.push({ resource: ctx.resource, path: p, message });
     return undefined;
   };
-  const wkt = type.fullName;
+  const wkt = dottedName(type);
   if (wkt === ".google.protobuf.Duration") {
     const d = typeof json === "string" ? parseDuration(json) : undefined;
     return d ?? fail(path, `expected a duration like "1.5s", got ${JSON.stringify(json)}`);

@@ -70,7 +70,22 @@ export function typeNameFromUrl(url: string): string {
   return url.slice(url.lastIndexOf("/") + 1);
 }
 
+const names = new WeakMap<protobuf.ReflectionObject, string>();
+
+/**
+ * protobufjs's `fullName` getter rebuilds the dotted name on every call; the codec asks for it per message on hot
+ * paths (Any and well-known-type checks), so it is memoized here. Keeps protobufjs's leading dot.
+ */
+export function dottedName(t: protobuf.ReflectionObject): string {
+  let n = names.get(t);
+  if (n === undefined) {
+    n = t.fullName;
+    names.set(t, n);
+  }
+  return n;
+}
+
 /** Fully qualified name of a reflected type, without protobufjs's leading dot. */
 export function fullNameOf(t: protobuf.ReflectionObject): string {
-  return t.fullName.replace(/^\./, "");
+  return dottedName(t).replace(/^\./, "");
 }

@@ -2,7 +2,7 @@
 // Any as {"@type": url, ...payload}) into the plain object protobufjs encodes. protobufjs silently drops unknown
 // fields, unknown enum names and Anys it cannot resolve; this walk reports each of them with its field path instead.
 import protobuf from "protobufjs";
-import { findMessage, typeNameFromUrl } from "./registry.js";
+import { dottedName, findMessage, typeNameFromUrl } from "./registry.js";
 import { type EnvoyIssue, joinPath } from "./issues.js";
 
 type Plain = Record<string, unknown>;
@@ -26,7 +26,7 @@ export function toWire(type: protobuf.Type, value: unknown, path: string, ctx: S
     fail(path, `expected a ${type.name} message object, got ${describe(value)}`);
     return {};
   }
-  if (type.fullName === ".google.protobuf.Any") return anyToWire(value, path, ctx);
+  if (dottedName(type) === ".google.protobuf.Any") return anyToWire(value, path, ctx);
   const out: Plain = {};
   const oneofSeen = new Map<string, string>();
   for (const key of Object.keys(value).sort()) {

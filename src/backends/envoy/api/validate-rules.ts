@@ -7,6 +7,7 @@ import type { Canonical, CanonicalValue } from "./canonical.js";
 import { joinPath } from "./issues.js";
 import { formatDuration } from "./json.js";
 import { bytesChecks, STRING_WELL_KNOWN, stringChecks } from "./validate-text.js";
+import { dottedName } from "./registry.js";
 
 export type Emit = (path: string, message: string) => void;
 export type Check = (v: CanonicalValue, path: string, emit: Emit) => void;
@@ -205,7 +206,7 @@ function compileElem(rules: Rules, elem: Elem, where: string, problems: string[]
     }
   }
   let check = all(checks);
-  const wrapped = "message" in elem ? WRAPPER_SCALAR[elem.message.fullName] : undefined;
+  const wrapped = "message" in elem ? WRAPPER_SCALAR[dottedName(elem.message)] : undefined;
   if (check && wrapped) {
     // Rules on a wrapper field check its `value` (absent = the scalar default) when the wrapper is set.
     const inner = check;
@@ -219,14 +220,14 @@ function compileElem(rules: Rules, elem: Elem, where: string, problems: string[]
 function valueKind(elem: Elem): string {
   if ("scalar" in elem) return elem.scalar;
   if ("enumType" in elem) return "enum";
-  const fn = elem.message.fullName;
+  const fn = dottedName(elem.message);
   return WRAPPER_SCALAR[fn] ?? MESSAGE_KIND[fn] ?? "message";
 }
 
 function describeElem(elem: Elem): string {
   if ("scalar" in elem) return elem.scalar;
   if ("enumType" in elem) return `enum ${elem.enumType.name}`;
-  return elem.message.fullName.replace(/^\./, "");
+  return dottedName(elem.message).replace(/^\./, "");
 }
 
 function ruleNames(kind: string): string[] {

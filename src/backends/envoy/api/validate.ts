@@ -6,7 +6,7 @@
 import protobuf from "protobufjs";
 import type { Canonical, CanonicalValue } from "./canonical.js";
 import { type EnvoyIssue, joinPath } from "./issues.js";
-import { findMessage, typeNameFromUrl } from "./registry.js";
+import { dottedName, findMessage, typeNameFromUrl } from "./registry.js";
 import { compileFieldRules, fieldRulesOf, scalarDefault, type Emit, type ElemRules } from "./validate-rules.js";
 
 const ANY = ".google.protobuf.Any";
@@ -25,7 +25,7 @@ type Step = (c: Canonical, path: string, emit: Emit) => void;
 const fieldPath = (base: string, name: string) => (base ? `${base}.${name}` : name);
 
 function walk(type: protobuf.Type, c: Canonical, path: string, emit: Emit): void {
-  if (type.fullName === ANY) {
+  if (dottedName(type) === ANY) {
     const url = c["@type"];
     const inner = typeof url === "string" ? anyPayloadType(url) : undefined;
     if (!inner) emit(joinPath(path, "@type"), `cannot resolve type URL ${JSON.stringify(url ?? "")}`);
@@ -209,7 +209,7 @@ function needsWalk(type: protobuf.Type): boolean {
     for (const f of t.fieldsArray) if (f.resolvedType instanceof protobuf.Type) stack.push(f.resolvedType);
   }
   const result = new Map<protobuf.Type, boolean>();
-  for (const t of closure) result.set(t, !isDisabled(t) && (t.fullName === ANY || hasOwnRules(t)));
+  for (const t of closure) result.set(t, !isDisabled(t) && (dottedName(t) === ANY || hasOwnRules(t)));
   const get = (t: protobuf.Type) => walkCache.get(t) ?? result.get(t) ?? false;
   for (let changed = true; changed; ) {
     changed = false;

@@ -1,0 +1,221 @@
+// Incremental ADS stream (DeltaAggregatedResources): per type, the subscription (wildcard and/or names) and the
+// version of each resource the client holds (its EncodedResource.hash). Responses carry only what differs, plus
+// removed_resources for what the client holds or asked for and does not exist.
+import type { EncodedResource, ResourceKind } from "../snapshot/types.js";
+import { resourceIndex } from "./cache.js";
+import { XDS_TYPES, typeByUrl, type XdsResourceType } from "./resource-types.js";
+import { XdsStream } from "./stream.js";
+import type { DeltaRequest, DeltaResponseOut } from "./wire.js";
+
+const MAX_INFLIGHT = 32;
+
+interface TypeState {
+  spec: XdsResourceType;
+  seen: boolean;
+  wildcard: boolean;
+  names: Set<string>;
+  /** name -> version (hash) the client holds, from our responses or its initial_resource_versions (P-22). */
+  held: Map<string, string>;
+  /** Subscribed names already reported as absent (P-23), so the report is not repeated. */
+  reportedMissing: Set<string>;
+  /** Unacknowledged responses by nonce (a Delta nonce only pairs ACK/NACK with a response, P-14). */
+  inflight: Map<string, { version: string; sentAt: number }>;
+  dirty: boolean;
+  /** First request for the type: answer even with nothing to say. */
+  respondEmpty: boolean;
+  /** Names to send even if the client holds them: re-subscribed (P-21), warming (P-29). */
+  force: Set<string>;
+  /** Names to report in removed_resources even if not held (P-21 unsubscribe under wildcard). */
+  forceRemoved: Set<string>;
+}
+
+export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut> {
+  private readonly types = new Map<ResourceKind, TypeState>();
+  private readonly unknownTypesLogged = new Set<string>();
+
+  protected handle(req: DeltaRequest): void {
+    const spec = typeByUrl(req.typeUrl);
+    if (!spec) {
+      if (!this.unknownTypesLogged.has(req.typeUrl)) this.log.warn({ typeUrl: req.typeUrl }, "request for an unserved type ignored");
+      this.unknownTypesLogged.add(req.typeUrl);
+      return;
+    }
+    const st = this.state(spec);
+    this.ackOrNack(st, req);
+
+    if (!st.seen) {
+      st.seen = true;
+      st.respondEmpty = true;
+      st.dirty = true;
+      // Legacy wildcard: a first request naming nothing subscribes to everything (LDS/CDS only, P-17).
+      if (spec.wildcard && req.subscribe.length === 0) st.wildcard = true;
+      // P-22: what the client already holds (reconnect); matching versions are not sent again.
+      for (const [name, version] of Object.entries(req.initialResourceVersions)) if (name !== "*") st.held.set(name, version);
+    }
+
+    // P-14: subscription changes apply whatever the nonce.
+    for (const n of req.subscribe) {
+      if (n === "*") {
+        if (spec.wildcard && !st.wildcard) {
+          st.wildcard = true;
+          st.dirty = true;
+        }
+      } else if (st.names.has(n)) {
+        st.force.add(n); // P-21: a re-listed name is sent again
+        st.reportedMissing.delete(n);
+        st.dirty = true;
+      } else {
+        st.names.add(n);
+        st.reportedMissing.delete(n);
+        st.dirty = true;
+      }
+    }
+    for (const n of req.unsubscribe) {
+      if (n === "*") {
+        if (st.wildcard) {
+          st.wildcard = false;
+          for (const held of [...st.held.keys()]) if (!st.names.has(held)) st.held.delete(held);
+        }
+      } else if (st.names.has(n)) {
+        st.names.delete(n);
+        st.reportedMissing.delete(n);
+        if (st.wildcard) {
+          // P-21: still wanted through "*": send it again, or say it is gone.
+          st.force.add(n);
+          st.forceRemoved.add(n);
+          st.dirty = true;
+        } else {
+          st.held.delete(n); // unsubscribe-only: no reply
+        }
+      }
+      // else: a phantom unsubscribe, ignored (P-21)
+    }
+  }
+
+  private ackOrNack(st: TypeState, req: DeltaRequest): void {
+    if (!req.responseNonce) return;
+    const sent = st.inflight.get(req.responseNonce);
+    if (!sent) {
+      this.log.debug({ type: st.spec.kind, nonce: req.responseNonce }, "stale or unknown nonce: not an ACK/NACK");
+      return;
+    }
+    st.inflight.delete(req.responseNonce);
+    if (req.errorDetail) {
+      // P-10/P-11: recorded; the rejected resources stay marked as held, so they are not resent until they change.
+      this.recordNack({
+        type: st.spec.kind,
+        typeUrl: st.spec.typeUrl,
+        version: sent.version,
+        nonce: req.responseNonce,
+        code: req.errorDetail.code,
+        message: req.errorDetail.message,
+        at: new Date().toISOString(),
+      });
+    } else {
+      this.recordAck(st.spec.kind, sent.version, sent.sentAt);
+    }
+  }
+
+  protected snapshotChanged(kinds: ReadonlySet<ResourceKind>): void {
+    for (const kind of kinds) {
+      const st = this.types.get(kind);
+      if (st?.seen) st.dirty = true;
+    }
+  }
+
+  protected next(): DeltaResponseOut | undefined {
+    for (const spec of XDS_TYPES) {
+      const st = this.types.get(spec.kind);
+      if (!st?.dirty) continue;
+      const res = this.build(st);
+      if (res) return res;
+    }
+    return undefined;
+  }
+
+  protected pendingKinds(): ResourceKind[] {
+    return XDS_TYPES.filter((t) => {
+      const st = this.types.get(t.kind);
+      return st && (st.dirty || st.inflight.size > 0);
+    }).map((t) => t.kind);
+  }
+
+  private state(spec: XdsResourceType): TypeState {
+    let st = this.types.get(spec.kind);
+    if (!st) {
+      st = {
+        spec,
+        seen: false,
+        wildcard: false,
+        names: new Set(),
+        held: new Map(),
+        reportedMissing: new Set(),
+        inflight: new Map(),
+        dirty: false,
+        respondEmpty: false,
+        force: new Set(),
+        forceRemoved: new Set(),
+      };
+      this.types.set(spec.kind, st);
+    }
+    return st;
+  }
+
+  private build(st: TypeState): DeltaResponseOut | undefined {
+    const { spec } = st;
+    const proxy = this.proxy!;
+    const { force, forceRemoved, respondEmpty } = st;
+    st.dirty = false;
+    st.respondEmpty = false;
+    st.force = new Set();
+    st.forceRemoved = new Set();
+
+    const idx = resourceIndex(proxy, spec.kind);
+    const send: EncodedResource[] = [];
+    const removed = new Set<string>();
+    const consider = (r: EncodedResource) => {
+      if (force.has(r.name) || st.held.get(r.name) !== r.hash) send.push(r);
+    };
+    if (st.wildcard) for (const r of proxy.resources[spec.kind]) consider(r);
+    for (const n of st.names) {
+      const r = idx.get(n);
+      if (r) {
+        if (!st.wildcard) consider(r);
+      } else if (!st.held.has(n) && !st.reportedMissing.has(n)) {
+        removed.add(n); // P-23: subscribed but does not exist
+        st.reportedMissing.add(n);
+      }
+    }
+    for (const n of st.held.keys()) if (!idx.has(n) && (st.wildcard || st.names.has(n))) removed.add(n);
+    for (const n of forceRemoved) if (!idx.has(n)) removed.add(n);
+    if (send.length === 0 && removed.size === 0 && !respondEmpty) return undefined; // P-37
+
+    send.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.warm(st, send);
+    for (const r of send) st.held.set(r.name, r.hash);
+    for (const n of removed) st.held.delete(n);
+
+    const version = proxy.versions[spec.kind];
+    const nonce = this.nextNonce();
+    st.inflight.set(nonce, { version, sentAt: performance.now() });
+    if (st.inflight.size > MAX_INFLIGHT) st.inflight.delete(st.inflight.keys().next().value!);
+    this.recordSent(spec.kind, version);
+    return { systemVersionInfo: version, typeUrl: spec.typeUrl, nonce, resources: send, removed: [...removed].sort() };
+  }
+
+  /** P-29: a Cluster whose content the client did not hold warms until its ClusterLoadAssignment arrives. */
+  private warm(st: TypeState, send: readonly EncodedResource[]): void {
+    const warms = st.spec.warms;
+    if (!warms) return;
+    const target = this.types.get(warms.kind);
+    if (!target?.seen) return;
+    for (const r of send) {
+      if (st.held.get(r.name) === r.hash) continue;
+      for (const n of warms.names(r)) {
+        if (!target.wildcard && !target.names.has(n)) continue;
+        target.force.add(n);
+        target.dirty = true;
+      }
+    }
+  }
+}

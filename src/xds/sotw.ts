@@ -1,0 +1,245 @@
+// State-of-the-world ADS stream (StreamAggregatedResources): one sub-stream per type (P-04), each with its
+// subscription, the resources the client holds from us, its last nonce and its NACK state.
+import type { EncodedResource, ResourceKind } from "../snapshot/types.js";
+import { versionOf } from "../snapshot/build.js";
+import { resourceIndex } from "./cache.js";
+import { XDS_TYPES, typeByUrl, type XdsResourceType } from "./resource-types.js";
+import { XdsStream } from "./stream.js";
+import type { SotwRequest, SotwResponseOut } from "./wire.js";
+
+interface SentResponse {
+  nonce: string;
+  version: string;
+  /** The snapshot's version of the type when the response was built (what a NACK suppresses, P-11). */
+  snapVersion: string;
+  sentAt: number;
+  answered: boolean;
+}
+
+interface TypeState {
+  spec: XdsResourceType;
+  /** A request for this type arrived on this stream. */
+  seen: boolean;
+  /** A non-empty resource_names was sent once: from then on an empty list means "none", not wildcard (P-17). */
+  namesEverSent: boolean;
+  wildcard: boolean;
+  /** Explicitly requested names, remembered even when absent from the snapshot (P-19). */
+  names: Set<string>;
+  /** name -> hash the client holds from us: the last full set (full-state types) or everything sent (others). */
+  held: Map<string, string>;
+  /** CDS only: the Cluster objects themselves, to keep sending a removed one until routes moved off it (P-28). */
+  heldClusters?: Map<string, EncodedResource>;
+  last?: SentResponse;
+  /** Snapshot version of the type that the client NACKed: stay silent while it is current (P-11). */
+  nackedSnapVersion?: string;
+  dirty: boolean;
+  /** Respond even if nothing changed: first request (P-33), empty nonce. */
+  forceAll: boolean;
+  /** Names to include even if unchanged: newly requested (P-16), warming (P-29). */
+  force: Set<string>;
+  /** CDS only: a make-before-break union was sent; send the final set after LDS/RDS (P-28). */
+  cleanupPending: boolean;
+}
+
+export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut> {
+  private readonly types = new Map<ResourceKind, TypeState>();
+  private readonly unknownTypesLogged = new Set<string>();
+
+  protected handle(req: SotwRequest): void {
+    const spec = typeByUrl(req.typeUrl);
+    if (!spec) {
+      // Types we do not serve (VHDS, SRDS, RTDS, ...) stay unanswered; say so once per stream.
+      if (!this.unknownTypesLogged.has(req.typeUrl)) this.log.warn({ typeUrl: req.typeUrl }, "request for an unserved type ignored");
+      this.unknownTypesLogged.add(req.typeUrl);
+      return;
+    }
+    const st = this.state(spec);
+    const nonce = req.responseNonce;
+    if (st.last && nonce !== "" && nonce !== st.last.nonce) {
+      // P-13: a stale (or never issued) nonce: no response and the subscription stays as it is.
+      this.log.debug({ type: spec.kind, nonce, latest: st.last.nonce }, "stale nonce ignored");
+      return;
+    }
+    if (st.last && nonce === st.last.nonce && !st.last.answered) {
+      st.last.answered = true;
+      // P-10: error_detail alone decides between NACK and ACK.
+      if (req.errorDetail) {
+        st.nackedSnapVersion = st.last.snapVersion;
+        this.recordNack({
+          type: spec.kind,
+          typeUrl: spec.typeUrl,
+          version: st.last.version,
+          nonce,
+          code: req.errorDetail.code,
+          message: req.errorDetail.message,
+          at: new Date().toISOString(),
+        });
+      } else {
+        this.recordAck(spec.kind, req.versionInfo, st.last.sentAt);
+      }
+    }
+    const firstForType = !st.seen;
+    st.seen = true;
+    this.updateSubscription(st, req.resourceNames);
+    // P-33/P-35: the first request per type on a stream (a nonce from an earlier stream included) and an
+    // empty-nonce request get the current state.
+    if (firstForType || nonce === "") {
+      st.forceAll = true;
+      st.dirty = true;
+    }
+  }
+
+  private updateSubscription(st: TypeState, listed: string[]): void {
+    const explicit = new Set(listed.filter((n) => n !== "*"));
+    const wildcard = st.spec.wildcard && (listed.includes("*") || (listed.length === 0 && !st.namesEverSent));
+    if (listed.length > 0) st.namesEverSent = true;
+    const added: string[] = [];
+    for (const n of explicit) if (!st.names.has(n)) added.push(n);
+    for (const n of st.names) {
+      // The client dropped n: it no longer holds it, so a later re-request sends it again (P-16).
+      if (!explicit.has(n) && !wildcard) forget(st, n);
+    }
+    if (st.wildcard && !wildcard) for (const n of [...st.held.keys()]) if (!explicit.has(n)) forget(st, n);
+    const wildcardAdded = wildcard && !st.wildcard;
+    st.names = explicit;
+    st.wildcard = wildcard;
+    if (wildcardAdded) st.forceAll = true;
+    for (const n of added) st.force.add(n); // P-16: reply with newly added names even if sent before
+    if (wildcardAdded || added.length > 0) st.dirty = true;
+  }
+
+  protected snapshotChanged(kinds: ReadonlySet<ResourceKind>): void {
+    for (const kind of kinds) {
+      const st = this.types.get(kind);
+      if (st?.seen) st.dirty = true;
+    }
+  }
+
+  protected next(): SotwResponseOut | undefined {
+    for (const spec of XDS_TYPES) {
+      const st = this.types.get(spec.kind);
+      if (!st?.dirty) continue;
+      const res = this.build(st, false);
+      if (res) return res;
+    }
+    const cds = this.types.get("cluster");
+    if (cds?.cleanupPending) {
+      cds.cleanupPending = false;
+      return this.build(cds, true);
+    }
+    return undefined;
+  }
+
+  protected pendingKinds(): ResourceKind[] {
+    return XDS_TYPES.filter((t) => {
+      const st = this.types.get(t.kind);
+      return st && (st.dirty || st.cleanupPending || (st.last && !st.last.answered));
+    }).map((t) => t.kind);
+  }
+
+  private state(spec: XdsResourceType): TypeState {
+    let st = this.types.get(spec.kind);
+    if (!st) {
+      st = {
+        spec,
+        seen: false,
+        namesEverSent: false,
+        wildcard: false,
+        names: new Set(),
+        held: new Map(),
+        ...(spec.kind === "cluster" ? { heldClusters: new Map() } : {}),
+        dirty: false,
+        forceAll: false,
+        force: new Set(),
+        cleanupPending: false,
+      };
+      this.types.set(spec.kind, st);
+    }
+    return st;
+  }
+
+  /** The response for one type from the current snapshot, or undefined if it would tell the client nothing new. */
+  private build(st: TypeState, finalCds: boolean): SotwResponseOut | undefined {
+    const { spec } = st;
+    const proxy = this.proxy!;
+    const forceAll = st.forceAll;
+    const force = st.force;
+    st.dirty = false;
+    st.forceAll = false;
+    st.force = new Set();
+
+    const snapVersion = proxy.versions[spec.kind];
+    if (st.nackedSnapVersion !== undefined) {
+      if (st.nackedSnapVersion === snapVersion) return undefined; // P-11
+      st.nackedSnapVersion = undefined;
+    }
+
+    const idx = resourceIndex(proxy, spec.kind);
+    let list: EncodedResource[] = st.wildcard
+      ? proxy.resources[spec.kind]
+      : [...st.names].sort().flatMap((n) => idx.get(n) ?? []);
+    let version = snapVersion;
+
+    if (spec.sotwFullState) {
+      if (st.heldClusters && !finalCds && this.routesFollow()) {
+        // P-28 make before break: keep clusters that are going away until LDS/RDS no longer point at them.
+        const kept = new Set(list.map((r) => r.name));
+        const dropped = [...st.heldClusters.values()].filter((r) => !kept.has(r.name));
+        if (dropped.length > 0) {
+          list = [...list, ...dropped].sort(byName);
+          version = versionOf(list);
+          st.cleanupPending = true;
+        }
+      }
+      if (!forceAll && force.size === 0 && sameContent(st.held, list)) return undefined; // P-37
+    } else {
+      // P-25: RDS/EDS/SDS carry the requested resources that changed, plus those forced (P-16, P-29).
+      if (!forceAll) list = list.filter((r) => force.has(r.name) || st.held.get(r.name) !== r.hash);
+      if (list.length === 0 && !forceAll) return undefined;
+    }
+
+    this.warm(st, list);
+    if (spec.sotwFullState) st.held = new Map(list.map((r) => [r.name, r.hash]));
+    else for (const r of list) st.held.set(r.name, r.hash);
+    if (st.heldClusters) st.heldClusters = new Map(list.map((r) => [r.name, r]));
+
+    const nonce = this.nextNonce();
+    st.last = { nonce, version, snapVersion, sentAt: performance.now(), answered: false };
+    this.recordSent(spec.kind, version);
+    return { versionInfo: version, typeUrl: spec.typeUrl, nonce, resources: list };
+  }
+
+  /** P-29: a Cluster the client did not hold in this form warms until its ClusterLoadAssignment arrives: resend it. */
+  private warm(st: TypeState, list: readonly EncodedResource[]): void {
+    const warms = st.spec.warms;
+    if (!warms) return;
+    const target = this.types.get(warms.kind);
+    if (!target?.seen) return;
+    for (const r of list) {
+      if (st.held.get(r.name) === r.hash) continue;
+      for (const n of warms.names(r)) {
+        target.force.add(n);
+        target.dirty = true;
+      }
+    }
+  }
+
+  private routesFollow(): boolean {
+    return Boolean(this.types.get("listener")?.seen || this.types.get("route")?.seen);
+  }
+}
+
+function forget(st: TypeState, name: string): void {
+  st.held.delete(name);
+  st.heldClusters?.delete(name);
+}
+
+function sameContent(held: Map<string, string>, list: readonly EncodedResource[]): boolean {
+  if (held.size !== list.length) return false;
+  for (const r of list) if (held.get(r.name) !== r.hash) return false;
+  return true;
+}
+
+function byName(a: EncodedResource, b: EncodedResource): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}

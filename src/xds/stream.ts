@@ -1,0 +1,285 @@
+// What SotW and Delta streams share: binding the stream to a proxy snapshot from the first request's node,
+// per-proxy status, nonces, and the push pump that honours write() backpressure. Responses are built when the
+// pump runs, from the latest snapshot, so a slow client gets the newest state once it drains (latest wins, P-38).
+import { status as GrpcStatus, type ServerDuplexStream } from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import type { ProxySnapshot, ResourceKind } from "../snapshot/types.js";
+import type { SnapshotCache } from "./cache.js";
+import type { XdsMetrics } from "./metrics.js";
+import type { NodeInfo } from "./wire.js";
+
+export type XdsApi = "sotw" | "delta";
+
+/** Responses handed to grpc-js but not yet flushed, per stream: one full push (CDS, EDS, LDS, RDS) fits. */
+const MAX_UNFLUSHED = 4;
+
+export interface NackRecord {
+  type: ResourceKind;
+  typeUrl: string;
+  /** The version the client rejected (the one we sent with that nonce). */
+  version: string;
+  nonce: string;
+  code: number;
+  message: string;
+  at: string;
+}
+
+/** What `proxies()` reports for one connected stream (plain JSON). */
+export interface ProxyStatus {
+  streamId: number;
+  api: XdsApi;
+  service: string;
+  node: NodeInfo;
+  peer: string;
+  connectedSince: string;
+  /** Last version the proxy ACKed, per type. */
+  acked: Partial<Record<ResourceKind, string>>;
+  /** Last version sent, per type. */
+  sent: Partial<Record<ResourceKind, string>>;
+  /** Types with a response queued or sent and not yet ACKed/NACKed, in push order. */
+  pending: ResourceKind[];
+  nacks: number;
+  lastNack?: NackRecord;
+}
+
+export interface StreamContext {
+  cache: SnapshotCache;
+  metrics: XdsMetrics;
+  logger: Logger;
+  streams: Set<LiveStream>;
+  nextStreamId(): number;
+}
+
+export interface XdsRequestBase {
+  node?: NodeInfo;
+  typeUrl: string;
+}
+
+/** Any stream, as the server's registry of live streams holds them. */
+export interface LiveStream {
+  status(): ProxyStatus | undefined;
+  end(code: GrpcStatus, details: string): void;
+}
+
+export abstract class XdsStream<Req extends XdsRequestBase, Res> implements LiveStream {
+  readonly id: number;
+  protected proxy: ProxySnapshot | undefined;
+  protected log: Logger;
+  private statusRec: ProxyStatus | undefined;
+  private unwatch: (() => void) | undefined;
+  private nonceCounter = 0;
+  private scheduled = false;
+  private outstanding = 0;
+  private needDrain = false;
+  private closed = false;
+
+  constructor(
+    protected readonly call: ServerDuplexStream<Req, Res>,
+    protected readonly ctx: StreamContext,
+    readonly api: XdsApi,
+  ) {
+    this.id = ctx.nextStreamId();
+    this.log = ctx.logger; // a child logger with the proxy's bindings is made once the stream is bound
+  }
+
+  start(): void {
+    this.call.on("data", (req: Req) => this.onRequest(req));
+    this.call.on("end", () => {
+      // The client half-closed: nothing more will come, so finish our side too.
+      this.finish();
+      this.call.end();
+    });
+    this.call.on("cancelled", () => this.finish());
+    this.call.on("error", () => this.finish());
+    this.call.on("close", () => this.finish());
+  }
+
+  /** The stream's status for `proxies()`, or undefined before the first request bound it to a proxy. */
+  status(): ProxyStatus | undefined {
+    if (!this.statusRec) return undefined;
+    return structuredClone({ ...this.statusRec, pending: this.pendingKinds() });
+  }
+
+  /** Ends the stream with a gRPC status (the client sees `code: details`). */
+  end(code: GrpcStatus, details: string): void {
+    if (this.closed) return;
+    this.finish();
+    const err = Object.assign(new Error(details), { code, details });
+    this.call.emit("error", err);
+  }
+
+  protected abstract handle(req: Req): void;
+  /** Marks the kinds that changed in the snapshot as needing a push (the response decides if anything differs). */
+  protected abstract snapshotChanged(kinds: ReadonlySet<ResourceKind>): void;
+  /** Builds the next response in push order, or undefined when nothing is due. */
+  protected abstract next(): Res | undefined;
+  protected abstract pendingKinds(): ResourceKind[];
+
+  protected get record(): ProxyStatus {
+    if (!this.statusRec) throw new Error("stream not bound to a proxy");
+    return this.statusRec;
+  }
+
+  protected nextNonce(): string {
+    return String(++this.nonceCounter);
+  }
+
+  protected schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(() => this.pump());
+  }
+
+  protected recordAck(kind: ResourceKind, version: string, sentAt: number): void {
+    this.record.acked[kind] = version;
+    this.ctx.metrics.pushAck.observe({ type: kind }, (performance.now() - sentAt) / 1000);
+  }
+
+  protected recordNack(nack: NackRecord): void {
+    this.record.nacks++;
+    this.record.lastNack = nack;
+    this.ctx.metrics.nacks.inc({ type: nack.type });
+    this.log.warn(
+      { type: nack.type, version: nack.version, nonce: nack.nonce, code: nack.code, error: nack.message },
+      "proxy rejected config (NACK); not resending that version",
+    );
+  }
+
+  protected recordSent(kind: ResourceKind, version: string): void {
+    this.record.sent[kind] = version;
+    this.ctx.metrics.pushes.inc({ type: kind });
+  }
+
+  private onRequest(req: Req): void {
+    if (this.closed) return;
+    try {
+      if (!this.statusRec && !this.bind(req.node)) return;
+      if (!req.typeUrl) {
+        this.end(GrpcStatus.INVALID_ARGUMENT, "type_url is required on an aggregated (ADS) stream");
+        return;
+      }
+      this.handle(req);
+      this.schedule();
+    } catch (e) {
+      this.log.error({ err: e }, "xDS request handling failed");
+      this.end(GrpcStatus.INTERNAL, `internal error: ${(e as Error).message}`);
+    }
+  }
+
+  /** First request: key the stream on node (P-05/P-06): node.cluster = service, node.id = instance. */
+  private bind(node: NodeInfo | undefined): boolean {
+    const { cache, logger } = this.ctx;
+    const peer = safePeer(this.call);
+    if (!node?.id) {
+      logger.warn({ stream: this.id, peer }, "xDS stream refused: first request has no node.id");
+      this.end(GrpcStatus.INVALID_ARGUMENT, "the first request must carry node.id (the proxy instance)");
+      return false;
+    }
+    if (!node.cluster) {
+      logger.warn({ stream: this.id, peer, node: node.id }, "xDS stream refused: node.cluster (service name) is empty");
+      this.end(GrpcStatus.INVALID_ARGUMENT, `node.cluster must name the proxy's service (node.id "${node.id}")`);
+      return false;
+    }
+    if (!cache.ready) {
+      logger.warn({ stream: this.id, peer, node: node.id, service: node.cluster }, "xDS stream refused: no snapshot loaded yet");
+      this.end(GrpcStatus.UNAVAILABLE, "no mesh snapshot loaded yet; retry later");
+      return false;
+    }
+    const proxy = cache.get(node.cluster);
+    if (!proxy) {
+      logger.warn({ stream: this.id, peer, node: node.id, service: node.cluster }, "xDS stream refused: unknown service");
+      this.end(GrpcStatus.NOT_FOUND, `unknown service "${node.cluster}" (node.cluster): not in the current mesh snapshot`);
+      return false;
+    }
+    this.proxy = proxy;
+    this.statusRec = {
+      streamId: this.id,
+      api: this.api,
+      service: node.cluster,
+      node,
+      peer,
+      connectedSince: new Date().toISOString(),
+      acked: {},
+      sent: {},
+      pending: [],
+      nacks: 0,
+    };
+    this.log = this.ctx.logger.child({ stream: this.id, api: this.api, service: node.cluster, node: node.id });
+    this.unwatch = cache.watch(node.cluster, (p, kinds) => this.onSnapshot(p, kinds));
+    this.ctx.streams.add(this);
+    this.ctx.metrics.connected.inc({ api: this.api });
+    this.log.info({ peer, userAgent: `${node.userAgentName} ${node.userAgentVersion}`.trim() }, "proxy connected");
+    return true;
+  }
+
+  private onSnapshot(proxy: ProxySnapshot | undefined, kinds: ReadonlySet<ResourceKind>): void {
+    if (!proxy) {
+      this.log.warn("service left the mesh; ending its xDS stream (the proxy keeps its last config)");
+      this.end(GrpcStatus.NOT_FOUND, `service "${this.record.service}" is no longer in the mesh snapshot`);
+      return;
+    }
+    this.proxy = proxy;
+    if (kinds.size === 0) return;
+    this.snapshotChanged(kinds);
+    this.schedule();
+  }
+
+  private pump(): void {
+    this.scheduled = false;
+    if (this.closed || this.blocked()) return;
+    try {
+      for (;;) {
+        if (this.blocked()) return; // resumed by a write callback or 'drain'; changes meanwhile are coalesced
+        const res = this.next();
+        if (res === undefined) return;
+        this.outstanding++;
+        const ok = this.call.write(res, () => {
+          this.outstanding--;
+          this.resume();
+        });
+        if (!ok) {
+          this.needDrain = true;
+          this.call.once("drain", () => {
+            this.needDrain = false;
+            this.resume();
+          });
+        }
+      }
+    } catch (e) {
+      this.log.error({ err: e }, "xDS push failed");
+      this.end(GrpcStatus.INTERNAL, `internal error: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * Backpressure (P-38): stop building responses while grpc-js reports a full buffer (write() false until
+   * 'drain') or while MAX_UNFLUSHED responses are not yet flushed to the connection (HTTP/2 flow control of a
+   * slow reader). A response is built from the latest snapshot only when it can go out: latest wins.
+   */
+  private blocked(): boolean {
+    return this.needDrain || this.outstanding >= MAX_UNFLUSHED;
+  }
+
+  private resume(): void {
+    if (!this.closed && !this.blocked()) this.schedule();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unwatch?.();
+    if (this.statusRec) {
+      this.ctx.streams.delete(this);
+      this.ctx.metrics.connected.dec({ api: this.api });
+      this.log.info("proxy disconnected");
+    }
+  }
+}
+
+function safePeer(call: { getPeer(): string }): string {
+  try {
+    return call.getPeer();
+  } catch {
+    return "unknown";
+  }
+}

@@ -1,0 +1,403 @@
+// The ADS wire format: a hand-written grpc-js service definition whose requests are decoded with protobufjs
+// (Envoy's own discovery.proto from the registry) and whose responses are written by concatenation around the
+// pre-encoded resource bytes. A resource's Any (and Delta Resource) wrapper is built once per distinct
+// EncodedResource and shared by every response and every proxy that carries it; nothing is re-encoded per proxy.
+import protobuf from "protobufjs";
+import type { ServiceDefinition } from "@grpc/grpc-js";
+import { messageType } from "../backends/envoy/api/registry.js";
+import type { EncodedResource } from "../snapshot/types.js";
+
+export interface NodeInfo {
+  id: string;
+  cluster: string;
+  userAgentName: string;
+  userAgentVersion: string;
+  locality?: { region: string; zone: string; sub_zone: string };
+  clientFeatures: string[];
+}
+
+/** google.rpc.Status as carried in `error_detail`. */
+export interface RpcStatus {
+  code: number;
+  message: string;
+}
+
+export interface SotwRequest {
+  versionInfo: string;
+  node?: NodeInfo;
+  resourceNames: string[];
+  typeUrl: string;
+  responseNonce: string;
+  errorDetail?: RpcStatus;
+}
+
+export interface DeltaRequest {
+  node?: NodeInfo;
+  typeUrl: string;
+  subscribe: string[];
+  unsubscribe: string[];
+  initialResourceVersions: Record<string, string>;
+  responseNonce: string;
+  errorDetail?: RpcStatus;
+}
+
+/** What the server writes: resources by reference, serialized only when grpc-js actually sends the message. */
+export interface SotwResponseOut {
+  versionInfo: string;
+  typeUrl: string;
+  nonce: string;
+  resources: readonly EncodedResource[];
+}
+
+export interface DeltaResponseOut {
+  systemVersionInfo: string;
+  typeUrl: string;
+  nonce: string;
+  resources: readonly EncodedResource[];
+  removed: readonly string[];
+}
+
+/** Client side (tests, bench): a decoded resource. `name` is read from field 1, which every xDS resource uses. */
+export interface DecodedResource {
+  name: string;
+  typeUrl: string;
+  bytes: Uint8Array;
+  /** Delta only: the per-resource version. */
+  version?: string;
+}
+
+export interface SotwResponseIn {
+  versionInfo: string;
+  typeUrl: string;
+  nonce: string;
+  resources: DecodedResource[];
+  controlPlane: string;
+}
+
+export interface DeltaResponseIn {
+  systemVersionInfo: string;
+  typeUrl: string;
+  nonce: string;
+  resources: DecodedResource[];
+  removed: string[];
+}
+
+/** Counters proving the encode-once property (read by tests and the bench). */
+export const wireStats = {
+  /** Any wrappers built: one per distinct EncodedResource object, however many proxies receive it. */
+  anyEncodes: 0,
+  /** Delta `Resource` wrappers built, same rule. */
+  deltaResourceEncodes: 0,
+  responses: 0,
+  responseBytes: 0,
+};
+
+export const CONTROL_PLANE_ID = "meshc";
+
+const T = {
+  get discoveryRequest() {
+    return messageType("envoy.service.discovery.v3.DiscoveryRequest");
+  },
+  get deltaRequest() {
+    return messageType("envoy.service.discovery.v3.DeltaDiscoveryRequest");
+  },
+  get discoveryResponse() {
+    return messageType("envoy.service.discovery.v3.DiscoveryResponse");
+  },
+  get deltaResponse() {
+    return messageType("envoy.service.discovery.v3.DeltaDiscoveryResponse");
+  },
+};
+
+// ---- request decoding (server side) ----
+
+interface PbNode {
+  id: string;
+  cluster: string;
+  user_agent_name: string;
+  user_agent_version?: string;
+  user_agent_build_version?: { version?: { major_number?: number; minor_number?: number; patch?: number } } | null;
+  locality?: { region: string; zone: string; sub_zone: string } | null;
+  client_features: string[];
+}
+
+function nodeInfo(n: PbNode | null | undefined): NodeInfo | undefined {
+  if (!n) return undefined;
+  const bv = n.user_agent_build_version?.version;
+  const version = n.user_agent_version || (bv ? `${bv.major_number ?? 0}.${bv.minor_number ?? 0}.${bv.patch ?? 0}` : "");
+  const info: NodeInfo = {
+    id: n.id ?? "",
+    cluster: n.cluster ?? "",
+    userAgentName: n.user_agent_name ?? "",
+    userAgentVersion: version,
+    clientFeatures: [...(n.client_features ?? [])],
+  };
+  if (n.locality) info.locality = { region: n.locality.region ?? "", zone: n.locality.zone ?? "", sub_zone: n.locality.sub_zone ?? "" };
+  return info;
+}
+
+function rpcStatus(s: { code?: number; message?: string } | null | undefined): RpcStatus | undefined {
+  return s ? { code: s.code ?? 0, message: s.message ?? "" } : undefined;
+}
+
+export function decodeSotwRequest(buf: Buffer): SotwRequest {
+  const m = T.discoveryRequest.decode(buf) as unknown as {
+    version_info: string;
+    node: PbNode | null;
+    resource_names: string[];
+    type_url: string;
+    response_nonce: string;
+    error_detail: { code: number; message: string } | null;
+  };
+  const req: SotwRequest = {
+    versionInfo: m.version_info ?? "",
+    resourceNames: [...(m.resource_names ?? [])],
+    typeUrl: m.type_url ?? "",
+    responseNonce: m.response_nonce ?? "",
+  };
+  const node = nodeInfo(m.node);
+  if (node) req.node = node;
+  const err = rpcStatus(m.error_detail);
+  if (err) req.errorDetail = err;
+  return req;
+}
+
+export function decodeDeltaRequest(buf: Buffer): DeltaRequest {
+  const m = T.deltaRequest.decode(buf) as unknown as {
+    node: PbNode | null;
+    type_url: string;
+    resource_names_subscribe: string[];
+    resource_names_unsubscribe: string[];
+    initial_resource_versions: Record<string, string> | null;
+    response_nonce: string;
+    error_detail: { code: number; message: string } | null;
+  };
+  const req: DeltaRequest = {
+    typeUrl: m.type_url ?? "",
+    subscribe: [...(m.resource_names_subscribe ?? [])],
+    unsubscribe: [...(m.resource_names_unsubscribe ?? [])],
+    initialResourceVersions: { ...(m.initial_resource_versions ?? {}) },
+    responseNonce: m.response_nonce ?? "",
+  };
+  const node = nodeInfo(m.node);
+  if (node) req.node = node;
+  const err = rpcStatus(m.error_detail);
+  if (err) req.errorDetail = err;
+  return req;
+}
+
+// ---- request encoding (client side: tests, bench) ----
+
+function pbNode(n: NodeInfo | undefined): object | undefined {
+  if (!n) return undefined;
+  return {
+    id: n.id,
+    cluster: n.cluster,
+    user_agent_name: n.userAgentName,
+    user_agent_version: n.userAgentVersion,
+    client_features: n.clientFeatures,
+    ...(n.locality ? { locality: n.locality } : {}),
+  };
+}
+
+export function encodeSotwRequest(r: SotwRequest): Buffer {
+  const t = T.discoveryRequest;
+  const msg = t.fromObject({
+    version_info: r.versionInfo,
+    node: pbNode(r.node),
+    resource_names: r.resourceNames,
+    type_url: r.typeUrl,
+    response_nonce: r.responseNonce,
+    error_detail: r.errorDetail,
+  });
+  return asBuffer(t.encode(msg).finish());
+}
+
+export function encodeDeltaRequest(r: DeltaRequest): Buffer {
+  const t = T.deltaRequest;
+  const msg = t.fromObject({
+    node: pbNode(r.node),
+    type_url: r.typeUrl,
+    resource_names_subscribe: r.subscribe,
+    resource_names_unsubscribe: r.unsubscribe,
+    initial_resource_versions: r.initialResourceVersions,
+    response_nonce: r.responseNonce,
+    error_detail: r.errorDetail,
+  });
+  return asBuffer(t.encode(msg).finish());
+}
+
+// ---- response encoding (server side) ----
+
+const anyCache = new WeakMap<EncodedResource, Uint8Array>();
+const deltaCache = new WeakMap<EncodedResource, Uint8Array>();
+
+/** google.protobuf.Any {type_url = 1, value = 2} around the resource's bytes, built once per resource object. */
+export function anyBytes(r: EncodedResource): Uint8Array {
+  let b = anyCache.get(r);
+  if (!b) {
+    b = protobuf.Writer.create().uint32((1 << 3) | 2).string(r.typeUrl).uint32((2 << 3) | 2).bytes(r.bytes).finish();
+    anyCache.set(r, b);
+    wireStats.anyEncodes++;
+  }
+  return b;
+}
+
+/** envoy.service.discovery.v3.Resource {version = 1, resource = 2 (Any), name = 3}, built once per resource object. */
+export function deltaResourceBytes(r: EncodedResource): Uint8Array {
+  let b = deltaCache.get(r);
+  if (!b) {
+    b = protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .string(r.hash)
+      .uint32((2 << 3) | 2)
+      .bytes(anyBytes(r))
+      .uint32((3 << 3) | 2)
+      .string(r.name)
+      .finish();
+    deltaCache.set(r, b);
+    wireStats.deltaResourceEncodes++;
+  }
+  return b;
+}
+
+// ControlPlane {identifier = 1}: lets a proxy's config dump say who configured it.
+const controlPlaneBytes = protobuf.Writer.create().uint32((1 << 3) | 2).string(CONTROL_PLANE_ID).finish();
+
+/** DiscoveryResponse {version_info = 1, resources = 2, type_url = 4, nonce = 5, control_plane = 6}. */
+export function serializeSotwResponse(res: SotwResponseOut): Buffer {
+  const w = protobuf.Writer.create();
+  if (res.versionInfo) w.uint32((1 << 3) | 2).string(res.versionInfo);
+  for (const r of res.resources) w.uint32((2 << 3) | 2).bytes(anyBytes(r));
+  w.uint32((4 << 3) | 2).string(res.typeUrl);
+  w.uint32((5 << 3) | 2).string(res.nonce);
+  w.uint32((6 << 3) | 2).bytes(controlPlaneBytes);
+  return count(asBuffer(w.finish()));
+}
+
+/** DeltaDiscoveryResponse {system_version_info = 1, resources = 2, type_url = 4, nonce = 5, removed_resources = 6, control_plane = 7}. */
+export function serializeDeltaResponse(res: DeltaResponseOut): Buffer {
+  const w = protobuf.Writer.create();
+  if (res.systemVersionInfo) w.uint32((1 << 3) | 2).string(res.systemVersionInfo);
+  for (const r of res.resources) w.uint32((2 << 3) | 2).bytes(deltaResourceBytes(r));
+  w.uint32((4 << 3) | 2).string(res.typeUrl);
+  w.uint32((5 << 3) | 2).string(res.nonce);
+  for (const name of res.removed) w.uint32((6 << 3) | 2).string(name);
+  w.uint32((7 << 3) | 2).bytes(controlPlaneBytes);
+  return count(asBuffer(w.finish()));
+}
+
+function count(b: Buffer): Buffer {
+  wireStats.responses++;
+  wireStats.responseBytes += b.length;
+  return b;
+}
+
+// ---- response decoding (client side: tests, bench) ----
+
+/** Field 1 (a string) of an encoded resource: `name` for Listener, Cluster, RouteConfiguration and Secret, `cluster_name` for ClusterLoadAssignment. */
+export function resourceName(bytes: Uint8Array): string {
+  const r = protobuf.Reader.create(bytes);
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag === ((1 << 3) | 2)) return r.string();
+    r.skipType(tag & 7);
+  }
+  return "";
+}
+
+interface PbAny {
+  type_url: string;
+  value: Uint8Array;
+}
+
+export function decodeSotwResponse(buf: Buffer): SotwResponseIn {
+  const m = T.discoveryResponse.decode(buf) as unknown as {
+    version_info: string;
+    resources: PbAny[];
+    type_url: string;
+    nonce: string;
+    control_plane: { identifier: string } | null;
+  };
+  return {
+    versionInfo: m.version_info ?? "",
+    typeUrl: m.type_url ?? "",
+    nonce: m.nonce ?? "",
+    resources: (m.resources ?? []).map((a) => ({ name: resourceName(a.value), typeUrl: a.type_url, bytes: a.value })),
+    controlPlane: m.control_plane?.identifier ?? "",
+  };
+}
+
+export function decodeDeltaResponse(buf: Buffer): DeltaResponseIn {
+  const m = T.deltaResponse.decode(buf) as unknown as {
+    system_version_info: string;
+    resources: { name: string; version: string; resource: PbAny | null }[];
+    type_url: string;
+    nonce: string;
+    removed_resources: string[];
+  };
+  return {
+    systemVersionInfo: m.system_version_info ?? "",
+    typeUrl: m.type_url ?? "",
+    nonce: m.nonce ?? "",
+    resources: (m.resources ?? []).map((r) => ({
+      name: r.name,
+      version: r.version,
+      typeUrl: r.resource?.type_url ?? "",
+      bytes: r.resource?.value ?? new Uint8Array(),
+    })),
+    removed: [...(m.removed_resources ?? [])],
+  };
+}
+
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+// ---- the service ----
+
+export const ADS_SERVICE = "envoy.service.discovery.v3.AggregatedDiscoveryService";
+
+/** Server and client see different response types (prepared vs decoded), so each method is typed per side. */
+interface AdsMethod<Req, ResOut, ResIn> {
+  path: string;
+  requestStream: true;
+  responseStream: true;
+  requestSerialize(r: Req): Buffer;
+  requestDeserialize(b: Buffer): Req;
+  responseSerialize(r: ResOut): Buffer;
+  responseDeserialize(b: Buffer): ResIn;
+  originalName: string;
+}
+
+export type AdsServiceDefinition = ServiceDefinition & {
+  StreamAggregatedResources: AdsMethod<SotwRequest, SotwResponseOut, SotwResponseIn>;
+  DeltaAggregatedResources: AdsMethod<DeltaRequest, DeltaResponseOut, DeltaResponseIn>;
+};
+
+/**
+ * One definition for both ends: the server uses request*Deserialize / response*Serialize, the protocol test
+ * client and the load generator use the other two. `originalName` keeps grpc-js from camel-casing the methods.
+ */
+export const adsService: AdsServiceDefinition = {
+  StreamAggregatedResources: {
+    path: `/${ADS_SERVICE}/StreamAggregatedResources`,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: encodeSotwRequest,
+    requestDeserialize: decodeSotwRequest,
+    responseSerialize: serializeSotwResponse,
+    responseDeserialize: decodeSotwResponse,
+    originalName: "StreamAggregatedResources",
+  },
+  DeltaAggregatedResources: {
+    path: `/${ADS_SERVICE}/DeltaAggregatedResources`,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: encodeDeltaRequest,
+    requestDeserialize: decodeDeltaRequest,
+    responseSerialize: serializeDeltaResponse,
+    responseDeserialize: decodeDeltaResponse,
+    originalName: "DeltaAggregatedResources",
+  },
+};
