@@ -2,7 +2,8 @@
 // validated resources per proxy). Every stage's findings come back as Diagnostics in one sorted list. A stage
 // runs only if the previous ones reported no error (analysis also runs on an IR that lowering flagged, so users
 // see all findings at once); the snapshot is present only when the mesh compiled without errors.
-import { analyze } from "./analysis/index.js";
+import { analyze, CODES } from "./analysis/index.js";
+import { fillTemplate } from "./analysis/codes.js";
 import { formatIssue, type EnvoyIssue } from "./backends/envoy/api/issues.js";
 import { translateMesh } from "./backends/envoy/translate.js";
 import type { Diagnostic } from "./diagnostics/types.js";
@@ -15,7 +16,7 @@ import type { MeshSnapshot } from "./snapshot/types.js";
  * consistency check refused. Analysis should make this unreachable; when it is not, it is a meshc bug that the
  * build still refuses to ship.
  */
-export const BACKEND_ISSUE_CODE = "MESH0901";
+export const BACKEND_ISSUE_CODE = CODES.RefusedByEnvoySchema.code;
 
 export type PipelineStage = Stage | "analyze" | "translate";
 
@@ -67,7 +68,7 @@ export function issueDiagnostic(issue: EnvoyIssue): Diagnostic {
   return {
     code: BACKEND_ISSUE_CODE,
     severity: "error",
-    message: `generated Envoy configuration was refused: ${formatIssue(issue)}`,
-    hint: "This is a meshc bug that analysis should have caught; please report it with the mesh that triggers it.",
+    message: fillTemplate(CODES.RefusedByEnvoySchema.message, { issue: formatIssue(issue) }),
+    hint: CODES.RefusedByEnvoySchema.hint,
   };
 }

@@ -287,6 +287,20 @@ export const CODES = {
     message: "Identity {identity} of service {service} is not a valid SPIFFE ID in trust domain {trustDomain}: {reason}.",
     hint: "Use spiffe://{domain}/<path> with path segments of letters, digits, \".\", \"-\" and \"_\" (the default is {default}).",
   },
+  RefusedByEnvoySchema: {
+    code: "MESH0901",
+    severity: "error",
+    description: "Configuration the Envoy backend generated was refused by Envoy's protobuf schema, its (validate.rules) or the snapshot consistency check. Nothing is written or served.",
+    message: "generated Envoy configuration was refused: {issue}",
+    hint: "This is a meshc bug that analysis should have caught; please report it with the mesh that triggers it.",
+  },
+  InvalidBuildDirectory: {
+    code: "MESH0902",
+    severity: "error",
+    description: "`meshc serve <dir>` found a build directory it cannot serve: a missing or malformed file, or a resource Envoy's schema refuses. The previous snapshot keeps serving.",
+    message: "{message}",
+    hint: "Rebuild the directory with `meshc build`.",
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type CodeName = keyof typeof CODES;

@@ -2,6 +2,7 @@
 // Either way a load yields a snapshot or the reasons there is none, plus the files to watch for the next one.
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import { CODES } from "../analysis/codes.js";
 import { readBuildDir } from "../backends/envoy/read-build.js";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { compileMesh } from "../pipeline.js";
@@ -35,7 +36,8 @@ export function openSource(path: string, options: { strict?: boolean } = {}): Sn
       async load() {
         const r = await readBuildDir(abs);
         if (r.ok) return { snapshot: r.snapshot, diagnostics: [], inputs: r.files };
-        const diagnostics = r.problems.map((p): Diagnostic => ({ code: "MESH0902", severity: "error", message: p.message, file: p.file, hint: "Rebuild the directory with `meshc build`." }));
+        const info = CODES.InvalidBuildDirectory;
+        const diagnostics = r.problems.map((p): Diagnostic => ({ code: info.code, severity: info.severity, message: p.message, file: p.file, hint: info.hint }));
         return { diagnostics, inputs: [] };
       },
     };
