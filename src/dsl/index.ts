@@ -1,0 +1,26 @@
+// The public DSL, imported by mesh.ts files as "meshc". See docs/dsl.md.
+export { defineMesh, type Mesh, type MeshDefinition, type MeshOptions, type TcpRouteOptions } from "./mesh.js";
+export {
+  defineService,
+  dns,
+  grpc,
+  http,
+  http2,
+  tcp,
+  type DnsInstances,
+  type Instance,
+  type InstanceOptions,
+  type PortOptions,
+  type PortRef,
+  type PortSpec,
+  type ServiceOptions,
+  type ServiceRef,
+  type SidecarOptions,
+  type SubsetRef,
+  type Target,
+} from "./service.js";
+export type { FinalRoute, ForwardRoute, Route, RouteCommon, RouteFactory, RouteStart } from "./routes.js";
+export type * from "./types.js";
+export type { SourceSite } from "./site.js";
+export type * as model from "./model.js";
+export { isMeshDefinition } from "./guards.js";

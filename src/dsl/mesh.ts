@@ -1,0 +1,229 @@
+// defineMesh and the Mesh builder handed to its callback. Building records the user's options as given; when the
+// callback returns, the model is finalized and returned as plain data.
+import { MESH, PORT_REF, SITE, hasBrand } from "./brand.js";
+import type {
+  BackendModel,
+  MeshModel,
+  OrphanModel,
+  PolicyModel,
+  RouteModel,
+  ServiceModel,
+  SidecarModel,
+  TcpRouteModel,
+} from "./model.js";
+import { routeFactory, routeModelOf, toRef, type Route, type RouteFactory } from "./routes.js";
+import {
+  declOf,
+  declareService,
+  type PortSpec,
+  type RefOf,
+  type ServiceDecl,
+  type ServiceOptions,
+  type ServiceRef,
+  type Target,
+} from "./service.js";
+import { captureSite, type SourceSite } from "./site.js";
+import type { Duration, Labels, Percent, PolicyOptions } from "./types.js";
+
+/** Mesh-wide settings. */
+export interface MeshOptions {
+  /** The mesh's name (outbound hosts may be addressed as `<service>.<name>`). */
+  name: string;
+  /** SPIFFE trust domain, e.g. `"shop.example"`; identities are `spiffe://<trustDomain>/…`. */
+  trustDomain: string;
+  /** Policy for every service; a service's mesh.policy() overrides it option by option. @default {} */
+  defaults?: PolicyOptions;
+}
+
+/** TCP routing of calls to a service's TCP ports. */
+export interface TcpRouteOptions {
+  /** Weighted split across services/subsets. @default all traffic to the service itself */
+  split?: readonly (readonly [Target, Percent])[];
+  /** @default the service policy's connectTimeout */
+  connectTimeout?: Duration;
+  /** Close idle TCP sessions after this long. @default Envoy's (1h) */
+  idleTimeout?: Duration;
+}
+
+/** The builder handed to defineMesh's callback (and to mesh parts included with mesh.include). */
+export interface Mesh {
+  readonly name: string;
+  readonly trustDomain: string;
+  /** Declares a service in this mesh and returns its typed reference. */
+  service<N extends string, Ports extends Record<string, PortSpec>, Subsets extends Record<string, Labels> = {}>(
+    name: N,
+    options: ServiceOptions<Ports, Subsets>,
+  ): RefOf<N, Ports, Subsets>;
+  /** Adds services declared elsewhere with defineService(). */
+  add(...services: readonly ServiceRef[]): void;
+  /** Runs a mesh part, e.g. a team's module `export const payments = (mesh: Mesh) => {...}`, and returns its result. */
+  include<T>(part: (mesh: Mesh) => T): T;
+  /** Declares that `service` calls `targets`, like its `calls` option (use this when services call each other). */
+  calls(service: ServiceRef, targets: readonly ServiceRef[]): void;
+  /** HTTP/gRPC routes for calls to `service`, in match order (first match wins). Calls for one service accumulate. */
+  routes(service: ServiceRef, build: (r: RouteFactory) => readonly Route[]): void;
+  /** TCP routing for calls to `service`'s TCP ports. */
+  tcpRoute(service: ServiceRef, options: TcpRouteOptions): void;
+  /** How callers reach `service`: timeouts, retries, circuit breaking, health, balancing. Set each option once. */
+  policy(service: ServiceRef, options: PolicyOptions): void;
+}
+
+/** What defineMesh returns: the mesh model, plain data (the default export of mesh.ts). */
+export type MeshDefinition = MeshModel;
+
+interface Extras {
+  calls: unknown[];
+  routes: RouteModel[];
+  tcpRoutes: TcpRouteModel[];
+  policies: PolicyModel[];
+  orphanSites: OrphanModel[];
+}
+
+function located<T extends object>(value: T, site: SourceSite): T {
+  (value as Record<symbol, unknown>)[SITE] = site;
+  return value;
+}
+
+function splitModel(split: unknown): BackendModel[] | undefined {
+  if (split === undefined) return undefined;
+  if (!Array.isArray(split)) return split as never;
+  return split.map((b) => (Array.isArray(b) ? { target: toRef(b[0]), weight: b[1] } : b));
+}
+
+function sidecarModel(sidecar: ServiceOptions<never, never>["sidecar"]): SidecarModel | undefined {
+  if (sidecar === undefined || sidecar === null || typeof sidecar !== "object") return sidecar as undefined;
+  const model: SidecarModel = { ...sidecar } as SidecarModel;
+  if (Array.isArray(sidecar.tcpOutbound)) {
+    model.tcpOutbound = sidecar.tcpOutbound.map((e) =>
+      e && hasBrand(e.upstream, PORT_REF)
+        ? { ...e, upstream: { service: e.upstream.service, port: e.upstream.port } }
+        : (e as never),
+    );
+  }
+  return model;
+}
+
+function serviceModel(decl: ServiceDecl, extras: Extras | undefined): ServiceModel {
+  const o = decl.options ?? ({} as ServiceDecl["options"]);
+  const model: ServiceModel = {
+    ...(o as object),
+    name: decl.name,
+    ports: o.ports as ServiceModel["ports"],
+    instances: o.instances as ServiceModel["instances"],
+    subsets: (o.subsets ?? {}) as ServiceModel["subsets"],
+    // Non-arrays are kept as given for validation to report.
+    calls:
+      o.calls === undefined || Array.isArray(o.calls)
+        ? [...((o.calls as readonly unknown[] | undefined) ?? []), ...(extras?.calls ?? [])].map(toRef)
+        : (o.calls as never),
+    routes: extras?.routes ?? [],
+    tcpRoutes: extras?.tcpRoutes ?? [],
+    policies: extras?.policies ?? [],
+  };
+  const sidecar = sidecarModel(o.sidecar);
+  if (sidecar !== undefined) model.sidecar = sidecar;
+  else delete model.sidecar;
+  return located(model, decl.site);
+}
+
+/**
+ * Defines a mesh. `build` declares its services, routes and policies through the Mesh builder; the result is the
+ * mesh model, which mesh.ts must `export default`.
+ *
+ * ```ts
+ * export default defineMesh({ name: "shop", trustDomain: "shop.example" }, (mesh) => {
+ *   const api = mesh.service("api", { ports: { web: http(8080, { app: 3000 }) }, instances: dns("api", 8080) });
+ * });
+ * ```
+ */
+export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void): MeshDefinition;
+export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => Promise<void>): Promise<MeshDefinition>;
+export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | Promise<void>): MeshDefinition | Promise<MeshDefinition> {
+  const site = captureSite(defineMesh);
+  const members: ServiceDecl[] = [];
+  const extras = new Map<ServiceDecl, Extras>();
+  let finalized = false;
+
+  const live = (what: string) => {
+    if (finalized) throw new Error(`mesh.${what}() called after defineMesh() returned: call it inside the defineMesh callback`);
+  };
+  const extrasOf = (ref: ServiceRef, kind: OrphanModel["kind"], at: SourceSite): Extras => {
+    const decl = declOf(ref);
+    if (!decl) throw new TypeError(`mesh.${kind}() expects a service reference (the value mesh.service() returned)`);
+    let e = extras.get(decl);
+    if (!e) extras.set(decl, (e = { calls: [], routes: [], tcpRoutes: [], policies: [], orphanSites: [] }));
+    e.orphanSites.push(located({ kind, service: decl.name }, at));
+    return e;
+  };
+
+  const mesh: Mesh = {
+    name: options?.name,
+    trustDomain: options?.trustDomain,
+    service(name: string, serviceOptions: ServiceOptions<Record<string, PortSpec>, Record<string, Labels>>) {
+      live("service");
+      const ref = declareService(name, serviceOptions, captureSite(mesh.service));
+      members.push(declOf(ref)!);
+      return ref as never;
+    },
+    add(...services: readonly ServiceRef[]) {
+      live("add");
+      for (const ref of services) {
+        const decl = declOf(ref);
+        if (!decl) throw new TypeError("mesh.add() expects service references (from defineService())");
+        members.push(decl);
+      }
+    },
+    include<T>(part: (mesh: Mesh) => T): T {
+      live("include");
+      return part(mesh);
+    },
+    calls(service: ServiceRef, targets: readonly ServiceRef[]) {
+      live("calls");
+      const e = extrasOf(service, "calls", captureSite(mesh.calls));
+      if (Array.isArray(targets)) e.calls.push(...targets);
+      else e.calls.push(targets);
+    },
+    routes(service: ServiceRef, buildRoutes: (r: RouteFactory) => readonly Route[]) {
+      live("routes");
+      const e = extrasOf(service, "routes", captureSite(mesh.routes));
+      const list: unknown = buildRoutes(routeFactory);
+      if (Array.isArray(list)) for (const r of list) e.routes.push(routeModelOf(r));
+      else e.routes.push(list as never);
+    },
+    tcpRoute(service: ServiceRef, tcpOptions: TcpRouteOptions) {
+      live("tcpRoute");
+      const at = captureSite(mesh.tcpRoute);
+      const e = extrasOf(service, "tcpRoute", at);
+      const model: TcpRouteModel = { ...(tcpOptions as object) } as TcpRouteModel;
+      const split = splitModel(tcpOptions?.split);
+      if (split !== undefined) model.split = split;
+      e.tcpRoutes.push(located(model, at));
+    },
+    policy(service: ServiceRef, policyOptions: PolicyOptions) {
+      live("policy");
+      const at = captureSite(mesh.policy);
+      extrasOf(service, "policy", at).policies.push(located({ ...(policyOptions as object) }, at));
+    },
+  };
+
+  const finish = (): MeshDefinition => {
+    finalized = true;
+    const memberSet = new Set(members);
+    const orphans: OrphanModel[] = [];
+    for (const [decl, e] of extras) if (!memberSet.has(decl)) orphans.push(...e.orphanSites);
+    const model: MeshModel = {
+      [MESH]: true,
+      name: options?.name,
+      trustDomain: options?.trustDomain,
+      services: members.map((decl) => serviceModel(decl, extras.get(decl))),
+      orphans,
+      [SITE]: site,
+    };
+    if (options?.defaults !== undefined) model.defaults = located({ ...options.defaults }, site);
+    return model;
+  };
+
+  const result = build(mesh);
+  if (result && typeof (result as Promise<void>).then === "function") return (result as Promise<void>).then(finish);
+  return finish();
+}

@@ -1,0 +1,175 @@
+// Service declarations and the typed references to them. A ServiceRef's port and subset names are literal types,
+// so `catalog.subset("v3")` or `catalog.port("nope")` fails to compile at the user's line.
+import { DECL, DNS, PORT_REF, PORT_SPEC, SERVICE_REF, SITE, SUBSET_REF } from "./brand.js";
+import type { DnsModel, PortModel } from "./model.js";
+import { captureSite, type SourceSite } from "./site.js";
+import type { Labels, PortNumber, Protocol, RateLimitOptions, SpiffeId } from "./types.js";
+
+/** A service port: the port callers reach the service on (its sidecar's inbound listener) and the app behind it. */
+export interface PortSpec<P extends Protocol = Protocol> extends PortModel {
+  readonly [PORT_SPEC]: true;
+  readonly protocol: P;
+}
+
+export interface PortOptions {
+  /**
+   * Port the application listens on (127.0.0.1) behind the sidecar. Set it whenever the service's sidecar runs:
+   * the default collides with the sidecar's own inbound listener on the same host (analysis reports that).
+   * @default the service port
+   */
+  app?: PortNumber;
+}
+
+function portSpec<P extends Protocol>(protocol: P, port: PortNumber, options: PortOptions | undefined, site: SourceSite): PortSpec<P> {
+  const spec: PortSpec<P> = { [PORT_SPEC]: true, protocol, port, [SITE]: site };
+  if (options?.app !== undefined) spec.app = options.app;
+  return spec;
+}
+
+/** An HTTP/1.1 port. */
+export function http(port: PortNumber, options?: PortOptions): PortSpec<"http"> {
+  return portSpec("http", port, options, captureSite(http));
+}
+/** An HTTP/2 (h2c) port. */
+export function http2(port: PortNumber, options?: PortOptions): PortSpec<"http2"> {
+  return portSpec("http2", port, options, captureSite(http2));
+}
+/** A gRPC port (HTTP/2; routes may match gRPC services and methods, retries may name gRPC codes). */
+export function grpc(port: PortNumber, options?: PortOptions): PortSpec<"grpc"> {
+  return portSpec("grpc", port, options, captureSite(grpc));
+}
+/** A TCP port, proxied as a byte stream. */
+export function tcp(port: PortNumber, options?: PortOptions): PortSpec<"tcp"> {
+  return portSpec("tcp", port, options, captureSite(tcp));
+}
+
+/** Instances found by resolving a DNS name (Envoy resolves it; every address gets `port`). */
+export interface DnsInstances extends DnsModel {
+  readonly [DNS]: true;
+}
+
+/** Instances behind a DNS name, resolved by Envoy. */
+export function dns(hostname: string, port: PortNumber): DnsInstances {
+  return { [DNS]: true, dns: hostname, port, [SITE]: captureSite(dns) };
+}
+
+/** One static instance: its address and the port its sidecar listens on. */
+export interface InstanceOptions {
+  address: string;
+  /** @default the port of the service's first declared port */
+  port?: PortNumber;
+  locality?: {
+    region?: string;
+    zone?: string;
+    subZone?: string;
+  };
+  /** Subsets select instances by these labels. @default {} */
+  labels?: Labels;
+  /** Load-balancing weight among the instances. @default 1 (Envoy) */
+  weight?: number;
+}
+
+/** A static instance: an InstanceOptions object, `"address:port"` or `"[ipv6]:port"`. */
+export type Instance = InstanceOptions | `${string}:${number}` | `[${string}]:${number}`;
+
+/** Ports a service's sidecar binds; set them so that several sidecars can share one host. */
+export interface SidecarOptions {
+  /** Envoy's admin interface on 127.0.0.1. @default 15000 */
+  adminPort?: PortNumber;
+  /** The outbound HTTP listener on 127.0.0.1 through which the app calls its upstreams. @default 15001 */
+  outboundPort?: PortNumber;
+  /** Address the inbound listeners bind. @default "0.0.0.0" */
+  inboundAddress?: string;
+  /**
+   * Local 127.0.0.1 port for each TCP upstream port this service calls. TCP ports of called services that are not
+   * listed get the next free port after outboundPort, in order of "<service>:<port>".
+   */
+  tcpOutbound?: readonly { upstream: PortRef; port: PortNumber }[];
+}
+
+/** Everything about a service except its name. */
+export interface ServiceOptions<Ports extends Record<string, PortSpec>, Subsets extends Record<string, Labels>> {
+  /** Named ports, e.g. `{ web: http(8080, { app: 3000 }) }`. */
+  ports: Ports;
+  /** Static instances, or `dns(hostname, port)`. */
+  instances: readonly Instance[] | DnsInstances;
+  /** Named subsets (versions), each selecting instances by labels, e.g. `{ v1: { version: "v1" } }`. @default {} */
+  subsets?: Subsets;
+  /**
+   * The SPIFFE ID the service runs as: a full `spiffe://…` ID or a path under the mesh's trust domain (`"/ns/shop/sa/web"`).
+   * @default "spiffe://<trustDomain>/service/<name>"
+   */
+  identity?: SpiffeId | `/${string}`;
+  /** Services this service calls; its sidecar gets configuration for these (and their route targets) only. @default [] */
+  calls?: readonly ServiceRef[];
+  /** Ports its sidecar binds. */
+  sidecar?: SidecarOptions;
+  /** A proxyless gRPC client: gets xDS API listeners instead of a sidecar. @default false */
+  proxyless?: boolean;
+  /** Inbound rate limit on this service's own sidecar. @default none */
+  rateLimit?: RateLimitOptions;
+}
+
+/** The declaration behind a reference: what mesh.service()/defineService() was given. */
+export interface ServiceDecl {
+  readonly name: string;
+  readonly options: ServiceOptions<Record<string, PortSpec>, Record<string, Labels>>;
+  readonly site: SourceSite;
+}
+
+/** A typed reference to a declared service. Pass it to `calls`, routes, policies and splits. */
+export interface ServiceRef<N extends string = string, P extends string = string, S extends string = string> {
+  readonly [SERVICE_REF]: true;
+  readonly name: N;
+  /** One of the service's ports, by name (e.g. for `sidecar.tcpOutbound`). */
+  port(name: P): PortRef<N, P>;
+  /** One of the service's subsets, by name (e.g. for a weighted split). */
+  subset(name: S): SubsetRef<N, S>;
+}
+
+/** A subset of a service (a route target). */
+export interface SubsetRef<N extends string = string, S extends string = string> {
+  readonly [SUBSET_REF]: true;
+  readonly service: N;
+  readonly subset: S;
+}
+
+/** A named port of a service. */
+export interface PortRef<N extends string = string, P extends string = string> {
+  readonly [PORT_REF]: true;
+  readonly service: N;
+  readonly port: P;
+}
+
+/** Where a route can send traffic: a whole service or one subset. */
+export type Target = ServiceRef | SubsetRef;
+
+/** The ServiceRef type of a declaration with these ports and subsets. */
+export type RefOf<N extends string, Ports, Subsets> = ServiceRef<N, keyof Ports & string, keyof Subsets & string>;
+
+export function makeServiceRef(decl: ServiceDecl): ServiceRef {
+  return {
+    [SERVICE_REF]: true,
+    [DECL]: decl,
+    name: decl.name,
+    port: (port: string): PortRef => ({ [PORT_REF]: true, [DECL]: decl, service: decl.name, port }) as PortRef,
+    subset: (subset: string): SubsetRef => ({ [SUBSET_REF]: true, [DECL]: decl, service: decl.name, subset }) as SubsetRef,
+  } as ServiceRef;
+}
+
+export function declOf(ref: unknown): ServiceDecl | undefined {
+  return typeof ref === "object" && ref !== null ? ((ref as Record<symbol, unknown>)[DECL] as ServiceDecl | undefined) : undefined;
+}
+
+/**
+ * Declares a service outside any mesh, e.g. in a team's module, so other modules can import its reference.
+ * It joins a mesh with `mesh.add(ref)`; a reference to a service never added stays a dangling name (reported).
+ */
+export function defineService<N extends string, Ports extends Record<string, PortSpec>, Subsets extends Record<string, Labels> = {}>(name: N, options: ServiceOptions<Ports, Subsets>): RefOf<N, Ports, Subsets> {
+  return declareService(name, options, captureSite(defineService)) as RefOf<N, Ports, Subsets>;
+}
+
+export function declareService(name: string, options: ServiceOptions<Record<string, PortSpec>, Record<string, Labels>>, site: SourceSite): ServiceRef {
+  return makeServiceRef({ name, options, site });
+}
+

@@ -1,0 +1,20 @@
+// Duration literals ("250ms", "1.5s", "2m", "1h") to whole milliseconds.
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+const PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+
+/** Milliseconds of a duration literal, or undefined when it is malformed or not a whole number of ms. */
+export function durationMs(text: unknown): number | undefined {
+  if (typeof text !== "string") return undefined;
+  const m = PATTERN.exec(text);
+  if (!m) return undefined;
+  const ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  const whole = Math.round(ms);
+  return Math.abs(ms - whole) < 1e-6 && Number.isSafeInteger(whole) ? whole : undefined;
+}
+
+/** Like durationMs, for values validation has already accepted. */
+export function ms(text: string): number {
+  const v = durationMs(text);
+  if (v === undefined) throw new Error(`invalid duration ${JSON.stringify(text)} passed validation`);
+  return v;
+}

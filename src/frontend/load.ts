@@ -1,0 +1,159 @@
+// The front end: mesh.ts -> IR + diagnostics, in stages (each also usable alone):
+//   typecheck (TypeScript, MESH0001) -> bundle + evaluate (esbuild, ESM import, MESH0002)
+//   -> validate (zod, MESH0003) -> lower (IR; MESH0004/MESH0005 for what the IR cannot hold).
+// A stage with errors stops the pipeline; diagnostics come back sorted by position.
+import { existsSync } from "node:fs";
+import { dirname, resolve, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+import { isMeshDefinition } from "../dsl/guards.js";
+import type { MeshModel } from "../dsl/model.js";
+import type { SourceSite } from "../dsl/site.js";
+import type { Diagnostic } from "../diagnostics/types.js";
+import type { MeshIR } from "../ir/types.js";
+import { codes } from "./codes.js";
+import { bundleMesh, evaluateBundle, makeTempDir, removeTempDir, type Bundle } from "./evaluate.js";
+import { lower } from "./lower.js";
+import { dslDir, dslEntry } from "./paths.js";
+import { makeLocator, mapPosition } from "./sites.js";
+import { LazySourceMap } from "./sourcemap.js";
+import { typecheck } from "./typecheck.js";
+import { validateModel } from "./validate.js";
+
+export type Stage = "typecheck" | "bundle" | "evaluate" | "validate" | "lower";
+
+export interface LoadOptions {
+  /** Run the TypeScript check first. @default true */
+  typecheck?: boolean;
+}
+
+export interface LoadResult {
+  /** Present when lowering ran (even if it reported MESH0004/MESH0005 errors, so analysis can add its findings). */
+  ir?: MeshIR;
+  /** Sorted by file, line, column. Files are absolute. */
+  diagnostics: Diagnostic[];
+  /** The user's modules (absolute, sorted): what to watch to reload the mesh. */
+  inputs: string[];
+  /** The entry's directory: IR `source.file` paths are relative to it. */
+  baseDir: string;
+  /** Wall time per stage that ran, in milliseconds ("bundle": time still spent waiting for esbuild after the type check). */
+  timings: Partial<Record<Stage, number>>;
+}
+
+export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
+  const fa = a.file ?? "";
+  const fb = b.file ?? "";
+  if (fa !== fb) return fa < fb ? -1 : 1;
+  return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0) || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
+}
+
+const FRAME = /(?:\(|\s|^)((?:file:\/\/)?\/[^\s()]*?|[A-Za-z]:\\[^\s()]*?):(\d+):(\d+)\)?$/;
+
+/** The first stack frame (after `mapFrame`, e.g. through the bundle's source map) in one of the user's modules. */
+export function userFrame(
+  stack: string,
+  mapFrame: (file: string, line: number, column: number) => SourceSite | undefined,
+  isUser: (file: string) => boolean,
+): SourceSite | undefined {
+  for (const line of stack.split("\n").slice(1)) {
+    const m = FRAME.exec(line.trim());
+    if (!m) continue;
+    const frame = mapFrame(m[1]!, Number(m[2]), Number(m[3]));
+    if (frame && isUser(frame.file)) return frame;
+  }
+  return undefined;
+}
+
+function evaluationDiagnostic(error: unknown, entry: string, bundle: Bundle, isUser: (file: string) => boolean): Diagnostic {
+  const e = error as { name?: unknown; message?: unknown; stack?: unknown };
+  const text =
+    error instanceof Error || (typeof e === "object" && e !== null && typeof e.message === "string")
+      ? `${typeof e.name === "string" && e.name !== "Error" ? `${e.name}: ` : ""}${String(e.message)}`
+      : `non-error value thrown: ${String(error)}`;
+  const map = new LazySourceMap(bundle.map);
+  const url = pathToFileURL(bundle.file).href;
+  const mapFrame = (file: string, line: number, column: number) => mapPosition(file, line, column, bundle.file, url, dirname(bundle.file), map);
+  const frame = typeof e?.stack === "string" ? userFrame(e.stack, mapFrame, isUser) : undefined;
+  return { code: codes.EvaluationError, severity: "error", message: `evaluating the mesh failed: ${text}`, ...(frame ?? { file: entry, line: 1, column: 1 }) };
+}
+
+/** Loads a mesh.ts: type-check, evaluate, validate, lower. Never throws for problems in the user's mesh. */
+export async function loadMesh(entryPath: string, options: LoadOptions = {}): Promise<LoadResult> {
+  const entry = resolve(entryPath);
+  const baseDir = dirname(entry);
+  const timings: LoadResult["timings"] = {};
+  const dsl = dslDir() + sep;
+  const isUser = (file: string) => !file.startsWith(dsl);
+  let inputs = [entry];
+  const done = (diagnostics: Diagnostic[], ir?: MeshIR): LoadResult => ({
+    ...(ir ? { ir } : {}),
+    diagnostics: diagnostics.sort(compareDiagnostics),
+    inputs: [...new Set(inputs)].sort(),
+    baseDir,
+    timings,
+  });
+  const time = <T>(stage: Stage, f: () => T): T => {
+    const t0 = performance.now();
+    try {
+      return f();
+    } finally {
+      timings[stage] = Math.round((performance.now() - t0) * 10) / 10;
+    }
+  };
+
+  if (!existsSync(entry)) {
+    return done([{ code: codes.EvaluationError, severity: "error", message: `cannot read the mesh file ${entry}: no such file` }]);
+  }
+
+  const tmp = makeTempDir();
+  let model: unknown;
+  let bundle: Bundle;
+  try {
+    // esbuild bundles in its own process while this thread type-checks; nothing is evaluated before the check passes.
+    const bundling = bundleMesh(entry, dslEntry(), tmp);
+    bundling.catch(() => undefined); // reported below when awaited
+    if (options.typecheck !== false) {
+      const checked = time("typecheck", () => typecheck(entry, dslEntry()));
+      inputs = checked.files.length > 0 ? checked.files : inputs;
+      if (checked.diagnostics.length > 0) {
+        await bundling.catch(() => undefined);
+        return done(checked.diagnostics);
+      }
+    }
+    const t0 = performance.now();
+    const bundled = await bundling;
+    timings.bundle = Math.round((performance.now() - t0) * 10) / 10;
+    if (!bundled.bundle) return done(bundled.diagnostics);
+    bundle = bundled.bundle;
+    inputs = [...inputs, ...bundle.inputs.filter(isUser)];
+    const t1 = performance.now();
+    try {
+      model = await evaluateBundle(bundle);
+    } catch (error) {
+      return done([evaluationDiagnostic(error, entry, bundle, (f) => isUser(f) && inputs.includes(f))]);
+    } finally {
+      timings.evaluate = Math.round((performance.now() - t1) * 10) / 10;
+    }
+  } finally {
+    removeTempDir(tmp);
+  }
+
+  if (!isMeshDefinition(model)) {
+    return done([
+      {
+        code: codes.EvaluationError,
+        severity: "error",
+        message: "the mesh file must `export default defineMesh(...)`",
+        hint: 'import { defineMesh } from "meshc" and export its result as the default export',
+        file: entry,
+        line: 1,
+        column: 1,
+      },
+    ]);
+  }
+  const mesh = model as MeshModel;
+  const locate = makeLocator(bundle);
+  const invalid = time("validate", () => validateModel(mesh, locate));
+  if (invalid.length > 0) return done(invalid);
+  const lowered = time("lower", () => lower(mesh, baseDir, locate));
+  return done(lowered.diagnostics, lowered.ir);
+}

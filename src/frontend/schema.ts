@@ -1,0 +1,286 @@
+// Stage 3: zod schema of the evaluated model: the rules TypeScript's types cannot express (ranges, formats,
+// exactly-one-of) and anything that slipped past them (`as any`, values computed at run time). Objects are strict so
+// an unknown option is reported rather than ignored. Messages say what was expected and quote what was given.
+import * as z from "zod";
+import { durationMs } from "./duration.js";
+
+const show = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : typeof v === "object" ? JSON.stringify(v) ?? String(v) : String(v));
+
+const nonEmpty = (what: string) => z.string({ error: `expected ${what} (a string)` }).min(1, { error: `${what} must not be empty` });
+
+const intIn = (what: string, min: number, max: number) =>
+  z
+    .number({ error: (i) => `expected ${what} (a number), got ${show(i.input)}` })
+    .refine((v) => Number.isInteger(v) && v >= min && v <= max, { error: (i) => `${what} must be an integer from ${min} to ${max}, got ${show(i.input)}` });
+
+const MAX_INT = 2 ** 32 - 1;
+const count = (what: string, min = 0) => intIn(what, min, MAX_INT);
+export const port = intIn("a port number", 1, 65535);
+export const percent = z
+  .number({ error: (i) => `expected a percentage (a number), got ${show(i.input)}` })
+  .refine((v) => v >= 0 && v <= 100, { error: (i) => `a percentage must be from 0 to 100, got ${show(i.input)}` });
+
+export const duration = z
+  .string({ error: (i) => `expected a duration like "250ms", "1.5s" or "2m", got ${show(i.input)}` })
+  .refine((v) => durationMs(v) !== undefined, {
+    error: (i) => `expected a duration like "250ms", "1.5s" or "2m" (a whole number of milliseconds), got ${show(i.input)}`,
+    abort: true,
+  });
+const positiveDuration = duration.refine((v) => (durationMs(v) ?? 0) > 0, { error: "must be longer than 0ms" });
+
+// RFC 1123 label: service names become hostnames and Envoy resource names.
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const serviceName = z
+  .string({ error: (i) => `expected a service name (a string), got ${show(i.input)}` })
+  .regex(DNS_LABEL, { error: (i) => `a service name must be a lowercase DNS label (a-z, 0-9, "-", at most 63 characters), got ${show(i.input)}` });
+const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const elementName = (what: string) =>
+  z.string().regex(NAME, { error: (i) => `${what} must be letters, digits, "-", "_" or "." (starting and ending alphanumeric), got ${show(i.input)}` });
+const HEADER = /^:?[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const headerName = z.string().regex(HEADER, { error: (i) => `invalid header name ${show(i.input)}` });
+const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
+const hostname = z.string().regex(HOST, { error: (i) => `expected a DNS hostname, got ${show(i.input)}` });
+const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
+const IP_OR_HOST = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)$/;
+const address = z.string().regex(IP_OR_HOST, { error: (i) => `expected an IP address or hostname, got ${show(i.input)}` });
+const ADDRESS_PORT = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
+
+/** Exactly one of `keys` set on an object (a refinement for strict objects with optional keys). */
+function exactlyOne<T extends Record<string, unknown>>(schema: z.ZodType<T>, keys: string[], what: string) {
+  return schema.refine((v) => keys.filter((k) => v[k] !== undefined).length === 1, {
+    error: (i) => `${what} needs exactly one of ${keys.join(", ")}, got ${show(Object.keys(i.input as object).filter((k) => keys.includes(k)))}`,
+  });
+}
+
+const ref = z.strictObject(
+  { service: z.string(), subset: z.string().optional() },
+  { error: (i) => `expected a service or subset reference (what mesh.service() returned), got ${show(i.input)}` },
+);
+
+const labels = z.record(z.string().min(1, { error: "a label key must not be empty" }), z.string({ error: "a label value must be a string" }));
+
+const portModel = z.strictObject(
+  { protocol: z.enum(["http", "http2", "grpc", "tcp"]), port, app: port.optional() },
+  { error: (i) => `expected a port such as http(8080), got ${show(i.input)}` },
+);
+
+const endpoint = z.strictObject({
+  address,
+  port: port.optional(),
+  locality: z.strictObject({ region: z.string().optional(), zone: z.string().optional(), subZone: z.string().optional() }).optional(),
+  labels: labels.optional(),
+  weight: count("a weight", 1).optional(),
+});
+const endpointString = z.string().refine((v) => {
+  const m = ADDRESS_PORT.exec(v);
+  return !!m && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
+}, { error: (i) => `expected "address:port" with a port from 1 to 65535, got ${show(i.input)}` });
+const dnsModel = z.object({ dns: hostname, port });
+const instances = z.union([z.array(z.union([endpointString, endpoint])), dnsModel], {
+  error: (i) => `expected a list of instances or dns(hostname, port), got ${show(i.input)}`,
+});
+
+const rateLimit = z.strictObject({ tokens: count("tokens", 1), per: positiveDuration, burst: count("burst", 1).optional() });
+
+const retry = z.strictObject({
+  attempts: count("attempts", 1),
+  perTry: positiveDuration.optional(),
+  on: z
+    .array(z.enum(["5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "retriable-4xx", "refused-stream", "envoy-ratelimited"]))
+    .optional(),
+  statusCodes: z.array(intIn("an HTTP status", 100, 599)).optional(),
+  grpcCodes: z.array(z.enum(["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"])).optional(),
+  backoff: z.strictObject({ base: positiveDuration, max: positiveDuration.optional() }).optional(),
+});
+
+const valueMatchKeys = ["exact", "prefix", "regex"];
+const stringMatch = exactlyOne(
+  z.strictObject({ exact: z.string().optional(), prefix: z.string().optional(), regex: z.string().optional() }),
+  valueMatchKeys,
+  "a string match",
+);
+const presentOrValue = (invert: boolean) =>
+  exactlyOne(
+    z.strictObject({
+      exact: z.string().optional(),
+      prefix: z.string().optional(),
+      regex: z.string().optional(),
+      present: z.literal(true).optional(),
+      ...(invert ? { invert: z.boolean().optional() } : {}),
+    }),
+    [...valueMatchKeys, "present"],
+    "a match",
+  );
+const method = z.enum(["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]);
+const match = z.strictObject({
+  path: stringMatch.optional(),
+  headers: z.record(headerName, z.union([z.string(), presentOrValue(true)])).optional(),
+  query: z.record(z.string().min(1), z.union([z.string(), presentOrValue(false)])).optional(),
+  method: z.union([method, z.array(method).min(1)]).optional(),
+  grpc: z.strictObject({ service: nonEmpty("a gRPC service name"), method: nonEmpty("a gRPC method name").optional() }).optional(),
+});
+
+const backend = z.strictObject({ target: ref, weight: percent });
+const headerOps = z.strictObject({
+  add: z.record(headerName, z.string()).optional(),
+  set: z.record(headerName, z.string()).optional(),
+  remove: z.array(headerName).optional(),
+});
+const fault = z
+  .strictObject({
+    delay: z.strictObject({ fixed: duration, percent: percent.optional() }).optional(),
+    abort: exactlyOne(
+      z.strictObject({ status: intIn("an HTTP status", 200, 599).optional(), grpcStatus: intIn("a gRPC status", 0, 16).optional(), percent: percent.optional() }),
+      ["status", "grpcStatus"],
+      "an abort",
+    ).optional(),
+  })
+  .refine((f) => f.delay !== undefined || f.abort !== undefined, { error: "a fault needs a delay and/or an abort" });
+
+const action = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("forward"), backends: z.array(backend).min(1, { error: "a split needs at least one backend" }) }),
+  z.strictObject({
+    kind: z.literal("redirect"),
+    scheme: z.enum(["http", "https"]).optional(),
+    host: z.string().optional(),
+    path: z.string().optional(),
+    prefix: z.string().optional(),
+    status: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)]).optional(),
+  }),
+  z.strictObject({ kind: z.literal("respond"), status: intIn("an HTTP status", 200, 599), body: z.string().optional() }),
+]);
+
+const route = z.strictObject(
+  {
+    name: elementName("a route name").optional(),
+    match,
+    actions: z.array(action).length(1, {
+      error: (i) => `a route needs exactly one action (.to(), .split(), .redirect() or .respond()), got ${(i.input as unknown[]).length}`,
+    }),
+    timeout: duration.optional(),
+    idleTimeout: duration.optional(),
+    retries: retry.optional(),
+    mirror: z.strictObject({ target: ref, percent }).optional(),
+    rewrite: z
+      .strictObject({ prefix: z.string().optional(), fullPath: z.string().optional(), host: z.string().optional() })
+      .refine((r) => !(r.prefix !== undefined && r.fullPath !== undefined), { error: "a rewrite takes prefix or fullPath, not both" })
+      .refine((r) => r.prefix !== undefined || r.fullPath !== undefined || r.host !== undefined, { error: "a rewrite needs prefix, fullPath or host" })
+      .optional(),
+    requestHeaders: z.array(headerOps),
+    responseHeaders: z.array(headerOps),
+    fault: fault.optional(),
+    rateLimit: rateLimit.optional(),
+  },
+  { error: (i) => `expected a route built with r.match(...), got ${show(i.input)}` },
+).superRefine((r, ctx) => {
+  const kind = r.actions.length === 1 ? r.actions[0]!.kind : "forward";
+  if (kind === "forward") return;
+  for (const field of ["timeout", "idleTimeout", "retries", "mirror", "rewrite"] as const) {
+    if (r[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message: `.${field}() applies to forwarding routes (.to() or .split()), not to a ${kind}` });
+  }
+});
+
+const tcpRoute = z.strictObject({
+  split: z.array(backend).min(1, { error: "a split needs at least one backend" }).optional(),
+  connectTimeout: positiveDuration.optional(),
+  idleTimeout: duration.optional(),
+});
+
+const hashKey = z.union(
+  [
+    z.strictObject({ header: headerName }),
+    z.strictObject({ cookie: z.string().min(1), ttl: duration.optional() }),
+    z.strictObject({ sourceIp: z.literal(true) }),
+    z.strictObject({ query: z.string().min(1) }),
+  ],
+  { error: (i) => `expected a hash key ({ header }, { cookie }, { sourceIp: true } or { query }), got ${show(i.input)}` },
+);
+const hashOn = z.strictObject({ hashOn: z.union([hashKey, z.array(hashKey).min(1)]) });
+const loadBalancer = z.union(
+  [z.enum(["round-robin", "least-request", "random"]), z.strictObject({ ringHash: hashOn }), z.strictObject({ maglev: hashOn })],
+  { error: (i) => `expected "round-robin", "least-request", "random", { ringHash } or { maglev }, got ${show(i.input)}` },
+);
+
+const healthCheck = exactlyOne(
+  z.strictObject({
+    http: z.string().startsWith("/", { error: "an HTTP health-check path must start with /" }).optional(),
+    grpc: z.strictObject({ service: z.string().optional() }).optional(),
+    tcp: z.strictObject({}).optional(),
+    interval: positiveDuration.optional(),
+    timeout: positiveDuration.optional(),
+    healthy: count("a threshold", 1).optional(),
+    unhealthy: count("a threshold", 1).optional(),
+  }),
+  ["http", "grpc", "tcp"],
+  "a health check",
+);
+
+export const policy = z.strictObject({
+  connectTimeout: positiveDuration.optional(),
+  idleTimeout: duration.optional(),
+  timeout: duration.optional(),
+  retries: retry.optional(),
+  circuitBreaker: z
+    .strictObject({
+      maxConnections: count("a limit").optional(),
+      maxPending: count("a limit").optional(),
+      maxRequests: count("a limit").optional(),
+      maxRetries: count("a limit").optional(),
+      retryBudget: z.strictObject({ percent, minConcurrency: count("minConcurrency").optional() }).optional(),
+    })
+    .optional(),
+  outlierDetection: z
+    .strictObject({
+      consecutive5xx: count("a count").optional(),
+      consecutiveGatewayErrors: count("a count").optional(),
+      interval: positiveDuration.optional(),
+      baseEjection: positiveDuration.optional(),
+      maxEjectionPercent: percent.optional(),
+    })
+    .optional(),
+  healthCheck: healthCheck.optional(),
+  loadBalancer: loadBalancer.optional(),
+  localityFailover: z.array(nonEmpty("a locality")).optional(),
+});
+
+const sidecar = z.strictObject({
+  adminPort: port.optional(),
+  outboundPort: port.optional(),
+  inboundAddress: address.optional(),
+  tcpOutbound: z.array(z.strictObject({ upstream: z.strictObject({ service: z.string(), port: z.string() }), port })).optional(),
+});
+
+const IDENTITY = /^(spiffe:\/\/[a-z0-9._-]+)?(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/;
+export const service = z.strictObject({
+  name: serviceName,
+  ports: z.record(elementName("a port name"), portModel),
+  instances,
+  subsets: z.record(elementName("a subset name"), labels),
+  identity: z
+    .string()
+    .regex(IDENTITY, { error: (i) => `expected "spiffe://<trust domain>/<path>" or "/<path>", got ${show(i.input)}` })
+    .optional(),
+  calls: z.array(ref),
+  sidecar: sidecar.optional(),
+  proxyless: z.boolean().optional(),
+  rateLimit: rateLimit.optional(),
+  routes: z.array(route),
+  tcpRoutes: z.array(tcpRoute),
+  policies: z.array(policy),
+}).superRefine((svc, ctx) => {
+  if (Object.keys(svc.ports).length > 0 || !Array.isArray(svc.instances)) return;
+  svc.instances.forEach((inst, i) => {
+    if (typeof inst === "object" && inst.port === undefined) {
+      ctx.addIssue({ code: "custom", path: ["instances", i, "port"], message: "an instance needs a port when its service declares no ports" });
+    }
+  });
+});
+
+export const mesh = z.object({
+  name: serviceName,
+  trustDomain: z
+    .string({ error: (i) => `expected a trust domain (a string), got ${show(i.input)}` })
+    .regex(TRUST_DOMAIN, { error: (i) => `a trust domain must be lowercase letters, digits, ".", "_" or "-", got ${show(i.input)}` }),
+  defaults: policy.optional(),
+  services: z.array(service),
+});

@@ -1,0 +1,114 @@
+// Stage 1: type-check the mesh's import graph with the TypeScript compiler API. Lean on purpose: no @types, one
+// lib, skipLibCheck, and parsed lib/DSL files cached across runs (watch mode and tests reload often).
+import { statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, resolve, sep } from "node:path";
+import type * as TS from "typescript";
+import type { Diagnostic } from "../diagnostics/types.js";
+import { codes } from "./codes.js";
+
+export interface TypecheckResult {
+  diagnostics: Diagnostic[];
+  /** The user's own modules in the program (absolute paths), for watchers even when checking fails. */
+  files: string[];
+}
+
+const cache = new Map<string, { mtimeMs: number; file: TS.SourceFile }>();
+
+let api: typeof TS | undefined;
+/**
+ * The compiler, loaded on first use with require(): an ESM import of this 9 MB CommonJS file makes Node scan it
+ * for named exports first (~150 ms), and commands that never type-check should not pay for loading it at all.
+ */
+export function typescript(): typeof TS {
+  return (api ??= createRequire(import.meta.url)("typescript") as typeof TS);
+}
+
+export function compilerOptions(dslEntry: string): TS.CompilerOptions {
+  const ts = typescript();
+  return {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    lib: ["lib.es2022.d.ts"],
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    allowImportingTsExtensions: true,
+    resolveJsonModule: true,
+    isolatedModules: true,
+    noFallthroughCasesInSwitch: true,
+    forceConsistentCasingInFileNames: true,
+    paths: { meshc: [dslEntry] },
+  };
+}
+
+function cachingHost(options: TS.CompilerOptions, cacheDirs: string[]): TS.CompilerHost {
+  const host = typescript().createCompilerHost(options);
+  const read = host.getSourceFile.bind(host);
+  host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+    const abs = resolve(fileName);
+    if (!cacheDirs.some((d) => abs.startsWith(d))) return read(fileName, languageVersion, onError, shouldCreate);
+    let mtimeMs = 0;
+    try {
+      mtimeMs = statSync(abs).mtimeMs;
+    } catch {
+      return read(fileName, languageVersion, onError, shouldCreate);
+    }
+    const hit = cache.get(abs);
+    if (hit && hit.mtimeMs === mtimeMs) return hit.file;
+    const file = read(fileName, languageVersion, onError, shouldCreate);
+    if (file) cache.set(abs, { mtimeMs, file });
+    return file;
+  };
+  return host;
+}
+
+/** Hints for the DSL's most common type errors, matched on TypeScript's message. */
+const HINTS: [RegExp, string][] = [
+  [/'RouteStart' is not assignable/, "give the route an action: .to(), .split(), .redirect() or .respond()"],
+  [/not assignable to (parameter of )?type '(Duration|`\$\{number\}ms`)/, 'durations look like "250ms", "1.5s", "2m" or "1h"'],
+];
+
+function toDiagnostic(d: TS.Diagnostic): Diagnostic {
+  const ts = typescript();
+  const message = `${ts.flattenDiagnosticMessageText(d.messageText, "\n")} (TS${d.code})`;
+  const out: Diagnostic = { code: codes.TypeError, severity: "error", message };
+  const hint = HINTS.find(([re]) => re.test(message));
+  if (hint) out.hint = hint[1];
+  if (d.file && d.start !== undefined) {
+    const start = d.file.getLineAndCharacterOfPosition(d.start);
+    const end = d.file.getLineAndCharacterOfPosition(d.start + (d.length ?? 0));
+    out.file = resolve(d.file.fileName);
+    out.line = start.line + 1;
+    out.column = start.character + 1;
+    out.endLine = end.line + 1;
+    out.endColumn = end.character + 1;
+  }
+  return out;
+}
+
+/** Type-checks `entry` and everything it imports; reports errors in the user's modules only. */
+export function typecheck(entry: string, dslEntry: string): TypecheckResult {
+  const ts = typescript();
+  const options = compilerOptions(dslEntry);
+  const dslDir = dirname(dslEntry) + sep;
+  const libDir = dirname(ts.getDefaultLibFilePath(options)) + sep;
+  const program = ts.createProgram({ rootNames: [resolve(entry)], options, host: cachingHost(options, [libDir, dslDir]) });
+  const own = program
+    .getSourceFiles()
+    .filter(
+      (sf) =>
+        !program.isSourceFileDefaultLibrary(sf) &&
+        !program.isSourceFileFromExternalLibrary(sf) &&
+        !resolve(sf.fileName).startsWith(dslDir) &&
+        !(sf.isDeclarationFile && sf.fileName.includes(`${sep}node_modules${sep}`)),
+    );
+  const found: TS.Diagnostic[] = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
+  for (const sf of own) found.push(...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf));
+  return {
+    diagnostics: found.filter((d) => d.category === ts.DiagnosticCategory.Error).map(toDiagnostic),
+    files: own.map((sf) => resolve(sf.fileName)).sort(),
+  };
+}

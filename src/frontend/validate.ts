@@ -1,0 +1,40 @@
+// Runs the zod schema over the model and turns its issues into MESH0003 diagnostics positioned at the call site of
+// the element at (or above) each issue's path.
+import type { MeshModel } from "../dsl/model.js";
+import type { Diagnostic } from "../diagnostics/types.js";
+import { codes } from "./codes.js";
+import { mesh as meshSchema } from "./schema.js";
+import { at, makeLocator, siteAt, type Locate } from "./sites.js";
+
+/** Diagnostic path: service indexes become names, e.g. ["services", "web", "routes", 0, "timeout"]. */
+export function modelPath(model: MeshModel, path: readonly PropertyKey[]): (string | number)[] {
+  const out = path.map((k) => (typeof k === "symbol" ? String(k.description) : k));
+  if (out[0] === "services" && typeof out[1] === "number") {
+    const name = model.services?.[out[1]]?.name;
+    if (typeof name === "string") out[1] = name;
+  }
+  return out;
+}
+
+/** services.web.routes[0].timeout */
+export function dotPath(path: readonly (string | number)[]): string {
+  let s = "";
+  for (const k of path) {
+    if (typeof k === "number") s += `[${k}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(k)) s += s ? `.${k}` : k;
+    else s += `[${JSON.stringify(k)}]`;
+  }
+  return s;
+}
+
+/** `locate` maps captured call sites to the user's files (default: sites are already source positions). */
+export function validateModel(model: MeshModel, locate: Locate = makeLocator()): Diagnostic[] {
+  const result = meshSchema.safeParse(model);
+  if (result.success) return [];
+  return result.error.issues.map((issue) => {
+    const path = modelPath(model, issue.path);
+    const where = dotPath(path);
+    const d: Diagnostic = { code: codes.InvalidValue, severity: "error", message: where ? `${where}: ${issue.message}` : issue.message, path };
+    return at(siteAt(model, issue.path, locate), d);
+  });
+}
