@@ -2,11 +2,13 @@
 // 2 subsets, 5 calls each, 4 routes per call) and times
 //   1. `meshc build` end to end (dist/cli.js, a fresh process per run: wall time and peak RSS), and
 //   2. each pipeline stage in a fresh process (bench/build-stages.ts).
-// Usage: npm run build && node --import tsx bench/build.ts [--services 1000] [--runs 3]
+// Both mesh styles of bench/synthetic-mesh.ts are measured ("data": a table and a loop; "statements": one DSL
+// statement per element), since TypeScript's check time depends on how much code there is, not on the IR.
+// Usage: npm run build && node --import tsx bench/build.ts [--services 1000] [--runs 3] [--style data|statements]
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { syntheticMeshSource } from "./synthetic-mesh.js";
+import { syntheticMeshFiles, type MeshStyle } from "./synthetic-mesh.js";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -16,23 +18,32 @@ const services = arg("services", 1000);
 const runs = arg("runs", 3);
 const root = resolve(import.meta.dirname, "..");
 const work = join(root, ".tmp", `bench-build-${services}`);
+rmSync(work, { recursive: true, force: true });
 const cli = join(root, "dist", "cli.js");
 if (!existsSync(cli)) throw new Error("dist/cli.js is missing: run `npm run build` first");
 
-rmSync(work, { recursive: true, force: true });
-mkdirSync(work, { recursive: true });
-const mesh = join(work, "mesh.ts");
-writeFileSync(mesh, syntheticMeshSource({ services }));
-console.log(`synthetic mesh: ${services} services, ${(Buffer.byteLength(syntheticMeshSource({ services })) / 1024).toFixed(0)} KiB of mesh.ts`);
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const hasTime = existsSync("/usr/bin/time");
+const styleArg = process.argv.includes("--style") ? process.argv[process.argv.indexOf("--style") + 1] : undefined;
+const styles: MeshStyle[] = styleArg ? [styleArg as MeshStyle] : ["data", "statements"];
+for (const style of styles) measure(style);
+
+function measure(style: MeshStyle): void {
+const dir = join(work, style);
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
+const files = syntheticMeshFiles({ services, style });
+for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+const mesh = join(dir, "mesh.ts");
+const kib = Object.values(files).reduce((n, t) => n + Buffer.byteLength(t), 0) / 1024;
+console.log(`\n=== ${style} style: ${services} services, ${kib.toFixed(0)} KiB of TypeScript`);
+
 
 // 1. End to end.
 const wall: number[] = [];
 const rss: number[] = [];
 for (let i = 0; i < runs; i++) {
-  const out = join(work, "out");
+  const out = join(dir, "out");
   const t0 = performance.now();
   const cmd = hasTime ? "/usr/bin/time" : process.execPath;
   const args = hasTime ? ["-f", "%M", process.execPath, cli, "build", mesh, "--out", out] : [cli, "build", mesh, "--out", out];
@@ -46,11 +57,12 @@ console.log(`\nmeshc build end to end (${runs} runs): median ${(median(wall) / 1
 // 2. Per stage.
 const stageRuns: Record<string, number>[] = [];
 for (let i = 0; i < runs; i++) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "bench", "build-stages.ts"), mesh, join(work, "out-stages")], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "bench", "build-stages.ts"), mesh, join(dir, "out-stages")], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`build-stages failed:\n${r.stderr}`);
   stageRuns.push(JSON.parse(r.stdout.trim().split("\n").at(-1)!));
 }
 console.log("\nstage              median ms");
 for (const stage of Object.keys(stageRuns[0]!)) {
   console.log(`${stage.padEnd(18)} ${median(stageRuns.map((s) => s[stage]!)).toFixed(0).padStart(9)}`);
+}
 }
