@@ -95,7 +95,15 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     watcher = source.kind === "build-dir" ? watchBuildDir(source.path, onChange, options.debounceMs) : watchFiles([source.path], onChange, options.debounceMs);
   }
   await reload();
-  const admin = await startAdmin(options.adminAddress ?? "127.0.0.1:18001", { xds, registry, lastLoad: () => last });
+  let admin: Awaited<ReturnType<typeof startAdmin>>;
+  try {
+    admin = await startAdmin(options.adminAddress ?? "127.0.0.1:18001", { xds, registry, lastLoad: () => last });
+  } catch (err) {
+    // Without this the xDS server would keep the process alive after the error is reported.
+    await watcher?.close();
+    await xds.close();
+    throw err;
+  }
   logger.info({ xds: xds.address, admin: admin.port, source: source.path }, "meshc serve ready");
 
   return {

@@ -1,0 +1,72 @@
+// A proxyless gRPC client in its own process: the real @grpc/grpc-js-xds, dialing xds:///<target> (argv[2]) with
+// the bootstrap in GRPC_XDS_BOOTSTRAP_CONFIG (grpc-js-xds reads it once per process, hence a child process).
+// Commands arrive on stdin as JSON lines, answers leave on stdout as JSON lines:
+//   {"op":"run","n":200,"failFirst":2,"idPrefix":"r","metadata":{"x-retry":"on"}}  n sequential unary calls of
+//        /meshc.test.Greeter/Who with that metadata (plus x-test-id <idPrefix>-<i> and x-fail-first when failFirst
+//        is given) ->
+//        {"counts":{"<version>":n,…},"errors":{"<code> <details>":n,…}}
+//   {"op":"exit"}
+// The first line, once the channel is created, is {"ready":true}. Every call has a deadline.
+import { Client, credentials, Metadata } from "@grpc/grpc-js";
+import { register } from "@grpc/grpc-js-xds";
+import { createInterface } from "node:readline";
+import { WHO_METHOD, type WhoReply } from "./grpc-app.js";
+
+register();
+const target = process.argv[2];
+const deadlineMs = Number(process.env.XDS_CLIENT_DEADLINE_MS ?? 5000);
+const client = new Client(`xds:///${target}`, credentials.createInsecure());
+
+interface RunCommand {
+  op: "run";
+  n: number;
+  failFirst?: number;
+  idPrefix?: string;
+  metadata?: Record<string, string>;
+}
+
+function call(md: Metadata): Promise<{ ok: WhoReply } | { error: string }> {
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(
+      WHO_METHOD,
+      (v: unknown) => Buffer.from(JSON.stringify(v)),
+      (b: Buffer) => JSON.parse(b.toString("utf8")) as WhoReply,
+      {},
+      md,
+      { deadline: Date.now() + deadlineMs },
+      (err, res) => resolve(err ? { error: `${err.code} ${err.details}` } : { ok: res! }),
+    );
+  });
+}
+
+async function run(cmd: RunCommand) {
+  const counts: Record<string, number> = {};
+  const errors: Record<string, number> = {};
+  for (let i = 0; i < cmd.n; i++) {
+    const md = new Metadata();
+    for (const [k, v] of Object.entries(cmd.metadata ?? {})) md.set(k, v);
+    if (cmd.failFirst !== undefined) {
+      md.set("x-test-id", `${cmd.idPrefix ?? "call"}-${i}`);
+      md.set("x-fail-first", String(cmd.failFirst));
+    }
+    const r = await call(md);
+    if ("ok" in r) counts[r.ok.version] = (counts[r.ok.version] ?? 0) + 1;
+    else errors[r.error] = (errors[r.error] ?? 0) + 1;
+  }
+  return { counts, errors };
+}
+
+// Commands run one at a time, in order.
+let queue = Promise.resolve();
+createInterface({ input: process.stdin }).on("line", (line) => {
+  if (!line.trim()) return;
+  const cmd = JSON.parse(line) as RunCommand | { op: "exit" };
+  queue = queue.then(async () => {
+    if (cmd.op === "exit") {
+      client.close();
+      process.exit(0);
+    }
+    process.stdout.write(`${JSON.stringify(await run(cmd))}\n`);
+  });
+});
+process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
