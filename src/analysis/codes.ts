@@ -37,7 +37,7 @@ export const CODES = {
     severity: "error",
     description: "The evaluated model breaks a rule types cannot express (a port above 65535, a percent above 100, ...).",
     message: "{message}",
-    hint: "Correct the value at the reported location.",
+    hint: "Change the value to one the message allows; docs/dsl.md gives the range of every option.",
   },
   ServiceNotInMesh: {
     code: "MESH0004",

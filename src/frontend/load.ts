@@ -2,6 +2,7 @@
 //   typecheck (TypeScript, MESH0001) -> bundle + evaluate (esbuild, ESM import, MESH0002)
 //   -> validate (zod, MESH0003) -> lower (IR; MESH0004/MESH0005 for what the IR cannot hold).
 // A stage with errors stops the pipeline; diagnostics come back sorted by position.
+import { codeInfo } from "../analysis/codes.js";
 import { existsSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -77,6 +78,11 @@ function evaluationDiagnostic(error: unknown, entry: string, bundle: Bundle, isU
 }
 
 /** Loads a mesh.ts: type-check, evaluate, validate, lower. Never throws for problems in the user's mesh. */
+/** Every diagnostic carries a hint: a specific one where the stage had one, else its code's general advice. */
+function withHint(d: Diagnostic): Diagnostic {
+  return d.hint ? d : { ...d, hint: codeInfo(d.code)?.hint };
+}
+
 export async function loadMesh(entryPath: string, options: LoadOptions = {}): Promise<LoadResult> {
   const entry = resolve(entryPath);
   const baseDir = dirname(entry);
@@ -86,7 +92,7 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
   let inputs = [entry];
   const done = (diagnostics: Diagnostic[], ir?: MeshIR): LoadResult => ({
     ...(ir ? { ir } : {}),
-    diagnostics: diagnostics.sort(compareDiagnostics),
+    diagnostics: diagnostics.map(withHint).sort(compareDiagnostics),
     inputs: [...new Set(inputs)].sort(),
     baseDir,
     timings,

@@ -195,7 +195,8 @@ const hashKey = z.union(
   ],
   { error: (i) => `expected a hash key ({ header }, { cookie }, { sourceIp: true } or { query }), got ${show(i.input)}` },
 );
-const hashOn = z.strictObject({ hashOn: z.union([hashKey, z.array(hashKey).min(1)]) });
+// An empty list is allowed here: analysis warns (MESH0404) that the ring then hashes nothing.
+const hashOn = z.strictObject({ hashOn: z.union([hashKey, z.array(hashKey)]) });
 const loadBalancer = z.union(
   [z.enum(["round-robin", "least-request", "random"]), z.strictObject({ ringHash: hashOn }), z.strictObject({ maglev: hashOn })],
   { error: (i) => `expected "round-robin", "least-request", "random", { ringHash } or { maglev }, got ${show(i.input)}` },

@@ -65,18 +65,31 @@ function cachingHost(options: TS.CompilerOptions, cacheDirs: string[]): TS.Compi
   return host;
 }
 
-/** Hints for the DSL's most common type errors, matched on TypeScript's message. */
-const HINTS: [RegExp, string][] = [
+/** Hints for the DSL's most common type errors, matched on TypeScript's message; first match wins. */
+const HINTS: [RegExp, string | ((m: RegExpExecArray) => string)][] = [
   [/'RouteStart' is not assignable/, "give the route an action: .to(), .split(), .redirect() or .respond()"],
   [/not assignable to (parameter of )?type '(Duration|`\$\{number\}ms`)/, 'durations look like "250ms", "1.5s", "2m" or "1h"'],
+  [/Did you mean to write '([^']+)'\?/, (m) => `did you mean "${m[1]}"?`],
+  [/Argument of type '"[^"]*"' is not assignable to parameter of type '((?:"[^"]*"(?: \| )?)+)'/, (m) => `use one of the declared names: ${m[1]}`],
+  [/Type '"[^"]*"' is not assignable to type '((?:"[^"]*"(?: \| )?)+)'/, (m) => `use one of: ${m[1]}`],
+  [/'ServiceRef<|parameter of type 'Target'/, "pass the value mesh.service() returned (a typed reference), not the service's name as a string"],
+  [/Object literal may only specify known properties, and '([^']+)'/, (m) => `remove "${m[1]}" or check the option's name (docs/dsl.md lists every option)`],
+  [/Property '([^']+)' does not exist on type/, (m) => `"${m[1]}" is not available here; see docs/dsl.md for what this object offers`],
+  [/Cannot find module '([^']+)'/, (m) => `check the path "${m[1]}": relative imports of .ts modules are written with a .js (or .ts) extension`],
+  [/is not assignable to (parameter of )?type 'number'/, "write the number itself, not a string"],
 ];
 
 function toDiagnostic(d: TS.Diagnostic): Diagnostic {
   const ts = typescript();
   const message = `${ts.flattenDiagnosticMessageText(d.messageText, "\n")} (TS${d.code})`;
   const out: Diagnostic = { code: codes.TypeError, severity: "error", message };
-  const hint = HINTS.find(([re]) => re.test(message));
-  if (hint) out.hint = hint[1];
+  for (const [re, hint] of HINTS) {
+    const m = re.exec(message);
+    if (m) {
+      out.hint = typeof hint === "string" ? hint : hint(m);
+      break;
+    }
+  }
   if (d.file && d.start !== undefined) {
     const start = d.file.getLineAndCharacterOfPosition(d.start);
     const end = d.file.getLineAndCharacterOfPosition(d.start + (d.length ?? 0));

@@ -10,7 +10,9 @@ export const duplicatePorts: Analyzer = {
     for (const s of ctx.ir.services) {
       const names = new Set<string>();
       const numbers = new Map<number, string>();
-      s.ports.forEach((p, i) => {
+      // The IR sorts ports by name; "the later port" means later in the user's source.
+      const bySource = s.ports.map((p, i) => ({ p, i })).sort((a, b) => (a.p.source?.line ?? 0) - (b.p.source?.line ?? 0) || (a.p.source?.column ?? 0) - (b.p.source?.column ?? 0));
+      bySource.forEach(({ p, i }) => {
         if (names.has(p.name)) {
           ctx.report("DuplicatePortName", p.source ?? s.source, ["services", s.name, "ports", i, "name"], {
             service: q(s.name),

@@ -18,6 +18,7 @@ export const retryIdempotency: Analyzer = {
   codes: ["RetryNonIdempotent"],
   run(ctx) {
     for (const s of ctx.ir.services) {
+      if (s.ports.length > 0 && s.ports.every((p) => p.protocol === "tcp")) continue; // HTTP retries never apply
       for (const site of retrySites(s, ctx.ir.source)) {
         if (!site.retry || !site.ownRetry || site.routes.length === 0) continue; // inherited: reported once, at the policy
         const conditions = unsafeConditions(site.retry);

@@ -1,0 +1,21 @@
+// Mirroring to the subset the route already forwards to: every mirrored request would reach v1 twice.
+import { defineMesh, http } from "meshc";
+
+export default defineMesh({ name: "shop", trustDomain: "shop.example" }, (mesh) => {
+  const catalog = mesh.service("catalog", {
+    ports: { web: http(8080, { app: 3000 }) },
+    instances: [
+      { address: "10.0.1.10", labels: { version: "v1" } },
+      { address: "10.0.1.11", labels: { version: "v2" } },
+    ],
+    subsets: { v1: { version: "v1" }, v2: { version: "v2" } },
+  });
+  mesh.routes(catalog, (r) => [
+    r.match({ path: { prefix: "/" } }) // expect: MESH0307
+      .split([
+        [catalog.subset("v1"), 80],
+        [catalog.subset("v2"), 20],
+      ])
+      .mirror(catalog.subset("v1"), 10),
+  ]);
+});
