@@ -3,7 +3,7 @@
 // removed_resources for what the client holds or asked for and does not exist.
 import type { EncodedResource, ResourceKind } from "../snapshot/types.js";
 import { resourceIndex } from "./cache.js";
-import { XDS_TYPES, typeByUrl, type XdsResourceType } from "./resource-types.js";
+import { XDS_TYPES, type XdsResourceType } from "./resource-types.js";
 import { XdsStream } from "./stream.js";
 import type { DeltaRequest, DeltaResponseOut } from "./wire.js";
 
@@ -31,15 +31,10 @@ interface TypeState {
 
 export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut> {
   private readonly types = new Map<ResourceKind, TypeState>();
-  private readonly unknownTypesLogged = new Set<string>();
 
   protected handle(req: DeltaRequest): void {
-    const spec = typeByUrl(req.typeUrl);
-    if (!spec) {
-      if (!this.unknownTypesLogged.has(req.typeUrl)) this.log.warn({ typeUrl: req.typeUrl }, "request for an unserved type ignored");
-      this.unknownTypesLogged.add(req.typeUrl);
-      return;
-    }
+    const spec = this.servedType(req.typeUrl);
+    if (!spec) return;
     const st = this.state(spec);
     this.ackOrNack(st, req);
 

@@ -3,7 +3,7 @@
 import type { EncodedResource, ResourceKind } from "../snapshot/types.js";
 import { versionOf } from "../snapshot/build.js";
 import { resourceIndex } from "./cache.js";
-import { XDS_TYPES, typeByUrl, type XdsResourceType } from "./resource-types.js";
+import { XDS_TYPES, type XdsResourceType } from "./resource-types.js";
 import { XdsStream } from "./stream.js";
 import type { SotwRequest, SotwResponseOut } from "./wire.js";
 
@@ -43,16 +43,10 @@ interface TypeState {
 
 export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut> {
   private readonly types = new Map<ResourceKind, TypeState>();
-  private readonly unknownTypesLogged = new Set<string>();
 
   protected handle(req: SotwRequest): void {
-    const spec = typeByUrl(req.typeUrl);
-    if (!spec) {
-      // Types we do not serve (VHDS, SRDS, RTDS, ...) stay unanswered; say so once per stream.
-      if (!this.unknownTypesLogged.has(req.typeUrl)) this.log.warn({ typeUrl: req.typeUrl }, "request for an unserved type ignored");
-      this.unknownTypesLogged.add(req.typeUrl);
-      return;
-    }
+    const spec = this.servedType(req.typeUrl);
+    if (!spec) return;
     const st = this.state(spec);
     const nonce = req.responseNonce;
     if (st.last && nonce !== "" && nonce !== st.last.nonce) {

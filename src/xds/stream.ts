@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { ProxySnapshot, ResourceKind } from "../snapshot/types.js";
 import type { SnapshotCache } from "./cache.js";
 import type { XdsMetrics } from "./metrics.js";
+import { typeByUrl, type XdsResourceType } from "./resource-types.js";
 import type { NodeInfo } from "./wire.js";
 
 export type XdsApi = "sotw" | "delta";
@@ -118,6 +119,18 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res> implements Live
   protected get record(): ProxyStatus {
     if (!this.statusRec) throw new Error("stream not bound to a proxy");
     return this.statusRec;
+  }
+
+  private readonly unservedTypesLogged = new Set<string>();
+
+  /** The served type a request names; types we do not serve (VHDS, SRDS, RTDS, ...) stay unanswered, said once. */
+  protected servedType(typeUrl: string): XdsResourceType | undefined {
+    const spec = typeByUrl(typeUrl);
+    if (!spec && !this.unservedTypesLogged.has(typeUrl)) {
+      this.unservedTypesLogged.add(typeUrl);
+      this.log.warn({ typeUrl }, "request for an unserved type ignored");
+    }
+    return spec;
   }
 
   protected nextNonce(): string {
