@@ -83,7 +83,7 @@ describe("route configurations assembled from shared virtual hosts", () => {
   });
 });
 
-describe("consistency (go-control-plane Consistent())", () => {
+describe("P-31 consistency (go-control-plane Consistent()): every snapshot is checked before it is published", () => {
   test("golden snapshots are consistent", () => {
     for (const c of ["http-routing", "tcp-failover", "proxyless"]) {
       for (const p of translateCase(c).result.snapshot.proxies.values()) assert.deepEqual(checkConsistency(p), [], `${c}/${p.service}`);

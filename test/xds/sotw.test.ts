@@ -218,6 +218,19 @@ test("P-18 P-19 P-24: named LDS returns exactly the requested names; an absent n
   assertUnique(r2);
 });
 
+test("P-15: of two requests for one type sent back to back, the latest decides what the stream ends up with", async (t) => {
+  const p = webProxy();
+  const other = routeConfig("other-routes", [{ direct: { body: "other" } }]);
+  const s = await startTestServer(t, 19216, mesh(proxy("web", [...p.resources.cluster, ...p.resources.endpoint, ...p.resources.listener, ...p.resources.route, other])));
+  const c = s.sotw();
+  c.send(sreq(TYPE.route, { node: web, resourceNames: ["web-routes"] }));
+  c.send(sreq(TYPE.route, { resourceNames: ["other-routes"] }));
+  const responses = [await c.next(), ...(await c.collect(300))];
+  assert.ok(responses.length <= 2, `at most one answer per request, got ${responses.length}`);
+  assert.deepEqual(names(responses.at(-1)!), ["other-routes"], "the last answer serves the latest subscription");
+  for (const r of responses) assert.ok(names(r).every((n) => n === "web-routes" || n === "other-routes"), names(r).join(","));
+});
+
 test("P-27 P-19: a first RDS/EDS request naming absent resources is answered at once (empty); they are sent when they appear", async (t) => {
   const p = webProxy();
   const s = await startTestServer(t, 19215, mesh(p));
