@@ -84,5 +84,13 @@ describe("meshc serve", () => {
     assert.equal(diag.diagnostics[0]?.code, "MESH0902");
     assert.match(diag.diagnostics[0]!.message, /connect_timeout: must be greater than 0s/);
     assert.deepEqual(h.xds.snapshot()!.proxies.get("web")!.versions, built.versions, "still serving the good build");
+
+    // P-31: a build whose listener names a route table that is not there is not served either.
+    const good = await compileMesh(MESH);
+    await writeBuildDir(out, renderBuild(good.ir!.name, good.snapshot!));
+    writeFileSync(join(out, "web", "rds.json"), readFileSync(join(out, "web", "rds.json"), "utf8").replace(/"resources": \[[\s\S]*\],\n  "type_url"/, '"resources": [],\n  "type_url"'));
+    assert.equal(await h.reload(), false);
+    const missing = JSON.parse((await get(h, "/debug/diagnostics")).text) as { diagnostics: { code: string; message: string }[] };
+    assert.ok(missing.diagnostics.some((d) => d.code === "MESH0902" && /RouteConfiguration/.test(d.message)), JSON.stringify(missing.diagnostics));
   });
 });

@@ -8,6 +8,7 @@ import { PUSH_ORDER, TYPE_URLS, type EncodedResource, type MeshSnapshot, type Re
 import { encodeJson } from "./api/codec.js";
 import { formatIssue } from "./api/issues.js";
 import type { Json } from "./api/json.js";
+import { checkConsistency } from "./consistency.js";
 import { RESOURCE_TYPES, resourceLabel } from "./encode.js";
 import { FILE_OF, MANIFEST } from "../../build/render.js";
 
@@ -45,7 +46,10 @@ export async function readBuildDir(dir: string): Promise<ReadBuildResult> {
       byKind[kind] = readResponse(file, kind, text, shared, problems);
     }
     try {
-      proxies.set(service, makeProxySnapshot(service, byKind));
+      const proxy = makeProxySnapshot(service, byKind);
+      // P-31: a hand-edited directory must be as consistent as a compiled one before it is served.
+      for (const issue of checkConsistency(proxy)) problems.push({ file: join(dir, service), message: formatIssue(issue) });
+      proxies.set(service, proxy);
     } catch (err) {
       problems.push({ file: join(dir, service), message: (err as Error).message });
     }
