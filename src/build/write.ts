@@ -8,6 +8,19 @@ import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { MANIFEST } from "./render.js";
 
+/** One file, replaced atomically: written beside its target under a temporary name, then renamed over it. */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const target = resolve(path);
+  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
 export class BuildDirError extends Error {
   override name = "BuildDirError";
 }

@@ -6,7 +6,7 @@
 // Output on stdout or --out; mesh diagnostics and bootstrap errors on stderr. Exit 0 = written, 1 = the mesh or the
 // template has errors (nothing written), 2 = usage (unknown service, conflicting or malformed flags).
 import { Option, type Command } from "@commander-js/extra-typings";
-import { writeFileSync } from "node:fs";
+import { writeFileAtomic } from "../../build/write.js";
 import { relative } from "node:path";
 import { EnvoyValidationError } from "../../backends/envoy/api/issues.js";
 import {
@@ -80,7 +80,7 @@ export function register(program: Command): void {
         return;
       }
       try {
-        writeFileSync(flags.out, produced.text);
+        await writeFileAtomic(flags.out, produced.text);
       } catch (err) {
         self.error(`meshc bootstrap: cannot write ${flags.out}: ${(err as Error).message}`, { exitCode: 2 });
       }
