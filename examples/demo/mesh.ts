@@ -7,7 +7,7 @@
 // 127.0.0.1:16113, with `Host: echo` or `Host: flaky`; that sidecar picks the route, the version and the
 // retries, and forwards to the upstream's sidecar, which hands the request to the app behind it.
 //
-// Fixed ports (the demo's own range, 16100-16199; tests use 19400-19599):
+// Fixed ports (the demo's own range, 16100-16199; tests use 19000-19599):
 //   16100  meshc serve: xDS (ADS)              16101  meshc serve: admin HTTP (/debug/proxies, /metrics, …)
 //   frontend  inbound 16110 -> app 16111   admin 16112   outbound 16113
 //   echo      inbound 16120 -> v1 app 16121, inbound 16130 -> v2 app 16131   admin 16122   outbound 16123

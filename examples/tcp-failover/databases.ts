@@ -3,7 +3,7 @@
 // port above the one callers use.
 import { defineService, tcp } from "meshc";
 
-/** Postgres: one primary per zone; callers stay in their zone and fail over in the listed order. */
+/** Postgres: one primary per zone; callers use the first zone of the failover list and fail over in its order. */
 export const postgres = defineService("postgres", {
   ports: { sql: tcp(5432, { app: 5433 }) },
   instances: [

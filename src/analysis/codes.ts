@@ -37,7 +37,7 @@ export const CODES = {
     severity: "error",
     description: "The evaluated model breaks a rule types cannot express (a port above 65535, a percent above 100, ...).",
     message: "{message}",
-    hint: "Change the value to one the message allows; docs/dsl.md gives the range of every option.",
+    hint: "Change the value to one the message allows.",
   },
   ServiceNotInMesh: {
     code: "MESH0004",

@@ -1,6 +1,7 @@
 // The mesh IR: plain, JSON/YAML-printable data between the front end (mesh.ts -> IR) and the backends (IR ->
-// proxy config). References are resolved to names, defaults are applied, every list has a fixed order (sorted by
-// name unless order is meaningful, as for routes), durations are whole milliseconds. Nothing here knows Envoy.
+// proxy config). References are resolved to names, defaults are applied, every list has a fixed order: sorted by
+// name where marked "Sorted", otherwise in the order the user wrote it (routes, retry conditions, methods), which
+// is deterministic too. Durations are whole milliseconds. Nothing here knows Envoy.
 
 /** Where a model element was declared in the user's sources (path relative to the mesh entry's directory). */
 export interface SourceLoc {
@@ -174,7 +175,7 @@ export interface RouteMatchIR {
 export interface BackendRefIR {
   service: string;
   subset?: string;
-  /** Percent of traffic, 0..100; weights of one route sum to 100 after normalization. */
+  /** Share of traffic as the user gave it (0..100 each); analysis reports sums other than 100 (MESH0301/0302). */
   weight: number;
 }
 

@@ -5,7 +5,7 @@ const outsider = defineService("outsider", { ports: { web: http(80) }, instances
 
 export default defineMesh({ name: "conflicts", trustDomain: "conflicts.example" }, (mesh) => {
   const db = mesh.service("db", { ports: { sql: tcp(5432) }, instances: [] });
-  mesh.policy(db, { connectTimeout: "1s", loadBalancer: "random" });
+  mesh.policy(db, { connectTimeout: "3s", loadBalancer: "random" });
   mesh.policy(db, { connectTimeout: "2s" });
   mesh.tcpRoute(db, { idleTimeout: "1m" });
   mesh.tcpRoute(db, { idleTimeout: "2m" });
