@@ -23,9 +23,9 @@ export default defineMesh({ name: "ledger", trustDomain: "ledger.example" }, (me
     },
   });
 
-  // Postgres: every api instance prefers the primary in eu-central-1a, then 1b, then 1c (api's instances span all
-  // three zones, so they share one order; see localityFailover in docs/dsl.md). Eject a primary after 3 connection
-  // failures, check it actively.
+  // Postgres: api's instances span all three zones, so they share one order (see localityFailover in
+  // docs/dsl.md): every api instance prefers the primary in eu-central-1a, then 1b, then 1c. Eject a primary after
+  // 3 connection failures, check it actively.
   mesh.policy(postgres, {
     connectTimeout: "2s",
     idleTimeout: "10m",

@@ -33,7 +33,7 @@ describe("shared resources", () => {
     assert.equal(find(a, "listener", "outbound|15001|http"), find(b, "listener", "outbound|15001|http"));
   });
 
-  test("assignments follow the caller's locality: priority 0 is the caller's own zone", () => {
+  test("assignments follow the caller's locality: its own zone, then its region, then the failover list", () => {
     const { result } = translateCase("tcp-failover");
     const cla = (svc: string) => find(result.snapshot.proxies.get(svc)!, "endpoint", "outbound|5432||db");
     const zonesByPriority = (svc: string) => {
@@ -42,9 +42,12 @@ describe("shared resources", () => {
     };
     assert.deepEqual(zonesByPriority("api-eu-a"), ["0:eu-1a", "1:eu-1b", "2:us-1a"]);
     assert.deepEqual(zonesByPriority("api-eu-b"), ["0:eu-1b", "1:eu-1a", "2:us-1a"]);
-    // api-us is in no listed zone: the written order, hence the same content as api-eu-a's, hence the same object.
-    assert.equal(cla("api-us"), cla("api-eu-a"));
+    // api-us's zone is not in the list, but its own zone still comes first (as in Istio), then the list.
+    assert.deepEqual(zonesByPriority("api-us"), ["0:us-1a", "1:eu-1a", "2:eu-1b"]);
     assert.notEqual(cla("api-eu-b").hash, cla("api-eu-a").hash);
+    // Deterministic: translating again gives the same assignment.
+    const again = translateCase("tcp-failover").result.snapshot.proxies;
+    assert.equal(find(again.get("api-eu-a")!, "endpoint", "outbound|5432||db").hash, cla("api-eu-a").hash);
   });
 
   test("region-level failover and every locality weighted", () => {
@@ -134,11 +137,11 @@ describe("issues name the resource and field", () => {
 describe("building blocks", () => {
   const svc = (patch: Partial<ServiceIR>): ServiceIR => ({ ...loadCase("tcp-failover").services[0]!, ...patch });
 
-  test("failover order puts the caller's zone (or region) first", () => {
+  test("failover order puts the caller's zone, then its region, first", () => {
     const up = svc({ policy: { connectTimeoutMs: 1, loadBalancer: { kind: "round-robin" }, localityFailover: ["a", "b", "c"] } });
     assert.deepEqual(failoverOrder(up, { zone: "b" }), ["b", "a", "c"]);
-    assert.deepEqual(failoverOrder(up, { region: "c", zone: "zz" }), ["c", "a", "b"]);
-    assert.deepEqual(failoverOrder(up, { zone: "x" }), ["a", "b", "c"]);
+    assert.deepEqual(failoverOrder(up, { region: "c", zone: "zz" }), ["zz", "c", "a", "b"]);
+    assert.deepEqual(failoverOrder(up, { zone: "x" }), ["x", "a", "b", "c"]);
     assert.deepEqual(failoverOrder(up, undefined), ["a", "b", "c"]);
     assert.equal(failoverOrder(svc({}), { zone: "a" }), undefined);
   });
@@ -148,6 +151,19 @@ describe("building blocks", () => {
     const e = { address: "10.0.0.1", port: 18080, labels: {} };
     assert.equal(endpointPort(s, e, s.ports[0]!), 18080);
     assert.equal(endpointPort(s, e, s.ports[1]!), 19000);
+  });
+
+  test("consistent hashing on a TCP upstream hashes the source address in tcp_proxy", () => {
+    const ir = loadCase("tcp-failover");
+    const cache = ir.services.find((s) => s.name === "cache")!;
+    const listenerOf = (mesh: MeshIR) => {
+      const api = translateMesh(mesh).snapshot.proxies.get("api-eu-a")!;
+      const l = api.resources.listener.find((r) => r.name.endsWith("|tcp|cache"))!;
+      return JSON.stringify(canonicalOf("listener", l));
+    };
+    assert.doesNotMatch(listenerOf(ir), /hash_policy/);
+    cache.policy = { ...cache.policy, loadBalancer: { kind: "maglev", hashOn: [{ kind: "source-ip" }] } };
+    assert.match(listenerOf(ir), /"hash_policy":\[\{"source_ip":\{\}\}\]/);
   });
 
   test("fractional weights become basis points", () => {
@@ -161,10 +177,15 @@ describe("building blocks", () => {
     const caller = { ...byName.get("api-eu-a")!, ports: [{ name: "x", protocol: "tcp" as const, port: 15002, appPort: 1 }] };
     const got = tcpUpstreams(caller, [byName.get("db")!, byName.get("cache")!, byName.get("cache-green")!]);
     assert.deepEqual(got.map((t) => [t.upstream.name, t.port.name, t.localPort]), [
-      // In "<service>:<port name>" key order; 15002 is one of the caller's own ports.
-      ["cache-green", "redis", 15003],
-      ["cache", "redis", 15004],
+      // In "<service>:<port name>" key order; 15002 is one of the caller's own ports. cache-green is only reached
+      // through cache's TCP route split, so the app never connects to it directly: no listener of its own.
+      ["cache", "redis", 15003],
       ["db", "postgres", 25432], // explicit sidecar.tcpOutbound entry
+    ]);
+    const named = { ...caller, sidecar: { ...caller.sidecar, tcpOutbound: { ...caller.sidecar.tcpOutbound, "cache-green:redis": 16000 } } };
+    assert.deepEqual(tcpUpstreams(named, [byName.get("cache")!, byName.get("cache-green")!]).map((t) => [t.upstream.name, t.localPort]), [
+      ["cache-green", 16000], // named in tcpOutbound: the app does connect to it
+      ["cache", 15003],
     ]);
   });
 });

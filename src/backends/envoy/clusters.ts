@@ -50,7 +50,7 @@ export function buildOutboundCluster(ref: ClusterRef, flavor: Flavor): Cluster {
   if (cb) cluster.circuit_breakers = cb;
   const od = outlierDetection(policy);
   if (od) cluster.outlier_detection = od;
-  if (policy.healthCheck) cluster.health_checks = [healthCheck(policy.healthCheck, ref.port)];
+  if (policy.healthCheck) cluster.health_checks = [healthCheck(policy.healthCheck, ref.service.name, ref.port)];
   const proto = httpProtocolOptions(ref.port, policy.idleTimeoutMs);
   if (proto) cluster.typed_extension_protocol_options = proto;
   return cluster;
@@ -113,8 +113,11 @@ function circuitBreakers(policy: UpstreamPolicyIR): Cluster["circuit_breakers"] 
 function outlierDetection(policy: UpstreamPolicyIR): Cluster["outlier_detection"] {
   const od = policy.outlierDetection;
   if (!od) return undefined;
-  const out: NonNullable<Cluster["outlier_detection"]> = {};
+  // Only the detectors the user configured eject: Envoy would otherwise also enforce success-rate ejection, and
+  // consecutive-5xx at 5, which nobody asked for (Istio turns both off the same way).
+  const out: NonNullable<Cluster["outlier_detection"]> = { enforcing_success_rate: u32(0) };
   if (od.consecutive5xx !== undefined) out.consecutive_5xx = u32(od.consecutive5xx);
+  else out.enforcing_consecutive_5xx = u32(0);
   if (od.intervalMs !== undefined) out.interval = duration(od.intervalMs);
   if (od.baseEjectionMs !== undefined) out.base_ejection_time = duration(od.baseEjectionMs);
   if (od.maxEjectionPercent !== undefined) out.max_ejection_percent = u32(od.maxEjectionPercent);
@@ -126,7 +129,9 @@ function outlierDetection(policy: UpstreamPolicyIR): Cluster["outlier_detection"
   return out;
 }
 
-function healthCheck(hc: HealthCheckIR, port: PortIR): NonNullable<Cluster["health_checks"]>[number] {
+// Health checks name the service as Host/:authority: Envoy's default is the cluster name, whose "|" the
+// upstream sidecar's connection manager rejects, so every check would fail.
+function healthCheck(hc: HealthCheckIR, service: string, port: PortIR): NonNullable<Cluster["health_checks"]>[number] {
   const base = {
     timeout: duration(hc.timeoutMs),
     interval: duration(hc.intervalMs),
@@ -135,9 +140,9 @@ function healthCheck(hc: HealthCheckIR, port: PortIR): NonNullable<Cluster["heal
   };
   switch (hc.kind) {
     case "http":
-      return { ...base, http_health_check: { path: hc.path, ...(isHttp2(port) && { codec_client_type: "HTTP2" as const }) } };
+      return { ...base, http_health_check: { host: service, path: hc.path, ...(isHttp2(port) && { codec_client_type: "HTTP2" as const }) } };
     case "grpc":
-      return { ...base, grpc_health_check: hc.serviceName !== undefined ? { service_name: hc.serviceName } : {} };
+      return { ...base, grpc_health_check: { authority: service, ...(hc.serviceName !== undefined && { service_name: hc.serviceName }) } };
     case "tcp":
       return { ...base, tcp_health_check: {} };
   }

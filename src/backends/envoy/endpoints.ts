@@ -1,8 +1,8 @@
 // ClusterLoadAssignments: the endpoints of one EDS cluster, grouped by locality, each group with a
 // load_balancing_weight (gRPC skips a locality without one) and a priority. Priorities come from the upstream's
-// localityFailover list *as seen from the caller*: priority 0 is the caller's own zone/region when the list names
-// it, then the rest of the list in its order, then every endpoint the list does not name. So two callers in
-// different zones can receive different assignments under the same cluster name.
+// localityFailover list *as seen from the caller*: priority 0 is the caller's own zone, then its region, then the
+// rest of the list in its order, then every endpoint the list does not name. So two callers in different zones
+// can receive different assignments under the same cluster name.
 import type { EndpointIR, LocalityIR, PortIR, ServiceIR } from "../../ir/types.js";
 import type { EnvoyIssue } from "./api/issues.js";
 import { type ClusterRef, clusterRefName } from "./clusters.js";
@@ -12,16 +12,14 @@ import { isIpAddress, socketAddress, u32 } from "./values.js";
 import type { ClusterLoadAssignment, LocalityLbEndpoints } from "./xds-types.js";
 
 /**
- * The failover order a caller sees: its own entry first (matched by zone, else by region), then the others in
- * the written order. Without a list (or a caller locality the list does not name) the written order stands.
+ * The failover order a caller sees: its own zone first, then its own region (as Istio's locality load balancing
+ * does, whether or not the list names them), then the list in its written order. Without a list: no priorities.
  */
 export function failoverOrder(upstream: ServiceIR, caller: LocalityIR | undefined): string[] | undefined {
   const list = upstream.policy.localityFailover;
   if (!list || list.length === 0) return undefined;
-  let own = caller?.zone !== undefined ? list.indexOf(caller.zone) : -1;
-  if (own < 0 && caller?.region !== undefined) own = list.indexOf(caller.region);
-  if (own <= 0) return list;
-  return [list[own]!, ...list.slice(0, own), ...list.slice(own + 1)];
+  const own = [caller?.zone, caller?.region].filter((x): x is string => x !== undefined);
+  return [...new Set([...own, ...list])];
 }
 
 /**

@@ -23,10 +23,17 @@ export interface TcpUpstream {
   localPort: number;
 }
 
-/** The TCP upstream ports of `caller`, each with its local port. */
+/**
+ * The TCP upstream ports of `caller`, each with its local port. A service reached only as a split backend of
+ * another upstream's TCP route (redis-next behind redis) gets no listener of its own unless tcpOutbound names it:
+ * the app connects to the routed upstream, and the split happens in that upstream's tcp_proxy.
+ */
 export function tcpUpstreams(caller: ServiceIR, upstreams: ServiceIR[]): TcpUpstream[] {
   const sc = caller.sidecar;
-  const pairs = upstreams.flatMap((u) => tcpPorts(u).map((p) => ({ upstream: u, port: p, key: tcpOutboundKey(u.name, p.name) })));
+  const splitOnly = new Set(upstreams.flatMap((u) => (u.tcpRoute?.backends ?? []).map((b) => b.service).filter((s) => s !== u.name)));
+  const pairs = upstreams
+    .flatMap((u) => tcpPorts(u).map((p) => ({ upstream: u, port: p, key: tcpOutboundKey(u.name, p.name) })))
+    .filter((x) => !splitOnly.has(x.upstream.name) || sc.tcpOutbound[x.key] !== undefined);
   pairs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const taken = new Set<number>([sc.outboundPort, sc.adminPort, ...caller.ports.map((p) => p.port), ...Object.values(sc.tcpOutbound)]);
   let next = sc.outboundPort + 1;
@@ -68,6 +75,9 @@ export function buildTcpListener(mesh: MeshIndex, t: TcpUpstream): TcpListenerBu
     const weights = integerWeights(backends.map((b) => b.weight));
     tcp.weighted_clusters = { clusters: backends.map((b, i) => ({ name: b.name, weight: weights[i]! })) };
   }
+  // Consistent hashing on TCP can only hash the source address; without a hash policy ring hash/maglev pick at random.
+  const lb = t.upstream.policy.loadBalancer;
+  if ((lb.kind === "ring-hash" || lb.kind === "maglev") && lb.hashOn.some((k) => k.kind === "source-ip")) tcp.hash_policy = [{ source_ip: {} }];
   const idle = route?.idleTimeoutMs ?? t.upstream.policy.idleTimeoutMs;
   if (idle !== undefined) tcp.idle_timeout = duration(idle);
   const listener: Listener = {
