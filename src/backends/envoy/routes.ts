@@ -58,7 +58,10 @@ export function buildVirtualHost(
   const issues: EnvoyIssue[] = [];
   const name = virtualHostName(upstream.name, port.port);
   const path = `virtual_hosts[${JSON.stringify(name)}]`;
-  const irRoutes: HttpRouteIR[] = upstream.routes.length ? upstream.routes : [catchAll(upstream)];
+  // gRPC method matches only make sense on gRPC ports: on a service's plain HTTP port they would shadow nothing
+  // useful and send gRPC over HTTP/1. A port left without routes gets the catch-all.
+  const forPort = port.protocol === "grpc" ? upstream.routes : upstream.routes.filter((r) => !r.match.grpc);
+  const irRoutes: HttpRouteIR[] = forPort.length ? forPort : [catchAll(upstream)];
   const routes: Route[] = [];
   irRoutes.forEach((r, i) => {
     const problem = (message: string) => issues.push({ resource: where, path: `${path}.routes[${i}]`, message: `route "${r.name}": ${message}` });
