@@ -177,6 +177,9 @@ function buildAction(
     // gRPC ignores RouteAction.timeout and reads max_stream_duration instead (gRFC A31).
     if (flavor === "proxyless") route.max_stream_duration = { max_stream_duration: duration(timeoutMs) };
     else route.timeout = duration(timeoutMs);
+  } else if (flavor === "sidecar") {
+    // No timeout anywhere in the mesh means none, as in Istio: Envoy's own default (15s) would cut long streams.
+    route.timeout = duration(0);
   }
   if (a.idleTimeoutMs !== undefined) route.idle_timeout = duration(a.idleTimeoutMs);
   const retry = a.retry ?? upstream.policy.retry;
