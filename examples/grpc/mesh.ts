@@ -25,6 +25,8 @@ export default defineMesh({ name: "store", trustDomain: "store.example" }, (mesh
   });
 
   // A proxyless gRPC client (gRFC A27): resolves xds:///inventory itself; it serves nothing, so no ports.
+  // `meshc check` warns (MESH0313) that gRPC clients ignore two of inventory's settings below: least-request
+  // (they balance round robin) and the active health check (they run none). Sidecar callers get both.
   mesh.service("reporter", {
     ports: {},
     instances: [],

@@ -234,6 +234,13 @@ export const CODES = {
     message: "Path {kind} {value} of route {route} does not start with \"/\", so no request path can match it.",
     hint: "Write the path starting with \"/\", for example {fixed}.",
   },
+  ProxylessUnsupportedSetting: {
+    code: "MESH0313",
+    severity: "warning",
+    description: "A proxyless gRPC service calls an upstream with a setting gRPC's xDS client does not implement; meshc gives that client the nearest supported behaviour.",
+    message: "Proxyless gRPC service {service} calls {upstream}, whose {setting} gRPC clients do not support: {effect}.",
+    hint: "Use a setting gRPC supports for {upstream} ({supported}), or accept that gRPC clients behave differently from sidecars here.",
+  },
   ProxylessNonGrpcUpstream: {
     code: "MESH0312",
     severity: "warning",

@@ -17,6 +17,7 @@ import { matchCharacters } from "./analyzers/match-characters.js";
 import { mirrorTarget } from "./analyzers/mirror-target.js";
 import { portConflicts } from "./analyzers/port-conflicts.js";
 import { protocolMismatch } from "./analyzers/protocol-mismatch.js";
+import { proxylessSettings } from "./analyzers/proxyless-settings.js";
 import { proxylessUpstreams } from "./analyzers/proxyless-upstreams.js";
 import { regexSyntax } from "./analyzers/regex-syntax.js";
 import { retryBackoff } from "./analyzers/retry-backoff.js";
@@ -51,6 +52,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   regexSyntax, // 0308 0309
   matchCharacters, // 0310 0311
   proxylessUpstreams, // 0312
+  proxylessSettings, // 0313
   retryTimeout, // 0401
   retryIdempotency, // 0402
   retryBackoff, // 0403

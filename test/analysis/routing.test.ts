@@ -233,6 +233,43 @@ table(test, "MESH0311", [
   },
 ]);
 
+table(test, "MESH0313", [
+  {
+    name: "proxyless client calling a round-robin upstream without consecutive-error ejection",
+    ir: mesh(service("client", { proxyless: true, ports: [port("grpc", "grpc", 9090)], calls: ["pay"] }), service("pay", { ports: [port("grpc", "grpc", 9091)] })),
+    expect: [],
+  },
+  {
+    name: "sidecar caller of an upstream with least-request: nothing to report",
+    ir: mesh(
+      service("web", { calls: ["pay"] }),
+      service("pay", { ports: [port("grpc", "grpc", 9091)], policy: { connectTimeoutMs: 1000, loadBalancer: { kind: "least-request" } } }),
+    ),
+    expect: [],
+  },
+  {
+    name: "proxyless client calling an upstream with maglev, consecutive-5xx ejection and a health check",
+    ir: mesh(
+      service("client", { proxyless: true, ports: [port("grpc", "grpc", 9090)], calls: ["pay"] }),
+      service("pay", {
+        ports: [port("grpc", "grpc", 9091)],
+        policy: {
+          source: at(20, 8),
+          connectTimeoutMs: 1000,
+          loadBalancer: { kind: "maglev", hashOn: [{ kind: "header", name: "x-user" }] },
+          outlierDetection: { consecutive5xx: 3 },
+          healthCheck: { kind: "grpc", intervalMs: 5000, timeoutMs: 1000, healthyThreshold: 1, unhealthyThreshold: 2 },
+        },
+      }),
+    ),
+    expect: [
+      { severity: "warning", path: ["services", "pay", "policy", "healthCheck"], line: 20, column: 8 },
+      { severity: "warning", path: ["services", "pay", "policy", "loadBalancer"], line: 20, column: 8 },
+      { severity: "warning", path: ["services", "pay", "policy", "outlierDetection"], line: 20, column: 8 },
+    ],
+  },
+]);
+
 table(test, "MESH0312", [
   {
     name: "proxyless client calling a gRPC service",
