@@ -29,8 +29,7 @@ interface TypeState {
   forceRemoved: Set<string>;
 }
 
-export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut> {
-  private readonly types = new Map<ResourceKind, TypeState>();
+export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeState> {
 
   protected handle(req: DeltaRequest): void {
     const spec = this.servedType(req.typeUrl);
@@ -108,13 +107,6 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut> {
       });
     } else {
       this.recordAck(st.spec.kind, sent.version, sent.sentAt);
-    }
-  }
-
-  protected snapshotChanged(kinds: ReadonlySet<ResourceKind>): void {
-    for (const kind of kinds) {
-      const st = this.types.get(kind);
-      if (st?.seen) st.dirty = true;
     }
   }
 

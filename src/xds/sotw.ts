@@ -41,8 +41,7 @@ interface TypeState {
   cleanupPending: boolean;
 }
 
-export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut> {
-  private readonly types = new Map<ResourceKind, TypeState>();
+export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeState> {
 
   protected handle(req: SotwRequest): void {
     const spec = this.servedType(req.typeUrl);
@@ -100,13 +99,6 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut> {
     if (wildcardAdded) st.forceAll = true;
     for (const n of added) st.force.add(n); // P-16: reply with newly added names even if sent before
     if (wildcardAdded || added.length > 0) st.dirty = true;
-  }
-
-  protected snapshotChanged(kinds: ReadonlySet<ResourceKind>): void {
-    for (const kind of kinds) {
-      const st = this.types.get(kind);
-      if (st?.seen) st.dirty = true;
-    }
   }
 
   protected next(): SotwResponseOut | undefined {

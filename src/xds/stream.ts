@@ -62,8 +62,16 @@ export interface LiveStream {
   end(code: GrpcStatus, details: string): void;
 }
 
-export abstract class XdsStream<Req extends XdsRequestBase, Res> implements LiveStream {
+/** What every per-type stream state has: whether the client asked for the type, and whether a reply is due. */
+export interface TypeStateBase {
+  seen: boolean;
+  dirty: boolean;
+}
+
+export abstract class XdsStream<Req extends XdsRequestBase, Res, St extends TypeStateBase = TypeStateBase> implements LiveStream {
   readonly id: number;
+  /** Per-type state, created on the first request for the type. */
+  protected readonly types = new Map<ResourceKind, St>();
   protected proxy: ProxySnapshot | undefined;
   protected log: Logger;
   private statusRec: ProxyStatus | undefined;
@@ -111,7 +119,13 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res> implements Live
 
   protected abstract handle(req: Req): void;
   /** Marks the kinds that changed in the snapshot as needing a push (the response decides if anything differs). */
-  protected abstract snapshotChanged(kinds: ReadonlySet<ResourceKind>): void;
+  /** The snapshot changed these kinds: a reply is due for each the client has asked for. */
+  protected snapshotChanged(kinds: ReadonlySet<ResourceKind>): void {
+    for (const kind of kinds) {
+      const st = this.types.get(kind);
+      if (st?.seen) st.dirty = true;
+    }
+  }
   /** Builds the next response in push order, or undefined when nothing is due. */
   protected abstract next(): Res | undefined;
   protected abstract pendingKinds(): ResourceKind[];
