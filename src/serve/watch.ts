@@ -10,7 +10,7 @@
 // Two sources: a mesh's input files (content hashes), and a build directory (its path may be replaced by renames or
 // a symlink flip, or its files rewritten in place; fingerprinted by the stat of every file, cheap for 4,000 files).
 import { createHash } from "node:crypto";
-import { watch as fsWatch, type FSWatcher } from "node:fs";
+import { readFileSync, watch as fsWatch, type FSWatcher } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
@@ -45,6 +45,8 @@ interface Spec {
   /** Directories to watch, and for each the entry names that matter (undefined: every entry). */
   dirs(): Promise<Map<string, Set<string> | undefined>>;
   fingerprint(): Promise<Fingerprint>;
+  /** The fingerprint of paths first seen in a load's result, taken synchronously as the load ends. */
+  now(paths: readonly string[]): Fingerprint;
 }
 
 /** Watches a mesh's input files (absolute paths; the set is replaced after each load). */
@@ -63,6 +65,17 @@ export function watchFiles(files: readonly string[], onChange: (path: string) =>
     async fingerprint() {
       const out: Fingerprint = new Map();
       await Promise.all(inputs.map(async (f) => out.set(f, await readFile(f).then((b) => digest(b), () => null))));
+      return out;
+    },
+    now(paths) {
+      const out: Fingerprint = new Map();
+      for (const f of paths) {
+        try {
+          out.set(f, digest(readFileSync(f)));
+        } catch {
+          out.set(f, null);
+        }
+      }
       return out;
     },
   };
@@ -84,6 +97,7 @@ export function watchBuildDir(dir: string, onChange: (path: string) => void, opt
     async fingerprint() {
       return new Map([[dir, await treeStat(dir)]]);
     },
+    now: () => new Map(),
   };
   return contentWatcher(spec, onChange, options, () => undefined);
 }
@@ -224,6 +238,8 @@ function contentWatcher(spec: Spec, onChange: (path: string) => void, o: WatchOp
       if (closed) return;
       setInputs(inputs);
       baseline = new Map(before);
+      // Inputs this load discovered (a new import): their content as of now, before anything else can run.
+      for (const [path, value] of spec.now(inputs.filter((f) => !before.has(f)))) baseline.set(path, value);
       void syncDirs()
         .catch(() => undefined)
         .then(() => check());
