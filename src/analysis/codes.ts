@@ -53,6 +53,13 @@ export const CODES = {
     message: "{message}",
     hint: "Give the setting once; merge the two places into one.",
   },
+  EvaluationAborted: {
+    code: "MESH0006",
+    severity: "error",
+    description: "Evaluating the mesh module ended without a mesh: it called process.exit(), an error escaped (e.g. thrown in a timer), it ran past --eval-timeout or out of heap (--eval-max-heap), or it sent a malformed result.",
+    message: "evaluation ended without a mesh: {message}",
+    hint: "Make mesh.ts compute its mesh and return: no process.exit(), no endless loops or never-settling promises, no work left in timers. Raise --eval-timeout or --eval-max-heap only for a mesh that is legitimately that large.",
+  },
 
   // 01xx: references.
   UnknownService: {
@@ -307,6 +314,13 @@ export const CODES = {
     description: "`meshc serve <dir>` found a build directory it cannot serve: a missing or malformed file, or a resource Envoy's schema refuses. The previous snapshot keeps serving.",
     message: "{message}",
     hint: "Rebuild the directory with `meshc build`.",
+  },
+  StoredSnapshotUnusable: {
+    code: "MESH0903",
+    severity: "warning",
+    description: "`meshc serve` found a warm-start snapshot in its state directory that it will not serve (compiled from another mesh, torn, or refused by Envoy's schema); it compiles the mesh before serving instead.",
+    message: "the stored snapshot is not served: {message}",
+    hint: "Nothing to do: the next good compile rewrites the state directory (delete it, or pass another --state-dir, to silence this).",
   },
 } as const satisfies Record<string, CodeInfo>;
 

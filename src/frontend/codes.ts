@@ -10,4 +10,6 @@ export const codes = {
   ServiceNotInMesh: "MESH0004",
   /** The same setting given twice for one service (a policy option, a TCP route, a TCP outbound port). */
   ConflictingSetting: "MESH0005",
+  /** The evaluation ended without a mesh: process.exit(), an uncaught error, the time or heap limit. */
+  EvaluationAborted: "MESH0006",
 } as const;

@@ -1,8 +1,8 @@
 // Stage 2: bundle the mesh's import graph with esbuild (the DSL included, so the model and its brands come from one
-// copy) and evaluate it as ESM from a temp file, the way vite loads its config. Packages the mesh imports stay
+// copy); isolate.ts evaluates it as ESM from a temp file in a worker thread. Packages the mesh imports stay
 // external, pinned to the files they resolve to from the user's directory (the temp file lives elsewhere).
 import { build, type Message, type Plugin } from "esbuild";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -91,16 +91,6 @@ export async function bundleMesh(entry: string, dslEntry: string, outDir: string
 
 export function makeTempDir(): string {
   return mkdtempSync(join(tmpdir(), "meshc-"));
-}
-
-let loads = 0;
-
-/** Writes the bundle and imports it in a fresh module instance; returns its default export. */
-export async function evaluateBundle(bundle: Bundle): Promise<unknown> {
-  writeFileSync(bundle.file, bundle.text);
-  const mod = (await import(`${pathToFileURL(bundle.file).href}?load=${Date.now()}-${++loads}`)) as { default?: unknown };
-  const value = mod.default as { then?: unknown } | undefined;
-  return value && typeof value.then === "function" ? await value : value;
 }
 
 export function removeTempDir(dir: string): void {

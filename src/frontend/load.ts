@@ -1,5 +1,5 @@
 // The front end: mesh.ts -> IR + diagnostics, in stages (each also usable alone):
-//   typecheck (TypeScript, MESH0001) -> bundle + evaluate (esbuild, ESM import, MESH0002)
+//   typecheck (TypeScript, MESH0001) -> bundle + evaluate (esbuild, then an isolated worker: MESH0002, MESH0006)
 //   -> validate (zod, MESH0003) -> lower (IR; MESH0004/MESH0005 for what the IR cannot hold).
 // A stage with errors stops the pipeline; diagnostics come back sorted by position.
 import { codeInfo } from "../analysis/codes.js";
@@ -12,7 +12,9 @@ import type { SourceSite } from "../dsl/site.js";
 import type { Diagnostic } from "../diagnostics/types.js";
 import type { MeshIR } from "../ir/types.js";
 import { codes } from "./codes.js";
-import { bundleMesh, evaluateBundle, makeTempDir, removeTempDir, type Bundle } from "./evaluate.js";
+import { writeFileSync } from "node:fs";
+import { bundleMesh, makeTempDir, removeTempDir, type Bundle } from "./evaluate.js";
+import { evaluateIsolated, type EvalLimits } from "./isolate.js";
 import { lower } from "./lower.js";
 import { dslDir, dslEntry } from "./paths.js";
 import { makeLocator, mapPosition } from "./sites.js";
@@ -22,7 +24,7 @@ import { validateModel } from "./validate.js";
 
 export type Stage = "typecheck" | "bundle" | "evaluate" | "validate" | "lower";
 
-export interface LoadOptions {
+export interface LoadOptions extends EvalLimits {
   /** Run the TypeScript check first. @default true */
   typecheck?: boolean;
 }
@@ -64,7 +66,7 @@ export function userFrame(
   return undefined;
 }
 
-function evaluationDiagnostic(error: unknown, entry: string, bundle: Bundle, isUser: (file: string) => boolean): Diagnostic {
+function evaluationDiagnostic(error: unknown, entry: string, bundle: Bundle, isUser: (file: string) => boolean, aborted?: string): Diagnostic {
   const e = error as { name?: unknown; message?: unknown; stack?: unknown };
   const text =
     error instanceof Error || (typeof e === "object" && e !== null && typeof e.message === "string")
@@ -74,7 +76,9 @@ function evaluationDiagnostic(error: unknown, entry: string, bundle: Bundle, isU
   const url = pathToFileURL(bundle.file).href;
   const mapFrame = (file: string, line: number, column: number) => mapPosition(file, line, column, bundle.file, url, dirname(bundle.file), map);
   const frame = typeof e?.stack === "string" ? userFrame(e.stack, mapFrame, isUser) : undefined;
-  return { code: codes.EvaluationError, severity: "error", message: `evaluating the mesh failed: ${text}`, ...(frame ?? { file: entry, line: 1, column: 1 }) };
+  const at = frame ?? { file: entry, line: 1, column: 1 };
+  if (aborted !== undefined) return { code: codes.EvaluationAborted, severity: "error", message: `evaluation ended without a mesh: ${aborted}`, ...at };
+  return { code: codes.EvaluationError, severity: "error", message: `evaluating the mesh failed: ${text}`, ...at };
 }
 
 /** Loads a mesh.ts: type-check, evaluate, validate, lower. Never throws for problems in the user's mesh. */
@@ -132,13 +136,13 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
     bundle = bundled.bundle;
     inputs = [...inputs, ...bundle.inputs.filter(isUser)];
     const t1 = performance.now();
-    try {
-      model = await evaluateBundle(bundle);
-    } catch (error) {
-      return done([evaluationDiagnostic(error, entry, bundle, (f) => isUser(f) && inputs.includes(f))]);
-    } finally {
-      timings.evaluate = Math.round((performance.now() - t1) * 10) / 10;
-    }
+    writeFileSync(bundle.file, bundle.text);
+    const outcome = await evaluateIsolated(bundle.file, tmp, options);
+    timings.evaluate = Math.round((performance.now() - t1) * 10) / 10;
+    const userFile = (f: string) => isUser(f) && inputs.includes(f);
+    if (outcome.kind === "threw") return done([evaluationDiagnostic(outcome.error, entry, bundle, userFile)]);
+    if (outcome.kind === "aborted") return done([evaluationDiagnostic(outcome.error ?? {}, entry, bundle, userFile, outcome.message)]);
+    model = outcome.kind === "model" ? outcome.model : undefined;
   } finally {
     removeTempDir(tmp);
   }

@@ -4,7 +4,14 @@
 import * as z from "zod";
 import { durationMs } from "./duration.js";
 
-const show = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : typeof v === "object" ? JSON.stringify(v) ?? String(v) : String(v));
+const show = (v: unknown) => {
+  if (typeof v === "string") return JSON.stringify(v);
+  try {
+    return typeof v === "object" ? (JSON.stringify(v) ?? String(v)) : String(v);
+  } catch {
+    return Object.prototype.toString.call(v); // a cyclic object or a BigInt inside one: still a message, not a crash
+  }
+};
 
 const nonEmpty = (what: string) => z.string({ error: `expected ${what} (a string)` }).min(1, { error: `${what} must not be empty` });
 

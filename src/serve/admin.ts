@@ -12,6 +12,19 @@ export interface AdminState {
   registry: Registry;
   /** The last load's outcome; `ok` false means the server still serves the previous good snapshot. */
   lastLoad(): { ok: boolean; at: string; diagnostics: Diagnostic[]; source: string } | undefined;
+  /** What /readyz reports; without it, readiness is "a snapshot is loaded". */
+  readiness?(): Readiness;
+}
+
+/** /readyz's JSON body: 200 only while a snapshot is served; whether the newest source compiled, and when. */
+export interface Readiness {
+  ready: boolean;
+  /** The snapshot being served: from the warm-start state or a compile, since when, compiled when. */
+  serving: { origin: "warm-start" | "compiled"; since: string; compiledAt: string } | null;
+  /** The newest finished load of the source: did it compile, when, with how many errors. */
+  newest: { compiled: boolean; at: string; errors: number } | null;
+  /** A load is in progress. */
+  compiling: boolean;
 }
 
 export async function startAdmin(address: string, state: AdminState): Promise<{ server: Server; port: number }> {
@@ -26,7 +39,8 @@ export async function startAdmin(address: string, state: AdminState): Promise<{ 
       if (req.method !== "GET") return send(405, "method not allowed\n", "text/plain");
       if (url.pathname === "/healthz") return send(200, "ok\n", "text/plain");
       if (url.pathname === "/readyz") {
-        return state.xds.snapshot() ? send(200, "ready\n", "text/plain") : send(503, "no snapshot loaded yet\n", "text/plain");
+        const r = state.readiness?.() ?? { ready: state.xds.snapshot() !== undefined, serving: null, newest: null, compiling: false };
+        return json(r.ready && state.xds.snapshot() ? 200 : 503, r);
       }
       if (url.pathname === "/metrics") return send(200, await state.registry.metrics(), state.registry.contentType);
       if (url.pathname === "/debug/proxies") return json(200, state.xds.proxies());

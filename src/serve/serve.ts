@@ -1,14 +1,23 @@
 // `meshc serve`: load a source, serve it over ADS, reload on change. A load that fails keeps the last good
-// snapshot serving and exposes the diagnostics (logs, /debug/diagnostics, metrics); a good one is handed to the
-// xDS server, which pushes only what changed to only the proxies it changed for.
+// snapshot serving and exposes the diagnostics (logs, /debug/diagnostics, /readyz, metrics); a good one is handed to
+// the xDS server, which pushes only what changed to only the proxies it changed for.
+// Warm start (mesh.ts sources): the last good snapshot is kept in a state directory (state.ts) and served at once on
+// the next start, while the first compile runs; the compile then replaces it (unchanged content keeps its versions).
+// Evaluation runs in a worker (src/frontend/isolate.ts), so an edit that loops, exits or exhausts its heap cannot
+// stall the ADS server, the admin endpoints or signal handling; close() cancels a load in progress.
+import { dirname, join, resolve } from "node:path";
 import { pino, type Logger } from "pino";
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { CODES } from "../analysis/codes.js";
 import { renderHuman } from "../diagnostics/render.js";
 import type { Diagnostic } from "../diagnostics/types.js";
+import type { EvalLimits } from "../frontend/isolate.js";
+import type { MeshSnapshot } from "../snapshot/types.js";
 import { startXdsServer, type XdsServer } from "../xds/index.js";
-import { startAdmin } from "./admin.js";
+import { startAdmin, type Readiness } from "./admin.js";
 import { openSource } from "./source.js";
-import { watchBuildDir, watchFiles, type Watcher } from "./watch.js";
+import { loadState, saveState } from "./state.js";
+import { watchBuildDir, watchFiles, type Fingerprint, type Watcher } from "./watch.js";
 
 export interface ServeOptions {
   source: string;
@@ -18,6 +27,15 @@ export interface ServeOptions {
   strict?: boolean;
   watch?: boolean;
   debounceMs?: number;
+  /** Safety-net re-check of the inputs' contents, in ms; 0 turns it off. @default 2000 */
+  pollMs?: number;
+  /** Limits for evaluating mesh.ts (time, heap). */
+  eval?: Omit<EvalLimits, "signal">;
+  /**
+   * Where the last good snapshot is kept for a warm start (mesh.ts sources): a directory, or false for none.
+   * @default `.meshc` beside the mesh
+   */
+  stateDir?: string | false;
   logger?: Logger;
 }
 
@@ -26,7 +44,16 @@ export interface ServeHandle {
   adminPort: number;
   /** Loads the source now (also what a file change triggers); resolves when that load is applied or refused. */
   reload(): Promise<boolean>;
+  /** The first compile after start (already settled unless the server started warm). */
+  initialLoad: Promise<boolean>;
   close(): Promise<void>;
+}
+
+interface LastLoad {
+  ok: boolean;
+  at: string;
+  diagnostics: Diagnostic[];
+  source: string;
 }
 
 export async function startServe(options: ServeOptions): Promise<ServeHandle> {
@@ -35,32 +62,75 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   collectDefaultMetrics({ register: registry });
   const compileSeconds = new Histogram({ name: "meshc_compile_duration_seconds", help: "Time to load the source into a snapshot", registers: [registry], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10] });
   const compileFailures = new Counter({ name: "meshc_compile_failures_total", help: "Loads that produced no snapshot (the previous one keeps serving)", registers: [registry] });
-  const source = openSource(options.source, { strict: options.strict });
-  let last: { ok: boolean; at: string; diagnostics: Diagnostic[]; source: string } | undefined;
+  const newestCompiled = new Gauge({ name: "meshc_newest_source_compiled", help: "1 when the newest load of the source produced the snapshot being served, 0 when it failed (or none finished yet)", registers: [registry] });
+  const newestAt = new Gauge({ name: "meshc_newest_source_load_timestamp_seconds", help: "When the newest load of the source finished (Unix time)", registers: [registry] });
+  const serving = new Gauge({ name: "meshc_serving_snapshot", help: "1 while a snapshot is being served (what /readyz reports)", registers: [registry] });
+  const inputGone = new Counter({ name: "meshc_watch_input_disappeared_total", help: "Times a watched input file or directory disappeared", registers: [registry] });
+  const inputBack = new Counter({ name: "meshc_watch_input_reappeared_total", help: "Times a disappeared watched input came back", registers: [registry] });
+  const source = openSource(options.source, { strict: options.strict, eval: options.eval });
+  const stateDir = source.kind === "mesh" && options.stateDir !== false ? resolve(options.stateDir ?? join(dirname(source.path), ".meshc")) : undefined;
+  let last: LastLoad | undefined;
+  let served: { origin: "warm-start" | "compiled"; since: string; compiledAt: string } | undefined;
+  let stored: string | undefined; // versions of the snapshot in the state dir, to skip rewriting the same one
   let watcher: Watcher | undefined;
+  let closing = false;
+  const cancel = new AbortController();
+
+  const versionsKey = (s: MeshSnapshot) => JSON.stringify([...s.proxies].map(([k, p]) => [k, p.versions]));
 
   const xds = await startXdsServer({ address: options.xdsAddress, logger, registry });
 
+  if (stateDir) {
+    const warm = await loadState(stateDir, source.path).catch((e: Error) => ({ problem: e.message }));
+    if (warm && "snapshot" in warm) {
+      xds.setSnapshot(warm.snapshot);
+      stored = versionsKey(warm.snapshot);
+      served = { origin: "warm-start", since: new Date().toISOString(), compiledAt: warm.compiledAt };
+      serving.set(1);
+      logger.info({ stateDir, compiledAt: warm.compiledAt, proxies: warm.snapshot.proxies.size }, "warm start: serving the stored snapshot while compiling");
+    } else if (warm) {
+      const info = CODES.StoredSnapshotUnusable;
+      logger.warn({ code: info.code, stateDir, problem: warm.problem }, `${info.code}: the stored snapshot is not served: ${warm.problem}`);
+    }
+  }
+
   const loadOnce = async (): Promise<boolean> => {
+    if (closing) return false;
     const end = compileSeconds.startTimer();
-    const r = await source.load().catch((err: Error): Awaited<ReturnType<typeof source.load>> => ({
+    const before: Fingerprint | undefined = await watcher?.fingerprint();
+    const r = await source.load(cancel.signal).catch((err: Error): Awaited<ReturnType<typeof source.load>> => ({
       diagnostics: [{ code: "MESH0002", severity: "error", message: err.stack ?? err.message }],
       inputs: [],
     }));
     const seconds = end();
-    watcher?.setFiles(r.inputs);
+    if (closing) return false; // shutting down: a load cut short by close() is neither applied nor reported
+    if (before) watcher?.loaded(r.inputs.length ? r.inputs : [source.path], before);
     const ok = r.snapshot !== undefined;
-    last = { ok, at: new Date().toISOString(), diagnostics: r.diagnostics, source: source.path };
+    const at = new Date().toISOString();
+    last = { ok, at, diagnostics: r.diagnostics, source: source.path };
+    newestCompiled.set(ok ? 1 : 0);
+    newestAt.set(Date.parse(at) / 1000);
     if (r.diagnostics.length) {
       const text = renderHuman(r.diagnostics, { color: false });
-      logger[ok ? "warn" : "error"]({ diagnostics: r.diagnostics }, `${ok ? "warnings" : "load failed, still serving the previous snapshot"}:\n${text}`);
+      logger[ok ? "warn" : "error"]({ diagnostics: r.diagnostics }, `${ok ? "warnings" : served ? "load failed, still serving the previous snapshot" : "load failed, nothing to serve yet"}:\n${text}`);
     }
     if (!r.snapshot) {
       compileFailures.inc();
       return false;
     }
     const change = xds.setSnapshot(r.snapshot);
+    served = { origin: "compiled", since: at, compiledAt: at };
+    serving.set(1);
     logger.info({ seconds: Math.round(seconds * 1000) / 1000, proxies: r.snapshot.proxies.size, ...change }, "snapshot loaded");
+    if (stateDir && r.meshName !== undefined) {
+      const key = versionsKey(r.snapshot);
+      if (key !== stored) {
+        await saveState(stateDir, source.path, r.meshName, r.snapshot, at).then(
+          () => (stored = key),
+          (e: Error) => logger.warn({ stateDir, err: e.message }, "could not store the snapshot for a warm start"),
+        );
+      }
+    }
     return true;
   };
 
@@ -74,7 +144,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     }
     running = (async () => {
       let ok = await loadOnce();
-      while (again) {
+      while (again && !closing) {
         again = false;
         ok = await loadOnce();
       }
@@ -92,26 +162,57 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       logger.info({ path }, "change detected");
       void reload();
     };
-    watcher = source.kind === "build-dir" ? watchBuildDir(source.path, onChange, options.debounceMs) : watchFiles([source.path], onChange, options.debounceMs);
+    const watchOptions = {
+      debounceMs: options.debounceMs,
+      pollMs: options.pollMs,
+      disappeared(path: string) {
+        inputGone.inc();
+        logger.warn({ path }, "a watched input disappeared; waiting for it to come back");
+      },
+      reappeared(path: string) {
+        inputBack.inc();
+        logger.info({ path }, "a watched input is back");
+      },
+    };
+    watcher = source.kind === "build-dir" ? watchBuildDir(source.path, onChange, watchOptions) : watchFiles([source.path], onChange, watchOptions);
   }
-  await reload();
+
+  const readiness = (): Readiness => ({
+    ready: xds.snapshot() !== undefined,
+    serving: served ?? null,
+    newest: last ? { compiled: last.ok, at: last.at, errors: last.diagnostics.filter((d) => d.severity === "error").length } : null,
+    compiling: running !== undefined,
+  });
+
+  const initialLoad = reload();
+  // Warm: answer proxies and admin requests now; cold: the first compile decides what there is to serve.
+  if (!served) await initialLoad;
+  else initialLoad.catch(() => undefined);
   let admin: Awaited<ReturnType<typeof startAdmin>>;
   try {
-    admin = await startAdmin(options.adminAddress ?? "127.0.0.1:18001", { xds, registry, lastLoad: () => last });
+    admin = await startAdmin(options.adminAddress ?? "127.0.0.1:18001", { xds, registry, lastLoad: () => last, readiness });
   } catch (err) {
     // Without this the xDS server would keep the process alive after the error is reported.
+    closing = true;
+    cancel.abort();
     await watcher?.close();
+    await initialLoad.catch(() => undefined);
     await xds.close();
     throw err;
   }
-  logger.info({ xds: xds.address, admin: admin.port, source: source.path }, "meshc serve ready");
+  logger.info({ xds: xds.address, admin: admin.port, source: source.path, warm: served?.origin === "warm-start" }, "meshc serve ready");
 
   return {
     xds,
     adminPort: admin.port,
     reload,
+    initialLoad,
     async close() {
+      // A load in progress is cancelled (its worker terminated) and never applied.
+      closing = true;
+      cancel.abort();
       await watcher?.close();
+      await running?.catch(() => undefined);
       await new Promise<void>((resolve) => admin.server.close(() => resolve()));
       admin.server.closeAllConnections();
       await xds.close();

@@ -5,11 +5,14 @@ import { resolve } from "node:path";
 import { CODES } from "../analysis/codes.js";
 import { readBuildDir } from "../backends/envoy/read-build.js";
 import type { Diagnostic } from "../diagnostics/types.js";
+import type { EvalLimits } from "../frontend/isolate.js";
 import { compileMesh } from "../pipeline.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
 
 export interface SourceLoad {
   snapshot?: MeshSnapshot;
+  /** The mesh's name, when the source is a mesh.ts that compiled. */
+  meshName?: string;
   diagnostics: Diagnostic[];
   /** Files (absolute) whose change should trigger the next load. */
   inputs: string[];
@@ -18,10 +21,11 @@ export interface SourceLoad {
 export interface SnapshotSource {
   kind: "mesh" | "build-dir";
   path: string;
-  load(): Promise<SourceLoad>;
+  /** `signal` stops an evaluation in progress (the load then reports MESH0006 and yields no snapshot). */
+  load(signal?: AbortSignal): Promise<SourceLoad>;
 }
 
-export function openSource(path: string, options: { strict?: boolean } = {}): SnapshotSource {
+export function openSource(path: string, options: { strict?: boolean; eval?: Omit<EvalLimits, "signal"> } = {}): SnapshotSource {
   const abs = resolve(path);
   let isDir = false;
   try {
@@ -45,10 +49,11 @@ export function openSource(path: string, options: { strict?: boolean } = {}): Sn
   return {
     kind: "mesh",
     path: abs,
-    async load() {
-      const r = await compileMesh(abs);
+    async load(signal) {
+      const r = await compileMesh(abs, { ...options.eval, ...(signal ? { signal } : {}) });
       const blocked = options.strict && r.diagnostics.some((d) => d.severity === "warning");
-      return { snapshot: blocked ? undefined : r.snapshot, diagnostics: r.diagnostics, inputs: r.inputs.length ? r.inputs : [abs] };
+      const snapshot = blocked ? undefined : r.snapshot;
+      return { snapshot, ...(snapshot && r.ir ? { meshName: r.ir.name } : {}), diagnostics: r.diagnostics, inputs: r.inputs.length ? r.inputs : [abs] };
     },
   };
 }

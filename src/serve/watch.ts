@@ -1,52 +1,256 @@
-// Debounced file watching for `meshc serve`: a burst of saves (editors write, rename and touch in quick
-// succession; `meshc build` swaps whole directories) becomes one reload.
-import chokidar, { type FSWatcher } from "chokidar";
-import { basename, dirname, sep } from "node:path";
+// Change detection for `meshc serve` that survives every way editors and tools save a file.
+// Watching file handles goes deaf after the first rename-over save (the watched inode is gone), so this watches the
+// DIRECTORIES holding the inputs (fs.watch on a directory sees creates, unlinks, renames and writes of its entries)
+// and decides by CONTENT: after a burst of events settles (debounce), it fingerprints the inputs and fires only if
+// that differs from what the last load saw. Unlink+create, rename-over, truncate+write, git checkout/stash, vim's
+// backup rename and ten saves in 100 ms all end in one comparison of final contents. A periodic fingerprint (the
+// safety net, --poll) catches anything the kernel's events miss (a replaced directory, network file systems), and
+// directory watches are re-established when a directory is replaced. An input that disappears is logged and
+// counted, and the reload waits a short grace for it to come back (the middle of unlink+create); so is its return.
+// Two sources: a mesh's input files (content hashes), and a build directory (its path may be replaced by renames or
+// a symlink flip, or its files rewritten in place; fingerprinted by the stat of every file, cheap for 4,000 files).
+import { createHash } from "node:crypto";
+import { readFileSync, watch as fsWatch, type FSWatcher } from "node:fs";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+/** Per watched path: a digest of its content, or null when it does not exist. */
+export type Fingerprint = Map<string, string | null>;
+
+export interface WatchEvents {
+  /** A watched input vanished (reported once per disappearance). */
+  disappeared?(path: string): void;
+  /** A vanished input exists again. */
+  reappeared?(path: string): void;
+}
 
 export interface Watcher {
-  /** Replaces the watched set (a mesh's import graph changes as files are edited). */
-  setFiles(files: readonly string[]): void;
+  /** Fingerprints the inputs as they are now: take it when a load starts, hand it to loaded() when it ends. */
+  fingerprint(): Promise<Fingerprint>;
+  /** After a load: the inputs it resolved (a mesh's import graph changes with edits) and what it started from. */
+  loaded(inputs: readonly string[], before: Fingerprint): void;
   close(): Promise<void>;
 }
 
-export function watchFiles(files: readonly string[], onChange: (path: string) => void, debounceMs = 100): Watcher {
-  let current = new Set(files);
-  const fire = debounce(onChange, debounceMs);
-  const w: FSWatcher = chokidar.watch([...current], { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 30, pollInterval: 10 } });
-  w.on("all", (_event, path) => fire(path));
-  return {
-    setFiles(next) {
-      const nextSet = new Set(next);
-      const added = [...nextSet].filter((f) => !current.has(f));
-      const removed = [...current].filter((f) => !nextSet.has(f));
-      if (added.length) w.add(added);
-      if (removed.length) w.unwatch(removed);
-      current = nextSet;
+export interface WatchOptions extends WatchEvents {
+  /** Quiet time after the last event before comparing. @default 100 */
+  debounceMs?: number;
+  /** Safety-net fingerprint interval; 0 turns it off. @default 2000 */
+  pollMs?: number;
+  /** How long a missing input may stay missing before the change is reported anyway. @default 1000 */
+  missingGraceMs?: number;
+}
+
+interface Spec {
+  /** Directories to watch, and for each the entry names that matter (undefined: every entry). */
+  dirs(): Promise<Map<string, Set<string> | undefined>>;
+  fingerprint(): Promise<Fingerprint>;
+  /** The fingerprint of paths first seen in a load's result, taken synchronously as the load ends. */
+  now(paths: readonly string[]): Fingerprint;
+}
+
+/** Watches a mesh's input files (absolute paths; the set is replaced after each load). */
+export function watchFiles(files: readonly string[], onChange: (path: string) => void, options: WatchOptions = {}): Watcher {
+  let inputs = [...new Set(files)];
+  const spec: Spec = {
+    async dirs() {
+      const out = new Map<string, Set<string>>();
+      for (const f of inputs) {
+        const d = dirname(f);
+        if (!out.has(d)) out.set(d, new Set());
+        out.get(d)!.add(basename(f));
+      }
+      return out;
     },
-    close: () => w.close(),
+    async fingerprint() {
+      const out: Fingerprint = new Map();
+      await Promise.all(inputs.map(async (f) => out.set(f, await readFile(f).then((b) => digest(b), () => null))));
+      return out;
+    },
+    now(paths) {
+      const out: Fingerprint = new Map();
+      for (const f of paths) {
+        try {
+          out.set(f, digest(readFileSync(f)));
+        } catch {
+          out.set(f, null);
+        }
+      }
+      return out;
+    },
   };
+  return contentWatcher(spec, onChange, options, (next) => (inputs = [...new Set(next)]));
 }
 
-/** Watches a build directory that `meshc build` replaces by rename: watch its parent, filtered to it. */
-export function watchBuildDir(dir: string, onChange: (path: string) => void, debounceMs = 100): Watcher {
-  const parent = dirname(dir);
-  const tmpPrefix = `${parent}${sep}.${basename(dir)}.`;
-  const relevant = (p: string) => p === parent || p === dir || p.startsWith(dir + sep) || p.startsWith(tmpPrefix);
-  const fire = debounce(onChange, debounceMs);
-  const w = chokidar.watch(parent, { ignoreInitial: true, depth: 2, ignored: (p: string) => !relevant(p) });
-  w.on("all", (_event, path) => {
-    if (path === dir || path.startsWith(dir + sep)) fire(path);
-  });
-  return { setFiles() {}, close: () => w.close() };
+/** Watches a served build directory: replaced by renames or a symlink flip, or rewritten in place. */
+export function watchBuildDir(dir: string, onChange: (path: string) => void, options: WatchOptions = {}): Watcher {
+  const spec: Spec = {
+    async dirs() {
+      const out = new Map<string, Set<string> | undefined>([[dirname(dir), new Set([basename(dir)])]]);
+      const real = await realpath(dir).catch(() => undefined);
+      if (real) {
+        out.set(real, undefined);
+        for (const e of await readdir(real, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) out.set(join(real, e.name), undefined);
+      }
+      return out;
+    },
+    async fingerprint() {
+      return new Map([[dir, await treeStat(dir)]]);
+    },
+    now: () => new Map(),
+  };
+  return contentWatcher(spec, onChange, options, () => undefined);
 }
 
-function debounce(f: (path: string) => void, ms: number): (path: string) => void {
+function digest(b: Buffer | string): string {
+  return createHash("sha256").update(b).digest("hex");
+}
+
+/** A digest of every file's path, size, mtime and inode under `dir` (following a symlinked `dir`); null if absent. */
+async function treeStat(dir: string): Promise<string | null> {
+  const real = await realpath(dir).catch(() => undefined);
+  if (!real) return null;
+  const lines: string[] = [`root ${real}`];
+  const walk = async (d: string, rel: string, depth: number): Promise<void> => {
+    const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        if (depth < 3) await walk(p, `${rel}${e.name}/`, depth + 1);
+      } else {
+        const s = await stat(p, { bigint: true }).catch(() => undefined);
+        if (s) lines.push(`${rel}${e.name} ${s.size} ${s.mtimeNs} ${s.ino}`);
+      }
+    }
+  };
+  await walk(real, "", 0);
+  return digest(lines.join("\n"));
+}
+
+function contentWatcher(spec: Spec, onChange: (path: string) => void, o: WatchOptions, setInputs: (inputs: readonly string[]) => void): Watcher {
+  const debounceMs = o.debounceMs ?? 100;
+  const pollMs = o.pollMs ?? 2000;
+  const graceMs = o.missingGraceMs ?? 1000;
+  let closed = false;
+  let baseline: Fingerprint | undefined;
+  const missing = new Map<string, number>(); // path -> when it was first seen missing
+  const watchers = new Map<string, { w: FSWatcher; ino: bigint; names: Set<string> | undefined }>();
   let timer: NodeJS.Timeout | undefined;
-  return (path) => {
-    if (timer) clearTimeout(timer);
+  let firstEventAt = 0;
+  let checking: Promise<void> | undefined;
+  let recheck = false;
+
+  const schedule = (delay = debounceMs) => {
+    if (closed) return;
+    const now = Date.now();
+    if (!timer) firstEventAt = now;
+    clearTimeout(timer);
+    // A steady stream of events still gets checked every 10 debounce periods.
+    const wait = Math.max(0, Math.min(delay, firstEventAt + 10 * Math.max(debounceMs, 10) - now));
     timer = setTimeout(() => {
       timer = undefined;
-      f(path);
-    }, ms);
+      void check();
+    }, wait);
+  };
+
+  const syncDirs = async () => {
+    const want = await spec.dirs();
+    for (const [dir, entry] of watchers) {
+      const s = await stat(dir, { bigint: true }).catch(() => undefined);
+      if (!want.has(dir) || !s || s.ino !== entry.ino) {
+        entry.w.close();
+        watchers.delete(dir);
+      }
+    }
+    for (const [dir, names] of want) {
+      const existing = watchers.get(dir);
+      if (existing) {
+        existing.names = names;
+        continue;
+      }
+      const s = await stat(dir, { bigint: true }).catch(() => undefined);
+      if (!s || closed) continue;
+      try {
+        const entry = { w: fsWatch(dir, { persistent: false }), ino: s.ino, names };
+        entry.w.on("change", (_event, name) => {
+          if (entry.names === undefined || name === null || entry.names.has(String(name))) schedule();
+        });
+        entry.w.on("error", () => {
+          entry.w.close();
+          if (watchers.get(dir) === entry) watchers.delete(dir);
+          schedule();
+        });
+        watchers.set(dir, entry);
+      } catch {
+        // The directory vanished between stat and watch: the next poll or check tries again.
+      }
+    }
+  };
+
+  const check = async (): Promise<void> => {
+    if (checking) {
+      recheck = true;
+      return checking;
+    }
+    checking = (async () => {
+      do {
+        recheck = false;
+        if (closed || !baseline) return;
+        const now = await spec.fingerprint();
+        if (closed) return;
+        for (const [path, value] of now) {
+          if (value === null && !missing.has(path)) {
+            missing.set(path, Date.now());
+            o.disappeared?.(path);
+          } else if (value !== null && missing.has(path)) {
+            missing.delete(path);
+            o.reappeared?.(path);
+          }
+        }
+        for (const path of [...missing.keys()]) if (!now.has(path)) missing.delete(path);
+        let changed: string | undefined;
+        for (const [path, value] of now) {
+          if (!baseline.has(path)) baseline.set(path, value);
+          else if (baseline.get(path) !== value) changed ??= path;
+        }
+        await syncDirs().catch(() => undefined);
+        if (changed === undefined) continue;
+        const oldest = Math.min(...[...missing.values()], Infinity);
+        if (oldest !== Infinity && Date.now() - oldest < graceMs) {
+          schedule(debounceMs); // mid unlink+create or a directory swap: wait for it to come back
+          continue;
+        }
+        baseline = now; // what the reload will see; loaded() replaces it with what the load actually started from
+        onChange(changed);
+      } while (recheck && !closed);
+    })().finally(() => (checking = undefined));
+    return checking;
+  };
+
+  const poll = pollMs > 0 ? setInterval(() => void check(), pollMs) : undefined;
+  poll?.unref();
+  void syncDirs();
+
+  return {
+    fingerprint: () => spec.fingerprint(),
+    loaded(inputs, before) {
+      if (closed) return;
+      setInputs(inputs);
+      baseline = new Map(before);
+      // Inputs this load discovered (a new import): their content as of now, before anything else can run.
+      for (const [path, value] of spec.now(inputs.filter((f) => !before.has(f)))) baseline.set(path, value);
+      void syncDirs()
+        .catch(() => undefined)
+        .then(() => check());
+    },
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      if (poll) clearInterval(poll);
+      for (const { w } of watchers.values()) w.close();
+      watchers.clear();
+      await checking;
+    },
   };
 }

@@ -1,7 +1,8 @@
 // End-to-end scenario 2 (R2, R13, R18): `meshc serve` is killed with SIGKILL while requests flow through real Envoy
 // sidecars. Envoy keeps serving with its last config; a restarted server is rejoined by every proxy, which ends
 // with the same ACKed versions as before (same content, same versions, P-34) without modifying its listeners, and
-// no request fails at any point. Ports 19500-19543.
+// no request fails at any point. The restarted server starts warm: it serves the snapshot the killed one stored in
+// .meshc/ at once, while it compiles, and the compile keeps the same versions (issue 7). Ports 19500-19543.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { requireEnvoy } from "../helpers/envoy.js";

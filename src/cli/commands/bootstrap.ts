@@ -27,6 +27,7 @@ import { staticBootstrap } from "../../backends/envoy/static-bootstrap.js";
 import type { Json } from "../../backends/envoy/api/json.js";
 import { exitCodeFor, render } from "../../diagnostics/render.js";
 import { compileMesh } from "../../pipeline.js";
+import { addEvalOptions, evalLimits } from "../eval-options.js";
 
 export interface BootstrapFlags {
   service: string;
@@ -39,6 +40,8 @@ export interface BootstrapFlags {
   static?: true;
   grpc?: true;
   out?: string;
+  evalTimeout?: number;
+  evalMaxHeap?: number;
 }
 
 /** A bootstrap ready to print or run. */
@@ -60,6 +63,7 @@ export function addBootstrapOptions(cmd: Command<any, any, any>): void {
     .option("--template <file.hbs>", "Handlebars template replacing the shipped one (same data, same checks)")
     .option("--admin-port <port>", "Envoy admin port on 127.0.0.1 (default: the service's sidecar.adminPort)")
     .option("--static", "inline the proxy's whole configuration: no xDS server needed");
+  addEvalOptions(cmd);
 }
 
 export function register(program: Command): void {
@@ -109,7 +113,7 @@ export async function produceBootstrap(mesh: string, flags: BootstrapFlags, cmd:
   }
   const format: BootstrapFormat = flags.grpc ? "json" : (flags.format ?? (flags.out?.endsWith(".json") ? "json" : "yaml"));
 
-  const compiled = await compileMesh(mesh);
+  const compiled = await compileMesh(mesh, evalLimits(flags));
   if (compiled.diagnostics.length) process.stderr.write(render(compiled.diagnostics, process.env.GITHUB_ACTIONS === "true" ? "github" : "human"));
   if (exitCodeFor(compiled.diagnostics) !== 0 || !compiled.ir) {
     process.exitCode = 1;

@@ -9,9 +9,10 @@ import { renderBuild } from "../../build/render.js";
 import { BuildDirError, writeBuildDir } from "../../build/write.js";
 import { OUTPUT_FORMATS, type OutputFormat, exitCodeFor, render } from "../../diagnostics/render.js";
 import { compileMesh } from "../../pipeline.js";
+import { addEvalOptions, evalLimits } from "../eval-options.js";
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("build")
     .description("compile a mesh and write each proxy's xDS configuration (one folder per service) to --out")
     .argument("<mesh>", "the mesh entry module (mesh.ts)")
@@ -21,10 +22,10 @@ export function register(program: Command): void {
       new Option("--format <format>", "diagnostics format")
         .choices(OUTPUT_FORMATS as readonly OutputFormat[])
         .default((process.env.GITHUB_ACTIONS === "true" ? "github" : "human") as OutputFormat),
-    )
-    .action(async (mesh, opts) => {
+    );
+  addEvalOptions(cmd).action(async (mesh, opts) => {
       const strict = opts.strict === true;
-      const result = await compileMesh(mesh);
+      const result = await compileMesh(mesh, evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }));
       if (result.diagnostics.length) process.stderr.write(render(result.diagnostics, opts.format));
       if (exitCodeFor(result.diagnostics, { strict }) !== 0 || !result.snapshot || !result.ir) {
         process.exitCode = 1;

@@ -4,9 +4,10 @@
 import { Option, type Command } from "@commander-js/extra-typings";
 import { OUTPUT_FORMATS, type OutputFormat, exitCodeFor, render, shouldUseColor } from "../../diagnostics/render.js";
 import { compileMesh } from "../../pipeline.js";
+import { addEvalOptions, evalLimits } from "../eval-options.js";
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("check")
     .description("type-check, validate and analyze a mesh; report every problem with its code, location and hint")
     .argument("<mesh>", "the mesh entry module (mesh.ts)")
@@ -15,9 +16,9 @@ export function register(program: Command): void {
       new Option("--format <format>", "output format")
         .choices(OUTPUT_FORMATS as readonly OutputFormat[])
         .default((process.env.GITHUB_ACTIONS === "true" ? "github" : "human") as OutputFormat),
-    )
-    .action(async (mesh, opts) => {
-      const result = await compileMesh(mesh);
+    );
+  addEvalOptions(cmd).action(async (mesh, opts) => {
+      const result = await compileMesh(mesh, evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }));
       const out = render(result.diagnostics, opts.format, { color: shouldUseColor(process.stderr) });
       // JSON is machine output (stdout); people's output goes to stderr with the other diagnostics.
       if (opts.format === "json") process.stdout.write(out);

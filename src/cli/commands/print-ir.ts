@@ -5,15 +5,16 @@ import { stringify } from "yaml";
 import { stableJson } from "../../build/render.js";
 import { exitCodeFor, render, shouldUseColor } from "../../diagnostics/render.js";
 import { loadMesh } from "../../frontend/index.js";
+import { addEvalOptions, evalLimits } from "../eval-options.js";
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("print-ir")
     .description("print the mesh IR that the backends compile")
     .argument("<mesh>", "the mesh entry module (mesh.ts)")
-    .addOption(new Option("-o, --output <format>", "output format").choices(["json", "yaml"] as const).default("json" as const))
-    .action(async (mesh, opts) => {
-      const loaded = await loadMesh(mesh);
+    .addOption(new Option("-o, --output <format>", "output format").choices(["json", "yaml"] as const).default("json" as const));
+  addEvalOptions(cmd).action(async (mesh, opts) => {
+      const loaded = await loadMesh(mesh, evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }));
       if (loaded.diagnostics.length) process.stderr.write(render(loaded.diagnostics, "human", { color: shouldUseColor(process.stderr) }));
       if (!loaded.ir) {
         process.exitCode = 1;

@@ -4,9 +4,10 @@
 import type { Command } from "@commander-js/extra-typings";
 import { pino } from "pino";
 import { startServe } from "../../serve/serve.js";
+import { addEvalOptions, evalLimits } from "../eval-options.js";
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("serve")
     .description("serve a mesh (mesh.ts, compiled in process) or a build directory to Envoy and gRPC clients over xDS")
     .argument("<source>", "mesh entry module (mesh.ts) or a directory written by `meshc build`")
@@ -15,8 +16,11 @@ export function register(program: Command): void {
     .option("--strict", "warnings also keep a change from being served")
     .option("--no-watch", "load once; do not reload on change")
     .option("--debounce <ms>", "wait this long after the last change before reloading", "100")
-    .option("--log-level <level>", "pino log level", "info")
-    .action(async (source, opts) => {
+    .option("--poll <ms>", "also re-check the inputs' contents this often (a safety net for missed file events; 0: off)", "2000")
+    .option("--state-dir <dir>", "keep the last good snapshot here and serve it at once on the next start (default: .meshc beside the mesh)")
+    .option("--no-state", "no warm-start state: compile before serving anything")
+    .option("--log-level <level>", "pino log level", "info");
+  addEvalOptions(cmd).action(async (source, opts) => {
       const logger = pino({ name: "meshc", level: opts.logLevel });
       const handle = await startServe({
         source,
@@ -25,6 +29,9 @@ export function register(program: Command): void {
         strict: opts.strict === true,
         watch: opts.watch,
         debounceMs: Number(opts.debounce),
+        pollMs: Number(opts.poll),
+        eval: evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }),
+        stateDir: opts.state === false ? false : opts.stateDir,
         logger,
       });
       await new Promise<void>((resolve) => {

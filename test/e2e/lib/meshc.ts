@@ -23,7 +23,7 @@ export async function waitServeReady(adminPort: number, proc?: Proc, timeoutMs =
       // A serve that hit an internal error (e.g. its admin port taken) may print it and keep running.
       // Not ready without a first good load, so a failed one ends the wait too.
       if (proc && (!proc.running || /meshc: internal error|"msg":"load failed/.test(proc.tail(30)))) throw new StopPolling(`meshc serve failed:\n${proc.tail(30)}`);
-      return (await getText(adminPort, "/readyz", 2000)).trim() === "ready";
+      return (JSON.parse(await getText(adminPort, "/readyz", 2000)) as { ready?: boolean }).ready === true;
     },
     `meshc serve (admin :${adminPort}) to be ready`,
     timeoutMs,

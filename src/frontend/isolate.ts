@@ -1,0 +1,151 @@
+// Runs a bundled mesh in a worker thread, so the user's code cannot hurt the compiler or the server running it:
+// - process.exit() inside a worker ends only that thread; an uncaught error (e.g. thrown in a timer) ends it too;
+// - a wall-clock limit (--eval-timeout) and terminate() stop even an endless synchronous loop, while the parent's
+//   event loop stays free (xDS, /healthz and signal handlers keep running in `meshc serve`);
+// - resourceLimits bound the worker's V8 heap (--eval-max-heap); running out of it ends the worker, not meshc;
+// - each evaluation's module graph lives and dies with its worker, so reloads do not accumulate modules.
+// The parent accepts exactly one well-formed message (eval-worker.ts) and decodes the model from plain data
+// (model-wire.ts); anything else is an EvalOutcome of kind "aborted", reported as MESH0006.
+// Why a worker thread rather than a child process: it starts in tens of milliseconds with no second Node
+// runtime to load, V8 enforces its heap limit and reports ERR_WORKER_OUT_OF_MEMORY distinctly, and terminate()
+// is synchronous from V8's side; a child process would isolate native memory too, but costs a process per reload.
+import { build } from "esbuild";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { ThrownValue, WorkerMessage } from "./eval-worker.js";
+import { decodeModel, WireError } from "./model-wire.js";
+import { packageRoot } from "./paths.js";
+
+export const DEFAULT_EVAL_TIMEOUT_MS = 30_000;
+export const DEFAULT_EVAL_MAX_HEAP_MB = 1024;
+
+export interface EvalLimits {
+  /** Wall-clock limit for evaluating the module and producing its default export. @default 30 s */
+  timeoutMs?: number;
+  /** V8 old-generation heap limit of the worker, in MiB. @default 1024 */
+  maxHeapMb?: number;
+  /** Aborting stops the worker at once (e.g. `meshc serve` shutting down during a reload). */
+  signal?: AbortSignal;
+}
+
+export type AbortReason = "timeout" | "exit" | "crash" | "out-of-memory" | "malformed" | "cancelled";
+
+export type EvalOutcome =
+  | { kind: "model"; model: unknown }
+  | { kind: "threw"; error: ThrownValue }
+  | { kind: "not-mesh" }
+  | { kind: "aborted"; reason: AbortReason; message: string; error?: ThrownValue };
+
+let workerScript: Promise<string> | undefined;
+
+/** The worker's code, bundled once per process from eval-worker.ts (works from the sources and from dist/). */
+function workerCode(): Promise<string> {
+  workerScript ??= (async () => {
+    // The sources ship with the package (the DSL is bundled from them too), so this works from dist/ as well.
+    const entry = join(packageRoot(), "src", "frontend", "eval-worker.ts");
+    const r = await build({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", target: "node20", write: false, logLevel: "silent" });
+    return r.outputFiles[0]!.text;
+  })();
+  workerScript.catch(() => (workerScript = undefined));
+  return workerScript;
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/**
+ * Evaluates the bundle at `bundleFile` (already written) in a fresh worker; `dir` is a private temp directory for
+ * the worker's script. Resolves with the one outcome; never rejects for anything the user's code does.
+ */
+export async function evaluateIsolated(bundleFile: string, dir: string, limits: EvalLimits = {}): Promise<EvalOutcome> {
+  const timeoutMs = limits.timeoutMs ?? DEFAULT_EVAL_TIMEOUT_MS;
+  const maxHeapMb = limits.maxHeapMb ?? DEFAULT_EVAL_MAX_HEAP_MB;
+  if (limits.signal?.aborted) return { kind: "aborted", reason: "cancelled", message: "evaluation cancelled" };
+  const script = join(dir, "eval-worker.mjs");
+  writeFileSync(script, await workerCode());
+
+  const worker = new Worker(script, {
+    workerData: { bundleUrl: pathToFileURL(bundleFile).href },
+    // The bundle is plain JavaScript: no loaders (such as tsx) from the parent's command line.
+    execArgv: [],
+    resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
+    // The module's console output goes to stderr, so it never mixes into machine output on stdout.
+    stdout: true,
+    stderr: true,
+  });
+  worker.stdout.pipe(process.stderr, { end: false });
+  worker.stderr.pipe(process.stderr, { end: false });
+
+  return await new Promise<EvalOutcome>((resolve) => {
+    let settled = false;
+    const finish = (outcome: EvalOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      limits.signal?.removeEventListener("abort", onAbort);
+      worker.removeAllListeners("message");
+      // Whatever the module left running (timers, pending promises) ends with the worker.
+      void worker.terminate().finally(() => resolve(outcome));
+    };
+    const onAbort = () => finish({ kind: "aborted", reason: "cancelled", message: "evaluation cancelled" });
+    const timer = setTimeout(
+      () => finish({ kind: "aborted", reason: "timeout", message: `evaluating the mesh did not finish within ${seconds(timeoutMs)} (--eval-timeout); an endless loop or a promise that never settles?` }),
+      timeoutMs,
+    );
+    limits.signal?.addEventListener("abort", onAbort, { once: true });
+
+    worker.on("message", (m: unknown) => finish(accept(m)));
+    worker.on("messageerror", () => finish({ kind: "aborted", reason: "malformed", message: "the evaluation worker sent a message that could not be read" }));
+    worker.on("error", (err: Error & { code?: string }) => {
+      if (err?.code === "ERR_WORKER_OUT_OF_MEMORY") {
+        finish({ kind: "aborted", reason: "out-of-memory", message: `evaluating the mesh ran out of memory (heap limit ${maxHeapMb} MiB, --eval-max-heap)` });
+        return;
+      }
+      const thrown = describe(err);
+      finish({ kind: "aborted", reason: "crash", message: `an uncaught ${thrown.name && thrown.name !== "Error" ? `${thrown.name}: ` : "error: "}${thrown.message}`, error: thrown });
+    });
+    worker.on("exit", (code) =>
+      finish({
+        kind: "aborted",
+        reason: "exit",
+        message: `the mesh module ended its evaluation (exit code ${code}) before producing a mesh: process.exit() called, or the default export's promise never settles`,
+      }),
+    );
+  });
+}
+
+function describe(err: unknown): ThrownValue {
+  const e = err as { name?: unknown; message?: unknown; stack?: unknown } | null;
+  const out: ThrownValue = { message: typeof e?.message === "string" ? e.message : String(err) };
+  if (typeof e?.name === "string") out.name = e.name;
+  if (typeof e?.stack === "string") out.stack = e.stack;
+  return out;
+}
+
+/** The parent's gate: only a complete, well-formed message becomes an outcome other than "malformed". */
+function accept(m: unknown): EvalOutcome {
+  const malformed = (why: string): EvalOutcome => ({ kind: "aborted", reason: "malformed", message: `the evaluation worker's result was malformed: ${why}` });
+  if (m === null || typeof m !== "object") return malformed("not an object");
+  const msg = m as Partial<WorkerMessage> & { kind?: unknown };
+  if (msg.kind === "not-mesh") return { kind: "not-mesh" };
+  if (msg.kind === "threw") {
+    const e = (msg as { error?: unknown }).error as Partial<ThrownValue> | undefined;
+    if (!e || typeof e.message !== "string" || (e.name !== undefined && typeof e.name !== "string") || (e.stack !== undefined && typeof e.stack !== "string")) {
+      return malformed("an exception without a message");
+    }
+    return { kind: "threw", error: { message: e.message, ...(e.name !== undefined ? { name: e.name } : {}), ...(e.stack !== undefined ? { stack: e.stack } : {}) } };
+  }
+  if (msg.kind === "model") {
+    try {
+      return { kind: "model", model: decodeModel((msg as { model?: unknown }).model) };
+    } catch (e) {
+      if (e instanceof WireError) return malformed(e.message);
+      if (e instanceof RangeError) return malformed(e.message); // e.g. a stack overflow on a pathological message
+      throw e;
+    }
+  }
+  return malformed(`unknown kind ${JSON.stringify(msg.kind)}`);
+}

@@ -1,0 +1,64 @@
+// The warm-start state of `meshc serve <mesh.ts>`: the last good snapshot, kept on disk (default `.meshc/` beside the
+// mesh, --state-dir) so that a restarted server answers reconnecting proxies at once instead of after a compile.
+// Layout: <dir>/snapshot/ is a build directory (the same files `meshc build` writes, read back through the same
+// strict codec and (validate.rules) by readBuildDir), and <dir>/state.json says which mesh it was compiled from, when,
+// and the digest of the snapshot's manifest (a snapshot from another mesh, or one torn by a crash between the two
+// writes, is not served). Only what `meshc build` would write goes here: the snapshot carries no secrets, and
+// nothing secret may be added to it.
+import { createHash } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { readBuildDir } from "../backends/envoy/read-build.js";
+import { MANIFEST, renderBuild } from "../build/render.js";
+import { writeBuildDir, writeFileAtomic } from "../build/write.js";
+import type { MeshSnapshot } from "../snapshot/types.js";
+
+const FORMAT = 1;
+
+interface StateFile {
+  format: number;
+  /** Absolute path of the mesh entry the snapshot was compiled from. */
+  source: string;
+  compiledAt: string;
+  /** sha256 of snapshot/manifest.json. */
+  manifest: string;
+}
+
+export type StoredSnapshot = { snapshot: MeshSnapshot; compiledAt: string } | { problem: string } | undefined;
+
+const sha256 = (s: string | Buffer) => createHash("sha256").update(s).digest("hex");
+
+/** Stores a snapshot as the last good one for `source`. Throws on I/O errors (the caller logs them). */
+export async function saveState(dir: string, source: string, meshName: string, snapshot: MeshSnapshot, compiledAt: string): Promise<void> {
+  const files = renderBuild(meshName, snapshot);
+  await mkdir(dir, { recursive: true });
+  await writeBuildDir(join(dir, "snapshot"), files);
+  const state: StateFile = { format: FORMAT, source, compiledAt, manifest: sha256(files.get(MANIFEST)!) };
+  await writeFileAtomic(join(dir, "state.json"), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** The stored snapshot for `source`: undefined when there is none, a problem when it cannot be served. */
+export async function loadState(dir: string, source: string): Promise<StoredSnapshot> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, "state.json"), "utf8");
+  } catch {
+    return undefined;
+  }
+  let state: Partial<StateFile>;
+  try {
+    state = JSON.parse(text) as Partial<StateFile>;
+  } catch (e) {
+    return { problem: `${join(dir, "state.json")}: ${(e as Error).message}` };
+  }
+  if (state.format !== FORMAT || typeof state.compiledAt !== "string" || typeof state.manifest !== "string" || typeof state.source !== "string") {
+    return { problem: `${join(dir, "state.json")}: unknown format` };
+  }
+  if (state.source !== source) return { problem: `the stored snapshot was compiled from ${state.source}, not ${source}` };
+  const snapDir = join(dir, "snapshot");
+  const manifest = await readFile(join(snapDir, MANIFEST)).catch(() => undefined);
+  if (!manifest || sha256(manifest) !== state.manifest) return { problem: `${snapDir} does not match state.json (torn write?)` };
+  const r = await readBuildDir(snapDir);
+  if (!r.ok) return { problem: r.problems.map((p) => `${p.file}: ${p.message}`).join("; ") };
+  return { snapshot: r.snapshot, compiledAt: state.compiledAt };
+}

@@ -1,0 +1,140 @@
+// Evaluating mesh.ts in an isolated worker (src/frontend/isolate.ts; issue 7 section 1). Each test reproduces a
+// defect of in-process evaluation: process.exit(0) made `check` exit 0 silently and `build` write nothing with exit
+// 0 (fail open); an endless loop hung the compiler; a heap blow-up or a throw in a timer killed it. Now each is
+// MESH0006 ("evaluation ended without a mesh"), exit 1, nothing written (R11: a broken mesh gives a located, coded
+// diagnostic and changes no output; R22: when the evaluation step itself fails, the pipeline fails closed).
+// Also: the model crosses the thread boundary without losing what validation reads (values, brands, call sites).
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { defineMesh, http } from "../../src/dsl/index.js";
+import { loadMesh, validateModel } from "../../src/frontend/index.js";
+import { decodeModel, encodeModel, WireError } from "../../src/frontend/model-wire.js";
+import type { MeshModel } from "../../src/dsl/model.js";
+import { positionOf, writeMesh, type TmpMesh } from "./tmp-mesh.js";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const made: TmpMesh[] = [];
+const mesh = (text: string) => {
+  const m = writeMesh({ "mesh.ts": text });
+  made.push(m);
+  return m;
+};
+after(() => made.forEach((m) => m.remove()));
+
+const meshc = (args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src", "cli", "main.ts"), ...args], { encoding: "utf8", timeout: 120_000 });
+
+const HEAD = `import { defineMesh, http } from "meshc";
+const g = globalThis as unknown as { process: { exit(code: number): never }; setTimeout(f: () => void, ms: number): unknown };
+`;
+const BODY = `export default defineMesh({ name: "t", trustDomain: "t.example" }, (mesh) => {
+  mesh.service("a", { ports: { web: http(8080) }, instances: ["10.0.0.1:8080"] });
+});
+`;
+
+describe("isolated evaluation (R11, R22)", () => {
+  test("process.exit(0) in mesh.ts: check exits 1 with MESH0006, build writes nothing", { timeout: 180_000 }, () => {
+    const m = mesh(`${HEAD}g.process.exit(0);\n${BODY}`);
+    const check = meshc(["check", m.entry]);
+    assert.equal(check.status, 1, check.stderr);
+    assert.match(check.stderr, /error\[MESH0006\] .*mesh\.ts:1:1: evaluation ended without a mesh: .*exit code 0/);
+    const out = join(m.dir, "dist");
+    const build = meshc(["build", m.entry, "--out", out]);
+    assert.equal(build.status, 1, build.stderr);
+    assert.match(build.stderr, /MESH0006/);
+    assert.ok(!existsSync(out), "nothing written");
+  });
+
+  test("an endless loop ends with MESH0006 after --eval-timeout", { timeout: 120_000 }, async () => {
+    const m = mesh(`${HEAD}export default defineMesh({ name: "t", trustDomain: "t.example" }, () => {\n  for (;;) {}\n});\n`);
+    const t0 = Date.now();
+    const r = await loadMesh(m.entry, { timeoutMs: 1500 });
+    assert.deepEqual(r.diagnostics.map((d) => d.code), ["MESH0006"]);
+    assert.match(r.diagnostics[0]!.message, /did not finish within 1500 ms \(--eval-timeout\)/);
+    assert.equal(r.ir, undefined);
+    assert.ok(Date.now() - t0 < 60_000);
+    const cli = meshc(["check", m.entry, "--eval-timeout", "1"]);
+    assert.equal(cli.status, 1, cli.stderr);
+    assert.match(cli.stderr, /MESH0006.*within 1 s/);
+  });
+
+  test("a heap blow-up ends with MESH0006 (out of memory), the compiler survives", { timeout: 120_000 }, async () => {
+    const m = mesh(`${HEAD}const hog: string[][] = [];\nexport default defineMesh({ name: "t", trustDomain: "t.example" }, () => {\n  for (let i = 0; ; i++) hog.push(new Array(1000).fill("x" + i));\n});\n`);
+    const r = await loadMesh(m.entry, { maxHeapMb: 64 });
+    assert.deepEqual(r.diagnostics.map((d) => d.code), ["MESH0006"]);
+    assert.match(r.diagnostics[0]!.message, /ran out of memory \(heap limit 64 MiB, --eval-max-heap\)/);
+  });
+
+  test("a throw in a setTimeout callback is MESH0006 at the throw", { timeout: 120_000 }, async () => {
+    const text = `${HEAD}g.setTimeout(() => {\n  throw new Error("boom in a timer");\n}, 0);\nexport default defineMesh({ name: "t", trustDomain: "t.example" }, async (mesh) => {\n  await new Promise((r) => g.setTimeout(() => r(undefined), 300));\n  mesh.service("a", { ports: { web: http(8080) }, instances: [] });\n});\n`;
+    const m = mesh(text);
+    const r = await loadMesh(m.entry);
+    assert.deepEqual(r.diagnostics.map((d) => [d.code, d.file, d.line]), [["MESH0006", m.entry, positionOf(text, "throw new Error").line]]);
+    assert.match(r.diagnostics[0]!.message, /evaluation ended without a mesh: an uncaught error: boom in a timer/);
+  });
+
+  test("a default export that never settles ends the worker: MESH0006, not a hang", { timeout: 120_000 }, async () => {
+    const m = mesh(`${HEAD}export default defineMesh({ name: "t", trustDomain: "t.example" }, () => new Promise<void>(() => {}));\n`);
+    const r = await loadMesh(m.entry, { timeoutMs: 20_000 });
+    assert.deepEqual(r.diagnostics.map((d) => d.code), ["MESH0006"]);
+  });
+
+  test("a clean mesh still compiles, and console output of mesh.ts does not reach stdout", { timeout: 120_000 }, () => {
+    const m = mesh(`${HEAD}(globalThis as unknown as { console: { log(s: string): void } }).console.log("hello from mesh.ts");\n${BODY}`);
+    const r = meshc(["print-ir", m.entry]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /hello from mesh\.ts/);
+    assert.match(r.stderr, /hello from mesh\.ts/);
+    assert.equal((JSON.parse(r.stdout) as { services: { name: string }[] }).services[0]!.name, "a");
+  });
+});
+
+describe("the model on the wire", () => {
+  const odd = () =>
+    defineMesh({ name: "t", trustDomain: "t.example" }, (m) => {
+      const shared = { region: "eu", zone: NaN as unknown as string };
+      const cyclic: Record<string, unknown> = { dns: "x" };
+      cyclic.self = cyclic;
+      m.service("a", {
+        ports: { web: http(8080), odd: http(-0 as number), big: { protocol: "http", port: 10n } as never },
+        instances: [
+          { address: "10.0.0.1", port: 80, locality: shared },
+          { address: "10.0.0.2", port: 80, locality: shared, weight: Infinity },
+          { address: "10.0.0.3", port: (() => 80) as never, labels: { when: new Date(0) as never, s: Symbol("s") as never } },
+        ],
+        subsets: JSON.parse('{"__proto__": {"v": "1"}}'),
+      });
+      m.service("b", { ports: {}, instances: cyclic as never });
+      m.routes(m.service("c", { ports: { web: http(80) }, instances: [] }), (r) => [r.match().to({ service: "a" } as never).timeout("1h2" as never)]);
+    });
+
+  test("round trip: zod reports the same issues at the same call sites", () => {
+    const model = odd() as MeshModel;
+    const wire = encodeModel(model);
+    const copy = decodeModel(structuredClone(wire)) as MeshModel;
+    const before = validateModel(model);
+    const afterTrip = validateModel(copy);
+    assert.ok(before.length >= 5, JSON.stringify(before));
+    assert.deepEqual(afterTrip, before);
+    assert.ok(before.every((d) => d.file && d.line! > 0), "every issue is located");
+    const loc = copy.services[0]!.instances as { locality: unknown }[];
+    assert.equal(loc[0]!.locality, loc[1]!.locality, "shared objects stay shared");
+    assert.equal(Object.is((copy.services[0]!.ports.odd as { port: number }).port, -0), true);
+  });
+
+  test("malformed messages are refused", () => {
+    const good = encodeModel(odd());
+    const bad: unknown[] = [
+      null,
+      { ...good, root: { t: "evil" } },
+      { ...good, root: { t: "ref", id: 99999 } },
+      { ...good, sites: [[5, 1, 1]] },
+      { ...good, root: { t: "obj", id: 0, v: [], site: 12345678 } },
+      { ...good, root: Infinity },
+      { ...good, files: [1] },
+    ];
+    for (const b of bad) assert.throws(() => decodeModel(b), WireError, JSON.stringify(b)?.slice(0, 80));
+  });
+});
