@@ -200,6 +200,15 @@ ${body}
     assert.deepEqual(ports(r.snapshot!, "outbound|9090||multi"), [["10.9.0.1", 9090]]);
   });
 
+  test("the bare service name reaches the first declared HTTP port, not the first by name", async () => {
+    const r = await compile(`  const multi = mesh.service("multi", { ports: { web: http(8080, { app: 3000 }), admin: http(9090, { app: 3001 }) }, instances: [{ address: "10.9.0.1" }] });`);
+    const rc = r.snapshot!.proxies.get("caller")!.resources.route.find((x) => x.name === "outbound|15001|http")!;
+    const vhosts = (canonicalOf("route", rc) as Json).virtual_hosts as Json[];
+    const domains = Object.fromEntries(vhosts.map((v) => [v.name, v.domains]));
+    assert.deepEqual(domains["multi:8080"], ["multi", "multi.i18", "multi:8080", "multi.i18:8080"]);
+    assert.deepEqual(domains["multi:9090"], ["multi:9090", "multi.i18:9090"]);
+  });
+
   test("web http(80) and tls tcp(443) build (the old offset went negative: MESH0901)", async () => {
     const r = await compile(`  const multi = mesh.service("multi", { ports: { web: http(80, { app: 3000 }), tls: tcp(443, { app: 3001 }) }, instances: [{ address: "10.9.0.1" }] });`);
     assert.deepEqual(r.diagnostics, []);
