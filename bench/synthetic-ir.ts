@@ -39,7 +39,7 @@ export function syntheticMesh(opts: SyntheticOptions = {}): MeshIR {
         kind: "static",
         endpoints: Array.from({ length: instances }, (_, j) => ({
           address: `10.${(i >> 8) & 255}.${i & 255}.${j + 1}`,
-          port: 8080,
+          ports: { http: 8080 },
           locality: { region: "region-1", zone: ZONES[j % ZONES.length]! },
           labels: { version: `v${(j % subsets) + 1}` },
         })),

@@ -15,7 +15,8 @@
 //
 // In production each instance has a host of its own and every instance of a service binds the same ports. Here
 // both echo versions share one machine, and so one echo sidecar: echo gets a second port, and its v2 instance
-// is declared on it. Callers reach instance v2 at 127.0.0.1:16130, whose inbound listener leads to the v2 app.
+// serves echo's "http" port on it (`ports: { http: 16130 }`). Callers reach instance v2 at 127.0.0.1:16130, whose
+// inbound listener leads to the v2 app.
 import { defineMesh, http } from "meshc";
 
 /** Every sidecar binds 127.0.0.1 only, with its own admin and outbound ports. */
@@ -25,8 +26,8 @@ export default defineMesh({ name: "demo", trustDomain: "demo.local", defaults: {
   const echo = mesh.service("echo", {
     ports: { http: http(16120, { app: 16121 }), "http-v2": http(16130, { app: 16131 }) },
     instances: [
-      { address: "127.0.0.1", port: 16120, labels: { version: "v1" } },
-      { address: "127.0.0.1", port: 16130, labels: { version: "v2" } },
+      { address: "127.0.0.1", labels: { version: "v1" } },
+      { address: "127.0.0.1", ports: { http: 16130 }, labels: { version: "v2" } },
     ],
     subsets: { v1: { version: "v1" }, v2: { version: "v2" } },
     sidecar: sidecar(16120),

@@ -111,6 +111,13 @@ export const CODES = {
     message: "Locality failover entry {locality} of service {service} matches no instance's region, zone or sub-zone.",
     hint: "Use a locality that an instance of {service} declares (declared: {known}), or add localities to its instances.",
   },
+  UnknownInstancePort: {
+    code: "MESH0108",
+    severity: "error",
+    description: "An instance (or dns()) gives a port number for a port name its service does not declare.",
+    message: "Instance {instance} of service {service} gives a number for port {port}, which {service} does not declare.{suggestion}",
+    hint: "Name one of the ports of {service} (declared: {known}) in the instance's ports.",
+  },
 
   // 02xx: conflicts.
   DuplicateService: {
@@ -161,6 +168,13 @@ export const CODES = {
     description: "A port's app port equals its own inbound port on an overlapping address, so the sidecar would forward to itself.",
     message: "Port {port} of service {service} forwards to app port {number} on 127.0.0.1, but the sidecar's inbound listener binds {address}:{number} itself: requests would loop back into the sidecar.",
     hint: "Run the app on another local port and declare it ({ctor}({number}, { app: <port> })), or bind the inbound listener to the instance's own address (sidecar inboundAddress).",
+  },
+  AmbiguousInstancePort: {
+    code: "MESH0208",
+    severity: "error",
+    description: "An instance of a service with several ports gives one port number (`port`, \"address:port\" or dns(host, port)), which does not say which service port it is for.",
+    message: "Instance {instance} of service {service} gives the single port {number}, but {service} has {count} ports ({known}); it is not clear which port it is for.",
+    hint: "Leave the number out (every port is served on its own number), or give numbers by port name: {example}.",
   },
 
   // 03xx: routing and Envoy limits.

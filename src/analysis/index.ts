@@ -11,6 +11,7 @@ import { duplicateServices } from "./analyzers/duplicate-services.js";
 import { duplicateSubsets } from "./analyzers/duplicate-subsets.js";
 import { failoverLocalities } from "./analyzers/failover-localities.js";
 import { hashPolicy } from "./analyzers/hash-policy.js";
+import { instancePorts } from "./analyzers/instance-ports.js";
 import { healthCheckTiming } from "./analyzers/health-check-timing.js";
 import { identity } from "./analyzers/identity.js";
 import { matchCharacters } from "./analyzers/match-characters.js";
@@ -40,6 +41,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   subsetInstances, // 0104 0105
   selfCall, // 0106
   failoverLocalities, // 0107
+  instancePorts, // 0108 0208
   duplicateServices, // 0201
   duplicatePorts, // 0202 0203
   portConflicts, // 0204

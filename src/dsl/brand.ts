@@ -7,6 +7,8 @@ export const SUBSET_REF: unique symbol = Symbol.for("meshc.SubsetRef");
 export const PORT_REF: unique symbol = Symbol.for("meshc.PortRef");
 export const PORT_SPEC: unique symbol = Symbol.for("meshc.PortSpec");
 export const DNS: unique symbol = Symbol.for("meshc.Dns");
+/** Type-level marker of the port names a dns() call gives numbers for (never set at run time). */
+export const PORT_NAMES: unique symbol = Symbol.for("meshc.PortNames");
 export const ROUTE: unique symbol = Symbol.for("meshc.Route");
 /** Hidden link from a ServiceRef/SubsetRef/PortRef to the declaration it names. */
 export const DECL: unique symbol = Symbol.for("meshc.ServiceDecl");

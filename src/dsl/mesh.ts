@@ -13,6 +13,7 @@ import type {
 } from "./model.js";
 import { routeFactory, routeModelOf, toRef, type Route, type RouteFactory } from "./routes.js";
 import {
+  type AnyServiceOptions,
   declOf,
   declareService,
   type PortSpec,
@@ -159,7 +160,7 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
   const mesh: Mesh = {
     name: options?.name,
     trustDomain: options?.trustDomain,
-    service(name: string, serviceOptions: ServiceOptions<Record<string, PortSpec>, Record<string, Labels>>) {
+    service(name: string, serviceOptions: AnyServiceOptions) {
       live("service");
       const ref = declareService(name, serviceOptions, captureSite(mesh.service));
       members.push(declOf(ref)!);

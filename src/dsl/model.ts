@@ -38,6 +38,7 @@ export interface PortModel extends Located {
 export interface EndpointModel {
   address: string;
   port?: number;
+  ports?: Readonly<Record<string, number>>;
   locality?: { region?: string; zone?: string; subZone?: string };
   labels?: Labels;
   weight?: number;
@@ -45,7 +46,8 @@ export interface EndpointModel {
 
 export interface DnsModel extends Located {
   dns: string;
-  port: number;
+  port?: number;
+  ports?: Readonly<Record<string, number>>;
 }
 
 export interface SidecarModel {

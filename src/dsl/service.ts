@@ -1,6 +1,6 @@
 // Service declarations and the typed references to them. A ServiceRef's port and subset names are literal types,
 // so `catalog.subset("v3")` or `catalog.port("nope")` fails to compile at the user's line.
-import { DECL, DNS, PORT_REF, PORT_SPEC, SERVICE_REF, SITE, SUBSET_REF } from "./brand.js";
+import { DECL, DNS, PORT_NAMES, PORT_REF, PORT_SPEC, SERVICE_REF, SITE, SUBSET_REF } from "./brand.js";
 import type { DnsModel, PortModel } from "./model.js";
 import { captureSite, type SourceSite } from "./site.js";
 import type { Labels, PortNumber, Protocol, RateLimitOptions, SpiffeId } from "./types.js";
@@ -43,21 +43,56 @@ export function tcp(port: PortNumber, options?: PortOptions): PortSpec<"tcp"> {
   return portSpec("tcp", port, options, captureSite(tcp));
 }
 
-/** Instances found by resolving a DNS name (Envoy resolves it; every address gets `port`). */
-export interface DnsInstances extends DnsModel {
+/**
+ * Instances found by resolving a DNS name (Envoy resolves it). `P` names the service ports the instances give a
+ * number for, so `dns(host, { wrong: 80 })` fails to compile on a service without port "wrong".
+ */
+export interface DnsInstances<P extends string = string> extends DnsModel {
   readonly [DNS]: true;
+  /** Type-level only: the port names `ports` uses. */
+  readonly [PORT_NAMES]?: P;
 }
 
-/** Instances behind a DNS name, resolved by Envoy. */
-export function dns(hostname: string, port: PortNumber): DnsInstances {
-  return { [DNS]: true, dns: hostname, port, [SITE]: captureSite(dns) };
+/**
+ * Instances behind a DNS name, resolved by Envoy. Every resolved address serves each service port on that port's
+ * own number, unless numbers are given: `dns(host, 8443)` for a service with one port, or
+ * `dns(host, { web: 80, tls: 443 })` per port name (ports left out keep their own number).
+ */
+export function dns(hostname: string): DnsInstances<never>;
+export function dns(hostname: string, port: PortNumber): DnsInstances<never>;
+export function dns<const P extends string>(hostname: string, ports: { readonly [K in P]: PortNumber }): DnsInstances<P>;
+export function dns(hostname: string, port?: PortNumber | Readonly<Record<string, PortNumber>>): DnsInstances<never> {
+  const out: DnsInstances<never> = { [DNS]: true, dns: hostname, [SITE]: captureSite(dns) };
+  if (typeof port === "object" && port !== null) out.ports = { ...port };
+  else if (port !== undefined) out.port = port;
+  return out;
 }
 
-/** One static instance: its address and the port its sidecar listens on. */
-export interface InstanceOptions {
+/**
+ * One static instance: its address and, when it differs from the service's port numbers, the number it serves
+ * each port on. By default an instance serves every service port on that port's own number (the number its
+ * sidecar's inbound listener binds), which is right whenever meshc runs the instance's sidecar.
+ */
+export type InstanceOptions<P extends string = string> = InstanceCommon &
+  (
+    | {
+        /**
+         * The port of a service with a single port (shorthand for `ports: { <its name>: N }`). On a service with
+         * several ports it is ambiguous and reported (MESH0208): give `ports` instead.
+         * @default the service port's own number
+         */
+        port?: PortNumber;
+        ports?: never;
+      }
+    | {
+        port?: never;
+        /** The number this instance serves each named service port on; ports left out keep their own number. */
+        ports: { readonly [K in P]?: PortNumber };
+      }
+  );
+
+interface InstanceCommon {
   address: string;
-  /** @default the port of the service's first declared port */
-  port?: PortNumber;
   locality?: {
     region?: string;
     zone?: string;
@@ -69,8 +104,11 @@ export interface InstanceOptions {
   weight?: number;
 }
 
-/** A static instance: an InstanceOptions object, `"address:port"` or `"[ipv6]:port"`. */
-export type Instance = InstanceOptions | `${string}:${number}` | `[${string}]:${number}`;
+/**
+ * A static instance: an InstanceOptions object, or `"address:port"` / `"[ipv6]:port"` (the port of a single-port
+ * service, like `port`).
+ */
+export type Instance<P extends string = string> = InstanceOptions<P> | `${string}:${number}` | `[${string}]:${number}`;
 
 /** Ports a service's sidecar binds; set them so that several sidecars can share one host. */
 export interface SidecarOptions {
@@ -91,8 +129,8 @@ export interface SidecarOptions {
 export interface ServiceOptions<Ports extends Record<string, PortSpec>, Subsets extends Record<string, Labels>> {
   /** Named ports, e.g. `{ web: http(8080, { app: 3000 }) }`. */
   ports: Ports;
-  /** Static instances, or `dns(hostname, port)`. */
-  instances: readonly Instance[] | DnsInstances;
+  /** Static instances, or `dns(hostname)` / `dns(hostname, port)` / `dns(hostname, { <port name>: number })`. */
+  instances: readonly Instance<NoInfer<keyof Ports & string>>[] | DnsInstances<NoInfer<keyof Ports & string>>;
   /** Named subsets (versions), each selecting instances by labels, e.g. `{ v1: { version: "v1" } }`. @default {} */
   subsets?: Subsets;
   /**
@@ -110,10 +148,14 @@ export interface ServiceOptions<Ports extends Record<string, PortSpec>, Subsets 
   rateLimit?: RateLimitOptions;
 }
 
+/** Service options of any ports and subsets (the untyped view the builders store). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyServiceOptions = ServiceOptions<any, any>;
+
 /** The declaration behind a reference: what mesh.service()/defineService() was given. */
 export interface ServiceDecl {
   readonly name: string;
-  readonly options: ServiceOptions<Record<string, PortSpec>, Record<string, Labels>>;
+  readonly options: AnyServiceOptions;
   readonly site: SourceSite;
 }
 
@@ -169,7 +211,7 @@ export function defineService<N extends string, Ports extends Record<string, Por
   return declareService(name, options, captureSite(defineService)) as RefOf<N, Ports, Subsets>;
 }
 
-export function declareService(name: string, options: ServiceOptions<Record<string, PortSpec>, Record<string, Labels>>, site: SourceSite): ServiceRef {
+export function declareService(name: string, options: AnyServiceOptions, site: SourceSite): ServiceRef {
   return makeServiceRef({ name, options, site });
 }
 

@@ -237,15 +237,32 @@ function routeIR(service: string, route: RouteModel, index: number, baseDir: str
   });
 }
 
-function endpointIR(e: EndpointModel | string, defaultPort: number | undefined): EndpointIR {
+/**
+ * Instance port numbers by service port name (see InstancePortsIR): a number given per name wins; a single number
+ * (`port`) stands for the port of a single-port service; every other port is served on its own number. A single
+ * number on a service with several ports is kept in `port` only, for analysis to report (MESH0208).
+ */
+function instancePorts(s: ServiceModel, single: number | undefined, given: Readonly<Record<string, number>> | undefined): Record<string, number> {
+  const names = Object.keys(s.ports);
+  const out: Record<string, number> = {};
+  for (const name of names) out[name] = given?.[name] ?? (single !== undefined && names.length === 1 ? single : s.ports[name]!.port);
+  for (const name of Object.keys(given ?? {})) if (!(name in out)) out[name] = given![name]!;
+  const sorted: Record<string, number> = {};
+  for (const k of Object.keys(out).sort(byString)) sorted[k] = out[k]!;
+  return sorted;
+}
+
+function endpointIR(s: ServiceModel, e: EndpointModel | string): EndpointIR {
   if (typeof e === "string") {
     const i = e.lastIndexOf(":");
-    return { address: e.slice(0, i).replace(/^\[(.*)\]$/, "$1"), port: Number(e.slice(i + 1)), labels: {} };
+    const port = Number(e.slice(i + 1));
+    return { address: e.slice(0, i).replace(/^\[(.*)\]$/, "$1"), ports: instancePorts(s, port, undefined), port, labels: {} };
   }
   const locality = e.locality ? compact({ region: e.locality.region, zone: e.locality.zone, subZone: e.locality.subZone }) : undefined;
   return compact({
     address: e.address,
-    port: (e.port ?? defaultPort)!,
+    ports: instancePorts(s, e.port, e.ports),
+    port: e.port,
     locality: locality && Object.keys(locality).length > 0 ? locality : undefined,
     labels: sortedRecord(e.labels),
     weight: e.weight,
@@ -253,9 +270,11 @@ function endpointIR(e: EndpointModel | string, defaultPort: number | undefined):
 }
 
 function instancesIR(s: ServiceModel): InstancesIR {
-  if (!Array.isArray(s.instances)) return { kind: "dns", hostname: s.instances.dns, port: s.instances.port };
-  const firstPort = Object.values(s.ports)[0]?.port;
-  return { kind: "static", endpoints: s.instances.map((e) => endpointIR(e, firstPort)) };
+  if (!Array.isArray(s.instances)) {
+    const d = s.instances;
+    return compact({ kind: "dns" as const, hostname: d.dns, ports: instancePorts(s, d.port, d.ports), port: d.port });
+  }
+  return { kind: "static", endpoints: s.instances.map((e) => endpointIR(s, e)) };
 }
 
 /** Merges mesh defaults and the service's policy() calls; an option set by two calls is a conflict (first wins). */
@@ -409,6 +428,7 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
           const p = s.ports[name]!;
           return compact({ name, protocol: p.protocol, port: p.port, appPort: p.app ?? p.port, source: sourceLoc(siteOf(p), baseDir) });
         }),
+      declaredPorts: Object.keys(s.ports),
       instances: instancesIR(s),
       subsets: Object.keys(s.subsets)
         .sort(byString)

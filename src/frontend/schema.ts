@@ -71,20 +71,25 @@ const portModel = z.strictObject(
   { error: (i) => `expected a port such as http(8080), got ${show(i.input)}` },
 );
 
+// Per-port instance numbers, by service port name; names the service lacks are reported by analysis (MESH0108).
+const instancePorts = z.record(elementName("a port name"), port);
+const notBoth = (v: { port?: unknown; ports?: unknown }) => v.port === undefined || v.ports === undefined;
+const notBothError = { error: "give either port (a single-port service) or ports (by port name), not both", path: ["ports"] };
 const endpoint = z.strictObject({
   address,
   port: port.optional(),
+  ports: instancePorts.optional(),
   locality: z.strictObject({ region: z.string().optional(), zone: z.string().optional(), subZone: z.string().optional() }).optional(),
   labels: labels.optional(),
   weight: count("a weight", 1).optional(),
-});
+}).refine(notBoth, notBothError);
 const endpointString = z.string().refine((v) => {
   const m = ADDRESS_PORT.exec(v);
   return !!m && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
 }, { error: (i) => `expected "address:port" with a port from 1 to 65535, got ${show(i.input)}` });
-const dnsModel = z.object({ dns: hostname, port });
+const dnsModel = z.object({ dns: hostname, port: port.optional(), ports: instancePorts.optional() }).refine(notBoth, notBothError);
 const instances = z.union([z.array(z.union([endpointString, endpoint])), dnsModel], {
-  error: (i) => `expected a list of instances or dns(hostname, port), got ${show(i.input)}`,
+  error: (i) => `expected a list of instances or dns(hostname), got ${show(i.input)}`,
 });
 
 const rateLimit = z.strictObject({ tokens: count("tokens", 1), per: positiveDuration, burst: count("burst", 1).optional() });
@@ -278,7 +283,7 @@ export const service = z.strictObject({
 }).superRefine((svc, ctx) => {
   if (Object.keys(svc.ports).length > 0 || !Array.isArray(svc.instances)) return;
   svc.instances.forEach((inst, i) => {
-    if (typeof inst === "object" && inst.port === undefined) {
+    if (typeof inst === "object" && inst.port === undefined && inst.ports === undefined) {
       ctx.addIssue({ code: "custom", path: ["instances", i, "port"], message: "an instance needs a port when its service declares no ports" });
     }
   });

@@ -29,6 +29,13 @@ export interface ServiceIR {
   proxyless: boolean;
   /** Sorted by name. */
   ports: PortIR[];
+  /**
+   * Port names in the order the user declared them (JavaScript key order: integer-like names come first). Where
+   * one port stands for the service (a bare `<service>` Host, a proxyless `xds:///<service>`, a route to a
+   * service without a port of the caller's number), it is the first declared one of the right kind, never the
+   * first by name. Absent (hand-built IR): name order.
+   */
+  declaredPorts?: string[];
   instances: InstancesIR;
   /** Sorted by name. */
   subsets: SubsetIR[];
@@ -57,14 +64,32 @@ export interface PortIR {
   source?: SourceLoc;
 }
 
-export type InstancesIR =
-  | { kind: "static"; endpoints: EndpointIR[] }
-  | { kind: "dns"; hostname: string; port: number };
+export type InstancesIR = { kind: "static"; endpoints: EndpointIR[] } | DnsInstancesIR;
+
+/**
+ * Instance port numbers by service port name, sorted by key: one entry per service port (the number the user gave
+ * for it, else the port's own number), plus any name the user gave that the service does not declare (analysis
+ * reports those, MESH0108). The backend reads a cluster's port from here by name, never by position.
+ */
+export type InstancePortsIR = Record<string, number>;
+
+export interface DnsInstancesIR {
+  kind: "dns";
+  hostname: string;
+  ports: InstancePortsIR;
+  /** The single number given, `dns(host, N)`, as written; it means the port of a single-port service (MESH0208 otherwise). */
+  port?: number;
+}
 
 export interface EndpointIR {
   address: string;
-  /** Port on that address (the sidecar's inbound port of that instance). */
-  port: number;
+  /** The port this instance serves each service port on (its sidecar's inbound listener for that port). */
+  ports: InstancePortsIR;
+  /**
+   * The single number given (`port: N` or `"address:N"`), as written. It means the port of a single-port service,
+   * where it is also in `ports`; on a service with several ports it is ambiguous (MESH0208). Backends read `ports`.
+   */
+  port?: number;
   locality?: LocalityIR;
   /** Sorted by key. */
   labels: Record<string, string>;

@@ -49,7 +49,7 @@ export function shop(): MeshIR {
       service("ledger", {
         source: at(16, 3),
         ports: [port("db", "tcp", 5432, 15432)],
-        instances: { kind: "dns", hostname: "ledger.internal", port: 5432 },
+        instances: { kind: "dns", hostname: "ledger.internal", ports: { db: 5432 } },
         sidecar: { outboundPort: 15031, adminPort: 15030 },
         tcpRoute: { backends: [backend("ledger")], connectTimeoutMs: 500, source: at(40, 3) },
       }),

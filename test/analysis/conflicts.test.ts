@@ -127,7 +127,7 @@ table(test, "MESH0204", [
     name: "DNS services sharing a hostname share a host; \"localhost\" is 127.0.0.1",
     ir: mesh(
       local("web", 1, { outboundPort: 15001, adminPort: 15000 }),
-      service("db", { source: at(9), ports: [port("db", "tcp", 5432, 15432)], instances: { kind: "dns", hostname: "localhost", port: 5432 }, sidecar: { outboundPort: 15001, adminPort: 15100 } }),
+      service("db", { source: at(9), ports: [port("db", "tcp", 5432, 15432)], instances: { kind: "dns", hostname: "localhost", ports: { db: 5432 } }, sidecar: { outboundPort: 15001, adminPort: 15100 } }),
     ),
     expect: [{ severity: "error", path: ["services", "db", "sidecar", "outboundPort"], line: 9, column: 1 }],
   },

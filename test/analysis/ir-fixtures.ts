@@ -29,7 +29,8 @@ export function port(name: string, protocol: Protocol, number: number, appPort =
 }
 
 export function endpoint(address: string, portNumber = 8080, labels: Record<string, string> = {}, extra: Partial<EndpointIR> = {}): EndpointIR {
-  return { address, port: portNumber, labels, ...extra };
+  // `ports` is filled by mesh() from the service's ports, as lowering does (this number for a single-port service).
+  return { address, ports: {}, port: portNumber, labels, ...extra };
 }
 
 export type ServiceInput = Partial<Omit<ServiceIR, "name" | "sidecar" | "policy">> & {
@@ -71,7 +72,7 @@ export function mesh(...services: ServiceIR[]): MeshIR {
           : s.instances;
       return {
         ...s,
-        instances,
+        instances: withPorts(s, instances),
         sidecar: {
           ...s.sidecar,
           outboundPort: s.sidecar.outboundPort === -1 ? 15001 + 2 * i : s.sidecar.outboundPort,
@@ -175,4 +176,19 @@ export function messageOf(ir: MeshIR, code: string): { message: string; hint: st
   const d = analyze(ir).filter((x) => x.code === code);
   assert.equal(d.length, 1, `expected exactly one ${code}, got ${d.length}`);
   return { message: d[0]!.message, hint: d[0]!.hint ?? "" };
+}
+
+/** Fills endpoints built by endpoint() the way lowering does: every service port on its own number, or on the given one for a single-port service. */
+function withPorts(s: ServiceIR, instances: ServiceIR["instances"]): ServiceIR["instances"] {
+  if (instances.kind !== "static") return instances;
+  return {
+    kind: "static",
+    endpoints: instances.endpoints.map((e) => {
+      if (Object.keys(e.ports).length > 0) return e;
+      const ports: Record<string, number> = {};
+      for (const p of s.ports) ports[p.name] = s.ports.length === 1 && e.port !== undefined ? e.port : p.port;
+      const { port: _port, ...rest } = e;
+      return s.ports.length === 0 ? e : { ...rest, ports };
+    }),
+  };
 }

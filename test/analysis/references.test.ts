@@ -143,7 +143,7 @@ test("MESH0104 message quotes the labels", () => {
 });
 
 const dnsCatalog = (subsets: { name: string; labels: Record<string, string> }[]) =>
-  service("catalog", { source: at(5, 3), instances: { kind: "dns", hostname: "catalog.internal", port: 8080 }, subsets });
+  service("catalog", { source: at(5, 3), instances: { kind: "dns", hostname: "catalog.internal", ports: { http: 8080 } }, subsets });
 
 table(test, "MESH0105", [
   { name: "DNS service without subsets", ir: mesh(dnsCatalog([])), expect: [] },
@@ -197,7 +197,7 @@ table(test, "MESH0107", [
   },
   {
     name: "failover on a DNS service (no localities)",
-    ir: mesh(service("ext", { source: at(2), instances: { kind: "dns", hostname: "ext.example", port: 443 }, policy: { localityFailover: ["eu"] } })),
+    ir: mesh(service("ext", { source: at(2), instances: { kind: "dns", hostname: "ext.example", ports: { http: 443 } }, policy: { localityFailover: ["eu"] } })),
     expect: [{ severity: "warning", path: ["services", "ext", "policy", "localityFailover", 0], line: 2, column: 1 }],
   },
 ]);

@@ -6,7 +6,8 @@ import { syntheticMesh } from "../../bench/synthetic-ir.js";
 import { encodeMessage } from "../../src/backends/envoy/api/codec.js";
 import { checkConsistency } from "../../src/backends/envoy/consistency.js";
 import { canonicalOf } from "../../src/backends/envoy/encode.js";
-import { endpointPort, failoverOrder } from "../../src/backends/envoy/endpoints.js";
+import { failoverOrder } from "../../src/backends/envoy/endpoints.js";
+import { endpointPort } from "../../src/backends/envoy/model.js";
 import { integerWeights } from "../../src/backends/envoy/routes.js";
 import { tcpUpstreams } from "../../src/backends/envoy/tcp.js";
 import { translateMesh } from "../../src/backends/envoy/translate.js";
@@ -146,11 +147,12 @@ describe("building blocks", () => {
     assert.equal(failoverOrder(svc({}), { zone: "a" }), undefined);
   });
 
-  test("an instance's other ports keep their offset from its first port", () => {
-    const s = svc({ ports: [{ name: "a", protocol: "http", port: 8080, appPort: 1 }, { name: "b", protocol: "tcp", port: 9000, appPort: 2 }] });
-    const e = { address: "10.0.0.1", port: 18080, labels: {} };
-    assert.equal(endpointPort(s, e, s.ports[0]!), 18080);
-    assert.equal(endpointPort(s, e, s.ports[1]!), 19000);
+  test("an instance's port for a service port is looked up by the port's name", () => {
+    const s = svc({ ports: [{ name: "b", protocol: "tcp", port: 9000, appPort: 2 }, { name: "a", protocol: "http", port: 8080, appPort: 1 }] });
+    const e = { address: "10.0.0.1", ports: { a: 18080, b: 9000 }, labels: {} };
+    assert.equal(endpointPort(e, s.ports[0]!), 9000);
+    assert.equal(endpointPort(e, s.ports[1]!), 18080);
+    assert.equal(endpointPort(e, { name: "c", protocol: "http", port: 1, appPort: 1 }), undefined);
   });
 
   test("consistent hashing on a TCP upstream hashes the source address in tcp_proxy", () => {

@@ -8,7 +8,7 @@ function service(name: string, adminPort: number, extra: Partial<ServiceIR> = {}
     identity: `spiffe://shop.example/service/${name}`,
     proxyless: false,
     ports: [{ name: "web", protocol: "http", port: 19310 + (adminPort % 10), appPort: 19320 + (adminPort % 10) }],
-    instances: { kind: "static", endpoints: [{ address: "127.0.0.1", port: 19310 + (adminPort % 10), labels: {} }] },
+    instances: { kind: "static", endpoints: [{ address: "127.0.0.1", ports: { web: 19310 + (adminPort % 10) }, labels: {} }] },
     subsets: [],
     sidecar: { inboundAddress: "127.0.0.1", outboundPort: 19330 + (adminPort % 10), adminPort, tcpOutbound: {} },
     calls: [],
@@ -28,8 +28,8 @@ export function fixtureIR(): MeshIR {
         instances: {
           kind: "static",
           endpoints: [
-            { address: "10.0.1.7", port: 9090, locality: { region: "eu", zone: "eu-1a" }, labels: { version: "v1" } },
-            { address: "10.0.2.7", port: 9090, locality: { region: "eu", zone: "eu-1b", subZone: "rack-2" }, labels: { version: "v2" } },
+            { address: "10.0.1.7", ports: { web: 9090 }, locality: { region: "eu", zone: "eu-1a" }, labels: { version: "v1" } },
+            { address: "10.0.2.7", ports: { web: 9090 }, locality: { region: "eu", zone: "eu-1b", subZone: "rack-2" }, labels: { version: "v2" } },
           ],
         },
       }),

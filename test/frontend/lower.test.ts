@@ -14,7 +14,7 @@ const svc = (r: ReturnType<typeof build>, name: string, nth = 0) => r.ir.service
 
 test("defaults: identity, sidecar ports, app port, connect timeout, load balancer, endpoint port", () => {
   const r = build((mesh) => {
-    mesh.service("a", { ports: { web: http(8080), admin: http(9000) }, instances: [{ address: "10.0.0.1" }, "10.0.0.2:7000"] });
+    mesh.service("a", { ports: { web: http(8080), admin: http(9000) }, instances: [{ address: "10.0.0.1" }, { address: "10.0.0.2", ports: { web: 7000 } }] });
   });
   const a = svc(r, "a");
   assert.equal(a.identity, "spiffe://t.example/service/a");
@@ -24,8 +24,8 @@ test("defaults: identity, sidecar ports, app port, connect timeout, load balance
   assert.deepEqual(a.instances, {
     kind: "static",
     endpoints: [
-      { address: "10.0.0.1", port: 8080, labels: {} }, // the first declared port
-      { address: "10.0.0.2", port: 7000, labels: {} },
+      { address: "10.0.0.1", ports: { admin: 9000, web: 8080 }, labels: {} }, // every port on its own number
+      { address: "10.0.0.2", ports: { admin: 9000, web: 7000 }, labels: {} },
     ],
   });
   assert.deepEqual(a.policy, { connectTimeoutMs: 1000, loadBalancer: { kind: "round-robin" } });
@@ -193,7 +193,7 @@ test("DNS instances, gRPC health checks and hash policies lower as given", () =>
     mesh.policy(a, { healthCheck: { grpc: {} }, loadBalancer: { ringHash: { hashOn: { cookie: "sid" } } }, localityFailover: ["z1", "z2"] });
   });
   const a = svc(r, "a");
-  assert.deepEqual(a.instances, { kind: "dns", hostname: "a.internal", port: 9090 });
+  assert.deepEqual(a.instances, { kind: "dns", hostname: "a.internal", ports: { rpc: 9090 }, port: 9090 });
   assert.deepEqual(a.policy.healthCheck, { intervalMs: 10_000, timeoutMs: 1000, healthyThreshold: 2, unhealthyThreshold: 3, kind: "grpc" });
   assert.deepEqual(a.policy.loadBalancer, { kind: "ring-hash", hashOn: [{ kind: "cookie", name: "sid" }] });
   assert.deepEqual(a.policy.localityFailover, ["z1", "z2"]);

@@ -4,7 +4,7 @@
 // clusters that lead a sidecar to its local app.
 import type { HealthCheckIR, LoadBalancerIR, PortIR, ServiceIR, UpstreamPolicyIR } from "../../ir/types.js";
 import { pack } from "./api/codec.js";
-import { isHttp2, isHttpFamily } from "./model.js";
+import { endpointPort, isHttp2, isHttpFamily } from "./model.js";
 import { HTTP_PROTOCOL_OPTIONS, inboundClusterName, outboundClusterName } from "./names.js";
 import { adsConfigSource, duration, socketAddress, u32 } from "./values.js";
 import type { Cluster } from "./xds-types.js";
@@ -67,7 +67,8 @@ function discovery(ref: ClusterRef, flavor: Flavor, name: string): Partial<Clust
     dns_lookup_family: "V4_PREFERRED",
     load_assignment: {
       cluster_name: name,
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(inst.hostname, inst.port) } }] }],
+      // The DNS port of this cluster's service port, by name (never by position).
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(inst.hostname, endpointPort(inst, ref.port) ?? 0) } }] }],
     },
   };
 }

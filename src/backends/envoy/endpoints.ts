@@ -3,11 +3,11 @@
 // localityFailover list *as seen from the caller*: priority 0 is the caller's own zone, then its region, then the
 // rest of the list in its order, then every endpoint the list does not name. So two callers in different zones
 // can receive different assignments under the same cluster name.
-import type { EndpointIR, LocalityIR, PortIR, ServiceIR } from "../../ir/types.js";
+import type { EndpointIR, LocalityIR, ServiceIR } from "../../ir/types.js";
 import type { EnvoyIssue } from "./api/issues.js";
 import { type ClusterRef, clusterRefName } from "./clusters.js";
 import { resourceLabel } from "./encode.js";
-import { localityKey, subsetEndpoints } from "./model.js";
+import { endpointPort, localityKey, subsetEndpoints } from "./model.js";
 import { isIpAddress, socketAddress, u32 } from "./values.js";
 import type { ClusterLoadAssignment, LocalityLbEndpoints } from "./xds-types.js";
 
@@ -22,16 +22,6 @@ export function failoverOrder(upstream: ServiceIR, caller: LocalityIR | undefine
   return [...new Set([...own, ...list])];
 }
 
-/**
- * The port an instance serves `port` on. An instance lists one port: the one for the service's first port (ports
- * are sorted by name). Other ports keep their offset from it, so sidecars sharing a host by shifting every port by
- * the same amount stay reachable; for the usual instance (port = the service port) this is just the port itself.
- */
-export function endpointPort(service: ServiceIR, e: EndpointIR, port: PortIR): number {
-  const first = service.ports[0];
-  return first ? e.port + (port.port - first.port) : e.port;
-}
-
 export function buildLoadAssignment(ref: ClusterRef, order: string[] | undefined, issues: EnvoyIssue[]): ClusterLoadAssignment {
   const name = clusterRefName(ref);
   const endpoints = subsetEndpoints(ref.service, ref.subset);
@@ -39,6 +29,17 @@ export function buildLoadAssignment(ref: ClusterRef, order: string[] | undefined
     if (!order) return 0;
     const i = order.findIndex((x) => x === l?.zone || x === l?.region);
     return i < 0 ? order.length : i;
+  };
+
+  const portOf = (e: EndpointIR): number => {
+    const p = endpointPort(e, ref.port);
+    if (p !== undefined) return p;
+    issues.push({
+      resource: resourceLabel("endpoint", name),
+      path: "endpoints",
+      message: `instance ${e.address} of service "${ref.service.name}" has no number for port "${ref.port.name}"`,
+    });
+    return 0;
   };
 
   const groups = new Map<string, { priority: number; locality: LocalityIR | undefined; weight: number; list: EndpointIR[] }>();
@@ -67,7 +68,7 @@ export function buildLoadAssignment(ref: ClusterRef, order: string[] | undefined
     return {
       locality: locality(g.locality),
       lb_endpoints: g.list.map((e) => ({
-        endpoint: { address: socketAddress(e.address, endpointPort(ref.service, e, ref.port)) },
+        endpoint: { address: socketAddress(e.address, portOf(e)) },
         ...(e.weight !== undefined && { load_balancing_weight: u32(e.weight) }),
       })),
       load_balancing_weight: u32(g.weight),

@@ -1,12 +1,12 @@
 // Outbound HTTP: one listener on 127.0.0.1:<outboundPort> whose RDS route configuration holds a virtual host per
-// reachable HTTP upstream port, matched by Host/:authority: `name`, `name.<mesh>` (for the upstream's first HTTP
-// port), and `name:<port>`, `name.<mesh>:<port>` (for every HTTP port). The listener itself names only the route
+// reachable HTTP upstream port, matched by Host/:authority: `name`, `name.<mesh>` (for the upstream's first
+// declared HTTP port), and `name:<port>`, `name.<mesh>:<port>` (for every HTTP port). The listener itself names only the route
 // configuration, so it is the same resource in every sidecar with that outbound port.
 import type { MeshIR, PortIR, ServiceIR } from "../../ir/types.js";
 import { pack } from "./api/codec.js";
 import { outboundHttpFilters } from "./filters.js";
 import { PLAINTEXT_CHAIN } from "./listeners-inbound.js";
-import { httpPorts } from "./model.js";
+import { defaultHttpPort } from "./model.js";
 import { FILTER, outboundHttpListenerName, outboundRouteName, statPrefix } from "./names.js";
 import { adsConfigSource, socketAddress } from "./values.js";
 import type { Listener } from "./xds-types.js";
@@ -30,6 +30,6 @@ export function buildOutboundHttpListener(service: ServiceIR): Listener {
 export function upstreamDomains(mesh: MeshIR, upstream: ServiceIR, port: PortIR): string[] {
   const n = upstream.name;
   const withPort = [`${n}:${port.port}`, `${n}.${mesh.name}:${port.port}`];
-  const isDefault = httpPorts(upstream)[0]?.name === port.name;
+  const isDefault = defaultHttpPort(upstream)?.name === port.name;
   return isDefault ? [n, `${n}.${mesh.name}`, ...withPort] : withPort;
 }

@@ -20,6 +20,22 @@ export function isHttp2(p: PortIR): boolean {
   return p.protocol === "http2" || p.protocol === "grpc";
 }
 
+/** The service's ports in declaration order (see ServiceIR.declaredPorts; name order when the IR lacks it). */
+export function declaredOrder(s: ServiceIR): PortIR[] {
+  const order = s.declaredPorts;
+  if (!order) return s.ports;
+  const rank = (p: PortIR) => {
+    const i = order.indexOf(p.name);
+    return i < 0 ? order.length : i;
+  };
+  return [...s.ports].sort((a, b) => rank(a) - rank(b));
+}
+
+/** The port a bare `<service>` Host reaches: the first declared HTTP-family port. */
+export function defaultHttpPort(s: ServiceIR): PortIR | undefined {
+  return declaredOrder(s).find(isHttpFamily);
+}
+
 export function httpPorts(s: ServiceIR): PortIR[] {
   return s.ports.filter(isHttpFamily);
 }
@@ -30,15 +46,24 @@ export function tcpPorts(s: ServiceIR): PortIR[] {
 
 /**
  * The port a backend of a route is reached on when the route was written for `from`: the port with the same
- * number and family if the backend has one (always true within one service), else the backend's first port of
- * that family (ports are sorted by name in the IR).
+ * number and family if the backend has one (always true within one service), else the backend's first declared
+ * port of that family.
  */
 export function backendPort(backend: ServiceIR, from: PortIR): PortIR | undefined {
   const family = isHttpFamily(from);
   return (
     backend.ports.find((p) => p.port === from.port && isHttpFamily(p) === family) ??
-    backend.ports.find((p) => isHttpFamily(p) === family)
+    declaredOrder(backend).find((p) => isHttpFamily(p) === family)
   );
+}
+
+/**
+ * The port an instance serves `port` on: looked up by the port's name in the instance's per-port numbers, which
+ * the front end fills for every service port (a given number, else the port's own). Never computed from the
+ * position of a port in a list or object. Undefined only for an IR that skipped lowering.
+ */
+export function endpointPort(e: { ports: Record<string, number> }, port: PortIR): number | undefined {
+  return Object.hasOwn(e.ports, port.name) ? e.ports[port.name] : undefined;
 }
 
 function labelsMatch(have: Record<string, string>, want: Record<string, string>): boolean {

@@ -9,20 +9,22 @@
 import type { PortIR, ServiceIR } from "../../ir/types.js";
 import { pack } from "./api/codec.js";
 import { outboundHttpFilters } from "./filters.js";
+import { declaredOrder } from "./model.js";
 import { proxylessListenerNames, proxylessRouteName } from "./names.js";
 import { adsConfigSource } from "./values.js";
 import type { Listener } from "./xds-types.js";
 
 /**
  * The ports a gRPC client can call: grpc and http2 ones (gRPC speaks HTTP/2 only). The bare `<service>` listener
- * goes to the first grpc port (ports are sorted by name), else to the first http2 port.
+ * goes to the first declared grpc port, else to the first declared http2 port.
  */
 export function proxylessPorts(upstream: ServiceIR): PortIR[] {
   return upstream.ports.filter((p) => p.protocol === "grpc" || p.protocol === "http2");
 }
 
 function defaultPort(upstream: ServiceIR): PortIR | undefined {
-  return upstream.ports.find((p) => p.protocol === "grpc") ?? proxylessPorts(upstream)[0];
+  const ports = declaredOrder(upstream);
+  return ports.find((p) => p.protocol === "grpc") ?? ports.find((p) => p.protocol === "http2");
 }
 
 export function buildApiListeners(upstream: ServiceIR, port: PortIR): Listener[] {

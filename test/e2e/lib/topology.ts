@@ -3,8 +3,8 @@
 //
 // Both echo versions run on this one host behind one echo sidecar. A service's inbound listeners are the same for
 // all its instances (one snapshot per service), so two instances cannot each have a sidecar on one host; instead
-// echo has a second port, and its v2 instance is reached there: callers' endpoints for instance v2 are
-// 127.0.0.1:<echo.v2Port>, whose inbound listener leads to the v2 app.
+// echo has a second port, and its v2 instance serves echo's "http" port there (`ports: { http: v2Inbound }`):
+// callers' endpoints for instance v2 are 127.0.0.1:<echo.v2Inbound>, whose inbound listener leads to the v2 app.
 //
 //   base+0 xDS, base+1 serve admin
 //   web    inbound base+10 (app base+11), admin base+12, outbound base+13
@@ -53,8 +53,8 @@ export default defineMesh({ name: "e2e", trustDomain: "e2e.example" }, (mesh) =>
   const echo = mesh.service("echo", {
     ports: { http: http(${t.echo.inbound}, { app: ${t.echo.app} }), "http-v2": http(${t.echo.v2Inbound}, { app: ${t.echo.v2App} }) },
     instances: [
-      { address: "127.0.0.1", port: ${t.echo.inbound}, labels: { version: "v1" } },
-      { address: "127.0.0.1", port: ${t.echo.v2Inbound}, labels: { version: "v2" } },
+      { address: "127.0.0.1", labels: { version: "v1" } },
+      { address: "127.0.0.1", ports: { http: ${t.echo.v2Inbound} }, labels: { version: "v2" } },
     ],
     subsets: { v1: { version: "v1" }, v2: { version: "v2" } },
     sidecar: { adminPort: ${t.echo.admin}, outboundPort: ${t.echo.outbound}, inboundAddress: "127.0.0.1" },

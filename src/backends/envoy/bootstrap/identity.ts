@@ -96,7 +96,8 @@ export function resolveIdentity(ir: MeshIR, serviceName: string, instance: strin
 function instanceLocality(service: ServiceIR, id: string): LocalityIR | undefined {
   if (service.instances.kind !== "static") return undefined;
   const eps = service.instances.endpoints;
-  const exact = eps.filter((e) => formatXdsAddress({ host: e.address, port: e.port }) === id || `${e.address}:${e.port}` === id);
+  const numbers = (e: (typeof eps)[number]) => [...new Set([...Object.values(e.ports), ...(e.port !== undefined ? [e.port] : [])])];
+  const exact = eps.filter((e) => numbers(e).some((port) => formatXdsAddress({ host: e.address, port }) === id || `${e.address}:${port}` === id));
   const byAddress = exact.length ? exact : eps.filter((e) => e.address === id);
   if (byAddress.length !== 1) return undefined;
   const loc = byAddress[0]!.locality;

@@ -5,13 +5,13 @@ export default defineMesh({ name: "features", trustDomain: "features.example" },
   // Nothing but required options: every default shows in the IR.
   const minimal = mesh.service("minimal", { ports: { web: http(80) }, instances: dns("minimal.internal", 80) });
 
-  const db = mesh.service("db", { ports: { sql: tcp(5432), admin: http(8081) }, instances: ["[fd00::5]:5432"] });
+  const db = mesh.service("db", { ports: { sql: tcp(5432), admin: http(8081) }, instances: [{ address: "fd00::5", ports: { sql: 15432 } }] });
 
   const api = mesh.service("api", {
     ports: { rest: http(8080, { app: 3000 }), rpc: grpc(9090, { app: 3001 }), h2: http2(8443) },
     instances: [
       { address: "10.0.0.10", labels: { version: "v1", tier: "gold" }, locality: { region: "r1", zone: "r1a", subZone: "rack1" }, weight: 2 },
-      { address: "10.0.0.11", port: 8081, labels: { version: "v2" } },
+      { address: "10.0.0.11", ports: { rest: 8081 }, labels: { version: "v2" } },
     ],
     subsets: { v1: { version: "v1" }, v2: { version: "v2" }, gold: { tier: "gold", version: "v1" } },
     identity: "spiffe://other.example/ns/prod/sa/api",
