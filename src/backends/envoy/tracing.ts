@@ -1,0 +1,43 @@
+// OpenTelemetry tracing of a sidecar's HTTP connection managers: spans go over OTLP/gRPC to the mesh's collector
+// (a cluster from telemetry-resources.ts), sampled at the tracing samplePercent, with W3C trace context
+// (`traceparent`/`tracestate`, the OpenTelemetry tracer's propagation), custom tags from request headers and the
+// caller's route name on every outbound span (decorator and a `route` tag), plus per-route sampling.
+import type { CollectorIR, HttpRouteIR, ServiceIR } from "../../ir/types.js";
+import { pack } from "./api/codec.js";
+import { collectorTarget } from "./telemetry-resources.js";
+import type { HttpConnectionManager, Route } from "./xds-types.js";
+import { fractionalPercent } from "./values.js";
+import type { MeshIndex } from "./model.js";
+
+export function buildTracing(mesh: MeshIndex, svc: ServiceIR): HttpConnectionManager["tracing"] | undefined {
+  const t = svc.telemetry?.tracing;
+  if (!t) return undefined;
+  const target = collectorTarget(mesh, t.collector);
+  if (!target) return undefined;
+  return {
+    provider: {
+      name: "envoy.tracers.opentelemetry",
+      typed_config: pack("envoy.config.trace.v3.OpenTelemetryConfig", {
+        grpc_service: { envoy_grpc: { cluster_name: target.cluster }, timeout: { seconds: 1 } },
+        service_name: svc.name,
+      }),
+    },
+    random_sampling: { value: t.samplePercent },
+    ...(t.tagsFromHeaders.length > 0 && {
+      custom_tags: t.tagsFromHeaders.map((x) => ({ tag: x.tag, request_header: { name: x.header } })),
+    }),
+  };
+}
+
+/** Per-route span name (decorator), `route` tag and sampling; only for callers that trace (set per route table). */
+export function routeTracing(r: HttpRouteIR): Pick<Route, "decorator" | "tracing"> {
+  return {
+    decorator: { operation: r.name },
+    tracing: {
+      ...(r.traceSamplePercent !== undefined && { random_sampling: fractionalPercent(r.traceSamplePercent) }),
+      custom_tags: [{ tag: "route", literal: { value: r.name } }],
+    },
+  };
+}
+
+export type { CollectorIR };
