@@ -6,6 +6,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client
 import { renderHuman } from "../diagnostics/render.js";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { startXdsServer, type XdsServer } from "../xds/index.js";
+import { registerProxySyncMetrics } from "../xds/sync-metrics.js";
 import { startAdmin } from "./admin.js";
 import { openSource } from "./source.js";
 import { watchBuildDir, watchFiles, type Watcher } from "./watch.js";
@@ -40,6 +41,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   let watcher: Watcher | undefined;
 
   const xds = await startXdsServer({ address: options.xdsAddress, logger, registry });
+  const syncMetrics = registerProxySyncMetrics(registry, xds);
 
   const loadOnce = async (): Promise<boolean> => {
     const end = compileSeconds.startTimer();
@@ -111,6 +113,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     adminPort: admin.port,
     reload,
     async close() {
+      syncMetrics.stop();
       await watcher?.close();
       await new Promise<void>((resolve) => admin.server.close(() => resolve()));
       admin.server.closeAllConnections();

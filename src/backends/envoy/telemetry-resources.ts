@@ -49,12 +49,17 @@ export function buildPrometheusCluster(svc: ServiceIR): Cluster | undefined {
 
 export interface CollectorTarget {
   cluster: string;
+  /** :authority of the export calls (Envoy's default, the cluster name, has "|", which HTTP/2 servers refuse). */
+  authority: string;
   addresses: { host: string; port: number }[];
 }
 
 /** Where a collector is: its cluster name and addresses; undefined when analysis reported it (MESH0601/0602). */
 export function collectorTarget(mesh: MeshIndex, c: CollectorIR): CollectorTarget | undefined {
-  if (c.kind === "address") return { cluster: collectorClusterName(c.host, c.port), addresses: [{ host: c.host, port: c.port }] };
+  if (c.kind === "address") {
+    const authority = c.host.includes(":") ? `[${c.host}]:${c.port}` : `${c.host}:${c.port}`;
+    return { cluster: collectorClusterName(c.host, c.port), authority, addresses: [{ host: c.host, port: c.port }] };
+  }
   const svc = mesh.service(c.service);
   if (!svc) return undefined;
   const port = c.port !== undefined ? svc.ports.find((p) => p.name === c.port) : svc.ports.find((p) => p.protocol === "grpc" || p.protocol === "http2");
@@ -65,7 +70,7 @@ export function collectorTarget(mesh: MeshIndex, c: CollectorIR): CollectorTarge
       ? [{ host: inst.hostname, port: inst.port + (port.port - (svc.ports[0]?.port ?? port.port)) }]
       : inst.endpoints.map((e) => ({ host: e.address, port: endpointPort(svc, e, port) }));
   if (addresses.length === 0) return undefined;
-  return { cluster: collectorClusterName(svc.name, port.port), addresses };
+  return { cluster: collectorClusterName(svc.name, port.port), authority: `${svc.name}:${port.port}`, addresses };
 }
 
 export function buildCollectorCluster(target: CollectorTarget): Cluster {

@@ -18,11 +18,14 @@ export function buildTracing(mesh: MeshIndex, svc: ServiceIR): HttpConnectionMan
     provider: {
       name: "envoy.tracers.opentelemetry",
       typed_config: pack("envoy.config.trace.v3.OpenTelemetryConfig", {
-        grpc_service: { envoy_grpc: { cluster_name: target.cluster }, timeout: { seconds: 1 } },
+        grpc_service: { envoy_grpc: { cluster_name: target.cluster, authority: target.authority }, timeout: { seconds: 1 } },
         service_name: svc.name,
       }),
     },
     random_sampling: { value: t.samplePercent },
+    // 0 % means no spans at all from this sidecar, whatever the request carries (x-request-id trace status,
+    // a sampled traceparent): overall_sampling applies after every other decision.
+    ...(t.samplePercent === 0 && { overall_sampling: { value: 0 } }),
     ...(t.tagsFromHeaders.length > 0 && {
       custom_tags: t.tagsFromHeaders.map((x) => ({ tag: x.tag, request_header: { name: x.header } })),
     }),

@@ -1,8 +1,8 @@
 // `meshc serve <mesh.ts | build-dir>`: the xDS control plane. Serves ADS (SotW and Delta) on --xds, admin HTTP on
 // --admin, reloads on change (debounced), keeps the last good snapshot when a change does not compile, and shuts
 // down gracefully on SIGTERM/SIGINT.
-import type { Command } from "@commander-js/extra-typings";
-import { pino } from "pino";
+import { Option, type Command } from "@commander-js/extra-typings";
+import { createServeLogger } from "../../serve/logger.js";
 import { startServe } from "../../serve/serve.js";
 
 export function register(program: Command): void {
@@ -16,8 +16,9 @@ export function register(program: Command): void {
     .option("--no-watch", "load once; do not reload on change")
     .option("--debounce <ms>", "wait this long after the last change before reloading", "100")
     .option("--log-level <level>", "pino log level", "info")
+    .addOption(new Option("--log-format <format>", "json lines, or pretty (for people, ISO timestamps)").choices(["json", "pretty"] as const).default("json" as const))
     .action(async (source, opts) => {
-      const logger = pino({ name: "meshc", level: opts.logLevel });
+      const logger = createServeLogger({ level: opts.logLevel, format: opts.logFormat });
       const handle = await startServe({
         source,
         xdsAddress: opts.xds,
