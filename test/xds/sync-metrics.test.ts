@@ -3,12 +3,12 @@
 // telemetry e2e's; these use 19920-19922).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { sreq } from "./ads-client.js";
+import { node, sreq } from "./ads-client.js";
 import { mesh, TYPE, webProxy } from "./fixtures.js";
 import { metricValue, startTestServer } from "./harness.js";
 import { registerProxySyncMetrics } from "../../src/xds/sync-metrics.js";
 
-const web = { id: "web-1", cluster: "web" };
+const web = node("web");
 
 test("meshc_proxy_acked is 1 per ACKed type, 0 with staleness once a change is not ACKed; NACKs count by service and type", async (t) => {
   const s = await startTestServer(t, 19920, mesh(webProxy()));
