@@ -256,7 +256,7 @@ async function metricsSummary(): Promise<void> {
   for (const svc of Object.keys(requests).sort()) {
     const p99 = quantile(front, "envoy_cluster_upstream_rq_time", 0.99, (l) => l.destination_service === svc);
     const served = sumBy(await scrape(PORTS[svc as "echo" | "flaky"].metrics), "envoy_cluster_upstream_rq_completed", "meshc_service", (l) => (l.envoy_cluster_name ?? "").startsWith("inbound|"));
-    say(`  ${svc.padEnd(6)} ${String(requests[svc]).padStart(5)} upstream requests from frontend (retries included), p99 ${p99 === undefined ? "-" : `${p99.toFixed(1)} ms`}; its own sidecar served ${served[svc] ?? 0}`);
+    say(`  ${svc.padEnd(6)} ${String(requests[svc]).padStart(5)} requests from frontend, p99 ${p99 === undefined ? "-" : `${p99.toFixed(1)} ms`}; its own sidecar served ${served[svc] ?? 0} (retries included)`);
   }
   say(dim(`  the same with Prometheus: meshc prometheus-config examples/demo/mesh.ts --serve 127.0.0.1:${PORTS.admin} (README)`));
 }
