@@ -57,6 +57,8 @@ test("e2e telemetry: Prometheus counts by destination/subset/code, OTLP traces a
     for (const a of apps) closers.push(() => a.close());
     const flaky = await startHttpApp({ service: "d", version: "v1", port: p.d.app });
     closers.push(() => flaky.close());
+    const broken = await startHttpApp({ service: "e", version: "v1", port: p.e.app, failEvery: 1 });
+    closers.push(() => broken.close());
 
     const serve = startServe(procs, { mesh: meshPath, xdsPort: p.xds, adminPort: p.serveAdmin });
     await waitServeReady(p.serveAdmin, serve);
@@ -154,6 +156,13 @@ test("e2e telemetry: Prometheus counts by destination/subset/code, OTLP traces a
     const exhausted = await send(viaA("d", { "x-test-id": "retry-2", "x-fail-first": "9" }));
     sentThroughA++;
     assert.equal(exhausted.status, 503, exhausted.body);
+    // Outlier detection ejects e's only host after 2 consecutive 503s; the third request finds no healthy host.
+    const ejectReplies = [];
+    for (let i = 0; i < 3; i++) ejectReplies.push(await send(viaA("e", { "x-test-id": `eject-${i}` })));
+    sentThroughA += 3;
+    assert.deepEqual(ejectReplies.map((r) => r.status), [503, 503, 503]);
+    assert.equal(ejectReplies[2]!.body, "no healthy upstream", "the ejected host is not tried");
+    assert.equal(broken.stats().requests, 2, "the app saw only the two requests before the ejection");
     const lines = await eventually(() => {
       if (!existsSync(accessLog)) return undefined;
       const l = readFileSync(accessLog, "utf8").split("\n").filter(Boolean);
@@ -177,6 +186,8 @@ test("e2e telemetry: Prometheus counts by destination/subset/code, OTLP traces a
     const r2 = all.find((e) => e.destination_service === "d" && e.response_code === 503)!;
     assert.equal(r2.upstream_attempts, 4, `exhausted retries: ${JSON.stringify(r2)}`);
     assert.match(String(r2.response_flags), /URX/, `exhausted retries are flagged URX: ${JSON.stringify(r2)}`);
+    const ejected = all.filter((e) => e.destination_service === "e").map((e) => e.response_flags);
+    assert.deepEqual(ejected, ["-", "-", "UH"], "a 503 from an ejected host is flagged UH (no healthy upstream)");
     const chainLog = all.find((e) => e.path === "/chain")!;
     assert.equal(chainLog.trace_id, aOut.traceId, "the access log names the trace");
     t.diagnostic(`access log: ${all.length} lines; retried ${JSON.stringify({ attempts: r1.upstream_attempts, flags: r1.response_flags })}, exhausted ${JSON.stringify({ attempts: r2.upstream_attempts, flags: r2.response_flags })}`);

@@ -8,6 +8,7 @@
 //   b  inbound +20 -> v1 app +21, inbound +30 -> v2 app +31, admin +22, outbound +23, metrics +24
 //   c  inbound +40 (app +41), admin +42, outbound +43, metrics +44
 //   d  inbound +50 (app +51), admin +52, outbound +53, metrics +54
+//   e  no sidecar: callers reach its app at +61 directly; outlier detection ejects it after 2 consecutive 5xx
 import { createServer, request, type IncomingMessage, type Server } from "node:http";
 
 export interface TelemetryPorts {
@@ -19,11 +20,13 @@ export interface TelemetryPorts {
   b: { inbound: number; app: number; admin: number; outbound: number; metrics: number; v2Inbound: number; v2App: number };
   c: { inbound: number; app: number; admin: number; outbound: number; metrics: number };
   d: { inbound: number; app: number; admin: number; outbound: number; metrics: number };
+  /** e has no sidecar: callers reach its app directly (for outlier ejection). */
+  e: { port: number; app: number };
 }
 
 export function telemetryPorts(base: number): TelemetryPorts {
   const side = (o: number) => ({ inbound: base + o, app: base + o + 1, admin: base + o + 2, outbound: base + o + 3, metrics: base + o + 4 });
-  return { xds: base, serveAdmin: base + 1, prometheus: base + 2, otlp: base + 3, a: side(10), b: { ...side(20), v2Inbound: base + 30, v2App: base + 31 }, c: side(40), d: side(50) };
+  return { xds: base, serveAdmin: base + 1, prometheus: base + 2, otlp: base + 3, a: side(10), b: { ...side(20), v2Inbound: base + 30, v2App: base + 31 }, c: side(40), d: side(50), e: { port: base + 60, app: base + 61 } };
 }
 
 export function telemetryMeshSource(p: TelemetryPorts, o: { samplePercent: number; accessLog: string }): string {
@@ -50,7 +53,9 @@ export default defineMesh(
       calls: [c],
       ${sc(p.b)},
     });
-    const a = mesh.service("a", { ports: { http: http(${p.a.inbound}, { app: ${p.a.app} }) }, instances: ["127.0.0.1:${p.a.inbound}"], calls: [b, c, d], ${sc(p.a)} });
+    const e = mesh.service("e", { ports: { http: http(${p.e.port}, { app: ${p.e.app} }) }, instances: ["127.0.0.1:${p.e.app}"] });
+    mesh.policy(e, { outlierDetection: { consecutive5xx: 2, maxEjectionPercent: 100, baseEjection: "60s" } });
+    const a = mesh.service("a", { ports: { http: http(${p.a.inbound}, { app: ${p.a.app} }) }, instances: ["127.0.0.1:${p.a.inbound}"], calls: [b, c, d, e], ${sc(p.a)} });
 
     mesh.routes(b, (r) => [r.match({ headers: { "x-subset": "v2" } }).to(b.subset("v2")).named("b-v2"), r.match().to(b.subset("v1")).named("b-v1")]);
     mesh.routes(c, (r) => [r.match().to(c).named("c-all")]);
