@@ -27,6 +27,7 @@ test("meshc_proxy_acked is 1 per ACKed type, 0 with staleness once a change is n
   // A change the proxy NACKs: acked drops to 0 and staleness grows with time since the change.
   s.server.setSnapshot(mesh(webProxy({ extraClusters: ["other"] })));
   const cds2 = await c.next();
+  await new Promise((r) => setTimeout(r, 400)); // the tracker notes changes every 250 ms
   clock += 7_000;
   c.send(sreq(TYPE.cluster, { versionInfo: cds.versionInfo, responseNonce: cds2.nonce, errorDetail: { code: 3, message: "bad" } }));
   await c.collect(200);
