@@ -15,14 +15,15 @@ import { envoyStats, waitEnvoyReady } from "../test/e2e/lib/envoy-admin.js";
 import { getJson, sendMany, tally, trafficLoop, type Tally } from "../test/e2e/lib/http.js";
 import { snapshotVersions, startServe, startSidecar, waitConverged, waitServeReady } from "../test/e2e/lib/meshc.js";
 import { eventually, freshDistCli, meshcCommand, Procs, REPO_ROOT } from "../test/e2e/lib/procs.js";
+import { quantile, scrape, sumBy } from "../test/e2e/lib/prom-text.js";
 
 // The ports documented in examples/demo/mesh.ts.
 const PORTS = {
   xds: 16100,
   admin: 16101,
-  frontend: { admin: 16112, outbound: 16113 },
-  echo: { admin: 16122, v1App: 16121, v2App: 16131 },
-  flaky: { inbound: 16140, admin: 16142, app: 16141 },
+  frontend: { admin: 16112, outbound: 16113, metrics: 16114 },
+  echo: { admin: 16122, v1App: 16121, v2App: 16131, metrics: 16124 },
+  flaky: { inbound: 16140, admin: 16142, app: 16141, metrics: 16144 },
 };
 const SIDECARS = ["frontend", "echo", "flaky"] as const;
 const FLAKY_FAIL_EVERY = 4;
@@ -59,7 +60,7 @@ async function step<T>(label: string, f: () => Promise<T>, done: (v: T) => strin
 }
 
 /** Every port examples/demo/mesh.ts uses; a leftover demo (or anything else) on one of them would confuse it. */
-const ALL_PORTS = [16100, 16101, 16110, 16112, 16113, 16120, 16121, 16122, 16123, 16130, 16131, 16140, 16141, 16142, 16143];
+const ALL_PORTS = [16100, 16101, 16110, 16112, 16113, 16114, 16120, 16121, 16122, 16123, 16124, 16130, 16131, 16140, 16141, 16142, 16143, 16144];
 
 async function busyPorts(): Promise<number[]> {
   const busy: number[] = [];
@@ -239,6 +240,25 @@ async function withEnvoy(envoy: string): Promise<void> {
   if (acked["frontend-1"]?.route !== newRoute) throw new Error("the frontend sidecar did not ACK the new route");
 
   await round({ title: `Round 3 — after the edit: echo split ${next[0]}/${next[1]}, same processes`, configured: splitText(next) });
+  await metricsSummary();
+}
+
+/**
+ * The closing summary, read back from the sidecars' Prometheus endpoints (telemetry metrics): per destination
+ * service, the requests the frontend's sidecar completed and their p99 latency (its histogram, estimated like
+ * PromQL's histogram_quantile), and what each service's own sidecar served.
+ */
+async function metricsSummary(): Promise<void> {
+  say();
+  say(bold("What the sidecars' metrics say") + dim(` (GET /stats/prometheus on 127.0.0.1:${PORTS.frontend.metrics}, :${PORTS.echo.metrics}, :${PORTS.flaky.metrics})`));
+  const front = await scrape(PORTS.frontend.metrics);
+  const requests = sumBy(front, "envoy_cluster_upstream_rq_completed", "destination_service", (l) => !!l.destination_service);
+  for (const svc of Object.keys(requests).sort()) {
+    const p99 = quantile(front, "envoy_cluster_upstream_rq_time", 0.99, (l) => l.destination_service === svc);
+    const served = sumBy(await scrape(PORTS[svc as "echo" | "flaky"].metrics), "envoy_cluster_upstream_rq_completed", "meshc_service", (l) => (l.envoy_cluster_name ?? "").startsWith("inbound|"));
+    say(`  ${svc.padEnd(6)} ${String(requests[svc]).padStart(5)} requests from frontend, p99 ${p99 === undefined ? "-" : `${p99.toFixed(1)} ms`}; its own sidecar served ${served[svc] ?? 0} (retries included)`);
+  }
+  say(dim(`  the same with Prometheus: meshc prometheus-config examples/demo/mesh.ts --serve 127.0.0.1:${PORTS.admin} (README)`));
 }
 
 async function main(): Promise<number> {
@@ -246,7 +266,7 @@ async function main(): Promise<number> {
   say(bold("meshc demo: a service mesh on this machine"));
   const busy = await busyPorts();
   if (busy.length) {
-    say(red(`ports ${busy.join(", ")} on 127.0.0.1 are in use (is another demo still running?); the demo needs 16100-16143 free.`));
+    say(red(`ports ${busy.join(", ")} on 127.0.0.1 are in use (is another demo still running?); the demo needs 16100-16144 free.`));
     return 1;
   }
   rmSync(demoDir, { recursive: true, force: true });

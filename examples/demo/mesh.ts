@@ -12,6 +12,7 @@
 //   frontend  inbound 16110 -> app 16111   admin 16112   outbound 16113
 //   echo      inbound 16120 -> v1 app 16121, inbound 16130 -> v2 app 16131   admin 16122   outbound 16123
 //   flaky     inbound 16140 -> app 16141   admin 16142   outbound 16143
+//   Prometheus endpoints (telemetry metrics): frontend 16114, echo 16124, flaky 16144 (/stats/prometheus)
 //
 // In production each instance has a host of its own and every instance of a service binds the same ports. Here
 // both echo versions share one machine, and so one echo sidecar: echo gets a second port, and its v2 instance
@@ -39,12 +40,17 @@ export default defineMesh({ name: "demo", trustDomain: "demo.local", defaults: {
     sidecar: sidecar(16140),
   });
 
-  mesh.service("frontend", {
+  const frontend = mesh.service("frontend", {
     ports: { http: http(16110, { app: 16111 }) },
     instances: ["127.0.0.1:16110"],
     sidecar: sidecar(16110),
     calls: [echo, flaky],
   });
+  mesh.telemetry(frontend, { metrics: { port: 16114 } });
+
+  // Every sidecar serves Prometheus metrics (`meshc prometheus-config` lists them); on one host each needs its own port.
+  mesh.telemetry(echo, { metrics: { port: 16124 } });
+  mesh.telemetry(flaky, { metrics: { port: 16144 } });
 
   mesh.routes(echo, (r) => [
     // Testers opt into the canary with a header; everyone else gets the split.

@@ -4,7 +4,7 @@
 // model). Placeholders are `{name}`; analyzers pass values already quoted (see `q` in ./format.ts).
 //
 // Ranges: 00xx front end (load, evaluate, schema), 01xx references, 02xx conflicts, 03xx routing and Envoy
-// limits, 04xx resilience, 05xx identity. A code, once published, keeps its number, name and meaning forever;
+// limits, 04xx resilience, 05xx identity, 06xx telemetry. A code, once published, keeps its number, name and meaning forever;
 // a retired code stays reserved. Every code is documented in docs/diagnostics.md (a test checks both ways).
 import type { Severity } from "../diagnostics/types.js";
 
@@ -315,6 +315,51 @@ export const CODES = {
     message: "Identity {identity} of service {service} is not a valid SPIFFE ID in trust domain {trustDomain}: {reason}.",
     hint: "Use spiffe://{domain}/<path> with path segments of letters, digits, \".\", \"-\" and \"_\" (the default is {default}).",
   },
+
+  // 06xx: telemetry.
+  TelemetryCollectorUnknown: {
+    code: "MESH0601",
+    severity: "error",
+    description: "A tracing collector names a service that is not part of the mesh.",
+    message: "Tracing collector {collector} of service {service} is not a service of this mesh.",
+    hint: "Declare the collector with mesh.service() (with a grpc port), or give its address as \"host:port\".",
+  },
+  TelemetryCollectorUnreachable: {
+    code: "MESH0602",
+    severity: "error",
+    description: "No proxy can reach a tracing collector service: it has no instances, or no grpc/http2 port (OTLP/gRPC needs HTTP/2), or the named port does not exist.",
+    message: "Tracing collector {collector} of service {service} cannot be reached: {reason}.",
+    hint: "Give the collector service instances and a grpc(...) port (e.g. 4317), or name such a port with svc.port(\"otlp\").",
+  },
+  MetricsPortConflict: {
+    code: "MESH0603",
+    severity: "error",
+    description: "A sidecar's Prometheus metrics port is also one of its service ports, its admin port, its outbound port or a TCP outbound port.",
+    message: "Metrics port {port} of service {service} is already its {other}.",
+    hint: "Pick another telemetry metrics port (the default is 15090) with mesh.telemetry({service}, { metrics: { port } }).",
+  },
+  AccessLogPathNotAbsolute: {
+    code: "MESH0604",
+    severity: "error",
+    description: "An access-log file path is not absolute, so where Envoy writes would depend on its working directory.",
+    message: "Access-log path {path} of service {service} is not absolute.",
+    hint: "Give an absolute path such as \"/var/log/envoy/access.log\", or log to \"stdout\".",
+  },
+  ProxylessTelemetryIgnored: {
+    code: "MESH0605",
+    severity: "warning",
+    description: "Telemetry is set for a proxyless gRPC client, whose xDS client implements no access logs, Prometheus listener or xDS-configured tracing.",
+    message: "Telemetry {section} of proxyless gRPC service {service} does not apply: {effect}.",
+    hint: "Configure telemetry in the gRPC application itself (gRPC's OpenTelemetry plugin), or turn the section off for this service.",
+  },
+  TraceSamplingWithoutTracing: {
+    code: "MESH0606",
+    severity: "warning",
+    description: "A route sets traceSampling, but no sidecar that calls its service has tracing on, so it does nothing.",
+    message: "Route {route} of service {service} sets trace sampling, but no sidecar calling {service} has tracing on.",
+    hint: "Turn tracing on (telemetry.tracing) for the callers, or drop .traceSampling().",
+  },
+
   RefusedByEnvoySchema: {
     code: "MESH0901",
     severity: "error",

@@ -30,6 +30,11 @@ import { splitWeights } from "./analyzers/split-weights.js";
 import { subsetInstances } from "./analyzers/subset-instances.js";
 import { unknownDependencies } from "./analyzers/unknown-dependencies.js";
 import { unknownReferences } from "./analyzers/unknown-references.js";
+import { accessLogPath } from "./analyzers/access-log-path.js";
+import { metricsPort } from "./analyzers/metrics-port.js";
+import { proxylessTelemetry } from "./analyzers/proxyless-telemetry.js";
+import { telemetryCollector } from "./analyzers/telemetry-collector.js";
+import { traceSampling } from "./analyzers/trace-sampling.js";
 
 export { CODES, codeInfo, listCodes, type CodeInfo, type CodeName } from "./codes.js";
 export type { Analyzer } from "./context.js";
@@ -61,6 +66,11 @@ export const ANALYZERS: readonly Analyzer[] = [
   hashPolicy, // 0404
   healthCheckTiming, // 0405
   identity, // 0501
+  telemetryCollector, // 0601 0602
+  metricsPort, // 0603
+  accessLogPath, // 0604
+  proxylessTelemetry, // 0605
+  traceSampling, // 0606
 ];
 
 export interface AnalyzeOptions {

@@ -21,6 +21,7 @@ export {
 } from "./service.js";
 export type { FinalRoute, ForwardRoute, Route, RouteCommon, RouteFactory, RouteStart } from "./routes.js";
 export type * from "./types.js";
+export type { AccessLogDestination, AccessLogFilter, AccessLogOptions, Collector, MetricsOptions, TelemetryOptions, TracingOptions } from "./telemetry.js";
 export type { SourceSite } from "./site.js";
 export type * as model from "./model.js";
 export { isMeshDefinition } from "./guards.js";

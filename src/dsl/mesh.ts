@@ -25,6 +25,8 @@ import {
 } from "./service.js";
 import { captureSite, type SourceSite } from "./site.js";
 import type { Duration, Labels, Percent, PolicyOptions } from "./types.js";
+import { telemetryModel, type TelemetryOptions } from "./telemetry.js";
+import type { TelemetryModel } from "./model.js";
 
 /** Mesh-wide settings. */
 export interface MeshOptions {
@@ -34,6 +36,8 @@ export interface MeshOptions {
   trustDomain: string;
   /** Policy for every service; a service's mesh.policy() overrides it option by option. @default {} */
   defaults?: PolicyOptions;
+  /** Access logs, Prometheus metrics and traces of every sidecar; mesh.telemetry() overrides them per service. @default all off */
+  telemetry?: TelemetryOptions;
 }
 
 /** TCP routing of calls to a service's TCP ports. */
@@ -67,6 +71,8 @@ export interface Mesh {
   tcpRoute(service: ServiceRef, options: TcpRouteOptions): void;
   /** How callers reach `service`: timeouts, retries, circuit breaking, health, balancing. Set each option once. */
   policy(service: ServiceRef, options: PolicyOptions): void;
+  /** Telemetry of `service`'s sidecar: each section given (accessLog, metrics, tracing) replaces the mesh's. */
+  telemetry(service: ServiceRef, options: TelemetryOptions): void;
 }
 
 /** What defineMesh returns: the mesh model, plain data (the default export of mesh.ts). */
@@ -77,6 +83,7 @@ interface Extras {
   routes: RouteModel[];
   tcpRoutes: TcpRouteModel[];
   policies: PolicyModel[];
+  telemetry: TelemetryModel[];
   orphanSites: OrphanModel[];
 }
 
@@ -121,6 +128,7 @@ function serviceModel(decl: ServiceDecl, extras: Extras | undefined): ServiceMod
     tcpRoutes: extras?.tcpRoutes ?? [],
     policies: extras?.policies ?? [],
   };
+  if (extras?.telemetry.length) model.telemetry = extras.telemetry;
   const sidecar = sidecarModel(o.sidecar);
   if (sidecar !== undefined) model.sidecar = sidecar;
   else delete model.sidecar;
@@ -152,7 +160,7 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
     const decl = declOf(ref);
     if (!decl) throw new TypeError(`mesh.${kind}() expects a service reference (the value mesh.service() returned)`);
     let e = extras.get(decl);
-    if (!e) extras.set(decl, (e = { calls: [], routes: [], tcpRoutes: [], policies: [], orphanSites: [] }));
+    if (!e) extras.set(decl, (e = { calls: [], routes: [], tcpRoutes: [], policies: [], telemetry: [], orphanSites: [] }));
     e.orphanSites.push(located({ kind, service: decl.name }, at));
     return e;
   };
@@ -205,6 +213,11 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
       const at = captureSite(mesh.policy);
       extrasOf(service, "policy", at).policies.push(located({ ...(policyOptions as object) }, at));
     },
+    telemetry(service: ServiceRef, telemetryOptions: TelemetryOptions) {
+      live("telemetry");
+      const at = captureSite(mesh.telemetry);
+      extrasOf(service, "telemetry", at).telemetry.push(located(telemetryModel(telemetryOptions) as TelemetryModel, at));
+    },
   };
 
   const finish = (): MeshDefinition => {
@@ -221,6 +234,7 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
       [SITE]: site,
     };
     if (options?.defaults !== undefined) model.defaults = located({ ...options.defaults }, site);
+    if (options?.telemetry !== undefined) model.telemetry = located(telemetryModel(options.telemetry) as TelemetryModel, site);
     return model;
   };
 

@@ -17,6 +17,7 @@ import type {
   RetryOptions,
   RewriteOptions,
 } from "./types.js";
+import type { AccessLogOptions, MetricsOptions, TracingOptions } from "./telemetry.js";
 
 export interface Located {
   [SITE]?: SourceSite;
@@ -83,6 +84,8 @@ export interface RouteModel extends Located {
   responseHeaders: HeaderOps[];
   fault?: FaultOptions;
   rateLimit?: RateLimitOptions;
+  /** Trace sampling percent of this route (overrides the tracing samplePercent). */
+  traceSampling?: Percent;
 }
 
 export interface TcpRouteModel extends Located {
@@ -111,12 +114,24 @@ export interface ServiceModel extends Located {
   tcpRoutes: TcpRouteModel[];
   /** Every mesh.policy() call, in call order. */
   policies: PolicyModel[];
+  /** Every mesh.telemetry() call, in call order (absent when there is none). */
+  telemetry?: TelemetryModel[];
 }
 
 /** routes/tcpRoute/policy given for a service that is not part of the mesh (never declared or added to it). */
 export interface OrphanModel extends Located {
-  kind: "calls" | "routes" | "tcpRoute" | "policy";
+  kind: "calls" | "routes" | "tcpRoute" | "policy" | "telemetry";
   service: string;
+}
+
+/** A collector in the model: a service (optionally one of its ports, by name) or "host:port". */
+export type CollectorModel = { service: string; port?: string } | string;
+
+/** Telemetry options as given, with the tracing collector reference turned into a CollectorModel. */
+export interface TelemetryModel extends Located {
+  accessLog?: AccessLogOptions | boolean;
+  metrics?: MetricsOptions | boolean;
+  tracing?: (Omit<TracingOptions, "collector"> & { collector: CollectorModel }) | false;
 }
 
 export interface MeshModel extends Located {
@@ -124,6 +139,8 @@ export interface MeshModel extends Located {
   name: string;
   trustDomain: string;
   defaults?: PolicyModel;
+  /** defineMesh's telemetry option. */
+  telemetry?: TelemetryModel;
   /** In declaration order; a service declared or added twice appears twice. */
   services: ServiceModel[];
   orphans: OrphanModel[];

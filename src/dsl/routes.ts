@@ -33,6 +33,8 @@ export interface RouteCommon<Self> {
   fault(fault: FaultOptions): Self;
   /** A local token-bucket rate limit for this route. */
   rateLimit(limit: RateLimitOptions): Self;
+  /** Trace this share of the route's new requests instead of the tracing samplePercent (needs telemetry tracing). */
+  traceSampling(percent: Percent): Self;
 }
 
 /** A matched route that still needs an action. */
@@ -121,6 +123,9 @@ class RouteBuilder {
   }
   rateLimit(rateLimit: RateLimitOptions) {
     return this.with("rateLimit", { rateLimit }, captureSite(RouteBuilder.prototype.rateLimit));
+  }
+  traceSampling(traceSampling: Percent) {
+    return this.with("traceSampling", { traceSampling }, captureSite(RouteBuilder.prototype.traceSampling));
   }
   to(target: Target) {
     const site = captureSite(RouteBuilder.prototype.to);

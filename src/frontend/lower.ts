@@ -37,6 +37,7 @@ import type {
 import { codes } from "./codes.js";
 import { ms } from "./duration.js";
 import { at, makeLocator, siteOf, sourceLoc as toSourceLoc, type Locate } from "./sites.js";
+import { telemetryIR } from "./telemetry-lower.js";
 
 /** Defaults applied by lowering (documented in docs/dsl.md). */
 export const DEFAULTS = {
@@ -233,6 +234,7 @@ function routeIR(service: string, route: RouteModel, index: number, baseDir: str
         })
       : undefined,
     rateLimit: rateLimitIR(route.rateLimit),
+    traceSamplePercent: route.traceSampling,
     source: sourceLoc(siteOf(route), baseDir),
   });
 }
@@ -439,6 +441,15 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
       routes: s.routes.map((r, i) => routeIR(s.name, r, i, baseDir)),
       tcpRoute,
       rateLimit: rateLimitIR(s.rateLimit),
+      telemetry: telemetryIR({
+        service: s.name,
+        mesh: model.telemetry,
+        calls: s.telemetry ?? [],
+        loc: (site) => sourceLoc(site, baseDir),
+        siteOf,
+        at: (v, d) => at(here(v), d),
+        diagnostics,
+      }),
       source: sourceLoc(siteOf(s), baseDir),
     });
   });

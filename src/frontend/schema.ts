@@ -3,6 +3,7 @@
 // an unknown option is reported rather than ignored. Messages say what was expected and quote what was given.
 import * as z from "zod";
 import { durationMs } from "./duration.js";
+import { telemetrySchemas } from "./telemetry-schema.js";
 
 const show = (v: unknown) => {
   if (typeof v === "string") return JSON.stringify(v);
@@ -33,6 +34,7 @@ export const duration = z
     error: (i) => `expected a duration like "250ms", "1.5s" or "2m" (a whole number of milliseconds), got ${show(i.input)}`,
     abort: true,
   });
+const { telemetry, traceSampling } = telemetrySchemas({ duration, percent, port });
 const positiveDuration = duration.refine((v) => (durationMs(v) ?? 0) > 0, { error: "must be longer than 0ms" });
 
 // RFC 1123 label: service names become hostnames and Envoy resource names.
@@ -182,6 +184,7 @@ const route = z.strictObject(
     responseHeaders: z.array(headerOps),
     fault: fault.optional(),
     rateLimit: rateLimit.optional(),
+    traceSampling: traceSampling.optional(),
   },
   { error: (i) => `expected a route built with r.match(...), got ${show(i.input)}` },
 ).superRefine((r, ctx) => {
@@ -280,6 +283,7 @@ export const service = z.strictObject({
   routes: z.array(route),
   tcpRoutes: z.array(tcpRoute),
   policies: z.array(policy),
+  telemetry: z.array(telemetry).optional(),
 }).superRefine((svc, ctx) => {
   if (Object.keys(svc.ports).length > 0 || !Array.isArray(svc.instances)) return;
   svc.instances.forEach((inst, i) => {
@@ -295,5 +299,6 @@ export const mesh = z.object({
     .string({ error: (i) => `expected a trust domain (a string), got ${show(i.input)}` })
     .regex(TRUST_DOMAIN, { error: (i) => `a trust domain must be lowercase letters, digits, ".", "_" or "-", got ${show(i.input)}` }),
   defaults: policy.optional(),
+  telemetry: telemetry.optional(),
   services: z.array(service),
 });

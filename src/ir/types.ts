@@ -50,6 +50,8 @@ export interface ServiceIR {
   tcpRoute?: TcpRouteIR;
   /** Inbound token-bucket rate limit on this service's own sidecar. */
   rateLimit?: RateLimitIR;
+  /** Telemetry of this service's sidecar (mesh telemetry with mesh.telemetry() overrides); absent when all off. */
+  telemetry?: TelemetryIR;
   source?: SourceLoc;
 }
 
@@ -256,6 +258,8 @@ export interface HttpRouteIR {
   responseHeaders: HeaderOpsIR;
   fault?: FaultIR;
   rateLimit?: RateLimitIR;
+  /** Trace sampling percent of this route, overriding the caller's tracing samplePercent. */
+  traceSamplePercent?: number;
   source?: SourceLoc;
 }
 
@@ -264,4 +268,44 @@ export interface TcpRouteIR {
   connectTimeoutMs?: number;
   idleTimeoutMs?: number;
   source?: SourceLoc;
+}
+
+// ---- Telemetry (issue 10): per-sidecar access logs, Prometheus endpoint, OpenTelemetry tracing. ----
+
+export interface TelemetryIR {
+  accessLog?: AccessLogIR;
+  metrics?: MetricsIR;
+  tracing?: TracingIR;
+  /** The mesh.telemetry() call for this service, else the defineMesh() call. */
+  source?: SourceLoc;
+}
+
+export interface AccessLogIR {
+  format: "json" | "text";
+  destination: { kind: "stdout" } | { kind: "file"; path: string };
+  /** Log only responses >= 400 or with a response flag (or, with slowerThanMs, slow ones). */
+  errorsOnly: boolean;
+  slowerThanMs?: number;
+  /** 0..100, sampled on x-request-id. */
+  samplePercent: number;
+}
+
+export interface MetricsIR {
+  /** Port of the Prometheus listener on the sidecar's inbound address. */
+  port: number;
+  /** Always /stats/prometheus. */
+  path: string;
+  /** Histogram bucket upper bounds in milliseconds, ascending; absent means Envoy's defaults. */
+  histogramBucketsMs?: number[];
+}
+
+/** An OTLP/gRPC collector: a mesh service's port (by name) or an address outside the mesh. */
+export type CollectorIR = { kind: "service"; service: string; port?: string } | { kind: "address"; host: string; port: number };
+
+export interface TracingIR {
+  collector: CollectorIR;
+  /** 0..100: share of new traces sampled. */
+  samplePercent: number;
+  /** Span tags from request headers. Sorted by tag. */
+  tagsFromHeaders: { tag: string; header: string }[];
 }

@@ -14,6 +14,7 @@ import type { Diagnostic } from "../diagnostics/types.js";
 import type { EvalLimits } from "../frontend/isolate.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
 import { startXdsServer, type XdsServer } from "../xds/index.js";
+import { registerProxySyncMetrics } from "../xds/sync-metrics.js";
 import { startAdmin, type Readiness } from "./admin.js";
 import { openSource } from "./source.js";
 import { loadState, saveState } from "./state.js";
@@ -79,6 +80,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const versionsKey = (s: MeshSnapshot) => JSON.stringify([...s.proxies].map(([k, p]) => [k, p.versions]));
 
   const xds = await startXdsServer({ address: options.xdsAddress, logger, registry });
+  const syncMetrics = registerProxySyncMetrics(registry, xds);
 
   if (stateDir) {
     const warm = await loadState(stateDir, source.path).catch((e: Error) => ({ problem: e.message }));
@@ -211,6 +213,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       // A load in progress is cancelled (its worker terminated) and never applied.
       closing = true;
       cancel.abort();
+      syncMetrics.stop();
       await watcher?.close();
       await running?.catch(() => undefined);
       await new Promise<void>((resolve) => admin.server.close(() => resolve()));

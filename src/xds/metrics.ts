@@ -6,6 +6,8 @@ export interface XdsMetrics {
   pushes: Counter<"type">;
   nacks: Counter<"type">;
   pushAck: Histogram<"type">;
+  /** NACKs by the proxy's service and resource type. */
+  nacksByService: Counter<"service" | "type">;
 }
 
 export function createXdsMetrics(registry: Registry): XdsMetrics {
@@ -30,5 +32,8 @@ export function createXdsMetrics(registry: Registry): XdsMetrics {
         buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
         registers: [registry],
       }),
+    nacksByService:
+      existing<Counter<"service" | "type">>("meshc_xds_nacks_total") ??
+      new Counter({ name: "meshc_xds_nacks_total", help: "NACKs received, by the proxy's service and resource type", labelNames: ["service", "type"], registers: [registry] }),
   };
 }

@@ -166,6 +166,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res, St extends Type
     this.record.nacks++;
     this.record.lastNack = nack;
     this.ctx.metrics.nacks.inc({ type: nack.type });
+    this.ctx.metrics.nacksByService.inc({ service: this.record.service, type: nack.type });
     this.log.warn(
       { type: nack.type, version: nack.version, nonce: nack.nonce, code: nack.code, error: nack.message },
       "proxy rejected config (NACK); not resending that version",

@@ -49,7 +49,12 @@ export function buildOutboundCluster(ref: ClusterRef, flavor: Flavor): Cluster {
   const cb = circuitBreakers(policy);
   if (cb) cluster.circuit_breakers = cb;
   const od = outlierDetection(policy);
-  if (od) cluster.outlier_detection = od;
+  if (od) {
+    cluster.outlier_detection = od;
+    // As Istio (minHealthPercent 0): ejected hosts stay out even when that leaves none, so callers get a fast
+    // 503 "no healthy upstream" (response flag UH) instead of Envoy's panic mode sending to the ejected hosts.
+    if (flavor === "sidecar") cluster.common_lb_config = { healthy_panic_threshold: { value: 0 } };
+  }
   if (policy.healthCheck) cluster.health_checks = [healthCheck(policy.healthCheck, ref.service.name, ref.port)];
   const proto = httpProtocolOptions(ref.port, policy.idleTimeoutMs);
   if (proto) cluster.typed_extension_protocol_options = proto;

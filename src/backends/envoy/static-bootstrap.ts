@@ -11,6 +11,7 @@ import type { Json } from "./api/json.js";
 import { typeUrl } from "./api/registry.js";
 import { canonicalOf } from "./encode.js";
 import { isIpAddress } from "./values.js";
+import { statsConfig } from "./stats-config.js";
 
 const HCM = typeUrl("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager");
 
@@ -84,6 +85,7 @@ export function staticBootstrap(ir: MeshIR, service: string, snapshot: MeshSnaps
     node: { id: `${service}~static`, cluster: service },
     static_resources: { listeners, clusters },
     admin: { address: { socket_address: { address: "127.0.0.1", port_value: svc.sidecar.adminPort } } },
+    ...(svc.telemetry?.metrics && { stats_config: statsConfig(svc) as Canonical }),
   };
   const encoded = encodeOrThrow("envoy.config.bootstrap.v3.Bootstrap", bootstrap, `Bootstrap of "${service}"`);
   return messageToJson("envoy.config.bootstrap.v3.Bootstrap", encoded.canonical);

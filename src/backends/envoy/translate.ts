@@ -20,6 +20,7 @@ import { buildApiListeners, PROXYLESS_DOMAINS, proxylessPorts } from "./proxyles
 import { buildVirtualHost, type VirtualHostBuild } from "./routes.js";
 import { buildTcpListener, tcpUpstreams } from "./tcp.js";
 import type { VirtualHost } from "./xds-types.js";
+import { hcmTelemetryKey, telemetryFlags, telemetryResources, withClusterMetadata, withHcmTelemetry, withRouteTelemetry, type TelemetryFlags } from "./telemetry.js";
 
 export interface TranslateStats {
   /** Messages encoded (distinct contents). */
@@ -57,9 +58,12 @@ class Translator {
   /** Build-input key -> encoded resource: skips even building a resource whose inputs were seen before. */
   private readonly built = new Map<string, EncodedResource | undefined>();
   private readonly vhosts = new Map<string, VirtualHostBuild>();
+  /** What shared resources carry for telemetry (mesh-wide, so cache keys need not include it). */
+  private readonly telemetry: TelemetryFlags;
 
   constructor(readonly ir: MeshIR) {
     this.mesh = new MeshIndex(ir);
+    this.telemetry = telemetryFlags(ir);
   }
 
   private once(key: string, build: () => EncodedResource | undefined): EncodedResource | undefined {
@@ -79,6 +83,7 @@ class Translator {
     if (!v) {
       const domains = flavor === "proxyless" ? PROXYLESS_DOMAINS : upstreamDomains(this.ir, upstream, port);
       v = buildVirtualHost(this.mesh, upstream, port, domains, flavor, `VirtualHost ${JSON.stringify(virtualHostName(upstream.name, port.port))}`);
+      if (flavor === "sidecar") v = { ...v, vhost: withRouteTelemetry(v.vhost, upstream, this.telemetry) };
       this.issues.push(...v.issues); // once per virtual host, however many callers share it
       this.vhosts.set(key, v);
     }
@@ -100,7 +105,10 @@ class Translator {
     const loc = callerLocality(caller);
     for (const name of [...refs.keys()].sort()) {
       const ref = refs.get(name)!;
-      const c = this.once(`cluster|${flavor}|${name}`, () => this.enc.encode("cluster", name, buildOutboundCluster(ref, flavor)));
+      const c = this.once(`cluster|${flavor}|${name}`, () => {
+        const cluster = buildOutboundCluster(ref, flavor);
+        return this.enc.encode("cluster", name, flavor === "sidecar" ? withClusterMetadata(cluster, ref, this.telemetry) : cluster);
+      });
       if (c) out.cluster.push(c);
       if (!usesEds(ref)) continue;
       const order = failoverOrder(ref.service, loc);
@@ -119,7 +127,7 @@ class Translator {
     this.upstreamRefs(upstreams, refs);
 
     for (const port of svc.ports) {
-      const l = this.enc.encode("listener", inboundListenerName(port.port), buildInboundListener(svc, port));
+      const l = this.enc.encode("listener", inboundListenerName(port.port), withHcmTelemetry(buildInboundListener(svc, port), this.mesh, svc, "inbound"));
       if (l) out.listener.push(l);
       const c = this.enc.encode("cluster", inboundClusterName(port.port), buildInboundCluster(svc, port));
       if (c) out.cluster.push(c);
@@ -141,7 +149,9 @@ class Translator {
       const port = svc.sidecar.outboundPort;
       const rc = this.enc.routeConfiguration(outboundRouteName(port), vhosts);
       out.route.push(rc);
-      const l = this.once(`listener|outbound|${port}`, () => this.enc.encode("listener", outboundHttpListenerName(port), buildOutboundHttpListener(svc)));
+      const l = this.once(`listener|outbound|${port}${hcmTelemetryKey(svc)}`, () =>
+        this.enc.encode("listener", outboundHttpListenerName(port), withHcmTelemetry(buildOutboundHttpListener(svc), this.mesh, svc, "outbound")),
+      );
       if (l) out.listener.push(l);
     }
 
@@ -151,6 +161,16 @@ class Translator {
       for (const r of b.refs) refs.set(clusterRefName(r), r);
       const l = this.enc.encode("listener", b.listener.name!, b.listener);
       if (l) out.listener.push(l);
+    }
+
+    const extra = telemetryResources(this.mesh, svc);
+    for (const lis of extra.listeners) {
+      const l = this.enc.encode("listener", lis.name!, lis);
+      if (l) out.listener.push(l);
+    }
+    for (const cl of extra.clusters) {
+      const c = this.once(`cluster|telemetry|${JSON.stringify(cl)}`, () => this.enc.encode("cluster", cl.name!, cl));
+      if (c) out.cluster.push(c);
     }
 
     this.clustersAndEndpoints(svc, refs, "sidecar", out);

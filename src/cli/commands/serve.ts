@@ -1,8 +1,8 @@
 // `meshc serve <mesh.ts | build-dir>`: the xDS control plane. Serves ADS (SotW and Delta) on --xds, admin HTTP on
 // --admin, reloads on change (debounced), keeps the last good snapshot when a change does not compile, and shuts
 // down gracefully on SIGTERM/SIGINT.
-import type { Command } from "@commander-js/extra-typings";
-import { pino } from "pino";
+import { Option, type Command } from "@commander-js/extra-typings";
+import { createServeLogger } from "../../serve/logger.js";
 import { startServe } from "../../serve/serve.js";
 import { addEvalOptions, evalLimits } from "../eval-options.js";
 
@@ -19,9 +19,10 @@ export function register(program: Command): void {
     .option("--poll <ms>", "also re-check the inputs' contents this often (a safety net for missed file events; 0: off)", "2000")
     .option("--state-dir <dir>", "keep the last good snapshot here and serve it at once on the next start (default: .meshc beside the mesh)")
     .option("--no-state", "no warm-start state: compile before serving anything")
-    .option("--log-level <level>", "pino log level", "info");
+    .option("--log-level <level>", "pino log level", "info")
+    .addOption(new Option("--log-format <format>", "json lines, or pretty (for people, ISO timestamps)").choices(["json", "pretty"] as const).default("json" as const));
   addEvalOptions(cmd).action(async (source, opts) => {
-      const logger = pino({ name: "meshc", level: opts.logLevel });
+      const logger = createServeLogger({ level: opts.logLevel, format: opts.logFormat });
       const handle = await startServe({
         source,
         xdsAddress: opts.xds,

@@ -72,12 +72,14 @@ function structToJson(c: Canonical): Json {
   return out;
 }
 
+// google.protobuf.Value comes from protobufjs's built-in struct.proto, whose field names are camelCase
+// (stringValue, …) even though the registry keeps proto names elsewhere; both spellings are read.
 function valueToJson(c: Canonical): Json {
-  if ("struct_value" in c) return structToJson(c.struct_value as Canonical);
-  if ("list_value" in c) return (((c.list_value as Canonical).values as Canonical[]) ?? []).map(valueToJson);
-  if ("string_value" in c) return c.string_value as string;
-  if ("number_value" in c) return c.number_value as number;
-  if ("bool_value" in c) return c.bool_value as boolean;
+  const struct = c.structValue ?? c.struct_value;
+  if (struct !== undefined) return structToJson(struct as Canonical);
+  const list = c.listValue ?? c.list_value;
+  if (list !== undefined) return (((list as Canonical).values as Canonical[]) ?? []).map(valueToJson);
+  for (const k of ["stringValue", "string_value", "numberValue", "number_value", "boolValue", "bool_value"]) if (k in c) return c[k] as Json;
   return null;
 }
 
@@ -166,12 +168,12 @@ function structFromJson(json: Json): unknown {
 }
 
 function valueFromJson(json: Json): unknown {
-  if (json === null) return { null_value: "NULL_VALUE" };
-  if (typeof json === "string") return { string_value: json };
-  if (typeof json === "number") return { number_value: json };
-  if (typeof json === "boolean") return { bool_value: json };
-  if (Array.isArray(json)) return { list_value: { values: json.map(valueFromJson) } };
-  return { struct_value: structFromJson(json) };
+  if (json === null) return { nullValue: "NULL_VALUE" };
+  if (typeof json === "string") return { stringValue: json };
+  if (typeof json === "number") return { numberValue: json };
+  if (typeof json === "boolean") return { boolValue: json };
+  if (Array.isArray(json)) return { listValue: { values: json.map(valueFromJson) } };
+  return { structValue: structFromJson(json) };
 }
 
 function camel(s: string): string {

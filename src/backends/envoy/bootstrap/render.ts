@@ -9,6 +9,7 @@ import { encodeJson, messageToJson } from "../api/codec.js";
 import type { Json } from "../api/json.js";
 import { checkXds, formatXdsAddress, isPort, optionIssue, resolveIdentity, type NodeIdentity, type XdsAddress } from "./identity.js";
 import type { BootstrapIssue } from "./issues.js";
+import { STATS_TAGS } from "../telemetry-names.js";
 import { locate, parseRendered, readTemplate, renderTemplate, type ParsedYaml } from "./template.js";
 
 export const BOOTSTRAP_TYPE = "envoy.config.bootstrap.v3.Bootstrap";
@@ -45,6 +46,10 @@ export interface BootstrapTemplateData {
   apiType: "GRPC" | "DELTA_GRPC";
   delta: boolean;
   adminPort: number;
+  /** meshc's stats tags (telemetry-names.ts STATS_TAGS). */
+  statsTags: { name: string; regex: string }[];
+  /** telemetry.metrics.histogramBuckets (ms), or null for Envoy's defaults. */
+  histogramBuckets: number[] | null;
 }
 
 export function renderBootstrap(ir: MeshIR, opts: BootstrapOptions): BootstrapResult {
@@ -83,6 +88,8 @@ function templateData(node: NodeIdentity, opts: BootstrapOptions, adminPort: num
     apiType: opts.delta ? "DELTA_GRPC" : "GRPC",
     delta: opts.delta === true,
     adminPort,
+    statsTags: STATS_TAGS.map((t) => ({ ...t })),
+    histogramBuckets: node.service.telemetry?.metrics?.histogramBucketsMs ?? null,
   };
 }
 

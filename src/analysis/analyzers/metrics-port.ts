@@ -1,0 +1,30 @@
+// MESH0603 MetricsPortConflict: the Prometheus listener binds <inboundAddress>:<metrics port> on the sidecar, so the
+// port must differ from every other port that sidecar binds (service ports, admin, outbound, TCP outbound).
+import type { Analyzer } from "../context.js";
+import { q } from "../format.js";
+
+export const metricsPort: Analyzer = {
+  name: "metrics-port",
+  codes: ["MetricsPortConflict"],
+  run(ctx) {
+    for (const s of ctx.ir.services) {
+      const m = s.telemetry?.metrics;
+      if (!m || s.proxyless) continue;
+      const taken: [number, string][] = [
+        ...s.ports.map((p): [number, string] => [p.port, `service port ${q(p.name)}`]),
+        ...s.ports.filter((p) => p.appPort !== p.port).map((p): [number, string] => [p.appPort, `app port of ${q(p.name)}`]),
+        [s.sidecar.adminPort, "admin port"],
+        [s.sidecar.outboundPort, "outbound port"],
+        ...Object.entries(s.sidecar.tcpOutbound).map(([k, v]): [number, string] => [v, `TCP outbound port for ${q(k)}`]),
+      ];
+      const hit = taken.find(([p]) => p === m.port);
+      if (hit) {
+        ctx.report("MetricsPortConflict", s.telemetry?.source ?? s.source, ["services", s.name, "telemetry", "metrics", "port"], {
+          port: m.port,
+          service: q(s.name),
+          other: hit[1],
+        });
+      }
+    }
+  },
+};

@@ -1,0 +1,100 @@
+// Hooks that add telemetry to what the other builders produce, so they stay unaware of it: access logs and
+// tracing on a sidecar's HTTP connection managers, per-route stats prefixes and span names in route tables,
+// cluster metadata naming the upstream (for the access log's destination fields), and the extra resources
+// (Prometheus listener and cluster, collector cluster). Proxyless gRPC clients get none of it (MESH0605).
+import type { MeshIR, ServiceIR } from "../../ir/types.js";
+import { buildAccessLogs, struct, type Direction } from "./access-log.js";
+import type { ClusterRef } from "./clusters.js";
+import type { MeshIndex } from "./model.js";
+import { FILTER, statPrefix } from "./names.js";
+import { buildCollectorCluster, buildPrometheusCluster, buildPrometheusListener, collectorTarget } from "./telemetry-resources.js";
+import { buildTracing, routeTracing } from "./tracing.js";
+import type { Cluster, HttpConnectionManager, Listener, VirtualHost } from "./xds-types.js";
+
+/** Mesh-wide switches for what shared resources (route tables, clusters) carry. */
+export interface TelemetryFlags {
+  /** Some sidecar serves metrics: routes get a stat_prefix (per-route stats with a `route` label). */
+  metrics: boolean;
+  /** Some sidecar traces: routes get a span name and a `route` tag. */
+  tracing: boolean;
+  /** Some sidecar logs: outbound clusters carry metadata naming their service and subset. */
+  accessLog: boolean;
+}
+
+export function telemetryFlags(ir: MeshIR): TelemetryFlags {
+  const on = (k: "metrics" | "tracing" | "accessLog") => ir.services.some((s) => !s.proxyless && s.telemetry?.[k] !== undefined);
+  return { metrics: on("metrics"), tracing: on("tracing"), accessLog: on("accessLog") };
+}
+
+/** A key part for caches of resources that differ by the service's HCM telemetry ("" when it has none). */
+export function hcmTelemetryKey(svc: ServiceIR): string {
+  const t = svc.telemetry;
+  return t && (t.accessLog || t.tracing) ? `|telemetry:${svc.name}` : "";
+}
+
+/** Adds the service's access logs and tracing to every HttpConnectionManager of `listener`. */
+export function withHcmTelemetry(listener: Listener, mesh: MeshIndex, svc: ServiceIR, direction: Direction): Listener {
+  if (svc.proxyless || hcmTelemetryKey(svc) === "") return listener;
+  const access_log = buildAccessLogs(svc, direction);
+  const tracing = buildTracing(mesh, svc);
+  return {
+    ...listener,
+    filter_chains: listener.filter_chains?.map((fc) => ({
+      ...fc,
+      filters: fc.filters?.map((f) => {
+        if (f.name !== FILTER.hcm || !f.typed_config) return f;
+        const hcm = f.typed_config as HttpConnectionManager & { "@type": string };
+        return { ...f, typed_config: { ...hcm, ...(access_log.length > 0 && { access_log }), ...(tracing && { tracing }) } };
+      }),
+    })),
+  };
+}
+
+/** Route stats prefixes (metrics) and span names, `route` tags and sampling (tracing) in a sidecar route table. */
+export function withRouteTelemetry(vh: VirtualHost, upstream: ServiceIR, flags: TelemetryFlags): VirtualHost {
+  if (!flags.metrics && !flags.tracing) return vh;
+  const byName = new Map(upstream.routes.map((r) => [r.name, r]));
+  return {
+    ...vh,
+    routes: vh.routes?.map((route) => {
+      const name = route.name ?? "";
+      const ir = byName.get(name) ?? { name, traceSamplePercent: undefined };
+      return {
+        ...route,
+        ...(flags.metrics && name && { stat_prefix: statPrefix(name) }),
+        ...(flags.tracing && name && routeTracing(ir as never)),
+      };
+    }),
+  };
+}
+
+/** Outbound cluster metadata read by the access log (`%CLUSTER_METADATA(meshc:service)%`). */
+export function withClusterMetadata(cluster: Cluster, ref: ClusterRef, flags: TelemetryFlags): Cluster {
+  if (!flags.accessLog) return cluster;
+  return {
+    ...cluster,
+    metadata: {
+      filter_metadata: {
+        meshc: struct([
+          ["service", ref.service.name],
+          ["subset", ref.subset ?? ""],
+          ["port", String(ref.port.port)],
+        ]),
+      },
+    },
+  };
+}
+
+/** Listeners and clusters a sidecar's telemetry adds: the Prometheus endpoint and the tracing collector. */
+export function telemetryResources(mesh: MeshIndex, svc: ServiceIR): { listeners: Listener[]; clusters: Cluster[] } {
+  const out = { listeners: [] as Listener[], clusters: [] as Cluster[] };
+  if (svc.proxyless || !svc.telemetry) return out;
+  const l = buildPrometheusListener(svc);
+  if (l) out.listeners.push(l);
+  const c = buildPrometheusCluster(svc);
+  if (c) out.clusters.push(c);
+  const t = svc.telemetry.tracing;
+  const target = t && collectorTarget(mesh, t.collector);
+  if (target) out.clusters.push(buildCollectorCluster(target));
+  return out;
+}

@@ -1,0 +1,102 @@
+// 06xx: telemetry (collector reachability, metrics port, access-log path, proxyless clients, route sampling).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { TelemetryIR } from "../../src/ir/types.js";
+import { at, mesh, messageOf, port, route, service, table, withoutInstances } from "./ir-fixtures.js";
+
+const tracing = (collector: NonNullable<TelemetryIR["tracing"]>["collector"]): TelemetryIR => ({
+  source: at(4, 3),
+  tracing: { collector, samplePercent: 100, tagsFromHeaders: [] },
+});
+const otel = (ports = [port("otlp", "grpc", 4317)]) => service("otel", { ports });
+
+table(test, "MESH0601", [
+  { name: "collector is a mesh service", ir: mesh(otel(), service("web", { telemetry: tracing({ kind: "service", service: "otel" }) })), expect: [] },
+  { name: "collector is an address", ir: mesh(service("web", { telemetry: tracing({ kind: "address", host: "10.9.0.1", port: 4317 }) })), expect: [] },
+  {
+    name: "collector names no service",
+    ir: mesh(service("web", { telemetry: tracing({ kind: "service", service: "otle" }) })),
+    expect: [{ severity: "error", path: ["services", "web", "telemetry", "tracing", "collector"], line: 4, column: 3 }],
+  },
+]);
+
+table(test, "MESH0602", [
+  { name: "grpc port found by name", ir: mesh(otel(), service("web", { telemetry: tracing({ kind: "service", service: "otel", port: "otlp" }) })), expect: [] },
+  { name: "http2 port", ir: mesh(otel([port("h2", "http2", 4318)]), service("web", { telemetry: tracing({ kind: "service", service: "otel" }) })), expect: [] },
+  {
+    name: "collector has only an HTTP/1 port",
+    ir: mesh(otel([port("http", "http", 4318)]), service("web", { telemetry: tracing({ kind: "service", service: "otel" }) })),
+    expect: [{ severity: "error", path: ["services", "web", "telemetry", "tracing", "collector"], line: 4, column: 3 }],
+  },
+  {
+    name: "named port does not exist",
+    ir: mesh(otel(), service("web", { telemetry: tracing({ kind: "service", service: "otel", port: "grpc" }) })),
+    expect: [{ severity: "error", path: ["services", "web", "telemetry", "tracing", "collector"], line: 4, column: 3 }],
+  },
+  {
+    name: "collector has no instances",
+    ir: mesh(withoutInstances(otel()), service("web", { telemetry: tracing({ kind: "service", service: "otel" }) })),
+    expect: [{ severity: "error", path: ["services", "web", "telemetry", "tracing", "collector"], line: 4, column: 3 }],
+  },
+]);
+
+const metrics = (p: number): TelemetryIR => ({ source: at(6, 3), metrics: { port: p, path: "/stats/prometheus" } });
+table(test, "MESH0603", [
+  { name: "default 15090 is free", ir: mesh(service("web", { telemetry: metrics(15090) })), expect: [] },
+  {
+    name: "metrics port is a service port",
+    ir: mesh(service("web", { telemetry: metrics(8080) })),
+    expect: [{ severity: "error", path: ["services", "web", "telemetry", "metrics", "port"], line: 6, column: 3 }],
+  },
+  {
+    name: "metrics port is the admin port",
+    ir: mesh(service("web", { sidecar: { adminPort: 15090 }, telemetry: metrics(15090) })),
+    expect: [{ severity: "error", path: ["services", "web", "telemetry", "metrics", "port"], line: 6, column: 3 }],
+  },
+  {
+    name: "metrics port is the outbound port",
+    ir: mesh(service("web", { sidecar: { outboundPort: 15001 }, telemetry: metrics(15001) })),
+    expect: [{ severity: "error", path: ["services", "web", "telemetry", "metrics", "port"], line: 6, column: 3 }],
+  },
+]);
+
+const fileLog = (path: string): TelemetryIR => ({
+  source: at(8, 3),
+  accessLog: { format: "json", destination: { kind: "file", path }, errorsOnly: false, samplePercent: 100 },
+});
+table(test, "MESH0604", [
+  { name: "absolute path", ir: mesh(service("web", { telemetry: fileLog("/var/log/envoy/access.log") })), expect: [] },
+  {
+    name: "relative path",
+    ir: mesh(service("web", { telemetry: fileLog("logs/access.log") })),
+    expect: [{ severity: "error", path: ["services", "web", "telemetry", "accessLog", "to", "file"], line: 8, column: 3 }],
+  },
+]);
+
+table(test, "MESH0605", [
+  { name: "sidecar service with telemetry", ir: mesh(service("web", { telemetry: metrics(15090) })), expect: [] },
+  {
+    name: "proxyless client with metrics and access logs",
+    ir: mesh(service("cli", { proxyless: true, telemetry: { ...metrics(15090), accessLog: fileLog("/tmp/a.log").accessLog } })),
+    expect: [
+      { severity: "warning", path: ["services", "cli", "telemetry", "accessLog"], line: 6, column: 3 },
+      { severity: "warning", path: ["services", "cli", "telemetry", "metrics"], line: 6, column: 3 },
+    ],
+  },
+]);
+
+const sampled = (caller: TelemetryIR | undefined) =>
+  mesh(
+    otel(),
+    service("api", { routes: [route("api-0", { source: at(12, 5) })].map((r) => ({ ...r, traceSamplePercent: 5 })) }),
+    service("web", { calls: ["api"], ...(caller && { telemetry: caller }) }),
+  );
+table(test, "MESH0606", [
+  { name: "a caller traces", ir: sampled(tracing({ kind: "service", service: "otel" })), expect: [] },
+  { name: "no caller traces", ir: sampled(undefined), expect: [{ severity: "warning", path: ["services", "api", "routes", 0, "traceSampling"], line: 12, column: 5 }] },
+]);
+
+test("MESH0602 says why the collector is unreachable", () => {
+  const m = messageOf(mesh(otel([port("http", "http", 4318)]), service("web", { telemetry: tracing({ kind: "service", service: "otel" }) })), "MESH0602");
+  assert.match(m.message, /no grpc or http2 port/);
+});
