@@ -6,6 +6,7 @@
 // execution notifications. Deterministic: fixed key order, diagnostics sorted, rules sorted by code.
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { Invocation, Log, ReportingDescriptor, Result } from "sarif";
 import { listCodes } from "../analysis/codes.js";
 import { packageInfo } from "../runtime/package-root.js";
 import { docsUrl, relativeToBase } from "./ci.js";
@@ -27,7 +28,7 @@ export function renderSarif(diagnostics: readonly Diagnostic[], options: SarifOp
   const cwd = options.cwd ?? process.cwd();
   const codes = listCodes();
   const index = new Map(codes.map((c, i) => [c.code, i]));
-  const rules = codes.map((c) => ({
+  const rules = codes.map((c): ReportingDescriptor => ({
     id: c.code,
     name: c.name,
     shortDescription: { text: c.description },
@@ -38,7 +39,7 @@ export function renderSarif(diagnostics: readonly Diagnostic[], options: SarifOp
   }));
   const baseUri = pathToFileURL(options.pathBase).href.replace(/\/?$/, "/");
   const results = sortDiagnostics(diagnostics).map((d) => {
-    const result: Record<string, unknown> = { ruleId: d.code };
+    const result: Result = { ruleId: d.code, message: { text: "" } };
     const i = index.get(d.code);
     if (i !== undefined) result.ruleIndex = i;
     result.level = d.severity;
@@ -46,7 +47,7 @@ export function renderSarif(diagnostics: readonly Diagnostic[], options: SarifOp
     if (d.file !== undefined) {
       const rel = relativeToBase(d.file, options.pathBase, cwd);
       const artifactLocation = rel !== undefined ? { uri: encodeURI(rel), uriBaseId: "SRCROOT" } : { uri: pathToFileURL(isAbsolute(d.file) ? d.file : resolve(cwd, d.file)).href };
-      const region: Record<string, number> = {};
+      const region: { startLine?: number; startColumn?: number; endLine?: number; endColumn?: number } = {};
       if (d.line !== undefined) {
         region.startLine = d.line;
         if (d.column !== undefined) region.startColumn = d.column;
@@ -58,9 +59,9 @@ export function renderSarif(diagnostics: readonly Diagnostic[], options: SarifOp
     if (d.path !== undefined) result.properties = { modelPath: d.path };
     return result;
   });
-  const invocation: Record<string, unknown> = { executionSuccessful: true };
+  const invocation: Invocation = { executionSuccessful: true };
   if (options.notes?.length) invocation.toolExecutionNotifications = options.notes.map((text) => ({ level: "note", message: { text } }));
-  const log = {
+  const log: Log = {
     $schema: SARIF_SCHEMA,
     version: "2.1.0",
     runs: [
