@@ -15,7 +15,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
 const generated = join(root, "src/backends/envoy/generated");
 const stampFile = join(generated, ".stamp");
-const xdsVersion = JSON.parse(readFileSync(require.resolve("@grpc/grpc-js-xds/package.json"), "utf8")).version;
+let xdsPackage;
+try {
+  xdsPackage = require.resolve("@grpc/grpc-js-xds/package.json");
+} catch {
+  // A folder install (`npm install ../meshc`) links this folder without installing its dependencies.
+  console.error(`meshc prepare: meshc's dependencies are not installed in ${root}; run \`npm ci\` there first, then install it again.`);
+  process.exit(1);
+}
+const xdsVersion = JSON.parse(readFileSync(xdsPackage, "utf8")).version;
 const specHash = createHash("sha256").update(readFileSync(join(root, "src/backends/envoy/api/protos.json"))).digest("hex").slice(0, 16);
 const stamp = `@grpc/grpc-js-xds@${xdsVersion} protos.json@${specHash}\n`;
 
