@@ -27,6 +27,7 @@ import { staticBootstrap } from "../../backends/envoy/static-bootstrap.js";
 import type { Json } from "../../backends/envoy/api/json.js";
 import { exitCodeFor, render } from "../../diagnostics/render.js";
 import { compileMesh } from "../../pipeline.js";
+import { unreadableInput } from "../../diagnostics/ci.js";
 
 export interface BootstrapFlags {
   service: string;
@@ -109,6 +110,8 @@ export async function produceBootstrap(mesh: string, flags: BootstrapFlags, cmd:
   }
   const format: BootstrapFormat = flags.grpc ? "json" : (flags.format ?? (flags.out?.endsWith(".json") ? "json" : "yaml"));
 
+  const unreadable = unreadableInput(mesh);
+  if (unreadable) usage(unreadable);
   const compiled = await compileMesh(mesh);
   if (compiled.diagnostics.length) process.stderr.write(render(compiled.diagnostics, process.env.GITHUB_ACTIONS === "true" ? "github" : "human"));
   if (exitCodeFor(compiled.diagnostics) !== 0 || !compiled.ir) {

@@ -20,6 +20,7 @@ export function register(program: Command): void {
     .action((opts, cmd) => {
       const script = join(packageInfo().root, "scripts", "install-envoy.sh");
       if (!existsSync(script)) cmd.error(`meshc envoy install: the installer ${script} is missing from the meshc package`, { exitCode: 2 });
+      if (opts.dir === "") cmd.error("meshc envoy install: --dir needs a directory", { exitCode: 2 });
       const dir = resolve(opts.dir ?? join(userProjectDir(), ".envoy"));
       const r = spawnSync("bash", [script, "--dir", dir], { stdio: "inherit" });
       if (r.error) cmd.error(`meshc envoy install: cannot run bash: ${r.error.message}`, { exitCode: 2 });
