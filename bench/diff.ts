@@ -6,7 +6,9 @@
 //   build dir -> build dir  no compile: reading and comparing only
 // Edits: "one service" (one instance address and one extra call: a handful of proxies change), and "every service"
 // (the circuit breaker's maxRequests in the shared policy: every proxy's clusters change).
-// Usage: npm run build && node --import tsx bench/diff.ts [--services 1000] [--runs 3]
+// Then, per edit, the stages of one diff between build directories and between meshes (bench/diff-stages.ts), to
+// separate the comparison itself from compiling.
+// Usage: npm run build && node --import tsx bench/diff.ts [--services 1000] [--runs 1]
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -17,7 +19,7 @@ const arg = (name: string, dflt: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const services = arg("services", 1000);
-const runs = arg("runs", 3);
+const runs = arg("runs", 1);
 const root = resolve(import.meta.dirname, "..");
 const cli = join(root, "dist", "cli.js");
 if (!existsSync(cli)) throw new Error("dist/cli.js is missing: run `npm run build` first");
@@ -82,5 +84,14 @@ for (const [edit, head] of [["one service", one], ["every service", every]] as c
       `${edit.padEnd(15)} ${label.padEnd(26)} ${radius.padEnd(38)} ${(median(times) / 1000).toFixed(2).padStart(5)} s` +
         (rss.length ? ` ${median(rss).toFixed(0).padStart(5)} MiB` : ""),
     );
+  }
+}
+
+console.log("\nstages (ms), one fresh process each");
+for (const [edit, key, head] of [["one service", "one", one], ["every service", "every", every]] as const) {
+  for (const [label, a, b] of [["build dir -> build dir", builds.base!, builds[key]!], ["mesh.ts -> mesh.ts", base, head]] as const) {
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "bench", "diff-stages.ts"), a, b], { encoding: "utf8", cwd: root });
+    if (r.status !== 0) throw new Error(`diff-stages failed:\n${r.stderr}`);
+    console.log(`${edit.padEnd(15)} ${label.padEnd(26)} ${r.stdout.trim().split("\n").at(-1)}`);
   }
 }
