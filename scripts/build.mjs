@@ -1,9 +1,21 @@
-// Bundles the CLI (dist/cli.js) and the public DSL (dist/dsl.js) with esbuild. Dependencies stay external:
+// Builds dist/ from scratch: the CLI (dist/cli.js) and the public DSL (dist/dsl.js) bundled with esbuild, and the
+// DSL's declarations (dist/types/*.d.ts, tsc with tsconfig.dsl.json) that `import … from "meshc"` resolves to in a
+// user's project, so the user's compiler flags check .d.ts files, never meshc's sources. Dependencies stay external:
 // they are installed beside the package, and protobufjs/grpc load .proto files from node_modules at run time.
+// Writes nothing outside dist/.
 import { build } from "esbuild";
-import { chmodSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+process.chdir(root);
+rmSync("dist", { recursive: true, force: true });
 const common = { bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", sourcemap: true, logLevel: "warning" };
 await build({ ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js", banner: { js: "#!/usr/bin/env node" } });
 await build({ ...common, entryPoints: ["src/dsl/index.ts"], outfile: "dist/dsl.js" });
 chmodSync("dist/cli.js", 0o755);
+const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
+execFileSync(process.execPath, [tsc, "-p", "tsconfig.dsl.json"], { stdio: "inherit" });

@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stampFile, typingsStamp } from "./typings-stamp.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
@@ -50,4 +51,5 @@ const lines = [
   "",
 ];
 writeFileSync(join(out, "type-map.ts"), lines.join("\n"));
+writeFileSync(stampFile, typingsStamp()); // scripts/prepare.mjs regenerates only when this differs
 console.error(`gen-envoy-types: ${entries.length} message types in ${Date.now() - started} ms`);

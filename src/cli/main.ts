@@ -15,8 +15,10 @@ import * as doctor from "./commands/doctor.js";
 import * as bootstrap from "./commands/bootstrap.js";
 import * as run from "./commands/run.js";
 import * as serve from "./commands/serve.js";
+import * as envoy from "./commands/envoy.js";
+import * as diff from "./commands/diff.js";
 
-const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, prometheusConfig];
+const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, envoy, diff, prometheusConfig];
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("meshc")

@@ -1,4 +1,4 @@
-// Renderers for one list of diagnostics (the data), in the three formats `meshc check --format` offers:
+// Renderers for one list of diagnostics (the data), in the formats `meshc check --format` offers (sarif: sarif.ts):
 //   human   istioctl/clang-like: `error[MESH0101] mesh.ts:22:5: message`, the source line with a caret, `hint:`,
 //           and a closing summary ("2 errors, 1 warning" or "✔ No problems found");
 //   json    an array of diagnostics with a fixed key order (stable bytes for golden files and tools);
@@ -7,12 +7,14 @@
 // And the exit code: 1 when there is an error, or a warning under --strict; otherwise 0.
 import { readFileSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
+import { relativeToBase } from "./ci.js";
 import { codeFrame } from "./code-frame.js";
+import { renderSarif } from "./sarif.js";
 import { sortDiagnostics } from "./sort.js";
 import type { Diagnostic } from "./types.js";
 
-export type OutputFormat = "human" | "json" | "github";
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ["human", "json", "github"];
+export type OutputFormat = "human" | "json" | "github" | "sarif";
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ["human", "json", "github", "sarif"];
 
 export interface RenderOptions {
   /** ANSI colours (human only). Default: shouldUseColor(). */
@@ -24,11 +26,18 @@ export interface RenderOptions {
   cwd?: string;
   /** Source reader for code frames; undefined for a missing file. Default: read from disk. */
   readSource?: (path: string) => string | undefined;
+  /** github and sarif: name files relative to this folder (the repository root, see ci.ts) instead of cwd. */
+  pathBase?: string;
+  /** Add each code's documentation link (human: a `docs:` line; github: a message line; json: a "docs" key). */
+  docs?: (code: string) => string;
+  /** Notes that are not findings (e.g. that semantic checks did not run): human and github print them, sarif records them. */
+  notes?: string[];
 }
 
 export function render(diagnostics: readonly Diagnostic[], format: OutputFormat, options: RenderOptions = {}): string {
-  if (format === "json") return renderJson(diagnostics);
+  if (format === "json") return renderJson(diagnostics, options);
   if (format === "github") return renderGithub(diagnostics, options);
+  if (format === "sarif") return renderSarif(diagnostics, { ...options, pathBase: options.pathBase ?? options.cwd ?? process.cwd() });
   return renderHuman(diagnostics, options);
 }
 
@@ -80,11 +89,13 @@ export function renderHuman(diagnostics: readonly Diagnostic[], options: RenderO
       if (frame) lines.push(frame);
     }
     if (d.hint) lines.push(`  ${paint(["cyan"], "hint:")} ${d.hint}`);
+    if (options.docs) lines.push(`  ${paint(["cyan"], "docs:")} ${options.docs(d.code)}`);
     return lines.join("\n");
   });
   const total = summary(diagnostics);
   const closing = diagnostics.length === 0 ? paint(["green"], total) : paint(["bold"], total);
-  return [...blocks, closing].join("\n\n") + "\n";
+  const notes = (options.notes ?? []).map((n) => `${paint(["bold", "cyan"], "note:")} ${n}`);
+  return [...blocks, ...notes, closing].join("\n\n") + "\n";
 }
 
 /** "2 errors, 1 warning", "1 error", "3 warnings", or "✔ No problems found". */
@@ -140,11 +151,12 @@ function sourceReader(options: RenderOptions): (file: string) => string | undefi
 
 const JSON_KEYS = ["code", "severity", "message", "file", "line", "column", "endLine", "endColumn", "path", "hint"] as const;
 
-/** Pretty JSON array, keys in JSON_KEYS order, absent fields omitted, sorted, trailing newline. */
-export function renderJson(diagnostics: readonly Diagnostic[]): string {
+/** Pretty JSON array, keys in JSON_KEYS order (then "docs" when asked for), absent fields omitted, sorted, trailing newline. */
+export function renderJson(diagnostics: readonly Diagnostic[], options: Pick<RenderOptions, "docs"> = {}): string {
   const rows = sortDiagnostics(diagnostics).map((d) => {
     const row: Record<string, unknown> = {};
     for (const k of JSON_KEYS) if (d[k] !== undefined) row[k] = d[k];
+    if (options.docs) row.docs = options.docs(d.code);
     return row;
   });
   return JSON.stringify(rows, null, 2) + "\n";
@@ -163,12 +175,15 @@ export function escapeProperty(s: string): string {
 }
 
 /** One `::error …::…` / `::warning …::…` line per diagnostic; the hint rides along as a second message line. */
-export function renderGithub(diagnostics: readonly Diagnostic[], options: Pick<RenderOptions, "cwd"> = {}): string {
+export function renderGithub(diagnostics: readonly Diagnostic[], options: Pick<RenderOptions, "cwd" | "pathBase" | "docs" | "notes"> = {}): string {
   const cwd = options.cwd ?? process.cwd();
-  return sortDiagnostics(diagnostics)
+  const fileOf = (file: string) =>
+    options.pathBase !== undefined ? (relativeToBase(file, options.pathBase, cwd) ?? displayPath(file, cwd)) : displayPath(file, cwd);
+  const notes = (options.notes ?? []).map((n) => `::notice title=meshc::${escapeData(n)}\n`).join("");
+  return notes + sortDiagnostics(diagnostics)
     .map((d) => {
       const props: [string, string | number | undefined][] = [
-        ["file", d.file === undefined ? undefined : displayPath(d.file, cwd)],
+        ["file", d.file === undefined ? undefined : fileOf(d.file)],
         ["line", d.line],
         ["col", d.column],
         ["endLine", d.endLine],
@@ -179,7 +194,8 @@ export function renderGithub(diagnostics: readonly Diagnostic[], options: Pick<R
         .filter((p): p is [string, string | number] => p[1] !== undefined)
         .map(([k, v]) => `${k}=${escapeProperty(String(v))}`)
         .join(",");
-      const message = d.hint ? `${d.message}\nhint: ${d.hint}` : d.message;
+      let message = d.hint ? `${d.message}\nhint: ${d.hint}` : d.message;
+      if (options.docs) message += `\ndocs: ${options.docs(d.code)}`;
       return `::${d.severity} ${list}::${escapeData(message)}\n`;
     })
     .join("");

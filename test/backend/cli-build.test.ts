@@ -48,7 +48,7 @@ describe("meshc build", { timeout: 120_000 }, () => {
     writeFileSync(bad, readFileSync(fixture, "utf8").replace("calls: [api]", "calls: [apii]"));
     const r = meshc("build", bad, "--out", out, "--format", "json");
     assert.equal(r.code, 1);
-    assert.equal(JSON.parse(r.stderr)[0].code, "MESH0001");
+    assert.equal(JSON.parse(r.stdout)[0].code, "MESH0001");
     assert.deepEqual(readTree(out), before);
   });
 

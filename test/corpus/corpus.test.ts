@@ -4,7 +4,7 @@
 // `node dist/cli.js build <case>/mesh.ts --out <dir> --format json`, over a copy of a previous good build
 // (examples/shop), and the test requires:
 //   - exit 1 (a case whose findings are all warnings: exit 0, and exit 1 again with --strict);
-//   - the diagnostics (JSON; `build` prints them on stderr) to be exactly the marked (code, file, line) multiset;
+//   - the diagnostics (JSON; `build` prints machine formats on stdout) to be exactly the marked (code, file, line) multiset;
 //   - every diagnostic to carry a column, a message and a hint, with its code's registered severity;
 //   - a failed build to leave the output directory byte-for-byte as it was (and no temp directory beside it).
 // Plus: the corpus is large enough, and every code reachable from the DSL is expected by at least one case.
@@ -89,10 +89,10 @@ async function runCase(c: Case, strict: boolean, shopOut: string): Promise<Run> 
   const afterState = { hash: existsSync(out) ? hashDir(out) : undefined, siblings: readdirSync(work).sort() };
   let diagnostics: Run["diagnostics"];
   try {
-    diagnostics = result.stderr.trim() === "" ? [] : (JSON.parse(result.stderr) as Diagnostic[]);
-    if (!Array.isArray(diagnostics)) diagnostics = { unparsable: result.stderr };
+    diagnostics = result.stdout.trim() === "" ? [] : (JSON.parse(result.stdout) as Diagnostic[]);
+    if (!Array.isArray(diagnostics)) diagnostics = { unparsable: result.stdout };
   } catch {
-    diagnostics = { unparsable: result.stderr };
+    diagnostics = { unparsable: result.stdout };
   }
   return { strict, result, diagnostics, out, before: beforeState, after: afterState };
 }

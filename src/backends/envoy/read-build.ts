@@ -78,6 +78,14 @@ function readResponse(file: string, kind: ResourceKind, text: string, shared: Ma
       problems.push({ file, message: `resources[${i}]: "@type" must be ${TYPE_URLS[kind]}` });
       return;
     }
+    // The same resource text in many proxies' files (a shared cluster, its endpoints) is encoded and validated once:
+    // equal JSON encodes to equal bytes, so the text is a safe key for what the encoder would return.
+    const textKey = `${kind}\0text\0${JSON.stringify(raw)}`;
+    const seen = shared.get(textKey);
+    if (seen) {
+      out.push(seen);
+      return;
+    }
     const r = encodeJson(RESOURCE_TYPES[kind], json, resourceLabel(kind, name));
     if (!r.ok) {
       for (const issue of r.issues) problems.push({ file, message: `resources[${i}]: ${formatIssue(issue)}` });
@@ -90,6 +98,7 @@ function readResponse(file: string, kind: ResourceKind, text: string, shared: Ma
       res = { name, typeUrl: TYPE_URLS[kind], bytes: r.message.bytes, hash };
       shared.set(key, res);
     }
+    shared.set(textKey, res);
     out.push(res);
   });
   return out;

@@ -27,6 +27,7 @@ import { staticBootstrap } from "../../backends/envoy/static-bootstrap.js";
 import type { Json } from "../../backends/envoy/api/json.js";
 import { exitCodeFor, render } from "../../diagnostics/render.js";
 import { compileMesh } from "../../pipeline.js";
+import { unreadableInput } from "../../diagnostics/ci.js";
 import { addEvalOptions, evalLimits } from "../eval-options.js";
 
 export interface BootstrapFlags {
@@ -113,6 +114,8 @@ export async function produceBootstrap(mesh: string, flags: BootstrapFlags, cmd:
   }
   const format: BootstrapFormat = flags.grpc ? "json" : (flags.format ?? (flags.out?.endsWith(".json") ? "json" : "yaml"));
 
+  const unreadable = unreadableInput(mesh);
+  if (unreadable) usage(unreadable);
   const compiled = await compileMesh(mesh, evalLimits(flags));
   if (compiled.diagnostics.length) process.stderr.write(render(compiled.diagnostics, process.env.GITHUB_ACTIONS === "true" ? "github" : "human"));
   if (exitCodeFor(compiled.diagnostics) !== 0 || !compiled.ir) {

@@ -1,13 +1,15 @@
 // `meshc build <mesh.ts> --out <dir>`: compile the mesh and write every proxy's configuration, one folder per
 // service holding {cds,eds,lds,rds}.json DiscoveryResponses, plus manifest.json (see src/build/render.ts).
-// Diagnostics go to stderr in the chosen format. Exit 0 = written, 1 = errors (or warnings with --strict) and
+// Diagnostics: human on stderr, machine formats (json, github, sarif) on stdout. Exit 0 = written, 1 = errors (or warnings with --strict) and
 // nothing written, 2 = usage or internal error (including an --out that is not a meshc build directory).
 // The output directory is replaced atomically: on any failure it is left exactly as it was.
 import { Option, type Command } from "@commander-js/extra-typings";
 import { relative } from "node:path";
 import { renderBuild } from "../../build/render.js";
 import { BuildDirError, writeBuildDir } from "../../build/write.js";
-import { OUTPUT_FORMATS, type OutputFormat, exitCodeFor, render } from "../../diagnostics/render.js";
+import { unreadableInput } from "../../diagnostics/ci.js";
+import { writeDiagnostics } from "../../diagnostics/output.js";
+import { OUTPUT_FORMATS, type OutputFormat, exitCodeFor } from "../../diagnostics/render.js";
 import { compileMesh } from "../../pipeline.js";
 import { addEvalOptions, evalLimits } from "../eval-options.js";
 
@@ -22,11 +24,15 @@ export function register(program: Command): void {
       new Option("--format <format>", "diagnostics format")
         .choices(OUTPUT_FORMATS as readonly OutputFormat[])
         .default((process.env.GITHUB_ACTIONS === "true" ? "github" : "human") as OutputFormat),
-    );
-  addEvalOptions(cmd).action(async (mesh, opts) => {
+    )
+    .option("--path-base <dir>", "github/sarif: name files relative to this folder (default: $GITHUB_WORKSPACE, else the git top level)");
+  addEvalOptions(cmd).action(async (mesh, opts, command) => {
       const strict = opts.strict === true;
+      const unreadable = unreadableInput(mesh);
+      if (unreadable) command.error(`meshc build: ${unreadable}`, { exitCode: 2 });
       const result = await compileMesh(mesh, evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }));
-      if (result.diagnostics.length) process.stderr.write(render(result.diagnostics, opts.format));
+      // Machine formats (json, github, sarif) on stdout; people's output on stderr (src/diagnostics/output.ts).
+      writeDiagnostics(result, { format: opts.format, ...(opts.pathBase !== undefined ? { pathBase: opts.pathBase } : {}) }, false);
       if (exitCodeFor(result.diagnostics, { strict }) !== 0 || !result.snapshot || !result.ir) {
         process.exitCode = 1;
         return;

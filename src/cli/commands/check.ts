@@ -2,7 +2,9 @@
 // --strict), 1 = diagnostics, 2 = usage or internal error. The full pipeline runs, so a mesh that checks clean
 // also builds: the Envoy backend and Envoy's schema rules are part of the check.
 import { Option, type Command } from "@commander-js/extra-typings";
-import { OUTPUT_FORMATS, type OutputFormat, exitCodeFor, render, shouldUseColor } from "../../diagnostics/render.js";
+import { unreadableInput } from "../../diagnostics/ci.js";
+import { writeDiagnostics } from "../../diagnostics/output.js";
+import { OUTPUT_FORMATS, type OutputFormat, exitCodeFor } from "../../diagnostics/render.js";
 import { compileMesh } from "../../pipeline.js";
 import { addEvalOptions, evalLimits } from "../eval-options.js";
 
@@ -16,13 +18,14 @@ export function register(program: Command): void {
       new Option("--format <format>", "output format")
         .choices(OUTPUT_FORMATS as readonly OutputFormat[])
         .default((process.env.GITHUB_ACTIONS === "true" ? "github" : "human") as OutputFormat),
-    );
-  addEvalOptions(cmd).action(async (mesh, opts) => {
+    )
+    .option("--path-base <dir>", "github/sarif: name files relative to this folder (default: $GITHUB_WORKSPACE, else the git top level)");
+  addEvalOptions(cmd).action(async (mesh, opts, command) => {
+      const unreadable = unreadableInput(mesh);
+      if (unreadable) command.error(`meshc check: ${unreadable}`, { exitCode: 2 });
       const result = await compileMesh(mesh, evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }));
-      const out = render(result.diagnostics, opts.format, { color: shouldUseColor(process.stderr) });
-      // JSON is machine output (stdout); people's output goes to stderr with the other diagnostics.
-      if (opts.format === "json") process.stdout.write(out);
-      else process.stderr.write(out);
+      // Machine formats (json, github, sarif) on stdout; people's output on stderr (src/diagnostics/output.ts).
+      writeDiagnostics(result, { format: opts.format, ...(opts.pathBase !== undefined ? { pathBase: opts.pathBase } : {}) });
       process.exitCode = exitCodeFor(result.diagnostics, { strict: opts.strict === true });
     });
 }

@@ -3,7 +3,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { createRequire } from "node:module";
 import {
-  ENVOY_INSTALL_HINT,
+  envoyInstallHint,
   ENVOY_PINNED_SERIES,
   findEnvoy,
   isEnvoyMissing,
@@ -48,9 +48,9 @@ export function doctorReport(envoyFlag?: string): DoctorReport {
   const advice: string[] = [];
   if (!envoy.found) advice.push(`Envoy ${ENVOY_PINNED_SERIES} not found: ${envoy.hint}.`);
   else if (envoy.version === null)
-    advice.push(`${envoy.path} printed no Envoy version for --version; meshc needs Envoy ${envoy.pinned}: ${ENVOY_INSTALL_HINT}.`);
+    advice.push(`${envoy.path} printed no Envoy version for --version; meshc needs Envoy ${envoy.pinned}: ${envoyInstallHint()}.`);
   else if (!envoy.matchesPin)
-    advice.push(`${envoy.path} is Envoy ${envoy.version}, meshc is pinned to ${envoy.pinned}: ${ENVOY_INSTALL_HINT}.`);
+    advice.push(`${envoy.path} is Envoy ${envoy.version}, meshc is pinned to ${envoy.pinned}: ${envoyInstallHint()}.`);
   if (nodeMajor < NODE_MIN_MAJOR) advice.push(`Node ${process.version} is too old: install Node ${NODE_MIN_MAJOR} or newer.`);
   return {
     ok: advice.length === 0,
