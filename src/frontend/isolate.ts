@@ -10,7 +10,7 @@
 // runtime to load, V8 enforces its heap limit and reports ERR_WORKER_OUT_OF_MEMORY distinctly, and terminate()
 // is synchronous from V8's side; a child process would isolate native memory too, but costs a process per reload.
 import { build } from "esbuild";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -43,8 +43,10 @@ let workerScript: Promise<string> | undefined;
 /** The worker's code, bundled once per process from eval-worker.ts (works from the sources and from dist/). */
 function workerCode(): Promise<string> {
   workerScript ??= (async () => {
-    // The sources ship with the package (the DSL is bundled from them too), so this works from dist/ as well.
+    // In a checkout, bundle from the sources (always current); an installed package ships only dist/eval-worker.js
+    // (scripts/build.mjs), since src/frontend/ is not in its files.
     const entry = join(packageRoot(), "src", "frontend", "eval-worker.ts");
+    if (!existsSync(entry)) return readFileSync(join(packageRoot(), "dist", "eval-worker.js"), "utf8");
     const r = await build({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", target: "node20", write: false, logLevel: "silent" });
     return r.outputFiles[0]!.text;
   })();
