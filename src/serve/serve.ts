@@ -6,6 +6,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client
 import { renderHuman } from "../diagnostics/render.js";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { startXdsServer, type XdsServer } from "../xds/index.js";
+import type { XdsLimits } from "../xds/limits.js";
 import { startAdmin } from "./admin.js";
 import { openSource } from "./source.js";
 import { watchBuildDir, watchFiles, type Watcher } from "./watch.js";
@@ -19,7 +20,13 @@ export interface ServeOptions {
   watch?: boolean;
   debounceMs?: number;
   logger?: Logger;
+  /** Bounds on what xDS clients control (defaults: DEFAULT_LIMITS in src/xds/limits.ts). */
+  limits?: Partial<XdsLimits>;
+  /** How long `close` lets streams and admin requests finish before closing everything (default 5000 ms). */
+  shutdownGraceMs?: number;
 }
+
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 
 export interface ServeHandle {
   xds: XdsServer;
@@ -39,7 +46,8 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   let last: { ok: boolean; at: string; diagnostics: Diagnostic[]; source: string } | undefined;
   let watcher: Watcher | undefined;
 
-  const xds = await startXdsServer({ address: options.xdsAddress, logger, registry });
+  const xds = await startXdsServer({ address: options.xdsAddress, logger, registry, limits: options.limits });
+  const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
 
   const loadOnce = async (): Promise<boolean> => {
     const end = compileSeconds.startTimer();
@@ -101,7 +109,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   } catch (err) {
     // Without this the xDS server would keep the process alive after the error is reported.
     await watcher?.close();
-    await xds.close();
+    await xds.close(graceMs);
     throw err;
   }
   logger.info({ xds: xds.address, admin: admin.port, source: source.path }, "meshc serve ready");
@@ -111,10 +119,8 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     adminPort: admin.port,
     reload,
     async close() {
-      await watcher?.close();
-      await new Promise<void>((resolve) => admin.server.close(() => resolve()));
-      admin.server.closeAllConnections();
-      await xds.close();
+      // Bounded: both servers get the same grace in parallel, then whatever is left is closed.
+      await Promise.all([watcher?.close(), admin.close(graceMs), xds.close(graceMs)]);
     },
   };
 }
