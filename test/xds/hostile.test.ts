@@ -14,6 +14,8 @@ import { cla, cluster, httpListener, mesh, proxy, routeConfig, TYPE } from "./fi
 import { eventually, sleep, startTestServer } from "./harness.js";
 import { RawGrpcStream } from "./raw-h2.js";
 
+/** Each test fails on its own when something hangs, instead of the whole file timing out. */
+const T = { timeout: 30_000 };
 const SOTW = adsService.StreamAggregatedResources.path;
 
 function smallMesh(body = "ok") {
@@ -31,7 +33,7 @@ function rawTcp(port: number, send?: string) {
   return { socket, closed };
 }
 
-test("R6 R7: a request over the 4 MiB inbound limit ends with RESOURCE_EXHAUSTED; the server keeps serving", async (t) => {
+test("R6 R7: a request over the 4 MiB inbound limit ends with RESOURCE_EXHAUSTED; the server keeps serving", T, async (t) => {
   const s = await startTestServer(t, 19600, smallMesh());
   const c = s.sotw();
   // 5 MiB of resource names: under the old 16 MiB limit this was decoded and kept.
@@ -43,7 +45,7 @@ test("R6 R7: a request over the 4 MiB inbound limit ends with RESOURCE_EXHAUSTED
   assert.deepEqual(names(await ok.next()), ["api"]);
 });
 
-test("R6: node metadata over the node size limit ends the stream with RESOURCE_EXHAUSTED before it is decoded", async (t) => {
+test("R6: node metadata over the node size limit ends the stream with RESOURCE_EXHAUSTED before it is decoded", T, async (t) => {
   const s = await startTestServer(t, 19601, smallMesh());
   const T = messageType("envoy.service.discovery.v3.DiscoveryRequest");
   const bytes = T.encode(
@@ -61,7 +63,7 @@ test("R6: node metadata over the node size limit ends the stream with RESOURCE_E
   assert.equal(s.server.proxies().length, 0);
 });
 
-test("R6: 10 streams with a 3 MB node.id write a few KB of log, get clipped statuses, and /debug/proxies shows clipped ids", async (t) => {
+test("R6: 10 streams with a 3 MB node.id write a few KB of log, get clipped statuses, and /debug/proxies shows clipped ids", T, async (t) => {
   // The node limit is raised so the id reaches the stream: what is bounded here is what the server repeats of it.
   const s = await startTestServer(t, 19602, smallMesh(), { maxNodeBytes: 4 * 1024 * 1024 });
   const id = "i".repeat(3_000_000);
@@ -84,7 +86,7 @@ test("R6: 10 streams with a 3 MB node.id write a few KB of log, get clipped stat
   assert.ok(st.node.clientFeatures.length <= 32);
 });
 
-test("R6: garbage type URLs: each is ignored, and only a few, clipped, are logged", async (t) => {
+test("R6: garbage type URLs: each is ignored, and only a few, clipped, are logged", T, async (t) => {
   const s = await startTestServer(t, 19603, smallMesh());
   const c = s.sotw();
   c.send(sreq(TYPE.cluster, { node: node("web") }));
@@ -97,7 +99,7 @@ test("R6: garbage type URLs: each is ignored, and only a few, clipped, are logge
   for (const l of unserved) assert.ok(String(l.typeUrl).length < 400);
 });
 
-test("R6: Delta subscriptions accumulate only up to the name limit, then RESOURCE_EXHAUSTED", async (t) => {
+test("R6: Delta subscriptions accumulate only up to the name limit, then RESOURCE_EXHAUSTED", T, async (t) => {
   const s = await startTestServer(t, 19604, smallMesh(), { maxSubscribedNameBytes: 64 * 1024 });
   const c = s.delta();
   c.send(dreq(TYPE.endpoint, { node: node("web"), subscribe: ["api"] }));
@@ -109,7 +111,7 @@ test("R6: Delta subscriptions accumulate only up to the name limit, then RESOURC
   assert.equal(await s.metric("xds_requests_rejected_total", { reason: "too_many_names" }), 1);
 });
 
-test("handshake timeout: a connection that never sends the HTTP/2 preface is closed; one that speaks something else at once", async (t) => {
+test("handshake timeout: a connection that never sends the HTTP/2 preface is closed; one that speaks something else at once", T, async (t) => {
   const s = await startTestServer(t, 19605, smallMesh(), { handshakeTimeoutMs: 300 });
   const idle = rawTcp(19605);
   const http1 = rawTcp(19605, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -124,7 +126,7 @@ test("handshake timeout: a connection that never sends the HTTP/2 preface is clo
   assert.deepEqual(names(await c.next()), ["api"]);
 });
 
-test("connection limit: over it, a connection is closed at once (the client sees UNAVAILABLE) and succeeds on retry once a slot frees", async (t) => {
+test("connection limit: over it, a connection is closed at once (the client sees UNAVAILABLE) and succeeds on retry once a slot frees", T, async (t) => {
   const s = await startTestServer(t, 19606, smallMesh(), { maxConnections: 2 });
   const a = rawTcp(19606);
   const b = rawTcp(19606);
@@ -145,7 +147,7 @@ test("connection limit: over it, a connection is closed at once (the client sees
   assert.deepEqual(names(r), ["api"]);
 });
 
-test("streams per connection: HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS caps what one connection may open", async (t) => {
+test("streams per connection: HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS caps what one connection may open", T, async (t) => {
   const s = await startTestServer(t, 19607, smallMesh(), { maxStreamsPerConnection: 2 });
   const session = http2.connect(`http://${s.server.address}`);
   session.on("error", () => {});
@@ -171,7 +173,7 @@ test("streams per connection: HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS caps what o
   third.close();
 });
 
-test("R1: the new-stream limiter refuses a burst over its rate with UNAVAILABLE, counts refusals, and clients that retry are all answered", async (t) => {
+test("R1: the new-stream limiter refuses a burst over its rate with UNAVAILABLE, counts refusals, and clients that retry are all answered", T, async (t) => {
   const s = await startTestServer(t, 19608, smallMesh(), { streamsPerSecond: 20, streamBurst: 5 });
   const clients: { close(): void }[] = [];
   t.after(() => clients.forEach((c) => c.close()));
@@ -206,7 +208,7 @@ test("R1: the new-stream limiter refuses a burst over its rate with UNAVAILABLE,
   assert.equal(await s.metric("xds_streams_refused_total", { reason: "rate_limit" }), refusals);
 });
 
-test("R8: a stuck reader's stream is closed after the stall timeout with a status and a log line; other streams are unaffected", async (t) => {
+test("R8: a stuck reader's stream is closed after the stall timeout with a status and a log line; other streams are unaffected", T, async (t) => {
   const big = (i: number) =>
     mesh(proxy("web", [cluster("api"), cla("api", [{ port: 19001 }]), httpListener("web-http", 19290, "web-routes"), routeConfig("web-routes", [{ direct: { body: `v${i} ${"x".repeat(200_000)}` } }])]));
   const s = await startTestServer(t, 19609, big(0), { stallTimeoutMs: 400 });
@@ -234,7 +236,7 @@ test("R8: a stuck reader's stream is closed after the stall timeout with a statu
   assert.deepEqual(s.server.proxies().map((p) => p.node.id), ["fast"]);
 });
 
-test("R7: a response over the clients' receive limit is reported with node, type and size (log + metric), and still sent", async (t) => {
+test("R7: a response over the clients' receive limit is reported with node, type and size (log + metric), and still sent", T, async (t) => {
   const s = await startTestServer(t, 19610, smallMesh("x".repeat(300_000)), { clientMaxMessageBytes: 100_000 });
   const c = s.sotw();
   c.send(sreq(TYPE.route, { node: node("web", "web-7"), resourceNames: ["web-routes"] }));
@@ -267,7 +269,7 @@ async function blackholeProxy(t: { after(fn: () => void): void }, target: number
   return { port: (server.address() as net.AddressInfo).port, drop: () => (dropping = true) };
 }
 
-test("R20: keepalive closes a stream whose connection went half-open", async (t) => {
+test("R20: keepalive closes a stream whose connection went half-open", T, async (t) => {
   const s = await startTestServer(t, 19611, smallMesh(), { keepaliveTimeMs: 200, keepaliveTimeoutMs: 200 });
   const hole = await blackholeProxy(t, 19611);
   const c = AdsTestClient.sotw(`127.0.0.1:${hole.port}`);
@@ -280,7 +282,7 @@ test("R20: keepalive closes a stream whose connection went half-open", async (t)
   await eventually(() => s.server.connections() === 0, "the connection to be closed", 5000);
 });
 
-test("R20: connections get GOAWAY at their max age (jittered), so clients move to a new connection", async (t) => {
+test("R20: connections get GOAWAY at their max age (jittered), so clients move to a new connection", T, async (t) => {
   const s = await startTestServer(t, 19612, smallMesh(), { maxConnectionAgeMs: 400, maxConnectionAgeGraceMs: 200 });
   const ages = await Promise.all(
     Array.from({ length: 4 }, async () => {
@@ -299,7 +301,7 @@ test("R20: connections get GOAWAY at their max age (jittered), so clients move t
   await c.next();
 });
 
-test("bounded close: with a stuck reader, an idle HTTP/2 client and a connection in its handshake, close(grace) ends within the grace", async (t) => {
+test("bounded close: with a stuck reader, an idle HTTP/2 client and a connection in its handshake, close(grace) ends within the grace", T, async (t) => {
   const big = mesh(proxy("web", [routeConfig("web-routes", [{ direct: { body: "x".repeat(400_000) } }])]));
   const s = await startTestServer(t, 19613, big);
   const stuck = new RawGrpcStream(s.server.address, SOTW);
