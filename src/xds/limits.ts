@@ -47,7 +47,7 @@ export const DEFAULT_LIMITS: XdsLimits = {
   maxStreamsPerConnection: 100,
   streamsPerSecond: 500,
   streamBurst: 500,
-  handshakeTimeoutMs: 10_000,
+  handshakeTimeoutMs: 30_000,
   maxQueuedBytes: 16 * MiB,
   stallTimeoutMs: 60_000,
   clientMaxMessageBytes: 4 * MiB,

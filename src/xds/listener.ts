@@ -53,7 +53,9 @@ export class ConnectionGate {
     }
     if (this.sockets.size >= this.o.maxConnections) {
       this.o.metrics.connectionsRefused.inc({ reason: "limit" });
-      this.o.logger.warn({ peer: `${socket.remoteAddress}:${socket.remotePort}`, limit: this.o.maxConnections }, "xDS connection refused: connection limit reached");
+      this.logAtMostEverySecond("limit", () =>
+        this.o.logger.warn({ peer: `${socket.remoteAddress}:${socket.remotePort}`, limit: this.o.maxConnections }, "xDS connection refused: connection limit reached (further refusals this second are only counted)"),
+      );
       socket.destroy();
       return;
     }
@@ -74,10 +76,14 @@ export class ConnectionGate {
     let got: Buffer = Buffer.alloc(0);
     const fail = (reason: "handshake_timeout" | "not_http2") => {
       this.o.metrics.connectionsRefused.inc({ reason });
-      this.o.logger.warn({ peer: `${socket.remoteAddress}:${socket.remotePort}`, reason }, "xDS connection closed before HTTP/2 started");
+      this.logAtMostEverySecond(reason, () =>
+        this.o.logger.warn({ peer: `${socket.remoteAddress}:${socket.remotePort}`, reason }, "xDS connection closed before HTTP/2 started (further ones this second are only counted)"),
+      );
       socket.destroy();
     };
-    const timer = setTimeout(() => fail("handshake_timeout"), this.o.handshakeTimeoutMs);
+    // When the timer fires late (a busy event loop), the preface may be waiting unread: timers run before I/O in a
+    // loop iteration, so decide after this iteration's I/O (setImmediate) instead of closing at once.
+    const timer = setTimeout(() => setImmediate(() => this.handshaking.has(socket) && !socket.destroyed && fail("handshake_timeout")), this.o.handshakeTimeoutMs);
     timer.unref();
     const onData = (chunk: Buffer) => {
       got = got.length ? Buffer.concat([got, chunk]) : chunk;
@@ -98,6 +104,16 @@ export class ConnectionGate {
     };
     socket.on("data", onData);
     socket.once("close", () => clearTimeout(timer));
+  }
+
+  private readonly lastLog = new Map<string, number>();
+
+  /** A flood of refused connections is counted in full but logged at most once a second per reason. */
+  private logAtMostEverySecond(key: string, log: () => void): void {
+    const now = performance.now();
+    if ((this.lastLog.get(key) ?? -Infinity) > now - 1000) return;
+    this.lastLog.set(key, now);
+    log();
   }
 
   /** Stops accepting; connections still in their handshake are closed (they carry no stream). */
