@@ -90,7 +90,7 @@ async function run(rate: number): Promise<string[]> {
     (openedMs / 1000).toFixed(1),
     `${(pct(perClient, 50) / 1000).toFixed(2)} / ${(pct(perClient, 99) / 1000).toFixed(2)} / ${(Math.max(...perClient) / 1000).toFixed(2)}`,
     unanswered ? `${unanswered} unanswered` : (allMs / 1000).toFixed(1),
-    `${refused} (${seen} seen by ${refusedClients} clients)`,
+    `${refused} (${refusedClients} clients saw UNAVAILABLE ${seen}x)`,
     `${mib(ready.usage.rss)} -> ${mib(usage.peakRssServing)}`,
   ];
 }
@@ -100,7 +100,7 @@ for (const rate of RATES) {
   rows.push(await run(rate));
   await sleep(1000);
 }
-const head = ["limiter", "streams", "opened within s", "per-client time to full config p50 / p99 / max s", "all answered after s", "limiter refusals", "server RSS MiB: ready -> peak while serving"];
+const head = ["limiter", "streams", "opened within s", "per-client time to full config p50 / p99 / max s", "all answered after s", "limiter refusals (UNAVAILABLE as clients saw it: limiter or failed connects)", "server RSS MiB: ready -> peak while serving"];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => "| " + cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ") + " |";
 console.log(line(head));
