@@ -26,7 +26,7 @@ function rawHttp(port: number, text: string): Promise<string> {
     s.on("data", (d) => (out += d));
     s.on("error", () => {});
     s.on("close", () => resolve(out));
-    setTimeout(() => s.destroy(), 5000);
+    setTimeout(() => s.destroy(), 15_000);
   });
 }
 
@@ -71,4 +71,22 @@ test("admin: a malformed percent-escape or request target is a 400, never a 500;
   assert.notEqual(code, "hung", `meshc serve did not exit within 15 s of SIGTERM:\n${log.slice(-2000)}`);
   assert.equal(code, 0, log.slice(-2000));
   assert.ok(ms < 4000, `exit took ${Math.round(ms)} ms with a 1 s grace`);
+});
+
+test("admin: a request whose headers never end is dropped after the header timeout; oversized headers are refused", { timeout: 60_000 }, async () => {
+  const { startServe } = await import("../../src/serve/serve.js");
+  const { pino } = await import("pino");
+  const { ADMIN_LIMITS } = await import("../../src/serve/admin.js");
+  const h = await startServe({ source: join(MESH_DIR, "mesh.ts"), xdsAddress: "127.0.0.1:0", adminAddress: "127.0.0.1:0", watch: false, logger: pino({ level: "silent" }), shutdownGraceMs: 500 });
+  try {
+    const started = performance.now();
+    const half = await rawHttp(h.adminPort, "GET /metrics HTTP/1.1\r\nHost: x\r\n");
+    const ms = performance.now() - started;
+    assert.ok(ms < ADMIN_LIMITS.headersTimeoutMs + 2500, `half-sent request held for ${Math.round(ms)} ms`);
+    assert.match(half, /^HTTP\/1.1 408|^$/);
+    const big = await rawHttp(h.adminPort, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"b".repeat(64 * 1024)}\r\n\r\n`);
+    assert.match(big, /^HTTP\/1.1 431/);
+  } finally {
+    await h.close();
+  }
 });
