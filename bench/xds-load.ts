@@ -5,13 +5,10 @@
 //
 //   node --import tsx bench/xds-load.ts [--proxies 1000,2000] [--services 1000] [--port 19280]
 import { fork, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { Client, credentials, Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
-import protobuf from "protobufjs";
-import { decodeMessage } from "../src/backends/envoy/api/codec.js";
-import { TYPE_URLS } from "../src/snapshot/types.js";
-import { adsService, type DecodedResource, type NodeInfo, type SotwRequest, type SotwResponseIn } from "../src/xds/wire.js";
+import { Client, credentials } from "@grpc/grpc-js";
+import type { NodeInfo } from "../src/xds/wire.js";
+import { FakeEnvoy, stats } from "./fake-envoy.js";
 import type { ServerCommand } from "./xds-server.js";
 
 const args = new Map<string, string>();
@@ -48,132 +45,6 @@ class ServerProc {
   }
   async usage(): Promise<Usage> {
     return (await this.request({ cmd: "usage" })).usage as Usage;
-  }
-}
-
-// ---- a fake Envoy ----
-
-const stats = { responses: 0, lastResponseAt: 0, lastAckAt: 0 };
-const edsCache = new Map<string, string | null>();
-const rdsCache = new Map<string, string[]>();
-
-function key(r: DecodedResource): string {
-  return createHash("sha1").update(r.bytes).digest("hex");
-}
-
-/** The CLA name an EDS cluster waits for (eds_cluster_config.service_name or its name), null for other types. */
-function edsName(r: DecodedResource): string | null {
-  const k = key(r);
-  if (edsCache.has(k)) return edsCache.get(k)!;
-  let isEds = false;
-  let service = "";
-  const rd = protobuf.Reader.create(r.bytes);
-  while (rd.pos < rd.len) {
-    const tag = rd.uint32();
-    if (tag === 16) isEds = rd.uint32() === 3;
-    else if (tag === 26) {
-      isEds = true;
-      const end = rd.uint32() + rd.pos;
-      while (rd.pos < end) {
-        const t2 = rd.uint32();
-        if (t2 === 18) service = rd.string();
-        else rd.skipType(t2 & 7);
-      }
-    } else rd.skipType(tag & 7);
-  }
-  const v = isEds ? service || r.name : null;
-  edsCache.set(k, v);
-  return v;
-}
-
-/** Every rds.route_config_name inside a Listener (HCM Any payloads expanded by the codec). */
-function routeNames(r: DecodedResource): string[] {
-  const k = key(r);
-  const hit = rdsCache.get(k);
-  if (hit) return hit;
-  const out: string[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === "object") {
-      for (const [k2, x] of Object.entries(v)) {
-        if (k2 === "route_config_name" && typeof x === "string") out.push(x);
-        else walk(x);
-      }
-    }
-  };
-  walk(decodeMessage("envoy.config.listener.v3.Listener", r.bytes));
-  rdsCache.set(k, out);
-  return out;
-}
-
-class FakeEnvoy {
-  private call!: ClientDuplexStream<SotwRequest, SotwResponseIn>;
-  private readonly names: Record<string, string[]> = {};
-  private ldsRequested = false;
-  readonly startedAt = now();
-  syncedAt = 0;
-  lastAckAt = 0;
-  error: string | undefined;
-
-  constructor(
-    private readonly client: Client,
-    private readonly node: NodeInfo,
-    private readonly onSynced: () => void,
-  ) {}
-
-  start(): void {
-    const m = adsService.StreamAggregatedResources;
-    this.call = this.client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new Metadata(), {
-      deadline: Date.now() + 600_000,
-    });
-    this.call.on("data", (r: SotwResponseIn) => this.onResponse(r));
-    this.call.on("error", (e: Error) => (this.error = e.message));
-    this.send(TYPE_URLS.cluster, [], "", "", this.node);
-  }
-
-  private send(typeUrl: string, resourceNames: string[], versionInfo: string, responseNonce: string, node?: NodeInfo): void {
-    this.call.write({ typeUrl, resourceNames, versionInfo, responseNonce, ...(node ? { node } : {}) });
-  }
-
-  private onResponse(r: SotwResponseIn): void {
-    stats.responses++;
-    stats.lastResponseAt = now();
-    if (r.typeUrl === TYPE_URLS.cluster) {
-      const eds = [...new Set(r.resources.flatMap((c) => edsName(c) ?? []))].sort();
-      if (eds.join() !== (this.names.eds ?? []).join() || !this.names.eds) {
-        this.names.eds = eds;
-        this.send(TYPE_URLS.endpoint, eds, "", "");
-      }
-      this.ack(r, []);
-    } else if (r.typeUrl === TYPE_URLS.endpoint) {
-      this.ack(r, this.names.eds ?? []);
-      if (!this.ldsRequested) {
-        this.ldsRequested = true;
-        this.send(TYPE_URLS.listener, [], "", "");
-      }
-    } else if (r.typeUrl === TYPE_URLS.listener) {
-      const rds = [...new Set(r.resources.flatMap(routeNames))].sort();
-      if (rds.join() !== (this.names.rds ?? []).join() || !this.names.rds) {
-        this.names.rds = rds;
-        this.send(TYPE_URLS.route, rds, "", "");
-      }
-      this.ack(r, []);
-    } else if (r.typeUrl === TYPE_URLS.route) {
-      this.ack(r, this.names.rds ?? []);
-      if (!this.syncedAt) {
-        this.syncedAt = now();
-        this.onSynced();
-      }
-    }
-  }
-
-  private ack(r: SotwResponseIn, names: string[]): void {
-    this.send(r.typeUrl, names, r.versionInfo, r.nonce);
-    this.lastAckAt = stats.lastAckAt = now();
-  }
-
-  close(): void {
-    this.call?.cancel();
   }
 }
 

@@ -4,6 +4,7 @@
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { pino } from "pino";
+import { Registry } from "prom-client";
 import { syntheticMesh } from "./synthetic-ir.js";
 import { translateMesh } from "../src/backends/envoy/translate.js";
 import type { MeshIR } from "../src/ir/types.js";
@@ -16,6 +17,7 @@ export type ServerCommand =
   | { cmd: "prepare"; change: "one" | "all"; round: number }
   | { cmd: "apply" }
   | { cmd: "profile"; action: "start" | "stop"; file?: string }
+  | { cmd: "metrics" }
   | { cmd: "exit" };
 
 const port = Number(process.argv[2] ?? 19280);
@@ -40,11 +42,15 @@ function changed(change: "one" | "all", round: number): MeshIR {
   return ir;
 }
 
+// Peak RSS while serving (sampled every 50 ms once ready), apart from the translation's own peak (maxRss).
+let peakRssServing = 0;
+
 function usage() {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
   const c = process.cpuUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, cpuUserUs: c.user, cpuSystemUs: c.system, wire: { ...wireStats } };
+  // maxRSS: the process's peak resident set (KiB), as the kernel counts it.
+  return { rss: m.rss, maxRss: process.resourceUsage().maxRSS * 1024, peakRssServing, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, cpuUserUs: c.user, cpuSystemUs: c.system, wire: { ...wireStats } };
 }
 
 // Optional CPU profile of a phase (BENCH_PROF=dir on the load generator): the inspector, not --cpu-prof, so the
@@ -71,11 +77,15 @@ let distinct = new Set<unknown>();
 for (const p of snapshot.proxies.values()) for (const list of Object.values(p.resources)) for (const r of list) distinct.add(r);
 const distinctResources = distinct.size;
 distinct = new Set();
-const server = await startXdsServer({ address: `127.0.0.1:${port}`, logger: pino({ level: "warn" }), snapshot });
+// BENCH_LIMITS: JSON of XdsLimits overrides (bench/reconnect-storm.ts passes the limiter settings under test).
+const registry = new Registry();
+const limits = process.env.BENCH_LIMITS ? (JSON.parse(process.env.BENCH_LIMITS) as object) : undefined;
+const server = await startXdsServer({ address: `127.0.0.1:${port}`, logger: pino({ level: "warn" }), snapshot, registry, limits });
 let next: MeshSnapshot | undefined;
 
 process.on("message", (m: ServerCommand) => {
   if (m.cmd === "usage") process.send!({ usage: usage() });
+  else if (m.cmd === "metrics") void registry.getMetricsAsJSON().then((metrics) => process.send!({ metrics }));
   else if (m.cmd === "profile") void profile(m.action, m.file).then(() => process.send!({ profiled: true }));
   else if (m.cmd === "prepare") {
     next = build(changed(m.change, m.round));
@@ -88,4 +98,5 @@ process.on("message", (m: ServerCommand) => {
     void server.close(500).then(() => process.exit(0));
   }
 });
+setInterval(() => (peakRssServing = Math.max(peakRssServing, process.memoryUsage.rss())), 50).unref();
 process.send!({ ready: { port: server.port, buildMs, services: snapshot.proxies.size, distinctResources, usage: usage() } });

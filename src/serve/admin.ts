@@ -1,5 +1,6 @@
 // Admin HTTP for `meshc serve` (default 127.0.0.1:18001): health, readiness, Prometheus metrics and debug views of
-// what each proxy holds. Read-only: nothing here changes what is served.
+// what each proxy holds. Read-only: nothing here changes what is served. Requests are bounded (header size and
+// time, whole-request time, connections) and a malformed one is a 400, never a 500; `close` is bounded by a grace.
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
 import { renderDiscoveryResponse } from "../build/render.js";
@@ -27,14 +28,51 @@ export interface Readiness {
   compiling: boolean;
 }
 
-export async function startAdmin(address: string, state: AdminState): Promise<{ server: Server; port: number }> {
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? "/", "http://admin");
+/** Bounds on admin requests: a client may not hold a connection or a half-sent request for long. */
+export const ADMIN_LIMITS = {
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxHeaderBytes: 16 * 1024,
+  maxConnections: 128,
+};
+
+export interface AdminHandle {
+  server: Server;
+  port: number;
+  /** Stops accepting, lets requests in progress finish for at most `graceMs`, then closes every connection. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** The request's path, or undefined when it is malformed (bad percent-escape, unparsable target). */
+function parsePath(raw: string | undefined): { pathname: string; segments: string[] } | undefined {
+  try {
+    const url = new URL(raw ?? "/", "http://admin");
+    return { pathname: url.pathname, segments: url.pathname.split("/").map((p) => decodeURIComponent(p)) };
+  } catch {
+    return undefined;
+  }
+}
+
+const serverOptions = {
+  headersTimeout: ADMIN_LIMITS.headersTimeoutMs,
+  requestTimeout: ADMIN_LIMITS.requestTimeoutMs,
+  keepAliveTimeout: ADMIN_LIMITS.keepAliveTimeoutMs,
+  maxHeaderSize: ADMIN_LIMITS.maxHeaderBytes,
+  // Node checks the two timeouts above only this often (default 30 s).
+  connectionsCheckingInterval: 1_000,
+};
+
+export async function startAdmin(address: string, state: AdminState): Promise<AdminHandle> {
+  const server = createServer(serverOptions, async (req, res) => {
     const send = (status: number, body: string, type = "application/json") => {
       res.writeHead(status, { "content-type": type });
       res.end(body);
     };
     const json = (status: number, value: unknown) => send(status, `${JSON.stringify(value, null, 2)}\n`);
+    const parsed = parsePath(req.url);
+    if (!parsed) return send(400, "bad request: malformed path (check its percent-escapes)\n", "text/plain");
+    const url = { pathname: parsed.pathname };
     try {
       if (req.method !== "GET") return send(405, "method not allowed\n", "text/plain");
       if (url.pathname === "/healthz") return send(200, "ok\n", "text/plain");
@@ -48,7 +86,7 @@ export async function startAdmin(address: string, state: AdminState): Promise<{ 
       if (url.pathname === "/debug/snapshot") return json(200, [...(state.xds.snapshot()?.proxies.keys() ?? [])].sort());
       const m = /^\/debug\/snapshot\/([^/]+)$/.exec(url.pathname);
       if (m) {
-        const service = decodeURIComponent(m[1]!);
+        const service = parsed.segments[3]!;
         const proxy = state.xds.snapshot()?.proxies.get(service);
         if (!proxy) return json(404, { error: `no proxy snapshot for service "${service}"` });
         const body: Record<string, unknown> = { service, versions: proxy.versions };
@@ -57,9 +95,11 @@ export async function startAdmin(address: string, state: AdminState): Promise<{ 
       }
       return send(404, "not found; try /healthz /readyz /metrics /debug/proxies /debug/diagnostics /debug/snapshot/<service>\n", "text/plain");
     } catch (err) {
-      send(500, `${(err as Error).message}\n`, "text/plain");
+      if (res.headersSent) res.destroy();
+      else send(500, `${(err as Error).message}\n`, "text/plain");
     }
   });
+  server.maxConnections = ADMIN_LIMITS.maxConnections;
   const i = address.lastIndexOf(":");
   const host = address.slice(0, i);
   await new Promise<void>((resolve, reject) => {
@@ -67,5 +107,20 @@ export async function startAdmin(address: string, state: AdminState): Promise<{ 
     server.listen(Number(address.slice(i + 1)), host, () => resolve());
   });
   const port = (server.address() as { port: number }).port;
-  return { server, port };
+  return {
+    server,
+    port,
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.closeAllConnections(); // half-sent requests, slow readers: the grace is over
+          resolve();
+        }, graceMs);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
 }

@@ -14,6 +14,7 @@ import type { Diagnostic } from "../diagnostics/types.js";
 import type { EvalLimits } from "../frontend/isolate.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
 import { startXdsServer, type XdsServer } from "../xds/index.js";
+import type { XdsLimits } from "../xds/limits.js";
 import { registerProxySyncMetrics } from "../xds/sync-metrics.js";
 import { startAdmin, type Readiness } from "./admin.js";
 import { openSource } from "./source.js";
@@ -38,7 +39,13 @@ export interface ServeOptions {
    */
   stateDir?: string | false;
   logger?: Logger;
+  /** Bounds on what xDS clients control (defaults: DEFAULT_LIMITS in src/xds/limits.ts). */
+  limits?: Partial<XdsLimits>;
+  /** How long `close` lets streams and admin requests finish before closing everything (default 5000 ms). */
+  shutdownGraceMs?: number;
 }
+
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 
 export interface ServeHandle {
   xds: XdsServer;
@@ -79,7 +86,8 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
 
   const versionsKey = (s: MeshSnapshot) => JSON.stringify([...s.proxies].map(([k, p]) => [k, p.versions]));
 
-  const xds = await startXdsServer({ address: options.xdsAddress, logger, registry });
+  const xds = await startXdsServer({ address: options.xdsAddress, logger, registry, limits: options.limits });
+  const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const syncMetrics = registerProxySyncMetrics(registry, xds);
 
   if (stateDir) {
@@ -199,7 +207,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     cancel.abort();
     await watcher?.close();
     await initialLoad.catch(() => undefined);
-    await xds.close();
+    await xds.close(graceMs);
     throw err;
   }
   logger.info({ xds: xds.address, admin: admin.port, source: source.path, warm: served?.origin === "warm-start" }, "meshc serve ready");
@@ -214,11 +222,8 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       closing = true;
       cancel.abort();
       syncMetrics.stop();
-      await watcher?.close();
-      await running?.catch(() => undefined);
-      await new Promise<void>((resolve) => admin.server.close(() => resolve()));
-      admin.server.closeAllConnections();
-      await xds.close();
+      // Bounded: both servers get the same grace in parallel, then whatever is left is closed.
+      await Promise.all([watcher?.close(), running?.catch(() => undefined), admin.close(graceMs), xds.close(graceMs)]);
     },
   };
 }

@@ -5,7 +5,8 @@ import type { EncodedResource, ResourceKind } from "../snapshot/types.js";
 import { resourceIndex } from "./cache.js";
 import { XDS_TYPES, type XdsResourceType } from "./resource-types.js";
 import { XdsStream } from "./stream.js";
-import type { DeltaRequest, DeltaResponseOut } from "./wire.js";
+import { status as GrpcStatus } from "@grpc/grpc-js";
+import { serializeDeltaResponse, type DeltaRequest, type DeltaResponseOut } from "./wire.js";
 
 const MAX_INFLIGHT = 32;
 
@@ -14,6 +15,8 @@ interface TypeState {
   seen: boolean;
   wildcard: boolean;
   names: Set<string>;
+  /** Bytes of the names in `names` (bounded by limits.maxSubscribedNameBytes, R6). */
+  nameBytes: number;
   /** name -> version (hash) the client holds, from our responses or its initial_resource_versions (P-22). */
   held: Map<string, string>;
   /** Subscribed names already reported as absent (P-23), so the report is not repeated. */
@@ -30,6 +33,9 @@ interface TypeState {
 }
 
 export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeState> {
+  protected serialize(res: DeltaResponseOut): Buffer {
+    return serializeDeltaResponse(res);
+  }
 
   protected handle(req: DeltaRequest): void {
     const spec = this.servedType(req.typeUrl);
@@ -60,9 +66,20 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
         st.dirty = true;
       } else {
         st.names.add(n);
+        st.nameBytes += n.length;
         st.reportedMissing.delete(n);
         st.dirty = true;
       }
+    }
+    if (st.nameBytes > this.ctx.limits.maxSubscribedNameBytes) {
+      // Subscriptions accumulate across requests: without a bound one stream could hold any amount of names.
+      this.ctx.metrics.requestsRejected.inc({ reason: "too_many_names" });
+      this.log.warn({ type: spec.kind, nameBytes: st.nameBytes, limit: this.ctx.limits.maxSubscribedNameBytes }, "xDS stream ended: subscribed names over the limit");
+      this.end(
+        GrpcStatus.RESOURCE_EXHAUSTED,
+        `subscribed ${spec.short} names total ${st.nameBytes} bytes; this server keeps at most ${this.ctx.limits.maxSubscribedNameBytes} per type and stream`,
+      );
+      return;
     }
     for (const n of req.unsubscribe) {
       if (n === "*") {
@@ -72,6 +89,7 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
         }
       } else if (st.names.has(n)) {
         st.names.delete(n);
+        st.nameBytes -= n.length;
         st.reportedMissing.delete(n);
         if (st.wildcard) {
           // P-21: still wanted through "*": send it again, or say it is gone.
@@ -90,7 +108,7 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
     if (!req.responseNonce) return;
     const sent = st.inflight.get(req.responseNonce);
     if (!sent) {
-      this.log.debug({ type: st.spec.kind, nonce: req.responseNonce }, "stale or unknown nonce: not an ACK/NACK");
+      this.log.debug({ type: st.spec.kind, nonce: this.clip(req.responseNonce) }, "stale or unknown nonce: not an ACK/NACK");
       return;
     }
     st.inflight.delete(req.responseNonce);
@@ -135,6 +153,7 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
         seen: false,
         wildcard: false,
         names: new Set(),
+        nameBytes: 0,
         held: new Map(),
         reportedMissing: new Set(),
         inflight: new Map(),

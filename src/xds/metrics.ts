@@ -8,11 +8,25 @@ export interface XdsMetrics {
   pushAck: Histogram<"type">;
   /** NACKs by the proxy's service and resource type. */
   nacksByService: Counter<"service" | "type">;
+  /** Open TCP connections on the xDS port. */
+  connections: Gauge;
+  /** Connections closed by the server before any stream: over the limit, no HTTP/2 preface in time, not HTTP/2. */
+  connectionsRefused: Counter<"reason">;
+  /** New ADS streams refused: rate limit (new-stream token bucket) or shutting down. */
+  streamsRefused: Counter<"reason">;
+  /** Requests that ended their stream for what they carried: undecodable, node too large, too many names. */
+  requestsRejected: Counter<"reason">;
+  /** Streams closed because their client stopped reading (unflushed responses, no progress). */
+  stalledStreams: Counter;
+  /** Responses larger than the clients' receive limit, by type (sent anyway, but never silently). */
+  oversizedResponses: Counter<"type">;
 }
 
 export function createXdsMetrics(registry: Registry): XdsMetrics {
   // Reuse metrics already on the registry so two servers (tests, restarts in one process) can share it.
   const existing = <M>(name: string): M | undefined => registry.getSingleMetric(name) as M | undefined;
+  const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
+    existing<Counter<L>>(name) ?? new Counter({ name, help, labelNames, registers: [registry] });
   return {
     connected:
       existing<Gauge<"api">>("xds_connected_proxies") ??
@@ -35,5 +49,20 @@ export function createXdsMetrics(registry: Registry): XdsMetrics {
     nacksByService:
       existing<Counter<"service" | "type">>("meshc_xds_nacks_total") ??
       new Counter({ name: "meshc_xds_nacks_total", help: "NACKs received, by the proxy's service and resource type", labelNames: ["service", "type"], registers: [registry] }),
+    connections:
+      existing<Gauge>("xds_connections") ?? new Gauge({ name: "xds_connections", help: "Open TCP connections on the xDS port", registers: [registry] }),
+    connectionsRefused: counter(
+      "xds_connections_refused_total",
+      "Connections closed before any stream, by reason (limit, handshake_timeout, not_http2)",
+      ["reason"],
+    ),
+    streamsRefused: counter("xds_streams_refused_total", "New ADS streams refused with UNAVAILABLE, by reason (rate_limit, shutting_down)", ["reason"]),
+    requestsRejected: counter(
+      "xds_requests_rejected_total",
+      "Requests that ended their stream, by reason (undecodable, node_too_large, too_many_names)",
+      ["reason"],
+    ),
+    stalledStreams: counter("xds_stalled_streams_closed_total", "Streams closed because the client stopped reading", []),
+    oversizedResponses: counter("xds_oversized_responses_total", "Responses larger than the clients' receive limit, by resource type", ["type"]),
   };
 }

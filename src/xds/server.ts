@@ -1,15 +1,22 @@
 // The xDS server: gRPC ADS (SotW and Delta) over the snapshot cache. It knows snapshots and the xDS protocol, not
 // the DSL: whoever compiles a mesh calls `setSnapshot`. Admin HTTP, file watching and the compile loop live elsewhere.
+//
+// Hardening (R1, R6, R7, R8, R20): the listening socket is meshc's own (./listener.ts: connection cap, handshake
+// timeout), new streams pass a token bucket, requests are checked before decoding (./guard.ts), streams cap what they
+// queue and close when their reader is stuck (./stream.ts), and close() is bounded by its grace period.
 import { Server, ServerCredentials, status as GrpcStatus, type ChannelOptions, type ServerDuplexStream } from "@grpc/grpc-js";
 import { pino, type Logger } from "pino";
 import { Registry } from "prom-client";
 import type { MeshSnapshot } from "../snapshot/types.js";
 import { SnapshotCache, type SnapshotChange } from "./cache.js";
 import { DeltaStream } from "./delta.js";
+import { serverAdsService, type RejectedRequest } from "./guard.js";
+import { resolveLimits, TokenBucket, type XdsLimits } from "./limits.js";
+import { ConnectionGate } from "./listener.js";
 import { createXdsMetrics } from "./metrics.js";
 import { SotwStream } from "./sotw.js";
 import type { LiveStream, ProxyStatus, StreamContext } from "./stream.js";
-import { adsService, type DeltaRequest, type DeltaResponseOut, type SotwRequest, type SotwResponseOut } from "./wire.js";
+import type { DeltaRequest, SotwRequest } from "./wire.js";
 
 export const DEFAULT_XDS_ADDRESS = "127.0.0.1:18000";
 
@@ -21,7 +28,9 @@ export interface XdsServerOptions {
   registry?: Registry;
   /** Snapshot to serve from the start; without one, proxies are refused with UNAVAILABLE until `setSnapshot`. */
   snapshot?: MeshSnapshot;
-  /** Extra grpc-js server options (merged over the defaults below). */
+  /** Bounds on what clients control; anything left out takes its default (DEFAULT_LIMITS in ./limits.ts). */
+  limits?: Partial<XdsLimits>;
+  /** Extra grpc-js server options (merged over the defaults below and those derived from `limits`). */
   grpcOptions?: ChannelOptions;
 }
 
@@ -36,19 +45,31 @@ export interface XdsServer {
   snapshot(): MeshSnapshot | undefined;
   /** Every connected proxy stream, sorted by service, node id, stream id. */
   proxies(): ProxyStatus[];
-  /** Ends every stream with UNAVAILABLE and stops the server (forcefully after `graceMs`, default 2000). */
+  /** Open TCP connections on the xDS port. */
+  connections(): number;
+  /**
+   * Bounded graceful shutdown: stops accepting, sends GOAWAY, ends every stream with UNAVAILABLE, waits for
+   * connections to close for at most `graceMs` (default 5000), then closes whatever is left.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
-const DEFAULT_GRPC_OPTIONS: ChannelOptions = {
-  // Find dead peers (half-open TCP) within a minute; proxies reconnect on their own.
-  "grpc.keepalive_time_ms": 30_000,
-  "grpc.keepalive_timeout_ms": 10_000,
-  // Envoy's own limit is far above gRPC's 4 MiB default; requests carry at most names and a node.
-  "grpc.max_receive_message_length": 16 * 1024 * 1024,
-  // Channelz bookkeeping costs ~10% of the server's CPU at 2,000 streams; meshc exposes its own status.
-  "grpc.enable_channelz": 0,
-};
+function grpcOptions(limits: XdsLimits): ChannelOptions {
+  return {
+    // R20: find dead peers (half-open TCP) within keepalive time + timeout; proxies reconnect on their own.
+    "grpc.keepalive_time_ms": limits.keepaliveTimeMs,
+    "grpc.keepalive_timeout_ms": limits.keepaliveTimeoutMs,
+    // R7: the length prefix is checked before the message is buffered; larger ones end with RESOURCE_EXHAUSTED.
+    "grpc.max_receive_message_length": limits.maxMessageBytes,
+    "grpc.max_concurrent_streams": limits.maxStreamsPerConnection,
+    // R20: GOAWAY after this age with ±10 % jitter (grpc-js), so clients rebalance across replicas without a herd.
+    ...(limits.maxConnectionAgeMs > 0
+      ? { "grpc.max_connection_age_ms": limits.maxConnectionAgeMs, "grpc.max_connection_age_grace_ms": limits.maxConnectionAgeGraceMs }
+      : {}),
+    // Channelz bookkeeping costs ~10% of the server's CPU at 2,000 streams; meshc exposes its own status.
+    "grpc.enable_channelz": 0,
+  };
+}
 
 export async function startXdsServer(options: XdsServerOptions = {}): Promise<XdsServer> {
   const address = options.address ?? DEFAULT_XDS_ADDRESS;
@@ -56,32 +77,54 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
   const registry = options.registry ?? new Registry();
   const cache = new SnapshotCache();
   if (options.snapshot) cache.setSnapshot(options.snapshot);
+  const limits = resolveLimits(options.limits);
   const streams = new Set<LiveStream>();
+  const live = new Set<LiveStream>();
   let streamIds = 0;
-  const ctx: StreamContext = { cache, metrics: createXdsMetrics(registry), logger, streams, nextStreamId: () => ++streamIds };
+  const metrics = createXdsMetrics(registry);
+  const ctx: StreamContext = { cache, metrics, logger, streams, live, limits, nextStreamId: () => ++streamIds };
   let closing = false;
+  const bucket = new TokenBucket(limits.streamsPerSecond, limits.streamBurst);
 
-  const server = new Server({ ...DEFAULT_GRPC_OPTIONS, ...options.grpcOptions });
-  const refuseIfClosing = (call: { emit(e: string, err: unknown): unknown }) => {
-    if (!closing) return false;
-    call.emit("error", Object.assign(new Error("xDS server shutting down"), { code: GrpcStatus.UNAVAILABLE, details: "xDS server shutting down" }));
+  const server = new Server({ ...grpcOptions(limits), ...options.grpcOptions });
+  /** Refuses a new stream with UNAVAILABLE (clients retry with backoff) while shutting down or over the rate. */
+  const refused = (call: { emit(e: string, err: unknown): unknown }) => {
+    const reason = closing ? "shutting_down" : bucket.take() ? undefined : "rate_limit";
+    if (!reason) return false;
+    metrics.streamsRefused.inc({ reason });
+    const details = closing ? "xDS server shutting down" : "too many new xDS streams right now; retry with backoff";
+    call.emit("error", Object.assign(new Error(details), { code: GrpcStatus.UNAVAILABLE, details }));
     return true;
   };
-  server.addService(adsService, {
-    StreamAggregatedResources: (call: ServerDuplexStream<SotwRequest, SotwResponseOut>) => {
-      if (!refuseIfClosing(call)) new SotwStream(call, ctx, "sotw").start();
+  server.addService(serverAdsService(() => limits.maxNodeBytes), {
+    StreamAggregatedResources: (call: ServerDuplexStream<SotwRequest | RejectedRequest, Buffer>) => {
+      if (!refused(call)) new SotwStream(call, ctx, "sotw").start();
     },
-    DeltaAggregatedResources: (call: ServerDuplexStream<DeltaRequest, DeltaResponseOut>) => {
-      if (!refuseIfClosing(call)) new DeltaStream(call, ctx, "delta").start();
+    DeltaAggregatedResources: (call: ServerDuplexStream<DeltaRequest | RejectedRequest, Buffer>) => {
+      if (!refused(call)) new DeltaStream(call, ctx, "delta").start();
     },
   });
 
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  // meshc owns the socket (connection cap, handshake timeout) and injects HTTP/2 connections into grpc-js.
+  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  const gate = new ConnectionGate({
+    maxConnections: limits.maxConnections,
+    handshakeTimeoutMs: limits.handshakeTimeoutMs,
+    logger,
+    metrics,
+    inject: (socket) => injector.injectConnection(socket),
+  });
   const host = address.slice(0, address.lastIndexOf(":"));
+  const port = await gate.listen(host, Number(address.slice(address.lastIndexOf(":") + 1)));
   const bound = `${host}:${port}`;
   logger.info({ address: bound }, "xDS server listening (ADS: SotW and Delta)");
+
+  // R8: streams whose client stopped reading are found by a sweep (one timer for all streams).
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const s of [...live]) s.checkStall(now);
+  }, Math.max(50, Math.min(1000, limits.stallTimeoutMs / 4)));
+  sweep.unref();
 
   return {
     port,
@@ -99,21 +142,28 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
       const list = [...streams].flatMap((s) => s.status() ?? []);
       return list.sort((a, b) => cmp(a.service, b.service) || cmp(a.node.id, b.node.id) || a.streamId - b.streamId);
     },
-    async close(graceMs = 2000) {
+    connections: () => gate.open,
+    async close(graceMs = 5000) {
       if (closing) return;
       closing = true;
-      for (const s of [...streams]) s.end(GrpcStatus.UNAVAILABLE, "xDS server shutting down");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      logger.info("xDS server stopped");
+      clearInterval(sweep);
+      const started = performance.now();
+      gate.stopAccepting();
+      // GOAWAY on every connection (grpc-js closes each session once its streams end), then end every stream.
+      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      for (const s of [...live]) s.end(GrpcStatus.UNAVAILABLE, "xDS server shutting down");
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = await Promise.race([
+        Promise.all([drained, gate.whenEmpty()]).then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
+      ]);
+      clearTimeout(timer);
+      if (graceOver) {
+        logger.warn({ connections: gate.open, graceMs }, "shutdown grace over; closing the remaining xDS connections");
+        server.forceShutdown();
+        gate.destroyAll();
+      }
+      logger.info({ ms: Math.round(performance.now() - started) }, "xDS server stopped");
     },
   };
 }

@@ -5,7 +5,7 @@ import { versionOf } from "../snapshot/build.js";
 import { resourceIndex } from "./cache.js";
 import { XDS_TYPES, type XdsResourceType } from "./resource-types.js";
 import { XdsStream } from "./stream.js";
-import type { SotwRequest, SotwResponseOut } from "./wire.js";
+import { serializeSotwResponse, type SotwRequest, type SotwResponseOut } from "./wire.js";
 
 interface SentResponse {
   nonce: string;
@@ -42,6 +42,9 @@ interface TypeState {
 }
 
 export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeState> {
+  protected serialize(res: SotwResponseOut): Buffer {
+    return serializeSotwResponse(res);
+  }
 
   protected handle(req: SotwRequest): void {
     const spec = this.servedType(req.typeUrl);
@@ -50,7 +53,7 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeStat
     const nonce = req.responseNonce;
     if (st.last && nonce !== "" && nonce !== st.last.nonce) {
       // P-13: a stale (or never issued) nonce: no response and the subscription stays as it is.
-      this.log.debug({ type: spec.kind, nonce, latest: st.last.nonce }, "stale nonce ignored");
+      this.log.debug({ type: spec.kind, nonce: this.clip(nonce), latest: st.last.nonce }, "stale nonce ignored");
       return;
     }
     if (st.last && nonce === st.last.nonce && !st.last.answered) {

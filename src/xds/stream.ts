@@ -1,10 +1,13 @@
 // What SotW and Delta streams share: binding the stream to a proxy snapshot from the first request's node,
 // per-proxy status, nonces, and the push pump that honours write() backpressure. Responses are built when the
 // pump runs, from the latest snapshot, so a slow client gets the newest state once it drains (latest wins, P-38).
+import { constants as h2 } from "node:http2";
 import { status as GrpcStatus, type ServerDuplexStream } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { ProxySnapshot, ResourceKind } from "../snapshot/types.js";
 import type { SnapshotCache } from "./cache.js";
+import { isRejected, type RejectedRequest } from "./guard.js";
+import { clip, type XdsLimits } from "./limits.js";
 import type { XdsMetrics } from "./metrics.js";
 import { typeByUrl, type XdsResourceType } from "./resource-types.js";
 import type { NodeInfo } from "./wire.js";
@@ -48,6 +51,9 @@ export interface StreamContext {
   metrics: XdsMetrics;
   logger: Logger;
   streams: Set<LiveStream>;
+  /** Every open stream, bound to a proxy or not (shutdown ends them all; the stall sweep checks them). */
+  live: Set<LiveStream>;
+  limits: XdsLimits;
   nextStreamId(): number;
 }
 
@@ -59,7 +65,9 @@ export interface XdsRequestBase {
 /** Any stream, as the server's registry of live streams holds them. */
 export interface LiveStream {
   status(): ProxyStatus | undefined;
-  end(code: GrpcStatus, details: string): void;
+  end(code: GrpcStatus, details: string, reset?: boolean): void;
+  /** Closes the stream if its client stopped reading (unflushed responses, no progress for the stall timeout). */
+  checkStall(now: number): void;
 }
 
 /** What every per-type stream state has: whether the client asked for the type, and whether a reply is due. */
@@ -68,7 +76,9 @@ export interface TypeStateBase {
   dirty: boolean;
 }
 
-export abstract class XdsStream<Req extends XdsRequestBase, Res, St extends TypeStateBase = TypeStateBase> implements LiveStream {
+export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUrl: string }, St extends TypeStateBase = TypeStateBase>
+  implements LiveStream
+{
   readonly id: number;
   /** Per-type state, created on the first request for the type. */
   protected readonly types = new Map<ResourceKind, St>();
@@ -81,9 +91,13 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res, St extends Type
   private outstanding = 0;
   private needDrain = false;
   private closed = false;
+  /** Serialized bytes handed to grpc-js and not yet flushed (R8). */
+  private queuedBytes = 0;
+  /** When a write last completed (or the first write of an idle queue started). */
+  private lastProgress = 0;
 
   constructor(
-    protected readonly call: ServerDuplexStream<Req, Res>,
+    protected readonly call: ServerDuplexStream<Req | RejectedRequest, Buffer>,
     protected readonly ctx: StreamContext,
     readonly api: XdsApi,
   ) {
@@ -92,7 +106,8 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res, St extends Type
   }
 
   start(): void {
-    this.call.on("data", (req: Req) => this.onRequest(req));
+    this.ctx.live.add(this);
+    this.call.on("data", (req: Req | RejectedRequest) => this.onRequest(req));
     this.call.on("end", () => {
       // The client half-closed: nothing more will come, so finish our side too.
       this.finish();
@@ -109,13 +124,37 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res, St extends Type
     return structuredClone({ ...this.statusRec, pending: this.pendingKinds() });
   }
 
-  /** Ends the stream with a gRPC status (the client sees `code: details`). */
-  end(code: GrpcStatus, details: string): void {
+  /**
+   * Ends the stream with a gRPC status (the client sees `code: details`). With `reset`, the HTTP/2 stream is also
+   * reset at once: a client that does not read would otherwise keep the status (and the queued data) waiting behind
+   * its flow-control window.
+   */
+  end(code: GrpcStatus, details: string, reset = false): void {
     if (this.closed) return;
     this.finish();
     const err = Object.assign(new Error(details), { code, details });
     this.call.emit("error", err);
+    if (reset) resetHttp2Stream(this.call);
   }
+
+  checkStall(now: number): void {
+    if (this.closed || this.outstanding === 0) return;
+    const stuckMs = now - this.lastProgress;
+    if (stuckMs < this.ctx.limits.stallTimeoutMs) return;
+    this.ctx.metrics.stalledStreams.inc();
+    (this.statusRec ? this.log : this.ctx.logger.child({ stream: this.id })).warn(
+      { queuedBytes: this.queuedBytes, unflushed: this.outstanding, stuckMs: Math.round(stuckMs) },
+      "closing xDS stream: the client stopped reading its responses",
+    );
+    this.end(
+      GrpcStatus.RESOURCE_EXHAUSTED,
+      `stream closed: ${this.queuedBytes} response bytes unread for ${Math.round(stuckMs / 1000)} s (client not reading)`,
+      true,
+    );
+  }
+
+  /** The response's wire bytes (the stream serializes them itself to know their size). */
+  protected abstract serialize(res: Res): Buffer;
 
   protected abstract handle(req: Req): void;
   /** Marks the kinds that changed in the snapshot as needing a push (the response decides if anything differs). */
@@ -137,14 +176,25 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res, St extends Type
 
   private readonly unservedTypesLogged = new Set<string>();
 
-  /** The served type a request names; types we do not serve (VHDS, SRDS, RTDS, ...) stay unanswered, said once. */
+  /**
+   * The served type a request names; types we do not serve (VHDS, SRDS, RTDS, ...) stay unanswered, said once per
+   * type for the first few distinct types (a client can send any number of garbage type URLs: R6).
+   */
   protected servedType(typeUrl: string): XdsResourceType | undefined {
     const spec = typeByUrl(typeUrl);
-    if (!spec && !this.unservedTypesLogged.has(typeUrl)) {
-      this.unservedTypesLogged.add(typeUrl);
-      this.log.warn({ typeUrl }, "request for an unserved type ignored");
+    if (!spec && this.unservedTypesLogged.size < 8) {
+      const shown = this.clip(typeUrl);
+      if (!this.unservedTypesLogged.has(shown)) {
+        this.unservedTypesLogged.add(shown);
+        this.log.warn({ typeUrl: shown }, "request for an unserved type ignored");
+      }
     }
     return spec;
+  }
+
+  /** A client-supplied string as logs, statuses and /debug/proxies may show it. */
+  protected clip(s: string | undefined): string {
+    return clip(s, this.ctx.limits.maxLoggedChars);
   }
 
   protected nextNonce(): string {
@@ -163,6 +213,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res, St extends Type
   }
 
   protected recordNack(nack: NackRecord): void {
+    nack = { ...nack, nonce: this.clip(nack.nonce), message: clip(nack.message, 16 * this.ctx.limits.maxLoggedChars) };
     this.record.nacks++;
     this.record.lastNack = nack;
     this.ctx.metrics.nacks.inc({ type: nack.type });
@@ -178,9 +229,16 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res, St extends Type
     this.ctx.metrics.pushes.inc({ type: kind });
   }
 
-  private onRequest(req: Req): void {
+  private onRequest(req: Req | RejectedRequest): void {
     if (this.closed) return;
     try {
+      if (isRejected(req)) {
+        const { code, details, reason } = req.rejected;
+        this.ctx.metrics.requestsRejected.inc({ reason });
+        (this.statusRec ? this.log : this.ctx.logger).warn({ stream: this.id, peer: safePeer(this.call), reason, error: details }, "xDS request rejected; ending the stream");
+        this.end(code, details);
+        return;
+      }
       if (!this.statusRec && !this.bind(req.node)) return;
       if (!req.typeUrl) {
         this.end(GrpcStatus.INVALID_ARGUMENT, "type_url is required on an aggregated (ADS) stream");
@@ -195,9 +253,11 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res, St extends Type
   }
 
   /** First request: key the stream on node (P-05/P-06): node.cluster = service, node.id = instance. */
-  private bind(node: NodeInfo | undefined): boolean {
+  private bind(full: NodeInfo | undefined): boolean {
     const { cache, logger } = this.ctx;
     const peer = safePeer(this.call);
+    // What logs, statuses and /debug/proxies show of the node: every client string clipped (R6).
+    const node = full && this.clipNode(full);
     if (!node?.id) {
       logger.warn({ stream: this.id, peer }, "xDS stream refused: first request has no node.id");
       this.end(GrpcStatus.INVALID_ARGUMENT, "the first request must carry node.id (the proxy instance)");
@@ -213,7 +273,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res, St extends Type
       this.end(GrpcStatus.UNAVAILABLE, "no mesh snapshot loaded yet; retry later");
       return false;
     }
-    const proxy = cache.get(node.cluster);
+    const proxy = cache.get(full!.cluster);
     if (!proxy) {
       logger.warn({ stream: this.id, peer, node: node.id, service: node.cluster }, "xDS stream refused: unknown service");
       this.end(GrpcStatus.NOT_FOUND, `unknown service "${node.cluster}" (node.cluster): not in the current mesh snapshot`);
@@ -223,7 +283,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res, St extends Type
     this.statusRec = {
       streamId: this.id,
       api: this.api,
-      service: node.cluster,
+      service: full!.cluster,
       node,
       peer,
       connectedSince: new Date().toISOString(),
@@ -233,11 +293,23 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res, St extends Type
       nacks: 0,
     };
     this.log = this.ctx.logger.child({ stream: this.id, api: this.api, service: node.cluster, node: node.id });
-    this.unwatch = cache.watch(node.cluster, (p, kinds) => this.onSnapshot(p, kinds));
+    this.unwatch = cache.watch(full!.cluster, (p, kinds) => this.onSnapshot(p, kinds));
     this.ctx.streams.add(this);
     this.ctx.metrics.connected.inc({ api: this.api });
     this.log.info({ peer, userAgent: `${node.userAgentName} ${node.userAgentVersion}`.trim() }, "proxy connected");
     return true;
+  }
+
+  private clipNode(n: NodeInfo): NodeInfo {
+    const out: NodeInfo = {
+      id: this.clip(n.id),
+      cluster: this.clip(n.cluster),
+      userAgentName: this.clip(n.userAgentName),
+      userAgentVersion: this.clip(n.userAgentVersion),
+      clientFeatures: n.clientFeatures.slice(0, 32).map((f) => this.clip(f)),
+    };
+    if (n.locality) out.locality = { region: this.clip(n.locality.region), zone: this.clip(n.locality.zone), sub_zone: this.clip(n.locality.sub_zone) };
+    return out;
   }
 
   private onSnapshot(proxy: ProxySnapshot | undefined, kinds: ReadonlySet<ResourceKind>): void {
@@ -260,9 +332,15 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res, St extends Type
         if (this.blocked()) return; // resumed by a write callback or 'drain'; changes meanwhile are coalesced
         const res = this.next();
         if (res === undefined) return;
+        const bytes = this.serialize(res);
+        if (bytes.length > this.ctx.limits.clientMaxMessageBytes) this.reportOversized(res.typeUrl, bytes.length);
+        if (this.outstanding === 0) this.lastProgress = performance.now();
         this.outstanding++;
-        const ok = this.call.write(res, () => {
+        this.queuedBytes += bytes.length;
+        const ok = this.call.write(bytes, () => {
           this.outstanding--;
+          this.queuedBytes -= bytes.length;
+          this.lastProgress = performance.now();
           this.resume();
         });
         if (!ok) {
@@ -285,7 +363,17 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res, St extends Type
    * slow reader). A response is built from the latest snapshot only when it can go out: latest wins.
    */
   private blocked(): boolean {
-    return this.needDrain || this.outstanding >= MAX_UNFLUSHED;
+    return this.needDrain || this.outstanding >= MAX_UNFLUSHED || (this.outstanding > 0 && this.queuedBytes >= this.ctx.limits.maxQueuedBytes);
+  }
+
+  /** R7: a response over the clients' receive limit is sent (Envoy may accept it) but never silently. */
+  private reportOversized(typeUrl: string, size: number): void {
+    const kind = typeByUrl(typeUrl)?.kind ?? "unknown";
+    this.ctx.metrics.oversizedResponses.inc({ type: kind });
+    this.log.warn(
+      { type: kind, bytes: size, limit: this.ctx.limits.clientMaxMessageBytes },
+      `xDS response of ${size} bytes exceeds the clients' receive limit (${this.ctx.limits.clientMaxMessageBytes}); a gRPC client with default settings rejects it`,
+    );
   }
 
   private resume(): void {
@@ -295,11 +383,29 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res, St extends Type
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
+    this.ctx.live.delete(this);
     this.unwatch?.();
     if (this.statusRec) {
       this.ctx.streams.delete(this);
       this.ctx.metrics.connected.dec({ api: this.api });
       this.log.info("proxy disconnected");
+    }
+  }
+}
+
+/**
+ * Resets the HTTP/2 stream under a grpc-js call (RST_STREAM CANCEL). grpc-js exposes no way to abort a call whose
+ * status cannot be flushed, so this reaches for its internal stream (grpc-js 1.14: ServerDuplexStreamImpl.call is
+ * the BaseServerInterceptingCall when no interceptors are set, and its `stream` the Http2Stream). If the shape
+ * changes, nothing happens and the stream ends when the client reads or the connection dies (keepalive).
+ */
+function resetHttp2Stream(call: object): void {
+  const stream = (call as { call?: { stream?: { close?: (code: number) => void; destroyed?: boolean } } }).call?.stream;
+  if (stream && typeof stream.close === "function" && !stream.destroyed) {
+    try {
+      stream.close(h2.NGHTTP2_CANCEL);
+    } catch {
+      // already gone
     }
   }
 }

@@ -70,7 +70,7 @@ test("P-22 R2: Delta reconnect with initial_resource_versions: matching resource
   assert.deepEqual(await c2.collect(200), []);
 });
 
-test("P-14 P-21: Delta subscription changes apply even with a stale nonce; re-listed names are resent; unsubscribe-only and phantom unsubscribes get no reply", async (t) => {
+test("P-14 P-21 R5: Delta subscription changes apply even with a stale (never-issued) nonce, which is no ACK; re-listed names are resent; unsubscribe-only and phantom unsubscribes get no reply", async (t) => {
   const p = webProxy();
   const s = await startTestServer(t, 19222, mesh(p));
   const c = s.delta();

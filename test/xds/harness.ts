@@ -3,6 +3,7 @@ import type { TestContext } from "node:test";
 import { pino, type Logger } from "pino";
 import { Registry } from "prom-client";
 import type { MeshSnapshot } from "../../src/snapshot/types.js";
+import type { XdsLimits } from "../../src/xds/limits.js";
 import { startXdsServer, type XdsServer } from "../../src/xds/server.js";
 import { AdsTestClient, type DeltaClient, type SotwClient } from "./ads-client.js";
 
@@ -26,10 +27,10 @@ export interface TestServer {
   metric(name: string, labels?: Record<string, string>): Promise<number>;
 }
 
-export async function startTestServer(t: TestContext, port: number, snapshot?: MeshSnapshot): Promise<TestServer> {
+export async function startTestServer(t: TestContext, port: number, snapshot?: MeshSnapshot, limits?: Partial<XdsLimits>): Promise<TestServer> {
   const registry = new Registry();
   const logs = captureLogs();
-  const server = await startXdsServer({ address: `127.0.0.1:${port}`, logger: logs.logger, registry, ...(snapshot ? { snapshot } : {}) });
+  const server = await startXdsServer({ address: `127.0.0.1:${port}`, logger: logs.logger, registry, limits, ...(snapshot ? { snapshot } : {}) });
   const clients: { close(): void }[] = [];
   t.after(async () => {
     for (const c of clients) c.close();

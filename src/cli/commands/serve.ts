@@ -1,10 +1,13 @@
 // `meshc serve <mesh.ts | build-dir>`: the xDS control plane. Serves ADS (SotW and Delta) on --xds, admin HTTP on
 // --admin, reloads on change (debounced), keeps the last good snapshot when a change does not compile, and shuts
-// down gracefully on SIGTERM/SIGINT.
+// down gracefully on SIGTERM/SIGINT within --shutdown-grace. The limit options bound what xDS clients control
+// (defaults in src/xds/limits.ts; README "Server limits").
 import { Option, type Command } from "@commander-js/extra-typings";
 import { createServeLogger } from "../../serve/logger.js";
-import { startServe } from "../../serve/serve.js";
+import { DEFAULT_SHUTDOWN_GRACE_MS, startServe } from "../../serve/serve.js";
+import { DEFAULT_LIMITS as D, type XdsLimits } from "../../xds/limits.js";
 import { addEvalOptions, evalLimits } from "../eval-options.js";
+import { parseCount, parseDurationMs, parseSize, showDuration, showSize } from "../units.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -20,9 +23,41 @@ export function register(program: Command): void {
     .option("--state-dir <dir>", "keep the last good snapshot here and serve it at once on the next start (default: .meshc beside the mesh)")
     .option("--no-state", "no warm-start state: compile before serving anything")
     .option("--log-level <level>", "pino log level", "info")
+    .option("--shutdown-grace <duration>", `on SIGTERM/SIGINT, time given to streams and admin requests before everything is closed (default ${showDuration(DEFAULT_SHUTDOWN_GRACE_MS)})`, parseDurationMs)
+    .option("--max-message-size <size>", `largest inbound xDS message; larger ones end the stream with RESOURCE_EXHAUSTED (default ${showSize(D.maxMessageBytes)})`, parseSize)
+    .option("--max-node-size <size>", `largest encoded node (id, cluster, metadata) in a request (default ${showSize(D.maxNodeBytes)})`, parseSize)
+    .option("--max-connections <n>", `open xDS connections; more are closed at once (default ${D.maxConnections})`, parseCount)
+    .option("--max-streams-per-connection <n>", `concurrent streams on one HTTP/2 connection (default ${D.maxStreamsPerConnection})`, parseCount)
+    .option("--stream-rate <n>", `new ADS streams admitted per second, refused ones get UNAVAILABLE and retry; 0 = no limit (default ${D.streamsPerSecond})`, parseCount)
+    .option("--stream-burst <n>", `new ADS streams admitted at once before --stream-rate applies (default ${D.streamBurst})`, parseCount)
+    .option("--handshake-timeout <duration>", `close connections that send no HTTP/2 preface within this time (default ${showDuration(D.handshakeTimeoutMs)})`, parseDurationMs)
+    .option("--max-queued-bytes <size>", `unflushed response bytes per stream before it stops queueing (default ${showSize(D.maxQueuedBytes)})`, parseSize)
+    .option("--stall-timeout <duration>", `close a stream whose client has not read its responses for this long (default ${showDuration(D.stallTimeoutMs)})`, parseDurationMs)
+    .option("--client-max-message <size>", `report (log + metric) responses larger than the clients' receive limit (default ${showSize(D.clientMaxMessageBytes)})`, parseSize)
+    .option("--max-connection-age <duration>", `GOAWAY connections after this age, ±10% jitter, so clients rebalance; 0 = never (default ${showDuration(D.maxConnectionAgeMs)})`, parseDurationMs)
+    .option("--max-connection-age-grace <duration>", `streams still open that long after the age GOAWAY are cut (default ${showDuration(D.maxConnectionAgeGraceMs)})`, parseDurationMs)
+    .option("--keepalive-time <duration>", `HTTP/2 PING interval to find dead (half-open) connections (default ${showDuration(D.keepaliveTimeMs)})`, parseDurationMs)
+    .option("--keepalive-timeout <duration>", `drop a connection whose PING is not answered within this time (default ${showDuration(D.keepaliveTimeoutMs)})`, parseDurationMs)
     .addOption(new Option("--log-format <format>", "json lines, or pretty (for people, ISO timestamps)").choices(["json", "pretty"] as const).default("json" as const));
   addEvalOptions(cmd).action(async (source, opts) => {
       const logger = createServeLogger({ level: opts.logLevel, format: opts.logFormat });
+      const limits: Partial<XdsLimits> = {
+        maxMessageBytes: opts.maxMessageSize,
+        maxNodeBytes: opts.maxNodeSize,
+        maxConnections: opts.maxConnections,
+        maxStreamsPerConnection: opts.maxStreamsPerConnection,
+        streamsPerSecond: opts.streamRate,
+        streamBurst: opts.streamBurst,
+        handshakeTimeoutMs: opts.handshakeTimeout,
+        maxQueuedBytes: opts.maxQueuedBytes,
+        stallTimeoutMs: opts.stallTimeout,
+        clientMaxMessageBytes: opts.clientMaxMessage,
+        maxConnectionAgeMs: opts.maxConnectionAge,
+        maxConnectionAgeGraceMs: opts.maxConnectionAgeGrace,
+        keepaliveTimeMs: opts.keepaliveTime,
+        keepaliveTimeoutMs: opts.keepaliveTimeout,
+      };
+      const graceMs = opts.shutdownGrace ?? DEFAULT_SHUTDOWN_GRACE_MS;
       const handle = await startServe({
         source,
         xdsAddress: opts.xds,
@@ -34,14 +69,29 @@ export function register(program: Command): void {
         eval: evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }),
         stateDir: opts.state === false ? false : opts.stateDir,
         logger,
+        limits,
+        shutdownGraceMs: graceMs,
       });
       await new Promise<void>((resolve) => {
+        let stopping = false;
         const stop = (signal: string) => {
-          logger.info({ signal }, "shutting down");
+          if (stopping) {
+            // A second signal: the operator does not want to wait for the grace period.
+            logger.warn({ signal }, "second signal; exiting now");
+            process.exit(1);
+          }
+          stopping = true;
+          logger.info({ signal, graceMs }, "shutting down");
           void handle.close().then(resolve, resolve);
         };
-        process.once("SIGTERM", () => stop("SIGTERM"));
-        process.once("SIGINT", () => stop("SIGINT"));
+        process.on("SIGTERM", () => stop("SIGTERM"));
+        process.on("SIGINT", () => stop("SIGINT"));
       });
+      // Everything meshc opened is closed by now; should anything else still hold the event loop (a library
+      // timer, a socket in an odd state), shutdown stays bounded: this timer only fires if the process lingers.
+      setTimeout(() => {
+        logger.warn("handles still open after shutdown; exiting");
+        process.exit(process.exitCode ?? 0);
+      }, 1000).unref();
     });
 }

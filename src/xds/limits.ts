@@ -1,0 +1,93 @@
+// Every bound the xDS server puts on what a client controls (R1, R6, R7, R8, R20), with its default in one place,
+// plus the small tools that enforce them: a token bucket for new streams and `clip` for client strings that reach
+// logs and gRPC statuses. `meshc serve` exposes each limit as an option (src/cli/commands/serve.ts).
+
+export interface XdsLimits {
+  /** Largest inbound gRPC message; larger ones end the stream with RESOURCE_EXHAUSTED before being buffered. */
+  maxMessageBytes: number;
+  /** Largest encoded `node` (id, cluster, metadata, ...) in a request; larger: RESOURCE_EXHAUSTED. */
+  maxNodeBytes: number;
+  /** Longest client string (node.id, type_url, NACK message, ...) written to a log, a status or /debug/proxies. */
+  maxLoggedChars: number;
+  /** Delta: bytes of resource names one stream may hold subscribed per type; more: RESOURCE_EXHAUSTED. */
+  maxSubscribedNameBytes: number;
+  /** Open TCP connections; further ones are closed at once (the client sees UNAVAILABLE and retries). */
+  maxConnections: number;
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: streams one connection may have open at a time. */
+  maxStreamsPerConnection: number;
+  /** New ADS streams admitted per second (token bucket); refused ones get UNAVAILABLE. 0: no limit. */
+  streamsPerSecond: number;
+  /** Token bucket size: new streams admitted at once before the rate applies. */
+  streamBurst: number;
+  /** A connection that has not sent the HTTP/2 client preface within this time is closed. */
+  handshakeTimeoutMs: number;
+  /** Response bytes handed to the transport and not yet flushed, per stream, before the stream stops queueing more. */
+  maxQueuedBytes: number;
+  /** A stream with unflushed responses and no progress for this long (a stuck reader) is closed. */
+  stallTimeoutMs: number;
+  /** Responses larger than this (the clients' receive limit; gRPC's default is 4 MiB) are reported (log + metric). */
+  clientMaxMessageBytes: number;
+  /** Connections get GOAWAY after this age (±10 % jitter), so clients spread over replicas. 0: never. */
+  maxConnectionAgeMs: number;
+  /** After GOAWAY for age, streams still open are cut after this grace. */
+  maxConnectionAgeGraceMs: number;
+  /** HTTP/2 PING interval; a peer that does not answer within keepaliveTimeoutMs is dropped (half-open TCP). */
+  keepaliveTimeMs: number;
+  keepaliveTimeoutMs: number;
+}
+
+const MiB = 1024 * 1024;
+
+export const DEFAULT_LIMITS: XdsLimits = {
+  maxMessageBytes: 4 * MiB,
+  maxNodeBytes: 64 * 1024,
+  maxLoggedChars: 256,
+  maxSubscribedNameBytes: 4 * MiB,
+  maxConnections: 10_000,
+  maxStreamsPerConnection: 100,
+  streamsPerSecond: 500,
+  streamBurst: 500,
+  handshakeTimeoutMs: 30_000,
+  maxQueuedBytes: 16 * MiB,
+  stallTimeoutMs: 60_000,
+  clientMaxMessageBytes: 4 * MiB,
+  maxConnectionAgeMs: 30 * 60_000,
+  maxConnectionAgeGraceMs: 10_000,
+  keepaliveTimeMs: 30_000,
+  keepaliveTimeoutMs: 10_000,
+};
+
+export function resolveLimits(partial: Partial<XdsLimits> | undefined): XdsLimits {
+  const out = { ...DEFAULT_LIMITS };
+  for (const [k, v] of Object.entries(partial ?? {})) if (v !== undefined) (out as Record<string, number>)[k] = v;
+  return out;
+}
+
+/** A client string cut to `max` characters, with a marker saying how much was dropped. */
+export function clip(s: string | undefined, max: number): string {
+  if (s === undefined) return "";
+  return s.length <= max ? s : `${s.slice(0, max)}…[${s.length - max} more chars]`;
+}
+
+/** Token bucket: `take()` is true while tokens last; tokens refill at `rate` per second up to `burst`. */
+export class TokenBucket {
+  private tokens: number;
+  private last = performance.now();
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  take(): boolean {
+    if (this.rate <= 0) return true;
+    const now = performance.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
