@@ -75,6 +75,12 @@ function commandProblem(name: string, param: string | undefined, length: string 
     if (param === undefined || param === "") return `%${name}(...)% needs a parameter`;
     if (HEADER.has(name) && param.split("?").length > 2) return `%${name}(${param})% names more than one alternative header`;
     if (HEADER.has(name) && param.split("?").some((h) => h === "")) return `%${name}(${param})% has an empty header name`;
+    if (name.endsWith("FILTER_STATE")) {
+      const [key, type, field] = param.split(":");
+      if (key === "") return `%${name}(${param})% has an empty key`;
+      if (type !== undefined && !["PLAIN", "TYPED", "FIELD"].includes(type)) return `%${name}(${param})%: the serialization after the key must be PLAIN, TYPED or FIELD`;
+      if (type === "FIELD" && !field) return `%${name}(${param})%: FIELD needs a field name`;
+    }
     return undefined;
   }
   return `%${name}% is not a substitution command meshc knows Envoy 1.40 accepts`;

@@ -10,6 +10,9 @@ import type { HeaderOps, MatchOptions, PolicyOptions, Protocol, RetryOptions } f
 import type { EndpointSpec, MeshSpec, RouteSpec, ServiceSpec, TargetSpec } from "./spec.js";
 
 const pick = <T>(...xs: T[]) => fc.constantFrom(...xs);
+/** Mostly `good`, sometimes `bad` (edge values meshc must reject or Envoy must accept). */
+const mix = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>, badShare = 0.1) =>
+  fc.oneof({ weight: Math.round((1 - badShare) * 100), arbitrary: good }, { weight: Math.round(badShare * 100), arbitrary: bad });
 /** `a` with probability `p`, else undefined (shrinks towards undefined). */
 const opt = <T>(a: fc.Arbitrary<T>, p = 0.5): fc.Arbitrary<T | undefined> =>
   fc.oneof({ weight: Math.round((1 - p) * 100), arbitrary: fc.constant(undefined) }, { weight: Math.round(p * 100), arbitrary: a });
@@ -19,14 +22,19 @@ const opt = <T>(a: fc.Arbitrary<T>, p = 0.5): fc.Arbitrary<T | undefined> =>
 const SERVICE_NAMES = ["a", "api", "web", "db", "x1", "svc-2", "0", "z".repeat(63), "a-b-c-d", "catalog", "pay", "geo"];
 const ELEMENT_NAMES = ["web", "v1", "v2", "p.1", "A_b", "x", "canary", "Z9", "a-b.c_d", "q".repeat(60)];
 const LABEL_VALUES = ["v1", "v2", "", "a b", "é", "x".repeat(200), "1", "true"];
-const headerNames = pick(
-  "x-a", "x-canary", "X-Upper", "user-agent", "content-type", "te", "connection", "x-envoy-foo", "cookie", "a", "x_y",
-  "host", ":authority", ":path", ":method", ":status", "Host", "x-" + "h".repeat(100), "!#$%&'*+-.^_`|~",
+const headerNames = mix(
+  pick("x-a", "x-canary", "X-Upper", "user-agent", "content-type", "te", "connection", "x-envoy-foo", "cookie", "a", "x_y", "x-" + "h".repeat(100), "!#$%&'*+-.^_`|~"),
+  pick("host", ":authority", ":path", ":method", ":status", "Host"),
+  0.05,
 );
-export const headerValues = pick(
-  "", "1", "plain value", "é ü", "%%", "100%%", "%REQ(x-a)%", "%REQ(:path)%", "%HOSTNAME%", "%START_TIME%",
-  "%START_TIME(%s)%", "%DOWNSTREAM_REMOTE_ADDRESS%", "%UPSTREAM_METADATA([\"a\",\"b\"])%", "%RESP(x-b)%", "%REQ(x-a):5%",
-  "%PROTOCOL%", "%UNIQUE_ID%", "%ENVIRONMENT(HOME)%", "%NOPE%", "100%", "%", "a%b", "%REQ()%", "%hostname%", "x".repeat(300),
+export const headerValues = mix(
+  pick(
+    "", "1", "plain value", "é ü", "%%", "100%%", "%REQ(x-a)%", "%REQ(:path)%", "%HOSTNAME%", "%START_TIME%",
+    "%START_TIME(%s)%", "%DOWNSTREAM_REMOTE_ADDRESS%", "%UPSTREAM_METADATA([\"a\",\"b\"])%", "%RESP(x-b)%", "%REQ(x-a):5%",
+    "%PROTOCOL%", "%UNIQUE_ID%", "%ENVIRONMENT(HOME)%", "%REQ(x-a?x-b)%", "%DYNAMIC_METADATA(a:b)%", "%FILTER_STATE(k)%", "x".repeat(300),
+  ),
+  pick("%NOPE%", "100%", "%", "a%b", "%REQ()%", "%hostname%", "%HOSTNAME(x)%", "%REQ(a?b?c)%"),
+  0.05,
 );
 const matchStrings = pick("/", "/a", "/api/v1", "", "/x y", "/é", "/a?b", "/" + "p".repeat(500), "a", "*", "/%41");
 export const regexes = pick(
@@ -113,7 +121,7 @@ function service(sh: Shape, i: number): fc.Arbitrary<ServiceSpec> {
       ports: fc.tuple(...portEntries).map((ps) => Object.fromEntries(ps.map((p, k) => [["web", "rpc", "h2", "db", "p-1"][k % 5] + (k >= 5 ? k : ""), p]))),
       instances: instances as fc.Arbitrary<ServiceSpec["instances"]>,
       subsets: fc.constant(Object.fromEntries(subsets.map((s) => [s, { version: s }]))),
-      identity: opt(pick(`/ns/prod/sa/${name}`, "/a/b/c", "/x.y~z"), 0.15),
+      identity: opt(mix(pick(`/ns/prod/sa/${name}`, "/a/b/c"), pick("/x.y~z")), 0.15),
       proxyless: opt(fc.boolean(), 0.15),
       rateLimit: opt(rateLimit(), 0.15),
       sidecar: opt(
@@ -134,7 +142,7 @@ function service(sh: Shape, i: number): fc.Arbitrary<ServiceSpec> {
 }
 
 function rateLimit() {
-  return fc.record({ tokens: pick(1, 10, 1000, 2 ** 32 - 1), per: positiveDurations, burst: opt(pick(1, 10, 5000)) }, { requiredKeys: ["tokens", "per"] });
+  return fc.record({ tokens: pick(1, 10, 1000, 2 ** 32 - 1), per: mix(pick("50ms", "1s", "1.5s", "2m", "1h"), pick("1ms", "49ms")), burst: opt(pick(1, 10, 5000)) }, { requiredKeys: ["tokens", "per"] });
 }
 
 function stringMatch() {
@@ -215,9 +223,9 @@ function route(sh: Shape, owner: number): fc.Arbitrary<RouteSpec> {
         .record(
           {
             scheme: opt(pick("http" as const, "https" as const)),
-            host: opt(pick("example.com", "a.b:8443", "[::1]:80", "a b", "", "x/y", "é.com")),
-            path: opt(pick("/", "/new", "/a?b=c", "", "rel", "/a b", "/%41")),
-            prefix: opt(pick("/", "/v2/", "", "v2")),
+            host: opt(mix(pick("example.com", "a.b:8443", "[::1]:80", "10.0.0.1"), pick("a b", "", "x/y", "é.com"))),
+            path: opt(mix(pick("/", "/new", "/a?b=c", "/%41"), pick("", "rel", "/a b"))),
+            prefix: opt(mix(pick("/", "/v2/"), pick("", "v2"))),
             status: opt(pick(301 as const, 302 as const, 303 as const, 307 as const, 308 as const)),
           },
           { requiredKeys: [] },
@@ -242,9 +250,9 @@ function route(sh: Shape, owner: number): fc.Arbitrary<RouteSpec> {
           rewrite: forward
             ? opt(
                 fc.oneof(
-                  fc.record({ prefix: pick("/", "/v2/", "", "x", "/a b"), host: opt(pick("new.example", "a b", "", "h:81")) }, { requiredKeys: ["prefix"] }),
-                  fc.record({ fullPath: pick("/", "/only", "x", "/a\\1", "/a b"), host: opt(pick("new.example", "")) }, { requiredKeys: ["fullPath"] }),
-                  fc.record({ host: pick("new.example", "a b", "", "h:81") }),
+                  fc.record({ prefix: mix(pick("/", "/v2/"), pick("", "x", "/a b")), host: opt(mix(pick("new.example", "h:81"), pick("a b", ""))) }, { requiredKeys: ["prefix"] }),
+                  fc.record({ fullPath: mix(pick("/", "/only"), pick("x", "/a\\1", "/a b")), host: opt(pick("new.example")) }, { requiredKeys: ["fullPath"] }),
+                  fc.record({ host: mix(pick("new.example", "h:81", "[fd00::1]:8080"), pick("a b", "")) }),
                 ).map(clean),
                 0.2,
               )

@@ -9,6 +9,8 @@ import { renderBuild } from "../../build/render.js";
 import { BuildDirError, writeBuildDir } from "../../build/write.js";
 import { OUTPUT_FORMATS, type OutputFormat, exitCodeFor, render } from "../../diagnostics/render.js";
 import { compileMesh } from "../../pipeline.js";
+import { compareDiagnostics } from "../../frontend/index.js";
+import { envoyGate } from "../envoy-gate.js";
 
 export function register(program: Command): void {
   program
@@ -18,6 +20,10 @@ export function register(program: Command): void {
     .requiredOption("-o, --out <dir>", "output directory (replaced atomically)")
     .option("--strict", "treat warnings as errors")
     .addOption(
+      new Option("--envoy", "also run the real Envoy (envoy --mode validate) on every distinct proxy configuration; fails closed"),
+    )
+    .option("--envoy-bin <path>", "Envoy binary for --envoy (default: $ENVOY_BIN, then envoy on PATH, then the project's .envoy/)")
+    .addOption(
       new Option("--format <format>", "diagnostics format")
         .choices(OUTPUT_FORMATS as readonly OutputFormat[])
         .default((process.env.GITHUB_ACTIONS === "true" ? "github" : "human") as OutputFormat),
@@ -25,6 +31,10 @@ export function register(program: Command): void {
     .action(async (mesh, opts) => {
       const strict = opts.strict === true;
       const result = await compileMesh(mesh);
+      if (opts.envoy === true && exitCodeFor(result.diagnostics, { strict: opts.strict === true }) === 0) {
+        // Only a mesh meshc itself accepts is worth Envoy's time; its findings make the result fail.
+        result.diagnostics = [...result.diagnostics, ...(await envoyGate(result, opts.envoyBin !== undefined ? { envoyBin: opts.envoyBin } : {}))].sort(compareDiagnostics);
+      }
       if (result.diagnostics.length) process.stderr.write(render(result.diagnostics, opts.format));
       if (exitCodeFor(result.diagnostics, { strict }) !== 0 || !result.snapshot || !result.ir) {
         process.exitCode = 1;

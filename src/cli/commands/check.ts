@@ -4,6 +4,8 @@
 import { Option, type Command } from "@commander-js/extra-typings";
 import { OUTPUT_FORMATS, type OutputFormat, exitCodeFor, render, shouldUseColor } from "../../diagnostics/render.js";
 import { compileMesh } from "../../pipeline.js";
+import { compareDiagnostics } from "../../frontend/index.js";
+import { envoyGate } from "../envoy-gate.js";
 
 export function register(program: Command): void {
   program
@@ -12,12 +14,20 @@ export function register(program: Command): void {
     .argument("<mesh>", "the mesh entry module (mesh.ts)")
     .option("--strict", "warnings fail too")
     .addOption(
+      new Option("--envoy", "also run the real Envoy (envoy --mode validate) on every distinct proxy configuration; fails closed"),
+    )
+    .option("--envoy-bin <path>", "Envoy binary for --envoy (default: $ENVOY_BIN, then envoy on PATH, then the project's .envoy/)")
+    .addOption(
       new Option("--format <format>", "output format")
         .choices(OUTPUT_FORMATS as readonly OutputFormat[])
         .default((process.env.GITHUB_ACTIONS === "true" ? "github" : "human") as OutputFormat),
     )
     .action(async (mesh, opts) => {
       const result = await compileMesh(mesh);
+      if (opts.envoy === true && exitCodeFor(result.diagnostics, { strict: opts.strict === true }) === 0) {
+        // Only a mesh meshc itself accepts is worth Envoy's time; its findings make the result fail.
+        result.diagnostics = [...result.diagnostics, ...(await envoyGate(result, opts.envoyBin !== undefined ? { envoyBin: opts.envoyBin } : {}))].sort(compareDiagnostics);
+      }
       const out = render(result.diagnostics, opts.format, { color: shouldUseColor(process.stderr) });
       // JSON is machine output (stdout); people's output goes to stderr with the other diagnostics.
       if (opts.format === "json") process.stdout.write(out);
