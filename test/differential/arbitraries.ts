@@ -25,7 +25,7 @@ const LABEL_VALUES = ["v1", "v2", "", "a b", "é", "x".repeat(200), "1", "true"]
 const headerNames = mix(
   pick("x-a", "x-canary", "X-Upper", "user-agent", "content-type", "te", "connection", "x-envoy-foo", "cookie", "a", "x_y", "x-" + "h".repeat(100), "!#$%&'*+-.^_`|~"),
   pick("host", ":authority", ":path", ":method", ":status", "Host"),
-  0.05,
+  0.01,
 );
 export const headerValues = mix(
   pick(
@@ -34,7 +34,7 @@ export const headerValues = mix(
     "%PROTOCOL%", "%UNIQUE_ID%", "%ENVIRONMENT(HOME)%", "%REQ(x-a?x-b)%", "%DYNAMIC_METADATA(a:b)%", "%FILTER_STATE(k)%", "x".repeat(300),
   ),
   pick("%NOPE%", "100%", "%", "a%b", "%REQ()%", "%hostname%", "%HOSTNAME(x)%", "%REQ(a?b?c)%"),
-  0.05,
+  0.01,
 );
 const matchStrings = pick("/", "/a", "/api/v1", "", "/x y", "/é", "/a?b", "/" + "p".repeat(500), "a", "*", "/%41");
 export const regexes = pick(
