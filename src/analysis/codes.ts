@@ -143,7 +143,7 @@ export const CODES = {
   },
   DuplicateEndpoint: {
     code: "MESH0206",
-    severity: "warning",
+    severity: "error",
     description: "A service lists the same address:port instance twice.",
     message: "Service {service} lists instance {endpoint} more than once.",
     hint: "Remove the duplicate: Envoy would send that instance a double share of traffic.",
@@ -222,7 +222,7 @@ export const CODES = {
   },
   PathWithoutLeadingSlash: {
     code: "MESH0311",
-    severity: "warning",
+    severity: "error",
     description: "A path exact or prefix match does not start with \"/\", so no request path can match it.",
     message: "Path {kind} {value} of route {route} does not start with \"/\", so no request path can match it.",
     hint: "Write the path starting with \"/\", for example {fixed}.",

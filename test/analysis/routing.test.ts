@@ -218,12 +218,12 @@ table(test, "MESH0311", [
   {
     name: "prefix without slash",
     ir: routes(route("api-0", { match: { path: { prefix: "api" } }, source: at(5, 4) })),
-    expect: [{ severity: "warning", path: ["services", "api", "routes", 0, "match", "path", "prefix"], line: 5, column: 4 }],
+    expect: [{ severity: "error", path: ["services", "api", "routes", 0, "match", "path", "prefix"], line: 5, column: 4 }],
   },
   {
     name: "empty exact path",
     ir: routes(route("api-0", { match: { path: { exact: "" } }, source: at(5, 4) })),
-    expect: [{ severity: "warning", path: ["services", "api", "routes", 0, "match", "path", "exact"], line: 5, column: 4 }],
+    expect: [{ severity: "error", path: ["services", "api", "routes", 0, "match", "path", "exact"], line: 5, column: 4 }],
   },
 ]);
 

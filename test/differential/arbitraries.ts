@@ -36,7 +36,7 @@ export const headerValues = mix(
   pick("%NOPE%", "100%", "%", "a%b", "%REQ()%", "%hostname%", "%HOSTNAME(x)%", "%REQ(a?b?c)%"),
   0.01,
 );
-const matchStrings = pick("/", "/a", "/api/v1", "", "/x y", "/é", "/a?b", "/" + "p".repeat(500), "a", "*", "/%41");
+const matchStrings = mix(pick("/", "/a", "/api/v1", "", "/x y", "/é", "/a?b", "/" + "p".repeat(500), "/%41"), pick("a", "*"), 0.03);
 export const regexes = pick(
   ".*", "/a/[0-9]+", "^/x$", "/(a|b)/c", "\\d+", "[[:alpha:]]+", "a{2,3}", "(?i)abc", "/\\w+/\\s*", "\\Q.\\E", "\\pL+",
   "[^\\x00-\\x7F]", "(?P<n>x)y", "a{100}", "(a{10}){10}", "[a-z]{50}", "(abc|def|ghi|jkl|mno|pqr|stu|vwx){5}", "x*?", "^$",
