@@ -25,15 +25,15 @@ function wrapper(name: string, body: string): string {
 const json = (stdout: string) => JSON.parse(stdout) as Diagnostic[];
 
 describe("meshc check/build --envoy", () => {
-  test("the demo mesh passes the real Envoy on every proxy", { timeout: 120_000 }, async (t) => {
+  test("the demo mesh passes the real Envoy on every proxy", { timeout: 600_000 }, async (t) => {
     const envoy = requireEnvoy(t);
     if (!envoy) return;
-    const r = await meshc(["check", DEMO, "--envoy", "--envoy-bin", envoy, "--format", "json"], 120_000);
+    const r = await meshc(["check", DEMO, "--envoy", "--envoy-bin", envoy, "--format", "json"], 180_000);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.deepEqual(json(r.stdout).filter((d) => d.severity === "error"), []);
   });
 
-  test("a configuration the real Envoy refuses is MESH0340 with Envoy's message; build writes nothing", { timeout: 120_000 }, async (t) => {
+  test("a configuration the real Envoy refuses is MESH0340 with Envoy's message; build writes nothing", { timeout: 600_000 }, async (t) => {
     const envoy = requireEnvoy(t);
     if (!envoy) return;
     // The real Envoy, with a config overlay it refuses (two clusters of one name): a stand-in for a rule analysis
@@ -42,7 +42,7 @@ describe("meshc check/build --envoy", () => {
       "envoy-refusing",
       `case "$1" in --version) exec "${envoy}" --version;; esac\nexec "${envoy}" "$@" --config-yaml "static_resources: {clusters: [{name: dup, connect_timeout: 1s}, {name: dup, connect_timeout: 1s}]}"`,
     );
-    const r = await meshc(["check", DEMO, "--envoy", "--envoy-bin", refusing, "--format", "json"], 120_000);
+    const r = await meshc(["check", DEMO, "--envoy", "--envoy-bin", refusing, "--format", "json"], 180_000);
     assert.equal(r.code, 1, r.stderr);
     const found = json(r.stdout).filter((d) => d.code === "MESH0340");
     assert.ok(found.length >= 1, r.stdout);
@@ -50,29 +50,29 @@ describe("meshc check/build --envoy", () => {
     assert.ok(found[0]!.file?.endsWith("mesh.ts") && found[0]!.line! > 0, "located at the proxy's service");
 
     const out = join(tmp, "out");
-    const b = await meshc(["build", DEMO, "--out", out, "--envoy", "--envoy-bin", refusing, "--format", "json"], 120_000);
+    const b = await meshc(["build", DEMO, "--out", out, "--envoy", "--envoy-bin", refusing, "--format", "json"], 180_000);
     assert.equal(b.code, 1, b.stderr);
     assert.match(b.stderr, /MESH0340/);
     assert.equal(existsSync(out), false, "nothing written");
   });
 
-  test("R22: no Envoy, or an Envoy that crashes, fails closed with MESH0341 (never a pass)", { timeout: 120_000 }, async (t) => {
+  test("R22: no Envoy, or an Envoy that crashes, fails closed with MESH0341 (never a pass)", { timeout: 600_000 }, async (t) => {
     const envoy = requireEnvoy(t);
     if (!envoy) return;
-    const missing = await meshc(["check", DEMO, "--envoy", "--envoy-bin", join(tmp, "no-such-envoy"), "--format", "json"]);
+    const missing = await meshc(["check", DEMO, "--envoy", "--envoy-bin", join(tmp, "no-such-envoy"), "--format", "json"], 180_000);
     assert.equal(missing.code, 1);
     assert.deepEqual([...new Set(json(missing.stdout).filter((d) => d.severity === "error").map((d) => d.code))], ["MESH0341"]);
     assert.match(json(missing.stdout).find((d) => d.code === "MESH0341")!.message, /not found|not an executable/);
 
     // Answers --version like Envoy, then dies by a signal instead of giving a verdict.
     const crashing = wrapper("envoy-crashing", `case "$1" in --version) exec "${envoy}" --version;; esac\nkill -SEGV $$`);
-    const crashed = await meshc(["check", DEMO, "--envoy", "--envoy-bin", crashing, "--format", "json"], 120_000);
+    const crashed = await meshc(["check", DEMO, "--envoy", "--envoy-bin", crashing, "--format", "json"], 180_000);
     assert.equal(crashed.code, 1);
     const codes = json(crashed.stdout).filter((d) => d.severity === "error").map((d) => d.code);
     assert.ok(codes.length > 0 && codes.every((c) => c === "MESH0341"), codes.join(","));
 
     const out = join(tmp, "out-crash");
-    const b = await meshc(["build", DEMO, "--out", out, "--envoy", "--envoy-bin", crashing]);
+    const b = await meshc(["build", DEMO, "--out", out, "--envoy", "--envoy-bin", crashing], 180_000);
     assert.equal(b.code, 1);
     assert.equal(existsSync(out), false, "nothing written when there is no verdict");
   });
