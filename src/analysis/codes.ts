@@ -157,7 +157,7 @@ export const CODES = {
   },
   DuplicateEndpoint: {
     code: "MESH0206",
-    severity: "warning",
+    severity: "error",
     description: "A service lists the same address:port instance twice.",
     message: "Service {service} lists instance {endpoint} more than once.",
     hint: "Remove the duplicate: Envoy would send that instance a double share of traffic.",
@@ -184,13 +184,6 @@ export const CODES = {
     description: "A weighted split has no backends or only zero weights, so no backend can receive traffic.",
     message: "The weights of {where} sum to 0 ({weights}): no backend would receive traffic.",
     hint: "Give at least one backend a positive weight; weights are percentages that sum to 100.",
-  },
-  WeightsNormalized: {
-    code: "MESH0302",
-    severity: "warning",
-    description: "The weights of a split do not sum to 100; meshc uses them as relative proportions.",
-    message: "The weights of {where} sum to {sum}, not 100; meshc normalizes them to {normalized}.",
-    hint: "Make the weights sum to 100 so the split reads as the percentages it sends.",
   },
   ShadowedRoute: {
     code: "MESH0303",
@@ -250,7 +243,7 @@ export const CODES = {
   },
   PathWithoutLeadingSlash: {
     code: "MESH0311",
-    severity: "warning",
+    severity: "error",
     description: "A path exact or prefix match does not start with \"/\", so no request path can match it.",
     message: "Path {kind} {value} of route {route} does not start with \"/\", so no request path can match it.",
     hint: "Write the path starting with \"/\", for example {fixed}.",
@@ -268,6 +261,106 @@ export const CODES = {
     description: "A proxyless gRPC service calls a service that has no grpc port; a gRPC client cannot talk to it.",
     message: "Proxyless gRPC service {service} calls {upstream}, which has no grpc port (ports: {ports}).",
     hint: "Give {upstream} a grpc port, or run {service} with an Envoy sidecar instead of proxyless.",
+  },
+
+  // 0320-0349: what Envoy enforces at run time beyond (validate.rules), and `--envoy` (issue 7, section 3).
+  WeightsNotHundred: {
+    code: "MESH0320",
+    severity: "error",
+    description: "The weights of a split do not sum to 100 (as in Istio, a split is a list of percentages; MESH0302 used to normalize them).",
+    message: "The weights of {where} sum to {sum}, not 100 ({weights}).",
+    hint: "Make the weights sum to 100, e.g. {suggestion}.",
+  },
+  UnmodifiableHeader: {
+    code: "MESH0321",
+    severity: "error",
+    description: "A route adds, sets or removes the Host header or a pseudo-header (:authority, :path, :method, :status, ...), which Envoy refuses.",
+    message: "Route {route} {op} the {side} header {header}; Envoy refuses to {verb} Host and \":\"-prefixed headers.",
+    hint: "{advice}",
+  },
+  InvalidHeaderFormat: {
+    code: "MESH0322",
+    severity: "error",
+    description: "A header value to add or set uses \"%\" in a way Envoy's substitution formatter rejects: an unknown %COMMAND%, a command without its required parameter, or a lone \"%\".",
+    message: "The {side} header {header} value {value} of route {route} is refused by Envoy's formatter: {reason}.",
+    hint: "Write a literal percent sign as \"%%\"; a command is %NAME% or %NAME(param)% with a name Envoy knows, e.g. %REQ(x-request-id)%, %HOSTNAME%, %START_TIME%.",
+  },
+  DirectResponseBodyTooLarge: {
+    code: "MESH0323",
+    severity: "error",
+    description: "A direct response body is larger than 4,096 bytes, Envoy's default max_direct_response_body_size_bytes.",
+    message: "The body of route {route}'s direct response is {bytes} bytes (UTF-8); Envoy allows at most 4096.",
+    hint: "Shorten the body to 4096 bytes or less, or serve large content from a service.",
+  },
+  InvalidRedirect: {
+    code: "MESH0324",
+    severity: "error",
+    description: "A redirect's host is not a host name, IP address or [IPv6] with an optional port, or its path or prefix is not an absolute URL path.",
+    message: "The redirect {field} {value} of route {route} is not valid: {reason}.",
+    hint: "{advice}",
+  },
+  InvalidRewrite: {
+    code: "MESH0325",
+    severity: "error",
+    description: "A rewrite's host is not a host name, IP address or [IPv6] with an optional port, or its prefix or full path is not an absolute URL path.",
+    message: "The rewrite {field} {value} of route {route} is not valid: {reason}.",
+    hint: "{advice}",
+  },
+  RateLimitIntervalTooShort: {
+    code: "MESH0326",
+    severity: "error",
+    description: "A local rate limit refills its token bucket more often than every 50ms, which Envoy refuses.",
+    message: "The rate limit of {where} refills every {interval}; Envoy requires at least 50ms.",
+    hint: "Use per: \"50ms\" or longer and scale tokens to match (e.g. {suggestion}).",
+  },
+  RegexTooComplex: {
+    code: "MESH0327",
+    severity: "error",
+    description: "A regex compiles to a larger RE2 program than Envoy's default limit of 100 instructions (re2.max_program_size.error_level).",
+    message: "Regex {regex} in {where} compiles to about {size} RE2 instructions; Envoy refuses programs over 100.",
+    hint: "Simplify the regex: avoid large counted repetitions (of a group, a class or \".\") and long alternations; a prefix or exact match is often enough.",
+  },
+  GrpcHealthCheckOnHttp1: {
+    code: "MESH0328",
+    severity: "error",
+    description: "A gRPC health check is set for a service with an http or tcp port; Envoy requires HTTP/2 on every cluster a gRPC health check runs on.",
+    message: "Service {service} has a gRPC health check, but its port {port} is {protocol}; Envoy gRPC health checks need HTTP/2 clusters.",
+    hint: "Use an http health check ({ http: \"/healthz\" }) or a tcp one, or declare the ports of {service} as grpc or http2.",
+  },
+  EmptyMatchPrefix: {
+    code: "MESH0329",
+    severity: "error",
+    description: "A header or query parameter prefix match is empty, which Envoy refuses (an empty prefix would match any value).",
+    message: "The {field} of route {route} is an empty prefix; Envoy requires at least 1 character.",
+    hint: "Use { present: true } to match any value, or give a non-empty prefix.",
+  },
+  ZeroFaultDelay: {
+    code: "MESH0330",
+    severity: "error",
+    description: "A fault injection delay of 0ms, which Envoy refuses (fixed_delay must be greater than 0).",
+    message: "The fault delay of route {route} is 0ms; Envoy requires a delay longer than 0.",
+    hint: "Give the delay a positive duration, or drop the delay.",
+  },
+  FractionalEjectionPercent: {
+    code: "MESH0331",
+    severity: "error",
+    description: "An outlier detection maxEjectionPercent is not a whole number; Envoy's field is an integer percentage.",
+    message: "Outlier detection of service {service} has maxEjectionPercent {value}; Envoy takes a whole percentage.",
+    hint: "Use a whole number from 0 to 100, e.g. {suggestion}.",
+  },
+  RejectedByEnvoy: {
+    code: "MESH0340",
+    severity: "error",
+    description: "With --envoy, the real Envoy (`envoy --mode validate`) refused the configuration of a proxy.",
+    message: "Envoy {version} refused the configuration of proxy {proxy}: {message}",
+    hint: "This is a rule meshc's analysis does not know yet: please report it with the mesh. Until then, change the setting Envoy names.",
+  },
+  EnvoyValidationUnavailable: {
+    code: "MESH0341",
+    severity: "error",
+    description: "With --envoy, Envoy could not be found or gave no verdict (crashed, timed out, could not start): the check fails closed.",
+    message: "--envoy: cannot validate {proxy} with Envoy: {reason}",
+    hint: "Install Envoy 1.40 (npm run envoy:install), set ENVOY_BIN or pass --envoy-bin <path>; or run without --envoy.",
   },
 
   // 04xx: resilience.
@@ -384,6 +477,14 @@ export const CODES = {
 } as const satisfies Record<string, CodeInfo>;
 
 export type CodeName = keyof typeof CODES;
+
+/**
+ * Codes that were published and are no longer emitted: their numbers stay reserved and are never reused.
+ * MESH0302 WeightsNormalized (warning: a split not summing to 100 was normalized) became the error MESH0320.
+ */
+export const RETIRED_CODES: Readonly<Record<string, string>> = {
+  MESH0302: "WeightsNormalized",
+};
 
 /** Placeholder names of a template: "a {x} b {y}" -> "x" | "y" (braces around text with a space are literal). */
 type Placeholders<T extends string> = T extends `${string}{${infer P}}${infer Rest}`

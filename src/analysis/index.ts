@@ -35,6 +35,15 @@ import { metricsPort } from "./analyzers/metrics-port.js";
 import { proxylessTelemetry } from "./analyzers/proxyless-telemetry.js";
 import { telemetryCollector } from "./analyzers/telemetry-collector.js";
 import { traceSampling } from "./analyzers/trace-sampling.js";
+import { directResponseBody } from "./analyzers/direct-response-body.js";
+import { ejectionPercent } from "./analyzers/ejection-percent.js";
+import { emptyMatchPrefix } from "./analyzers/empty-match-prefix.js";
+import { envoyHeaderOps } from "./analyzers/envoy-header-ops.js";
+import { faultDelay } from "./analyzers/fault-delay.js";
+import { grpcHealthCheck } from "./analyzers/grpc-health-check.js";
+import { rateLimitInterval } from "./analyzers/rate-limit-interval.js";
+import { redirectRewrite } from "./analyzers/redirect-rewrite.js";
+import { regexProgramSize } from "./analyzers/regex-program-size.js";
 
 export { CODES, codeInfo, listCodes, type CodeInfo, type CodeName } from "./codes.js";
 export type { Analyzer } from "./context.js";
@@ -52,7 +61,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   portConflicts, // 0204
   duplicateSubsets, // 0205
   duplicateEndpoints, // 0206
-  splitWeights, // 0301 0302
+  splitWeights, // 0301 0320
   shadowedRoutes, // 0303
   protocolMismatch, // 0304 0305 0306
   mirrorTarget, // 0307
@@ -60,6 +69,16 @@ export const ANALYZERS: readonly Analyzer[] = [
   matchCharacters, // 0310 0311
   proxylessUpstreams, // 0312
   proxylessSettings, // 0313
+  // 0320 is split-weights'; 0321-0331: Envoy's run-time rules beyond (validate.rules).
+  envoyHeaderOps, // 0321 0322
+  directResponseBody, // 0323
+  redirectRewrite, // 0324 0325
+  rateLimitInterval, // 0326
+  regexProgramSize, // 0327
+  grpcHealthCheck, // 0328
+  emptyMatchPrefix, // 0329
+  faultDelay, // 0330
+  ejectionPercent, // 0331
   retryTimeout, // 0401
   retryIdempotency, // 0402
   retryBackoff, // 0403

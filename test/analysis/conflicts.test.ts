@@ -194,6 +194,6 @@ table(test, "MESH0206", [
   {
     name: "same address:port twice",
     ir: mesh(service("c", { source: at(2, 2), instances: { kind: "static", endpoints: [endpoint("10.3.0.1"), endpoint("10.3.0.2"), endpoint("10.3.0.1")] } })),
-    expect: [{ severity: "warning", path: ["services", "c", "instances", "endpoints", 2], line: 2, column: 2 }],
+    expect: [{ severity: "error", path: ["services", "c", "instances", "endpoints", 2], line: 2, column: 2 }],
   },
 ]);

@@ -1,6 +1,7 @@
 // 03xx: routing and Envoy limits (regexes have their own file).
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { analyze } from "../../src/analysis/index.js";
 import { at, backend, endpoint, mesh, messageOf, port, route, service, table } from "./ir-fixtures.js";
 
 const canary = (weights: [number, number], line = 10) =>
@@ -34,18 +35,11 @@ table(test, "MESH0301", [
   },
 ]);
 
-table(test, "MESH0302", [
-  { name: "sums to 100", ir: canary([70, 30]), expect: [] },
-  { name: "fractions summing to 100", ir: mesh(service("a", { routes: [route("a-0", { to: [backend("a", 33.3), backend("b", 33.3), backend("c", 33.4)] })] }), service("b"), service("c")), expect: [] },
-  { name: "90 + 20", ir: canary([90, 20], 11), expect: [{ severity: "warning", path: ["services", "catalog", "routes", 0, "action", "backends"], line: 11, column: 5 }] },
-  { name: "a single backend at 50", ir: mesh(service("a", { routes: [route("a-0", { to: [backend("a", 50)], source: at(2) })] })), expect: [{ severity: "warning", path: ["services", "a", "routes", 0, "action", "backends"], line: 2, column: 1 }] },
-]);
-
-test("MESH0302 says plainly how the weights are normalized", () => {
-  assert.equal(
-    messageOf(canary([90, 20]), "MESH0302").message,
-    'The weights of route "catalog-0" sum to 110, not 100; meshc normalizes them to "catalog/v1" 81.8%, "catalog/v2" 18.2%.',
-  );
+// MESH0302 (weights normalized, a warning) is retired: sums other than 100 are the error MESH0320 (envoy-rules.test.ts).
+test("MESH0320: fractions summing to 100 are fine, 90 + 20 is an error", () => {
+  const fractions = mesh(service("a", { routes: [route("a-0", { to: [backend("a", 33.3), backend("b", 33.3), backend("c", 33.4)] })] }), service("b"), service("c"));
+  assert.equal(analyze(fractions).filter((d) => d.code === "MESH0320").length, 0);
+  assert.equal(messageOf(canary([90, 20]), "MESH0320").message, 'The weights of route "catalog-0" sum to 110, not 100 ("catalog/v1" 90 + "catalog/v2" 20).');
 });
 
 const routes = (...rs: ReturnType<typeof route>[]) => mesh(service("api", { routes: rs }));
@@ -224,12 +218,12 @@ table(test, "MESH0311", [
   {
     name: "prefix without slash",
     ir: routes(route("api-0", { match: { path: { prefix: "api" } }, source: at(5, 4) })),
-    expect: [{ severity: "warning", path: ["services", "api", "routes", 0, "match", "path", "prefix"], line: 5, column: 4 }],
+    expect: [{ severity: "error", path: ["services", "api", "routes", 0, "match", "path", "prefix"], line: 5, column: 4 }],
   },
   {
     name: "empty exact path",
     ir: routes(route("api-0", { match: { path: { exact: "" } }, source: at(5, 4) })),
-    expect: [{ severity: "warning", path: ["services", "api", "routes", 0, "match", "path", "exact"], line: 5, column: 4 }],
+    expect: [{ severity: "error", path: ["services", "api", "routes", 0, "match", "path", "exact"], line: 5, column: 4 }],
   },
 ]);
 

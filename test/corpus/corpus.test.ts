@@ -35,6 +35,10 @@ const UNREACHABLE: Record<string, string> = {
   MESH0901:
     "marks a meshc bug: analysis is meant to reject everything the Envoy backend, Envoy's schema or the snapshot " +
     "consistency check would refuse, so a mesh reaching it is a bug report, not a corpus case",
+  MESH0340:
+    "reported only by `check --envoy`/`build --envoy` when the real Envoy refuses a proxy that analysis passed (a " +
+    "rule analysis does not know yet); covered with the real Envoy by test/cli/envoy-gate.test.ts",
+  MESH0341: "reported only by `--envoy` when Envoy is missing or gives no verdict; covered by test/cli/envoy-gate.test.ts (R22)",
   MESH0902: "reported by `meshc serve <dir>` when it reads a build directory, never while compiling a mesh",
 };
 

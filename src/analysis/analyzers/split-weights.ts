@@ -1,13 +1,14 @@
-// MESH0301 ZeroTotalWeight, MESH0302 WeightsNormalized: the weights of a route's (or TCP route's) backends are
-// percentages. A sum of 0 (or no backends) sends traffic nowhere: error. Any other sum is used as relative
-// proportions (weight / sum), which is what Envoy does with weighted clusters; say so plainly, as a warning.
+// MESH0301 ZeroTotalWeight, MESH0320 WeightsNotHundred: the weights of a route's (or TCP route's) backends are
+// percentages and must sum to 100, as in Istio. A sum of 0 (or no backends) sends traffic nowhere (MESH0301); any
+// other sum is an error too (MESH0320): meshc used to normalize it with a warning (MESH0302, retired), which turned
+// a typo such as 90 + 20 into a split nobody wrote.
 import type { BackendRefIR, SourceLoc } from "../../ir/types.js";
 import { routeSource, tcpRouteSource, type AnalysisContext, type Analyzer, type ModelPath } from "../context.js";
 import { q } from "../format.js";
 
 export const splitWeights: Analyzer = {
   name: "split-weights",
-  codes: ["ZeroTotalWeight", "WeightsNormalized"],
+  codes: ["ZeroTotalWeight", "WeightsNotHundred"],
   run(ctx) {
     for (const s of ctx.ir.services) {
       s.routes.forEach((r, i) => {
@@ -28,13 +29,19 @@ export const splitWeights: Analyzer = {
 function check(ctx: AnalysisContext, backends: BackendRefIR[], where: string, at: SourceLoc | undefined, path: ModelPath) {
   const sum = backends.reduce((n, b) => n + b.weight, 0);
   if (Math.abs(sum - 100) < 1e-9) return;
+  const weights = backends.length ? backends.map((b) => `${backendName(b)} ${b.weight}`).join(" + ") : "no backends";
   if (sum <= 0) {
-    const weights = backends.length ? backends.map((b) => `${backendName(b)} ${b.weight}`).join(" + ") : "no backends";
     ctx.report("ZeroTotalWeight", at, path, { where, weights });
     return;
   }
-  const normalized = backends.map((b) => `${backendName(b)} ${percent((b.weight / sum) * 100)}%`).join(", ");
-  ctx.report("WeightsNormalized", at, path, { where, sum: round(sum), normalized });
+  ctx.report("WeightsNotHundred", at, path, { where, sum: round(sum), weights, suggestion: suggestion(backends, sum) });
+}
+
+/** The same proportions rescaled to whole percentages that sum to exactly 100 (the last backend takes the rest). */
+function suggestion(backends: BackendRefIR[], sum: number): string {
+  const scaled = backends.map((b) => Math.round((b.weight / sum) * 100));
+  scaled[scaled.length - 1] = 100 - scaled.slice(0, -1).reduce((n, w) => n + w, 0);
+  return backends.map((b, i) => `${backendName(b)} ${scaled[i]}`).join(" + ");
 }
 
 function backendName(b: BackendRefIR): string {
@@ -43,8 +50,4 @@ function backendName(b: BackendRefIR): string {
 
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;
-}
-
-function percent(n: number): string {
-  return (Math.round(n * 10) / 10).toString();
 }

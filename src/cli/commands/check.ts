@@ -7,6 +7,8 @@ import { writeDiagnostics } from "../../diagnostics/output.js";
 import { OUTPUT_FORMATS, type OutputFormat, exitCodeFor } from "../../diagnostics/render.js";
 import { compileMesh } from "../../pipeline.js";
 import { addEvalOptions, evalLimits } from "../eval-options.js";
+import { compareDiagnostics } from "../../frontend/index.js";
+import { envoyGate } from "../envoy-gate.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -14,6 +16,10 @@ export function register(program: Command): void {
     .description("type-check, validate and analyze a mesh; report every problem with its code, location and hint")
     .argument("<mesh>", "the mesh entry module (mesh.ts)")
     .option("--strict", "warnings fail too")
+    .addOption(
+      new Option("--envoy", "also run the real Envoy (envoy --mode validate) on every distinct proxy configuration; fails closed"),
+    )
+    .option("--envoy-bin <path>", "Envoy binary for --envoy (default: $ENVOY_BIN, then envoy on PATH, then the project's .envoy/)")
     .addOption(
       new Option("--format <format>", "output format")
         .choices(OUTPUT_FORMATS as readonly OutputFormat[])
@@ -24,6 +30,10 @@ export function register(program: Command): void {
       const unreadable = unreadableInput(mesh);
       if (unreadable) command.error(`meshc check: ${unreadable}`, { exitCode: 2 });
       const result = await compileMesh(mesh, evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }));
+      if (opts.envoy === true && exitCodeFor(result.diagnostics, { strict: opts.strict === true }) === 0) {
+        // Only a mesh meshc itself accepts is worth Envoy's time; its findings make the result fail.
+        result.diagnostics = [...result.diagnostics, ...(await envoyGate(result, opts.envoyBin !== undefined ? { envoyBin: opts.envoyBin } : {}))].sort(compareDiagnostics);
+      }
       // Machine formats (json, github, sarif) on stdout; people's output on stderr (src/diagnostics/output.ts).
       writeDiagnostics(result, { format: opts.format, ...(opts.pathBase !== undefined ? { pathBase: opts.pathBase } : {}) });
       process.exitCode = exitCodeFor(result.diagnostics, { strict: opts.strict === true });

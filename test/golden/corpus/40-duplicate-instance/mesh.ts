@@ -1,4 +1,4 @@
-// The same instance listed twice (once as a string, once as an object) would get a double share (warning only).
+// The same instance listed twice (once as a string, once as an object) would get a double share: an error (promoted from a warning in issue 7).
 import { defineMesh, http } from "meshc";
 
 export default defineMesh({ name: "shop", trustDomain: "shop.example" }, (mesh) => {

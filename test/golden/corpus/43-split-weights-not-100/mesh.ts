@@ -1,4 +1,4 @@
-// 90 + 20 = 110: meshc normalizes the weights and says so (warning only).
+// 90 + 20 = 110: weights are percentages and must sum to 100 (an error, as in Istio).
 import { defineMesh, http } from "meshc";
 
 export default defineMesh({ name: "shop", trustDomain: "shop.example" }, (mesh) => {
@@ -9,7 +9,7 @@ export default defineMesh({ name: "shop", trustDomain: "shop.example" }, (mesh) 
     subsets: { v1: { version: "v1" } },
   });
   mesh.routes(catalog, (r) => [
-    r.match().split([ // expect: MESH0302
+    r.match().split([ // expect: MESH0320
       [catalog.subset("v1"), 90],
       [search, 20],
     ]),

@@ -1,4 +1,4 @@
-// A path prefix without the leading "/": no request path can match it (warning only).
+// A path prefix without the leading "/": no request path can match it: an error (promoted from a warning in issue 7).
 import { defineMesh, http } from "meshc";
 
 export default defineMesh({ name: "shop", trustDomain: "shop.example" }, (mesh) => {

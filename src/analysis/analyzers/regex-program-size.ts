@@ -1,0 +1,28 @@
+// MESH0327 RegexTooComplex: Envoy refuses a regex whose RE2 program is larger than 100 instructions (its default
+// re2.max_program_size.error_level). Estimated by ../re2-program-size.ts on regexes that are otherwise valid
+// (MESH0308/0309 report the rest).
+import { routeSource, type Analyzer } from "../context.js";
+import { q } from "../format.js";
+import { checkRe2 } from "../re2-syntax.js";
+import { ENVOY_MAX_PROGRAM_SIZE, re2ProgramSize } from "../re2-program-size.js";
+import { visitRouteStrings } from "../route-strings.js";
+
+export const regexProgramSize: Analyzer = {
+  name: "regex-program-size",
+  codes: ["RegexTooComplex"],
+  run(ctx) {
+    const sizes = new Map<string, number | undefined>();
+    for (const s of ctx.ir.services) {
+      s.routes.forEach((r, i) => {
+        visitRouteStrings(r, (value, regex, _kind, describe) => {
+          if (!regex) return;
+          if (!sizes.has(value)) sizes.set(value, checkRe2(value) ? undefined : re2ProgramSize(value));
+          const size = sizes.get(value);
+          if (size === undefined || size <= ENVOY_MAX_PROGRAM_SIZE) return;
+          const { field, path } = describe(["services", s.name, "routes", i]);
+          ctx.report("RegexTooComplex", routeSource(s, r), path, { regex: q(value), where: `the ${field} of route ${q(r.name)}`, size });
+        });
+      });
+    }
+  },
+};

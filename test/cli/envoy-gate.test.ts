@@ -1,0 +1,79 @@
+// `meshc check --envoy` / `meshc build --envoy`: the real Envoy validates every distinct proxy configuration after
+// meshc's own checks pass. A refusal is MESH0340 with Envoy's own message (exit 1, `build` writes nothing); no
+// verdict at all (no Envoy, a crash) is MESH0341, exit 1: the gate fails closed (reliability case R22).
+import assert from "node:assert/strict";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import type { Diagnostic } from "../../src/diagnostics/types.js";
+import { meshc, ROOT } from "../bootstrap/cli-helpers.js";
+import { requireEnvoy } from "../helpers/envoy.js";
+
+const DEMO = join(ROOT, "examples", "demo", "mesh.ts");
+const tmp = mkdtempSync(join(tmpdir(), "meshc-envoy-gate-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** An executable shell script standing in front of the real Envoy. */
+function wrapper(name: string, body: string): string {
+  const file = join(tmp, name);
+  writeFileSync(file, `#!/bin/sh\n${body}\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+const json = (stdout: string) => JSON.parse(stdout) as Diagnostic[];
+
+describe("meshc check/build --envoy", () => {
+  test("the demo mesh passes the real Envoy on every proxy", { timeout: 600_000 }, async (t) => {
+    const envoy = requireEnvoy(t);
+    if (!envoy) return;
+    const r = await meshc(["check", DEMO, "--envoy", "--envoy-bin", envoy, "--format", "json"], 180_000);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.deepEqual(json(r.stdout).filter((d) => d.severity === "error"), []);
+  });
+
+  test("a configuration the real Envoy refuses is MESH0340 with Envoy's message; build writes nothing", { timeout: 600_000 }, async (t) => {
+    const envoy = requireEnvoy(t);
+    if (!envoy) return;
+    // The real Envoy, with a config overlay it refuses (two clusters of one name): a stand-in for a rule analysis
+    // does not know yet. Envoy's own verdict and message go through unchanged.
+    const refusing = wrapper(
+      "envoy-refusing",
+      `case "$1" in --version) exec "${envoy}" --version;; esac\nexec "${envoy}" "$@" --config-yaml "static_resources: {clusters: [{name: dup, connect_timeout: 1s}, {name: dup, connect_timeout: 1s}]}"`,
+    );
+    const r = await meshc(["check", DEMO, "--envoy", "--envoy-bin", refusing, "--format", "json"], 180_000);
+    assert.equal(r.code, 1, r.stderr);
+    const found = json(r.stdout).filter((d) => d.code === "MESH0340");
+    assert.ok(found.length >= 1, r.stdout);
+    assert.match(found[0]!.message, /Envoy 1\.40\.\d+ refused the configuration of proxy "[^"]+".*dup/);
+    assert.ok(found[0]!.file?.endsWith("mesh.ts") && found[0]!.line! > 0, "located at the proxy's service");
+
+    const out = join(tmp, "out");
+    const b = await meshc(["build", DEMO, "--out", out, "--envoy", "--envoy-bin", refusing, "--format", "json"], 180_000);
+    assert.equal(b.code, 1, b.stderr);
+    assert.match(b.stderr, /MESH0340/);
+    assert.equal(existsSync(out), false, "nothing written");
+  });
+
+  test("R22: no Envoy, or an Envoy that crashes, fails closed with MESH0341 (never a pass)", { timeout: 600_000 }, async (t) => {
+    const envoy = requireEnvoy(t);
+    if (!envoy) return;
+    const missing = await meshc(["check", DEMO, "--envoy", "--envoy-bin", join(tmp, "no-such-envoy"), "--format", "json"], 180_000);
+    assert.equal(missing.code, 1);
+    assert.deepEqual([...new Set(json(missing.stdout).filter((d) => d.severity === "error").map((d) => d.code))], ["MESH0341"]);
+    assert.match(json(missing.stdout).find((d) => d.code === "MESH0341")!.message, /not found|not an executable/);
+
+    // Answers --version like Envoy, then dies by a signal instead of giving a verdict.
+    const crashing = wrapper("envoy-crashing", `case "$1" in --version) exec "${envoy}" --version;; esac\nkill -SEGV $$`);
+    const crashed = await meshc(["check", DEMO, "--envoy", "--envoy-bin", crashing, "--format", "json"], 180_000);
+    assert.equal(crashed.code, 1);
+    const codes = json(crashed.stdout).filter((d) => d.severity === "error").map((d) => d.code);
+    assert.ok(codes.length > 0 && codes.every((c) => c === "MESH0341"), codes.join(","));
+
+    const out = join(tmp, "out-crash");
+    const b = await meshc(["build", DEMO, "--out", out, "--envoy", "--envoy-bin", crashing], 180_000);
+    assert.equal(b.code, 1);
+    assert.equal(existsSync(out), false, "nothing written when there is no verdict");
+  });
+});
