@@ -30,7 +30,7 @@ function rawHttp(port: number, text: string): Promise<string> {
   });
 }
 
-test("admin: a malformed percent-escape or request target is a 400, never a 500; SIGTERM with an idle HTTP/2 client, a half-sent admin request and a stuck reader exits within the grace", { timeout: 90_000 }, async (t) => {
+test("admin: a malformed percent-escape or request target is a 400, never a 500; SIGTERM with an idle HTTP/2 client, a half-sent admin request and a stuck reader exits within the grace", { timeout: 240_000 }, async (t) => {
   const work = join(dir, "mesh");
   cpSync(MESH_DIR, work, { recursive: true });
   const [xds, admin] = [19615, 19616];
@@ -40,7 +40,7 @@ test("admin: a malformed percent-escape or request target is a 400, never a 500;
   child.stderr!.on("data", (d) => (log += d));
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   t.after(() => child.kill("SIGKILL"));
-  await eventually(async () => (await fetch(`http://127.0.0.1:${admin}/readyz`)).status === 200, "meshc serve ready", 60_000, 200);
+  await eventually(async () => (await fetch(`http://127.0.0.1:${admin}/readyz`)).status === 200, "meshc serve ready", 180_000, 200);
 
   for (const path of ["/debug/snapshot/%E0%A4%A", "/debug/snapshot/%", "/%zz"]) {
     const res = await fetch(`http://127.0.0.1:${admin}${path}`);
