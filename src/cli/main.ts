@@ -14,8 +14,9 @@ import * as doctor from "./commands/doctor.js";
 import * as bootstrap from "./commands/bootstrap.js";
 import * as run from "./commands/run.js";
 import * as serve from "./commands/serve.js";
+import * as ca from "./commands/ca.js";
 
-const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor];
+const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, ca];
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("meshc")
