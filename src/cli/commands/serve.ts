@@ -16,6 +16,7 @@ export function register(program: Command): void {
     .option("--no-watch", "load once; do not reload on change")
     .option("--debounce <ms>", "wait this long after the last change before reloading", "100")
     .option("--log-level <level>", "pino log level", "info")
+    .option("--ca <dir>", "mesh CA directory (`meshc ca init`): issue each proxy's leaf certificate and serve it over SDS")
     .action(async (source, opts) => {
       const logger = pino({ name: "meshc", level: opts.logLevel });
       const handle = await startServe({
@@ -26,6 +27,7 @@ export function register(program: Command): void {
         watch: opts.watch,
         debounceMs: Number(opts.debounce),
         logger,
+        ...(opts.ca !== undefined && { caDir: opts.ca }),
       });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
