@@ -15,8 +15,9 @@ import * as bootstrap from "./commands/bootstrap.js";
 import * as run from "./commands/run.js";
 import * as serve from "./commands/serve.js";
 import * as ca from "./commands/ca.js";
+import * as certs from "./commands/certs.js";
 
-const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, ca];
+const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, ca, certs];
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("meshc")

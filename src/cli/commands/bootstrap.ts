@@ -47,6 +47,8 @@ export interface BootstrapFlags {
   out?: string;
   /** --static of an mTLS proxy: the mesh CA that issues its inlined leaf (issue 8). */
   ca?: string;
+  /** --grpc of an mTLS client: where `meshc certs` writes its certificate files. */
+  certs?: string;
 }
 
 /** A bootstrap ready to print or run. */
@@ -81,6 +83,7 @@ export function register(program: Command): void {
   addBootstrapOptions(cmd);
   cmd
     .option("--grpc", "gRPC xDS bootstrap JSON for a proxyless gRPC client")
+    .option("--certs <dir>", "with --grpc, for a client using mTLS: the directory `meshc certs` keeps its certificate files in")
     .option("-o, --out <file>", "write to this file instead of stdout")
     .action(async (mesh, opts, self) => {
       const flags = opts as BootstrapFlags;
@@ -131,7 +134,7 @@ export async function produceBootstrap(mesh: string, flags: BootstrapFlags, cmd:
   const base = { service: flags.service, xds, ...(flags.instance !== undefined && { instance: flags.instance }) };
 
   const result = flags.grpc
-    ? renderGrpcBootstrap(ir, base)
+    ? renderGrpcBootstrap(ir, { ...base, ...(flags.certs !== undefined && { certsDir: flags.certs }) })
     : flags.static
       ? await renderStatic(ir, compiled.snapshot, { ...base, format, ...(adminPort !== undefined && { adminPort }), ...(flags.ca !== undefined && { ca: flags.ca }) })
       : renderBootstrap(ir, { ...base, format, ...(flags.delta && { delta: true }), ...(flags.template !== undefined && { template: flags.template }), ...(adminPort !== undefined && { adminPort }) });
