@@ -113,7 +113,8 @@ test("analyze() sorts by file, line, column, code and is deterministic", () => {
 test("every analysis code belongs to exactly one analyzer, and every analyzer code is registered", () => {
   const owned = ANALYZERS.flatMap((a) => a.codes);
   assert.equal(new Set(owned).size, owned.length, "a code claimed by two analyzers");
-  const analysisCodes = listCodes().filter((c) => !/^MESH0[09]/.test(c.code)).map((c) => c.name).sort();
+  // MESH0505 MtlsWithoutCa is reported by `meshc serve`/`bootstrap --static` (test/pki/static-bootstrap.test.ts).
+  const analysisCodes = listCodes().filter((c) => !/^MESH0[09]/.test(c.code) && c.code !== "MESH0505").map((c) => c.name).sort();
   assert.deepEqual([...owned].sort(), analysisCodes);
 });
 
