@@ -453,6 +453,34 @@ export const CODES = {
     hint: "Turn tracing on (telemetry.tracing) for the callers, or drop .traceSampling().",
   },
 
+  ProxylessClientWithoutMtls: {
+    code: "MESH0502",
+    severity: "error",
+    description: "A proxyless gRPC client with mtls \"off\" (no xDS security, gRFC A29) calls a service port in strict mTLS mode, which refuses plaintext.",
+    message: "Proxyless client {client} has mtls \"off\" but calls {service} on port {port}, which is in strict mTLS mode: every call would be refused.",
+    hint: "Let {client} use gRPC's xDS security (remove its mtls: \"off\" and give it certificates with `meshc certs --service {client}`), or set port {port} of {service} to mtls: \"permissive\".",
+  },
+  NonMeshCallerToStrictPort: {
+    code: "MESH0503",
+    severity: "error",
+    description: "A nonMesh service (no meshc proxy, no certificate) calls a service whose port is in strict mTLS mode, so its plaintext calls would be refused.",
+    message: "Non-mesh service {caller} calls {service}, whose port {port} is in strict mTLS mode: its plaintext calls would be refused.",
+    hint: "Set port {port} of {service} to mtls: \"permissive\" while {caller} calls it, or run {caller} with a sidecar (remove nonMesh).",
+  },
+  MtlsOnNonMeshService: {
+    code: "MESH0504",
+    severity: "error",
+    description: "A nonMesh service sets an mTLS mode other than \"off\" on itself or a port, but it has no proxy and no certificate to terminate mTLS with.",
+    message: "Non-mesh service {service} sets mtls {mode} on {where}, but it has no proxy or certificate to terminate mTLS with.",
+    hint: "Remove the mtls setting from {service} (non-mesh services are plaintext), or run it with a sidecar (remove nonMesh).",
+  },
+  MtlsWithoutCa: {
+    code: "MESH0505",
+    severity: "error",
+    description: "`meshc serve` or `meshc bootstrap --static` got a mesh that uses mTLS but no mesh CA (--ca), so no proxy could get a certificate.",
+    message: "The mesh uses mTLS (a port is strict or permissive) but no mesh CA was given, so no proxy can get a certificate.",
+    hint: "Pass --ca <dir> (create one with `meshc ca init --out <dir>`), or set mtls: \"off\".",
+  },
   RefusedByEnvoySchema: {
     code: "MESH0901",
     severity: "error",

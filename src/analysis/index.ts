@@ -16,6 +16,8 @@ import { healthCheckTiming } from "./analyzers/health-check-timing.js";
 import { identity } from "./analyzers/identity.js";
 import { matchCharacters } from "./analyzers/match-characters.js";
 import { mirrorTarget } from "./analyzers/mirror-target.js";
+import { mtlsNonMesh } from "./analyzers/mtls-non-mesh.js";
+import { mtlsProxyless } from "./analyzers/mtls-proxyless.js";
 import { portConflicts } from "./analyzers/port-conflicts.js";
 import { protocolMismatch } from "./analyzers/protocol-mismatch.js";
 import { proxylessSettings } from "./analyzers/proxyless-settings.js";
@@ -90,6 +92,8 @@ export const ANALYZERS: readonly Analyzer[] = [
   accessLogPath, // 0604
   proxylessTelemetry, // 0605
   traceSampling, // 0606
+  mtlsProxyless, // 0502
+  mtlsNonMesh, // 0503 0504
 ];
 
 export interface AnalyzeOptions {

@@ -17,8 +17,10 @@ import * as run from "./commands/run.js";
 import * as serve from "./commands/serve.js";
 import * as envoy from "./commands/envoy.js";
 import * as diff from "./commands/diff.js";
+import * as ca from "./commands/ca.js";
+import * as certs from "./commands/certs.js";
 
-const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, envoy, diff, prometheusConfig];
+const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, envoy, diff, prometheusConfig, ca, certs];
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("meshc")

@@ -24,7 +24,7 @@ import {
   type Target,
 } from "./service.js";
 import { captureSite, type SourceSite } from "./site.js";
-import type { Duration, Labels, Percent, PolicyOptions } from "./types.js";
+import type { CertificateOptions, Duration, Labels, MtlsMode, Percent, PolicyOptions } from "./types.js";
 import { telemetryModel, type TelemetryOptions } from "./telemetry.js";
 import type { TelemetryModel } from "./model.js";
 
@@ -38,6 +38,14 @@ export interface MeshOptions {
   defaults?: PolicyOptions;
   /** Access logs, Prometheus metrics and traces of every sidecar; mesh.telemetry() overrides them per service. @default all off */
   telemetry?: TelemetryOptions;
+  /**
+   * Mutual TLS for every service and port that sets none. `"strict"` is the recommended setting for a new mesh
+   * (it needs `meshc serve --ca <dir>`). @default "off" (a mesh.ts written before mTLS keeps compiling to the
+   * same plaintext configuration; see docs/dsl.md)
+   */
+  mtls?: MtlsMode;
+  /** Leaf certificates issued by the mesh CA. @default { leafLifetime: "24h", rotateAt: 50, keyAlgorithm: "ecdsa-p256" } */
+  certificates?: CertificateOptions;
 }
 
 /** TCP routing of calls to a service's TCP ports. */
@@ -235,6 +243,8 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
     };
     if (options?.defaults !== undefined) model.defaults = located({ ...options.defaults }, site);
     if (options?.telemetry !== undefined) model.telemetry = located(telemetryModel(options.telemetry) as TelemetryModel, site);
+    if (options?.mtls !== undefined) model.mtls = options.mtls;
+    if (options?.certificates !== undefined) model.certificates = (typeof options.certificates === "object" && options.certificates !== null ? { ...options.certificates } : options.certificates) as never;
     return model;
   };
 

@@ -4,7 +4,9 @@
 import type { FIELD_SITES, MESH, SITE } from "./brand.js";
 import type { SourceSite } from "./site.js";
 import type {
+  CertificateOptions,
   Duration,
+  MtlsMode,
   FaultOptions,
   HeaderOps,
   Labels,
@@ -34,6 +36,7 @@ export interface PortModel extends Located {
   protocol: Protocol;
   port: number;
   app?: number;
+  mtls?: MtlsMode;
 }
 
 export interface EndpointModel {
@@ -108,6 +111,8 @@ export interface ServiceModel extends Located {
   sidecar?: SidecarModel;
   proxyless?: boolean;
   rateLimit?: RateLimitOptions;
+  mtls?: MtlsMode;
+  nonMesh?: boolean;
   /** Every mesh.routes() call for this service, concatenated in call order. */
   routes: RouteModel[];
   /** Every mesh.tcpRoute() call (valid: at most one). */
@@ -141,6 +146,8 @@ export interface MeshModel extends Located {
   defaults?: PolicyModel;
   /** defineMesh's telemetry option. */
   telemetry?: TelemetryModel;
+  mtls?: MtlsMode;
+  certificates?: CertificateOptions;
   /** In declaration order; a service declared or added twice appears twice. */
   services: ServiceModel[];
   orphans: OrphanModel[];

@@ -90,7 +90,11 @@ export async function startAdmin(address: string, state: AdminState): Promise<Ad
         const proxy = state.xds.snapshot()?.proxies.get(service);
         if (!proxy) return json(404, { error: `no proxy snapshot for service "${service}"` });
         const body: Record<string, unknown> = { service, versions: proxy.versions };
-        for (const kind of PUSH_ORDER) if (proxy.resources[kind].length) body[kind] = JSON.parse(renderDiscoveryResponse(proxy, kind));
+        for (const kind of PUSH_ORDER) {
+          if (!proxy.resources[kind].length) continue;
+          // SDS secrets hold private keys: names and versions only, never their content.
+          body[kind] = kind === "secret" ? proxy.resources.secret.map((r) => ({ name: r.name, version: r.hash })) : JSON.parse(renderDiscoveryResponse(proxy, kind));
+        }
         return json(200, body);
       }
       return send(404, "not found; try /healthz /readyz /metrics /debug/proxies /debug/diagnostics /debug/snapshot/<service>\n", "text/plain");

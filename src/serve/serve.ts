@@ -17,6 +17,7 @@ import { startXdsServer, type XdsServer } from "../xds/index.js";
 import type { XdsLimits } from "../xds/limits.js";
 import { registerProxySyncMetrics } from "../xds/sync-metrics.js";
 import { startAdmin, type Readiness } from "./admin.js";
+import { CertificateManager, meshUsesMtls } from "./certificates.js";
 import { openSource } from "./source.js";
 import { loadState, saveState } from "./state.js";
 import { watchBuildDir, watchFiles, type Fingerprint, type Watcher } from "./watch.js";
@@ -43,6 +44,8 @@ export interface ServeOptions {
   limits?: Partial<XdsLimits>;
   /** How long `close` lets streams and admin requests finish before closing everything (default 5000 ms). */
   shutdownGraceMs?: number;
+  /** Mesh CA directory: issue leaf certificates and serve them over SDS (issue 8). */
+  caDir?: string;
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
@@ -90,7 +93,22 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const syncMetrics = registerProxySyncMetrics(registry, xds);
 
-  if (stateDir) {
+  const certs = options.caDir === undefined ? undefined : new CertificateManager({ caDir: options.caDir, logger, registry, onChange: (s) => {
+    const change = xds.setSnapshot(s);
+    logger.info({ ...change }, "certificates changed");
+  } });
+  if (certs) {
+    try {
+      await certs.start();
+    } catch (err) {
+      await xds.close(graceMs);
+      throw err;
+    }
+  }
+
+  // The stored snapshot carries no certificates (only what `meshc build` writes), so with --ca the first compile
+  // decides what is served.
+  if (stateDir && !certs) {
     const warm = await loadState(stateDir, source.path).catch((e: Error) => ({ problem: e.message }));
     if (warm && "snapshot" in warm) {
       xds.setSnapshot(warm.snapshot);
@@ -124,6 +142,15 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       const text = renderHuman(r.diagnostics, { color: false });
       logger[ok ? "warn" : "error"]({ diagnostics: r.diagnostics }, `${ok ? "warnings" : served ? "load failed, still serving the previous snapshot" : "load failed, nothing to serve yet"}:\n${text}`);
     }
+    // A mesh with mTLS needs certificates: without --ca its listeners and clusters would wait for them forever.
+    if (r.snapshot && r.ir && meshUsesMtls(r.ir) && !certs) {
+      const info = CODES.MtlsWithoutCa;
+      const d: Diagnostic = { code: info.code, severity: info.severity, message: info.message, hint: info.hint };
+      last = { ok: false, at: last!.at, diagnostics: [...r.diagnostics, d], source: source.path };
+      logger.error({ diagnostics: [d] }, `load refused, still serving the previous snapshot:\n${renderHuman([d], { color: false })}`);
+      r.snapshot = undefined;
+    }
+    if (r.snapshot && certs && r.ir) r.snapshot = await certs.attach(r.snapshot, r.ir);
     if (!r.snapshot) {
       compileFailures.inc();
       return false;
@@ -222,6 +249,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       closing = true;
       cancel.abort();
       syncMetrics.stop();
+      certs?.close();
       // Bounded: both servers get the same grace in parallel, then whatever is left is closed.
       await Promise.all([watcher?.close(), running?.catch(() => undefined), admin.close(graceMs), xds.close(graceMs)]);
     },

@@ -7,12 +7,15 @@ import { readBuildDir } from "../backends/envoy/read-build.js";
 import type { Diagnostic } from "../diagnostics/types.js";
 import type { EvalLimits } from "../frontend/isolate.js";
 import { compileMesh } from "../pipeline.js";
+import type { MeshIR } from "../ir/types.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
 
 export interface SourceLoad {
   snapshot?: MeshSnapshot;
   /** The mesh's name, when the source is a mesh.ts that compiled. */
   meshName?: string;
+  /** The compiled IR (mesh.ts sources only): identities and certificate settings for `serve --ca`. */
+  ir?: MeshIR;
   diagnostics: Diagnostic[];
   /** Files (absolute) whose change should trigger the next load. */
   inputs: string[];
@@ -53,7 +56,7 @@ export function openSource(path: string, options: { strict?: boolean; eval?: Omi
       const r = await compileMesh(abs, { ...options.eval, ...(signal ? { signal } : {}) });
       const blocked = options.strict && r.diagnostics.some((d) => d.severity === "warning");
       const snapshot = blocked ? undefined : r.snapshot;
-      return { snapshot, ...(snapshot && r.ir ? { meshName: r.ir.name } : {}), diagnostics: r.diagnostics, inputs: r.inputs.length ? r.inputs : [abs] };
+      return { snapshot, ...(snapshot && r.ir ? { meshName: r.ir.name } : {}), ir: r.ir, diagnostics: r.diagnostics, inputs: r.inputs.length ? r.inputs : [abs] };
     },
   };
 }

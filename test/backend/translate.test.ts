@@ -148,11 +148,11 @@ describe("building blocks", () => {
   });
 
   test("an instance's port for a service port is looked up by the port's name", () => {
-    const s = svc({ ports: [{ name: "b", protocol: "tcp", port: 9000, appPort: 2 }, { name: "a", protocol: "http", port: 8080, appPort: 1 }] });
+    const s = svc({ ports: [{ name: "b", protocol: "tcp", port: 9000, appPort: 2, mtls: "off" }, { name: "a", protocol: "http", port: 8080, appPort: 1, mtls: "off" }] });
     const e = { address: "10.0.0.1", ports: { a: 18080, b: 9000 }, labels: {} };
     assert.equal(endpointPort(e, s.ports[0]!), 9000);
     assert.equal(endpointPort(e, s.ports[1]!), 18080);
-    assert.equal(endpointPort(e, { name: "c", protocol: "http", port: 1, appPort: 1 }), undefined);
+    assert.equal(endpointPort(e, { name: "c", protocol: "http", port: 1, appPort: 1, mtls: "off" }), undefined);
   });
 
   test("consistent hashing on a TCP upstream hashes the source address in tcp_proxy", () => {
@@ -176,7 +176,7 @@ describe("building blocks", () => {
   test("TCP upstreams get explicit local ports, else the next free ones after outboundPort", () => {
     const ir: MeshIR = loadCase("tcp-failover");
     const byName = new Map(ir.services.map((s) => [s.name, s]));
-    const caller = { ...byName.get("api-eu-a")!, ports: [{ name: "x", protocol: "tcp" as const, port: 15002, appPort: 1 }] };
+    const caller = { ...byName.get("api-eu-a")!, ports: [{ name: "x", protocol: "tcp" as const, port: 15002, appPort: 1, mtls: "off" as const }] };
     const got = tcpUpstreams(caller, [byName.get("db")!, byName.get("cache")!, byName.get("cache-green")!]);
     assert.deepEqual(got.map((t) => [t.upstream.name, t.port.name, t.localPort]), [
       // In "<service>:<port name>" key order; 15002 is one of the caller's own ports. cache-green is only reached

@@ -38,6 +38,7 @@ export function register(program: Command): void {
     .option("--max-connection-age-grace <duration>", `streams still open that long after the age GOAWAY are cut (default ${showDuration(D.maxConnectionAgeGraceMs)})`, parseDurationMs)
     .option("--keepalive-time <duration>", `HTTP/2 PING interval to find dead (half-open) connections (default ${showDuration(D.keepaliveTimeMs)})`, parseDurationMs)
     .option("--keepalive-timeout <duration>", `drop a connection whose PING is not answered within this time (default ${showDuration(D.keepaliveTimeoutMs)})`, parseDurationMs)
+    .option("--ca <dir>", "mesh CA directory (`meshc ca init`): issue each proxy's leaf certificate and serve it over SDS")
     .addOption(new Option("--log-format <format>", "json lines, or pretty (for people, ISO timestamps)").choices(["json", "pretty"] as const).default("json" as const));
   addEvalOptions(cmd).action(async (source, opts) => {
       const logger = createServeLogger({ level: opts.logLevel, format: opts.logFormat });
@@ -71,6 +72,7 @@ export function register(program: Command): void {
         logger,
         limits,
         shutdownGraceMs: graceMs,
+        ...(opts.ca !== undefined && { caDir: opts.ca }),
       });
       await new Promise<void>((resolve) => {
         let stopping = false;

@@ -5,16 +5,27 @@ import type { MeshIR } from "../../../ir/types.js";
 import type { Json } from "../api/json.js";
 import { checkXds, formatXdsAddress, resolveIdentity, type XdsAddress } from "./identity.js";
 import type { BootstrapIssue } from "./issues.js";
+import { join, resolve as resolvePath } from "node:path";
+import { GRPC_CERT_PROVIDER } from "../tls.js";
 
 export interface GrpcBootstrapOptions {
   service: string;
   instance?: string;
   xds: XdsAddress;
+  /**
+   * Directory `meshc certs --service S --out <dir>` writes (cert.pem, key.pem, ca.pem): the file-watcher
+   * certificate provider of gRFC A29. Needed when the client uses mTLS (its mtls is not "off" in a mesh with mTLS).
+   */
+  certsDir?: string;
 }
+
+/** File names `meshc certs` writes and the gRPC bootstrap's file-watcher provider reads. */
+export const CERT_FILES = { cert: "cert.pem", key: "key.pem", ca: "ca.pem" } as const;
 
 export interface GrpcBootstrap {
   xds_servers: { server_uri: string; channel_creds: { type: string; config?: Json }[]; server_features?: string[] }[];
   node: { id: string; cluster?: string; locality: { region?: string; zone?: string; sub_zone?: string }; metadata?: Json };
+  certificate_providers?: Record<string, { plugin_name: string; config: Json }>;
 }
 
 export type GrpcBootstrapResult =
@@ -37,6 +48,20 @@ export function renderGrpcBootstrap(ir: MeshIR, opts: GrpcBootstrapOptions): Grp
     // locality must be present even when empty, or the client rejects the bootstrap.
     node: { id: node.id, cluster: node.service.name, locality },
   };
+  // gRFC A29: clusters of an mTLS client name the provider instance "meshc" (src/backends/envoy/tls.ts).
+  const usesMtls = node.service.proxyless && node.service.mtls !== "off" && ir.services.some((s) => !s.nonMesh && s.ports.some((p) => p.mtls !== "off"));
+  if (usesMtls) {
+    if (opts.certsDir === undefined) {
+      return { ok: false, issues: [{ kind: "option", source: "--certs", path: "", message: `proxyless client "${node.service.name}" uses mTLS (gRFC A29): pass --certs <dir>, the directory \`meshc certs --service ${node.service.name} --out <dir>\` keeps current` }] };
+    }
+    const dir = resolvePath(opts.certsDir);
+    json.certificate_providers = {
+      [GRPC_CERT_PROVIDER]: {
+        plugin_name: "file_watcher",
+        config: { certificate_file: join(dir, CERT_FILES.cert), private_key_file: join(dir, CERT_FILES.key), ca_certificate_file: join(dir, CERT_FILES.ca), refresh_interval: "1s" },
+      },
+    };
+  }
   const issues = checkGrpcBootstrap(json);
   if (issues.length) return { ok: false, issues };
   const warnings = node.service.proxyless
