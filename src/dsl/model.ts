@@ -16,6 +16,7 @@ import type {
   RedirectOptions,
   RetryOptions,
   RewriteOptions,
+  SubsetPolicyOptions,
 } from "./types.js";
 
 export interface Located {
@@ -27,6 +28,8 @@ export interface Located {
 export interface RefModel {
   service: string;
   subset?: string;
+  /** A port of the service, by name (`svc.port("https")` as a route target). */
+  port?: string;
 }
 
 export interface PortModel extends Located {
@@ -71,7 +74,8 @@ export type ActionModel = Located &
 
 export interface RouteModel extends Located {
   name?: string;
-  match: MatchOptions;
+  /** One match, or a list of alternatives (any of them). */
+  match: MatchOptions | MatchOptions[];
   /** Exactly one when valid; a route built without (or with two) actions shows up here. */
   actions: ActionModel[];
   timeout?: Duration;
@@ -93,6 +97,9 @@ export interface TcpRouteModel extends Located {
 
 export type PolicyModel = PolicyOptions & Located;
 
+/** A mesh.policy(svc.subset(name), …) call: cluster settings for that subset. */
+export type SubsetPolicyModel = SubsetPolicyOptions & Located & { subset: string };
+
 export interface ServiceModel extends Located {
   name: string;
   /** By port name. */
@@ -111,6 +118,8 @@ export interface ServiceModel extends Located {
   tcpRoutes: TcpRouteModel[];
   /** Every mesh.policy() call, in call order. */
   policies: PolicyModel[];
+  /** Every mesh.policy(svc.subset(…)) call, in call order. */
+  subsetPolicies: SubsetPolicyModel[];
 }
 
 /** routes/tcpRoute/policy given for a service that is not part of the mesh (never declared or added to it). */
