@@ -118,6 +118,20 @@ export const CODES = {
     message: "Instance {instance} of service {service} gives a number for port {port}, which {service} does not declare.{suggestion}",
     hint: "Name one of the ports of {service} (declared: {known}) in the instance's ports.",
   },
+  UnknownRoutePort: {
+    code: "MESH0109",
+    severity: "error",
+    description: "A route's match.port, or a route target svc.port(name), names a port the service does not declare.",
+    message: "{where} names port {port} of service {service}, which it does not declare.{suggestion}",
+    hint: "Use a declared port of {service} (declared: {known}).",
+  },
+  UnknownPolicySubset: {
+    code: "MESH0110",
+    severity: "error",
+    description: "mesh.policy(svc.subset(name), …) names a subset the service does not declare.",
+    message: "A subset policy names unknown subset {subset} of service {service}.{suggestion}",
+    hint: "Declare subset {subset} on service {service} (declared: {known}), or name a declared one.",
+  },
 
   // 02xx: conflicts.
   DuplicateService: {
@@ -261,6 +275,13 @@ export const CODES = {
     description: "A proxyless gRPC service calls a service that has no grpc port; a gRPC client cannot talk to it.",
     message: "Proxyless gRPC service {service} calls {upstream}, which has no grpc port (ports: {ports}).",
     hint: "Give {upstream} a grpc port, or run {service} with an Envoy sidecar instead of proxyless.",
+  },
+  RoutePortProtocolMismatch: {
+    code: "MESH0314",
+    severity: "error",
+    description: "An HTTP route matches or targets a TCP port (or a TCP route targets an HTTP port) by name.",
+    message: "{where} names port {port} of service {service}, a {protocol} port; {expected}.",
+    hint: "Name a port of the right kind: HTTP routes use http/http2/grpc ports, TCP routes tcp ports.",
   },
 
   // 0320-0349: what Envoy enforces at run time beyond (validate.rules), and `--envoy` (issue 7, section 3).

@@ -24,6 +24,8 @@ import { proxylessSettings } from "./analyzers/proxyless-settings.js";
 import { proxylessUpstreams } from "./analyzers/proxyless-upstreams.js";
 import { regexSyntax } from "./analyzers/regex-syntax.js";
 import { retryBackoff } from "./analyzers/retry-backoff.js";
+import { routePorts } from "./analyzers/route-ports.js";
+import { subsetPolicies } from "./analyzers/subset-policies.js";
 import { retryIdempotency } from "./analyzers/retry-idempotency.js";
 import { retryTimeout } from "./analyzers/retry-timeout.js";
 import { selfCall } from "./analyzers/self-call.js";
@@ -58,6 +60,8 @@ export const ANALYZERS: readonly Analyzer[] = [
   selfCall, // 0106
   failoverLocalities, // 0107
   instancePorts, // 0108 0208
+  routePorts, // 0109 0314
+  subsetPolicies, // 0110
   duplicateServices, // 0201
   duplicatePorts, // 0202 0203
   portConflicts, // 0204

@@ -1,12 +1,13 @@
 // defineMesh and the Mesh builder handed to its callback. Building records the user's options as given; when the
 // callback returns, the model is finalized and returned as plain data.
-import { MESH, PORT_REF, SITE, hasBrand } from "./brand.js";
+import { MESH, PORT_REF, SITE, SUBSET_REF, hasBrand } from "./brand.js";
 import type {
   BackendModel,
   MeshModel,
   OrphanModel,
   PolicyModel,
   RouteModel,
+  SubsetPolicyModel,
   ServiceModel,
   SidecarModel,
   TcpRouteModel,
@@ -21,10 +22,11 @@ import {
   type ServiceDecl,
   type ServiceOptions,
   type ServiceRef,
+  type SubsetRef,
   type Target,
 } from "./service.js";
 import { captureSite, type SourceSite } from "./site.js";
-import type { CertificateOptions, Duration, Labels, MtlsMode, Percent, PolicyOptions } from "./types.js";
+import type { CertificateOptions, Duration, Labels, MtlsMode, Percent, PolicyOptions, SubsetPolicyOptions } from "./types.js";
 import { telemetryModel, type TelemetryOptions } from "./telemetry.js";
 import type { TelemetryModel } from "./model.js";
 
@@ -74,11 +76,14 @@ export interface Mesh {
   /** Declares that `service` calls `targets`, like its `calls` option (use this when services call each other). */
   calls(service: ServiceRef, targets: readonly ServiceRef[]): void;
   /** HTTP/gRPC routes for calls to `service`, in match order (first match wins). Calls for one service accumulate. */
-  routes(service: ServiceRef, build: (r: RouteFactory) => readonly Route[]): void;
+  routes<P extends string>(service: ServiceRef<string, P>, build: (r: RouteFactory<P>) => readonly Route[]): void;
   /** TCP routing for calls to `service`'s TCP ports. */
   tcpRoute(service: ServiceRef, options: TcpRouteOptions): void;
-  /** How callers reach `service`: timeouts, retries, circuit breaking, health, balancing. Set each option once. */
-  policy(service: ServiceRef, options: PolicyOptions): void;
+  /**
+   * How callers reach `service`: timeouts, retries, circuit breaking, health, balancing. Set each option once.
+   * Given a subset (`svc.subset("v2")`), cluster settings for that subset's clusters only (SubsetPolicyOptions).
+   */
+  policy<T extends ServiceRef | SubsetRef>(target: T, options: T extends SubsetRef ? SubsetPolicyOptions : PolicyOptions): void;
   /** Telemetry of `service`'s sidecar: each section given (accessLog, metrics, tracing) replaces the mesh's. */
   telemetry(service: ServiceRef, options: TelemetryOptions): void;
 }
@@ -92,6 +97,7 @@ interface Extras {
   tcpRoutes: TcpRouteModel[];
   policies: PolicyModel[];
   telemetry: TelemetryModel[];
+  subsetPolicies: SubsetPolicyModel[];
   orphanSites: OrphanModel[];
 }
 
@@ -135,6 +141,7 @@ function serviceModel(decl: ServiceDecl, extras: Extras | undefined): ServiceMod
     routes: extras?.routes ?? [],
     tcpRoutes: extras?.tcpRoutes ?? [],
     policies: extras?.policies ?? [],
+    subsetPolicies: extras?.subsetPolicies ?? [],
   };
   if (extras?.telemetry.length) model.telemetry = extras.telemetry;
   const sidecar = sidecarModel(o.sidecar);
@@ -168,7 +175,7 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
     const decl = declOf(ref);
     if (!decl) throw new TypeError(`mesh.${kind}() expects a service reference (the value mesh.service() returned)`);
     let e = extras.get(decl);
-    if (!e) extras.set(decl, (e = { calls: [], routes: [], tcpRoutes: [], policies: [], telemetry: [], orphanSites: [] }));
+    if (!e) extras.set(decl, (e = { calls: [], routes: [], tcpRoutes: [], policies: [], subsetPolicies: [], telemetry: [], orphanSites: [] }));
     e.orphanSites.push(located({ kind, service: decl.name }, at));
     return e;
   };
@@ -200,7 +207,7 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
       if (Array.isArray(targets)) e.calls.push(...targets);
       else e.calls.push(targets);
     },
-    routes(service: ServiceRef, buildRoutes: (r: RouteFactory) => readonly Route[]) {
+    routes(service: ServiceRef, buildRoutes: (r: RouteFactory<string>) => readonly Route[]) {
       live("routes");
       const e = extrasOf(service, "routes", captureSite(mesh.routes));
       const list: unknown = buildRoutes(routeFactory);
@@ -216,10 +223,15 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
       if (split !== undefined) model.split = split;
       e.tcpRoutes.push(located(model, at));
     },
-    policy(service: ServiceRef, policyOptions: PolicyOptions) {
+    policy(target: ServiceRef | SubsetRef, policyOptions: PolicyOptions | SubsetPolicyOptions) {
       live("policy");
       const at = captureSite(mesh.policy);
-      extrasOf(service, "policy", at).policies.push(located({ ...(policyOptions as object) }, at));
+      if (hasBrand(target, SUBSET_REF)) {
+        const subset = (target as SubsetRef).subset;
+        extrasOf(target as never, "policy", at).subsetPolicies.push(located({ ...(policyOptions as object), subset } as SubsetPolicyModel, at));
+        return;
+      }
+      extrasOf(target as ServiceRef, "policy", at).policies.push(located({ ...(policyOptions as object) }, at));
     },
     telemetry(service: ServiceRef, telemetryOptions: TelemetryOptions) {
       live("telemetry");

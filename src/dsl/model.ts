@@ -18,6 +18,7 @@ import type {
   RedirectOptions,
   RetryOptions,
   RewriteOptions,
+  SubsetPolicyOptions,
 } from "./types.js";
 import type { AccessLogOptions, MetricsOptions, TracingOptions } from "./telemetry.js";
 
@@ -30,6 +31,8 @@ export interface Located {
 export interface RefModel {
   service: string;
   subset?: string;
+  /** A port of the service, by name (`svc.port("https")` as a route target). */
+  port?: string;
 }
 
 export interface PortModel extends Located {
@@ -75,7 +78,8 @@ export type ActionModel = Located &
 
 export interface RouteModel extends Located {
   name?: string;
-  match: MatchOptions;
+  /** One match, or a list of alternatives (any of them). */
+  match: MatchOptions | MatchOptions[];
   /** Exactly one when valid; a route built without (or with two) actions shows up here. */
   actions: ActionModel[];
   timeout?: Duration;
@@ -99,6 +103,9 @@ export interface TcpRouteModel extends Located {
 
 export type PolicyModel = PolicyOptions & Located;
 
+/** A mesh.policy(svc.subset(name), …) call: cluster settings for that subset. */
+export type SubsetPolicyModel = SubsetPolicyOptions & Located & { subset: string };
+
 export interface ServiceModel extends Located {
   name: string;
   /** By port name. */
@@ -121,6 +128,8 @@ export interface ServiceModel extends Located {
   policies: PolicyModel[];
   /** Every mesh.telemetry() call, in call order (absent when there is none). */
   telemetry?: TelemetryModel[];
+  /** Every mesh.policy(svc.subset(…)) call, in call order. */
+  subsetPolicies: SubsetPolicyModel[];
 }
 
 /** routes/tcpRoute/policy given for a service that is not part of the mesh (never declared or added to it). */

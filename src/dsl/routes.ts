@@ -2,7 +2,7 @@
 // Builders are immutable (every call returns a new one), so a partly built route can be reused safely. The types
 // only offer a method where it makes sense: .timeout() needs a forwarding action, and a route without any action
 // is not a Route, so mesh.routes() rejects it at compile time.
-import { FIELD_SITES, ROUTE, SERVICE_REF, SITE, SUBSET_REF, hasBrand } from "./brand.js";
+import { FIELD_SITES, PORT_REF, ROUTE, SERVICE_REF, SITE, SUBSET_REF, hasBrand } from "./brand.js";
 import type { ActionModel, RefModel, RouteModel } from "./model.js";
 import type { Target } from "./service.js";
 import { captureSite, type SourceSite } from "./site.js";
@@ -75,10 +75,13 @@ export interface FinalRoute extends RouteCommon<FinalRoute> {
 /** A complete route, as mesh.routes() expects. */
 export type Route = ForwardRoute | FinalRoute;
 
-/** Passed to the mesh.routes() callback. */
-export interface RouteFactory {
-  /** A route matching all of the given conditions (none: every request). */
-  match(match?: MatchOptions): RouteStart;
+/** Passed to the mesh.routes() callback. `P`: the routed service's port names (for `match.port`). */
+export interface RouteFactory<P extends string = string> {
+  /**
+   * A route matching all of the given conditions (none: every request). A list matches when any of its entries
+   * does (Istio's `match:` list): it compiles to one Envoy route per entry, in order, all with this route's name.
+   */
+  match(match?: MatchOptions<P> | readonly MatchOptions<P>[]): RouteStart;
 }
 
 /** The model form of a reference; anything else is kept as given for validation to report. */
@@ -87,6 +90,10 @@ export function toRef(target: unknown): RefModel {
   if (hasBrand(target, SUBSET_REF)) {
     const t = target as { service: string; subset: string };
     return { service: t.service, subset: t.subset };
+  }
+  if (hasBrand(target, PORT_REF)) {
+    const t = target as { service: string; port: string };
+    return { service: t.service, port: t.port };
   }
   return target as RefModel;
 }
@@ -164,9 +171,9 @@ class RouteBuilder {
 }
 
 export const routeFactory: RouteFactory = {
-  match(match?: MatchOptions): RouteStart {
+  match(match?: MatchOptions | readonly MatchOptions[]): RouteStart {
     const model: RouteModel = {
-      match: match ?? {},
+      match: (match ?? {}) as RouteModel["match"],
       actions: [],
       requestHeaders: [],
       responseHeaders: [],

@@ -198,8 +198,12 @@ export interface PortRef<N extends string = string, P extends string = string> {
   readonly port: P;
 }
 
-/** Where a route can send traffic: a whole service or one subset. */
-export type Target = ServiceRef | SubsetRef;
+/**
+ * Where a route can send traffic: a whole service, one subset, or one port of a service (`svc.port("https")`:
+ * that port, whatever port the caller used; otherwise the port with the caller's port number, else the target's
+ * first declared port of the same kind).
+ */
+export type Target = ServiceRef | SubsetRef | PortRef;
 
 /** The ServiceRef type of a declaration with these ports and subsets. */
 export type RefOf<N extends string, Ports, Subsets> = ServiceRef<N, keyof Ports & string, keyof Subsets & string>;

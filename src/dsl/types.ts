@@ -39,7 +39,12 @@ export type QueryMatch = OneOf<{ exact: string; prefix: string; regex: string; p
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "CONNECT" | "OPTIONS" | "TRACE" | "PATCH";
 
 /** What a route matches; every given condition must hold. An empty match matches every request. */
-export interface MatchOptions {
+export interface MatchOptions<P extends string = string> {
+  /**
+   * The service port the caller used, by name (Istio's `match.port`): the route applies to calls on that port
+   * only. @default every port
+   */
+  port?: P;
   /** Path match. @default any path */
   path?: StringMatch;
   /** Header matches by header name; a plain string means an exact match. */
@@ -61,7 +66,9 @@ export type RetryOn =
   | "connect-failure"
   | "retriable-4xx"
   | "refused-stream"
-  | "envoy-ratelimited";
+  | "envoy-ratelimited"
+  /** Retry the codes in `statusCodes`, and those a request names in `x-envoy-retriable-status-codes`. */
+  | "retriable-status-codes";
 
 /** gRPC status codes a retry policy may name. */
 export type GrpcRetryCode = "cancelled" | "deadline-exceeded" | "internal" | "resource-exhausted" | "unavailable";
@@ -87,6 +94,13 @@ export interface RetryOptions {
     /** @default 10 × base */
     max?: Duration;
   };
+  /** Retry on other hosts than those already tried (Envoy's `previous_hosts` retry host predicate). @default false */
+  otherHosts?: boolean;
+  /**
+   * How many times the load balancer may pick a host before settling for one the host predicate rejects (Envoy's
+   * `host_selection_retry_max_attempts`). @default 1 (Envoy)
+   */
+  hostSelectionAttempts?: number;
 }
 
 /** A token bucket: `tokens` requests per `per`, bursting up to `burst`. */
@@ -206,6 +220,13 @@ export type LoadBalancerOptions =
   | "random"
   | { ringHash: { hashOn: HashOn | readonly HashOn[] } }
   | { maglev: { hashOn: HashOn | readonly HashOn[] } };
+
+/**
+ * The settings of a policy that apply to one subset's clusters (Istio's subset `trafficPolicy`):
+ * `mesh.policy(svc.subset("v2"), { circuitBreaker: { maxRequests: 10 } })`. Route-level settings (timeout,
+ * retries, locality failover) stay per service.
+ */
+export type SubsetPolicyOptions = Pick<PolicyOptions, "connectTimeout" | "idleTimeout" | "circuitBreaker" | "outlierDetection" | "healthCheck" | "loadBalancer">;
 
 /** How callers reach a service: connection, resilience and balancing settings. */
 export interface PolicyOptions {

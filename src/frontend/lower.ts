@@ -88,6 +88,8 @@ export function retryIR(r: RetryOptions | undefined): RetryIR | undefined {
     statusCodes: [...(r.statusCodes ?? [])],
     grpcCodes: [...(r.grpcCodes ?? [])],
     backoff: r.backoff ? { baseMs: ms(r.backoff.base), maxMs: r.backoff.max ? ms(r.backoff.max) : ms(r.backoff.base) * 10 } : undefined,
+    otherHosts: r.otherHosts || undefined,
+    hostSelectionAttempts: r.hostSelectionAttempts,
   });
 }
 
@@ -180,6 +182,7 @@ function matchIR(m: MatchOptions): RouteMatchIR {
     .map((name) => ({ name, match: valueMatchIR(m.query![name]!) }));
   const methods = m.method === undefined ? [] : typeof m.method === "string" ? [m.method] : [...m.method];
   return compact({
+    port: m.port,
     path: m.path ? stringMatchIR(m.path) : undefined,
     headers,
     query,
@@ -199,7 +202,7 @@ function headerOpsIR(list: readonly HeaderOps[]): HeaderOpsIR {
 }
 
 function backendIR(b: BackendModel): BackendRefIR {
-  return compact({ service: b.target.service, subset: b.target.subset, weight: b.weight });
+  return compact({ service: b.target.service, subset: b.target.subset, port: b.target.port, weight: b.weight });
 }
 
 function actionIR(route: RouteModel): RouteActionIR {
@@ -222,11 +225,18 @@ function actionIR(route: RouteModel): RouteActionIR {
   }
 }
 
-function routeIR(service: string, route: RouteModel, index: number, baseDir: string): HttpRouteIR {
+/** One IR route per match of `route` (a list of matches is an OR: one route each, same name). */
+function routeIRs(service: string, route: RouteModel, index: number, baseDir: string): HttpRouteIR[] {
+  const list = Array.isArray(route.match) ? route.match : [route.match];
+  return list.map((m, k) => routeIR(service, route, m, list.length > 1 ? k + 1 : undefined, index, baseDir));
+}
+
+function routeIR(service: string, route: RouteModel, match: MatchOptions, alternative: number | undefined, index: number, baseDir: string): HttpRouteIR {
   const f = route.fault;
   return compact({
     name: route.name ?? `${service}-${index}`,
-    match: matchIR(route.match),
+    alternative,
+    match: matchIR(match),
     action: actionIR(route),
     requestHeaders: headerOpsIR(route.requestHeaders),
     responseHeaders: headerOpsIR(route.responseHeaders),
@@ -311,6 +321,39 @@ function mergePolicies(model: MeshModel, s: ServiceModel, baseDir: string, diagn
   return merged as PolicyOptions;
 }
 
+/**
+ * The policy of each subset that mesh.policy(svc.subset(…)) gave cluster settings: the service's merged options
+ * with the subset's over them. A setting given twice for one subset is a conflict (first wins).
+ */
+function subsetPolicies(s: ServiceModel, service: PolicyOptions, baseDir: string, diagnostics: Diagnostic[]): Map<string, UpstreamPolicyIR> {
+  const bySubset = new Map<string, { options: Record<string, unknown>; setAt: Map<string, SourceSite | undefined>; first: SourceSite | undefined }>();
+  for (const p of s.subsetPolicies ?? []) {
+    let e = bySubset.get(p.subset);
+    if (!e) bySubset.set(p.subset, (e = { options: {}, setAt: new Map(), first: siteOf(p) }));
+    for (const [key, value] of Object.entries(p)) {
+      if (value === undefined || key === "subset") continue;
+      if (e.setAt.has(key)) {
+        const first = sourceLoc(e.setAt.get(key), baseDir);
+        const where = first ? ` (first set at ${first.file}:${first.line}:${first.column})` : "";
+        diagnostics.push(
+          at(here(p), {
+            code: codes.ConflictingSetting,
+            severity: "error",
+            message: `policy option "${key}" of subset "${p.subset}" of service "${s.name}" is set twice${where}; set each option once`,
+            path: ["services", s.name, "subsetPolicies", p.subset, key],
+          }),
+        );
+        continue;
+      }
+      e.setAt.set(key, siteOf(p));
+      e.options[key] = value;
+    }
+  }
+  const out = new Map<string, UpstreamPolicyIR>();
+  for (const [subset, e] of bySubset) out.set(subset, policyIR({ ...service, ...e.options } as PolicyOptions, e.first, baseDir));
+  return out;
+}
+
 export interface LowerResult {
   ir: MeshIR;
   diagnostics: Diagnostic[];
@@ -365,7 +408,9 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
   const services: ServiceIR[] = model.services.map((s) => {
     const serviceMtls: MtlsMode = s.mtls ?? (s.nonMesh ? "off" : meshMtls);
     const calls = [...new Set(s.calls.flatMap((c) => reachedVia(c.service)))].sort(byString);
-    const policy = policyIR(mergePolicies(model, s, baseDir, diagnostics), siteOf(s.policies[0]), baseDir);
+    const merged = mergePolicies(model, s, baseDir, diagnostics);
+    const policy = policyIR(merged, siteOf(s.policies[0]), baseDir);
+    const subsetPolicy = subsetPolicies(s, merged, baseDir, diagnostics);
 
     let tcpRoute: TcpRouteIR | undefined;
     s.tcpRoutes.forEach((t, i) => {
@@ -443,11 +488,12 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
       instances: instancesIR(s),
       subsets: Object.keys(s.subsets)
         .sort(byString)
-        .map((name) => ({ name, labels: sortedRecord(s.subsets[name]) })),
+        .map((name) => compact({ name, labels: sortedRecord(s.subsets[name]), policy: subsetPolicy.get(name) })),
+      subsetPolicyCalls: s.subsetPolicies?.length ? s.subsetPolicies.map((p) => compact({ subset: p.subset, source: sourceLoc(siteOf(p), baseDir) })) : undefined,
       sidecar: { inboundAddress: sc.inboundAddress ?? DEFAULTS.inboundAddress, outboundPort, adminPort, tcpOutbound: sortedRecord(tcpOutbound as never) as never },
       calls,
       policy,
-      routes: s.routes.map((r, i) => routeIR(s.name, r, i, baseDir)),
+      routes: s.routes.flatMap((r, i) => routeIRs(s.name, r, i, baseDir)),
       tcpRoute,
       rateLimit: rateLimitIR(s.rateLimit),
       telemetry: telemetryIR({

@@ -62,7 +62,7 @@ function exactlyOne<T extends Record<string, unknown>>(schema: z.ZodType<T>, key
 }
 
 const ref = z.strictObject(
-  { service: z.string(), subset: z.string().optional() },
+  { service: z.string(), subset: z.string().optional(), port: z.string().optional() },
   { error: (i) => `expected a service or subset reference (what mesh.service() returned), got ${show(i.input)}` },
 );
 
@@ -101,11 +101,13 @@ const retry = z.strictObject({
   attempts: count("attempts", 1),
   perTry: positiveDuration.optional(),
   on: z
-    .array(z.enum(["5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "retriable-4xx", "refused-stream", "envoy-ratelimited"]))
+    .array(z.enum(["5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "retriable-4xx", "refused-stream", "envoy-ratelimited", "retriable-status-codes"]))
     .optional(),
   statusCodes: z.array(intIn("an HTTP status", 100, 599)).optional(),
   grpcCodes: z.array(z.enum(["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"])).optional(),
   backoff: z.strictObject({ base: positiveDuration, max: positiveDuration.optional() }).optional(),
+  otherHosts: z.boolean().optional(),
+  hostSelectionAttempts: count("hostSelectionAttempts", 1).optional(),
 });
 
 const valueMatchKeys = ["exact", "prefix", "regex"];
@@ -127,13 +129,16 @@ const presentOrValue = (invert: boolean) =>
     "a match",
   );
 const method = z.enum(["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]);
-const match = z.strictObject({
+const singleMatch = z.strictObject({
+  port: elementName("a port name").optional(),
   path: stringMatch.optional(),
   headers: z.record(headerName, z.union([z.string(), presentOrValue(true)])).optional(),
   query: z.record(z.string().min(1), z.union([z.string(), presentOrValue(false)])).optional(),
   method: z.union([method, z.array(method).min(1)]).optional(),
   grpc: z.strictObject({ service: nonEmpty("a gRPC service name"), method: nonEmpty("a gRPC method name").optional() }).optional(),
 });
+// A list is an OR of matches (one Envoy route each).
+const match = z.union([singleMatch, z.array(singleMatch).min(1, { error: "a list of matches needs at least one match" })]);
 
 const backend = z.strictObject({ target: ref, weight: percent });
 const headerOps = z.strictObject({
@@ -260,6 +265,10 @@ export const policy = z.strictObject({
   localityFailover: z.array(nonEmpty("a locality")).optional(),
 });
 
+export const subsetPolicy = policy
+  .pick({ connectTimeout: true, idleTimeout: true, circuitBreaker: true, outlierDetection: true, healthCheck: true, loadBalancer: true })
+  .extend({ subset: z.string() });
+
 const sidecar = z.strictObject({
   adminPort: port.optional(),
   outboundPort: port.optional(),
@@ -287,6 +296,7 @@ export const service = z.strictObject({
   tcpRoutes: z.array(tcpRoute),
   policies: z.array(policy),
   telemetry: z.array(telemetry).optional(),
+  subsetPolicies: z.array(subsetPolicy),
 }).superRefine((svc, ctx) => {
   if (Object.keys(svc.ports).length > 0 || !Array.isArray(svc.instances)) return;
   svc.instances.forEach((inst, i) => {

@@ -72,12 +72,29 @@ const HINTS: [RegExp, string | ((m: RegExpExecArray) => string)][] = [
   [/Did you mean to write '([^']+)'\?/, (m) => `did you mean "${m[1]}"?`],
   [/Argument of type '"[^"]*"' is not assignable to parameter of type '((?:"[^"]*"(?: \| )?)+)'/, (m) => `use one of the declared names: ${m[1]}`],
   [/Type '"[^"]*"' is not assignable to type '((?:"[^"]*"(?: \| )?)+)'/, (m) => `use one of: ${m[1]}`],
+  [/(?:Argument of type|Type) '([^']+)' is not assignable to (?:parameter of )?type '([^']*(?:ServiceRef<|SubsetRef<|Target)[^']*)'/, (m) => referenceHint(m[1]!, m[2]!)],
+  [/Type '([^']+)' is missing the following properties from type '([^']*(?:ServiceRef<|SubsetRef<)[^']*)'/, (m) => referenceHint(m[1]!, m[2]!)],
   [/'ServiceRef<|parameter of type 'Target'/, "pass the value mesh.service() returned (a typed reference), not the service's name as a string"],
   [/Object literal may only specify known properties, and '([^']+)'/, (m) => `remove "${m[1]}" or check the option's name (docs/dsl.md lists every option)`],
   [/Property '([^']+)' does not exist on type/, (m) => `"${m[1]}" is not available here; see docs/dsl.md for what this object offers`],
   [/Cannot find module '([^']+)'/, (m) => `check the path "${m[1]}": relative imports of .ts modules are written with a .js (or .ts) extension`],
   [/is not assignable to (parameter of )?type 'number'/, "write the number itself, not a string"],
 ];
+
+/** What was passed where a service/subset reference was expected, and what fits there. */
+function referenceHint(passed: string, expected: string): string {
+  const wants = expected.includes("SubsetRef") || expected.includes("Target") ? "a service or subset reference" : "a service reference";
+  if (passed.startsWith("SubsetRef<")) {
+    return `this takes ${wants} (${expected}), but ${passed} is one subset of a service: pass the service itself (\`svc\`, not \`svc.subset(…)\`); subsets fit route targets (.to, .split, .mirror) and mesh.policy(svc.subset(…), …)`;
+  }
+  if (passed.startsWith("PortRef<")) {
+    return `this takes ${wants} (${expected}), but ${passed} is one port of a service: pass the service itself (\`svc\`, not \`svc.port(…)\`); ports fit .to(svc.port(…)), match.port and sidecar.tcpOutbound`;
+  }
+  if (passed === "string" || passed.startsWith('"') || passed.startsWith("`")) {
+    return "pass the value mesh.service() returned (a typed reference), not the service's name as a string";
+  }
+  return `this takes ${wants} (${expected}): the value mesh.service() or defineService() returned; got ${passed}`;
+}
 
 function toDiagnostic(d: TS.Diagnostic): Diagnostic {
   const ts = typescript();

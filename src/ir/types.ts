@@ -49,6 +49,8 @@ export interface ServiceIR {
   instances: InstancesIR;
   /** Sorted by name. */
   subsets: SubsetIR[];
+  /** Every mesh.policy(svc.subset(…)) call, in call order (analysis checks the subset exists, MESH0110). */
+  subsetPolicyCalls?: { subset: string; source?: SourceLoc }[];
   sidecar: SidecarIR;
   /** Upstream service names this service's proxy gets config for: declared calls plus route targets. Sorted. */
   calls: string[];
@@ -123,6 +125,11 @@ export interface SubsetIR {
   name: string;
   /** Instances whose labels include all of these belong to the subset. */
   labels: Record<string, string>;
+  /**
+   * The policy of this subset's clusters when mesh.policy(svc.subset(name), …) set cluster settings for it: the
+   * service's policy with those settings over it. Absent: the service's policy.
+   */
+  policy?: UpstreamPolicyIR;
 }
 
 export interface SidecarIR {
@@ -203,6 +210,8 @@ export interface QueryMatchIR {
 }
 
 export interface RouteMatchIR {
+  /** Only calls on this service port (by name); absent: every port. */
+  port?: string;
   path?: StringMatchIR;
   /** Sorted by name. */
   headers: HeaderMatchIR[];
@@ -217,6 +226,8 @@ export interface RouteMatchIR {
 export interface BackendRefIR {
   service: string;
   subset?: string;
+  /** A port of the service by name: traffic goes to that port whatever port the caller used. */
+  port?: string;
   /** Share of traffic as the user gave it (0..100 each); analysis reports sums other than 100 (MESH0301/0302). */
   weight: number;
 }
@@ -231,6 +242,10 @@ export interface RetryIR {
   /** gRPC status names to retry: cancelled, deadline-exceeded, internal, resource-exhausted, unavailable. */
   grpcCodes: string[];
   backoff?: { baseMs: number; maxMs: number };
+  /** Prefer hosts not tried yet (previous_hosts predicate). */
+  otherHosts?: boolean;
+  /** Host-selection attempts per retry (host_selection_retry_max_attempts). */
+  hostSelectionAttempts?: number;
 }
 
 export interface HeaderOpsIR {
@@ -265,8 +280,14 @@ export type RouteActionIR =
   | { kind: "direct"; status: number; body?: string };
 
 export interface HttpRouteIR {
-  /** Stable name: "<target>-<index>" unless the user named it. */
+  /**
+   * Stable name: "<target>-<index>" unless the user named it. A route with a list of matches (an OR) is lowered to
+   * one HttpRouteIR per match, in order, all with the same name and `alternative` set: the backend emits one Envoy
+   * route each, keeping the name for stats and diagnostics.
+   */
   name: string;
+  /** 1-based position among the route's matches, when it has more than one. */
+  alternative?: number;
   match: RouteMatchIR;
   action: RouteActionIR;
   requestHeaders: HeaderOpsIR;

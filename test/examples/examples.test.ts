@@ -17,15 +17,24 @@ const examples = readdirSync(EXAMPLES, { withFileTypes: true })
   .filter((e) => e.isDirectory())
   .map((e) => e.name)
   .sort();
+// Each example's mesh.ts, plus its variants (`*.mesh.ts`, e.g. bookinfo's task files): "<example>/<file>".
+const meshFiles = examples.flatMap((name) =>
+  readdirSync(join(EXAMPLES, name))
+    .filter((f) => f === "mesh.ts" || f.endsWith(".mesh.ts"))
+    .sort()
+    .map((f) => `${name}/${f}`),
+);
 
 describe("examples", () => {
-  test("there are at least the shop, grpc and tcp-failover examples", () => {
-    for (const name of ["shop", "grpc", "tcp-failover"]) assert.ok(examples.includes(name), name);
+  test("there are at least the shop, grpc, tcp-failover and bookinfo examples, bookinfo with its task variants", () => {
+    for (const name of ["shop", "grpc", "tcp-failover", "bookinfo"]) assert.ok(examples.includes(name), name);
+    for (const f of ["request-routing", "traffic-shifting", "fault-injection", "request-timeouts"]) assert.ok(meshFiles.includes(`bookinfo/${f}.mesh.ts`), f);
   });
 
-  for (const name of examples) {
-    test(`${name}: compiles cleanly and every proxy passes envoy --mode validate`, { timeout: 120_000 }, async (t) => {
-      const r = await compileMesh(join(EXAMPLES, name, "mesh.ts"));
+  for (const file of meshFiles) {
+    const name = file.split("/")[0]!;
+    test(`${file}: compiles cleanly and every proxy passes envoy --mode validate`, { timeout: 120_000 }, async (t) => {
+      const r = await compileMesh(join(EXAMPLES, file));
       assert.deepEqual(
         r.diagnostics.map((d) => d.code),
         EXPECTED_WARNINGS[name] ?? [],

@@ -198,3 +198,24 @@ test("DNS instances, gRPC health checks and hash policies lower as given", () =>
   assert.deepEqual(a.policy.loadBalancer, { kind: "ring-hash", hashOn: [{ kind: "cookie", name: "sid" }] });
   assert.deepEqual(a.policy.localityFailover, ["z1", "z2"]);
 });
+
+test("an OR of matches lowers to one route per match with the route's name; subset policies merge over the service's", () => {
+  const r = build((mesh) => {
+    const a = mesh.service("a", { ports: { web: http(8080) }, instances: [{ address: "10.0.0.1", labels: { v: "2" } }], subsets: { v2: { v: "2" } } });
+    mesh.routes(a, (x) => [x.match([{ path: { exact: "/p" } }, { path: { prefix: "/s" }, port: "web" }]).to(a.port("web")).named("pages")]);
+    mesh.policy(a, { connectTimeout: "2s", loadBalancer: "random" });
+    mesh.policy(a.subset("v2"), { connectTimeout: "250ms" });
+    mesh.policy(a.subset("v2"), { connectTimeout: "300ms" });
+  });
+  const a = svc(r, "a");
+  assert.deepEqual(a.routes.map((x) => [x.name, x.alternative, x.match.path, x.match.port]), [
+    ["pages", 1, { exact: "/p" }, undefined],
+    ["pages", 2, { prefix: "/s" }, "web"],
+  ]);
+  assert.deepEqual(a.routes[0]!.action.kind === "forward" && a.routes[0]!.action.backends, [{ service: "a", port: "web", weight: 100 }]);
+  const v2 = a.subsets[0]!.policy!;
+  assert.equal(v2.connectTimeoutMs, 250, "the first subset setting wins");
+  assert.deepEqual(v2.loadBalancer, { kind: "random" }, "unset subset options come from the service");
+  assert.equal(a.policy.connectTimeoutMs, 2000);
+  assert.deepEqual(r.diagnostics.map((d) => [d.code, d.path?.join(".")]), [["MESH0005", "services.a.subsetPolicies.v2.connectTimeout"]]);
+});

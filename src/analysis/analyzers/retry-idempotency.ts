@@ -36,7 +36,8 @@ export const retryIdempotency: Analyzer = {
 };
 
 export function unsafeConditions(r: RetryIR): string[] {
-  const out = r.on.filter((c) => !SAFE_ON.has(c)).map(q);
+  // Bare retriable-status-codes retries only the codes the request itself names (x-envoy-retriable-status-codes).
+  const out = r.on.filter((c) => !SAFE_ON.has(c) && !(c === "retriable-status-codes" && r.statusCodes.length === 0)).map(q);
   if (r.statusCodes.length > 0 && !r.on.includes("retriable-status-codes")) out.push(`status ${r.statusCodes.join(", ")}`);
   out.push(...r.grpcCodes.filter((c) => !SAFE_GRPC.has(c)).map((c) => `gRPC ${q(c)}`));
   return out;

@@ -4,7 +4,7 @@
 // clusters that lead a sidecar to its local app.
 import type { HealthCheckIR, LoadBalancerIR, PortIR, ServiceIR, UpstreamPolicyIR } from "../../ir/types.js";
 import { pack } from "./api/codec.js";
-import { endpointPort, isHttp2, isHttpFamily } from "./model.js";
+import { clusterPolicy, endpointPort, isHttp2, isHttpFamily } from "./model.js";
 import { HTTP_PROTOCOL_OPTIONS, inboundClusterName, outboundClusterName } from "./names.js";
 import { proxylessUpstreamTlsSocket, upstreamMtls, upstreamTlsSocket } from "./tls.js";
 import { adsConfigSource, duration, socketAddress, u32 } from "./values.js";
@@ -47,7 +47,8 @@ export function clusterMtls(ref: ClusterRef, flavor: Flavor, callerMtls: boolean
 
 export function buildOutboundCluster(ref: ClusterRef, flavor: Flavor, mtls = false): Cluster {
   const name = clusterRefName(ref);
-  const policy = ref.service.policy;
+  // A subset's own cluster settings (mesh.policy(svc.subset(…))) replace the service's on its clusters.
+  const policy = clusterPolicy(ref.service, ref.subset);
   const cluster: Cluster = {
     name,
     ...discovery(ref, flavor, name),

@@ -1,6 +1,6 @@
 // Questions about the IR the Envoy translators share (which ports, which endpoints, where the caller is).
 // Nothing here builds Envoy messages.
-import type { EndpointIR, LocalityIR, MeshIR, PortIR, ServiceIR } from "../../ir/types.js";
+import type { EndpointIR, LocalityIR, MeshIR, PortIR, ServiceIR, UpstreamPolicyIR } from "../../ir/types.js";
 
 export class MeshIndex {
   private readonly byName: Map<string, ServiceIR>;
@@ -69,6 +69,11 @@ export function endpointPort(e: { ports: Record<string, number> }, port: PortIR)
 function labelsMatch(have: Record<string, string>, want: Record<string, string>): boolean {
   for (const [k, v] of Object.entries(want)) if (have[k] !== v) return false;
   return true;
+}
+
+/** The policy of a service's clusters, or of one subset's clusters when mesh.policy(svc.subset(…)) set one. */
+export function clusterPolicy(s: ServiceIR, subset: string | undefined): UpstreamPolicyIR {
+  return (subset !== undefined ? s.subsets.find((x) => x.name === subset)?.policy : undefined) ?? s.policy;
 }
 
 /** Static endpoints of a service, or of one subset of it (label selection). */

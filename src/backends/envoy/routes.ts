@@ -16,10 +16,11 @@ import type {
   ServiceIR,
   StringMatchIR,
 } from "../../ir/types.js";
+import { pack } from "./api/codec.js";
 import type { EnvoyIssue } from "./api/issues.js";
 import { type ClusterRef, type Flavor, clusterRefName } from "./clusters.js";
 import { routeFilterConfig } from "./filters.js";
-import { backendPort, type MeshIndex } from "./model.js";
+import { backendPort, clusterPolicy, isHttpFamily, type MeshIndex } from "./model.js";
 import { statPrefix, virtualHostName } from "./names.js";
 import { duration, fractionalPercent, u32 } from "./values.js";
 import type {
@@ -60,7 +61,9 @@ export function buildVirtualHost(
   const path = `virtual_hosts[${JSON.stringify(name)}]`;
   // gRPC method matches only make sense on gRPC ports: on a service's plain HTTP port they would shadow nothing
   // useful and send gRPC over HTTP/1. A port left without routes gets the catch-all.
-  const forPort = port.protocol === "grpc" ? upstream.routes : upstream.routes.filter((r) => !r.match.grpc);
+  // A route matching a port (match.port) applies to that port's virtual host only.
+  const onPort = upstream.routes.filter((r) => r.match.port === undefined || r.match.port === port.name);
+  const forPort = port.protocol === "grpc" ? onPort : onPort.filter((r) => !r.match.grpc);
   const irRoutes: HttpRouteIR[] = forPort.length ? forPort : [catchAll(upstream)];
   const routes: Route[] = [];
   irRoutes.forEach((r, i) => {
@@ -146,8 +149,19 @@ function buildAction(
     return { direct_response: { status: a.status, ...(a.body !== undefined && { body: { inline_string: a.body } }) } };
   }
 
-  const clusterOf = (b: { service: string; subset?: string }, what: string): string | undefined => {
+  const clusterOf = (b: { service: string; subset?: string; port?: string }, what: string): string | undefined => {
     const svc = mesh.service(b.service);
+    if (svc && b.port !== undefined) {
+      // An explicit port (svc.port("https")): that port, if it speaks HTTP (analysis reports the rest).
+      const named = svc.ports.find((x) => x.name === b.port);
+      if (!named || !isHttpFamily(named)) {
+        problem(`${what} "${b.service}" has no HTTP port "${b.port}"; skipped`);
+        return undefined;
+      }
+      const ref: ClusterRef = b.subset !== undefined ? { service: svc, port: named, subset: b.subset } : { service: svc, port: named };
+      refs.push(ref);
+      return clusterRefName(ref);
+    }
     const p = svc && backendPort(svc, port);
     if (!svc || !p) {
       problem(`${what} "${b.service}" ${svc ? `has no ${port.protocol === "tcp" ? "TCP" : "HTTP"} port` : "is not a service of this mesh"}; skipped`);
@@ -194,8 +208,11 @@ function buildAction(
     route.regex_rewrite = { pattern: { regex: "^.*$" }, substitution: a.rewrite.fullPath };
   }
   if (a.rewrite?.host !== undefined) route.host_rewrite_literal = a.rewrite.host;
-  const lb = upstream.policy.loadBalancer;
-  if (lb.kind === "ring-hash" || lb.kind === "maglev") route.hash_policy = lb.hashOn.map(hashPolicy);
+  // The hash keys of the first backend cluster that hashes (a subset may balance differently from its service).
+  const hashing = [upstream.policy.loadBalancer, ...a.backends.map((b) => { const s = mesh.service(b.service); return s && clusterPolicy(s, b.subset).loadBalancer; })].find(
+    (lb) => lb?.kind === "ring-hash" || lb?.kind === "maglev",
+  );
+  if (hashing && (hashing.kind === "ring-hash" || hashing.kind === "maglev")) route.hash_policy = hashing.hashOn.map(hashPolicy);
   return { route };
 }
 
@@ -220,6 +237,12 @@ export function retryPolicy(r: RetryIR): RetryPolicy {
   if (r.perTryTimeoutMs !== undefined) out.per_try_timeout = duration(r.perTryTimeoutMs);
   if (r.statusCodes.length) out.retriable_status_codes = r.statusCodes;
   if (r.backoff) out.retry_back_off = { base_interval: duration(r.backoff.baseMs), max_interval: duration(r.backoff.maxMs) };
+  if (r.otherHosts) {
+    out.retry_host_predicate = [
+      { name: "envoy.retry_host_predicates.previous_hosts", typed_config: pack("envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate", {}) },
+    ];
+  }
+  if (r.hostSelectionAttempts !== undefined) out.host_selection_retry_max_attempts = r.hostSelectionAttempts;
   return out;
 }
 

@@ -11,7 +11,7 @@ import type { EnvoyIssue } from "./api/issues.js";
 import { pack } from "./api/codec.js";
 import { type ClusterRef, clusterRefName } from "./clusters.js";
 import { PLAINTEXT_CHAIN } from "./listeners-inbound.js";
-import { backendPort, type MeshIndex, tcpPorts } from "./model.js";
+import { backendPort, isHttpFamily, type MeshIndex, tcpPorts } from "./model.js";
 import { FILTER, outboundTcpListenerName, statPrefix, tcpOutboundKey } from "./names.js";
 import { integerWeights } from "./routes.js";
 import { duration, socketAddress } from "./values.js";
@@ -60,7 +60,7 @@ export function buildTcpListener(mesh: MeshIndex, t: TcpUpstream): TcpListenerBu
   const route = t.upstream.tcpRoute;
   const backends = (route?.backends ?? [{ service: t.upstream.name, weight: 100 }]).flatMap((b) => {
     const svc = mesh.service(b.service);
-    const p = svc && backendPort(svc, t.port);
+    const p = svc && (b.port !== undefined ? svc.ports.find((x) => x.name === b.port && !isHttpFamily(x)) : backendPort(svc, t.port));
     if (!svc || !p) {
       issues.push({ resource: `Listener ${JSON.stringify(name)}`, path: "", message: `TCP backend "${b.service}" ${svc ? "has no TCP port" : "is not a service of this mesh"}; skipped` });
       return [];
