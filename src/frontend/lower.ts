@@ -37,6 +37,7 @@ import type {
 import { codes } from "./codes.js";
 import { ms } from "./duration.js";
 import { at, makeLocator, siteOf, sourceLoc as toSourceLoc, type Locate } from "./sites.js";
+import { lowerAuthorization } from "./lower-authz.js";
 
 /** Defaults applied by lowering (documented in docs/dsl.md). */
 export const DEFAULTS = {
@@ -425,5 +426,7 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
 
   services.sort((a, b) => byString(a.name, b.name));
   const ir: MeshIR = compact({ name: model.name, trustDomain: model.trustDomain, services, source: sourceLoc(siteOf(model), baseDir) });
+  const authorization = lowerAuthorization(model.authorizations, (site) => sourceLoc(site, baseDir), here, diagnostics);
+  if (authorization) ir.authorization = authorization;
   return { ir, diagnostics };
 }

@@ -3,6 +3,7 @@
 // an unknown option is reported rather than ignored. Messages say what was expected and quote what was given.
 import * as z from "zod";
 import { durationMs } from "./duration.js";
+import { authorization } from "./schema-authz.js";
 
 const show = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : typeof v === "object" ? JSON.stringify(v) ?? String(v) : String(v));
 
@@ -284,4 +285,5 @@ export const mesh = z.object({
     .regex(TRUST_DOMAIN, { error: (i) => `a trust domain must be lowercase letters, digits, ".", "_" or "-", got ${show(i.input)}` }),
   defaults: policy.optional(),
   services: z.array(service),
+  authorizations: z.array(authorization).optional(),
 });
