@@ -34,7 +34,8 @@ export function syntheticMesh(opts: SyntheticOptions = {}): MeshIR {
       name,
       identity: `spiffe://bench.example/service/${name}`,
       proxyless: false,
-      ports: [{ name: "http", protocol: "http", port: 8080, appPort: 3000 }],
+      mtls: "off",
+      ports: [{ name: "http", protocol: "http", port: 8080, appPort: 3000, mtls: "off" }],
       instances: {
         kind: "static",
         endpoints: Array.from({ length: instances }, (_, j) => ({
@@ -60,7 +61,7 @@ export function syntheticMesh(opts: SyntheticOptions = {}): MeshIR {
       source: { file: "mesh.ts", line: i + 1, column: 1 },
     });
   }
-  return { name: "bench", trustDomain: "bench.example", services };
+  return { name: "bench", trustDomain: "bench.example", mtls: { mode: "off", certificates: { leafLifetimeMs: 86_400_000, rotateAtPercent: 50, keyAlgorithm: "ecdsa-p256" } }, services };
 }
 
 function routes(target: string, count: number, subsets: number): HttpRouteIR[] {

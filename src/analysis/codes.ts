@@ -294,6 +294,27 @@ export const CODES = {
     message: "Identity {identity} of service {service} is not a valid SPIFFE ID in trust domain {trustDomain}: {reason}.",
     hint: "Use spiffe://{domain}/<path> with path segments of letters, digits, \".\", \"-\" and \"_\" (the default is {default}).",
   },
+  ProxylessClientWithoutMtls: {
+    code: "MESH0502",
+    severity: "error",
+    description: "A proxyless gRPC client with mtls \"off\" (no xDS security, gRFC A29) calls a service port in strict mTLS mode, which refuses plaintext.",
+    message: "Proxyless client {client} has mtls \"off\" but calls {service} on port {port}, which is in strict mTLS mode: every call would be refused.",
+    hint: "Let {client} use gRPC's xDS security (remove its mtls: \"off\" and give it certificates with `meshc certs --service {client}`), or set port {port} of {service} to mtls: \"permissive\".",
+  },
+  NonMeshCallerToStrictPort: {
+    code: "MESH0503",
+    severity: "error",
+    description: "A nonMesh service (no meshc proxy, no certificate) calls a service whose port is in strict mTLS mode, so its plaintext calls would be refused.",
+    message: "Non-mesh service {caller} calls {service}, whose port {port} is in strict mTLS mode: its plaintext calls would be refused.",
+    hint: "Set port {port} of {service} to mtls: \"permissive\" while {caller} calls it, or run {caller} with a sidecar (remove nonMesh).",
+  },
+  MtlsOnNonMeshService: {
+    code: "MESH0504",
+    severity: "error",
+    description: "A nonMesh service sets an mTLS mode other than \"off\" on itself or a port, but it has no proxy and no certificate to terminate mTLS with.",
+    message: "Non-mesh service {service} sets mtls {mode} on {where}, but it has no proxy or certificate to terminate mTLS with.",
+    hint: "Remove the mtls setting from {service} (non-mesh services are plaintext), or run it with a sidecar (remove nonMesh).",
+  },
   RefusedByEnvoySchema: {
     code: "MESH0901",
     severity: "error",

@@ -15,6 +15,8 @@ import { healthCheckTiming } from "./analyzers/health-check-timing.js";
 import { identity } from "./analyzers/identity.js";
 import { matchCharacters } from "./analyzers/match-characters.js";
 import { mirrorTarget } from "./analyzers/mirror-target.js";
+import { mtlsNonMesh } from "./analyzers/mtls-non-mesh.js";
+import { mtlsProxyless } from "./analyzers/mtls-proxyless.js";
 import { portConflicts } from "./analyzers/port-conflicts.js";
 import { protocolMismatch } from "./analyzers/protocol-mismatch.js";
 import { proxylessSettings } from "./analyzers/proxyless-settings.js";
@@ -59,6 +61,8 @@ export const ANALYZERS: readonly Analyzer[] = [
   hashPolicy, // 0404
   healthCheckTiming, // 0405
   identity, // 0501
+  mtlsProxyless, // 0502
+  mtlsNonMesh, // 0503 0504
 ];
 
 export interface AnalyzeOptions {

@@ -24,7 +24,7 @@ import {
 } from "./service.js";
 import { captureSite, type SourceSite } from "./site.js";
 import { authorizationModel, type AuthorizationModel, type AuthorizeOptions, type MeshAuthorizeOptions } from "./authorize.js";
-import type { Duration, Labels, Percent, PolicyOptions } from "./types.js";
+import type { CertificateOptions, Duration, Labels, MtlsMode, Percent, PolicyOptions } from "./types.js";
 
 /** Mesh-wide settings. */
 export interface MeshOptions {
@@ -34,6 +34,14 @@ export interface MeshOptions {
   trustDomain: string;
   /** Policy for every service; a service's mesh.policy() overrides it option by option. @default {} */
   defaults?: PolicyOptions;
+  /**
+   * Mutual TLS for every service and port that sets none. `"strict"` is the recommended setting for a new mesh
+   * (it needs `meshc serve --ca <dir>`). @default "off" (a mesh.ts written before mTLS keeps compiling to the
+   * same plaintext configuration; see docs/dsl.md)
+   */
+  mtls?: MtlsMode;
+  /** Leaf certificates issued by the mesh CA. @default { leafLifetime: "24h", rotateAt: 50, keyAlgorithm: "ecdsa-p256" } */
+  certificates?: CertificateOptions;
 }
 
 /** TCP routing of calls to a service's TCP ports. */
@@ -237,6 +245,8 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
       [SITE]: site,
     };
     if (options?.defaults !== undefined) model.defaults = located({ ...options.defaults }, site);
+    if (options?.mtls !== undefined) model.mtls = options.mtls;
+    if (options?.certificates !== undefined) model.certificates = (typeof options.certificates === "object" && options.certificates !== null ? { ...options.certificates } : options.certificates) as never;
     return model;
   };
 

@@ -4,7 +4,9 @@
 import type { FIELD_SITES, MESH, SITE } from "./brand.js";
 import type { SourceSite } from "./site.js";
 import type {
+  CertificateOptions,
   Duration,
+  MtlsMode,
   FaultOptions,
   HeaderOps,
   Labels,
@@ -33,6 +35,7 @@ export interface PortModel extends Located {
   protocol: Protocol;
   port: number;
   app?: number;
+  mtls?: MtlsMode;
 }
 
 export interface EndpointModel {
@@ -103,6 +106,8 @@ export interface ServiceModel extends Located {
   sidecar?: SidecarModel;
   proxyless?: boolean;
   rateLimit?: RateLimitOptions;
+  mtls?: MtlsMode;
+  nonMesh?: boolean;
   /** Every mesh.routes() call for this service, concatenated in call order. */
   routes: RouteModel[];
   /** Every mesh.tcpRoute() call (valid: at most one). */
@@ -122,6 +127,8 @@ export interface MeshModel extends Located {
   name: string;
   trustDomain: string;
   defaults?: PolicyModel;
+  mtls?: MtlsMode;
+  certificates?: CertificateOptions;
   /** In declaration order; a service declared or added twice appears twice. */
   services: ServiceModel[];
   orphans: OrphanModel[];

@@ -3,7 +3,7 @@
 import { DECL, DNS, PORT_REF, PORT_SPEC, SERVICE_REF, SITE, SUBSET_REF } from "./brand.js";
 import type { DnsModel, PortModel } from "./model.js";
 import { captureSite, type SourceSite } from "./site.js";
-import type { Labels, PortNumber, Protocol, RateLimitOptions, SpiffeId } from "./types.js";
+import type { Labels, MtlsMode, PortNumber, Protocol, RateLimitOptions, SpiffeId } from "./types.js";
 
 /** A service port: the port callers reach the service on (its sidecar's inbound listener) and the app behind it. */
 export interface PortSpec<P extends Protocol = Protocol> extends PortModel {
@@ -18,11 +18,14 @@ export interface PortOptions {
    * @default the service port
    */
   app?: PortNumber;
+  /** Mutual TLS on this port's inbound listener. @default the service's `mtls` */
+  mtls?: MtlsMode;
 }
 
 function portSpec<P extends Protocol>(protocol: P, port: PortNumber, options: PortOptions | undefined, site: SourceSite): PortSpec<P> {
   const spec: PortSpec<P> = { [PORT_SPEC]: true, protocol, port, [SITE]: site };
   if (options?.app !== undefined) spec.app = options.app;
+  if (options?.mtls !== undefined) spec.mtls = options.mtls;
   return spec;
 }
 
@@ -108,6 +111,18 @@ export interface ServiceOptions<Ports extends Record<string, PortSpec>, Subsets 
   proxyless?: boolean;
   /** Inbound rate limit on this service's own sidecar. @default none */
   rateLimit?: RateLimitOptions;
+  /**
+   * Mutual TLS on this service's ports (each port may override it). For a proxyless client, whether it uses gRPC's
+   * xDS security (gRFC A29, `XdsCredentials`): `"off"` means it can only call in plaintext.
+   * @default the mesh's `mtls`; `"off"` for a `nonMesh` service
+   */
+  mtls?: MtlsMode;
+  /**
+   * A workload declared in the mesh that runs without a meshc proxy or mesh identity (a legacy job, a load balancer's
+   * health checker): it calls and is called in plaintext. Analysis reports a `calls` entry to a strict port.
+   * @default false
+   */
+  nonMesh?: boolean;
 }
 
 /** The declaration behind a reference: what mesh.service()/defineService() was given. */

@@ -228,3 +228,23 @@ export interface PolicyOptions {
    */
   localityFailover?: readonly string[];
 }
+
+/**
+ * Mutual TLS on a mesh, service or port (issue 8). `strict`: the sidecar's inbound port accepts only mTLS from a
+ * client certificate issued by the mesh CA; `permissive`: it accepts mTLS and plaintext (for migrations); `off`:
+ * plaintext only. Callers in the mesh send mTLS to every port that is `strict` or `permissive`.
+ */
+export type MtlsMode = "strict" | "permissive" | "off";
+
+/** Key algorithm of the leaf certificates the mesh CA issues. */
+export type KeyAlgorithm = "ecdsa-p256" | "rsa-2048";
+
+/** Workload (leaf) certificates the mesh CA issues to each proxy. */
+export interface CertificateOptions {
+  /** Validity of a leaf certificate, from 10 seconds to 90 days. @default "24h" */
+  leafLifetime?: Duration;
+  /** A leaf is re-issued once this share of its lifetime has passed, 10 to 90. @default 50 */
+  rotateAt?: Percent;
+  /** @default "ecdsa-p256" */
+  keyAlgorithm?: KeyAlgorithm;
+}

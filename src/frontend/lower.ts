@@ -24,6 +24,8 @@ import type {
   InstancesIR,
   LoadBalancerIR,
   MeshIR,
+  MeshMtlsIR,
+  MtlsMode,
   QueryMatchIR,
   RateLimitIR,
   RetryIR,
@@ -47,6 +49,9 @@ export const DEFAULTS = {
   adminPort: 15000,
   retryOn: ["5xx", "reset", "connect-failure"],
   healthCheck: { interval: "10s", timeout: "1s", healthy: 2, unhealthy: 3 },
+  /** No mTLS unless mesh.ts asks for it: see docs/dsl.md "Mutual TLS" for why the default is not "strict". */
+  mtls: "off",
+  certificates: { leafLifetime: "24h", rotateAt: 50, keyAlgorithm: "ecdsa-p256" },
   redirectStatus: 301,
   faultPercent: 100,
 } as const;
@@ -336,7 +341,9 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
     return out;
   };
 
+  const meshMtls: MtlsMode = model.mtls ?? DEFAULTS.mtls;
   const services: ServiceIR[] = model.services.map((s) => {
+    const serviceMtls: MtlsMode = s.mtls ?? (s.nonMesh ? "off" : meshMtls);
     const calls = [...new Set(s.calls.flatMap((c) => reachedVia(c.service)))].sort(byString);
     const policy = policyIR(mergePolicies(model, s, baseDir, diagnostics), siteOf(s.policies[0]), baseDir);
 
@@ -404,11 +411,13 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
             ? s.identity
             : `spiffe://${model.trustDomain}${s.identity}`,
       proxyless: s.proxyless ?? false,
+      mtls: serviceMtls,
+      nonMesh: s.nonMesh ? (true as const) : undefined,
       ports: Object.keys(s.ports)
         .sort(byString)
         .map((name) => {
           const p = s.ports[name]!;
-          return compact({ name, protocol: p.protocol, port: p.port, appPort: p.app ?? p.port, source: sourceLoc(siteOf(p), baseDir) });
+          return compact({ name, protocol: p.protocol, port: p.port, appPort: p.app ?? p.port, mtls: p.mtls ?? serviceMtls, source: sourceLoc(siteOf(p), baseDir) });
         }),
       instances: instancesIR(s),
       subsets: Object.keys(s.subsets)
@@ -425,7 +434,16 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
   });
 
   services.sort((a, b) => byString(a.name, b.name));
-  const ir: MeshIR = compact({ name: model.name, trustDomain: model.trustDomain, services, source: sourceLoc(siteOf(model), baseDir) });
+  const cert = model.certificates ?? {};
+  const mtls: MeshMtlsIR = {
+    mode: meshMtls,
+    certificates: {
+      leafLifetimeMs: ms(cert.leafLifetime ?? DEFAULTS.certificates.leafLifetime),
+      rotateAtPercent: cert.rotateAt ?? DEFAULTS.certificates.rotateAt,
+      keyAlgorithm: cert.keyAlgorithm ?? DEFAULTS.certificates.keyAlgorithm,
+    },
+  };
+  const ir: MeshIR = compact({ name: model.name, trustDomain: model.trustDomain, mtls, services, source: sourceLoc(siteOf(model), baseDir) });
   const authorization = lowerAuthorization(model.authorizations, (site) => sourceLoc(site, baseDir), here, diagnostics);
   if (authorization) ir.authorization = authorization;
   return { ir, diagnostics };

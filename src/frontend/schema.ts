@@ -60,8 +60,9 @@ const ref = z.strictObject(
 
 const labels = z.record(z.string().min(1, { error: "a label key must not be empty" }), z.string({ error: "a label value must be a string" }));
 
+const mtlsMode = z.enum(["strict", "permissive", "off"], { error: (i) => `expected mtls "strict", "permissive" or "off", got ${show(i.input)}` });
 const portModel = z.strictObject(
-  { protocol: z.enum(["http", "http2", "grpc", "tcp"]), port, app: port.optional() },
+  { protocol: z.enum(["http", "http2", "grpc", "tcp"]), port, app: port.optional(), mtls: mtlsMode.optional() },
   { error: (i) => `expected a port such as http(8080), got ${show(i.input)}` },
 );
 
@@ -266,6 +267,8 @@ export const service = z.strictObject({
   sidecar: sidecar.optional(),
   proxyless: z.boolean().optional(),
   rateLimit: rateLimit.optional(),
+  mtls: mtlsMode.optional(),
+  nonMesh: z.boolean().optional(),
   routes: z.array(route),
   tcpRoutes: z.array(tcpRoute),
   policies: z.array(policy),
@@ -284,6 +287,17 @@ export const mesh = z.object({
     .string({ error: (i) => `expected a trust domain (a string), got ${show(i.input)}` })
     .regex(TRUST_DOMAIN, { error: (i) => `a trust domain must be lowercase letters, digits, ".", "_" or "-", got ${show(i.input)}` }),
   defaults: policy.optional(),
+  mtls: mtlsMode.optional(),
+  certificates: z
+    .strictObject({
+      // 10 s lets tests rotate quickly; 90 days is the longest a workload certificate should live.
+      leafLifetime: duration
+        .refine((v) => { const n = durationMs(v) ?? 0; return n >= 10_000 && n <= 90 * 86_400_000; }, { error: (i) => `a leaf lifetime must be from "10s" to "2160h" (90 days), got ${show(i.input)}` })
+        .optional(),
+      rotateAt: percent.refine((v) => v >= 10 && v <= 90, { error: (i) => `rotateAt must be from 10 to 90 (percent of the lifetime), got ${show(i.input)}` }).optional(),
+      keyAlgorithm: z.enum(["ecdsa-p256", "rsa-2048"], { error: (i) => `expected keyAlgorithm "ecdsa-p256" or "rsa-2048", got ${show(i.input)}` }).optional(),
+    })
+    .optional(),
   services: z.array(service),
   authorizations: z.array(authorization).optional(),
 });

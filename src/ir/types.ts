@@ -15,6 +15,8 @@ export type Protocol = "http" | "http2" | "grpc" | "tcp";
 export interface MeshIR {
   name: string;
   trustDomain: string;
+  /** Mutual TLS and workload certificates (issue 8). */
+  mtls: MeshMtlsIR;
   /** Sorted by name. */
   services: ServiceIR[];
   /** The defineMesh() call. */
@@ -29,6 +31,14 @@ export interface ServiceIR {
   identity: string;
   /** A proxyless gRPC client (gRFC A27): its snapshot holds API listeners instead of sidecar listeners. */
   proxyless: boolean;
+  /**
+   * Effective service-level mTLS mode (service's own setting, else the mesh's; "off" for a nonMesh service unless
+   * set on it). Ports carry their own effective mode in PortIR.mtls; for a proxyless client this says whether it
+   * uses gRPC's xDS security (gRFC A29) when calling.
+   */
+  mtls: MtlsMode;
+  /** Declared in the mesh but runs without a meshc proxy or identity: calls and is called in plaintext. */
+  nonMesh?: true;
   /** Sorted by name. */
   ports: PortIR[];
   instances: InstancesIR;
@@ -55,6 +65,11 @@ export interface PortIR {
   port: number;
   /** Local application port behind the sidecar (on 127.0.0.1). */
   appPort: number;
+  /**
+   * Effective mTLS mode of this port's inbound listener: the port's own setting, else the service's (ServiceIR.mtls).
+   * Callers in the mesh send mTLS to this port when it is "strict" or "permissive".
+   */
+  mtls: MtlsMode;
   /** The port constructor call, e.g. http(8080). */
   source?: SourceLoc;
 }
@@ -241,6 +256,25 @@ export interface TcpRouteIR {
   connectTimeoutMs?: number;
   idleTimeoutMs?: number;
   source?: SourceLoc;
+}
+
+/** Mutual TLS mode of a mesh, service or port: "strict" (mTLS only), "permissive" (mTLS and plaintext), "off". */
+export type MtlsMode = "strict" | "permissive" | "off";
+
+export interface MeshMtlsIR {
+  /** Mesh-wide default mode; "off" when mesh.ts sets none. */
+  mode: MtlsMode;
+  /** Leaf certificates the mesh CA issues (used by `meshc serve --ca` and `meshc certs`, never by `build`). */
+  certificates: CertificatesIR;
+}
+
+export interface CertificatesIR {
+  /** Leaf validity; default 24 h. */
+  leafLifetimeMs: number;
+  /** Re-issue once this percent of the lifetime has passed; default 50. */
+  rotateAtPercent: number;
+  /** Default "ecdsa-p256". */
+  keyAlgorithm: "ecdsa-p256" | "rsa-2048";
 }
 
 // ---- Authorization (issue 9) ----

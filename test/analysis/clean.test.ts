@@ -11,6 +11,7 @@ export function shop(): MeshIR {
   return {
     name: "shop",
     trustDomain: TRUST_DOMAIN,
+    mtls: { mode: "off", certificates: { leafLifetimeMs: 86_400_000, rotateAtPercent: 50, keyAlgorithm: "ecdsa-p256" } },
     services: [
       service("catalog", {
         source: at(10, 3),

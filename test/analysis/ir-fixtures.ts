@@ -25,7 +25,7 @@ export function at(line: number, column = 1, file = "mesh.ts"): SourceLoc {
 }
 
 export function port(name: string, protocol: Protocol, number: number, appPort = number + 10_000): PortIR {
-  return { name, protocol, port: number, appPort };
+  return { name, protocol, port: number, appPort, mtls: "off" };
 }
 
 export function endpoint(address: string, portNumber = 8080, labels: Record<string, string> = {}, extra: Partial<EndpointIR> = {}): EndpointIR {
@@ -44,6 +44,7 @@ export function service(name: string, input: ServiceInput = {}): ServiceIR {
     name,
     identity: `spiffe://${TRUST_DOMAIN}/service/${name}`,
     proxyless: false,
+    mtls: "off",
     ports: [port("http", "http", 8080, 3000)],
     instances: { kind: "static", endpoints: [] },
     subsets: [],
@@ -64,6 +65,7 @@ export function mesh(...services: ServiceIR[]): MeshIR {
   return {
     name: "test",
     trustDomain: TRUST_DOMAIN,
+    mtls: { mode: "off", certificates: { leafLifetimeMs: 86_400_000, rotateAtPercent: 50, keyAlgorithm: "ecdsa-p256" } },
     services: services.map((s, i) => {
       const instances =
         s.instances.kind === "static" && s.instances.endpoints.length === 0 && !noInstances.has(s)

@@ -37,7 +37,7 @@ table(test, "MESH0101", [
   },
   {
     name: "TCP route backend missing (falls back to the service's location)",
-    ir: mesh(service("ledger", { source: at(4, 2), ports: [{ name: "db", protocol: "tcp", port: 5432, appPort: 15432 }], tcpRoute: { backends: [backend("ledgr")] } })),
+    ir: mesh(service("ledger", { source: at(4, 2), ports: [{ name: "db", protocol: "tcp", port: 5432, appPort: 15432, mtls: "off" }], tcpRoute: { backends: [backend("ledgr")] } })),
     expect: [{ severity: "error", path: ["services", "ledger", "tcpRoute", "backends", 0, "service"], line: 4, column: 2 }],
   },
 ]);

@@ -147,7 +147,7 @@ describe("building blocks", () => {
   });
 
   test("an instance's other ports keep their offset from its first port", () => {
-    const s = svc({ ports: [{ name: "a", protocol: "http", port: 8080, appPort: 1 }, { name: "b", protocol: "tcp", port: 9000, appPort: 2 }] });
+    const s = svc({ ports: [{ name: "a", protocol: "http", port: 8080, appPort: 1, mtls: "off" }, { name: "b", protocol: "tcp", port: 9000, appPort: 2, mtls: "off" }] });
     const e = { address: "10.0.0.1", port: 18080, labels: {} };
     assert.equal(endpointPort(s, e, s.ports[0]!), 18080);
     assert.equal(endpointPort(s, e, s.ports[1]!), 19000);
@@ -174,7 +174,7 @@ describe("building blocks", () => {
   test("TCP upstreams get explicit local ports, else the next free ones after outboundPort", () => {
     const ir: MeshIR = loadCase("tcp-failover");
     const byName = new Map(ir.services.map((s) => [s.name, s]));
-    const caller = { ...byName.get("api-eu-a")!, ports: [{ name: "x", protocol: "tcp" as const, port: 15002, appPort: 1 }] };
+    const caller = { ...byName.get("api-eu-a")!, ports: [{ name: "x", protocol: "tcp" as const, port: 15002, appPort: 1, mtls: "off" as const }] };
     const got = tcpUpstreams(caller, [byName.get("db")!, byName.get("cache")!, byName.get("cache-green")!]);
     assert.deepEqual(got.map((t) => [t.upstream.name, t.port.name, t.localPort]), [
       // In "<service>:<port name>" key order; 15002 is one of the caller's own ports. cache-green is only reached

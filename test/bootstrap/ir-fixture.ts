@@ -7,7 +7,8 @@ function service(name: string, adminPort: number, extra: Partial<ServiceIR> = {}
     name,
     identity: `spiffe://shop.example/service/${name}`,
     proxyless: false,
-    ports: [{ name: "web", protocol: "http", port: 19310 + (adminPort % 10), appPort: 19320 + (adminPort % 10) }],
+    mtls: "off",
+    ports: [{ name: "web", protocol: "http", port: 19310 + (adminPort % 10), appPort: 19320 + (adminPort % 10), mtls: "off" }],
     instances: { kind: "static", endpoints: [{ address: "127.0.0.1", port: 19310 + (adminPort % 10), labels: {} }] },
     subsets: [],
     sidecar: { inboundAddress: "127.0.0.1", outboundPort: 19330 + (adminPort % 10), adminPort, tcpOutbound: {} },
@@ -22,6 +23,7 @@ export function fixtureIR(): MeshIR {
   return {
     name: "shop",
     trustDomain: "shop.example",
+    mtls: { mode: "off", certificates: { leafLifetimeMs: 86_400_000, rotateAtPercent: 50, keyAlgorithm: "ecdsa-p256" } },
     services: [
       service("client", 19303, { proxyless: true, ports: [], instances: { kind: "static", endpoints: [] } }),
       service("payments", 19302, {

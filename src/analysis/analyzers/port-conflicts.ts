@@ -5,7 +5,8 @@
 //   outbound  127.0.0.1:<sidecar.outboundPort>
 //   admin     127.0.0.1:<sidecar.adminPort>
 //   tcp       127.0.0.1:<port> for each sidecar.tcpOutbound entry
-// A proxyless service has no sidecar: its application binds the inbound ports itself, nothing else.
+// A proxyless service has no sidecar: its application binds the inbound ports itself, nothing else. Nor has a
+// nonMesh service (issue 8).
 // Hosts are the addresses of static instances (a DNS service's host is its hostname); every loopback address and
 // "localhost" is the same host. 0.0.0.0 and :: overlap every address on their port. Checked: the bindings of one
 // service against each other (except inbound/inbound, which is MESH0203, and app/app, which is one socket), and
@@ -142,7 +143,7 @@ export function bindingsOf(s: ServiceIR, rank: number): Binding[] {
   const add = (kind: Binding["kind"], address: string, port: number, portIndex = -1, tcpKey = "") =>
     out.push({ owner: s, rank: [rank, out.length], kind, portIndex, tcpKey, address, port });
   s.ports.forEach((p, i) => add("inbound", s.sidecar.inboundAddress, p.port, i));
-  if (s.proxyless) return out;
+  if (s.proxyless || s.nonMesh) return out;
   s.ports.forEach((p, i) => add("app", LOOPBACK, p.appPort, i));
   add("outbound", LOOPBACK, s.sidecar.outboundPort);
   add("admin", LOOPBACK, s.sidecar.adminPort);
