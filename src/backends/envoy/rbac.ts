@@ -28,8 +28,13 @@ export const RBAC_FILTER = { http: "envoy.filters.http.rbac", network: "envoy.fi
 /** Stat prefixes (after `http.<hcm prefix>.rbac.` / `<network prefix>.rbac.`), documented in docs/dsl.md. */
 export const RBAC_STATS = { deny: "meshc_deny_", allow: "meshc_allow_", dryRunDeny: "meshc_dryrun_deny_", dryRunAllow: "meshc_dryrun_allow_" } as const;
 
-/** Name of the built-in deny policy against `..;`-style segments that RFC 3986 normalization leaves alone. */
-export const DOT_PARAMS_POLICY = "meshc-dot-segment-params";
+/**
+ * Name of the built-in deny policy for what RFC 3986 normalization leaves alone but lenient apps read as a path
+ * separator or dot segment: `..;` / `.;` segments (servlet path parameters, `;` plain or as %3B) and overlong UTF-8
+ * lead sequences (%C0, %C1, %E0%80-%E0%9F, %F0%80-%F0%8F: never valid UTF-8, the historic encodings of "." and "/").
+ */
+export const PATH_SAFETY_POLICY = "meshc-path-safety";
+const PATH_SAFETY_CONTAINS = ["/..;", "/.;", "/..%3b", "/.%3b", "%c0", "%c1", "%e0%8", "%e0%9", "%f0%8"];
 
 const ANY_PRINCIPAL: Principal = { any: true };
 const NO_PRINCIPAL: Principal = { not_id: { any: true } };
@@ -111,9 +116,8 @@ function policyOf(ir: MeshIR, r: AuthzRuleIR, http: boolean): Policy {
   return { permissions: [permission(r, http)], principals: [principal(ir, r)] };
 }
 
-/** RFC 3986 normalization keeps "..;" and ".;" segments, which servlet-style apps read as ".." and ".". */
-function dotParamsPolicy(): Policy {
-  const contains = ["/..;", "/.;", "/..%3b", "/.%3b"].map((s): Permission => ({ url_path: { path: { contains: s, ignore_case: true } } }));
+function pathSafetyPolicy(): Policy {
+  const contains = PATH_SAFETY_CONTAINS.map((s): Permission => ({ url_path: { path: { contains: s, ignore_case: true } } }));
   return { permissions: [{ or_rules: { rules: contains } }], principals: [ANY_PRINCIPAL] };
 }
 
@@ -156,7 +160,7 @@ export function portRbac(ir: MeshIR, service: ServiceIR, port: PortIR, policy: E
   const allows = rules.filter((r) => r.action === "allow");
   const normalizePaths = http && rules.some(hasPathCondition);
   const out: PortRbac = { normalizePaths };
-  const dotParams: [string, Policy] | undefined = normalizePaths ? [DOT_PARAMS_POLICY, dotParamsPolicy()] : undefined;
+  const dotParams: [string, Policy] | undefined = normalizePaths ? [PATH_SAFETY_POLICY, pathSafetyPolicy()] : undefined;
   if (denies.length || dotParams) out.deny = layer(ir, "DENY", denies, http, policy.dryRun, dotParams);
   if (policy.default === "deny") out.allow = layer(ir, "ALLOW", allows, http, policy.dryRun);
   if (!out.deny && !out.allow) return undefined;
