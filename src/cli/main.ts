@@ -11,11 +11,12 @@ import * as build from "./commands/build.js";
 import * as check from "./commands/check.js";
 import * as printIr from "./commands/print-ir.js";
 import * as doctor from "./commands/doctor.js";
+import * as explain from "./commands/explain.js";
 import * as bootstrap from "./commands/bootstrap.js";
 import * as run from "./commands/run.js";
 import * as serve from "./commands/serve.js";
 
-const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor];
+const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, explain];
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("meshc")
