@@ -335,7 +335,7 @@ export const CODES = {
     severity: "warning",
     description: "A dry-run deny rule matches only requests that an enforced allow rule lets through: today the allow decides, and enforcing the deny will start refusing them (deny always wins; rule order never shadows a deny).",
     message: "Dry-run deny rule {rule} of {policy} is covered by enforced allow rule {allow}: those requests pass until the deny is enforced.",
-    hint: "Watch the meshc_dryrun_deny_shadow_denied stat, then drop dryRun from {rule} (or remove it).",
+    hint: "Watch the rbac.meshc_dryrun_deny.shadow_denied stat, then drop dryRun from {rule} (or remove it).",
   },
   AuthzCallerWithoutCall: {
     code: "MESH0704",

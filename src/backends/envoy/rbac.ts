@@ -5,7 +5,7 @@
 // inbound listener is one port), so no destination_port conditions are needed.
 //
 // Dry run: `rules` hold only enforced rules; `shadow_rules` hold enforced + dry-run rules, so the shadow stats
-// (`rbac.<prefix>shadow_denied`) count what the policy would do with the dry-run rules enforced. A wholly dry-run
+// (`http.<hcm prefix>.rbac.meshc_dryrun_deny.shadow_denied`; Envoy adds the ".") count what the policy would do with the dry-run rules enforced. A wholly dry-run
 // policy has no `rules` at all (Envoy then enforces nothing).
 //
 // Matching is never by regex: principals are exact SPIFFE IDs (or a "spiffe://<td>/" prefix for a trust domain),
@@ -25,8 +25,8 @@ type NetworkFilter = EnvoyTypes["envoy.config.listener.v3.Filter"];
 
 export const RBAC_FILTER = { http: "envoy.filters.http.rbac", network: "envoy.filters.network.rbac" } as const;
 
-/** Stat prefixes (after `http.<hcm prefix>.rbac.` / `<network prefix>.rbac.`), documented in docs/dsl.md. */
-export const RBAC_STATS = { deny: "meshc_deny_", allow: "meshc_allow_", dryRunDeny: "meshc_dryrun_deny_", dryRunAllow: "meshc_dryrun_allow_" } as const;
+/** Stat prefixes: `http.<hcm prefix>.rbac.<prefix>.{allowed,denied,shadow_allowed,shadow_denied}` (docs/dsl.md). */
+export const RBAC_STATS = { deny: "meshc_deny", allow: "meshc_allow", dryRunDeny: "meshc_dryrun_deny", dryRunAllow: "meshc_dryrun_allow" } as const;
 
 /**
  * Name of the built-in deny policy for what RFC 3986 normalization leaves alone but lenient apps read as a path
@@ -192,7 +192,7 @@ export function inboundRbacNetworkFilters(ir: MeshIR, service: ServiceIR, port: 
   const one = (l: Layer, kind: "deny" | "allow"): NetworkFilter => ({
     name: `${RBAC_FILTER.network}.${kind}`,
     typed_config: pack("envoy.extensions.filters.network.rbac.v3.RBAC", {
-      stat_prefix: `${statPrefix("inbound", port.port)}.${kind === "deny" ? RBAC_STATS.deny : RBAC_STATS.allow}`,
+      stat_prefix: `${statPrefix("inbound", port.port)}.${kind === "deny" ? RBAC_STATS.deny : RBAC_STATS.allow}.`,
       ...(l.rules ? { rules: l.rules } : {}),
       ...(l.shadow ? { shadow_rules: l.shadow, shadow_rules_stat_prefix: kind === "deny" ? RBAC_STATS.dryRunDeny : RBAC_STATS.dryRunAllow } : {}),
     }),

@@ -60,7 +60,7 @@ export function explainVerdict(ir: MeshIR, service: string, verdict: AuthzVerdic
   for (const f of verdict.filters) {
     if (f.shadowDenies && !f.denies) {
       const extra = f.action === "DENY" ? f.shadowMatched.filter((m) => !f.matched.includes(m)).map(where).join("; ") : "no allow rule (dry run included) matches";
-      lines.push(`  dry run: would be DENIED (${extra}); counted in ${f.action === "DENY" ? "meshc_dryrun_deny_shadow_denied" : "meshc_dryrun_allow_shadow_denied"}`);
+      lines.push(`  dry run: would be DENIED (${extra}); counted in ${f.action === "DENY" ? "rbac.meshc_dryrun_deny.shadow_denied" : "rbac.meshc_dryrun_allow.shadow_denied"}`);
     }
   }
   return lines.join("\n") + "\n";
