@@ -6,15 +6,19 @@ import { renderDiscoveryResponse } from "../build/render.js";
 import type { Diagnostic } from "../diagnostics/types.js";
 import type { XdsServer } from "../xds/index.js";
 import { PUSH_ORDER } from "../snapshot/types.js";
+import { adminGuard } from "./exposure.js";
 
 export interface AdminState {
   xds: XdsServer;
   registry: Registry;
   /** The last load's outcome; `ok` false means the server still serves the previous good snapshot. */
   lastLoad(): { ok: boolean; at: string; diagnostics: Diagnostic[]; source: string } | undefined;
+  /** Bearer token for /debug/* when the admin is bound to a non-loopback address (src/serve/exposure.ts). */
+  adminToken?: string;
 }
 
 export async function startAdmin(address: string, state: AdminState): Promise<{ server: Server; port: number }> {
+  const guard = adminGuard(address, state.adminToken);
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://admin");
     const send = (status: number, body: string, type = "application/json") => {
@@ -24,6 +28,11 @@ export async function startAdmin(address: string, state: AdminState): Promise<{ 
     const json = (status: number, value: unknown) => send(status, `${JSON.stringify(value, null, 2)}\n`);
     try {
       if (req.method !== "GET") return send(405, "method not allowed\n", "text/plain");
+      const denied = guard(req, url.pathname);
+      if (denied) {
+        res.setHeader("www-authenticate", 'Bearer realm="meshc-admin"');
+        return send(denied, "unauthorized: /debug/* on a non-loopback admin address needs Authorization: Bearer <token> (--admin-token-file)\n", "text/plain");
+      }
       if (url.pathname === "/healthz") return send(200, "ok\n", "text/plain");
       if (url.pathname === "/readyz") {
         return state.xds.snapshot() ? send(200, "ready\n", "text/plain") : send(503, "no snapshot loaded yet\n", "text/plain");
@@ -38,7 +47,11 @@ export async function startAdmin(address: string, state: AdminState): Promise<{ 
         const proxy = state.xds.snapshot()?.proxies.get(service);
         if (!proxy) return json(404, { error: `no proxy snapshot for service "${service}"` });
         const body: Record<string, unknown> = { service, versions: proxy.versions };
-        for (const kind of PUSH_ORDER) if (proxy.resources[kind].length) body[kind] = JSON.parse(renderDiscoveryResponse(proxy, kind));
+        // Secrets (SDS: private keys) never leave through the admin: names and versions only.
+        for (const kind of PUSH_ORDER) {
+          if (!proxy.resources[kind].length) continue;
+          body[kind] = kind === "secret" ? { names: proxy.resources[kind].map((r) => r.name), redacted: true } : JSON.parse(renderDiscoveryResponse(proxy, kind));
+        }
         return json(200, body);
       }
       return send(404, "not found; try /healthz /readyz /metrics /debug/proxies /debug/diagnostics /debug/snapshot/<service>\n", "text/plain");

@@ -7,6 +7,7 @@ import { renderHuman } from "../diagnostics/render.js";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { startXdsServer, type XdsServer } from "../xds/index.js";
 import { startAdmin } from "./admin.js";
+import { checkXdsExposure } from "./exposure.js";
 import { openSource } from "./source.js";
 import { watchBuildDir, watchFiles, type Watcher } from "./watch.js";
 
@@ -19,6 +20,11 @@ export interface ServeOptions {
   watch?: boolean;
   debounceMs?: number;
   logger?: Logger;
+  /** Bearer token for admin /debug/* on a non-loopback admin address. */
+  adminToken?: string;
+  /** Plaintext ADS (the only kind served so far) on a non-loopback address needs both. */
+  insecure?: boolean;
+  insecureAllowRemote?: boolean;
 }
 
 export interface ServeHandle {
@@ -39,6 +45,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   let last: { ok: boolean; at: string; diagnostics: Diagnostic[]; source: string } | undefined;
   let watcher: Watcher | undefined;
 
+  for (const w of checkXdsExposure(options.xdsAddress ?? "127.0.0.1:18000", options)) logger.warn(w);
   const xds = await startXdsServer({ address: options.xdsAddress, logger, registry });
 
   const loadOnce = async (): Promise<boolean> => {
@@ -97,7 +104,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   await reload();
   let admin: Awaited<ReturnType<typeof startAdmin>>;
   try {
-    admin = await startAdmin(options.adminAddress ?? "127.0.0.1:18001", { xds, registry, lastLoad: () => last });
+    admin = await startAdmin(options.adminAddress ?? "127.0.0.1:18001", { xds, registry, lastLoad: () => last, ...(options.adminToken !== undefined ? { adminToken: options.adminToken } : {}) });
   } catch (err) {
     // Without this the xDS server would keep the process alive after the error is reported.
     await watcher?.close();

@@ -4,6 +4,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { pino } from "pino";
 import { startServe } from "../../serve/serve.js";
+import { ExposureError, readAdminToken } from "../../serve/exposure.js";
 
 export function register(program: Command): void {
   program
@@ -16,9 +17,21 @@ export function register(program: Command): void {
     .option("--no-watch", "load once; do not reload on change")
     .option("--debounce <ms>", "wait this long after the last change before reloading", "100")
     .option("--log-level <level>", "pino log level", "info")
+    .option("--admin-token-file <file>", "bearer token required for /debug/* when --admin is not a loopback address")
+    .option("--insecure", "serve ADS in plaintext (what meshc serves today; required with --insecure-allow-remote)")
+    .option("--insecure-allow-remote", "allow plaintext ADS on a non-loopback --xds address (warned at start)")
     .action(async (source, opts) => {
       const logger = pino({ name: "meshc", level: opts.logLevel });
+      let adminToken: string | undefined;
+      try {
+        if (opts.adminTokenFile) adminToken = readAdminToken(opts.adminTokenFile);
+      } catch (err) {
+        return program.error(`meshc serve: ${(err as Error).message}`, { exitCode: 2 }) as never;
+      }
       const handle = await startServe({
+        ...(adminToken !== undefined ? { adminToken } : {}),
+        insecure: opts.insecure === true,
+        insecureAllowRemote: opts.insecureAllowRemote === true,
         source,
         xdsAddress: opts.xds,
         adminAddress: opts.admin,
@@ -26,6 +39,9 @@ export function register(program: Command): void {
         watch: opts.watch,
         debounceMs: Number(opts.debounce),
         logger,
+      }).catch((err: Error) => {
+        if (err instanceof ExposureError) return program.error(`meshc serve: ${err.message}`, { exitCode: 2 }) as never;
+        throw err;
       });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
