@@ -315,6 +315,13 @@ export const CODES = {
     message: "Non-mesh service {service} sets mtls {mode} on {where}, but it has no proxy or certificate to terminate mTLS with.",
     hint: "Remove the mtls setting from {service} (non-mesh services are plaintext), or run it with a sidecar (remove nonMesh).",
   },
+  MtlsWithoutCa: {
+    code: "MESH0505",
+    severity: "error",
+    description: "`meshc serve` or `meshc bootstrap --static` got a mesh that uses mTLS but no mesh CA (--ca), so no proxy could get a certificate.",
+    message: "The mesh uses mTLS (a port is strict or permissive) but no mesh CA was given, so no proxy can get a certificate.",
+    hint: "Pass --ca <dir> (create one with `meshc ca init --out <dir>`), or set mtls: \"off\".",
+  },
   // 07xx: authorization (mesh.authorize / mesh.authorizeDefaults).
   AuthzIdentityWithoutStrictMtls: {
     code: "MESH0701",

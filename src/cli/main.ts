@@ -15,8 +15,9 @@ import * as explain from "./commands/explain.js";
 import * as bootstrap from "./commands/bootstrap.js";
 import * as run from "./commands/run.js";
 import * as serve from "./commands/serve.js";
+import * as ca from "./commands/ca.js";
 
-const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, explain];
+const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, ca, explain];
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("meshc")

@@ -47,10 +47,10 @@ export async function startAdmin(address: string, state: AdminState): Promise<{ 
         const proxy = state.xds.snapshot()?.proxies.get(service);
         if (!proxy) return json(404, { error: `no proxy snapshot for service "${service}"` });
         const body: Record<string, unknown> = { service, versions: proxy.versions };
-        // Secrets (SDS: private keys) never leave through the admin: names and versions only.
         for (const kind of PUSH_ORDER) {
           if (!proxy.resources[kind].length) continue;
-          body[kind] = kind === "secret" ? { names: proxy.resources[kind].map((r) => r.name), redacted: true } : JSON.parse(renderDiscoveryResponse(proxy, kind));
+          // SDS secrets hold private keys: names and versions only, never their content.
+          body[kind] = kind === "secret" ? proxy.resources.secret.map((r) => ({ name: r.name, version: r.hash })) : JSON.parse(renderDiscoveryResponse(proxy, kind));
         }
         return json(200, body);
       }

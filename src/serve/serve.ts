@@ -8,6 +8,8 @@ import type { Diagnostic } from "../diagnostics/types.js";
 import { startXdsServer, type XdsServer } from "../xds/index.js";
 import { startAdmin } from "./admin.js";
 import { checkXdsExposure } from "./exposure.js";
+import { CertificateManager, meshUsesMtls } from "./certificates.js";
+import { CODES } from "../analysis/codes.js";
 import { openSource } from "./source.js";
 import { watchBuildDir, watchFiles, type Watcher } from "./watch.js";
 
@@ -25,6 +27,8 @@ export interface ServeOptions {
   /** Plaintext ADS (the only kind served so far) on a non-loopback address needs both. */
   insecure?: boolean;
   insecureAllowRemote?: boolean;
+  /** Mesh CA directory: issue leaf certificates and serve them over SDS (issue 8). */
+  caDir?: string;
 }
 
 export interface ServeHandle {
@@ -47,6 +51,18 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
 
   for (const w of checkXdsExposure(options.xdsAddress ?? "127.0.0.1:18000", options)) logger.warn(w);
   const xds = await startXdsServer({ address: options.xdsAddress, logger, registry });
+  const certs = options.caDir === undefined ? undefined : new CertificateManager({ caDir: options.caDir, logger, registry, onChange: (s) => {
+    const change = xds.setSnapshot(s);
+    logger.info({ ...change }, "certificates changed");
+  } });
+  if (certs) {
+    try {
+      await certs.start();
+    } catch (err) {
+      await xds.close();
+      throw err;
+    }
+  }
 
   const loadOnce = async (): Promise<boolean> => {
     const end = compileSeconds.startTimer();
@@ -62,6 +78,15 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       const text = renderHuman(r.diagnostics, { color: false });
       logger[ok ? "warn" : "error"]({ diagnostics: r.diagnostics }, `${ok ? "warnings" : "load failed, still serving the previous snapshot"}:\n${text}`);
     }
+    // A mesh with mTLS needs certificates: without --ca its listeners and clusters would wait for them forever.
+    if (r.snapshot && r.ir && meshUsesMtls(r.ir) && !certs) {
+      const info = CODES.MtlsWithoutCa;
+      const d: Diagnostic = { code: info.code, severity: info.severity, message: info.message, hint: info.hint };
+      last = { ok: false, at: last!.at, diagnostics: [...r.diagnostics, d], source: source.path };
+      logger.error({ diagnostics: [d] }, `load refused, still serving the previous snapshot:\n${renderHuman([d], { color: false })}`);
+      r.snapshot = undefined;
+    }
+    if (r.snapshot && certs && r.ir) r.snapshot = await certs.attach(r.snapshot, r.ir);
     if (!r.snapshot) {
       compileFailures.inc();
       return false;
@@ -118,6 +143,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     adminPort: admin.port,
     reload,
     async close() {
+      certs?.close();
       await watcher?.close();
       await new Promise<void>((resolve) => admin.server.close(() => resolve()));
       admin.server.closeAllConnections();

@@ -6,10 +6,13 @@ import { CODES } from "../analysis/codes.js";
 import { readBuildDir } from "../backends/envoy/read-build.js";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { compileMesh } from "../pipeline.js";
+import type { MeshIR } from "../ir/types.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
 
 export interface SourceLoad {
   snapshot?: MeshSnapshot;
+  /** The compiled IR (mesh.ts sources only): identities and certificate settings for `serve --ca`. */
+  ir?: MeshIR;
   diagnostics: Diagnostic[];
   /** Files (absolute) whose change should trigger the next load. */
   inputs: string[];
@@ -48,7 +51,7 @@ export function openSource(path: string, options: { strict?: boolean } = {}): Sn
     async load() {
       const r = await compileMesh(abs);
       const blocked = options.strict && r.diagnostics.some((d) => d.severity === "warning");
-      return { snapshot: blocked ? undefined : r.snapshot, diagnostics: r.diagnostics, inputs: r.inputs.length ? r.inputs : [abs] };
+      return { snapshot: blocked ? undefined : r.snapshot, ir: r.ir, diagnostics: r.diagnostics, inputs: r.inputs.length ? r.inputs : [abs] };
     },
   };
 }

@@ -36,6 +36,7 @@ const UNREACHABLE: Record<string, string> = {
     "marks a meshc bug: analysis is meant to reject everything the Envoy backend, Envoy's schema or the snapshot " +
     "consistency check would refuse, so a mesh reaching it is a bug report, not a corpus case",
   MESH0902: "reported by `meshc serve <dir>` when it reads a build directory, never while compiling a mesh",
+  MESH0505: "reported by `meshc serve` and `meshc bootstrap --static` when a mesh with mTLS comes without --ca, never while compiling a mesh",
 };
 
 const REGISTRY = new Map(listCodes().map((c) => [c.code, c]));

@@ -6,6 +6,7 @@ import type { HealthCheckIR, LoadBalancerIR, PortIR, ServiceIR, UpstreamPolicyIR
 import { pack } from "./api/codec.js";
 import { isHttp2, isHttpFamily } from "./model.js";
 import { HTTP_PROTOCOL_OPTIONS, inboundClusterName, outboundClusterName } from "./names.js";
+import { proxylessUpstreamTlsSocket, upstreamMtls, upstreamTlsSocket } from "./tls.js";
 import { adsConfigSource, duration, socketAddress, u32 } from "./values.js";
 import type { Cluster } from "./xds-types.js";
 
@@ -36,7 +37,15 @@ export function usesEds(ref: ClusterRef): boolean {
   return !def || Object.keys(def.labels).length > 0;
 }
 
-export function buildOutboundCluster(ref: ClusterRef, flavor: Flavor): Cluster {
+/**
+ * Whether a caller of this flavor sends mTLS to the cluster: the upstream port accepts it and, for a proxyless
+ * client, the client uses xDS security (its mtls is not "off"; MESH0502 reports it against a strict port).
+ */
+export function clusterMtls(ref: ClusterRef, flavor: Flavor, callerMtls: boolean): boolean {
+  return upstreamMtls(ref.service, ref.port) && (flavor === "sidecar" || callerMtls);
+}
+
+export function buildOutboundCluster(ref: ClusterRef, flavor: Flavor, mtls = false): Cluster {
   const name = clusterRefName(ref);
   const policy = ref.service.policy;
   const cluster: Cluster = {
@@ -53,6 +62,7 @@ export function buildOutboundCluster(ref: ClusterRef, flavor: Flavor): Cluster {
   if (policy.healthCheck) cluster.health_checks = [healthCheck(policy.healthCheck, ref.service.name, ref.port)];
   const proto = httpProtocolOptions(ref.port, policy.idleTimeoutMs);
   if (proto) cluster.typed_extension_protocol_options = proto;
+  if (mtls) cluster.transport_socket = (flavor === "proxyless" ? proxylessUpstreamTlsSocket : upstreamTlsSocket)(ref.service, ref.port, ref.subset);
   return cluster;
 }
 

@@ -4,7 +4,7 @@
 // becomes STATIC (or STRICT_DNS when an address is a name), and the admin interface listens on
 // 127.0.0.1:<adminPort>. The result goes through the codec (strict fields, PGV rules) before it is returned.
 import type { MeshIR } from "../../ir/types.js";
-import type { MeshSnapshot } from "../../snapshot/types.js";
+import type { EncodedResource, MeshSnapshot } from "../../snapshot/types.js";
 import type { Canonical, CanonicalValue } from "./api/canonical.js";
 import { encodeOrThrow, messageToJson } from "./api/codec.js";
 import type { Json } from "./api/json.js";
@@ -22,6 +22,29 @@ export interface StaticBootstrapOptions {
    * clusters; the result is for validation, not for running a client.
    */
   apiListeners?: "reject" | { socketPortsFrom: number };
+  /**
+   * SDS secrets (issue 8) to inline as static_resources.secrets: the proxy's "default" leaf and the "ROOTCA" bundle
+   * from `meshc bootstrap --static --ca`. TLS contexts then name them without an sds_config. A proxy whose config
+   * references secrets and gets none makes staticBootstrap throw MtlsNeedsCaError.
+   */
+  secrets?: EncodedResource[];
+}
+
+/** A static bootstrap of an mTLS proxy needs its certificates: they come from the mesh CA (`--ca <dir>`). */
+export class MtlsNeedsCaError extends Error {}
+
+/** Drops sds_config from every SdsSecretConfig in `value`, so it names a static secret; reports the names seen. */
+function staticSecretRefs(value: CanonicalValue, seen: Set<string>): CanonicalValue {
+  if (Array.isArray(value)) return value.map((v) => staticSecretRefs(v, seen));
+  if (value === null || typeof value !== "object" || value instanceof Uint8Array) return value;
+  const obj = value as Canonical;
+  if (typeof obj.name === "string" && obj.sds_config !== undefined && Object.keys(obj).length === 2) {
+    seen.add(obj.name);
+    return { name: obj.name };
+  }
+  const out: Canonical = {};
+  for (const [k, v] of Object.entries(obj)) out[k] = staticSecretRefs(v as CanonicalValue, seen);
+  return out;
 }
 
 /** The bootstrap as Envoy JSON. Throws EnvoyValidationError if the result breaks Envoy's schema, Error if the
@@ -80,9 +103,17 @@ export function staticBootstrap(ir: MeshIR, service: string, snapshot: MeshSnaps
     return { ...rest, type: allIps(cla) ? "STATIC" : "STRICT_DNS", load_assignment: cla };
   });
 
+  const referenced = new Set<string>();
+  const staticListeners = listeners.map((l) => staticSecretRefs(l as CanonicalValue, referenced));
+  const staticClusters = clusters.map((c) => staticSecretRefs(c as CanonicalValue, referenced));
+  const secrets = (options.secrets ?? []).filter((r) => referenced.has(r.name)).map((r) => canonicalOf("secret", r));
+  const missing = [...referenced].filter((n) => !secrets.some((x) => x.name === n)).sort();
+  if (missing.length) {
+    throw new MtlsNeedsCaError(`"${service}" uses mTLS: its static bootstrap needs certificates ${missing.map((n) => JSON.stringify(n)).join(", ")} from the mesh CA; pass --ca <dir> (create one with \`meshc ca init\`)`);
+  }
   const bootstrap: Canonical = {
     node: { id: `${service}~static`, cluster: service },
-    static_resources: { listeners, clusters },
+    static_resources: { listeners: staticListeners, clusters: staticClusters, ...(secrets.length && { secrets }) } as Canonical,
     admin: { address: { socket_address: { address: "127.0.0.1", port_value: svc.sidecar.adminPort } } },
   };
   const encoded = encodeOrThrow("envoy.config.bootstrap.v3.Bootstrap", bootstrap, `Bootstrap of "${service}"`);

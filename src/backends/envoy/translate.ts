@@ -8,7 +8,7 @@ import type { MeshIR, PortIR, ServiceIR } from "../../ir/types.js";
 import { makeProxySnapshot } from "../../snapshot/build.js";
 import type { EncodedResource, MeshSnapshot, ProxySnapshot, ResourceKind } from "../../snapshot/types.js";
 import type { EnvoyIssue } from "./api/issues.js";
-import { buildInboundCluster, buildOutboundCluster, type ClusterRef, clusterRefName, type Flavor, usesEds } from "./clusters.js";
+import { buildInboundCluster, buildOutboundCluster, clusterMtls, type ClusterRef, clusterRefName, type Flavor, usesEds } from "./clusters.js";
 import { checkConsistency } from "./consistency.js";
 import { type EncodedPart, ResourceEncoder, resourceLabel } from "./encode.js";
 import { buildLoadAssignment, failoverOrder } from "./endpoints.js";
@@ -41,6 +41,7 @@ export function translateMesh(ir: MeshIR): TranslateResult {
   const consistency: EnvoyIssue[] = [];
   let resources = 0;
   for (const svc of ir.services) {
+    if (svc.nonMesh) continue; // no meshc proxy runs for it
     const proxy = makeProxySnapshot(svc.name, t.dedupe(svc.name, svc.proxyless ? t.proxyless(svc) : t.sidecar(svc)));
     consistency.push(...checkConsistency(proxy));
     for (const list of Object.values(proxy.resources)) resources += list.length;
@@ -101,7 +102,8 @@ class Translator {
     const loc = callerLocality(caller);
     for (const name of [...refs.keys()].sort()) {
       const ref = refs.get(name)!;
-      const c = this.once(`cluster|${flavor}|${name}`, () => this.enc.encode("cluster", name, buildOutboundCluster(ref, flavor)));
+      const mtls = clusterMtls(ref, flavor, caller.mtls !== "off");
+      const c = this.once(`cluster|${flavor}|${mtls ? "mtls|" : ""}${name}`, () => this.enc.encode("cluster", name, buildOutboundCluster(ref, flavor, mtls)));
       if (c) out.cluster.push(c);
       if (!usesEds(ref)) continue;
       const order = failoverOrder(ref.service, loc);

@@ -23,7 +23,13 @@ import {
   type BootstrapIssue,
   type XdsAddress,
 } from "../../backends/envoy/bootstrap/index.js";
-import { staticBootstrap } from "../../backends/envoy/static-bootstrap.js";
+import { MtlsNeedsCaError, staticBootstrap } from "../../backends/envoy/static-bootstrap.js";
+import { identitySecret, trustBundleSecret } from "../../backends/envoy/secrets.js";
+import { CODES } from "../../analysis/codes.js";
+import { loadCa } from "../../pki/ca-dir.js";
+import { issueLeaf } from "../../pki/x509.js";
+import { meshUsesMtls } from "../../serve/certificates.js";
+import { chmodSync } from "node:fs";
 import type { Json } from "../../backends/envoy/api/json.js";
 import { exitCodeFor, render } from "../../diagnostics/render.js";
 import { compileMesh } from "../../pipeline.js";
@@ -39,6 +45,8 @@ export interface BootstrapFlags {
   static?: true;
   grpc?: true;
   out?: string;
+  /** --static of an mTLS proxy: the mesh CA that issues its inlined leaf (issue 8). */
+  ca?: string;
 }
 
 /** A bootstrap ready to print or run. */
@@ -47,6 +55,8 @@ export interface ProducedBootstrap {
   nodeId: string;
   format: BootstrapFormat;
   text: string;
+  /** The text inlines a private key (--static --ca): written 0600. */
+  holdsKey?: boolean;
 }
 
 /** Adds the flags `meshc bootstrap` and `meshc run` share (their values arrive as BootstrapFlags). */
@@ -59,7 +69,8 @@ export function addBootstrapOptions(cmd: Command<any, any, any>): void {
     .addOption(new Option("--format <format>", "output format (default: json when --out ends in .json, else yaml)").choices(["yaml", "json"] as const))
     .option("--template <file.hbs>", "Handlebars template replacing the shipped one (same data, same checks)")
     .option("--admin-port <port>", "Envoy admin port on 127.0.0.1 (default: the service's sidecar.adminPort)")
-    .option("--static", "inline the proxy's whole configuration: no xDS server needed");
+    .option("--static", "inline the proxy's whole configuration: no xDS server needed")
+    .option("--ca <dir>", "with --static, for a mesh with mTLS: the mesh CA that issues the inlined certificate (the output then holds a private key)");
 }
 
 export function register(program: Command): void {
@@ -81,6 +92,7 @@ export function register(program: Command): void {
       }
       try {
         await writeFileAtomic(flags.out, produced.text);
+      if (produced.holdsKey) chmodSync(flags.out, 0o600);
       } catch (err) {
         self.error(`meshc bootstrap: cannot write ${flags.out}: ${(err as Error).message}`, { exitCode: 2 });
       }
@@ -121,7 +133,7 @@ export async function produceBootstrap(mesh: string, flags: BootstrapFlags, cmd:
   const result = flags.grpc
     ? renderGrpcBootstrap(ir, base)
     : flags.static
-      ? renderStatic(ir, compiled.snapshot, { ...base, format, ...(adminPort !== undefined && { adminPort }) })
+      ? await renderStatic(ir, compiled.snapshot, { ...base, format, ...(adminPort !== undefined && { adminPort }), ...(flags.ca !== undefined && { ca: flags.ca }) })
       : renderBootstrap(ir, { ...base, format, ...(flags.delta && { delta: true }), ...(flags.template !== undefined && { template: flags.template }), ...(adminPort !== undefined && { adminPort }) });
   if (!result.ok) {
     const options = result.issues.filter((i) => i.kind === "option");
@@ -131,20 +143,29 @@ export async function produceBootstrap(mesh: string, flags: BootstrapFlags, cmd:
     return undefined;
   }
   for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
-  return { service: flags.service, nodeId: result.nodeId, format, text: result.text };
+  return { service: flags.service, nodeId: result.nodeId, format, text: result.text, holdsKey: "holdsKey" in result && result.holdsKey === true };
 }
 
-type StaticResult = { ok: true; text: string; nodeId: string; warnings: string[] } | { ok: false; issues: BootstrapIssue[] };
+type StaticResult = { ok: true; text: string; nodeId: string; warnings: string[]; holdsKey?: boolean } | { ok: false; issues: BootstrapIssue[] };
+
+/** The proxy's leaf and the trust bundle from the mesh CA, for an mTLS proxy's static bootstrap. */
+async function staticSecrets(ir: NonNullable<Awaited<ReturnType<typeof compileMesh>>["ir"]>, service: string, caDir: string) {
+  const svc = ir.services.find((s) => s.name === service)!;
+  const ca = await loadCa(caDir);
+  const c = ir.mtls.certificates;
+  const leaf = await issueLeaf(ca.authority, { spiffeId: svc.identity, keyAlgorithm: c.keyAlgorithm, lifetimeMs: c.leafLifetimeMs });
+  return { secrets: [identitySecret([leaf.cert.pem, ...ca.chain].join(""), leaf.key), trustBundleSecret(ca.bundle.join(""))], notAfter: leaf.cert.notAfter };
+}
 
 /**
  * --static: the backend's self-contained bootstrap (staticBootstrap), with this instance's node (id, cluster,
  * locality) and --admin-port applied, re-checked after the change.
  */
-function renderStatic(
+async function renderStatic(
   ir: NonNullable<Awaited<ReturnType<typeof compileMesh>>["ir"]>,
   snapshot: Awaited<ReturnType<typeof compileMesh>>["snapshot"],
-  opts: { service: string; instance?: string; format: BootstrapFormat; adminPort?: number },
-): StaticResult {
+  opts: { service: string; instance?: string; format: BootstrapFormat; adminPort?: number; ca?: string },
+): Promise<StaticResult> {
   const node = resolveIdentity(ir, opts.service, opts.instance);
   if (Array.isArray(node)) return { ok: false, issues: node };
   if (node.service.proxyless) {
@@ -152,9 +173,20 @@ function renderStatic(
   }
   if (!snapshot) return { ok: false, issues: [{ kind: "schema", source: "bootstrap", path: "", message: "the mesh produced no snapshot" }] };
   let json: Record<string, Json>;
+  const warnings: string[] = [];
+  let tls: Awaited<ReturnType<typeof staticSecrets>> | undefined;
   try {
-    json = staticBootstrap(ir, node.service.name, snapshot) as Record<string, Json>;
+    if (opts.ca !== undefined && meshUsesMtls(ir)) tls = await staticSecrets(ir, node.service.name, opts.ca);
   } catch (err) {
+    return { ok: false, issues: [{ kind: "option", source: "--ca", path: "", message: (err as Error).message }] };
+  }
+  if (tls) warnings.push(`the inlined certificate expires at ${tls.notAfter.toISOString()} and is not rotated: re-run to renew it, or use \`meshc serve --ca\``);
+  try {
+    json = staticBootstrap(ir, node.service.name, snapshot, tls ? { secrets: tls.secrets } : {}) as Record<string, Json>;
+  } catch (err) {
+    if (err instanceof MtlsNeedsCaError) {
+      return { ok: false, issues: [{ kind: "schema", source: "static bootstrap", path: "", message: `[${CODES.MtlsWithoutCa.code}] ${err.message}` }] };
+    }
     const message = err instanceof EnvoyValidationError ? err.issues.map((i) => `${i.path}: ${i.message}`).join("; ") : (err as Error).message;
     return { ok: false, issues: [{ kind: "schema", source: "static bootstrap", path: "", message }] };
   }
@@ -164,5 +196,5 @@ function renderStatic(
   const checked = checkBootstrap(json, "static bootstrap");
   if (!checked.ok) return checked;
   const header = `Static Envoy bootstrap for service "${node.service.name}", node "${node.id}": the whole configuration inlined, no xDS server`;
-  return { ok: true, text: formatBootstrap(checked.json, opts.format, header), nodeId: node.id, warnings: [] };
+  return { ok: true, text: formatBootstrap(checked.json, opts.format, header), nodeId: node.id, warnings, holdsKey: tls !== undefined };
 }

@@ -20,6 +20,7 @@ export function register(program: Command): void {
     .option("--admin-token-file <file>", "bearer token required for /debug/* when --admin is not a loopback address")
     .option("--insecure", "serve ADS in plaintext (what meshc serves today; required with --insecure-allow-remote)")
     .option("--insecure-allow-remote", "allow plaintext ADS on a non-loopback --xds address (warned at start)")
+    .option("--ca <dir>", "mesh CA directory (`meshc ca init`): issue each proxy's leaf certificate and serve it over SDS")
     .action(async (source, opts) => {
       const logger = pino({ name: "meshc", level: opts.logLevel });
       let adminToken: string | undefined;
@@ -39,6 +40,7 @@ export function register(program: Command): void {
         watch: opts.watch,
         debounceMs: Number(opts.debounce),
         logger,
+        ...(opts.ca !== undefined && { caDir: opts.ca }),
       }).catch((err: Error) => {
         if (err instanceof ExposureError) return program.error(`meshc serve: ${err.message}`, { exitCode: 2 }) as never;
         throw err;

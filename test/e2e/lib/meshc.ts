@@ -9,10 +9,12 @@ export interface ServeOptions {
   adminPort: number;
   name?: string;
   debounceMs?: number;
+  /** More `meshc serve` arguments, e.g. ["--ca", dir]. */
+  extraArgs?: string[];
 }
 
 export function startServe(procs: Procs, o: ServeOptions): Proc {
-  const c = meshcCommand(["serve", o.mesh, "--xds", `127.0.0.1:${o.xdsPort}`, "--admin", `127.0.0.1:${o.adminPort}`, "--debounce", String(o.debounceMs ?? 100)]);
+  const c = meshcCommand(["serve", o.mesh, "--xds", `127.0.0.1:${o.xdsPort}`, "--admin", `127.0.0.1:${o.adminPort}`, "--debounce", String(o.debounceMs ?? 100), ...(o.extraArgs ?? [])]);
   return procs.start({ name: o.name ?? "meshc-serve", ...c });
 }
 

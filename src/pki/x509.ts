@@ -1,0 +1,228 @@
+// The one door to X.509 (issue 8), like src/backends/envoy/api/ is for Envoy: every certificate meshc creates or
+// reads goes through here, built with @peculiar/x509 on Node's WebCrypto (a maintained library, no hand-built
+// ASN.1). It makes CA certificates (self-signed roots, intermediates under a company root) and SPIFFE X509-SVID
+// leaves (URI SAN = the SPIFFE ID, serverAuth + clientAuth), and reads the fields meshc needs back.
+// Private keys leave this module only wrapped in SecretPem (./secret.ts), which never prints its contents.
+import * as x509 from "@peculiar/x509";
+import { randomBytes, webcrypto } from "node:crypto";
+import { SecretPem } from "./secret.js";
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+type Algorithm = webcrypto.Algorithm;
+type EcdsaParams = webcrypto.EcdsaParams;
+type EcKeyGenParams = webcrypto.EcKeyGenParams;
+type RsaHashedKeyGenParams = webcrypto.RsaHashedKeyGenParams;
+// @peculiar/x509 types its provider with the DOM's Crypto; Node's webcrypto is that API.
+type X509Crypto = Parameters<typeof x509.cryptoProvider.set>[0];
+const crypto = webcrypto;
+const provider = webcrypto as unknown as X509Crypto;
+x509.cryptoProvider.set(provider);
+
+export type KeyAlgorithm = "ecdsa-p256" | "rsa-2048";
+
+const ALGORITHMS: Record<KeyAlgorithm, RsaHashedKeyGenParams | EcKeyGenParams> = {
+  "ecdsa-p256": { name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams,
+  "rsa-2048": { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" } as RsaHashedKeyGenParams,
+};
+
+function signingAlgorithm(alg: KeyAlgorithm): Algorithm | EcdsaParams {
+  return alg === "ecdsa-p256" ? ({ name: "ECDSA", hash: "SHA-256" } as EcdsaParams) : { name: "RSASSA-PKCS1-v1_5" };
+}
+
+/** A signing authority: its certificate and private key (held as a non-extractable CryptoKey). */
+export interface Authority {
+  cert: x509.X509Certificate;
+  key: CryptoKey;
+  keyAlgorithm: KeyAlgorithm;
+}
+
+/** A certificate with its PEM text and the fields meshc uses. */
+export interface CertInfo {
+  pem: string;
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+  subject: string;
+  issuer: string;
+  uris: string[];
+  isCa: boolean;
+}
+
+/** A freshly issued certificate and its private key (PKCS#8 PEM, redacted when printed). */
+export interface Issued {
+  cert: CertInfo;
+  key: SecretPem;
+}
+
+/** Random positive 128-bit serial (hex), as CA/B forum rules want at least 64 random bits. */
+function serial(): string {
+  const b = randomBytes(16);
+  b[0] = b[0]! & 0x7f || 0x01;
+  return b.toString("hex");
+}
+
+async function generateKeys(alg: KeyAlgorithm): Promise<CryptoKeyPair> {
+  return (await crypto.subtle.generateKey(ALGORITHMS[alg], true, ["sign", "verify"])) as CryptoKeyPair;
+}
+
+async function exportKey(key: CryptoKey): Promise<SecretPem> {
+  const der = await crypto.subtle.exportKey("pkcs8", key);
+  return new SecretPem(x509.PemConverter.encode(der, "PRIVATE KEY"));
+}
+
+export function certInfo(cert: x509.X509Certificate): CertInfo {
+  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  const bc = cert.getExtension(x509.BasicConstraintsExtension);
+  return {
+    pem: cert.toString("pem"),
+    serial: cert.serialNumber,
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    subject: cert.subject,
+    issuer: cert.issuer,
+    uris: san ? san.names.items.filter((n) => n.type === "url").map((n) => n.value) : [],
+    isCa: bc?.ca === true,
+  };
+}
+
+/** Parses one PEM certificate. */
+export function parseCertificate(pem: string): CertInfo {
+  return certInfo(new x509.X509Certificate(pem));
+}
+
+/** Splits a PEM bundle into its certificates (in order). */
+export function splitPem(bundle: string): string[] {
+  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)?.map((p) => `${p}\n`) ?? [];
+}
+
+function keyAlgorithmOf(cert: x509.X509Certificate): KeyAlgorithm {
+  const alg = cert.publicKey.algorithm as { name: string; namedCurve?: string; modulusLength?: number };
+  if (alg.name === "ECDSA" && alg.namedCurve === "P-256") return "ecdsa-p256";
+  if (alg.name.startsWith("RSA")) return "rsa-2048";
+  throw new Error(`unsupported CA key algorithm ${alg.name}${alg.namedCurve ? ` ${alg.namedCurve}` : ""} (meshc signs with ECDSA P-256 or RSA)`);
+}
+
+/** Loads a CA certificate and its PKCS#8 private key, checking that they belong together. */
+export async function loadAuthority(certPem: string, keyPem: SecretPem): Promise<Authority> {
+  const cert = new x509.X509Certificate(certPem);
+  if (cert.getExtension(x509.BasicConstraintsExtension)?.ca !== true) throw new Error("the certificate is not a CA certificate (basicConstraints CA:TRUE missing)");
+  const keyAlgorithm = keyAlgorithmOf(cert);
+  const der = x509.PemConverter.decodeFirst(keyPem.reveal());
+  const importAlg = keyAlgorithm === "ecdsa-p256" ? ALGORITHMS["ecdsa-p256"] : { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  let key: CryptoKey;
+  try {
+    key = await crypto.subtle.importKey("pkcs8", der, importAlg, false, ["sign"]);
+  } catch {
+    throw new Error("the private key is not a PKCS#8 key of the certificate's algorithm");
+  }
+  // Prove the pair: sign a probe and verify it with the certificate's public key.
+  const probe = randomBytes(32);
+  const sigAlg = keyAlgorithm === "ecdsa-p256" ? { name: "ECDSA", hash: "SHA-256" } : { name: "RSASSA-PKCS1-v1_5" };
+  const sig = await crypto.subtle.sign(sigAlg, key, probe);
+  const pub = await cert.publicKey.export(importAlg, ["verify"], provider);
+  if (!(await crypto.subtle.verify(sigAlg, pub, sig, probe))) throw new Error("the private key does not belong to the certificate");
+  return { cert, key, keyAlgorithm };
+}
+
+async function caExtensions(keys: CryptoKeyPair | { publicKey: CryptoKey }, pathLength: number | undefined): Promise<x509.Extension[]> {
+  return [
+    new x509.BasicConstraintsExtension(true, pathLength, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, provider),
+  ];
+}
+
+export interface CaParams {
+  commonName: string;
+  keyAlgorithm: KeyAlgorithm;
+  lifetimeMs: number;
+  now?: Date;
+}
+
+/** A self-signed root CA. */
+export async function createRoot(p: CaParams): Promise<Issued> {
+  const keys = await generateKeys(p.keyAlgorithm);
+  const now = p.now ?? new Date();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: serial(),
+      name: `CN=${p.commonName}, O=meshc`,
+      notBefore: new Date(now.getTime() - 60_000),
+      notAfter: new Date(now.getTime() + p.lifetimeMs),
+      signingAlgorithm: signingAlgorithm(p.keyAlgorithm),
+      keys,
+      extensions: await caExtensions(keys, 1),
+    },
+    provider,
+  );
+  return { cert: certInfo(cert), key: await exportKey(keys.privateKey) };
+}
+
+/** An intermediate CA signed by `parent` (the company's root); it may sign leaves only (path length 0). */
+export async function createIntermediate(parent: Authority, p: CaParams): Promise<Issued> {
+  const keys = await generateKeys(p.keyAlgorithm);
+  const now = p.now ?? new Date();
+  const notAfter = new Date(Math.min(now.getTime() + p.lifetimeMs, parent.cert.notAfter.getTime()));
+  const cert = await x509.X509CertificateGenerator.create(
+    {
+      serialNumber: serial(),
+      subject: `CN=${p.commonName}, O=meshc`,
+      issuer: parent.cert.subject,
+      notBefore: new Date(now.getTime() - 60_000),
+      notAfter,
+      signingAlgorithm: signingAlgorithm(parent.keyAlgorithm),
+      publicKey: keys.publicKey,
+      signingKey: parent.key,
+      extensions: [...(await caExtensions(keys, 0)), await x509.AuthorityKeyIdentifierExtension.create(parent.cert, false, provider)],
+    },
+    provider,
+  );
+  return { cert: certInfo(cert), key: await exportKey(keys.privateKey) };
+}
+
+export interface LeafParams {
+  spiffeId: string;
+  keyAlgorithm: KeyAlgorithm;
+  lifetimeMs: number;
+  now?: Date;
+}
+
+/**
+ * A SPIFFE X509-SVID: one URI SAN (the SPIFFE ID), not a CA, digitalSignature (+ keyEncipherment for RSA),
+ * serverAuth and clientAuth. Backdated 30 s for clock skew; never valid past its issuer.
+ */
+export async function issueLeaf(ca: Authority, p: LeafParams): Promise<Issued> {
+  const keys = await generateKeys(p.keyAlgorithm);
+  const now = p.now ?? new Date();
+  const notAfter = new Date(Math.min(now.getTime() + p.lifetimeMs, ca.cert.notAfter.getTime()));
+  const usage = x509.KeyUsageFlags.digitalSignature | (p.keyAlgorithm === "rsa-2048" ? x509.KeyUsageFlags.keyEncipherment : 0);
+  const cert = await x509.X509CertificateGenerator.create(
+    {
+      serialNumber: serial(),
+      subject: "O=meshc",
+      issuer: ca.cert.subject,
+      notBefore: new Date(now.getTime() - 30_000),
+      notAfter,
+      signingAlgorithm: signingAlgorithm(ca.keyAlgorithm),
+      publicKey: keys.publicKey,
+      signingKey: ca.key,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(usage, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth], false),
+        new x509.SubjectAlternativeNameExtension([{ type: "url", value: p.spiffeId }], false),
+        await x509.AuthorityKeyIdentifierExtension.create(ca.cert, false, provider),
+      ],
+    },
+    provider,
+  );
+  return { cert: certInfo(cert), key: await exportKey(keys.privateKey) };
+}
+
+/** Whether `certPem` carries a valid signature by `issuerPem`'s key and is valid at `at`. */
+export async function verifySignedBy(certPem: string, issuerPem: string, at: Date = new Date()): Promise<boolean> {
+  const cert = new x509.X509Certificate(certPem);
+  const issuer = new x509.X509Certificate(issuerPem);
+  return cert.verify({ publicKey: issuer.publicKey, date: at }, provider);
+}
