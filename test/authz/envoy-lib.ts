@@ -38,10 +38,10 @@ export interface RunningEnvoy {
 }
 
 /** Starts Envoy with `service`'s whole snapshot as static resources; resolves once its listeners accept. */
-export async function startSidecar(envoyPath: string, ir: MeshIR, service: string, probePort: number): Promise<RunningEnvoy> {
+export async function startSidecar(envoyPath: string, ir: MeshIR, service: string, probePort: number, options: Parameters<typeof staticBootstrap>[3] = {}): Promise<RunningEnvoy> {
   const { snapshot, issues } = translateMesh(ir);
   if (issues.length) throw new Error(issues.map(formatIssue).join("\n"));
-  const bootstrap = staticBootstrap(ir, service, snapshot);
+  const bootstrap = staticBootstrap(ir, service, snapshot, options);
   const dir = mkdtempSync(join(tmpdir(), `meshc-authz-${service}-`));
   const file = join(dir, "bootstrap.json");
   writeFileSync(file, JSON.stringify(bootstrap));
@@ -50,8 +50,9 @@ export async function startSidecar(envoyPath: string, ir: MeshIR, service: strin
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`envoy for ${service} exited with ${proc.exitCode} (log in ${dir})`);
-    const r = await rawRequest(probePort, "/__probe", 1000).catch(() => undefined);
-    if (r && r.status > 0) break;
+    // Envoy's admin /ready says LIVE once every listener is up (works for TLS listeners too).
+    const ready = await fetch(`http://127.0.0.1:${svc.sidecar.adminPort}/ready`).then((r) => r.status === 200, () => false);
+    if (ready) break;
     if (Date.now() > deadline) throw new Error(`envoy for ${service} not ready in 30 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -75,14 +76,14 @@ export interface RawReply {
 }
 
 /** One request with the exact bytes of `target` on the request line (latin1), on a fresh connection. */
-export function rawRequest(port: number, target: string, timeoutMs = 5000, method = "GET", headers: Record<string, string> = {}): Promise<RawReply> {
+export function rawRequest(port: number, target: string, timeoutMs = 5000, method = "GET", headers: Record<string, string> = {}, host = "api"): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const sock = connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => sock.destroy(new Error("timeout")), timeoutMs);
     sock.on("connect", () => {
       const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
-      sock.write(Buffer.from(`${method} ${target} HTTP/1.1\r\nHost: api\r\n${extra}Connection: close\r\n\r\n`, "latin1"));
+      sock.write(Buffer.from(`${method} ${target} HTTP/1.1\r\nHost: ${host}\r\n${extra}Connection: close\r\n\r\n`, "latin1"));
     });
     // Envoy waits up to delayed_close_timeout (1 s) for the client to close after a local reply: close as soon as
     // the response is complete.
