@@ -4,7 +4,7 @@
 // model). Placeholders are `{name}`; analyzers pass values already quoted (see `q` in ./format.ts).
 //
 // Ranges: 00xx front end (load, evaluate, schema), 01xx references, 02xx conflicts, 03xx routing and Envoy
-// limits, 04xx resilience, 05xx identity, 06xx telemetry. A code, once published, keeps its number, name and meaning forever;
+// limits, 04xx resilience, 05xx identity, 06xx telemetry, 07xx authorization. A code, once published, keeps its number, name and meaning forever;
 // a retired code stays reserved. Every code is documented in docs/diagnostics.md (a test checks both ways).
 import type { Severity } from "../diagnostics/types.js";
 
@@ -501,6 +501,105 @@ export const CODES = {
     description: "`meshc serve` or `meshc bootstrap --static` got a mesh that uses mTLS but no mesh CA (--ca), so no proxy could get a certificate.",
     message: "The mesh uses mTLS (a port is strict or permissive) but no mesh CA was given, so no proxy can get a certificate.",
     hint: "Pass --ca <dir> (create one with `meshc ca init --out <dir>`), or set mtls: \"off\".",
+  },
+  // 07xx: authorization (mesh.authorize / mesh.authorizeDefaults).
+  AuthzIdentityWithoutStrictMtls: {
+    code: "MESH0701",
+    severity: "error",
+    description: "An authorization rule names callers (from/notFrom) on a port that is not in strict mTLS mode, where a plaintext caller has no identity: an allow would match nobody and a deny (or notFrom) would let plaintext callers through.",
+    message: "Rule {rule} of {policy} names callers, but port {port} of {service} is in {mode} mTLS mode: plaintext callers have no verified identity there.",
+    hint: "Set port {port} of {service} to mtls: \"strict\", or limit the rule to strict ports with to.ports.",
+  },
+  AuthzRuleNeverMatches: {
+    code: "MESH0702",
+    severity: "warning",
+    description: "An authorization rule can never match (an empty from, methods or paths list, or ports that exclude every port of the service), so it has no effect.",
+    message: "{action} rule {rule} of {policy} can never match: {reason}.",
+    hint: "Remove the rule or give it a condition some request can meet.",
+  },
+  AuthzDryRunDenyCoveredByAllow: {
+    code: "MESH0703",
+    severity: "warning",
+    description: "A dry-run deny rule matches only requests that an enforced allow rule lets through: today the allow decides, and enforcing the deny will start refusing them (deny always wins; rule order never shadows a deny).",
+    message: "Dry-run deny rule {rule} of {policy} is covered by enforced allow rule {allow}: those requests pass until the deny is enforced.",
+    hint: "Watch the rbac.meshc_dryrun_deny.shadow_denied stat, then drop dryRun from {rule} (or remove it).",
+  },
+  AuthzCallerWithoutCall: {
+    code: "MESH0704",
+    severity: "warning",
+    description: "An allow rule names a caller service that never declares a call to the protected service, so its sidecar gets no route to it.",
+    message: "Rule {rule} of {policy} allows {caller}, which does not declare calls to {service}.",
+    hint: "Add {service} to the calls of {caller} (or drop {caller} from the rule).",
+  },
+  AuthzDeclaredCallDenied: {
+    code: "MESH0705",
+    severity: "warning",
+    description: "A service declares calls to a service whose authorization policy denies every request from it.",
+    message: "{caller} declares calls to {service}, but the authorization policy of {service} denies every request from {caller}.",
+    hint: "Allow {caller} in the policy of {service}, or remove the call.",
+  },
+  AuthzHttpConditionOnTcpPort: {
+    code: "MESH0706",
+    severity: "error",
+    description: "A rule with HTTP-only conditions (methods, paths, headers) applies to a TCP port, where the network RBAC filter cannot see them.",
+    message: "{action} rule {rule} of {policy} has HTTP conditions ({conditions}) but applies to TCP port {port} of {service}.",
+    hint: "Limit the rule to HTTP ports with to.ports, or drop its HTTP conditions.",
+  },
+  AuthzPathNotNormalized: {
+    code: "MESH0707",
+    severity: "error",
+    description: "A path condition is not in the form Envoy matches after normalization (it must start with \"/\" and contain no \"//\", dot segments, \"%\", \"\\\", \"?\", \"#\", \";\" or control characters), so it could never match the way it reads.",
+    message: "Path {path} in rule {rule} of {policy} can never match a normalized path: {reason}.",
+    hint: "Write the path as the app sees it after normalization (docs/dsl.md, \"How paths are normalized\"), e.g. {suggestion}.",
+  },
+  AuthzUnknownCaller: {
+    code: "MESH0708",
+    severity: "error",
+    description: "A rule names a caller service that is not part of this mesh.",
+    message: "Rule {rule} of {policy} names caller {caller}, which is not a service of this mesh.",
+    hint: "Declare {caller} in the mesh, or name it by its SPIFFE ID with { identity: \"spiffe://...\" }.",
+  },
+  AuthzInvalidCallerIdentity: {
+    code: "MESH0709",
+    severity: "error",
+    description: "A caller identity is not a SPIFFE ID spiffe://<trust domain>/<path> with segments of letters, digits, \".\", \"-\" and \"_\"; identities are matched exactly, never as patterns.",
+    message: "Caller identity {identity} in rule {rule} of {policy} is not a valid SPIFFE ID: {reason}.",
+    hint: "Give the exact SPIFFE ID of the caller; for every identity of a trust domain use { trustDomain: \"...\" }.",
+  },
+  AuthzServiceWithoutSidecar: {
+    code: "MESH0710",
+    severity: "error",
+    description: "mesh.authorize() targets a service without a sidecar (a proxyless gRPC client or a nonMesh service): nothing could enforce the policy.",
+    message: "mesh.authorize() targets {service}, which has no sidecar to enforce it ({why}).",
+    hint: "Authorize the services {service} calls instead, or run {service} with a sidecar.",
+  },
+  AuthzPolicyGivenTwice: {
+    code: "MESH0711",
+    severity: "error",
+    description: "mesh.authorize() is called twice for one service.",
+    message: "mesh.authorize() is called twice for {service} (first at {first}).",
+    hint: "Merge both calls' rules into one mesh.authorize() call.",
+  },
+  AuthzUnknownPort: {
+    code: "MESH0712",
+    severity: "error",
+    description: "A rule's ports or notPorts name a port the protected service does not have.",
+    message: "Rule {rule} of {policy} names port {port}, which {service} does not have (its ports: {ports}).",
+    hint: "Use one of the service's port names.",
+  },
+  AuthzAllowUnderDefaultAllow: {
+    code: "MESH0713",
+    severity: "warning",
+    description: "An allow rule in a policy whose default is \"allow\" has no effect: everything a deny rule does not match is allowed anyway.",
+    message: "Allow rule {rule} of {policy} has no effect: the policy's default is \"allow\".",
+    hint: "Set default: \"deny\" to allow only what the rules allow, or remove the rule.",
+  },
+  AuthzDuplicateRuleName: {
+    code: "MESH0714",
+    severity: "error",
+    description: "Two rules that apply to the same service have the same name (names identify rules in Envoy's RBAC policies, its stats and `meshc explain authz`).",
+    message: "Rule name {rule} is used twice in the policies of {service}.",
+    hint: "Give each rule a distinct name.",
   },
   RefusedByEnvoySchema: {
     code: "MESH0901",

@@ -5,6 +5,14 @@ import type { Diagnostic } from "../diagnostics/types.js";
 import { sortDiagnostics } from "../diagnostics/sort.js";
 import type { MeshIR } from "../ir/types.js";
 import { AnalysisContext, type Analyzer } from "./context.js";
+import { authzCallers } from "./analyzers/authz-callers.js";
+import { authzCalls } from "./analyzers/authz-calls.js";
+import { authzDryRunDeny } from "./analyzers/authz-dry-run-deny.js";
+import { authzMtls } from "./analyzers/authz-mtls.js";
+import { authzNeverMatches } from "./analyzers/authz-never-matches.js";
+import { authzPaths } from "./analyzers/authz-paths.js";
+import { authzTargets } from "./analyzers/authz-targets.js";
+import { authzTcp } from "./analyzers/authz-tcp.js";
 import { duplicateEndpoints } from "./analyzers/duplicate-endpoints.js";
 import { duplicatePorts } from "./analyzers/duplicate-ports.js";
 import { duplicateServices } from "./analyzers/duplicate-services.js";
@@ -98,6 +106,14 @@ export const ANALYZERS: readonly Analyzer[] = [
   traceSampling, // 0606
   mtlsProxyless, // 0502
   mtlsNonMesh, // 0503 0504
+  authzMtls, // 0701
+  authzNeverMatches, // 0702 0713
+  authzDryRunDeny, // 0703
+  authzCalls, // 0704 0705
+  authzTcp, // 0706
+  authzPaths, // 0707
+  authzCallers, // 0708 0709
+  authzTargets, // 0710 0711 0712 0714
 ];
 
 export interface AnalyzeOptions {

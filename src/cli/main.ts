@@ -12,6 +12,7 @@ import * as check from "./commands/check.js";
 import * as printIr from "./commands/print-ir.js";
 import * as prometheusConfig from "./commands/prometheus-config.js";
 import * as doctor from "./commands/doctor.js";
+import * as explain from "./commands/explain.js";
 import * as bootstrap from "./commands/bootstrap.js";
 import * as run from "./commands/run.js";
 import * as serve from "./commands/serve.js";
@@ -20,7 +21,7 @@ import * as diff from "./commands/diff.js";
 import * as ca from "./commands/ca.js";
 import * as certs from "./commands/certs.js";
 
-const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, envoy, diff, prometheusConfig, ca, certs];
+const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, envoy, diff, prometheusConfig, ca, certs, explain];
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("meshc")

@@ -26,3 +26,13 @@ export type { AccessLogDestination, AccessLogFilter, AccessLogOptions, Collector
 export type { SourceSite } from "./site.js";
 export type * as model from "./model.js";
 export { isMeshDefinition } from "./guards.js";
+export type {
+  AuthorizationRule,
+  AuthorizeOptions,
+  AuthzAction,
+  AuthzRequestMatch,
+  Caller,
+  HeaderValueMatch,
+  MeshAuthorizeOptions,
+  PathMatch,
+} from "./authorize.js";

@@ -26,6 +26,7 @@ import {
   type Target,
 } from "./service.js";
 import { captureSite, type SourceSite } from "./site.js";
+import { authorizationModel, type AuthorizationModel, type AuthorizeOptions, type MeshAuthorizeOptions } from "./authorize.js";
 import type { CertificateOptions, Duration, Labels, MtlsMode, Percent, PolicyOptions, SubsetPolicyOptions } from "./types.js";
 import { telemetryModel, type TelemetryOptions } from "./telemetry.js";
 import type { TelemetryModel } from "./model.js";
@@ -86,6 +87,10 @@ export interface Mesh {
   policy<T extends ServiceRef | SubsetRef>(target: T, options: T extends SubsetRef ? SubsetPolicyOptions : PolicyOptions): void;
   /** Telemetry of `service`'s sidecar: each section given (accessLog, metrics, tracing) replaces the mesh's. */
   telemetry(service: ServiceRef, options: TelemetryOptions): void;
+  /** Who may call `service`, on which ports, methods, paths and headers (docs/dsl.md, "Authorization"). Once per service. */
+  authorize<N extends string, P extends string, S extends string>(service: ServiceRef<N, P, S>, options: AuthorizeOptions<P>): void;
+  /** Mesh-wide authorization: the default for services that set none, and rules every sidecar enforces. Once per mesh. */
+  authorizeDefaults(options: MeshAuthorizeOptions): void;
 }
 
 /** What defineMesh returns: the mesh model, plain data (the default export of mesh.ts). */
@@ -167,6 +172,7 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
   const members: ServiceDecl[] = [];
   const extras = new Map<ServiceDecl, Extras>();
   let finalized = false;
+  const authorizations: AuthorizationModel[] = [];
 
   const live = (what: string) => {
     if (finalized) throw new Error(`mesh.${what}() called after defineMesh() returned: call it inside the defineMesh callback`);
@@ -238,6 +244,16 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
       const at = captureSite(mesh.telemetry);
       extrasOf(service, "telemetry", at).telemetry.push(located(telemetryModel(telemetryOptions) as TelemetryModel, at));
     },
+    authorize(service: ServiceRef, authzOptions: AuthorizeOptions) {
+      live("authorize");
+      const at = captureSite(mesh.authorize);
+      extrasOf(service, "authorize", at);
+      authorizations.push(located(authorizationModel(declOf(service)!.name, authzOptions), at));
+    },
+    authorizeDefaults(authzOptions: MeshAuthorizeOptions) {
+      live("authorizeDefaults");
+      authorizations.push(located(authorizationModel(undefined, authzOptions as AuthorizeOptions), captureSite(mesh.authorizeDefaults)));
+    },
   };
 
   const finish = (): MeshDefinition => {
@@ -251,6 +267,7 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
       trustDomain: options?.trustDomain,
       services: members.map((decl) => serviceModel(decl, extras.get(decl))),
       orphans,
+      ...(authorizations.length > 0 ? { authorizations } : {}),
       [SITE]: site,
     };
     if (options?.defaults !== undefined) model.defaults = located({ ...options.defaults }, site);

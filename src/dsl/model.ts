@@ -134,7 +134,7 @@ export interface ServiceModel extends Located {
 
 /** routes/tcpRoute/policy given for a service that is not part of the mesh (never declared or added to it). */
 export interface OrphanModel extends Located {
-  kind: "calls" | "routes" | "tcpRoute" | "policy" | "telemetry";
+  kind: "calls" | "routes" | "tcpRoute" | "policy" | "telemetry" | "authorize";
   service: string;
 }
 
@@ -160,4 +160,6 @@ export interface MeshModel extends Located {
   /** In declaration order; a service declared or added twice appears twice. */
   services: ServiceModel[];
   orphans: OrphanModel[];
+  /** Every mesh.authorize() / mesh.authorizeDefaults() call, in call order (src/dsl/authorize.ts). */
+  authorizations?: import("./authorize.js").AuthorizationModel[];
 }

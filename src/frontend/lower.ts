@@ -40,6 +40,7 @@ import { codes } from "./codes.js";
 import { ms } from "./duration.js";
 import { at, makeLocator, siteOf, sourceLoc as toSourceLoc, type Locate } from "./sites.js";
 import { telemetryIR } from "./telemetry-lower.js";
+import { lowerAuthorization } from "./lower-authz.js";
 
 /** Defaults applied by lowering (documented in docs/dsl.md). */
 export const DEFAULTS = {
@@ -520,5 +521,7 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
     },
   };
   const ir: MeshIR = compact({ name: model.name, trustDomain: model.trustDomain, mtls, services, source: sourceLoc(siteOf(model), baseDir) });
+  const authorization = lowerAuthorization(model.authorizations, (site) => sourceLoc(site, baseDir), here, diagnostics);
+  if (authorization) ir.authorization = authorization;
   return { ir, diagnostics };
 }

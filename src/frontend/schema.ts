@@ -4,6 +4,7 @@
 import * as z from "zod";
 import { durationMs } from "./duration.js";
 import { telemetrySchemas } from "./telemetry-schema.js";
+import { authorization } from "./schema-authz.js";
 
 const show = (v: unknown) => {
   if (typeof v === "string") return JSON.stringify(v);
@@ -325,4 +326,5 @@ export const mesh = z.object({
     })
     .optional(),
   services: z.array(service),
+  authorizations: z.array(authorization).optional(),
 });

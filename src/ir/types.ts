@@ -21,6 +21,8 @@ export interface MeshIR {
   services: ServiceIR[];
   /** The defineMesh() call. */
   source?: SourceLoc;
+  /** Authorization policies (mesh.authorize / mesh.authorizeDefaults); absent when mesh.ts has none. */
+  authorization?: AuthorizationIR;
 }
 
 export interface ServiceIR {
@@ -363,4 +365,68 @@ export interface CertificatesIR {
   rotateAtPercent: number;
   /** Default "ecdsa-p256". */
   keyAlgorithm: "ecdsa-p256" | "rsa-2048";
+}
+
+// ---- Authorization (issue 9) ----
+
+export type AuthzActionIR = "allow" | "deny";
+
+export interface AuthorizationIR {
+  /** mesh.authorizeDefaults(): default for services without their own, rules every sidecar enforces. */
+  mesh?: AuthzPolicyIR;
+  /** mesh.authorize() per service. Sorted by service (a service given twice appears twice, in call order). */
+  services: AuthzPolicyIR[];
+}
+
+export interface AuthzPolicyIR {
+  /** Protected service; absent for the mesh-wide policy. */
+  service?: string;
+  /** Absent: inherit (the mesh's default, else "allow"). */
+  default?: AuthzActionIR;
+  /** The whole policy is dry-run (every rule's dryRun is then true too). */
+  dryRun: boolean;
+  /** In the order written (order never decides: deny wins). */
+  rules: AuthzRuleIR[];
+  source?: SourceLoc;
+}
+
+export type CallerIR =
+  | { kind: "service"; service: string }
+  | { kind: "identity"; identity: string }
+  | { kind: "trust-domain"; trustDomain: string };
+
+export interface AuthzPathIR {
+  kind: "exact" | "prefix" | "suffix";
+  value: string;
+  ignoreCase: boolean;
+}
+
+export interface AuthzHeaderIR {
+  /** Lower-cased. */
+  name: string;
+  match: { kind: "exact" | "prefix" | "suffix"; value: string } | { kind: "present" };
+}
+
+export interface AuthzRuleIR {
+  /** "<service or mesh>-<index>" unless the user named it; unique within its policy. */
+  name: string;
+  action: AuthzActionIR;
+  /** Effective: the rule's or its policy's dryRun. */
+  dryRun: boolean;
+  /** Absent: any caller. Empty: no caller (the rule never matches). */
+  from?: CallerIR[];
+  notFrom?: CallerIR[];
+  /** Port names of the protected service; absent: every port. */
+  ports?: string[];
+  notPorts?: string[];
+  methods?: string[];
+  notMethods?: string[];
+  paths?: AuthzPathIR[];
+  notPaths?: AuthzPathIR[];
+  /** Sorted by name; all must match. */
+  headers: AuthzHeaderIR[];
+  /** Sorted by name; none may match. */
+  notHeaders: AuthzHeaderIR[];
+  /** The mesh.authorize() call (rules are plain objects: the call locates them, the path indexes them). */
+  source?: SourceLoc;
 }

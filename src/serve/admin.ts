@@ -7,6 +7,7 @@ import { renderDiscoveryResponse } from "../build/render.js";
 import type { Diagnostic } from "../diagnostics/types.js";
 import type { XdsServer } from "../xds/index.js";
 import { PUSH_ORDER } from "../snapshot/types.js";
+import { adminGuard } from "./exposure.js";
 
 export interface AdminState {
   xds: XdsServer;
@@ -15,6 +16,8 @@ export interface AdminState {
   lastLoad(): { ok: boolean; at: string; diagnostics: Diagnostic[]; source: string } | undefined;
   /** What /readyz reports; without it, readiness is "a snapshot is loaded". */
   readiness?(): Readiness;
+  /** Bearer token for /debug/* when the admin is bound to a non-loopback address (src/serve/exposure.ts). */
+  adminToken?: string;
 }
 
 /** /readyz's JSON body: 200 only while a snapshot is served; whether the newest source compiled, and when. */
@@ -64,6 +67,7 @@ const serverOptions = {
 };
 
 export async function startAdmin(address: string, state: AdminState): Promise<AdminHandle> {
+  const guard = adminGuard(address, state.adminToken);
   const server = createServer(serverOptions, async (req, res) => {
     const send = (status: number, body: string, type = "application/json") => {
       res.writeHead(status, { "content-type": type });
@@ -75,6 +79,11 @@ export async function startAdmin(address: string, state: AdminState): Promise<Ad
     const url = { pathname: parsed.pathname };
     try {
       if (req.method !== "GET") return send(405, "method not allowed\n", "text/plain");
+      const denied = guard(req, url.pathname);
+      if (denied) {
+        res.setHeader("www-authenticate", 'Bearer realm="meshc-admin"');
+        return send(denied, "unauthorized: /debug/* on a non-loopback admin address needs Authorization: Bearer <token> (--admin-token-file)\n", "text/plain");
+      }
       if (url.pathname === "/healthz") return send(200, "ok\n", "text/plain");
       if (url.pathname === "/readyz") {
         const r = state.readiness?.() ?? { ready: state.xds.snapshot() !== undefined, serving: null, newest: null, compiling: false };

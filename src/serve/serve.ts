@@ -17,6 +17,7 @@ import { startXdsServer, type XdsServer } from "../xds/index.js";
 import type { XdsLimits } from "../xds/limits.js";
 import { registerProxySyncMetrics } from "../xds/sync-metrics.js";
 import { startAdmin, type Readiness } from "./admin.js";
+import { checkXdsExposure } from "./exposure.js";
 import { CertificateManager, meshUsesMtls } from "./certificates.js";
 import { openSource } from "./source.js";
 import { loadState, saveState } from "./state.js";
@@ -44,6 +45,11 @@ export interface ServeOptions {
   limits?: Partial<XdsLimits>;
   /** How long `close` lets streams and admin requests finish before closing everything (default 5000 ms). */
   shutdownGraceMs?: number;
+  /** Bearer token for admin /debug/* on a non-loopback admin address. */
+  adminToken?: string;
+  /** Plaintext ADS (the only kind served so far) on a non-loopback address needs both. */
+  insecure?: boolean;
+  insecureAllowRemote?: boolean;
   /** Mesh CA directory: issue leaf certificates and serve them over SDS (issue 8). */
   caDir?: string;
 }
@@ -89,6 +95,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
 
   const versionsKey = (s: MeshSnapshot) => JSON.stringify([...s.proxies].map(([k, p]) => [k, p.versions]));
 
+  for (const w of checkXdsExposure(options.xdsAddress ?? "127.0.0.1:18000", options)) logger.warn(w);
   const xds = await startXdsServer({ address: options.xdsAddress, logger, registry, limits: options.limits });
   const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const syncMetrics = registerProxySyncMetrics(registry, xds);
@@ -227,7 +234,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   else initialLoad.catch(() => undefined);
   let admin: Awaited<ReturnType<typeof startAdmin>>;
   try {
-    admin = await startAdmin(options.adminAddress ?? "127.0.0.1:18001", { xds, registry, lastLoad: () => last, readiness });
+    admin = await startAdmin(options.adminAddress ?? "127.0.0.1:18001", { xds, registry, lastLoad: () => last, readiness, ...(options.adminToken !== undefined ? { adminToken: options.adminToken } : {}) });
   } catch (err) {
     // Without this the xDS server would keep the process alive after the error is reported.
     closing = true;

@@ -13,6 +13,7 @@ import { checkConsistency } from "./consistency.js";
 import { type EncodedPart, ResourceEncoder, resourceLabel } from "./encode.js";
 import { buildLoadAssignment, failoverOrder } from "./endpoints.js";
 import { buildInboundListener } from "./listeners-inbound.js";
+import { withAuthorization } from "./listeners-authz.js";
 import { buildOutboundHttpListener, upstreamDomains } from "./listeners-outbound.js";
 import { callerLocality, httpPorts, MeshIndex } from "./model.js";
 import { inboundClusterName, inboundListenerName, outboundHttpListenerName, outboundRouteName, proxylessRouteName, virtualHostName } from "./names.js";
@@ -129,7 +130,7 @@ class Translator {
     this.upstreamRefs(upstreams, refs);
 
     for (const port of svc.ports) {
-      const l = this.enc.encode("listener", inboundListenerName(port.port), withHcmTelemetry(buildInboundListener(svc, port), this.mesh, svc, "inbound"));
+      const l = this.enc.encode("listener", inboundListenerName(port.port), withAuthorization(this.ir, svc, port, withHcmTelemetry(buildInboundListener(svc, port), this.mesh, svc, "inbound")));
       if (l) out.listener.push(l);
       const c = this.enc.encode("cluster", inboundClusterName(port.port), buildInboundCluster(svc, port));
       if (c) out.cluster.push(c);

@@ -8,6 +8,7 @@ import { DEFAULT_SHUTDOWN_GRACE_MS, startServe } from "../../serve/serve.js";
 import { DEFAULT_LIMITS as D, type XdsLimits } from "../../xds/limits.js";
 import { addEvalOptions, evalLimits } from "../eval-options.js";
 import { parseCount, parseDurationMs, parseSize, showDuration, showSize } from "../units.js";
+import { ExposureError, readAdminToken } from "../../serve/exposure.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -39,6 +40,9 @@ export function register(program: Command): void {
     .option("--keepalive-time <duration>", `HTTP/2 PING interval to find dead (half-open) connections (default ${showDuration(D.keepaliveTimeMs)})`, parseDurationMs)
     .option("--keepalive-timeout <duration>", `drop a connection whose PING is not answered within this time (default ${showDuration(D.keepaliveTimeoutMs)})`, parseDurationMs)
     .option("--ca <dir>", "mesh CA directory (`meshc ca init`): issue each proxy's leaf certificate and serve it over SDS")
+    .option("--admin-token-file <file>", "bearer token required for /debug/* when --admin is not a loopback address")
+    .option("--insecure", "serve ADS in plaintext (what meshc serves today; required with --insecure-allow-remote)")
+    .option("--insecure-allow-remote", "allow plaintext ADS on a non-loopback --xds address (warned at start)")
     .addOption(new Option("--log-format <format>", "json lines, or pretty (for people, ISO timestamps)").choices(["json", "pretty"] as const).default("json" as const));
   addEvalOptions(cmd).action(async (source, opts) => {
       const logger = createServeLogger({ level: opts.logLevel, format: opts.logFormat });
@@ -59,7 +63,16 @@ export function register(program: Command): void {
         keepaliveTimeoutMs: opts.keepaliveTimeout,
       };
       const graceMs = opts.shutdownGrace ?? DEFAULT_SHUTDOWN_GRACE_MS;
+      let adminToken: string | undefined;
+      try {
+        if (opts.adminTokenFile) adminToken = readAdminToken(opts.adminTokenFile);
+      } catch (err) {
+        return program.error(`meshc serve: ${(err as Error).message}`, { exitCode: 2 }) as never;
+      }
       const handle = await startServe({
+        ...(adminToken !== undefined ? { adminToken } : {}),
+        insecure: opts.insecure === true,
+        insecureAllowRemote: opts.insecureAllowRemote === true,
         source,
         xdsAddress: opts.xds,
         adminAddress: opts.admin,
@@ -73,6 +86,9 @@ export function register(program: Command): void {
         limits,
         shutdownGraceMs: graceMs,
         ...(opts.ca !== undefined && { caDir: opts.ca }),
+      }).catch((err: Error) => {
+        if (err instanceof ExposureError) return program.error(`meshc serve: ${err.message}`, { exitCode: 2 }) as never;
+        throw err;
       });
       await new Promise<void>((resolve) => {
         let stopping = false;

@@ -1,0 +1,76 @@
+// Authorization over the IR, shared by the analyzers, the Envoy backend and `meshc explain authz`: which policy
+// governs a service, which rules apply on one of its ports, and which conditions only HTTP can evaluate. One
+// definition, so what analysis judges is what the backend emits.
+import type { AuthzActionIR, AuthzPolicyIR, AuthzRuleIR, MeshIR, PortIR, ServiceIR } from "./types.js";
+
+export interface EffectivePolicy {
+  service: string;
+  default: AuthzActionIR;
+  /** The whole service's policy is dry-run (mesh-wide rules keep their own dryRun). */
+  dryRun: boolean;
+  /** Mesh-wide rules first, then the service's own. */
+  rules: AuthzRuleIR[];
+  /** The service's own policy, if any. */
+  own?: AuthzPolicyIR;
+  mesh?: AuthzPolicyIR;
+}
+
+/** The service's first mesh.authorize() policy (a second is MESH0712). */
+export function ownPolicy(ir: MeshIR, service: string): AuthzPolicyIR | undefined {
+  return ir.authorization?.services.find((p) => p.service === service);
+}
+
+/** A service is enforceable when a sidecar carries its inbound traffic. */
+export function hasSidecar(s: ServiceIR): boolean {
+  return !s.proxyless && (s as { nonMesh?: boolean }).nonMesh !== true;
+}
+
+/** The policy governing `s`, or undefined when no authorization applies to it (everything allowed, no filter). */
+export function effectivePolicy(ir: MeshIR, s: ServiceIR): EffectivePolicy | undefined {
+  if (!ir.authorization || !hasSidecar(s)) return undefined;
+  const own = ownPolicy(ir, s.name);
+  const mesh = ir.authorization.mesh;
+  if (!own && !mesh) return undefined;
+  const out: EffectivePolicy = {
+    service: s.name,
+    default: own?.default ?? mesh?.default ?? "allow",
+    dryRun: own?.dryRun ?? false,
+    rules: [...(mesh?.rules ?? []), ...(own?.rules ?? [])],
+  };
+  if (own) out.own = own;
+  if (mesh) out.mesh = mesh;
+  return out;
+}
+
+export function ruleAppliesToPort(r: AuthzRuleIR, port: PortIR): boolean {
+  if (r.ports && !r.ports.includes(port.name)) return false;
+  if (r.notPorts && r.notPorts.includes(port.name)) return false;
+  return true;
+}
+
+/** The HTTP-only conditions a rule sets (methods, paths, headers and their not-forms), by field name. */
+export function httpConditions(r: AuthzRuleIR): string[] {
+  const out: string[] = [];
+  for (const k of ["methods", "notMethods", "paths", "notPaths"] as const) if (r[k] !== undefined) out.push(k);
+  if (r.headers.length) out.push("headers");
+  if (r.notHeaders.length) out.push("notHeaders");
+  return out;
+}
+
+export function usesIdentity(r: AuthzRuleIR): boolean {
+  return r.from !== undefined || r.notFrom !== undefined;
+}
+
+export function hasPathCondition(r: AuthzRuleIR): boolean {
+  return r.paths !== undefined || r.notPaths !== undefined;
+}
+
+/** Effective mTLS mode of a port ("off" on meshes compiled before mTLS existed). */
+export function portMtls(port: PortIR): "strict" | "permissive" | "off" {
+  return ((port as { mtls?: "strict" | "permissive" | "off" }).mtls ?? "off");
+}
+
+/** Rules that apply on `port`; on a TCP port, allow rules with HTTP-only conditions are left out (they allow less). */
+export function rulesForPort(p: EffectivePolicy, port: PortIR): AuthzRuleIR[] {
+  return p.rules.filter((r) => ruleAppliesToPort(r, port) && (port.protocol !== "tcp" || r.action === "deny" || httpConditions(r).length === 0));
+}

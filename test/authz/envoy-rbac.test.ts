@@ -1,0 +1,78 @@
+// Compiled authorization through real Envoy, without mTLS: a dry-run deny lets the request through and increments
+// the shadow-deny stat; a caller without a mesh identity is denied under default deny; and the reason MESH0701
+// refuses caller rules on non-strict ports, shown on the wire: a deny naming a caller does not stop a plaintext
+// caller (its principal is empty). Analysis is bypassed on purpose (hand-built IR) for that last case.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { RBAC_STATS } from "../../src/backends/envoy/rbac.js";
+import type { AuthzPolicyIR, AuthzRuleIR, MeshIR, ServiceIR } from "../../src/ir/types.js";
+import { mesh, port, service } from "../analysis/ir-fixtures.js";
+import { envoyPath, envoySkipReason } from "../helpers/envoy.js";
+import { envoyCounter, rawRequest, recordingApp, startSidecar, type RecordingApp, type RunningEnvoy } from "./envoy-lib.js";
+
+const svc = (name: string, base: number): ServiceIR => ({
+  ...service(name, { ports: [port("web", "http", base, base + 1)] }),
+  instances: { kind: "static", endpoints: [{ address: "127.0.0.1", ports: { web: base }, labels: {} }] },
+  sidecar: { inboundAddress: "127.0.0.1", adminPort: base + 2, outboundPort: base + 3, tcpOutbound: {} },
+});
+const rule = (name: string, r: Partial<AuthzRuleIR>): AuthzRuleIR => ({ name, action: "deny", dryRun: false, headers: [], notHeaders: [], ...r });
+const pol = (service: string, def: "allow" | "deny", rules: AuthzRuleIR[]): AuthzPolicyIR => ({ service, default: def, dryRun: false, rules });
+
+function rbacMesh(): MeshIR {
+  const ir = mesh(svc("audit", 19740), svc("locked", 19750), svc("leaky", 19760), svc("web", 19770));
+  ir.services = ir.services.map((s) => ({ ...s, sidecar: svc(s.name, s.ports[0]!.port).sidecar }));
+  ir.authorization = {
+    services: [
+      pol("audit", "allow", [rule("delete-dry", { dryRun: true, paths: [{ kind: "exact", value: "/delete", ignoreCase: true }] }), rule("blocked", { paths: [{ kind: "prefix", value: "/blocked", ignoreCase: true }] })]),
+      pol("leaky", "allow", [rule("no-web", { from: [{ kind: "service", service: "web" }] })]),
+      pol("locked", "deny", [rule("web-only", { action: "allow", from: [{ kind: "service", service: "web" }] })]),
+    ],
+  };
+  return ir;
+}
+
+describe("RBAC through real Envoy (no mTLS)", { skip: envoySkipReason() }, () => {
+  const ir = rbacMesh();
+  const running = new Map<string, { port: number; app: RecordingApp; envoy: RunningEnvoy }>();
+  before(async () => {
+    for (const name of ["audit", "locked", "leaky"]) {
+      const s = ir.services.find((x) => x.name === name)!;
+      const app = await recordingApp(s.ports[0]!.appPort);
+      running.set(name, { port: s.ports[0]!.port, app, envoy: await startSidecar(envoyPath(), ir, name, s.ports[0]!.port) });
+    }
+  });
+  after(async () => {
+    for (const r of running.values()) {
+      await r.envoy.stop();
+      await r.app.close();
+    }
+  });
+
+  test("a dry-run deny lets the request through and increments the shadow-deny stat", async () => {
+    const r = running.get("audit")!;
+    const stat = `http.inbound_19740.rbac.${RBAC_STATS.dryRunDeny}.shadow_denied`;
+    const before = await envoyCounter(r.envoy.adminPort, stat);
+    const reply = await rawRequest(r.port, "/delete");
+    assert.equal(reply.status, 200);
+    assert.equal(r.app.seen.at(-1), "/delete");
+    assert.equal(await envoyCounter(r.envoy.adminPort, stat), before + 1, stat);
+    // A request the dry-run rule does not match leaves the stat alone; the enforced deny still denies.
+    assert.equal((await rawRequest(r.port, "/other")).status, 200);
+    assert.equal(await envoyCounter(r.envoy.adminPort, stat), before + 1);
+    assert.equal((await rawRequest(r.port, "/blocked/x")).status, 403);
+    assert.ok((await envoyCounter(r.envoy.adminPort, `http.inbound_19740.rbac.${RBAC_STATS.deny}.denied`)) >= 1);
+  });
+
+  test("a caller without a mesh identity is denied (403 from the callee's sidecar) under default deny", async () => {
+    const r = running.get("locked")!;
+    const reply = await rawRequest(r.port, "/anything");
+    assert.equal(reply.status, 403);
+    assert.match(reply.raw, /RBAC: access denied/);
+    assert.equal(r.app.seen.length, 0);
+  });
+
+  test("why MESH0701 exists: a deny naming a caller lets a plaintext caller through", async () => {
+    const r = running.get("leaky")!;
+    assert.equal((await rawRequest(r.port, "/x")).status, 200);
+  });
+});

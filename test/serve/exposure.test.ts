@@ -1,0 +1,86 @@
+// R10/R15 (issue 9): the admin's /debug/* views on a non-loopback address need the bearer token (401 without it,
+// also when no token is configured); loopback stays open; health and metrics stay open. Plaintext ADS on a
+// non-loopback address is refused unless --insecure --insecure-allow-remote, with a warning when allowed. SDS
+// secrets never appear in /debug/snapshot.
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { Registry } from "prom-client";
+import { startAdmin } from "../../src/serve/admin.js";
+import { checkXdsExposure, ExposureError, isLoopback, readAdminToken } from "../../src/serve/exposure.js";
+import { startServe } from "../../src/serve/serve.js";
+import type { XdsServer } from "../../src/xds/index.js";
+
+const TOKEN = "s3cret-token-0123456789";
+const secretBytes = Buffer.from("-----BEGIN PRIVATE KEY-----");
+const fakeXds = {
+  proxies: () => [{ node: "api" }],
+  snapshot: () => ({
+    proxies: new Map([["api", { service: "api", versions: { secret: "v1" }, resources: { cluster: [], endpoint: [], listener: [], route: [], secret: [{ name: "default", typeUrl: "x", bytes: secretBytes, hash: "h" }] } }]]),
+  }),
+} as unknown as XdsServer;
+
+async function get(port: number, path: string, token?: string): Promise<{ status: number; body: string }> {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  return { status: r.status, body: await r.text() };
+}
+
+test("admin on a non-loopback address: /debug/* is 401 without the token, 200 with it; /healthz and /metrics stay open", async () => {
+  const admin = await startAdmin("0.0.0.0:0", { xds: fakeXds, registry: new Registry(), lastLoad: () => undefined, adminToken: TOKEN });
+  try {
+    const p = admin.port;
+    assert.equal((await get(p, "/debug/proxies")).status, 401);
+    assert.equal((await get(p, "/debug/proxies", "wrong-token-0123456789")).status, 401);
+    assert.equal((await get(p, "/debug/snapshot/api")).status, 401);
+    assert.equal((await get(p, "/debug/proxies", TOKEN)).status, 200);
+    assert.equal((await get(p, "/healthz")).status, 200);
+    assert.equal((await get(p, "/metrics")).status, 200);
+    const snap = await get(p, "/debug/snapshot/api", TOKEN);
+    assert.equal(snap.status, 200);
+    assert.ok(!snap.body.includes("PRIVATE KEY"), "no secret material in any admin response");
+    assert.match(snap.body, /"default"/);
+  } finally {
+    admin.server.close();
+  }
+});
+
+test("admin on a non-loopback address without a configured token refuses every /debug/* request", async () => {
+  const admin = await startAdmin("0.0.0.0:0", { xds: fakeXds, registry: new Registry(), lastLoad: () => undefined });
+  try {
+    assert.equal((await get(admin.port, "/debug/proxies")).status, 401);
+    assert.equal((await get(admin.port, "/debug/proxies", TOKEN)).status, 401);
+  } finally {
+    admin.server.close();
+  }
+});
+
+test("admin on loopback: /debug/* open as before", async () => {
+  const admin = await startAdmin("127.0.0.1:0", { xds: fakeXds, registry: new Registry(), lastLoad: () => undefined });
+  try {
+    assert.equal((await get(admin.port, "/debug/proxies")).status, 200);
+  } finally {
+    admin.server.close();
+  }
+});
+
+test("plaintext ADS on a non-loopback address needs --insecure --insecure-allow-remote, and warns", async () => {
+  assert.deepEqual(checkXdsExposure("127.0.0.1:18000", {}), []);
+  assert.deepEqual(checkXdsExposure("[::1]:18000", {}), []);
+  assert.throws(() => checkXdsExposure("0.0.0.0:18000", {}), ExposureError);
+  assert.throws(() => checkXdsExposure("10.1.2.3:18000", { insecure: true }), ExposureError);
+  assert.throws(() => checkXdsExposure("10.1.2.3:18000", { insecureAllowRemote: true }), ExposureError);
+  assert.match(checkXdsExposure("0.0.0.0:18000", { insecure: true, insecureAllowRemote: true })[0]!, /PLAINTEXT ADS/);
+  await assert.rejects(startServe({ source: "/nonexistent/mesh.ts", xdsAddress: "0.0.0.0:0", adminAddress: "127.0.0.1:0", watch: false }), ExposureError);
+  assert.equal(isLoopback("127.0.0.2"), true);
+  assert.equal(isLoopback("::"), false);
+});
+
+test("admin token file: trimmed, at least 16 characters", () => {
+  const dir = mkdtempSync(join(tmpdir(), "meshc-token-"));
+  writeFileSync(join(dir, "ok"), `${TOKEN}\n`);
+  writeFileSync(join(dir, "short"), "abc\n");
+  assert.equal(readAdminToken(join(dir, "ok")), TOKEN);
+  assert.throws(() => readAdminToken(join(dir, "short")), ExposureError);
+});
