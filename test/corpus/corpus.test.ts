@@ -40,6 +40,7 @@ const UNREACHABLE: Record<string, string> = {
     "rule analysis does not know yet); covered with the real Envoy by test/cli/envoy-gate.test.ts",
   MESH0341: "reported only by `--envoy` when Envoy is missing or gives no verdict; covered by test/cli/envoy-gate.test.ts (R22)",
   MESH0902: "reported by `meshc serve <dir>` when it reads a build directory, never while compiling a mesh",
+  MESH0903: "reported by `meshc serve` when the snapshot stored for a warm start cannot be served, never while compiling a mesh (test/serve/warm-start.test.ts)",
   MESH0505: "reported by `meshc serve` and `meshc bootstrap --static` when a mesh with mTLS comes without --ca, never while compiling a mesh",
 };
 
