@@ -39,9 +39,6 @@ done_msg() {
   echo "  $("$link" --version | sed -n 's/^.*version: //p' | head -n 1)"
 }
 
-# Prometheus (Debian package) for the telemetry tests, whatever happens with Envoy below.
-bash "$root/scripts/install-prometheus.sh"
-
 if [[ -x "$link" && "$(version_of "$link")" == "$ENVOY_VERSION" ]]; then
   done_msg "already installed"
   exit 0

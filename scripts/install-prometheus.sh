@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs Prometheus for the telemetry end-to-end tests (test/e2e/telemetry.test.ts start a real Prometheus with
 # the scrape config `meshc prometheus-config` emits): Debian's `prometheus` package (2.42 on Debian 12/13), from
-# apt, which needs root. Called by scripts/install-envoy.sh, so `npm run envoy:install` (and .ci/run) get it.
+# apt, which needs root. Run by `npm run envoy:install` after install-envoy.sh, so the README commands and .ci/run get it;
+# not by `meshc envoy install`, which users run in their own repositories.
 #
 # Idempotent: a `prometheus` already on PATH is kept. Not root and not CI: prints how to install it and exits 0
 # (the tests that need it then skip with the same hint). Under CI=true anything missing is an error.
