@@ -52,7 +52,7 @@ describe("meshc check/build --envoy", () => {
     const out = join(tmp, "out");
     const b = await meshc(["build", DEMO, "--out", out, "--envoy", "--envoy-bin", refusing, "--format", "json"], 180_000);
     assert.equal(b.code, 1, b.stderr);
-    assert.match(b.stderr, /MESH0340/);
+    assert.match(b.stdout, /MESH0340/); // machine formats go to stdout (issue 11)
     assert.equal(existsSync(out), false, "nothing written");
   });
 
