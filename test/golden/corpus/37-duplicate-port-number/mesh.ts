@@ -7,6 +7,6 @@ export default defineMesh({ name: "shop", trustDomain: "shop.example" }, (mesh) 
       web: http(8080, { app: 3000 }),
       rpc: grpc(8080, { app: 3001 }), // expect: MESH0203
     },
-    instances: ["10.0.1.10:8080"],
+    instances: [{ address: "10.0.1.10" }],
   });
 });

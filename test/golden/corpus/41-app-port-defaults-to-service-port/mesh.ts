@@ -7,6 +7,6 @@ export default defineMesh({ name: "billing", trustDomain: "billing.example" }, (
       web: http(8080, { app: 3000 }),
       db: tcp(5432), // expect: MESH0207
     },
-    instances: ["10.0.3.10:8080"],
+    instances: [{ address: "10.0.3.10" }],
   });
 });
