@@ -4,7 +4,7 @@ import { defineMesh, grpc, http } from "meshc";
 
 export default defineMesh({ name: "shop", trustDomain: "shop.example" }, (mesh) => {
   const catalog = mesh.service("catalog", { ports: { web: http(8080, { app: 3000 }) }, instances: ["10.0.1.10:8080"] });
-  const pay = mesh.service("pay", { ports: { rpc: grpc(9090, { app: 3001 }), web: http(8081, { app: 3002 }) }, instances: ["10.0.2.10:9090"] });
+  const pay = mesh.service("pay", { ports: { rpc: grpc(9090, { app: 3001 }), web: http(8081, { app: 3002 }) }, instances: [{ address: "10.0.2.10" }] });
   mesh.service("web", { ports: { web: http(8080, { app: 3003 }) }, instances: ["10.0.0.5:8080"], calls: [catalog, pay] });
   mesh.routes(catalog, (r) => [
     r.match({ path: { prefix: "/a" } }).to(catalog).requestHeaders({ remove: ["host"] }), // expect: MESH0321

@@ -10,7 +10,7 @@ export default defineMesh({ name: "shop", trustDomain: "shop.example" }, (mesh) 
   });
   mesh.routes(api, (r) => [
     r.match({ port: "wbe" as never }).to(api), // expect: MESH0109
-    r.match().to(api.port("db")), // expect: MESH0314
+    r.match().to(api.port("db")), // expect: MESH0314 MESH0303
   ]);
   mesh.policy(api.subset("v3" as never), { connectTimeout: "1s" }); // expect: MESH0110
 });
