@@ -44,7 +44,7 @@ function meshSource(): string {
 export default defineMesh({ name: "sec", trustDomain: "${TD}", mtls: "strict" }, (mesh) => {
   const echo = mesh.service("echo", {
     ports: { http: http(${P.echo.strict}, { app: ${P.echo.app} }), open: http(${P.echo.permissive}, { app: ${P.echo.app2}, mtls: "permissive" }) },
-    instances: ["127.0.0.1:${P.echo.strict}"],
+    instances: [{ address: "127.0.0.1" }],
     sidecar: { adminPort: ${P.echo.admin}, outboundPort: ${P.echo.outbound}, inboundAddress: "127.0.0.1" },
   });
   // No sidecar runs for "fake": the test serves its port with Node TLS and chooses the identity it presents.

@@ -116,7 +116,7 @@ describe("the model on the wire", () => {
     const copy = decodeModel(structuredClone(wire)) as MeshModel;
     const before = validateModel(model);
     const afterTrip = validateModel(copy);
-    assert.ok(before.length >= 5, JSON.stringify(before));
+    assert.ok(before.length >= 4, JSON.stringify(before)); // ports, instances (one issue since per-port instance numbers), timeout
     assert.deepEqual(afterTrip, before);
     assert.ok(before.every((d) => d.file && d.line! > 0), "every issue is located");
     const loc = copy.services[0]!.instances as { locality: unknown }[];

@@ -145,6 +145,8 @@ describe("meshc serve with an edit that never finishes evaluating (R22)", () => 
   test("ADS and /healthz keep answering, the last good snapshot keeps serving, SIGTERM stops the server", { timeout: 300_000 }, async (t) => {
     const work = join(dir, "loop");
     cpSync(join(MESH, ".."), work, { recursive: true });
+    // Another test's `meshc serve` on the example may have left its default state dir there: start without one.
+    rmSync(join(work, ".meshc"), { recursive: true, force: true });
     const entry = join(work, "mesh.ts");
     const good = readFileSync(entry, "utf8");
     const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src", "cli", "main.ts"), "serve", entry, "--xds", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--debounce", "50", "--eval-timeout", "120", "--no-state"], {

@@ -46,8 +46,8 @@ export default defineMesh(
     const b = mesh.service("b", {
       ports: { http: http(${p.b.inbound}, { app: ${p.b.app} }), "http-v2": http(${p.b.v2Inbound}, { app: ${p.b.v2App} }) },
       instances: [
-        { address: "127.0.0.1", port: ${p.b.inbound}, labels: { version: "v1" } },
-        { address: "127.0.0.1", port: ${p.b.v2Inbound}, labels: { version: "v2" } },
+        { address: "127.0.0.1", labels: { version: "v1" } },
+        { address: "127.0.0.1", ports: { http: ${p.b.v2Inbound} }, labels: { version: "v2" } },
       ],
       subsets: { v1: { version: "v1" }, v2: { version: "v2" } },
       calls: [c],
