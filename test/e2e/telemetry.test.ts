@@ -106,8 +106,14 @@ test("e2e telemetry: Prometheus counts by destination/subset/code, OTLP traces a
     assert.deepEqual(got, want);
     t.diagnostic(`Prometheus: ${promql} = ${JSON.stringify(got)}`);
     // The callee's sidecar counts the same requests on its inbound cluster.
-    const inbound = await prom.query(`sum by (response_code) (envoy_cluster_upstream_rq{sidecar="b", envoy_cluster_name="inbound|${p.b.inbound}", response_code!=""})`);
-    assert.deepEqual(Object.fromEntries(inbound.map((r) => [r.metric.response_code, Number(r.value[1])])), { "200": 30, "503": 12 });
+    // b's sidecar is scraped on its own schedule: wait for a scrape after the last request, then compare exactly.
+    const inboundQuery = `sum by (response_code) (envoy_cluster_upstream_rq{sidecar="b", envoy_cluster_name="inbound|${p.b.inbound}", response_code!=""})`;
+    let inbound: Record<string, number> = {};
+    for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 500))) {
+      inbound = Object.fromEntries((await prom.query(inboundQuery)).map((r) => [r.metric.response_code, Number(r.value[1])]));
+      if (inbound["200"] === 30 && inbound["503"] === 12) break;
+    }
+    assert.deepEqual(inbound, { "200": 30, "503": 12 });
     // Per-route stats carry the route name.
     const byRoute = await prom.query('sum by (route) (envoy_vhost_route_upstream_rq_completed{source_service="a"})');
     const routes = Object.fromEntries(byRoute.map((r) => [r.metric.route, Number(r.value[1])]));
