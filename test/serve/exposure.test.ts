@@ -14,7 +14,7 @@ import { startServe } from "../../src/serve/serve.js";
 import type { XdsServer } from "../../src/xds/index.js";
 
 const TOKEN = "s3cret-token-0123456789";
-const secretBytes = Buffer.from("-----BEGIN " + "PRIVATE KEY-----") // a PEM marker, not a key (split so scanners for committed keys stay quiet);
+const secretBytes = Buffer.from("-----BEGIN " + "PRIVATE KEY-----"); // a PEM marker, not a key (split so key scanners stay quiet)
 const fakeXds = {
   proxies: () => [{ node: "api" }],
   snapshot: () => ({
