@@ -251,7 +251,12 @@ async function withEnvoy(envoy: string): Promise<void> {
 async function metricsSummary(): Promise<void> {
   say();
   say(bold("What the sidecars' metrics say") + dim(` (GET /stats/prometheus on 127.0.0.1:${PORTS.frontend.metrics}, :${PORTS.echo.metrics}, :${PORTS.flaky.metrics})`));
-  const front = await scrape(PORTS.frontend.metrics);
+  // Envoy merges histograms into /stats/prometheus on its stats flush (every 5 s): wait for one that has the rounds.
+  let front = await scrape(PORTS.frontend.metrics);
+  for (const deadline = performance.now() + 7000; performance.now() < deadline; front = await scrape(PORTS.frontend.metrics)) {
+    if (["echo", "flaky"].every((svc) => quantile(front, "envoy_cluster_upstream_rq_time", 0.99, (l) => l.destination_service === svc) !== undefined)) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
   const requests = sumBy(front, "envoy_cluster_upstream_rq_completed", "destination_service", (l) => !!l.destination_service);
   for (const svc of Object.keys(requests).sort()) {
     const p99 = quantile(front, "envoy_cluster_upstream_rq_time", 0.99, (l) => l.destination_service === svc);
@@ -281,9 +286,9 @@ async function main(): Promise<number> {
 
   const echoV1 = await startHttpApp({ service: "echo", version: "v1", port: PORTS.echo.v1App });
   const echoV2 = await startHttpApp({ service: "echo", version: "v2", port: PORTS.echo.v2App });
-  const flaky = await startHttpApp({ service: "flaky", version: "v1", port: PORTS.flaky.app, failEvery: FLAKY_FAIL_EVERY });
+  const flaky = await startHttpApp({ service: "flaky", version: "v1", port: PORTS.flaky.app, failFirstTryEvery: FLAKY_FAIL_EVERY });
   apps.push(echoV1, echoV2, flaky);
-  say(`apps started: echo v1 on 127.0.0.1:${PORTS.echo.v1App}, echo v2 on :${PORTS.echo.v2App}, flaky on :${PORTS.flaky.app} (answers 503 to one request in ${FLAKY_FAIL_EVERY})`);
+  say(`apps started: echo v1 on 127.0.0.1:${PORTS.echo.v1App}, echo v2 on :${PORTS.echo.v2App}, flaky on :${PORTS.flaky.app} (answers 503 to the first try of one request in ${FLAKY_FAIL_EVERY})`);
 
   const found = findEnvoy();
   if (isEnvoyMissing(found)) {

@@ -1,7 +1,7 @@
 // The local demo (`npm run demo`): three services, each with its own Envoy sidecar, all on 127.0.0.1.
 //
 //   frontend ──> echo      two versions, v1 and v2 (a canary): callers get a 90/10 split
-//            └─> flaky     answers 503 to one request in four: retries hide that from callers
+//            └─> flaky     answers 503 to the first try of one request in four: retries hide that from callers
 //
 // The demo plays the frontend app: it sends its requests to the frontend sidecar's outbound listener,
 // 127.0.0.1:16113, with `Host: echo` or `Host: flaky`; that sidecar picks the route, the version and the

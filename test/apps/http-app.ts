@@ -3,6 +3,8 @@
 //   x-fail-first: K  + x-test-id: ID   the first K attempts carrying that ID answer 503 (then 200): a retry target
 //   x-fail-every: N                     every Nth request carrying this header answers 503 (--fail-every N, or
 //                                       the failEvery option, makes that the app's default)
+//   failFirstTryEvery: N (option)       the first try of every Nth request answers 503 and its retries (same
+//                                       x-request-id, which Envoy keeps across retries) succeed: a transient fault
 //   x-delay-ms: MS  (or ?delay=MS)      answer after MS milliseconds (a timeout target)
 // It counts what it saw (requests, 503s it produced, attempts per test id) so a test can compare what the client
 // saw with what reached the app. Runs in-process (startHttpApp) or as a child process:
@@ -20,6 +22,11 @@ export interface HttpAppOptions {
   host?: string;
   /** Every Nth request answers 503 (a request's x-fail-every header overrides it). @default never */
   failEvery?: number;
+  /**
+   * The first try of every Nth request answers 503; its retries (the same x-request-id) answer 200. Unlike
+   * failEvery, whose counter also hits retries, this makes a retry policy's outcome certain. @default never
+   */
+  failFirstTryEvery?: number;
 }
 
 export interface HttpAppStats {
@@ -56,6 +63,9 @@ function header(req: IncomingMessage, name: string): string | undefined {
 export async function startHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
   let stats: HttpAppStats = { requests: 0, failures: 0, attempts: {} };
   let everyCounter = 0;
+  let firstTryCounter = 0;
+  // Request ids whose first try failed; bounded, as a retry follows within seconds.
+  let failedIds = new Set<string>();
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://app");
     if (url.pathname === "/__app/stats") {
@@ -74,6 +84,12 @@ export async function startHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     if (id !== undefined && attempt <= failFirst) fail = `injected failure: attempt ${attempt} of ${failFirst} failing for ${id}`;
     const every = Number(header(req, "x-fail-every") ?? opts.failEvery ?? 0);
     if (every > 0 && ++everyCounter % every === 0) fail = `injected failure: every ${every}th request`;
+    const requestId = header(req, "x-request-id");
+    if (opts.failFirstTryEvery && requestId !== undefined && !failedIds.has(requestId) && ++firstTryCounter % opts.failFirstTryEvery === 0) {
+      if (failedIds.size >= 10_000) failedIds = new Set();
+      failedIds.add(requestId);
+      fail = `injected failure: the first try of every ${opts.failFirstTryEvery}th request`;
+    }
 
     const delay = Math.min(MAX_DELAY_MS, Number(header(req, "x-delay-ms") ?? url.searchParams.get("delay") ?? 0) || 0);
     const answer = () => {
@@ -100,6 +116,8 @@ export async function startHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     reset() {
       stats = { requests: 0, failures: 0, attempts: {} };
       everyCounter = 0;
+      firstTryCounter = 0;
+      failedIds = new Set();
     },
     close: () =>
       new Promise<void>((resolve) => {

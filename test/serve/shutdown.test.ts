@@ -77,7 +77,7 @@ test("admin: a request whose headers never end is dropped after the header timeo
   const { startServe } = await import("../../src/serve/serve.js");
   const { pino } = await import("pino");
   const { ADMIN_LIMITS } = await import("../../src/serve/admin.js");
-  const h = await startServe({ source: join(MESH_DIR, "mesh.ts"), xdsAddress: "127.0.0.1:0", adminAddress: "127.0.0.1:0", watch: false, logger: pino({ level: "silent" }), shutdownGraceMs: 500 });
+  const h = await startServe({ source: join(MESH_DIR, "mesh.ts"), xdsAddress: "127.0.0.1:0", adminAddress: "127.0.0.1:0", watch: false, logger: pino({ level: "silent" }), shutdownGraceMs: 500, stateDir: false });
   try {
     const started = performance.now();
     const half = await rawHttp(h.adminPort, "GET /metrics HTTP/1.1\r\nHost: x\r\n");
