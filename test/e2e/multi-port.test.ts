@@ -4,16 +4,15 @@
 // ports are declared web-then-admin, so name order and declaration order differ (the case meshc once misrouted:
 // web went to a port below both, admin to the web port). Ports 19600-19639.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { startHttpApp, type HttpApp } from "../apps/http-app.js";
+import { startHttpApp } from "../apps/http-app.js";
 import { requireEnvoy } from "../helpers/envoy.js";
 import { waitEnvoyReady } from "./lib/envoy-admin.js";
 import { send } from "./lib/http.js";
 import { startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { Procs } from "./lib/procs.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const P = {
   xds: 19600,
@@ -43,21 +42,14 @@ export default defineMesh({ name: "mp", trustDomain: "mp.example" }, (mesh) => {
 test("e2e: a two-port service answers on each port through a caller's sidecar", { timeout: 120_000 }, async (t) => {
   const envoy = requireEnvoy(t);
   if (!envoy) return;
-  const dir = mkdtempSync(join(tmpdir(), "meshc-e2e-multiport-"));
-  const procs = new Procs(dir);
-  const apps: HttpApp[] = [];
-  let failed = false;
-  t.after(async () => {
-    await procs.stopAll();
-    await Promise.all(apps.map((a) => a.close()));
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-e2e-multiport-", async ({ dir, procs, closeLater }) => {
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, MESH);
     // Each app answers {service, version} with its port's name and number as the version.
-    apps.push(await startHttpApp({ service: "multi", version: `web:${P.multi.web}`, port: P.multi.webApp }));
-    apps.push(await startHttpApp({ service: "multi", version: `admin:${P.multi.admin}`, port: P.multi.adminApp }));
+    const apps = [
+      closeLater(await startHttpApp({ service: "multi", version: `web:${P.multi.web}`, port: P.multi.webApp })),
+      closeLater(await startHttpApp({ service: "multi", version: `admin:${P.multi.admin}`, port: P.multi.adminApp })),
+    ];
 
     const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.serveAdmin });
     await waitServeReady(P.serveAdmin, serve);
@@ -89,10 +81,5 @@ test("e2e: a two-port service answers on each port through a caller's sidecar", 
     assert.equal(apps[0]!.stats().requests, 5);
     assert.equal(apps[1]!.stats().requests, 10);
     t.diagnostic(`multi-port: web port ${P.multi.web} and admin port ${P.multi.admin} each answered by their own app through the caller's sidecar`);
-  } catch (e) {
-    failed = true;
-    const err = e as Error;
-    err.message = `${err.message}\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw err;
-  }
+  });
 });

@@ -1,14 +1,14 @@
 // Setting up an end-to-end mesh for one test: a temp dir with mesh.ts, the in-process test apps, `meshc serve`
 // and `meshc run` sidecars as process groups, and a cleanup that always runs (registered with t.after before
 // anything starts). On failure the error carries every process's log tail and the temp dir is kept.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { startHttpApp, type HttpApp } from "../../apps/http-app.js";
 import { waitEnvoyReady } from "./envoy-admin.js";
 import { startServe, startSidecar, waitConverged, waitServeReady } from "./meshc.js";
-import { Procs, type Proc } from "./procs.js";
+import type { Procs, Proc } from "./procs.js";
+import { inWorkspace } from "./workspace.js";
 import { meshSource, type MeshKnobs, type Topology } from "./topology.js";
 
 export type SidecarName = "web" | "echo" | "flaky";
@@ -38,21 +38,12 @@ export interface E2eOptions {
 
 /** Runs `body` against a fresh mesh; cleans up whatever happens and adds the process logs to a failure. */
 export async function withMesh(t: TestContext, o: E2eOptions, body: (m: E2eMesh) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "meshc-e2e-"));
-  const procs = new Procs(dir);
-  const apps: HttpApp[] = [];
-  let failed = false;
-  t.after(async () => {
-    await procs.stopAll();
-    await Promise.all(apps.map((a) => a.close()));
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-e2e-", async ({ dir, procs, closeLater }) => {
     const meshPath = join(dir, "mesh.ts");
     const writeMesh = (k: MeshKnobs) => writeFileSync(meshPath, meshSource(o.topo, k));
     writeMesh(o.knobs);
     const start = (service: string, version: string, port: number) =>
-      startHttpApp({ service, version, port }).then((a) => (apps.push(a), a));
+      startHttpApp({ service, version, port }).then(closeLater);
     const [echoV1, echoV2, flaky] = await Promise.all([
       start("echo", "v1", o.topo.echo.app),
       start("echo", "v2", o.topo.echo.v2App),
@@ -91,10 +82,5 @@ export async function withMesh(t: TestContext, o: E2eOptions, body: (m: E2eMesh)
       },
     };
     await body(m);
-  } catch (e) {
-    failed = true;
-    const err = e as Error;
-    err.message = `${err.message}\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw err;
-  }
+  });
 }
