@@ -13,6 +13,7 @@ import { authzNeverMatches } from "./analyzers/authz-never-matches.js";
 import { authzPaths } from "./analyzers/authz-paths.js";
 import { authzTargets } from "./analyzers/authz-targets.js";
 import { authzTcp } from "./analyzers/authz-tcp.js";
+import { externalServices } from "./analyzers/external-services.js";
 import { duplicateEndpoints } from "./analyzers/duplicate-endpoints.js";
 import { duplicatePorts } from "./analyzers/duplicate-ports.js";
 import { duplicateServices } from "./analyzers/duplicate-services.js";
@@ -75,6 +76,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   portConflicts, // 0204
   duplicateSubsets, // 0205
   duplicateEndpoints, // 0206
+  externalServices, // 0230 0231 0232
   splitWeights, // 0301 0320
   shadowedRoutes, // 0303
   protocolMismatch, // 0304 0305 0306

@@ -30,6 +30,7 @@ import { authorizationModel, type AuthorizationModel, type AuthorizeOptions, typ
 import type { CertificateOptions, Duration, Labels, MtlsMode, Percent, PolicyOptions, SubsetPolicyOptions } from "./types.js";
 import { telemetryModel, type TelemetryOptions } from "./telemetry.js";
 import type { TelemetryModel } from "./model.js";
+import { externalServiceOptions, type ExternalOptions } from "./external.js";
 
 /** Mesh-wide settings. */
 export interface MeshOptions {
@@ -49,6 +50,12 @@ export interface MeshOptions {
   mtls?: MtlsMode;
   /** Leaf certificates issued by the mesh CA. @default { leafLifetime: "24h", rotateAt: 50, keyAlgorithm: "ecdsa-p256" } */
   certificates?: CertificateOptions;
+  /**
+   * Requests a sidecar's app sends to a Host no declared service or external service claims: `"registry-only"`
+   * answers 502 and counts them (cluster `egress-blocked`), `"allow-any"` forwards them to that Host.
+   * @default unset: no catch-all, Envoy answers 404 (as before this option existed)
+   */
+  egress?: "registry-only" | "allow-any";
 }
 
 /** TCP routing of calls to a service's TCP ports. */
@@ -70,6 +77,11 @@ export interface Mesh {
     name: N,
     options: ServiceOptions<Ports, Subsets>,
   ): RefOf<N, Ports, Subsets>;
+  /**
+   * Declares a dependency outside the mesh (a partner API, a managed database) and returns its typed reference:
+   * callers list it in `calls` and reach it through their sidecar by its `hosts`; routes and policies apply to it.
+   */
+  external<N extends string, Ports extends Record<string, PortSpec>>(name: N, options: ExternalOptions<Ports>): RefOf<N, Ports, {}>;
   /** Adds services declared elsewhere with defineService(). */
   add(...services: readonly ServiceRef[]): void;
   /** Runs a mesh part, e.g. a team's module `export const payments = (mesh: Mesh) => {...}`, and returns its result. */
@@ -195,6 +207,12 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
       members.push(declOf(ref)!);
       return ref as never;
     },
+    external(name: string, externalOptions: ExternalOptions<Record<string, PortSpec>>) {
+      live("external");
+      const ref = declareService(name, externalServiceOptions(externalOptions) as unknown as AnyServiceOptions, captureSite(mesh.external));
+      members.push(declOf(ref)!);
+      return ref as never;
+    },
     add(...services: readonly ServiceRef[]) {
       live("add");
       for (const ref of services) {
@@ -273,6 +291,7 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
     if (options?.defaults !== undefined) model.defaults = located({ ...options.defaults }, site);
     if (options?.telemetry !== undefined) model.telemetry = located(telemetryModel(options.telemetry) as TelemetryModel, site);
     if (options?.mtls !== undefined) model.mtls = options.mtls;
+    if (options?.egress !== undefined) model.egress = options.egress;
     if (options?.certificates !== undefined) model.certificates = (typeof options.certificates === "object" && options.certificates !== null ? { ...options.certificates } : options.certificates) as never;
     return model;
   };

@@ -120,6 +120,8 @@ export interface ServiceModel extends Located {
   rateLimit?: RateLimitOptions;
   mtls?: MtlsMode;
   nonMesh?: boolean;
+  /** Set by mesh.external() (src/dsl/external.ts). */
+  external?: ExternalModel;
   /** Every mesh.routes() call for this service, concatenated in call order. */
   routes: RouteModel[];
   /** Every mesh.tcpRoute() call (valid: at most one). */
@@ -130,6 +132,14 @@ export interface ServiceModel extends Located {
   telemetry?: TelemetryModel[];
   /** Every mesh.policy(svc.subset(…)) call, in call order. */
   subsetPolicies: SubsetPolicyModel[];
+}
+
+/** What mesh.external() records beyond the service-shaped options (issue 13). */
+export interface ExternalModel {
+  hosts: string[];
+  resolution: "dns" | "static";
+  endpoints?: (string | EndpointModel)[];
+  tls?: { sni?: string; ca?: string; verify?: true };
 }
 
 /** routes/tcpRoute/policy given for a service that is not part of the mesh (never declared or added to it). */
@@ -157,6 +167,8 @@ export interface MeshModel extends Located {
   telemetry?: TelemetryModel;
   mtls?: MtlsMode;
   certificates?: CertificateOptions;
+  /** defineMesh's egress option (issue 13). */
+  egress?: "registry-only" | "allow-any";
   /** In declaration order; a service declared or added twice appears twice. */
   services: ServiceModel[];
   orphans: OrphanModel[];

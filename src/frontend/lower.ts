@@ -479,6 +479,14 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
       proxyless: s.proxyless ?? false,
       mtls: serviceMtls,
       nonMesh: s.nonMesh ? (true as const) : undefined,
+      external: s.external
+        ? compact({
+            hosts: [...s.external.hosts],
+            resolution: s.external.resolution,
+            tls: s.external.tls ? compact({ sni: s.external.tls.sni ?? s.external.hosts[0]!, caFile: s.external.tls.ca }) : undefined,
+            source: sourceLoc(siteOf(s), baseDir),
+          })
+        : undefined,
       ports: Object.keys(s.ports)
         .sort(byString)
         .map((name) => {
@@ -520,7 +528,7 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
       keyAlgorithm: cert.keyAlgorithm ?? DEFAULTS.certificates.keyAlgorithm,
     },
   };
-  const ir: MeshIR = compact({ name: model.name, trustDomain: model.trustDomain, mtls, services, source: sourceLoc(siteOf(model), baseDir) });
+  const ir: MeshIR = compact({ name: model.name, trustDomain: model.trustDomain, mtls, services, source: sourceLoc(siteOf(model), baseDir), egress: model.egress });
   const authorization = lowerAuthorization(model.authorizations, (site) => sourceLoc(site, baseDir), here, diagnostics);
   if (authorization) ir.authorization = authorization;
   return { ir, diagnostics };

@@ -277,6 +277,31 @@ const sidecar = z.strictObject({
   tcpOutbound: z.array(z.strictObject({ upstream: z.strictObject({ service: z.string(), port: z.string() }), port })).optional(),
 });
 
+// mesh.external() (issue 13): hosts callers use, how it is found, and TLS origination with verification always on.
+const external = z
+  .strictObject({
+    hosts: z.array(hostname).min(1, { error: "an external service needs at least one host" }),
+    resolution: z.enum(["dns", "static"], { error: (i) => `expected resolution "dns" or "static", got ${show(i.input)}` }),
+    endpoints: z.array(z.union([z.string(), z.unknown()])).optional(),
+    tls: z
+      .strictObject({
+        sni: hostname.optional(),
+        ca: z
+          .string()
+          .refine((v) => v.startsWith("/") && !v.includes("\0"), { error: (i) => `ca must be an absolute path of a PEM bundle on the proxy's host (Envoy reads it at run time), got ${show(i.input)}` })
+          .optional(),
+        verify: z.literal(true, { error: "TLS verification of an external service cannot be turned off (leave verify out or set it to true)" }).optional(),
+      })
+      .optional(),
+  })
+  .superRefine((e, ctx) => {
+    const n = e.endpoints?.length ?? 0;
+    if (e.resolution === "static" && n === 0) ctx.addIssue({ code: "custom", path: ["endpoints"], message: 'resolution "static" needs endpoints: the addresses of the external service' });
+    if (e.resolution === "dns" && n > 1) ctx.addIssue({ code: "custom", path: ["endpoints"], message: `resolution "dns" resolves one name; got ${n} endpoints (declare one external service per name)` });
+    if (e.resolution === "dns" && n === 1 && (typeof e.endpoints![0] !== "string" || !HOST.test(e.endpoints![0])))
+      ctx.addIssue({ code: "custom", path: ["endpoints", 0], message: `resolution "dns" takes a hostname to resolve, got ${show(e.endpoints![0])}` });
+  });
+
 const IDENTITY = /^(spiffe:\/\/[a-z0-9._-]+)?(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/;
 export const service = z.strictObject({
   name: serviceName,
@@ -293,6 +318,7 @@ export const service = z.strictObject({
   rateLimit: rateLimit.optional(),
   mtls: mtlsMode.optional(),
   nonMesh: z.boolean().optional(),
+  external: external.optional(),
   routes: z.array(route),
   tcpRoutes: z.array(tcpRoute),
   policies: z.array(policy),
@@ -325,6 +351,7 @@ export const mesh = z.object({
       keyAlgorithm: z.enum(["ecdsa-p256", "rsa-2048"], { error: (i) => `expected keyAlgorithm "ecdsa-p256" or "rsa-2048", got ${show(i.input)}` }).optional(),
     })
     .optional(),
+  egress: z.enum(["registry-only", "allow-any"], { error: (i) => `expected egress "registry-only" or "allow-any", got ${show(i.input)}` }).optional(),
   services: z.array(service),
   authorizations: z.array(authorization).optional(),
 });

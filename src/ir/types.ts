@@ -23,6 +23,32 @@ export interface MeshIR {
   source?: SourceLoc;
   /** Authorization policies (mesh.authorize / mesh.authorizeDefaults); absent when mesh.ts has none. */
   authorization?: AuthorizationIR;
+  /**
+   * What sidecars do with requests on their outbound HTTP listener for a Host no declared upstream claims (issue 13):
+   * "registry-only" answers 502 and counts them in cluster `egress-blocked`, "allow-any" forwards them to the Host
+   * (dynamic forward proxy, cluster `egress-passthrough`). Absent: no catch-all (Envoy's 404, flag NR).
+   */
+  egress?: EgressMode;
+}
+
+export type EgressMode = "registry-only" | "allow-any";
+
+/**
+ * A dependency outside the mesh (mesh.external, issue 13): no meshc proxy runs for it (the ServiceIR is also
+ * nonMesh), callers reach it through their sidecar by its `hosts`, and with `tls` their sidecar originates TLS.
+ */
+export interface ExternalIR {
+  /** Names callers use (Host/:authority), in the order given; the first is resolved when resolution is "dns" and no endpoint is given. */
+  hosts: string[];
+  resolution: "dns" | "static";
+  /** TLS origination; the peer certificate is always verified (chain and a DNS SAN equal to `sni`). */
+  tls?: {
+    sni: string;
+    /** Absolute path of a PEM CA bundle on the proxy's host; absent: the system bundle (SYSTEM_CA_BUNDLE). */
+    caFile?: string;
+  };
+  /** The mesh.external() call. */
+  source?: SourceLoc;
 }
 
 export interface ServiceIR {
@@ -39,6 +65,8 @@ export interface ServiceIR {
   mtls: MtlsMode;
   /** Declared in the mesh but runs without a meshc proxy or identity: calls and is called in plaintext. */
   nonMesh?: true;
+  /** A dependency outside the mesh (mesh.external); nonMesh is then true as well. */
+  external?: ExternalIR;
   /** Sorted by name. */
   ports: PortIR[];
   /**

@@ -20,6 +20,10 @@ import { inboundClusterName, inboundListenerName, outboundHttpListenerName, outb
 import { buildApiListeners, PROXYLESS_DOMAINS, proxylessPorts } from "./proxyless.js";
 import { buildVirtualHost, type VirtualHostBuild } from "./routes.js";
 import { buildTcpListener, tcpUpstreams } from "./tcp.js";
+import { EGRESS_BLOCKED, EGRESS_PASSTHROUGH, egressCluster, egressVirtualHost } from "./external.js";
+
+/** Connect timeout of the egress passthrough cluster (mesh-wide: no service policy applies to undeclared hosts). */
+const DEFAULT_EGRESS_CONNECT_TIMEOUT_MS = 1000;
 import type { VirtualHost } from "./xds-types.js";
 import { hcmTelemetryKey, telemetryFlags, telemetryResources, withClusterMetadata, withHcmTelemetry, withRouteTelemetry, type TelemetryFlags } from "./telemetry.js";
 
@@ -148,12 +152,20 @@ class Translator {
         if (part) vhosts.push(part);
       }
     }
+    // With an egress mode every sidecar has an outbound listener, whose catch-all decides on undeclared hosts.
+    const egress = this.ir.egress;
+    if (egress) {
+      const part = this.vhostPart(`egress|${egress}`, egressVirtualHost(egress));
+      if (part) vhosts.push(part);
+      const c = this.once(`cluster|egress|${egress}`, () => this.enc.encode("cluster", egress === "registry-only" ? EGRESS_BLOCKED : EGRESS_PASSTHROUGH, egressCluster(egress, DEFAULT_EGRESS_CONNECT_TIMEOUT_MS)));
+      if (c) out.cluster.push(c);
+    }
     if (vhosts.length) {
       const port = svc.sidecar.outboundPort;
       const rc = this.enc.routeConfiguration(outboundRouteName(port), vhosts);
       out.route.push(rc);
       const l = this.once(`listener|outbound|${port}${hcmTelemetryKey(svc)}`, () =>
-        this.enc.encode("listener", outboundHttpListenerName(port), withHcmTelemetry(buildOutboundHttpListener(svc), this.mesh, svc, "outbound")),
+        this.enc.encode("listener", outboundHttpListenerName(port), withHcmTelemetry(buildOutboundHttpListener(svc, egress), this.mesh, svc, "outbound")),
       );
       if (l) out.listener.push(l);
     }
