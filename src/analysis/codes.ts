@@ -195,7 +195,7 @@ export const CODES = {
     severity: "warning",
     description: "An external service's port 443 (or a port named https/tls) has no `tls`: callers' sidecars would speak plaintext to a port that expects TLS.",
     message: "Port {port} ({number}) of external service {service} is called in plaintext, but {number} is usually a TLS port.",
-    hint: "Add tls: {} (TLS origination, verified against the system CA bundle, or tls: { ca: \"/path/ca.pem\" }); if the port really speaks plaintext, give it another name or number.",
+    hint: "Add a tls option to the external service (TLS origination, verified against the system CA bundle or a given ca file); if the port really speaks plaintext, give it another name or number.",
   },
   ExternalTlsProxyless: {
     code: "MESH0232",
@@ -203,6 +203,27 @@ export const CODES = {
     description: "A proxyless gRPC client calls an external service with `tls`: gRPC's xDS client only takes certificate-provider plugins (gRFC A29), not CA files, and would reject the cluster.",
     message: "Proxyless client {service} calls external service {external}, which needs TLS origination; gRPC's xDS client cannot load its CA file.",
     hint: "Call it through an Envoy sidecar (drop proxyless), or let the application itself speak TLS to it.",
+  },
+  UnknownRouteCaller: {
+    code: "MESH0350",
+    severity: "error",
+    description: "A route's `from` names a service that is not in the mesh.",
+    message: "Route {route} of service {service} applies to calls from {caller}, which is not a service in this mesh.",
+    hint: "Name a declared service in from (a reference from mesh.service()), or add the service to the mesh.",
+  },
+  RouteCallerNeverCalls: {
+    code: "MESH0351",
+    severity: "warning",
+    description: "A route's `from` names a service that does not call the routed service, so the route reaches no caller's route table.",
+    message: "Route {route} of service {service} applies to calls from {caller}, but {caller} does not call {service}: no proxy gets this route.",
+    hint: "Add {service} to the calls of {caller}, or drop {caller} from the route's from.",
+  },
+  CorsCredentialsAnyOrigin: {
+    code: "MESH0352",
+    severity: "error",
+    description: "A CORS policy allows credentials for any origin (\"*\"): Envoy would echo every Origin back with credentials allowed, so any web page could call the service with the user's cookies.",
+    message: "The CORS policy of {where} allows credentials for any origin (\"*\").",
+    hint: "List the origins that may send credentials, or drop allowCredentials.",
   },
   AmbiguousInstancePort: {
     code: "MESH0208",

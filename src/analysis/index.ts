@@ -13,6 +13,8 @@ import { authzNeverMatches } from "./analyzers/authz-never-matches.js";
 import { authzPaths } from "./analyzers/authz-paths.js";
 import { authzTargets } from "./analyzers/authz-targets.js";
 import { authzTcp } from "./analyzers/authz-tcp.js";
+import { routeCallers } from "./analyzers/route-callers.js";
+import { corsOrigins } from "./analyzers/cors-origins.js";
 import { externalServices } from "./analyzers/external-services.js";
 import { duplicateEndpoints } from "./analyzers/duplicate-endpoints.js";
 import { duplicatePorts } from "./analyzers/duplicate-ports.js";
@@ -95,6 +97,8 @@ export const ANALYZERS: readonly Analyzer[] = [
   emptyMatchPrefix, // 0329
   faultDelay, // 0330
   ejectionPercent, // 0331
+  routeCallers, // 0350 0351
+  corsOrigins, // 0352
   retryTimeout, // 0401
   retryIdempotency, // 0402
   retryBackoff, // 0403

@@ -20,6 +20,7 @@ export {
   type Target,
 } from "./service.js";
 export type { ExternalOptions, ExternalTlsOptions } from "./external.js";
+export type { CorsOptions, CorsOrigin } from "./cors.js";
 export { istioRetries } from "./retries.js";
 export type { FinalRoute, ForwardRoute, Route, RouteCommon, RouteFactory, RouteStart } from "./routes.js";
 export type * from "./types.js";

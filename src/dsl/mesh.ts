@@ -31,6 +31,7 @@ import type { CertificateOptions, Duration, Labels, MtlsMode, Percent, PolicyOpt
 import { telemetryModel, type TelemetryOptions } from "./telemetry.js";
 import type { TelemetryModel } from "./model.js";
 import { externalServiceOptions, type ExternalOptions } from "./external.js";
+import type { CorsOptions } from "./cors.js";
 
 /** Mesh-wide settings. */
 export interface MeshOptions {
@@ -82,6 +83,8 @@ export interface Mesh {
    * callers list it in `calls` and reach it through their sidecar by its `hosts`; routes and policies apply to it.
    */
   external<N extends string, Ports extends Record<string, PortSpec>>(name: N, options: ExternalOptions<Ports>): RefOf<N, Ports, {}>;
+  /** CORS for every route of `service` (Envoy's virtual-host policy); a route's own `.cors()` replaces it. Once per service. */
+  cors(service: ServiceRef, options: CorsOptions): void;
   /** Adds services declared elsewhere with defineService(). */
   add(...services: readonly ServiceRef[]): void;
   /** Runs a mesh part, e.g. a team's module `export const payments = (mesh: Mesh) => {...}`, and returns its result. */
@@ -116,6 +119,7 @@ interface Extras {
   telemetry: TelemetryModel[];
   subsetPolicies: SubsetPolicyModel[];
   orphanSites: OrphanModel[];
+  cors: CorsOptions[];
 }
 
 function located<T extends object>(value: T, site: SourceSite): T {
@@ -161,6 +165,7 @@ function serviceModel(decl: ServiceDecl, extras: Extras | undefined): ServiceMod
     subsetPolicies: extras?.subsetPolicies ?? [],
   };
   if (extras?.telemetry.length) model.telemetry = extras.telemetry;
+  if (extras?.cors.length) model.cors = extras.cors;
   const sidecar = sidecarModel(o.sidecar);
   if (sidecar !== undefined) model.sidecar = sidecar;
   else delete model.sidecar;
@@ -193,7 +198,7 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
     const decl = declOf(ref);
     if (!decl) throw new TypeError(`mesh.${kind}() expects a service reference (the value mesh.service() returned)`);
     let e = extras.get(decl);
-    if (!e) extras.set(decl, (e = { calls: [], routes: [], tcpRoutes: [], policies: [], subsetPolicies: [], telemetry: [], orphanSites: [] }));
+    if (!e) extras.set(decl, (e = { calls: [], routes: [], tcpRoutes: [], policies: [], subsetPolicies: [], telemetry: [], orphanSites: [], cors: [] }));
     e.orphanSites.push(located({ kind, service: decl.name }, at));
     return e;
   };
@@ -212,6 +217,11 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
       const ref = declareService(name, externalServiceOptions(externalOptions) as unknown as AnyServiceOptions, captureSite(mesh.external));
       members.push(declOf(ref)!);
       return ref as never;
+    },
+    cors(service: ServiceRef, corsOptions: CorsOptions) {
+      live("cors");
+      const at = captureSite(mesh.cors);
+      extrasOf(service, "cors", at).cors.push(located({ ...(corsOptions as object) } as CorsOptions, at));
     },
     add(...services: readonly ServiceRef[]) {
       live("add");

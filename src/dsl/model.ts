@@ -93,6 +93,8 @@ export interface RouteModel extends Located {
   rateLimit?: RateLimitOptions;
   /** Trace sampling percent of this route (overrides the tracing samplePercent). */
   traceSampling?: Percent;
+  /** CORS of this route (issue 13). */
+  cors?: import("./cors.js").CorsOptions;
 }
 
 export interface TcpRouteModel extends Located {
@@ -120,6 +122,8 @@ export interface ServiceModel extends Located {
   rateLimit?: RateLimitOptions;
   mtls?: MtlsMode;
   nonMesh?: boolean;
+  /** Every mesh.cors() call for this service, in call order (valid: at most one). */
+  cors?: (import("./cors.js").CorsOptions & Located)[];
   /** Set by mesh.external() (src/dsl/external.ts). */
   external?: ExternalModel;
   /** Every mesh.routes() call for this service, concatenated in call order. */
@@ -144,7 +148,7 @@ export interface ExternalModel {
 
 /** routes/tcpRoute/policy given for a service that is not part of the mesh (never declared or added to it). */
 export interface OrphanModel extends Located {
-  kind: "calls" | "routes" | "tcpRoute" | "policy" | "telemetry" | "authorize";
+  kind: "calls" | "routes" | "tcpRoute" | "policy" | "telemetry" | "authorize" | "cors";
   service: string;
 }
 

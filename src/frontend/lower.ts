@@ -12,10 +12,12 @@ import type {
   ServiceModel,
 } from "../dsl/model.js";
 import type { SourceSite } from "../dsl/site.js";
+import { FIELD_SITES } from "../dsl/brand.js";
 import type { HashOn, HeaderOps, LoadBalancerOptions, MatchOptions, PolicyOptions, RateLimitOptions, RetryOptions } from "../dsl/types.js";
 import type { Diagnostic } from "../diagnostics/types.js";
 import type {
   BackendRefIR,
+  CorsIR,
   EndpointIR,
   HashKeyIR,
   HeaderMatchIR,
@@ -32,6 +34,7 @@ import type {
   RouteActionIR,
   RouteMatchIR,
   ServiceIR,
+  SourceLoc,
   StringMatchIR,
   TcpRouteIR,
   UpstreamPolicyIR,
@@ -189,6 +192,7 @@ function matchIR(m: MatchOptions): RouteMatchIR {
     query,
     methods,
     grpc: m.grpc ? compact({ service: m.grpc.service, method: m.grpc.method }) : undefined,
+    from: m.from ? m.from.map((r) => (r as unknown as { service: string }).service) : undefined,
   });
 }
 
@@ -226,6 +230,18 @@ function actionIR(route: RouteModel): RouteActionIR {
   }
 }
 
+function corsIR(c: import("../dsl/cors.js").CorsOptions, source: SourceLoc | undefined): CorsIR {
+  return compact({
+    allowOrigins: c.allowOrigins.map((o) => (o === "*" ? { any: true as const } : typeof o === "string" ? { exact: o } : { ...o })) as CorsIR["allowOrigins"],
+    allowMethods: [...(c.allowMethods ?? [])],
+    allowHeaders: [...(c.allowHeaders ?? [])],
+    exposeHeaders: [...(c.exposeHeaders ?? [])],
+    maxAgeS: c.maxAge === undefined ? undefined : Math.ceil(ms(c.maxAge) / 1000),
+    allowCredentials: c.allowCredentials ?? false,
+    source,
+  });
+}
+
 /** One IR route per match of `route` (a list of matches is an OR: one route each, same name). */
 function routeIRs(service: string, route: RouteModel, index: number, baseDir: string): HttpRouteIR[] {
   const list = Array.isArray(route.match) ? route.match : [route.match];
@@ -251,6 +267,7 @@ function routeIR(service: string, route: RouteModel, match: MatchOptions, altern
       : undefined,
     rateLimit: rateLimitIR(route.rateLimit),
     traceSamplePercent: route.traceSampling,
+    cors: route.cors ? corsIR(route.cors, sourceLoc(route[FIELD_SITES]?.cors ?? siteOf(route), baseDir)) : undefined,
     source: sourceLoc(siteOf(route), baseDir),
   });
 }
@@ -434,6 +451,17 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
       );
     });
 
+    (s.cors ?? []).slice(1).forEach((c, k) => {
+      diagnostics.push(
+        at(here(c), {
+          code: codes.ConflictingSetting,
+          severity: "error",
+          message: `service "${s.name}" has a CORS policy already; give mesh.cors() once per service`,
+          path: ["services", s.name, "cors", k + 1],
+        }),
+      );
+    });
+
     const sc = s.sidecar ?? {};
     const outboundPort = sc.outboundPort ?? DEFAULTS.outboundPort;
     const adminPort = sc.adminPort ?? DEFAULTS.adminPort;
@@ -479,6 +507,7 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
       proxyless: s.proxyless ?? false,
       mtls: serviceMtls,
       nonMesh: s.nonMesh ? (true as const) : undefined,
+      cors: s.cors?.[0] ? corsIR(s.cors[0], sourceLoc(siteOf(s.cors[0]), baseDir)) : undefined,
       external: s.external
         ? compact({
             hosts: [...s.external.hosts],

@@ -137,9 +137,29 @@ const singleMatch = z.strictObject({
   query: z.record(z.string().min(1), z.union([z.string(), presentOrValue(false)])).optional(),
   method: z.union([method, z.array(method).min(1)]).optional(),
   grpc: z.strictObject({ service: nonEmpty("a gRPC service name"), method: nonEmpty("a gRPC method name").optional() }).optional(),
+  // Caller-based routing (issue 13): whole services only, not subsets or ports.
+  from: z
+    .array(z.strictObject({ service: z.string() }, { error: (i) => `from takes services (what mesh.service() returned), not subsets or ports; got ${show(i.input)}` }))
+    .min(1, { error: "from needs at least one service (leave it out for every caller)" })
+    .optional(),
 });
 // A list is an OR of matches (one Envoy route each).
 const match = z.union([singleMatch, z.array(singleMatch).min(1, { error: "a list of matches needs at least one match" })]);
+
+// CORS (issue 13): Envoy's CORS filter policy per route or per service (virtual host).
+const corsOrigin = z.union([
+  z.string().min(1, { error: "an origin must not be empty" }),
+  exactlyOne(z.strictObject({ exact: z.string().optional(), prefix: z.string().optional(), suffix: z.string().optional(), regex: z.string().optional() }), ["exact", "prefix", "suffix", "regex"], "an origin match"),
+]);
+const corsToken = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: (i) => `expected a header name, got ${show(i.input)}` });
+export const cors = z.strictObject({
+  allowOrigins: z.array(corsOrigin).min(1, { error: "allowOrigins needs at least one origin (\"*\" for any)" }),
+  allowMethods: z.array(method).optional(),
+  allowHeaders: z.array(corsToken).optional(),
+  exposeHeaders: z.array(corsToken).optional(),
+  maxAge: duration.optional(),
+  allowCredentials: z.boolean().optional(),
+});
 
 const backend = z.strictObject({ target: ref, weight: percent });
 const headerOps = z.strictObject({
@@ -192,6 +212,7 @@ const route = z.strictObject(
     fault: fault.optional(),
     rateLimit: rateLimit.optional(),
     traceSampling: traceSampling.optional(),
+    cors: cors.optional(),
   },
   { error: (i) => `expected a route built with r.match(...), got ${show(i.input)}` },
 ).superRefine((r, ctx) => {
@@ -319,6 +340,7 @@ export const service = z.strictObject({
   mtls: mtlsMode.optional(),
   nonMesh: z.boolean().optional(),
   external: external.optional(),
+  cors: z.array(cors).optional(),
   routes: z.array(route),
   tcpRoutes: z.array(tcpRoute),
   policies: z.array(policy),

@@ -34,6 +34,22 @@ export interface MeshIR {
 export type EgressMode = "registry-only" | "allow-any";
 
 /**
+ * A CORS policy (issue 13), compiled to envoy.extensions.filters.http.cors.v3.CorsPolicy on the route or virtual
+ * host, with the CORS filter in the connection managers that carry it. Lists keep the order given.
+ */
+export interface CorsIR {
+  /** `{ any: true }` for "*". */
+  allowOrigins: (StringMatchIR | { suffix: string } | { any: true })[];
+  allowMethods: string[];
+  allowHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeS?: number;
+  allowCredentials: boolean;
+  /** The .cors() or mesh.cors() call. */
+  source?: SourceLoc;
+}
+
+/**
  * A dependency outside the mesh (mesh.external, issue 13): no meshc proxy runs for it (the ServiceIR is also
  * nonMesh), callers reach it through their sidecar by its `hosts`, and with `tls` their sidecar originates TLS.
  */
@@ -65,6 +81,8 @@ export interface ServiceIR {
   mtls: MtlsMode;
   /** Declared in the mesh but runs without a meshc proxy or identity: calls and is called in plaintext. */
   nonMesh?: true;
+  /** CORS for every route of this service (mesh.cors; Envoy's virtual-host policy), issue 13. */
+  cors?: CorsIR;
   /** A dependency outside the mesh (mesh.external); nonMesh is then true as well. */
   external?: ExternalIR;
   /** Sorted by name. */
@@ -250,6 +268,11 @@ export interface RouteMatchIR {
   methods: string[];
   /** gRPC service and optional method: becomes a path match on /<service>/<method>. */
   grpc?: { service: string; method?: string };
+  /**
+   * Caller services this route applies to (issue 13), as written (analysis reports unknown ones, MESH0350). Not an
+   * Envoy match: the route is compiled into these callers' route tables only. Absent: every caller.
+   */
+  from?: string[];
 }
 
 /** A backend of a forward: a service, optionally one subset of it. */
@@ -326,6 +349,8 @@ export interface HttpRouteIR {
   rateLimit?: RateLimitIR;
   /** Trace sampling percent of this route, overriding the caller's tracing samplePercent. */
   traceSamplePercent?: number;
+  /** CORS policy of this route (issue 13); replaces the service's ServiceIR.cors on it. */
+  cors?: CorsIR;
   source?: SourceLoc;
 }
 

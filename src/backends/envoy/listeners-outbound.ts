@@ -4,6 +4,7 @@
 // configuration, so it is the same resource in every sidecar with that outbound port.
 import type { EgressMode, MeshIR, PortIR, ServiceIR } from "../../ir/types.js";
 import { egressHttpFilters, egressLocalReply, externalDomains } from "./external.js";
+import { corsHttpFilters } from "./cors.js";
 import { pack } from "./api/codec.js";
 import { outboundHttpFilters } from "./filters.js";
 import { PLAINTEXT_CHAIN } from "./listeners-inbound.js";
@@ -12,9 +13,10 @@ import { FILTER, outboundHttpListenerName, outboundRouteName, statPrefix } from 
 import { adsConfigSource, socketAddress } from "./values.js";
 import type { Listener } from "./xds-types.js";
 
-export function buildOutboundHttpListener(service: ServiceIR, egress?: EgressMode): Listener {
+export function buildOutboundHttpListener(service: ServiceIR, egress?: EgressMode, cors = false): Listener {
   const port = service.sidecar.outboundPort;
-  const filters = outboundHttpFilters("sidecar");
+  // CORS first (a preflight is answered before faults or limits apply), only in meshes that use it.
+  const filters = [...corsHttpFilters(cors), ...outboundHttpFilters("sidecar")];
   // The egress filters go right before the router (the last filter).
   filters.splice(filters.length - 1, 0, ...egressHttpFilters(egress));
   const localReply = egressLocalReply(egress);

@@ -20,6 +20,8 @@ import { inboundClusterName, inboundListenerName, outboundHttpListenerName, outb
 import { buildApiListeners, PROXYLESS_DOMAINS, proxylessPorts } from "./proxyless.js";
 import { buildVirtualHost, type VirtualHostBuild } from "./routes.js";
 import { buildTcpListener, tcpUpstreams } from "./tcp.js";
+import { callerView } from "./caller-routes.js";
+import { meshUsesCors } from "./cors.js";
 import { EGRESS_BLOCKED, EGRESS_PASSTHROUGH, egressCluster, egressVirtualHost } from "./external.js";
 
 /** Connect timeout of the egress passthrough cluster (mesh-wide: no service policy applies to undeclared hosts). */
@@ -67,8 +69,12 @@ class Translator {
   /** What shared resources carry for telemetry (mesh-wide, so cache keys need not include it). */
   private readonly telemetry: TelemetryFlags;
 
+  /** The mesh uses CORS somewhere: outbound connection managers carry the CORS filter. */
+  private readonly cors: boolean;
+
   constructor(readonly ir: MeshIR) {
     this.mesh = new MeshIndex(ir);
+    this.cors = meshUsesCors(ir);
     this.telemetry = telemetryFlags(ir);
   }
 
@@ -83,8 +89,11 @@ class Translator {
     return svc.calls.flatMap((n) => this.mesh.service(n) ?? []);
   }
 
-  private vhost(upstream: ServiceIR, port: PortIR, flavor: Flavor): VirtualHostBuild {
-    const key = `${flavor}|${upstream.name}|${port.name}`;
+  private vhost(fullUpstream: ServiceIR, port: PortIR, flavor: Flavor, caller: ServiceIR): VirtualHostBuild {
+    // Routes with `from` reach only the callers they name (caller-routes.ts).
+    const view = callerView(fullUpstream, caller);
+    const upstream = view.upstream;
+    const key = `${flavor}|${upstream.name}|${port.name}${view.key}`;
     let v = this.vhosts.get(key);
     if (!v) {
       const domains = flavor === "proxyless" ? PROXYLESS_DOMAINS : upstreamDomains(this.ir, upstream, port);
@@ -144,8 +153,8 @@ class Translator {
     const seenDomains = new Map<string, string>();
     for (const u of upstreams) {
       for (const port of httpPorts(u)) {
-        const key = `sidecar|${u.name}|${port.name}`;
-        const v = this.vhost(u, port, "sidecar");
+        const v = this.vhost(u, port, "sidecar", svc);
+        const key = `sidecar|${u.name}|${port.name}${callerView(u, svc).key}`;
         for (const r of v.refs) refs.set(clusterRefName(r), r);
         const vh = this.uniqueDomains(svc, v.vhost, seenDomains);
         const part = this.vhostPart(vh === v.vhost ? key : `${key}|${JSON.stringify(vh.domains)}`, vh);
@@ -165,7 +174,7 @@ class Translator {
       const rc = this.enc.routeConfiguration(outboundRouteName(port), vhosts);
       out.route.push(rc);
       const l = this.once(`listener|outbound|${port}${hcmTelemetryKey(svc)}`, () =>
-        this.enc.encode("listener", outboundHttpListenerName(port), withHcmTelemetry(buildOutboundHttpListener(svc, egress), this.mesh, svc, "outbound")),
+        this.enc.encode("listener", outboundHttpListenerName(port), withHcmTelemetry(buildOutboundHttpListener(svc, egress, this.cors), this.mesh, svc, "outbound")),
       );
       if (l) out.listener.push(l);
     }
@@ -200,9 +209,9 @@ class Translator {
     this.upstreamRefs(upstreams, refs, (p) => proxylessPorts(p.service).includes(p.port));
     for (const u of upstreams) {
       for (const port of proxylessPorts(u)) {
-        const v = this.vhost(u, port, "proxyless");
+        const v = this.vhost(u, port, "proxyless", svc);
         for (const r of v.refs) refs.set(clusterRefName(r), r);
-        const part = this.vhostPart(`proxyless|${u.name}|${port.name}`, v.vhost);
+        const part = this.vhostPart(`proxyless|${u.name}|${port.name}${callerView(u, svc).key}`, v.vhost);
         if (part) out.route.push(this.enc.routeConfiguration(proxylessRouteName(u.name, port.port), [part]));
         for (const lis of buildApiListeners(u, port)) {
           const l = this.once(`listener|proxyless|${lis.name}|${port.port}`, () => this.enc.encode("listener", lis.name!, lis));
