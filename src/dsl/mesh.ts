@@ -32,6 +32,7 @@ import { telemetryModel, type TelemetryOptions } from "./telemetry.js";
 import type { TelemetryModel } from "./model.js";
 import { externalServiceOptions, type ExternalOptions } from "./external.js";
 import type { CorsOptions } from "./cors.js";
+import { gatewayServiceOptions, type GatewayOptions } from "./gateway.js";
 
 /** Mesh-wide settings. */
 export interface MeshOptions {
@@ -83,6 +84,12 @@ export interface Mesh {
    * callers list it in `calls` and reach it through their sidecar by its `hosts`; routes and policies apply to it.
    */
   external<N extends string, Ports extends Record<string, PortSpec>>(name: N, options: ExternalOptions<Ports>): RefOf<N, Ports, {}>;
+  /**
+   * Declares an ingress gateway: an Envoy of its own whose listeners accept traffic from outside the mesh. Give it
+   * routes with mesh.routes(gateway, ...) (targets are mesh services; `match: { host }` picks a listener host) and
+   * route defaults (timeout, retries) with mesh.policy(gateway, ...). Run it with `meshc run --service <name>`.
+   */
+  gateway<N extends string>(name: N, options: GatewayOptions): ServiceRef<N, never, never>;
   /** CORS for every route of `service` (Envoy's virtual-host policy); a route's own `.cors()` replaces it. Once per service. */
   cors(service: ServiceRef, options: CorsOptions): void;
   /** Adds services declared elsewhere with defineService(). */
@@ -215,6 +222,12 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
     external(name: string, externalOptions: ExternalOptions<Record<string, PortSpec>>) {
       live("external");
       const ref = declareService(name, externalServiceOptions(externalOptions) as unknown as AnyServiceOptions, captureSite(mesh.external));
+      members.push(declOf(ref)!);
+      return ref as never;
+    },
+    gateway(name: string, gatewayOptions: GatewayOptions) {
+      live("gateway");
+      const ref = declareService(name, gatewayServiceOptions(gatewayOptions) as unknown as AnyServiceOptions, captureSite(mesh.gateway));
       members.push(declOf(ref)!);
       return ref as never;
     },

@@ -124,6 +124,8 @@ export interface ServiceModel extends Located {
   nonMesh?: boolean;
   /** Every mesh.cors() call for this service, in call order (valid: at most one). */
   cors?: (import("./cors.js").CorsOptions & Located)[];
+  /** Set by mesh.gateway() (src/dsl/gateway.ts). */
+  gateway?: GatewayModel;
   /** Set by mesh.external() (src/dsl/external.ts). */
   external?: ExternalModel;
   /** Every mesh.routes() call for this service, concatenated in call order. */
@@ -136,6 +138,11 @@ export interface ServiceModel extends Located {
   telemetry?: TelemetryModel[];
   /** Every mesh.policy(svc.subset(…)) call, in call order. */
   subsetPolicies: SubsetPolicyModel[];
+}
+
+/** What mesh.gateway() records beyond the service-shaped options (issue 13). */
+export interface GatewayModel {
+  listeners: { port: number; protocol: "http" | "https"; hosts: string[]; tls?: { cert: string; key: string } }[];
 }
 
 /** What mesh.external() records beyond the service-shaped options (issue 13). */

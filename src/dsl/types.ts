@@ -60,6 +60,8 @@ export interface MatchOptions<P extends string = string> {
    * every other caller never sees it. @default every caller
    */
   from?: readonly import("./service.js").ServiceRef[];
+  /** Gateway routes only: the listener host (one of a gateway listener's `hosts`) this route serves. @default every host */
+  host?: string;
 }
 
 /** Envoy retry conditions (`retry_on`). */

@@ -192,6 +192,7 @@ function matchIR(m: MatchOptions): RouteMatchIR {
     query,
     methods,
     grpc: m.grpc ? compact({ service: m.grpc.service, method: m.grpc.method }) : undefined,
+    host: m.host,
     from: m.from ? m.from.map((r) => (r as unknown as { service: string }).service) : undefined,
   });
 }
@@ -425,7 +426,11 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
   const meshMtls: MtlsMode = model.mtls ?? DEFAULTS.mtls;
   const services: ServiceIR[] = model.services.map((s) => {
     const serviceMtls: MtlsMode = s.mtls ?? (s.nonMesh ? "off" : meshMtls);
-    const calls = [...new Set(s.calls.flatMap((c) => reachedVia(c.service)))].sort(byString);
+    // A gateway calls whatever its own routes send traffic to.
+    const gatewayTargets = s.gateway
+      ? s.routes.flatMap((r) => [...(r.actions[0]?.kind === "forward" ? r.actions[0].backends.map((b) => b.target.service) : []), ...(r.mirror ? [r.mirror.target.service] : [])])
+      : [];
+    const calls = [...new Set([...s.calls.map((c) => c.service), ...gatewayTargets].flatMap((c) => reachedVia(c)))].sort(byString);
     const merged = mergePolicies(model, s, baseDir, diagnostics);
     const policy = policyIR(merged, siteOf(s.policies[0]), baseDir);
     const subsetPolicy = subsetPolicies(s, merged, baseDir, diagnostics);
@@ -507,6 +512,13 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
       proxyless: s.proxyless ?? false,
       mtls: serviceMtls,
       nonMesh: s.nonMesh ? (true as const) : undefined,
+      gateway: s.gateway
+        ? {
+            listeners: s.gateway.listeners.map((l) =>
+              compact({ port: `${l.protocol}-${l.port}`, protocol: l.protocol, hosts: [...l.hosts], tls: l.tls ? { certFile: l.tls.cert, keyFile: l.tls.key } : undefined }),
+            ),
+          }
+        : undefined,
       cors: s.cors?.[0] ? corsIR(s.cors[0], sourceLoc(siteOf(s.cors[0]), baseDir)) : undefined,
       external: s.external
         ? compact({

@@ -137,6 +137,7 @@ const singleMatch = z.strictObject({
   query: z.record(z.string().min(1), z.union([z.string(), presentOrValue(false)])).optional(),
   method: z.union([method, z.array(method).min(1)]).optional(),
   grpc: z.strictObject({ service: nonEmpty("a gRPC service name"), method: nonEmpty("a gRPC method name").optional() }).optional(),
+  host: hostname.optional(),
   // Caller-based routing (issue 13): whole services only, not subsets or ports.
   from: z
     .array(z.strictObject({ service: z.string() }, { error: (i) => `from takes services (what mesh.service() returned), not subsets or ports; got ${show(i.input)}` }))
@@ -298,6 +299,9 @@ const sidecar = z.strictObject({
   tcpOutbound: z.array(z.strictObject({ upstream: z.strictObject({ service: z.string(), port: z.string() }), port })).optional(),
 });
 
+const absolutePath = (what: string) =>
+  z.string().refine((v) => v.startsWith("/") && !v.includes("\0"), { error: (i) => `${what} must be an absolute path of a PEM file on the proxy's host (Envoy reads it at run time), got ${show(i.input)}` });
+
 // mesh.external() (issue 13): hosts callers use, how it is found, and TLS origination with verification always on.
 const external = z
   .strictObject({
@@ -341,6 +345,22 @@ export const service = z.strictObject({
   nonMesh: z.boolean().optional(),
   external: external.optional(),
   cors: z.array(cors).optional(),
+  gateway: z
+    .strictObject({
+      listeners: z
+        .array(
+          z
+            .strictObject({
+              port,
+              protocol: z.enum(["http", "https"], { error: (i) => `expected a gateway listener protocol "http" or "https", got ${show(i.input)}` }),
+              hosts: z.array(hostname).min(1, { error: "a gateway listener needs at least one host" }),
+              tls: z.strictObject({ cert: absolutePath("cert"), key: absolutePath("key") }).optional(),
+            })
+            .refine((l) => (l.protocol === "https") === (l.tls !== undefined), { error: "an https listener needs tls: { cert, key }, and only https takes tls", path: ["tls"] }),
+        )
+        .min(1, { error: "a gateway needs at least one listener" }),
+    })
+    .optional(),
   routes: z.array(route),
   tcpRoutes: z.array(tcpRoute),
   policies: z.array(policy),

@@ -49,6 +49,20 @@ export interface CorsIR {
   source?: SourceLoc;
 }
 
+export interface GatewayIR {
+  /** In the order given; `port` names the PortIR (`<protocol>-<number>`). */
+  listeners: GatewayListenerIR[];
+}
+
+export interface GatewayListenerIR {
+  port: string;
+  protocol: "http" | "https";
+  /** Host names served, in the order given. */
+  hosts: string[];
+  /** https: absolute paths of the certificate chain and key on the gateway's host (never read by meshc). */
+  tls?: { certFile: string; keyFile: string };
+}
+
 /**
  * A dependency outside the mesh (mesh.external, issue 13): no meshc proxy runs for it (the ServiceIR is also
  * nonMesh), callers reach it through their sidecar by its `hosts`, and with `tls` their sidecar originates TLS.
@@ -83,6 +97,11 @@ export interface ServiceIR {
   nonMesh?: true;
   /** CORS for every route of this service (mesh.cors; Envoy's virtual-host policy), issue 13. */
   cors?: CorsIR;
+  /**
+   * An ingress gateway (mesh.gateway, issue 13): a proxy without an app whose ports are its listeners and whose
+   * routes (ServiceIR.routes) are what it does with incoming requests; ServiceIR.policy holds its route defaults.
+   */
+  gateway?: GatewayIR;
   /** A dependency outside the mesh (mesh.external); nonMesh is then true as well. */
   external?: ExternalIR;
   /** Sorted by name. */
@@ -268,6 +287,8 @@ export interface RouteMatchIR {
   methods: string[];
   /** gRPC service and optional method: becomes a path match on /<service>/<method>. */
   grpc?: { service: string; method?: string };
+  /** Gateway routes: the listener host this route serves (absent: every host of the listener). */
+  host?: string;
   /**
    * Caller services this route applies to (issue 13), as written (analysis reports unknown ones, MESH0350). Not an
    * Envoy match: the route is compiled into these callers' route tables only. Absent: every caller.

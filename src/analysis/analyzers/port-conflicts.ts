@@ -147,6 +147,11 @@ export function bindingsOf(s: ServiceIR, rank: number): Binding[] {
     out.push({ owner: s, rank: [rank, out.length], kind, portIndex, tcpKey, address, port });
   s.ports.forEach((p, i) => add("inbound", s.sidecar.inboundAddress, p.port, i));
   if (s.proxyless || s.nonMesh) return out;
+  // An ingress gateway (issue 13) has no app and no outbound listener: its listeners and its admin port.
+  if (s.gateway) {
+    add("admin", LOOPBACK, s.sidecar.adminPort);
+    return out;
+  }
   s.ports.forEach((p, i) => add("app", LOOPBACK, p.appPort, i));
   add("outbound", LOOPBACK, s.sidecar.outboundPort);
   add("admin", LOOPBACK, s.sidecar.adminPort);

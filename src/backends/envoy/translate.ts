@@ -22,6 +22,7 @@ import { buildVirtualHost, type VirtualHostBuild } from "./routes.js";
 import { buildTcpListener, tcpUpstreams } from "./tcp.js";
 import { callerView } from "./caller-routes.js";
 import { meshUsesCors } from "./cors.js";
+import { gatewayDomains, gatewayForHost, gatewayListener, gatewayNoRoutes, gatewayResourceName, gatewayVhostName } from "./gateway.js";
 import { EGRESS_BLOCKED, EGRESS_PASSTHROUGH, egressCluster, egressVirtualHost } from "./external.js";
 
 /** Connect timeout of the egress passthrough cluster (mesh-wide: no service policy applies to undeclared hosts). */
@@ -49,7 +50,7 @@ export function translateMesh(ir: MeshIR): TranslateResult {
   let resources = 0;
   for (const svc of ir.services) {
     if (svc.nonMesh) continue; // no meshc proxy runs for it
-    const proxy = makeProxySnapshot(svc.name, t.dedupe(svc.name, svc.proxyless ? t.proxyless(svc) : t.sidecar(svc)));
+    const proxy = makeProxySnapshot(svc.name, t.dedupe(svc.name, svc.gateway ? t.gateway(svc) : svc.proxyless ? t.proxyless(svc) : t.sidecar(svc)));
     consistency.push(...checkConsistency(proxy));
     for (const list of Object.values(proxy.resources)) resources += list.length;
     proxies.set(svc.name, proxy);
@@ -197,6 +198,35 @@ class Translator {
       if (c) out.cluster.push(c);
     }
 
+    this.clustersAndEndpoints(svc, refs, "sidecar", out);
+    return out;
+  }
+
+  /** An ingress gateway (gateway.ts): its listeners, one route table each, and the clusters its routes use. */
+  gateway(svc: ServiceIR): ByKind {
+    const out: ByKind = { cluster: [], endpoint: [], listener: [], route: [] };
+    const refs = new Map<string, ClusterRef>();
+    for (const l of svc.gateway!.listeners) {
+      const port = svc.ports.find((p) => p.name === l.port);
+      if (!port) continue;
+      const vhosts: EncodedPart[] = [];
+      for (const host of l.hosts) {
+        const view = gatewayForHost(svc, host);
+        let vh: VirtualHost;
+        if (view.routes.length === 0) vh = gatewayNoRoutes(host, port.port);
+        else {
+          const v = buildVirtualHost(this.mesh, view, port, gatewayDomains(host, port.port), "sidecar", `VirtualHost ${JSON.stringify(gatewayVhostName(host, port.port))}`);
+          this.issues.push(...v.issues);
+          for (const r of v.refs) refs.set(clusterRefName(r), r);
+          vh = { ...v.vhost, name: gatewayVhostName(host, port.port) };
+        }
+        const part = this.vhostPart(`gateway|${svc.name}|${port.name}|${host}`, vh);
+        if (part) vhosts.push(part);
+      }
+      out.route.push(this.enc.routeConfiguration(gatewayResourceName(port.port), vhosts));
+      const lis = this.enc.encode("listener", gatewayResourceName(port.port), gatewayListener(svc, l, port, this.cors));
+      if (lis) out.listener.push(lis);
+    }
     this.clustersAndEndpoints(svc, refs, "sidecar", out);
     return out;
   }
