@@ -225,6 +225,20 @@ export const CODES = {
     message: "The CORS policy of {where} allows credentials for any origin (\"*\").",
     hint: "List the origins that may send credentials, or drop allowCredentials.",
   },
+  HostMatchOutsideGateway: {
+    code: "MESH0233",
+    severity: "error",
+    description: "A route of a service (not a gateway) matches a host: a caller's sidecar selects the service by Host before its routes run, so the condition is meaningless there.",
+    message: "Route {route} of service {service} matches host {host}, but only gateway routes can match a host.",
+    hint: "Remove host from the match, or put the route on a gateway (mesh.gateway) whose listener serves that host.",
+  },
+  UnknownGatewayHost: {
+    code: "MESH0234",
+    severity: "error",
+    description: "A gateway route matches a host that none of the gateway's listeners serves, so it never matches.",
+    message: "Route {route} of gateway {service} matches host {host}, which no listener of {service} serves ({known}).",
+    hint: "Add the host to a listener's hosts, or use one of the hosts listed.",
+  },
   AmbiguousInstancePort: {
     code: "MESH0208",
     severity: "error",

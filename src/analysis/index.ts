@@ -15,6 +15,7 @@ import { authzTargets } from "./analyzers/authz-targets.js";
 import { authzTcp } from "./analyzers/authz-tcp.js";
 import { routeCallers } from "./analyzers/route-callers.js";
 import { corsOrigins } from "./analyzers/cors-origins.js";
+import { gatewayHosts } from "./analyzers/gateway-hosts.js";
 import { externalServices } from "./analyzers/external-services.js";
 import { duplicateEndpoints } from "./analyzers/duplicate-endpoints.js";
 import { duplicatePorts } from "./analyzers/duplicate-ports.js";
@@ -79,6 +80,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   duplicateSubsets, // 0205
   duplicateEndpoints, // 0206
   externalServices, // 0230 0231 0232
+  gatewayHosts, // 0233 0234
   splitWeights, // 0301 0320
   shadowedRoutes, // 0303
   protocolMismatch, // 0304 0305 0306
