@@ -13,6 +13,10 @@ import { authzNeverMatches } from "./analyzers/authz-never-matches.js";
 import { authzPaths } from "./analyzers/authz-paths.js";
 import { authzTargets } from "./analyzers/authz-targets.js";
 import { authzTcp } from "./analyzers/authz-tcp.js";
+import { routeCallers } from "./analyzers/route-callers.js";
+import { corsOrigins } from "./analyzers/cors-origins.js";
+import { gatewayHosts } from "./analyzers/gateway-hosts.js";
+import { externalServices } from "./analyzers/external-services.js";
 import { duplicateEndpoints } from "./analyzers/duplicate-endpoints.js";
 import { duplicatePorts } from "./analyzers/duplicate-ports.js";
 import { duplicateServices } from "./analyzers/duplicate-services.js";
@@ -75,6 +79,8 @@ export const ANALYZERS: readonly Analyzer[] = [
   portConflicts, // 0204
   duplicateSubsets, // 0205
   duplicateEndpoints, // 0206
+  externalServices, // 0230 0231 0232
+  gatewayHosts, // 0233 0234
   splitWeights, // 0301 0320
   shadowedRoutes, // 0303
   protocolMismatch, // 0304 0305 0306
@@ -93,6 +99,8 @@ export const ANALYZERS: readonly Analyzer[] = [
   emptyMatchPrefix, // 0329
   faultDelay, // 0330
   ejectionPercent, // 0331
+  routeCallers, // 0350 0351
+  corsOrigins, // 0352
   retryTimeout, // 0401
   retryIdempotency, // 0402
   retryBackoff, // 0403

@@ -6,6 +6,10 @@ import type { HeaderMatchIR, QueryMatchIR, RouteMatchIR, StringMatchIR } from ".
 /** True when `a` matches a superset of the requests `b` matches. */
 export function matchCovers(a: RouteMatchIR, b: RouteMatchIR): boolean {
   if (a.grpc && !b.grpc) return false; // a gRPC match also requires a gRPC request
+  // Caller-based routing: a route for some callers covers only routes for a subset of those callers.
+  if (a.from && (!b.from || !b.from.every((c) => a.from!.includes(c)))) return false;
+  // Gateway routes: a route for one listener host covers only routes for that host.
+  if (a.host !== undefined && a.host !== b.host) return false;
   const bPaths = pathConstraints(b);
   for (const pa of pathConstraints(a)) {
     if (!isUniversalPath(pa) && !bPaths.some((pb) => stringCovers(pa, pb))) return false;
@@ -24,6 +28,8 @@ export function isCatchAll(m: RouteMatchIR): boolean {
   return (
     (m.path === undefined || isUniversalPath(m.path)) &&
     m.grpc === undefined &&
+    m.from === undefined &&
+    m.host === undefined &&
     m.headers.length === 0 &&
     m.query.length === 0 &&
     m.methods.length === 0

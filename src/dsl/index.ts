@@ -19,6 +19,9 @@ export {
   type SubsetRef,
   type Target,
 } from "./service.js";
+export type { ExternalOptions, ExternalTlsOptions } from "./external.js";
+export type { CorsOptions, CorsOrigin } from "./cors.js";
+export type { GatewayListenerOptions, GatewayOptions } from "./gateway.js";
 export { istioRetries } from "./retries.js";
 export type { FinalRoute, ForwardRoute, Route, RouteCommon, RouteFactory, RouteStart } from "./routes.js";
 export type * from "./types.js";

@@ -30,6 +30,9 @@ import { authorizationModel, type AuthorizationModel, type AuthorizeOptions, typ
 import type { CertificateOptions, Duration, Labels, MtlsMode, Percent, PolicyOptions, SubsetPolicyOptions } from "./types.js";
 import { telemetryModel, type TelemetryOptions } from "./telemetry.js";
 import type { TelemetryModel } from "./model.js";
+import { externalServiceOptions, type ExternalOptions } from "./external.js";
+import type { CorsOptions } from "./cors.js";
+import { gatewayServiceOptions, type GatewayOptions } from "./gateway.js";
 
 /** Mesh-wide settings. */
 export interface MeshOptions {
@@ -49,6 +52,12 @@ export interface MeshOptions {
   mtls?: MtlsMode;
   /** Leaf certificates issued by the mesh CA. @default { leafLifetime: "24h", rotateAt: 50, keyAlgorithm: "ecdsa-p256" } */
   certificates?: CertificateOptions;
+  /**
+   * Requests a sidecar's app sends to a Host no declared service or external service claims: `"registry-only"`
+   * answers 502 and counts them (cluster `egress-blocked`), `"allow-any"` forwards them to that Host.
+   * @default unset: no catch-all, Envoy answers 404 (as before this option existed)
+   */
+  egress?: "registry-only" | "allow-any";
 }
 
 /** TCP routing of calls to a service's TCP ports. */
@@ -70,6 +79,19 @@ export interface Mesh {
     name: N,
     options: ServiceOptions<Ports, Subsets>,
   ): RefOf<N, Ports, Subsets>;
+  /**
+   * Declares a dependency outside the mesh (a partner API, a managed database) and returns its typed reference:
+   * callers list it in `calls` and reach it through their sidecar by its `hosts`; routes and policies apply to it.
+   */
+  external<N extends string, Ports extends Record<string, PortSpec>>(name: N, options: ExternalOptions<Ports>): RefOf<N, Ports, {}>;
+  /**
+   * Declares an ingress gateway: an Envoy of its own whose listeners accept traffic from outside the mesh. Give it
+   * routes with mesh.routes(gateway, ...) (targets are mesh services; `match: { host }` picks a listener host) and
+   * route defaults (timeout, retries) with mesh.policy(gateway, ...). Run it with `meshc run --service <name>`.
+   */
+  gateway<N extends string>(name: N, options: GatewayOptions): ServiceRef<N, never, never>;
+  /** CORS for every route of `service` (Envoy's virtual-host policy); a route's own `.cors()` replaces it. Once per service. */
+  cors(service: ServiceRef, options: CorsOptions): void;
   /** Adds services declared elsewhere with defineService(). */
   add(...services: readonly ServiceRef[]): void;
   /** Runs a mesh part, e.g. a team's module `export const payments = (mesh: Mesh) => {...}`, and returns its result. */
@@ -104,6 +126,7 @@ interface Extras {
   telemetry: TelemetryModel[];
   subsetPolicies: SubsetPolicyModel[];
   orphanSites: OrphanModel[];
+  cors: CorsOptions[];
 }
 
 function located<T extends object>(value: T, site: SourceSite): T {
@@ -149,6 +172,7 @@ function serviceModel(decl: ServiceDecl, extras: Extras | undefined): ServiceMod
     subsetPolicies: extras?.subsetPolicies ?? [],
   };
   if (extras?.telemetry.length) model.telemetry = extras.telemetry;
+  if (extras?.cors.length) model.cors = extras.cors;
   const sidecar = sidecarModel(o.sidecar);
   if (sidecar !== undefined) model.sidecar = sidecar;
   else delete model.sidecar;
@@ -181,7 +205,7 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
     const decl = declOf(ref);
     if (!decl) throw new TypeError(`mesh.${kind}() expects a service reference (the value mesh.service() returned)`);
     let e = extras.get(decl);
-    if (!e) extras.set(decl, (e = { calls: [], routes: [], tcpRoutes: [], policies: [], subsetPolicies: [], telemetry: [], orphanSites: [] }));
+    if (!e) extras.set(decl, (e = { calls: [], routes: [], tcpRoutes: [], policies: [], subsetPolicies: [], telemetry: [], orphanSites: [], cors: [] }));
     e.orphanSites.push(located({ kind, service: decl.name }, at));
     return e;
   };
@@ -194,6 +218,23 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
       const ref = declareService(name, serviceOptions, captureSite(mesh.service));
       members.push(declOf(ref)!);
       return ref as never;
+    },
+    external(name: string, externalOptions: ExternalOptions<Record<string, PortSpec>>) {
+      live("external");
+      const ref = declareService(name, externalServiceOptions(externalOptions) as unknown as AnyServiceOptions, captureSite(mesh.external));
+      members.push(declOf(ref)!);
+      return ref as never;
+    },
+    gateway(name: string, gatewayOptions: GatewayOptions) {
+      live("gateway");
+      const ref = declareService(name, gatewayServiceOptions(gatewayOptions) as unknown as AnyServiceOptions, captureSite(mesh.gateway));
+      members.push(declOf(ref)!);
+      return ref as never;
+    },
+    cors(service: ServiceRef, corsOptions: CorsOptions) {
+      live("cors");
+      const at = captureSite(mesh.cors);
+      extrasOf(service, "cors", at).cors.push(located({ ...(corsOptions as object) } as CorsOptions, at));
     },
     add(...services: readonly ServiceRef[]) {
       live("add");
@@ -273,6 +314,7 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
     if (options?.defaults !== undefined) model.defaults = located({ ...options.defaults }, site);
     if (options?.telemetry !== undefined) model.telemetry = located(telemetryModel(options.telemetry) as TelemetryModel, site);
     if (options?.mtls !== undefined) model.mtls = options.mtls;
+    if (options?.egress !== undefined) model.egress = options.egress;
     if (options?.certificates !== undefined) model.certificates = (typeof options.certificates === "object" && options.certificates !== null ? { ...options.certificates } : options.certificates) as never;
     return model;
   };

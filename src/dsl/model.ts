@@ -93,6 +93,8 @@ export interface RouteModel extends Located {
   rateLimit?: RateLimitOptions;
   /** Trace sampling percent of this route (overrides the tracing samplePercent). */
   traceSampling?: Percent;
+  /** CORS of this route (issue 13). */
+  cors?: import("./cors.js").CorsOptions;
 }
 
 export interface TcpRouteModel extends Located {
@@ -120,6 +122,12 @@ export interface ServiceModel extends Located {
   rateLimit?: RateLimitOptions;
   mtls?: MtlsMode;
   nonMesh?: boolean;
+  /** Every mesh.cors() call for this service, in call order (valid: at most one). */
+  cors?: (import("./cors.js").CorsOptions & Located)[];
+  /** Set by mesh.gateway() (src/dsl/gateway.ts). */
+  gateway?: GatewayModel;
+  /** Set by mesh.external() (src/dsl/external.ts). */
+  external?: ExternalModel;
   /** Every mesh.routes() call for this service, concatenated in call order. */
   routes: RouteModel[];
   /** Every mesh.tcpRoute() call (valid: at most one). */
@@ -132,9 +140,22 @@ export interface ServiceModel extends Located {
   subsetPolicies: SubsetPolicyModel[];
 }
 
+/** What mesh.gateway() records beyond the service-shaped options (issue 13). */
+export interface GatewayModel {
+  listeners: { port: number; protocol: "http" | "https"; hosts: string[]; tls?: { cert: string; key: string } }[];
+}
+
+/** What mesh.external() records beyond the service-shaped options (issue 13). */
+export interface ExternalModel {
+  hosts: string[];
+  resolution: "dns" | "static";
+  endpoints?: (string | EndpointModel)[];
+  tls?: { sni?: string; ca?: string; verify?: true };
+}
+
 /** routes/tcpRoute/policy given for a service that is not part of the mesh (never declared or added to it). */
 export interface OrphanModel extends Located {
-  kind: "calls" | "routes" | "tcpRoute" | "policy" | "telemetry" | "authorize";
+  kind: "calls" | "routes" | "tcpRoute" | "policy" | "telemetry" | "authorize" | "cors";
   service: string;
 }
 
@@ -157,6 +178,8 @@ export interface MeshModel extends Located {
   telemetry?: TelemetryModel;
   mtls?: MtlsMode;
   certificates?: CertificateOptions;
+  /** defineMesh's egress option (issue 13). */
+  egress?: "registry-only" | "allow-any";
   /** In declaration order; a service declared or added twice appears twice. */
   services: ServiceModel[];
   orphans: OrphanModel[];

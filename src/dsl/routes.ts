@@ -6,6 +6,7 @@ import { FIELD_SITES, PORT_REF, ROUTE, SERVICE_REF, SITE, SUBSET_REF, hasBrand }
 import type { ActionModel, RefModel, RouteModel } from "./model.js";
 import type { Target } from "./service.js";
 import { captureSite, type SourceSite } from "./site.js";
+import type { CorsOptions } from "./cors.js";
 import type {
   Duration,
   FaultOptions,
@@ -35,6 +36,8 @@ export interface RouteCommon<Self> {
   rateLimit(limit: RateLimitOptions): Self;
   /** Trace this share of the route's new requests instead of the tracing samplePercent (needs telemetry tracing). */
   traceSampling(percent: Percent): Self;
+  /** CORS for this route (replaces the service's mesh.cors() policy on it). */
+  cors(cors: CorsOptions): Self;
 }
 
 /** A matched route that still needs an action. */
@@ -131,6 +134,9 @@ class RouteBuilder {
   rateLimit(rateLimit: RateLimitOptions) {
     return this.with("rateLimit", { rateLimit }, captureSite(RouteBuilder.prototype.rateLimit));
   }
+  cors(cors: CorsOptions) {
+    return this.with("cors", { cors }, captureSite(RouteBuilder.prototype.cors));
+  }
   traceSampling(traceSampling: Percent) {
     return this.with("traceSampling", { traceSampling }, captureSite(RouteBuilder.prototype.traceSampling));
   }
@@ -170,10 +176,17 @@ class RouteBuilder {
   }
 }
 
+/** A match with its `from` service references turned into names ({ service }), as every reference in the model. */
+function matchModel(m: unknown): unknown {
+  if (typeof m !== "object" || m === null || Array.isArray(m) || !("from" in m)) return m;
+  const from = (m as { from: unknown }).from;
+  return { ...m, from: Array.isArray(from) ? from.map(toRef) : from };
+}
+
 export const routeFactory: RouteFactory = {
   match(match?: MatchOptions | readonly MatchOptions[]): RouteStart {
     const model: RouteModel = {
-      match: (match ?? {}) as RouteModel["match"],
+      match: (Array.isArray(match) ? match.map(matchModel) : matchModel(match ?? {})) as RouteModel["match"],
       actions: [],
       requestHeaders: [],
       responseHeaders: [],

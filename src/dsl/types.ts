@@ -55,6 +55,13 @@ export interface MatchOptions<P extends string = string> {
   method?: HttpMethod | readonly HttpMethod[];
   /** gRPC service (fully qualified, e.g. `"shop.Payments"`) and optional method: matches `/<service>/<method>`. */
   grpc?: { service: string; method?: string };
+  /**
+   * Only calls from these services (Istio's `sourceLabels`): the route is compiled into their route tables only;
+   * every other caller never sees it. @default every caller
+   */
+  from?: readonly import("./service.js").ServiceRef[];
+  /** Gateway routes only: the listener host (one of a gateway listener's `hosts`) this route serves. @default every host */
+  host?: string;
 }
 
 /** Envoy retry conditions (`retry_on`). */

@@ -12,10 +12,12 @@ import type {
   ServiceModel,
 } from "../dsl/model.js";
 import type { SourceSite } from "../dsl/site.js";
+import { FIELD_SITES } from "../dsl/brand.js";
 import type { HashOn, HeaderOps, LoadBalancerOptions, MatchOptions, PolicyOptions, RateLimitOptions, RetryOptions } from "../dsl/types.js";
 import type { Diagnostic } from "../diagnostics/types.js";
 import type {
   BackendRefIR,
+  CorsIR,
   EndpointIR,
   HashKeyIR,
   HeaderMatchIR,
@@ -32,6 +34,7 @@ import type {
   RouteActionIR,
   RouteMatchIR,
   ServiceIR,
+  SourceLoc,
   StringMatchIR,
   TcpRouteIR,
   UpstreamPolicyIR,
@@ -189,6 +192,8 @@ function matchIR(m: MatchOptions): RouteMatchIR {
     query,
     methods,
     grpc: m.grpc ? compact({ service: m.grpc.service, method: m.grpc.method }) : undefined,
+    host: m.host,
+    from: m.from ? m.from.map((r) => (r as unknown as { service: string }).service) : undefined,
   });
 }
 
@@ -226,6 +231,18 @@ function actionIR(route: RouteModel): RouteActionIR {
   }
 }
 
+function corsIR(c: import("../dsl/cors.js").CorsOptions, source: SourceLoc | undefined): CorsIR {
+  return compact({
+    allowOrigins: c.allowOrigins.map((o) => (o === "*" ? { any: true as const } : typeof o === "string" ? { exact: o } : { ...o })) as CorsIR["allowOrigins"],
+    allowMethods: [...(c.allowMethods ?? [])],
+    allowHeaders: [...(c.allowHeaders ?? [])],
+    exposeHeaders: [...(c.exposeHeaders ?? [])],
+    maxAgeS: c.maxAge === undefined ? undefined : Math.ceil(ms(c.maxAge) / 1000),
+    allowCredentials: c.allowCredentials ?? false,
+    source,
+  });
+}
+
 /** One IR route per match of `route` (a list of matches is an OR: one route each, same name). */
 function routeIRs(service: string, route: RouteModel, index: number, baseDir: string): HttpRouteIR[] {
   const list = Array.isArray(route.match) ? route.match : [route.match];
@@ -251,6 +268,7 @@ function routeIR(service: string, route: RouteModel, match: MatchOptions, altern
       : undefined,
     rateLimit: rateLimitIR(route.rateLimit),
     traceSamplePercent: route.traceSampling,
+    cors: route.cors ? corsIR(route.cors, sourceLoc(route[FIELD_SITES]?.cors ?? siteOf(route), baseDir)) : undefined,
     source: sourceLoc(siteOf(route), baseDir),
   });
 }
@@ -408,7 +426,11 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
   const meshMtls: MtlsMode = model.mtls ?? DEFAULTS.mtls;
   const services: ServiceIR[] = model.services.map((s) => {
     const serviceMtls: MtlsMode = s.mtls ?? (s.nonMesh ? "off" : meshMtls);
-    const calls = [...new Set(s.calls.flatMap((c) => reachedVia(c.service)))].sort(byString);
+    // A gateway calls whatever its own routes send traffic to.
+    const gatewayTargets = s.gateway
+      ? s.routes.flatMap((r) => [...(r.actions[0]?.kind === "forward" ? r.actions[0].backends.map((b) => b.target.service) : []), ...(r.mirror ? [r.mirror.target.service] : [])])
+      : [];
+    const calls = [...new Set([...s.calls.map((c) => c.service), ...gatewayTargets].flatMap((c) => reachedVia(c)))].sort(byString);
     const merged = mergePolicies(model, s, baseDir, diagnostics);
     const policy = policyIR(merged, siteOf(s.policies[0]), baseDir);
     const subsetPolicy = subsetPolicies(s, merged, baseDir, diagnostics);
@@ -430,6 +452,17 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
           severity: "error",
           message: `service "${s.name}" has a TCP route already${tcpRoute?.source ? ` (at ${tcpRoute.source.file}:${tcpRoute.source.line})` : ""}; give mesh.tcpRoute() once per service`,
           path: ["services", s.name, "tcpRoutes", i],
+        }),
+      );
+    });
+
+    (s.cors ?? []).slice(1).forEach((c, k) => {
+      diagnostics.push(
+        at(here(c), {
+          code: codes.ConflictingSetting,
+          severity: "error",
+          message: `service "${s.name}" has a CORS policy already; give mesh.cors() once per service`,
+          path: ["services", s.name, "cors", k + 1],
         }),
       );
     });
@@ -479,6 +512,22 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
       proxyless: s.proxyless ?? false,
       mtls: serviceMtls,
       nonMesh: s.nonMesh ? (true as const) : undefined,
+      gateway: s.gateway
+        ? {
+            listeners: s.gateway.listeners.map((l) =>
+              compact({ port: `${l.protocol}-${l.port}`, protocol: l.protocol, hosts: [...l.hosts], tls: l.tls ? { certFile: l.tls.cert, keyFile: l.tls.key } : undefined }),
+            ),
+          }
+        : undefined,
+      cors: s.cors?.[0] ? corsIR(s.cors[0], sourceLoc(siteOf(s.cors[0]), baseDir)) : undefined,
+      external: s.external
+        ? compact({
+            hosts: [...s.external.hosts],
+            resolution: s.external.resolution,
+            tls: s.external.tls ? compact({ sni: s.external.tls.sni ?? s.external.hosts[0]!, caFile: s.external.tls.ca }) : undefined,
+            source: sourceLoc(siteOf(s), baseDir),
+          })
+        : undefined,
       ports: Object.keys(s.ports)
         .sort(byString)
         .map((name) => {
@@ -520,7 +569,7 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
       keyAlgorithm: cert.keyAlgorithm ?? DEFAULTS.certificates.keyAlgorithm,
     },
   };
-  const ir: MeshIR = compact({ name: model.name, trustDomain: model.trustDomain, mtls, services, source: sourceLoc(siteOf(model), baseDir) });
+  const ir: MeshIR = compact({ name: model.name, trustDomain: model.trustDomain, mtls, services, source: sourceLoc(siteOf(model), baseDir), egress: model.egress });
   const authorization = lowerAuthorization(model.authorizations, (site) => sourceLoc(site, baseDir), here, diagnostics);
   if (authorization) ir.authorization = authorization;
   return { ir, diagnostics };

@@ -137,9 +137,30 @@ const singleMatch = z.strictObject({
   query: z.record(z.string().min(1), z.union([z.string(), presentOrValue(false)])).optional(),
   method: z.union([method, z.array(method).min(1)]).optional(),
   grpc: z.strictObject({ service: nonEmpty("a gRPC service name"), method: nonEmpty("a gRPC method name").optional() }).optional(),
+  host: hostname.optional(),
+  // Caller-based routing (issue 13): whole services only, not subsets or ports.
+  from: z
+    .array(z.strictObject({ service: z.string() }, { error: (i) => `from takes services (what mesh.service() returned), not subsets or ports; got ${show(i.input)}` }))
+    .min(1, { error: "from needs at least one service (leave it out for every caller)" })
+    .optional(),
 });
 // A list is an OR of matches (one Envoy route each).
 const match = z.union([singleMatch, z.array(singleMatch).min(1, { error: "a list of matches needs at least one match" })]);
+
+// CORS (issue 13): Envoy's CORS filter policy per route or per service (virtual host).
+const corsOrigin = z.union([
+  z.string().min(1, { error: "an origin must not be empty" }),
+  exactlyOne(z.strictObject({ exact: z.string().optional(), prefix: z.string().optional(), suffix: z.string().optional(), regex: z.string().optional() }), ["exact", "prefix", "suffix", "regex"], "an origin match"),
+]);
+const corsToken = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: (i) => `expected a header name, got ${show(i.input)}` });
+export const cors = z.strictObject({
+  allowOrigins: z.array(corsOrigin).min(1, { error: "allowOrigins needs at least one origin (\"*\" for any)" }),
+  allowMethods: z.array(method).optional(),
+  allowHeaders: z.array(corsToken).optional(),
+  exposeHeaders: z.array(corsToken).optional(),
+  maxAge: duration.optional(),
+  allowCredentials: z.boolean().optional(),
+});
 
 const backend = z.strictObject({ target: ref, weight: percent });
 const headerOps = z.strictObject({
@@ -192,6 +213,7 @@ const route = z.strictObject(
     fault: fault.optional(),
     rateLimit: rateLimit.optional(),
     traceSampling: traceSampling.optional(),
+    cors: cors.optional(),
   },
   { error: (i) => `expected a route built with r.match(...), got ${show(i.input)}` },
 ).superRefine((r, ctx) => {
@@ -277,6 +299,34 @@ const sidecar = z.strictObject({
   tcpOutbound: z.array(z.strictObject({ upstream: z.strictObject({ service: z.string(), port: z.string() }), port })).optional(),
 });
 
+const absolutePath = (what: string) =>
+  z.string().refine((v) => v.startsWith("/") && !v.includes("\0"), { error: (i) => `${what} must be an absolute path of a PEM file on the proxy's host (Envoy reads it at run time), got ${show(i.input)}` });
+
+// mesh.external() (issue 13): hosts callers use, how it is found, and TLS origination with verification always on.
+const external = z
+  .strictObject({
+    hosts: z.array(hostname).min(1, { error: "an external service needs at least one host" }),
+    resolution: z.enum(["dns", "static"], { error: (i) => `expected resolution "dns" or "static", got ${show(i.input)}` }),
+    endpoints: z.array(z.union([z.string(), z.unknown()])).optional(),
+    tls: z
+      .strictObject({
+        sni: hostname.optional(),
+        ca: z
+          .string()
+          .refine((v) => v.startsWith("/") && !v.includes("\0"), { error: (i) => `ca must be an absolute path of a PEM bundle on the proxy's host (Envoy reads it at run time), got ${show(i.input)}` })
+          .optional(),
+        verify: z.literal(true, { error: "TLS verification of an external service cannot be turned off (leave verify out or set it to true)" }).optional(),
+      })
+      .optional(),
+  })
+  .superRefine((e, ctx) => {
+    const n = e.endpoints?.length ?? 0;
+    if (e.resolution === "static" && n === 0) ctx.addIssue({ code: "custom", path: ["endpoints"], message: 'resolution "static" needs endpoints: the addresses of the external service' });
+    if (e.resolution === "dns" && n > 1) ctx.addIssue({ code: "custom", path: ["endpoints"], message: `resolution "dns" resolves one name; got ${n} endpoints (declare one external service per name)` });
+    if (e.resolution === "dns" && n === 1 && (typeof e.endpoints![0] !== "string" || !HOST.test(e.endpoints![0])))
+      ctx.addIssue({ code: "custom", path: ["endpoints", 0], message: `resolution "dns" takes a hostname to resolve, got ${show(e.endpoints![0])}` });
+  });
+
 const IDENTITY = /^(spiffe:\/\/[a-z0-9._-]+)?(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/;
 export const service = z.strictObject({
   name: serviceName,
@@ -293,6 +343,24 @@ export const service = z.strictObject({
   rateLimit: rateLimit.optional(),
   mtls: mtlsMode.optional(),
   nonMesh: z.boolean().optional(),
+  external: external.optional(),
+  cors: z.array(cors).optional(),
+  gateway: z
+    .strictObject({
+      listeners: z
+        .array(
+          z
+            .strictObject({
+              port,
+              protocol: z.enum(["http", "https"], { error: (i) => `expected a gateway listener protocol "http" or "https", got ${show(i.input)}` }),
+              hosts: z.array(hostname).min(1, { error: "a gateway listener needs at least one host" }),
+              tls: z.strictObject({ cert: absolutePath("cert"), key: absolutePath("key") }).optional(),
+            })
+            .refine((l) => (l.protocol === "https") === (l.tls !== undefined), { error: "an https listener needs tls: { cert, key }, and only https takes tls", path: ["tls"] }),
+        )
+        .min(1, { error: "a gateway needs at least one listener" }),
+    })
+    .optional(),
   routes: z.array(route),
   tcpRoutes: z.array(tcpRoute),
   policies: z.array(policy),
@@ -325,6 +393,7 @@ export const mesh = z.object({
       keyAlgorithm: z.enum(["ecdsa-p256", "rsa-2048"], { error: (i) => `expected keyAlgorithm "ecdsa-p256" or "rsa-2048", got ${show(i.input)}` }).optional(),
     })
     .optional(),
+  egress: z.enum(["registry-only", "allow-any"], { error: (i) => `expected egress "registry-only" or "allow-any", got ${show(i.input)}` }).optional(),
   services: z.array(service),
   authorizations: z.array(authorization).optional(),
 });

@@ -23,6 +23,62 @@ export interface MeshIR {
   source?: SourceLoc;
   /** Authorization policies (mesh.authorize / mesh.authorizeDefaults); absent when mesh.ts has none. */
   authorization?: AuthorizationIR;
+  /**
+   * What sidecars do with requests on their outbound HTTP listener for a Host no declared upstream claims (issue 13):
+   * "registry-only" answers 502 and counts them in cluster `egress-blocked`, "allow-any" forwards them to the Host
+   * (dynamic forward proxy, cluster `egress-passthrough`). Absent: no catch-all (Envoy's 404, flag NR).
+   */
+  egress?: EgressMode;
+}
+
+export type EgressMode = "registry-only" | "allow-any";
+
+/**
+ * A CORS policy (issue 13), compiled to envoy.extensions.filters.http.cors.v3.CorsPolicy on the route or virtual
+ * host, with the CORS filter in the connection managers that carry it. Lists keep the order given.
+ */
+export interface CorsIR {
+  /** `{ any: true }` for "*". */
+  allowOrigins: (StringMatchIR | { suffix: string } | { any: true })[];
+  allowMethods: string[];
+  allowHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeS?: number;
+  allowCredentials: boolean;
+  /** The .cors() or mesh.cors() call. */
+  source?: SourceLoc;
+}
+
+export interface GatewayIR {
+  /** In the order given; `port` names the PortIR (`<protocol>-<number>`). */
+  listeners: GatewayListenerIR[];
+}
+
+export interface GatewayListenerIR {
+  port: string;
+  protocol: "http" | "https";
+  /** Host names served, in the order given. */
+  hosts: string[];
+  /** https: absolute paths of the certificate chain and key on the gateway's host (never read by meshc). */
+  tls?: { certFile: string; keyFile: string };
+}
+
+/**
+ * A dependency outside the mesh (mesh.external, issue 13): no meshc proxy runs for it (the ServiceIR is also
+ * nonMesh), callers reach it through their sidecar by its `hosts`, and with `tls` their sidecar originates TLS.
+ */
+export interface ExternalIR {
+  /** Names callers use (Host/:authority), in the order given; the first is resolved when resolution is "dns" and no endpoint is given. */
+  hosts: string[];
+  resolution: "dns" | "static";
+  /** TLS origination; the peer certificate is always verified (chain and a DNS SAN equal to `sni`). */
+  tls?: {
+    sni: string;
+    /** Absolute path of a PEM CA bundle on the proxy's host; absent: the system bundle (SYSTEM_CA_BUNDLE). */
+    caFile?: string;
+  };
+  /** The mesh.external() call. */
+  source?: SourceLoc;
 }
 
 export interface ServiceIR {
@@ -39,6 +95,15 @@ export interface ServiceIR {
   mtls: MtlsMode;
   /** Declared in the mesh but runs without a meshc proxy or identity: calls and is called in plaintext. */
   nonMesh?: true;
+  /** CORS for every route of this service (mesh.cors; Envoy's virtual-host policy), issue 13. */
+  cors?: CorsIR;
+  /**
+   * An ingress gateway (mesh.gateway, issue 13): a proxy without an app whose ports are its listeners and whose
+   * routes (ServiceIR.routes) are what it does with incoming requests; ServiceIR.policy holds its route defaults.
+   */
+  gateway?: GatewayIR;
+  /** A dependency outside the mesh (mesh.external); nonMesh is then true as well. */
+  external?: ExternalIR;
   /** Sorted by name. */
   ports: PortIR[];
   /**
@@ -222,6 +287,13 @@ export interface RouteMatchIR {
   methods: string[];
   /** gRPC service and optional method: becomes a path match on /<service>/<method>. */
   grpc?: { service: string; method?: string };
+  /** Gateway routes: the listener host this route serves (absent: every host of the listener). */
+  host?: string;
+  /**
+   * Caller services this route applies to (issue 13), as written (analysis reports unknown ones, MESH0350). Not an
+   * Envoy match: the route is compiled into these callers' route tables only. Absent: every caller.
+   */
+  from?: string[];
 }
 
 /** A backend of a forward: a service, optionally one subset of it. */
@@ -298,6 +370,8 @@ export interface HttpRouteIR {
   rateLimit?: RateLimitIR;
   /** Trace sampling percent of this route, overriding the caller's tracing samplePercent. */
   traceSamplePercent?: number;
+  /** CORS policy of this route (issue 13); replaces the service's ServiceIR.cors on it. */
+  cors?: CorsIR;
   source?: SourceLoc;
 }
 

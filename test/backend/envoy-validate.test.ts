@@ -20,6 +20,20 @@ async function testSecrets() {
   return [identitySecret(leaf.cert.pem, leaf.key), trustBundleSecret(root.cert.pem)];
 }
 
+/**
+ * The gateway case's https listener names its certificate and key as files (Envoy reads them, also in validate
+ * mode): write a test-time pair at the paths its ir.json gives (no key is committed).
+ */
+async function gatewayFiles(): Promise<void> {
+  const { createTestCa, issueServerCert } = await import("../helpers/tls-server.js");
+  const { mkdirSync, writeFileSync } = await import("node:fs");
+  const ca = await createTestCa("golden gateway CA");
+  const leaf = await issueServerCert(ca, ["shop.example", "api.shop.example"]);
+  mkdirSync("/tmp/meshc-golden-gateway", { recursive: true });
+  writeFileSync("/tmp/meshc-golden-gateway/cert.pem", leaf.certPem);
+  writeFileSync("/tmp/meshc-golden-gateway/key.pem", leaf.keyPem, { mode: 0o600 });
+}
+
 describe("golden proxies pass envoy --mode validate", () => {
   test("every proxy of every case", { timeout: 240_000 }, async (t) => {
     const envoyPath = requireEnvoy(t);
@@ -30,6 +44,7 @@ describe("golden proxies pass envoy --mode validate", () => {
     });
     assert.ok(jobs.length >= 20, `expected many proxies across the cases, got ${jobs.length}`);
     const secrets = await testSecrets();
+    await gatewayFiles();
     // A proxyless client's mTLS clusters name gRPC certificate-provider instances (gRFC A29), which only gRPC
     // resolves; grpc-js-xds checks those proxies below.
     const runnable = jobs.filter((j) => !(j.ir.services.find((s) => s.name === j.svc)!.proxyless && j.snapshot.proxies.get(j.svc)!.resources.cluster.some((c) => canonicalOf("cluster", c).transport_socket)));

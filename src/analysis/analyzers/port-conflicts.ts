@@ -6,7 +6,8 @@
 //   admin     127.0.0.1:<sidecar.adminPort>
 //   tcp       127.0.0.1:<port> for each sidecar.tcpOutbound entry
 // A proxyless service has no sidecar: its application binds the inbound ports itself, nothing else. Nor has a
-// nonMesh service (issue 8).
+// nonMesh service (issue 8). An external service (issue 13) binds nothing at all: no MESH0207 for a dependency
+// reached by DNS without a sidecar, as docs/dsl.md promises for the app port's default.
 // Hosts are the addresses of static instances (a DNS service's host is its hostname); every loopback address and
 // "localhost" is the same host. 0.0.0.0 and :: overlap every address on their port. Checked: the bindings of one
 // service against each other (except inbound/inbound, which is MESH0203, and app/app, which is one socket), and
@@ -140,10 +141,17 @@ export function hostsOf(s: ServiceIR): string[] {
 
 export function bindingsOf(s: ServiceIR, rank: number): Binding[] {
   const out: Binding[] = [];
+  // An external service (mesh.external) binds nothing meshc runs: its ports are somebody else's server.
+  if (s.external) return out;
   const add = (kind: Binding["kind"], address: string, port: number, portIndex = -1, tcpKey = "") =>
     out.push({ owner: s, rank: [rank, out.length], kind, portIndex, tcpKey, address, port });
   s.ports.forEach((p, i) => add("inbound", s.sidecar.inboundAddress, p.port, i));
   if (s.proxyless || s.nonMesh) return out;
+  // An ingress gateway (issue 13) has no app and no outbound listener: its listeners and its admin port.
+  if (s.gateway) {
+    add("admin", LOOPBACK, s.sidecar.adminPort);
+    return out;
+  }
   s.ports.forEach((p, i) => add("app", LOOPBACK, p.appPort, i));
   add("outbound", LOOPBACK, s.sidecar.outboundPort);
   add("admin", LOOPBACK, s.sidecar.adminPort);

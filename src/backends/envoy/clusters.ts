@@ -8,6 +8,7 @@ import { clusterPolicy, endpointPort, isHttp2, isHttpFamily } from "./model.js";
 import { HTTP_PROTOCOL_OPTIONS, inboundClusterName, outboundClusterName } from "./names.js";
 import { proxylessUpstreamTlsSocket, upstreamMtls, upstreamTlsSocket } from "./tls.js";
 import { adsConfigSource, duration, socketAddress, u32 } from "./values.js";
+import { originationTlsSocket } from "./external.js";
 import type { Cluster } from "./xds-types.js";
 
 /** Who consumes a cluster: an Envoy sidecar, or a proxyless gRPC client (which NACKs some values Envoy accepts). */
@@ -69,6 +70,7 @@ export function buildOutboundCluster(ref: ClusterRef, flavor: Flavor, mtls = fal
   const proto = httpProtocolOptions(ref.port, policy.idleTimeoutMs);
   if (proto) cluster.typed_extension_protocol_options = proto;
   if (mtls) cluster.transport_socket = (flavor === "proxyless" ? proxylessUpstreamTlsSocket : upstreamTlsSocket)(ref.service, ref.port, ref.subset);
+  else if (ref.service.external?.tls) cluster.transport_socket = originationTlsSocket(ref.service.external)!;
   return cluster;
 }
 

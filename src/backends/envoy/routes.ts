@@ -20,6 +20,7 @@ import { pack } from "./api/codec.js";
 import type { EnvoyIssue } from "./api/issues.js";
 import { type ClusterRef, type Flavor, clusterRefName } from "./clusters.js";
 import { routeFilterConfig } from "./filters.js";
+import { corsFilterConfig } from "./cors.js";
 import { backendPort, clusterPolicy, isHttpFamily, type MeshIndex } from "./model.js";
 import { statPrefix, virtualHostName } from "./names.js";
 import { duration, fractionalPercent, u32 } from "./values.js";
@@ -75,9 +76,12 @@ export function buildVirtualHost(
     addHeaderOps(route, r.responseHeaders, "response");
     const perFilter = routeFilterConfig(r, flavor, statPrefix("route", r.name));
     if (perFilter) route.typed_per_filter_config = perFilter;
+    if (r.cors && flavor === "sidecar") route.typed_per_filter_config = { ...route.typed_per_filter_config, ...corsFilterConfig(r.cors) };
     routes.push(route);
   });
-  return { vhost: { name, domains, routes }, refs, issues };
+  const vhost: VirtualHost = { name, domains, routes };
+  if (upstream.cors && flavor === "sidecar") vhost.typed_per_filter_config = corsFilterConfig(upstream.cors);
+  return { vhost, refs, issues };
 }
 
 /** The implicit route of an upstream without routes: everything to the whole service, with its defaults. */

@@ -20,6 +20,13 @@ import { inboundClusterName, inboundListenerName, outboundHttpListenerName, outb
 import { buildApiListeners, PROXYLESS_DOMAINS, proxylessPorts } from "./proxyless.js";
 import { buildVirtualHost, type VirtualHostBuild } from "./routes.js";
 import { buildTcpListener, tcpUpstreams } from "./tcp.js";
+import { callerView } from "./caller-routes.js";
+import { meshUsesCors } from "./cors.js";
+import { gatewayDomains, gatewayForHost, gatewayListener, gatewayNoRoutes, gatewayResourceName, gatewayVhostName } from "./gateway.js";
+import { EGRESS_BLOCKED, EGRESS_PASSTHROUGH, egressCluster, egressVirtualHost } from "./external.js";
+
+/** Connect timeout of the egress passthrough cluster (mesh-wide: no service policy applies to undeclared hosts). */
+const DEFAULT_EGRESS_CONNECT_TIMEOUT_MS = 1000;
 import type { VirtualHost } from "./xds-types.js";
 import { hcmTelemetryKey, telemetryFlags, telemetryResources, withClusterMetadata, withHcmTelemetry, withRouteTelemetry, type TelemetryFlags } from "./telemetry.js";
 
@@ -43,7 +50,7 @@ export function translateMesh(ir: MeshIR): TranslateResult {
   let resources = 0;
   for (const svc of ir.services) {
     if (svc.nonMesh) continue; // no meshc proxy runs for it
-    const proxy = makeProxySnapshot(svc.name, t.dedupe(svc.name, svc.proxyless ? t.proxyless(svc) : t.sidecar(svc)));
+    const proxy = makeProxySnapshot(svc.name, t.dedupe(svc.name, svc.gateway ? t.gateway(svc) : svc.proxyless ? t.proxyless(svc) : t.sidecar(svc)));
     consistency.push(...checkConsistency(proxy));
     for (const list of Object.values(proxy.resources)) resources += list.length;
     proxies.set(svc.name, proxy);
@@ -63,8 +70,12 @@ class Translator {
   /** What shared resources carry for telemetry (mesh-wide, so cache keys need not include it). */
   private readonly telemetry: TelemetryFlags;
 
+  /** The mesh uses CORS somewhere: outbound connection managers carry the CORS filter. */
+  private readonly cors: boolean;
+
   constructor(readonly ir: MeshIR) {
     this.mesh = new MeshIndex(ir);
+    this.cors = meshUsesCors(ir);
     this.telemetry = telemetryFlags(ir);
   }
 
@@ -79,8 +90,11 @@ class Translator {
     return svc.calls.flatMap((n) => this.mesh.service(n) ?? []);
   }
 
-  private vhost(upstream: ServiceIR, port: PortIR, flavor: Flavor): VirtualHostBuild {
-    const key = `${flavor}|${upstream.name}|${port.name}`;
+  private vhost(fullUpstream: ServiceIR, port: PortIR, flavor: Flavor, caller: ServiceIR): VirtualHostBuild {
+    // Routes with `from` reach only the callers they name (caller-routes.ts).
+    const view = callerView(fullUpstream, caller);
+    const upstream = view.upstream;
+    const key = `${flavor}|${upstream.name}|${port.name}${view.key}`;
     let v = this.vhosts.get(key);
     if (!v) {
       const domains = flavor === "proxyless" ? PROXYLESS_DOMAINS : upstreamDomains(this.ir, upstream, port);
@@ -140,20 +154,28 @@ class Translator {
     const seenDomains = new Map<string, string>();
     for (const u of upstreams) {
       for (const port of httpPorts(u)) {
-        const key = `sidecar|${u.name}|${port.name}`;
-        const v = this.vhost(u, port, "sidecar");
+        const v = this.vhost(u, port, "sidecar", svc);
+        const key = `sidecar|${u.name}|${port.name}${callerView(u, svc).key}`;
         for (const r of v.refs) refs.set(clusterRefName(r), r);
         const vh = this.uniqueDomains(svc, v.vhost, seenDomains);
         const part = this.vhostPart(vh === v.vhost ? key : `${key}|${JSON.stringify(vh.domains)}`, vh);
         if (part) vhosts.push(part);
       }
     }
+    // With an egress mode every sidecar has an outbound listener, whose catch-all decides on undeclared hosts.
+    const egress = this.ir.egress;
+    if (egress) {
+      const part = this.vhostPart(`egress|${egress}`, egressVirtualHost(egress));
+      if (part) vhosts.push(part);
+      const c = this.once(`cluster|egress|${egress}`, () => this.enc.encode("cluster", egress === "registry-only" ? EGRESS_BLOCKED : EGRESS_PASSTHROUGH, egressCluster(egress, DEFAULT_EGRESS_CONNECT_TIMEOUT_MS)));
+      if (c) out.cluster.push(c);
+    }
     if (vhosts.length) {
       const port = svc.sidecar.outboundPort;
       const rc = this.enc.routeConfiguration(outboundRouteName(port), vhosts);
       out.route.push(rc);
       const l = this.once(`listener|outbound|${port}${hcmTelemetryKey(svc)}`, () =>
-        this.enc.encode("listener", outboundHttpListenerName(port), withHcmTelemetry(buildOutboundHttpListener(svc), this.mesh, svc, "outbound")),
+        this.enc.encode("listener", outboundHttpListenerName(port), withHcmTelemetry(buildOutboundHttpListener(svc, egress, this.cors), this.mesh, svc, "outbound")),
       );
       if (l) out.listener.push(l);
     }
@@ -180,6 +202,35 @@ class Translator {
     return out;
   }
 
+  /** An ingress gateway (gateway.ts): its listeners, one route table each, and the clusters its routes use. */
+  gateway(svc: ServiceIR): ByKind {
+    const out: ByKind = { cluster: [], endpoint: [], listener: [], route: [] };
+    const refs = new Map<string, ClusterRef>();
+    for (const l of svc.gateway!.listeners) {
+      const port = svc.ports.find((p) => p.name === l.port);
+      if (!port) continue;
+      const vhosts: EncodedPart[] = [];
+      for (const host of l.hosts) {
+        const view = gatewayForHost(svc, host);
+        let vh: VirtualHost;
+        if (view.routes.length === 0) vh = gatewayNoRoutes(host, port.port);
+        else {
+          const v = buildVirtualHost(this.mesh, view, port, gatewayDomains(host, port.port), "sidecar", `VirtualHost ${JSON.stringify(gatewayVhostName(host, port.port))}`);
+          this.issues.push(...v.issues);
+          for (const r of v.refs) refs.set(clusterRefName(r), r);
+          vh = { ...v.vhost, name: gatewayVhostName(host, port.port) };
+        }
+        const part = this.vhostPart(`gateway|${svc.name}|${port.name}|${host}`, vh);
+        if (part) vhosts.push(part);
+      }
+      out.route.push(this.enc.routeConfiguration(gatewayResourceName(port.port), vhosts));
+      const lis = this.enc.encode("listener", gatewayResourceName(port.port), gatewayListener(svc, l, port, this.cors));
+      if (lis) out.listener.push(lis);
+    }
+    this.clustersAndEndpoints(svc, refs, "sidecar", out);
+    return out;
+  }
+
   proxyless(svc: ServiceIR): ByKind {
     const out: ByKind = { cluster: [], endpoint: [], listener: [], route: [] };
     const upstreams = this.upstreams(svc);
@@ -188,9 +239,9 @@ class Translator {
     this.upstreamRefs(upstreams, refs, (p) => proxylessPorts(p.service).includes(p.port));
     for (const u of upstreams) {
       for (const port of proxylessPorts(u)) {
-        const v = this.vhost(u, port, "proxyless");
+        const v = this.vhost(u, port, "proxyless", svc);
         for (const r of v.refs) refs.set(clusterRefName(r), r);
-        const part = this.vhostPart(`proxyless|${u.name}|${port.name}`, v.vhost);
+        const part = this.vhostPart(`proxyless|${u.name}|${port.name}${callerView(u, svc).key}`, v.vhost);
         if (part) out.route.push(this.enc.routeConfiguration(proxylessRouteName(u.name, port.port), [part]));
         for (const lis of buildApiListeners(u, port)) {
           const l = this.once(`listener|proxyless|${lis.name}|${port.port}`, () => this.enc.encode("listener", lis.name!, lis));

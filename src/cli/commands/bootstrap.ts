@@ -35,6 +35,7 @@ import { exitCodeFor, render } from "../../diagnostics/render.js";
 import { compileMesh } from "../../pipeline.js";
 import { unreadableInput } from "../../diagnostics/ci.js";
 import { addEvalOptions, evalLimits } from "../eval-options.js";
+import { bootstrapAll } from "./bootstrap-all.js";
 
 export interface BootstrapFlags {
   service: string;
@@ -66,9 +67,10 @@ export interface ProducedBootstrap {
 }
 
 /** Adds the flags `meshc bootstrap` and `meshc run` share (their values arrive as BootstrapFlags). */
-export function addBootstrapOptions(cmd: Command<any, any, any>): void {
+export function addBootstrapOptions(cmd: Command<any, any, any>, serviceRequired = true): void {
+  if (serviceRequired) cmd.requiredOption("--service <name>", "the service whose proxy this is (node.cluster)");
+  else cmd.option("--service <name>", "the service whose proxy this is (node.cluster); required unless --all");
   cmd
-    .requiredOption("--service <name>", "the service whose proxy this is (node.cluster)")
     .option("--instance <id>", "node.id of this instance (default: <service>-<short host name>); an <address>:<port> of a static instance also gives node.locality")
     .option("--xds <host:port>", `xDS server address (default: ${formatXdsAddress(DEFAULT_XDS)})`)
     .option("--delta", "use incremental (Delta) xDS instead of state of the world")
@@ -85,13 +87,16 @@ export function register(program: Command): void {
     .command("bootstrap")
     .description("print the bootstrap a service's Envoy sidecar (or, with --grpc, proxyless gRPC client) starts from")
     .argument("<mesh>", "the mesh entry module (mesh.ts)");
-  addBootstrapOptions(cmd);
+  addBootstrapOptions(cmd, false);
   cmd
+    .option("--all", "every proxy's bootstrap from one compile, one file per instance under --out <dir>")
     .option("--grpc", "gRPC xDS bootstrap JSON for a proxyless gRPC client")
     .option("--certs <dir>", "with --grpc, for a client using mTLS: the directory `meshc certs` keeps its certificate files in")
-    .option("-o, --out <file>", "write to this file instead of stdout")
+    .option("-o, --out <file>", "write to this file instead of stdout (with --all: a directory)")
     .action(async (mesh, opts, self) => {
-      const flags = opts as BootstrapFlags;
+      const flags = opts as BootstrapFlags & { all?: true };
+      if (flags.all) return bootstrapAll(mesh, flags, self);
+      if (flags.service === undefined) self.error("error: required option '--service <name>' not specified (or give --all --out <dir>)", { exitCode: 2 });
       const produced = await produceBootstrap(mesh, flags, self);
       if (!produced) return;
       if (flags.out === undefined) {

@@ -1,0 +1,38 @@
+// Ingress gateway routes (issue 13): MESH0233 HostMatchOutsideGateway, MESH0234 UnknownGatewayHost, and that a
+// gateway binds its listeners and admin port only (no app port, so no MESH0207).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { analyze } from "../../src/analysis/index.js";
+import type { HttpRouteIR, ServiceIR } from "../../src/ir/types.js";
+import { at, mesh, port, route, service, table } from "./ir-fixtures.js";
+
+const hostRoute = (host: string): HttpRouteIR => ({ ...route("api-0"), match: { headers: [], query: [], methods: [], host }, source: at(4, 7) });
+const gateway = (routes: HttpRouteIR[]): ServiceIR =>
+  service("edge", {
+    ports: [port("https-8443", "http", 8443, 8443)],
+    routes,
+    gateway: { listeners: [{ port: "https-8443", protocol: "https", hosts: ["shop.example", "api.shop.example"], tls: { certFile: "/c.pem", keyFile: "/k.pem" } }] },
+  } as never);
+
+table(test, "MESH0233", [
+  { name: "host on a gateway route", ir: mesh(gateway([hostRoute("shop.example")]), service("api")), expect: [] },
+  {
+    name: "host on a service route",
+    ir: mesh(service("api", { routes: [hostRoute("shop.example")] })),
+    expect: [{ severity: "error", path: ["services", "api", "routes", 0, "match", "host"], line: 4, column: 7 }],
+  },
+]);
+
+table(test, "MESH0234", [
+  { name: "a host a listener serves", ir: mesh(gateway([hostRoute("api.shop.example")]), service("api")), expect: [] },
+  {
+    name: "a host no listener serves",
+    ir: mesh(gateway([hostRoute("admin.shop.example")]), service("api")),
+    expect: [{ severity: "error", path: ["services", "edge", "routes", 0, "match", "host"], line: 4, column: 7 }],
+  },
+]);
+
+test("a gateway binds no app port: a listener on its own number is no MESH0207", () => {
+  const codes = analyze(mesh(gateway([route("api-0")]), service("api"))).map((d) => d.code);
+  assert.deepEqual(codes.filter((c) => c === "MESH0207" || c === "MESH0204"), []);
+});
