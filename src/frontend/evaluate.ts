@@ -4,7 +4,7 @@
 import { build, type Message, type Plugin } from "esbuild";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { codes } from "./codes.js";
@@ -72,7 +72,8 @@ export async function bundleMesh(entry: string, dslEntry: string, outDir: string
       logLevel: "silent",
       tsconfigRaw: {},
       // An alias, not a plugin: the bundle runs while the main thread type-checks, and a plugin would wait for it.
-      alias: { meshc: dslEntry },
+      // "meshc/test": the test DSL beside it, for *.mesh.test.ts files (src/testing/).
+      alias: { meshc: dslEntry, "meshc/test": join(dirname(dslEntry), "testing.ts") },
       plugins: [externalPackages],
     });
     const code = result.outputFiles.find((f) => f.path === file);

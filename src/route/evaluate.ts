@@ -27,6 +27,8 @@ export interface RouteCheck {
   matched: boolean;
   /** The first condition that did not hold, in words (absent when matched). */
   failed?: string;
+  /** Clusters the route forwards to (empty for a redirect or direct response). */
+  clusters: string[];
 }
 
 export interface WeightedCluster {
@@ -84,7 +86,7 @@ export interface RouteVerdict {
   virtualHost?: string;
   /** The path the routes were matched against (query dropped, normalized as the connection manager says). */
   matchPath?: string;
-  /** Every route of the virtual host up to and including the one that matched (all of them when none did). */
+  /** Every route of the virtual host, in order, each with the first condition that failed (the first matched one decides). */
   checks: RouteCheck[];
   /** The matching route. */
   route?: { name: string; index: number };
@@ -361,14 +363,18 @@ export function evaluateRoute(hcm: Canonical, routeConfig: Canonical, req: Route
   const path = n.path!;
   const vh = selectVirtualHost(arr(routeConfig.virtual_hosts), req.authority);
   if (!vh) return { ...base, matchPath: path, outcome: { kind: "no-virtual-host", status: 404 } };
-  const checks: RouteCheck[] = [];
   const routes = arr(vh.routes);
-  for (let i = 0; i < routes.length; i++) {
-    const r = routes[i]!;
-    const name = String(r.name ?? `#${i}`);
+  const checks: RouteCheck[] = routes.map((r, i) => {
     const failed = firstFailure(obj(r.match) ?? {}, req, path);
-    checks.push({ name, index: i, matched: failed === undefined, ...(failed !== undefined ? { failed } : {}) });
-    if (failed !== undefined) continue;
+    const a = obj(r.route);
+    const clusters = a ? (a.cluster !== undefined ? [String(a.cluster)] : arr(obj(a.weighted_clusters)?.clusters).map((c) => String(c.name))) : [];
+    return { name: String(r.name ?? `#${i}`), index: i, matched: failed === undefined, ...(failed !== undefined ? { failed } : {}), clusters };
+  });
+  const first = checks.find((c) => c.matched);
+  if (first) {
+    const i = first.index;
+    const r = routes[i]!;
+    const name = first.name;
     return {
       ...base,
       virtualHost: String(vh.name),
