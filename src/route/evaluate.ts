@@ -171,7 +171,11 @@ function headerValue(req: RouteRequest, name: string): string | undefined {
   return req.headers[n];
 }
 
-/** Envoy's HeaderMatcher: a missing header matches nothing (present_match included), then invert_match flips it. */
+/**
+ * Envoy's HeaderMatcher: invert_match flips the result for a header that is there; a missing header never
+ * satisfies a string matcher, inverted or not (checked against Envoy 1.40 by the route differential test), and
+ * satisfies present_match: false, or present_match: true inverted.
+ */
 function headerCheck(h: Canonical, req: RouteRequest): string | undefined {
   const name = String(h.name);
   const v = headerValue(req, name);
@@ -189,9 +193,12 @@ function headerCheck(h: Canonical, req: RouteRequest): string | undefined {
     ok = v === h.exact_match;
     want = `equals ${JSON.stringify(h.exact_match)}`;
   } else throw new Error(`unsupported header matcher ${JSON.stringify(h)}`);
-  if (ok !== invert) return undefined;
+  // Envoy: a missing header fails a string matcher whether or not it is inverted (only present_match is inverted).
+  const holds = v === undefined && h.present_match === undefined ? false : ok !== invert;
+  if (holds) return undefined;
   const got = v === undefined ? "it is absent" : `it is ${JSON.stringify(v)}`;
   const label = name === ":method" ? "method" : `header ${name}`;
+  if (invert && v === undefined && h.present_match === undefined) return `${label} must be present and not satisfy: ${want}; it is absent`;
   return `${label} ${invert ? "must not satisfy" : "must satisfy"}: ${want}; ${got}`;
 }
 

@@ -40,6 +40,12 @@ export function requestTitle(c: Pick<LoadedCase, "request">): string {
 
 /** The verdict in words: what Envoy does with the request. */
 export function describeOutcome(v: MeshVerdict): string {
+  const abort = v.route.fault?.abort;
+  const first = abort ? `; the fault filter aborts ${abort.percent}% of them first with ${abort.httpStatus !== undefined ? `HTTP ${abort.httpStatus}` : `gRPC status ${abort.grpcStatus}`}` : "";
+  return outcomeText(v) + first;
+}
+
+function outcomeText(v: MeshVerdict): string {
   const o = v.route.outcome;
   const via = v.route.route ? `route ${JSON.stringify(v.route.route.name)} (#${v.route.route.index} of virtual host ${v.route.virtualHost})` : "";
   switch (o.kind) {

@@ -106,7 +106,7 @@ async function runWorker(bundleFile: string, dir: string, limits: EvalLimits): P
 const isSite = (s: unknown): s is SourceSite => !!s && typeof (s as SourceSite).file === "string" && typeof (s as SourceSite).line === "number";
 
 /** Compiles a mesh model through the pipeline's later stages; the snapshot only without errors. */
-function compileModel(model: MeshModel, baseDir: string, locate: ReturnType<typeof makeLocator>): { ir?: MeshIR; snapshot?: MeshSnapshot; diagnostics: Diagnostic[] } {
+export function compileModel(model: MeshModel, baseDir: string, locate: ReturnType<typeof makeLocator> = makeLocator()): { ir?: MeshIR; snapshot?: MeshSnapshot; diagnostics: Diagnostic[] } {
   const invalid = validateModel(model, locate);
   if (invalid.length) return { diagnostics: invalid };
   const lowered = lower(model, baseDir, locate);
