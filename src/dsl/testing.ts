@@ -31,6 +31,8 @@ export interface RequestOptions {
   headers?: Readonly<Record<string, string>>;
   /** A gRPC call: `{ service: "pkg.Svc", method: "Get" }` sets the path `/pkg.Svc/Get` and content-type application/grpc. */
   grpc?: { service: string; method: string } | true;
+  /** A TCP connection instead of an HTTP request: the caller's TCP listener for `to` decides (routesTo, splits). */
+  tcp?: true;
 }
 
 /** Plain data describing one request (what `request()` returns). */
@@ -43,6 +45,7 @@ export interface TestRequest {
   readonly path?: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly grpc: boolean;
+  readonly tcp?: true;
 }
 
 export interface Target {
@@ -171,6 +174,7 @@ export function request(options: RequestOptions): TestRequest {
     ...(path !== undefined ? { path } : {}),
     headers,
     grpc,
+    ...(options.tcp ? { tcp: true as const } : {}),
   };
 }
 

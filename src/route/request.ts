@@ -26,6 +26,8 @@ export interface MeshRequest {
   headers?: Record<string, string>;
   /** A gRPC call: content-type application/grpc and method POST unless given. */
   grpc?: boolean;
+  /** A TCP connection: the caller's outbound TCP listener for `to` (its tcp_proxy) decides, not HTTP routes. */
+  tcp?: boolean;
 }
 
 export interface Destination {
@@ -87,6 +89,7 @@ export function evaluateRequest(ir: MeshIR, snapshot: MeshSnapshot, req: MeshReq
   const proxy = snapshot.proxies.get(from.name);
   if (!proxy) throw new RequestError(`"${req.from}" has no proxy configuration`);
   const request = resolveRequest(ir, req);
+  if (req.tcp) return evaluateTcp(ir, proxy, from.name, req, request);
   const listenerName = outboundHttpListenerName(from.sidecar.outboundPort);
   const listener = proxy.resources.listener.find((l) => l.name === listenerName);
   const rc = proxy.resources.route.find((r) => r.name === outboundRouteName(from.sidecar.outboundPort));
@@ -116,4 +119,36 @@ export function evaluateRequest(ir: MeshIR, snapshot: MeshSnapshot, req: MeshReq
     out.authz = { service: callee!.name, listener: inbound.name, verdict };
   }
   return out;
+}
+
+const TCP_PROXY = "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
+
+/** A TCP connection from `caller` to `req.to`: the tcp_proxy of the caller's outbound TCP listener for it. */
+function evaluateTcp(ir: MeshIR, proxy: MeshSnapshot["proxies"] extends Map<string, infer P> ? P : never, caller: string, req: MeshRequest, request: RouteRequest): MeshVerdict {
+  const to = ir.services.find((s) => s.name === req.to)!;
+  const wantPort = req.port !== undefined ? to.ports.find((p) => p.name === req.port)?.port : undefined;
+  const candidates = proxy.resources.listener
+    .filter((l) => l.name.endsWith(`|tcp|${req.to}`))
+    .map((l) => {
+      const c = canonicalOf("listener", l);
+      const tp = arr(c.filter_chains).flatMap((ch) => arr(ch.filters)).map((f) => obj(f.typed_config)).find((t) => t?.["@type"] === TCP_PROXY);
+      return { name: l.name, tp };
+    })
+    .filter((x) => x.tp !== undefined);
+  const clustersOf = (tp: Canonical) =>
+    tp.cluster !== undefined
+      ? [{ cluster: String(tp.cluster), weight: 1 }]
+      : arr(obj(tp.weighted_clusters)?.clusters).map((c) => ({ cluster: String(c.name), weight: Number(obj(c.weight)?.value ?? c.weight ?? 0) }));
+  const hit = candidates.find((x) => wantPort === undefined || clustersOf(x.tp!).some((c) => parseCluster(c.cluster)?.port === wantPort));
+  if (!hit) throw new RequestError(`"${caller}" has no outbound TCP listener for "${req.to}"${req.port !== undefined ? ` port "${req.port}"` : ""} (declare it in calls; TCP ports of the callee get a local port)`);
+  const list = clustersOf(hit.tp!);
+  const total = list.reduce((x, c) => x + c.weight, 0) || 1;
+  const clusters = list.map((c) => ({ ...c, percent: Math.round((c.weight / total) * 1e6) / 1e4 }));
+  const none = () => ({ add: [], set: [], remove: [] });
+  const route = { routeConfig: hit.name, checks: [], outcome: { kind: "forward" as const, clusters, timeoutMs: null, upstreamPath: "" }, requestHeaders: none(), responseHeaders: none() };
+  const destinations = clusters.flatMap((c) => {
+    const p = parseCluster(c.cluster);
+    return p ? [{ cluster: c.cluster, percent: c.percent, ...p }] : [];
+  });
+  return { request, caller, listener: hit.name, route, destinations };
 }

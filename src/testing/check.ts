@@ -35,6 +35,7 @@ class Invalid extends Error {}
 export function requestTitle(c: Pick<LoadedCase, "request">): string {
   const r = c.request;
   const hs = Object.entries(r.headers).map(([k, v]) => ` ${k}: ${v}`).join(";");
+  if (r.tcp) return `${r.from} -> ${r.to}${r.port ? `:${r.port}` : ""} TCP`;
   return `${r.from} -> ${r.to}${r.port ? `:${r.port}` : ""} ${r.method ?? (r.grpc ? "POST" : "GET")} ${r.path ?? "/"}${hs ? ` [${hs.trim()}]` : ""}`;
 }
 
@@ -50,6 +51,7 @@ function outcomeText(v: MeshVerdict): string {
   const via = v.route.route ? `route ${JSON.stringify(v.route.route.name)} (#${v.route.route.index} of virtual host ${v.route.virtualHost})` : "";
   switch (o.kind) {
     case "forward":
+      if (v.listener.includes("|tcp|")) return `TCP listener ${v.listener} forwards to ${o.clusters.map((c) => (o.clusters.length > 1 ? `${c.cluster} ${c.percent}%` : c.cluster)).join(", ")}`;
       return `${via} forwards to ${o.clusters.map((c) => (o.clusters.length > 1 ? `${c.cluster} ${c.percent}%` : c.cluster)).join(", ")}`;
     case "redirect":
       return `${via} redirects (${o.status}) to ${o.location}`;
@@ -60,6 +62,7 @@ function outcomeText(v: MeshVerdict): string {
     case "no-virtual-host":
       return `no virtual host of ${v.listener} serves Host ${JSON.stringify(v.request.authority)} (404)`;
     case "no-route":
+      if (v.route.checks.length === 0 && v.listener.includes("|tcp|")) return "no TCP route";
       return `no route of virtual host ${v.route.virtualHost} matches (404)`;
   }
 }
@@ -248,6 +251,7 @@ export function checkCase(ir: MeshIR, snapshot: MeshSnapshot, c: LoadedCase): Ca
       ...(r.path !== undefined ? { path: r.path } : {}),
       headers: { ...r.headers },
       grpc: r.grpc,
+      ...(r.tcp ? { tcp: true } : {}),
     });
   } catch (e) {
     if (!(e instanceof RequestError)) throw e;

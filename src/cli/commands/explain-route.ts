@@ -65,6 +65,7 @@ export function register(program: Command): void {
     .option("--method <method>", "HTTP method", "GET")
     .option("-H, --header <header...>", "request header, 'name: value' (repeatable)")
     .option("--grpc", "a gRPC request (content-type application/grpc, POST)")
+    .option("--tcp", "a TCP connection: the caller's outbound TCP listener for --to decides")
     .option("--json", "print the evaluation as JSON")
     .action(async (mesh, opts, cmd) => {
       const headers: Record<string, string> = {};
@@ -90,6 +91,7 @@ export function register(program: Command): void {
           path: opts.path,
           headers,
           grpc: opts.grpc === true,
+          ...(opts.tcp ? { tcp: true } : {}),
         });
       } catch (e) {
         if (e instanceof RequestError) return cmd.error(`meshc explain route: ${e.message}`, { exitCode: 2 }) as never;
