@@ -115,7 +115,12 @@ export function evaluateRequest(ir: MeshIR, snapshot: MeshSnapshot, req: MeshReq
     const seen = { ...request.headers };
     for (const r of route.requestHeaders.remove) delete seen[r.toLowerCase()];
     for (const a of [...route.requestHeaders.add, ...route.requestHeaders.set]) seen[a.name.toLowerCase()] = a.value;
-    const verdict = evaluateHcm(inboundHcm, { method: request.method, path: route.outcome.upstreamPath, headers: seen, ...(from.nonMesh ? {} : { principal: from.identity }) });
+    // The callee's RBAC sees the caller's SPIFFE ID only over mTLS: when the caller's cluster has a TLS transport
+    // socket (its client certificate); in plaintext the principal is empty and no principal matcher matches.
+    const cluster = proxy.resources.cluster.find((c) => c.name === first!.cluster);
+    const mtls = cluster !== undefined && obj(canonicalOf("cluster", cluster).transport_socket) !== undefined;
+    const principal = mtls && !from.nonMesh ? { principal: from.identity } : {};
+    const verdict = evaluateHcm(inboundHcm, { method: request.method, path: route.outcome.upstreamPath, headers: seen, ...principal });
     out.authz = { service: callee!.name, listener: inbound.name, verdict };
   }
   return out;
