@@ -3,12 +3,21 @@
 // filters of the inbound listener for the port the chosen cluster reaches, src/authz/evaluate.ts). The IR is
 // read only for names (a service's identity, port numbers); every decision comes from the Envoy resources.
 import type { Canonical } from "../backends/envoy/api/canonical.js";
-import { canonicalOf } from "../backends/envoy/encode.js";
+import { canonicalOf as decode } from "../backends/envoy/encode.js";
+import type { EncodedResource, ResourceKind } from "../snapshot/types.js";
 import { inboundListenerName, outboundHttpListenerName, outboundRouteName } from "../backends/envoy/names.js";
 import { evaluateHcm, type AuthzVerdict } from "../authz/evaluate.js";
 import type { MeshIR } from "../ir/types.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
 import { arr, evaluateRoute, obj, type RouteRequest, type RouteVerdict } from "./evaluate.js";
+
+// Decoding a resource is most of an evaluation's cost; resources are immutable and shared, so decode each once.
+const decoded = new WeakMap<EncodedResource, Canonical>();
+function canonicalOf(kind: ResourceKind, r: EncodedResource): Canonical {
+  let c = decoded.get(r);
+  if (!c) decoded.set(r, (c = decode(kind, r)));
+  return c;
+}
 
 const HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 

@@ -61,7 +61,7 @@ export function findTestFiles(paths: string[]): { files: string[]; missing: stri
   return { files: [...files].sort(), missing };
 }
 
-export async function runTestFile(file: string, limits: EvalLimits = {}): Promise<FileResult> {
+export async function runTestFile(file: string, limits: EvalLimits & { typecheck?: boolean } = {}): Promise<FileResult> {
   const t0 = performance.now();
   const loaded = await loadTestFile(file, limits);
   const diagnostics = [...loaded.diagnostics];
