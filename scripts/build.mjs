@@ -16,6 +16,9 @@ rmSync("dist", { recursive: true, force: true });
 const common = { bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", sourcemap: true, logLevel: "warning" };
 await build({ ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js", banner: { js: "#!/usr/bin/env node" } });
 await build({ ...common, entryPoints: ["src/dsl/index.ts"], outfile: "dist/dsl.js" });
+// "meshc/test": the test DSL for *.mesh.test.ts files (meshc test), and the worker that evaluates them.
+await build({ ...common, entryPoints: ["src/dsl/testing.ts"], outfile: "dist/testing.js" });
+await build({ ...common, sourcemap: false, packages: undefined, entryPoints: ["src/testing/test-worker.ts"], outfile: "dist/test-worker.js" });
 // The worker that evaluates mesh.ts (src/frontend/isolate.ts): standalone, no external imports, no source map.
 await build({ ...common, sourcemap: false, packages: undefined, entryPoints: ["src/frontend/eval-worker.ts"], outfile: "dist/eval-worker.js" });
 chmodSync("dist/cli.js", 0o755);

@@ -4,7 +4,7 @@
 // model). Placeholders are `{name}`; analyzers pass values already quoted (see `q` in ./format.ts).
 //
 // Ranges: 00xx front end (load, evaluate, schema), 01xx references, 02xx conflicts, 03xx routing and Envoy
-// limits, 04xx resilience, 05xx identity, 06xx telemetry, 07xx authorization. A code, once published, keeps its number, name and meaning forever;
+// limits, 04xx resilience, 05xx identity, 06xx telemetry, 07xx authorization, 10xx mesh tests. A code, once published, keeps its number, name and meaning forever;
 // a retired code stays reserved. Every code is documented in docs/diagnostics.md (a test checks both ways).
 import type { Severity } from "../diagnostics/types.js";
 
@@ -677,6 +677,35 @@ export const CODES = {
     description: "`meshc serve` found a warm-start snapshot in its state directory that it will not serve (compiled from another mesh, torn, or refused by Envoy's schema); it compiles the mesh before serving instead.",
     message: "the stored snapshot is not served: {message}",
     hint: "Nothing to do: the next good compile rewrites the state directory (delete it, or pass another --state-dir, to silence this).",
+  },
+  // 10xx: mesh tests (`meshc test`, *.mesh.test.ts; emitted by src/testing/).
+  TestEvaluationFailed: {
+    code: "MESH1001",
+    severity: "error",
+    description: "A *.mesh.test.ts file could not be bundled or evaluated, threw, or passed meshTest something other than a mesh.",
+    message: "{message}",
+    hint: "Fix the test file: it imports its mesh (mesh.ts's default export) and calls meshTest(mesh, (t) => ...) from \"meshc/test\".",
+  },
+  NoMeshTests: {
+    code: "MESH1002",
+    severity: "error",
+    description: "A *.mesh.test.ts file ran without declaring any test.",
+    message: "{message}",
+    hint: "Call meshTest(mesh, (t) => { t.expect(request({ from, to, path })).routesTo(...) }) at the top level of the file.",
+  },
+  InvalidTestRequest: {
+    code: "MESH1003",
+    severity: "error",
+    description: "A test request names a caller or callee that is not in the mesh, a port the callee lacks, or a caller without a sidecar.",
+    message: "{message}",
+    hint: "Use service and port names of the mesh (or its typed references); the caller must be a service with a sidecar.",
+  },
+  InvalidExpectation: {
+    code: "MESH1004",
+    severity: "error",
+    description: "An expectation cannot be checked: it names a subset, port or service the mesh does not have, or its values are malformed (a split that does not sum to 100, a bad duration).",
+    message: "{message}",
+    hint: "Name targets the mesh declares and give durations like \"2s\" or \"250ms\"; split shares sum to 100.",
   },
 } as const satisfies Record<string, CodeInfo>;
 

@@ -20,8 +20,10 @@ import * as envoy from "./commands/envoy.js";
 import * as diff from "./commands/diff.js";
 import * as ca from "./commands/ca.js";
 import * as certs from "./commands/certs.js";
+import * as meshTest from "./commands/test.js";
+import * as explainRoute from "./commands/explain-route.js";
 
-const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, envoy, diff, prometheusConfig, ca, certs, explain];
+const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, envoy, diff, prometheusConfig, ca, certs, explain, explainRoute, meshTest];
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("meshc")

@@ -4,7 +4,7 @@
 import { build, type Message, type Plugin } from "esbuild";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { codes } from "./codes.js";
@@ -31,7 +31,7 @@ const externalPackages: Plugin = {
   setup(b) {
     // Bare specifiers except exactly "meshc" (left to the alias, without a call into JS: Go regexps lack lookahead).
     b.onResolve({ filter: /^(?:[^./m]|m$|m[^e]|me$|me[^s]|mes$|mes[^h]|mesh$|mesh[^c]|meshc.)/ }, async (args) => {
-      if (args.pluginData === SKIP || isAbsolute(args.path)) return undefined;
+      if (args.pluginData === SKIP || isAbsolute(args.path) || args.path === "meshc/test") return undefined; // "meshc/test": the alias
       const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: SKIP });
       if (r.errors.length > 0) return { errors: r.errors };
       if (r.external || !isAbsolute(r.path)) return { path: r.path, external: true };
@@ -72,7 +72,8 @@ export async function bundleMesh(entry: string, dslEntry: string, outDir: string
       logLevel: "silent",
       tsconfigRaw: {},
       // An alias, not a plugin: the bundle runs while the main thread type-checks, and a plugin would wait for it.
-      alias: { meshc: dslEntry },
+      // "meshc/test": the test DSL beside it, for *.mesh.test.ts files (src/testing/).
+      alias: { meshc: dslEntry, "meshc/test": join(dirname(dslEntry), "testing.ts") },
       plugins: [externalPackages],
     });
     const code = result.outputFiles.find((f) => f.path === file);

@@ -2,7 +2,7 @@
 // lib, skipLibCheck, and parsed lib/DSL files cached across runs (watch mode and tests reload often).
 import { statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, resolve, sep } from "node:path";
+import { dirname, resolve, sep, join } from "node:path";
 import type * as TS from "typescript";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { codes } from "./codes.js";
@@ -40,7 +40,8 @@ export function compilerOptions(dslEntry: string): TS.CompilerOptions {
     isolatedModules: true,
     noFallthroughCasesInSwitch: true,
     forceConsistentCasingInFileNames: true,
-    paths: { meshc: [dslEntry] },
+    // "meshc/test" (src/dsl/testing.ts) is what *.mesh.test.ts files import (meshc test).
+    paths: { meshc: [dslEntry], "meshc/test": [join(dirname(dslEntry), "testing.ts")] },
   };
 }
 

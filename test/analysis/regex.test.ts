@@ -153,3 +153,29 @@ test("MESH0309 message gives the reason and offset", () => {
     'Regex "/api/(v1|v2" in the path regex of route "api-0" is invalid: missing closing ")" at offset 5.',
   );
 });
+
+// Acceptance is RE2's own (src/re2/engine.ts, the C++ engine Envoy links): the scanner only explains refusals.
+// Each case below was checked against `envoy --mode validate` (Envoy 1.40) on a route's safe_regex.
+table(test, "MESH0308", [
+  { name: "\\C (any byte) compiles in RE2 and Envoy", ir: withRegex("path", "/a\\C"), expect: [] },
+  { name: "(?<name>…) compiles in Envoy 1.40's RE2", ir: withRegex("path", "/(?<id>[0-9]+)"), expect: [] },
+]);
+table(test, "MESH0309", [
+  {
+    name: "an unknown Unicode class is refused by RE2 (the scanner does not know the tables)",
+    ir: withRegex("path", "/\\p{Foo}"),
+    expect: [{ severity: "error", path: ["services", "api", "routes", 0, "match", "path", "regex"], line: 6, column: 5 }],
+  },
+  {
+    name: "nested repetition is refused by RE2",
+    ir: withRegex("header", "a{2}{3}"),
+    expect: [{ severity: "error", path: ["services", "api", "routes", 0, "match", "headers", 0, "match", "regex"], line: 6, column: 5 }],
+  },
+]);
+
+test("a refusal only RE2 knows carries RE2's message", () => {
+  assert.equal(
+    messageOf(withRegex("path", "/\\p{Foo}"), "MESH0309").message,
+    'Regex "/\\p{Foo}" in the path regex of route "api-0" is invalid: RE2 says "invalid character class range: \\p{Foo}" at offset 1.',
+  );
+});

@@ -75,7 +75,8 @@ export async function startHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     stats.requests++;
     const headers: Record<string, string> = {};
     for (const k of Object.keys(req.headers).sort()) headers[k] = String(req.headers[k]);
-    const reply: EchoReply = { service: opts.service, version: opts.version, path: url.pathname + url.search, headers };
+    // The path as sent (new URL() would read "//x" as a host).
+    const reply: EchoReply = { service: opts.service, version: opts.version, path: req.url?.startsWith("/") ? req.url : url.pathname + url.search, headers };
 
     let fail: string | undefined;
     const id = header(req, "x-test-id");

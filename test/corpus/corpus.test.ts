@@ -26,6 +26,10 @@ const CONCURRENCY = 2; // the machine has 2 cores
 
 /** Registered codes no mesh.ts can produce, and why. Every other code must be expected by some case. */
 const UNREACHABLE: Record<string, string> = {
+  MESH1001: "a *.mesh.test.ts code (meshc test), not a mesh.ts one: test/testing/meshc-test.test.ts expects it",
+  MESH1002: "a *.mesh.test.ts code (meshc test), not a mesh.ts one: test/testing/meshc-test.test.ts expects it",
+  MESH1003: "a *.mesh.test.ts code (meshc test), not a mesh.ts one: test/testing/meshc-test.test.ts expects it",
+  MESH1004: "a *.mesh.test.ts code (meshc test), not a mesh.ts one: test/testing/meshc-test.test.ts expects it",
   MESH0202:
     "ports are an object keyed by port name: a repeated key in an object literal is a TypeScript error (TS1117, " +
     "so MESH0001), and at run time one key holds one port, so lowering never produces two ports with one name",

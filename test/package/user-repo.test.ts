@@ -137,6 +137,22 @@ describe("meshc in a user's repository", { timeout: 25 * 60_000 }, () => {
     assert.ok(existsSync(join(user, "build/mesh/manifest.json")));
     assert.ok(existsSync(join(user, "build/mesh/web/cds.json")));
 
+    // meshc test from the installed package: "meshc/test" resolves (loader and tsc), the test worker ships in dist/.
+    writeFileSync(
+      join(user, "shop.mesh.test.ts"),
+      [
+        'import { meshTest, request } from "meshc/test";',
+        'import mesh from "./mesh.js";',
+        "meshTest(mesh, (t) => {",
+        '  t.expect(request({ from: "web", to: "catalog", headers: { "x-canary": "1" } })).routesTo({ service: "catalog", subset: "v2" });',
+        '  t.expect(request({ from: "web", to: "catalog", method: "POST" })).routesTo({ service: "catalog", subset: "v1" }).withTimeout("3s");',
+        "});",
+        "",
+      ].join("\n"),
+    );
+    const meshTest = run("npx", ["meshc", "test"], user);
+    assert.match(ok(meshTest, "npx meshc test"), /2 passed, 0 failed in 1 file\(s\)/);
+
     const strictFlags = { strict: true, exactOptionalPropertyTypes: true, erasableSyntaxOnly: true, noUncheckedIndexedAccess: true, noImplicitOverride: true, noPropertyAccessFromIndexSignature: true, skipLibCheck: false, noEmit: true, target: "ES2022", lib: ["ES2022"], types: [] };
     const configs: Record<string, Record<string, unknown>> = {
       nodenext: { ...strictFlags, module: "nodenext", moduleResolution: "nodenext" },

@@ -3,7 +3,7 @@
 // (MESH0308/0309 report the rest).
 import { routeSource, type Analyzer } from "../context.js";
 import { q } from "../format.js";
-import { checkRe2 } from "../re2-syntax.js";
+import { re2Error } from "../../re2/engine.js";
 import { ENVOY_MAX_PROGRAM_SIZE, re2ProgramSize } from "../re2-program-size.js";
 import { visitRouteStrings } from "../route-strings.js";
 
@@ -16,7 +16,7 @@ export const regexProgramSize: Analyzer = {
       s.routes.forEach((r, i) => {
         visitRouteStrings(r, (value, regex, _kind, describe) => {
           if (!regex) return;
-          if (!sizes.has(value)) sizes.set(value, checkRe2(value) ? undefined : re2ProgramSize(value));
+          if (!sizes.has(value)) sizes.set(value, re2Error(value) !== undefined ? undefined : re2ProgramSize(value));
           const size = sizes.get(value);
           if (size === undefined || size <= ENVOY_MAX_PROGRAM_SIZE) return;
           const { field, path } = describe(["services", s.name, "routes", i]);

@@ -1,20 +1,23 @@
 // MESH0308 UnsupportedRegexSyntax, MESH0309 InvalidRegex: every regex in a route match (path, header, query) must
-// be one Envoy's RE2 engine compiles. See ../re2-syntax.ts for what is checked and what is not.
+// be one Envoy's RE2 engine compiles. The judge is RE2 itself (src/re2/engine.ts, Google's C++ RE2 as WebAssembly),
+// so acceptance is Envoy's; ../re2-syntax.ts only supplies a friendlier explanation (which construct, what to
+// write instead) for a pattern RE2 refuses, and RE2's own message is the reason when it has none.
 import { routeSource, type Analyzer } from "../context.js";
 import { q } from "../format.js";
-import { checkRe2 } from "../re2-syntax.js";
+import { checkRe2, type RegexProblem } from "../re2-syntax.js";
+import { re2Error } from "../../re2/engine.js";
 import { visitRouteStrings } from "../route-strings.js";
 
 export const regexSyntax: Analyzer = {
   name: "regex-syntax",
   codes: ["UnsupportedRegexSyntax", "InvalidRegex"],
   run(ctx) {
-    const verdicts = new Map<string, ReturnType<typeof checkRe2>>(); // the same pattern is often used many times
+    const verdicts = new Map<string, RegexProblem | undefined>(); // the same pattern is often used many times
     for (const s of ctx.ir.services) {
       s.routes.forEach((r, i) => {
         visitRouteStrings(r, (value, regex, _kind, describe) => {
           if (!regex) return;
-          if (!verdicts.has(value)) verdicts.set(value, checkRe2(value));
+          if (!verdicts.has(value)) verdicts.set(value, judge(value));
           const problem = verdicts.get(value);
           if (!problem) return;
           const { field, path } = describe(["services", s.name, "routes", i]);
@@ -35,3 +38,15 @@ export const regexSyntax: Analyzer = {
     }
   },
 };
+
+/** RE2 decides; the scanner explains when it can. */
+export function judge(pattern: string): RegexProblem | undefined {
+  const error = re2Error(pattern);
+  if (error === undefined) return undefined;
+  const explained = checkRe2(pattern);
+  if (explained) return explained;
+  // RE2 says "<what>: <the offending text>".
+  const colon = error.indexOf(": ");
+  const at = colon >= 0 ? pattern.indexOf(error.slice(colon + 2)) : -1;
+  return { kind: "invalid", reason: `RE2 says "${error}"`, offset: Math.max(0, at) };
+}
