@@ -112,7 +112,7 @@ function renderDiagnostics(): void {
   const load = report.load;
   const box = $("diagnostics");
   box.replaceChildren();
-  $("load").textContent = load ? `${load.ok ? "compiled" : "refused (still serving the previous snapshot)"} ${ago(load.at)} from ${load.source}` : "no load finished yet";
+  $("load").textContent = load ? `${load.ok ? "loaded" : "refused (still serving the previous snapshot)"} ${ago(load.at)} from ${load.source}` : "no load finished yet";
   $("load").className = load && !load.ok ? "bad" : "";
   if (!load || load.diagnostics.length === 0) {
     box.append(el("p", "no diagnostics", "muted"));
