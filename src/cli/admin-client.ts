@@ -64,7 +64,15 @@ export async function getText(base: string, path: string, token?: string): Promi
   }
   const text = Buffer.concat(chunks).toString("utf8");
   if (res.status === 401) throw new AdminError(`${url.href}: 401 unauthorized (pass --admin-token-file with serve's token)`);
-  if (res.status !== 200) throw new AdminError(`${url.href}: HTTP ${res.status}: ${text.trim().slice(0, 300)}`);
+  if (res.status !== 200) {
+    let detail = text.trim();
+    try {
+      detail = String((JSON.parse(text) as { error?: unknown }).error ?? detail);
+    } catch {
+      // plain text
+    }
+    throw new AdminError(`${url.href}: HTTP ${res.status}: ${detail.slice(0, 300)}`);
+  }
   return text;
 }
 
