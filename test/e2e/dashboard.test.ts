@@ -3,7 +3,7 @@
 // graph and both proxies SYNCED; then web's listeners are broken in the build directory (a fault filter after the
 // router: our schema takes it, Envoy refuses it), web's Envoy NACKs, and the page, without a reload, turns web red
 // within 2 s of the NACK (the browser notes when, the server says when the NACK arrived); `meshc status` exits 1 and
-// names the NACK. Restoring the file turns web SYNCED again. Screenshots go to test-artifacts/ (git-ignored).
+// names the NACK, and `meshc proxy-config --compare` shows the listener the Envoy did not take. Restoring the file turns web SYNCED again. Screenshots go to test-artifacts/ (git-ignored).
 // Ports 19960-20003.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -147,6 +147,13 @@ test("dashboard: real browser, two Envoy sidecars; every service in the graph, p
     assert.match(status.stdout, /^echo\s+echo-1\s+\S+\s+\S+\s+\S+\s+SYNCED\s+-\s+SYNCED\s+-$/m);
     assert.match(status.stdout, /^flaky\s+\(no proxy connected\)/m);
     assert.match(status.stdout, /web-1 \(web\) LDS version \S+ NACKED/);
+
+    // `meshc proxy-config --compare`: web's Envoy still runs the listeners it had; the served ones differ there.
+    const cmp = meshcCommand(["proxy-config", "web", "listeners", "--envoy", `http://127.0.0.1:${topo.web.admin}`, "--compare", "--admin", `http://127.0.0.1:${admin}`]);
+    const compared = spawnSync(cmp.cmd, cmp.args, { encoding: "utf8" });
+    assert.equal(compared.status, 1, `--compare exits 1 while the Envoy differs:\n${compared.stdout}${compared.stderr}`);
+    assert.match(compared.stdout, /^listeners: DIFFERENT/m);
+    assert.match(compared.stdout, /http_filters\[1\]: .*not in Envoy/, "names the filter the Envoy refused");
 
     // The fix: web is SYNCED again, live.
     writeFileSync(lds, goodLds);
