@@ -151,6 +151,7 @@ test("dashboard: real browser, two Envoy sidecars; every service in the graph, p
     // `meshc proxy-config --compare`: web's Envoy still runs the listeners it had; the served ones differ there.
     const cmp = meshcCommand(["proxy-config", "web", "listeners", "--envoy", `http://127.0.0.1:${topo.web.admin}`, "--compare", "--admin", `http://127.0.0.1:${admin}`]);
     const compared = spawnSync(cmp.cmd, cmp.args, { encoding: "utf8" });
+    t.diagnostic(compared.stdout);
     assert.equal(compared.status, 1, `--compare exits 1 while the Envoy differs:\n${compared.stdout}${compared.stderr}`);
     assert.match(compared.stdout, /^listeners: DIFFERENT/m);
     assert.match(compared.stdout, /http_filters\[1\]: .*not in Envoy/, "names the filter the Envoy refused");
