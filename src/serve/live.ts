@@ -9,6 +9,7 @@ import type { ServerResponse } from "node:http";
 import type { GraphModel } from "../graph/model.js";
 import { nodeId } from "../graph/dot.js";
 import { renderSvg } from "../graph/svg.js";
+import type { MeshSnapshot } from "../snapshot/types.js";
 import type { XdsServer } from "../xds/index.js";
 import { buildStatus, snapshotVersion, type LoadSummary, type StatusReport } from "./status.js";
 
@@ -16,8 +17,8 @@ export const LIVE_LIMITS = {
   maxSseClients: 16,
   maxBufferedBytes: 4 * 1024 * 1024,
   maxProxyRows: 1000,
-  /** Changes within this window go out as one event. */
-  coalesceMs: 50,
+  /** Changes within this window go out as one event (at most 10 reports a second, however many proxies ACK). */
+  coalesceMs: 100,
   /** A comment line this often keeps idle event streams (and the proxies in front of them) open. */
   heartbeatMs: 25_000,
 };
@@ -40,6 +41,7 @@ export class LiveStatus {
   private readonly clients = new Set<ServerResponse>();
   private changedAt: string | undefined;
   private version: string | undefined;
+  private lastSnapshot: MeshSnapshot | undefined;
   private graph: GraphView | undefined;
   private graphKey: string | undefined;
   private pending: NodeJS.Timeout | undefined;
@@ -58,17 +60,23 @@ export class LiveStatus {
 
   /** The status now, with the snapshot version and when it last changed. */
   report(): LiveReport {
+    this.trackVersion();
     const snap = this.xds.snapshot();
-    if (snap) {
-      const v = snapshotVersion(snap);
-      if (v !== this.version) {
-        this.version = v;
-        this.changedAt = new Date().toISOString();
-      }
-    }
     const r = buildStatus(snap, this.xds.proxies(), { ...(this.changedAt && { changedAt: this.changedAt }), load: this.lastLoad() ?? null });
     const omitted = Math.max(0, r.proxies.length - LIVE_LIMITS.maxProxyRows);
     return { ...r, proxies: r.proxies.slice(0, LIVE_LIMITS.maxProxyRows), omittedProxies: omitted, at: new Date().toISOString() };
+  }
+
+  /** Notes when the snapshot's content changed (cheap when the snapshot object is the same as last time). */
+  private trackVersion(): void {
+    const snap = this.xds.snapshot();
+    if (!snap || snap === this.lastSnapshot) return;
+    this.lastSnapshot = snap;
+    const v = snapshotVersion(snap);
+    if (v !== this.version) {
+      this.version = v;
+      this.changedAt = new Date().toISOString();
+    }
   }
 
   graphView(): GraphView | undefined {
@@ -93,9 +101,10 @@ export class LiveStatus {
 
   /** Something changed: one event to every client after the coalescing window. */
   notify(): void {
-    // The version/changedAt bookkeeping must not depend on someone watching.
+    // The version/changedAt bookkeeping must not depend on someone watching; with nobody watching, that is all
+    // (a report clones every stream's status: not something to do on each of thousands of ACKs).
     if (this.clients.size === 0) {
-      this.report();
+      this.trackVersion();
       return;
     }
     if (this.pending || this.closed) return;

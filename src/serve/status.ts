@@ -75,8 +75,16 @@ const RANK: Record<ServiceState, number> = { SYNCED: 0, "NO PROXY": 1, "NOT SENT
 
 const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
 
+/** Per versions object (shared by every proxy of a service, kept while the snapshot is): computed once. */
+const versionCache = new WeakMap<object, string>();
+
 export function proxyVersion(versions: Record<ResourceKind, string>): string {
-  return short(PUSH_ORDER.map((k) => `${k}=${versions[k] ?? ""}`).join("\n"));
+  let v = versionCache.get(versions);
+  if (v === undefined) {
+    v = short(PUSH_ORDER.map((k) => `${k}=${versions[k] ?? ""}`).join("\n"));
+    versionCache.set(versions, v);
+  }
+  return v;
 }
 
 export function snapshotVersion(snap: MeshSnapshot): string {
@@ -129,8 +137,14 @@ export function buildStatus(
       ...(p.lastNack && { lastNackAt: p.lastNack.at }),
     });
   }
+  const byService = new Map<string, ProxyRow[]>();
+  for (const p of proxies) {
+    const list = byService.get(p.service);
+    if (list) list.push(p);
+    else byService.set(p.service, [p]);
+  }
   const services: ServiceRow[] = [...(snap?.proxies.keys() ?? [])].sort().map((service) => {
-    const mine = proxies.filter((p) => p.service === service);
+    const mine = byService.get(service) ?? [];
     return {
       service,
       state: mine.length ? worst(mine.map((p) => p.state as ServiceState), "SYNCED") : "NO PROXY",
