@@ -1,7 +1,8 @@
 // `meshc proxy-config` against a running `meshc serve --ca` (strict mTLS, so SDS secrets exist) and two real Envoy
 // sidecars: the route, cluster, endpoint, listener and secret tables of what the server serves web; the same read
 // from web's live Envoy (/config_dump), where --compare finds no difference (exit 0); raw -o json|yaml; and no key
-// material anywhere, from the server or the Envoy. (The dashboard test makes an Envoy differ: a NACK.)
+// material anywhere, from the server or the Envoy; `meshc status -o wide` with its SDS column. (The dashboard test
+// makes an Envoy differ: a NACK.)
 // Ports 19920-19959.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -123,6 +124,14 @@ test("meshc proxy-config: tables of what the server serves, the same from a live
     assert.equal(cmp.status, 0, `--compare finds no difference:\n${cmp.stdout}${cmp.stderr}`);
     assert.match(cmp.stdout, /runs what the server serves web/);
     for (const k of ["clusters", "endpoints", "listeners", "routes", "secrets"]) assert.match(cmp.stdout, new RegExp(`^${k}: same`, "m"));
+
+    // `meshc status` shows the SDS column when secrets are served, every type SYNCED: exit 0.
+    const st = meshcCommand(["status", "--admin", `127.0.0.1:${P.admin}`, "-o", "wide"]);
+    const status = spawnSync(st.cmd, st.args, { encoding: "utf8" });
+    assert.equal(status.status, 0, `${status.stdout}${status.stderr}`);
+    assert.match(status.stdout, /^SERVICE\s+NODE\s+ADDRESS\s+CONNECTED\s+VERSION\s+API\s+CDS\s+EDS\s+LDS\s+RDS\s+SDS$/m);
+    assert.match(status.stdout, /^web\s+web-1\s.*\ssotw(\s+SYNCED \w+\/\w+){5}$/m);
+    assert.match(status.stdout, /all 2 proxies SYNCED/);
 
     // Usage and lookup errors: exit 2 with a message.
     const unknown = run("nope");
