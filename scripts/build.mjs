@@ -1,4 +1,5 @@
-// Builds dist/ from scratch: the CLI (dist/cli.js) and the public DSL (dist/dsl.js) bundled with esbuild, and the
+// Builds dist/ from scratch: the CLI (dist/cli.js), the public DSL (dist/dsl.js) and the dashboard's script
+// (dist/dashboard.js) bundled with esbuild, and the
 // DSL's declarations (dist/types/*.d.ts, tsc with tsconfig.dsl.json) that `import … from "meshc"` resolves to in a
 // user's project, so the user's compiler flags check .d.ts files, never meshc's sources. Dependencies stay external:
 // they are installed beside the package, and protobufjs/grpc load .proto files from node_modules at run time.
@@ -21,6 +22,8 @@ await build({ ...common, entryPoints: ["src/dsl/testing.ts"], outfile: "dist/tes
 await build({ ...common, sourcemap: false, packages: undefined, entryPoints: ["src/testing/test-worker.ts"], outfile: "dist/test-worker.js" });
 // The worker that evaluates mesh.ts (src/frontend/isolate.ts): standalone, no external imports, no source map.
 await build({ ...common, sourcemap: false, packages: undefined, entryPoints: ["src/frontend/eval-worker.ts"], outfile: "dist/eval-worker.js" });
+// The admin dashboard's browser script (src/dashboard/page.ts inlines it into the page; same options as there).
+await build({ bundle: true, platform: "browser", format: "iife", target: "es2020", minify: true, legalComments: "none", logLevel: "warning", entryPoints: ["src/dashboard/client.ts"], outfile: "dist/dashboard.js" });
 chmodSync("dist/cli.js", 0o755);
 const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
 execFileSync(process.execPath, [tsc, "-p", "tsconfig.dsl.json"], { stdio: "inherit" });

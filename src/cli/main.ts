@@ -22,8 +22,11 @@ import * as ca from "./commands/ca.js";
 import * as certs from "./commands/certs.js";
 import * as meshTest from "./commands/test.js";
 import * as explainRoute from "./commands/explain-route.js";
+import * as graph from "./commands/graph.js";
+import * as status from "./commands/status.js";
+import * as proxyConfig from "./commands/proxy-config.js";
 
-const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, envoy, diff, prometheusConfig, ca, certs, explain, explainRoute, meshTest];
+const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, envoy, diff, prometheusConfig, ca, certs, explain, explainRoute, meshTest, graph, status, proxyConfig];
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("meshc")

@@ -8,6 +8,8 @@ import type { Diagnostic } from "../diagnostics/types.js";
 import type { XdsServer } from "../xds/index.js";
 import { PUSH_ORDER } from "../snapshot/types.js";
 import { adminGuard } from "./exposure.js";
+import { DASHBOARD_PAGE_PATHS, handleDashboard } from "./dashboard-routes.js";
+import type { LiveStatus } from "./live.js";
 
 export interface AdminState {
   xds: XdsServer;
@@ -18,6 +20,8 @@ export interface AdminState {
   readiness?(): Readiness;
   /** Bearer token for /debug/* when the admin is bound to a non-loopback address (src/serve/exposure.ts). */
   adminToken?: string;
+  /** The dashboard's live status (`/`, /debug/status, /debug/events; src/serve/dashboard-routes.ts). */
+  live?: LiveStatus;
 }
 
 /** /readyz's JSON body: 200 only while a snapshot is served; whether the newest source compiled, and when. */
@@ -79,7 +83,8 @@ export async function startAdmin(address: string, state: AdminState): Promise<Ad
     const url = { pathname: parsed.pathname };
     try {
       if (req.method !== "GET") return send(405, "method not allowed\n", "text/plain");
-      const denied = guard(req, url.pathname);
+      // The dashboard page shows what /debug/* shows: the same rule.
+      const denied = guard(req, DASHBOARD_PAGE_PATHS.has(url.pathname) ? "/debug/" : url.pathname);
       if (denied) {
         res.setHeader("www-authenticate", 'Bearer realm="meshc-admin"');
         return send(denied, "unauthorized: /debug/* on a non-loopback admin address needs Authorization: Bearer <token> (--admin-token-file)\n", "text/plain");
@@ -106,7 +111,8 @@ export async function startAdmin(address: string, state: AdminState): Promise<Ad
         }
         return json(200, body);
       }
-      return send(404, "not found; try /healthz /readyz /metrics /debug/proxies /debug/diagnostics /debug/snapshot/<service>\n", "text/plain");
+      if (state.live && (await handleDashboard(req, res, url.pathname, state.live))) return;
+      return send(404, "not found; try / (dashboard) /healthz /readyz /metrics /debug/proxies /debug/diagnostics /debug/snapshot/<service> /debug/status /debug/events\n", "text/plain");
     } catch (err) {
       if (res.headersSent) res.destroy();
       else send(500, `${(err as Error).message}\n`, "text/plain");
@@ -125,6 +131,7 @@ export async function startAdmin(address: string, state: AdminState): Promise<Ad
     port,
     close: (graceMs) =>
       new Promise<void>((resolve) => {
+        state.live?.close(); // event streams never finish on their own
         const timer = setTimeout(() => {
           server.closeAllConnections(); // half-sent requests, slow readers: the grace is over
           resolve();

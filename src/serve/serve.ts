@@ -21,6 +21,8 @@ import { checkXdsExposure } from "./exposure.js";
 import { CertificateManager, meshUsesMtls } from "./certificates.js";
 import { openSource } from "./source.js";
 import { loadState, saveState } from "./state.js";
+import { LiveStatus } from "./live.js";
+import { graphFromIr, graphFromSnapshot } from "../graph/model.js";
 import { watchBuildDir, watchFiles, type Fingerprint, type Watcher } from "./watch.js";
 
 export interface ServeOptions {
@@ -99,6 +101,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const xds = await startXdsServer({ address: options.xdsAddress, logger, registry, limits: options.limits });
   const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const syncMetrics = registerProxySyncMetrics(registry, xds);
+  const live = new LiveStatus(xds, () => last, (err) => logger.warn({ err: err.message }, "could not render the service graph"));
 
   const certs = options.caDir === undefined ? undefined : new CertificateManager({ caDir: options.caDir, logger, registry, onChange: (s) => {
     const change = xds.setSnapshot(s);
@@ -119,6 +122,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     const warm = await loadState(stateDir, source.path).catch((e: Error) => ({ problem: e.message }));
     if (warm && "snapshot" in warm) {
       xds.setSnapshot(warm.snapshot);
+      live.setGraph(graphFromSnapshot("mesh", warm.snapshot));
       stored = versionsKey(warm.snapshot);
       served = { origin: "warm-start", since: new Date().toISOString(), compiledAt: warm.compiledAt };
       serving.set(1);
@@ -163,6 +167,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       return false;
     }
     const change = xds.setSnapshot(r.snapshot);
+    live.setGraph(r.ir ? graphFromIr(r.ir) : graphFromSnapshot(r.meshName ?? "mesh", r.snapshot));
     served = { origin: "compiled", since: at, compiledAt: at };
     serving.set(1);
     logger.info({ seconds: Math.round(seconds * 1000) / 1000, proxies: r.snapshot.proxies.size, ...change }, "snapshot loaded");
@@ -198,6 +203,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       return await running;
     } finally {
       running = undefined;
+      live.notify(); // the dashboard shows the load's outcome and diagnostics
     }
   };
 
@@ -234,7 +240,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   else initialLoad.catch(() => undefined);
   let admin: Awaited<ReturnType<typeof startAdmin>>;
   try {
-    admin = await startAdmin(options.adminAddress ?? "127.0.0.1:18001", { xds, registry, lastLoad: () => last, readiness, ...(options.adminToken !== undefined ? { adminToken: options.adminToken } : {}) });
+    admin = await startAdmin(options.adminAddress ?? "127.0.0.1:18001", { xds, registry, lastLoad: () => last, readiness, live, ...(options.adminToken !== undefined ? { adminToken: options.adminToken } : {}) });
   } catch (err) {
     // Without this the xDS server would keep the process alive after the error is reported.
     closing = true;
@@ -256,6 +262,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       closing = true;
       cancel.abort();
       syncMetrics.stop();
+      live.close();
       certs?.close();
       // Bounded: both servers get the same grace in parallel, then whatever is left is closed.
       await Promise.all([watcher?.close(), running?.catch(() => undefined), admin.close(graceMs), xds.close(graceMs)]);

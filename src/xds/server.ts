@@ -48,6 +48,11 @@ export interface XdsServer {
   /** Open TCP connections on the xDS port. */
   connections(): number;
   /**
+   * Calls `listener` (at most once per event-loop turn) after the snapshot or any proxy's status changed; returns
+   * the unsubscribe function. For live views (the admin dashboard's Server-Sent Events).
+   */
+  onChange(listener: () => void): () => void;
+  /**
    * Bounded graceful shutdown: stops accepting, sends GOAWAY, ends every stream with UNAVAILABLE, waits for
    * connections to close for at most `graceMs` (default 5000), then closes whatever is left.
    */
@@ -82,7 +87,17 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
   const live = new Set<LiveStream>();
   let streamIds = 0;
   const metrics = createXdsMetrics(registry);
-  const ctx: StreamContext = { cache, metrics, logger, streams, live, limits, nextStreamId: () => ++streamIds };
+  const listeners = new Set<() => void>();
+  let notifyQueued = false;
+  const changed = () => {
+    if (notifyQueued || listeners.size === 0) return;
+    notifyQueued = true;
+    setImmediate(() => {
+      notifyQueued = false;
+      for (const l of [...listeners]) l();
+    });
+  };
+  const ctx: StreamContext = { cache, metrics, logger, streams, live, limits, nextStreamId: () => ++streamIds, changed };
   let closing = false;
   const bucket = new TokenBucket(limits.streamsPerSecond, limits.streamBurst);
 
@@ -131,6 +146,7 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
     address: bound,
     setSnapshot(mesh) {
       const change = cache.setSnapshot(mesh);
+      changed();
       logger.info(
         { services: mesh.proxies.size, changed: change.changed.length, added: change.added.length, removed: change.removed.length },
         "snapshot published",
@@ -143,6 +159,10 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
       return list.sort((a, b) => cmp(a.service, b.service) || cmp(a.node.id, b.node.id) || a.streamId - b.streamId);
     },
     connections: () => gate.open,
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     async close(graceMs = 5000) {
       if (closing) return;
       closing = true;

@@ -40,6 +40,10 @@ export interface ProxyStatus {
   acked: Partial<Record<ResourceKind, string>>;
   /** Last version sent, per type. */
   sent: Partial<Record<ResourceKind, string>>;
+  /** When the last response of each type was sent (ISO time): how long a type has waited for its ACK. */
+  sentAt: Partial<Record<ResourceKind, string>>;
+  /** The last NACK of each type (cleared when that type is ACKed again). */
+  nacked: Partial<Record<ResourceKind, NackRecord>>;
   /** Types with a response queued or sent and not yet ACKed/NACKed, in push order. */
   pending: ResourceKind[];
   nacks: number;
@@ -55,6 +59,8 @@ export interface StreamContext {
   live: Set<LiveStream>;
   limits: XdsLimits;
   nextStreamId(): number;
+  /** Called when a stream's status changes (bound, sent, ACK, NACK, closed): live views (SSE) follow it. */
+  changed?(): void;
 }
 
 export interface XdsRequestBase {
@@ -209,6 +215,8 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
 
   protected recordAck(kind: ResourceKind, version: string, sentAt: number): void {
     this.record.acked[kind] = version;
+    delete this.record.nacked[kind];
+    this.ctx.changed?.();
     this.ctx.metrics.pushAck.observe({ type: kind }, (performance.now() - sentAt) / 1000);
   }
 
@@ -216,6 +224,8 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     nack = { ...nack, nonce: this.clip(nack.nonce), message: clip(nack.message, 16 * this.ctx.limits.maxLoggedChars) };
     this.record.nacks++;
     this.record.lastNack = nack;
+    this.record.nacked[nack.type] = nack;
+    this.ctx.changed?.();
     this.ctx.metrics.nacks.inc({ type: nack.type });
     this.ctx.metrics.nacksByService.inc({ service: this.record.service, type: nack.type });
     this.log.warn(
@@ -226,6 +236,8 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
 
   protected recordSent(kind: ResourceKind, version: string): void {
     this.record.sent[kind] = version;
+    this.record.sentAt[kind] = new Date().toISOString();
+    this.ctx.changed?.();
     this.ctx.metrics.pushes.inc({ type: kind });
   }
 
@@ -289,6 +301,8 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       connectedSince: new Date().toISOString(),
       acked: {},
       sent: {},
+      sentAt: {},
+      nacked: {},
       pending: [],
       nacks: 0,
     };
@@ -296,6 +310,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     this.unwatch = cache.watch(full!.cluster, (p, kinds) => this.onSnapshot(p, kinds));
     this.ctx.streams.add(this);
     this.ctx.metrics.connected.inc({ api: this.api });
+    this.ctx.changed?.();
     this.log.info({ peer, userAgent: `${node.userAgentName} ${node.userAgentVersion}`.trim() }, "proxy connected");
     return true;
   }
@@ -388,6 +403,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     if (this.statusRec) {
       this.ctx.streams.delete(this);
       this.ctx.metrics.connected.dec({ api: this.api });
+      this.ctx.changed?.();
       this.log.info("proxy disconnected");
     }
   }
