@@ -20,6 +20,7 @@ export {
   type Target,
 } from "./service.js";
 export { istioRetries } from "./retries.js";
+export { etcd, registry, type DiscoveryOptions, type EtcdOptions, type EtcdTlsOptions, type RegistryInstances } from "./discovery.js";
 export type { FinalRoute, ForwardRoute, Route, RouteCommon, RouteFactory, RouteStart } from "./routes.js";
 export type * from "./types.js";
 export type { AccessLogDestination, AccessLogFilter, AccessLogOptions, Collector, MetricsOptions, TelemetryOptions, TracingOptions } from "./telemetry.js";

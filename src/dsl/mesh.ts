@@ -30,6 +30,7 @@ import { authorizationModel, type AuthorizationModel, type AuthorizeOptions, typ
 import type { CertificateOptions, Duration, Labels, MtlsMode, Percent, PolicyOptions, SubsetPolicyOptions } from "./types.js";
 import { telemetryModel, type TelemetryOptions } from "./telemetry.js";
 import type { TelemetryModel } from "./model.js";
+import type { DiscoveryOptions } from "./discovery.js";
 
 /** Mesh-wide settings. */
 export interface MeshOptions {
@@ -49,6 +50,8 @@ export interface MeshOptions {
   mtls?: MtlsMode;
   /** Leaf certificates issued by the mesh CA. @default { leafLifetime: "24h", rotateAt: 50, keyAlgorithm: "ecdsa-p256" } */
   certificates?: CertificateOptions;
+  /** A registry of live instances for services declared with `instances: registry({ key })`, e.g. `etcd({ endpoints, prefix })`. */
+  discovery?: DiscoveryOptions;
 }
 
 /** TCP routing of calls to a service's TCP ports. */
@@ -273,6 +276,7 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
     if (options?.defaults !== undefined) model.defaults = located({ ...options.defaults }, site);
     if (options?.telemetry !== undefined) model.telemetry = located(telemetryModel(options.telemetry) as TelemetryModel, site);
     if (options?.mtls !== undefined) model.mtls = options.mtls;
+    if (options?.discovery !== undefined) model.discovery = options.discovery as never;
     if (options?.certificates !== undefined) model.certificates = (typeof options.certificates === "object" && options.certificates !== null ? { ...options.certificates } : options.certificates) as never;
     return model;
   };
