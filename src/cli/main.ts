@@ -20,8 +20,9 @@ import * as envoy from "./commands/envoy.js";
 import * as diff from "./commands/diff.js";
 import * as ca from "./commands/ca.js";
 import * as certs from "./commands/certs.js";
+import * as registerCmd from "./commands/register.js";
 
-const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, envoy, diff, prometheusConfig, ca, certs, explain];
+const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, envoy, diff, prometheusConfig, ca, certs, explain, registerCmd];
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("meshc")

@@ -21,6 +21,7 @@ import { checkXdsExposure } from "./exposure.js";
 import { CertificateManager, meshUsesMtls } from "./certificates.js";
 import { openSource } from "./source.js";
 import { loadState, saveState } from "./state.js";
+import { RegistryFeed } from "./registry.js";
 import { watchBuildDir, watchFiles, type Fingerprint, type Watcher } from "./watch.js";
 
 export interface ServeOptions {
@@ -52,6 +53,8 @@ export interface ServeOptions {
   insecureAllowRemote?: boolean;
   /** Mesh CA directory: issue leaf certificates and serve them over SDS (issue 8). */
   caDir?: string;
+  /** Registry (issue 16): coalescing window for endpoint changes, and etcd call timings. */
+  registry?: { coalesceMs?: number; callTimeoutMs?: number; probeMs?: number; retryMs?: number };
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
@@ -100,8 +103,14 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const syncMetrics = registerProxySyncMetrics(registry, xds);
 
+  // Registry endpoints (issue 16) are overlaid on whatever base snapshot is served (compiled, warm, re-certified).
+  let base: MeshSnapshot | undefined;
+  const feed = new RegistryFeed({ logger, registry, coalesceMs: options.registry?.coalesceMs, timings: options.registry, republish: () => {
+    if (base && !closing) xds.setSnapshot(feed.apply(base));
+  } });
   const certs = options.caDir === undefined ? undefined : new CertificateManager({ caDir: options.caDir, logger, registry, onChange: (s) => {
-    const change = xds.setSnapshot(s);
+    base = s;
+    const change = xds.setSnapshot(feed.apply(s));
     logger.info({ ...change }, "certificates changed");
   } });
   if (certs) {
@@ -118,7 +127,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   if (stateDir && !certs) {
     const warm = await loadState(stateDir, source.path).catch((e: Error) => ({ problem: e.message }));
     if (warm && "snapshot" in warm) {
-      xds.setSnapshot(warm.snapshot);
+      xds.setSnapshot((base = warm.snapshot));
       stored = versionsKey(warm.snapshot);
       served = { origin: "warm-start", since: new Date().toISOString(), compiledAt: warm.compiledAt };
       serving.set(1);
@@ -162,7 +171,9 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       compileFailures.inc();
       return false;
     }
-    const change = xds.setSnapshot(r.snapshot);
+    if (r.ir) feed.compiled(r.ir, dirname(source.path));
+    base = r.snapshot;
+    const change = xds.setSnapshot(feed.apply(r.snapshot));
     served = { origin: "compiled", since: at, compiledAt: at };
     serving.set(1);
     logger.info({ seconds: Math.round(seconds * 1000) / 1000, proxies: r.snapshot.proxies.size, ...change }, "snapshot loaded");
@@ -226,6 +237,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     serving: served ?? null,
     newest: last ? { compiled: last.ok, at: last.at, errors: last.diagnostics.filter((d) => d.severity === "error").length } : null,
     compiling: running !== undefined,
+    ...(feed.status() ? { registry: feed.status() } : {}),
   });
 
   const initialLoad = reload();
@@ -257,6 +269,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       cancel.abort();
       syncMetrics.stop();
       certs?.close();
+      await feed.close();
       // Bounded: both servers get the same grace in parallel, then whatever is left is closed.
       await Promise.all([watcher?.close(), running?.catch(() => undefined), admin.close(graceMs), xds.close(graceMs)]);
     },
