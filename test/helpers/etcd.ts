@@ -55,7 +55,6 @@ export async function startEtcd(procs: Procs, bin: string, o: { dir: string; cli
       "--initial-cluster", `${name}=${peer}`,
       "--log-level", "warn",
     ],
-    env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.arch === "arm64" ? "arm64" : "" },
   });
   await eventually(async () => {
     if (!proc.running) throw new Error(`etcd exited:\n${proc.tail(20)}`);
