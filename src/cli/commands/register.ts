@@ -7,7 +7,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { InvalidArgumentError } from "@commander-js/extra-typings";
 import { dirname, resolve } from "node:path";
 import { renderHuman } from "../../diagnostics/render.js";
-import { etcdClient, registerInstance, type Registration } from "../../discovery/etcd.js";
+import type { Registration } from "../../discovery/etcd.js";
 import { entryKey, entrySchema, entryValue, INSTANCE_ID, type RegistryEntry } from "../../discovery/layout.js";
 import type { MeshIR } from "../../ir/types.js";
 import { compileMesh } from "../../pipeline.js";
@@ -79,6 +79,8 @@ export async function registerFromMesh(mesh: string, flags: RegisterFlags, log: 
     process.exitCode = 2;
     return undefined;
   }
+  // Loaded here, not at the top: every meshc command imports this file, and only registering needs the etcd client.
+  const { etcdClient, registerInstance } = await import("../../discovery/etcd.js");
   const client = etcdClient(result.ir.discovery!, dirname(resolve(mesh)));
   try {
     const r = await registerInstance(client, reg.key, entryValue(reg.entry), reg.ttlSeconds, log);
