@@ -142,8 +142,12 @@ export class FakeEnvoy {
     }
   }
 
+  /** Called after each ACK is sent (bench/registry-churn.ts watches EDS contents). */
+  onAck: ((r: SotwResponseIn) => void) | undefined;
+
   private ack(r: SotwResponseIn, names: string[]): void {
     this.send(r.typeUrl, names, r.versionInfo, r.nonce);
+    this.onAck?.(r);
     this.lastAckAt = stats.lastAckAt = now();
   }
 

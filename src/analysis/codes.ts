@@ -4,7 +4,7 @@
 // model). Placeholders are `{name}`; analyzers pass values already quoted (see `q` in ./format.ts).
 //
 // Ranges: 00xx front end (load, evaluate, schema), 01xx references, 02xx conflicts, 03xx routing and Envoy
-// limits, 04xx resilience, 05xx identity, 06xx telemetry, 07xx authorization, 10xx mesh tests. A code, once published, keeps its number, name and meaning forever;
+// limits, 04xx resilience, 05xx identity, 06xx telemetry, 07xx authorization, 08xx service discovery, 10xx mesh tests. A code, once published, keeps its number, name and meaning forever;
 // a retired code stays reserved. Every code is documented in docs/diagnostics.md (a test checks both ways).
 import type { Severity } from "../diagnostics/types.js";
 
@@ -656,6 +656,35 @@ export const CODES = {
     description: "Two rules that apply to the same service have the same name (names identify rules in Envoy's RBAC policies, its stats and `meshc explain authz`).",
     message: "Rule name {rule} is used twice in the policies of {service}.",
     hint: "Give each rule a distinct name.",
+  },
+  // 08xx: service discovery (issue 16). 0801-0802 analysis; 0803-0804 reported by `meshc serve` / `meshc register`.
+  RegistryKeyMalformed: {
+    code: "MESH0801",
+    severity: "error",
+    description: "A registry({ key }) key is not one etcd path segment (letters, digits, \".\", \"_\", \"-\"; at most 253 characters), so its entries could not be listed under the prefix.",
+    message: "Service {service} takes instances from registry key {key}, which is not a valid registry key.",
+    hint: "Use letters, digits, \".\", \"_\" and \"-\" only (no \"/\"), e.g. registry({ key: \"catalog\" }).",
+  },
+  RegistryWithoutDiscovery: {
+    code: "MESH0802",
+    severity: "error",
+    description: "A service takes instances from registry({ key }) but the mesh declares no registry (defineMesh's discovery option), so it would have no live instances.",
+    message: "Service {service} takes instances from registry key {key}, but the mesh declares no discovery registry.",
+    hint: "Add discovery: etcd({ endpoints: [\"http://<host>:2379\"], prefix: \"/meshc/<mesh>\" }) to defineMesh, or list the instances statically.",
+  },
+  RegistryEntryInvalid: {
+    code: "MESH0803",
+    severity: "warning",
+    description: "`meshc serve` read a registry entry it cannot use (not JSON, a bad address or port, an unknown port name, an unknown service key, too large); it is logged, counted in meshc_registry_entries_rejected_total and ignored.",
+    message: "Registry entry {key} is ignored: {problem}",
+    hint: "Write entries with `meshc register`, or as documented in docs/dsl.md (Service discovery: key and JSON layout).",
+  },
+  RegistryUnreachable: {
+    code: "MESH0804",
+    severity: "warning",
+    description: "`meshc serve` lost its registry (etcd); proxies keep the last known endpoints, /readyz says so and meshc_registry_connected is 0 until it is back.",
+    message: "The registry at {endpoints} is unreachable ({problem}); serving the last known endpoints.",
+    hint: "Check that etcd is running and reachable from meshc serve; changes made while it is away arrive when it returns.",
   },
   RefusedByEnvoySchema: {
     code: "MESH0901",

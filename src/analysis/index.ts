@@ -60,6 +60,7 @@ import { grpcHealthCheck } from "./analyzers/grpc-health-check.js";
 import { rateLimitInterval } from "./analyzers/rate-limit-interval.js";
 import { redirectRewrite } from "./analyzers/redirect-rewrite.js";
 import { regexProgramSize } from "./analyzers/regex-program-size.js";
+import { registryKeys } from "./analyzers/registry-keys.js";
 
 export { CODES, codeInfo, listCodes, type CodeInfo, type CodeName } from "./codes.js";
 export type { Analyzer } from "./context.js";
@@ -122,6 +123,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   authzPaths, // 0707
   authzCallers, // 0708 0709
   authzTargets, // 0710 0711 0712 0714
+  registryKeys, // 0801 0802
 ];
 
 export interface AnalyzeOptions {

@@ -25,8 +25,9 @@ import * as explainRoute from "./commands/explain-route.js";
 import * as graph from "./commands/graph.js";
 import * as status from "./commands/status.js";
 import * as proxyConfig from "./commands/proxy-config.js";
+import * as registerCmd from "./commands/register.js";
 
-const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, envoy, diff, prometheusConfig, ca, certs, explain, explainRoute, meshTest, graph, status, proxyConfig];
+const COMMANDS: { register(program: Command): void }[] = [check, build, printIr, serve, bootstrap, run, doctor, envoy, diff, prometheusConfig, ca, certs, explain, explainRoute, meshTest, graph, status, proxyConfig, registerCmd];
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("meshc")

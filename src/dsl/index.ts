@@ -23,6 +23,7 @@ export type { ExternalOptions, ExternalTlsOptions } from "./external.js";
 export type { CorsOptions, CorsOrigin } from "./cors.js";
 export type { GatewayListenerOptions, GatewayOptions } from "./gateway.js";
 export { istioRetries } from "./retries.js";
+export { etcd, registry, type DiscoveryOptions, type EtcdOptions, type EtcdTlsOptions, type RegistryInstances } from "./discovery.js";
 export type { FinalRoute, ForwardRoute, Route, RouteCommon, RouteFactory, RouteStart } from "./routes.js";
 export type * from "./types.js";
 export type { AccessLogDestination, AccessLogFilter, AccessLogOptions, Collector, MetricsOptions, TelemetryOptions, TracingOptions } from "./telemetry.js";

@@ -33,6 +33,7 @@ import type { TelemetryModel } from "./model.js";
 import { externalServiceOptions, type ExternalOptions } from "./external.js";
 import type { CorsOptions } from "./cors.js";
 import { gatewayServiceOptions, type GatewayOptions } from "./gateway.js";
+import type { DiscoveryOptions } from "./discovery.js";
 
 /** Mesh-wide settings. */
 export interface MeshOptions {
@@ -58,6 +59,8 @@ export interface MeshOptions {
    * @default unset: no catch-all, Envoy answers 404 (as before this option existed)
    */
   egress?: "registry-only" | "allow-any";
+  /** A registry of live instances for services declared with `instances: registry({ key })`, e.g. `etcd({ endpoints, prefix })`. */
+  discovery?: DiscoveryOptions;
 }
 
 /** TCP routing of calls to a service's TCP ports. */
@@ -315,6 +318,7 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
     if (options?.telemetry !== undefined) model.telemetry = located(telemetryModel(options.telemetry) as TelemetryModel, site);
     if (options?.mtls !== undefined) model.mtls = options.mtls;
     if (options?.egress !== undefined) model.egress = options.egress;
+    if (options?.discovery !== undefined) model.discovery = options.discovery as never;
     if (options?.certificates !== undefined) model.certificates = (typeof options.certificates === "object" && options.certificates !== null ? { ...options.certificates } : options.certificates) as never;
     return model;
   };

@@ -113,7 +113,7 @@ export interface ServiceModel extends Located {
   /** By port name. */
   ports: Record<string, PortModel>;
   /** Static instances (objects or "address:port" strings) or DNS. */
-  instances: (EndpointModel | string)[] | DnsModel;
+  instances: (EndpointModel | string | RegistryModel)[] | DnsModel | RegistryModel;
   subsets: Record<string, Labels>;
   identity?: string;
   calls: RefModel[];
@@ -185,4 +185,16 @@ export interface MeshModel extends Located {
   orphans: OrphanModel[];
   /** Every mesh.authorize() / mesh.authorizeDefaults() call, in call order (src/dsl/authorize.ts). */
   authorizations?: import("./authorize.js").AuthorizationModel[];
+  /** defineMesh's discovery option (issue 16). */
+  discovery?: DiscoveryModel;
+}
+
+/** A registry({ key }) instance source (src/dsl/discovery.ts). */
+export interface RegistryModel extends Located {
+  registry: string;
+}
+
+/** defineMesh({ discovery: etcd({...}) }). */
+export interface DiscoveryModel extends Located {
+  etcd: { endpoints: string[]; prefix?: string; tls?: { ca?: string; cert?: string; key?: string } };
 }

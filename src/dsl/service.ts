@@ -2,6 +2,7 @@
 // so `catalog.subset("v3")` or `catalog.port("nope")` fails to compile at the user's line.
 import { DECL, DNS, PORT_NAMES, PORT_REF, PORT_SPEC, SERVICE_REF, SITE, SUBSET_REF } from "./brand.js";
 import type { DnsModel, PortModel } from "./model.js";
+import type { RegistryInstances } from "./discovery.js";
 import { captureSite, type SourceSite } from "./site.js";
 import type { Labels, MtlsMode, PortNumber, Protocol, RateLimitOptions, SpiffeId } from "./types.js";
 
@@ -132,8 +133,14 @@ export interface SidecarOptions {
 export interface ServiceOptions<Ports extends Record<string, PortSpec>, Subsets extends Record<string, Labels>> {
   /** Named ports, e.g. `{ web: http(8080, { app: 3000 }) }`. */
   ports: Ports;
-  /** Static instances, or `dns(hostname)` / `dns(hostname, port)` / `dns(hostname, { <port name>: number })`. */
-  instances: readonly Instance<NoInfer<keyof Ports & string>>[] | DnsInstances<NoInfer<keyof Ports & string>>;
+  /**
+   * Static instances, or `dns(hostname)` / `dns(hostname, port)` / `dns(hostname, { <port name>: number })`, or
+   * `registry({ key })` (live instances from the mesh's `discovery` registry), alone or in the list of static ones.
+   */
+  instances:
+    | readonly (Instance<NoInfer<keyof Ports & string>> | RegistryInstances)[]
+    | DnsInstances<NoInfer<keyof Ports & string>>
+    | RegistryInstances;
   /** Named subsets (versions), each selecting instances by labels, e.g. `{ v1: { version: "v1" } }`. @default {} */
   subsets?: Subsets;
   /**

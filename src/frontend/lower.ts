@@ -5,9 +5,11 @@
 import type {
   ActionModel,
   BackendModel,
+  DiscoveryModel,
   EndpointModel,
   MeshModel,
   PolicyModel,
+  RegistryModel,
   RouteModel,
   ServiceModel,
 } from "../dsl/model.js";
@@ -18,6 +20,7 @@ import type { Diagnostic } from "../diagnostics/types.js";
 import type {
   BackendRefIR,
   CorsIR,
+  DiscoveryIR,
   EndpointIR,
   HashKeyIR,
   HeaderMatchIR,
@@ -30,6 +33,7 @@ import type {
   MtlsMode,
   QueryMatchIR,
   RateLimitIR,
+  RegistryRefIR,
   RetryIR,
   RouteActionIR,
   RouteMatchIR,
@@ -307,10 +311,19 @@ function endpointIR(s: ServiceModel, e: EndpointModel | string): EndpointIR {
 
 function instancesIR(s: ServiceModel): InstancesIR {
   if (!Array.isArray(s.instances)) {
+    if ("registry" in s.instances) return { kind: "static", endpoints: [] }; // all live, from the registry (issue 16)
     const d = s.instances;
     return compact({ kind: "dns" as const, hostname: d.dns, ports: instancePorts(s, d.port, d.ports), port: d.port });
   }
-  return { kind: "static", endpoints: s.instances.map((e) => endpointIR(s, e)) };
+  const list = s.instances.filter((e): e is EndpointModel | string => typeof e === "string" || !("registry" in e));
+  return { kind: "static", endpoints: list.map((e) => endpointIR(s, e)) };
+}
+
+/** The registry({ key }) of a service's instances, alone or in its list (issue 16); the first one when several. */
+function registryIR(s: ServiceModel, baseDir: string): RegistryRefIR | undefined {
+  const list = Array.isArray(s.instances) ? s.instances : [s.instances];
+  const r = list.find((e): e is RegistryModel => typeof e === "object" && e !== null && "registry" in e);
+  return r ? compact({ key: r.registry, source: sourceLoc(siteOf(r), baseDir) }) : undefined;
 }
 
 /** Merges mesh defaults and the service's policy() calls; an option set by two calls is a conflict (first wins). */
@@ -536,6 +549,7 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
         }),
       declaredPorts: Object.keys(s.ports),
       instances: instancesIR(s),
+      registry: registryIR(s, baseDir),
       subsets: Object.keys(s.subsets)
         .sort(byString)
         .map((name) => compact({ name, labels: sortedRecord(s.subsets[name]), policy: subsetPolicy.get(name) })),
@@ -572,5 +586,12 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
   const ir: MeshIR = compact({ name: model.name, trustDomain: model.trustDomain, mtls, services, source: sourceLoc(siteOf(model), baseDir), egress: model.egress });
   const authorization = lowerAuthorization(model.authorizations, (site) => sourceLoc(site, baseDir), here, diagnostics);
   if (authorization) ir.authorization = authorization;
+  if (model.discovery) ir.discovery = discoveryIR(model.discovery, sourceLoc(siteOf(model.discovery), baseDir));
   return { ir, diagnostics };
+}
+
+/** defineMesh({ discovery: etcd({...}) }) as IR: the default prefix applied, endpoints as given (issue 16). */
+function discoveryIR(d: DiscoveryModel, source: SourceLoc | undefined): DiscoveryIR {
+  const tls = d.etcd.tls ? compact({ ca: d.etcd.tls.ca, cert: d.etcd.tls.cert, key: d.etcd.tls.key }) : undefined;
+  return compact({ kind: "etcd" as const, endpoints: [...d.etcd.endpoints], prefix: d.etcd.prefix ?? "/meshc", tls, source });
 }

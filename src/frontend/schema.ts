@@ -92,8 +92,27 @@ const endpointString = z.string().refine((v) => {
   return !!m && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
 }, { error: (i) => `expected "address:port" with a port from 1 to 65535, got ${show(i.input)}` });
 const dnsModel = z.object({ dns: hostname, port: port.optional(), ports: instancePorts.optional() }).refine(notBoth, notBothError);
-const instances = z.union([z.array(z.union([endpointString, endpoint])), dnsModel], {
-  error: (i) => `expected a list of instances or dns(hostname), got ${show(i.input)}`,
+// registry({ key }) (issue 16): the key's form is checked by analysis (MESH0801), so check reports it with a code.
+const registryModel = z.object({ registry: z.string({ error: (i) => `expected registry({ key: "<service key>" }), got ${show(i.input)}` }) });
+const instances = z.union([z.array(z.union([endpointString, registryModel, endpoint])), dnsModel, registryModel], {
+  error: (i) => `expected a list of instances, dns(hostname) or registry({ key }), got ${show(i.input)}`,
+});
+const ETCD_URL = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+const discovery = z.strictObject({
+  etcd: z.strictObject({
+    endpoints: z
+      .array(z.string().regex(ETCD_URL, { error: (i) => `expected an etcd URL such as "http://127.0.0.1:2379", got ${show(i.input)}` }))
+      .min(1, { error: "etcd needs at least one endpoint" })
+      .max(32, { error: "at most 32 etcd endpoints" }),
+    prefix: z
+      .string()
+      .regex(/^(\/[A-Za-z0-9._-]+)+$/, { error: (i) => `expected a key prefix such as "/meshc/shop" (segments of letters, digits, ".", "_", "-"), got ${show(i.input)}` })
+      .max(200)
+      .optional(),
+    tls: z.strictObject({ ca: z.string().min(1).optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional() })
+      .refine((t) => (t.cert === undefined) === (t.key === undefined), { error: "give both cert and key, or neither" })
+      .optional(),
+  }),
 });
 
 const rateLimit = z.strictObject({ tokens: count("tokens", 1), per: positiveDuration, burst: count("burst", 1).optional() });
@@ -369,7 +388,7 @@ export const service = z.strictObject({
 }).superRefine((svc, ctx) => {
   if (Object.keys(svc.ports).length > 0 || !Array.isArray(svc.instances)) return;
   svc.instances.forEach((inst, i) => {
-    if (typeof inst === "object" && inst.port === undefined && inst.ports === undefined) {
+    if (typeof inst === "object" && !("registry" in inst) && inst.port === undefined && inst.ports === undefined) {
       ctx.addIssue({ code: "custom", path: ["instances", i, "port"], message: "an instance needs a port when its service declares no ports" });
     }
   });
@@ -396,4 +415,5 @@ export const mesh = z.object({
   egress: z.enum(["registry-only", "allow-any"], { error: (i) => `expected egress "registry-only" or "allow-any", got ${show(i.input)}` }).optional(),
   services: z.array(service),
   authorizations: z.array(authorization).optional(),
+  discovery: discovery.optional(),
 });

@@ -29,6 +29,8 @@ export interface MeshIR {
    * (dynamic forward proxy, cluster `egress-passthrough`). Absent: no catch-all (Envoy's 404, flag NR).
    */
   egress?: EgressMode;
+  /** The registry of live instances (defineMesh({ discovery })), issue 16; absent when mesh.ts has none. */
+  discovery?: DiscoveryIR;
 }
 
 export type EgressMode = "registry-only" | "allow-any";
@@ -114,6 +116,11 @@ export interface ServiceIR {
    */
   declaredPorts?: string[];
   instances: InstancesIR;
+  /**
+   * Live instances from the mesh's registry besides `instances` (which is then static, possibly empty): the entries
+   * under `<prefix>/services/<key>/` (issue 16). `meshc serve` overlays them on the EDS resources; build leaves them out.
+   */
+  registry?: RegistryRefIR;
   /** Sorted by name. */
   subsets: SubsetIR[];
   /** Every mesh.policy(svc.subset(…)) call, in call order (analysis checks the subset exists, MESH0110). */
@@ -502,5 +509,23 @@ export interface AuthzRuleIR {
   /** Sorted by name; none may match. */
   notHeaders: AuthzHeaderIR[];
   /** The mesh.authorize() call (rules are plain objects: the call locates them, the path indexes them). */
+  source?: SourceLoc;
+}
+
+/** A service's registry({ key }) (issue 16). */
+export interface RegistryRefIR {
+  key: string;
+  source?: SourceLoc;
+}
+
+/** Where the registry of live instances is: an etcd v3 cluster (a Kubernetes EndpointSlice source may follow). */
+export interface DiscoveryIR {
+  kind: "etcd";
+  /** Client URLs, as written. */
+  endpoints: string[];
+  /** Key prefix, no trailing "/"; default "/meshc". */
+  prefix: string;
+  /** File paths (read by serve and register only). */
+  tls?: { ca?: string; cert?: string; key?: string };
   source?: SourceLoc;
 }

@@ -33,6 +33,8 @@ export interface Readiness {
   newest: { compiled: boolean; at: string; errors: number } | null;
   /** A load is in progress. */
   compiling: boolean;
+  /** The registry of live endpoints (issue 16), when the mesh has one: connected or not, entries, rejections. */
+  registry?: import("./registry.js").RegistryStatus;
 }
 
 /** Bounds on admin requests: a client may not hold a connection or a half-sent request for long. */

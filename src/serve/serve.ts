@@ -23,6 +23,7 @@ import { openSource } from "./source.js";
 import { loadState, saveState } from "./state.js";
 import { LiveStatus } from "./live.js";
 import { graphFromIr, graphFromSnapshot } from "../graph/model.js";
+import { RegistryFeed } from "./registry.js";
 import { watchBuildDir, watchFiles, type Fingerprint, type Watcher } from "./watch.js";
 
 export interface ServeOptions {
@@ -54,6 +55,8 @@ export interface ServeOptions {
   insecureAllowRemote?: boolean;
   /** Mesh CA directory: issue leaf certificates and serve them over SDS (issue 8). */
   caDir?: string;
+  /** Registry (issue 16): coalescing window for endpoint changes, and etcd call timings. */
+  registry?: { coalesceMs?: number; callTimeoutMs?: number; probeMs?: number; retryMs?: number };
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
@@ -103,8 +106,14 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const syncMetrics = registerProxySyncMetrics(registry, xds);
   const live = new LiveStatus(xds, () => last, (err) => logger.warn({ err: err.message }, "could not render the service graph"));
 
+  // Registry endpoints (issue 16) are overlaid on whatever base snapshot is served (compiled, warm, re-certified).
+  let base: MeshSnapshot | undefined;
+  const feed = new RegistryFeed({ logger, registry, coalesceMs: options.registry?.coalesceMs, timings: options.registry, republish: () => {
+    if (base && !closing) xds.setSnapshot(feed.apply(base));
+  } });
   const certs = options.caDir === undefined ? undefined : new CertificateManager({ caDir: options.caDir, logger, registry, onChange: (s) => {
-    const change = xds.setSnapshot(s);
+    base = s;
+    const change = xds.setSnapshot(feed.apply(s));
     logger.info({ ...change }, "certificates changed");
   } });
   if (certs) {
@@ -121,7 +130,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   if (stateDir && !certs) {
     const warm = await loadState(stateDir, source.path).catch((e: Error) => ({ problem: e.message }));
     if (warm && "snapshot" in warm) {
-      xds.setSnapshot(warm.snapshot);
+      xds.setSnapshot((base = warm.snapshot));
       live.setGraph(graphFromSnapshot("mesh", warm.snapshot));
       stored = versionsKey(warm.snapshot);
       served = { origin: "warm-start", since: new Date().toISOString(), compiledAt: warm.compiledAt };
@@ -166,7 +175,9 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       compileFailures.inc();
       return false;
     }
-    const change = xds.setSnapshot(r.snapshot);
+    if (r.ir) feed.compiled(r.ir, dirname(source.path));
+    base = r.snapshot;
+    const change = xds.setSnapshot(feed.apply(r.snapshot));
     live.setGraph(r.ir ? graphFromIr(r.ir) : graphFromSnapshot(r.meshName ?? "mesh", r.snapshot));
     served = { origin: "compiled", since: at, compiledAt: at };
     serving.set(1);
@@ -232,6 +243,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     serving: served ?? null,
     newest: last ? { compiled: last.ok, at: last.at, errors: last.diagnostics.filter((d) => d.severity === "error").length } : null,
     compiling: running !== undefined,
+    ...(feed.status() ? { registry: feed.status() } : {}),
   });
 
   const initialLoad = reload();
@@ -264,6 +276,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       syncMetrics.stop();
       live.close();
       certs?.close();
+      await feed.close();
       // Bounded: both servers get the same grace in parallel, then whatever is left is closed.
       await Promise.all([watcher?.close(), running?.catch(() => undefined), admin.close(graceMs), xds.close(graceMs)]);
     },

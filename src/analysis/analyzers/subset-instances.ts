@@ -22,6 +22,7 @@ export const subsetInstances: Analyzer = {
           });
           return;
         }
+        if (s.registry) return; // live instances (issue 16): which labels they carry is known only at serve time
         const hit = s.instances.endpoints.some((e) => want.every(([k, v]) => e.labels[k] === v));
         if (hit) return;
         ctx.report("SubsetMatchesNoInstance", s.source, path, {

@@ -72,7 +72,7 @@ export function addBootstrapOptions(cmd: Command<any, any, any>, serviceRequired
   else cmd.option("--service <name>", "the service whose proxy this is (node.cluster); required unless --all");
   cmd
     .option("--instance <id>", "node.id of this instance (default: <service>-<short host name>); an <address>:<port> of a static instance also gives node.locality")
-    .option("--xds <host:port>", `xDS server address (default: ${formatXdsAddress(DEFAULT_XDS)})`)
+    .option("--xds <host:port[,host:port...]>", `xDS server address; several (replicas of meshc serve) are comma-separated and Envoy fails over between them (default: ${formatXdsAddress(DEFAULT_XDS)})`)
     .option("--delta", "use incremental (Delta) xDS instead of state of the world")
     .addOption(new Option("--format <format>", "output format (default: json when --out ends in .json, else yaml)").choices(["yaml", "json"] as const))
     .option("--template <file.hbs>", "Handlebars template replacing the shipped one (same data, same checks)")
@@ -126,7 +126,14 @@ export async function produceBootstrap(mesh: string, flags: BootstrapFlags, cmd:
   if (flags.grpc) conflicts("--grpc", [["--delta", flags.delta], ["--template", flags.template], ["--static", flags.static], ["--admin-port", flags.adminPort], ["--format yaml", flags.format === "yaml" ? true : undefined]]);
   if (flags.static) conflicts("--static", [["--delta", flags.delta], ["--template", flags.template], ["--xds", flags.xds]]);
   let xds: XdsAddress = DEFAULT_XDS;
-  if (flags.xds !== undefined) xds = parseXdsAddress(flags.xds) ?? usage(`--xds ${flags.xds}: expected host:port (IPv6 as [addr]:port)`);
+  let xdsServers: XdsAddress[] | undefined;
+  if (flags.xds !== undefined) {
+    xdsServers = flags.xds.split(",").map((one) => parseXdsAddress(one.trim()) ?? usage(`--xds ${flags.xds}: expected host:port[,host:port...] (IPv6 as [addr]:port)`));
+    if (xdsServers.length > 16) usage("--xds: at most 16 servers");
+    if (xdsServers.length > 1 && flags.grpc) usage("--xds with several servers is for Envoy; a proxyless gRPC bootstrap takes one");
+    xds = xdsServers[0]!;
+    if (xdsServers.length === 1) xdsServers = undefined;
+  }
   let adminPort: number | undefined;
   if (flags.adminPort !== undefined) {
     adminPort = /^\d+$/.test(flags.adminPort) ? Number(flags.adminPort) : NaN;
@@ -149,7 +156,7 @@ export async function produceBootstrap(mesh: string, flags: BootstrapFlags, cmd:
     ? renderGrpcBootstrap(ir, { ...base, ...(flags.certs !== undefined && { certsDir: flags.certs }) })
     : flags.static
       ? await renderStatic(ir, compiled.snapshot, { ...base, format, ...(adminPort !== undefined && { adminPort }), ...(flags.ca !== undefined && { ca: flags.ca }) })
-      : renderBootstrap(ir, { ...base, format, ...(flags.delta && { delta: true }), ...(flags.template !== undefined && { template: flags.template }), ...(adminPort !== undefined && { adminPort }) });
+      : renderBootstrap(ir, { ...base, format, ...(xdsServers && { xdsServers }), ...(flags.delta && { delta: true }), ...(flags.template !== undefined && { template: flags.template }), ...(adminPort !== undefined && { adminPort }) });
   if (!result.ok) {
     const options = result.issues.filter((i) => i.kind === "option");
     if (options.length) usage(options.map(formatBootstrapIssue).join("\nerror: "));

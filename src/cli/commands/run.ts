@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { ENVOY_PINNED_SERIES, findEnvoy, isEnvoyMissing, isPinnedEnvoyVersion } from "../../runtime/envoy-binary.js";
 import { addBootstrapOptions, produceBootstrap, type BootstrapFlags } from "./bootstrap.js";
+import { addRegisterOptions, registerFromMesh, type RegisterFlags } from "./register.js";
 
 const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
@@ -26,8 +27,12 @@ export function register(program: Command): void {
   addBootstrapOptions(cmd);
   cmd
     .option("--envoy <path>", "Envoy binary (default: $ENVOY_BIN, then envoy on PATH, then the project's .envoy/)")
+    .option("--register", "also register this instance in the mesh's registry while Envoy runs (meshc register's flags below; deregistered on SIGTERM)");
+  addRegisterOptions(cmd, true);
+  cmd
     .action(async (mesh, envoyArgs, opts, self) => {
-      const flags = opts as BootstrapFlags & { envoy?: string };
+      const flags = opts as BootstrapFlags & { envoy?: string; register?: boolean } & Partial<RegisterFlags>;
+      if (flags.register && flags.address === undefined) return self.error("meshc run: --register needs --address", { exitCode: 2 });
       const produced = await produceBootstrap(mesh, flags, self);
       if (!produced) return; // diagnostics printed, exit code set
       const found = findEnvoy(flags.envoy === undefined ? {} : { flag: flags.envoy });
@@ -42,7 +47,21 @@ export function register(program: Command): void {
       try {
         writeFileSync(config, produced.text);
         process.stderr.write(`meshc run: Envoy ${found.version ?? "(unknown version)"} at ${found.path} for service ${produced.service}, node ${produced.nodeId}, bootstrap ${config}\n`);
-        process.exitCode = await runEnvoy({ envoyPath: found.path, configPath: config, prefix: `[${produced.service}] `, extraArgs: envoyArgs });
+        // --register (issue 16): the entry lives while Envoy runs; SIGTERM/SIGINT revoke it first (callers stop
+        // sending before Envoy drains), and it is revoked when Envoy exits.
+        const log = (m: string) => process.stderr.write(`meshc run: ${m}\n`);
+        const registration = flags.register ? await registerFromMesh(mesh, { ...(flags as RegisterFlags), service: produced.service }, log) : undefined;
+        if (flags.register && !registration) return;
+        const deregister = () => void registration?.stop();
+        process.once("SIGTERM", deregister);
+        process.once("SIGINT", deregister);
+        try {
+          process.exitCode = await runEnvoy({ envoyPath: found.path, configPath: config, prefix: `[${produced.service}] `, extraArgs: envoyArgs });
+        } finally {
+          process.off("SIGTERM", deregister);
+          process.off("SIGINT", deregister);
+          await registration?.stop();
+        }
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

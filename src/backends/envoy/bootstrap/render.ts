@@ -21,6 +21,8 @@ export interface BootstrapOptions {
   /** node.id; default `<service>-<short host name>` (see defaultInstanceId). */
   instance?: string;
   xds: XdsAddress;
+  /** Every xDS server (replicas of `meshc serve`, issue 16), `xds` first; Envoy's xds_cluster lists them all. */
+  xdsServers?: XdsAddress[];
   /** Incremental xDS (DELTA_GRPC) instead of state of the world (GRPC). */
   delta?: boolean;
   /** Path of a user Handlebars template replacing the shipped one; it gets the same data and the same checks. */
@@ -42,7 +44,7 @@ export interface BootstrapTemplateData {
   service: string;
   nodeId: string;
   locality: { region?: string; zone?: string; subZone?: string } | null;
-  xds: { host: string; port: number; clusterType: "STATIC" | "STRICT_DNS"; dns: boolean };
+  xds: { host: string; port: number; clusterType: "STATIC" | "STRICT_DNS"; dns: boolean; servers: { host: string; port: number }[] };
   apiType: "GRPC" | "DELTA_GRPC";
   delta: boolean;
   adminPort: number;
@@ -55,7 +57,7 @@ export interface BootstrapTemplateData {
 export function renderBootstrap(ir: MeshIR, opts: BootstrapOptions): BootstrapResult {
   const node = resolveIdentity(ir, opts.service, opts.instance);
   if (Array.isArray(node)) return { ok: false, issues: node };
-  const issues = checkXds(opts.xds);
+  const issues = [opts.xds, ...(opts.xdsServers ?? [])].flatMap(checkXds);
   const adminPort = opts.adminPort ?? node.service.sidecar.adminPort;
   if (!isPort(adminPort)) issues.push(optionIssue("admin-port", `admin port ${adminPort} is not in 1..65535`));
   const tpl = readTemplate(opts.template);
@@ -73,18 +75,19 @@ export function renderBootstrap(ir: MeshIR, opts: BootstrapOptions): BootstrapRe
   if (node.service.proxyless) {
     warnings.push(`service "${node.service.name}" is a proxyless gRPC client: its snapshot holds API listeners, not sidecar listeners; use --grpc for its bootstrap`);
   }
-  const header = `Envoy bootstrap for service "${node.service.name}", node "${node.id}": ADS (${opts.delta ? "delta" : "state of the world"}) to ${formatXdsAddress(opts.xds)}`;
+  const header = `Envoy bootstrap for service "${node.service.name}", node "${node.id}": ADS (${opts.delta ? "delta" : "state of the world"}) to ${(opts.xdsServers?.length ? opts.xdsServers : [opts.xds]).map(formatXdsAddress).join(", ")}`;
   return { ok: true, text: formatBootstrap(checked.json, opts.format, header), json: checked.json, nodeId: node.id, warnings };
 }
 
 function templateData(node: NodeIdentity, opts: BootstrapOptions, adminPort: number): BootstrapTemplateData {
-  const dns = isIP(opts.xds.host) === 0;
+  const servers = opts.xdsServers?.length ? opts.xdsServers : [opts.xds];
+  const dns = servers.some((s) => isIP(s.host) === 0);
   return {
     service: node.service.name,
     nodeId: node.id,
     locality: node.locality ? { ...node.locality } : null,
     // A literal address needs no resolver; a host name is resolved (and re-resolved) by STRICT_DNS.
-    xds: { host: opts.xds.host, port: opts.xds.port, clusterType: dns ? "STRICT_DNS" : "STATIC", dns },
+    xds: { host: opts.xds.host, port: opts.xds.port, clusterType: dns ? "STRICT_DNS" : "STATIC", dns, servers: servers.map((s) => ({ host: s.host, port: s.port })) },
     apiType: opts.delta ? "DELTA_GRPC" : "GRPC",
     delta: opts.delta === true,
     adminPort,

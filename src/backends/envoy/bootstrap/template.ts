@@ -32,7 +32,7 @@ export function readTemplate(path: string | undefined): TemplateSource | Bootstr
 }
 
 /** Top-level names a bootstrap template may use (see BootstrapTemplateData in render.ts). */
-const TEMPLATE_VARIABLES = "service, nodeId, locality, xds.host, xds.port, xds.clusterType, xds.dns, apiType, delta, adminPort, statsTags, histogramBuckets; helper: json";
+const TEMPLATE_VARIABLES = "service, nodeId, locality, xds.host, xds.port, xds.clusterType, xds.dns, xds.servers, apiType, delta, adminPort, statsTags, histogramBuckets; helper: json";
 
 const hb = Handlebars.create();
 hb.registerHelper("json", (v: unknown) => JSON.stringify(v ?? null));

@@ -1,0 +1,28 @@
+// Where live endpoints come from (issue 16): an EndpointSource reports the raw key/value entries of a registry and
+// whether it can reach it. `meshc serve` validates the entries and overlays them on the EDS resources
+// (src/serve/registry-overlay.ts); nothing downstream knows which registry it was. etcd is the one source today
+// (./etcd.ts). A Kubernetes EndpointSlice source would implement the same interface: list+watch EndpointSlices
+// labelled kubernetes.io/service-name=<key>, report one entry per ready endpoint address (key
+// "<prefix>/services/<key>/<slice>.<address>", value in the layout of ./layout.ts with labels from the Pod and
+// locality from the slice's zone hints), and report connected(false) while the API server is unreachable.
+export interface RawEntry {
+  key: string;
+  value: Buffer;
+}
+
+export interface EndpointSourceEvents {
+  /** The whole state (after the first list and after every reconnect): replaces everything reported before. */
+  reset(entries: RawEntry[]): void;
+  put(entry: RawEntry): void;
+  delete(key: string): void;
+  /** Reachability changes; while false the last state is kept. */
+  connected(up: boolean, problem?: string): void;
+}
+
+export interface EndpointSource {
+  /** For logs and /readyz, e.g. "etcd http://10.0.0.5:2379 /meshc/shop" (no credentials). */
+  readonly description: string;
+  readonly prefix: string;
+  start(events: EndpointSourceEvents): void;
+  close(): Promise<void>;
+}

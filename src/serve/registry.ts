@@ -1,0 +1,173 @@
+// `meshc serve` with a registry (issue 16): follows the mesh's `discovery` setting (a source per setting, replaced
+// when a compile changes it), feeds the source's entries to the EDS overlay, and republishes after a burst of
+// registry changes settles (coalesced: one snapshot per window however many entries changed). Only EDS versions
+// change, so the xDS server pushes only EDS, and only to the proxies calling a changed service. An outage keeps the
+// last entries: nothing is withdrawn; /readyz (body `registry`) and `meshc_registry_connected` show it.
+import type { Logger } from "pino";
+import { Counter, Gauge, type Registry } from "prom-client";
+import { CODES } from "../analysis/codes.js";
+import { fillTemplate } from "../analysis/codes.js";
+import { EtcdEndpointSource, etcdClient, type EtcdTimings } from "../discovery/etcd.js";
+import type { EndpointSource } from "../discovery/source.js";
+import type { DiscoveryIR, MeshIR } from "../ir/types.js";
+import type { MeshSnapshot } from "../snapshot/types.js";
+import { EndpointOverlay } from "./registry-overlay.js";
+
+export interface RegistryStatus {
+  source: string;
+  state: "connecting" | "connected" | "unreachable";
+  /** Human summary, e.g. "registry unreachable since …; serving the last known endpoints". */
+  message: string;
+  since: string;
+  problem?: string;
+  entries: number;
+  rejected: number;
+}
+
+export interface RegistryFeedOptions {
+  logger: Logger;
+  registry: Registry;
+  /** Called when registry changes should be published (after coalescing). */
+  republish(): void;
+  /** Coalescing window for registry changes, ms. @default 100 */
+  coalesceMs?: number;
+  timings?: EtcdTimings;
+}
+
+export class RegistryFeed {
+  private source: EndpointSource | undefined;
+  private overlay: EndpointOverlay | undefined;
+  private discoveryKey = "";
+  private state: RegistryStatus["state"] = "connecting";
+  private since = new Date().toISOString();
+  private problem: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private pending = new Set<string>();
+  private readonly connected: Gauge;
+  private readonly entries: Gauge;
+  private readonly rejectedTotal: Counter<"reason">;
+  private readonly events: Counter<"kind">;
+  private readonly publishes: Counter;
+
+  constructor(private readonly o: RegistryFeedOptions) {
+    const registers = [o.registry];
+    this.connected = new Gauge({ name: "meshc_registry_connected", help: "1 while the registry (etcd) is reachable; 0 while serving the last known endpoints", registers });
+    const feed = this;
+    this.entries = new Gauge({ name: "meshc_registry_entries", help: "Registry entries in use (valid, under a key a service uses)", registers, collect() {
+      this.set(feed.overlay?.counts().entries ?? 0);
+    } });
+    this.rejectedTotal = new Counter({ name: "meshc_registry_entries_rejected_total", help: "Registry entries ignored as malformed or unusable (MESH0803), by reason", labelNames: ["reason"], registers });
+    this.events = new Counter({ name: "meshc_registry_events_total", help: "Registry events received (put, delete, reset)", labelNames: ["kind"], registers });
+    this.publishes = new Counter({ name: "meshc_registry_publishes_total", help: "Snapshots published because registry entries changed (after coalescing)", registers });
+  }
+
+  /** After each good compile: follow the mesh's discovery setting (none: no overlay). */
+  compiled(ir: MeshIR, baseDir: string): void {
+    const key = ir.discovery ? JSON.stringify(ir.discovery) : "";
+    if (key !== this.discoveryKey) {
+      void this.stopSource();
+      this.discoveryKey = key;
+      this.overlay = undefined;
+      if (ir.discovery) this.startSource(ir.discovery, baseDir);
+    }
+    this.overlay?.setIr(ir);
+  }
+
+  /** The snapshot to serve for a base snapshot (the base itself without a registry). */
+  apply(base: MeshSnapshot): MeshSnapshot {
+    return this.overlay ? this.overlay.apply(base) : base;
+  }
+
+  status(): RegistryStatus | undefined {
+    if (!this.source || !this.overlay) return undefined;
+    const c = this.overlay.counts();
+    const message =
+      this.state === "connected"
+        ? "registry connected"
+        : this.state === "unreachable"
+          ? `registry unreachable since ${this.since}; serving the last known endpoints`
+          : "registry connecting";
+    return { source: this.source.description, state: this.state, message, since: this.since, ...(this.problem ? { problem: this.problem } : {}), entries: c.entries, rejected: c.rejected };
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.stopSource();
+  }
+
+  private startSource(d: DiscoveryIR, baseDir: string): void {
+    const { logger } = this.o;
+    const overlay = new EndpointOverlay(d.prefix, {
+      rejected: (r) => {
+        this.rejectedTotal.inc({ reason: r.reason });
+        const info = CODES.RegistryEntryInvalid;
+        logger.warn({ code: info.code, key: r.key, reason: r.reason }, `${info.code}: ${fillTemplate(info.message, { key: JSON.stringify(r.key), problem: r.problem })}`);
+      },
+      issue: (message) => logger.error({ message }, "registry endpoints refused by the Envoy schema; serving the static ones for that cluster"),
+    });
+    let source: EndpointSource;
+    try {
+      source = new EtcdEndpointSource(etcdClient(d, baseDir, this.o.timings), d, this.o.timings);
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, "cannot create the registry client (TLS files?)");
+      return;
+    }
+    this.overlay = overlay;
+    this.source = source;
+    this.setState("connecting");
+    logger.info({ registry: source.description }, "watching the registry");
+    source.start({
+      reset: (entries) => {
+        if (this.source !== source) return;
+        this.events.inc({ kind: "reset" });
+        this.changed(overlay.reset(entries));
+        logger.info({ entries: entries.length }, "registry listed");
+      },
+      put: (e) => {
+        if (this.source !== source) return;
+        this.events.inc({ kind: "put" });
+        this.changed(overlay.put(e.key, e.value));
+      },
+      delete: (key) => {
+        if (this.source !== source) return;
+        this.events.inc({ kind: "delete" });
+        this.changed(overlay.delete(key));
+      },
+      connected: (up, problem) => {
+        if (this.source !== source) return;
+        this.setState(up ? "connected" : "unreachable", problem);
+        if (up) logger.info({ registry: source.description }, "registry connected");
+        else {
+          const info = CODES.RegistryUnreachable;
+          logger.warn({ code: info.code, registry: source.description, problem }, `${info.code}: ${fillTemplate(info.message, { endpoints: source.description, problem: problem ?? "unknown" })}`);
+        }
+      },
+    });
+  }
+
+  private async stopSource(): Promise<void> {
+    const s = this.source;
+    this.source = undefined;
+    await s?.close().catch(() => undefined);
+  }
+
+  private setState(state: RegistryStatus["state"], problem?: string): void {
+    this.state = state;
+    this.since = new Date().toISOString();
+    this.problem = state === "unreachable" ? problem : undefined;
+    this.connected.set(state === "connected" ? 1 : 0);
+  }
+
+  private changed(keys: Set<string>): void {
+    for (const k of keys) this.pending.add(k);
+    if (this.pending.size === 0 || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const keys = this.pending;
+      this.pending = new Set();
+      this.publishes.inc();
+      this.o.logger.debug({ keys: keys.size, services: this.overlay?.services(keys) }, "registry changed");
+      this.o.republish();
+    }, this.o.coalesceMs ?? 100);
+  }
+}
