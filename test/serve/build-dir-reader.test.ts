@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { syntheticMesh } from "../../bench/synthetic-ir.js";
 import { BuildDirReader, readBuildDir } from "../../src/backends/envoy/read-build.js";
+import { decodeMessage } from "../../src/backends/envoy/api/codec.js";
+import { canonicalOf, RESOURCE_TYPES } from "../../src/backends/envoy/encode.js";
 import { translateMesh } from "../../src/backends/envoy/translate.js";
 import { renderBuild } from "../../src/build/render.js";
 import { writeBuildDir } from "../../src/build/write.js";
@@ -65,6 +67,13 @@ test("a build directory is deduplicated before encoding, and a reload parses and
   assert.ok(d.distinct < d.slots / 2, "the synthetic mesh shares most resources between proxies");
   assert.equal(first.stats.encoded, d.distinct, "each distinct resource is encoded once, not once per proxy file");
   sameSnapshot(first.snapshot, compiled);
+  // What the reader remembered as each resource's canonical form is what its bytes decode to (route tables are
+  // spliced from their virtual hosts).
+  for (const p of first.snapshot.proxies.values()) {
+    for (const kind of ["cluster", "listener", "route"] as const) {
+      for (const r of p.resources[kind]) assert.deepEqual(canonicalOf(kind, r), decodeMessage(RESOURCE_TYPES[kind], r.bytes), `${kind} ${r.name}`);
+    }
+  }
 
   // The same directory again: every file is reused, nothing is parsed or encoded.
   const again = await reader.read(a);
@@ -108,6 +117,15 @@ test("a refused load does not become the base of the next one; a cancelled load 
   assert.ok(back.ok);
   assert.equal(back.stats.encoded, 0, "the last good load is still the base");
   sameSnapshot(back.snapshot, compiled);
+
+  // A virtual host a route table is spliced from is checked like the whole table would be.
+  const rds = join(a, "svc-0002", "rds.json");
+  const goodRds = readFileSync(rds, "utf8");
+  writeFileSync(rds, goodRds.replace('"domains"', '"domainz"'));
+  const badHost = await reader.read(a);
+  assert.ok(!badHost.ok);
+  assert.match(badHost.problems.map((p) => p.message).join("\n"), /RouteConfiguration "[^"]+"\.?.*virtual_hosts\[\d+\].*domainz/s);
+  writeFileSync(rds, goodRds);
 
   const abort = new AbortController();
   abort.abort();

@@ -15,11 +15,12 @@ import { join } from "node:path";
 import { FILE_OF, MANIFEST } from "../../build/render.js";
 import { contentHash, makeProxySnapshot } from "../../snapshot/build.js";
 import { PUSH_ORDER, TYPE_URLS, type EncodedResource, type MeshSnapshot, type ResourceKind } from "../../snapshot/types.js";
-import { encodeJson } from "./api/codec.js";
+import { encodeJson, type EncodeResult } from "./api/codec.js";
 import { formatIssue } from "./api/issues.js";
 import type { Json } from "./api/json.js";
 import { checkConsistency } from "./consistency.js";
-import { RESOURCE_TYPES, resourceLabel } from "./encode.js";
+import { RESOURCE_TYPES, rememberCanonical, resourceLabel } from "./encode.js";
+import { encodeRouteTableJson, type HostCache } from "./route-table-json.js";
 
 export interface BuildDirProblem {
   file: string;
@@ -43,6 +44,8 @@ interface FileEntry {
   list: EncodedResource[];
   /** The text key of each resource in `list` (same order), so a reused file keeps its resources cached. */
   keys: string[];
+  /** Route tables: the virtual host keys they use, kept cached while the file is. */
+  hostKeys: string[];
 }
 
 /** Concurrent file reads in flight. */
@@ -53,6 +56,8 @@ export class BuildDirReader {
   private files = new Map<string, FileEntry>();
   /** kind + resource JSON text -> the encoded resource. */
   private resources = new Map<string, EncodedResource>();
+  /** A route table's virtual host JSON text -> its encoding (route-table-json.ts). */
+  private hosts = new Map<string, EncodeResult>();
 
   async read(dir: string, signal?: AbortSignal): Promise<ReadBuildResult> {
     let services: string[];
@@ -71,6 +76,16 @@ export class BuildDirReader {
     const stats: ReadStats = { files: 0, filesReused: 0, encoded: 0 };
     const nextFiles = new Map<string, FileEntry>();
     const nextResources = new Map<string, EncodedResource>();
+    const nextHosts = new Map<string, EncodeResult>();
+    const prevHosts = this.hosts;
+    const hosts: HostCache = {
+      get(key) {
+        const r = nextHosts.get(key) ?? prevHosts.get(key);
+        if (r) nextHosts.set(key, r);
+        return r;
+      },
+      set: (key, r) => void nextHosts.set(key, r),
+    };
     const byContent = new Map<string, EncodedResource>(); // kind, name, bytes hash -> one shared instance
     const proxies: MeshSnapshot["proxies"] = new Map();
     const files: string[] = [join(dir, MANIFEST)];
@@ -100,10 +115,11 @@ export class BuildDirReader {
             byContent.set(`${kind}\0${r.name}\0${r.hash}`, r);
             nextResources.set(reused.keys[i]!, r);
           });
+          for (const k of reused.hostKeys) hosts.get(k);
           byKind[kind] = reused.list;
         } else {
           const before = problems.length;
-          const entry = this.readResponse(file, kind, text, nextResources, byContent, problems, stats);
+          const entry = this.readResponse(file, kind, text, nextResources, byContent, hosts, problems, stats);
           if (problems.length === before) nextFiles.set(key, entry);
           byKind[kind] = entry.list;
         }
@@ -121,6 +137,7 @@ export class BuildDirReader {
     // Only a load that is served becomes the base of the next one.
     this.files = nextFiles;
     this.resources = nextResources;
+    this.hosts = nextHosts;
     return { ok: true, snapshot: { proxies }, files, stats };
   }
 
@@ -130,12 +147,14 @@ export class BuildDirReader {
     text: string,
     nextResources: Map<string, EncodedResource>,
     byContent: Map<string, EncodedResource>,
+    hosts: HostCache,
     problems: BuildDirProblem[],
     stats: ReadStats,
   ): FileEntry {
     const out: EncodedResource[] = [];
     const keys: string[] = [];
-    const entry = { list: out, keys };
+    const hostKeys: string[] = [];
+    const entry = { list: out, keys, hostKeys };
     let doc: { type_url?: unknown; resources?: unknown };
     try {
       doc = JSON.parse(text);
@@ -164,7 +183,8 @@ export class BuildDirReader {
         keys.push(textKey);
         return;
       }
-      const r = encodeJson(RESOURCE_TYPES[kind], json, resourceLabel(kind, name));
+      // Route tables: each distinct virtual host once (route-table-json.ts).
+      const r = kind === "route" ? encodeRouteTableJson(json, resourceLabel(kind, name), hosts, hostKeys) : encodeJson(RESOURCE_TYPES[kind], json, resourceLabel(kind, name));
       stats.encoded++;
       if (!r.ok) {
         for (const issue of r.issues) problems.push({ file, message: `resources[${i}]: ${formatIssue(issue)}` });
@@ -175,6 +195,8 @@ export class BuildDirReader {
       let res = byContent.get(key);
       if (!res) {
         res = { name, typeUrl: TYPE_URLS[kind], bytes: r.message.bytes, hash };
+        // The consistency check reads clusters, listeners and route tables: keep what the encoder decoded.
+        if (kind !== "endpoint") rememberCanonical(res, r.message.canonical);
         byContent.set(key, res);
       }
       nextResources.set(textKey, res);
