@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, test } from "node:test";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { syntheticMesh } from "../../bench/synthetic-ir.js";
 import { translateMesh } from "../../src/backends/envoy/translate.js";
 import { renderBuild } from "../../src/build/render.js";
@@ -30,7 +30,7 @@ function build(services: number, timeout: number): Map<string, string> {
   return renderBuild(ir.name, r.snapshot);
 }
 
-function capture(): { logger: ReturnType<typeof pino>; lines: { msg: string; time: number }[] } {
+function capture(): { logger: Logger; lines: { msg: string; time: number }[] } {
   const lines: { msg: string; time: number }[] = [];
   const stream = new Writable({
     write(chunk, _enc, cb) {
