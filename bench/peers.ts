@@ -14,6 +14,8 @@
 //
 //   npm run build && scripts/build-peer-gocp.sh
 //   unshare -n bash -c 'ip link set lo up && node --import tsx bench/peers.ts [--proxies 1000,2000] [--runs 3] [--quiet]'
+// Each run's figures go to stderr as one line ("meshc N=1000 run 1: {...}"); `--table-from run1.log,run2.log` prints
+// the table again from such lines (e.g. runs of N = 1,000 and 2,000 taken separately).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
@@ -144,10 +146,14 @@ async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: st
       server.reloadTrigger();
       await rm(join(work, "served", "old"), { recursive: true, force: true });
       const publishedAt = await Promise.race([published, exited, sleep(300_000).then(() => Promise.reject(new Error(`${name}: no reload within 300 s`)))]);
-      await waitQuiet(publishedAt, 1500);
+      // Every proxy ACKs the change (RDS of every service changed), then the streams go quiet.
+      const acked = () => load.envoys.filter((e) => e.lastAckAt !== before.get(e));
+      const deadline = now() + 300_000;
+      while (acked().length < n && now() < deadline) await sleep(100);
+      await waitQuiet(now(), 1500);
       const changeCpu = cpuMs(server.child.pid!) - cpu0;
-      const touched = load.envoys.filter((e) => e.lastAckAt !== before.get(e));
-      if (touched.length < n) throw new Error(`${name}: only ${touched.length} of ${n} proxies ACKed the change`);
+      const touched = acked();
+      if (touched.length < n) throw new Error(`${name}: only ${touched.length} of ${n} proxies ACKed the change within 300 s`);
       const lastAck = Math.max(...touched.map((e) => e.lastAckAt));
       return { startReady: readyAt - t0, fullSync: load.syncedAt - load.startedAt, change: lastAck - swapAt, publishedToAck: lastAck - publishedAt, changeCpu, rss };
     } finally {
@@ -164,8 +170,21 @@ async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: st
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
-  const dirs = buildDirs();
   const results = new Map<number, { meshc: Run[]; go: Run[] }>();
+  // --table-from a.log,b.log: only print the table from the per-run lines of earlier runs (their stderr).
+  const from = arg("table-from", "");
+  if (from) {
+    for (const file of from.split(",")) {
+      for (const m of readFileSync(file, "utf8").matchAll(/^(meshc|go) N=(\d+) run \d+: (\{.*\})$/gm)) {
+        const n = Number(m[2]);
+        if (!results.has(n)) results.set(n, { meshc: [], go: [] });
+        results.get(n)![m[1] as "meshc" | "go"].push(JSON.parse(m[3]!) as Run);
+      }
+    }
+    printTable(results);
+    return;
+  }
+  const dirs = buildDirs();
   for (const n of PROXIES) {
     const r = { meshc: [] as Run[], go: [] as Run[] };
     results.set(n, r);
@@ -173,11 +192,16 @@ async function main(): Promise<void> {
       for (const name of (i % 2 === 0 ? ["meshc", "go"] : ["go", "meshc"]) as ("meshc" | "go")[]) {
         stats.lastResponseAt = 0;
         const run = await runOnce(name, n, dirs);
-        log(`${name} N=${n} run ${i + 1}: ${JSON.stringify(Object.fromEntries(Object.entries(run).map(([k, v]) => [k, Math.round(v)])))}`);
+        console.error(`${name} N=${n} run ${i + 1}: ${JSON.stringify(Object.fromEntries(Object.entries(run).map(([k, v]) => [k, Math.round(v)])))}`);
         r[name].push(run);
       }
     }
   }
+  printTable(results);
+  process.exit(0);
+}
+
+function printTable(results: Map<number, { meshc: Run[]; go: Run[] }>): void {
   const rows: [string, keyof Run, (v: number) => string][] = [
     ["full sync", "fullSync", (v) => `${(v / 1000).toFixed(2)} s`],
     ["change to every service (a new build directory) -> last ACK", "change", (v) => `${(v / 1000).toFixed(2)} s`],
@@ -187,7 +211,8 @@ async function main(): Promise<void> {
     ["RSS after sync", "rss", (v) => `${v.toFixed(0)} MiB`],
   ];
   const ns = [...results.keys()];
-  console.log(`\nmeshc serve <build dir> vs go-control-plane v0.14, ${SERVICES} services, medians of ${RUNS} (meshc vs Go (meshc/Go))\n`);
+  const runs = Math.min(...[...results.values()].flatMap((r) => [r.meshc.length, r.go.length]));
+  console.log(`\nmeshc serve <build dir> vs go-control-plane v0.14, ${SERVICES} services, medians of ${runs} (meshc vs Go (meshc/Go))\n`);
   console.log(`| | ${ns.map((n) => `${n.toLocaleString("en")} proxies`).join(" | ")} |`);
   console.log(`|---|${ns.map(() => "---").join("|")}|`);
   for (const [label, key, fmt] of rows) {
@@ -198,7 +223,6 @@ async function main(): Promise<void> {
     });
     console.log(`| ${label} | ${cells.join(" | ")} |`);
   }
-  process.exit(0);
 }
 
 await main();
