@@ -85,3 +85,37 @@ test("closing during a reload cancels it: nothing is published after close() beg
   assert.ok(lines.some((l) => l.msg === "load cancelled by shutdown"), `the load was cancelled, not run to its end:\n${lines.map((l) => l.msg).join("\n")}`);
   assert.deepEqual(lines.filter((l) => l.msg === "snapshot loaded" && l.time >= closedAt), [], "no snapshot published after close()");
 });
+
+test("a 60-service build directory swapped by meshc build, by two renames keeping the old tree, and by a symlink flip: one reload each", { timeout: 300_000 }, async () => {
+  const { renameSync, symlinkSync } = await import("node:fs");
+  const dir = join(root, "swaps");
+  await writeBuildDir(dir, build(60, 250));
+  const h = await startServe({ source: dir, xdsAddress: "127.0.0.1:0", adminAddress: "127.0.0.1:0", debounceMs: 100, pollMs: 0, logger: pino({ level: "silent" }) });
+  handles.push(h);
+  const once = async (what: string, swap: () => Promise<void>) => {
+    const before = cdsVersion(h);
+    const count = await loads(h);
+    await swap();
+    const end = Date.now() + 120_000;
+    while (cdsVersion(h) === before && Date.now() < end) await sleep(50);
+    assert.notEqual(cdsVersion(h), before, `${what}: the new directory is served`);
+    await sleep(2500);
+    assert.equal((await loads(h)) - count, 1, `${what}: exactly one reload`);
+  };
+  await once("meshc build over it (rename aside, rename in, remove the old tree)", () => writeBuildDir(dir, build(60, 260)));
+  await once("two renames, the old tree kept", async () => {
+    await writeBuildDir(join(root, "swaps-next"), build(60, 270));
+    renameSync(dir, join(root, "swaps-old"));
+    renameSync(join(root, "swaps-next"), dir);
+  });
+  await once("a symlink flip", async () => {
+    await writeBuildDir(join(root, "swaps-t1"), build(60, 280));
+    renameSync(dir, join(root, "swaps-old2"));
+    symlinkSync(join(root, "swaps-t1"), dir);
+  });
+  await once("the symlink flipped again", async () => {
+    await writeBuildDir(join(root, "swaps-t2"), build(60, 290));
+    symlinkSync(join(root, "swaps-t2"), join(root, "swaps-link"));
+    renameSync(join(root, "swaps-link"), dir);
+  });
+});
