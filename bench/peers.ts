@@ -191,7 +191,12 @@ async function main(): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       for (const name of (i % 2 === 0 ? ["meshc", "go"] : ["go", "meshc"]) as ("meshc" | "go")[]) {
         stats.lastResponseAt = 0;
-        const run = await runOnce(name, n, dirs);
+        const run = await runOnce(name, n, dirs).catch((err: Error) => {
+          // A failed run is reported and left out of the medians; the other runs go on.
+          console.error(`${name} N=${n} run ${i + 1} failed: ${err.message}`);
+          return undefined;
+        });
+        if (!run) continue;
         console.error(`${name} N=${n} run ${i + 1}: ${JSON.stringify(Object.fromEntries(Object.entries(run).map(([k, v]) => [k, Math.round(v)])))}`);
         r[name].push(run);
       }
@@ -210,9 +215,9 @@ function printTable(results: Map<number, { meshc: Run[]; go: Run[] }>): void {
     ["start -> ready", "startReady", (v) => `${(v / 1000).toFixed(2)} s`],
     ["RSS after sync", "rss", (v) => `${v.toFixed(0)} MiB`],
   ];
-  const ns = [...results.keys()];
-  const runs = Math.min(...[...results.values()].flatMap((r) => [r.meshc.length, r.go.length]));
-  console.log(`\nmeshc serve <build dir> vs go-control-plane v0.14, ${SERVICES} services, medians of ${runs} (meshc vs Go (meshc/Go))\n`);
+  const ns = [...results.keys()].filter((n) => results.get(n)!.meshc.length && results.get(n)!.go.length);
+  const counts = [...results].map(([n, r]) => `N=${n}: ${r.meshc.length} meshc / ${r.go.length} Go runs`).join(", ");
+  console.log(`\nmeshc serve <build dir> vs go-control-plane v0.14, ${SERVICES} services, medians (${counts}; meshc vs Go (meshc/Go))\n`);
   console.log(`| | ${ns.map((n) => `${n.toLocaleString("en")} proxies`).join(" | ")} |`);
   console.log(`|---|${ns.map(() => "---").join("|")}|`);
   for (const [label, key, fmt] of rows) {
