@@ -1,6 +1,6 @@
 // One timed compile for bench/build.ts, in a fresh process: the pipeline's own per-stage timings, then render and
-// write, then peak RSS. Prints one JSON line {stage: ms, ..., peakRssMiB}.
-import { renderBuild } from "../src/build/render.js";
+// write (incremental into the previous run's output, as `meshc build` does; `rendered` counts the files rendered), then peak RSS. Prints one JSON line {stage: ms, ..., peakRssMiB}.
+import { planBuild } from "../src/build/incremental.js";
 import { writeBuildDir } from "../src/build/write.js";
 import { compileMesh } from "../src/pipeline.js";
 
@@ -12,14 +12,16 @@ if (!r.snapshot || !r.ir) {
   process.exit(1);
 }
 const t1 = performance.now();
-const files = renderBuild(r.ir.name, r.snapshot);
+// As `meshc build` does: files equal to the previous build's in `out` (runs after the first) are linked, not rendered.
+const plan = await planBuild(out, r.ir.name, r.snapshot);
 const t2 = performance.now();
-await writeBuildDir(out, files);
+await writeBuildDir(out, plan.files, plan.reuse);
 const t3 = performance.now();
 console.log(
   JSON.stringify({
     ...r.timings,
     render: Math.round(t2 - t1),
+    rendered: plan.files.size,
     write: Math.round(t3 - t2),
     total: Math.round(t3 - t0),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -52,6 +52,8 @@ for (let i = 0; i < runs; i++) {
   if (r.status !== 0) throw new Error(`meshc build failed (${r.status}):\n${r.stderr}`);
   if (hasTime) rss.push(Number(r.stderr.trim().split("\n").at(-1)) / 1024);
 }
+// Run 1 writes into an empty --out; later runs rebuild into the previous output (unchanged files are linked).
+console.log(`\nruns (s): ${wall.map((w) => (w / 1000).toFixed(2)).join(", ")} (the first into an empty --out)`);
 console.log(`\nmeshc build end to end (${runs} runs): median ${(median(wall) / 1000).toFixed(2)} s, min ${(Math.min(...wall) / 1000).toFixed(2)} s` + (rss.length ? `, peak RSS ${median(rss).toFixed(0)} MiB` : ""));
 
 // 2. Per stage.

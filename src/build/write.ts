@@ -4,7 +4,7 @@
 // nor a previous meshc build (no manifest.json) is refused rather than replaced, so a mistyped --out cannot wipe
 // unrelated files.
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { copyFile, link, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { MANIFEST } from "./render.js";
 
@@ -25,18 +25,26 @@ export class BuildDirError extends Error {
   override name = "BuildDirError";
 }
 
-export async function writeBuildDir(outDir: string, files: ReadonlyMap<string, string>): Promise<void> {
+/**
+ * `reuse`: relative path -> an equal file of the previous build (src/build/incremental.ts), hard-linked into the new
+ * tree (copied where a link is not possible) instead of written.
+ */
+export async function writeBuildDir(outDir: string, files: ReadonlyMap<string, string>, reuse: ReadonlyMap<string, string> = new Map()): Promise<void> {
   const target = resolve(outDir);
   const parent = dirname(target);
   await assertReplaceable(target);
   await mkdir(parent, { recursive: true });
   const tmp = await mkdtemp(join(parent, `.${basename(target)}.tmp-`));
   try {
-    const entries = [...files].map(([rel, text]) => {
+    const inside = (rel: string) => {
       const file = resolve(tmp, rel);
       if (!file.startsWith(tmp + sep)) throw new BuildDirError(`refusing to write outside the build directory: ${rel}`);
-      return { file, text };
-    });
+      return file;
+    };
+    const entries: { file: string; text?: string; from?: string }[] = [
+      ...[...reuse].map(([rel, from]) => ({ file: inside(rel), from })),
+      ...[...files].map(([rel, text]) => ({ file: inside(rel), text })),
+    ];
     for (const dir of [...new Set(entries.map((e) => dirname(e.file)))].sort()) await mkdir(dir, { recursive: true });
     // A few writes in flight: thousands of small files, one at a time, leave the disk idle between them.
     let next = 0;
@@ -44,7 +52,8 @@ export async function writeBuildDir(outDir: string, files: ReadonlyMap<string, s
     const worker = async () => {
       while (!failed && next < entries.length) {
         const e = entries[next++]!;
-        await writeFile(e.file, e.text).catch((err: unknown) => {
+        const done = e.from !== undefined ? link(e.from, e.file).catch(() => copyFile(e.from!, e.file)) : writeFile(e.file, e.text!);
+        await done.catch((err: unknown) => {
           failed = true;
           throw err;
         });

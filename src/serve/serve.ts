@@ -151,7 +151,11 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       inputs: [],
     }));
     const seconds = end();
-    if (closing) return false; // shutting down: a load cut short by close() is neither applied nor reported
+    if (closing) {
+      // Shutting down: a load cut short by close() is neither applied nor reported as a failure.
+      if (r.cancelled) logger.info({ source: source.path }, "load cancelled by shutdown");
+      return false;
+    }
     if (before) watcher?.loaded(r.inputs.length ? r.inputs : [source.path], before);
     const ok = r.snapshot !== undefined;
     const at = new Date().toISOString();
@@ -181,7 +185,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     live.setGraph(r.ir ? graphFromIr(r.ir) : graphFromSnapshot(r.meshName ?? "mesh", r.snapshot));
     served = { origin: "compiled", since: at, compiledAt: at };
     serving.set(1);
-    logger.info({ seconds: Math.round(seconds * 1000) / 1000, proxies: r.snapshot.proxies.size, ...change }, "snapshot loaded");
+    logger.info({ seconds: Math.round(seconds * 1000) / 1000, proxies: r.snapshot.proxies.size, ...change, ...(r.readStats && { read: r.readStats }) }, "snapshot loaded");
     if (stateDir && r.meshName !== undefined) {
       const key = versionsKey(r.snapshot);
       if (key !== stored) {

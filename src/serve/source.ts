@@ -3,7 +3,7 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { CODES } from "../analysis/codes.js";
-import { readBuildDir } from "../backends/envoy/read-build.js";
+import { BuildDirReader, type ReadStats } from "../backends/envoy/read-build.js";
 import type { Diagnostic } from "../diagnostics/types.js";
 import type { EvalLimits } from "../frontend/isolate.js";
 import { compileMesh } from "../pipeline.js";
@@ -19,6 +19,10 @@ export interface SourceLoad {
   diagnostics: Diagnostic[];
   /** Files (absolute) whose change should trigger the next load. */
   inputs: string[];
+  /** Build directories: how much of the previous load was reused. */
+  readStats?: ReadStats;
+  /** The load was cancelled (close()); nothing to apply or report. */
+  cancelled?: boolean;
 }
 
 export interface SnapshotSource {
@@ -37,12 +41,15 @@ export function openSource(path: string, options: { strict?: boolean; eval?: Omi
     // A missing file is reported by the first load, like any other compile failure.
   }
   if (isDir) {
+    // Kept across loads: a reload re-reads every file but parses and encodes only what changed.
+    const reader = new BuildDirReader();
     return {
       kind: "build-dir",
       path: abs,
-      async load() {
-        const r = await readBuildDir(abs);
-        if (r.ok) return { snapshot: r.snapshot, diagnostics: [], inputs: r.files };
+      async load(signal) {
+        const r = await reader.read(abs, signal);
+        if (r.ok) return { snapshot: r.snapshot, diagnostics: [], inputs: r.files, readStats: r.stats };
+        if (r.cancelled) return { diagnostics: [], inputs: [], cancelled: true };
         const info = CODES.InvalidBuildDirectory;
         const diagnostics = r.problems.map((p): Diagnostic => ({ code: info.code, severity: info.severity, message: p.message, file: p.file, hint: info.hint }));
         return { diagnostics, inputs: [] };

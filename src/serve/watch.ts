@@ -9,6 +9,8 @@
 // counted, and the reload waits a short grace for it to come back (the middle of unlink+create); so is its return.
 // Two sources: a mesh's input files (content hashes), and a build directory (its path may be replaced by renames or
 // a symlink flip, or its files rewritten in place; fingerprinted by the stat of every file, cheap for 4,000 files).
+// A build directory fires only once its fingerprint holds still for a debounce (settle), so a tree rewritten file by
+// file over seconds is reloaded once, when complete, and not once per check while it is half written.
 import { createHash } from "node:crypto";
 import { readFileSync, watch as fsWatch, type FSWatcher } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
@@ -47,6 +49,11 @@ interface Spec {
   fingerprint(): Promise<Fingerprint>;
   /** The fingerprint of paths first seen in a load's result, taken synchronously as the load ends. */
   now(paths: readonly string[]): Fingerprint;
+  /**
+   * Fire only once two fingerprints a debounce apart agree: a tree being rewritten file by file (thousands of
+   * files, longer than the debounce cap) is reloaded once, when it stops changing, not once per check in between.
+   */
+  settle?: boolean;
 }
 
 /** Watches a mesh's input files (absolute paths; the set is replaced after each load). */
@@ -98,8 +105,15 @@ export function watchBuildDir(dir: string, onChange: (path: string) => void, opt
       return new Map([[dir, await treeStat(dir)]]);
     },
     now: () => new Map(),
+    settle: true,
   };
   return contentWatcher(spec, onChange, options, () => undefined);
+}
+
+function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
 }
 
 function digest(b: Buffer | string): string {
@@ -140,6 +154,7 @@ function contentWatcher(spec: Spec, onChange: (path: string) => void, o: WatchOp
   let firstEventAt = 0;
   let checking: Promise<void> | undefined;
   let recheck = false;
+  let settling: Fingerprint | undefined; // settle: the changed fingerprint seen by the previous check
 
   const schedule = (delay = debounceMs) => {
     if (closed) return;
@@ -215,7 +230,16 @@ function contentWatcher(spec: Spec, onChange: (path: string) => void, o: WatchOp
           else if (baseline.get(path) !== value) changed ??= path;
         }
         await syncDirs().catch(() => undefined);
-        if (changed === undefined) continue;
+        if (changed === undefined) {
+          settling = undefined;
+          continue;
+        }
+        if (spec.settle && (!settling || !sameFingerprint(settling, now))) {
+          settling = now; // still changing (or just changed): look again once it has been quiet for a debounce
+          schedule(debounceMs);
+          continue;
+        }
+        settling = undefined;
         const oldest = Math.min(...[...missing.values()], Infinity);
         if (oldest !== Infinity && Date.now() - oldest < graceMs) {
           schedule(debounceMs); // mid unlink+create or a directory swap: wait for it to come back

@@ -41,6 +41,11 @@ export function canonicalOf(kind: ResourceKind, r: EncodedResource): Canonical {
   return c;
 }
 
+/** Records the canonical form a reader already has for `r` (what encodeMessage returned), sparing a decode later. */
+export function rememberCanonical(r: EncodedResource, c: Canonical): void {
+  if (!canonicals.has(r)) canonicals.set(r, c);
+}
+
 export function resourceLabel(kind: ResourceKind, name: string): string {
   return `${LABEL[kind]} ${JSON.stringify(name)}`;
 }

@@ -5,7 +5,7 @@
 // The output directory is replaced atomically: on any failure it is left exactly as it was.
 import { Option, type Command } from "@commander-js/extra-typings";
 import { relative } from "node:path";
-import { renderBuild } from "../../build/render.js";
+import { planBuild } from "../../build/incremental.js";
 import { BuildDirError, writeBuildDir } from "../../build/write.js";
 import { unreadableInput } from "../../diagnostics/ci.js";
 import { writeDiagnostics } from "../../diagnostics/output.js";
@@ -47,9 +47,12 @@ export function register(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      const files = renderBuild(result.ir.name, result.snapshot);
+      let files = 0;
       try {
-        await writeBuildDir(opts.out, files);
+        // Files equal to the previous build's in --out are linked, not rendered and written again.
+        const plan = await planBuild(opts.out, result.ir.name, result.snapshot);
+        files = plan.files.size + plan.reuse.size;
+        await writeBuildDir(opts.out, plan.files, plan.reuse);
       } catch (err) {
         if (err instanceof BuildDirError) {
           process.stderr.write(`meshc build: ${err.message}\n`);
@@ -60,7 +63,7 @@ export function register(program: Command): void {
       }
       if (opts.format === "human") {
         const n = result.snapshot.proxies.size;
-        process.stderr.write(`meshc: wrote ${n} prox${n === 1 ? "y" : "ies"} (${files.size} files) to ${relative(process.cwd(), opts.out) || "."}\n`);
+        process.stderr.write(`meshc: wrote ${n} prox${n === 1 ? "y" : "ies"} (${files} files) to ${relative(process.cwd(), opts.out) || "."}\n`);
       }
     });
 }

@@ -1,0 +1,233 @@
+// meshc against go-control-plane, side by side (issue 12): the same 1,000-service build directory served by
+// `meshc serve <dir>` and by the go-control-plane v0.14 peer (bench/peers/go-control-plane/, SnapshotCache keyed
+// by node cluster), one server at a time, against the same load generator (bench/ads-load.ts: N Envoy-like SotW
+// ADS streams, one connection each). For each N, `--runs` runs, alternating which server goes first. Per run:
+//   start -> ready        spawn until the server says it serves (meshc: "meshc serve ready"; Go: "ready")
+//   full sync            N streams opened -> the last of them has CDS, EDS, LDS and RDS
+//   RSS after sync       the server's VmRSS once the streams are quiet
+//   change -> last ACK   a new build directory (a route timeout changed for every service) swapped in the way
+//                        `meshc build` does (rename old aside, rename new in, remove old) -> the last ACK of it;
+//                        meshc notices by watching, Go is sent SIGHUP right after the renames
+//   published -> ACK     the server's "snapshot published" log line -> that last ACK
+//   CPU for the change   the server's user+system CPU from the swap until the streams are quiet
+// Prints the medians and the ratios meshc/Go (> 1: meshc is slower/larger).
+//
+//   npm run build && scripts/build-peer-gocp.sh
+//   unshare -n bash -c 'ip link set lo up && node --import tsx bench/peers.ts [--proxies 1000,2000] [--runs 3] [--quiet]'
+// Each run's figures go to stderr as one line ("meshc N=1000 run 1: {...}"); `--table-from run1.log,run2.log` prints
+// the table again from such lines (e.g. runs of N = 1,000 and 2,000 taken separately).
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { now, stats, syncProxies, waitQuiet } from "./ads-load.js";
+import { syntheticMeshFiles } from "./synthetic-mesh.js";
+
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : dflt;
+};
+const PROXIES = arg("proxies", "1000,2000").split(",").map(Number);
+const RUNS = Number(arg("runs", "3"));
+const SERVICES = Number(arg("services", "1000"));
+const PORT = Number(arg("port", "19300"));
+const QUIET = process.argv.includes("--quiet");
+const root = resolve(import.meta.dirname, "..");
+const work = join(root, ".tmp", "peers");
+const cli = join(root, "dist", "cli.js");
+const goBin = arg("go-binary", join(work, "gocp-peer"));
+const log = (...a: unknown[]) => QUIET || console.error(...a);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---- inputs: two build directories of the synthetic mesh, differing in every service's route timeout ----
+
+function buildDirs(): { a: string; b: string } {
+  if (!existsSync(cli)) throw new Error("dist/cli.js is missing: run `npm run build` first");
+  if (!existsSync(goBin)) throw new Error(`${goBin} is missing: run scripts/build-peer-gocp.sh first`);
+  const out = { a: join(work, `build-${SERVICES}-a`), b: join(work, `build-${SERVICES}-b`) };
+  for (const [side, dir] of Object.entries(out)) {
+    if (existsSync(join(dir, "manifest.json"))) continue;
+    const src = join(work, `mesh-${SERVICES}-${side}`);
+    mkdirSync(src, { recursive: true });
+    for (const [name, text] of Object.entries(syntheticMeshFiles({ services: SERVICES, style: "data" }))) {
+      writeFileSync(join(src, name), side === "b" ? text.replaceAll('"1500ms"', '"1600ms"') : text);
+    }
+    log(`compiling ${src} -> ${dir}`);
+    const r = spawnSync(process.execPath, [cli, "build", join(src, "mesh.ts"), "--out", dir], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`meshc build failed:\n${r.stderr}`);
+  }
+  return out;
+}
+
+// ---- a server process ----
+
+interface Server {
+  name: "meshc" | "go";
+  child: ChildProcess;
+  ready: Promise<number>;
+  /** Resolves with the time (epoch ms) of the next "published" line after the call. */
+  nextPublish(): Promise<number>;
+  reloadTrigger(): void;
+}
+
+function startServer(name: "meshc" | "go", dir: string): Server {
+  const xds = `127.0.0.1:${PORT}`;
+  const child =
+    name === "meshc"
+      ? spawn(process.execPath, [cli, "serve", dir, "--xds", xds, "--admin", `127.0.0.1:${PORT + 1}`, "--log-level", "info"], { stdio: ["ignore", "pipe", "inherit"] })
+      : spawn(goBin, ["-dir", dir, "-addr", xds], { stdio: ["ignore", "pipe", "inherit"] });
+  let onReady!: (at: number) => void;
+  const ready = new Promise<number>((r) => (onReady = r));
+  let publishWaiters: ((at: number) => void)[] = [];
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    let m: { msg?: string; time?: number; at?: number };
+    try {
+      m = JSON.parse(line);
+    } catch {
+      return;
+    }
+    const at = m.at ?? m.time ?? now();
+    if (m.msg === "meshc serve ready" || m.msg === "ready") onReady(at);
+    else if (m.msg === "snapshot loaded" || m.msg === "published") {
+      const ws = publishWaiters;
+      publishWaiters = [];
+      for (const w of ws) w(at);
+    } else if (/fail/.test(m.msg ?? "")) log(`${name}: ${line.slice(0, 400)}`);
+  });
+  return {
+    name,
+    child,
+    ready,
+    nextPublish: () => new Promise((r) => publishWaiters.push(r)),
+    reloadTrigger: () => name === "go" && child.kill("SIGHUP"),
+  };
+}
+
+const TICK_MS = 1000 / Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim() || 100);
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime (fields 14, 15)
+}
+function rssMiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+}
+
+interface Run {
+  startReady: number;
+  fullSync: number;
+  change: number;
+  publishedToAck: number;
+  changeCpu: number;
+  rss: number;
+}
+
+async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: string }): Promise<Run> {
+  const serveDir = join(work, "served", "current");
+  rmSync(join(work, "served"), { recursive: true, force: true });
+  mkdirSync(join(work, "served"), { recursive: true });
+  cpSync(dirs.a, serveDir, { recursive: true });
+  cpSync(dirs.b, join(work, "served", "next"), { recursive: true });
+  const t0 = now();
+  const server = startServer(name, serveDir);
+  const exited = new Promise<never>((_, rej) => server.child.once("exit", (c) => rej(new Error(`${name} exited (${c})`))));
+  try {
+    const readyAt = await Promise.race([server.ready, exited]);
+    const load = await Promise.race([syncProxies(`127.0.0.1:${PORT}`, n, SERVICES), exited]);
+    try {
+      await waitQuiet(now(), 1000);
+      const rss = rssMiB(server.child.pid!);
+      const cpu0 = cpuMs(server.child.pid!);
+      const before = new Map(load.envoys.map((e) => [e, e.lastAckAt]));
+      const published = server.nextPublish();
+      const swapAt = now();
+      renameSync(serveDir, join(work, "served", "old"));
+      renameSync(join(work, "served", "next"), serveDir);
+      server.reloadTrigger();
+      await rm(join(work, "served", "old"), { recursive: true, force: true });
+      const publishedAt = await Promise.race([published, exited, sleep(300_000).then(() => Promise.reject(new Error(`${name}: no reload within 300 s`)))]);
+      // Every proxy ACKs the change (RDS of every service changed), then the streams go quiet.
+      const acked = () => load.envoys.filter((e) => e.lastAckAt !== before.get(e));
+      const deadline = now() + 300_000;
+      while (acked().length < n && now() < deadline) await sleep(100);
+      await waitQuiet(now(), 1500);
+      const changeCpu = cpuMs(server.child.pid!) - cpu0;
+      const touched = acked();
+      if (touched.length < n) throw new Error(`${name}: only ${touched.length} of ${n} proxies ACKed the change within 300 s`);
+      const lastAck = Math.max(...touched.map((e) => e.lastAckAt));
+      return { startReady: readyAt - t0, fullSync: load.syncedAt - load.startedAt, change: lastAck - swapAt, publishedToAck: lastAck - publishedAt, changeCpu, rss };
+    } finally {
+      load.close();
+    }
+  } finally {
+    server.child.kill("SIGTERM");
+    await new Promise((r) => (server.child.exitCode !== null ? r(undefined) : server.child.once("exit", r)));
+    void exited.catch(() => undefined);
+    await sleep(1000);
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const results = new Map<number, { meshc: Run[]; go: Run[] }>();
+  // --table-from a.log,b.log: only print the table from the per-run lines of earlier runs (their stderr).
+  const from = arg("table-from", "");
+  if (from) {
+    for (const file of from.split(",")) {
+      for (const m of readFileSync(file, "utf8").matchAll(/^(meshc|go) N=(\d+) run \d+: (\{.*\})$/gm)) {
+        const n = Number(m[2]);
+        if (!results.has(n)) results.set(n, { meshc: [], go: [] });
+        results.get(n)![m[1] as "meshc" | "go"].push(JSON.parse(m[3]!) as Run);
+      }
+    }
+    printTable(results);
+    return;
+  }
+  const dirs = buildDirs();
+  for (const n of PROXIES) {
+    const r = { meshc: [] as Run[], go: [] as Run[] };
+    results.set(n, r);
+    for (let i = 0; i < RUNS; i++) {
+      for (const name of (i % 2 === 0 ? ["meshc", "go"] : ["go", "meshc"]) as ("meshc" | "go")[]) {
+        stats.lastResponseAt = 0;
+        const run = await runOnce(name, n, dirs).catch((err: Error) => {
+          // A failed run is reported and left out of the medians; the other runs go on.
+          console.error(`${name} N=${n} run ${i + 1} failed: ${err.message}`);
+          return undefined;
+        });
+        if (!run) continue;
+        console.error(`${name} N=${n} run ${i + 1}: ${JSON.stringify(Object.fromEntries(Object.entries(run).map(([k, v]) => [k, Math.round(v)])))}`);
+        r[name].push(run);
+      }
+    }
+  }
+  printTable(results);
+  process.exit(0);
+}
+
+function printTable(results: Map<number, { meshc: Run[]; go: Run[] }>): void {
+  const rows: [string, keyof Run, (v: number) => string][] = [
+    ["full sync", "fullSync", (v) => `${(v / 1000).toFixed(2)} s`],
+    ["change to every service (a new build directory) -> last ACK", "change", (v) => `${(v / 1000).toFixed(2)} s`],
+    ["of which: new snapshot published -> last ACK", "publishedToAck", (v) => `${(v / 1000).toFixed(2)} s`],
+    ["server CPU for the change", "changeCpu", (v) => `${(v / 1000).toFixed(2)} s`],
+    ["start -> ready", "startReady", (v) => `${(v / 1000).toFixed(2)} s`],
+    ["RSS after sync", "rss", (v) => `${v.toFixed(0)} MiB`],
+  ];
+  const ns = [...results.keys()].filter((n) => results.get(n)!.meshc.length && results.get(n)!.go.length);
+  const counts = [...results].map(([n, r]) => `N=${n}: ${r.meshc.length} meshc / ${r.go.length} Go runs`).join(", ");
+  console.log(`\nmeshc serve <build dir> vs go-control-plane v0.14, ${SERVICES} services, medians (${counts}; meshc vs Go (meshc/Go))\n`);
+  console.log(`| | ${ns.map((n) => `${n.toLocaleString("en")} proxies`).join(" | ")} |`);
+  console.log(`|---|${ns.map(() => "---").join("|")}|`);
+  for (const [label, key, fmt] of rows) {
+    const cells = ns.map((n) => {
+      const m = median(results.get(n)!.meshc.map((x) => x[key]));
+      const g = median(results.get(n)!.go.map((x) => x[key]));
+      return `${fmt(m)} vs ${fmt(g)} (${(m / g).toFixed(2)})`;
+    });
+    console.log(`| ${label} | ${cells.join(" | ")} |`);
+  }
+}
+
+await main();

@@ -1,0 +1,222 @@
+// Reads build directories (`meshc build --out DIR`) into MeshSnapshots again and again, as `meshc serve DIR` does on
+// every change, doing only the work the change needs:
+//   - every file is read concurrently (a pool of reads in flight: thousands of small files one at a time leave the
+//     disk and the event loop idle between them), then processed in sorted order (deterministic problems);
+//   - a file whose bytes equal a file of the previous load (same kind, same content digest) reuses that load's
+//     resources without being parsed; an unchanged service costs a read and a digest;
+//   - within a load, and across loads, a resource is encoded and validated once per distinct JSON text: the same
+//     shared cluster in 1,000 proxies' cds.json is one encode, and a reload re-encodes only resources whose text
+//     is new. What is reused was validated when it was first read, by the same codec and rules.
+// The caches hold only what the newest load used (the previous generation is dropped), so memory follows the served
+// directory, not its history. A load can be cancelled (AbortSignal): it stops between files and yields nothing.
+import { createHash } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { FILE_OF, MANIFEST } from "../../build/render.js";
+import { contentHash, makeProxySnapshot } from "../../snapshot/build.js";
+import { PUSH_ORDER, TYPE_URLS, type EncodedResource, type MeshSnapshot, type ResourceKind } from "../../snapshot/types.js";
+import { encodeJson, type EncodeResult } from "./api/codec.js";
+import { formatIssue } from "./api/issues.js";
+import type { Json } from "./api/json.js";
+import { checkConsistency } from "./consistency.js";
+import { RESOURCE_TYPES, rememberCanonical, resourceLabel } from "./encode.js";
+import { encodeRouteTableJson, type HostCache } from "./route-table-json.js";
+
+export interface BuildDirProblem {
+  file: string;
+  message: string;
+}
+
+/** What one load did: how much it read, and how much it could take from the previous load. */
+export interface ReadStats {
+  files: number;
+  /** Files whose content equals a file of the previous load (not parsed). */
+  filesReused: number;
+  /** Resources encoded and validated by this load (distinct texts not seen in the previous load). */
+  encoded: number;
+}
+
+export type ReadBuildResult =
+  | { ok: true; snapshot: MeshSnapshot; files: string[]; stats: ReadStats }
+  | { ok: false; problems: BuildDirProblem[]; cancelled?: boolean; stats?: ReadStats };
+
+interface FileEntry {
+  list: EncodedResource[];
+  /** The text key of each resource in `list` (same order), so a reused file keeps its resources cached. */
+  keys: string[];
+  /** Route tables: the virtual host keys they use, kept cached while the file is. */
+  hostKeys: string[];
+}
+
+/** Concurrent file reads in flight. */
+const READ_CONCURRENCY = 32;
+
+export class BuildDirReader {
+  /** kind + file digest -> that file's resources and their text keys (files that read without problems). */
+  private files = new Map<string, FileEntry>();
+  /** kind + resource JSON text -> the encoded resource. */
+  private resources = new Map<string, EncodedResource>();
+  /** A route table's virtual host JSON text -> its encoding (route-table-json.ts). */
+  private hosts = new Map<string, EncodeResult>();
+
+  async read(dir: string, signal?: AbortSignal): Promise<ReadBuildResult> {
+    let services: string[];
+    try {
+      services = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+      await readFile(join(dir, MANIFEST));
+    } catch (err) {
+      return { ok: false, problems: [{ file: dir, message: `not a meshc build directory: ${(err as Error).message}` }] };
+    }
+    const slots = services.flatMap((service) => PUSH_ORDER.map((kind) => ({ service, kind, file: join(dir, service, FILE_OF[kind]) })));
+    const texts = await readAll(slots.map((s) => s.file), signal);
+    const cancelled = (): ReadBuildResult => ({ ok: false, cancelled: true, problems: [{ file: dir, message: "load cancelled" }] });
+    if (signal?.aborted) return cancelled();
+
+    const problems: BuildDirProblem[] = [];
+    const stats: ReadStats = { files: 0, filesReused: 0, encoded: 0 };
+    const nextFiles = new Map<string, FileEntry>();
+    const nextResources = new Map<string, EncodedResource>();
+    const nextHosts = new Map<string, EncodeResult>();
+    const prevHosts = this.hosts;
+    const hosts: HostCache = {
+      get(key) {
+        const r = nextHosts.get(key) ?? prevHosts.get(key);
+        if (r) nextHosts.set(key, r);
+        return r;
+      },
+      set: (key, r) => void nextHosts.set(key, r),
+    };
+    const byContent = new Map<string, EncodedResource>(); // kind, name, bytes hash -> one shared instance
+    const proxies: MeshSnapshot["proxies"] = new Map();
+    const files: string[] = [join(dir, MANIFEST)];
+    let slot = 0;
+    for (const service of services) {
+      // Yield now and then, so a cancel (SIGTERM) and the ADS server's own work are not held up by a long load.
+      if (service !== services[0] && slot % 400 === 0) {
+        await new Promise((r) => setImmediate(r));
+        if (signal?.aborted) return cancelled();
+      }
+      const byKind: Partial<Record<ResourceKind, EncodedResource[]>> = {};
+      for (const kind of PUSH_ORDER) {
+        const { file } = slots[slot]!;
+        const text = texts[slot++];
+        if (text === undefined) {
+          if (kind !== "secret") problems.push({ file, message: "missing" });
+          continue;
+        }
+        files.push(file);
+        stats.files++;
+        const key = `${kind}\0${createHash("sha256").update(text).digest("base64")}`;
+        const reused = nextFiles.get(key) ?? this.files.get(key);
+        if (reused) {
+          stats.filesReused++;
+          nextFiles.set(key, reused);
+          reused.list.forEach((r, i) => {
+            byContent.set(`${kind}\0${r.name}\0${r.hash}`, r);
+            nextResources.set(reused.keys[i]!, r);
+          });
+          for (const k of reused.hostKeys) hosts.get(k);
+          byKind[kind] = reused.list;
+        } else {
+          const before = problems.length;
+          const entry = this.readResponse(file, kind, text, nextResources, byContent, hosts, problems, stats);
+          if (problems.length === before) nextFiles.set(key, entry);
+          byKind[kind] = entry.list;
+        }
+      }
+      try {
+        const proxy = makeProxySnapshot(service, byKind);
+        // P-31: a hand-edited directory must be as consistent as a compiled one before it is served.
+        for (const issue of checkConsistency(proxy)) problems.push({ file: join(dir, service), message: formatIssue(issue) });
+        proxies.set(service, proxy);
+      } catch (err) {
+        problems.push({ file: join(dir, service), message: (err as Error).message });
+      }
+    }
+    if (problems.length) return { ok: false, problems, stats };
+    // Only a load that is served becomes the base of the next one.
+    this.files = nextFiles;
+    this.resources = nextResources;
+    this.hosts = nextHosts;
+    return { ok: true, snapshot: { proxies }, files, stats };
+  }
+
+  private readResponse(
+    file: string,
+    kind: ResourceKind,
+    text: string,
+    nextResources: Map<string, EncodedResource>,
+    byContent: Map<string, EncodedResource>,
+    hosts: HostCache,
+    problems: BuildDirProblem[],
+    stats: ReadStats,
+  ): FileEntry {
+    const out: EncodedResource[] = [];
+    const keys: string[] = [];
+    const hostKeys: string[] = [];
+    const entry = { list: out, keys, hostKeys };
+    let doc: { type_url?: unknown; resources?: unknown };
+    try {
+      doc = JSON.parse(text);
+    } catch (err) {
+      problems.push({ file, message: `invalid JSON: ${(err as Error).message}` });
+      return entry;
+    }
+    if (doc.type_url !== TYPE_URLS[kind] || !Array.isArray(doc.resources)) {
+      problems.push({ file, message: `expected a DiscoveryResponse with type_url ${TYPE_URLS[kind]} and a resources list` });
+      return entry;
+    }
+    doc.resources.forEach((raw: Record<string, Json>, i: number) => {
+      const { "@type": url, ...json } = raw ?? {};
+      const name = String((kind === "endpoint" ? json.cluster_name : json.name) ?? "");
+      if (url !== TYPE_URLS[kind]) {
+        problems.push({ file, message: `resources[${i}]: "@type" must be ${TYPE_URLS[kind]}` });
+        return;
+      }
+      // Equal JSON encodes to equal bytes, so the text is a safe key for what the encoder would return.
+      const textKey = `${kind}\0${JSON.stringify(raw)}`;
+      const seen = nextResources.get(textKey) ?? this.resources.get(textKey);
+      if (seen) {
+        nextResources.set(textKey, seen);
+        byContent.set(`${kind}\0${seen.name}\0${seen.hash}`, seen);
+        out.push(seen);
+        keys.push(textKey);
+        return;
+      }
+      // Route tables: each distinct virtual host once (route-table-json.ts).
+      const r = kind === "route" ? encodeRouteTableJson(json, resourceLabel(kind, name), hosts, hostKeys) : encodeJson(RESOURCE_TYPES[kind], json, resourceLabel(kind, name));
+      stats.encoded++;
+      if (!r.ok) {
+        for (const issue of r.issues) problems.push({ file, message: `resources[${i}]: ${formatIssue(issue)}` });
+        return;
+      }
+      const hash = contentHash(r.message.bytes);
+      const key = `${kind}\0${name}\0${hash}`;
+      let res = byContent.get(key);
+      if (!res) {
+        res = { name, typeUrl: TYPE_URLS[kind], bytes: r.message.bytes, hash };
+        // The consistency check reads clusters, listeners and route tables: keep what the encoder decoded.
+        if (kind !== "endpoint") rememberCanonical(res, r.message.canonical);
+        byContent.set(key, res);
+      }
+      nextResources.set(textKey, res);
+      out.push(res);
+      keys.push(textKey);
+    });
+    return entry;
+  }
+}
+
+/** Reads every path (undefined where it cannot be read), READ_CONCURRENCY at a time. */
+async function readAll(paths: string[], signal?: AbortSignal): Promise<(string | undefined)[]> {
+  const out: (string | undefined)[] = new Array(paths.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < paths.length && !signal?.aborted) {
+      const i = next++;
+      out[i] = await readFile(paths[i]!, "utf8").catch(() => undefined);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, paths.length) }, worker));
+  return out;
+}

@@ -1,0 +1,59 @@
+// `meshc build` into a directory that already holds a previous build: render only the files whose content changed,
+// and link the others from the previous tree into the new one instead of writing them again.
+// A file's content is determined by its proxy's resources of that kind, and the manifest's version for it is a
+// content hash over exactly those (name, hash) pairs, so an equal version in the old and new manifest means an equal
+// file. A file changed by hand after that build is not trusted: only files no newer than the old manifest.json (and
+// present, non-empty) are linked. Everything still goes through writeBuildDir's fresh directory and atomic swap;
+// links are made inside the new tree, so removing the old tree afterwards leaves them intact.
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { MeshSnapshot, ResourceKind } from "../snapshot/types.js";
+import { FILE_OF, MANIFEST, manifestOf, renderDiscoveryResponse, stableJson, type Manifest } from "./render.js";
+
+export interface BuildPlan {
+  /** Relative path -> text: files to write. */
+  files: Map<string, string>;
+  /** Relative path -> absolute path of the equal file in the previous build, to link. */
+  reuse: Map<string, string>;
+}
+
+const KIND_OF: Record<string, ResourceKind> = Object.fromEntries(Object.entries(FILE_OF).map(([k, f]) => [f.replace(".json", ""), k as ResourceKind]));
+
+/** Every file of the build, rendered unless an equal file can be taken from the build already in `outDir`. */
+export async function planBuild(outDir: string, meshName: string, snapshot: MeshSnapshot): Promise<BuildPlan> {
+  const manifest = manifestOf(meshName, snapshot);
+  const old = await previous(outDir);
+  const files = new Map<string, string>();
+  const reuse = new Map<string, string>();
+  const candidates: { rel: string; abs: string }[] = [];
+  for (const [proxy, entries] of Object.entries(manifest.proxies)) {
+    for (const [key, entry] of Object.entries(entries)) {
+      const rel = `${proxy}/${key}.json`;
+      if (entry && old?.manifest.proxies[proxy]?.[key as keyof typeof entries]?.version === entry.version && entry.version !== "") candidates.push({ rel, abs: join(outDir, rel) });
+    }
+  }
+  // Trust only files that are no newer than the manifest they were written with.
+  const ok = await Promise.all(candidates.map((c) => stat(c.abs, { bigint: true }).then((s) => s.isFile() && s.size > 0n && s.mtimeNs <= old!.mtimeNs, () => false)));
+  candidates.forEach((c, i) => ok[i] && reuse.set(c.rel, c.abs));
+  for (const name of Object.keys(manifest.proxies)) {
+    const p = snapshot.proxies.get(name)!;
+    for (const key of Object.keys(manifest.proxies[name]!)) {
+      const rel = `${name}/${key}.json`;
+      if (!reuse.has(rel)) files.set(rel, renderDiscoveryResponse(p, KIND_OF[key]!));
+    }
+  }
+  files.set(MANIFEST, stableJson(manifest));
+  return { files, reuse };
+}
+
+async function previous(outDir: string): Promise<{ manifest: Manifest; mtimeNs: bigint } | undefined> {
+  try {
+    const path = join(outDir, MANIFEST);
+    const [text, s] = await Promise.all([readFile(path, "utf8"), stat(path, { bigint: true })]);
+    const manifest = JSON.parse(text) as Manifest;
+    if (!manifest || typeof manifest.proxies !== "object" || manifest.proxies === null) return undefined;
+    return { manifest, mtimeNs: s.mtimeNs };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,121 @@
+// `meshc serve <build dir>` reload defects (issue 12): a directory rewritten in place file by file, for longer than
+// the watcher's debounce cap, is reloaded exactly once (when it stops changing, not once per check in between), and
+// shutting down during a reload cancels it: the load stops, nothing is published after close() began.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { after, test } from "node:test";
+import { pino, type Logger } from "pino";
+import { syntheticMesh } from "../../bench/synthetic-ir.js";
+import { translateMesh } from "../../src/backends/envoy/translate.js";
+import { renderBuild } from "../../src/build/render.js";
+import { writeBuildDir } from "../../src/build/write.js";
+import { startServe, type ServeHandle } from "../../src/serve/serve.js";
+
+const root = mkdtempSync(join(tmpdir(), "meshc-reload-"));
+const handles: ServeHandle[] = [];
+after(async () => {
+  for (const h of handles) await h.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** The synthetic mesh's build files; `timeout` sets every service's connect timeout (every proxy's CDS changes). */
+function build(services: number, timeout: number): Map<string, string> {
+  const ir = syntheticMesh({ services });
+  for (const s of ir.services) s.policy.connectTimeoutMs = timeout;
+  const r = translateMesh(ir);
+  assert.deepEqual(r.issues, []);
+  return renderBuild(ir.name, r.snapshot);
+}
+
+function capture(): { logger: Logger; lines: { msg: string; time: number }[] } {
+  const lines: { msg: string; time: number }[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      for (const l of String(chunk).split("\n")) if (l) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
+  return { logger: pino({ level: "info" }, stream), lines };
+}
+
+async function loads(h: ServeHandle): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${h.adminPort}/metrics`);
+  return Number(/^meshc_compile_duration_seconds_count (\d+)$/m.exec(await res.text())?.[1] ?? NaN);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cdsVersion = (h: ServeHandle) => h.xds.snapshot()?.proxies.get("svc-0000")?.versions.cluster;
+
+test("a build directory rewritten in place over several seconds is reloaded once", { timeout: 300_000 }, async () => {
+  const a = build(60, 250);
+  const b = build(60, 333);
+  const dir = join(root, "inplace");
+  await writeBuildDir(dir, a);
+  const h = await startServe({ source: dir, xdsAddress: "127.0.0.1:0", adminAddress: "127.0.0.1:0", debounceMs: 100, pollMs: 0, logger: pino({ level: "silent" }) });
+  handles.push(h);
+  const before = cdsVersion(h);
+  const count = await loads(h);
+  // Every file, one every 12 ms (about 3 s in all: three times the watcher's 1 s cap), manifest.json last.
+  for (const [rel, text] of b) {
+    writeFileSync(join(dir, rel), text);
+    await sleep(12);
+  }
+  const end = Date.now() + 120_000;
+  while (cdsVersion(h) === before && Date.now() < end) await sleep(50);
+  assert.notEqual(cdsVersion(h), before, "the rewritten directory is served");
+  await sleep(2000);
+  assert.equal((await loads(h)) - count, 1, "exactly one reload for one rewrite");
+});
+
+test("closing during a reload cancels it: nothing is published after close() began", { timeout: 300_000 }, async () => {
+  const dir = join(root, "cancel");
+  await writeBuildDir(dir, build(60, 250));
+  const { logger, lines } = capture();
+  const h = await startServe({ source: dir, xdsAddress: "127.0.0.1:0", adminAddress: "127.0.0.1:0", watch: false, logger });
+  const before = cdsVersion(h);
+  await writeBuildDir(dir, build(60, 444));
+  const reloaded = h.reload();
+  const closedAt = Date.now();
+  await h.close();
+  assert.equal(await reloaded, false, "the reload is not applied");
+  assert.equal(cdsVersion(h), before, "the snapshot served is the one from before close()");
+  assert.ok(lines.some((l) => l.msg === "load cancelled by shutdown"), `the load was cancelled, not run to its end:\n${lines.map((l) => l.msg).join("\n")}`);
+  assert.deepEqual(lines.filter((l) => l.msg === "snapshot loaded" && l.time >= closedAt), [], "no snapshot published after close()");
+});
+
+test("a 60-service build directory swapped by meshc build, by two renames keeping the old tree, and by a symlink flip: one reload each", { timeout: 300_000 }, async () => {
+  const { renameSync, symlinkSync } = await import("node:fs");
+  const dir = join(root, "swaps");
+  await writeBuildDir(dir, build(60, 250));
+  const h = await startServe({ source: dir, xdsAddress: "127.0.0.1:0", adminAddress: "127.0.0.1:0", debounceMs: 100, pollMs: 0, logger: pino({ level: "silent" }) });
+  handles.push(h);
+  const once = async (what: string, swap: () => Promise<void>) => {
+    const before = cdsVersion(h);
+    const count = await loads(h);
+    await swap();
+    const end = Date.now() + 120_000;
+    while (cdsVersion(h) === before && Date.now() < end) await sleep(50);
+    assert.notEqual(cdsVersion(h), before, `${what}: the new directory is served`);
+    await sleep(2500);
+    assert.equal((await loads(h)) - count, 1, `${what}: exactly one reload`);
+  };
+  await once("meshc build over it (rename aside, rename in, remove the old tree)", () => writeBuildDir(dir, build(60, 260)));
+  await once("two renames, the old tree kept", async () => {
+    await writeBuildDir(join(root, "swaps-next"), build(60, 270));
+    renameSync(dir, join(root, "swaps-old"));
+    renameSync(join(root, "swaps-next"), dir);
+  });
+  await once("a symlink flip", async () => {
+    await writeBuildDir(join(root, "swaps-t1"), build(60, 280));
+    renameSync(dir, join(root, "swaps-old2"));
+    symlinkSync(join(root, "swaps-t1"), dir);
+  });
+  await once("the symlink flipped again", async () => {
+    await writeBuildDir(join(root, "swaps-t2"), build(60, 290));
+    symlinkSync(join(root, "swaps-t2"), join(root, "swaps-link"));
+    renameSync(join(root, "swaps-link"), dir);
+  });
+});
