@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { ProxySnapshot, ResourceKind } from "../snapshot/types.js";
 import type { XdsAuthenticator } from "./auth.js";
 import type { SnapshotCache } from "./cache.js";
+import { skewRefusal } from "./version-skew.js";
 import { isRejected, type RejectedRequest } from "./guard.js";
 import { clip, type XdsLimits } from "./limits.js";
 import type { XdsMetrics } from "./metrics.js";
@@ -288,6 +289,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       this.end(GrpcStatus.NOT_FOUND, `unknown service "${node.cluster}" (node.cluster): not in the current mesh snapshot`);
       return false;
     }
+    if (this.refuseSkew(proxy, node, peer)) return false;
     this.proxy = proxy;
     this.statusRec = {
       streamId: this.id,
@@ -332,6 +334,16 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     return false;
   }
 
+  /** R15: a proxy too old for its service's authorization filters gets none of its configuration. */
+  private refuseSkew(proxy: ProxySnapshot, node: NodeInfo, peer: string): boolean {
+    const why = skewRefusal(proxy, node.userAgentName, node.userAgentVersion);
+    if (!why) return false;
+    this.ctx.metrics.streamsRefused.inc({ reason: "version_skew" });
+    this.ctx.logger.warn({ stream: this.id, api: this.api, peer, node: node.id, service: node.cluster, userAgent: `${node.userAgentName} ${node.userAgentVersion}` }, `xDS stream refused: ${why}`);
+    this.end(GrpcStatus.FAILED_PRECONDITION, why);
+    return true;
+  }
+
   recheckIdentity(): void {
     if (!this.ctx.auth || this.closed || !this.statusRec) return;
     const expected = this.ctx.auth.identityOf(this.statusRec.service);
@@ -359,6 +371,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       this.end(GrpcStatus.NOT_FOUND, `service "${this.record.service}" is no longer in the mesh snapshot`);
       return;
     }
+    if (this.refuseSkew(proxy, this.record.node, this.record.peer)) return;
     this.proxy = proxy;
     if (kinds.size === 0) return;
     this.snapshotChanged(kinds);
