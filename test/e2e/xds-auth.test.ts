@@ -160,6 +160,11 @@ test("e2e authenticated ADS: bootstrap credentials, identity binding, refusals (
     plain.send(sreq(TYPE_URLS.listener, { node: node("web", "plain") }));
     await assert.rejects(plain.next(5000), "plaintext ADS gets no configuration");
     plain.close();
+    // ...nor on the admin port (R10: every port, debug/admin included).
+    const onAdmin = AdsTestClient.sotw(`127.0.0.1:${P.admin}`, 10_000);
+    onAdmin.send(sreq(TYPE_URLS.listener, { node: node("web", "plain-admin") }));
+    await assert.rejects(onAdmin.next(5000), "ADS on the admin port gets no configuration");
+    onAdmin.close();
     metrics = (await send({ port: P.admin, path: "/metrics" })).body;
     assert.ok(metric(metrics, "no_client_certificate", "sotw") >= 1 && metric(metrics, "no_client_certificate", "delta") >= 1, "unauthenticated attempts are counted");
 

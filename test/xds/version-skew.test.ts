@@ -28,14 +28,14 @@ after(() => server.close(1000));
 
 const who = (service: string, name: string, version: string) => ({ id: `${service}-${version}`, cluster: service, userAgentName: name, userAgentVersion: version, clientFeatures: [] });
 
-test("the snapshot scan finds RBAC only where a policy applies", () => {
+test("R15: the snapshot scan finds RBAC only where a policy applies", () => {
   assert.equal(usesAuthorization(snapshot.proxies.get("api")!), true);
   assert.equal(usesAuthorization(snapshot.proxies.get("open")!), false);
   assert.match(skewRefusal(snapshot.proxies.get("api")!, "envoy", "")!, /reports no version/);
   assert.equal(skewRefusal(snapshot.proxies.get("api")!, "envoy", "1.41.2"), undefined);
 });
 
-test("an old Envoy is refused a configuration with authorization (SotW and Delta); a current one is served", async () => {
+test("R15: an old Envoy is refused a configuration with authorization (SotW and Delta); a current one is served", async () => {
   const addr = `127.0.0.1:${server.port}`;
   const old = AdsTestClient.sotw(addr);
   old.send(sreq(TYPE_URLS.listener, { node: who("api", "envoy", "1.11.0") }));
