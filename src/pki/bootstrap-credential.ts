@@ -2,7 +2,7 @@
 // client certificate a sidecar's bootstrap carries to prove which identity it runs as when it opens its ADS stream.
 // Both are SPIFFE X509-SVIDs issued by the mesh CA through ./x509.ts (issueLeaf); this file only decides their
 // identities and lifetimes and writes the client's files (key 0600, replaced by rename).
-import { chmodSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { loadCa, type LoadedCa } from "./ca-dir.js";
 import { issueLeaf, type CertInfo, type Issued } from "./x509.js";
@@ -51,6 +51,7 @@ function put(path: string, data: string, mode: number): void {
 export async function writeBootstrapCredential(caDir: string, spiffeId: string, lifetimeMs: number, files: CredentialFiles): Promise<CertInfo> {
   const ca = await loadCa(caDir);
   const leaf = await issueLeaf(ca.authority, { spiffeId, keyAlgorithm: ca.meta.keyAlgorithm, lifetimeMs });
+  for (const f of [files.key, files.cert, files.ca]) mkdirSync(dirname(f), { recursive: true });
   put(files.key, leaf.key.reveal(), 0o600);
   put(files.cert, [leaf.cert.pem, ...ca.chain].join(""), 0o644);
   put(files.ca, ca.bundle.join(""), 0o644);
