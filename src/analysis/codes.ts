@@ -686,6 +686,13 @@ export const CODES = {
     message: "The registry at {endpoints} is unreachable ({problem}); serving the last known endpoints.",
     hint: "Check that etcd is running and reachable from meshc serve; changes made while it is away arrive when it returns.",
   },
+  ReservedIdentity: {
+    code: "MESH0715",
+    severity: "error",
+    description: "A service identity is the xDS server's own SPIFFE ID (spiffe://<trust domain>/meshc/xds-server), which proxies pin when they authenticate the control plane.",
+    message: "Identity {identity} of service {service} is reserved for meshc's xDS server.",
+    hint: "Choose another identity path (the default is {default}); a workload holding the server's identity could impersonate the control plane to every proxy.",
+  },
   RefusedByEnvoySchema: {
     code: "MESH0901",
     severity: "error",

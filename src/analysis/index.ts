@@ -26,6 +26,7 @@ import { hashPolicy } from "./analyzers/hash-policy.js";
 import { instancePorts } from "./analyzers/instance-ports.js";
 import { healthCheckTiming } from "./analyzers/health-check-timing.js";
 import { identity } from "./analyzers/identity.js";
+import { reservedIdentity } from "./analyzers/identity-reserved.js";
 import { matchCharacters } from "./analyzers/match-characters.js";
 import { mirrorTarget } from "./analyzers/mirror-target.js";
 import { mtlsNonMesh } from "./analyzers/mtls-non-mesh.js";
@@ -124,6 +125,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   authzCallers, // 0708 0709
   authzTargets, // 0710 0711 0712 0714
   registryKeys, // 0801 0802
+  reservedIdentity, // 0715
 ];
 
 export interface AnalyzeOptions {

@@ -19,6 +19,7 @@ import { registerProxySyncMetrics } from "../xds/sync-metrics.js";
 import { startAdmin, type Readiness } from "./admin.js";
 import { checkXdsExposure } from "./exposure.js";
 import { CertificateManager, meshUsesMtls } from "./certificates.js";
+import { serviceIdentities, XdsServerTls } from "./xds-tls.js";
 import { openSource } from "./source.js";
 import { loadState, saveState } from "./state.js";
 import { LiveStatus } from "./live.js";
@@ -50,7 +51,10 @@ export interface ServeOptions {
   shutdownGraceMs?: number;
   /** Bearer token for admin /debug/* on a non-loopback admin address. */
   adminToken?: string;
-  /** Plaintext ADS (the only kind served so far) on a non-loopback address needs both. */
+  /**
+   * Plaintext ADS. With `caDir`, ADS is served over TLS with client certificates unless this is set; plaintext on a
+   * non-loopback address also needs `insecureAllowRemote`.
+   */
   insecure?: boolean;
   insecureAllowRemote?: boolean;
   /** Mesh CA directory: issue leaf certificates and serve them over SDS (issue 8). */
@@ -100,8 +104,11 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
 
   const versionsKey = (s: MeshSnapshot) => JSON.stringify([...s.proxies].map(([k, p]) => [k, p.versions]));
 
-  for (const w of checkXdsExposure(options.xdsAddress ?? "127.0.0.1:18000", options)) logger.warn(w);
-  const xds = await startXdsServer({ address: options.xdsAddress, logger, registry, limits: options.limits });
+  // With a CA, ADS is TLS with client certificates (./xds-tls.ts) unless --insecure asks for plaintext.
+  const xdsTls = options.caDir !== undefined && !options.insecure ? new XdsServerTls({ caDir: options.caDir, logger }) : undefined;
+  if (!xdsTls) for (const w of checkXdsExposure(options.xdsAddress ?? "127.0.0.1:18000", options)) logger.warn(w);
+  await xdsTls?.start();
+  const xds = await startXdsServer({ address: options.xdsAddress, logger, registry, limits: options.limits, ...(xdsTls ? { auth: { secureContext: () => xdsTls.secureContext() } } : {}) });
   const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const syncMetrics = registerProxySyncMetrics(registry, xds);
   const live = new LiveStatus(xds, () => last, (err) => logger.warn({ err: err.message }, "could not render the service graph"));
@@ -179,7 +186,11 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       compileFailures.inc();
       return false;
     }
-    if (r.ir) feed.compiled(r.ir, dirname(source.path));
+    if (r.ir) {
+      feed.compiled(r.ir, dirname(source.path));
+      await xdsTls?.apply(r.ir);
+      xds.setIdentities(serviceIdentities(r.ir));
+    }
     base = r.snapshot;
     const change = xds.setSnapshot(feed.apply(r.snapshot));
     live.setGraph(r.ir ? graphFromIr(r.ir) : graphFromSnapshot(r.meshName ?? "mesh", r.snapshot));
@@ -281,6 +292,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       live.close();
       certs?.close();
       await feed.close();
+      xdsTls?.close();
       // Bounded: both servers get the same grace in parallel, then whatever is left is closed.
       await Promise.all([watcher?.close(), running?.catch(() => undefined), admin.close(graceMs), xds.close(graceMs)]);
     },

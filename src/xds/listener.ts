@@ -4,6 +4,7 @@
 // and only then hands the socket (preface pushed back) to grpc-js through its public connection injector. Every
 // socket is tracked, so shutdown can end them all after the grace period.
 import net from "node:net";
+import tls from "node:tls";
 import type { Logger } from "pino";
 import type { XdsMetrics } from "./metrics.js";
 
@@ -16,6 +17,13 @@ export interface GateOptions {
   metrics: XdsMetrics;
   /** Hands an HTTP/2 socket to grpc-js. */
   inject(socket: net.Socket): void;
+  /**
+   * Authenticated ADS (./auth.ts): terminate TLS here with these options (certificate, key, CA), asking for a client
+   * certificate. The chain is checked against the CA; an unverified peer still gets a stream, which is then refused
+   * with a gRPC status (so clients see why). Undefined: no certificate yet, the connection is closed. A new object
+   * (by identity) replaces the context for new connections.
+   */
+  tls?: () => tls.SecureContextOptions | undefined;
 }
 
 export class ConnectionGate {
@@ -24,10 +32,13 @@ export class ConnectionGate {
   private readonly handshaking = new Set<net.Socket>();
   private emptyWaiters: (() => void)[] = [];
   private closing = false;
+  private readonly tlsServer: tls.Server | undefined;
+  private tlsOptions: tls.SecureContextOptions | undefined;
 
   constructor(private readonly o: GateOptions) {
     this.server = net.createServer({ noDelay: true }, (s) => this.accept(s));
     this.server.on("error", (err) => o.logger.error({ err }, "xDS listener error"));
+    this.tlsServer = o.tls ? this.createTlsServer() : undefined;
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -67,7 +78,43 @@ export class ConnectionGate {
       this.o.metrics.connections.set(this.sockets.size);
       if (this.sockets.size === 0) for (const w of this.emptyWaiters.splice(0)) w();
     });
-    this.handshake(socket);
+    if (this.tlsServer) this.startTls(socket);
+    else this.handshake(socket);
+  }
+
+  /**
+   * Hands the TCP socket to a (never listening) tls.Server, which runs the handshake (bounded by handshakeTimeout)
+   * and verifies the client chain; its 'secureConnection' continues with the HTTP/2 preface check.
+   */
+  private startTls(socket: net.Socket): void {
+    const options = this.o.tls!();
+    if (!options) {
+      this.o.metrics.connectionsRefused.inc({ reason: "tls_not_ready" });
+      this.logAtMostEverySecond("tls_not_ready", () => this.o.logger.warn({ peer: `${socket.remoteAddress}:${socket.remotePort}` }, "xDS connection closed: the server certificate is not issued yet (first compile pending)"));
+      socket.destroy();
+      return;
+    }
+    if (options !== this.tlsOptions) {
+      this.tlsServer!.setSecureContext(options);
+      this.tlsOptions = options;
+    }
+    this.tlsServer!.emit("connection", socket);
+  }
+
+  private createTlsServer(): tls.Server {
+    const server = tls.createServer({ requestCert: true, rejectUnauthorized: false, ALPNProtocols: ["h2"], handshakeTimeout: this.o.handshakeTimeoutMs });
+    server.on("secureConnection", (s: tls.TLSSocket) => {
+      s.on("error", () => {});
+      if (this.closing) s.destroy();
+      else this.handshake(s);
+    });
+    server.on("tlsClientError", (err: Error, s: tls.TLSSocket) => {
+      const reason = /timed? ?out/i.test(err.message) ? "tls_handshake_timeout" : "tls_error";
+      this.o.metrics.connectionsRefused.inc({ reason });
+      this.logAtMostEverySecond(reason, () => this.o.logger.warn({ peer: `${s.remoteAddress}:${s.remotePort}`, error: err.message }, "xDS TLS handshake failed (further ones this second are only counted)"));
+      s.destroy();
+    });
+    return server;
   }
 
   /** Reads the 24-byte client preface (bounded in time), then gives the socket to grpc-js with the bytes pushed back. */

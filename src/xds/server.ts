@@ -8,6 +8,7 @@ import { Server, ServerCredentials, status as GrpcStatus, type ChannelOptions, t
 import { pino, type Logger } from "pino";
 import { Registry } from "prom-client";
 import type { MeshSnapshot } from "../snapshot/types.js";
+import { XdsAuthenticator, type XdsAuthOptions } from "./auth.js";
 import { SnapshotCache, type SnapshotChange } from "./cache.js";
 import { DeltaStream } from "./delta.js";
 import { serverAdsService, type RejectedRequest } from "./guard.js";
@@ -30,6 +31,8 @@ export interface XdsServerOptions {
   snapshot?: MeshSnapshot;
   /** Bounds on what clients control; anything left out takes its default (DEFAULT_LIMITS in ./limits.ts). */
   limits?: Partial<XdsLimits>;
+  /** Authenticated ADS over TLS (./auth.ts); without it the server speaks plaintext and trusts node.cluster. */
+  auth?: XdsAuthOptions;
   /** Extra grpc-js server options (merged over the defaults below and those derived from `limits`). */
   grpcOptions?: ChannelOptions;
 }
@@ -41,6 +44,13 @@ export interface XdsServer {
   readonly address: string;
   /** Publishes a new mesh atomically; pushes only to proxies whose resources changed, only the changed types. */
   setSnapshot(mesh: MeshSnapshot): SnapshotChange;
+  /**
+   * Which identity (SPIFFE ID) each service runs as; with `auth`, a stream may bind only to a service of its verified
+   * identity. Streams bound under an older map that no longer hold are ended.
+   */
+  setIdentities(identities: ReadonlyMap<string, string>): void;
+  /** Whether clients authenticate (TLS with client certificates). */
+  readonly authenticated: boolean;
   /** The snapshot being served, if any. */
   snapshot(): MeshSnapshot | undefined;
   /** Every connected proxy stream, sorted by service, node id, stream id. */
@@ -97,7 +107,8 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
       for (const l of [...listeners]) l();
     });
   };
-  const ctx: StreamContext = { cache, metrics, logger, streams, live, limits, nextStreamId: () => ++streamIds, changed };
+  const auth = options.auth ? new XdsAuthenticator(options.auth, registry) : undefined;
+  const ctx: StreamContext = { cache, metrics, logger, streams, live, limits, nextStreamId: () => ++streamIds, changed, ...(auth ? { auth } : {}) };
   let closing = false;
   const bucket = new TokenBucket(limits.streamsPerSecond, limits.streamBurst);
 
@@ -128,11 +139,12 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
     logger,
     metrics,
     inject: (socket) => injector.injectConnection(socket),
+    ...(options.auth ? { tls: options.auth.secureContext } : {}),
   });
   const host = address.slice(0, address.lastIndexOf(":"));
   const port = await gate.listen(host, Number(address.slice(address.lastIndexOf(":") + 1)));
   const bound = `${host}:${port}`;
-  logger.info({ address: bound }, "xDS server listening (ADS: SotW and Delta)");
+  logger.info({ address: bound, tls: auth !== undefined }, `xDS server listening (ADS: SotW and Delta${auth ? ", TLS with client certificates" : ", plaintext"})`);
 
   // R8: streams whose client stopped reading are found by a sweep (one timer for all streams).
   const sweep = setInterval(() => {
@@ -152,6 +164,12 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
         "snapshot published",
       );
       return change;
+    },
+    authenticated: auth !== undefined,
+    setIdentities(identities) {
+      if (!auth) return;
+      auth.setIdentities(identities);
+      for (const s of [...streams]) s.recheckIdentity?.();
     },
     snapshot: () => cache.current(),
     proxies() {

@@ -5,7 +5,9 @@ import { constants as h2 } from "node:http2";
 import { status as GrpcStatus, type ServerDuplexStream } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { ProxySnapshot, ResourceKind } from "../snapshot/types.js";
+import type { XdsAuthenticator } from "./auth.js";
 import type { SnapshotCache } from "./cache.js";
+import { skewRefusal } from "./version-skew.js";
 import { isRejected, type RejectedRequest } from "./guard.js";
 import { clip, type XdsLimits } from "./limits.js";
 import type { XdsMetrics } from "./metrics.js";
@@ -61,6 +63,8 @@ export interface StreamContext {
   nextStreamId(): number;
   /** Called when a stream's status changes (bound, sent, ACK, NACK, closed): live views (SSE) follow it. */
   changed?(): void;
+  /** Set when clients authenticate with certificates (./auth.ts). */
+  auth?: XdsAuthenticator;
 }
 
 export interface XdsRequestBase {
@@ -74,6 +78,8 @@ export interface LiveStream {
   end(code: GrpcStatus, details: string, reset?: boolean): void;
   /** Closes the stream if its client stopped reading (unflushed responses, no progress for the stall timeout). */
   checkStall(now: number): void;
+  /** Ends the stream if its service no longer runs as the identity it authenticated with. */
+  recheckIdentity?(): void;
 }
 
 /** What every per-type stream state has: whether the client asked for the type, and whether a reply is due. */
@@ -91,6 +97,8 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   protected proxy: ProxySnapshot | undefined;
   protected log: Logger;
   private statusRec: ProxyStatus | undefined;
+  /** The SPIFFE ID the client's certificate proved (authenticated ADS only). */
+  private verified: string | undefined;
   private unwatch: (() => void) | undefined;
   private nonceCounter = 0;
   private scheduled = false;
@@ -280,6 +288,8 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       this.end(GrpcStatus.INVALID_ARGUMENT, `node.cluster must name the proxy's service (node.id "${node.id}")`);
       return false;
     }
+    // Authentication before anything that tells the client about the mesh (which services exist).
+    if (this.ctx.auth && !this.authenticate(full!.cluster, node, peer)) return false;
     if (!cache.ready) {
       logger.warn({ stream: this.id, peer, node: node.id, service: node.cluster }, "xDS stream refused: no snapshot loaded yet");
       this.end(GrpcStatus.UNAVAILABLE, "no mesh snapshot loaded yet; retry later");
@@ -291,6 +301,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       this.end(GrpcStatus.NOT_FOUND, `unknown service "${node.cluster}" (node.cluster): not in the current mesh snapshot`);
       return false;
     }
+    if (this.refuseSkew(proxy, node, peer)) return false;
     this.proxy = proxy;
     this.statusRec = {
       streamId: this.id,
@@ -315,6 +326,48 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     return true;
   }
 
+  /** R9/R10: the verified identity must be the one the claimed service runs as; refusals are logged and counted. */
+  private authenticate(service: string, node: NodeInfo, peer: string): boolean {
+    const auth = this.ctx.auth!;
+    let peerAuth;
+    try {
+      peerAuth = this.call.getAuthContext();
+    } catch {
+      peerAuth = {};
+    }
+    const d = auth.check(peerAuth, service);
+    if (d.ok) {
+      this.verified = d.verified;
+      return true;
+    }
+    auth.denied.inc({ reason: d.reason, api: this.api });
+    this.ctx.logger.warn(
+      { stream: this.id, api: this.api, peer, node: node.id, claimedService: node.cluster, claimedIdentity: d.expected ?? null, verifiedIdentity: d.verified ?? null, reason: d.reason },
+      "xDS stream refused: client identity does not match the service it asks for",
+    );
+    this.end(d.code, d.details);
+    return false;
+  }
+
+  /** R15: a proxy too old for its service's authorization filters gets none of its configuration. */
+  private refuseSkew(proxy: ProxySnapshot, node: NodeInfo, peer: string): boolean {
+    const why = skewRefusal(proxy, node.userAgentName, node.userAgentVersion);
+    if (!why) return false;
+    this.ctx.metrics.streamsRefused.inc({ reason: "version_skew" });
+    this.ctx.logger.warn({ stream: this.id, api: this.api, peer, node: node.id, service: node.cluster, userAgent: `${node.userAgentName} ${node.userAgentVersion}` }, `xDS stream refused: ${why}`);
+    this.end(GrpcStatus.FAILED_PRECONDITION, why);
+    return true;
+  }
+
+  recheckIdentity(): void {
+    if (!this.ctx.auth || this.closed || !this.statusRec) return;
+    const expected = this.ctx.auth.identityOf(this.statusRec.service);
+    if (expected === this.verified) return;
+    this.ctx.auth.denied.inc({ reason: expected === undefined ? "unknown_service_identity" : "identity_mismatch", api: this.api });
+    this.log.warn({ claimedService: this.statusRec.service, claimedIdentity: expected ?? null, verifiedIdentity: this.verified ?? null }, "ending xDS stream: its service now runs as another identity");
+    this.end(GrpcStatus.PERMISSION_DENIED, `service "${this.statusRec.service}" no longer runs as ${this.verified}`);
+  }
+
   private clipNode(n: NodeInfo): NodeInfo {
     const out: NodeInfo = {
       id: this.clip(n.id),
@@ -333,6 +386,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       this.end(GrpcStatus.NOT_FOUND, `service "${this.record.service}" is no longer in the mesh snapshot`);
       return;
     }
+    if (this.refuseSkew(proxy, this.record.node, this.record.peer)) return;
     this.proxy = proxy;
     if (kinds.size === 0) return;
     this.snapshotChanged(kinds);

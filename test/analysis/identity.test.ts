@@ -26,3 +26,10 @@ test("MESH0501 explains why", () => {
   assert.equal(message, 'Identity "spiffe://test.example//web" of service "web" is not a valid SPIFFE ID in trust domain "test.example": it has an empty path segment ("//" or a trailing "/").');
   assert.match(hint, /the default is "spiffe:\/\/test\.example\/service\/web"/);
 });
+
+// MESH0715: the xDS server's own SPIFFE ID is reserved (issue 9, authenticated ADS).
+table(test, "MESH0715", [
+  { name: "default identity", ir: withIdentity("spiffe://test.example/service/web"), expect: [] },
+  { name: "a neighbour of the reserved path", ir: withIdentity("spiffe://test.example/meshc/xds-server2"), expect: [] },
+  { name: "the xDS server's identity", ir: withIdentity("spiffe://test.example/meshc/xds-server"), expect: [bad] },
+]);

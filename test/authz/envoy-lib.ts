@@ -3,7 +3,7 @@
 // over TCP so that no client library normalizes the paths under test. Ports are fixed: run inside a private network
 // namespace (see the common brief).
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -34,6 +34,8 @@ export interface RunningEnvoy {
   proc: ChildProcess;
   adminPort: number;
   dir: string;
+  /** Envoy's stdout (stdout access logs). */
+  stdoutPath: string;
   stop(): Promise<void>;
 }
 
@@ -45,7 +47,11 @@ export async function startSidecar(envoyPath: string, ir: MeshIR, service: strin
   const dir = mkdtempSync(join(tmpdir(), `meshc-authz-${service}-`));
   const file = join(dir, "bootstrap.json");
   writeFileSync(file, JSON.stringify(bootstrap));
-  const proc = spawn(envoyPath, ["-c", file, "--concurrency", "1", "--disable-hot-restart", "--log-level", "warning", "--log-path", join(dir, "envoy.log")], { stdio: "ignore" });
+  // Envoy's stdout (stdout access logs, e.g. dry-run authorization decisions) goes to a file the test can read.
+  const stdoutPath = join(dir, "stdout.log");
+  const out = openSync(stdoutPath, "w");
+  const proc = spawn(envoyPath, ["-c", file, "--concurrency", "1", "--disable-hot-restart", "--log-level", "warning", "--log-path", join(dir, "envoy.log")], { stdio: ["ignore", out, "ignore"] });
+  closeSync(out);
   const svc = ir.services.find((s) => s.name === service)!;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -60,6 +66,7 @@ export async function startSidecar(envoyPath: string, ir: MeshIR, service: strin
     proc,
     adminPort: svc.sidecar.adminPort,
     dir,
+    stdoutPath,
     stop: async () => {
       if (proc.exitCode === null) {
         proc.kill("SIGTERM");

@@ -1,10 +1,12 @@
-// Compiled authorization through real Envoy, without mTLS: a dry-run deny lets the request through and increments
-// the shadow-deny stat; a caller without a mesh identity is denied under default deny; and the reason MESH0701
+// Compiled authorization through real Envoy, without mTLS: a dry-run deny lets the request through, increments
+// the shadow-deny stat and writes a `meshc-authz-dry-run` line to Envoy's stdout; a caller without a mesh identity is denied under default deny; and the reason MESH0701
 // refuses caller rules on non-strict ports, shown on the wire: a deny naming a caller does not stop a plaintext
 // caller (its principal is empty). Analysis is bypassed on purpose (hand-built IR) for that last case.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { readFileSync } from "node:fs";
 import { RBAC_STATS } from "../../src/backends/envoy/rbac.js";
+import { DRY_RUN_LOG_PREFIX } from "../../src/backends/envoy/rbac-dry-run-log.js";
 import type { AuthzPolicyIR, AuthzRuleIR, MeshIR, ServiceIR } from "../../src/ir/types.js";
 import { mesh, port, service } from "../analysis/ir-fixtures.js";
 import { envoyPath, envoySkipReason } from "../helpers/envoy.js";
@@ -48,7 +50,7 @@ describe("RBAC through real Envoy (no mTLS)", { skip: envoySkipReason() }, () =>
     }
   });
 
-  test("a dry-run deny lets the request through and increments the shadow-deny stat", async () => {
+  test("a dry-run deny lets the request through, increments the shadow-deny stat and logs it", async () => {
     const r = running.get("audit")!;
     const stat = `http.inbound_19740.rbac.${RBAC_STATS.dryRunDeny}.shadow_denied`;
     const before = await envoyCounter(r.envoy.adminPort, stat);
@@ -61,6 +63,16 @@ describe("RBAC through real Envoy (no mTLS)", { skip: envoySkipReason() }, () =>
     assert.equal(await envoyCounter(r.envoy.adminPort, stat), before + 1);
     assert.equal((await rawRequest(r.port, "/blocked/x")).status, 403);
     assert.ok((await envoyCounter(r.envoy.adminPort, `http.inbound_19740.rbac.${RBAC_STATS.deny}.denied`)) >= 1);
+    // ...and logs it (issue 9 test 1): one stdout line for the request the dry-run rule would deny, naming the rule;
+    // none for the request it lets through or for the one the enforced deny stopped.
+    const lines = async () => readFileSync(r.envoy.stdoutPath, "utf8").split("\n").filter((l) => l.startsWith(DRY_RUN_LOG_PREFIX));
+    const deadline = Date.now() + 20_000;
+    while ((await lines()).length === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
+    await new Promise((res) => setTimeout(res, 500)); // Envoy flushes stdout logs on its own schedule
+    const logged = await lines();
+    assert.equal(logged.length, 1, logged.join("\n"));
+    assert.match(logged[0]!, / service=audit port=19740 method=GET path=\/delete /);
+    assert.match(logged[0]!, / deny_layer=denied deny_policy=delete-dry$/);
   });
 
   test("a caller without a mesh identity is denied (403 from the callee's sidecar) under default deny", async () => {

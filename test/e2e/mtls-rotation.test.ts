@@ -98,7 +98,7 @@ test("e2e mTLS rotation: leaves every 15 s under load, then a root rotation (R17
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, MESH);
     apps.push(await startHttpApp({ service: "echo", version: "v1", port: P.echo.app }));
-    const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.admin, extraArgs: ["--ca", caDir] });
+    const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.admin, extraArgs: ["--ca", caDir, "--insecure"] });
     await waitServeReady(P.admin, serve);
     const web = startSidecar(procs, { mesh: meshPath, service: "web", instance: "web-1", xdsPort: P.xds, envoy });
     const echo = startSidecar(procs, { mesh: meshPath, service: "echo", instance: "echo-1", xdsPort: P.xds, envoy });

@@ -111,7 +111,7 @@ test("e2e mTLS: strict, permissive, SAN mismatch (R16), SDS scoping", { timeout:
     });
     await new Promise<void>((r) => fakeServer!.listen(P.fake.port, "127.0.0.1", r));
 
-    const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.admin, extraArgs: ["--ca", caDir] });
+    const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.admin, extraArgs: ["--ca", caDir, "--insecure"] });
     await waitServeReady(P.admin, serve);
     const sidecars = { web: startSidecar(procs, { mesh: meshPath, service: "web", instance: "web-1", xdsPort: P.xds, envoy }), echo: startSidecar(procs, { mesh: meshPath, service: "echo", instance: "echo-1", xdsPort: P.xds, envoy }) };
     await waitEnvoyReady(P.web.admin, "sidecar web", 60_000, sidecars.web);

@@ -4,7 +4,8 @@
 // apart from listeners-inbound.ts so the listener's shape (owned by mTLS) and its authorization evolve separately.
 import type { MeshIR, PortIR, ServiceIR } from "../../ir/types.js";
 import { FILTER } from "./names.js";
-import { inboundPathNormalization, inboundRbacHttpFilters, inboundRbacNetworkFilters } from "./rbac.js";
+import { inboundPathNormalization, inboundRbacHttpFilters, inboundRbacNetworkFilters, portRbac } from "./rbac.js";
+import { dryRunAccessLog } from "./rbac-dry-run-log.js";
 import type { HttpConnectionManager, Listener } from "./xds-types.js";
 
 export function withAuthorization(ir: MeshIR, service: ServiceIR, port: PortIR, listener: Listener): Listener {
@@ -13,6 +14,9 @@ export function withAuthorization(ir: MeshIR, service: ServiceIR, port: PortIR, 
   const netFilters = inboundRbacNetworkFilters(ir, service, port);
   const normalize = inboundPathNormalization(ir, service, port);
   if (!httpFilters.length && !netFilters.length && !normalize) return listener;
+  // Dry-run rules on an HTTP port: the requests they would deny are logged too (./rbac-dry-run-log.ts).
+  const r = port.protocol !== "tcp" ? portRbac(ir, service, port) : undefined;
+  const dryLog = r && dryRunAccessLog(service, port, { deny: r.deny?.shadow !== undefined, allow: r.allow?.shadow !== undefined });
   return {
     ...listener,
     filter_chains: (listener.filter_chains ?? []).map((chain) => ({
@@ -21,7 +25,12 @@ export function withAuthorization(ir: MeshIR, service: ServiceIR, port: PortIR, 
         if (f.name === FILTER.tcpProxy) return [...netFilters, f];
         if (f.name !== FILTER.hcm || !f.typed_config) return [f];
         const hcm = f.typed_config as unknown as HttpConnectionManager & { "@type": string };
-        const patched = { ...hcm, ...(normalize ?? {}), http_filters: [...httpFilters, ...(hcm.http_filters ?? [])] };
+        const patched = {
+          ...hcm,
+          ...(normalize ?? {}),
+          http_filters: [...httpFilters, ...(hcm.http_filters ?? [])],
+          ...(dryLog ? { access_log: [...(hcm.access_log ?? []), dryLog] } : {}),
+        };
         return [{ ...f, typed_config: patched as never }];
       }),
     })),

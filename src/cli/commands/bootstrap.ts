@@ -22,6 +22,7 @@ import {
   type BootstrapFormat,
   type BootstrapIssue,
   type XdsAddress,
+  type XdsTlsFiles,
 } from "../../backends/envoy/bootstrap/index.js";
 import { MtlsNeedsCaError, staticBootstrap } from "../../backends/envoy/static-bootstrap.js";
 import { identitySecret, trustBundleSecret } from "../../backends/envoy/secrets.js";
@@ -29,6 +30,7 @@ import { CODES } from "../../analysis/codes.js";
 import { loadCa } from "../../pki/ca-dir.js";
 import { issueLeaf } from "../../pki/x509.js";
 import { meshUsesMtls } from "../../serve/certificates.js";
+import { credentialFilesFor, writeBootstrapCredential, xdsServerIdentity } from "../../pki/bootstrap-credential.js";
 import { chmodSync } from "node:fs";
 import type { Json } from "../../backends/envoy/api/json.js";
 import { exitCodeFor, render } from "../../diagnostics/render.js";
@@ -78,7 +80,7 @@ export function addBootstrapOptions(cmd: Command<any, any, any>, serviceRequired
     .option("--template <file.hbs>", "Handlebars template replacing the shipped one (same data, same checks)")
     .option("--admin-port <port>", "Envoy admin port on 127.0.0.1 (default: the service's sidecar.adminPort)")
     .option("--static", "inline the proxy's whole configuration: no xDS server needed")
-    .option("--ca <dir>", "with --static, for a mesh with mTLS: the mesh CA that issues the inlined certificate (the output then holds a private key)");
+    .option("--ca <dir>", "the mesh CA: issues this proxy's short-lived ADS client certificate (files beside the bootstrap, key 0600) for `meshc serve --ca`; with --static, for a mesh with mTLS, the inlined certificate (the output then holds a private key)");
   addEvalOptions(cmd);
 }
 
@@ -117,7 +119,7 @@ export function register(program: Command): void {
  * Compiles the mesh and produces the bootstrap the flags ask for. Usage problems end the command through
  * cmd.error (exit 2); mesh diagnostics and bootstrap errors are printed and leave exit code 1, returning undefined.
  */
-export async function produceBootstrap(mesh: string, flags: BootstrapFlags, cmd: Command<any, any, any>): Promise<ProducedBootstrap | undefined> {
+export async function produceBootstrap(mesh: string, flags: BootstrapFlags, cmd: Command<any, any, any>, credentialNextTo?: string): Promise<ProducedBootstrap | undefined> {
   const usage = (message: string): never => cmd.error(`error: ${message}`, { exitCode: 2 });
   const conflicts = (flag: string, others: [string, unknown][]) => {
     const bad = others.filter(([, v]) => v !== undefined).map(([n]) => n);
@@ -150,13 +152,31 @@ export async function produceBootstrap(mesh: string, flags: BootstrapFlags, cmd:
     return undefined;
   }
   const ir = compiled.ir;
+  // Authenticated ADS (issue 9): --ca without --static issues the proxy's bootstrap credential beside the bootstrap.
+  let xdsTls: XdsTlsFiles | undefined;
+  if (flags.ca !== undefined && !flags.static && !flags.grpc) {
+    const where = credentialNextTo ?? flags.out ?? usage("--ca needs --out: the proxy's credential files (certificate, key, trust bundle) are written beside the bootstrap");
+    const svc = ir.services.find((s) => s.name === flags.service);
+    if (svc && !svc.nonMesh && !svc.proxyless) {
+      const files = credentialFilesFor(where);
+      try {
+        const cert = await writeBootstrapCredential(flags.ca, svc.identity, ir.mtls.certificates.leafLifetimeMs, files);
+        process.stderr.write(`meshc: ADS client certificate for ${svc.identity} valid until ${cert.notAfter.toISOString()} written to ${files.cert} (key ${files.key}, mode 0600)\n`);
+      } catch (err) {
+        process.stderr.write(`error: --ca ${flags.ca}: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+        return undefined;
+      }
+      xdsTls = { certFile: files.cert, keyFile: files.key, caFile: files.ca, serverIdentity: xdsServerIdentity(ir.trustDomain) };
+    }
+  }
   const base = { service: flags.service, xds, ...(flags.instance !== undefined && { instance: flags.instance }) };
 
   const result = flags.grpc
     ? renderGrpcBootstrap(ir, { ...base, ...(flags.certs !== undefined && { certsDir: flags.certs }) })
     : flags.static
       ? await renderStatic(ir, compiled.snapshot, { ...base, format, ...(adminPort !== undefined && { adminPort }), ...(flags.ca !== undefined && { ca: flags.ca }) })
-      : renderBootstrap(ir, { ...base, format, ...(xdsServers && { xdsServers }), ...(flags.delta && { delta: true }), ...(flags.template !== undefined && { template: flags.template }), ...(adminPort !== undefined && { adminPort }) });
+      : renderBootstrap(ir, { ...base, format, ...(xdsServers && { xdsServers }), ...(flags.delta && { delta: true }), ...(flags.template !== undefined && { template: flags.template }), ...(adminPort !== undefined && { adminPort }), ...(xdsTls && { xdsTls }) });
   if (!result.ok) {
     const options = result.issues.filter((i) => i.kind === "option");
     if (options.length) usage(options.map(formatBootstrapIssue).join("\nerror: "));

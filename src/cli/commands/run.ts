@@ -33,16 +33,24 @@ export function register(program: Command): void {
     .action(async (mesh, envoyArgs, opts, self) => {
       const flags = opts as BootstrapFlags & { envoy?: string; register?: boolean } & Partial<RegisterFlags>;
       if (flags.register && flags.address === undefined) return self.error("meshc run: --register needs --address", { exitCode: 2 });
-      const produced = await produceBootstrap(mesh, flags, self);
-      if (!produced) return; // diagnostics printed, exit code set
+      const dir = mkdtempSync(join(tmpdir(), `meshc-run-${flags.service.replace(/[^A-Za-z0-9_.-]/g, "_")}-`));
+      // With --ca the proxy's ADS credential files go beside the temp bootstrap (and are removed with it).
+      const produced = await produceBootstrap(mesh, flags, self, join(dir, "bootstrap.yaml")).catch((err: unknown) => {
+        rmSync(dir, { recursive: true, force: true });
+        throw err;
+      });
+      if (!produced) {
+        rmSync(dir, { recursive: true, force: true });
+        return; // diagnostics printed, exit code set
+      }
       const found = findEnvoy(flags.envoy === undefined ? {} : { flag: flags.envoy });
       if (isEnvoyMissing(found)) {
+        rmSync(dir, { recursive: true, force: true });
         return self.error(`meshc run: no Envoy to run (tried: ${found.tried.join("; ")}); ${found.hint}`, { exitCode: 2 });
       }
       if (!isPinnedEnvoyVersion(found.version)) {
         process.stderr.write(`meshc run: warning: ${found.path} is Envoy ${found.version ?? "of unknown version"}; meshc is tested with ${ENVOY_PINNED_SERIES}.x\n`);
       }
-      const dir = mkdtempSync(join(tmpdir(), `meshc-run-${produced.service}-`));
       const config = join(dir, `bootstrap.${produced.format}`); // the extension tells Envoy how to parse it
       try {
         writeFileSync(config, produced.text);

@@ -39,9 +39,9 @@ export function register(program: Command): void {
     .option("--max-connection-age-grace <duration>", `streams still open that long after the age GOAWAY are cut (default ${showDuration(D.maxConnectionAgeGraceMs)})`, parseDurationMs)
     .option("--keepalive-time <duration>", `HTTP/2 PING interval to find dead (half-open) connections (default ${showDuration(D.keepaliveTimeMs)})`, parseDurationMs)
     .option("--keepalive-timeout <duration>", `drop a connection whose PING is not answered within this time (default ${showDuration(D.keepaliveTimeoutMs)})`, parseDurationMs)
-    .option("--ca <dir>", "mesh CA directory (`meshc ca init`): issue each proxy's leaf certificate and serve it over SDS")
+    .option("--ca <dir>", "mesh CA directory (`meshc ca init`): issue each proxy's leaf certificate and serve it over SDS; ADS is then served over TLS and every proxy authenticates with a client certificate (`meshc bootstrap --ca`)")
     .option("--admin-token-file <file>", "bearer token required for /debug/* when --admin is not a loopback address")
-    .option("--insecure", "serve ADS in plaintext (what meshc serves today; required with --insecure-allow-remote)")
+    .option("--insecure", "serve ADS in plaintext, trusting node.cluster (the only mode without --ca; with --ca it turns TLS off; required with --insecure-allow-remote)")
     .option("--insecure-allow-remote", "allow plaintext ADS on a non-loopback --xds address (warned at start)")
     .addOption(new Option("--log-format <format>", "json lines, or pretty (for people, ISO timestamps)").choices(["json", "pretty"] as const).default("json" as const));
   addEvalOptions(cmd).action(async (source, opts) => {

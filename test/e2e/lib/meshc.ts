@@ -43,6 +43,8 @@ export interface SidecarOptions {
   envoy?: string;
   /** Extra Envoy arguments (after --). */
   envoyArgs?: string[];
+  /** More `meshc run` arguments, e.g. ["--ca", dir]. */
+  runArgs?: string[];
 }
 
 /** `meshc run <mesh> --service S --instance I --xds … [--delta] -- --concurrency 1 …`: one Envoy sidecar. */
@@ -50,6 +52,7 @@ export function startSidecar(procs: Procs, o: SidecarOptions): Proc {
   const args = ["run", o.mesh, "--service", o.service, "--instance", o.instance, "--xds", `127.0.0.1:${o.xdsPort}`];
   if (o.delta) args.push("--delta");
   if (o.envoy) args.push("--envoy", o.envoy);
+  args.push(...(o.runArgs ?? []));
   // One worker thread each (the machine is shared); info logs go to the sidecar's log file.
   args.push("--", "--concurrency", "1", "--log-level", "info", ...(o.envoyArgs ?? []));
   return procs.start({ name: `envoy-${o.instance}`, ...meshcCommand(args) });

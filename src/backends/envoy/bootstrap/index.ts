@@ -1,5 +1,5 @@
 // Bootstraps: how a sidecar (Envoy) or a proxyless gRPC client finds `meshc serve`, or (static) carries its config.
-export { renderBootstrap, checkBootstrap, formatBootstrap, BOOTSTRAP_TYPE } from "./render.js";
+export { renderBootstrap, checkBootstrap, formatBootstrap, BOOTSTRAP_TYPE, type XdsTlsFiles } from "./render.js";
 export type { BootstrapOptions, BootstrapResult, BootstrapFormat, BootstrapTemplateData } from "./render.js";
 export { renderGrpcBootstrap, checkGrpcBootstrap } from "./grpc.js";
 export type { GrpcBootstrap, GrpcBootstrapOptions, GrpcBootstrapResult } from "./grpc.js";

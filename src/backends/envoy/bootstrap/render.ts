@@ -30,6 +30,15 @@ export interface BootstrapOptions {
   format: BootstrapFormat;
   /** Overrides the service's sidecar.adminPort (e.g. two instances of one service on one host). */
   adminPort?: number;
+  /** Authenticated ADS: the credential files and the server's SPIFFE ID (meshc bootstrap --ca). */
+  xdsTls?: XdsTlsFiles;
+}
+
+export interface XdsTlsFiles {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  serverIdentity: string;
 }
 
 export type BootstrapResult =
@@ -52,6 +61,8 @@ export interface BootstrapTemplateData {
   statsTags: { name: string; regex: string }[];
   /** telemetry.metrics.histogramBuckets (ms), or null for Envoy's defaults. */
   histogramBuckets: number[] | null;
+  /** Authenticated ADS credential files, or null for plaintext ADS. */
+  xdsTls: XdsTlsFiles | null;
 }
 
 export function renderBootstrap(ir: MeshIR, opts: BootstrapOptions): BootstrapResult {
@@ -70,6 +81,9 @@ export function renderBootstrap(ir: MeshIR, opts: BootstrapOptions): BootstrapRe
   if (Array.isArray(parsed)) return { ok: false, issues: parsed };
   const checked = checkBootstrap(parsed.value, tpl.name, parsed);
   if (!checked.ok) return checked;
+  if (opts.xdsTls && !xdsClusterHasTls(checked.json)) {
+    return { ok: false, issues: [optionIssue("ca", `the template ${tpl.name} gives xds_cluster no transport_socket: with --ca the proxy must authenticate to the xDS server (use the data field xdsTls; see the shipped template)`)] };
+  }
 
   const warnings: string[] = [];
   if (node.service.proxyless) {
@@ -77,6 +91,12 @@ export function renderBootstrap(ir: MeshIR, opts: BootstrapOptions): BootstrapRe
   }
   const header = `Envoy bootstrap for service "${node.service.name}", node "${node.id}": ADS (${opts.delta ? "delta" : "state of the world"}) to ${(opts.xdsServers?.length ? opts.xdsServers : [opts.xds]).map(formatXdsAddress).join(", ")}`;
   return { ok: true, text: formatBootstrap(checked.json, opts.format, header), json: checked.json, nodeId: node.id, warnings };
+}
+
+/** Whether the bootstrap's xds_cluster has a transport socket (TLS to the xDS server). */
+function xdsClusterHasTls(json: Json): boolean {
+  const clusters = ((json as { static_resources?: { clusters?: { name?: string; transport_socket?: unknown }[] } }).static_resources?.clusters ?? []);
+  return clusters.some((c) => c.name === "xds_cluster" && c.transport_socket !== undefined);
 }
 
 function templateData(node: NodeIdentity, opts: BootstrapOptions, adminPort: number): BootstrapTemplateData {
@@ -93,6 +113,7 @@ function templateData(node: NodeIdentity, opts: BootstrapOptions, adminPort: num
     adminPort,
     statsTags: STATS_TAGS.map((t) => ({ ...t })),
     histogramBuckets: node.service.telemetry?.metrics?.histogramBucketsMs ?? null,
+    xdsTls: opts.xdsTls ? { ...opts.xdsTls } : null,
   };
 }
 
