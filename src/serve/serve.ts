@@ -18,7 +18,7 @@ import type { XdsLimits } from "../xds/limits.js";
 import { registerProxySyncMetrics } from "../xds/sync-metrics.js";
 import { startAdmin, type Readiness } from "./admin.js";
 import { checkXdsExposure } from "./exposure.js";
-import { CertificateManager, meshUsesMtls } from "./certificates.js";
+import { CertificateManager, meshUsesMtls, secretsAcked } from "./certificates.js";
 import { openSource } from "./source.js";
 import { loadState, saveState } from "./state.js";
 import { watchBuildDir, watchFiles, type Fingerprint, type Watcher } from "./watch.js";
@@ -100,7 +100,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const syncMetrics = registerProxySyncMetrics(registry, xds);
 
-  const certs = options.caDir === undefined ? undefined : new CertificateManager({ caDir: options.caDir, logger, registry, onChange: (s) => {
+  const certs = options.caDir === undefined ? undefined : new CertificateManager({ caDir: options.caDir, logger, registry, acked: () => secretsAcked(xds), onChange: (s) => {
     const change = xds.setSnapshot(s);
     logger.info({ ...change }, "certificates changed");
   } });
