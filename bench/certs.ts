@@ -3,7 +3,8 @@
 // the xDS server with its CertificateManager and N SotW ADS streams that behave like Envoy's SDS subscription (ask
 // for "default" and "ROOTCA" by name, ACK every response); streams share HTTP/2 connections (--per-connection).
 // Snapshots carry nothing but the secrets, so the numbers are about certificates. Reports time from the mesh load
-// to the last SDS ACK, server CPU (process, includes the clients) and RSS, at start and for the rotation.
+// to the last SDS ACK, server CPU (process, includes the clients) and RSS, at start and for the rotation (which
+// includes the rollout's trust step, its ACKs and the 5 s settle time before leaves are re-issued).
 //
 //   node --import tsx bench/certs.ts [--proxies 2000] [--key ecdsa-p256|rsa-2048] [--per-connection 50] [--port 19290]
 import { Client, credentials, Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
@@ -13,7 +14,8 @@ import { join } from "node:path";
 import { pino } from "pino";
 import type { MeshIR, ServiceIR } from "../src/ir/types.js";
 import { initCa, rotateCa } from "../src/pki/ca-dir.js";
-import { CertificateManager } from "../src/serve/certificates.js";
+import { certificatePlan } from "../src/pki/plan.js";
+import { CertificateManager, secretsAcked } from "../src/serve/certificates.js";
 import { makeProxySnapshot } from "../src/snapshot/build.js";
 import { TYPE_URLS, type MeshSnapshot } from "../src/snapshot/types.js";
 import { startXdsServer } from "../src/xds/index.js";
@@ -66,6 +68,7 @@ const certs = new CertificateManager({
   caDir: dir,
   logger: pino({ level: "silent" }),
   tickMs: 200,
+  acked: () => secretsAcked(xds),
   onChange: (s) => xds.setSnapshot(s),
 });
 await certs.start();
@@ -73,7 +76,10 @@ await certs.start();
 // ---- N fake Envoys, each with an SDS subscription ----
 const clients: Client[] = [];
 const calls: ClientDuplexStream<SotwRequest, SotwResponseIn>[] = [];
-let phaseVersions = new Map<number, string>();
+// Per proxy, the "default" secret (its leaf) held at the start of the phase: a phase ends for a proxy when it ACKed
+// another one (a CA rollout first pushes the grown bundle with the old leaves, which does not count).
+let phaseStart = new Map<number, string>();
+const leafOf = new Map<number, string>();
 function openStreams(): void {
   for (let i = 0; i < N; i++) {
     if (i % PER_CONNECTION === 0) clients.push(new Client(`127.0.0.1:${PORT}`, credentials.createInsecure(), { "grpc.max_receive_message_length": 64 << 20 }));
@@ -82,8 +88,10 @@ function openStreams(): void {
     const node = { id: `${name(i)}-1`, cluster: name(i), userAgentName: "bench", userAgentVersion: "0", clientFeatures: [] };
     call.on("data", (r: SotwResponseIn) => {
       call.write({ versionInfo: r.versionInfo, resourceNames: ["default", "ROOTCA"], typeUrl: r.typeUrl, responseNonce: r.nonce });
-      if (r.resources.length === 2 && phaseVersions.get(i) !== r.versionInfo) {
-        phaseVersions.set(i, r.versionInfo);
+      // Resources come sorted by name: "ROOTCA", then "default".
+      const leaf = r.resources.length === 2 ? Buffer.from(r.resources[1]!.bytes).toString("base64") : undefined;
+      if (leaf !== undefined) leafOf.set(i, leaf);
+      if (leaf !== undefined && phaseStart.get(i) !== leaf) {
         if (!acked.has(name(i))) {
           acked.add(name(i));
           if (--pending === 0) resolveAll?.();
@@ -96,6 +104,7 @@ function openStreams(): void {
   }
 }
 const phase = () => {
+  phaseStart = new Map(leafOf);
   acked = new Set();
   pending = N;
   return new Promise<void>((r) => (resolveAll = r));
@@ -105,7 +114,7 @@ console.log(`${N} proxies, ${KEY} leaves, ${PER_CONNECTION} streams per connecti
 let done = phase();
 let u0 = usage();
 let t0 = performance.now();
-xds.setSnapshot(await certs.attach(bare, ir));
+xds.setSnapshot(await certs.attach(bare, certificatePlan(ir)));
 openStreams();
 await done;
 report("start (issue + serve every leaf)", t0, u0);
@@ -113,7 +122,7 @@ report("start (issue + serve every leaf)", t0, u0);
 done = phase();
 u0 = usage();
 t0 = performance.now();
-await rotateCa(dir); // new root: the next tick re-issues every leaf and replaces the bundle
+await rotateCa(dir); // new root: trust step (bundle grows), then, once every proxy ACKed it, every leaf re-issued
 await done;
 report("mass rotation (new root, every leaf re-issued)", t0, u0);
 

@@ -12,7 +12,7 @@
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { identitySecret, trustBundleSecret } from "../backends/envoy/secrets.js";
-import type { MeshIR } from "../ir/types.js";
+import type { CertificatePlan } from "../pki/plan.js";
 import { loadCa, readCaMeta, type LoadedCa } from "../pki/ca-dir.js";
 import { nextRolloutStep } from "../pki/rollout.js";
 import { issueLeaf, type Issued } from "../pki/x509.js";
@@ -20,10 +20,7 @@ import { makeProxySnapshot } from "../snapshot/build.js";
 import type { EncodedResource, MeshSnapshot } from "../snapshot/types.js";
 import type { XdsServer } from "../xds/index.js";
 
-/** Whether any proxy of the mesh terminates or originates mTLS (then every sidecar needs a certificate). */
-export function meshUsesMtls(ir: MeshIR): boolean {
-  return ir.services.some((s) => !s.nonMesh && (s.ports.some((p) => p.mtls !== "off") || (s.proxyless && s.mtls !== "off")));
-}
+export { meshUsesMtls } from "../pki/plan.js";
 
 /** Whether every connected proxy ACKed the secrets the server's current snapshot holds for it. */
 export function secretsAcked(xds: Pick<XdsServer, "proxies" | "snapshot">): boolean {
@@ -33,6 +30,9 @@ export function secretsAcked(xds: Pick<XdsServer, "proxies" | "snapshot">): bool
     return want === "" || p.acked.secret === want;
   });
 }
+
+/** Leaves issued at once (see issueAll). */
+const ISSUE_CONCURRENCY = 8;
 
 interface Leaf {
   issued: Issued;
@@ -72,7 +72,7 @@ export class CertificateManager {
   private bundle!: EncodedResource;
   private stepAt = 0;
   private readonly leaves = new Map<string, Leaf>();
-  private last: { snapshot: MeshSnapshot; ir: MeshIR } | undefined;
+  private last: { snapshot: MeshSnapshot; plan: CertificatePlan | undefined } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private readonly now: () => number;
@@ -111,8 +111,7 @@ export class CertificateManager {
     this.bundle = trustBundleSecret(this.served.join(""));
   }
 
-  private async leafFor(identity: string, ir: MeshIR, reason: string): Promise<Leaf> {
-    const c = ir.mtls.certificates;
+  private async leafFor(identity: string, c: CertificatePlan, reason: string): Promise<Leaf> {
     const ca = this.signer;
     const issued = await issueLeaf(ca.authority, { spiffeId: identity, keyAlgorithm: c.keyAlgorithm, lifetimeMs: c.leafLifetimeMs, now: new Date(this.now()) });
     const start = issued.cert.notBefore.getTime() + 30_000; // issueLeaf backdates 30 s
@@ -129,24 +128,45 @@ export class CertificateManager {
     return leaf;
   }
 
-  /** `snapshot` with each sidecar's "default" and "ROOTCA" secrets added (unchanged when the mesh has no mTLS). */
-  async attach(snapshot: MeshSnapshot, ir: MeshIR): Promise<MeshSnapshot> {
-    this.last = { snapshot, ir };
-    if (!meshUsesMtls(ir)) return snapshot;
-    const byName = new Map(ir.services.map((s) => [s.name, s]));
+  /**
+   * `snapshot` with each planned sidecar's "default" and "ROOTCA" secrets added (unchanged without a plan: the mesh
+   * has no mTLS). The plan comes from the IR (mesh.ts) or a build directory's manifest (src/pki/plan.ts).
+   */
+  async attach(snapshot: MeshSnapshot, plan: CertificatePlan | undefined): Promise<MeshSnapshot> {
+    this.last = { snapshot, plan };
+    if (!plan) {
+      this.leaves.clear();
+      this.leafCount?.set(0);
+      return snapshot;
+    }
     const proxies = new Map(snapshot.proxies);
     const wanted = new Set<string>();
+    for (const name of snapshot.proxies.keys()) {
+      const identity = plan.identities[name]; // proxyless clients read files (`meshc certs`); non-mesh hold none
+      if (identity !== undefined) wanted.add(identity);
+    }
+    await this.issueAll([...wanted].filter((id) => !this.leaves.has(id)), plan, "new");
     for (const [name, proxy] of snapshot.proxies) {
-      const svc = byName.get(name);
-      if (!svc || svc.proxyless || svc.nonMesh) continue; // proxyless clients read files (`meshc certs`)
-      wanted.add(svc.identity);
-      let leaf = this.leaves.get(svc.identity);
-      if (!leaf) leaf = await this.leafFor(svc.identity, ir, "new");
-      proxies.set(name, makeProxySnapshot(name, { ...proxy.resources, secret: [leaf.secret, this.bundle] }));
+      const identity = plan.identities[name];
+      if (identity === undefined) continue;
+      proxies.set(name, makeProxySnapshot(name, { ...proxy.resources, secret: [this.leaves.get(identity)!.secret, this.bundle] }));
     }
     for (const id of [...this.leaves.keys()]) if (!wanted.has(id)) this.leaves.delete(id);
     this.leafCount?.set(this.leaves.size);
     return { proxies };
+  }
+
+  /**
+   * Issues leaves for `identities`, ISSUE_CONCURRENCY at a time: key generation, signing and key export run on
+   * libuv's thread pool and overlap with the certificate encoding on this thread (one leaf per identity, shared by
+   * every proxy of it).
+   */
+  private async issueAll(identities: string[], plan: CertificatePlan, reason: string): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < identities.length) await this.leafFor(identities[next++]!, plan, reason);
+    };
+    await Promise.all(Array.from({ length: Math.min(ISSUE_CONCURRENCY, identities.length) }, worker));
   }
 
   /** Follows CA changes one rollout step at a time; true when a step changed what proxies get. */
@@ -186,7 +206,7 @@ export class CertificateManager {
     this.o.logger.info({ step: step.kind, generation: target.meta.generation }, "CA rollout step");
     if (step.kind === "reissue") {
       this.signer = target;
-      for (const identity of [...this.leaves.keys()]) await this.leafFor(identity, this.last!.ir, "ca-change");
+      await this.issueAll([...this.leaves.keys()], this.last!.plan!, "ca-change");
     } else {
       this.serve(step.bundle);
     }
@@ -200,13 +220,12 @@ export class CertificateManager {
     try {
       let changed = await this.rollout();
       const now = this.now();
-      for (const [identity, leaf] of [...this.leaves]) {
-        if (now >= leaf.rotateAt) {
-          await this.leafFor(identity, this.last.ir, "rotation");
-          changed = true;
-        }
+      const due = [...this.leaves].filter(([, leaf]) => now >= leaf.rotateAt).map(([identity]) => identity);
+      if (due.length) {
+        await this.issueAll(due, this.last.plan!, "rotation");
+        changed = true;
       }
-      if (changed) this.o.onChange(await this.attach(this.last.snapshot, this.last.ir));
+      if (changed) this.o.onChange(await this.attach(this.last.snapshot, this.last.plan));
     } catch (err) {
       this.o.logger.error({ err: (err as Error).message }, "certificate rotation failed; will retry");
     } finally {

@@ -18,7 +18,7 @@ import type { XdsLimits } from "../xds/limits.js";
 import { registerProxySyncMetrics } from "../xds/sync-metrics.js";
 import { startAdmin, type Readiness } from "./admin.js";
 import { checkXdsExposure } from "./exposure.js";
-import { CertificateManager, meshUsesMtls, secretsAcked } from "./certificates.js";
+import { CertificateManager, secretsAcked } from "./certificates.js";
 import { openSource } from "./source.js";
 import { loadState, saveState } from "./state.js";
 import { watchBuildDir, watchFiles, type Fingerprint, type Watcher } from "./watch.js";
@@ -113,12 +113,15 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     }
   }
 
-  // The stored snapshot carries no certificates (only what `meshc build` writes), so with --ca the first compile
-  // decides what is served.
-  if (stateDir && !certs) {
+  // The stored snapshot carries no certificates (only what `meshc build` writes, with its certificate plan): with
+  // --ca, fresh leaves are issued for it before it is served.
+  if (stateDir) {
     const warm = await loadState(stateDir, source.path).catch((e: Error) => ({ problem: e.message }));
-    if (warm && "snapshot" in warm) {
-      xds.setSnapshot(warm.snapshot);
+    if (warm && "snapshot" in warm && warm.certificates && !certs) {
+      const info = CODES.StoredSnapshotUnusable;
+      logger.warn({ code: info.code, stateDir }, `${info.code}: the stored snapshot uses mTLS and needs --ca; compiling first`);
+    } else if (warm && "snapshot" in warm) {
+      xds.setSnapshot(certs ? await certs.attach(warm.snapshot, warm.certificates) : warm.snapshot);
       stored = versionsKey(warm.snapshot);
       served = { origin: "warm-start", since: new Date().toISOString(), compiledAt: warm.compiledAt };
       serving.set(1);
@@ -150,14 +153,16 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       logger[ok ? "warn" : "error"]({ diagnostics: r.diagnostics }, `${ok ? "warnings" : served ? "load failed, still serving the previous snapshot" : "load failed, nothing to serve yet"}:\n${text}`);
     }
     // A mesh with mTLS needs certificates: without --ca its listeners and clusters would wait for them forever.
-    if (r.snapshot && r.ir && meshUsesMtls(r.ir) && !certs) {
+    if (r.snapshot && r.certificates && !certs) {
       const info = CODES.MtlsWithoutCa;
       const d: Diagnostic = { code: info.code, severity: info.severity, message: info.message, hint: info.hint };
       last = { ok: false, at: last!.at, diagnostics: [...r.diagnostics, d], source: source.path };
       logger.error({ diagnostics: [d] }, `load refused, still serving the previous snapshot:\n${renderHuman([d], { color: false })}`);
       r.snapshot = undefined;
     }
-    if (r.snapshot && certs && r.ir) r.snapshot = await certs.attach(r.snapshot, r.ir);
+    // Stored for a warm start without its secrets (keys never go to disk): the snapshot from before they are attached.
+    const keyFree = r.snapshot;
+    if (r.snapshot && certs) r.snapshot = await certs.attach(r.snapshot, r.certificates);
     if (!r.snapshot) {
       compileFailures.inc();
       return false;
@@ -167,9 +172,9 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     serving.set(1);
     logger.info({ seconds: Math.round(seconds * 1000) / 1000, proxies: r.snapshot.proxies.size, ...change }, "snapshot loaded");
     if (stateDir && r.meshName !== undefined) {
-      const key = versionsKey(r.snapshot);
+      const key = versionsKey(keyFree!);
       if (key !== stored) {
-        await saveState(stateDir, source.path, r.meshName, r.snapshot, at).then(
+        await saveState(stateDir, source.path, r.meshName, keyFree!, at, r.certificates).then(
           () => (stored = key),
           (e: Error) => logger.warn({ stateDir, err: e.message }, "could not store the snapshot for a warm start"),
         );

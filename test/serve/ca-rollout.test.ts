@@ -14,6 +14,7 @@ import { pino } from "pino";
 import { compileMesh } from "../../src/pipeline.js";
 import { initCa, loadCa, rotateCa } from "../../src/pki/ca-dir.js";
 import { CertificateManager } from "../../src/serve/certificates.js";
+import { certificatePlan } from "../../src/pki/plan.js";
 import type { MeshSnapshot } from "../../src/snapshot/types.js";
 
 const MESH = `import { defineMesh, http } from "meshc";
@@ -53,7 +54,7 @@ test("a root rotation rolls out trust, then new leaves, then the pruned bundle, 
     const m = new CertificateManager({ caDir, logger: pino({ level: "silent" }), tickMs: 3_600_000, now: () => now, settleMs: 5000, ackTimeoutMs: 60_000, acked: () => acked, onChange: (s) => pushed.push(s) });
     await m.start();
     try {
-      const first = await m.attach(compiled.snapshot, compiled.ir);
+      const first = await m.attach(compiled.snapshot, certificatePlan(compiled.ir));
       const roots: Record<string, X509Certificate> = { old: new X509Certificate((await loadCa(caDir)).bundle[0]!) };
       assert.deepEqual(view(first, roots), { echo: { trusts: ["old"], leafFrom: "old" }, web: { trusts: ["old"], leafFrom: "old" } });
 

@@ -11,20 +11,22 @@ import type { Json } from "./api/json.js";
 import { checkConsistency } from "./consistency.js";
 import { RESOURCE_TYPES, resourceLabel } from "./encode.js";
 import { FILE_OF, MANIFEST } from "../../build/render.js";
+import { parseCertificatePlan, type CertificatePlan } from "../../pki/plan.js";
 
 export interface BuildDirProblem {
   file: string;
   message: string;
 }
 
-export type ReadBuildResult = { ok: true; snapshot: MeshSnapshot; files: string[] } | { ok: false; problems: BuildDirProblem[] };
+export type ReadBuildResult = { ok: true; snapshot: MeshSnapshot; files: string[]; certificates?: CertificatePlan } | { ok: false; problems: BuildDirProblem[] };
 
 export async function readBuildDir(dir: string): Promise<ReadBuildResult> {
   const problems: BuildDirProblem[] = [];
   let entries: string[];
+  let manifestText: string;
   try {
     entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
-    await readFile(join(dir, MANIFEST));
+    manifestText = await readFile(join(dir, MANIFEST), "utf8");
   } catch (err) {
     return { ok: false, problems: [{ file: dir, message: `not a meshc build directory: ${(err as Error).message}` }] };
   }
@@ -54,8 +56,25 @@ export async function readBuildDir(dir: string): Promise<ReadBuildResult> {
       problems.push({ file: join(dir, service), message: (err as Error).message });
     }
   }
+  // The certificate plan (meshes with mTLS): what `meshc serve --ca` issues for this build.
+  let certificates: CertificatePlan | undefined;
+  try {
+    const manifest = JSON.parse(manifestText) as { certificates?: unknown };
+    if (manifest.certificates !== undefined) {
+      const r = parseCertificatePlan(manifest.certificates);
+      if ("problems" in r) for (const message of r.problems) problems.push({ file: join(dir, MANIFEST), message });
+      else {
+        certificates = r.plan;
+        for (const name of Object.keys(r.plan.identities)) {
+          if (!proxies.has(name)) problems.push({ file: join(dir, MANIFEST), message: `certificates.identities names ${JSON.stringify(name)}, which has no directory here` });
+        }
+      }
+    }
+  } catch (err) {
+    problems.push({ file: join(dir, MANIFEST), message: `invalid JSON: ${(err as Error).message}` });
+  }
   if (problems.length) return { ok: false, problems };
-  return { ok: true, snapshot: { proxies }, files };
+  return { ok: true, snapshot: { proxies }, files, ...(certificates ? { certificates } : {}) };
 }
 
 function readResponse(file: string, kind: ResourceKind, text: string, shared: Map<string, EncodedResource>, problems: BuildDirProblem[]): EncodedResource[] {

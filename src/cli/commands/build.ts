@@ -6,6 +6,7 @@
 import { Option, type Command } from "@commander-js/extra-typings";
 import { relative } from "node:path";
 import { renderBuild } from "../../build/render.js";
+import { certificatePlan } from "../../pki/plan.js";
 import { BuildDirError, writeBuildDir } from "../../build/write.js";
 import { unreadableInput } from "../../diagnostics/ci.js";
 import { writeDiagnostics } from "../../diagnostics/output.js";
@@ -47,7 +48,7 @@ export function register(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      const files = renderBuild(result.ir.name, result.snapshot);
+      const files = renderBuild(result.ir.name, result.snapshot, certificatePlan(result.ir));
       try {
         await writeBuildDir(opts.out, files);
       } catch (err) {
