@@ -61,7 +61,7 @@ function presented(o: { cert: string; key: string; ca: string }): Promise<X509Ce
   });
 }
 
-test("e2e mTLS over Delta xDS: sidecars get, use and rotate their certificates over delta SDS", { timeout: 300_000 }, async (t) => {
+test("e2e mTLS over Delta xDS: sidecars get, use and rotate their certificates over delta SDS (R17)", { timeout: 300_000 }, async (t) => {
   const envoy = requireEnvoy(t);
   if (!envoy) return;
   const dir = mkdtempSync(join(tmpdir(), "meshc-e2e-dmtls-"));

@@ -40,7 +40,7 @@ function view(s: MeshSnapshot, roots: Record<string, X509Certificate>): Record<s
   return out;
 }
 
-test("a root rotation rolls out trust, then new leaves, then the pruned bundle, each step after every proxy ACKed", async () => {
+test("R17: a root rotation rolls out trust, then new leaves, then the pruned bundle, each step after every proxy ACKed", async () => {
   const dir = mkdtempSync(join(tmpdir(), "meshc-rollout-"));
   try {
     const caDir = join(dir, "ca");

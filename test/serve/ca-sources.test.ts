@@ -93,7 +93,7 @@ test("a certificate plan that is not valid is refused, naming manifest.json", as
   assert.ok(!r2.ok && r2.problems.some((p) => /"ghost", which has no directory/.test(p.message)), JSON.stringify(r2));
 });
 
-test("with --ca the state dir holds no key, and a restart warm-starts with fresh leaves while the mesh does not compile", async () => {
+test("R17 (secrets only to proxies): with --ca the state dir holds no key, and a restart warm-starts with fresh leaves while the mesh does not compile", async () => {
   const caDir = join(dir, "ca2");
   await initCa(caDir, { trustDomain: TD });
   const meshDir = join(dir, "warm");
