@@ -80,29 +80,44 @@ const calls: ClientDuplexStream<SotwRequest, SotwResponseIn>[] = [];
 // another one (a CA rollout first pushes the grown bundle with the old leaves, which does not count).
 let phaseStart = new Map<number, string>();
 const leafOf = new Map<number, string>();
+function openStream(i: number, client: Client): void {
+  const m = adsService.StreamAggregatedResources;
+  const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new Metadata());
+  const node = { id: `${name(i)}-1`, cluster: name(i), userAgentName: "bench", userAgentVersion: "0", clientFeatures: [] };
+  call.on("data", (r: SotwResponseIn) => {
+    call.write({ versionInfo: r.versionInfo, resourceNames: ["default", "ROOTCA"], typeUrl: r.typeUrl, responseNonce: r.nonce });
+    // SDS is not state-of-the-world per response: a response may carry only the secret that changed.
+    const d = r.resources.find((x) => x.name === "default");
+    const leaf = d ? Buffer.from(d.bytes).toString("base64") : undefined;
+    if (leaf !== undefined) leafOf.set(i, leaf);
+    if (leaf !== undefined && phaseStart.get(i) !== leaf) {
+      if (!acked.has(name(i))) {
+        acked.add(name(i));
+        if (--pending === 0) resolveAll?.();
+      }
+    }
+  });
+  // Like Envoy: a refused or broken stream (the server admits --stream-rate new streams a second) is retried.
+  let retried = false;
+  const retry = () => {
+    if (retried || closing) return;
+    retried = true;
+    retries++;
+    setTimeout(() => openStream(i, client), 250 + Math.random() * 750);
+  };
+  call.on("error", retry);
+  call.on("end", retry);
+  call.write({ versionInfo: "", node, resourceNames: ["default", "ROOTCA"], typeUrl: TYPE_URLS.secret, responseNonce: "" });
+  calls.push(call);
+}
 function openStreams(): void {
   for (let i = 0; i < N; i++) {
     if (i % PER_CONNECTION === 0) clients.push(new Client(`127.0.0.1:${PORT}`, credentials.createInsecure(), { "grpc.max_receive_message_length": 64 << 20 }));
-    const m = adsService.StreamAggregatedResources;
-    const call = clients[clients.length - 1]!.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new Metadata());
-    const node = { id: `${name(i)}-1`, cluster: name(i), userAgentName: "bench", userAgentVersion: "0", clientFeatures: [] };
-    call.on("data", (r: SotwResponseIn) => {
-      call.write({ versionInfo: r.versionInfo, resourceNames: ["default", "ROOTCA"], typeUrl: r.typeUrl, responseNonce: r.nonce });
-      // Resources come sorted by name: "ROOTCA", then "default".
-      const leaf = r.resources.length === 2 ? Buffer.from(r.resources[1]!.bytes).toString("base64") : undefined;
-      if (leaf !== undefined) leafOf.set(i, leaf);
-      if (leaf !== undefined && phaseStart.get(i) !== leaf) {
-        if (!acked.has(name(i))) {
-          acked.add(name(i));
-          if (--pending === 0) resolveAll?.();
-        }
-      }
-    });
-    call.on("error", () => {});
-    call.write({ versionInfo: "", node, resourceNames: ["default", "ROOTCA"], typeUrl: TYPE_URLS.secret, responseNonce: "" });
-    calls.push(call);
+    openStream(i, clients[clients.length - 1]!);
   }
 }
+let closing = false;
+let retries = 0;
 const phase = () => {
   phaseStart = new Map(leafOf);
   acked = new Set();
@@ -126,6 +141,8 @@ await rotateCa(dir); // new root: trust step (bundle grows), then, once every pr
 await done;
 report("mass rotation (new root, every leaf re-issued)", t0, u0);
 
+console.log(`stream retries (refused by the server's stream rate limit or broken): ${retries}`);
+closing = true;
 for (const c of calls) c.cancel();
 for (const c of clients) c.close();
 certs.close();
