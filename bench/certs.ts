@@ -3,7 +3,8 @@
 // the xDS server with its CertificateManager and N SotW ADS streams that behave like Envoy's SDS subscription (ask
 // for "default" and "ROOTCA" by name, ACK every response); streams share HTTP/2 connections (--per-connection).
 // Snapshots carry nothing but the secrets, so the numbers are about certificates. Reports time from the mesh load
-// to the last SDS ACK, server CPU (process, includes the clients) and RSS, at start and for the rotation.
+// to the last SDS ACK, server CPU (process, includes the clients) and RSS, at start and for the rotation (which
+// includes the rollout's trust step, its ACKs and the 5 s settle time before leaves are re-issued).
 //
 //   node --import tsx bench/certs.ts [--proxies 2000] [--key ecdsa-p256|rsa-2048] [--per-connection 50] [--port 19290]
 import { Client, credentials, Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
@@ -13,7 +14,8 @@ import { join } from "node:path";
 import { pino } from "pino";
 import type { MeshIR, ServiceIR } from "../src/ir/types.js";
 import { initCa, rotateCa } from "../src/pki/ca-dir.js";
-import { CertificateManager } from "../src/serve/certificates.js";
+import { certificatePlan } from "../src/pki/plan.js";
+import { CertificateManager, secretsAcked } from "../src/serve/certificates.js";
 import { makeProxySnapshot } from "../src/snapshot/build.js";
 import { TYPE_URLS, type MeshSnapshot } from "../src/snapshot/types.js";
 import { startXdsServer } from "../src/xds/index.js";
@@ -66,6 +68,7 @@ const certs = new CertificateManager({
   caDir: dir,
   logger: pino({ level: "silent" }),
   tickMs: 200,
+  acked: () => secretsAcked(xds),
   onChange: (s) => xds.setSnapshot(s),
 });
 await certs.start();
@@ -73,29 +76,50 @@ await certs.start();
 // ---- N fake Envoys, each with an SDS subscription ----
 const clients: Client[] = [];
 const calls: ClientDuplexStream<SotwRequest, SotwResponseIn>[] = [];
-let phaseVersions = new Map<number, string>();
+// Per proxy, the "default" secret (its leaf) held at the start of the phase: a phase ends for a proxy when it ACKed
+// another one (a CA rollout first pushes the grown bundle with the old leaves, which does not count).
+let phaseStart = new Map<number, string>();
+const leafOf = new Map<number, string>();
+function openStream(i: number, client: Client): void {
+  const m = adsService.StreamAggregatedResources;
+  const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new Metadata());
+  const node = { id: `${name(i)}-1`, cluster: name(i), userAgentName: "bench", userAgentVersion: "0", clientFeatures: [] };
+  call.on("data", (r: SotwResponseIn) => {
+    call.write({ versionInfo: r.versionInfo, resourceNames: ["default", "ROOTCA"], typeUrl: r.typeUrl, responseNonce: r.nonce });
+    // SDS is not state-of-the-world per response: a response may carry only the secret that changed.
+    const d = r.resources.find((x) => x.name === "default");
+    const leaf = d ? Buffer.from(d.bytes).toString("base64") : undefined;
+    if (leaf !== undefined) leafOf.set(i, leaf);
+    if (leaf !== undefined && phaseStart.get(i) !== leaf) {
+      if (!acked.has(name(i))) {
+        acked.add(name(i));
+        if (--pending === 0) resolveAll?.();
+      }
+    }
+  });
+  // Like Envoy: a refused or broken stream (the server admits --stream-rate new streams a second) is retried.
+  let retried = false;
+  const retry = () => {
+    if (retried || closing) return;
+    retried = true;
+    retries++;
+    setTimeout(() => openStream(i, client), 250 + Math.random() * 750);
+  };
+  call.on("error", retry);
+  call.on("end", retry);
+  call.write({ versionInfo: "", node, resourceNames: ["default", "ROOTCA"], typeUrl: TYPE_URLS.secret, responseNonce: "" });
+  calls.push(call);
+}
 function openStreams(): void {
   for (let i = 0; i < N; i++) {
     if (i % PER_CONNECTION === 0) clients.push(new Client(`127.0.0.1:${PORT}`, credentials.createInsecure(), { "grpc.max_receive_message_length": 64 << 20 }));
-    const m = adsService.StreamAggregatedResources;
-    const call = clients[clients.length - 1]!.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new Metadata());
-    const node = { id: `${name(i)}-1`, cluster: name(i), userAgentName: "bench", userAgentVersion: "0", clientFeatures: [] };
-    call.on("data", (r: SotwResponseIn) => {
-      call.write({ versionInfo: r.versionInfo, resourceNames: ["default", "ROOTCA"], typeUrl: r.typeUrl, responseNonce: r.nonce });
-      if (r.resources.length === 2 && phaseVersions.get(i) !== r.versionInfo) {
-        phaseVersions.set(i, r.versionInfo);
-        if (!acked.has(name(i))) {
-          acked.add(name(i));
-          if (--pending === 0) resolveAll?.();
-        }
-      }
-    });
-    call.on("error", () => {});
-    call.write({ versionInfo: "", node, resourceNames: ["default", "ROOTCA"], typeUrl: TYPE_URLS.secret, responseNonce: "" });
-    calls.push(call);
+    openStream(i, clients[clients.length - 1]!);
   }
 }
+let closing = false;
+let retries = 0;
 const phase = () => {
+  phaseStart = new Map(leafOf);
   acked = new Set();
   pending = N;
   return new Promise<void>((r) => (resolveAll = r));
@@ -105,7 +129,7 @@ console.log(`${N} proxies, ${KEY} leaves, ${PER_CONNECTION} streams per connecti
 let done = phase();
 let u0 = usage();
 let t0 = performance.now();
-xds.setSnapshot(await certs.attach(bare, ir));
+xds.setSnapshot(await certs.attach(bare, certificatePlan(ir)));
 openStreams();
 await done;
 report("start (issue + serve every leaf)", t0, u0);
@@ -113,10 +137,12 @@ report("start (issue + serve every leaf)", t0, u0);
 done = phase();
 u0 = usage();
 t0 = performance.now();
-await rotateCa(dir); // new root: the next tick re-issues every leaf and replaces the bundle
+await rotateCa(dir); // new root: trust step (bundle grows), then, once every proxy ACKed it, every leaf re-issued
 await done;
 report("mass rotation (new root, every leaf re-issued)", t0, u0);
 
+console.log(`stream retries (refused by the server's stream rate limit or broken): ${retries}`);
+closing = true;
 for (const c of calls) c.cancel();
 for (const c of clients) c.close();
 certs.close();

@@ -8,6 +8,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { MeshSnapshot, ResourceKind } from "../snapshot/types.js";
+import type { CertificatePlan } from "../pki/plan.js";
 import { FILE_OF, MANIFEST, manifestOf, renderDiscoveryResponse, stableJson, type Manifest } from "./render.js";
 
 export interface BuildPlan {
@@ -20,8 +21,8 @@ export interface BuildPlan {
 const KIND_OF: Record<string, ResourceKind> = Object.fromEntries(Object.entries(FILE_OF).map(([k, f]) => [f.replace(".json", ""), k as ResourceKind]));
 
 /** Every file of the build, rendered unless an equal file can be taken from the build already in `outDir`. */
-export async function planBuild(outDir: string, meshName: string, snapshot: MeshSnapshot): Promise<BuildPlan> {
-  const manifest = manifestOf(meshName, snapshot);
+export async function planBuild(outDir: string, meshName: string, snapshot: MeshSnapshot, certificates?: CertificatePlan): Promise<BuildPlan> {
+  const manifest = manifestOf(meshName, snapshot, certificates);
   const old = await previous(outDir);
   const files = new Map<string, string>();
   const reuse = new Map<string, string>();

@@ -1,7 +1,9 @@
 // The bytes of a build directory, as a map of relative path -> file text:
 //   <service>/cds.json, eds.json, lds.json, rds.json   one DiscoveryResponse per type in Envoy's JSON form
 //                                                      ({"version_info", "resources": [{"@type", …}], "type_url"})
-//   manifest.json                                      mesh name; per proxy and type: version, resource count, bytes
+//   manifest.json                                      mesh name; per proxy and type: version, resource count, bytes;
+//                                                      for a mesh with mTLS, "certificates": each sidecar's SPIFFE ID
+//                                                      and the leaf settings (src/pki/plan.ts), never a key
 // Deterministic: resources sorted by name (the snapshot's order), message fields in proto field order (Envoy's JSON
 // from the codec), every other object's keys sorted, 2-space indent, trailing newline.
 import type { Canonical } from "../backends/envoy/api/canonical.js";
@@ -9,6 +11,7 @@ import { messageToJson } from "../backends/envoy/api/codec.js";
 import { canonicalOf, RESOURCE_TYPES } from "../backends/envoy/encode.js";
 import type { EncodedResource, MeshSnapshot, ProxySnapshot, ResourceKind } from "../snapshot/types.js";
 import { TYPE_URLS } from "../snapshot/types.js";
+import type { CertificatePlan } from "../pki/plan.js";
 
 /** File name per resource kind (secrets are written only when a proxy has some). */
 export const FILE_OF: Record<ResourceKind, string> = {
@@ -85,9 +88,11 @@ export interface ManifestEntry {
 export interface Manifest {
   mesh: string;
   proxies: Record<string, Partial<Record<"cds" | "eds" | "lds" | "rds" | "sds", ManifestEntry>>>;
+  /** What `meshc serve --ca` issues for this build (meshes with mTLS only). */
+  certificates?: CertificatePlan;
 }
 
-export function manifestOf(meshName: string, snapshot: MeshSnapshot): Manifest {
+export function manifestOf(meshName: string, snapshot: MeshSnapshot, certificates?: CertificatePlan): Manifest {
   const proxies: Manifest["proxies"] = {};
   for (const name of [...snapshot.proxies.keys()].sort()) {
     const p = snapshot.proxies.get(name)!;
@@ -98,7 +103,7 @@ export function manifestOf(meshName: string, snapshot: MeshSnapshot): Manifest {
     }
     proxies[name] = entry;
   }
-  return { mesh: meshName, proxies };
+  return { mesh: meshName, proxies, ...(certificates ? { certificates } : {}) };
 }
 
 function kindsOf(p: ProxySnapshot): ResourceKind[] {
@@ -116,12 +121,12 @@ export function stableJson(value: unknown): string {
 }
 
 /** Every file of the build directory: relative path ("/"-separated) -> text, in sorted path order. */
-export function renderBuild(meshName: string, snapshot: MeshSnapshot): Map<string, string> {
+export function renderBuild(meshName: string, snapshot: MeshSnapshot, certificates?: CertificatePlan): Map<string, string> {
   const files = new Map<string, string>();
   for (const name of [...snapshot.proxies.keys()].sort()) {
     const p = snapshot.proxies.get(name)!;
     for (const kind of kindsOf(p)) files.set(`${name}/${FILE_OF[kind]}`, renderDiscoveryResponse(p, kind));
   }
-  files.set(MANIFEST, stableJson(manifestOf(meshName, snapshot)));
+  files.set(MANIFEST, stableJson(manifestOf(meshName, snapshot, certificates)));
   return files;
 }

@@ -158,7 +158,7 @@ export interface ServiceOptions<Ports extends Record<string, PortSpec>, Subsets 
   rateLimit?: RateLimitOptions;
   /**
    * Mutual TLS on this service's ports (each port may override it). For a proxyless client, whether it uses gRPC's
-   * xDS security (gRFC A29, `XdsCredentials`): `"off"` means it can only call in plaintext.
+   * xDS security (gRFC A29, `XdsChannelCredentials`): `"off"` means it can only call in plaintext.
    * @default the mesh's `mtls`; `"off"` for a `nonMesh` service
    */
   mtls?: MtlsMode;

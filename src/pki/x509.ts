@@ -212,12 +212,21 @@ export async function issueLeaf(ca: Authority, p: LeafParams): Promise<Issued> {
         new x509.KeyUsagesExtension(usage, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth], false),
         new x509.SubjectAlternativeNameExtension([{ type: "url", value: p.spiffeId }], false),
-        await x509.AuthorityKeyIdentifierExtension.create(ca.cert, false, provider),
+        await authorityKeyId(ca.cert),
       ],
     },
     provider,
   );
-  return { cert: certInfo(cert), key: await exportKey(keys.privateKey) };
+  const [key, info] = await Promise.all([exportKey(keys.privateKey), Promise.resolve(certInfo(cert))]);
+  return { cert: info, key };
+}
+
+// The issuer's key identifier is the same for every leaf it signs: computed (a digest of its public key) once.
+const akiCache = new WeakMap<x509.X509Certificate, Promise<x509.AuthorityKeyIdentifierExtension>>();
+function authorityKeyId(ca: x509.X509Certificate): Promise<x509.AuthorityKeyIdentifierExtension> {
+  let e = akiCache.get(ca);
+  if (!e) akiCache.set(ca, (e = x509.AuthorityKeyIdentifierExtension.create(ca, false, provider)));
+  return e;
 }
 
 /** Whether `certPem` carries a valid signature by `issuerPem`'s key and is valid at `at`. */

@@ -3,28 +3,43 @@
 // Secrets to that proxy's snapshot only: "default" (its leaf, chain and key) and "ROOTCA" (the trust bundle). A proxy
 // never receives another identity's key: secrets live in its own snapshot, and the xDS server serves a proxy nothing
 // else. Leaves are re-issued at the mesh's rotation point (rotateAt % of the lifetime); a change of the CA directory
-// (`meshc ca rotate`, generation in ca.json) reloads the CA, re-issues every leaf and replaces the bundle. Each
-// change produces a new snapshot through onChange, which the xDS server pushes like any other (SDS only, as nothing
-// else changed). Logs and metrics carry identities, serials and times, never keys.
+// (`meshc ca rotate`, generation in ca.json) is rolled out in steps (src/pki/rollout.ts): first every proxy trusts
+// the new root, then leaves are re-issued from it, then the old root leaves the bundle; each step waits until every
+// connected proxy ACKed the previous one's secrets (and a settle time for file-watcher clients), so no proxy ever
+// presents a certificate its peer does not trust yet. Each change produces a new snapshot through onChange, which
+// the xDS server pushes like any other (SDS only, as nothing else changed). Logs and metrics carry identities,
+// serials and times, never keys.
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { identitySecret, trustBundleSecret } from "../backends/envoy/secrets.js";
-import type { MeshIR } from "../ir/types.js";
+import type { CertificatePlan } from "../pki/plan.js";
 import { loadCa, readCaMeta, type LoadedCa } from "../pki/ca-dir.js";
+import { nextRolloutStep } from "../pki/rollout.js";
 import { issueLeaf, type Issued } from "../pki/x509.js";
 import { makeProxySnapshot } from "../snapshot/build.js";
 import type { EncodedResource, MeshSnapshot } from "../snapshot/types.js";
+import type { XdsServer } from "../xds/index.js";
 
-/** Whether any proxy of the mesh terminates or originates mTLS (then every sidecar needs a certificate). */
-export function meshUsesMtls(ir: MeshIR): boolean {
-  return ir.services.some((s) => !s.nonMesh && (s.ports.some((p) => p.mtls !== "off") || (s.proxyless && s.mtls !== "off")));
+export { meshUsesMtls } from "../pki/plan.js";
+
+/** Whether every connected proxy ACKed the secrets the server's current snapshot holds for it. */
+export function secretsAcked(xds: Pick<XdsServer, "proxies" | "snapshot">): boolean {
+  const snap = xds.snapshot();
+  return xds.proxies().every((p) => {
+    const want = snap?.proxies.get(p.service)?.versions.secret ?? "";
+    return want === "" || p.acked.secret === want;
+  });
 }
+
+/** Leaves issued at once (see issueAll). */
+const ISSUE_CONCURRENCY = 8;
 
 interface Leaf {
   issued: Issued;
   secret: EncodedResource;
   rotateAt: number;
-  generation: number;
+  /** Serial of the CA certificate that signed it. */
+  issuer: string;
 }
 
 export interface CertificateManagerOptions {
@@ -36,29 +51,49 @@ export interface CertificateManagerOptions {
   /** How often rotation points and the CA directory are checked. @default 1000 */
   tickMs?: number;
   now?: () => number;
+  /**
+   * Whether every connected proxy ACKed the secrets of the snapshot being served (a CA rollout step waits for it).
+   * Without it, steps are only spaced by settleMs.
+   */
+  acked?(): boolean;
+  /** Least time between two steps of a CA rollout (file-watcher clients poll their files). @default 5000 */
+  settleMs?: number;
+  /** A step not ACKed by every proxy within this time proceeds anyway, with a warning. @default 60000 */
+  ackTimeoutMs?: number;
 }
 
 export class CertificateManager {
-  private ca!: LoadedCa;
+  /** The CA leaves are issued from (during a rollout, the old one until the reissue step). */
+  private signer!: LoadedCa;
+  /** The CA directory's newest contents while a rollout towards them is in progress. */
+  private target: LoadedCa | undefined;
+  /** The roots served as "ROOTCA" (during a rollout: old ∪ new until the prune step). */
+  private served: string[] = [];
   private bundle!: EncodedResource;
+  private stepAt = 0;
   private readonly leaves = new Map<string, Leaf>();
-  private last: { snapshot: MeshSnapshot; ir: MeshIR } | undefined;
+  private last: { snapshot: MeshSnapshot; plan: CertificatePlan | undefined } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private readonly now: () => number;
   private readonly issuedTotal?: Counter;
   private readonly leafCount?: Gauge;
+  private readonly rolloutSteps?: Counter;
 
   constructor(private readonly o: CertificateManagerOptions) {
     this.now = o.now ?? Date.now;
     if (o.registry) {
       this.issuedTotal = new Counter({ name: "meshc_certificates_issued_total", help: "Leaf certificates issued by the mesh CA", labelNames: ["reason"], registers: [o.registry] });
       this.leafCount = new Gauge({ name: "meshc_certificates_identities", help: "Identities holding a current leaf certificate", registers: [o.registry] });
+      this.rolloutSteps = new Counter({ name: "meshc_ca_rollout_steps_total", help: "Steps of CA changes rolled out to the proxies (trust, reissue, prune)", labelNames: ["step"], registers: [o.registry] });
     }
   }
 
   async start(): Promise<void> {
-    await this.loadCa();
+    const ca = await loadCa(this.o.caDir);
+    this.signer = ca;
+    this.serve(ca.bundle);
+    this.logCa(ca);
     this.timer = setInterval(() => void this.tick(), this.o.tickMs ?? 1000);
     this.timer.unref();
   }
@@ -67,22 +102,25 @@ export class CertificateManager {
     if (this.timer) clearInterval(this.timer);
   }
 
-  private async loadCa(): Promise<void> {
-    this.ca = await loadCa(this.o.caDir);
-    this.bundle = trustBundleSecret(this.ca.bundle.join(""));
-    this.o.logger.info({ ca: this.o.caDir, generation: this.ca.meta.generation, phase: this.ca.meta.phase, roots: this.ca.bundle.length }, "mesh CA loaded");
+  private logCa(ca: LoadedCa): void {
+    this.o.logger.info({ ca: this.o.caDir, generation: ca.meta.generation, phase: ca.meta.phase, roots: ca.bundle.length }, "mesh CA loaded");
   }
 
-  private async leafFor(identity: string, ir: MeshIR, reason: string): Promise<Leaf> {
-    const c = ir.mtls.certificates;
-    const issued = await issueLeaf(this.ca.authority, { spiffeId: identity, keyAlgorithm: c.keyAlgorithm, lifetimeMs: c.leafLifetimeMs, now: new Date(this.now()) });
+  private serve(bundle: readonly string[]): void {
+    this.served = [...bundle];
+    this.bundle = trustBundleSecret(this.served.join(""));
+  }
+
+  private async leafFor(identity: string, c: CertificatePlan, reason: string): Promise<Leaf> {
+    const ca = this.signer;
+    const issued = await issueLeaf(ca.authority, { spiffeId: identity, keyAlgorithm: c.keyAlgorithm, lifetimeMs: c.leafLifetimeMs, now: new Date(this.now()) });
     const start = issued.cert.notBefore.getTime() + 30_000; // issueLeaf backdates 30 s
     const life = issued.cert.notAfter.getTime() - start;
     const leaf: Leaf = {
       issued,
-      secret: identitySecret([issued.cert.pem, ...this.ca.chain].join(""), issued.key),
+      secret: identitySecret([issued.cert.pem, ...ca.chain].join(""), issued.key),
       rotateAt: start + (life * c.rotateAtPercent) / 100,
-      generation: this.ca.meta.generation,
+      issuer: ca.authority.cert.serialNumber,
     };
     this.leaves.set(identity, leaf);
     this.issuedTotal?.inc({ reason });
@@ -90,24 +128,89 @@ export class CertificateManager {
     return leaf;
   }
 
-  /** `snapshot` with each sidecar's "default" and "ROOTCA" secrets added (unchanged when the mesh has no mTLS). */
-  async attach(snapshot: MeshSnapshot, ir: MeshIR): Promise<MeshSnapshot> {
-    this.last = { snapshot, ir };
-    if (!meshUsesMtls(ir)) return snapshot;
-    const byName = new Map(ir.services.map((s) => [s.name, s]));
+  /**
+   * `snapshot` with each planned sidecar's "default" and "ROOTCA" secrets added (unchanged without a plan: the mesh
+   * has no mTLS). The plan comes from the IR (mesh.ts) or a build directory's manifest (src/pki/plan.ts).
+   */
+  async attach(snapshot: MeshSnapshot, plan: CertificatePlan | undefined): Promise<MeshSnapshot> {
+    this.last = { snapshot, plan };
+    if (!plan) {
+      this.leaves.clear();
+      this.leafCount?.set(0);
+      return snapshot;
+    }
     const proxies = new Map(snapshot.proxies);
     const wanted = new Set<string>();
+    for (const name of snapshot.proxies.keys()) {
+      const identity = plan.identities[name]; // proxyless clients read files (`meshc certs`); non-mesh hold none
+      if (identity !== undefined) wanted.add(identity);
+    }
+    await this.issueAll([...wanted].filter((id) => !this.leaves.has(id)), plan, "new");
     for (const [name, proxy] of snapshot.proxies) {
-      const svc = byName.get(name);
-      if (!svc || svc.proxyless || svc.nonMesh) continue; // proxyless clients read files (`meshc certs`)
-      wanted.add(svc.identity);
-      let leaf = this.leaves.get(svc.identity);
-      if (!leaf) leaf = await this.leafFor(svc.identity, ir, "new");
-      proxies.set(name, makeProxySnapshot(name, { ...proxy.resources, secret: [leaf.secret, this.bundle] }));
+      const identity = plan.identities[name];
+      if (identity === undefined) continue;
+      proxies.set(name, makeProxySnapshot(name, { ...proxy.resources, secret: [this.leaves.get(identity)!.secret, this.bundle] }));
     }
     for (const id of [...this.leaves.keys()]) if (!wanted.has(id)) this.leaves.delete(id);
     this.leafCount?.set(this.leaves.size);
     return { proxies };
+  }
+
+  /**
+   * Issues leaves for `identities`, ISSUE_CONCURRENCY at a time: key generation, signing and key export run on
+   * libuv's thread pool and overlap with the certificate encoding on this thread (one leaf per identity, shared by
+   * every proxy of it).
+   */
+  private async issueAll(identities: string[], plan: CertificatePlan, reason: string): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < identities.length) await this.leafFor(identities[next++]!, plan, reason);
+    };
+    await Promise.all(Array.from({ length: Math.min(ISSUE_CONCURRENCY, identities.length) }, worker));
+  }
+
+  /** Follows CA changes one rollout step at a time; true when a step changed what proxies get. */
+  private async rollout(): Promise<boolean> {
+    let generation: number | undefined;
+    try {
+      generation = readCaMeta(this.o.caDir).generation;
+    } catch (err) {
+      this.o.logger.error({ err: (err as Error).message }, "cannot read the CA directory; keeping the loaded CA");
+    }
+    if (generation !== undefined && generation !== (this.target ?? this.signer).meta.generation) {
+      try {
+        this.target = await loadCa(this.o.caDir);
+        this.logCa(this.target);
+      } catch (err) {
+        this.o.logger.error({ err: (err as Error).message }, "CA directory changed but cannot be loaded; keeping the loaded CA");
+      }
+    }
+    const target = this.target;
+    if (!target) return false;
+    const since = this.now() - this.stepAt;
+    if (since < (this.o.settleMs ?? 5000)) return false;
+    if (this.o.acked && !this.o.acked()) {
+      if (since < (this.o.ackTimeoutMs ?? 60_000)) return false;
+      this.o.logger.warn({ waitedMs: since }, "CA rollout: not every proxy ACKed the previous step in time; continuing");
+    }
+    const step = nextRolloutStep({ bundle: this.served, leafIssuers: [...this.leaves.values()].map((l) => l.issuer) }, target);
+    if (step.kind === "done") {
+      this.signer = target;
+      this.target = undefined;
+      this.stepAt = 0; // the next change's first step goes out at once
+      this.o.logger.info({ generation: target.meta.generation, roots: this.served.length }, "CA change rolled out");
+      return false;
+    }
+    this.stepAt = this.now();
+    this.rolloutSteps?.inc({ step: step.kind });
+    this.o.logger.info({ step: step.kind, generation: target.meta.generation }, "CA rollout step");
+    if (step.kind === "reissue") {
+      this.signer = target;
+      await this.issueAll([...this.leaves.keys()], this.last!.plan!, "ca-change");
+    } else {
+      this.serve(step.bundle);
+    }
+    return true;
   }
 
   /** Re-issues due leaves and follows CA changes; pushes a new snapshot when anything changed. */
@@ -115,32 +218,14 @@ export class CertificateManager {
     if (this.ticking || !this.last) return;
     this.ticking = true;
     try {
-      let changed = false;
-      let generation = this.ca.meta.generation;
-      try {
-        generation = readCaMeta(this.o.caDir).generation;
-      } catch (err) {
-        this.o.logger.error({ err: (err as Error).message }, "cannot read the CA directory; keeping the loaded CA");
-      }
-      if (generation !== this.ca.meta.generation) {
-        try {
-          await this.loadCa();
-          changed = true;
-        } catch (err) {
-          this.o.logger.error({ err: (err as Error).message }, "CA directory changed but cannot be loaded; keeping the loaded CA");
-        }
-      }
+      let changed = await this.rollout();
       const now = this.now();
-      for (const [identity, leaf] of [...this.leaves]) {
-        if (leaf.generation !== this.ca.meta.generation) {
-          await this.leafFor(identity, this.last.ir, "ca-change");
-          changed = true;
-        } else if (now >= leaf.rotateAt) {
-          await this.leafFor(identity, this.last.ir, "rotation");
-          changed = true;
-        }
+      const due = [...this.leaves].filter(([, leaf]) => now >= leaf.rotateAt).map(([identity]) => identity);
+      if (due.length) {
+        await this.issueAll(due, this.last.plan!, "rotation");
+        changed = true;
       }
-      if (changed) this.o.onChange(await this.attach(this.last.snapshot, this.last.ir));
+      if (changed) this.o.onChange(await this.attach(this.last.snapshot, this.last.plan));
     } catch (err) {
       this.o.logger.error({ err: (err as Error).message }, "certificate rotation failed; will retry");
     } finally {

@@ -18,8 +18,10 @@ import type { XdsLimits } from "../xds/limits.js";
 import { registerProxySyncMetrics } from "../xds/sync-metrics.js";
 import { startAdmin, type Readiness } from "./admin.js";
 import { checkXdsExposure } from "./exposure.js";
-import { CertificateManager, meshUsesMtls } from "./certificates.js";
-import { serviceIdentities, XdsServerTls } from "./xds-tls.js";
+import { CertificateManager, secretsAcked } from "./certificates.js";
+import { planIdentities, serviceIdentities, XdsServerTls } from "./xds-tls.js";
+import type { CertificatePlan } from "../pki/plan.js";
+import type { MeshIR } from "../ir/types.js";
 import { openSource } from "./source.js";
 import { loadState, saveState } from "./state.js";
 import { LiveStatus } from "./live.js";
@@ -108,6 +110,18 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const xdsTls = options.caDir !== undefined && !options.insecure ? new XdsServerTls({ caDir: options.caDir, logger }) : undefined;
   if (!xdsTls) for (const w of checkXdsExposure(options.xdsAddress ?? "127.0.0.1:18000", options)) logger.warn(w);
   await xdsTls?.start();
+  // Which identity each service's proxies must present (authenticated ADS): from the IR, else the certificate plan
+  // of a build directory or stored snapshot.
+  const bindIdentities = async (ir: MeshIR | undefined, plan: CertificatePlan | undefined): Promise<void> => {
+    if (ir) {
+      await xdsTls?.apply(ir.trustDomain);
+      xds.setIdentities(serviceIdentities(ir));
+    } else if (plan) {
+      const { identities, trustDomain } = planIdentities(plan);
+      if (trustDomain !== undefined) await xdsTls?.apply(trustDomain);
+      xds.setIdentities(identities);
+    }
+  };
   const xds = await startXdsServer({ address: options.xdsAddress, logger, registry, limits: options.limits, ...(xdsTls ? { auth: { secureContext: () => xdsTls.secureContext() } } : {}) });
   const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const syncMetrics = registerProxySyncMetrics(registry, xds);
@@ -118,7 +132,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const feed = new RegistryFeed({ logger, registry, coalesceMs: options.registry?.coalesceMs, timings: options.registry, republish: () => {
     if (base && !closing) xds.setSnapshot(feed.apply(base));
   } });
-  const certs = options.caDir === undefined ? undefined : new CertificateManager({ caDir: options.caDir, logger, registry, onChange: (s) => {
+  const certs = options.caDir === undefined ? undefined : new CertificateManager({ caDir: options.caDir, logger, registry, acked: () => secretsAcked(xds), onChange: (s) => {
     base = s;
     const change = xds.setSnapshot(feed.apply(s));
     logger.info({ ...change }, "certificates changed");
@@ -132,12 +146,16 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     }
   }
 
-  // The stored snapshot carries no certificates (only what `meshc build` writes), so with --ca the first compile
-  // decides what is served.
-  if (stateDir && !certs) {
+  // The stored snapshot carries no certificates (only what `meshc build` writes, with its certificate plan): with
+  // --ca, fresh leaves are issued for it before it is served.
+  if (stateDir) {
     const warm = await loadState(stateDir, source.path).catch((e: Error) => ({ problem: e.message }));
-    if (warm && "snapshot" in warm) {
-      xds.setSnapshot((base = warm.snapshot));
+    if (warm && "snapshot" in warm && warm.certificates && !certs) {
+      const info = CODES.StoredSnapshotUnusable;
+      logger.warn({ code: info.code, stateDir }, `${info.code}: the stored snapshot uses mTLS and needs --ca; compiling first`);
+    } else if (warm && "snapshot" in warm) {
+      await bindIdentities(undefined, warm.certificates);
+      xds.setSnapshot((base = certs ? await certs.attach(warm.snapshot, warm.certificates) : warm.snapshot));
       live.setGraph(graphFromSnapshot("mesh", warm.snapshot));
       stored = versionsKey(warm.snapshot);
       served = { origin: "warm-start", since: new Date().toISOString(), compiledAt: warm.compiledAt };
@@ -174,23 +192,22 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       logger[ok ? "warn" : "error"]({ diagnostics: r.diagnostics }, `${ok ? "warnings" : served ? "load failed, still serving the previous snapshot" : "load failed, nothing to serve yet"}:\n${text}`);
     }
     // A mesh with mTLS needs certificates: without --ca its listeners and clusters would wait for them forever.
-    if (r.snapshot && r.ir && meshUsesMtls(r.ir) && !certs) {
+    if (r.snapshot && r.certificates && !certs) {
       const info = CODES.MtlsWithoutCa;
       const d: Diagnostic = { code: info.code, severity: info.severity, message: info.message, hint: info.hint };
       last = { ok: false, at: last!.at, diagnostics: [...r.diagnostics, d], source: source.path };
       logger.error({ diagnostics: [d] }, `load refused, still serving the previous snapshot:\n${renderHuman([d], { color: false })}`);
       r.snapshot = undefined;
     }
-    if (r.snapshot && certs && r.ir) r.snapshot = await certs.attach(r.snapshot, r.ir);
+    // Stored for a warm start without its secrets (keys never go to disk): the snapshot from before they are attached.
+    const keyFree = r.snapshot;
+    if (r.snapshot && certs) r.snapshot = await certs.attach(r.snapshot, r.certificates);
     if (!r.snapshot) {
       compileFailures.inc();
       return false;
     }
-    if (r.ir) {
-      feed.compiled(r.ir, dirname(source.path));
-      await xdsTls?.apply(r.ir);
-      xds.setIdentities(serviceIdentities(r.ir));
-    }
+    if (r.ir) feed.compiled(r.ir, dirname(source.path));
+    await bindIdentities(r.ir, r.certificates);
     base = r.snapshot;
     const change = xds.setSnapshot(feed.apply(r.snapshot));
     live.setGraph(r.ir ? graphFromIr(r.ir) : graphFromSnapshot(r.meshName ?? "mesh", r.snapshot));
@@ -198,9 +215,9 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     serving.set(1);
     logger.info({ seconds: Math.round(seconds * 1000) / 1000, proxies: r.snapshot.proxies.size, ...change, ...(r.readStats && { read: r.readStats }) }, "snapshot loaded");
     if (stateDir && r.meshName !== undefined) {
-      const key = versionsKey(r.snapshot);
+      const key = versionsKey(keyFree!);
       if (key !== stored) {
-        await saveState(stateDir, source.path, r.meshName, r.snapshot, at).then(
+        await saveState(stateDir, source.path, r.meshName, keyFree!, at, r.certificates).then(
           () => (stored = key),
           (e: Error) => logger.warn({ stateDir, err: e.message }, "could not store the snapshot for a warm start"),
         );

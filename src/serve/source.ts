@@ -8,14 +8,17 @@ import type { Diagnostic } from "../diagnostics/types.js";
 import type { EvalLimits } from "../frontend/isolate.js";
 import { compileMesh } from "../pipeline.js";
 import type { MeshIR } from "../ir/types.js";
+import { certificatePlan, type CertificatePlan } from "../pki/plan.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
 
 export interface SourceLoad {
   snapshot?: MeshSnapshot;
   /** The mesh's name, when the source is a mesh.ts that compiled. */
   meshName?: string;
-  /** The compiled IR (mesh.ts sources only): identities and certificate settings for `serve --ca`. */
+  /** The compiled IR (mesh.ts sources only). */
   ir?: MeshIR;
+  /** Sidecar identities and leaf settings for `serve --ca` (meshes with mTLS; from the IR or the build's manifest). */
+  certificates?: CertificatePlan;
   diagnostics: Diagnostic[];
   /** Files (absolute) whose change should trigger the next load. */
   inputs: string[];
@@ -48,7 +51,7 @@ export function openSource(path: string, options: { strict?: boolean; eval?: Omi
       path: abs,
       async load(signal) {
         const r = await reader.read(abs, signal);
-        if (r.ok) return { snapshot: r.snapshot, diagnostics: [], inputs: r.files, readStats: r.stats };
+        if (r.ok) return { snapshot: r.snapshot, diagnostics: [], inputs: r.files, readStats: r.stats, ...(r.certificates ? { certificates: r.certificates } : {}) };
         if (r.cancelled) return { diagnostics: [], inputs: [], cancelled: true };
         const info = CODES.InvalidBuildDirectory;
         const diagnostics = r.problems.map((p): Diagnostic => ({ code: info.code, severity: info.severity, message: p.message, file: p.file, hint: info.hint }));
@@ -63,7 +66,8 @@ export function openSource(path: string, options: { strict?: boolean; eval?: Omi
       const r = await compileMesh(abs, { ...options.eval, ...(signal ? { signal } : {}) });
       const blocked = options.strict && r.diagnostics.some((d) => d.severity === "warning");
       const snapshot = blocked ? undefined : r.snapshot;
-      return { snapshot, ...(snapshot && r.ir ? { meshName: r.ir.name } : {}), ir: r.ir, diagnostics: r.diagnostics, inputs: r.inputs.length ? r.inputs : [abs] };
+      const certificates = r.ir ? certificatePlan(r.ir) : undefined;
+      return { snapshot, ...(snapshot && r.ir ? { meshName: r.ir.name } : {}), ir: r.ir, ...(certificates ? { certificates } : {}), diagnostics: r.diagnostics, inputs: r.inputs.length ? r.inputs : [abs] };
     },
   };
 }

@@ -4,7 +4,8 @@
 // strict codec and (validate.rules) by readBuildDir), and <dir>/state.json says which mesh it was compiled from, when,
 // and the digest of the snapshot's manifest (a snapshot from another mesh, or one torn by a crash between the two
 // writes, is not served). Only what `meshc build` would write goes here: the snapshot carries no secrets, and
-// nothing secret may be added to it.
+// nothing secret may be added to it (with --ca, serve stores the snapshot from before certificates were attached,
+// plus the manifest's certificate plan, and issues fresh leaves on the next start).
 import { createHash } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import { readBuildDir } from "../backends/envoy/read-build.js";
 import { MANIFEST, renderBuild } from "../build/render.js";
 import { writeBuildDir, writeFileAtomic } from "../build/write.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
+import type { CertificatePlan } from "../pki/plan.js";
 
 const FORMAT = 1;
 
@@ -24,13 +26,13 @@ interface StateFile {
   manifest: string;
 }
 
-export type StoredSnapshot = { snapshot: MeshSnapshot; compiledAt: string } | { problem: string } | undefined;
+export type StoredSnapshot = { snapshot: MeshSnapshot; compiledAt: string; certificates?: CertificatePlan } | { problem: string } | undefined;
 
 const sha256 = (s: string | Buffer) => createHash("sha256").update(s).digest("hex");
 
 /** Stores a snapshot as the last good one for `source`. Throws on I/O errors (the caller logs them). */
-export async function saveState(dir: string, source: string, meshName: string, snapshot: MeshSnapshot, compiledAt: string): Promise<void> {
-  const files = renderBuild(meshName, snapshot);
+export async function saveState(dir: string, source: string, meshName: string, snapshot: MeshSnapshot, compiledAt: string, certificates?: CertificatePlan): Promise<void> {
+  const files = renderBuild(meshName, snapshot, certificates);
   await mkdir(dir, { recursive: true });
   await writeBuildDir(join(dir, "snapshot"), files);
   const state: StateFile = { format: FORMAT, source, compiledAt, manifest: sha256(files.get(MANIFEST)!) };
@@ -60,5 +62,5 @@ export async function loadState(dir: string, source: string): Promise<StoredSnap
   if (!manifest || sha256(manifest) !== state.manifest) return { problem: `${snapDir} does not match state.json (torn write?)` };
   const r = await readBuildDir(snapDir);
   if (!r.ok) return { problem: r.problems.map((p) => `${p.file}: ${p.message}`).join("; ") };
-  return { snapshot: r.snapshot, compiledAt: state.compiledAt };
+  return { snapshot: r.snapshot, compiledAt: state.compiledAt, ...(r.certificates ? { certificates: r.certificates } : {}) };
 }

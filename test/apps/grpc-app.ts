@@ -2,7 +2,8 @@
 // generic service definition, so no .proto is needed). It answers {service, version} and can be told to fail, per
 // call, through metadata:
 //   x-fail-first: K  + x-test-id: ID   the first K attempts carrying that ID fail with UNAVAILABLE (a retry target)
-// and counts attempts per test id, like test/apps/http-app.ts does for HTTP.
+// and counts attempts per test id, like test/apps/http-app.ts does for HTTP. Behind an mTLS sidecar the reply also
+// carries the x-forwarded-client-cert header the app received (the caller's SPIFFE ID).
 import { Server, ServerCredentials, status, type ServiceDefinition, type handleUnaryCall } from "@grpc/grpc-js";
 
 export const WHO_METHOD = "/meshc.test.Greeter/Who";
@@ -10,6 +11,8 @@ export const WHO_METHOD = "/meshc.test.Greeter/Who";
 export interface WhoReply {
   service: string;
   version: string;
+  /** The x-forwarded-client-cert header the app received (set by an mTLS sidecar in front of it), if any. */
+  xfcc?: string;
 }
 
 const json = {
@@ -58,7 +61,8 @@ export async function startGrpcApp(opts: { service: string; version: string; por
         return callback({ code: status.UNAVAILABLE, details: `injected failure: attempt ${attempt} for ${id}` });
       }
     }
-    callback(null, { service: opts.service, version: opts.version });
+    const xfcc = md("x-forwarded-client-cert");
+    callback(null, { service: opts.service, version: opts.version, ...(xfcc !== undefined ? { xfcc } : {}) });
   };
   const server = new Server();
   server.addService(greeterService, { Who: who });

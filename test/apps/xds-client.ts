@@ -7,15 +7,19 @@
 //        {"counts":{"<version>":n,…},"errors":{"<code> <details>":n,…}}
 //   {"op":"exit"}
 // The first line, once the channel is created, is {"ready":true}. Every call has a deadline.
+// XDS_CLIENT_CREDENTIALS=xds dials with XdsChannelCredentials (gRFC A29: TLS from the clusters' UpstreamTlsContext
+// and the bootstrap's certificate providers); otherwise insecure credentials (plaintext whatever xDS says). Replies
+// that carry the callee's x-forwarded-client-cert are tallied under "peers".
 import { Client, credentials, Metadata } from "@grpc/grpc-js";
-import { register } from "@grpc/grpc-js-xds";
+import { register, XdsChannelCredentials } from "@grpc/grpc-js-xds";
 import { createInterface } from "node:readline";
 import { WHO_METHOD, type WhoReply } from "./grpc-app.js";
 
 register();
 const target = process.argv[2];
 const deadlineMs = Number(process.env.XDS_CLIENT_DEADLINE_MS ?? 5000);
-const client = new Client(`xds:///${target}`, credentials.createInsecure());
+const creds = process.env.XDS_CLIENT_CREDENTIALS === "xds" ? new XdsChannelCredentials(credentials.createInsecure()) : credentials.createInsecure();
+const client = new Client(`xds:///${target}`, creds);
 
 interface RunCommand {
   op: "run";
@@ -42,6 +46,7 @@ function call(md: Metadata): Promise<{ ok: WhoReply } | { error: string }> {
 async function run(cmd: RunCommand) {
   const counts: Record<string, number> = {};
   const errors: Record<string, number> = {};
+  const peers: Record<string, number> = {};
   for (let i = 0; i < cmd.n; i++) {
     const md = new Metadata();
     for (const [k, v] of Object.entries(cmd.metadata ?? {})) md.set(k, v);
@@ -50,10 +55,12 @@ async function run(cmd: RunCommand) {
       md.set("x-fail-first", String(cmd.failFirst));
     }
     const r = await call(md);
-    if ("ok" in r) counts[r.ok.version] = (counts[r.ok.version] ?? 0) + 1;
-    else errors[r.error] = (errors[r.error] ?? 0) + 1;
+    if ("ok" in r) {
+      counts[r.ok.version] = (counts[r.ok.version] ?? 0) + 1;
+      if (r.ok.xfcc !== undefined) peers[r.ok.xfcc] = (peers[r.ok.xfcc] ?? 0) + 1;
+    } else errors[r.error] = (errors[r.error] ?? 0) + 1;
   }
-  return { counts, errors };
+  return Object.keys(peers).length ? { counts, errors, peers } : { counts, errors };
 }
 
 // Commands run one at a time, in order.

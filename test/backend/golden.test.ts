@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { formatIssue } from "../../src/backends/envoy/api/issues.js";
 import { renderBuild } from "../../src/build/render.js";
+import { certificatePlan } from "../../src/pki/plan.js";
 import { GoldenDir } from "../helpers/golden.js";
 import { caseNames, GOLDEN_DIR, translateCase } from "./cases.js";
 
@@ -20,7 +21,7 @@ describe("backend goldens", () => {
     test(c, () => {
       const { ir, result } = translateCase(c);
       assert.deepEqual(result.issues.map(formatIssue), []);
-      for (const [rel, text] of renderBuild(ir.name, result.snapshot)) golden.check(`${c}/out/${rel}`, text);
+      for (const [rel, text] of renderBuild(ir.name, result.snapshot, certificatePlan(ir))) golden.check(`${c}/out/${rel}`, text);
     });
   }
 

@@ -5,8 +5,9 @@
 //   5. root rotation: `meshc ca rotate` (overlap: old and new roots trusted, leaves re-issued from the new root,
 //      traffic keeps flowing), then `meshc ca rotate --finish`: a client holding an old-root leaf is refused,
 //      including when it offers a TLS session it established during the overlap (resumption must not bypass the
-//      new trust bundle: Envoy CVE-2022-21654). Mesh requests across the root change are counted (reported), and
-//      must all succeed once it is done.
+//      new trust bundle: Envoy CVE-2022-21654). Mesh traffic runs across the whole overlap and removal: 0 requests
+//      may fail (meshc serve rolls the change out trust -> new leaves -> pruned bundle, each step ACKed by every
+//      proxy first; test/serve/ca-rollout.test.ts checks that order).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
@@ -168,11 +169,13 @@ test("e2e mTLS rotation: leaves every 15 s under load, then a root rotation (R17
     assert.equal(resumed.ok, false, `resuming a session established under the old root is refused too (resumed: ${resumed.resumed})`);
     const good = await probe({ ...webLeafNew, ca: newRoot });
     assert.ok(good.ok, `a new-root client is accepted: ${good.error}`);
-    const rotation = tally(await loop2.stop());
-    // Measured, not asserted: a root change rebuilds TLS contexts on both sidecars, and one of ~60 requests in
-    // flight at that moment was seen to lose its connection (status 0). The issue's no-drop promise is for leaf
-    // rotation (asserted above); after a root rotation the mesh must work again.
-    t.diagnostic(`root rotation: ${rotation.total} requests, ${rotation.failed} failed ${JSON.stringify(rotation.byStatus)}`);
+    const rotationReplies = await loop2.stop();
+    const rotation = tally(rotationReplies);
+    // R17: the rollout (trust, then new leaves, then the pruned bundle, each after every proxy ACKed) drops nothing.
+    t.diagnostic(`root rotation (overlap and removal): ${rotation.total} requests, ${rotation.failed} failed ${JSON.stringify(rotation.byStatus)}`);
+    const failures = rotationReplies.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.error ?? r.body.slice(0, 200)}`);
+    assert.equal(rotation.failed, 0, `no request may fail across the root rotation: ${JSON.stringify(failures.slice(0, 5))}`);
+    assert.ok(rotation.total > 20, "traffic flowed across the root rotation");
     const afterRoot = tally(await Promise.all(Array.from({ length: 20 }, () => send({ port: P.web.outbound, path: "/", host: "echo", timeoutMs: 10_000 }))));
     assert.equal(afterRoot.ok, 20, `mesh traffic works after the root rotation: ${JSON.stringify(afterRoot.byStatus)}`);
     assert.doesNotMatch(procs.tails(), /PRIVATE KEY/);

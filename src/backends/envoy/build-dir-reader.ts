@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FILE_OF, MANIFEST } from "../../build/render.js";
+import { parseCertificatePlan, type CertificatePlan } from "../../pki/plan.js";
 import { contentHash, makeProxySnapshot } from "../../snapshot/build.js";
 import { PUSH_ORDER, TYPE_URLS, type EncodedResource, type MeshSnapshot, type ResourceKind } from "../../snapshot/types.js";
 import { encodeJson, type EncodeResult } from "./api/codec.js";
@@ -37,7 +38,7 @@ export interface ReadStats {
 }
 
 export type ReadBuildResult =
-  | { ok: true; snapshot: MeshSnapshot; files: string[]; stats: ReadStats }
+  | { ok: true; snapshot: MeshSnapshot; files: string[]; stats: ReadStats; certificates?: CertificatePlan }
   | { ok: false; problems: BuildDirProblem[]; cancelled?: boolean; stats?: ReadStats };
 
 interface FileEntry {
@@ -61,9 +62,10 @@ export class BuildDirReader {
 
   async read(dir: string, signal?: AbortSignal): Promise<ReadBuildResult> {
     let services: string[];
+    let manifestText: string;
     try {
       services = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
-      await readFile(join(dir, MANIFEST));
+      manifestText = await readFile(join(dir, MANIFEST), "utf8");
     } catch (err) {
       return { ok: false, problems: [{ file: dir, message: `not a meshc build directory: ${(err as Error).message}` }] };
     }
@@ -133,12 +135,29 @@ export class BuildDirReader {
         problems.push({ file: join(dir, service), message: (err as Error).message });
       }
     }
+    // The certificate plan (meshes with mTLS): what `meshc serve --ca` issues for this build.
+    let certificates: CertificatePlan | undefined;
+    try {
+      const manifest = JSON.parse(manifestText) as { certificates?: unknown };
+      if (manifest.certificates !== undefined) {
+        const r = parseCertificatePlan(manifest.certificates);
+        if ("problems" in r) for (const message of r.problems) problems.push({ file: join(dir, MANIFEST), message });
+        else {
+          certificates = r.plan;
+          for (const name of Object.keys(r.plan.identities)) {
+            if (!proxies.has(name)) problems.push({ file: join(dir, MANIFEST), message: `certificates.identities names ${JSON.stringify(name)}, which has no directory here` });
+          }
+        }
+      }
+    } catch (err) {
+      problems.push({ file: join(dir, MANIFEST), message: `invalid JSON: ${(err as Error).message}` });
+    }
     if (problems.length) return { ok: false, problems, stats };
     // Only a load that is served becomes the base of the next one.
     this.files = nextFiles;
     this.resources = nextResources;
     this.hosts = nextHosts;
-    return { ok: true, snapshot: { proxies }, files, stats };
+    return { ok: true, snapshot: { proxies }, files, stats, ...(certificates ? { certificates } : {}) };
   }
 
   private readResponse(

@@ -6,6 +6,7 @@
 import { Option, type Command } from "@commander-js/extra-typings";
 import { relative } from "node:path";
 import { planBuild } from "../../build/incremental.js";
+import { certificatePlan } from "../../pki/plan.js";
 import { BuildDirError, writeBuildDir } from "../../build/write.js";
 import { unreadableInput } from "../../diagnostics/ci.js";
 import { writeDiagnostics } from "../../diagnostics/output.js";
@@ -50,7 +51,7 @@ export function register(program: Command): void {
       let files = 0;
       try {
         // Files equal to the previous build's in --out are linked, not rendered and written again.
-        const plan = await planBuild(opts.out, result.ir.name, result.snapshot);
+        const plan = await planBuild(opts.out, result.ir.name, result.snapshot, certificatePlan(result.ir));
         files = plan.files.size + plan.reuse.size;
         await writeBuildDir(opts.out, plan.files, plan.reuse);
       } catch (err) {
