@@ -46,6 +46,8 @@ import { accessLogPath } from "./analyzers/access-log-path.js";
 import { metricsPort } from "./analyzers/metrics-port.js";
 import { proxylessTelemetry } from "./analyzers/proxyless-telemetry.js";
 import { telemetryCollector } from "./analyzers/telemetry-collector.js";
+import { accessLogCollector } from "./analyzers/access-log-collector.js";
+import { tcpAccessLog } from "./analyzers/tcp-access-log.js";
 import { traceSampling } from "./analyzers/trace-sampling.js";
 import { directResponseBody } from "./analyzers/direct-response-body.js";
 import { ejectionPercent } from "./analyzers/ejection-percent.js";
@@ -104,6 +106,8 @@ export const ANALYZERS: readonly Analyzer[] = [
   accessLogPath, // 0604
   proxylessTelemetry, // 0605
   traceSampling, // 0606
+  accessLogCollector, // 0607 0608
+  tcpAccessLog, // 0609
   mtlsProxyless, // 0502
   mtlsNonMesh, // 0503 0504
   authzMtls, // 0701

@@ -141,7 +141,7 @@ export interface OrphanModel extends Located {
 /** A collector in the model: a service (optionally one of its ports, by name) or "host:port". */
 export type CollectorModel = { service: string; port?: string } | string;
 
-/** Telemetry options as given, with the tracing collector reference turned into a CollectorModel. */
+/** Telemetry options as given, with the tracing and access-log (`to: { otel }`) collector references turned into CollectorModels. */
 export interface TelemetryModel extends Located {
   accessLog?: AccessLogOptions | boolean;
   metrics?: MetricsOptions | boolean;

@@ -320,7 +320,8 @@ export interface TelemetryIR {
 
 export interface AccessLogIR {
   format: "json" | "text";
-  destination: { kind: "stdout" } | { kind: "file"; path: string };
+  /** otel: OpenTelemetry log records over OTLP/gRPC to a collector (as tracing's). */
+  destination: { kind: "stdout" } | { kind: "file"; path: string } | { kind: "otel"; collector: CollectorIR };
   /** Log only responses >= 400 or with a response flag (or, with slowerThanMs, slow ones). */
   errorsOnly: boolean;
   slowerThanMs?: number;

@@ -162,7 +162,7 @@ class Translator {
       const b = buildTcpListener(this.mesh, tu);
       this.issues.push(...b.issues);
       for (const r of b.refs) refs.set(clusterRefName(r), r);
-      const l = this.enc.encode("listener", b.listener.name!, b.listener);
+      const l = this.enc.encode("listener", b.listener.name!, withHcmTelemetry(b.listener, this.mesh, svc, "outbound"));
       if (l) out.listener.push(l);
     }
 
