@@ -269,6 +269,20 @@ export const CODES = {
     message: "Proxyless gRPC service {service} calls {upstream}, whose {setting} gRPC clients do not support: {effect}.",
     hint: "Use a setting gRPC supports for {upstream} ({supported}), or accept that gRPC clients behave differently from sidecars here.",
   },
+  ProxylessSettingIgnored: {
+    code: "MESH0420",
+    severity: "warning",
+    description: "A proxyless gRPC service calls an upstream with a setting its gRPC implementation ignores (capability table, src/proxyless/capabilities.ts): calls still work, with the documented difference.",
+    message: "Proxyless gRPC service {service} ({implementation}) calls {upstream}, whose {setting} it ignores: {effect}.",
+    hint: "Drop the setting for {upstream}, or accept that this gRPC client behaves differently from sidecars here (docs/dsl.md, Proxyless gRPC capabilities).",
+  },
+  ProxylessSettingFails: {
+    code: "MESH0421",
+    severity: "error",
+    description: "A proxyless gRPC service calls an upstream with a setting its gRPC implementation fails on (capability table, src/proxyless/capabilities.ts): calls fail or land on another route.",
+    message: "Proxyless gRPC service {service} ({implementation}) calls {upstream}, whose {setting} it cannot apply: {effect}.",
+    hint: "Give gRPC callers routes without it (e.g. a match on a header instead of a query parameter, a route to a service instead of a redirect or direct response), or call {upstream} through a sidecar.",
+  },
   ProxylessNonGrpcUpstream: {
     code: "MESH0312",
     severity: "warning",

@@ -47,6 +47,7 @@ import { metricsPort } from "./analyzers/metrics-port.js";
 import { proxylessTelemetry } from "./analyzers/proxyless-telemetry.js";
 import { telemetryCollector } from "./analyzers/telemetry-collector.js";
 import { accessLogCollector } from "./analyzers/access-log-collector.js";
+import { proxylessCapabilities } from "./analyzers/proxyless-capabilities.js";
 import { tcpAccessLog } from "./analyzers/tcp-access-log.js";
 import { traceSampling } from "./analyzers/trace-sampling.js";
 import { directResponseBody } from "./analyzers/direct-response-body.js";
@@ -100,6 +101,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   retryBackoff, // 0403
   hashPolicy, // 0404
   healthCheckTiming, // 0405
+  proxylessCapabilities, // 0420 0421
   identity, // 0501
   telemetryCollector, // 0601 0602
   metricsPort, // 0603

@@ -116,7 +116,7 @@ export interface ServiceModel extends Located {
   identity?: string;
   calls: RefModel[];
   sidecar?: SidecarModel;
-  proxyless?: boolean;
+  proxyless?: boolean | { grpc: "go" | "js" | "any" };
   rateLimit?: RateLimitOptions;
   mtls?: MtlsMode;
   nonMesh?: boolean;

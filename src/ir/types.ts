@@ -31,6 +31,8 @@ export interface ServiceIR {
   identity: string;
   /** A proxyless gRPC client (gRFC A27): its snapshot holds API listeners instead of sidecar listeners. */
   proxyless: boolean;
+  /** For a proxyless client: the gRPC implementation its calls use (capabilities: src/proxyless/capabilities.ts). */
+  grpcImplementation?: "go" | "js" | "any";
   /**
    * Effective service-level mTLS mode (service's own setting, else the mesh's; "off" for a nonMesh service unless
    * set on it). Ports carry their own effective mode in PortIR.mtls; for a proxyless client this says whether it
