@@ -4,8 +4,10 @@
 // (calls fail or end up on another route: an error, MESH0421). Analysis reads it for the implementation a
 // proxyless service declares (`proxyless: { grpc: "go" | "js" | "any" }`, `true` meaning "any": the intersection,
 // the worst of both); the Envoy backend reads it for what it may emit (least-request for grpc-go).
-// Every row is backed by an end-to-end test against the real client (test/e2e/proxyless-go.test.ts for grpc-go,
-// which fails when a row stops describing what the client does); docs/dsl.md lists the table.
+// Every grpc-go row is backed by an end-to-end test against the real client (test/e2e/proxyless-go.test.ts, which
+// fails when a row stops describing what the client does). The grpc-js-xds column is tested end to end for split,
+// gRPC-code retries and header ring hash; its other rows come from grpc-js-xds 1.14.1's resolver and route
+// validation (resolver-xds.js, route-config-resource-type.js). docs/dsl.md lists the table.
 
 export type GrpcImplementation = "go" | "js";
 export type GrpcChoice = GrpcImplementation | "any";
