@@ -34,5 +34,5 @@ if [[ -x "$out" && -z "$(find "$src" -newer "$out" -type f -print -quit)" ]]; th
 fi
 echo "build-grpc-go: go build ($("$go" version)) -> $out"
 mkdir -p "$(dirname "$out")"
-(cd "$src" && "$go" mod download && "$go" build -mod=readonly -o "$out" .)
+(cd "$src" && "$go" mod download && "$go" build -mod=readonly -buildvcs=false -o "$out" .)
 echo "build-grpc-go: built $out ($(grep -m1 'google.golang.org/grpc ' "$src/go.mod" | sed 's/^[[:space:]]*//'))"
