@@ -5,9 +5,9 @@
 // proxyless service declares (`proxyless: { grpc: "go" | "js" | "any" }`, `true` meaning "any": the intersection,
 // the worst of both); the Envoy backend reads it for what it may emit (least-request for grpc-go).
 // Every grpc-go row is backed by an end-to-end test against the real client (test/e2e/proxyless-go.test.ts, which
-// fails when a row stops describing what the client does). The grpc-js-xds column is tested end to end for split,
-// gRPC-code retries and header ring hash; its other rows come from grpc-js-xds 1.14.1's resolver and route
-// validation (resolver-xds.js, route-config-resource-type.js). docs/dsl.md lists the table.
+// fails when a row stops describing what the client does); so is every supported or ignored grpc-js-xds row. The
+// grpc-js-xds "fails" rows come from its 1.14.1 resolver and route validation (resolver-xds.js,
+// route-config-resource-type.js) and are not exercised yet. docs/dsl.md lists the table.
 
 export type GrpcImplementation = "go" | "js";
 export type GrpcChoice = GrpcImplementation | "any";

@@ -5,7 +5,8 @@
 // (src/proxyless/capabilities.ts) asserting what the table documents for grpc-go, so the table cannot drift from
 // the client. Rows that fail calls (query match, redirect, direct response) are errors (MESH0421) that `meshc serve`
 // refuses to serve from mesh.ts, so the test checks the error and serves what the backend emits for them from a build
-// directory (the same translation, analysis skipped). Ring hash on headers is also checked with grpc-js-xds.
+// directory (the same translation, analysis skipped). grpc-js-xds runs its supported and ignored rows too
+// (ring hash on headers, and what it ignores); its fails rows are not exercised yet.
 // Ports 19450-19489.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -21,7 +22,7 @@ import { translateMesh } from "../../src/backends/envoy/translate.js";
 import { loadMesh } from "../../src/frontend/index.js";
 import { CAPABILITIES, GRPC_IMPLEMENTATIONS } from "../../src/proxyless/capabilities.js";
 import { pinnedGrpcGoVersion, requireGrpcGo } from "../helpers/grpc-go.js";
-import { grpcBootstrap, startGoBackends, startGoClient, type GoBackends, type GoClient, type RunResult } from "./lib/grpc-go.js";
+import { grpcBootstrap, LineProc, startGoBackends, startGoClient, type GoBackends, type GoClient, type RunCommand, type RunResult } from "./lib/grpc-go.js";
 import { proxies, snapshotVersions, startServe, waitConverged, waitServeReady } from "./lib/meshc.js";
 import { eventually, meshcCommand, Procs, tsxCommand } from "./lib/procs.js";
 
@@ -79,7 +80,7 @@ export default defineMesh({ name: "go", trustDomain: "go.example" }, (mesh) => {
     proxyless: { grpc: "go" },
     calls: [greeter, sticky, crumbs, busy, rand, mag, flaky, hc],
   });
-  mesh.service("shopper-js", { ports: { grpc: grpc(19456) }, instances: ["127.0.0.1:19456"], proxyless: { grpc: "js" }, calls: [sticky] });
+  mesh.service("shopper-js", { ports: { grpc: grpc(19456) }, instances: ["127.0.0.1:19456"], proxyless: { grpc: "js" }, calls: [greeter, sticky, crumbs, busy, rand, mag, flaky, hc] });
 });
 `;
 }
@@ -218,7 +219,8 @@ test("grpc-go proxyless against meshc serve: split, retries, live edit, and ever
 
     await row("random", async () => {
       assert.equal(CAPABILITIES.random.go.support, "ignored");
-      // Round robin instead: sequential calls alternate, exactly half each.
+      // Round robin instead: once both hosts are connected (warm-up), sequential calls alternate, exactly half each.
+      await client.run({ target: "rand", n: 10 });
       const r = await client.run({ target: "rand", n: 100 });
       assert.deepEqual(r, { counts: { v1: 50, v2: 50 }, errors: {} });
     });
@@ -309,23 +311,83 @@ test("grpc-go proxyless against meshc serve: split, retries, live edit, and ever
 
     assert.deepEqual([...rows].sort(), Object.keys(CAPABILITIES).sort(), "a subtest for every row of the capability table");
 
-    // --- Ring hash on headers with grpc-js-xds too.
-    await t.test("ringHashHeader with grpc-js-xds", async () => {
-      const bootstrap = await grpcBootstrap(meshPath, "shopper-js", "shopper-js-1", X.xds);
-      const js = new (class extends (await import("./lib/grpc-go.js")).LineProc {})();
-      js.proc = procs.start({ name: "xds-client-js", ...tsxCommand(XDS_CLIENT, ["sticky"]), env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: bootstrap }, stdin: true, onLine: (l) => js.push(l) });
-      assert.deepEqual(await js.next(30_000), { ready: true });
-      const seen = new Set<string>();
-      for (let u = 0; u < 12; u++) {
-        const r = (await js.send(JSON.stringify({ op: "run", n: 6, metadata: { "x-user": `user-${u}` } }), 60_000)) as RunResult;
-        assert.deepEqual(r.errors, {});
-        assert.equal(Object.keys(r.counts).length, 1, `user-${u}'s calls stick to one host: ${JSON.stringify(r.counts)}`);
-        seen.add(Object.keys(r.counts)[0]!);
-      }
-      assert.equal(seen.size, 2, "different users land on different hosts");
+    // --- grpc-js-xds: ring hash on headers, and the rows it ignores (same scenarios, sequential calls).
+    await t.test("grpc-js-xds rows", async (tj) => {
       const version = (JSON.parse(readFileSync(join(import.meta.dirname, "../../node_modules/@grpc/grpc-js-xds/package.json"), "utf8")) as { version: string }).version;
       assert.equal(GRPC_IMPLEMENTATIONS.js.version, version, "the capability table describes the installed grpc-js-xds");
+      const bootstrap = await grpcBootstrap(meshPath, "shopper-js", "shopper-js-1", X.xds);
+      const js = new LineProc();
+      js.label = "xds-client-js";
+      js.proc = procs.start({ name: "xds-client-js", ...tsxCommand(XDS_CLIENT, ["greeter"]), env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: bootstrap }, stdin: true, onLine: (l) => js.push(l) });
+      assert.deepEqual(await js.next(30_000), { ready: true });
+      const run = (cmd: RunCommand) => js.send(JSON.stringify({ op: "run", ...cmd }), cmd.n * 6000 + 20_000) as Promise<RunResult>;
+      const jsRow = (name: keyof typeof CAPABILITIES, fn: () => Promise<void>) => tj.test(`${name} (${CAPABILITIES[name].js.support} by grpc-js-xds)`, fn);
+
+      await jsRow("ringHashHeader", async () => {
+        assert.equal(CAPABILITIES.ringHashHeader.js.support, "supported");
+        const seen = new Set<string>();
+        for (let u = 0; u < 12; u++) {
+          const r = await run({ target: "sticky", n: 6, metadata: { "x-user": `user-${u}` } });
+          assert.deepEqual(r.errors, {});
+          assert.equal(Object.keys(r.counts).length, 1, `user-${u}'s calls stick to one host: ${JSON.stringify(r.counts)}`);
+          seen.add(Object.keys(r.counts)[0]!);
+        }
+        assert.equal(seen.size, 2, "different users land on different hosts");
+      });
+      await jsRow("retryHttpConditions", async () => {
+        assert.equal(CAPABILITIES.retryHttpConditions.js.support, "ignored");
+        await backends.reset();
+        const r = await run({ n: 10, failFirst: 1, idPrefix: "jh", metadata: { "x-row": "retry-http" } });
+        assert.equal(errorCount(r), 10, `5xx/reset retry no gRPC call: ${JSON.stringify(r)}`);
+        const { attempts } = await backends.stats();
+        for (let i = 0; i < 10; i++) assert.equal(attempts[`jh-${i}`], 1);
+      });
+      await jsRow("hashOtherKeys", async () => {
+        assert.equal(CAPABILITIES.hashOtherKeys.js.support, "ignored");
+        const r = await run({ target: "crumbs", n: 60, metadata: { cookie: "sid=same" } });
+        assert.ok((r.counts.v1 ?? 0) > 0 && (r.counts.v2 ?? 0) > 0, `identical calls spread over both hosts: ${JSON.stringify(r)}`);
+      });
+      for (const [name, target] of [["leastRequest", "busy"], ["random", "rand"]] as const) {
+        await jsRow(name, async () => {
+          assert.equal(CAPABILITIES[name].js.support, "ignored");
+          // Round robin: once both hosts are connected (warm-up), sequential calls alternate, exactly half each.
+          await run({ target, n: 10 });
+          const r = await run({ target, n: 40 });
+          assert.deepEqual(r, { counts: { v1: 20, v2: 20 }, errors: {} });
+        });
+      }
+      await jsRow("maglev", async () => {
+        assert.equal(CAPABILITIES.maglev.js.support, "ignored");
+        for (let u = 0; u < 6; u++) {
+          const r = await run({ target: "mag", n: 6, metadata: { "x-user": `user-${u}` } });
+          assert.equal(Object.keys(r.counts).length, 1, `user-${u}: ${JSON.stringify(r.counts)}`);
+        }
+      });
+      await jsRow("mirror", async () => {
+        assert.equal(CAPABILITIES.mirror.js.support, "ignored");
+        await backends.reset();
+        const r = await run({ n: 10, metadata: { "x-row": "mirror" } });
+        assert.deepEqual(r, { counts: { v1: 10 }, errors: {} });
+        assert.equal((await backends.stats()).calls[`127.0.0.1:${v2Port("greeter")}`] ?? 0, 0, "the mirror target gets nothing");
+      });
+      await jsRow("consecutiveErrors", async () => {
+        assert.equal(CAPABILITIES.consecutiveErrors.js.support, "ignored");
+        const r = await run({ target: "flaky", n: 40 });
+        assert.ok(errorCount(r) >= 15, `the failing host keeps getting calls: ${JSON.stringify(r)}`);
+      });
+      await jsRow("healthCheck", async () => {
+        assert.equal(CAPABILITIES.healthCheck.js.support, "ignored");
+        const r = await run({ target: "hc", n: 20 });
+        assert.deepEqual(r.errors, {});
+      });
+      await jsRow("routeRateLimit", async () => {
+        assert.equal(CAPABILITIES.routeRateLimit.js.support, "ignored");
+        const r = await run({ n: 15, metadata: { "x-row": "rate-limit" } });
+        assert.deepEqual(r, { counts: { v1: 15 }, errors: {} });
+      });
+      js.proc.child.stdin!.write(`${JSON.stringify({ op: "exit" })}\n`);
     });
+    for (const c of [client, prober]) c.proc.child.stdin!.write(`${JSON.stringify({ op: "exit" })}\n`);
   } catch (e) {
     failed = true;
     (e as Error).message += `\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;

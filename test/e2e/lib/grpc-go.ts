@@ -68,7 +68,7 @@ export async function startGoBackends(procs: Procs, bin: string, listens: string
 /** The proxyless client's bootstrap, exactly as `meshc bootstrap --grpc` prints it. */
 export async function grpcBootstrap(mesh: string, service: string, instance: string, xdsPort: number): Promise<string> {
   const c = meshcCommand(["bootstrap", mesh, "--service", service, "--instance", instance, "--grpc", "--xds", `127.0.0.1:${xdsPort}`]);
-  const { stdout } = await promisify(execFile)(c.cmd, c.args, { timeout: 60_000 });
+  const { stdout } = await promisify(execFile)(c.cmd, c.args, { timeout: 180_000 });
   return stdout;
 }
 
