@@ -23,6 +23,7 @@ execFileSync(process.execPath, [
   "--importFileExtension", ".js", "--grpcLib", "@grpc/grpc-js", "-O", out,
   // yargs arrays swallow later positionals, so the include dirs go last.
   ...spec.includeDirs.flatMap((d) => ["-I", join(deps, d)]),
+  ...(spec.localIncludeDirs ?? []).flatMap((d) => ["-I", join(root, d)]),
 ], { stdio: ["ignore", "ignore", "inherit"] });
 
 // A map from fully-qualified message name to its (input) type, so `pack("envoy.config.cluster.v3.Cluster", {...})`

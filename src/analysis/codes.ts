@@ -325,6 +325,20 @@ export const CODES = {
     message: "Proxyless gRPC service {service} calls {upstream}, whose {setting} gRPC clients do not support: {effect}.",
     hint: "Use a setting gRPC supports for {upstream} ({supported}), or accept that gRPC clients behave differently from sidecars here.",
   },
+  ProxylessSettingIgnored: {
+    code: "MESH0420",
+    severity: "warning",
+    description: "A proxyless gRPC service calls an upstream with a setting its gRPC implementation ignores (capability table, src/proxyless/capabilities.ts): calls still work, with the documented difference.",
+    message: "Proxyless gRPC service {service} ({implementation}) calls {upstream}, whose {setting} it ignores: {effect}.",
+    hint: "Drop the setting for {upstream}, or accept that this gRPC client behaves differently from sidecars here (docs/dsl.md, Proxyless gRPC capabilities).",
+  },
+  ProxylessSettingFails: {
+    code: "MESH0421",
+    severity: "error",
+    description: "A proxyless gRPC service calls an upstream with a setting its gRPC implementation fails on (capability table, src/proxyless/capabilities.ts): calls fail or land on another route.",
+    message: "Proxyless gRPC service {service} ({implementation}) calls {upstream}, whose {setting} it cannot apply: {effect}.",
+    hint: "Give gRPC callers routes without it (e.g. a match on a header instead of a query parameter, a route to a service instead of a redirect or direct response), or call {upstream} through a sidecar.",
+  },
   ProxylessNonGrpcUpstream: {
     code: "MESH0312",
     severity: "warning",
@@ -528,6 +542,27 @@ export const CODES = {
     description: "A route sets traceSampling, but no sidecar that calls its service has tracing on, so it does nothing.",
     message: "Route {route} of service {service} sets trace sampling, but no sidecar calling {service} has tracing on.",
     hint: "Turn tracing on (telemetry.tracing) for the callers, or drop .traceSampling().",
+  },
+  AccessLogCollectorUnknown: {
+    code: "MESH0607",
+    severity: "error",
+    description: "An access log's OpenTelemetry collector (accessLog.to.otel) names a service that is not part of the mesh.",
+    message: "Access-log collector {collector} of service {service} is not a service of this mesh.",
+    hint: "Declare the collector with mesh.service() (with a grpc port), or give its address as \"host:port\".",
+  },
+  AccessLogCollectorUnreachable: {
+    code: "MESH0608",
+    severity: "error",
+    description: "No proxy can reach an access log's OpenTelemetry collector service: it has no instances, or no grpc/http2 port (OTLP/gRPC needs HTTP/2), or the named port does not exist.",
+    message: "Access-log collector {collector} of service {service} cannot be reached: {reason}.",
+    hint: "Give the collector service instances and a grpc(...) port (e.g. 4317), or name such a port with svc.port(\"otlp\").",
+  },
+  TcpAccessLogFilterPartial: {
+    code: "MESH0609",
+    severity: "warning",
+    description: "An access-log filter on response codes (errorsOnly) applies to a sidecar that also proxies TCP; TCP connections have no response code, so there only connections Envoy flagged (response flags) count as errors.",
+    message: "Access-log filter errorsOnly of service {service} cannot test response codes on its TCP listeners ({ports}): only connections with a response flag (e.g. UF, UH) are logged there.",
+    hint: "Accept the difference, or set a separate mesh.telemetry() for a service that carries only TCP, without errorsOnly.",
   },
 
   ProxylessClientWithoutMtls: {

@@ -51,6 +51,9 @@ import { accessLogPath } from "./analyzers/access-log-path.js";
 import { metricsPort } from "./analyzers/metrics-port.js";
 import { proxylessTelemetry } from "./analyzers/proxyless-telemetry.js";
 import { telemetryCollector } from "./analyzers/telemetry-collector.js";
+import { accessLogCollector } from "./analyzers/access-log-collector.js";
+import { proxylessCapabilities } from "./analyzers/proxyless-capabilities.js";
+import { tcpAccessLog } from "./analyzers/tcp-access-log.js";
 import { traceSampling } from "./analyzers/trace-sampling.js";
 import { directResponseBody } from "./analyzers/direct-response-body.js";
 import { ejectionPercent } from "./analyzers/ejection-percent.js";
@@ -108,12 +111,15 @@ export const ANALYZERS: readonly Analyzer[] = [
   retryBackoff, // 0403
   hashPolicy, // 0404
   healthCheckTiming, // 0405
+  proxylessCapabilities, // 0420 0421
   identity, // 0501
   telemetryCollector, // 0601 0602
   metricsPort, // 0603
   accessLogPath, // 0604
   proxylessTelemetry, // 0605
   traceSampling, // 0606
+  accessLogCollector, // 0607 0608
+  tcpAccessLog, // 0609
   mtlsProxyless, // 0502
   mtlsNonMesh, // 0503 0504
   authzMtls, // 0701

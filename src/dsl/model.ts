@@ -118,7 +118,7 @@ export interface ServiceModel extends Located {
   identity?: string;
   calls: RefModel[];
   sidecar?: SidecarModel;
-  proxyless?: boolean;
+  proxyless?: boolean | { grpc: "go" | "js" | "any" };
   rateLimit?: RateLimitOptions;
   mtls?: MtlsMode;
   nonMesh?: boolean;
@@ -162,7 +162,7 @@ export interface OrphanModel extends Located {
 /** A collector in the model: a service (optionally one of its ports, by name) or "host:port". */
 export type CollectorModel = { service: string; port?: string } | string;
 
-/** Telemetry options as given, with the tracing collector reference turned into a CollectorModel. */
+/** Telemetry options as given, with the tracing and access-log (`to: { otel }`) collector references turned into CollectorModels. */
 export interface TelemetryModel extends Located {
   accessLog?: AccessLogOptions | boolean;
   metrics?: MetricsOptions | boolean;

@@ -152,8 +152,13 @@ export interface ServiceOptions<Ports extends Record<string, PortSpec>, Subsets 
   calls?: readonly ServiceRef[];
   /** Ports its sidecar binds. */
   sidecar?: SidecarOptions;
-  /** A proxyless gRPC client: gets xDS API listeners instead of a sidecar. @default false */
-  proxyless?: boolean;
+  /**
+   * A proxyless gRPC client: gets xDS API listeners instead of a sidecar. `{ grpc }` names the gRPC implementation
+   * its calls use, so analysis reports every setting that implementation ignores or fails on (docs/dsl.md, "Proxyless
+   * gRPC capabilities"); `true` is `{ grpc: "any" }`: what both implementations support.
+   * @default false
+   */
+  proxyless?: boolean | { grpc: "go" | "js" | "any" };
   /** Inbound rate limit on this service's own sidecar. @default none */
   rateLimit?: RateLimitOptions;
   /**

@@ -16,7 +16,9 @@ export type AccessLogDestination =
   /** Envoy's standard output (the sidecar's log). */
   | "stdout"
   /** Append to this file; the path must be absolute. */
-  | { file: string };
+  | { file: string }
+  /** Send each entry as an OpenTelemetry log record over OTLP/gRPC to this collector (a service or "host:port"). */
+  | { otel: Collector };
 
 /** Which requests are logged. Every given condition must hold (errorsOnly and slowerThan: either one). */
 export interface AccessLogFilter {
@@ -63,10 +65,17 @@ export interface TelemetryOptions {
 export function telemetryModel(options: unknown): unknown {
   if (options === null || typeof options !== "object") return options;
   const o = options as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...o };
+  const accessLog = o.accessLog;
+  if (accessLog !== null && typeof accessLog === "object") {
+    const a = accessLog as Record<string, unknown>;
+    const to = a.to;
+    if (to !== null && typeof to === "object" && "otel" in to) out.accessLog = { ...a, to: { ...to, otel: collectorModel((to as { otel: unknown }).otel) } };
+  }
   const tracing = o.tracing;
-  if (tracing === null || typeof tracing !== "object") return { ...o };
+  if (tracing === null || typeof tracing !== "object") return out;
   const t = tracing as Record<string, unknown>;
-  return { ...o, tracing: { ...t, collector: collectorModel(t.collector) } };
+  return { ...out, tracing: { ...t, collector: collectorModel(t.collector) } };
 }
 
 function collectorModel(c: unknown): unknown {

@@ -522,7 +522,8 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
           : s.identity.startsWith("spiffe://")
             ? s.identity
             : `spiffe://${model.trustDomain}${s.identity}`,
-      proxyless: s.proxyless ?? false,
+      proxyless: s.proxyless !== undefined && s.proxyless !== false,
+      grpcImplementation: s.proxyless === true ? "any" : typeof s.proxyless === "object" ? s.proxyless.grpc : undefined,
       mtls: serviceMtls,
       nonMesh: s.nonMesh ? (true as const) : undefined,
       gateway: s.gateway

@@ -358,7 +358,11 @@ export const service = z.strictObject({
     .optional(),
   calls: z.array(ref),
   sidecar: sidecar.optional(),
-  proxyless: z.boolean().optional(),
+  proxyless: z
+    .union([z.boolean(), z.strictObject({ grpc: z.enum(["go", "js", "any"]) })], {
+      error: (i) => `expected true, false or { grpc: "go" | "js" | "any" }, got ${show(i.input)}`,
+    })
+    .optional(),
   rateLimit: rateLimit.optional(),
   mtls: mtlsMode.optional(),
   nonMesh: z.boolean().optional(),

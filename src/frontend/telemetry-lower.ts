@@ -75,7 +75,7 @@ function accessLogIR(a: AccessLogOptions | boolean | undefined): AccessLogIR | u
   const to = opts.to ?? "stdout";
   const out: AccessLogIR = {
     format: opts.format ?? TELEMETRY_DEFAULTS.accessLogFormat,
-    destination: to === "stdout" ? { kind: "stdout" } : { kind: "file", path: to.file },
+    destination: to === "stdout" ? { kind: "stdout" } : "file" in to ? { kind: "file", path: to.file } : { kind: "otel", collector: collectorIR(to.otel as unknown as CollectorModel) },
     errorsOnly: opts.filter?.errorsOnly ?? false,
     samplePercent: opts.filter?.samplePercent ?? TELEMETRY_DEFAULTS.samplePercent,
   };

@@ -24,9 +24,14 @@ export function telemetrySchemas(v: { duration: z.ZodType<string>; percent: z.Zo
   const accessLog = z.strictObject({
     format: z.enum(["json", "text"]).optional(),
     to: z
-      .union([z.literal("stdout"), z.strictObject({ file: z.string().min(1, { error: "an access-log file path must not be empty" }) })], {
-        error: (i) => `expected "stdout" or { file: "/absolute/path" }, got ${JSON.stringify(i.input)}`,
-      })
+      .union(
+        [
+          z.literal("stdout"),
+          z.strictObject({ file: z.string().min(1, { error: "an access-log file path must not be empty" }) }),
+          z.strictObject({ otel: collector }),
+        ],
+        { error: (i) => `expected "stdout", { file: "/absolute/path" } or { otel: collector }, got ${JSON.stringify(i.input)}` },
+      )
       .optional(),
     filter: z
       .strictObject({ errorsOnly: z.boolean().optional(), slowerThan: duration.optional(), samplePercent: percent.optional() })

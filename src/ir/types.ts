@@ -89,6 +89,8 @@ export interface ServiceIR {
   identity: string;
   /** A proxyless gRPC client (gRFC A27): its snapshot holds API listeners instead of sidecar listeners. */
   proxyless: boolean;
+  /** For a proxyless client: the gRPC implementation its calls use (capabilities: src/proxyless/capabilities.ts). */
+  grpcImplementation?: "go" | "js" | "any";
   /**
    * Effective service-level mTLS mode (service's own setting, else the mesh's; "off" for a nonMesh service unless
    * set on it). Ports carry their own effective mode in PortIR.mtls; for a proxyless client this says whether it
@@ -401,7 +403,8 @@ export interface TelemetryIR {
 
 export interface AccessLogIR {
   format: "json" | "text";
-  destination: { kind: "stdout" } | { kind: "file"; path: string };
+  /** otel: OpenTelemetry log records over OTLP/gRPC to a collector (as tracing's). */
+  destination: { kind: "stdout" } | { kind: "file"; path: string } | { kind: "otel"; collector: CollectorIR };
   /** Log only responses >= 400 or with a response flag (or, with slowerThanMs, slow ones). */
   errorsOnly: boolean;
   slowerThanMs?: number;

@@ -1,7 +1,7 @@
 // 06xx: telemetry (collector reachability, metrics port, access-log path, proxyless clients, route sampling).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { TelemetryIR } from "../../src/ir/types.js";
+import type { CollectorIR, TelemetryIR } from "../../src/ir/types.js";
 import { at, mesh, messageOf, port, route, service, table, withoutInstances } from "./ir-fixtures.js";
 
 const tracing = (collector: NonNullable<TelemetryIR["tracing"]>["collector"]): TelemetryIR => ({
@@ -100,3 +100,48 @@ test("MESH0602 says why the collector is unreachable", () => {
   const m = messageOf(mesh(otel([port("http", "http", 4318)]), service("web", { telemetry: tracing({ kind: "service", service: "otel" }) })), "MESH0602");
   assert.match(m.message, /no grpc or http2 port/);
 });
+
+const otelLog = (collector: CollectorIR, errorsOnly = false): TelemetryIR => ({
+  source: at(10, 3),
+  accessLog: { format: "json", destination: { kind: "otel", collector }, errorsOnly, samplePercent: 100 },
+});
+table(test, "MESH0607", [
+  { name: "log collector is a mesh service", ir: mesh(otel(), service("web", { telemetry: otelLog({ kind: "service", service: "otel" }) })), expect: [] },
+  { name: "log collector is an address", ir: mesh(service("web", { telemetry: otelLog({ kind: "address", host: "10.9.0.1", port: 4317 }) })), expect: [] },
+  {
+    name: "log collector names no service",
+    ir: mesh(service("web", { telemetry: otelLog({ kind: "service", service: "otle" }) })),
+    expect: [{ severity: "error", path: ["services", "web", "telemetry", "accessLog", "to", "otel"], line: 10, column: 3 }],
+  },
+]);
+
+table(test, "MESH0608", [
+  { name: "log collector's grpc port by name", ir: mesh(otel(), service("web", { telemetry: otelLog({ kind: "service", service: "otel", port: "otlp" }) })), expect: [] },
+  {
+    name: "log collector has only an HTTP/1 port",
+    ir: mesh(otel([port("http", "http", 4318)]), service("web", { telemetry: otelLog({ kind: "service", service: "otel" }) })),
+    expect: [{ severity: "error", path: ["services", "web", "telemetry", "accessLog", "to", "otel"], line: 10, column: 3 }],
+  },
+  {
+    name: "log collector has no instances",
+    ir: mesh(withoutInstances(otel()), service("web", { telemetry: otelLog({ kind: "service", service: "otel" }) })),
+    expect: [{ severity: "error", path: ["services", "web", "telemetry", "accessLog", "to", "otel"], line: 10, column: 3 }],
+  },
+]);
+
+const stdoutLog = (errorsOnly: boolean): TelemetryIR => ({ source: at(12, 3), accessLog: { format: "json", destination: { kind: "stdout" }, errorsOnly, samplePercent: 100 } });
+const db = () => service("db", { ports: [port("sql", "tcp", 5432)] });
+table(test, "MESH0609", [
+  { name: "errorsOnly on an HTTP-only sidecar", ir: mesh(service("web", { telemetry: stdoutLog(true) })), expect: [] },
+  { name: "TCP upstream without errorsOnly", ir: mesh(db(), service("web", { calls: ["db"], telemetry: stdoutLog(false) })), expect: [] },
+  {
+    name: "errorsOnly with a TCP upstream",
+    ir: mesh(db(), service("web", { calls: ["db"], telemetry: stdoutLog(true) })),
+    expect: [{ severity: "warning", path: ["services", "web", "telemetry", "accessLog", "filter", "errorsOnly"], line: 12, column: 3 }],
+  },
+  {
+    name: "errorsOnly on a sidecar with its own TCP port",
+    ir: mesh(service("db", { ports: [port("sql", "tcp", 5432)], telemetry: stdoutLog(true) })),
+    expect: [{ severity: "warning", path: ["services", "db", "telemetry", "accessLog", "filter", "errorsOnly"], line: 12, column: 3 }],
+  },
+]);

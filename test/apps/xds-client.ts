@@ -5,6 +5,7 @@
 //        /meshc.test.Greeter/Who with that metadata (plus x-test-id <idPrefix>-<i> and x-fail-first when failFirst
 //        is given) ->
 //        {"counts":{"<version>":n,…},"errors":{"<code> <details>":n,…}}
+//        An optional "target" sends the calls to xds:///<that target> (one channel per target) instead of argv[2].
 //   {"op":"exit"}
 // The first line, once the channel is created, is {"ready":true}. Every call has a deadline.
 // XDS_CLIENT_CREDENTIALS=xds dials with XdsChannelCredentials (gRFC A29: TLS from the clusters' UpstreamTlsContext
@@ -20,18 +21,26 @@ const target = process.argv[2];
 const deadlineMs = Number(process.env.XDS_CLIENT_DEADLINE_MS ?? 5000);
 const creds = process.env.XDS_CLIENT_CREDENTIALS === "xds" ? new XdsChannelCredentials(credentials.createInsecure()) : credentials.createInsecure();
 const client = new Client(`xds:///${target}`, creds);
+const others = new Map<string, Client>();
+const clientFor = (t: string | undefined): Client => {
+  if (t === undefined || t === target) return client;
+  let c = others.get(t);
+  if (!c) others.set(t, (c = new Client(`xds:///${t}`, creds)));
+  return c;
+};
 
 interface RunCommand {
   op: "run";
+  target?: string;
   n: number;
   failFirst?: number;
   idPrefix?: string;
   metadata?: Record<string, string>;
 }
 
-function call(md: Metadata): Promise<{ ok: WhoReply } | { error: string }> {
+function call(md: Metadata, c: Client = client): Promise<{ ok: WhoReply } | { error: string }> {
   return new Promise((resolve) => {
-    client.makeUnaryRequest(
+    c.makeUnaryRequest(
       WHO_METHOD,
       (v: unknown) => Buffer.from(JSON.stringify(v)),
       (b: Buffer) => JSON.parse(b.toString("utf8")) as WhoReply,
@@ -54,7 +63,7 @@ async function run(cmd: RunCommand) {
       md.set("x-test-id", `${cmd.idPrefix ?? "call"}-${i}`);
       md.set("x-fail-first", String(cmd.failFirst));
     }
-    const r = await call(md);
+    const r = await call(md, clientFor(cmd.target));
     if ("ok" in r) {
       counts[r.ok.version] = (counts[r.ok.version] ?? 0) + 1;
       if (r.ok.xfcc !== undefined) peers[r.ok.xfcc] = (peers[r.ok.xfcc] ?? 0) + 1;

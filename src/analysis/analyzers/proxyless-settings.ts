@@ -1,8 +1,9 @@
 // MESH0313 ProxylessUnsupportedSetting: gRPC's xDS client (gRFC A27 and later) implements a subset of what Envoy
-// does. The backend maps what it can (least-request and random to round robin, maglev to ring hash) and drops
+// does (rows of src/proxyless/capabilities.ts; least-request is kept for grpc-go callers, which implement it). The backend maps what it can (least-request and random to round robin, maglev to ring hash) and drops
 // what it cannot (route rate limits; consecutive-error outlier detection and active health checks are ignored by
 // the client); each such difference is reported once per proxyless caller and upstream setting.
 import type { ServiceIR, SourceLoc } from "../../ir/types.js";
+import { capability, type GrpcChoice } from "../../proxyless/capabilities.js";
 import type { Analyzer, ModelPath } from "../context.js";
 import { q } from "../format.js";
 
@@ -14,11 +15,13 @@ interface Finding {
   path: ModelPath;
 }
 
-function findings(up: ServiceIR): Finding[] {
+function findings(up: ServiceIR, choice: GrpcChoice): Finding[] {
   const out: Finding[] = [];
   const policyAt = up.policy.source ?? up.source;
   const lb = up.policy.loadBalancer.kind;
-  if (lb === "least-request" || lb === "random" || lb === "maglev") {
+  // grpc-go implements least-request (gRFC A48): the capability table says which implementation does.
+  const lrSupported = lb === "least-request" && capability("leastRequest", choice).support === "supported";
+  if ((lb === "least-request" && !lrSupported) || lb === "random" || lb === "maglev") {
     out.push({
       setting: `load balancer "${lb}"`,
       effect: lb === "maglev" ? "they use ring hash instead" : "they use round robin instead",
@@ -68,7 +71,7 @@ export const proxylessSettings: Analyzer = {
       for (const name of s.calls) {
         const up = ctx.service(name);
         if (!up || !up.ports.some((p) => p.protocol === "grpc")) continue; // MESH0103 / MESH0312
-        for (const f of findings(up)) {
+        for (const f of findings(up, s.grpcImplementation ?? "any")) {
           ctx.report("ProxylessUnsupportedSetting", f.at, f.path, {
             service: q(s.name),
             upstream: q(up.name),

@@ -46,7 +46,11 @@ export function clusterMtls(ref: ClusterRef, flavor: Flavor, callerMtls: boolean
   return upstreamMtls(ref.service, ref.port) && (flavor === "sidecar" || callerMtls);
 }
 
-export function buildOutboundCluster(ref: ClusterRef, flavor: Flavor, mtls = false): Cluster {
+/**
+ * `leastRequest`: the proxyless caller's gRPC implementation implements least-request (the capability table,
+ * src/proxyless/capabilities.ts: grpc-go); other proxyless callers get round robin for it.
+ */
+export function buildOutboundCluster(ref: ClusterRef, flavor: Flavor, mtls = false, leastRequest = false): Cluster {
   const name = clusterRefName(ref);
   // A subset's own cluster settings (mesh.policy(svc.subset(…))) replace the service's on its clusters.
   const policy = clusterPolicy(ref.service, ref.subset);
@@ -55,7 +59,7 @@ export function buildOutboundCluster(ref: ClusterRef, flavor: Flavor, mtls = fal
     ...discovery(ref, flavor, name),
     // A TCP port's connect timeout may be set on the service's tcpRoute; everything else comes from its policy.
     connect_timeout: duration((!isHttpFamily(ref.port) && ref.service.tcpRoute?.connectTimeoutMs) || policy.connectTimeoutMs),
-    lb_policy: lbPolicy(policy.loadBalancer, flavor),
+    lb_policy: lbPolicy(policy.loadBalancer, flavor, leastRequest),
   };
   const cb = circuitBreakers(policy);
   if (cb) cluster.circuit_breakers = cb;
@@ -91,8 +95,10 @@ function discovery(ref: ClusterRef, flavor: Flavor, name: string): Partial<Clust
   };
 }
 
-function lbPolicy(lb: LoadBalancerIR, flavor: Flavor): Cluster["lb_policy"] {
+function lbPolicy(lb: LoadBalancerIR, flavor: Flavor, leastRequest: boolean): Cluster["lb_policy"] {
   if (flavor === "proxyless") {
+    // grpc-go implements LEAST_REQUEST (gRFC A48, choice_count 2 by default); grpc-js-xds NACKs it.
+    if (lb.kind === "least-request" && leastRequest) return "LEAST_REQUEST";
     // gRPC NACKs LEAST_REQUEST, RANDOM and MAGLEV as lb_policy values; ring hash is its one consistent hash (A42).
     return lb.kind === "ring-hash" || lb.kind === "maglev" ? "RING_HASH" : "ROUND_ROBIN";
   }

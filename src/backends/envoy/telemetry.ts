@@ -1,7 +1,8 @@
 // Hooks that add telemetry to what the other builders produce, so they stay unaware of it: access logs and
 // tracing on a sidecar's HTTP connection managers, per-route stats prefixes and span names in route tables,
 // cluster metadata naming the upstream (for the access log's destination fields), and the extra resources
-// (Prometheus listener and cluster, collector cluster). Proxyless gRPC clients get none of it (MESH0605).
+// (Prometheus listener and cluster, collector clusters of tracing and OpenTelemetry access logs). Access logs cover
+// tcp_proxy filters too (inbound TCP ports and outbound TCP listeners). Proxyless gRPC clients get none of it (MESH0605).
 import type { MeshIR, ServiceIR } from "../../ir/types.js";
 import { buildAccessLogs, struct, type Direction } from "./access-log.js";
 import type { ClusterRef } from "./clusters.js";
@@ -9,7 +10,7 @@ import type { MeshIndex } from "./model.js";
 import { FILTER, statPrefix } from "./names.js";
 import { buildCollectorCluster, buildPrometheusCluster, buildPrometheusListener, collectorTarget } from "./telemetry-resources.js";
 import { buildTracing, routeTracing } from "./tracing.js";
-import type { Cluster, HttpConnectionManager, Listener, VirtualHost } from "./xds-types.js";
+import type { Cluster, HttpConnectionManager, Listener, TcpProxy, VirtualHost } from "./xds-types.js";
 
 /** Mesh-wide switches for what shared resources (route tables, clusters) carry. */
 export interface TelemetryFlags {
@@ -32,16 +33,23 @@ export function hcmTelemetryKey(svc: ServiceIR): string {
   return t && (t.accessLog || t.tracing) ? `|telemetry:${svc.name}` : "";
 }
 
-/** Adds the service's access logs and tracing to every HttpConnectionManager of `listener`. */
+/**
+ * Adds the service's access logs and tracing to every HttpConnectionManager of `listener`, and its access logs (the
+ * TCP field set) to every tcp_proxy.
+ */
 export function withHcmTelemetry(listener: Listener, mesh: MeshIndex, svc: ServiceIR, direction: Direction): Listener {
   if (svc.proxyless || hcmTelemetryKey(svc) === "") return listener;
-  const access_log = buildAccessLogs(svc, direction);
+  const access_log = buildAccessLogs(mesh, svc, direction);
+  const tcpLog = buildAccessLogs(mesh, svc, direction, "tcp");
   const tracing = buildTracing(mesh, svc);
   return {
     ...listener,
     filter_chains: listener.filter_chains?.map((fc) => ({
       ...fc,
       filters: fc.filters?.map((f) => {
+        if (f.name === FILTER.tcpProxy && f.typed_config && tcpLog.length > 0) {
+          return { ...f, typed_config: { ...(f.typed_config as TcpProxy & { "@type": string }), access_log: tcpLog } };
+        }
         if (f.name !== FILTER.hcm || !f.typed_config) return f;
         const hcm = f.typed_config as HttpConnectionManager & { "@type": string };
         return { ...f, typed_config: { ...hcm, ...(access_log.length > 0 && { access_log }), ...(tracing && { tracing }) } };
@@ -93,8 +101,14 @@ export function telemetryResources(mesh: MeshIndex, svc: ServiceIR): { listeners
   if (l) out.listeners.push(l);
   const c = buildPrometheusCluster(svc);
   if (c) out.clusters.push(c);
-  const t = svc.telemetry.tracing;
-  const target = t && collectorTarget(mesh, t.collector);
-  if (target) out.clusters.push(buildCollectorCluster(target));
+  // The tracing collector and the access-log collector (one cluster when they are the same).
+  const d = svc.telemetry.accessLog?.destination;
+  const targets = [svc.telemetry.tracing?.collector, d?.kind === "otel" ? d.collector : undefined].map((c) => c && collectorTarget(mesh, c));
+  const seen = new Set<string>();
+  for (const target of targets) {
+    if (!target || seen.has(target.cluster)) continue;
+    seen.add(target.cluster);
+    out.clusters.push(buildCollectorCluster(target));
+  }
   return out;
 }

@@ -4,6 +4,7 @@
 // (meshc build fails on any issue). Every message goes through the codec (strict fields, PGV rules); each
 // distinct resource is built and encoded once and the same EncodedResource object is shared by every proxy that
 // receives it.
+import { capability } from "../../proxyless/capabilities.js";
 import type { MeshIR, PortIR, ServiceIR } from "../../ir/types.js";
 import { makeProxySnapshot } from "../../snapshot/build.js";
 import type { EncodedResource, MeshSnapshot, ProxySnapshot, ResourceKind } from "../../snapshot/types.js";
@@ -122,8 +123,10 @@ class Translator {
     for (const name of [...refs.keys()].sort()) {
       const ref = refs.get(name)!;
       const mtls = clusterMtls(ref, flavor, caller.mtls !== "off");
-      const c = this.once(`cluster|${flavor}|${mtls ? "mtls|" : ""}${name}`, () => {
-        const cluster = buildOutboundCluster(ref, flavor, mtls);
+      // Least-request only for proxyless callers whose gRPC implementation has it (capability table).
+      const lr = flavor === "proxyless" && capability("leastRequest", caller.grpcImplementation ?? "any").support === "supported";
+      const c = this.once(`cluster|${flavor}|${mtls ? "mtls|" : ""}${lr ? "lr|" : ""}${name}`, () => {
+        const cluster = buildOutboundCluster(ref, flavor, mtls, lr);
         return this.enc.encode("cluster", name, flavor === "sidecar" ? withClusterMetadata(cluster, ref, this.telemetry) : cluster);
       });
       if (c) out.cluster.push(c);
@@ -184,7 +187,7 @@ class Translator {
       const b = buildTcpListener(this.mesh, tu);
       this.issues.push(...b.issues);
       for (const r of b.refs) refs.set(clusterRefName(r), r);
-      const l = this.enc.encode("listener", b.listener.name!, b.listener);
+      const l = this.enc.encode("listener", b.listener.name!, withHcmTelemetry(b.listener, this.mesh, svc, "outbound"));
       if (l) out.listener.push(l);
     }
 

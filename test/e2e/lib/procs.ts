@@ -90,7 +90,8 @@ export class Proc {
     let partial = "";
     const keep = (chunk: Buffer, isStdout: boolean) => {
       const text = chunk.toString("utf8");
-      this.log.write(text);
+      // Output can still arrive after stop() ended the log (pipes drain after the exit event): keep it in the tail only.
+      if (!this.log.writableEnded) this.log.write(text);
       const lines = (partial + text).split("\n");
       partial = lines.pop() ?? "";
       for (const l of lines) {

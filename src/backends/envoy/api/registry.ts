@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import spec from "./protos.json" with { type: "json" };
+import { packageInfo } from "../../../runtime/package-root.js";
 
 const require = createRequire(import.meta.url);
 export const TYPE_URL_PREFIX = "type.googleapis.com/";
@@ -29,6 +30,11 @@ export function envoyRoot(): protobuf.Root {
     }
     for (const d of spec.includeDirs) {
       const p = join(deps, d, target);
+      if (existsSync(p)) return p;
+    }
+    // Protos the deps folder lacks (OpenTelemetry's common.proto), shipped in meshc's own package.
+    for (const d of spec.localIncludeDirs) {
+      const p = join(packageInfo().root, d, target);
       if (existsSync(p)) return p;
     }
     return target;
