@@ -9,7 +9,7 @@
 //   node --import tsx bench/registry-churn.ts [--services 1000] [--instances 3] [--rate 500] [--seconds 60] [--port 19380] [--etcd-port 22379]
 // Needs `etcd` on PATH (scripts/install-etcd.sh); run inside `unshare -n` on a shared machine.
 import { fork, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,7 +34,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
 // etcd
-const dir = mkdtempSync(join(tmpdir(), "meshc-bench-churn-"));
+// etcd fsyncs every write: its data lives on tmpfs (/dev/shm) when there is one, so the disk is not what is measured.
+const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "meshc-bench-churn-"));
 const etcdUrl = `http://127.0.0.1:${ETCD_PORT}`;
 const etcd = spawn("etcd", ["--name", "b", "--data-dir", join(dir, "etcd"), "--listen-client-urls", etcdUrl, "--advertise-client-urls", etcdUrl, "--listen-peer-urls", `http://127.0.0.1:${ETCD_PORT + 1}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${ETCD_PORT + 1}`, "--initial-cluster", `b=http://127.0.0.1:${ETCD_PORT + 1}`, "--log-level", "error", "--quota-backend-bytes", String(4 * 1024 ** 3)], { stdio: "ignore" });
 const cleanup = () => {

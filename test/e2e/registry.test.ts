@@ -48,10 +48,10 @@ export default defineMesh({ name: "reg", trustDomain: "reg.example", discovery: 
     sidecar: { adminPort: ${P.web.admin}, outboundPort: ${P.web.outbound}, inboundAddress: "127.0.0.1" },
   });
   mesh.routes(catalog, (r) => [
-    r.match({ headers: { "x-canary": "1" } }).to(catalog.subset("v2")).retries({ attempts: 3, on: ["connect-failure"], otherHosts: true }),
-    r.match({ path: { prefix: "/" } }).to(catalog).retries({ attempts: 3, on: ["connect-failure"], otherHosts: true }),
+    r.match({ headers: { "x-canary": "1" } }).to(catalog.subset("v2")).retries({ attempts: 5, on: ["connect-failure", "reset-before-request"], otherHosts: true }),
+    r.match({ path: { prefix: "/" } }).to(catalog).retries({ attempts: 5, on: ["connect-failure", "reset-before-request"], otherHosts: true }),
   ]);
-  mesh.policy(catalog, { connectTimeout: "250ms", outlierDetection: { consecutive5xx: 1, consecutiveGatewayErrors: 1, interval: "1s", baseEjection: "30s", maxEjectionPercent: 50 } });
+  mesh.policy(catalog, { connectTimeout: "1s", outlierDetection: { consecutive5xx: 1, consecutiveGatewayErrors: 1, interval: "1s", baseEjection: "30s", maxEjectionPercent: 50 } });
 });
 `;
 
