@@ -26,6 +26,8 @@ const CONCURRENCY = 2; // the machine has 2 cores
 
 /** Registered codes no mesh.ts can produce, and why. Every other code must be expected by some case. */
 const UNREACHABLE: Record<string, string> = {
+  MESH0803: "a registry entry's problem, reported by `meshc serve` while it watches etcd: test/e2e/registry.test.ts expects it",
+  MESH0804: "a registry outage, reported by `meshc serve` while etcd is down: test/e2e/registry.test.ts stops etcd and reads /readyz",
   MESH1001: "a *.mesh.test.ts code (meshc test), not a mesh.ts one: test/testing/meshc-test.test.ts expects it",
   MESH1002: "a *.mesh.test.ts code (meshc test), not a mesh.ts one: test/testing/meshc-test.test.ts expects it",
   MESH1003: "a *.mesh.test.ts code (meshc test), not a mesh.ts one: test/testing/meshc-test.test.ts expects it",

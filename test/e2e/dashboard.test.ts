@@ -124,7 +124,8 @@ test("dashboard: real browser, two Envoy sidecars; every service in the graph, p
     }, "web-1 to NACK the broken listeners", 60_000);
     t.diagnostic(`NACK: ${nacked.message.split("\n")[0]}`);
     assert.match(nacked.message, /router|terminal|last/i, "Envoy says why");
-    await page.waitForFunction("window.redAt !== undefined", undefined, { timeout: 30_000 });
+    // A function, not a string: Playwright evals a string predicate inside the page, which the page's CSP forbids.
+    await page.waitForFunction(() => (globalThis as { redAt?: number }).redAt !== undefined, undefined, { timeout: 30_000 });
     const redAt = await page.evaluate<number>("window.redAt");
     const lagMs = redAt - Date.parse(nacked.at);
     t.diagnostic(`the page turned web red ${lagMs} ms after the server recorded the NACK`);

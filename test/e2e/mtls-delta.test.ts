@@ -79,7 +79,7 @@ test("e2e mTLS over Delta xDS: sidecars get, use and rotate their certificates o
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, MESH);
     apps.push(await startHttpApp({ service: "echo", version: "v1", port: P.echo.app }));
-    const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.admin, extraArgs: ["--ca", caDir] });
+    const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.admin, extraArgs: ["--ca", caDir, "--insecure"] }); // plaintext ADS: the authenticated control plane is test/e2e/xds-auth.test.ts
     await waitServeReady(P.admin, serve);
     const web = startSidecar(procs, { mesh: meshPath, service: "web", instance: "web-1", xdsPort: P.xds, envoy, delta: true });
     const echo = startSidecar(procs, { mesh: meshPath, service: "echo", instance: "echo-1", xdsPort: P.xds, envoy, delta: true });

@@ -85,7 +85,7 @@ test("e2e mTLS proxyless: grpc-js-xds with XdsChannelCredentials calls a strict 
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, MESH);
     apps.push(await startGrpcApp({ service: "greeter", version: "v1", port: P.greeter.app }));
-    const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.admin, extraArgs: ["--ca", caDir] });
+    const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.admin, extraArgs: ["--ca", caDir, "--insecure"] }); // plaintext ADS: the authenticated control plane is test/e2e/xds-auth.test.ts
     await waitServeReady(P.admin, serve);
     const sidecar = startSidecar(procs, { mesh: meshPath, service: "greeter", instance: "greeter-1", xdsPort: P.xds, envoy });
     await waitEnvoyReady(P.greeter.admin, "sidecar greeter", 60_000, sidecar);

@@ -66,7 +66,7 @@ test("meshc proxy-config: tables of what the server serves, the same from a live
     await initCa(caDir, { trustDomain: TD });
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, MESH);
-    const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.admin, extraArgs: ["--ca", caDir] });
+    const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.admin, extraArgs: ["--ca", caDir, "--insecure"] }); // plaintext ADS: the authenticated control plane is test/e2e/xds-auth.test.ts
     await waitServeReady(P.admin, serve);
     const web = startSidecar(procs, { mesh: meshPath, service: "web", instance: "web-1", xdsPort: P.xds, envoy });
     const echo = startSidecar(procs, { mesh: meshPath, service: "echo", instance: "echo-1", xdsPort: P.xds, envoy });
