@@ -111,11 +111,11 @@ describe("meshc in a user's repository", { timeout: 25 * 60_000 }, () => {
     assert.deepEqual(treeState(checkout, skip), before, "npm pack changed files outside dist/");
     tarball = join(work, readdirSync(work).find((f) => f.endsWith(".tgz"))!);
     const list = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n").map((p) => p.replace(/^package\//, ""));
-    for (const must of ["dist/cli.js", "dist/dsl.js", "dist/types/index.d.ts", "scripts/install-envoy.sh", "docs/diagnostics.md", "examples/ci/meshc.yml", "src/backends/envoy/bootstrap/envoy-bootstrap.yaml.hbs", "package.json", "README.md"]) {
+    for (const must of ["dist/cli.js", "dist/dsl.js", "dist/types/index.d.ts", "scripts/install-envoy.sh", "docs/diagnostics.md", "examples/ci/meshc.yml", "src/backends/envoy/bootstrap/envoy-bootstrap.yaml.hbs", "src/backends/envoy/api/protos/opentelemetry/proto/common/v1/common.proto", "package.json", "README.md"]) {
       assert.ok(list.includes(must), `the tarball lacks ${must}`);
     }
     const unexpected = list.filter(
-      (p) => !/^(dist\/|src\/dsl\/[^/]+\.ts$|docs\/|examples\/ci\/|scripts\/install-envoy\.sh$|src\/backends\/envoy\/bootstrap\/envoy-bootstrap\.yaml\.hbs$|package\.json$|README\.md$)/.test(p),
+      (p) => !/^(dist\/|src\/dsl\/[^/]+\.ts$|docs\/|examples\/ci\/|scripts\/install-envoy\.sh$|src\/backends\/envoy\/bootstrap\/envoy-bootstrap\.yaml\.hbs$|src\/backends\/envoy\/api\/protos\/.+\.proto$|package\.json$|README\.md$)/.test(p),
     );
     assert.deepEqual(unexpected, [], "files outside the whitelist");
     assert.ok(list.length < 60, `${list.length} files in the tarball`);
