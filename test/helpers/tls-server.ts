@@ -16,10 +16,9 @@ export interface TestCa {
   keys: CryptoKeyPair;
 }
 
+/** The key as PKCS#8 PEM, encoded by @peculiar/x509 as src/pki/x509.ts does. */
 async function pkcs8Pem(key: CryptoKey): Promise<string> {
-  const der = await webcrypto.subtle.exportKey("pkcs8", key );
-  const b64 = Buffer.from(der).toString("base64").replace(/(.{64})/g, "$1\n");
-  return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
+  return x509.PemConverter.encode(await webcrypto.subtle.exportKey("pkcs8", key), "PRIVATE KEY");
 }
 
 export async function createTestCa(commonName: string): Promise<TestCa> {

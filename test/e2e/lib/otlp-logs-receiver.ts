@@ -2,10 +2,9 @@
 // opentelemetry.proto.collector.logs.v1.LogsService/Export from the OpenTelemetry protobuf definitions shipped in
 // @opentelemetry/otlp-grpc-exporter-base (build/protos), so what Envoy's OpenTelemetry access logger sends is
 // decoded by the real schema. Records are kept flat: body and attributes as strings, plus the resource's attributes.
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { anyValue, attrs, protoDir } from "./otlp-receiver.js";
 
 export interface ReceivedLogRecord {
   /** The resource's attributes (service.name, Envoy's log_name, node_name, cluster_name, zone_name). */
@@ -20,23 +19,6 @@ export interface OtlpLogsReceiver {
   /** Export calls received (each may carry several records). */
   exports: number;
   close(): Promise<void>;
-}
-
-function protoDir(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve("@opentelemetry/otlp-grpc-exporter-base/package.json")), "build", "protos");
-}
-
-function anyValue(v: any): string {
-  if (!v) return "";
-  for (const k of ["stringValue", "intValue", "doubleValue", "boolValue"]) if (v[k] !== undefined && v[k] !== null) return String(v[k]);
-  return JSON.stringify(v);
-}
-
-function attrs(list: any[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of list ?? []) out[kv.key] = anyValue(kv.value);
-  return out;
 }
 
 export async function startOtlpLogsReceiver(port: number): Promise<OtlpLogsReceiver> {

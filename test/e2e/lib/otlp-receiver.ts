@@ -25,20 +25,21 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-function protoDir(): string {
+/** OpenTelemetry's protos as shipped by the OTLP exporter package (shared with otlp-logs-receiver.ts). */
+export function protoDir(): string {
   const require = createRequire(import.meta.url);
   return join(dirname(require.resolve("@opentelemetry/otlp-grpc-exporter-base/package.json")), "build", "protos");
 }
 
 const hex = (b: Buffer | Uint8Array | undefined) => (b ? Buffer.from(b).toString("hex") : "");
 
-function anyValue(v: any): string {
+export function anyValue(v: any): string {
   if (!v) return "";
   for (const k of ["stringValue", "intValue", "doubleValue", "boolValue"]) if (v[k] !== undefined && v[k] !== null) return String(v[k]);
   return JSON.stringify(v);
 }
 
-function attrs(list: any[] | undefined): Record<string, string> {
+export function attrs(list: any[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of list ?? []) out[kv.key] = anyValue(kv.value);
   return out;
