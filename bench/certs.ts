@@ -112,7 +112,9 @@ function openStream(i: number, client: Client): void {
 }
 function openStreams(): void {
   for (let i = 0; i < N; i++) {
-    if (i % PER_CONNECTION === 0) clients.push(new Client(`127.0.0.1:${PORT}`, credentials.createInsecure(), { "grpc.max_receive_message_length": 64 << 20 }));
+    // A local subchannel pool: grpc-js otherwise shares one connection among clients with equal options, and the
+    // server's 100-stream cap per connection then leaves every stream past the 100th waiting forever.
+    if (i % PER_CONNECTION === 0) clients.push(new Client(`127.0.0.1:${PORT}`, credentials.createInsecure(), { "grpc.max_receive_message_length": 64 << 20, "grpc.use_local_subchannel_pool": 1 }));
     openStream(i, clients[clients.length - 1]!);
   }
 }
