@@ -50,6 +50,8 @@ export class EndpointOverlay {
   private keysInUse = new Set<string>();
   private readonly cache = new WeakMap<ProxySnapshot, { sig: string; out: ProxySnapshot }>();
   private readonly live = new Map<string, { gen: string; service: ServiceIR }>();
+  /** Cluster name + failover order -> its assignment as last built, valid while its service's generation holds. */
+  private readonly assignments = new Map<string, { gen: string; res: EncodedResource | undefined }>();
 
   constructor(private readonly prefix: string, private readonly events: OverlayEvents) {}
 
@@ -59,6 +61,7 @@ export class EndpointOverlay {
     this.refs = new Map();
     this.keysInUse = new Set();
     this.live.clear();
+    this.assignments.clear();
     for (const s of ir.services) {
       if (!s.registry) continue;
       this.keysInUse.add(s.registry.key);
@@ -125,7 +128,6 @@ export class EndpointOverlay {
   apply(base: MeshSnapshot): MeshSnapshot {
     if (!this.ir || this.refs.size === 0) return base;
     const enc = new ResourceEncoder();
-    const built = new Map<string, EncodedResource | undefined>();
     const callers = new Map(this.ir.services.map((s) => [s.name, s]));
     const proxies = new Map<string, ProxySnapshot>();
     for (const [name, proxy] of base.proxies) {
@@ -147,15 +149,18 @@ export class EndpointOverlay {
         const service = this.liveService(target.service);
         const ref: ClusterRef = { service, ...target.ref };
         const order = failoverOrder(service, loc);
+        // Kept across applies: a proxy touched by one service's change re-encodes that service's assignments only.
         const key = `${r.name}|${order?.join(",") ?? ""}`;
-        if (!built.has(key)) {
+        const gen = `${target.service.registry!.key}@${this.generation.get(target.service.registry!.key) ?? 0}`;
+        let hit = this.assignments.get(key);
+        if (hit?.gen !== gen) {
           const issues: EnvoyIssue[] = [];
           const cla = buildLoadAssignment(ref, order, issues);
           const res = issues.length === 0 ? enc.encode("endpoint", r.name, cla) : undefined;
           for (const i of [...issues, ...enc.issues.splice(0)]) this.events.issue(formatIssue(i));
-          built.set(key, res);
+          this.assignments.set(key, (hit = { gen, res }));
         }
-        return built.get(key) ?? r;
+        return hit.res ?? r;
       });
       const out = makeProxySnapshot(name, { ...proxy.resources, endpoint });
       this.cache.set(proxy, { sig, out });
