@@ -6,8 +6,8 @@
 //   2. permissive: plaintext and mTLS callers both succeed on echo's permissive port and Envoy's stats count each.
 //   3. SAN mismatch (R16): an upstream presenting a mesh certificate with another identity is refused by web's
 //      sidecar; the same upstream with the expected identity is accepted.
-//   6. secrets scoping on the wire: a test ADS client speaking as web receives web's leaf and the bundle only,
-//      never echo's key, whatever names it asks for.
+//   6. secrets scoping on the wire (R17, "SDS only to the owning proxy"): a test ADS client speaking as web
+//      receives web's leaf and the bundle only, never echo's key, whatever names it asks for.
 import assert from "node:assert/strict";
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -76,7 +76,7 @@ function mtlsGet(port: number, o: { cert: string; key: string; ca: string }): Pr
   });
 }
 
-test("e2e mTLS: strict, permissive, SAN mismatch (R16), SDS scoping", { timeout: 240_000 }, async (t) => {
+test("e2e mTLS: strict, permissive, SAN mismatch (R16), SDS scoping (R17)", { timeout: 240_000 }, async (t) => {
   const envoy = requireEnvoy(t);
   if (!envoy) return;
   const dir = mkdtempSync(join(tmpdir(), "meshc-mtls-"));
@@ -161,7 +161,7 @@ test("e2e mTLS: strict, permissive, SAN mismatch (R16), SDS scoping", { timeout:
     const matched = await send({ port: P.web.outbound, path: "/", host: "fake", timeoutMs: 10_000 });
     assert.equal(matched.status, 200, `the expected identity is accepted: ${matched.body}`);
 
-    // --- 6. SDS scoping on the wire: a client speaking as web gets web's leaf and the bundle, nothing of echo's.
+    // --- 6. SDS scoping on the wire (R17): a client speaking as web gets web's leaf and the bundle, nothing of echo's.
     const asEcho = AdsTestClient.sotw(`127.0.0.1:${P.xds}`);
     asEcho.send(sreq(TYPE_URLS.secret, { node: node("echo", "probe-echo"), resourceNames: ["default", "ROOTCA"] }));
     const echoSecrets = (await asEcho.next()).resources;
