@@ -10,24 +10,23 @@
 //      receives web's leaf and the bundle only, never echo's key, whatever names it asks for.
 import assert from "node:assert/strict";
 import { X509Certificate, createPrivateKey } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from "node:tls";
+import { type TLSSocket } from "node:tls";
 import { createServer as createHttpsServer } from "node:https";
 import { test } from "node:test";
 import { decodeMessage } from "../../src/backends/envoy/api/codec.js";
 import { CA_FILES, initCa, loadCa } from "../../src/pki/ca-dir.js";
 import { issueLeaf } from "../../src/pki/x509.js";
 import { TYPE_URLS } from "../../src/snapshot/types.js";
-import { startHttpApp, type HttpApp } from "../apps/http-app.js";
+import { startHttpApp } from "../apps/http-app.js";
 import { requireEnvoy } from "../helpers/envoy.js";
 import { AdsTestClient, node, sreq } from "../xds/ads-client.js";
 import { envoyStats, waitEnvoyReady } from "./lib/envoy-admin.js";
 import { send } from "./lib/http.js";
 import { startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { Procs } from "./lib/procs.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const B = 19700;
 const P = {
@@ -79,25 +78,21 @@ function mtlsGet(port: number, o: { cert: string; key: string; ca: string }): Pr
 test("e2e mTLS: strict, permissive, SAN mismatch (R16), SDS scoping (R17)", { timeout: 240_000 }, async (t) => {
   const envoy = requireEnvoy(t);
   if (!envoy) return;
-  const dir = mkdtempSync(join(tmpdir(), "meshc-mtls-"));
-  const procs = new Procs(dir);
-  const apps: HttpApp[] = [];
   let fakeServer: ReturnType<typeof createHttpsServer> | undefined;
-  let failed = true;
-  t.after(async () => {
-    await procs.stopAll();
-    await Promise.all(apps.map((a) => a.close()));
-    fakeServer?.close();
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-mtls-", async ({ dir, procs, closeLater }) => {
+    closeLater({
+      async close() {
+        fakeServer?.close();
+      },
+    });
     const caDir = join(dir, "ca");
     await initCa(caDir, { trustDomain: TD });
     const ca = await loadCa(caDir);
     const rootPem = readFileSync(join(caDir, CA_FILES.bundle), "utf8");
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, meshSource());
-    apps.push(await startHttpApp({ service: "echo", version: "v1", port: P.echo.app }), await startHttpApp({ service: "echo", version: "open", port: P.echo.app2 }));
+    closeLater(await startHttpApp({ service: "echo", version: "v1", port: P.echo.app }));
+    closeLater(await startHttpApp({ service: "echo", version: "open", port: P.echo.app2 }));
 
     // The "fake" upstream: HTTPS with client certs required, presenting whichever identity the test picks.
     const leafFor = async (spiffeId: string) => {
@@ -187,9 +182,5 @@ test("e2e mTLS: strict, permissive, SAN mismatch (R16), SDS scoping (R17)", { ti
     assert.match(debug.body, /"default"/);
     const logs = procs.tails();
     assert.doesNotMatch(logs, /PRIVATE KEY/);
-    failed = false;
-  } catch (e) {
-    (e as Error).message += `\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw e;
-  }
+  });
 });

@@ -11,8 +11,7 @@
 // Ports 19450-19489.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -26,7 +25,8 @@ import { pinnedGrpcGoVersion, requireGrpcGo } from "../helpers/grpc-go.js";
 import { JS_FAILS_ROWS } from "./lib/capability-rows.js";
 import { grpcBootstrap, LineProc, startGoBackends, startGoClient, type GoBackends, type GoClient, type RunCommand, type RunResult } from "./lib/grpc-go.js";
 import { proxies, snapshotVersions, startServe, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { eventually, meshcCommand, Procs, tsxCommand } from "./lib/procs.js";
+import { eventually, meshcCommand, tsxCommand } from "./lib/procs.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const X = { xds: 19450, admin: 19451, xds2: 19452, admin2: 19453 };
 /** Upstreams (nonMesh: no sidecar, so the client reaches the backends directly): service k has port 19460 + k and
@@ -110,14 +110,7 @@ const listens = (name: Up, v1 = "v1", v2 = "v2") => [`127.0.0.1:${v1Port(name)}=
 test("grpc-go proxyless against meshc serve: split, retries, live edit, and every capability-table row", { timeout: 420_000 }, async (t) => {
   const bin = requireGrpcGo(t);
   if (!bin) return;
-  const dir = mkdtempSync(join(tmpdir(), "meshc-e2e-grpcgo-"));
-  const procs = new Procs(dir);
-  let failed = false;
-  t.after(async () => {
-    await procs.stopAll();
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-e2e-grpcgo-", async ({ dir, procs }) => {
     assert.equal(GRPC_IMPLEMENTATIONS.go.version, pinnedGrpcGoVersion(), "the capability table describes the grpc-go the tests build");
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, meshSource(80));
@@ -411,9 +404,5 @@ test("grpc-go proxyless against meshc serve: split, retries, live edit, and ever
       js.proc.child.stdin!.write(`${JSON.stringify({ op: "exit" })}\n`);
     });
     for (const c of [client, prober]) c.proc.child.stdin!.write(`${JSON.stringify({ op: "exit" })}\n`);
-  } catch (e) {
-    failed = true;
-    (e as Error).message += `\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw e;
-  }
+  });
 });
