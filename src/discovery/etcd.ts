@@ -1,8 +1,13 @@
 // etcd v3 as the mesh's registry (issue 16), through the maintained `etcd3` client (gRPC, leases, watches).
-// - EtcdEndpointSource: lists <prefix>/services/ and watches it from the listed revision on. Any failure (a watch
-//   stream error, a list or probe that times out) reports the registry down, keeps nothing running, and retries:
-//   each reconnect lists everything again, so changes made while etcd was away arrive whole (and a compaction in
-//   the meantime cannot lose events). A probe every few seconds notices a silent outage.
+// - EtcdEndpointSource: lists <prefix>/services/ and watches it from the listed revision on. A probe every
+//   probeMs notices a silent outage. One failure (a probe or list that times out, a watch stream error) is not an
+//   outage: a loaded machine or etcd answers late now and then, and flipping /readyz on one slow answer cried wolf
+//   (issue 16). The registry is reported unreachable after failuresBeforeDown consecutive failed attempts, retried
+//   every retryMs; any success clears the count. So a real outage is reported within
+//   probeMs + failuresBeforeDown * callTimeoutMs + (failuresBeforeDown - 1) * retryMs (2 + 3*4 + 2*1 = 16 s with the
+//   defaults; sooner when etcd refuses connections outright). A broken watch is dropped and everything listed
+//   again (each reconnect lists everything, so changes made while etcd was away arrive whole, and a compaction in
+//   the meantime cannot lose events); recovery is noticed within retryMs + callTimeoutMs of etcd answering again.
 // - registerInstance: writes one entry under a lease and keeps the lease alive; a lost lease (etcd was away longer
 //   than the TTL) is granted again and the entry rewritten. stop() revokes the lease, removing the entry at once.
 import { readFileSync } from "node:fs";
@@ -13,17 +18,27 @@ import { servicesPrefix } from "./layout.js";
 import type { EndpointSource, EndpointSourceEvents } from "./source.js";
 
 export interface EtcdTimings {
-  /** Deadline of a list or probe. @default 3000 */
+  /** Deadline of a list or probe. @default 4000 */
   callTimeoutMs?: number;
   /** Probe interval while connected. @default 2000 */
   probeMs?: number;
-  /** Wait before reconnecting after a failure. @default 1000 */
+  /** Wait before the next attempt (probe or list) after a failure. @default 1000 */
   retryMs?: number;
+  /** Consecutive failed attempts before the registry is reported unreachable. @default 3 */
+  failuresBeforeDown?: number;
+}
+
+export const ETCD_DEFAULT_TIMINGS: Required<EtcdTimings> = { callTimeoutMs: 4000, probeMs: 2000, retryMs: 1000, failuresBeforeDown: 3 };
+
+/** The longest time from etcd going silent to the registry being reported unreachable, with these timings. */
+export function outageReportBoundMs(timings: EtcdTimings = {}): number {
+  const t = { ...ETCD_DEFAULT_TIMINGS, ...timings };
+  return t.probeMs + t.failuresBeforeDown * t.callTimeoutMs + (t.failuresBeforeDown - 1) * t.retryMs;
 }
 
 /** An etcd3 client for the mesh's discovery settings; TLS files are read relative to the mesh's directory. */
 export function etcdClient(d: DiscoveryIR, baseDir: string, timings: EtcdTimings = {}): Etcd3 {
-  const callTimeout = timings.callTimeoutMs ?? 3000;
+  const callTimeout = timings.callTimeoutMs ?? ETCD_DEFAULT_TIMINGS.callTimeoutMs;
   const options: IOptions = {
     hosts: d.endpoints,
     dialTimeout: callTimeout,
@@ -57,26 +72,29 @@ export class EtcdEndpointSource implements EndpointSource {
   private watcher: Watcher | undefined;
   private up: boolean | undefined;
   private closed = false;
-  private retry: NodeJS.Timeout | undefined;
-  private probe: NodeJS.Timeout | undefined;
+  /** The next attempt: a list+watch (no watch running) or a probe (watch running). */
+  private timer: NodeJS.Timeout | undefined;
   private epoch = 0;
-  private readonly callTimeoutMs: number;
-  private readonly probeMs: number;
-  private readonly retryMs: number;
+  /** Consecutive failed attempts (probes, lists, watch errors); any success clears it. */
+  private failures = 0;
+  private readonly t: Required<EtcdTimings>;
 
   constructor(private readonly client: Etcd3, discovery: DiscoveryIR, timings: EtcdTimings = {}) {
     this.prefix = discovery.prefix;
     this.description = describeEtcd(discovery);
-    this.callTimeoutMs = timings.callTimeoutMs ?? 3000;
-    this.probeMs = timings.probeMs ?? 2000;
-    this.retryMs = timings.retryMs ?? 1000;
+    this.t = { ...ETCD_DEFAULT_TIMINGS, ...Object.fromEntries(Object.entries(timings).filter(([, v]) => v !== undefined)) };
   }
 
   start(events: EndpointSourceEvents): void {
     this.events = events;
     void this.sync();
-    this.probe = setInterval(() => void this.check(), this.probeMs);
-    this.probe.unref();
+  }
+
+  private schedule(what: () => Promise<void>, ms: number): void {
+    clearTimeout(this.timer);
+    if (this.closed) return;
+    this.timer = setTimeout(() => void what(), ms);
+    this.timer.unref();
   }
 
   private async sync(): Promise<void> {
@@ -84,10 +102,10 @@ export class EtcdEndpointSource implements EndpointSource {
     const epoch = ++this.epoch;
     const head = servicesPrefix(this.prefix);
     try {
-      const res = await withTimeout(this.client.getAll().prefix(head).exec(), this.callTimeoutMs, "listing the registry");
+      const res = await withTimeout(this.client.getAll().prefix(head).exec(), this.t.callTimeoutMs, "listing the registry");
       if (this.closed || epoch !== this.epoch) return;
       const revision = BigInt(res.header.revision);
-      const w = await withTimeout(this.client.watch().prefix(head).startRevision(String(revision + 1n)).create(), this.callTimeoutMs, "watching the registry");
+      const w = await withTimeout(this.client.watch().prefix(head).startRevision(String(revision + 1n)).create(), this.t.callTimeoutMs, "watching the registry");
       if (this.closed || epoch !== this.epoch) {
         void w.cancel().catch(() => undefined);
         return;
@@ -95,24 +113,69 @@ export class EtcdEndpointSource implements EndpointSource {
       this.watcher = w;
       w.on("put", (kv) => epoch === this.epoch && this.events?.put({ key: kv.key.toString(), value: kv.value }));
       w.on("delete", (kv) => epoch === this.epoch && this.events?.delete(kv.key.toString()));
-      w.on("disconnected", (err) => epoch === this.epoch && this.fail(`watch disconnected: ${err.message}`));
-      w.on("error", (err) => epoch === this.epoch && this.fail(`watch failed: ${err.message}`));
+      w.on("disconnected", (err) => epoch === this.epoch && this.watchBroke(`watch disconnected: ${err.message}`));
+      w.on("error", (err) => epoch === this.epoch && this.watchBroke(`watch failed: ${err.message}`));
       // The list is applied before the watch's events (which start after its revision).
       this.events?.reset(res.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value })));
-      this.setUp(true);
+      this.succeeded();
+      this.schedule(() => this.check(), this.t.probeMs);
     } catch (err) {
-      if (epoch === this.epoch) this.fail((err as Error).message);
+      if (epoch !== this.epoch) return;
+      this.failed((err as Error).message);
+      this.schedule(() => this.sync(), this.t.retryMs);
     }
   }
 
+  /** A probe while the watch runs: a failure is counted and retried sooner; enough of them drop the watch. */
   private async check(): Promise<void> {
-    if (this.closed || this.up !== true) return;
+    if (this.closed || !this.watcher) return;
     const epoch = this.epoch;
     try {
-      await withTimeout(this.client.get(`${this.prefix}/.probe`).exec(), this.callTimeoutMs, "probing the registry");
+      await withTimeout(this.client.get(`${this.prefix}/.probe`).exec(), this.t.callTimeoutMs, "probing the registry");
+      if (epoch !== this.epoch) return;
+      this.succeeded();
+      this.schedule(() => this.check(), this.t.probeMs);
     } catch (err) {
-      if (epoch === this.epoch) this.fail((err as Error).message);
+      if (epoch !== this.epoch) return;
+      if (this.failed((err as Error).message)) {
+        // Declared down: start over with a fresh list+watch (the old watch may be silently dead).
+        this.dropWatch();
+        this.schedule(() => this.sync(), this.t.retryMs);
+      } else this.schedule(() => this.check(), this.t.retryMs);
     }
+  }
+
+  /** The watch stream is gone: list everything again (a failure that counts toward down). */
+  private watchBroke(problem: string): void {
+    if (this.closed) return;
+    this.dropWatch();
+    this.failed(problem);
+    this.schedule(() => this.sync(), this.t.retryMs);
+  }
+
+  private dropWatch(): void {
+    this.epoch++; // events and answers of the dropped watch are ignored from now on
+    const w = this.watcher;
+    this.watcher = undefined;
+    if (w) {
+      w.removeAllListeners();
+      w.on("error", () => undefined);
+      void w.cancel().catch(() => undefined);
+    }
+  }
+
+  private succeeded(): void {
+    this.failures = 0;
+    this.setUp(true);
+  }
+
+  /** Counts a failed attempt; true when the registry is (now) reported unreachable. */
+  private failed(problem: string): boolean {
+    if (this.closed) return false;
+    this.failures++;
+    if (this.failures < this.t.failuresBeforeDown) return false;
+    this.setUp(false, `${problem} (${this.failures} consecutive failed attempts)`);
+    return true;
   }
 
   private setUp(up: boolean, problem?: string): void {
@@ -121,26 +184,10 @@ export class EtcdEndpointSource implements EndpointSource {
     this.events?.connected(up, problem);
   }
 
-  private fail(problem: string): void {
-    if (this.closed) return;
-    this.epoch++; // events of the failed watch are ignored from now on
-    const w = this.watcher;
-    this.watcher = undefined;
-    if (w) {
-      w.removeAllListeners();
-      w.on("error", () => undefined);
-      void w.cancel().catch(() => undefined);
-    }
-    this.setUp(false, problem);
-    clearTimeout(this.retry);
-    this.retry = setTimeout(() => void this.sync(), this.retryMs);
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     this.epoch++;
-    clearTimeout(this.retry);
-    clearInterval(this.probe);
+    clearTimeout(this.timer);
     const w = this.watcher;
     this.watcher = undefined;
     if (w) await withTimeout(w.cancel(), 1000, "cancel").catch(() => undefined);

@@ -4,10 +4,10 @@
 // (calls fail or end up on another route: an error, MESH0421). Analysis reads it for the implementation a
 // proxyless service declares (`proxyless: { grpc: "go" | "js" | "any" }`, `true` meaning "any": the intersection,
 // the worst of both); the Envoy backend reads it for what it may emit (least-request for grpc-go).
-// Every grpc-go row is backed by an end-to-end test against the real client (test/e2e/proxyless-go.test.ts, which
-// fails when a row stops describing what the client does); so is every supported or ignored grpc-js-xds row. The
-// grpc-js-xds "fails" rows come from its 1.14.1 resolver and route validation (resolver-xds.js,
-// route-config-resource-type.js) and are not exercised yet. docs/dsl.md lists the table.
+// Every row is backed by an end-to-end test against the real client, which fails when a row stops describing what
+// the client does: grpc-go's column and grpc-js-xds's supported and ignored rows in test/e2e/proxyless-go.test.ts
+// (split and gRPC-code retries of grpc-js-xds also in proxyless.test.ts), grpc-js-xds's fails rows in
+// test/e2e/proxyless-js-fails.test.ts. docs/dsl.md lists the table.
 
 export type GrpcImplementation = "go" | "js";
 export type GrpcChoice = GrpcImplementation | "any";
@@ -33,6 +33,10 @@ export interface CapabilityRow {
 }
 
 const supported: Behaviour = { support: "supported" };
+
+/** grpc-js-xds refuses a RouteConfiguration holding a redirect or direct response whole (test/e2e/proxyless-js-fails.test.ts). */
+const JS_ROUTE_CONFIG_NACK =
+  "the client NACKs the upstream's whole route configuration (every route to it, not only this one): a client that had it keeps its previous routes and takes no later edit of them, a new client's calls to the upstream wait for name resolution until their deadline (DEADLINE_EXCEEDED)";
 
 export const CAPABILITIES = {
   weightedSplit: { setting: "weighted split across clusters (route split)", go: supported, js: supported },
@@ -76,12 +80,12 @@ export const CAPABILITIES = {
   redirect: {
     setting: "redirect route (route redirect)",
     go: { support: "fails", effect: "matching calls fail with UNAVAILABLE (no supported route action)" },
-    js: { support: "fails", effect: "the client NACKs the whole route table: calls to the upstream fail or keep stale routes" },
+    js: { support: "fails", effect: JS_ROUTE_CONFIG_NACK },
   },
   directResponse: {
     setting: "direct-response route (route respond)",
     go: { support: "fails", effect: "matching calls fail with UNAVAILABLE (no supported route action)" },
-    js: { support: "fails", effect: "the client NACKs the whole route table: calls to the upstream fail or keep stale routes" },
+    js: { support: "fails", effect: JS_ROUTE_CONFIG_NACK },
   },
   consecutiveErrors: {
     setting: "consecutive-error outlier detection (consecutive5xx, consecutiveGatewayErrors)",

@@ -62,7 +62,7 @@ export interface ServeOptions {
   /** Mesh CA directory: issue leaf certificates and serve them over SDS (issue 8). */
   caDir?: string;
   /** Registry (issue 16): coalescing window for endpoint changes, and etcd call timings. */
-  registry?: { coalesceMs?: number; callTimeoutMs?: number; probeMs?: number; retryMs?: number };
+  registry?: { coalesceMs?: number; callTimeoutMs?: number; probeMs?: number; retryMs?: number; failuresBeforeDown?: number };
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;

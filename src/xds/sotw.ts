@@ -37,6 +37,8 @@ interface TypeState {
   forceAll: boolean;
   /** Names to include even if unchanged: newly requested (P-16), warming (P-29). */
   force: Set<string>;
+  /** The newly requested names among them (P-16): answered even at a NACKed version. */
+  added: Set<string>;
   /** CDS only: a make-before-break union was sent; send the final set after LDS/RDS (P-28). */
   cleanupPending: boolean;
 }
@@ -100,7 +102,10 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeStat
     st.names = explicit;
     st.wildcard = wildcard;
     if (wildcardAdded) st.forceAll = true;
-    for (const n of added) st.force.add(n); // P-16: reply with newly added names even if sent before
+    for (const n of added) {
+      st.force.add(n); // P-16: reply with newly added names even if sent before
+      st.added.add(n);
+    }
     if (wildcardAdded || added.length > 0) st.dirty = true;
   }
 
@@ -140,6 +145,7 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeStat
         dirty: false,
         forceAll: false,
         force: new Set(),
+        added: new Set(),
         cleanupPending: false,
       };
       this.types.set(spec.kind, st);
@@ -153,14 +159,21 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeStat
     const proxy = this.proxy!;
     const forceAll = st.forceAll;
     const force = st.force;
+    const added = st.added;
     st.dirty = false;
     st.forceAll = false;
     st.force = new Set();
+    st.added = new Set();
 
     const snapVersion = proxy.versions[spec.kind];
+    // P-11: silent on the rejected snapshot version, except (P-16) to answer names the client added since, e.g. a
+    // gRPC client opening a channel to another target after it NACKed one target's route configuration.
+    let onlyAdded = false;
     if (st.nackedSnapVersion !== undefined) {
-      if (st.nackedSnapVersion === snapVersion) return undefined; // P-11
-      st.nackedSnapVersion = undefined;
+      if (st.nackedSnapVersion === snapVersion) {
+        if (added.size === 0) return undefined;
+        onlyAdded = !spec.sotwFullState;
+      } else st.nackedSnapVersion = undefined;
     }
 
     const idx = resourceIndex(proxy, spec.kind);
@@ -183,7 +196,8 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeStat
       if (!forceAll && force.size === 0 && sameContent(st.held, list)) return undefined; // P-37
     } else {
       // P-25: RDS/EDS/SDS carry the requested resources that changed, plus those forced (P-16, P-29).
-      if (!forceAll) list = list.filter((r) => force.has(r.name) || st.held.get(r.name) !== r.hash);
+      if (onlyAdded) list = list.filter((r) => added.has(r.name));
+      else if (!forceAll) list = list.filter((r) => force.has(r.name) || st.held.get(r.name) !== r.hash);
       if (list.length === 0 && !forceAll) return undefined;
     }
 

@@ -50,7 +50,7 @@ table(test, "MESH0421", [
 test("MESH0421 names the implementation and its documented effect", () => {
   const ir = mesh(client("js"), greeter([route("greeter-0", { action: { kind: "direct", status: 200 }, source: at(9, 5) })]));
   const { message } = messageOf(ir, "MESH0421");
-  assert.match(message, /"shopper" \(grpc-js-xds 1\.14\.1\) calls "greeter", whose direct-response route \(route respond\) in route "greeter-0" it cannot apply: the client NACKs the whole route table/);
+  assert.match(message, /"shopper" \(grpc-js-xds 1\.14\.1\) calls "greeter", whose direct-response route \(route respond\) in route "greeter-0" it cannot apply: the client NACKs the upstream's whole route configuration/);
 });
 
 test("MESH0313: least-request is reported for grpc-js-xds and any, not for grpc-go (which implements it)", () => {

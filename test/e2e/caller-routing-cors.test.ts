@@ -4,16 +4,15 @@
 // and a route's own .cors() replacing it) is answered by the caller's sidecar: allowed origins get the
 // Access-Control-* headers on preflights and responses, others do not. Ports 18960-18989.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { startHttpApp, type HttpApp } from "../apps/http-app.js";
+import { startHttpApp } from "../apps/http-app.js";
 import { requireEnvoy } from "../helpers/envoy.js";
 import { waitEnvoyReady } from "./lib/envoy-admin.js";
 import { send } from "./lib/http.js";
 import { startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { Procs } from "./lib/procs.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const P = {
   xds: 18960,
@@ -59,20 +58,11 @@ export default defineMesh({ name: "front", trustDomain: "front.example" }, (mesh
 test("e2e: a route with from reaches only the callers it names; CORS per service and per route", { timeout: 180_000 }, async (t) => {
   const envoy = requireEnvoy(t);
   if (!envoy) return;
-  const dir = mkdtempSync(join(tmpdir(), "meshc-e2e-callers-"));
-  const procs = new Procs(dir);
-  const apps: HttpApp[] = [];
-  let failed = false;
-  t.after(async () => {
-    await procs.stopAll();
-    await Promise.all(apps.map((a) => a.close()));
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-e2e-callers-", async ({ dir, procs, closeLater }) => {
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, MESH);
-    apps.push(await startHttpApp({ service: "api", version: "v1", port: P.api.v1 }));
-    apps.push(await startHttpApp({ service: "api", version: "v2", port: P.api.v2 }));
+    closeLater(await startHttpApp({ service: "api", version: "v1", port: P.api.v1 }));
+    closeLater(await startHttpApp({ service: "api", version: "v2", port: P.api.v2 }));
     const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.serveAdmin });
     await waitServeReady(P.serveAdmin, serve);
     const sidecars = {
@@ -127,10 +117,5 @@ test("e2e: a route with from reaches only the callers it names; CORS per service
     assert.equal(pub.headers["access-control-allow-origin"], "https://evil.example");
     assert.equal(pub.headers["access-control-expose-headers"], "x-version");
     t.diagnostic("from: admin's calls went to v2, web's to v1; CORS granted to listed origins only, and to any origin on the route with its own policy");
-  } catch (e) {
-    failed = true;
-    const err = e as Error;
-    err.message = `${err.message}\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw err;
-  }
+  });
 });

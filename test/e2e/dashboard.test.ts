@@ -7,8 +7,7 @@
 // Ports 19960-20003.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { chromium, type Browser } from "playwright-core";
@@ -16,8 +15,9 @@ import { chromiumLaunchOptions, requireChromium } from "../helpers/chromium.js";
 import { requireEnvoy } from "../helpers/envoy.js";
 import { waitEnvoyReady } from "./lib/envoy-admin.js";
 import { startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { eventually, meshcCommand, Procs, REPO_ROOT } from "./lib/procs.js";
+import { eventually, meshcCommand, REPO_ROOT } from "./lib/procs.js";
 import { meshSource, topology } from "./lib/topology.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
 
@@ -47,16 +47,11 @@ test("dashboard: real browser, two Envoy sidecars; every service in the graph, p
   if (!chromiumPath) return;
 
   const topo = topology(19960);
-  const dir = mkdtempSync(join(tmpdir(), "meshc-dashboard-"));
-  const procs = new Procs(dir);
   let browser: Browser | undefined;
-  let failed = false;
   t.after(async () => {
     await browser?.close().catch(() => undefined);
-    await procs.stopAll();
-    if (!failed) rmSync(dir, { recursive: true, force: true });
   });
-  try {
+  await inWorkspace(t, "meshc-dashboard-", async ({ dir, procs }) => {
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, meshSource(topo, { v1: 80 }));
     const build = join(dir, "build");
@@ -169,10 +164,5 @@ test("dashboard: real browser, two Envoy sidecars; every service in the graph, p
 
     assert.deepEqual(external, [], "the page loads nothing from elsewhere");
     assert.deepEqual(pageErrors, [], "no script errors");
-  } catch (e) {
-    failed = true;
-    const err = e as Error;
-    err.message = `${err.message}\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw err;
-  }
+  });
 });

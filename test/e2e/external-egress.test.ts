@@ -5,8 +5,7 @@
 // undeclared Host gets 502 and is counted (cluster.egress-blocked); after a live edit to "allow-any" the same kind of
 // request passes through to its Host. Ports 18900-18949.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { startHttpApp, type HttpApp } from "../apps/http-app.js";
@@ -15,7 +14,8 @@ import { createTestCa, issueServerCert, startHttpsPartner, type HttpsPartner } f
 import { envoyStats, waitEnvoyReady } from "./lib/envoy-admin.js";
 import { send } from "./lib/http.js";
 import { snapshotVersions, startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { eventually, Procs } from "./lib/procs.js";
+import { eventually } from "./lib/procs.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const P = { xds: 18900, serveAdmin: 18901, partner: 18910, plain: 18911, web: { inbound: 18920, app: 18921, admin: 18922, outbound: 18923 } };
 const HOST = "api.partner.example";
@@ -54,16 +54,13 @@ export default defineMesh({ name: "edge", trustDomain: "edge.example", egress: "
 test("e2e: TLS origination to an external service with its own CA, and egress registry-only / allow-any", { timeout: 180_000 }, async (t) => {
   const envoy = requireEnvoy(t);
   if (!envoy) return;
-  const dir = mkdtempSync(join(tmpdir(), "meshc-e2e-external-"));
-  const procs = new Procs(dir);
   const closers: (() => Promise<void>)[] = [];
-  let failed = false;
-  t.after(async () => {
-    await procs.stopAll();
-    await Promise.all(closers.map((c) => c()));
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-e2e-external-", async ({ dir, procs, closeLater }) => {
+    closeLater({
+      async close() {
+        await Promise.all(closers.map((c) => c()));
+      },
+    });
     const ca = await createTestCa("partner test CA");
     const other = await createTestCa("some other CA");
     const leaf = await issueServerCert(ca, [HOST]);
@@ -135,10 +132,5 @@ test("e2e: TLS origination to an external service with its own CA, and egress re
     assert.equal(again.status, 200, `${again.status} ${again.body}`);
     assert.equal(again.json?.tls, true);
     t.diagnostic(`external: 3 verified TLS calls, wrong CA refused (503), ${blocked.length} undeclared requests blocked with 502 and counted, then passed through under allow-any`);
-  } catch (e) {
-    failed = true;
-    const err = e as Error;
-    err.message = `${err.message}\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw err;
-  }
+  });
 });

@@ -3,17 +3,16 @@
 // client); the gateway routes by host and by path to "api", a service behind its own real Envoy sidecar, and to
 // "shop" (a plain app); the gateway's own retries and timeouts apply. Ports 18930-18959.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { request } from "node:https";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { startHttpApp, type HttpApp } from "../apps/http-app.js";
+import { startHttpApp } from "../apps/http-app.js";
 import { requireEnvoy } from "../helpers/envoy.js";
 import { createTestCa, issueServerCert } from "../helpers/tls-server.js";
 import { envoyStats, waitEnvoyReady } from "./lib/envoy-admin.js";
 import { startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { Procs } from "./lib/procs.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const P = {
   xds: 18930,
@@ -77,23 +76,15 @@ function https(host: string, path: string, ca: string, headers: Record<string, s
 test("e2e: HTTPS through an ingress gateway to a service behind its sidecar (host and path routing, retries, timeouts)", { timeout: 180_000 }, async (t) => {
   const envoy = requireEnvoy(t);
   if (!envoy) return;
-  const dir = mkdtempSync(join(tmpdir(), "meshc-e2e-gateway-"));
-  const procs = new Procs(dir);
-  const apps: HttpApp[] = [];
-  let failed = false;
-  t.after(async () => {
-    await procs.stopAll();
-    await Promise.all(apps.map((a) => a.close()));
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-e2e-gateway-", async ({ dir, procs, closeLater }) => {
     const ca = await createTestCa("edge test CA");
     const leaf = await issueServerCert(ca, ["shop.example", "api.shop.example"]);
     writeFileSync(join(dir, "edge-cert.pem"), leaf.certPem);
     writeFileSync(join(dir, "edge-key.pem"), leaf.keyPem, { mode: 0o600 });
     const api = await startHttpApp({ service: "api", version: "v1", port: P.api.app });
     const shop = await startHttpApp({ service: "shop", version: "v1", port: P.shop });
-    apps.push(api, shop);
+    closeLater(api);
+    closeLater(shop);
 
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, meshSource(dir));
@@ -146,10 +137,5 @@ test("e2e: HTTPS through an ingress gateway to a service behind its sidecar (hos
     assert.equal(refused.status, 0);
     assert.match(refused.error ?? "", /certificate|self.signed|verify/i);
     t.diagnostic("gateway: HTTPS host and path routing to api (through its sidecar) and shop, retries turned 503s into 200s, a 500ms route timeout gave 504");
-  } catch (e) {
-    failed = true;
-    const err = e as Error;
-    err.message = `${err.message}\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw err;
-  }
+  });
 });

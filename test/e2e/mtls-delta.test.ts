@@ -10,19 +10,19 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { test } from "node:test";
 import { initCa, loadCa } from "../../src/pki/ca-dir.js";
 import { issueLeaf } from "../../src/pki/x509.js";
-import { startHttpApp, type HttpApp } from "../apps/http-app.js";
+import { startHttpApp } from "../apps/http-app.js";
 import { requireEnvoy } from "../helpers/envoy.js";
 import { envoyStats, waitEnvoyReady } from "./lib/envoy-admin.js";
 import { send, tally, trafficLoop } from "./lib/http.js";
 import { proxies, startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { eventually, meshcCommand, Procs, sleep } from "./lib/procs.js";
+import { eventually, meshcCommand, sleep } from "./lib/procs.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const B = 19660;
 const P = {
@@ -64,21 +64,12 @@ function presented(o: { cert: string; key: string; ca: string }): Promise<X509Ce
 test("e2e mTLS over Delta xDS: sidecars get, use and rotate their certificates over delta SDS (R17)", { timeout: 300_000 }, async (t) => {
   const envoy = requireEnvoy(t);
   if (!envoy) return;
-  const dir = mkdtempSync(join(tmpdir(), "meshc-e2e-dmtls-"));
-  const procs = new Procs(dir);
-  const apps: HttpApp[] = [];
-  let failed = true;
-  t.after(async () => {
-    await procs.stopAll();
-    await Promise.all(apps.map((a) => a.close()));
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-e2e-dmtls-", async ({ dir, procs, closeLater }) => {
     const caDir = join(dir, "ca");
     await initCa(caDir, { trustDomain: TD });
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, MESH);
-    apps.push(await startHttpApp({ service: "echo", version: "v1", port: P.echo.app }));
+    closeLater(await startHttpApp({ service: "echo", version: "v1", port: P.echo.app }));
     const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.admin, extraArgs: ["--ca", caDir, "--insecure"] }); // plaintext ADS: the authenticated control plane is test/e2e/xds-auth.test.ts
     await waitServeReady(P.admin, serve);
     const web = startSidecar(procs, { mesh: meshPath, service: "web", instance: "web-1", xdsPort: P.xds, envoy, delta: true });
@@ -132,9 +123,5 @@ test("e2e mTLS over Delta xDS: sidecars get, use and rotate their certificates o
     const after = await proxies(P.admin);
     assert.ok(after.every((s) => s.api === "delta" && s.nacks === 0), `no NACKs: ${JSON.stringify(after.map((s) => [s.node.id, s.nacks, s.lastNack]))}`);
     assert.doesNotMatch(procs.tails(), /PRIVATE KEY/);
-    failed = false;
-  } catch (e) {
-    (e as Error).message += `\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw e;
-  }
+  });
 });

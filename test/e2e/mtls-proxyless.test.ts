@@ -13,18 +13,18 @@
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { initCa } from "../../src/pki/ca-dir.js";
-import { startGrpcApp, type GrpcApp } from "../apps/grpc-app.js";
+import { startGrpcApp } from "../apps/grpc-app.js";
 import { requireEnvoy } from "../helpers/envoy.js";
 import { envoyStats, waitEnvoyReady } from "./lib/envoy-admin.js";
 import { startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { eventually, meshcCommand, Procs, tsxCommand, type Proc } from "./lib/procs.js";
+import { eventually, meshcCommand, tsxCommand, type Proc } from "./lib/procs.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const B = 19640;
 const P = { xds: B, admin: B + 1, greeter: { inbound: B + 10, app: B + 11, admin: B + 12, outbound: B + 13 }, shopper: B + 20 };
@@ -69,22 +69,13 @@ class Client {
 test("e2e mTLS proxyless: grpc-js-xds with XdsChannelCredentials calls a strict sidecar over mTLS, follows a CA rotation; plaintext is refused", { timeout: 240_000 }, async (t) => {
   const envoy = requireEnvoy(t);
   if (!envoy) return;
-  const dir = mkdtempSync(join(tmpdir(), "meshc-e2e-pxmtls-"));
-  const procs = new Procs(dir);
-  const apps: GrpcApp[] = [];
-  let failed = true;
-  t.after(async () => {
-    await procs.stopAll();
-    await Promise.all(apps.map((a) => a.close()));
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-e2e-pxmtls-", async ({ dir, procs, closeLater }) => {
     const caDir = join(dir, "ca");
     const certsDir = join(dir, "certs");
     await initCa(caDir, { trustDomain: TD });
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, MESH);
-    apps.push(await startGrpcApp({ service: "greeter", version: "v1", port: P.greeter.app }));
+    closeLater(await startGrpcApp({ service: "greeter", version: "v1", port: P.greeter.app }));
     const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.admin, extraArgs: ["--ca", caDir, "--insecure"] }); // plaintext ADS: the authenticated control plane is test/e2e/xds-auth.test.ts
     await waitServeReady(P.admin, serve);
     const sidecar = startSidecar(procs, { mesh: meshPath, service: "greeter", instance: "greeter-1", xdsPort: P.xds, envoy });
@@ -175,9 +166,5 @@ test("e2e mTLS proxyless: grpc-js-xds with XdsChannelCredentials calls a strict 
     t.diagnostic(`proxyless after root rotation and reconnect: 20/20 calls, client certificate hash ${hash0?.slice(0, 12)} -> ${hash1?.slice(0, 12)}`);
     secure.proc.child.stdin!.write(`${JSON.stringify({ op: "exit" })}\n`);
     assert.doesNotMatch(procs.tails(), /PRIVATE KEY/);
-    failed = false;
-  } catch (e) {
-    (e as Error).message += `\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw e;
-  }
+  });
 });

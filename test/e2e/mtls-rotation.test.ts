@@ -11,19 +11,19 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { test } from "node:test";
 import { CA_FILES, initCa, loadCa } from "../../src/pki/ca-dir.js";
 import { issueLeaf } from "../../src/pki/x509.js";
-import { startHttpApp, type HttpApp } from "../apps/http-app.js";
+import { startHttpApp } from "../apps/http-app.js";
 import { requireEnvoy } from "../helpers/envoy.js";
 import { envoyStats, waitEnvoyReady } from "./lib/envoy-admin.js";
 import { send, tally, trafficLoop } from "./lib/http.js";
 import { startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { eventually, meshcCommand, Procs, sleep } from "./lib/procs.js";
+import { eventually, meshcCommand, sleep } from "./lib/procs.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const B = 19750;
 const P = {
@@ -84,21 +84,12 @@ function probe(o: { cert: string; key: string; ca: string; session?: Buffer }): 
 test("e2e mTLS rotation: leaves every 15 s under load, then a root rotation (R17)", { timeout: 420_000 }, async (t) => {
   const envoy = requireEnvoy(t);
   if (!envoy) return;
-  const dir = mkdtempSync(join(tmpdir(), "meshc-rot-"));
-  const procs = new Procs(dir);
-  const apps: HttpApp[] = [];
-  let failed = true;
-  t.after(async () => {
-    await procs.stopAll();
-    await Promise.all(apps.map((a) => a.close()));
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-rot-", async ({ dir, procs, closeLater }) => {
     const caDir = join(dir, "ca");
     await initCa(caDir, { trustDomain: TD });
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, MESH);
-    apps.push(await startHttpApp({ service: "echo", version: "v1", port: P.echo.app }));
+    closeLater(await startHttpApp({ service: "echo", version: "v1", port: P.echo.app }));
     const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.admin, extraArgs: ["--ca", caDir, "--insecure"] });
     await waitServeReady(P.admin, serve);
     const web = startSidecar(procs, { mesh: meshPath, service: "web", instance: "web-1", xdsPort: P.xds, envoy });
@@ -179,9 +170,5 @@ test("e2e mTLS rotation: leaves every 15 s under load, then a root rotation (R17
     const afterRoot = tally(await Promise.all(Array.from({ length: 20 }, () => send({ port: P.web.outbound, path: "/", host: "echo", timeoutMs: 10_000 }))));
     assert.equal(afterRoot.ok, 20, `mesh traffic works after the root rotation: ${JSON.stringify(afterRoot.byStatus)}`);
     assert.doesNotMatch(procs.tails(), /PRIVATE KEY/);
-    failed = false;
-  } catch (e) {
-    (e as Error).message += `\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw e;
-  }
+  });
 });

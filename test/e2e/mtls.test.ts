@@ -6,28 +6,27 @@
 //   2. permissive: plaintext and mTLS callers both succeed on echo's permissive port and Envoy's stats count each.
 //   3. SAN mismatch (R16): an upstream presenting a mesh certificate with another identity is refused by web's
 //      sidecar; the same upstream with the expected identity is accepted.
-//   6. secrets scoping on the wire: a test ADS client speaking as web receives web's leaf and the bundle only,
-//      never echo's key, whatever names it asks for.
+//   6. secrets scoping on the wire (R17, "SDS only to the owning proxy"): a test ADS client speaking as web
+//      receives web's leaf and the bundle only, never echo's key, whatever names it asks for.
 import assert from "node:assert/strict";
 import { X509Certificate, createPrivateKey } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from "node:tls";
+import { type TLSSocket } from "node:tls";
 import { createServer as createHttpsServer } from "node:https";
 import { test } from "node:test";
 import { decodeMessage } from "../../src/backends/envoy/api/codec.js";
 import { CA_FILES, initCa, loadCa } from "../../src/pki/ca-dir.js";
 import { issueLeaf } from "../../src/pki/x509.js";
 import { TYPE_URLS } from "../../src/snapshot/types.js";
-import { startHttpApp, type HttpApp } from "../apps/http-app.js";
+import { startHttpApp } from "../apps/http-app.js";
 import { requireEnvoy } from "../helpers/envoy.js";
 import { AdsTestClient, node, sreq } from "../xds/ads-client.js";
 import { envoyStats, waitEnvoyReady } from "./lib/envoy-admin.js";
 import { send } from "./lib/http.js";
 import { startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { Procs } from "./lib/procs.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const B = 19700;
 const P = {
@@ -76,28 +75,24 @@ function mtlsGet(port: number, o: { cert: string; key: string; ca: string }): Pr
   });
 }
 
-test("e2e mTLS: strict, permissive, SAN mismatch (R16), SDS scoping", { timeout: 240_000 }, async (t) => {
+test("e2e mTLS: strict, permissive, SAN mismatch (R16), SDS scoping (R17)", { timeout: 240_000 }, async (t) => {
   const envoy = requireEnvoy(t);
   if (!envoy) return;
-  const dir = mkdtempSync(join(tmpdir(), "meshc-mtls-"));
-  const procs = new Procs(dir);
-  const apps: HttpApp[] = [];
   let fakeServer: ReturnType<typeof createHttpsServer> | undefined;
-  let failed = true;
-  t.after(async () => {
-    await procs.stopAll();
-    await Promise.all(apps.map((a) => a.close()));
-    fakeServer?.close();
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-mtls-", async ({ dir, procs, closeLater }) => {
+    closeLater({
+      async close() {
+        fakeServer?.close();
+      },
+    });
     const caDir = join(dir, "ca");
     await initCa(caDir, { trustDomain: TD });
     const ca = await loadCa(caDir);
     const rootPem = readFileSync(join(caDir, CA_FILES.bundle), "utf8");
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, meshSource());
-    apps.push(await startHttpApp({ service: "echo", version: "v1", port: P.echo.app }), await startHttpApp({ service: "echo", version: "open", port: P.echo.app2 }));
+    closeLater(await startHttpApp({ service: "echo", version: "v1", port: P.echo.app }));
+    closeLater(await startHttpApp({ service: "echo", version: "open", port: P.echo.app2 }));
 
     // The "fake" upstream: HTTPS with client certs required, presenting whichever identity the test picks.
     const leafFor = async (spiffeId: string) => {
@@ -161,7 +156,7 @@ test("e2e mTLS: strict, permissive, SAN mismatch (R16), SDS scoping", { timeout:
     const matched = await send({ port: P.web.outbound, path: "/", host: "fake", timeoutMs: 10_000 });
     assert.equal(matched.status, 200, `the expected identity is accepted: ${matched.body}`);
 
-    // --- 6. SDS scoping on the wire: a client speaking as web gets web's leaf and the bundle, nothing of echo's.
+    // --- 6. SDS scoping on the wire (R17): a client speaking as web gets web's leaf and the bundle, nothing of echo's.
     const asEcho = AdsTestClient.sotw(`127.0.0.1:${P.xds}`);
     asEcho.send(sreq(TYPE_URLS.secret, { node: node("echo", "probe-echo"), resourceNames: ["default", "ROOTCA"] }));
     const echoSecrets = (await asEcho.next()).resources;
@@ -187,9 +182,5 @@ test("e2e mTLS: strict, permissive, SAN mismatch (R16), SDS scoping", { timeout:
     assert.match(debug.body, /"default"/);
     const logs = procs.tails();
     assert.doesNotMatch(logs, /PRIVATE KEY/);
-    failed = false;
-  } catch (e) {
-    (e as Error).message += `\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw e;
-  }
+  });
 });

@@ -6,15 +6,15 @@
 // Ports 19920-19959.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { initCa } from "../../src/pki/ca-dir.js";
 import { requireEnvoy } from "../helpers/envoy.js";
 import { waitEnvoyReady } from "./lib/envoy-admin.js";
 import { startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { meshcCommand, Procs } from "./lib/procs.js";
+import { meshcCommand } from "./lib/procs.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const B = 19920;
 const P = {
@@ -54,14 +54,7 @@ const KEY_MATERIAL = /PRIVATE KEY|private_key|inline_bytes|inline_string|\[redac
 test("meshc proxy-config: tables of what the server serves, the same from a live Envoy, --compare, no key material", { timeout: 240_000 }, async (t) => {
   const envoy = requireEnvoy(t);
   if (!envoy) return;
-  const dir = mkdtempSync(join(tmpdir(), "meshc-proxy-config-"));
-  const procs = new Procs(dir);
-  let failed = false;
-  t.after(async () => {
-    await procs.stopAll();
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-proxy-config-", async ({ dir, procs }) => {
     const caDir = join(dir, "ca");
     await initCa(caDir, { trustDomain: TD });
     const meshPath = join(dir, "mesh.ts");
@@ -140,10 +133,5 @@ test("meshc proxy-config: tables of what the server serves, the same from a live
     const noEnvoy = run("web", "--compare");
     assert.equal(noEnvoy.status, 2);
     assert.match(noEnvoy.stderr, /--compare needs --envoy/);
-  } catch (e) {
-    failed = true;
-    const err = e as Error;
-    err.message = `${err.message}\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw err;
-  }
+  });
 });

@@ -5,13 +5,13 @@
 // (src/proxyless/capabilities.ts) asserting what the table documents for grpc-go, so the table cannot drift from
 // the client. Rows that fail calls (query match, redirect, direct response) are errors (MESH0421) that `meshc serve`
 // refuses to serve from mesh.ts, so the test checks the error and serves what the backend emits for them from a build
-// directory (the same translation, analysis skipped). grpc-js-xds runs its supported and ignored rows too
-// (ring hash on headers, and what it ignores); its fails rows are not exercised yet.
+// directory (the same translation, analysis skipped). grpc-js-xds runs its supported and ignored rows too, against
+// the same backends; its fails rows need meshes of their own (it NACKs a whole route configuration holding a redirect
+// or a direct response) and run in proxyless-js-fails.test.ts (test/e2e/lib/capability-rows.ts says which).
 // Ports 19450-19489.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -22,9 +22,11 @@ import { translateMesh } from "../../src/backends/envoy/translate.js";
 import { loadMesh } from "../../src/frontend/index.js";
 import { CAPABILITIES, GRPC_IMPLEMENTATIONS } from "../../src/proxyless/capabilities.js";
 import { pinnedGrpcGoVersion, requireGrpcGo } from "../helpers/grpc-go.js";
+import { JS_FAILS_ROWS } from "./lib/capability-rows.js";
 import { grpcBootstrap, LineProc, startGoBackends, startGoClient, type GoBackends, type GoClient, type RunCommand, type RunResult } from "./lib/grpc-go.js";
 import { proxies, snapshotVersions, startServe, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { eventually, meshcCommand, Procs, tsxCommand } from "./lib/procs.js";
+import { eventually, meshcCommand, tsxCommand } from "./lib/procs.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const X = { xds: 19450, admin: 19451, xds2: 19452, admin2: 19453 };
 /** Upstreams (nonMesh: no sidecar, so the client reaches the backends directly): service k has port 19460 + k and
@@ -108,14 +110,7 @@ const listens = (name: Up, v1 = "v1", v2 = "v2") => [`127.0.0.1:${v1Port(name)}=
 test("grpc-go proxyless against meshc serve: split, retries, live edit, and every capability-table row", { timeout: 420_000 }, async (t) => {
   const bin = requireGrpcGo(t);
   if (!bin) return;
-  const dir = mkdtempSync(join(tmpdir(), "meshc-e2e-grpcgo-"));
-  const procs = new Procs(dir);
-  let failed = false;
-  t.after(async () => {
-    await procs.stopAll();
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-e2e-grpcgo-", async ({ dir, procs }) => {
     assert.equal(GRPC_IMPLEMENTATIONS.go.version, pinnedGrpcGoVersion(), "the capability table describes the grpc-go the tests build");
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, meshSource(80));
@@ -321,7 +316,27 @@ test("grpc-go proxyless against meshc serve: split, retries, live edit, and ever
       js.proc = procs.start({ name: "xds-client-js", ...tsxCommand(XDS_CLIENT, ["greeter"]), env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: bootstrap }, stdin: true, onLine: (l) => js.push(l) });
       assert.deepEqual(await js.next(30_000), { ready: true });
       const run = (cmd: RunCommand) => js.send(JSON.stringify({ op: "run", ...cmd }), cmd.n * 6000 + 20_000) as Promise<RunResult>;
-      const jsRow = (name: keyof typeof CAPABILITIES, fn: () => Promise<void>) => tj.test(`${name} (${CAPABILITIES[name].js.support} by grpc-js-xds)`, fn);
+      const jsRows = new Set<string>();
+      const jsRow = (name: keyof typeof CAPABILITIES, fn: () => Promise<void>) => {
+        jsRows.add(name);
+        return tj.test(`${name} (${CAPABILITIES[name].js.support} by grpc-js-xds)`, fn);
+      };
+
+      await jsRow("weightedSplit", async () => {
+        assert.equal(CAPABILITIES.weightedSplit.js.support, "supported");
+        // The mesh is at 20/80 since the edit: within 5 points over 400 calls.
+        const r = await run({ n: N });
+        assert.deepEqual(r.errors, {});
+        assert.ok(Math.abs((r.counts.v2 ?? 0) / N - 0.8) <= 0.05, `20/80 split: ${JSON.stringify(r.counts)}`);
+      });
+      await jsRow("retryGrpcCodes", async () => {
+        assert.equal(CAPABILITIES.retryGrpcCodes.js.support, "supported");
+        await backends.reset();
+        const r = await run({ n: 10, failFirst: 2, idPrefix: "jr", metadata: { "x-row": "retry" } });
+        assert.deepEqual(r, { counts: { v1: 10 }, errors: {} }, "every call on the retrying route succeeds");
+        const { attempts } = await backends.stats();
+        for (let i = 0; i < 10; i++) assert.equal(attempts[`jr-${i}`], 3, `call jr-${i}: two UNAVAILABLE attempts, then success`);
+      });
 
       await jsRow("ringHashHeader", async () => {
         assert.equal(CAPABILITIES.ringHashHeader.js.support, "supported");
@@ -385,12 +400,9 @@ test("grpc-go proxyless against meshc serve: split, retries, live edit, and ever
         const r = await run({ n: 15, metadata: { "x-row": "rate-limit" } });
         assert.deepEqual(r, { counts: { v1: 15 }, errors: {} });
       });
+      assert.deepEqual([...jsRows, ...JS_FAILS_ROWS].sort(), Object.keys(CAPABILITIES).sort(), "every grpc-js-xds row here or in proxyless-js-fails.test.ts");
       js.proc.child.stdin!.write(`${JSON.stringify({ op: "exit" })}\n`);
     });
     for (const c of [client, prober]) c.proc.child.stdin!.write(`${JSON.stringify({ op: "exit" })}\n`);
-  } catch (e) {
-    failed = true;
-    (e as Error).message += `\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw e;
-  }
+  });
 });

@@ -4,15 +4,15 @@
 // fail with UNAVAILABLE succeed on a route with retries and fail on the same calls without. Ports 19590-19597.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { startGrpcApp, type GrpcApp } from "../apps/grpc-app.js";
+import { startGrpcApp } from "../apps/grpc-app.js";
 import { startServe, snapshotVersions, waitConverged, waitServeReady, proxies } from "./lib/meshc.js";
-import { eventually, meshcCommand, Procs, tsxCommand, type Proc } from "./lib/procs.js";
+import { eventually, meshcCommand, tsxCommand, type Proc } from "./lib/procs.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const P = { xds: 19590, admin: 19591, greeter: 19592, v1: 19593, v2: 19594, shopper: 19595, app: 19596 };
 const CLIENT = fileURLToPath(new URL("../apps/xds-client.ts", import.meta.url));
@@ -71,23 +71,15 @@ class Client {
 }
 
 test("e2e scenario 5 (proxyless): @grpc/grpc-js-xds resolves xds:///greeter against meshc serve, follows the split and its edit, retries UNAVAILABLE", { timeout: 120_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "meshc-e2e-grpc-"));
-  const procs = new Procs(dir);
-  const apps: GrpcApp[] = [];
-  let failed = false;
-  t.after(async () => {
-    await procs.stopAll();
-    await Promise.all(apps.map((a) => a.close()));
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-e2e-grpc-", async ({ dir, procs, closeLater }) => {
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, meshSource(80));
     const [v1, v2] = await Promise.all([
       startGrpcApp({ service: "greeter", version: "v1", port: P.v1 }),
       startGrpcApp({ service: "greeter", version: "v2", port: P.v2 }),
     ]);
-    apps.push(v1, v2);
+    closeLater(v1);
+    closeLater(v2);
     const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.admin });
     await waitServeReady(P.admin, serve);
 
@@ -144,9 +136,5 @@ test("e2e scenario 5 (proxyless): @grpc/grpc-js-xds resolves xds:///greeter agai
     for (let i = 0; i < R; i++) assert.equal(attempts[`n-${i}`], 1, `call n-${i}: one attempt`);
     t.diagnostic(`proxyless retries: ${R}/${R} calls succeeded after 2 UNAVAILABLE attempts each; without retries ${R}/${R} failed`);
     proc.child.stdin!.write(`${JSON.stringify({ op: "exit" })}\n`);
-  } catch (e) {
-    failed = true;
-    (e as Error).message += `\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw e;
-  }
+  });
 });

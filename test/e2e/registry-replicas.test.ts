@@ -5,17 +5,17 @@
 // Envoy reconnects to a surviving replica, which reports the same ACKed versions, and Envoy's own config versions
 // do not change (moving between replicas in the same state is no config change). Ports 20200-20249.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { startHttpApp, type HttpApp } from "../apps/http-app.js";
+import { startHttpApp } from "../apps/http-app.js";
 import { requireEnvoy } from "../helpers/envoy.js";
 import { requireEtcd, startEtcd } from "../helpers/etcd.js";
 import { envoyConfigVersions, waitEnvoyReady } from "./lib/envoy-admin.js";
 import { send, tally, trafficLoop } from "./lib/http.js";
 import { proxies, snapshotVersions, startServe, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { eventually, meshcCommand, Procs, sleep, type Proc } from "./lib/procs.js";
+import { eventually, meshcCommand, sleep, type Proc } from "./lib/procs.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const P = {
   etcd: 20201,
@@ -51,20 +51,11 @@ test("e2e: three meshc serve replicas serve the same versions; Envoys fail over 
   if (!envoy) return;
   const etcdBin = requireEtcd(t);
   if (!etcdBin) return;
-  const dir = mkdtempSync(join(tmpdir(), "meshc-e2e-replicas-"));
-  const procs = new Procs(dir);
-  const apps: HttpApp[] = [];
-  let failed = false;
-  t.after(async () => {
-    await procs.stopAll();
-    await Promise.all(apps.map((a) => a.close()));
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-e2e-replicas-", async ({ dir, procs, closeLater }) => {
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, MESH);
     await startEtcd(procs, etcdBin, { dir, clientPort: P.etcd, peerPort: P.etcdPeer });
-    apps.push(await startHttpApp({ service: "catalog", version: "v1", port: P.catalog.app }));
+    closeLater(await startHttpApp({ service: "catalog", version: "v1", port: P.catalog.app }));
 
     const replicas = P.replicas.map((r, i) =>
       startServe(procs, { mesh: meshPath, xdsPort: r.xds, adminPort: r.admin, name: `serve-${i}`, extraArgs: ["--state-dir", join(dir, `state-${i}`)] }),
@@ -136,10 +127,5 @@ test("e2e: three meshc serve replicas serve the same versions; Envoys fail over 
     assert.deepEqual(acked["catalog-1"], nonEmpty(same.catalog), "catalog-1 ACKed the same versions on the new replica");
     assert.deepEqual(await envoyConfigVersions(P.web.admin), envoyBefore.web, "web's Envoy config versions did not change");
     assert.deepEqual(await envoyConfigVersions(P.catalog.admin), envoyBefore.catalog, "catalog's Envoy config versions did not change");
-  } catch (e) {
-    failed = true;
-    const err = e as Error;
-    err.message = `${err.message}\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw err;
-  }
+  });
 });

@@ -8,8 +8,7 @@
 // The catalog instances are plain apps (no sidecars): registry entries point the caller's Envoy straight at them.
 // Ports 20100-20149.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Etcd3 } from "etcd3";
@@ -19,7 +18,8 @@ import { requireEtcd, startEtcd, type EtcdServer } from "../helpers/etcd.js";
 import { waitEnvoyReady } from "./lib/envoy-admin.js";
 import { getText, send, tally, trafficLoop } from "./lib/http.js";
 import { metric, snapshotVersions, startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { eventually, meshcCommand, Procs, sleep, type Proc } from "./lib/procs.js";
+import { eventually, meshcCommand, sleep, type Proc } from "./lib/procs.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const P = {
   etcd: 20101,
@@ -60,18 +60,17 @@ test("e2e: endpoints from etcd (register, lease expiry, labels, malformed entrie
   if (!envoy) return;
   const etcdBin = requireEtcd(t);
   if (!etcdBin) return;
-  const dir = mkdtempSync(join(tmpdir(), "meshc-e2e-registry-"));
-  const procs = new Procs(dir);
   const apps = new Map<string, HttpApp>();
   let client: Etcd3 | undefined;
-  let failed = false;
   t.after(async () => {
     client?.close();
-    await procs.stopAll();
-    await Promise.all([...apps.values()].map((a) => a.close()));
-    if (!failed) rmSync(dir, { recursive: true, force: true });
   });
-  try {
+  await inWorkspace(t, "meshc-e2e-registry-", async ({ dir, procs, closeLater }) => {
+    closeLater({
+      async close() {
+        await Promise.all([...apps.values()].map((a) => a.close()));
+      },
+    });
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, MESH);
     let etcdServer: EtcdServer = await startEtcd(procs, etcdBin, { dir, clientPort: P.etcd, peerPort: P.etcdPeer });
@@ -187,10 +186,5 @@ test("e2e: endpoints from etcd (register, lease expiry, labels, malformed entrie
     assert.equal(apps.get("c")!.stats().requests, cNow, "c receives nothing after its lease expired");
     const body = JSON.parse(await getText(P.serveAdmin, "/readyz")) as { registry?: { state: string } };
     assert.equal(body.registry?.state, "connected");
-  } catch (e) {
-    failed = true;
-    const err = e as Error;
-    err.message = `${err.message}\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw err;
-  }
+  });
 });

@@ -7,9 +7,8 @@
 //   - db's sidecar logs its inbound TCP connections as JSON lines in a file, numbers as numbers.
 // b and gone have no sidecar (b's app answers directly; nothing listens at gone's address). Ports 19960-19999.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, connect, type Server } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { requireEnvoy } from "../helpers/envoy.js";
@@ -17,8 +16,9 @@ import { waitEnvoyReady } from "./lib/envoy-admin.js";
 import { send } from "./lib/http.js";
 import { startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
 import { startOtlpLogsReceiver, type ReceivedLogRecord } from "./lib/otlp-logs-receiver.js";
-import { eventually, Procs, sleep } from "./lib/procs.js";
+import { eventually, sleep } from "./lib/procs.js";
 import { startStatusApp } from "./lib/telemetry-mesh.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const BASE = 19960;
 const P = {
@@ -98,16 +98,13 @@ function tcpRoundTrip(port: number, line: string): Promise<string> {
 test("e2e access logs: OpenTelemetry logs collector (HTTP and TCP), errorsOnly on TCP, TCP file logs", { timeout: 180_000 }, async (t) => {
   const envoy = requireEnvoy(t);
   if (!envoy) return;
-  const dir = mkdtempSync(join(tmpdir(), "meshc-access-logs-"));
-  const procs = new Procs(dir);
   const closers: (() => Promise<void>)[] = [];
-  let failed = false;
-  t.after(async () => {
-    await procs.stopAll();
-    await Promise.all(closers.map((c) => c()));
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-access-logs-", async ({ dir, procs, closeLater }) => {
+    closeLater({
+      async close() {
+        await Promise.all(closers.map((c) => c()));
+      },
+    });
     const dbLog = join(dir, "db-access.log");
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, meshSource(dbLog));
@@ -225,10 +222,5 @@ test("e2e access logs: OpenTelemetry logs collector (HTTP and TCP), errorsOnly o
       assert.deepEqual(Object.keys(e).sort(), ["bytes_received", "bytes_sent", "destination_service", "destination_subset", "direction", "downstream_address", "duration_ms", "peer_identity", "response_flags", "source_service", "start_time", "upstream_cluster", "upstream_host"]);
     }
     t.diagnostic(`OTLP: ${otlp.exports} exports, a ${a.length} records, f ${f.length}; db file ${entries.length} lines`);
-  } catch (e) {
-    failed = true;
-    const err = e as Error;
-    err.message = `${err.message}\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw err;
-  }
+  });
 });

@@ -9,8 +9,7 @@
 // Ports 19860-19919.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { startHttpApp } from "../apps/http-app.js";
@@ -20,9 +19,10 @@ import { envoyStats, waitEnvoyReady } from "./lib/envoy-admin.js";
 import { send, sendMany, type RequestOptions } from "./lib/http.js";
 import { snapshotVersions, startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
 import { startOtlpReceiver, type ReceivedSpan } from "./lib/otlp-receiver.js";
-import { eventually, meshcCommand, Procs, sleep } from "./lib/procs.js";
+import { eventually, meshcCommand, sleep } from "./lib/procs.js";
 import { startPrometheus } from "./lib/prometheus.js";
 import { startStatusApp, telemetryMeshSource, telemetryPorts } from "./lib/telemetry-mesh.js";
+import { inWorkspace } from "./lib/workspace.js";
 
 const BASE = 19860;
 
@@ -33,16 +33,13 @@ test("e2e telemetry: Prometheus counts by destination/subset/code, OTLP traces a
   if (!prometheusBin) return;
 
   const p = telemetryPorts(BASE);
-  const dir = mkdtempSync(join(tmpdir(), "meshc-telemetry-"));
-  const procs = new Procs(dir);
   const closers: (() => Promise<void>)[] = [];
-  let failed = false;
-  t.after(async () => {
-    await procs.stopAll();
-    await Promise.all(closers.map((c) => c()));
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-telemetry-", async ({ dir, procs, closeLater }) => {
+    closeLater({
+      async close() {
+        await Promise.all(closers.map((c) => c()));
+      },
+    });
     const accessLog = join(dir, "a-access.log");
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, telemetryMeshSource(p, { samplePercent: 100, accessLog }));
@@ -220,10 +217,5 @@ test("e2e telemetry: Prometheus counts by destination/subset/code, OTLP traces a
     assert.deepEqual(unsampled, [], "sampling 0 % sends no spans");
 
     t.diagnostic(`sampling 0 %: ${otlp.spans.length - before} spans after 20 requests`);
-  } catch (e) {
-    failed = true;
-    const err = e as Error;
-    err.message = `${err.message}\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw err;
-  }
+  });
 });

@@ -10,8 +10,7 @@
 //     a plaintext client gets no configuration at all (R10);
 //   - the same credential asking as its own service is served, and receives its own secrets only.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { credentials, status as GrpcStatus, type ChannelCredentials } from "@grpc/grpc-js";
@@ -19,14 +18,15 @@ import { credentialFilesFor, xdsServerIdentity } from "../../src/pki/bootstrap-c
 import { initCa } from "../../src/pki/ca-dir.js";
 import { createRoot, issueLeaf, loadAuthority } from "../../src/pki/x509.js";
 import { TYPE_URLS } from "../../src/snapshot/types.js";
-import { startHttpApp, type HttpApp } from "../apps/http-app.js";
+import { startHttpApp } from "../apps/http-app.js";
 import { requireEnvoy } from "../helpers/envoy.js";
 import { AdsTestClient, dreq, node, sreq } from "../xds/ads-client.js";
 import { waitEnvoyReady } from "./lib/envoy-admin.js";
 import { send } from "./lib/http.js";
 import { startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { eventually, meshcCommand, Procs } from "./lib/procs.js";
+import { eventually, meshcCommand } from "./lib/procs.js";
 import { spawnSync } from "node:child_process";
+import { inWorkspace } from "./lib/workspace.js";
 
 const B = 19930;
 const P = {
@@ -66,21 +66,12 @@ function tlsCreds(ca: string, client?: { cert: string; key: string }): ChannelCr
 test("e2e authenticated ADS: bootstrap credentials, identity binding, refusals (R9, R10)", { timeout: 240_000 }, async (t) => {
   const envoy = requireEnvoy(t);
   if (!envoy) return;
-  const dir = mkdtempSync(join(tmpdir(), "meshc-xds-auth-"));
-  const procs = new Procs(dir);
-  const apps: HttpApp[] = [];
-  let failed = true;
-  t.after(async () => {
-    await procs.stopAll();
-    await Promise.all(apps.map((a) => a.close()));
-    if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
-  try {
+  await inWorkspace(t, "meshc-xds-auth-", async ({ dir, procs, closeLater }) => {
     const caDir = join(dir, "ca");
     await initCa(caDir, { trustDomain: TD });
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, meshSource());
-    apps.push(await startHttpApp({ service: "echo", version: "v1", port: P.echo.app }));
+    closeLater(await startHttpApp({ service: "echo", version: "v1", port: P.echo.app }));
 
     const serve = startServe(procs, { mesh: meshPath, xdsPort: P.xds, adminPort: P.admin, extraArgs: ["--ca", caDir] });
     await waitServeReady(P.admin, serve);
@@ -176,10 +167,6 @@ test("e2e authenticated ADS: bootstrap credentials, identity binding, refusals (
     const leafText = Buffer.from(secrets.resources.find((x) => x.name === "default")!.bytes).toString("latin1");
     assert.ok(leafText.includes("BEGIN CERTIFICATE"));
     own.close();
-    failed = false;
-  } catch (e) {
-    (e as Error).message += `\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
-    throw e;
-  }
+  });
 });
 

@@ -158,6 +158,25 @@ test("P-10 R4 P-16: a NACK after names were added at an unchanged version is a N
   assert.deepEqual(await c.collect(200), []);
 });
 
+test("P-11 P-16: after a NACK, names added at the rejected version are answered (only those); a re-request is not", async (t) => {
+  // What a gRPC client does: it NACKs one target's resource, then a channel to another target adds a name, repeating
+  // the NACK's error_detail (grpc-js-xds keeps it until a response is accepted). Before, the new name hung forever.
+  const p = webProxy();
+  const s = await startTestServer(t, 19228, mesh(p));
+  const c = s.sotw();
+  c.send(sreq(TYPE.endpoint, { node: web, resourceNames: ["api"] }));
+  const r1 = await c.next();
+  const nack = { code: 3, message: "api: bad endpoint" };
+  c.send(sreq(TYPE.endpoint, { versionInfo: "", responseNonce: r1.nonce, resourceNames: ["api"], errorDetail: nack }));
+  assert.deepEqual(await c.collect(200), [], "P-11: the rejected version is not resent");
+  c.send(sreq(TYPE.endpoint, { versionInfo: "", responseNonce: r1.nonce, resourceNames: ["api", "db"], errorDetail: nack }));
+  const r2 = await c.next();
+  assert.deepEqual(names(r2), ["db"], "P-16: the added name, not the rejected one");
+  c.send(sreq(TYPE.endpoint, { versionInfo: "", responseNonce: r2.nonce, resourceNames: ["api", "db"], errorDetail: nack }));
+  assert.deepEqual(await c.collect(200), [], "the same names again: silent");
+  assert.equal(s.server.proxies()[0]!.nacks, 2);
+});
+
 test("P-13 R5: stale and never-issued nonces get no response and leave the subscription as it is", async (t) => {
   const p = webProxy();
   const s = await startTestServer(t, 19204, mesh(p));

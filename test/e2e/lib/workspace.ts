@@ -1,6 +1,6 @@
 // One end-to-end test's workspace: a temp dir, its process group (Procs) and the closables it starts (apps),
 // with a cleanup registered before anything starts. On failure the error carries every process's log tail and
-// the dir is kept for reading; on success the dir is removed.
+// the dir is kept for reading (also when the test is cancelled by its timeout); on success the dir is removed.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,16 +18,16 @@ export async function inWorkspace(t: TestContext, prefix: string, body: (w: Work
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const procs = new Procs(dir);
   const closables: { close(): Promise<void> }[] = [];
-  let failed = false;
+  let succeeded = false;
   t.after(async () => {
     await procs.stopAll();
     await Promise.all(closables.map((c) => c.close()));
-    if (!failed) rmSync(dir, { recursive: true, force: true });
+    if (succeeded) rmSync(dir, { recursive: true, force: true });
   });
   try {
     await body({ dir, procs, closeLater: (c) => (closables.push(c), c) });
+    succeeded = true;
   } catch (e) {
-    failed = true;
     const err = e as Error;
     err.message = `${err.message}\n\nprocess logs (kept in ${dir}):\n${procs.tails()}`;
     throw err;
