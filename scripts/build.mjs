@@ -15,7 +15,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(root);
 rmSync("dist", { recursive: true, force: true });
 const common = { bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", sourcemap: true, logLevel: "warning" };
-await build({ ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js", banner: { js: "#!/usr/bin/env node" } });
+// Split: `meshc build` imports only the compiler's chunk (src/cli/entry.ts), not the server's packages.
+await build({ ...common, entryPoints: { cli: "src/cli/entry.ts" }, outdir: "dist", splitting: true, chunkNames: "chunks/[name]-[hash]", banner: { js: "#!/usr/bin/env node" } });
 await build({ ...common, entryPoints: ["src/dsl/index.ts"], outfile: "dist/dsl.js" });
 // "meshc/test": the test DSL for *.mesh.test.ts files (meshc test), and the worker that evaluates them.
 await build({ ...common, entryPoints: ["src/dsl/testing.ts"], outfile: "dist/testing.js" });
