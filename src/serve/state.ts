@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readBuildDir } from "../backends/envoy/read-build.js";
+import { withEncodedIndex } from "../build/encoded-index.js";
 import { MANIFEST, renderBuild } from "../build/render.js";
 import { writeBuildDir, writeFileAtomic } from "../build/write.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
@@ -32,7 +33,8 @@ const sha256 = (s: string | Buffer) => createHash("sha256").update(s).digest("he
 
 /** Stores a snapshot as the last good one for `source`. Throws on I/O errors (the caller logs them). */
 export async function saveState(dir: string, source: string, meshName: string, snapshot: MeshSnapshot, compiledAt: string, certificates?: CertificatePlan): Promise<void> {
-  const files = renderBuild(meshName, snapshot, certificates);
+  // With encoded.json, so the next start reads the snapshot back without re-encoding it (build-dir-index.ts).
+  const files = withEncodedIndex(renderBuild(meshName, snapshot, certificates), snapshot);
   await mkdir(dir, { recursive: true });
   await writeBuildDir(join(dir, "snapshot"), files);
   const state: StateFile = { format: FORMAT, source, compiledAt, manifest: sha256(files.get(MANIFEST)!) };
