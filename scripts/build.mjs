@@ -23,6 +23,8 @@ await build({ ...common, entryPoints: ["src/dsl/testing.ts"], outfile: "dist/tes
 await build({ ...common, sourcemap: false, packages: undefined, entryPoints: ["src/testing/test-worker.ts"], outfile: "dist/test-worker.js" });
 // The worker that evaluates mesh.ts (src/frontend/isolate.ts): standalone, no external imports, no source map.
 await build({ ...common, sourcemap: false, packages: undefined, entryPoints: ["src/frontend/eval-worker.ts"], outfile: "dist/eval-worker.js" });
+// The type-check thread (src/frontend/typecheck-thread.ts): typescript stays an external package.
+await build({ ...common, sourcemap: false, entryPoints: ["src/frontend/typecheck-worker.ts"], outfile: "dist/typecheck-worker.js" });
 // The admin dashboard's browser script (src/dashboard/page.ts inlines it into the page; same options as there).
 await build({ bundle: true, platform: "browser", format: "iife", target: "es2020", minify: true, legalComments: "none", logLevel: "warning", entryPoints: ["src/dashboard/client.ts"], outfile: "dist/dashboard.js" });
 chmodSync("dist/cli.js", 0o755);
