@@ -44,7 +44,7 @@ createInterface({ input: server.stdout! }).on("line", (line) => {
     // not a log line
   }
 });
-const stop = () => server.kill("SIGTERM");
+const stop = () => server.kill("SIGKILL"); // the bench is over: no graceful shutdown to wait for
 process.on("exit", stop);
 const t0 = now();
 await isReady;
