@@ -6,7 +6,7 @@
 // Each case is run --runs times (fresh process each); medians are printed, with the server's CPU time.
 // Usage: npm run build && unshare -n bash -c 'ip link set lo up && node --import tsx bench/serve-start.ts [--runs 3]'
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { syntheticMeshFiles } from "./synthetic-mesh.js";
@@ -33,7 +33,7 @@ rmSync(join(bare, "encoded.json"));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Spawns `meshc serve`, resolves at its ready line with the wall time, then stops it and adds its CPU time. */
-async function startOnce(args: string[], until = "meshc serve ready", lingerMs = 0): Promise<{ ms: number; cpuMs: number }> {
+async function startOnce(args: string[], until = "meshc serve ready", linger: () => Promise<void> = async () => undefined): Promise<{ ms: number; cpuMs: number }> {
   const t0 = performance.now();
   const p = spawn(process.execPath, [cli, "serve", ...args, "--xds", "127.0.0.1:18700", "--admin", "127.0.0.1:18701"], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
@@ -47,7 +47,7 @@ async function startOnce(args: string[], until = "meshc serve ready", lingerMs =
   // CPU time (user + system) from /proc, in clock ticks (100 Hz), just before the server is stopped.
   const stat = readFileSync(`/proc/${p.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   const cpuMs = (Number(stat[11]) + Number(stat[12])) * 10;
-  await new Promise((r) => setTimeout(r, lingerMs));
+  await linger();
   const exited = new Promise((r) => p.on("exit", r));
   p.kill("SIGTERM");
   await exited;
@@ -55,7 +55,9 @@ async function startOnce(args: string[], until = "meshc serve ready", lingerMs =
 }
 
 // A first compile leaves the warm-start state beside the mesh (.meshc/); the later starts serve it at once.
-await startOnce([mesh], "snapshot loaded", 15_000);
+await startOnce([mesh], "snapshot loaded", async () => {
+  for (let i = 0; i < 600 && !existsSync(join(dir, ".meshc", "state.json")); i++) await new Promise((r) => setTimeout(r, 1000));
+});
 
 const cases: [string, string[]][] = [
   ["serve <build dir> (encoded.json)", [out]],
