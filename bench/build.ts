@@ -42,19 +42,25 @@ console.log(`\n=== ${style} style: ${services} services, ${kib.toFixed(0)} KiB o
 // 1. End to end.
 const wall: number[] = [];
 const rss: number[] = [];
+const cpu: number[] = [];
 for (let i = 0; i < runs; i++) {
   const out = join(dir, "out");
   const t0 = performance.now();
   const cmd = hasTime ? "/usr/bin/time" : process.execPath;
-  const args = hasTime ? ["-f", "%M", process.execPath, cli, "build", mesh, "--out", out] : [cli, "build", mesh, "--out", out];
+  const args = hasTime ? ["-f", "%M %U %S", process.execPath, cli, "build", mesh, "--out", out] : [cli, "build", mesh, "--out", out];
   const r = spawnSync(cmd, args, { encoding: "utf8" });
   wall.push(performance.now() - t0);
   if (r.status !== 0) throw new Error(`meshc build failed (${r.status}):\n${r.stderr}`);
-  if (hasTime) rss.push(Number(r.stderr.trim().split("\n").at(-1)) / 1024);
+  if (hasTime) {
+    // Peak RSS, and CPU (user + system, all threads): on a shared machine the CPU time says more than the wall time.
+    const [kb, user, sys] = r.stderr.trim().split("\n").at(-1)!.split(" ").map(Number);
+    rss.push(kb! / 1024);
+    cpu.push((user! + sys!) * 1000);
+  }
 }
 // Run 1 writes into an empty --out; later runs rebuild into the previous output (unchanged files are linked).
 console.log(`\nruns (s): ${wall.map((w) => (w / 1000).toFixed(2)).join(", ")} (the first into an empty --out)`);
-console.log(`\nmeshc build end to end (${runs} runs): median ${(median(wall) / 1000).toFixed(2)} s, min ${(Math.min(...wall) / 1000).toFixed(2)} s` + (rss.length ? `, peak RSS ${median(rss).toFixed(0)} MiB` : ""));
+console.log(`\nmeshc build end to end (${runs} runs): median ${(median(wall) / 1000).toFixed(2)} s, min ${(Math.min(...wall) / 1000).toFixed(2)} s` + (rss.length ? `, peak RSS ${median(rss).toFixed(0)} MiB, CPU ${(median(cpu) / 1000).toFixed(2)} s (runs: ${cpu.map((c) => (c / 1000).toFixed(2)).join(", ")})` : ""));
 
 // 2. Per stage.
 const stageRuns: Record<string, number>[] = [];

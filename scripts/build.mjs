@@ -15,13 +15,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(root);
 rmSync("dist", { recursive: true, force: true });
 const common = { bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", sourcemap: true, logLevel: "warning" };
-await build({ ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js", banner: { js: "#!/usr/bin/env node" } });
+// Split: `meshc build` imports only the compiler's chunk (src/cli/entry.ts), not the server's packages.
+await build({ ...common, entryPoints: { cli: "src/cli/entry.ts" }, outdir: "dist", splitting: true, chunkNames: "chunks/[name]-[hash]", banner: { js: "#!/usr/bin/env node" } });
 await build({ ...common, entryPoints: ["src/dsl/index.ts"], outfile: "dist/dsl.js" });
 // "meshc/test": the test DSL for *.mesh.test.ts files (meshc test), and the worker that evaluates them.
 await build({ ...common, entryPoints: ["src/dsl/testing.ts"], outfile: "dist/testing.js" });
 await build({ ...common, sourcemap: false, packages: undefined, entryPoints: ["src/testing/test-worker.ts"], outfile: "dist/test-worker.js" });
 // The worker that evaluates mesh.ts (src/frontend/isolate.ts): standalone, no external imports, no source map.
 await build({ ...common, sourcemap: false, packages: undefined, entryPoints: ["src/frontend/eval-worker.ts"], outfile: "dist/eval-worker.js" });
+// The type-check thread (src/frontend/typecheck-thread.ts): typescript stays an external package.
+await build({ ...common, sourcemap: false, entryPoints: ["src/frontend/typecheck-worker.ts"], outfile: "dist/typecheck-worker.js" });
 // The admin dashboard's browser script (src/dashboard/page.ts inlines it into the page; same options as there).
 await build({ bundle: true, platform: "browser", format: "iife", target: "es2020", minify: true, legalComments: "none", logLevel: "warning", entryPoints: ["src/dashboard/client.ts"], outfile: "dist/dashboard.js" });
 chmodSync("dist/cli.js", 0o755);

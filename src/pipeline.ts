@@ -35,7 +35,16 @@ export interface CompileResult {
 }
 
 export async function compileMesh(entry: string, options: LoadOptions = {}): Promise<CompileResult> {
-  const loaded = await loadMesh(entry, options);
+  // Analysis and translation run while the type check finishes on its thread; its errors replace everything else.
+  const loaded = await loadMesh(entry, { ...options, deferTypecheck: true });
+  const result = await compileLoaded(loaded);
+  const failed = await loaded.typecheckGate?.();
+  if (failed) return { diagnostics: failed.diagnostics, inputs: failed.inputs, baseDir: failed.baseDir, timings: { ...failed.timings } };
+  const typecheck = loaded.timings.typecheck;
+  return { ...result, inputs: loaded.inputs, timings: { ...(typecheck !== undefined ? { typecheck } : {}), ...result.timings } };
+}
+
+async function compileLoaded(loaded: Awaited<ReturnType<typeof loadMesh>>): Promise<CompileResult> {
   const timings: CompileResult["timings"] = { ...loaded.timings };
   const diagnostics = [...loaded.diagnostics];
   const base = { inputs: loaded.inputs, baseDir: loaded.baseDir, timings };

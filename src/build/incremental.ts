@@ -4,11 +4,14 @@
 // content hash over exactly those (name, hash) pairs, so an equal version in the old and new manifest means an equal
 // file. A file changed by hand after that build is not trusted: only files no newer than the old manifest.json (and
 // present, non-empty) are linked. Everything still goes through writeBuildDir's fresh directory and atomic swap;
-// links are made inside the new tree, so removing the old tree afterwards leaves them intact.
+// links are made inside the new tree, so removing the old tree afterwards leaves them intact. encoded.json (the
+// encoded resources, ./encoded-index.ts) is written every time; a linked file keeps the digest the previous index
+// recorded for it (a file the previous index does not cover is rendered again).
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { MeshSnapshot, ResourceKind } from "../snapshot/types.js";
 import type { CertificatePlan } from "../pki/plan.js";
+import { ENCODED_INDEX, fileDigest, renderEncodedIndex } from "./encoded-index.js";
 import { FILE_OF, MANIFEST, manifestOf, renderDiscoveryResponse, stableJson, type Manifest } from "./render.js";
 
 export interface BuildPlan {
@@ -30,31 +33,57 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
   for (const [proxy, entries] of Object.entries(manifest.proxies)) {
     for (const [key, entry] of Object.entries(entries)) {
       const rel = `${proxy}/${key}.json`;
-      if (entry && old?.manifest.proxies[proxy]?.[key as keyof typeof entries]?.version === entry.version && entry.version !== "") candidates.push({ rel, abs: join(outDir, rel) });
+      if (entry && old?.manifest.proxies[proxy]?.[key as keyof typeof entries]?.version === entry.version && entry.version !== "" && old.digests.has(rel)) {
+        candidates.push({ rel, abs: join(outDir, rel) });
+      }
     }
   }
   // Trust only files that are no newer than the manifest they were written with.
   const ok = await Promise.all(candidates.map((c) => stat(c.abs, { bigint: true }).then((s) => s.isFile() && s.size > 0n && s.mtimeNs <= old!.mtimeNs, () => false)));
   candidates.forEach((c, i) => ok[i] && reuse.set(c.rel, c.abs));
+  const digests = new Map<string, string>();
   for (const name of Object.keys(manifest.proxies)) {
     const p = snapshot.proxies.get(name)!;
     for (const key of Object.keys(manifest.proxies[name]!)) {
       const rel = `${name}/${key}.json`;
-      if (!reuse.has(rel)) files.set(rel, renderDiscoveryResponse(p, KIND_OF[key]!));
+      if (reuse.has(rel)) digests.set(rel, old!.digests.get(rel)!);
+      else {
+        const text = renderDiscoveryResponse(p, KIND_OF[key]!);
+        files.set(rel, text);
+        digests.set(rel, fileDigest(text));
+      }
     }
   }
   files.set(MANIFEST, stableJson(manifest));
+  files.set(ENCODED_INDEX, renderEncodedIndex(snapshot, digests));
   return { files, reuse };
 }
 
-async function previous(outDir: string): Promise<{ manifest: Manifest; mtimeNs: bigint } | undefined> {
+async function previous(outDir: string): Promise<{ manifest: Manifest; mtimeNs: bigint; digests: Map<string, string> } | undefined> {
   try {
     const path = join(outDir, MANIFEST);
-    const [text, s] = await Promise.all([readFile(path, "utf8"), stat(path, { bigint: true })]);
+    const [text, s, index] = await Promise.all([readFile(path, "utf8"), stat(path, { bigint: true }), readFile(join(outDir, ENCODED_INDEX), "utf8").catch(() => undefined)]);
     const manifest = JSON.parse(text) as Manifest;
     if (!manifest || typeof manifest.proxies !== "object" || manifest.proxies === null) return undefined;
-    return { manifest, mtimeNs: s.mtimeNs };
+    return { manifest, mtimeNs: s.mtimeNs, digests: previousDigests(index) };
   } catch {
     return undefined;
   }
+}
+
+/** The file digests the previous build's encoded.json recorded (none when it is missing or unreadable). */
+function previousDigests(text: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (text === undefined) return out;
+  try {
+    const files = (JSON.parse(text) as { files?: unknown }).files;
+    if (files && typeof files === "object") {
+      for (const [rel, entry] of Object.entries(files as Record<string, unknown>)) {
+        if (Array.isArray(entry) && typeof entry[0] === "string") out.set(rel, entry[0]);
+      }
+    }
+  } catch {
+    // An unreadable index: every file is rendered again.
+  }
+  return out;
 }

@@ -19,14 +19,21 @@ import { lower } from "./lower.js";
 import { dslDir, dslEntry } from "./paths.js";
 import { makeLocator, mapPosition } from "./sites.js";
 import { LazySourceMap } from "./sourcemap.js";
-import { typecheck } from "./typecheck.js";
+import { sharedTypecheckThread, type TimedCheck } from "./typecheck-thread.js";
 import { validateModel } from "./validate.js";
 
 export type Stage = "typecheck" | "bundle" | "evaluate" | "validate" | "lower";
 
 export interface LoadOptions extends EvalLimits {
-  /** Run the TypeScript check first. @default true */
+  /** Run the TypeScript check (on a worker thread, alongside the other stages; its errors gate the result). @default true */
   typecheck?: boolean;
+  /** Check on the process's long-lived incremental thread (`meshc serve`: reloads re-check only what changed). */
+  incrementalTypecheck?: boolean;
+  /**
+   * Return before the type check finishes; the result's `typecheckGate` then must be awaited (compileMesh analyzes
+   * and translates meanwhile). Without it, loadMesh waits for the check itself.
+   */
+  deferTypecheck?: boolean;
 }
 
 export interface LoadResult {
@@ -38,8 +45,13 @@ export interface LoadResult {
   inputs: string[];
   /** The entry's directory: IR `source.file` paths are relative to it. */
   baseDir: string;
-  /** Wall time per stage that ran, in milliseconds ("bundle": time still spent waiting for esbuild after the type check). */
+  /** Wall time per stage that ran, in milliseconds ("bundle": time spent waiting for esbuild; "typecheck": the check's own time on its thread). */
   timings: Partial<Record<Stage, number>>;
+  /**
+   * With `deferTypecheck`: resolves when the type check has finished, to the result to report instead (only its
+   * errors, as if the later stages had not run) when it found errors, else to undefined.
+   */
+  typecheckGate?: () => Promise<LoadResult | undefined>;
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
@@ -114,41 +126,57 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
     return done([{ code: codes.EvaluationError, severity: "error", message: `cannot read the mesh file ${entry}: no such file` }]);
   }
 
+  // The type check runs on its own thread while esbuild bundles and the bundle is evaluated (isolated) and lowered
+  // here; its errors still decide the result: with type errors, only they are reported and nothing else the later
+  // stages found (an evaluation under way is cancelled). Issue 12: the check and the rest overlap on two cores.
+  const typeErrors = new AbortController();
+  const checking = options.typecheck === false ? undefined : sharedTypecheckThread().check(entry, dslEntry(), options.incrementalTypecheck === true);
+  let checked: TimedCheck | undefined;
+  void checking?.then(
+    (c) => c.diagnostics.length > 0 && typeErrors.abort(),
+    () => undefined, // reported where the gate awaits it
+  );
+  const gate = async (): Promise<LoadResult | undefined> => {
+    if (!checking) return undefined;
+    checked ??= await checking;
+    timings.typecheck = checked.ms;
+    if (checked.diagnostics.length > 0) {
+      inputs = checked.files.length > 0 ? checked.files : [entry];
+      for (const k of Object.keys(timings) as Stage[]) if (k !== "typecheck") delete timings[k];
+      return done(checked.diagnostics);
+    }
+    inputs = [...checked.files, ...inputs];
+    return undefined;
+  };
+  const gated = async (r: () => LoadResult): Promise<LoadResult> => (await gate()) ?? r();
+  const evalSignal = options.signal ? AbortSignal.any([options.signal, typeErrors.signal]) : typeErrors.signal;
+
   const tmp = makeTempDir();
   let model: unknown;
   let bundle: Bundle;
   try {
-    // esbuild bundles in its own process while this thread type-checks; nothing is evaluated before the check passes.
     const bundling = bundleMesh(entry, dslEntry(), tmp);
     bundling.catch(() => undefined); // reported below when awaited
-    if (options.typecheck !== false) {
-      const checked = time("typecheck", () => typecheck(entry, dslEntry()));
-      inputs = checked.files.length > 0 ? checked.files : inputs;
-      if (checked.diagnostics.length > 0) {
-        await bundling.catch(() => undefined);
-        return done(checked.diagnostics);
-      }
-    }
     const t0 = performance.now();
     const bundled = await bundling;
     timings.bundle = Math.round((performance.now() - t0) * 10) / 10;
-    if (!bundled.bundle) return done(bundled.diagnostics);
+    if (!bundled.bundle) return await gated(() => done(bundled.diagnostics));
     bundle = bundled.bundle;
     inputs = [...inputs, ...bundle.inputs.filter(isUser)];
     const t1 = performance.now();
     writeFileSync(bundle.file, bundle.text);
-    const outcome = await evaluateIsolated(bundle.file, tmp, options);
+    const outcome = await evaluateIsolated(bundle.file, tmp, { ...options, signal: evalSignal });
     timings.evaluate = Math.round((performance.now() - t1) * 10) / 10;
     const userFile = (f: string) => isUser(f) && inputs.includes(f);
-    if (outcome.kind === "threw") return done([evaluationDiagnostic(outcome.error, entry, bundle, userFile)]);
-    if (outcome.kind === "aborted") return done([evaluationDiagnostic(outcome.error ?? {}, entry, bundle, userFile, outcome.message)]);
+    if (outcome.kind === "threw") return await gated(() => done([evaluationDiagnostic(outcome.error, entry, bundle, userFile)]));
+    if (outcome.kind === "aborted") return await gated(() => done([evaluationDiagnostic(outcome.error ?? {}, entry, bundle, userFile, outcome.message)]));
     model = outcome.kind === "model" ? outcome.model : undefined;
   } finally {
     removeTempDir(tmp);
   }
 
   if (!isMeshDefinition(model)) {
-    return done([
+    return gated(() => done([
       {
         code: codes.EvaluationError,
         severity: "error",
@@ -158,12 +186,22 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
         line: 1,
         column: 1,
       },
-    ]);
+    ]));
   }
   const mesh = model as MeshModel;
   const locate = makeLocator(bundle);
   const invalid = time("validate", () => validateModel(mesh, locate));
-  if (invalid.length > 0) return done(invalid);
+  if (invalid.length > 0) return gated(() => done(invalid));
   const lowered = time("lower", () => lower(mesh, baseDir, locate));
-  return done(lowered.diagnostics, lowered.ir);
+  if (options.deferTypecheck && checking) {
+    const result: LoadResult = done(lowered.diagnostics, lowered.ir);
+    result.typecheckGate = async () => {
+      const failed = await gate();
+      if (failed) return failed;
+      result.inputs = [...new Set([...inputs, ...result.inputs])].sort(); // with the checked files
+      return undefined;
+    };
+    return result;
+  }
+  return gated(() => done(lowered.diagnostics, lowered.ir));
 }

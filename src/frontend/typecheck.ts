@@ -1,5 +1,6 @@
 // Stage 1: type-check the mesh's import graph with the TypeScript compiler API. Lean on purpose: no @types, one
 // lib, skipLibCheck, and parsed lib/DSL files cached across runs (watch mode and tests reload often).
+import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, resolve, sep, join } from "node:path";
@@ -22,6 +23,11 @@ let api: typeof TS | undefined;
  */
 export function typescript(): typeof TS {
   return (api ??= createRequire(import.meta.url)("typescript") as typeof TS);
+}
+
+/** Loads the compiler from a given file (the checker thread runs from a bundle whose location resolves nothing). */
+export function useTypescriptFrom(path: string): void {
+  api ??= createRequire(path)(path) as typeof TS;
 }
 
 export function compilerOptions(dslEntry: string): TS.CompilerOptions {
@@ -120,13 +126,26 @@ function toDiagnostic(d: TS.Diagnostic): Diagnostic {
   return out;
 }
 
+/**
+ * What a long-lived checker (typecheck-worker.ts in `meshc serve`) keeps between checks: the previous builder
+ * program (TypeScript re-checks only files whose text changed and those whose dependencies' declarations changed)
+ * and the user's parsed files, reused while their text is unchanged.
+ */
+export interface IncrementalState {
+  builder?: TS.SemanticDiagnosticsBuilderProgram;
+  key?: string;
+  userFiles: Map<string, { text: string; file: TS.SourceFile }>;
+}
+
 /** Type-checks `entry` and everything it imports; reports errors in the user's modules only. */
-export function typecheck(entry: string, dslEntry: string): TypecheckResult {
+export function typecheck(entry: string, dslEntry: string, state?: IncrementalState): TypecheckResult {
   const ts = typescript();
   const options = compilerOptions(dslEntry);
   const dslDir = dirname(dslEntry) + sep;
   const libDir = dirname(ts.getDefaultLibFilePath(options)) + sep;
-  const program = ts.createProgram({ rootNames: [resolve(entry)], options, host: cachingHost(options, [libDir, dslDir]) });
+  const host = cachingHost(options, [libDir, dslDir]);
+  if (state) return checkIncremental(ts, entry, options, host, dslDir, state);
+  const program = ts.createProgram({ rootNames: [resolve(entry)], options, host });
   const own = program
     .getSourceFiles()
     .filter(
@@ -138,6 +157,58 @@ export function typecheck(entry: string, dslEntry: string): TypecheckResult {
     );
   const found: TS.Diagnostic[] = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
   for (const sf of own) found.push(...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf));
+  return {
+    diagnostics: found.filter((d) => d.category === ts.DiagnosticCategory.Error).map(toDiagnostic),
+    files: own.map((sf) => resolve(sf.fileName)).sort(),
+  };
+}
+
+function checkIncremental(ts: typeof TS, entry: string, options: TS.CompilerOptions, host: TS.CompilerHost, dslDir: string, state: IncrementalState): TypecheckResult {
+  const key = `${resolve(entry)}\0${dslDir}`;
+  if (state.key !== key) {
+    state.builder = undefined;
+    state.userFiles.clear();
+    state.key = key;
+  }
+  // The builder compares files by version: the hash of their text.
+  const versioned = (f: TS.SourceFile | undefined): TS.SourceFile | undefined => {
+    const v = f as (TS.SourceFile & { version?: string }) | undefined;
+    if (v && v.version === undefined) v.version = createHash("sha256").update(v.text).digest("base64");
+    return f;
+  };
+  // The user's files: parsed again only when their text changed (content, not mtime: two saves within one mtime tick
+  // must not be confused).
+  const read = host.getSourceFile.bind(host);
+  const seen = new Set<string>();
+  host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+    const abs = resolve(fileName);
+    if (abs.startsWith(dslDir) || abs.includes(`${sep}node_modules${sep}`)) return versioned(read(fileName, languageVersion, onError, shouldCreate));
+    const text = host.readFile(fileName);
+    if (text === undefined) return versioned(read(fileName, languageVersion, onError, shouldCreate));
+    seen.add(abs);
+    const hit = state.userFiles.get(abs);
+    if (hit && hit.text === text) return hit.file;
+    const file = versioned(ts.createSourceFile(fileName, text, languageVersion))!;
+    state.userFiles.set(abs, { text, file });
+    return file;
+  };
+  const builder = ts.createSemanticDiagnosticsBuilderProgram([resolve(entry)], options, host, state.builder);
+  state.builder = builder;
+  for (const f of [...state.userFiles.keys()]) if (!seen.has(f)) state.userFiles.delete(f);
+  const program = builder.getProgram();
+  const isOwn = (sf: TS.SourceFile) =>
+    !program.isSourceFileDefaultLibrary(sf) &&
+    !program.isSourceFileFromExternalLibrary(sf) &&
+    !resolve(sf.fileName).startsWith(dslDir) &&
+    !(sf.isDeclarationFile && sf.fileName.includes(`${sep}node_modules${sep}`));
+  const own = program.getSourceFiles().filter(isOwn);
+  // Let the builder work out which files the changes affect (an importer of a module whose declarations changed)
+  // before asking per file: asked per file first, it would answer from its cache.
+  while (builder.getSemanticDiagnosticsOfNextAffectedFile(undefined, (sf) => !isOwn(sf))) {
+    // each affected file of the user's is checked here; the DSL's and the libraries' are skipped
+  }
+  const found: TS.Diagnostic[] = [...builder.getOptionsDiagnostics(), ...builder.getGlobalDiagnostics()];
+  for (const sf of own) found.push(...builder.getSyntacticDiagnostics(sf), ...builder.getSemanticDiagnostics(sf));
   return {
     diagnostics: found.filter((d) => d.category === ts.DiagnosticCategory.Error).map(toDiagnostic),
     files: own.map((sf) => resolve(sf.fileName)).sort(),

@@ -7,13 +7,9 @@ import { basename, dirname, join } from "node:path";
 import { loadCa, type LoadedCa } from "./ca-dir.js";
 import { issueLeaf, type CertInfo, type Issued } from "./x509.js";
 
-/** The path of the xDS server's SPIFFE ID; no workload may hold it (MESH0715). */
-export const XDS_SERVER_PATH = "/meshc/xds-server";
+import { xdsServerIdentity } from "./xds-server-identity.js";
 
-/** The SPIFFE ID the xDS server presents, which bootstraps pin: spiffe://<trust domain>/meshc/xds-server. */
-export function xdsServerIdentity(trustDomain: string): string {
-  return `spiffe://${trustDomain}${XDS_SERVER_PATH}`;
-}
+export { XDS_SERVER_PATH, xdsServerIdentity } from "./xds-server-identity.js";
 
 /** How long the server's own certificate lives; it is re-issued at half of that (src/serve/xds-tls.ts). */
 export const XDS_SERVER_CERT_LIFETIME_MS = 24 * 3_600_000;

@@ -63,7 +63,8 @@ export function openSource(path: string, options: { strict?: boolean; eval?: Omi
     kind: "mesh",
     path: abs,
     async load(signal) {
-      const r = await compileMesh(abs, { ...options.eval, ...(signal ? { signal } : {}) });
+      // The checker thread keeps its program between loads: a reload re-checks only what the edit touched.
+      const r = await compileMesh(abs, { ...options.eval, incrementalTypecheck: true, ...(signal ? { signal } : {}) });
       const blocked = options.strict && r.diagnostics.some((d) => d.severity === "warning");
       const snapshot = blocked ? undefined : r.snapshot;
       const certificates = r.ir ? certificatePlan(r.ir) : undefined;

@@ -10,7 +10,8 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readBuildDir } from "../backends/envoy/read-build.js";
-import { MANIFEST, renderBuild } from "../build/render.js";
+import { planBuild } from "../build/incremental.js";
+import { MANIFEST } from "../build/render.js";
 import { writeBuildDir, writeFileAtomic } from "../build/write.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
 import type { CertificatePlan } from "../pki/plan.js";
@@ -32,10 +33,13 @@ const sha256 = (s: string | Buffer) => createHash("sha256").update(s).digest("he
 
 /** Stores a snapshot as the last good one for `source`. Throws on I/O errors (the caller logs them). */
 export async function saveState(dir: string, source: string, meshName: string, snapshot: MeshSnapshot, compiledAt: string, certificates?: CertificatePlan): Promise<void> {
-  const files = renderBuild(meshName, snapshot, certificates);
+  // As `meshc build` writes it (src/build/incremental.ts): only files whose version changed since the stored snapshot
+  // are rendered, the others linked, so storing after a one-line edit does not render 4,000 files on the event loop
+  // that is pushing the change; with encoded.json, so the next start reads it back without re-encoding it.
   await mkdir(dir, { recursive: true });
-  await writeBuildDir(join(dir, "snapshot"), files);
-  const state: StateFile = { format: FORMAT, source, compiledAt, manifest: sha256(files.get(MANIFEST)!) };
+  const plan = await planBuild(join(dir, "snapshot"), meshName, snapshot, certificates);
+  await writeBuildDir(join(dir, "snapshot"), plan.files, plan.reuse);
+  const state: StateFile = { format: FORMAT, source, compiledAt, manifest: sha256(plan.files.get(MANIFEST)!) };
   await writeFileAtomic(join(dir, "state.json"), `${JSON.stringify(state, null, 2)}\n`);
 }
 

@@ -9,6 +9,7 @@ import { after, test } from "node:test";
 import { syntheticMesh } from "../../bench/synthetic-ir.js";
 import { translateMesh } from "../../src/backends/envoy/translate.js";
 import { planBuild } from "../../src/build/incremental.js";
+import { ENCODED_INDEX, withEncodedIndex } from "../../src/build/encoded-index.js";
 import { renderBuild } from "../../src/build/render.js";
 import { writeBuildDir } from "../../src/build/write.js";
 
@@ -41,15 +42,15 @@ test("a rebuild links the unchanged files and renders only the changed ones; the
   const first = await planBuild(out, a.name, a.snapshot);
   assert.equal(first.reuse.size, 0, "nothing to reuse without a previous build");
   await writeBuildDir(out, first.files, first.reuse);
-  assert.deepEqual(tree(out), renderBuild(a.name, a.snapshot));
+  assert.deepEqual(tree(out), withEncodedIndex(renderBuild(a.name, a.snapshot), a.snapshot));
   const inodes = new Map([...first.files.keys()].map((rel) => [rel, statSync(join(out, rel)).ino]));
 
   const b = compiled(901);
-  const full = renderBuild(b.name, b.snapshot);
-  const changed = [...full].filter(([rel, text]) => rel !== "manifest.json" && text !== readFileSync(join(out, rel), "utf8")).map(([rel]) => rel);
+  const full = withEncodedIndex(renderBuild(b.name, b.snapshot), b.snapshot);
+  const changed = [...full].filter(([rel, text]) => rel !== "manifest.json" && rel !== ENCODED_INDEX && text !== readFileSync(join(out, rel), "utf8")).map(([rel]) => rel);
   assert.ok(changed.length > 0 && changed.length < full.size / 4, `${changed.length} changed files`);
   const plan = await planBuild(out, b.name, b.snapshot);
-  assert.deepEqual([...plan.files.keys()].sort(), [...changed, "manifest.json"].sort(), "only the changed files (and the manifest) are rendered");
+  assert.deepEqual([...plan.files.keys()].sort(), [...changed, "manifest.json", ENCODED_INDEX].sort(), "only the changed files (and the manifest and encoded.json) are rendered");
   await writeBuildDir(out, plan.files, plan.reuse);
   assert.deepEqual(tree(out), full, "byte-identical to a full render");
   for (const rel of plan.reuse.keys()) assert.equal(statSync(join(out, rel)).ino, inodes.get(rel), `${rel} is linked, not rewritten`);

@@ -1,7 +1,7 @@
 // MESH0715 ReservedIdentity: no workload may run as the xDS server's SPIFFE ID (spiffe://<td>/meshc/xds-server).
 // Proxies authenticate the control plane by that ID (meshc bootstrap --ca pins it); a service declaring it would be
 // issued a certificate the proxies accept as the server's (issue 9, authenticated ADS).
-import { xdsServerIdentity } from "../../pki/bootstrap-credential.js";
+import { xdsServerIdentity } from "../../pki/xds-server-identity.js";
 import type { Analyzer } from "../context.js";
 import { q } from "../format.js";
 

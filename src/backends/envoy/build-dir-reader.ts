@@ -7,6 +7,9 @@
 //   - within a load, and across loads, a resource is encoded and validated once per distinct JSON text: the same
 //     shared cluster in 1,000 proxies' cds.json is one encode, and a reload re-encodes only resources whose text
 //     is new. What is reused was validated when it was first read, by the same codec and rules.
+//   - a file whose exact text encoded.json recorded (written by `meshc build`, build-dir-index.ts) takes its encoded
+//     resources from there: no parse, no codec; a proxy all of whose files came from the index skips the
+//     consistency check the compiler already ran. Any other file (hand-edited, stale index) is validated in full.
 // The caches hold only what the newest load used (the previous generation is dropped), so memory follows the served
 // directory, not its history. A load can be cancelled (AbortSignal): it stops between files and yields nothing.
 import { createHash } from "node:crypto";
@@ -19,6 +22,7 @@ import { PUSH_ORDER, TYPE_URLS, type EncodedResource, type MeshSnapshot, type Re
 import { encodeJson, type EncodeResult } from "./api/codec.js";
 import { formatIssue } from "./api/issues.js";
 import type { Json } from "./api/json.js";
+import { readEncodedIndex } from "./build-dir-index.js";
 import { checkConsistency } from "./consistency.js";
 import { RESOURCE_TYPES, rememberCanonical, resourceLabel } from "./encode.js";
 import { encodeRouteTableJson, type HostCache } from "./route-table-json.js";
@@ -35,6 +39,8 @@ export interface ReadStats {
   filesReused: number;
   /** Resources encoded and validated by this load (distinct texts not seen in the previous load). */
   encoded: number;
+  /** Files whose resources came from encoded.json (their text is what the build recorded). */
+  indexed: number;
 }
 
 export type ReadBuildResult =
@@ -70,12 +76,20 @@ export class BuildDirReader {
       return { ok: false, problems: [{ file: dir, message: `not a meshc build directory: ${(err as Error).message}` }] };
     }
     const slots = services.flatMap((service) => PUSH_ORDER.map((kind) => ({ service, kind, file: join(dir, service, FILE_OF[kind]) })));
-    const texts = await readAll(slots.map((s) => s.file), signal);
+    const byContent = new Map<string, EncodedResource>(); // kind, name, bytes hash -> one shared instance
+    const share = (kind: ResourceKind, r: EncodedResource): EncodedResource => {
+      const key = `${kind}\0${r.name}\0${r.hash}`;
+      const seen = byContent.get(key);
+      if (seen) return seen;
+      byContent.set(key, r);
+      return r;
+    };
+    const [texts, index] = await Promise.all([readAll(slots.map((s) => s.file), signal), readEncodedIndex(dir, share)]);
     const cancelled = (): ReadBuildResult => ({ ok: false, cancelled: true, problems: [{ file: dir, message: "load cancelled" }] });
     if (signal?.aborted) return cancelled();
 
     const problems: BuildDirProblem[] = [];
-    const stats: ReadStats = { files: 0, filesReused: 0, encoded: 0 };
+    const stats: ReadStats = { files: 0, filesReused: 0, encoded: 0, indexed: 0 };
     const nextFiles = new Map<string, FileEntry>();
     const nextResources = new Map<string, EncodedResource>();
     const nextHosts = new Map<string, EncodeResult>();
@@ -88,7 +102,6 @@ export class BuildDirReader {
       },
       set: (key, r) => void nextHosts.set(key, r),
     };
-    const byContent = new Map<string, EncodedResource>(); // kind, name, bytes hash -> one shared instance
     const proxies: MeshSnapshot["proxies"] = new Map();
     const files: string[] = [join(dir, MANIFEST)];
     let slot = 0;
@@ -99,6 +112,7 @@ export class BuildDirReader {
         if (signal?.aborted) return cancelled();
       }
       const byKind: Partial<Record<ResourceKind, EncodedResource[]>> = {};
+      let allIndexed = index !== undefined;
       for (const kind of PUSH_ORDER) {
         const { file } = slots[slot]!;
         const text = texts[slot++];
@@ -108,7 +122,15 @@ export class BuildDirReader {
         }
         files.push(file);
         stats.files++;
-        const key = `${kind}\0${createHash("sha256").update(text).digest("base64")}`;
+        const digest = createHash("sha256").update(text).digest("base64");
+        const key = `${kind}\0${digest}`;
+        const indexed = index?.lookup(`${service}/${FILE_OF[kind]}`, kind, digest, text);
+        if (indexed) {
+          stats.indexed++;
+          byKind[kind] = indexed;
+          continue;
+        }
+        allIndexed = false;
         const reused = nextFiles.get(key) ?? this.files.get(key);
         if (reused) {
           stats.filesReused++;
@@ -128,8 +150,9 @@ export class BuildDirReader {
       }
       try {
         const proxy = makeProxySnapshot(service, byKind);
-        // P-31: a hand-edited directory must be as consistent as a compiled one before it is served.
-        for (const issue of checkConsistency(proxy)) problems.push({ file: join(dir, service), message: formatIssue(issue) });
+        // P-31: a hand-edited directory must be as consistent as a compiled one before it is served. A proxy whose
+        // every file is the text the build wrote (and checked) is spared it.
+        if (!allIndexed) for (const issue of checkConsistency(proxy)) problems.push({ file: join(dir, service), message: formatIssue(issue) });
         proxies.set(service, proxy);
       } catch (err) {
         problems.push({ file: join(dir, service), message: (err as Error).message });

@@ -1,0 +1,67 @@
+// Reads encoded.json (src/build/encoded-index.ts) for BuildDirReader: a file of a build directory whose exact text
+// the index recorded takes its resources' encoded bytes from the index instead of being parsed, checked and encoded
+// again. The index is a cache that can be stale, torn, corrupt or hand-edited, so nothing in it is believed unless:
+//   - the index is well-formed (else it is ignored as a whole, and every file is validated in full);
+//   - the file's SHA-256 equals the digest the index recorded for that path (a file edited after the build is not);
+//   - every resource the index lists for the file is of the file's kind, and the version of those resources (a hash
+//     over their names and the hashes of their bytes, computed here) equals the file's own version_info, which ties
+//     the bytes to the JSON a reviewer reads.
+// Anything else falls back to full validation of that file. Materialising a resource is a base64 decode and a hash.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ENCODED_INDEX, ENCODED_INDEX_FORMAT } from "../../build/encoded-index.js";
+import { contentHash, versionOf } from "../../snapshot/build.js";
+import { TYPE_URLS, type EncodedResource, type ResourceKind } from "../../snapshot/types.js";
+
+export interface EncodedIndex {
+  /** The resources of the file at `rel` (relative to the build directory), or undefined to validate it in full. */
+  lookup(rel: string, kind: ResourceKind, digest: string, text: string): EncodedResource[] | undefined;
+}
+
+/** `share` returns the one instance for equal content (the reader's dedup across files). */
+export async function readEncodedIndex(dir: string, share: (kind: ResourceKind, r: EncodedResource) => EncodedResource): Promise<EncodedIndex | undefined> {
+  let doc: { format?: unknown; files?: unknown; resources?: unknown };
+  try {
+    doc = JSON.parse(await readFile(join(dir, ENCODED_INDEX), "utf8")) as typeof doc;
+  } catch {
+    return undefined; // none, or unreadable: every file is validated in full
+  }
+  if (doc?.format !== ENCODED_INDEX_FORMAT || !doc.files || typeof doc.files !== "object" || Array.isArray(doc.files) || !Array.isArray(doc.resources)) return undefined;
+  const files = doc.files as Record<string, unknown>;
+  const raw = doc.resources as unknown[];
+  const made: (EncodedResource | null | undefined)[] = new Array(raw.length);
+  const resource = (n: unknown, kind: ResourceKind): EncodedResource | undefined => {
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n >= raw.length) return undefined;
+    let r = made[n];
+    if (r === undefined) {
+      const e = raw[n];
+      r = null;
+      if (Array.isArray(e) && e.length === 3 && typeof e[0] === "string" && Object.hasOwn(TYPE_URLS, e[0]) && typeof e[1] === "string" && typeof e[2] === "string") {
+        const bytes = new Uint8Array(Buffer.from(e[2], "base64"));
+        const k = e[0] as ResourceKind;
+        r = share(k, { name: e[1], typeUrl: TYPE_URLS[k], bytes, hash: contentHash(bytes) });
+      }
+      made[n] = r;
+    }
+    return r !== null && r.typeUrl === TYPE_URLS[kind] ? r : undefined;
+  };
+  return {
+    lookup(rel, kind, digest, text) {
+      const entry = Object.hasOwn(files, rel) ? files[rel] : undefined;
+      if (!Array.isArray(entry) || entry[0] !== digest || !Array.isArray(entry[1])) return undefined;
+      const list: EncodedResource[] = [];
+      for (const n of entry[1] as unknown[]) {
+        const r = resource(n, kind);
+        if (!r) return undefined;
+        list.push(r);
+      }
+      return versionOf(list) === versionInfo(text) ? list : undefined;
+    },
+  };
+}
+
+/** The version_info a rendered DiscoveryResponse starts with (render.ts writes it first). */
+function versionInfo(text: string): string | undefined {
+  const m = /^\{\s*"version_info":\s*"([0-9a-f]*)"/.exec(text.slice(0, 200));
+  return m?.[1];
+}

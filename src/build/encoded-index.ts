@@ -1,0 +1,71 @@
+// encoded.json in a build directory: the protobuf encoding of every distinct resource, written by `meshc build` (and
+// by `meshc serve`'s warm-start state) so that reading the directory back (`meshc serve <dir>`, the warm start,
+// `meshc diff`) need not parse, check and encode 7,000 resources through the strict codec again (issue 12: that was
+// ~7 s of CPU for the 1,000-service mesh, where go-control-plane only unmarshals).
+//
+// It is a cache, never a source of truth: for each file it records the SHA-256 of the file's exact text and which
+// resources the file holds. A reader (src/backends/envoy/build-dir-index.ts) takes a file's resources from it only
+// when the file's digest matches and the file's own version_info equals the version of those resources (a content
+// hash over their names and bytes); any other file, e.g. one a person edited, goes through full validation, and a
+// proxy with such a file gets the full consistency check. The index is rendered from the snapshot the compiler
+// checked, so what it holds passed the same codec and rules.
+//
+// Layout (one line of JSON, deterministic):
+//   {"format":1,"files":{"<service>/<kind>.json":["<sha256 base64 of the text>",[i, …]], …},
+//    "resources":[["<kind>","<name>","<base64 of the bytes>"], …]}
+// Resources are numbered in order of first appearance over the files in sorted order, each distinct one once.
+import { createHash } from "node:crypto";
+import { PUSH_ORDER, type EncodedResource, type MeshSnapshot, type ResourceKind } from "../snapshot/types.js";
+import { FILE_OF } from "./render.js";
+
+export const ENCODED_INDEX = "encoded.json";
+export const ENCODED_INDEX_FORMAT = 1;
+
+export interface EncodedIndexJson {
+  format: number;
+  files: Record<string, [string, number[]]>;
+  resources: [ResourceKind, string, string][];
+}
+
+/** The digest the index records for a file: SHA-256 of its UTF-8 text, base64. */
+export function fileDigest(text: string): string {
+  return createHash("sha256").update(text).digest("base64");
+}
+
+/**
+ * encoded.json for `snapshot`, given each file's digest (relative path -> fileDigest of its text). Files without a
+ * digest are left out (a reader then validates them fully).
+ */
+export function renderEncodedIndex(snapshot: MeshSnapshot, digests: ReadonlyMap<string, string>): string {
+  const numbers = new Map<string, number>();
+  const resources: EncodedIndexJson["resources"] = [];
+  const files: EncodedIndexJson["files"] = {};
+  for (const proxy of [...snapshot.proxies.keys()].sort()) {
+    const p = snapshot.proxies.get(proxy)!;
+    const kinds = PUSH_ORDER.filter((k) => digests.has(`${proxy}/${FILE_OF[k]}`)).sort((a, b) => (FILE_OF[a] < FILE_OF[b] ? -1 : 1));
+    for (const kind of kinds) {
+      const rel = `${proxy}/${FILE_OF[kind]}`;
+      files[rel] = [digests.get(rel)!, p.resources[kind].map((r) => numberOf(numbers, resources, kind, r))];
+    }
+  }
+  return `${JSON.stringify({ format: ENCODED_INDEX_FORMAT, files, resources })}\n`;
+}
+
+function numberOf(numbers: Map<string, number>, resources: EncodedIndexJson["resources"], kind: ResourceKind, r: EncodedResource): number {
+  const key = `${kind}\0${r.name}\0${r.hash}`;
+  let n = numbers.get(key);
+  if (n === undefined) {
+    n = resources.length;
+    numbers.set(key, n);
+    resources.push([kind, r.name, Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength).toString("base64")]);
+  }
+  return n;
+}
+
+/** Adds encoded.json to a rendered build (relative path -> text; every file of the build is in `files`). */
+export function withEncodedIndex(files: Map<string, string>, snapshot: MeshSnapshot): Map<string, string> {
+  const digests = new Map<string, string>();
+  for (const [rel, text] of files) if (rel.includes("/")) digests.set(rel, fileDigest(text));
+  files.set(ENCODED_INDEX, renderEncodedIndex(snapshot, digests));
+  return files;
+}

@@ -1,0 +1,5 @@
+// The meshc executable (dist/cli.js). `meshc build` loads only what a build needs (build-only.ts); every other
+// command line goes to main.ts. scripts/build.mjs bundles this with code splitting, so the packages only the server,
+// the CA and the registry use (gRPC, X.509, etcd, Prometheus, pino) are not loaded by a build.
+if (process.argv[2] === "build") await import("./build-only.js");
+else await import("./main.js");

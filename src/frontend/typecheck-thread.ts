@@ -1,0 +1,131 @@
+// Runs the type check (typecheck.ts) on a worker thread (typecheck-worker.ts), so that loadMesh can bundle, evaluate
+// and lower, and compileMesh analyze and translate, while TypeScript checks on the other core; the result still
+// gates everything (a mesh with type errors yields only the type errors, as before). `meshc build` uses a thread
+// and every other command share one thread per process (TypeScript loaded once); `meshc serve` asks it for
+// incremental checks, so a reload after an edit re-checks only the files the edit touched. If the thread cannot be started or dies, the check runs on the calling
+// thread instead (same result, no overlap).
+import { build } from "esbuild";
+import { randomBytes } from "node:crypto";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { packageRoot } from "./paths.js";
+import { typecheck, type TypecheckResult } from "./typecheck.js";
+import type { CheckReply, CheckRequest } from "./typecheck-worker.js";
+
+export type TimedCheck = TypecheckResult & { ms: number };
+
+/** This package's TypeScript (the worker loads it from this path: its bundle may run from a temp file). */
+const typescriptPath = () => createRequire(join(packageRoot(), "package.json")).resolve("typescript");
+
+type Script = { file: string } | { text: string };
+let script: Promise<Script> | undefined;
+
+/** The worker's script: bundled from the sources in a checkout, dist/typecheck-worker.js in an installed package. */
+function workerScript(): Promise<Script> {
+  script ??= (async (): Promise<Script> => {
+    const entry = join(packageRoot(), "src", "frontend", "typecheck-worker.ts");
+    if (!existsSync(entry)) return { file: join(packageRoot(), "dist", "typecheck-worker.js") };
+    const r = await build({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", target: "node20", write: false, logLevel: "silent", external: ["typescript"] });
+    return { text: r.outputFiles[0]!.text };
+  })();
+  script.catch(() => (script = undefined));
+  return script;
+}
+
+let warned = false;
+
+export class TypecheckThread {
+  private worker: Worker | undefined;
+  private starting: Promise<Worker | undefined> | undefined;
+  private next = 1;
+  private pending = new Map<number, (r: CheckReply | undefined) => void>();
+
+  private start(): Promise<Worker | undefined> {
+    this.starting ??= (async () => {
+      let temp: string | undefined;
+      try {
+        const s = await workerScript();
+        let file: string;
+        if ("text" in s) {
+          // Written per thread and removed once the worker has loaded it (its first message).
+          temp = join(tmpdir(), `meshc-typecheck-${process.pid}-${randomBytes(6).toString("hex")}.mjs`);
+          writeFileSync(temp, s.text);
+          file = temp;
+        } else file = s.file;
+        const w = new Worker(file, { execArgv: [], workerData: { typescript: typescriptPath() } });
+        w.unref();
+        w.on("message", (m: CheckReply) => {
+          if (temp) temp = void rmSync(temp, { force: true });
+          this.settle(m.id, m);
+        });
+        const gone = () => {
+          if (temp) temp = void rmSync(temp, { force: true });
+          if (this.worker === w) {
+            this.worker = undefined;
+            this.starting = undefined;
+          }
+          for (const id of [...this.pending.keys()]) this.settle(id, undefined);
+        };
+        w.on("error", gone);
+        w.on("exit", gone);
+        this.worker = w;
+        return w;
+      } catch {
+        if (temp) rmSync(temp, { force: true });
+        this.starting = undefined;
+        return undefined;
+      }
+    })();
+    return this.starting;
+  }
+
+  private settle(id: number, r: CheckReply | undefined): void {
+    const done = this.pending.get(id);
+    if (!done) return;
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker?.unref();
+    done(r);
+  }
+
+  /** The check's result; computed on this thread if the worker is unavailable. Never rejects for the user's code. */
+  async check(entry: string, dslEntry: string, incremental = false): Promise<TimedCheck> {
+    const w = await this.start();
+    const reply = w
+      ? await new Promise<CheckReply | undefined>((resolve) => {
+          const id = this.next++;
+          this.pending.set(id, resolve);
+          w.ref(); // a pending check keeps the process alive
+          const req: CheckRequest = { id, entry, dslEntry, incremental };
+          w.postMessage(req);
+        })
+      : undefined;
+    if (reply?.ok) return { diagnostics: reply.diagnostics, files: reply.files, ms: reply.ms };
+    if (reply && !warned) {
+      warned = true;
+      process.stderr.write(`meshc: the type-check thread failed (checking on the main thread instead): ${reply.error}\n`);
+    }
+    const t0 = performance.now();
+    const r = typecheck(entry, dslEntry);
+    return { ...r, ms: Math.round((performance.now() - t0) * 10) / 10 };
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    this.starting = undefined;
+    await w?.terminate();
+  }
+}
+
+let shared: TypecheckThread | undefined;
+
+/**
+ * The process's checker thread, started on first use and kept (idle, it does not keep the process alive): TypeScript
+ * is loaded and the lib and DSL files are parsed once per process, as they were on the main thread before.
+ */
+export function sharedTypecheckThread(): TypecheckThread {
+  return (shared ??= new TypecheckThread());
+}

@@ -1,0 +1,35 @@
+// The entry of the worker thread that type-checks a mesh (typecheck-thread.ts), so the check runs on one core while
+// the main thread bundles, evaluates (in its own isolated worker), lowers and translates on another (issue 12:
+// `meshc build` and `serve` reloads within their latency targets). Each request is answered with the check's
+// diagnostics and the user's files; with `incremental`, the worker keeps the previous program, so a reload re-checks
+// only what an edit touched. It runs no user code: the TypeScript compiler only reads the files.
+import { parentPort, workerData } from "node:worker_threads";
+import type { Diagnostic } from "../diagnostics/types.js";
+import { typecheck, useTypescriptFrom, type IncrementalState } from "./typecheck.js";
+
+export interface CheckRequest {
+  id: number;
+  entry: string;
+  dslEntry: string;
+  incremental: boolean;
+}
+
+export type CheckReply = { id: number; ok: true; diagnostics: Diagnostic[]; files: string[]; ms: number } | { id: number; ok: false; error: string };
+
+const port = parentPort;
+if (!port) throw new Error("typecheck-worker.ts runs only as a worker thread");
+useTypescriptFrom((workerData as { typescript: string }).typescript);
+const state: IncrementalState = { userFiles: new Map() };
+port.on("message", (m: CheckRequest) => {
+  const t0 = performance.now();
+  let reply: CheckReply;
+  try {
+    const r = typecheck(m.entry, m.dslEntry, m.incremental ? state : undefined);
+    reply = { id: m.id, ok: true, diagnostics: r.diagnostics, files: r.files, ms: Math.round((performance.now() - t0) * 10) / 10 };
+  } catch (e) {
+    reply = { id: m.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+  }
+  port.postMessage(reply);
+});
+// Loaded: the parent may remove the script file it started this worker from.
+port.postMessage({ id: 0, ok: false, error: "ready" } satisfies CheckReply);
