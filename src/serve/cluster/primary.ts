@@ -121,7 +121,9 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
     });
   };
 
-  cluster.setupPrimary({ exec: workerEntry(), args: [], execArgv: process.execArgv, serialization: "advanced", silent: false });
+  // The workers get this process's loaders (tsx when running from sources), not its test-runner or inspector flags.
+  const execArgv = process.execArgv.filter((a) => !/^--(test|inspect|watch)/.test(a));
+  cluster.setupPrimary({ exec: workerEntry(), args: [], execArgv, serialization: "advanced", silent: false });
   const slots: Slot[] = Array.from({ length: n }, (_, i) => ({ slot: i + 1, worker: undefined, ready: false, listening: false, held: new Set(), sentSeq: 0, appliedSeq: 0, rows: new Map(), connections: 0, restarts: 0, failures: 0, startedAt: 0 }));
   const byWorker = new Map<Worker, Slot>();
   const metricWaiters = new Map<number, (json: unknown[]) => void>();
