@@ -286,8 +286,9 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   }
 
   const readiness = (): Readiness => ({
-    // With workers: also at least one worker listening with the current snapshot (the others are listed).
-    ready: xds.snapshot() !== undefined && (!pool || pool.workers().some((w) => w.listening && w.current)),
+    // With workers: also at least one worker listening with the current snapshot, and none listening without any
+    // snapshot (it would refuse the streams handed to it); a worker not listening (restarting) gets no connections.
+    ready: xds.snapshot() !== undefined && (!pool || (pool.workers().some((w) => w.listening && w.current) && pool.workers().every((w) => !w.listening || w.serving))),
     ...(pool && { workers: pool.workers() }),
     serving: served ?? null,
     newest: last ? { compiled: last.ok, at: last.at, errors: last.diagnostics.filter((d) => d.severity === "error").length } : null,

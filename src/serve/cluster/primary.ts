@@ -49,6 +49,8 @@ export interface WorkerInfo {
   listening: boolean;
   /** The newest snapshot this worker applied is the current one. */
   current: boolean;
+  /** It applied a snapshot (any): a listening worker without one refuses streams with UNAVAILABLE. */
+  serving: boolean;
   streams: number;
   connections: number;
   restarts: number;
@@ -278,7 +280,7 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
       return () => listeners.delete(listener);
     },
     workers: () =>
-      slots.map((s) => ({ slot: s.slot, pid: s.worker?.process.pid, listening: s.listening, current: s.worker !== undefined && s.appliedSeq === seq, streams: s.rows.size, connections: s.connections, restarts: s.restarts })),
+      slots.map((s) => ({ slot: s.slot, pid: s.worker?.process.pid, listening: s.listening, current: s.worker !== undefined && s.appliedSeq === seq, serving: s.worker !== undefined && s.appliedSeq > 0, streams: s.rows.size, connections: s.connections, restarts: s.restarts })),
     async workerMetrics() {
       const asks = slots.filter((s) => s.ready && s.worker?.isConnected()).map(
         (s) =>
