@@ -10,12 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { status as GrpcStatus } from "@grpc/grpc-js";
-import { pino } from "pino";
 import { startServe } from "../../src/serve/serve.js";
 import { workerLimits } from "../../src/serve/cluster/primary.js";
 import { AdsTestClient, node, sreq, type SotwClient } from "../xds/ads-client.js";
 import { TYPE } from "../xds/fixtures.js";
-import { eventually } from "../xds/harness.js";
+import { captureLogs, eventually } from "../xds/harness.js";
 
 const MESH_DIR = join(import.meta.dirname, "..", "backend", "fixtures", "cli");
 const dir = mkdtempSync(join(tmpdir(), "meshc-workers-"));
@@ -45,7 +44,8 @@ test("serve --workers 2: streams on both workers, aggregated admin views, reload
   const work = join(dir, "mesh");
   cpSync(MESH_DIR, work, { recursive: true });
   const meshPath = join(work, "mesh.ts");
-  const h = await startServe({ source: meshPath, xdsAddress: "127.0.0.1:0", adminAddress: "127.0.0.1:0", watch: false, logger: pino({ level: "silent" }), stateDir: false, workers: 2, shutdownGraceMs: 1000 });
+  const logs = captureLogs("warn");
+  const h = await startServe({ source: meshPath, xdsAddress: "127.0.0.1:0", adminAddress: "127.0.0.1:0", watch: false, logger: logs.logger, stateDir: false, workers: 2, shutdownGraceMs: 1000 });
   let closed = false;
   t.after(() => (closed ? undefined : h.close()));
   const admin = `http://127.0.0.1:${h.adminPort}`;
@@ -122,6 +122,10 @@ test("serve --workers 2: streams on both workers, aggregated admin views, reload
     return w.restarts === 1 && w.listening && w.current && w.pid !== victimPid ? r : undefined;
   }, "the killed worker restarted with the current snapshot", 120_000, 200);
   assert.ok(restarted.ready);
+  const crashLine = logs.lines.find((l) => l.code === "MESH0910");
+  assert.ok(crashLine, "the crash is logged with its code");
+  assert.equal(crashLine.worker, victim);
+  assert.equal(crashLine.signal, "SIGKILL");
   // Its proxies reconnect (as Envoy does) and are served; the survivors' streams were never interrupted.
   for (const id of lost) {
     clients.get(id)!.close();

@@ -27,6 +27,7 @@ import { SnapshotCache } from "../../xds/cache.js";
 import type { XdsServer } from "../../xds/index.js";
 import { resolveLimits, type XdsLimits } from "../../xds/limits.js";
 import type { ProxyStatus } from "../../xds/stream.js";
+import { CODES } from "../../analysis/codes.js";
 import { SnapshotEncoder, type FromWorker, type ToWorker } from "./protocol.js";
 
 export interface XdsWorkersOptions {
@@ -196,7 +197,9 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
       if (firstFailed && !slots.some((x) => x.listening)) firstFailed(new Error(`xDS worker ${s.slot} exited before listening (code ${code}, signal ${signal})`));
       const delay = Math.min(30_000, 500 * 2 ** Math.max(0, s.failures - 1));
       s.restarts++;
-      logger.error({ worker: s.slot, pid: w.process.pid, code, signal, restartInMs: delay }, "xDS worker exited unexpectedly; its proxies reconnect to the other workers; restarting it");
+      const info = CODES.XdsWorkerExited;
+      const reason = signal ? `signal ${signal}` : `exit code ${code}`;
+      logger.error({ code: info.code, worker: s.slot, pid: w.process.pid, exitCode: code, signal, restartInMs: delay }, `${info.code}: ${info.message.replace("{worker}", String(s.slot)).replace("{reason}", reason)}`);
       setTimeout(() => {
         if (!closing && !s.worker) fork(s);
       }, delay).unref();
