@@ -105,6 +105,18 @@ test("serve --workers 2: streams on both workers, aggregated admin views, reload
   const web1 = clients.get("web-1")!;
   const pushed = await web1.next(60_000);
   assert.notEqual(pushed.versionInfo, firstVersion.get("web-1"));
+  web1.send(sreq(TYPE.cluster, { versionInfo: pushed.versionInfo, responseNonce: pushed.nonce }));
+
+  // A change that does not compile: the workers keep serving the last good snapshot, nothing is pushed.
+  const good = readFileSync(meshPath, "utf8");
+  writeFileSync(meshPath, good.replace("mesh.routes(api,", "mesh.routes(nosuchservice,"));
+  assert.equal(await h.reload(), false);
+  const afterBad = await getJson<Ready & { newest: { compiled: boolean } }>("/readyz");
+  assert.equal(afterBad.ready, true);
+  assert.equal(afterBad.newest.compiled, false);
+  assert.ok(afterBad.workers.every((w) => w.listening && w.current), "the workers still serve the last good snapshot");
+  await assert.rejects(web1.next(1000), /no response/, "nothing pushed for a change that did not compile");
+  writeFileSync(meshPath, good);
 
   // Kill the worker holding api-1's stream: it is restarted; its streams end, the other worker's do not.
   const victim = rows.find((r) => r.node.id === "api-1")!.worker;
