@@ -14,10 +14,15 @@
 //
 //   npm run build && scripts/build-peer-gocp.sh
 //   unshare -n bash -c 'ip link set lo up && node --import tsx bench/peers.ts [--proxies 1000,2000] [--runs 3] [--quiet]'
+// meshc runs with `--workers 2` (xDS worker processes, src/serve/cluster/) unless `--workers <n>` says otherwise
+// (0: one process). CPU and RSS are summed over the server's processes (meshc's primary and workers); the RSS sum
+// counts pages the processes share (the node binary) once per process, so it overstates meshc's memory. With
+// workers, each run also logs how the streams spread over them (from /debug/proxies); NODE_CLUSTER_SCHED_POLICY=none
+// in the environment makes meshc let the kernel distribute connections instead of the primary's round-robin.
 // Each run's figures go to stderr as one line ("meshc N=1000 run 1: {...}"); `--table-from run1.log,run2.log` prints
 // the table again from such lines (e.g. runs of N = 1,000 and 2,000 taken separately).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -33,6 +38,7 @@ const RUNS = Number(arg("runs", "3"));
 const SERVICES = Number(arg("services", "1000"));
 const PORT = Number(arg("port", "19300"));
 const QUIET = process.argv.includes("--quiet");
+const WORKERS = arg("workers", "2");
 const root = resolve(import.meta.dirname, "..");
 const work = join(root, ".tmp", "peers");
 const cli = join(root, "dist", "cli.js");
@@ -75,7 +81,7 @@ function startServer(name: "meshc" | "go", dir: string): Server {
   const xds = `127.0.0.1:${PORT}`;
   const child =
     name === "meshc"
-      ? spawn(process.execPath, [cli, "serve", dir, "--xds", xds, "--admin", `127.0.0.1:${PORT + 1}`, "--log-level", "info"], { stdio: ["ignore", "pipe", "inherit"] })
+      ? spawn(process.execPath, [cli, "serve", dir, "--xds", xds, "--admin", `127.0.0.1:${PORT + 1}`, "--log-level", "info", "--workers", WORKERS], { stdio: ["ignore", "pipe", "inherit"] })
       : spawn(goBin, ["-dir", dir, "-addr", xds], { stdio: ["ignore", "pipe", "inherit"] });
   let onReady!: (at: number) => void;
   const ready = new Promise<number>((r) => (onReady = r));
@@ -105,12 +111,50 @@ function startServer(name: "meshc" | "go", dir: string): Server {
 }
 
 const TICK_MS = 1000 / Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim() || 100);
+/** The process and its descendants (meshc's xDS workers). */
+function tree(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      parents.set(Number(e), Number(readFileSync(`/proc/${e}/stat`, "utf8").split(") ")[1]!.split(" ")[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) for (const [child, parent] of parents) if (parent === out[i]) out.push(child);
+  return out;
+}
 function cpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime (fields 14, 15)
+  let sum = 0;
+  for (const p of tree(pid)) {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ");
+      sum += (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime (fields 14, 15)
+    } catch {
+      // exited
+    }
+  }
+  return sum;
 }
 function rssMiB(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+  let sum = 0;
+  for (const p of tree(pid)) {
+    try {
+      sum += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, "utf8"))![1]) / 1024;
+    } catch {
+      // exited
+    }
+  }
+  return sum;
+}
+/** How the streams spread over meshc's workers (stream count by worker), from /debug/proxies. */
+async function spread(): Promise<Record<string, number>> {
+  const rows = (await (await fetch(`http://127.0.0.1:${PORT + 1}/debug/proxies`)).json()) as { worker?: number }[];
+  const out: Record<string, number> = {};
+  for (const r of rows) out[String(r.worker ?? 0)] = (out[String(r.worker ?? 0)] ?? 0) + 1;
+  return out;
 }
 
 interface Run {
@@ -137,6 +181,7 @@ async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: st
     try {
       await waitQuiet(now(), 1000);
       const rss = rssMiB(server.child.pid!);
+      if (name === "meshc" && WORKERS !== "0") log(`meshc N=${n}: streams by worker ${JSON.stringify(await spread())} (NODE_CLUSTER_SCHED_POLICY=${process.env.NODE_CLUSTER_SCHED_POLICY ?? "rr (default)"})`);
       const cpu0 = cpuMs(server.child.pid!);
       const before = new Map(load.envoys.map((e) => [e, e.lastAckAt]));
       const published = server.nextPublish();
@@ -217,7 +262,7 @@ function printTable(results: Map<number, { meshc: Run[]; go: Run[] }>): void {
   ];
   const ns = [...results.keys()].filter((n) => results.get(n)!.meshc.length && results.get(n)!.go.length);
   const counts = [...results].map(([n, r]) => `N=${n}: ${r.meshc.length} meshc / ${r.go.length} Go runs`).join(", ");
-  console.log(`\nmeshc serve <build dir> vs go-control-plane v0.14, ${SERVICES} services, medians (${counts}; meshc vs Go (meshc/Go))\n`);
+  console.log(`\nmeshc serve <build dir> --workers ${WORKERS} vs go-control-plane v0.14, ${SERVICES} services, medians (${counts}; meshc vs Go (meshc/Go))\n`);
   console.log(`| | ${ns.map((n) => `${n.toLocaleString("en")} proxies`).join(" | ")} |`);
   console.log(`|---|${ns.map(() => "---").join("|")}|`);
   for (const [label, key, fmt] of rows) {

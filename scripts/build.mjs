@@ -21,6 +21,8 @@ await build({ ...common, entryPoints: ["src/dsl/index.ts"], outfile: "dist/dsl.j
 // "meshc/test": the test DSL for *.mesh.test.ts files (meshc test), and the worker that evaluates them.
 await build({ ...common, entryPoints: ["src/dsl/testing.ts"], outfile: "dist/testing.js" });
 await build({ ...common, sourcemap: false, packages: undefined, entryPoints: ["src/testing/test-worker.ts"], outfile: "dist/test-worker.js" });
+// The xDS serving worker of `meshc serve --workers N` (src/serve/cluster/primary.ts forks it beside dist/cli.js).
+await build({ ...common, entryPoints: ["src/serve/cluster/worker-main.ts"], outfile: "dist/xds-worker.js" });
 // The worker that evaluates mesh.ts (src/frontend/isolate.ts): standalone, no external imports, no source map.
 await build({ ...common, sourcemap: false, packages: undefined, entryPoints: ["src/frontend/eval-worker.ts"], outfile: "dist/eval-worker.js" });
 // The type-check thread (src/frontend/typecheck-thread.ts): typescript stays an external package.

@@ -749,6 +749,13 @@ export const CODES = {
     message: "the stored snapshot is not served: {message}",
     hint: "Nothing to do: the next good compile rewrites the state directory (delete it, or pass another --state-dir, to silence this).",
   },
+  XdsWorkerExited: {
+    code: "MESH0910",
+    severity: "error",
+    description: "An xDS serving worker of `meshc serve --workers N` exited while the server was not shutting down (crashed, killed, out of memory). The proxies whose streams it held lose them and reconnect to the shared xDS port; the worker is forked again.",
+    message: "xDS worker {worker} exited unexpectedly ({reason}); restarting it",
+    hint: "Its proxies reconnect on their own. If it keeps happening, the worker's stderr says why; restarts back off from 0.5 s to 30 s while it fails at start.",
+  },
   // 10xx: mesh tests (`meshc test`, *.mesh.test.ts; emitted by src/testing/).
   TestEvaluationFailed: {
     code: "MESH1001",

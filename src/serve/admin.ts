@@ -35,6 +35,8 @@ export interface Readiness {
   compiling: boolean;
   /** The registry of live endpoints (issue 16), when the mesh has one: connected or not, entries, rejections. */
   registry?: import("./registry.js").RegistryStatus;
+  /** `meshc serve --workers N`: each xDS worker process, listening or not, with the current snapshot or not. */
+  workers?: import("./cluster/primary.js").WorkerInfo[];
 }
 
 /** Bounds on admin requests: a client may not hold a connection or a half-sent request for long. */

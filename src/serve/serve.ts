@@ -28,6 +28,8 @@ import { LiveStatus } from "./live.js";
 import { graphFromIr, graphFromSnapshot } from "../graph/model.js";
 import { RegistryFeed } from "./registry.js";
 import { watchBuildDir, watchFiles, type Fingerprint, type Watcher } from "./watch.js";
+import { startXdsWorkers, type XdsWorkers } from "./cluster/primary.js";
+import { ClusterRegistry } from "./cluster/metrics.js";
 
 export interface ServeOptions {
   source: string;
@@ -63,6 +65,13 @@ export interface ServeOptions {
   caDir?: string;
   /** Registry (issue 16): coalescing window for endpoint changes, and etcd call timings. */
   registry?: { coalesceMs?: number; callTimeoutMs?: number; probeMs?: number; retryMs?: number; failuresBeforeDown?: number };
+  /**
+   * xDS serving worker processes (src/serve/cluster/): 0 serves ADS in this process; N >= 1 forks N workers that
+   * share the xDS port while this process keeps compiling, watching and the admin API. @default 0
+   */
+  workers?: number;
+  /** Log format of the worker processes (this process logs through `logger`). @default "json" */
+  logFormat?: "json" | "pretty";
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
@@ -86,7 +95,8 @@ interface LastLoad {
 
 export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const logger = options.logger ?? pino({ name: "meshc" });
-  const registry = new Registry();
+  const workers = Math.max(0, Math.floor(options.workers ?? 0));
+  const registry = workers > 0 ? new ClusterRegistry() : new Registry();
   collectDefaultMetrics({ register: registry });
   const compileSeconds = new Histogram({ name: "meshc_compile_duration_seconds", help: "Time to load the source into a snapshot", registers: [registry], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10] });
   const compileFailures = new Counter({ name: "meshc_compile_failures_total", help: "Loads that produced no snapshot (the previous one keeps serving)", registers: [registry] });
@@ -122,7 +132,12 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       xds.setIdentities(identities);
     }
   };
-  const xds = await startXdsServer({ address: options.xdsAddress, logger, registry, limits: options.limits, ...(xdsTls ? { auth: { secureContext: () => xdsTls.secureContext() } } : {}) });
+  const pool: XdsWorkers | undefined =
+    workers > 0
+      ? await startXdsWorkers({ workers, address: options.xdsAddress ?? "127.0.0.1:18000", logger, limits: options.limits, ...(options.logFormat && { logFormat: options.logFormat }), ...(xdsTls ? { secureContext: () => xdsTls.secureContext() } : {}) })
+      : undefined;
+  const xds: XdsServer = pool ?? (await startXdsServer({ address: options.xdsAddress, logger, registry, limits: options.limits, ...(xdsTls ? { auth: { secureContext: () => xdsTls.secureContext() } } : {}) }));
+  if (pool && registry instanceof ClusterRegistry) registry.workerMetrics = () => pool.workerMetrics();
   const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const syncMetrics = registerProxySyncMetrics(registry, xds);
   const live = new LiveStatus(xds, () => last, (err) => logger.warn({ err: err.message }, "could not render the service graph"));
@@ -271,7 +286,10 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   }
 
   const readiness = (): Readiness => ({
-    ready: xds.snapshot() !== undefined,
+    // With workers: also at least one worker listening with the current snapshot, and none listening without any
+    // snapshot (it would refuse the streams handed to it); a worker not listening (restarting) gets no connections.
+    ready: xds.snapshot() !== undefined && (!pool || (pool.workers().some((w) => w.listening && w.current) && pool.workers().every((w) => !w.listening || w.serving))),
+    ...(pool && { workers: pool.workers() }),
     serving: served ?? null,
     newest: last ? { compiled: last.ok, at: last.at, errors: last.diagnostics.filter((d) => d.severity === "error").length } : null,
     compiling: running !== undefined,

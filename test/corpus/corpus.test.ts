@@ -47,6 +47,7 @@ const UNREACHABLE: Record<string, string> = {
   MESH0341: "reported only by `--envoy` when Envoy is missing or gives no verdict; covered by test/cli/envoy-gate.test.ts (R22)",
   MESH0902: "reported by `meshc serve <dir>` when it reads a build directory, never while compiling a mesh",
   MESH0903: "reported by `meshc serve` when the snapshot stored for a warm start cannot be served, never while compiling a mesh (test/serve/warm-start.test.ts)",
+  MESH0910: "reported by `meshc serve --workers` when an xDS worker process dies, never while compiling a mesh (test/serve/workers.test.ts)",
   MESH0505: "reported by `meshc serve` and `meshc bootstrap --static` when a mesh with mTLS comes without --ca, never while compiling a mesh",
 };
 

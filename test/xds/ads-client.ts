@@ -1,6 +1,6 @@
 // A raw ADS protocol client for tests: the same hand-written service definition as the server, with every
 // response queued so a test can await the next one, or check that none comes.
-import { Client, credentials, Metadata, type ChannelCredentials, type ClientDuplexStream, type StatusObject } from "@grpc/grpc-js";
+import { Client, credentials, Metadata, type ChannelCredentials, type ChannelOptions, type ClientDuplexStream, type StatusObject } from "@grpc/grpc-js";
 import { adsService, type DeltaRequest, type DeltaResponseIn, type NodeInfo, type SotwRequest, type SotwResponseIn } from "../../src/xds/wire.js";
 
 export function node(service: string, id = `${service}-1`): NodeInfo {
@@ -33,8 +33,9 @@ export class AdsTestClient<Req, Res> {
     for (const w of this.endWaiters.splice(0)) w(s);
   }
 
-  static sotw(address: string, deadlineMs = 60_000, creds: ChannelCredentials = credentials.createInsecure()): AdsTestClient<SotwRequest, SotwResponseIn> {
-    const client = new Client(address, creds);
+  /** `options`: e.g. { "grpc.use_local_subchannel_pool": 1 } for a connection of its own (grpc-js shares them by default). */
+  static sotw(address: string, deadlineMs = 60_000, creds: ChannelCredentials = credentials.createInsecure(), options?: ChannelOptions): AdsTestClient<SotwRequest, SotwResponseIn> {
+    const client = new Client(address, creds, options);
     const m = adsService.StreamAggregatedResources;
     const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new Metadata(), {
       deadline: Date.now() + deadlineMs,

@@ -9,6 +9,10 @@ import { DEFAULT_LIMITS as D, type XdsLimits } from "../../xds/limits.js";
 import { addEvalOptions, evalLimits } from "../eval-options.js";
 import { parseCount, parseDurationMs, parseSize, showDuration, showSize } from "../units.js";
 import { ExposureError, readAdminToken } from "../../serve/exposure.js";
+import { availableParallelism } from "node:os";
+
+/** `--workers` by default: one xDS worker process per core (src/serve/cluster/). */
+const DEFAULT_WORKERS = availableParallelism();
 
 export function register(program: Command): void {
   const cmd = program
@@ -42,6 +46,7 @@ export function register(program: Command): void {
     .option("--ca <dir>", "mesh CA directory (`meshc ca init`): issue each proxy's leaf certificate and serve it over SDS; ADS is then served over TLS and every proxy authenticates with a client certificate (`meshc bootstrap --ca`)")
     .option("--admin-token-file <file>", "bearer token required for /debug/* when --admin is not a loopback address")
     .option("--insecure", "serve ADS in plaintext, trusting node.cluster (the only mode without --ca; with --ca it turns TLS off; required with --insecure-allow-remote)")
+    .option("--workers <n>", `xDS serving worker processes sharing the --xds port (this process keeps compiling, watching and the admin API); 0 serves ADS in this process (default: one per core, ${DEFAULT_WORKERS} here)`, parseCount)
     .option("--insecure-allow-remote", "allow plaintext ADS on a non-loopback --xds address (warned at start)")
     .addOption(new Option("--log-format <format>", "json lines, or pretty (for people, ISO timestamps)").choices(["json", "pretty"] as const).default("json" as const));
   addEvalOptions(cmd).action(async (source, opts) => {
@@ -85,6 +90,8 @@ export function register(program: Command): void {
         logger,
         limits,
         shutdownGraceMs: graceMs,
+        workers: opts.workers ?? DEFAULT_WORKERS,
+        logFormat: opts.logFormat,
         ...(opts.ca !== undefined && { caDir: opts.ca }),
       }).catch((err: Error) => {
         if (err instanceof ExposureError) return program.error(`meshc serve: ${err.message}`, { exitCode: 2 }) as never;

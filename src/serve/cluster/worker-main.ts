@@ -1,0 +1,127 @@
+// One xDS serving worker of `meshc serve --workers N` (forked by ./primary.ts through Node's cluster module). It runs
+// the same xDS server as the single-process `meshc serve` (src/xds/server.ts: limits, TLS with client-certificate
+// identity checks, graceful close) on the shared listening port, and holds the state of the proxies whose streams
+// it accepted. Everything else (watching, compiling, certificates, registry, admin) stays in the primary, which
+// sends snapshots, identities and the TLS context; this process reports its streams' status and, on request, its
+// metrics. It ignores SIGINT/SIGTERM (a terminal's Ctrl-C reaches the whole process group): the primary decides
+// when to drain, and a worker whose primary is gone drains and exits on its own.
+import cluster from "node:cluster";
+import type { SecureContextOptions } from "node:tls";
+import { Registry, collectDefaultMetrics } from "prom-client";
+import { startXdsServer, type XdsServer } from "../../xds/index.js";
+import type { ProxyStatus } from "../../xds/stream.js";
+import { createServeLogger } from "../logger.js";
+import { SnapshotDecoder, type FromWorker, type ToWorker, type WorkerInit } from "./protocol.js";
+
+if (!cluster.isWorker) {
+  process.stderr.write("meshc: this is the xDS worker of `meshc serve --workers`; run `meshc serve` instead\n");
+  process.exit(2);
+}
+
+const send = (m: FromWorker) => {
+  if (process.connected) process.send!(m);
+};
+const ignore = () => undefined;
+process.on("SIGINT", ignore);
+process.on("SIGTERM", ignore);
+
+let xds: XdsServer | undefined;
+let closing = false;
+let tlsContext: SecureContextOptions | undefined;
+const decoder = new SnapshotDecoder();
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+/** Messages that arrived before the server was listening (applied in order once it is). */
+const early: ToWorker[] = [];
+
+async function start(init: WorkerInit): Promise<void> {
+  const logger = createServeLogger({ level: init.logLevel, format: init.logFormat }).child({ worker: init.slot });
+  xds = await startXdsServer({
+    address: init.address,
+    logger,
+    registry,
+    limits: init.limits,
+    ...(init.tls ? { auth: { secureContext: () => tlsContext } } : {}),
+  });
+  send({ t: "listening", port: xds.port });
+  for (const m of early.splice(0)) handle(m);
+  reportStatus(xds, init.statusEveryMs);
+}
+
+/** Sends the rows of streams whose status changed since the last report (at most every `everyMs`). */
+function reportStatus(server: XdsServer, everyMs: number): void {
+  const last = new Map<number, string>();
+  let lastConnections = -1;
+  let dirty = true;
+  server.onChange(() => (dirty = true));
+  const timer = setInterval(() => {
+    const connections = server.connections();
+    if (!dirty && connections === lastConnections) return;
+    dirty = false;
+    lastConnections = connections;
+    const upsert: ProxyStatus[] = [];
+    const seen = new Set<number>();
+    for (const p of server.proxies()) {
+      seen.add(p.streamId);
+      const text = JSON.stringify(p);
+      if (last.get(p.streamId) !== text) {
+        last.set(p.streamId, text);
+        upsert.push(p);
+      }
+    }
+    const removed = [...last.keys()].filter((id) => !seen.has(id));
+    for (const id of removed) last.delete(id);
+    send({ t: "status", upsert, removed, connections });
+  }, everyMs);
+  timer.unref();
+}
+
+function handle(m: ToWorker): void {
+  if (m.t === "init") return; // handled on arrival
+  if (!xds) {
+    early.push(m);
+    return;
+  }
+  switch (m.t) {
+    case "snapshot":
+      xds.setSnapshot(decoder.decode(m));
+      send({ t: "applied", seq: m.seq });
+      return;
+    case "identities":
+      xds.setIdentities(new Map(m.entries));
+      return;
+    case "tls":
+      tlsContext = m.context ?? undefined;
+      return;
+    case "metrics":
+      void registry.getMetricsAsJSON().then((json) => send({ t: "metrics", id: m.id, json }));
+      return;
+    case "close":
+      void drain(m.graceMs);
+      return;
+  }
+}
+
+async function drain(graceMs: number): Promise<void> {
+  if (closing) return;
+  closing = true;
+  await xds?.close(graceMs);
+  process.exit(0);
+}
+
+process.on("message", (m: ToWorker) => {
+  if (m.t === "init") {
+    // TLS material may come before the server listens: note it now, so the first connection can use it.
+    start(m).catch((err: Error) => {
+      process.stderr.write(`meshc xDS worker ${m.slot}: could not start: ${err.message}\n`);
+      process.exit(1);
+    });
+  } else if (m.t === "tls") {
+    tlsContext = m.context ?? undefined;
+  } else {
+    handle(m);
+  }
+});
+send({ t: "ready" });
+// The primary is gone (crashed or killed): drain what this worker holds and exit rather than serve stale config.
+process.on("disconnect", () => void drain(1000));
