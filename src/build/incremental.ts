@@ -9,6 +9,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { MeshSnapshot, ResourceKind } from "../snapshot/types.js";
 import type { CertificatePlan } from "../pki/plan.js";
+import { variantDir } from "../snapshot/variants.js";
 import { FILE_OF, MANIFEST, manifestOf, renderDiscoveryResponse, stableJson, type Manifest } from "./render.js";
 
 export interface BuildPlan {
@@ -41,6 +42,14 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
     for (const key of Object.keys(manifest.proxies[name]!)) {
       const rel = `${name}/${key}.json`;
       if (!reuse.has(rel)) files.set(rel, renderDiscoveryResponse(p, KIND_OF[key]!));
+    }
+  }
+  // Snapshot variants (their folders hold only the files that differ from the service's): always rendered.
+  for (const [name, variants] of Object.entries(manifest.variants ?? {})) {
+    const p = snapshot.proxies.get(name)!;
+    for (const [vkey, entries] of Object.entries(variants)) {
+      const v = p.variants!.get(vkey)!;
+      for (const key of Object.keys(entries)) files.set(`${name}/${variantDir(vkey)}/${key}.json`, renderDiscoveryResponse(v, KIND_OF[key]!));
     }
   }
   files.set(MANIFEST, stableJson(manifest));
