@@ -45,7 +45,9 @@ export default defineMesh({ name: "zones", trustDomain: "zones.example" }, (mesh
   });
   mesh.policy(api, {
     localityFailover: ["zone-a", "zone-b"],
-    outlierDetection: { consecutive5xx: 2, interval: "500ms", baseEjection: "1s", maxEjectionPercent: 100 },
+    // 503s eject a host for 10 s (long enough to measure); a host that is down fails its health check.
+    outlierDetection: { consecutive5xx: 2, interval: "500ms", baseEjection: "10s", maxEjectionPercent: 100 },
+    healthCheck: { http: "/healthz", interval: "500ms", timeout: "400ms", healthy: 1, unhealthy: 1 },
   });
   mesh.service("web", {
     ports: { web: http(17100, { app: 17110 }) },
@@ -70,7 +72,10 @@ export default defineMesh({ name: "zones", trustDomain: "zones.example" }, (mesh
 });
 `;
 
-/** A backend that answers its name, or 503 while `failing`; `close()` takes it down (connections refused). */
+/**
+ * A backend that answers its name, or 503 while `failing` (its health check still passes: only outlier detection
+ * sees the failures); `close()` takes it down (connections refused, health checks fail).
+ */
 interface Backend {
   name: string;
   failing: boolean;
@@ -81,8 +86,9 @@ async function backend(name: string, port: number): Promise<Backend> {
   const b: Backend = { name, failing: false, close: async () => {} };
   const server: Server = createServer((req, res) => {
     req.resume();
-    res.writeHead(b.failing ? 503 : 200, { "content-type": "text/plain", connection: "close" });
-    res.end(b.failing ? `${name} failing` : name);
+    const failing = b.failing && req.url !== "/healthz";
+    res.writeHead(failing ? 503 : 200, { "content-type": "text/plain", connection: "close" });
+    res.end(failing ? `${name} failing` : name);
   });
   await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, "127.0.0.1", () => resolve()));
   let open = true;
@@ -187,13 +193,13 @@ test("e2e: instances with their own sidecar ports; per-locality EDS priorities a
     assert.ok(only(a1, ["b1", "b2"]) && sum(a1) === 30, `zone-a caller now goes to zone-b: ${JSON.stringify(a1)}`);
     assert.ok(only(b1, ["b1", "b2"]), `zone-b caller is unaffected: ${JSON.stringify(b1)}`);
 
-    // Zone-a recovers, zone-b goes down (connections refused): the zone-b caller fails over to zone-a, and the
-    // zone-a caller returns home once its endpoints' ejection ends.
+    // Zone-a recovers: once its endpoints' ejection ends, the zone-a caller returns home.
     api.a1.failing = false;
     api.a2.failing = false;
+    await settle(P.webA.outbound, ["a1", "a2"], "the zone-a caller to return to zone-a");
+    // Zone-b goes down (connections refused, health checks fail): the zone-b caller fails over to zone-a.
     await Promise.all([api.b1.close(), api.b2.close()]);
     await settle(P.webB.outbound, ["a1", "a2"], "the zone-b caller to fail over to zone-a after zone-b's endpoints went down");
-    await settle(P.webA.outbound, ["a1", "a2"], "the zone-a caller to return to zone-a");
     const a2 = await countBackends(P.webA.outbound, 30);
     const b2 = await countBackends(P.webB.outbound, 30);
     t.diagnostic(`zone-b down: zone-a caller ${JSON.stringify(a2)}, zone-b caller ${JSON.stringify(b2)}`);
