@@ -19,6 +19,8 @@ const HCM = typeUrl("envoy.extensions.filters.network.http_connection_manager.v3
 export interface StaticBootstrapOptions {
   /** The node (id, locality) whose snapshot variant to inline (src/snapshot/variants.ts); absent: the service's. */
   node?: NodeSelector;
+  /** Or the snapshot variant itself, by key (validation of every variant). */
+  variant?: string;
   /**
    * A proxyless client's API listeners exist only for gRPC: Envoy proper refuses them ("missing the API listener
    * extension"). By default they make staticBootstrap throw. `{ socketPortsFrom: n }` turns each into an ordinary
@@ -58,7 +60,8 @@ export function staticBootstrap(ir: MeshIR, service: string, snapshot: MeshSnaps
   const base = snapshot.proxies.get(service);
   if (!svc || !base) throw new Error(`no proxy "${service}" in this snapshot`);
   // The node's own variant (its instance's sidecar ports, its locality's endpoints), as the xDS server would pick.
-  const proxy = options.node ? resolveProxy(base, options.node).proxy : base;
+  const proxy = options.variant !== undefined ? base.variants?.get(options.variant) : options.node ? resolveProxy(base, options.node).proxy : base;
+  if (!proxy) throw new Error(`no variant ${JSON.stringify(options.variant)} of proxy "${service}" in this snapshot`);
   const routes = new Map(proxy.resources.route.map((r) => [r.name, canonicalOf("route", r)]));
   const clas = new Map(proxy.resources.endpoint.map((r) => [r.name, canonicalOf("endpoint", r)]));
 
