@@ -239,6 +239,27 @@ export const CODES = {
     message: "Route {route} of gateway {service} matches host {host}, which no listener of {service} serves ({known}).",
     hint: "Add the host to a listener's hosts, or use one of the hosts listed.",
   },
+  InstanceSidecarPortConflict: {
+    code: "MESH0236",
+    severity: "error",
+    description: "An instance with its own sidecar ports binds a port that another sidecar (of the same service or another) on the same host also binds.",
+    message: "Port {port} is bound twice on host {host}: by {first} and by {second}.",
+    hint: "Give each instance on this host its own adminPort, outboundPort, app ports and instance port numbers (instances[].sidecar and instances[].ports).",
+  },
+  InstanceSidecarWithoutSidecar: {
+    code: "MESH0237",
+    severity: "error",
+    description: "An instance declares its own sidecar ports, but its service runs no meshc sidecar (a proxyless client, a gateway, an external or nonMesh service), so nothing would bind them.",
+    message: "Instance {instance} of service {service} declares its own sidecar ports, but {service} is {what}: it has no sidecar.",
+    hint: "Remove sidecar from the instance (a gateway's ports are its listeners; the others bind no sidecar ports).",
+  },
+  UnknownInstanceAppPort: {
+    code: "MESH0238",
+    severity: "error",
+    description: "An instance's sidecar.app names a port its service does not declare.",
+    message: "Instance {instance} of service {service} gives an app port for {port}, which {service} does not declare ({known}).",
+    hint: "Use one of the service's port names in sidecar.app.",
+  },
   AmbiguousInstancePort: {
     code: "MESH0208",
     severity: "error",

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { MeshSnapshot, ResourceKind } from "../snapshot/types.js";
 import type { CertificatePlan } from "../pki/plan.js";
 import { ENCODED_INDEX, fileDigest, renderEncodedIndex } from "./encoded-index.js";
+import { variantDir } from "../snapshot/variants.js";
 import { FILE_OF, MANIFEST, manifestOf, renderDiscoveryResponse, stableJson, type Manifest } from "./render.js";
 
 export interface BuildPlan {
@@ -52,6 +53,14 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
         files.set(rel, text);
         digests.set(rel, fileDigest(text));
       }
+    }
+  }
+  // Snapshot variants (their folders hold only the files that differ from the service's): always rendered.
+  for (const [name, variants] of Object.entries(manifest.variants ?? {})) {
+    const p = snapshot.proxies.get(name)!;
+    for (const [vkey, entries] of Object.entries(variants)) {
+      const v = p.variants!.get(vkey)!;
+      for (const key of Object.keys(entries)) files.set(`${name}/${variantDir(vkey)}/${key}.json`, renderDiscoveryResponse(v, KIND_OF[key]!));
     }
   }
   files.set(MANIFEST, stableJson(manifest));

@@ -1,7 +1,11 @@
 // The bytes of a build directory, as a map of relative path -> file text:
 //   <service>/cds.json, eds.json, lds.json, rds.json   one DiscoveryResponse per type in Envoy's JSON form
 //                                                      ({"version_info", "resources": [{"@type", …}], "type_url"})
+//   <service>/instance/<id>/*.json                     snapshot variants (src/snapshot/variants.ts): an instance with
+//   <service>/locality/<region>,<zone>/eds.json          its own sidecar ports, the proxies of one locality; only the
+//                                                      files that differ from the service's (a locality: eds.json)
 //   manifest.json                                      mesh name; per proxy and type: version, resource count, bytes;
+//                                                      "variants": the same per variant, for the files it has;
 //                                                      for a mesh with mTLS, "certificates": each sidecar's SPIFFE ID
 //                                                      and the leaf settings (src/pki/plan.ts), never a key
 // Deterministic: resources sorted by name (the snapshot's order), message fields in proto field order (Envoy's JSON
@@ -12,6 +16,7 @@ import { canonicalOf, RESOURCE_TYPES } from "../backends/envoy/encode.js";
 import type { EncodedResource, MeshSnapshot, ProxySnapshot, ResourceKind } from "../snapshot/types.js";
 import { TYPE_URLS } from "../snapshot/types.js";
 import type { CertificatePlan } from "../pki/plan.js";
+import { variantDir } from "../snapshot/variants.js";
 
 /** File name per resource kind (secrets are written only when a proxy has some). */
 export const FILE_OF: Record<ResourceKind, string> = {
@@ -90,20 +95,36 @@ export interface Manifest {
   proxies: Record<string, Partial<Record<"cds" | "eds" | "lds" | "rds" | "sds", ManifestEntry>>>;
   /** What `meshc serve --ca` issues for this build (meshes with mTLS only). */
   certificates?: CertificatePlan;
+  /** Snapshot variants by service and key, for the files each variant's folder holds (meshes that have some). */
+  variants?: Record<string, Record<string, Partial<Record<"cds" | "eds" | "lds" | "rds" | "sds", ManifestEntry>>>>;
 }
 
 export function manifestOf(meshName: string, snapshot: MeshSnapshot, certificates?: CertificatePlan): Manifest {
   const proxies: Manifest["proxies"] = {};
-  for (const name of [...snapshot.proxies.keys()].sort()) {
-    const p = snapshot.proxies.get(name)!;
+  const variants: NonNullable<Manifest["variants"]> = {};
+  const entryOf = (p: ProxySnapshot, kinds: ResourceKind[]) => {
     const entry: Manifest["proxies"][string] = {};
-    for (const kind of kindsOf(p)) {
+    for (const kind of kinds) {
       const key = FILE_OF[kind].replace(".json", "") as keyof typeof entry;
       entry[key] = { version: p.versions[kind], resources: p.resources[kind].length, bytes: p.resources[kind].reduce((n, r) => n + r.bytes.length, 0) };
     }
-    proxies[name] = entry;
+    return entry;
+  };
+  for (const name of [...snapshot.proxies.keys()].sort()) {
+    const p = snapshot.proxies.get(name)!;
+    proxies[name] = entryOf(p, kindsOf(p));
+    for (const [key, v] of sortedVariants(p)) (variants[name] ??= {})[key] = entryOf(v, variantKinds(p, v));
   }
-  return { mesh: meshName, proxies, ...(certificates ? { certificates } : {}) };
+  return { mesh: meshName, proxies, ...(certificates ? { certificates } : {}), ...(Object.keys(variants).length ? { variants } : {}) };
+}
+
+function sortedVariants(p: ProxySnapshot): [string, ProxySnapshot][] {
+  return [...(p.variants ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The kinds a variant's folder holds: those whose version differs from its service's. */
+function variantKinds(p: ProxySnapshot, v: ProxySnapshot): ResourceKind[] {
+  return kindsOf(v).filter((k) => v.versions[k] !== p.versions[k]);
 }
 
 function kindsOf(p: ProxySnapshot): ResourceKind[] {
@@ -126,6 +147,7 @@ export function renderBuild(meshName: string, snapshot: MeshSnapshot, certificat
   for (const name of [...snapshot.proxies.keys()].sort()) {
     const p = snapshot.proxies.get(name)!;
     for (const kind of kindsOf(p)) files.set(`${name}/${FILE_OF[kind]}`, renderDiscoveryResponse(p, kind));
+    for (const [key, v] of sortedVariants(p)) for (const kind of variantKinds(p, v)) files.set(`${name}/${variantDir(key)}/${FILE_OF[kind]}`, renderDiscoveryResponse(v, kind));
   }
   files.set(MANIFEST, stableJson(manifestOf(meshName, snapshot, certificates)));
   return files;

@@ -49,6 +49,8 @@ export interface EndpointModel {
   locality?: { region?: string; zone?: string; subZone?: string };
   labels?: Labels;
   weight?: number;
+  /** The instance's own sidecar ports (issue 13). */
+  sidecar?: { adminPort?: number; outboundPort?: number; app?: Readonly<Record<string, number>> };
 }
 
 export interface DnsModel extends Located {

@@ -77,7 +77,15 @@ export function dns(hostname: string, port?: PortNumber | Readonly<Record<string
  * each port on. By default an instance serves every service port on that port's own number (the number its
  * sidecar's inbound listener binds), which is right whenever meshc runs the instance's sidecar.
  */
-export type InstanceOptions<P extends string = string> = InstanceCommon &
+export type InstanceOptions<P extends string = string> = InstanceCommon & {
+  /**
+   * This instance's own sidecar ports (issue 13), for several sidecars of one service on one host: its admin and
+   * outbound listeners, and where its app listens per port name. Its inbound listeners bind the instance's own
+   * port numbers (`ports`). What is left out is the service's `sidecar` setting (or the port's `app`).
+   * @default the service's sidecar ports
+   */
+  sidecar?: InstanceSidecarOptions<P>;
+} &
   (
     | {
         /**
@@ -113,6 +121,16 @@ interface InstanceCommon {
  * service, like `port`).
  */
 export type Instance<P extends string = string> = InstanceOptions<P> | `${string}:${number}` | `[${string}]:${number}`;
+
+/** One instance's own sidecar ports (docs/dsl.md, "Several sidecars of one service on one host"). */
+export interface InstanceSidecarOptions<P extends string = string> {
+  /** Envoy's admin interface on 127.0.0.1. @default the service's sidecar.adminPort */
+  adminPort?: PortNumber;
+  /** The outbound HTTP listener on 127.0.0.1; this instance's TCP upstreams get the next free ports after it. @default the service's */
+  outboundPort?: PortNumber;
+  /** Where this instance's app listens on 127.0.0.1, by service port name. @default the port's `app` */
+  app?: { readonly [K in P]?: PortNumber };
+}
 
 /** Ports a service's sidecar binds; set them so that several sidecars can share one host. */
 export interface SidecarOptions {

@@ -17,6 +17,7 @@ import type { SourceSite } from "../dsl/site.js";
 import { FIELD_SITES } from "../dsl/brand.js";
 import type { HashOn, HeaderOps, LoadBalancerOptions, MatchOptions, PolicyOptions, RateLimitOptions, RetryOptions } from "../dsl/types.js";
 import type { Diagnostic } from "../diagnostics/types.js";
+import { instanceSidecarIR } from "./instance-sidecar.js";
 import type {
   BackendRefIR,
   CorsIR,
@@ -38,6 +39,7 @@ import type {
   RouteActionIR,
   RouteMatchIR,
   ServiceIR,
+  SidecarIR,
   SourceLoc,
   StringMatchIR,
   TcpRouteIR,
@@ -309,14 +311,21 @@ function endpointIR(s: ServiceModel, e: EndpointModel | string): EndpointIR {
   });
 }
 
-function instancesIR(s: ServiceModel): InstancesIR {
+function instancesIR(s: ServiceModel, sidecar?: SidecarIR): InstancesIR {
   if (!Array.isArray(s.instances)) {
     if ("registry" in s.instances) return { kind: "static", endpoints: [] }; // all live, from the registry (issue 16)
     const d = s.instances;
     return compact({ kind: "dns" as const, hostname: d.dns, ports: instancePorts(s, d.port, d.ports), port: d.port });
   }
   const list = s.instances.filter((e): e is EndpointModel | string => typeof e === "string" || !("registry" in e));
-  return { kind: "static", endpoints: list.map((e) => endpointIR(s, e)) };
+  return {
+    kind: "static",
+    endpoints: list.map((e) => {
+      const ir = endpointIR(s, e);
+      const own = sidecar && instanceSidecarIR(s, e, ir, sidecar);
+      return own ? { ...ir, sidecar: own } : ir;
+    }),
+  };
 }
 
 /** The registry({ key }) of a service's instances, alone or in its list (issue 16); the first one when several. */
@@ -514,6 +523,7 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
       used.add(next);
     }
 
+    const sidecarIR: SidecarIR = { inboundAddress: sc.inboundAddress ?? DEFAULTS.inboundAddress, outboundPort, adminPort, tcpOutbound: sortedRecord(tcpOutbound as never) as never };
     return compact({
       name: s.name,
       identity:
@@ -549,13 +559,13 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
           return compact({ name, protocol: p.protocol, port: p.port, appPort: p.app ?? p.port, mtls: p.mtls ?? serviceMtls, source: sourceLoc(siteOf(p), baseDir) });
         }),
       declaredPorts: Object.keys(s.ports),
-      instances: instancesIR(s),
+      instances: instancesIR(s, sidecarIR),
       registry: registryIR(s, baseDir),
       subsets: Object.keys(s.subsets)
         .sort(byString)
         .map((name) => compact({ name, labels: sortedRecord(s.subsets[name]), policy: subsetPolicy.get(name) })),
       subsetPolicyCalls: s.subsetPolicies?.length ? s.subsetPolicies.map((p) => compact({ subset: p.subset, source: sourceLoc(siteOf(p), baseDir) })) : undefined,
-      sidecar: { inboundAddress: sc.inboundAddress ?? DEFAULTS.inboundAddress, outboundPort, adminPort, tcpOutbound: sortedRecord(tcpOutbound as never) as never },
+      sidecar: sidecarIR,
       calls,
       policy,
       routes: s.routes.flatMap((r, i) => routeIRs(s.name, r, i, baseDir)),

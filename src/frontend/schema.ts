@@ -86,6 +86,8 @@ const endpoint = z.strictObject({
   locality: z.strictObject({ region: z.string().optional(), zone: z.string().optional(), subZone: z.string().optional() }).optional(),
   labels: labels.optional(),
   weight: count("a weight", 1).optional(),
+  // An instance's own sidecar ports (issue 13); unknown app port names are MESH0238.
+  sidecar: z.strictObject({ adminPort: port.optional(), outboundPort: port.optional(), app: instancePorts.optional() }).optional(),
 }).refine(notBoth, notBothError);
 const endpointString = z.string().refine((v) => {
   const m = ADDRESS_PORT.exec(v);

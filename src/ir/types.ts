@@ -189,6 +189,21 @@ export interface EndpointIR {
   /** Sorted by key. */
   labels: Record<string, string>;
   weight?: number;
+  /**
+   * This instance's own sidecar (issue 13): its proxy gets a snapshot of its own (node.id = the instance id), whose
+   * inbound listeners bind `ports`, forward to `appPorts`, and whose outbound/admin/TCP ports are these.
+   */
+  sidecar?: InstanceSidecarIR;
+}
+
+/** Resolved: every field holds the instance's own value or the service's. */
+export interface InstanceSidecarIR {
+  adminPort: number;
+  outboundPort: number;
+  /** App port per service port name (plus names the service lacks, MESH0238), sorted by key. */
+  appPorts: Record<string, number>;
+  /** As SidecarIR.tcpOutbound: every TCP upstream the service calls, numbered after this instance's outboundPort. */
+  tcpOutbound: Record<string, number>;
 }
 
 export interface LocalityIR {

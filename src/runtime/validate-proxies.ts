@@ -36,12 +36,18 @@ const API_LISTENER_PORTS = 20000;
 
 export async function validateProxies(ir: MeshIR, snapshot: MeshSnapshot, opts: ValidateProxiesOptions): Promise<ProxyValidation[]> {
   const groups = new Map<string, { services: string[]; bootstrap?: unknown; error?: string }>();
-  for (const service of [...snapshot.proxies.keys()].sort()) {
+  // Every proxy configuration: each service's, and each of its snapshot variants (instance, locality), as
+  // "<service> (<variant key>)".
+  const targets = [...snapshot.proxies.keys()].sort().flatMap((service) => [
+    { service, label: service, variant: undefined as string | undefined },
+    ...[...(snapshot.proxies.get(service)!.variants?.keys() ?? [])].sort().map((variant) => ({ service, label: `${service} (${variant})`, variant })),
+  ]);
+  for (const { service: name, label: service, variant } of targets) {
     let key: string;
     let bootstrap: unknown;
     let error: string | undefined;
     try {
-      bootstrap = staticBootstrap(ir, service, snapshot, { apiListeners: { socketPortsFrom: API_LISTENER_PORTS } });
+      bootstrap = staticBootstrap(ir, name, snapshot, { apiListeners: { socketPortsFrom: API_LISTENER_PORTS }, ...(variant !== undefined && { variant }) });
       const { node: _n, admin: _a, ...rest } = bootstrap as Record<string, unknown>;
       key = JSON.stringify(rest);
     } catch (err) {

@@ -56,10 +56,10 @@ export interface AdminHandle {
 }
 
 /** The request's path, or undefined when it is malformed (bad percent-escape, unparsable target). */
-function parsePath(raw: string | undefined): { pathname: string; segments: string[] } | undefined {
+function parsePath(raw: string | undefined): { pathname: string; segments: string[]; variant: string | null } | undefined {
   try {
     const url = new URL(raw ?? "/", "http://admin");
-    return { pathname: url.pathname, segments: url.pathname.split("/").map((p) => decodeURIComponent(p)) };
+    return { pathname: url.pathname, segments: url.pathname.split("/").map((p) => decodeURIComponent(p)), variant: url.searchParams.get("variant") };
   } catch {
     return undefined;
   }
@@ -105,9 +105,14 @@ export async function startAdmin(address: string, state: AdminState): Promise<Ad
       const m = /^\/debug\/snapshot\/([^/]+)$/.exec(url.pathname);
       if (m) {
         const service = parsed.segments[3]!;
-        const proxy = state.xds.snapshot()?.proxies.get(service);
-        if (!proxy) return json(404, { error: `no proxy snapshot for service "${service}"` });
+        const base = state.xds.snapshot()?.proxies.get(service);
+        // ?variant=<key>: one of its snapshot variants (instance:<id>, locality:<region>,<zone>), issue 13.
+        const variant = parsed.variant;
+        const proxy = variant === null ? base : base?.variants?.get(variant);
+        if (!proxy) return json(404, { error: `no proxy snapshot for service "${service}"${variant === null ? "" : ` variant ${JSON.stringify(variant)}`}` });
         const body: Record<string, unknown> = { service, versions: proxy.versions };
+        if (variant !== null) body.variant = variant;
+        else if (base?.variants?.size) body.variants = [...base.variants.keys()];
         for (const kind of PUSH_ORDER) {
           if (!proxy.resources[kind].length) continue;
           // SDS secrets hold private keys: names and versions only, never their content.

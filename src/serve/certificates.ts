@@ -21,12 +21,13 @@ import type { EncodedResource, MeshSnapshot } from "../snapshot/types.js";
 import type { XdsServer } from "../xds/index.js";
 
 export { meshUsesMtls } from "../pki/plan.js";
+import { mapVariants, wantedProxy } from "../snapshot/variants.js";
 
 /** Whether every connected proxy ACKed the secrets the server's current snapshot holds for it. */
 export function secretsAcked(xds: Pick<XdsServer, "proxies" | "snapshot">): boolean {
   const snap = xds.snapshot();
   return xds.proxies().every((p) => {
-    const want = snap?.proxies.get(p.service)?.versions.secret ?? "";
+    const want = wantedProxy(snap?.proxies, p.service, p.variant)?.versions.secret ?? "";
     return want === "" || p.acked.secret === want;
   });
 }
@@ -149,7 +150,10 @@ export class CertificateManager {
     for (const [name, proxy] of snapshot.proxies) {
       const identity = plan.identities[name];
       if (identity === undefined) continue;
-      proxies.set(name, makeProxySnapshot(name, { ...proxy.resources, secret: [this.leaves.get(identity)!.secret, this.bundle] }));
+      const secret = [this.leaves.get(identity)!.secret, this.bundle];
+      // Every variant of the service's snapshot (instance, locality) runs as the same identity.
+      const withSecrets = (p: typeof proxy) => makeProxySnapshot(name, { ...p.resources, secret });
+      proxies.set(name, mapVariants(proxy, withSecrets(proxy), withSecrets));
     }
     for (const id of [...this.leaves.keys()]) if (!wanted.has(id)) this.leaves.delete(id);
     this.leafCount?.set(this.leaves.size);

@@ -5,12 +5,13 @@
 // snapshot is the base's own objects, so only EDS versions change, and only for proxies that call a changed
 // service. Output depends only on (base snapshot, entries): entries are sorted by instance id and resources are
 // content-hashed, so replicas that see the same registry serve the same versions without talking to each other.
-import type { EndpointIR, MeshIR, ServiceIR } from "../ir/types.js";
+import type { EndpointIR, LocalityIR, MeshIR, ServiceIR } from "../ir/types.js";
 import { type ClusterRef, clusterRefName } from "../backends/envoy/clusters.js";
 import { ResourceEncoder } from "../backends/envoy/encode.js";
 import { buildLoadAssignment, failoverOrder } from "../backends/envoy/endpoints.js";
 import { formatIssue, type EnvoyIssue } from "../backends/envoy/api/issues.js";
-import { callerLocality } from "../backends/envoy/model.js";
+import { variantLocality } from "../backends/envoy/instance-sidecar.js";
+import { mapVariants } from "../snapshot/variants.js";
 import { makeProxySnapshot } from "../snapshot/build.js";
 import type { EncodedResource, MeshSnapshot, ProxySnapshot } from "../snapshot/types.js";
 import { parseEntry, type RegistryEntry, type RejectReason } from "../discovery/layout.js";
@@ -142,7 +143,18 @@ export class EndpointOverlay {
         proxies.set(name, hit.out);
         continue;
       }
-      const loc = callerLocality(callers.get(name) ?? ({ instances: { kind: "static", endpoints: [] } } as unknown as ServiceIR));
+      const caller = callers.get(name) ?? ({ instances: { kind: "static", endpoints: [] } } as unknown as ServiceIR);
+      const overlay = (p: ProxySnapshot) => makeProxySnapshot(name, { ...p.resources, endpoint: this.overlayEndpoints(p, variantLocality(caller, p.variant), enc, built) });
+      const out = mapVariants(proxy, overlay(proxy), overlay);
+      this.cache.set(proxy, { sig, out });
+      proxies.set(name, out);
+    }
+    return { proxies };
+  }
+
+  /** A proxy's ClusterLoadAssignments with every registry cluster rebuilt from the live entries, seen from `loc`. */
+  private overlayEndpoints(proxy: ProxySnapshot, loc: LocalityIR | undefined, enc: ResourceEncoder, built: Map<string, EncodedResource | undefined>): EncodedResource[] {
+    {
       const endpoint = proxy.resources.endpoint.map((r) => {
         const target = this.refs.get(r.name);
         if (!target) return r;
@@ -162,11 +174,8 @@ export class EndpointOverlay {
         }
         return hit.res ?? r;
       });
-      const out = makeProxySnapshot(name, { ...proxy.resources, endpoint });
-      this.cache.set(proxy, { sig, out });
-      proxies.set(name, out);
+      return endpoint;
     }
-    return { proxies };
   }
 
   /** The service with its registry entries appended to its static instances (sorted by instance id). */

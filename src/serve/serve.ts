@@ -114,7 +114,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   let closing = false;
   const cancel = new AbortController();
 
-  const versionsKey = (s: MeshSnapshot) => JSON.stringify([...s.proxies].map(([k, p]) => [k, p.versions]));
+  const versionsKey = (s: MeshSnapshot) => JSON.stringify([...s.proxies].map(([k, p]) => [k, p.versions, ...[...(p.variants ?? [])].map(([v, x]) => [v, x.versions])]));
 
   // With a CA, ADS is TLS with client certificates (./xds-tls.ts) unless --insecure asks for plaintext.
   const xdsTls = options.caDir !== undefined && !options.insecure ? new XdsServerTls({ caDir: options.caDir, logger }) : undefined;

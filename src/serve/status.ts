@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { PUSH_ORDER, type MeshSnapshot, type ResourceKind } from "../snapshot/types.js";
+import { wantedProxy } from "../snapshot/variants.js";
 import type { ProxyStatus } from "../xds/index.js";
 
 export type SyncState = "SYNCED" | "STALE" | "NACKED" | "NOT SENT";
@@ -121,7 +122,7 @@ export function buildStatus(
   const now = o.now ?? Date.now();
   const proxies: ProxyRow[] = [];
   for (const p of streams) {
-    const want = snap?.proxies.get(p.service);
+    const want = wantedProxy(snap?.proxies, p.service, p.variant);
     if (!want) continue; // between a snapshot without its service and the stream's end
     const types = PUSH_ORDER.flatMap((k) => typeSync(p, k, want.versions[k] ?? "", now) ?? []);
     proxies.push({

@@ -28,6 +28,15 @@ export interface ProxySnapshot {
   resources: Record<ResourceKind, EncodedResource[]>;
   /** Per-kind version: hash over the sorted (name, hash) pairs; "" for an empty kind. */
   versions: Record<ResourceKind, string>;
+  /**
+   * Variants of this proxy for some of the service's proxies (issue 13, ./variants.ts), by variant key:
+   * `instance:<node id>` (an instance with its own sidecar ports: its own listeners) and `locality:<region>,<zone>`
+   * (instances in one locality of a service that spans several: only the ClusterLoadAssignments differ). Each is a
+   * whole ProxySnapshot sharing the EncodedResource objects it has in common with this one. Absent on a variant.
+   */
+  variants?: ReadonlyMap<string, ProxySnapshot>;
+  /** On a variant: its key. */
+  variant?: string;
 }
 
 /** A whole compiled mesh: the proxies by service name, published atomically. */

@@ -57,6 +57,13 @@ export class SnapshotCache {
       for (const kind of PUSH_ORDER) {
         if ((before?.versions[kind] ?? "") !== (after?.versions[kind] ?? "") || (before && !after)) kinds.add(kind);
       }
+      // Variants (instance or locality, src/snapshot/variants.ts): a kind changed for some proxy of the service if
+      // it changed in any variant (a missing variant is the default). Each stream then works out its own change.
+      for (const key of new Set([...(before?.variants?.keys() ?? []), ...(after?.variants?.keys() ?? [])])) {
+        const b = before?.variants?.get(key) ?? before;
+        const a = after?.variants?.get(key) ?? after;
+        for (const kind of PUSH_ORDER) if ((b?.versions[kind] ?? "") !== (a?.versions[kind] ?? "")) kinds.add(kind);
+      }
       if (kinds.size === 0) {
         // Same content, new objects: streams swap to them (no push) so the old snapshot can be collected.
         if (before && after && before !== after) for (const listener of [...(this.listeners.get(service) ?? [])]) listener(after, kinds);

@@ -20,6 +20,8 @@ export interface XdsMetrics {
   stalledStreams: Counter;
   /** Responses larger than the clients' receive limit, by type (sent anyway, but never silently). */
   oversizedResponses: Counter<"type">;
+  /** Proxies of a service with locality variants whose node.locality matched none (they got the default), issue 13. */
+  localityFallbacks: Counter<"service">;
 }
 
 export function createXdsMetrics(registry: Registry): XdsMetrics {
@@ -64,5 +66,10 @@ export function createXdsMetrics(registry: Registry): XdsMetrics {
     ),
     stalledStreams: counter("xds_stalled_streams_closed_total", "Streams closed because the client stopped reading", []),
     oversizedResponses: counter("xds_oversized_responses_total", "Responses larger than the clients' receive limit, by resource type", ["type"]),
+    localityFallbacks: counter(
+      "meshc_xds_locality_fallback_total",
+      "Proxies bound to their service's default snapshot because their node.locality is none the service declares (its EDS priorities then follow the failover list as written)",
+      ["service"],
+    ),
   };
 }

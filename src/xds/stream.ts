@@ -8,6 +8,7 @@ import type { ProxySnapshot, ResourceKind } from "../snapshot/types.js";
 import type { XdsAuthenticator } from "./auth.js";
 import type { SnapshotCache } from "./cache.js";
 import { skewRefusal } from "./version-skew.js";
+import { resolveProxy } from "../snapshot/variants.js";
 import { isRejected, type RejectedRequest } from "./guard.js";
 import { clip, type XdsLimits } from "./limits.js";
 import type { XdsMetrics } from "./metrics.js";
@@ -50,6 +51,8 @@ export interface ProxyStatus {
   pending: ResourceKind[];
   nacks: number;
   lastNack?: NackRecord;
+  /** The snapshot variant this proxy gets (src/snapshot/variants.ts); absent: the service's default. */
+  variant?: string;
 }
 
 export interface StreamContext {
@@ -301,8 +304,17 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       this.end(GrpcStatus.NOT_FOUND, `unknown service "${node.cluster}" (node.cluster): not in the current mesh snapshot`);
       return false;
     }
-    if (this.refuseSkew(proxy, node, peer)) return false;
-    this.proxy = proxy;
+    // Its own instance's or locality's variant of the service's snapshot (issue 13), else the default.
+    const resolved = resolveProxy(proxy, { id: full!.id, locality: full!.locality });
+    if (this.refuseSkew(resolved.proxy, node, peer)) return false;
+    this.proxy = resolved.proxy;
+    if (resolved.fallback) {
+      this.ctx.metrics.localityFallbacks.inc({ service: node.cluster });
+      logger.warn(
+        { stream: this.id, peer, node: node.id, service: node.cluster, locality: node.locality ?? null },
+        "proxy's node.locality is none its service declares: serving the service's default snapshot (EDS priorities as the failover list is written)",
+      );
+    }
     this.statusRec = {
       streamId: this.id,
       api: this.api,
@@ -316,6 +328,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       nacked: {},
       pending: [],
       nacks: 0,
+      ...(resolved.variant !== undefined && { variant: resolved.variant }),
     };
     this.log = this.ctx.logger.child({ stream: this.id, api: this.api, service: node.cluster, node: node.id });
     this.unwatch = cache.watch(full!.cluster, (p, kinds) => this.onSnapshot(p, kinds));
@@ -386,10 +399,18 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       this.end(GrpcStatus.NOT_FOUND, `service "${this.record.service}" is no longer in the mesh snapshot`);
       return;
     }
-    if (this.refuseSkew(proxy, this.record.node, this.record.peer)) return;
-    this.proxy = proxy;
+    const node = this.record.node;
+    const resolved = resolveProxy(proxy, { id: node.id, locality: node.locality });
+    if (this.refuseSkew(resolved.proxy, node, this.record.peer)) return;
+    const before = this.proxy;
+    this.proxy = resolved.proxy;
+    if (resolved.variant !== undefined) this.record.variant = resolved.variant;
+    else delete this.record.variant;
     if (kinds.size === 0) return;
-    this.snapshotChanged(kinds);
+    // The service changed somewhere; what changed for this proxy is its own (variant's) versions.
+    const mine = new Set([...kinds].filter((k) => (before?.versions[k] ?? "") !== (resolved.proxy.versions[k] ?? "")));
+    if (mine.size === 0) return;
+    this.snapshotChanged(mine);
     this.schedule();
   }
 

@@ -8,6 +8,7 @@
 import { Gauge, type Registry } from "prom-client";
 import type { MeshSnapshot, ResourceKind } from "../snapshot/types.js";
 import type { ProxyStatus } from "./stream.js";
+import { wantedProxy } from "../snapshot/variants.js";
 
 export interface SyncSource {
   proxies(): ProxyStatus[];
@@ -32,10 +33,12 @@ export function registerProxySyncMetrics(registry: Registry, source: SyncSource,
       lastSnapshot = snap;
       const t = now();
       for (const [service, proxy] of snap?.proxies ?? []) {
-        for (const kind of KINDS) {
-          const v = proxy.versions[kind] ?? "";
-          const key = `${service}\0${kind}`;
-          if (changedAt.get(key)?.[0] !== v) changedAt.set(key, [v, t]);
+        for (const [id, p] of [["", proxy] as const, ...[...(proxy.variants ?? [])].map(([k, v]) => [`@${k}`, v] as const)]) {
+          for (const kind of KINDS) {
+            const v = p.versions[kind] ?? "";
+            const key = `${service}${id}\0${kind}`;
+            if (changedAt.get(key)?.[0] !== v) changedAt.set(key, [v, t]);
+          }
         }
       }
     }
@@ -53,13 +56,13 @@ export function registerProxySyncMetrics(registry: Registry, source: SyncSource,
     const out: { labels: { service: string; node: string; type: string }; acked: boolean; stale: number }[] = [];
     const t = now();
     for (const p of source.proxies()) {
-      const want = snap?.proxies.get(p.service)?.versions;
+      const want = wantedProxy(snap?.proxies, p.service, p.variant)?.versions;
       if (!want) continue;
       for (const kind of KINDS) {
         const v = want[kind] ?? "";
         if (v === "" && p.acked[kind] === undefined) continue; // a type this proxy has nothing of
         const acked = p.acked[kind] === v;
-        const since = changedAt.get(`${p.service}\0${kind}`)?.[1] ?? t;
+        const since = changedAt.get(`${p.service}${p.variant ? `@${p.variant}` : ""}\0${kind}`)?.[1] ?? t;
         out.push({ labels: { service: p.service, node: p.node.id, type: kind }, acked, stale: acked ? 0 : Math.max(0, (t - since) / 1000) });
       }
     }

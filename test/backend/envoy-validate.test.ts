@@ -40,7 +40,11 @@ describe("golden proxies pass envoy --mode validate", () => {
     if (!envoyPath) return;
     const jobs = caseNames().flatMap((c) => {
       const { ir, result } = translateCase(c);
-      return [...result.snapshot.proxies.keys()].map((svc) => ({ c, svc, ir, snapshot: result.snapshot }));
+      // Each proxy, and each snapshot variant of it (an instance with its own sidecar ports, a locality).
+      return [...result.snapshot.proxies].flatMap(([svc, p]) => [
+        { c, svc, ir, snapshot: result.snapshot, variant: undefined as string | undefined },
+        ...[...(p.variants?.keys() ?? [])].map((variant) => ({ c, svc, ir, snapshot: result.snapshot, variant })),
+      ]);
     });
     assert.ok(jobs.length >= 20, `expected many proxies across the cases, got ${jobs.length}`);
     const secrets = await testSecrets();
@@ -50,9 +54,10 @@ describe("golden proxies pass envoy --mode validate", () => {
     const runnable = jobs.filter((j) => !(j.ir.services.find((s) => s.name === j.svc)!.proxyless && j.snapshot.proxies.get(j.svc)!.resources.cluster.some((c) => canonicalOf("cluster", c).transport_socket)));
     assert.ok(runnable.length < jobs.length, "the mtls case has a proxyless mTLS client");
     const results = await mapLimit(runnable, 2, async (j) => {
-      const bootstrap = staticBootstrap(j.ir, j.svc, j.snapshot, { apiListeners: { socketPortsFrom: 20000 }, secrets });
-      const v = await runEnvoyValidate(bootstrap, { envoyPath, name: `${j.c}-${j.svc}.json` });
-      return { job: `${j.c}/${j.svc}`, ok: v.ok, message: v.message };
+      const bootstrap = staticBootstrap(j.ir, j.svc, j.snapshot, { apiListeners: { socketPortsFrom: 20000 }, secrets, ...(j.variant !== undefined && { variant: j.variant }) });
+      const label = `${j.svc}${j.variant !== undefined ? ` (${j.variant})` : ""}`;
+      const v = await runEnvoyValidate(bootstrap, { envoyPath, name: `${j.c}-${label.replace(/[^A-Za-z0-9.-]/g, "_")}.json` });
+      return { job: `${j.c}/${label}`, ok: v.ok, message: v.message };
     });
     const failed = results.filter((r) => !r.ok).map((r) => `${r.job}: ${r.message}`);
     assert.deepEqual(failed, []);

@@ -14,7 +14,7 @@ describe("backend goldens", () => {
   const golden = new GoldenDir(GOLDEN_DIR, { isInput: (rel) => /^[^/]+\/ir\.json$/.test(rel) });
 
   test("the cases cover the backend's features", () => {
-    assert.deepEqual(cases, ["authorization", "callers-cors", "egress-allow-any", "external-egress", "gateway", "hashing", "http-routing", "istio-parity", "mtls", "proxyless", "resilience", "subsets-canary", "tcp-failover", "telemetry"]);
+    assert.deepEqual(cases, ["authorization", "callers-cors", "egress-allow-any", "external-egress", "gateway", "hashing", "http-routing", "istio-parity", "mtls", "proxyless", "resilience", "subsets-canary", "tcp-failover", "telemetry", "zones"]);
   });
 
   for (const c of cases) {

@@ -132,10 +132,14 @@ export function addressesOverlap(a: string, b: string): boolean {
   return isWildcard(a) || isWildcard(b) || normalizeAddress(a) === normalizeAddress(b);
 }
 
-/** The hosts a service's sidecars run on (see the header comment). */
+/**
+ * The hosts a service's sidecars run on (see the header comment). An instance with its own sidecar ports (issue 13)
+ * does not bind the service's: instance-sidecars.ts checks it (MESH0236).
+ */
 export function hostsOf(s: ServiceIR): string[] {
+  const ownPorts = !s.proxyless && !s.gateway && !s.nonMesh && !s.external;
   const hosts =
-    s.instances.kind === "static" ? s.instances.endpoints.map((e) => e.address) : [s.instances.hostname];
+    s.instances.kind === "static" ? s.instances.endpoints.filter((e) => !(e.sidecar && ownPorts)).map((e) => e.address) : [s.instances.hostname];
   return [...new Set(hosts.map(normalizeAddress))].sort();
 }
 

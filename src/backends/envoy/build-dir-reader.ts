@@ -26,6 +26,30 @@ import { readEncodedIndex } from "./build-dir-index.js";
 import { checkConsistency } from "./consistency.js";
 import { RESOURCE_TYPES, rememberCanonical, resourceLabel } from "./encode.js";
 import { encodeRouteTableJson, type HostCache } from "./route-table-json.js";
+import { variantDir } from "../../snapshot/variants.js";
+
+/** Manifest "variants": service -> variant key -> the kinds its folder holds (unknown shapes read as none). */
+function manifestVariants(text: string): Map<string, [string, ResourceKind[]][]> {
+  const out = new Map<string, [string, ResourceKind[]][]>();
+  let m: { variants?: Record<string, Record<string, Record<string, unknown>>> };
+  try {
+    m = JSON.parse(text);
+  } catch {
+    return out; // reported with the certificates below
+  }
+  if (!m || typeof m.variants !== "object" || m.variants === null) return out;
+  const byFile = new Map(PUSH_ORDER.map((k) => [FILE_OF[k].replace(".json", ""), k] as const));
+  for (const service of Object.keys(m.variants).sort()) {
+    const list: [string, ResourceKind[]][] = [];
+    for (const key of Object.keys(m.variants[service] ?? {}).sort()) {
+      if (!/^(instance|locality):[^/]+$/.test(key) || /:\.\.?$/.test(key)) continue;
+      const kinds = PUSH_ORDER.filter((k) => Object.keys(m.variants![service]![key] ?? {}).some((f) => byFile.get(f) === k));
+      list.push([key, kinds]);
+    }
+    out.set(service, list);
+  }
+  return out;
+}
 
 export interface BuildDirProblem {
   file: string;
@@ -75,7 +99,16 @@ export class BuildDirReader {
     } catch (err) {
       return { ok: false, problems: [{ file: dir, message: `not a meshc build directory: ${(err as Error).message}` }] };
     }
-    const slots = services.flatMap((service) => PUSH_ORDER.map((kind) => ({ service, kind, file: join(dir, service, FILE_OF[kind]) })));
+    // Snapshot variants (src/snapshot/variants.ts) are listed in the manifest; a variant's folder holds only the
+    // files that differ from its service's, the rest is the service's.
+    const listed = manifestVariants(manifestText);
+    const units: { service: string; variant?: string; kinds: ResourceKind[] }[] = [];
+    for (const service of services) {
+      units.push({ service, kinds: PUSH_ORDER });
+      for (const [variant, kinds] of listed.get(service) ?? []) units.push({ service, variant, kinds });
+    }
+    const slots = units.flatMap((u) => u.kinds.map((kind) => ({ service: u.service, kind, rel: [u.service, ...(u.variant ? [variantDir(u.variant)] : []), FILE_OF[kind]].join("/") })))
+      .map((s) => ({ ...s, file: join(dir, s.rel) }));
     const byContent = new Map<string, EncodedResource>(); // kind, name, bytes hash -> one shared instance
     const share = (kind: ResourceKind, r: EncodedResource): EncodedResource => {
       const key = `${kind}\0${r.name}\0${r.hash}`;
@@ -105,26 +138,32 @@ export class BuildDirReader {
     const proxies: MeshSnapshot["proxies"] = new Map();
     const files: string[] = [join(dir, MANIFEST)];
     let slot = 0;
-    for (const service of services) {
+    for (const unit of units) {
+      const { service, variant } = unit;
       // Yield now and then, so a cancel (SIGTERM) and the ADS server's own work are not held up by a long load.
-      if (service !== services[0] && slot % 400 === 0) {
+      if (unit !== units[0] && slot % 400 === 0) {
         await new Promise((r) => setImmediate(r));
         if (signal?.aborted) return cancelled();
       }
-      const byKind: Partial<Record<ResourceKind, EncodedResource[]>> = {};
+      const base = variant !== undefined ? proxies.get(service) : undefined;
+      if (variant !== undefined && !base) {
+        slot += unit.kinds.length;
+        continue; // the service's own folder had problems (reported)
+      }
+      const byKind: Partial<Record<ResourceKind, EncodedResource[]>> = base ? { ...base.resources } : {};
       let allIndexed = index !== undefined;
-      for (const kind of PUSH_ORDER) {
-        const { file } = slots[slot]!;
+      for (const kind of unit.kinds) {
+        const { file, rel } = slots[slot]!;
         const text = texts[slot++];
         if (text === undefined) {
-          if (kind !== "secret") problems.push({ file, message: "missing" });
+          if (kind !== "secret" || variant !== undefined) problems.push({ file, message: "missing" });
           continue;
         }
         files.push(file);
         stats.files++;
         const digest = createHash("sha256").update(text).digest("base64");
         const key = `${kind}\0${digest}`;
-        const indexed = index?.lookup(`${service}/${FILE_OF[kind]}`, kind, digest, text);
+        const indexed = index?.lookup(rel, kind, digest, text);
         if (indexed) {
           stats.indexed++;
           byKind[kind] = indexed;
@@ -148,14 +187,16 @@ export class BuildDirReader {
           byKind[kind] = entry.list;
         }
       }
+      const folder = join(dir, service, ...(variant !== undefined ? [variantDir(variant)] : []));
       try {
         const proxy = makeProxySnapshot(service, byKind);
         // P-31: a hand-edited directory must be as consistent as a compiled one before it is served. A proxy whose
         // every file is the text the build wrote (and checked) is spared it.
-        if (!allIndexed) for (const issue of checkConsistency(proxy)) problems.push({ file: join(dir, service), message: formatIssue(issue) });
-        proxies.set(service, proxy);
+        if (!allIndexed) for (const issue of checkConsistency(proxy)) problems.push({ file: folder, message: formatIssue(issue) });
+        if (variant === undefined) proxies.set(service, proxy);
+        else proxies.set(service, { ...base!, variants: new Map([...(base!.variants ?? []), [variant, { ...proxy, variant }]]) });
       } catch (err) {
-        problems.push({ file: join(dir, service), message: (err as Error).message });
+        problems.push({ file: folder, message: (err as Error).message });
       }
     }
     // The certificate plan (meshes with mTLS): what `meshc serve --ca` issues for this build.

@@ -3,6 +3,7 @@
 // HttpConnectionManagers as route_config, each EDS cluster gets its ClusterLoadAssignment as load_assignment and
 // becomes STATIC (or STRICT_DNS when an address is a name), and the admin interface listens on
 // 127.0.0.1:<adminPort>. The result goes through the codec (strict fields, PGV rules) before it is returned.
+import { resolveProxy, type NodeSelector } from "../../snapshot/variants.js";
 import type { MeshIR } from "../../ir/types.js";
 import type { EncodedResource, MeshSnapshot } from "../../snapshot/types.js";
 import type { Canonical, CanonicalValue } from "./api/canonical.js";
@@ -16,6 +17,10 @@ import { statsConfig } from "./stats-config.js";
 const HCM = typeUrl("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager");
 
 export interface StaticBootstrapOptions {
+  /** The node (id, locality) whose snapshot variant to inline (src/snapshot/variants.ts); absent: the service's. */
+  node?: NodeSelector;
+  /** Or the snapshot variant itself, by key (validation of every variant). */
+  variant?: string;
   /**
    * A proxyless client's API listeners exist only for gRPC: Envoy proper refuses them ("missing the API listener
    * extension"). By default they make staticBootstrap throw. `{ socketPortsFrom: n }` turns each into an ordinary
@@ -52,8 +57,11 @@ function staticSecretRefs(value: CanonicalValue, seen: Set<string>): CanonicalVa
  *  service has no snapshot or a referenced route/assignment is missing (run checkConsistency first). */
 export function staticBootstrap(ir: MeshIR, service: string, snapshot: MeshSnapshot, options: StaticBootstrapOptions = {}): Json {
   const svc = ir.services.find((s) => s.name === service);
-  const proxy = snapshot.proxies.get(service);
-  if (!svc || !proxy) throw new Error(`no proxy "${service}" in this snapshot`);
+  const base = snapshot.proxies.get(service);
+  if (!svc || !base) throw new Error(`no proxy "${service}" in this snapshot`);
+  // The node's own variant (its instance's sidecar ports, its locality's endpoints), as the xDS server would pick.
+  const proxy = options.variant !== undefined ? base.variants?.get(options.variant) : options.node ? resolveProxy(base, options.node).proxy : base;
+  if (!proxy) throw new Error(`no variant ${JSON.stringify(options.variant)} of proxy "${service}" in this snapshot`);
   const routes = new Map(proxy.resources.route.map((r) => [r.name, canonicalOf("route", r)]));
   const clas = new Map(proxy.resources.endpoint.map((r) => [r.name, canonicalOf("endpoint", r)]));
 

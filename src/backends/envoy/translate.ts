@@ -5,7 +5,9 @@
 // distinct resource is built and encoded once and the same EncodedResource object is shared by every proxy that
 // receives it.
 import { capability } from "../../proxyless/capabilities.js";
-import type { MeshIR, PortIR, ServiceIR } from "../../ir/types.js";
+import type { LocalityIR, MeshIR, PortIR, ServiceIR } from "../../ir/types.js";
+import { instanceVariantKey, localityVariantKey } from "../../snapshot/variants.js";
+import { instanceNodeId, instanceService } from "./instance-sidecar.js";
 import { makeProxySnapshot } from "../../snapshot/build.js";
 import type { EncodedResource, MeshSnapshot, ProxySnapshot, ResourceKind } from "../../snapshot/types.js";
 import type { EnvoyIssue } from "./api/issues.js";
@@ -51,9 +53,14 @@ export function translateMesh(ir: MeshIR): TranslateResult {
   let resources = 0;
   for (const svc of ir.services) {
     if (svc.nonMesh) continue; // no meshc proxy runs for it
-    const proxy = makeProxySnapshot(svc.name, t.dedupe(svc.name, svc.gateway ? t.gateway(svc) : svc.proxyless ? t.proxyless(svc) : t.sidecar(svc)));
-    consistency.push(...checkConsistency(proxy));
-    for (const list of Object.values(proxy.resources)) resources += list.length;
+    const build = (s: ServiceIR) => t.dedupe(svc.name, s.gateway ? t.gateway(s) : s.proxyless ? t.proxyless(s) : t.sidecar(s));
+    let proxy = makeProxySnapshot(svc.name, build(svc));
+    const variants = t.variants(svc, proxy, build);
+    for (const p of [proxy, ...variants.values()]) {
+      consistency.push(...checkConsistency(p));
+      for (const list of Object.values(p.resources)) resources += list.length;
+    }
+    if (variants.size) proxy = { ...proxy, variants };
     proxies.set(svc.name, proxy);
   }
   return { snapshot: { proxies }, issues: [...t.enc.issues, ...t.issues, ...consistency], stats: { encodes: t.enc.encodes, resources } };
@@ -118,8 +125,58 @@ class Translator {
     }
   }
 
+  /**
+   * Snapshot variants of a service's proxies (src/snapshot/variants.ts): one per instance with its own sidecar
+   * ports, and, when its instances span localities and that changes some ClusterLoadAssignment, one per locality
+   * of the other instances (only their endpoints differ; every other resource is the default's own object).
+   */
+  variants(svc: ServiceIR, proxy: ProxySnapshot, build: (s: ServiceIR) => ByKind): Map<string, ProxySnapshot> {
+    const out = new Map<string, ProxySnapshot>();
+    if (svc.instances.kind !== "static") return out;
+    const eps = svc.instances.endpoints;
+    const ownSidecars = !svc.proxyless && !svc.gateway;
+    for (const e of eps) {
+      if (!e.sidecar || !ownSidecars) continue;
+      const key = instanceVariantKey(instanceNodeId(svc, e));
+      if (!out.has(key)) out.set(key, { ...makeProxySnapshot(svc.name, build(instanceService(svc, e))), variant: key });
+    }
+    const all = new Set(eps.map((e) => localityVariantKey(e.locality)));
+    if (all.size < 2) return out;
+    const locs = new Map<string, LocalityIR>();
+    for (const e of eps) {
+      if (e.sidecar && ownSidecars) continue;
+      const key = localityVariantKey(e.locality);
+      if (!locs.has(key)) locs.set(key, { ...(e.locality?.region !== undefined && { region: e.locality.region }), ...(e.locality?.zone !== undefined && { zone: e.locality.zone }) });
+    }
+    const lists = [...locs].map(([key, loc]) => [key, this.endpointsAt(svc, loc)] as const);
+    const same = (list: EncodedResource[]) => list.length === proxy.resources.endpoint.length && list.every((r, i) => r === proxy.resources.endpoint[i]);
+    if (lists.every(([, list]) => same(list))) return out;
+    for (const [key, endpoint] of lists) out.set(key, { ...makeProxySnapshot(svc.name, { ...proxy.resources, endpoint }), variant: key });
+    return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  /** EDS refs of each translated proxy (by its ServiceIR object), for locality variants. */
+  private readonly edsRefs = new Map<ServiceIR, ClusterRef[]>();
+
+  /** The ClusterLoadAssignments of `caller`'s proxy as seen from locality `loc`. */
+  private endpointsAt(caller: ServiceIR, loc: LocalityIR): EncodedResource[] {
+    const out: EncodedResource[] = [];
+    for (const ref of this.edsRefs.get(caller) ?? []) {
+      const e = this.endpoint(ref, failoverOrder(ref.service, loc));
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
+  private endpoint(ref: ClusterRef, order: string[] | undefined): EncodedResource | undefined {
+    const name = clusterRefName(ref);
+    return this.once(`endpoint|${name}|${order?.join(",") ?? ""}`, () => this.enc.encode("endpoint", name, buildLoadAssignment(ref, order, this.issues)));
+  }
+
   private clustersAndEndpoints(caller: ServiceIR, refs: Map<string, ClusterRef>, flavor: Flavor, out: ByKind): void {
     const loc = callerLocality(caller);
+    const eds: ClusterRef[] = [];
+    this.edsRefs.set(caller, eds);
     for (const name of [...refs.keys()].sort()) {
       const ref = refs.get(name)!;
       const mtls = clusterMtls(ref, flavor, caller.mtls !== "off");
@@ -131,11 +188,8 @@ class Translator {
       });
       if (c) out.cluster.push(c);
       if (!usesEds(ref)) continue;
-      const order = failoverOrder(ref.service, loc);
-      const e = this.once(`endpoint|${name}|${order?.join(",") ?? ""}`, () => {
-        const cla = buildLoadAssignment(ref, order, this.issues);
-        return this.enc.encode("endpoint", name, cla);
-      });
+      eds.push(ref);
+      const e = this.endpoint(ref, failoverOrder(ref.service, loc));
       if (e) out.endpoint.push(e);
     }
   }

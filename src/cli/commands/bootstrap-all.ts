@@ -22,19 +22,14 @@ import { exitCodeFor, render } from "../../diagnostics/render.js";
 import { unreadableInput } from "../../diagnostics/ci.js";
 import type { ServiceIR } from "../../ir/types.js";
 import { compileMesh } from "../../pipeline.js";
-import { declaredOrder } from "../../backends/envoy/model.js";
+import { instanceNodeId } from "../../backends/envoy/instance-sidecar.js";
 import { evalLimits } from "../eval-options.js";
 import type { BootstrapFlags } from "./bootstrap.js";
 
 /** Node ids of a service's instances: "<address>:<port of its first declared port>" per static instance. */
 export function instanceIds(s: ServiceIR): string[] {
   if (s.instances.kind !== "static" || s.instances.endpoints.length === 0) return [s.name];
-  const first = declaredOrder(s)[0];
-  const ids = s.instances.endpoints.map((e) => {
-    const port = first ? e.ports[first.name] : e.port;
-    return port === undefined ? e.address : `${e.address.includes(":") ? `[${e.address}]` : e.address}:${port}`;
-  });
-  return [...new Set(ids)];
+  return [...new Set(s.instances.endpoints.map((e) => instanceNodeId(s, e)))];
 }
 
 export async function bootstrapAll(mesh: string, flags: BootstrapFlags & { all?: true }, cmd: Command<any, any, any>): Promise<void> {

@@ -224,7 +224,8 @@ async function renderStatic(
   }
   if (tls) warnings.push(`the inlined certificate expires at ${tls.notAfter.toISOString()} and is not rotated: re-run to renew it, or use \`meshc serve --ca\``);
   try {
-    json = staticBootstrap(ir, node.service.name, snapshot, tls ? { secrets: tls.secrets } : {}) as Record<string, Json>;
+    const selector = { id: node.id, ...(node.locality && { locality: node.locality }) };
+    json = staticBootstrap(ir, node.service.name, snapshot, { node: selector, ...(tls && { secrets: tls.secrets }) }) as Record<string, Json>;
   } catch (err) {
     if (err instanceof MtlsNeedsCaError) {
       return { ok: false, issues: [{ kind: "schema", source: "static bootstrap", path: "", message: `[${CODES.MtlsWithoutCa.code}] ${err.message}` }] };
@@ -234,7 +235,8 @@ async function renderStatic(
   }
   const locality = node.locality && { ...(node.locality.region && { region: node.locality.region }), ...(node.locality.zone && { zone: node.locality.zone }), ...(node.locality.subZone && { sub_zone: node.locality.subZone }) };
   json.node = { id: node.id, cluster: node.service.name, ...(locality && { locality }) };
-  if (opts.adminPort !== undefined) json.admin = { address: { socket_address: { address: "127.0.0.1", port_value: opts.adminPort } } };
+  const adminPort = opts.adminPort ?? node.sidecar?.adminPort;
+  if (adminPort !== undefined) json.admin = { address: { socket_address: { address: "127.0.0.1", port_value: adminPort } } };
   const checked = checkBootstrap(json, "static bootstrap");
   if (!checked.ok) return checked;
   const header = `Static Envoy bootstrap for service "${node.service.name}", node "${node.id}": the whole configuration inlined, no xDS server`;

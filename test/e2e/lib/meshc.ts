@@ -71,13 +71,16 @@ export interface ProxyStatus {
   pending: Kind[];
   nacks: number;
   lastNack?: { type: Kind; version: string; message: string };
+  /** The snapshot variant the proxy gets (instance:<id>, locality:<region>,<zone>); absent: the service's. */
+  variant?: string;
 }
 
 export const proxies = (adminPort: number) => getJson<ProxyStatus[]>(adminPort, "/debug/proxies");
 
 /** The per-kind versions of a service's snapshot ("" for a kind it has no resources of). */
-export async function snapshotVersions(adminPort: number, service: string): Promise<Record<Kind, string>> {
-  return (await getJson<{ versions: Record<Kind, string> }>(adminPort, `/debug/snapshot/${service}`)).versions;
+export async function snapshotVersions(adminPort: number, service: string, variant?: string): Promise<Record<Kind, string>> {
+  const query = variant === undefined ? "" : `?variant=${encodeURIComponent(variant)}`;
+  return (await getJson<{ versions: Record<Kind, string> }>(adminPort, `/debug/snapshot/${service}${query}`)).versions;
 }
 
 /** The kinds a snapshot has resources of, with their versions. */
@@ -97,8 +100,9 @@ export async function waitConverged(adminPort: number, nodes: Record<string, str
         const list = await proxies(adminPort);
         const out: Record<string, Partial<Record<Kind, string>>> = {};
         for (const [nodeId, service] of Object.entries(nodes)) {
-          const want = nonEmpty(await snapshotVersions(adminPort, service));
           const p = list.find((x) => x.node.id === nodeId && x.service === service);
+          // A proxy served a snapshot variant (issue 13) must have ACKed that variant's versions.
+          const want = nonEmpty(await snapshotVersions(adminPort, service, p?.variant));
           last = { nodeId, want, got: p };
           if (!p || p.pending.length > 0) return undefined;
           for (const [k, v] of Object.entries(want)) if (p.acked[k as Kind] !== v) return undefined;

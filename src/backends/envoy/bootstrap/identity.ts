@@ -3,7 +3,8 @@
 // these checks are ever printed into YAML/JSON.
 import { isIP } from "node:net";
 import { hostname } from "node:os";
-import type { LocalityIR, MeshIR, ServiceIR } from "../../../ir/types.js";
+import type { InstanceSidecarIR, LocalityIR, MeshIR, ServiceIR } from "../../../ir/types.js";
+import { instanceNodeId } from "../instance-sidecar.js";
 import { closest } from "../../../analysis/format.js";
 import { callerLocality } from "../model.js";
 import type { BootstrapIssue } from "./issues.js";
@@ -21,6 +22,8 @@ export interface NodeIdentity {
   id: string;
   /** node.locality, when the instance is one of the service's static endpoints that declares one. */
   locality?: LocalityIR;
+  /** The instance's own sidecar ports (issue 13), when the node id names an instance that declares them. */
+  sidecar?: InstanceSidecarIR;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -90,7 +93,14 @@ export function resolveIdentity(ir: MeshIR, serviceName: string, instance: strin
       if (v !== undefined && !LOCALITY_PART.test(v)) return [optionIssue("instance", `locality ${k} "${v}" of instance "${id}" cannot be used in a bootstrap`)];
     }
   }
-  return locality ? { service, id, locality } : { service, id };
+  const own = ownSidecar(service, id);
+  return { service, id, ...(locality && { locality }), ...(own && { sidecar: own }) };
+}
+
+/** The sidecar ports of the static instance whose node id (src/backends/envoy/instance-sidecar.ts) is `id`. */
+function ownSidecar(service: ServiceIR, id: string): InstanceSidecarIR | undefined {
+  if (service.instances.kind !== "static") return undefined;
+  return service.instances.endpoints.find((e) => e.sidecar && instanceNodeId(service, e) === id)?.sidecar;
 }
 
 function instanceLocality(service: ServiceIR, id: string): LocalityIR | undefined {

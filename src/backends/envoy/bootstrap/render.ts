@@ -69,7 +69,7 @@ export function renderBootstrap(ir: MeshIR, opts: BootstrapOptions): BootstrapRe
   const node = resolveIdentity(ir, opts.service, opts.instance);
   if (Array.isArray(node)) return { ok: false, issues: node };
   const issues = [opts.xds, ...(opts.xdsServers ?? [])].flatMap(checkXds);
-  const adminPort = opts.adminPort ?? node.service.sidecar.adminPort;
+  const adminPort = opts.adminPort ?? node.sidecar?.adminPort ?? node.service.sidecar.adminPort;
   if (!isPort(adminPort)) issues.push(optionIssue("admin-port", `admin port ${adminPort} is not in 1..65535`));
   const tpl = readTemplate(opts.template);
   if (Array.isArray(tpl)) issues.push(...tpl);
