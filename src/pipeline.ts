@@ -10,6 +10,7 @@ import type { Diagnostic } from "./diagnostics/types.js";
 import { loadMesh, compareDiagnostics, type LoadOptions, type Stage } from "./frontend/index.js";
 import type { MeshIR } from "./ir/types.js";
 import type { MeshSnapshot } from "./snapshot/types.js";
+import { applyPatches, type PatchReport } from "./patch/apply.js";
 
 /**
  * Code for configuration the Envoy backend produced but the codec, Envoy's schema rules or the snapshot
@@ -18,7 +19,7 @@ import type { MeshSnapshot } from "./snapshot/types.js";
  */
 export const BACKEND_ISSUE_CODE = CODES.RefusedByEnvoySchema.code;
 
-export type PipelineStage = Stage | "analyze" | "translate";
+export type PipelineStage = Stage | "analyze" | "translate" | "patch";
 
 export interface CompileResult {
   ir?: MeshIR;
@@ -32,10 +33,21 @@ export interface CompileResult {
   baseDir: string;
   /** Wall time per stage that ran, in milliseconds. */
   timings: Partial<Record<PipelineStage, number>>;
+  /** What each mesh.patch() changed (present when the mesh has patches and they all applied; src/patch/apply.ts). */
+  patches?: PatchReport[];
 }
 
 export async function compileMesh(entry: string, options: LoadOptions = {}): Promise<CompileResult> {
-  const loaded = await loadMesh(entry, options);
+  const loaded = await loadMesh(entry, { ...options, keepPatches: true });
+  // The worker holding mesh.patch() functions (if any) is terminated on every path out of here.
+  try {
+    return await compileLoaded(loaded);
+  } finally {
+    await loaded.patches?.close();
+  }
+}
+
+async function compileLoaded(loaded: Awaited<ReturnType<typeof loadMesh>>): Promise<CompileResult> {
   const timings: CompileResult["timings"] = { ...loaded.timings };
   const diagnostics = [...loaded.diagnostics];
   const base = { inputs: loaded.inputs, baseDir: loaded.baseDir, timings };
@@ -57,7 +69,17 @@ export async function compileMesh(entry: string, options: LoadOptions = {}): Pro
   diagnostics.push(...translated.issues.map(issueDiagnostic));
   diagnostics.sort(compareDiagnostics);
   if (hasError(diagnostics)) return { ir, diagnostics, ...base };
-  return { ir, diagnostics, snapshot: translated.snapshot, ...base };
+  if (!ir.patches?.length) return { ir, diagnostics, snapshot: translated.snapshot, ...base };
+
+  // mesh.patch(): after the backend, re-checked like generated resources; any failure drops the snapshot.
+  if (!loaded.patches) throw new Error("meshc bug: a mesh with patches was loaded without its patch session");
+  const t0 = performance.now();
+  const patched = await applyPatches(ir, translated.snapshot, loaded.patches, { baseDir: loaded.baseDir, ...(loaded.userFrame ? { userFrame: loaded.userFrame } : {}) });
+  timings.patch = Math.round((performance.now() - t0) * 10) / 10;
+  diagnostics.push(...patched.diagnostics);
+  diagnostics.sort(compareDiagnostics);
+  if (hasError(diagnostics) || !patched.snapshot) return { ir, diagnostics, ...base };
+  return { ir, diagnostics, snapshot: patched.snapshot, patches: patched.reports, ...base };
 }
 
 function hasError(list: readonly Diagnostic[]): boolean {

@@ -65,6 +65,7 @@ import { rateLimitInterval } from "./analyzers/rate-limit-interval.js";
 import { redirectRewrite } from "./analyzers/redirect-rewrite.js";
 import { regexProgramSize } from "./analyzers/regex-program-size.js";
 import { registryKeys } from "./analyzers/registry-keys.js";
+import { patchTargets } from "./analyzers/patch-targets.js";
 
 export { CODES, codeInfo, listCodes, type CodeInfo, type CodeName } from "./codes.js";
 export type { Analyzer } from "./context.js";
@@ -86,6 +87,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   duplicateEndpoints, // 0206
   externalServices, // 0230 0231 0232
   gatewayHosts, // 0233 0234
+  patchTargets, // 0243
   splitWeights, // 0301 0320
   shadowedRoutes, // 0303
   protocolMismatch, // 0304 0305 0306
