@@ -7,7 +7,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { MESH } from "../dsl/brand.js";
 import { encodeModel } from "./model-wire.js";
-import { applyPatches, trackTimers, type ApplyReply, type ApplyRequest } from "./patch-worker.js";
+import { applyPatches, freeze, trackTimers, type ApplyReply, type ApplyRequest } from "./patch-worker.js";
 
 /** What the worker posts; isolate.ts accepts nothing else. */
 export type WorkerMessage =
@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     if (Array.isArray(patches) && patches.length > 0 && message.kind === "model") {
       patchFns = patches.map((p: unknown) => (p !== null && typeof p === "object" ? (p as { patch?: unknown }).patch : undefined));
       message.patches = patchFns.length;
+      freeze(); // from here on: no timers, no clock, no randomness (patch-worker.ts)
     }
   } catch (error) {
     message = { kind: "threw", error: describeThrown(error) };

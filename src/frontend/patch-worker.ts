@@ -1,8 +1,8 @@
 // The evaluation worker's second phase, for meshes with mesh.patch() calls (issue 13): the worker that evaluated
 // mesh.ts stays alive, keeps the patch functions, and answers one "apply" message from the compiler with the
 // patched resources. It runs in the same worker as the evaluation, so the same limits hold (--eval-timeout,
-// --eval-max-heap; the parent terminates it). Determinism: before the first patch runs, every timer the module
-// left is cancelled and no new one can start (nothing can change a patch's closure between calls), and the clock
+// --eval-max-heap; the parent terminates it). Determinism: once the model is encoded, every timer the module
+// left is cancelled and no new one can start (nothing can change a patch's closure while the compiler runs), and the clock
 // and randomness (Date.now, new Date(), performance.now, Math.random, crypto.getRandomValues/randomUUID,
 // process.hrtime) throw a NondeterministicPatch error, so a patch computes the same output on every run.
 // Resources cross as JSON text both ways: plain data only, and a patch's return value cannot smuggle a getter or
@@ -46,8 +46,16 @@ function refuse(what: string): never {
   throw e;
 }
 
-/** Cancels the module's timers and takes the clock, randomness and timers away from everything that runs next. */
-function freeze(): void {
+let frozen = false;
+
+/**
+ * Cancels the module's timers and takes the clock, randomness and timers away from everything that runs next.
+ * Called as soon as the model is encoded (before it is posted), so nothing the module left can run between the
+ * evaluation and the patches.
+ */
+export function freeze(): void {
+  if (frozen) return;
+  frozen = true;
   for (const { clear, handle } of handles.splice(0)) clear(handle);
   const g = globalThis as unknown as Record<string, unknown>;
   for (const name of ["setTimeout", "setInterval", "setImmediate", "queueMicrotask"]) g[name] = () => refuse(`${name}()`);
