@@ -6,7 +6,7 @@
 // and the snapshot consistency check. Any failure is a diagnostic at the mesh.patch() call, and the caller drops
 // the snapshot (fail closed: no partial output). A proxy keeps sharing every resource no patch touched; patched
 // resources are encoded once per distinct result and shared too.
-import { resolve } from "node:path";
+import { relative, resolve, sep } from "node:path";
 import { CODES, fillTemplate, type CodeName, type CodeParams } from "../analysis/codes.js";
 import { q, listing } from "../analysis/format.js";
 import { encodeMessage } from "../backends/envoy/api/codec.js";
@@ -141,7 +141,8 @@ export async function applyPatches(ir: MeshIR, snapshot: MeshSnapshot, session: 
     if (!r.ok) {
       const p = patches[r.patch]!;
       const where = r.error.stack && options.userFrame?.(r.error.stack);
-      const text = `${r.error.name && r.error.name !== "Error" ? `${r.error.name}: ` : ""}${r.error.message}${where ? ` (at ${where.file}:${where.line}:${where.column})` : ""}`;
+      const file = where ? relative(options.baseDir, where.file).split(sep).join("/") : "";
+      const text = `${r.error.name && r.error.name !== "Error" ? `${r.error.name}: ` : ""}${r.error.message}${where ? ` (at ${file}:${where.line}:${where.column})` : ""}`;
       if (r.reason === "nondeterministic") report("PatchNondeterministic", p, { error: r.error.message });
       else if (r.reason === "threw") report("PatchThrew", p, { ...label, error: text });
       else report("PatchRefused", p, { ...label, issue: r.error.message });
@@ -207,7 +208,7 @@ export async function applyPatches(ir: MeshIR, snapshot: MeshSnapshot, session: 
   for (const r of reports) {
     if (Object.keys(r.changed).length > 0) continue;
     const p = patches[r.index]!;
-    report("PatchNoEffect", p, { kind: p.kind, resources: p.names ? listing(p.names.map(q)) : `(all) of ${listing(p.proxies.map(q))}` });
+    report("PatchNoEffect", p, { kind: p.kind, resources: p.names ? listing(p.names.map(q)) : `resources of ${listing(p.proxies.map(q))}` });
   }
   for (const r of reports) for (const list of Object.values(r.changed)) list.sort();
   return { snapshot: { proxies }, diagnostics, reports };

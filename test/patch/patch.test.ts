@@ -103,7 +103,7 @@ describe("mesh.patch() fails closed at its call", () => {
   test("the patch throws: MESH0245 with the error and the line that threw", TIMEOUT, async () => {
     const c = await compile(`\n  mesh.patch({ proxies: [web], kind: "cluster" }, (c) => {\n    if (c.name) throw new Error("no such knob");\n  });`);
     const d = failsAt(c, "MESH0245", /no such knob/);
-    assert.match(d.message, /mesh\.ts:9:\d+/, "names the line that threw");
+    assert.match(d.message, /\(at mesh\.ts:9:\d+\)/, "names the line that threw");
   });
 
   test("the patch never returns: MESH0246 after --eval-timeout", TIMEOUT, async () => {
