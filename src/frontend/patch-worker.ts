@@ -32,11 +32,14 @@ export function trackTimers(): void {
   for (const [set, clear] of [["setTimeout", "clearTimeout"], ["setInterval", "clearInterval"], ["setImmediate", "clearImmediate"]] as const) {
     const original = g[set]!;
     const clearFn = g[clear]! as unknown as (h: unknown) => void;
-    g[set] = ((...args: never[]) => {
+    const wrapper = ((...args: never[]) => {
       const handle = (original as (...a: never[]) => unknown)(...args);
       handles.push({ clear: clearFn, handle });
       return handle;
     }) as TimerFn;
+    // Same own properties (e.g. util.promisify.custom), so code that inspects the timer functions sees no change.
+    Object.defineProperties(wrapper, Object.getOwnPropertyDescriptors(original));
+    g[set] = wrapper;
   }
 }
 
