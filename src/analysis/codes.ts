@@ -286,7 +286,7 @@ export const CODES = {
   PatchRefused: {
     code: "MESH0248",
     severity: "error",
-    description: "What a mesh.patch() returned is not a resource meshc ships: not an object, a promise, an unknown field or a wrong type (the codec), a `(validate.rules)` violation, or a name the proxy's snapshot lacks (consistency).",
+    description: "What a mesh.patch() returned is not a resource meshc ships: not an object, a promise, an unknown field or a wrong type (the codec), a `(validate.rules)` violation, a name the proxy's snapshot lacks (consistency), or key material given inline.",
     message: "mesh.patch() made {kind} {resource} of proxy {service} invalid: {issue}",
     hint: "Return a resource of the same kind that Envoy accepts: field names in snake_case, durations as { seconds, nanos }, an Any as { \"@type\": url, ...fields }.",
   },

@@ -150,6 +150,10 @@ export async function applyPatches(ir: MeshIR, snapshot: MeshSnapshot, session: 
     }
     const last = patches[job.patches[job.patches.length - 1]!]!;
     if (r.output === job.input) return first.resource; // unchanged
+    if (r.output.length > MAX_RESULT_CHARS) {
+      report("PatchRefused", last, { ...label, issue: `the result is ${Math.round(r.output.length / 2 ** 20)} MiB of JSON, more than the ${MAX_RESULT_CHARS / 2 ** 20} MiB a patched resource may be` });
+      return undefined;
+    }
     let value: unknown;
     try {
       value = JSON.parse(r.output);
@@ -169,6 +173,11 @@ export async function applyPatches(ir: MeshIR, snapshot: MeshSnapshot, session: 
     const encoded = encodeMessage(RESOURCE_TYPES[first.kind], value, resourceLabel(first.kind, first.resource.name));
     if (!encoded.ok) {
       for (const issue of encoded.issues) report("PatchRefused", last, { ...label, issue: formatIssue(issue) });
+      return undefined;
+    }
+    const secret = inlineSecret(encoded.message.canonical, "");
+    if (secret) {
+      report("PatchRefused", last, { ...label, issue: `${secret}: key material may not be inlined in a resource (it would reach build output and logs); point to a file (filename) or an SDS secret` });
       return undefined;
     }
     if (contentHash(encoded.message.bytes) === first.resource.hash) return first.resource;
@@ -212,6 +221,34 @@ export async function applyPatches(ir: MeshIR, snapshot: MeshSnapshot, session: 
   }
   for (const r of reports) for (const list of Object.values(r.changed)) list.sort();
   return { snapshot: { proxies }, diagnostics, reports };
+}
+
+/** A patched resource's JSON may be at most this long (the worker's heap bounds it too; this bounds the parent). */
+const MAX_RESULT_CHARS = 64 * 2 ** 20;
+
+/** Fields whose DataSource holds key material (TLS private keys, their passwords, session ticket keys). */
+const SECRET_FIELDS = new Set(["private_key", "password", "keys", "pkcs12"]);
+
+/** The path of a secret given inline (`inline_bytes`/`inline_string`) anywhere in `c`, or undefined. */
+function inlineSecret(c: unknown, path: string): string | undefined {
+  if (Array.isArray(c)) {
+    for (let i = 0; i < c.length; i++) {
+      const hit = inlineSecret(c[i], `${path}[${i}]`);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+  if (c === null || typeof c !== "object") return undefined;
+  for (const [k, v] of Object.entries(c)) {
+    const p = path ? `${path}.${k}` : k;
+    if (SECRET_FIELDS.has(k)) {
+      const sources = Array.isArray(v) ? v : [v];
+      for (const src of sources) if (src && typeof src === "object" && ("inline_bytes" in src || "inline_string" in src)) return p;
+    }
+    const hit = inlineSecret(v, p);
+    if (hit) return hit;
+  }
+  return undefined;
 }
 
 /** MESH0242 per patch that changed something (what --strict lists). */

@@ -179,3 +179,21 @@ describe("mesh.patch() fails closed at its call", () => {
     assert.equal(c.result.diagnostics[0]!.line, c.at.line + 1);
   });
 });
+
+describe("mesh.patch() keeps secrets out of the output", () => {
+  test("an inline private key added by a patch is refused (MESH0248), and the key is not echoed", TIMEOUT, async () => {
+    const c = await compile(`
+  mesh.patch({ proxies: [web], kind: "cluster", name: "outbound|8080||catalog" }, (c) => {
+    c.transport_socket = {
+      name: "envoy.transport_sockets.tls",
+      typed_config: {
+        "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+        common_tls_context: { tls_certificates: [{ certificate_chain: { filename: "/etc/c.pem" }, private_key: { inline_string: "SECRET-KEY-MATERIAL" } }] },
+      },
+    };
+  });`);
+    const d = failsAt(c, "MESH0248", /private_key: key material may not be inlined/);
+    assert.doesNotMatch(JSON.stringify(c.result.diagnostics), /SECRET-KEY-MATERIAL/);
+    assert.match(d.message, /transport_socket\.typed_config\.common_tls_context\.tls_certificates\[0\]\.private_key/);
+  });
+});
