@@ -18,6 +18,7 @@ import type { SourceSite } from "../dsl/site.js";
 import type { PatchJob, PatchSession } from "../frontend/patch-session.js";
 import type { MeshIR, PatchIR } from "../ir/types.js";
 import { contentHash, makeProxySnapshot } from "../snapshot/build.js";
+import { runtimeProblem } from "./runtime-rules.js";
 import { TYPE_URLS, type EncodedResource, type MeshSnapshot, type ProxySnapshot } from "../snapshot/types.js";
 
 type Kind = PatchIR["kind"];
@@ -173,6 +174,11 @@ export async function applyPatches(ir: MeshIR, snapshot: MeshSnapshot, session: 
     const encoded = encodeMessage(RESOURCE_TYPES[first.kind], value, resourceLabel(first.kind, first.resource.name));
     if (!encoded.ok) {
       for (const issue of encoded.issues) report("PatchRefused", last, { ...label, issue: formatIssue(issue) });
+      return undefined;
+    }
+    const rule = runtimeProblem(encoded.message.canonical);
+    if (rule) {
+      report("PatchRefused", last, { ...label, issue: rule });
       return undefined;
     }
     const secret = inlineSecret(encoded.message.canonical, "");

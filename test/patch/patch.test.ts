@@ -197,3 +197,14 @@ describe("mesh.patch() keeps secrets out of the output", () => {
     assert.match(d.message, /transport_socket\.typed_config\.common_tls_context\.tls_certificates\[0\]\.private_key/);
   });
 });
+
+describe("mesh.patch() results meet Envoy's run-time rules", () => {
+  test("a header Envoy refuses to modify, or a value its formatter refuses: MESH0248", TIMEOUT, async () => {
+    const add = (key: string, value: string) => `
+  mesh.patch({ proxies: [web], kind: "route" }, (rc) => {
+    for (const vh of rc.virtual_hosts ?? []) vh.response_headers_to_add = [{ header: { key: ${JSON.stringify(key)}, value: ${JSON.stringify(value)} } }];
+  });`;
+    failsAt(await compile(add(":status", "200")), "MESH0248", /refuses to modify ":status"/);
+    failsAt(await compile(add("x-when", "%START_TIME(%s")), "MESH0248", /substitution formatter/);
+  });
+});
