@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync }
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stampFile, typingsStamp } from "./typings-stamp.mjs";
+import { generateDslEnvoyTypes } from "./gen-dsl-envoy-types.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
@@ -52,5 +53,7 @@ const lines = [
   "",
 ];
 writeFileSync(join(out, "type-map.ts"), lines.join("\n"));
+// The public DSL's copy of the typings mesh.patch() callbacks receive (src/dsl/envoy-api.ts, self-contained).
+generateDslEnvoyTypes(out, join(root, "src/dsl/envoy-api.ts"));
 writeFileSync(stampFile, typingsStamp()); // scripts/prepare.mjs regenerates only when this differs
 console.error(`gen-envoy-types: ${entries.length} message types in ${Date.now() - started} ms`);

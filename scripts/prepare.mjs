@@ -18,7 +18,7 @@ try {
   console.error(`meshc prepare: meshc's dependencies are not installed in ${root}; run \`npm ci\` there first, then install it again.`);
   process.exit(1);
 }
-if (!existsSync(stampFile) || readFileSync(stampFile, "utf8") !== stamp) {
+if (!existsSync(stampFile) || readFileSync(stampFile, "utf8") !== stamp || !existsSync(join(root, "src/dsl/envoy-api.ts"))) {
   execFileSync(process.execPath, [join(root, "scripts/gen-envoy-types.mjs")], { stdio: "inherit" });
 }
 execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { stdio: "inherit", cwd: root });

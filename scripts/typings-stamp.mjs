@@ -16,5 +16,7 @@ export function typingsStamp() {
   const require = createRequire(import.meta.url);
   const xdsVersion = JSON.parse(readFileSync(require.resolve("@grpc/grpc-js-xds/package.json"), "utf8")).version;
   const specHash = createHash("sha256").update(readFileSync(join(root, "src/backends/envoy/api/protos.json"))).digest("hex").slice(0, 16);
-  return `@grpc/grpc-js-xds@${xdsVersion} protos.json@${specHash}\n`;
+  // The DSL's copy (src/dsl/envoy-api.ts) is regenerated when its generator changes.
+  const dslHash = createHash("sha256").update(readFileSync(join(root, "scripts/gen-dsl-envoy-types.mjs"))).digest("hex").slice(0, 16);
+  return `@grpc/grpc-js-xds@${xdsVersion} protos.json@${specHash} dsl-types@${dslHash}\n`;
 }

@@ -10,6 +10,7 @@ import type { Diagnostic } from "./diagnostics/types.js";
 import { loadMesh, compareDiagnostics, type LoadOptions, type Stage } from "./frontend/index.js";
 import type { MeshIR } from "./ir/types.js";
 import type { MeshSnapshot } from "./snapshot/types.js";
+import { applyPatches, type PatchReport } from "./patch/apply.js";
 
 /**
  * Code for configuration the Envoy backend produced but the codec, Envoy's schema rules or the snapshot
@@ -18,7 +19,7 @@ import type { MeshSnapshot } from "./snapshot/types.js";
  */
 export const BACKEND_ISSUE_CODE = CODES.RefusedByEnvoySchema.code;
 
-export type PipelineStage = Stage | "analyze" | "translate";
+export type PipelineStage = Stage | "analyze" | "translate" | "patch";
 
 export interface CompileResult {
   ir?: MeshIR;
@@ -32,16 +33,23 @@ export interface CompileResult {
   baseDir: string;
   /** Wall time per stage that ran, in milliseconds. */
   timings: Partial<Record<PipelineStage, number>>;
+  /** What each mesh.patch() changed (present when the mesh has patches and they all applied; src/patch/apply.ts). */
+  patches?: PatchReport[];
 }
 
 export async function compileMesh(entry: string, options: LoadOptions = {}): Promise<CompileResult> {
   // Analysis and translation run while the type check finishes on its thread; its errors replace everything else.
-  const loaded = await loadMesh(entry, { ...options, deferTypecheck: true });
-  const result = await compileLoaded(loaded);
-  const failed = await loaded.typecheckGate?.();
-  if (failed) return { diagnostics: failed.diagnostics, inputs: failed.inputs, baseDir: failed.baseDir, timings: { ...failed.timings } };
-  const typecheck = loaded.timings.typecheck;
-  return { ...result, inputs: loaded.inputs, timings: { ...(typecheck !== undefined ? { typecheck } : {}), ...result.timings } };
+  const loaded = await loadMesh(entry, { ...options, deferTypecheck: true, keepPatches: true });
+  // The worker holding mesh.patch() functions (if any) is terminated on every path out of here.
+  try {
+    const result = await compileLoaded(loaded);
+    const failed = await loaded.typecheckGate?.();
+    if (failed) return { diagnostics: failed.diagnostics, inputs: failed.inputs, baseDir: failed.baseDir, timings: { ...failed.timings } };
+    const typecheck = loaded.timings.typecheck;
+    return { ...result, inputs: loaded.inputs, timings: { ...(typecheck !== undefined ? { typecheck } : {}), ...result.timings } };
+  } finally {
+    await loaded.patches?.close();
+  }
 }
 
 async function compileLoaded(loaded: Awaited<ReturnType<typeof loadMesh>>): Promise<CompileResult> {
@@ -66,7 +74,17 @@ async function compileLoaded(loaded: Awaited<ReturnType<typeof loadMesh>>): Prom
   diagnostics.push(...translated.issues.map(issueDiagnostic));
   diagnostics.sort(compareDiagnostics);
   if (hasError(diagnostics)) return { ir, diagnostics, ...base };
-  return { ir, diagnostics, snapshot: translated.snapshot, ...base };
+  if (!ir.patches?.length) return { ir, diagnostics, snapshot: translated.snapshot, ...base };
+
+  // mesh.patch(): after the backend, re-checked like generated resources; any failure drops the snapshot.
+  if (!loaded.patches) throw new Error("meshc bug: a mesh with patches was loaded without its patch session");
+  const t0 = performance.now();
+  const patched = await applyPatches(ir, translated.snapshot, loaded.patches, { baseDir: loaded.baseDir, ...(loaded.userFrame ? { userFrame: loaded.userFrame } : {}) });
+  timings.patch = Math.round((performance.now() - t0) * 10) / 10;
+  diagnostics.push(...patched.diagnostics);
+  diagnostics.sort(compareDiagnostics);
+  if (hasError(diagnostics) || !patched.snapshot) return { ir, diagnostics, ...base };
+  return { ir, diagnostics, snapshot: patched.snapshot, patches: patched.reports, ...base };
 }
 
 function hasError(list: readonly Diagnostic[]): boolean {

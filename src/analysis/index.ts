@@ -66,6 +66,7 @@ import { redirectRewrite } from "./analyzers/redirect-rewrite.js";
 import { regexProgramSize } from "./analyzers/regex-program-size.js";
 import { registryKeys } from "./analyzers/registry-keys.js";
 import { instanceSidecars } from "./analyzers/instance-sidecars.js";
+import { patchTargets } from "./analyzers/patch-targets.js";
 
 export { CODES, codeInfo, listCodes, type CodeInfo, type CodeName } from "./codes.js";
 export type { Analyzer } from "./context.js";
@@ -88,6 +89,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   externalServices, // 0230 0231 0232
   gatewayHosts, // 0233 0234
   instanceSidecars, // 0236 0237 0238
+  patchTargets, // 0243
   splitWeights, // 0301 0320
   shadowedRoutes, // 0303
   protocolMismatch, // 0304 0305 0306

@@ -28,6 +28,8 @@ export type { FinalRoute, ForwardRoute, Route, RouteCommon, RouteFactory, RouteS
 export type * from "./types.js";
 export type { AccessLogDestination, AccessLogFilter, AccessLogOptions, Collector, MetricsOptions, TelemetryOptions, TracingOptions } from "./telemetry.js";
 export type { SourceSite } from "./site.js";
+export type { PatchFunction, PatchKind, PatchResources, PatchTarget } from "./patch.js";
+export type * as envoy from "./envoy-api.js";
 export type * as model from "./model.js";
 export { isMeshDefinition } from "./guards.js";
 export type {

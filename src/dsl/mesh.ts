@@ -34,6 +34,8 @@ import { externalServiceOptions, type ExternalOptions } from "./external.js";
 import type { CorsOptions } from "./cors.js";
 import { gatewayServiceOptions, type GatewayOptions } from "./gateway.js";
 import type { DiscoveryOptions } from "./discovery.js";
+import type { PatchFunction, PatchKind, PatchTarget } from "./patch.js";
+import type { PatchModel } from "./model.js";
 
 /** Mesh-wide settings. */
 export interface MeshOptions {
@@ -116,6 +118,12 @@ export interface Mesh {
   authorize<N extends string, P extends string, S extends string>(service: ServiceRef<N, P, S>, options: AuthorizeOptions<P>): void;
   /** Mesh-wide authorization: the default for services that set none, and rules every sidecar enforces. Once per mesh. */
   authorizeDefaults(options: MeshAuthorizeOptions): void;
+  /**
+   * The escape hatch, a last resort (docs/dsl.md, "Patches"): `patch` receives each generated resource of `kind`
+   * named by `target` on the proxies listed, typed as Envoy's message, and returns the resource to ship (or edits
+   * it in place). meshc checks the result like everything it generates; `meshc build` reports every patch.
+   */
+  patch<K extends PatchKind>(target: PatchTarget<K>, patch: PatchFunction<K>): void;
 }
 
 /** What defineMesh returns: the mesh model, plain data (the default export of mesh.ts). */
@@ -200,6 +208,7 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
   const extras = new Map<ServiceDecl, Extras>();
   let finalized = false;
   const authorizations: AuthorizationModel[] = [];
+  const patches: PatchModel[] = [];
 
   const live = (what: string) => {
     if (finalized) throw new Error(`mesh.${what}() called after defineMesh() returned: call it inside the defineMesh callback`);
@@ -298,6 +307,19 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
       live("authorizeDefaults");
       authorizations.push(located(authorizationModel(undefined, authzOptions as AuthorizeOptions), captureSite(mesh.authorizeDefaults)));
     },
+    patch(target: PatchTarget, fn: PatchFunction<PatchKind>) {
+      live("patch");
+      const at = captureSite(mesh.patch);
+      const t = (target ?? {}) as PatchTarget;
+      const proxies: unknown = t.proxies;
+      const model: PatchModel = {
+        kind: t.kind,
+        proxies: Array.isArray(proxies) ? proxies.map(toRef) : (proxies as never),
+        patch: fn,
+      };
+      if (t.name !== undefined) model.name = (Array.isArray(t.name) ? [...t.name] : t.name) as never;
+      patches.push(located(model, at));
+    },
   };
 
   const finish = (): MeshDefinition => {
@@ -312,6 +334,7 @@ export function defineMesh(options: MeshOptions, build: (mesh: Mesh) => void | P
       services: members.map((decl) => serviceModel(decl, extras.get(decl))),
       orphans,
       ...(authorizations.length > 0 ? { authorizations } : {}),
+      ...(patches.length > 0 ? { patches } : {}),
       [SITE]: site,
     };
     if (options?.defaults !== undefined) model.defaults = located({ ...options.defaults }, site);

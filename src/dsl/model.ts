@@ -189,6 +189,16 @@ export interface MeshModel extends Located {
   authorizations?: import("./authorize.js").AuthorizationModel[];
   /** defineMesh's discovery option (issue 16). */
   discovery?: DiscoveryModel;
+  /** Every mesh.patch() call, in call order (src/dsl/patch.ts); absent when there is none. */
+  patches?: PatchModel[];
+}
+
+/** A mesh.patch() call: its target as given (references turned into names) and its function (kept in the worker). */
+export interface PatchModel extends Located {
+  kind: "listener" | "cluster" | "route";
+  proxies: RefModel[];
+  name?: string | string[];
+  patch: Function;
 }
 
 /** A registry({ key }) instance source (src/dsl/discovery.ts). */

@@ -7,10 +7,11 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { MESH } from "../dsl/brand.js";
 import { encodeModel } from "./model-wire.js";
+import { applyPatches, freeze, trackTimers, type ApplyReply, type ApplyRequest } from "./patch-worker.js";
 
 /** What the worker posts; isolate.ts accepts nothing else. */
 export type WorkerMessage =
-  | { kind: "model"; model: ReturnType<typeof encodeModel> }
+  | { kind: "model"; model: ReturnType<typeof encodeModel>; /** mesh.patch() calls: the worker stays and waits for an "apply" (patch-worker.ts). */ patches?: number }
   | { kind: "threw"; error: ThrownValue }
   | { kind: "not-mesh" };
 
@@ -49,7 +50,9 @@ async function main(): Promise<void> {
     return kill(pid, signal);
   }) as typeof process.kill;
 
+  trackTimers();
   let message: WorkerMessage;
+  let patchFns: unknown[] = [];
   try {
     const mod = (await import(bundleUrl)) as { default?: unknown };
     let value = mod.default as { then?: unknown } | undefined;
@@ -58,8 +61,22 @@ async function main(): Promise<void> {
       value !== null && typeof value === "object" && (value as Record<symbol, unknown>)[MESH] === true
         ? { kind: "model", model: encodeModel(value) }
         : { kind: "not-mesh" };
+    const patches = message.kind === "model" ? (value as { patches?: unknown }).patches : undefined;
+    if (Array.isArray(patches) && patches.length > 0 && message.kind === "model") {
+      patchFns = patches.map((p: unknown) => (p !== null && typeof p === "object" ? (p as { patch?: unknown }).patch : undefined));
+      message.patches = patchFns.length;
+      freeze(); // from here on: no timers, no clock, no randomness (patch-worker.ts)
+    }
   } catch (error) {
     message = { kind: "threw", error: describeThrown(error) };
+  }
+  if (patchFns.length > 0) {
+    // Stay for the compiler's one "apply" message (isolate.ts, PatchSession); it terminates this worker after.
+    port.once("message", (m: unknown) => {
+      const req = m as Partial<ApplyRequest>;
+      const reply: ApplyReply = { kind: "applied", results: req?.kind === "apply" && Array.isArray(req.jobs) ? applyPatches(patchFns, req.jobs) : [] };
+      port.postMessage(reply);
+    });
   }
   port.postMessage(message);
 }

@@ -17,6 +17,7 @@ import { Worker } from "node:worker_threads";
 import type { ThrownValue, WorkerMessage } from "./eval-worker.js";
 import { decodeModel, WireError } from "./model-wire.js";
 import { packageRoot } from "./paths.js";
+import { PatchSession } from "./patch-session.js";
 
 export const DEFAULT_EVAL_TIMEOUT_MS = 30_000;
 export const DEFAULT_EVAL_MAX_HEAP_MB = 1024;
@@ -33,7 +34,7 @@ export interface EvalLimits {
 export type AbortReason = "timeout" | "exit" | "crash" | "out-of-memory" | "malformed" | "cancelled";
 
 export type EvalOutcome =
-  | { kind: "model"; model: unknown }
+  | { kind: "model"; model: unknown; /** The live worker, when asked for and the mesh has mesh.patch() calls (patch-session.ts). */ patches?: PatchSession }
   | { kind: "threw"; error: ThrownValue }
   | { kind: "not-mesh" }
   | { kind: "aborted"; reason: AbortReason; message: string; error?: ThrownValue };
@@ -62,7 +63,7 @@ function seconds(ms: number): string {
  * Evaluates the bundle at `bundleFile` (already written) in a fresh worker; `dir` is a private temp directory for
  * the worker's script. Resolves with the one outcome; never rejects for anything the user's code does.
  */
-export async function evaluateIsolated(bundleFile: string, dir: string, limits: EvalLimits = {}): Promise<EvalOutcome> {
+export async function evaluateIsolated(bundleFile: string, dir: string, limits: EvalLimits = {}, options: { keepPatches?: boolean } = {}): Promise<EvalOutcome> {
   const timeoutMs = limits.timeoutMs ?? DEFAULT_EVAL_TIMEOUT_MS;
   const maxHeapMb = limits.maxHeapMb ?? DEFAULT_EVAL_MAX_HEAP_MB;
   if (limits.signal?.aborted) return { kind: "aborted", reason: "cancelled", message: "evaluation cancelled" };
@@ -83,12 +84,17 @@ export async function evaluateIsolated(bundleFile: string, dir: string, limits: 
 
   return await new Promise<EvalOutcome>((resolve) => {
     let settled = false;
-    const finish = (outcome: EvalOutcome) => {
+    const finish = (outcome: EvalOutcome, patchCount = 0) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       limits.signal?.removeEventListener("abort", onAbort);
       worker.removeAllListeners("message");
+      if (outcome.kind === "model" && patchCount > 0 && options.keepPatches) {
+        // The worker stays, holding the patch functions, until the session applies them or is closed.
+        resolve({ ...outcome, patches: new PatchSession(worker, patchCount, { timeoutMs, maxHeapMb, ...(limits.signal ? { signal: limits.signal } : {}) }) });
+        return;
+      }
       // Whatever the module left running (timers, pending promises) ends with the worker.
       void worker.terminate().finally(() => resolve(outcome));
     };
@@ -99,7 +105,11 @@ export async function evaluateIsolated(bundleFile: string, dir: string, limits: 
     );
     limits.signal?.addEventListener("abort", onAbort, { once: true });
 
-    worker.on("message", (m: unknown) => finish(accept(m)));
+    worker.on("message", (m: unknown) => {
+      const outcome = accept(m);
+      const n = (m as { patches?: unknown } | null)?.patches;
+      finish(outcome, outcome.kind === "model" && typeof n === "number" && Number.isInteger(n) && n > 0 ? n : 0);
+    });
     worker.on("messageerror", () => finish({ kind: "aborted", reason: "malformed", message: "the evaluation worker sent a message that could not be read" }));
     worker.on("error", (err: Error & { code?: string }) => {
       if (err?.code === "ERR_WORKER_OUT_OF_MEMORY") {

@@ -15,6 +15,7 @@ import { codes } from "./codes.js";
 import { writeFileSync } from "node:fs";
 import { bundleMesh, makeTempDir, removeTempDir, type Bundle } from "./evaluate.js";
 import { evaluateIsolated, type EvalLimits } from "./isolate.js";
+import type { PatchSession } from "./patch-session.js";
 import { lower } from "./lower.js";
 import { dslDir, dslEntry } from "./paths.js";
 import { makeLocator, mapPosition } from "./sites.js";
@@ -34,6 +35,8 @@ export interface LoadOptions extends EvalLimits {
    * and translates meanwhile). Without it, loadMesh waits for the check itself.
    */
   deferTypecheck?: boolean;
+  /** Keep the evaluation worker of a mesh with mesh.patch() calls (LoadResult.patches; the caller closes it). */
+  keepPatches?: boolean;
 }
 
 export interface LoadResult {
@@ -52,6 +55,10 @@ export interface LoadResult {
    * errors, as if the later stages had not run) when it found errors, else to undefined.
    */
   typecheckGate?: () => Promise<LoadResult | undefined>;
+  /** With `keepPatches`, when the IR has patches: the worker holding their functions (src/patch/apply.ts). */
+  patches?: PatchSession;
+  /** Maps an error stack from the evaluation worker to the first frame in the user's modules. */
+  userFrame?: (stack: string) => SourceSite | undefined;
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
@@ -106,13 +113,21 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
   const dsl = dslDir() + sep;
   const isUser = (file: string) => !file.startsWith(dsl);
   let inputs = [entry];
-  const done = (diagnostics: Diagnostic[], ir?: MeshIR): LoadResult => ({
-    ...(ir ? { ir } : {}),
-    diagnostics: diagnostics.map(withHint).sort(compareDiagnostics),
-    inputs: [...new Set(inputs)].sort(),
-    baseDir,
-    timings,
-  });
+  let session: PatchSession | undefined;
+  let frameOf: LoadResult["userFrame"];
+  const done = (diagnostics: Diagnostic[], ir?: MeshIR): LoadResult => {
+    const keep = session && ir?.patches?.length ? session : undefined;
+    if (session && !keep) void session.close();
+    return {
+      ...(ir ? { ir } : {}),
+      diagnostics: diagnostics.map(withHint).sort(compareDiagnostics),
+      inputs: [...new Set(inputs)].sort(),
+      baseDir,
+      timings,
+      ...(keep ? { patches: keep } : {}),
+      ...(frameOf ? { userFrame: frameOf } : {}),
+    };
+  };
   const time = <T>(stage: Stage, f: () => T): T => {
     const t0 = performance.now();
     try {
@@ -165,12 +180,19 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
     inputs = [...inputs, ...bundle.inputs.filter(isUser)];
     const t1 = performance.now();
     writeFileSync(bundle.file, bundle.text);
-    const outcome = await evaluateIsolated(bundle.file, tmp, { ...options, signal: evalSignal });
+    const outcome = await evaluateIsolated(bundle.file, tmp, { ...options, signal: evalSignal }, { keepPatches: options.keepPatches === true });
     timings.evaluate = Math.round((performance.now() - t1) * 10) / 10;
     const userFile = (f: string) => isUser(f) && inputs.includes(f);
     if (outcome.kind === "threw") return await gated(() => done([evaluationDiagnostic(outcome.error, entry, bundle, userFile)]));
     if (outcome.kind === "aborted") return await gated(() => done([evaluationDiagnostic(outcome.error ?? {}, entry, bundle, userFile, outcome.message)]));
     model = outcome.kind === "model" ? outcome.model : undefined;
+    if (outcome.kind === "model" && outcome.patches) {
+      session = outcome.patches;
+      const map = new LazySourceMap(bundle.map);
+      const b = bundle;
+      const url = pathToFileURL(b.file).href;
+      frameOf = (stack) => userFrame(stack, (file, line, column) => mapPosition(file, line, column, b.file, url, dirname(b.file), map), userFile);
+    }
   } finally {
     removeTempDir(tmp);
   }

@@ -48,6 +48,7 @@ import type {
 import { codes } from "./codes.js";
 import { ms } from "./duration.js";
 import { at, makeLocator, siteOf, sourceLoc as toSourceLoc, type Locate } from "./sites.js";
+import { lowerPatches } from "./lower-patch.js";
 import { telemetryIR } from "./telemetry-lower.js";
 import { lowerAuthorization } from "./lower-authz.js";
 
@@ -598,6 +599,7 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
   const authorization = lowerAuthorization(model.authorizations, (site) => sourceLoc(site, baseDir), here, diagnostics);
   if (authorization) ir.authorization = authorization;
   if (model.discovery) ir.discovery = discoveryIR(model.discovery, sourceLoc(siteOf(model.discovery), baseDir));
+  if (model.patches?.length) ir.patches = lowerPatches(model.patches, (site) => sourceLoc(site, baseDir));
   return { ir, diagnostics };
 }
 

@@ -5,6 +5,7 @@ import * as z from "zod";
 import { durationMs } from "./duration.js";
 import { telemetrySchemas } from "./telemetry-schema.js";
 import { authorization } from "./schema-authz.js";
+import { patches } from "./schema-patch.js";
 
 const show = (v: unknown) => {
   if (typeof v === "string") return JSON.stringify(v);
@@ -422,4 +423,5 @@ export const mesh = z.object({
   services: z.array(service),
   authorizations: z.array(authorization).optional(),
   discovery: discovery.optional(),
+  patches: patches.optional(),
 });

@@ -31,6 +31,23 @@ export interface MeshIR {
   egress?: EgressMode;
   /** The registry of live instances (defineMesh({ discovery })), issue 16; absent when mesh.ts has none. */
   discovery?: DiscoveryIR;
+  /** mesh.patch() calls in call order (issue 13, the escape hatch); absent when mesh.ts has none. */
+  patches?: PatchIR[];
+}
+
+/**
+ * A mesh.patch() call: which resources of which proxies its function (kept in the evaluation worker, by `index`)
+ * rewrites after the backend has generated them (src/patch/).
+ */
+export interface PatchIR {
+  /** Position among the mesh's mesh.patch() calls (the worker's handle on the function). */
+  index: number;
+  kind: "listener" | "cluster" | "route";
+  /** Service names, in the order given, without repeats. */
+  proxies: string[];
+  /** Resource names; absent: every resource of `kind` on those proxies. */
+  names?: string[];
+  source?: SourceLoc;
 }
 
 export type EgressMode = "registry-only" | "allow-any";

@@ -87,12 +87,13 @@ let user: string;
 before(() => {
   work = mkdtempSync(join(tmpdir(), "meshc-user-repo-"));
   // A developer's checkout after `npm ci`: the files git knows (tracked or not ignored), the generated typings
-  // with their stamp, and the installed dependencies (linked, not copied).
+  // (and the DSL's copy, src/dsl/envoy-api.ts) with their stamp, and the installed dependencies (linked, not copied).
   checkout = join(work, "meshc");
   mkdirSync(checkout);
   const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: REPO, encoding: "utf8" }).split("\0").filter(Boolean);
   for (const f of files) if (existsSync(join(REPO, f))) cpSync(join(REPO, f), join(checkout, f), { recursive: true });
   cpSync(join(REPO, "src/backends/envoy/generated"), join(checkout, "src/backends/envoy/generated"), { recursive: true });
+  cpSync(join(REPO, "src/dsl/envoy-api.ts"), join(checkout, "src/dsl/envoy-api.ts")); // generated with them (git-ignored)
   symlinkSync(join(REPO, "node_modules"), join(checkout, "node_modules"), "dir");
   ok(run("git", ["init", "-q", "-b", "main"], checkout), "git init");
   ok(run("git", ["add", "-A"], checkout), "git add");

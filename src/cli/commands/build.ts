@@ -15,6 +15,8 @@ import { compileMesh } from "../../pipeline.js";
 import { addEvalOptions, evalLimits } from "../eval-options.js";
 import { compareDiagnostics } from "../../frontend/index.js";
 import { envoyGate } from "../envoy-gate.js";
+import { strictPatchDiagnostics } from "../../patch/apply.js";
+import { formatPatchReport } from "../../patch/report.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -38,6 +40,8 @@ export function register(program: Command): void {
       const unreadable = unreadableInput(mesh);
       if (unreadable) command.error(`meshc build: ${unreadable}`, { exitCode: 2 });
       const result = await compileMesh(mesh, evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }));
+      // --strict lists every mesh.patch() that changed something (MESH0242, a warning, so strict fails on it).
+      if (opts.strict === true && result.patches) result.diagnostics = [...result.diagnostics, ...strictPatchDiagnostics(result.patches, result.baseDir)].sort(compareDiagnostics);
       if (opts.envoy === true && exitCodeFor(result.diagnostics, { strict: opts.strict === true }) === 0) {
         // Only a mesh meshc itself accepts is worth Envoy's time; its findings make the result fail.
         result.diagnostics = [...result.diagnostics, ...(await envoyGate(result, opts.envoyBin !== undefined ? { envoyBin: opts.envoyBin } : {}))].sort(compareDiagnostics);
@@ -62,6 +66,8 @@ export function register(program: Command): void {
         }
         throw err;
       }
+      // Which proxies each mesh.patch() changed, by mesh.ts line (stderr: people's output, in every format).
+      for (const line of formatPatchReport(result.patches ?? [])) process.stderr.write(`${line}\n`);
       if (opts.format === "human") {
         const n = result.snapshot.proxies.size;
         process.stderr.write(`meshc: wrote ${n} prox${n === 1 ? "y" : "ies"} (${files} files) to ${relative(process.cwd(), opts.out) || "."}\n`);

@@ -9,6 +9,7 @@ import { compileMesh } from "../../pipeline.js";
 import { addEvalOptions, evalLimits } from "../eval-options.js";
 import { compareDiagnostics } from "../../frontend/index.js";
 import { envoyGate } from "../envoy-gate.js";
+import { strictPatchDiagnostics } from "../../patch/apply.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -30,6 +31,8 @@ export function register(program: Command): void {
       const unreadable = unreadableInput(mesh);
       if (unreadable) command.error(`meshc check: ${unreadable}`, { exitCode: 2 });
       const result = await compileMesh(mesh, evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }));
+      // --strict lists every mesh.patch() that changed something (MESH0242, a warning, so strict fails on it).
+      if (opts.strict === true && result.patches) result.diagnostics = [...result.diagnostics, ...strictPatchDiagnostics(result.patches, result.baseDir)].sort(compareDiagnostics);
       if (opts.envoy === true && exitCodeFor(result.diagnostics, { strict: opts.strict === true }) === 0) {
         // Only a mesh meshc itself accepts is worth Envoy's time; its findings make the result fail.
         result.diagnostics = [...result.diagnostics, ...(await envoyGate(result, opts.envoyBin !== undefined ? { envoyBin: opts.envoyBin } : {}))].sort(compareDiagnostics);
