@@ -144,7 +144,7 @@ export class EndpointOverlay {
         continue;
       }
       const caller = callers.get(name) ?? ({ instances: { kind: "static", endpoints: [] } } as unknown as ServiceIR);
-      const overlay = (p: ProxySnapshot) => makeProxySnapshot(name, { ...p.resources, endpoint: this.overlayEndpoints(p, variantLocality(caller, p.variant), enc, built) });
+      const overlay = (p: ProxySnapshot) => makeProxySnapshot(name, { ...p.resources, endpoint: this.overlayEndpoints(p, variantLocality(caller, p.variant), enc) });
       const out = mapVariants(proxy, overlay(proxy), overlay);
       this.cache.set(proxy, { sig, out });
       proxies.set(name, out);
@@ -153,29 +153,26 @@ export class EndpointOverlay {
   }
 
   /** A proxy's ClusterLoadAssignments with every registry cluster rebuilt from the live entries, seen from `loc`. */
-  private overlayEndpoints(proxy: ProxySnapshot, loc: LocalityIR | undefined, enc: ResourceEncoder, built: Map<string, EncodedResource | undefined>): EncodedResource[] {
-    {
-      const endpoint = proxy.resources.endpoint.map((r) => {
-        const target = this.refs.get(r.name);
-        if (!target) return r;
-        const service = this.liveService(target.service);
-        const ref: ClusterRef = { service, ...target.ref };
-        const order = failoverOrder(service, loc);
-        // Kept across applies: a proxy touched by one service's change re-encodes that service's assignments only.
-        const key = `${r.name}|${order?.join(",") ?? ""}`;
-        const gen = `${target.service.registry!.key}@${this.generation.get(target.service.registry!.key) ?? 0}`;
-        let hit = this.assignments.get(key);
-        if (hit?.gen !== gen) {
-          const issues: EnvoyIssue[] = [];
-          const cla = buildLoadAssignment(ref, order, issues);
-          const res = issues.length === 0 ? enc.encode("endpoint", r.name, cla) : undefined;
-          for (const i of [...issues, ...enc.issues.splice(0)]) this.events.issue(formatIssue(i));
-          this.assignments.set(key, (hit = { gen, res }));
-        }
-        return hit.res ?? r;
-      });
-      return endpoint;
-    }
+  private overlayEndpoints(proxy: ProxySnapshot, loc: LocalityIR | undefined, enc: ResourceEncoder): EncodedResource[] {
+    return proxy.resources.endpoint.map((r) => {
+      const target = this.refs.get(r.name);
+      if (!target) return r;
+      const service = this.liveService(target.service);
+      const ref: ClusterRef = { service, ...target.ref };
+      const order = failoverOrder(service, loc);
+      // Kept across applies: a proxy touched by one service's change re-encodes that service's assignments only.
+      const key = `${r.name}|${order?.join(",") ?? ""}`;
+      const gen = `${target.service.registry!.key}@${this.generation.get(target.service.registry!.key) ?? 0}`;
+      let hit = this.assignments.get(key);
+      if (hit?.gen !== gen) {
+        const issues: EnvoyIssue[] = [];
+        const cla = buildLoadAssignment(ref, order, issues);
+        const res = issues.length === 0 ? enc.encode("endpoint", r.name, cla) : undefined;
+        for (const i of [...issues, ...enc.issues.splice(0)]) this.events.issue(formatIssue(i));
+        this.assignments.set(key, (hit = { gen, res }));
+      }
+      return hit.res ?? r;
+    });
   }
 
   /** The service with its registry entries appended to its static instances (sorted by instance id). */
