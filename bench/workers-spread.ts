@@ -26,6 +26,18 @@ const dir = arg("dir", join(root, ".tmp", "peers", "build-1000-a"));
 const cli = join(root, "dist", "cli.js");
 if (!existsSync(join(dir, "manifest.json"))) throw new Error(`${dir} is not a build directory: run bench/peers.ts once (it builds it) or pass --dir`);
 
+/** GET as JSON on the admin port, retried (a keep-alive connection of an earlier server on the same port resets). */
+async function admin<T>(path: string): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return (await (await fetch(`http://127.0.0.1:${PORT + 1}${path}`, { headers: { connection: "close" } })).json()) as T;
+    } catch (err) {
+      if (i >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 function children(pid: number): number[] {
   const out: number[] = [];
   for (const e of readdirSync("/proc")) {
@@ -46,11 +58,11 @@ function cpuMs(pid: number): number {
 for (const config of CONFIGS) {
   const [workers, policy] = config.split(":");
   const env = { ...process.env, ...(policy ? { NODE_CLUSTER_SCHED_POLICY: policy } : {}) };
-  const child = spawn(process.execPath, [cli, "serve", dir, "--xds", `127.0.0.1:${PORT}`, "--admin", `127.0.0.1:${PORT + 1}`, "--workers", workers!, "--stream-rate", "0"], { stdio: ["ignore", "pipe", "inherit"], env });
+  const child = spawn(process.execPath, [cli, "serve", dir, "--xds", `127.0.0.1:${PORT}`, "--admin", `127.0.0.1:${PORT + 1}`, "--workers", workers!], { stdio: ["ignore", "pipe", "inherit"], env });
   await new Promise<void>((r) => createInterface({ input: child.stdout! }).on("line", (l) => l.includes('"meshc serve ready"') && r()));
   // Every worker listening with the snapshot.
   for (;;) {
-    const body = (await (await fetch(`http://127.0.0.1:${PORT + 1}/readyz`)).json()) as { workers?: { listening: boolean; current: boolean }[] };
+    const body = await admin<{ workers?: { listening: boolean; current: boolean }[] }>("/readyz");
     if (!body.workers || body.workers.every((w) => w.listening && w.current)) break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -59,7 +71,7 @@ for (const config of CONFIGS) {
   const load = await syncProxies(`127.0.0.1:${PORT}`, N, 1000);
   await waitQuiet(now(), 1000);
   const cpu = procs.map((p, i) => Math.round(cpuMs(p) - cpu0[i]!));
-  const rows = (await (await fetch(`http://127.0.0.1:${PORT + 1}/debug/proxies`)).json()) as { worker?: number }[];
+  const rows = await admin<{ worker?: number }[]>("/debug/proxies");
   const by: Record<string, number> = {};
   for (const r of rows) by[String(r.worker ?? "-")] = (by[String(r.worker ?? "-")] ?? 0) + 1;
   console.log(`workers ${workers}${policy ? ` (${policy})` : ""}: ${N} proxies in sync after ${((load.syncedAt - load.startedAt) / 1000).toFixed(2)} s; streams by worker ${JSON.stringify(by)}; CPU ms until quiet, primary then workers: ${cpu.join(", ")}`);

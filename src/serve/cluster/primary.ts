@@ -215,7 +215,7 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
       tls: o.secureContext !== undefined,
       logLevel: o.logger.level,
       logFormat: o.logFormat ?? "json",
-      statusEveryMs: o.statusEveryMs ?? 200,
+      statusEveryMs: o.statusEveryMs ?? 1000,
     });
     if (tlsSent) post(s, { t: "tls", context: tlsSent });
     if (identities) post(s, { t: "identities", entries: identities });

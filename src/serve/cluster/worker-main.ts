@@ -105,6 +105,8 @@ function handle(m: ToWorker): void {
 async function drain(graceMs: number): Promise<void> {
   if (closing) return;
   closing = true;
+  // Bounded whatever happens (e.g. a log write to a closed pipe failing): the primary waits for this exit.
+  setTimeout(() => process.exit(0), graceMs + 2000).unref();
   await xds?.close(graceMs);
   process.exit(0);
 }
