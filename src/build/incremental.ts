@@ -39,6 +39,16 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
       }
     }
   }
+  // Snapshot variants' files, the same way (their folder and key name them).
+  for (const [proxy, variants] of Object.entries(manifest.variants ?? {})) {
+    for (const [vkey, entries] of Object.entries(variants)) {
+      for (const [key, entry] of Object.entries(entries)) {
+        const rel = `${proxy}/${variantDir(vkey)}/${key}.json`;
+        const before = old?.manifest.variants?.[proxy]?.[vkey]?.[key as keyof typeof entries];
+        if (entry && before?.version === entry.version && entry.version !== "") candidates.push({ rel, abs: join(outDir, rel) });
+      }
+    }
+  }
   // Trust only files that are no newer than the manifest they were written with.
   const ok = await Promise.all(candidates.map((c) => stat(c.abs, { bigint: true }).then((s) => s.isFile() && s.size > 0n && s.mtimeNs <= old!.mtimeNs, () => false)));
   candidates.forEach((c, i) => ok[i] && reuse.set(c.rel, c.abs));
@@ -55,12 +65,15 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
       }
     }
   }
-  // Snapshot variants (their folders hold only the files that differ from the service's): always rendered.
+  // Snapshot variants (their folders hold only the files that differ from the service's).
   for (const [name, variants] of Object.entries(manifest.variants ?? {})) {
     const p = snapshot.proxies.get(name)!;
     for (const [vkey, entries] of Object.entries(variants)) {
       const v = p.variants!.get(vkey)!;
-      for (const key of Object.keys(entries)) files.set(`${name}/${variantDir(vkey)}/${key}.json`, renderDiscoveryResponse(v, KIND_OF[key]!));
+      for (const key of Object.keys(entries)) {
+        const rel = `${name}/${variantDir(vkey)}/${key}.json`;
+        if (!reuse.has(rel)) files.set(rel, renderDiscoveryResponse(v, KIND_OF[key]!));
+      }
     }
   }
   files.set(MANIFEST, stableJson(manifest));

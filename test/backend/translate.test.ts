@@ -67,8 +67,12 @@ describe("shared resources", () => {
     assert.equal(snapshot.proxies.size, 60);
     // Per proxy: 15 outbound + 1 inbound clusters, 15 assignments, 2 listeners, 1 route configuration.
     assert.equal(stats.resources, 60 * 34);
-    // Distinct: 60 x 3 clusters + 1 shared inbound cluster, 180 assignments, 2 listeners, 60 virtual hosts.
-    assert.ok(stats.encodes <= 60 * 3 + 1 + 180 + 2 + 60, `encodes ${stats.encodes}`);
+    // Each service's 3 instances are in 3 zones and every upstream has localityFailover (issue 13): one locality
+    // variant per zone per proxy, whose assignments are the same for every caller in that zone.
+    assert.equal(stats.variants, 60 * 3);
+    // Distinct: 60 x 3 clusters + 1 shared inbound cluster, 180 assignments as seen from the region (the default)
+    // and from each of the 3 zones, 2 listeners, 60 virtual hosts.
+    assert.ok(stats.encodes <= 60 * 3 + 1 + 180 * 4 + 2 + 60, `encodes ${stats.encodes}`);
   });
 });
 

@@ -32,7 +32,9 @@ async function writeMesh(dir: string, changedTimeout?: number): Promise<MeshSnap
 function distinct(s: MeshSnapshot): { slots: number; distinct: number } {
   const seen = new Set<string>();
   let slots = 0;
-  for (const p of s.proxies.values()) {
+  // Each proxy and its snapshot variants (issue 13: the synthetic mesh's instances span 3 zones, so every proxy has
+  // a locality variant per zone whose assignments the build directory holds too).
+  for (const p of [...s.proxies.values()].flatMap((x) => [x, ...(x.variants?.values() ?? [])])) {
     for (const [kind, list] of Object.entries(p.resources)) {
       for (const r of list) {
         slots++;
