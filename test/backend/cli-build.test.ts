@@ -31,6 +31,7 @@ describe("meshc build", { timeout: 120_000 }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual([...readTree(out).keys()], [
       "api/cds.json", "api/eds.json", "api/lds.json", "api/rds.json",
+      "encoded.json",
       "manifest.json",
       "web/cds.json", "web/eds.json", "web/lds.json", "web/rds.json",
     ]);
