@@ -21,6 +21,11 @@ export const LIVE_LIMITS = {
   coalesceMs: 100,
   /** A comment line this often keeps idle event streams (and the proxies in front of them) open. */
   heartbeatMs: 25_000,
+  /**
+   * Services drawn at most: Graphviz runs on serve's event loop (seconds at 1,000 services, when it does not overflow
+   * the stack), so a larger mesh gets a note pointing at `meshc graph -o dot` instead.
+   */
+  maxGraphNodes: 300,
 };
 
 export interface GraphView {
@@ -88,13 +93,18 @@ export class LiveStatus {
     const key = JSON.stringify(model);
     if (key === this.graphKey) return;
     this.graphKey = key;
+    const done = (svg: string, nodes: Record<string, string>) => {
+      if (this.graphKey !== key || this.closed) return; // a newer graph is on its way
+      this.graph = { mesh: model.mesh, svg, nodes };
+      this.pendingGraph = true;
+      this.notify();
+    };
+    if (model.nodes.length > LIVE_LIMITS.maxGraphNodes) {
+      done(tooLargeSvg(model.nodes.length), {});
+      return;
+    }
     renderSvg(model).then(
-      (svg) => {
-        if (this.graphKey !== key || this.closed) return; // a newer graph is on its way
-        this.graph = { mesh: model.mesh, svg, nodes: Object.fromEntries(model.nodes.map((n) => [n.id, nodeId(n.id)])) };
-        this.pendingGraph = true;
-        this.notify();
-      },
+      (svg) => done(svg, Object.fromEntries(model.nodes.map((n) => [n.id, nodeId(n.id)]))),
       (err: Error) => this.onError(err),
     );
   }
@@ -175,4 +185,10 @@ export class LiveStatus {
 function event(name: string, data: unknown): string {
   // JSON has no raw newlines, so one data: line holds it.
   return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/** What the dashboard shows for a mesh too large to draw there (no user text: nothing to escape). */
+function tooLargeSvg(services: number): string {
+  const text = `${services} services: more than the dashboard draws (${LIVE_LIMITS.maxGraphNodes}). Draw it with: meshc graph <mesh.ts> -o dot (or -o mermaid)`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="900" height="40" viewBox="0 0 900 40"><text x="10" y="25" font-family="sans-serif" font-size="14">${text.replace(/</g, "&lt;").replace(/>/g, "&gt;")}</text></svg>`;
 }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Registry } from "prom-client";
-import { graphFromIr } from "../../src/graph/model.js";
+import { graphFromIr, type GraphNode } from "../../src/graph/model.js";
 import { startAdmin } from "../../src/serve/admin.js";
 import { LIVE_LIMITS, LiveStatus, type LiveReport } from "../../src/serve/live.js";
 import { startXdsServer } from "../../src/xds/index.js";
@@ -149,5 +149,22 @@ test("event streams are bounded: one more than allowed gets 503; closing the adm
   } finally {
     LIVE_LIMITS.maxSseClients = saved;
     await s.xds.close(1000);
+  }
+});
+
+test("a mesh past maxGraphNodes gets a note instead of a Graphviz drawing (seconds on the event loop, or a stack overflow, at 1,000 services)", async () => {
+  const { result } = translateCase("subsets-canary");
+  const xds = await startXdsServer({ address: "127.0.0.1:0", snapshot: result.snapshot });
+  try {
+    const live = new LiveStatus(xds, () => undefined);
+    const n = LIVE_LIMITS.maxGraphNodes + 1;
+    const nodes: GraphNode[] = Array.from({ length: n }, (_, i) => ({ id: `svc-${i}`, kind: "sidecar", ports: [], subsets: [] }));
+    live.setGraph({ mesh: "big", nodes, edges: [] });
+    const view = live.graphView(); // past the bound the note is there at once: no Graphviz run
+    assert.ok(view, "a view for the large mesh");
+    assert.match(view.svg, new RegExp(`${n} services: more than the dashboard draws`));
+    assert.deepEqual(view.nodes, {});
+  } finally {
+    await xds.close(1000);
   }
 });
