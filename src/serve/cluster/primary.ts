@@ -16,6 +16,7 @@
 //   start); its proxies' connections are gone, and Envoy reconnects to the shared port (another worker or the new one).
 // - close(): every worker drains (GOAWAY, streams end with UNAVAILABLE, bounded by the grace) and exits; workers
 //   still running after grace + 2 s are killed.
+import { packageRoot } from "../../frontend/paths.js";
 import cluster, { type Worker } from "node:cluster";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -67,7 +68,8 @@ export interface XdsWorkers extends XdsServer {
 function workerEntry(): string {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith(".ts")) return join(dirname(here), "worker-main.ts");
-  const dist = join(dirname(here), "xds-worker.js");
+  // Found from the package root, not from this module: the CLI bundle is code-split, so this code runs from dist/chunks/.
+  const dist = join(packageRoot(), "dist", "xds-worker.js");
   if (!existsSync(dist)) throw new Error(`meshc serve --workers: the worker script ${dist} is missing (run npm run build)`);
   return dist;
 }
