@@ -17,6 +17,7 @@
 import { createHash } from "node:crypto";
 import { PUSH_ORDER, type EncodedResource, type MeshSnapshot, type ResourceKind } from "../snapshot/types.js";
 import { FILE_OF } from "./render.js";
+import { variantDir } from "../snapshot/variants.js";
 
 export const ENCODED_INDEX = "encoded.json";
 export const ENCODED_INDEX_FORMAT = 1;
@@ -46,6 +47,15 @@ export function renderEncodedIndex(snapshot: MeshSnapshot, digests: ReadonlyMap<
     for (const kind of kinds) {
       const rel = `${proxy}/${FILE_OF[kind]}`;
       files[rel] = [digests.get(rel)!, p.resources[kind].map((r) => numberOf(numbers, resources, kind, r))];
+    }
+    // Snapshot variants: their folders hold the files that differ from the service's.
+    for (const vkey of [...(p.variants?.keys() ?? [])].sort()) {
+      const v = p.variants!.get(vkey)!;
+      for (const kind of [...PUSH_ORDER].sort((a, b) => (FILE_OF[a] < FILE_OF[b] ? -1 : 1))) {
+        const rel = `${proxy}/${variantDir(vkey)}/${FILE_OF[kind]}`;
+        const digest = digests.get(rel);
+        if (digest !== undefined) files[rel] = [digest, v.resources[kind].map((r) => numberOf(numbers, resources, kind, r))];
+      }
     }
   }
   return `${JSON.stringify({ format: ENCODED_INDEX_FORMAT, files, resources })}\n`;

@@ -45,7 +45,7 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
       for (const [key, entry] of Object.entries(entries)) {
         const rel = `${proxy}/${variantDir(vkey)}/${key}.json`;
         const before = old?.manifest.variants?.[proxy]?.[vkey]?.[key as keyof typeof entries];
-        if (entry && before?.version === entry.version && entry.version !== "") candidates.push({ rel, abs: join(outDir, rel) });
+        if (entry && before?.version === entry.version && entry.version !== "" && old!.digests.has(rel)) candidates.push({ rel, abs: join(outDir, rel) });
       }
     }
   }
@@ -72,7 +72,12 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
       const v = p.variants!.get(vkey)!;
       for (const key of Object.keys(entries)) {
         const rel = `${name}/${variantDir(vkey)}/${key}.json`;
-        if (!reuse.has(rel)) files.set(rel, renderDiscoveryResponse(v, KIND_OF[key]!));
+        if (reuse.has(rel)) digests.set(rel, old!.digests.get(rel)!);
+        else {
+          const text = renderDiscoveryResponse(v, KIND_OF[key]!);
+          files.set(rel, text);
+          digests.set(rel, fileDigest(text));
+        }
       }
     }
   }
