@@ -41,12 +41,22 @@ function capture(): { logger: Logger; lines: { msg: string; time: number }[] } {
   return { logger: pino({ level: "info" }, stream), lines };
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 async function loads(h: ServeHandle): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${h.adminPort}/metrics`);
-  return Number(/^meshc_compile_duration_seconds_count (\d+)$/m.exec(await res.text())?.[1] ?? NaN);
+  // Asked again a few times: under CI load one scrape came back without the line (NaN); a lasting absence still fails.
+  let last = "";
+  for (let i = 0; i < 20; i++) {
+    const res = await fetch(`http://127.0.0.1:${h.adminPort}/metrics`).catch((e: Error) => e);
+    const body = res instanceof Error ? res.message : await res.text();
+    const m = /^meshc_compile_duration_seconds_count (\d+)$/m.exec(body);
+    if (m) return Number(m[1]);
+    last = `${res instanceof Error ? "error" : res.status}: ${body.slice(0, 200)}`;
+    await sleep(500);
+  }
+  throw new Error(`/metrics has no meshc_compile_duration_seconds_count (last answer ${last})`);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cdsVersion = (h: ServeHandle) => h.xds.snapshot()?.proxies.get("svc-0000")?.versions.cluster;
 
 test("a build directory rewritten in place over several seconds is reloaded once", { timeout: 300_000 }, async () => {
