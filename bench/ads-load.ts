@@ -4,7 +4,8 @@
 //
 //   node --import tsx bench/ads-load.ts --address 127.0.0.1:18000 [--proxies 1000] [--services 1000]
 //
-// prints the time until every stream holds CDS, EDS, LDS and RDS, then keeps ACKing until interrupted.
+// prints the time until every stream holds CDS, EDS, LDS and RDS, then keeps ACKing until interrupted. A stream the
+// server refuses or ends before its config is complete is opened again after Envoy's backoff (500 ms base, 30 s cap).
 import { Client, credentials } from "@grpc/grpc-js";
 import type { NodeInfo } from "../src/xds/wire.js";
 import { FakeEnvoy, stats } from "./fake-envoy.js";
@@ -36,6 +37,7 @@ export async function syncProxies(address: string, n: number, services: number, 
     const svc = `svc-${String(i % services).padStart(4, "0")}`;
     const node: NodeInfo = { id: `${svc}-${Math.floor(i / services)}`, cluster: svc, userAgentName: "envoy", userAgentVersion: "1.40.0", clientFeatures: [] };
     const e = new FakeEnvoy(client, node, () => ++synced === n && allSynced());
+    e.retry = true; // as Envoy does: a refused stream (the server's admission limits) is opened again after a backoff
     envoys.push(e);
     e.start();
   }

@@ -56,7 +56,7 @@ function buildDirs(): { a: string; b: string } {
     if (existsSync(join(dir, "manifest.json"))) continue;
     const src = join(work, `mesh-${SERVICES}-${side}`);
     mkdirSync(src, { recursive: true });
-    for (const [name, text] of Object.entries(syntheticMeshFiles({ services: SERVICES, style: "data" }))) {
+    for (const [name, text] of Object.entries(syntheticMeshFiles({ services: SERVICES, style: "data", failover: false }))) {
       writeFileSync(join(src, name), side === "b" ? text.replaceAll('"1500ms"', '"1600ms"') : text);
     }
     log(`compiling ${src} -> ${dir}`);
@@ -181,6 +181,8 @@ async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: st
     try {
       await waitQuiet(now(), 1000);
       const rss = rssMiB(server.child.pid!);
+      const refused = load.envoys.reduce((a, e) => a + e.refusals, 0);
+      if (refused) log(`${name} N=${n}: ${refused} streams refused during the sync and opened again after a backoff`);
       if (name === "meshc" && WORKERS !== "0") log(`meshc N=${n}: streams by worker ${JSON.stringify(await spread())} (NODE_CLUSTER_SCHED_POLICY=${process.env.NODE_CLUSTER_SCHED_POLICY ?? "rr (default)"})`);
       const cpu0 = cpuMs(server.child.pid!);
       const before = new Map(load.envoys.map((e) => [e, e.lastAckAt]));

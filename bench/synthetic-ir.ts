@@ -10,6 +10,9 @@ export interface SyntheticOptions {
   subsets?: number;
   calls?: number;
   routesPerCall?: number;
+  /** Locality failover over the three zones (default true). Each instance's sidecar then gets a zone variant of
+   * its EDS (3 per service); false gives the variant-free mesh the peers bench serves to both servers. */
+  failover?: boolean;
 }
 
 const ZONES = ["zone-a", "zone-b", "zone-c"];
@@ -53,7 +56,7 @@ export function syntheticMesh(opts: SyntheticOptions = {}): MeshIR {
         circuitBreaker: { maxConnections: 1000, maxPendingRequests: 100, maxRequests: 1000, retryBudgetPercent: 20 },
         outlierDetection: { consecutive5xx: 5, intervalMs: 10_000, baseEjectionMs: 30_000, maxEjectionPercent: 50 },
         loadBalancer: { kind: "least-request" },
-        localityFailover: ZONES,
+        ...(opts.failover === false ? {} : { localityFailover: ZONES }),
         timeoutMs: 2000,
         retry: { attempts: 2, perTryTimeoutMs: 500, on: ["5xx", "reset", "connect-failure"], statusCodes: [], grpcCodes: [] },
       },

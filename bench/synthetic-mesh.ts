@@ -83,8 +83,7 @@ export default defineMesh(
         circuitBreaker: { maxConnections: 1000, maxPending: 100, maxRequests: 1000, retryBudget: { percent: 20 } },
         outlierDetection: { consecutive5xx: 5, interval: "10s", baseEjection: "30s", maxEjectionPercent: 50 },
         loadBalancer: "least-request",
-        localityFailover: ["zone-a", "zone-b", "zone-c"],
-      });
+${opts.failover === false ? "" : `        localityFailover: ["zone-a", "zone-b", "zone-c"],\n`}      });
     });
   },
 );
@@ -144,7 +143,7 @@ export function syntheticMeshSource(opts: SyntheticOptions = {}): string {
   }
   for (let i = 0; i < n; i++) {
     lines.push(
-      `    mesh.policy(${v(i)}, { circuitBreaker: { maxConnections: 1000, maxPending: 100, maxRequests: 1000, retryBudget: { percent: 20 } }, outlierDetection: { consecutive5xx: 5, interval: "10s", baseEjection: "30s", maxEjectionPercent: 50 }, loadBalancer: "least-request", localityFailover: ["zone-a", "zone-b", "zone-c"] });`,
+      `    mesh.policy(${v(i)}, { circuitBreaker: { maxConnections: 1000, maxPending: 100, maxRequests: 1000, retryBudget: { percent: 20 } }, outlierDetection: { consecutive5xx: 5, interval: "10s", baseEjection: "30s", maxEjectionPercent: 50 }, loadBalancer: "least-request"${opts.failover === false ? "" : `, localityFailover: ["zone-a", "zone-b", "zone-c"]`} });`,
     );
   }
   lines.push(`  },`, `);`, ``);
