@@ -3,7 +3,10 @@
 // version both sides compute from the strict encoding) short-cut the comparison, so an unchanged resource costs one
 // string compare. A change shared by several proxies (e.g. the cluster every caller of a service holds) is one
 // ResourceChange listing those proxies, computed once. Version hashes never appear: they are not content.
-import { PUSH_ORDER, type EncodedResource, type MeshSnapshot, type ResourceKind } from "../snapshot/types.js";
+// Snapshot variants (src/snapshot/variants.ts) are proxies of their own, named like their build-directory folder
+// (`api/locality/eu,eu-a`, `api/instance/api-0`): a change only some zone or instance sees is still a change.
+import { variantDir } from "../snapshot/variants.js";
+import { PUSH_ORDER, type EncodedResource, type MeshSnapshot, type ProxySnapshot, type ResourceKind } from "../snapshot/types.js";
 import { fieldChanges, type FieldChange } from "./fields.js";
 
 export type ChangeKind = "added" | "removed" | "changed";
@@ -40,13 +43,15 @@ export interface DiffResult {
   totals: Counts;
 }
 
-export function compareSnapshots(base: MeshSnapshot, head: MeshSnapshot): DiffResult {
-  const names = [...new Set([...base.proxies.keys(), ...head.proxies.keys()])].sort();
+export function compareSnapshots(baseSnapshot: MeshSnapshot, headSnapshot: MeshSnapshot): DiffResult {
+  const base = everyProxy(baseSnapshot);
+  const head = everyProxy(headSnapshot);
+  const names = [...new Set([...base.keys(), ...head.keys()])].sort();
   const proxies: ProxyImpact[] = [];
   const groups = new Map<string, ResourceChange>();
   for (const proxy of names) {
-    const b = base.proxies.get(proxy);
-    const h = head.proxies.get(proxy);
+    const b = base.get(proxy);
+    const h = head.get(proxy);
     const kinds: ProxyImpact["kinds"] = {};
     for (const kind of PUSH_ORDER) {
       const before = byName(b?.resources[kind]);
@@ -78,7 +83,23 @@ export function compareSnapshots(base: MeshSnapshot, head: MeshSnapshot): DiffRe
   );
   const totals: Counts = { added: 0, removed: 0, changed: 0 };
   for (const r of resources) totals[r.change]++;
-  return { proxyCount: { base: base.proxies.size, head: head.proxies.size }, proxies, resources, totals };
+  return { proxyCount: { base: base.size, head: head.size }, proxies, resources, totals };
+}
+
+/** Each service's default snapshot under its name, and each of its variants under `<service>/<variant folder>`. */
+export function everyProxy(snapshot: MeshSnapshot): Map<string, ProxySnapshot> {
+  const out = new Map<string, ProxySnapshot>();
+  for (const [name, proxy] of snapshot.proxies) {
+    out.set(name, proxy);
+    for (const [key, variant] of proxy.variants ?? []) out.set(`${name}/${variantDir(key)}`, variant);
+  }
+  return out;
+}
+
+/** The service a proxy name of everyProxy belongs to. */
+export function proxyService(proxy: string): string {
+  const i = proxy.indexOf("/");
+  return i < 0 ? proxy : proxy.slice(0, i);
 }
 
 function byName(list: readonly EncodedResource[] | undefined): Map<string, EncodedResource> {

@@ -5,6 +5,7 @@
 import type { MeshIR, ServiceIR, SourceLoc } from "../ir/types.js";
 import type { ResourceKind } from "../snapshot/types.js";
 import type { Segment } from "./fields.js";
+import { proxyService } from "./compare.js";
 
 /** The IR's most specific source for a change at `segments` (empty: the resource as a whole) of `kind` `name`. */
 export function sourceOf(ir: MeshIR, kind: ResourceKind, name: string, proxy: string, segments: readonly Segment[] = []): SourceLoc | undefined {
@@ -20,7 +21,7 @@ export function sourceOf(ir: MeshIR, kind: ResourceKind, name: string, proxy: st
     const s = service(parts[3]);
     return s?.tcpRoute?.source ?? s?.source;
   }
-  const own = service(proxy);
+  const own = service(proxyService(proxy));
   // inbound|<port>: the port declaration of the proxy's own service (its rate limit lives on the service).
   if (parts[0] === "inbound") {
     const port = Number(parts[1]);

@@ -222,6 +222,37 @@ describe("meshc diff", () => {
     assert.equal(git(["status", "--porcelain"], repo), "", "the working tree is untouched");
   });
 
+  test("snapshot variants are proxies of their own: a change only one instance's sidecar sees is reported", async () => {
+    // Two sidecars of web on one host, each with its own ports, get a snapshot each (instance variants); moving the
+    // second one's app port changes only that instance's inbound cluster, not web's default snapshot.
+    const twoSidecars = (app: number) => `import { defineMesh, http } from "meshc";
+
+export default defineMesh({ name: "host", trustDomain: "host.example" }, (mesh) => {
+  mesh.service("web", {
+    ports: { web: http(8080, { app: 3000 }) },
+    instances: [
+      { address: "127.0.0.1", ports: { web: 8081 }, sidecar: { adminPort: 15100, outboundPort: 15101, app: { web: 3001 } } },
+      { address: "127.0.0.1", ports: { web: 8082 }, sidecar: { adminPort: 15200, outboundPort: 15201, app: { web: ${app} } } },
+    ],
+  });
+});
+`;
+    writeFileSync(join(dir, "host-base.ts"), twoSidecars(3002));
+    writeFileSync(join(dir, "host-head.ts"), twoSidecars(3003));
+    const r = await report(join(dir, "host-base.ts"), join(dir, "host-head.ts"));
+    assert.equal(r.changed, true);
+    assert.deepEqual(r.blastRadius.proxies, { base: 3, head: 3, changed: 1, added: 0, removed: 0, names: ["web/instance/127.0.0.1%3A8082"] });
+    assert.deepEqual(
+      r.resources.map((x) => [x.type, x.name, x.proxies]),
+      [["cluster", "inbound|8082", ["web/instance/127.0.0.1%3A8082"]]],
+    );
+    // The mesh.ts line behind it is web's (the proxy name's service part finds the service).
+    assert.match(twoSidecars(3003).split("\n")[Number(/:(\d+):\d+$/.exec(r.resources[0]!.source ?? "")?.[1]) - 1] ?? "", /mesh\.service\("web"/);
+    const cli = meshc(["diff", join(dir, "host-base.ts"), join(dir, "host-head.ts")], dir);
+    assert.equal(cli.code, 1, cli.stderr);
+    assert.match(cli.stdout, /web\/instance\/127\.0\.0\.1%3A8082/);
+  });
+
   test("errors exit 2 with a clear message: missing file, unknown ref, a side that does not compile", () => {
     const missing = meshc(["diff", "nope.ts", "head.ts"], dir);
     assert.equal(missing.code, 2);
