@@ -73,6 +73,21 @@ export function fromServerSnapshot(body: Json): ProxyResources {
   return out;
 }
 
+/** The node an Envoy's /config_dump says it runs as (its bootstrap's): what the server matches variants on. */
+export function nodeOfConfigDump(dump: Json): { id: string; locality?: { region?: string; zone?: string } } | undefined {
+  for (const c of (dump.configs ?? []) as Json[]) {
+    if (!String(c["@type"] ?? "").endsWith("BootstrapConfigDump")) continue;
+    const node = ((c.bootstrap as Json | undefined)?.node ?? undefined) as Json | undefined;
+    if (!node || typeof node.id !== "string") return undefined;
+    const loc = node.locality as Json | undefined;
+    const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+    const region = str(loc?.region);
+    const zone = str(loc?.zone);
+    return { id: node.id, ...((region !== undefined || zone !== undefined) && { locality: { ...(region !== undefined && { region }), ...(zone !== undefined && { zone }) } }) };
+  }
+  return undefined;
+}
+
 /** Envoy's /config_dump (with include_eds): the dynamic resources it got over xDS, and its static ones marked so. */
 export function fromEnvoyConfigDump(dump: Json): ProxyResources {
   const out = empty();

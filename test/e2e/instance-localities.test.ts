@@ -7,7 +7,9 @@
 //    (closed: connect failures). Requests are counted per api backend;
 //  - a sidecar of another caller (batch, instances in both zones, no ports of their own) gets the shared
 //    locality:<region>,<zone> snapshot of its node.locality, and one whose locality batch does not declare gets the
-//    default snapshot, counted in meshc_xds_locality_fallback_total.
+//    default snapshot, counted in meshc_xds_locality_fallback_total;
+//  - `meshc proxy-config <service> --envoy <admin> --compare` compares each of these Envoys with the variant the
+//    server picked for its node (comparing with the service's default snapshot reported false differences).
 // api is nonMesh (plain apps, no sidecar). Ports 17050-17399.
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
@@ -18,7 +20,8 @@ import { requireEnvoy } from "../helpers/envoy.js";
 import { waitEnvoyReady } from "./lib/envoy-admin.js";
 import { getText, send } from "./lib/http.js";
 import { proxies, startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { eventually } from "./lib/procs.js";
+import { spawnSync } from "node:child_process";
+import { eventually, meshcCommand } from "./lib/procs.js";
 import { inWorkspace } from "./lib/workspace.js";
 
 const P = {
@@ -103,6 +106,13 @@ async function backend(name: string, port: number): Promise<Backend> {
   return b;
 }
 
+/** `meshc proxy-config <service> --envoy <its admin> --compare`: exit status and output. */
+function compareWithServer(service: string, envoyAdmin: number): { status: number | null; out: string } {
+  const c = meshcCommand(["proxy-config", service, "--envoy", `http://127.0.0.1:${envoyAdmin}`, "--compare", "--admin", `http://127.0.0.1:${P.serveAdmin}`]);
+  const r = spawnSync(c.cmd, c.args, { encoding: "utf8" });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
 type Counts = Record<string, number>;
 
 /** n requests to api through a sidecar's outbound listener; per answering backend (errors as "<status>"). */
@@ -165,6 +175,14 @@ test("e2e: instances with their own sidecar ports; per-locality EDS priorities a
       ],
       "each web instance is served its own instance variant",
     );
+    for (const [admin, id] of [
+      [P.webA.admin, idA],
+      [P.webB.admin, idB],
+    ] as const) {
+      const cmp = compareWithServer("web", admin);
+      assert.equal(cmp.status, 0, `proxy-config --compare of ${id}'s Envoy finds no difference:\n${cmp.out}`);
+      assert.ok(cmp.out.includes(`variant instance:${encodeURIComponent(id)}`), cmp.out);
+    }
 
     // Item 7: both instances serve inbound traffic, each to its own app, on one host.
     for (const [port, app] of [
@@ -191,6 +209,9 @@ test("e2e: instances with their own sidecar ports; per-locality EDS priorities a
     await waitConverged(P.serveAdmin, { [`10.0.0.2:${P.batch.inbound}`]: "batch" });
     const batchStatus = (await proxies(P.serveAdmin)).find((p) => p.service === "batch");
     assert.equal(batchStatus?.variant, "locality:r1,zone-b");
+    const batchCmp = compareWithServer("batch", P.batch.admin);
+    assert.equal(batchCmp.status, 0, `proxy-config --compare of batch's zone-b Envoy finds no difference:\n${batchCmp.out}`);
+    assert.ok(batchCmp.out.includes("variant locality:r1,zone-b"), batchCmp.out);
     await settle(P.batch.outbound, ["b1", "b2"], "the zone-b batch proxy to prefer zone-b");
     const bb0 = await countBackends(P.batch.outbound, 30);
     t.diagnostic(`batch zone-b proxy, all up: ${JSON.stringify(bb0)}`);
