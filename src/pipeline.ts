@@ -11,6 +11,8 @@ import { loadMesh, compareDiagnostics, type LoadOptions, type Stage } from "./fr
 import type { MeshIR } from "./ir/types.js";
 import type { MeshSnapshot } from "./snapshot/types.js";
 import { applyPatches, type PatchReport } from "./patch/apply.js";
+import { yieldTurn } from "./frontend/abort.js";
+import { translateMeshCancellable } from "./backends/envoy/translate-async.js";
 
 /**
  * Code for configuration the Envoy backend produced but the codec, Envoy's schema rules or the snapshot
@@ -42,7 +44,7 @@ export async function compileMesh(entry: string, options: LoadOptions = {}): Pro
   const loaded = await loadMesh(entry, { ...options, deferTypecheck: true, keepPatches: true });
   // The worker holding mesh.patch() functions (if any) is terminated on every path out of here.
   try {
-    const result = await compileLoaded(loaded);
+    const result = await compileLoaded(loaded, options.signal);
     const failed = await loaded.typecheckGate?.();
     if (failed) return { diagnostics: failed.diagnostics, inputs: failed.inputs, baseDir: failed.baseDir, timings: { ...failed.timings } };
     const typecheck = loaded.timings.typecheck;
@@ -52,7 +54,8 @@ export async function compileMesh(entry: string, options: LoadOptions = {}): Pro
   }
 }
 
-async function compileLoaded(loaded: Awaited<ReturnType<typeof loadMesh>>): Promise<CompileResult> {
+/** With `signal` (a `meshc serve` load), a cancel between or during the stages rejects with the signal's reason. */
+async function compileLoaded(loaded: Awaited<ReturnType<typeof loadMesh>>, signal?: AbortSignal): Promise<CompileResult> {
   const timings: CompileResult["timings"] = { ...loaded.timings };
   const diagnostics = [...loaded.diagnostics];
   const base = { inputs: loaded.inputs, baseDir: loaded.baseDir, timings };
@@ -67,10 +70,14 @@ async function compileLoaded(loaded: Awaited<ReturnType<typeof loadMesh>>): Prom
       timings[stage] = Math.round((performance.now() - t0) * 10) / 10;
     }
   };
+  await yieldTurn(signal);
   diagnostics.push(...time("analyze", () => analyze(ir, { baseDir: loaded.baseDir })));
   if (hasError(diagnostics)) return { ir, diagnostics: diagnostics.sort(compareDiagnostics), ...base };
 
-  const translated = time("translate", () => translateMesh(ir));
+  await yieldTurn(signal);
+  const tt = performance.now();
+  const translated = signal ? await translateMeshCancellable(ir, signal) : translateMesh(ir);
+  timings.translate = Math.round((performance.now() - tt) * 10) / 10;
   diagnostics.push(...translated.issues.map(issueDiagnostic));
   diagnostics.sort(compareDiagnostics);
   if (hasError(diagnostics)) return { ir, diagnostics, ...base };

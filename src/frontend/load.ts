@@ -22,6 +22,7 @@ import { makeLocator, mapPosition } from "./sites.js";
 import { LazySourceMap } from "./sourcemap.js";
 import { sharedTypecheckThread, type TimedCheck } from "./typecheck-thread.js";
 import { validateModel } from "./validate.js";
+import { untilAborted, yieldTurn } from "./abort.js";
 
 export type Stage = "typecheck" | "bundle" | "evaluate" | "validate" | "lower";
 
@@ -145,7 +146,7 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
   // here; its errors still decide the result: with type errors, only they are reported and nothing else the later
   // stages found (an evaluation under way is cancelled). Issue 12: the check and the rest overlap on two cores.
   const typeErrors = new AbortController();
-  const checking = options.typecheck === false ? undefined : sharedTypecheckThread().check(entry, dslEntry(), options.incrementalTypecheck === true);
+  const checking = options.typecheck === false ? undefined : sharedTypecheckThread().check(entry, dslEntry(), options.incrementalTypecheck === true, options.signal);
   let checked: TimedCheck | undefined;
   void checking?.then(
     (c) => c.diagnostics.length > 0 && typeErrors.abort(),
@@ -173,7 +174,7 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
     const bundling = bundleMesh(entry, dslEntry(), tmp);
     bundling.catch(() => undefined); // reported below when awaited
     const t0 = performance.now();
-    const bundled = await bundling;
+    const bundled = await untilAborted(bundling, options.signal); // esbuild cannot be stopped; a cancel stops waiting
     timings.bundle = Math.round((performance.now() - t0) * 10) / 10;
     if (!bundled.bundle) return await gated(() => done(bundled.diagnostics));
     bundle = bundled.bundle;
@@ -214,6 +215,12 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
   const locate = makeLocator(bundle);
   const invalid = time("validate", () => validateModel(mesh, locate));
   if (invalid.length > 0) return gated(() => done(invalid));
+  try {
+    await yieldTurn(options.signal); // a shutdown between the synchronous stages cancels here
+  } catch (err) {
+    void session?.close();
+    throw err;
+  }
   const lowered = time("lower", () => lower(mesh, baseDir, locate));
   if (options.deferTypecheck && checking) {
     const result: LoadResult = done(lowered.diagnostics, lowered.ir);

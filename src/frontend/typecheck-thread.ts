@@ -90,17 +90,30 @@ export class TypecheckThread {
     done(r);
   }
 
-  /** The check's result; computed on this thread if the worker is unavailable. Never rejects for the user's code. */
-  async check(entry: string, dslEntry: string, incremental = false): Promise<TimedCheck> {
+  /**
+   * The check's result; computed on this thread if the worker is unavailable. Never rejects for the user's code.
+   * `signal` (shutdown of `meshc serve`) rejects with its reason at once and terminates the thread mid-check (the
+   * next check starts a new one); the main-thread fallback is not taken for a cancelled check.
+   */
+  async check(entry: string, dslEntry: string, incremental = false, signal?: AbortSignal): Promise<TimedCheck> {
+    signal?.throwIfAborted();
     const w = await this.start();
+    signal?.throwIfAborted();
+    let onAbort: (() => void) | undefined;
     const reply = w
-      ? await new Promise<CheckReply | undefined>((resolve) => {
+      ? await new Promise<CheckReply | undefined>((resolve, reject) => {
           const id = this.next++;
           this.pending.set(id, resolve);
+          onAbort = () => {
+            this.pending.delete(id);
+            reject(signal!.reason);
+            if (this.worker === w) void this.close();
+          };
+          signal?.addEventListener("abort", onAbort, { once: true });
           w.ref(); // a pending check keeps the process alive
           const req: CheckRequest = { id, entry, dslEntry, incremental };
           w.postMessage(req);
-        })
+        }).finally(() => onAbort && signal?.removeEventListener("abort", onAbort))
       : undefined;
     if (reply?.ok) return { diagnostics: reply.diagnostics, files: reply.files, ms: reply.ms };
     if (reply && !warned) {

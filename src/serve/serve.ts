@@ -30,6 +30,7 @@ import { RegistryFeed } from "./registry.js";
 import { watchBuildDir, watchFiles, type Fingerprint, type Watcher } from "./watch.js";
 import { startXdsWorkers, type XdsWorkers } from "./cluster/primary.js";
 import { ClusterRegistry } from "./cluster/metrics.js";
+import { withinGrace } from "./shutdown.js";
 
 export interface ServeOptions {
   source: string;
@@ -217,12 +218,14 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     // Stored for a warm start without its secrets (keys never go to disk): the snapshot from before they are attached.
     const keyFree = r.snapshot;
     if (r.snapshot && certs) r.snapshot = await certs.attach(r.snapshot, r.certificates);
+    if (closing) return false; // shutdown began meanwhile: nothing is published after it starts
     if (!r.snapshot) {
       compileFailures.inc();
       return false;
     }
     if (r.ir) feed.compiled(r.ir, dirname(source.path));
     await bindIdentities(r.ir, r.certificates);
+    if (closing) return false;
     base = r.snapshot;
     const change = xds.setSnapshot(feed.apply(r.snapshot));
     live.setGraph(r.ir ? graphFromIr(r.ir) : graphFromSnapshot(r.meshName ?? "mesh", r.snapshot));
@@ -328,8 +331,9 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       certs?.close();
       await feed.close();
       xdsTls?.close();
-      // Bounded: both servers get the same grace in parallel, then whatever is left is closed.
-      await Promise.all([watcher?.close(), running?.catch(() => undefined), admin.close(graceMs), xds.close(graceMs)]);
+      // Bounded: both servers get the same grace in parallel, then whatever is left is closed. The cancelled load
+      // is waited for within the same grace only (it publishes nothing once closing is set).
+      await Promise.all([watcher?.close(), withinGrace(running, graceMs), admin.close(graceMs), xds.close(graceMs)]);
     },
   };
 }

@@ -31,7 +31,7 @@ export interface SourceLoad {
 export interface SnapshotSource {
   kind: "mesh" | "build-dir";
   path: string;
-  /** `signal` stops an evaluation in progress (the load then reports MESH0006 and yields no snapshot). */
+  /** `signal` cancels a load in progress at any stage: the load then reports `cancelled` and yields no snapshot. */
   load(signal?: AbortSignal): Promise<SourceLoad>;
 }
 
@@ -64,7 +64,12 @@ export function openSource(path: string, options: { strict?: boolean; eval?: Omi
     path: abs,
     async load(signal) {
       // The checker thread keeps its program between loads: a reload re-checks only what the edit touched.
-      const r = await compileMesh(abs, { ...options.eval, incrementalTypecheck: true, ...(signal ? { signal } : {}) });
+      // A cancel (shutdown) stops every stage: the type check thread, bundling, evaluation, translation.
+      const r = await compileMesh(abs, { ...options.eval, incrementalTypecheck: true, ...(signal ? { signal } : {}) }).catch((err: unknown) => {
+        if (signal?.aborted) return undefined;
+        throw err;
+      });
+      if (!r || signal?.aborted) return { diagnostics: [], inputs: [], cancelled: true };
       const blocked = options.strict && r.diagnostics.some((d) => d.severity === "warning");
       const snapshot = blocked ? undefined : r.snapshot;
       const certificates = r.ir ? certificatePlan(r.ir) : undefined;

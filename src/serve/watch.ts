@@ -155,6 +155,12 @@ function contentWatcher(spec: Spec, onChange: (path: string) => void, o: WatchOp
   let checking: Promise<void> | undefined;
   let recheck = false;
   let settling: Fingerprint | undefined; // settle: the changed fingerprint seen by the previous check
+  // One reload per change: onChange calls so far, and for each fingerprint() handed out, that count when it was
+  // taken. A load whose fingerprint predates a change that has been reported since is already followed by the
+  // reload that change queued: its loaded() must not rewind the baseline to its stale fingerprint (the next check
+  // would report the same change a second time).
+  let fired = 0;
+  const takenAt = new WeakMap<Fingerprint, number>();
 
   const schedule = (delay = debounceMs) => {
     if (closed) return;
@@ -246,6 +252,7 @@ function contentWatcher(spec: Spec, onChange: (path: string) => void, o: WatchOp
           continue;
         }
         baseline = now; // what the reload will see; loaded() replaces it with what the load actually started from
+        fired++;
         onChange(changed);
       } while (recheck && !closed);
     })().finally(() => (checking = undefined));
@@ -257,13 +264,22 @@ function contentWatcher(spec: Spec, onChange: (path: string) => void, o: WatchOp
   void syncDirs();
 
   return {
-    fingerprint: () => spec.fingerprint(),
+    async fingerprint() {
+      const at = fired;
+      const fp = await spec.fingerprint();
+      takenAt.set(fp, at);
+      return fp;
+    },
     loaded(inputs, before) {
       if (closed) return;
       setInputs(inputs);
-      baseline = new Map(before);
+      // A change reported after `before` was taken has its reload queued (it starts from a fresh fingerprint and
+      // calls loaded() again): keep the baseline that change set instead of rewinding to what this load saw.
+      const stale = (takenAt.get(before) ?? fired) < fired && baseline !== undefined;
+      const base = stale && baseline ? baseline : new Map(before);
+      baseline = base;
       // Inputs this load discovered (a new import): their content as of now, before anything else can run.
-      for (const [path, value] of spec.now(inputs.filter((f) => !before.has(f)))) baseline.set(path, value);
+      for (const [path, value] of spec.now(inputs.filter((f) => !before.has(f)))) if (!base.has(path)) base.set(path, value);
       void syncDirs()
         .catch(() => undefined)
         .then(() => check());

@@ -8,7 +8,6 @@
 //   - a root rotation (`meshc ca rotate`) arrives too: echo presents a leaf from the new root, traffic still flows.
 // Ports 19660-19689.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,7 +20,7 @@ import { requireEnvoy } from "../helpers/envoy.js";
 import { envoyStats, waitEnvoyReady } from "./lib/envoy-admin.js";
 import { send, tally, trafficLoop } from "./lib/http.js";
 import { proxies, startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { eventually, meshcCommand, sleep } from "./lib/procs.js";
+import { eventually, runMeshc, sleep } from "./lib/procs.js";
 import { inWorkspace } from "./lib/workspace.js";
 
 const B = 19660;
@@ -109,8 +108,8 @@ test("e2e mTLS over Delta xDS: sidecars get, use and rotate their certificates o
     assert.ok(updates >= 2, `Envoy applied the rotated leaves (${updates} SDS context updates)`);
 
     // A root rotation arrives over Delta too.
-    const c = meshcCommand(["ca", "rotate", "--ca", caDir]);
-    const rr = spawnSync(c.cmd, c.args, { encoding: "utf8" });
+    // Asynchronously: this process serves echo's app and runs the traffic loop (see runMeshc).
+    const rr = await runMeshc(["ca", "rotate", "--ca", caDir]);
     assert.equal(rr.status, 0, rr.stderr);
     const newCa = await loadCa(caDir);
     const newRoot = new X509Certificate(newCa.authority.cert.toString("pem"));

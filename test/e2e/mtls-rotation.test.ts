@@ -9,7 +9,6 @@
 //      may fail (meshc serve rolls the change out trust -> new leaves -> pruned bundle, each step ACKed by every
 //      proxy first; test/serve/ca-rollout.test.ts checks that order).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,7 +21,7 @@ import { requireEnvoy } from "../helpers/envoy.js";
 import { envoyStats, waitEnvoyReady } from "./lib/envoy-admin.js";
 import { send, tally, trafficLoop } from "./lib/http.js";
 import { startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { eventually, meshcCommand, sleep } from "./lib/procs.js";
+import { eventually, runMeshc, sleep } from "./lib/procs.js";
 import { inWorkspace } from "./lib/workspace.js";
 
 const B = 19750;
@@ -132,12 +131,12 @@ test("e2e mTLS rotation: leaves every 15 s under load, then a root rotation (R17
 
     // --- 5. Root rotation: overlap window.
     const loop2 = trafficLoop(() => ({ port: P.web.outbound, path: "/", host: "echo", timeoutMs: 10_000 }), 2, 20);
-    const rotate = (...extra: string[]) => {
-      const c = meshcCommand(["ca", "rotate", "--ca", caDir, ...extra]);
-      const r = spawnSync(c.cmd, c.args, { encoding: "utf8" });
+    // Asynchronously: this process serves echo's app and runs the traffic loop (see runMeshc).
+    const rotate = async (...extra: string[]) => {
+      const r = await runMeshc(["ca", "rotate", "--ca", caDir, ...extra]);
       assert.equal(r.status, 0, r.stderr);
     };
-    rotate();
+    await rotate();
     const newCa = await loadCa(caDir);
     const newRoot = newCa.bundle[0]!;
     assert.notEqual(newCa.authority.cert.serialNumber, oldCa.authority.cert.serialNumber);
@@ -152,7 +151,7 @@ test("e2e mTLS rotation: leaves every 15 s under load, then a root rotation (R17
     const webLeafNew = await client(`spiffe://${TD}/service/web`);
 
     // --- Removal: the old root leaves the bundle; old-root leaves are refused, resumption included.
-    rotate("--finish");
+    await rotate("--finish");
     await eventually(async () => !(await probe({ ...webLeafOld, ca: newRoot })).ok, "the old root to be removed from echo's trust bundle", 30_000, 500);
     const fresh = await probe({ ...webLeafOld, ca: newRoot });
     assert.equal(fresh.ok, false, "a new connection with an old-root leaf is refused");

@@ -49,6 +49,15 @@ export interface TranslateResult {
 }
 
 export function translateMesh(ir: MeshIR): TranslateResult {
+  const steps = translateSteps(ir);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** translateMesh one service at a time: yields after each (translate-async.ts runs it with cancellation points). */
+export function* translateSteps(ir: MeshIR): Generator<void, TranslateResult> {
   const t = new Translator(ir);
   const proxies = new Map<string, ProxySnapshot>();
   const consistency: EnvoyIssue[] = [];
@@ -67,6 +76,7 @@ export function translateMesh(ir: MeshIR): TranslateResult {
     variantCount += variants.size;
     if (variants.size) proxy = { ...proxy, variants };
     proxies.set(svc.name, proxy);
+    yield;
   }
   return { snapshot: { proxies }, issues: [...t.enc.issues, ...t.issues, ...consistency], stats: { encodes: t.enc.encodes, resources, variants: variantCount } };
 }

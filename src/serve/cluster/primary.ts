@@ -139,7 +139,9 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
   };
   const sendSnapshot = (s: Slot) => {
     const mesh = cache.current();
-    if (!mesh || !indexed || !s.worker) return;
+    // A worker not ready yet gets the snapshot in full from start(): marking resources held for a message that
+    // post() dropped made its first snapshot lack them ("neither sent nor held") and the worker exit at start.
+    if (!mesh || !indexed || !s.worker || !s.ready || !s.worker.isConnected()) return;
     post(s, encoder.message(seq, mesh, indexed, s.held));
     s.held = new Set(indexed.table.keys());
     s.sentSeq = seq;

@@ -45,6 +45,25 @@ export function meshcCommand(args: string[]): { cmd: string; args: string[] } {
     : { cmd: process.execPath, args: ["--import", "tsx", join(REPO_ROOT, "src", "cli", "main.ts"), ...args] };
 }
 
+/**
+ * Runs a meshc command to completion WITHOUT blocking this process (unlike spawnSync). The e2e tests host apps
+ * (test/apps/http-app.ts) and traffic loops in the test process itself: a spawnSync of `meshc ca rotate` (11-15 s
+ * of CLI start-up on a loaded machine) froze them, so the requests in flight got no answer and their 10 s timeouts
+ * fired as soon as the event loop resumed (the "lost requests" of mtls-rotation and mtls-delta, issue 12).
+ */
+export function runMeshc(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const c = meshcCommand(args);
+  return new Promise((resolve) => {
+    const child = spawn(c.cmd, c.args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d: Buffer) => (stdout += d));
+    child.stderr!.on("data", (d: Buffer) => (stderr += d));
+    child.on("error", (e) => resolve({ status: null, stdout, stderr: `${stderr}${e.message}` }));
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /** A TypeScript module run by node through tsx (test apps, the proxyless client). */
 export function tsxCommand(file: string, args: string[] = []): { cmd: string; args: string[] } {
   return { cmd: process.execPath, args: ["--import", "tsx", file, ...args] };
