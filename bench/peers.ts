@@ -39,6 +39,10 @@ const SERVICES = Number(arg("services", "1000"));
 const PORT = Number(arg("port", "19300"));
 const QUIET = process.argv.includes("--quiet");
 const WORKERS = arg("workers", "2");
+/** Which servers run (e.g. `--servers meshc` for before/after pairs of meshc alone, or a profile). */
+/** Extra node options for meshc's processes, e.g. `--node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"` (workers inherit them). */
+const NODE_ARGS = arg("node-args", "").split(" ").filter(Boolean);
+const SERVERS = arg("servers", "meshc,go").split(",") as ("meshc" | "go")[];
 const root = resolve(import.meta.dirname, "..");
 const work = join(root, ".tmp", "peers");
 const cli = join(root, "dist", "cli.js");
@@ -50,7 +54,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function buildDirs(): { a: string; b: string } {
   if (!existsSync(cli)) throw new Error("dist/cli.js is missing: run `npm run build` first");
-  if (!existsSync(goBin)) throw new Error(`${goBin} is missing: run scripts/build-peer-gocp.sh first`);
+  if (SERVERS.includes("go") && !existsSync(goBin)) throw new Error(`${goBin} is missing: run scripts/build-peer-gocp.sh first`);
   const out = { a: join(work, `build-${SERVICES}-a`), b: join(work, `build-${SERVICES}-b`) };
   for (const [side, dir] of Object.entries(out)) {
     if (existsSync(join(dir, "manifest.json"))) continue;
@@ -81,7 +85,7 @@ function startServer(name: "meshc" | "go", dir: string): Server {
   const xds = `127.0.0.1:${PORT}`;
   const child =
     name === "meshc"
-      ? spawn(process.execPath, [cli, "serve", dir, "--xds", xds, "--admin", `127.0.0.1:${PORT + 1}`, "--log-level", "info", "--workers", WORKERS], { stdio: ["ignore", "pipe", "inherit"] })
+      ? spawn(process.execPath, [...NODE_ARGS, cli, "serve", dir, "--xds", xds, "--admin", `127.0.0.1:${PORT + 1}`, "--log-level", "info", "--workers", WORKERS], { stdio: ["ignore", "pipe", "inherit"] })
       : spawn(goBin, ["-dir", dir, "-addr", xds], { stdio: ["ignore", "pipe", "inherit"] });
   let onReady!: (at: number) => void;
   const ready = new Promise<number>((r) => (onReady = r));
@@ -236,7 +240,7 @@ async function main(): Promise<void> {
     const r = { meshc: [] as Run[], go: [] as Run[] };
     results.set(n, r);
     for (let i = 0; i < RUNS; i++) {
-      for (const name of (i % 2 === 0 ? ["meshc", "go"] : ["go", "meshc"]) as ("meshc" | "go")[]) {
+      for (const name of ((i % 2 === 0 ? ["meshc", "go"] : ["go", "meshc"]) as ("meshc" | "go")[]).filter((x) => SERVERS.includes(x))) {
         stats.lastResponseAt = 0;
         const run = await runOnce(name, n, dirs).catch((err: Error) => {
           // A failed run is reported and left out of the medians; the other runs go on.

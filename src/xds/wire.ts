@@ -6,6 +6,7 @@ import protobuf from "protobufjs";
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import { messageType } from "../backends/envoy/api/registry.js";
 import type { EncodedResource } from "../snapshot/types.js";
+import { readDeltaRequest, readSotwRequest } from "./request-decode.js";
 
 export interface NodeInfo {
   id: string;
@@ -111,79 +112,14 @@ const T = {
 
 // ---- request decoding (server side) ----
 
-interface PbNode {
-  id: string;
-  cluster: string;
-  user_agent_name: string;
-  user_agent_version?: string;
-  user_agent_build_version?: { version?: { major_number?: number; minor_number?: number; patch?: number } } | null;
-  locality?: { region: string; zone: string; sub_zone: string } | null;
-  client_features: string[];
-}
-
-function nodeInfo(n: PbNode | null | undefined): NodeInfo | undefined {
-  if (!n) return undefined;
-  const bv = n.user_agent_build_version?.version;
-  const version = n.user_agent_version || (bv ? `${bv.major_number ?? 0}.${bv.minor_number ?? 0}.${bv.patch ?? 0}` : "");
-  const info: NodeInfo = {
-    id: n.id ?? "",
-    cluster: n.cluster ?? "",
-    userAgentName: n.user_agent_name ?? "",
-    userAgentVersion: version,
-    clientFeatures: [...(n.client_features ?? [])],
-  };
-  if (n.locality) info.locality = { region: n.locality.region ?? "", zone: n.locality.zone ?? "", sub_zone: n.locality.sub_zone ?? "" };
-  return info;
-}
-
-function rpcStatus(s: { code?: number; message?: string } | null | undefined): RpcStatus | undefined {
-  return s ? { code: s.code ?? 0, message: s.message ?? "" } : undefined;
-}
-
+/** DiscoveryRequest as the server reads it (./request-decode.ts: no reflection; strict UTF-8; throws on bad wire data). */
 export function decodeSotwRequest(buf: Buffer): SotwRequest {
-  const m = T.discoveryRequest.decode(buf) as unknown as {
-    version_info: string;
-    node: PbNode | null;
-    resource_names: string[];
-    type_url: string;
-    response_nonce: string;
-    error_detail: { code: number; message: string } | null;
-  };
-  const req: SotwRequest = {
-    versionInfo: m.version_info ?? "",
-    resourceNames: [...(m.resource_names ?? [])],
-    typeUrl: m.type_url ?? "",
-    responseNonce: m.response_nonce ?? "",
-  };
-  const node = nodeInfo(m.node);
-  if (node) req.node = node;
-  const err = rpcStatus(m.error_detail);
-  if (err) req.errorDetail = err;
-  return req;
+  return readSotwRequest(buf);
 }
 
+/** DeltaDiscoveryRequest as the server reads it (./request-decode.ts). */
 export function decodeDeltaRequest(buf: Buffer): DeltaRequest {
-  const m = T.deltaRequest.decode(buf) as unknown as {
-    node: PbNode | null;
-    type_url: string;
-    resource_names_subscribe: string[];
-    resource_names_unsubscribe: string[];
-    initial_resource_versions: Record<string, string> | null;
-    response_nonce: string;
-    error_detail: { code: number; message: string } | null;
-  };
-  const req: DeltaRequest = {
-    typeUrl: m.type_url ?? "",
-    subscribe: [...(m.resource_names_subscribe ?? [])],
-    unsubscribe: [...(m.resource_names_unsubscribe ?? [])],
-    initialResourceVersions: { ...(m.initial_resource_versions ?? {}) },
-    responseNonce: m.response_nonce ?? "",
-  };
-  const node = nodeInfo(m.node);
-  if (node) req.node = node;
-  const err = rpcStatus(m.error_detail);
-  if (err) req.errorDetail = err;
-  return req;
+  return readDeltaRequest(buf);
 }
 
 // ---- request encoding (client side: tests, bench) ----
