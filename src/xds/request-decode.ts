@@ -10,10 +10,12 @@ import type { DeltaRequest, NodeInfo, RpcStatus, SotwRequest } from "./wire.js";
 
 const strict = new TextDecoder("utf-8", { fatal: true });
 
+const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+
 class Reader {
   pos: number;
   constructor(
-    readonly buf: Uint8Array,
+    readonly buf: Buffer,
     start: number,
     readonly end: number,
   ) {
@@ -88,16 +90,10 @@ class Reader {
   }
 }
 
-function utf8(buf: Uint8Array, s: number, e: number): string {
-  let ascii = true;
-  for (let i = s; i < e; i++) {
-    if (buf[i]! & 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return e - s < 16 ? String.fromCharCode(...buf.subarray(s, e)) : Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString("latin1");
-  return strict.decode(buf.subarray(s, e));
+/** Strict UTF-8: Node's decoder (fast) replaces bad sequences with U+FFFD; only then is the fatal decoder asked. */
+function utf8(buf: Buffer, s: number, e: number): string {
+  const text = buf.toString("utf8", s, e);
+  return text.includes("\uFFFD") ? strict.decode(buf.subarray(s, e)) : text;
 }
 
 /** The field's payload must be length-delimited (wire type 2); anything else is not a valid request. */
@@ -216,8 +212,8 @@ function rpcStatus(r: Reader): RpcStatus {
 }
 
 /** envoy.service.discovery.v3.DiscoveryRequest. */
-export function readSotwRequest(buf: Uint8Array): SotwRequest {
-  const r = new Reader(buf, 0, buf.length);
+export function readSotwRequest(bytes: Uint8Array): SotwRequest {
+  const r = new Reader(asBuffer(bytes), 0, bytes.length);
   const req: SotwRequest = { versionInfo: "", resourceNames: [], typeUrl: "", responseNonce: "" };
   while (r.more()) {
     const tag = r.varint();
@@ -254,8 +250,8 @@ export function readSotwRequest(buf: Uint8Array): SotwRequest {
 }
 
 /** envoy.service.discovery.v3.DeltaDiscoveryRequest. */
-export function readDeltaRequest(buf: Uint8Array): DeltaRequest {
-  const r = new Reader(buf, 0, buf.length);
+export function readDeltaRequest(bytes: Uint8Array): DeltaRequest {
+  const r = new Reader(asBuffer(bytes), 0, bytes.length);
   const req: DeltaRequest = { typeUrl: "", subscribe: [], unsubscribe: [], initialResourceVersions: {}, responseNonce: "" };
   const versions: [string, string][] = [];
   while (r.more()) {

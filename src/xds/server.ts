@@ -55,6 +55,12 @@ export interface XdsServer {
   snapshot(): MeshSnapshot | undefined;
   /** Every connected proxy stream, sorted by service, node id, stream id. */
   proxies(): ProxyStatus[];
+  /**
+   * The status rows that may have changed since the caller last asked, and the streams that ended: `seen` (stream id
+   * -> the stream's statusSeq when last reported) is the caller's memory and is updated. Rows are fresh objects
+   * (shallow), in no order. Only the in-process server has it (an xDS worker reports its streams with it).
+   */
+  statusChanges?(seen: Map<number, number>): { upsert: ProxyStatus[]; removed: number[] };
   /** Open TCP connections on the xDS port. */
   connections(): number;
   /**
@@ -175,6 +181,22 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
     proxies() {
       const list = [...streams].flatMap((s) => s.status() ?? []);
       return list.sort((a, b) => cmp(a.service, b.service) || cmp(a.node.id, b.node.id) || a.streamId - b.streamId);
+    },
+    statusChanges(seen) {
+      const upsert: ProxyStatus[] = [];
+      const live = new Set<number>();
+      for (const s of streams) {
+        live.add(s.id);
+        if (seen.get(s.id) === s.statusSeq) continue;
+        const row = s.status(false);
+        if (!row) continue;
+        seen.set(s.id, s.statusSeq);
+        upsert.push(row);
+      }
+      const removed: number[] = [];
+      for (const id of seen.keys()) if (!live.has(id)) removed.push(id);
+      for (const id of removed) seen.delete(id);
+      return { upsert, removed };
     },
     connections: () => gate.open,
     onChange(listener) {

@@ -58,7 +58,7 @@ function rng(seed: number) {
   let s = seed >>> 0;
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
-const words = ["", "svc-0001", "web", "é→✓ünïcode", "type.googleapis.com/envoy.config.cluster.v3.Cluster", "x".repeat(300), "a b\tc"];
+const words = ["", "svc-0001", "web", "é→✓ünïcode", "replacement \uFFFD char", "😀", "type.googleapis.com/envoy.config.cluster.v3.Cluster", "x".repeat(300), "a b\tc"];
 
 function randomNode(r: () => number): object {
   const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
