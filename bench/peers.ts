@@ -79,6 +79,8 @@ interface Server {
   /** Resolves with the time (epoch ms) of the next "published" line after the call. */
   nextPublish(): Promise<number>;
   reloadTrigger(): void;
+  /** meshc with workers: when each worker applied a snapshot (its "snapshot published" line), epoch ms. */
+  workerApplied: number[];
 }
 
 function startServer(name: "meshc" | "go", dir: string): Server {
@@ -90,8 +92,9 @@ function startServer(name: "meshc" | "go", dir: string): Server {
   let onReady!: (at: number) => void;
   const ready = new Promise<number>((r) => (onReady = r));
   let publishWaiters: ((at: number) => void)[] = [];
+  const workerApplied: number[] = [];
   createInterface({ input: child.stdout! }).on("line", (line) => {
-    let m: { msg?: string; time?: number; at?: number };
+    let m: { msg?: string; time?: number; at?: number; worker?: number };
     try {
       m = JSON.parse(line);
     } catch {
@@ -99,6 +102,7 @@ function startServer(name: "meshc" | "go", dir: string): Server {
     }
     const at = m.at ?? m.time ?? now();
     if (m.msg === "meshc serve ready" || m.msg === "ready") onReady(at);
+    else if (m.msg === "snapshot published" && m.worker !== undefined) workerApplied.push(at);
     else if (m.msg === "snapshot loaded" || m.msg === "published") {
       const ws = publishWaiters;
       publishWaiters = [];
@@ -111,6 +115,7 @@ function startServer(name: "meshc" | "go", dir: string): Server {
     ready,
     nextPublish: () => new Promise((r) => publishWaiters.push(r)),
     reloadTrigger: () => name === "go" && child.kill("SIGHUP"),
+    workerApplied,
   };
 }
 
@@ -153,6 +158,22 @@ function rssMiB(pid: number): number {
   }
   return sum;
 }
+/**
+ * Proportional set size summed over the process tree (/proc/PID/smaps_rollup): each shared page (the node binary,
+ * libraries, copy-on-write pages of the fork) counted once in all, divided among the processes sharing it. The fair
+ * figure for a server of several processes, where the RSS sum counts shared pages once per process.
+ */
+function pssMiB(pid: number): number {
+  let sum = 0;
+  for (const p of tree(pid)) {
+    try {
+      sum += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, "utf8"))![1]) / 1024;
+    } catch {
+      // exited
+    }
+  }
+  return sum;
+}
 /** How the streams spread over meshc's workers (stream count by worker), from /debug/proxies. */
 async function spread(): Promise<Record<string, number>> {
   const rows = (await (await fetch(`http://127.0.0.1:${PORT + 1}/debug/proxies`)).json()) as { worker?: number }[];
@@ -168,6 +189,8 @@ interface Run {
   publishedToAck: number;
   changeCpu: number;
   rss: number;
+  /** Absent in logs of runs before it was measured. */
+  pss?: number;
 }
 
 async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: string }): Promise<Run> {
@@ -185,6 +208,7 @@ async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: st
     try {
       await waitQuiet(now(), 1000);
       const rss = rssMiB(server.child.pid!);
+      const pss = pssMiB(server.child.pid!);
       const refused = load.envoys.reduce((a, e) => a + e.refusals, 0);
       if (refused) log(`${name} N=${n}: ${refused} streams refused during the sync and opened again after a backoff`);
       if (name === "meshc" && WORKERS !== "0") log(`meshc N=${n}: streams by worker ${JSON.stringify(await spread())} (NODE_CLUSTER_SCHED_POLICY=${process.env.NODE_CLUSTER_SCHED_POLICY ?? "rr (default)"})`);
@@ -206,7 +230,9 @@ async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: st
       const touched = acked();
       if (touched.length < n) throw new Error(`${name}: only ${touched.length} of ${n} proxies ACKed the change within 300 s`);
       const lastAck = Math.max(...touched.map((e) => e.lastAckAt));
-      return { startReady: readyAt - t0, fullSync: load.syncedAt - load.startedAt, change: lastAck - swapAt, publishedToAck: lastAck - publishedAt, changeCpu, rss };
+      const applied = server.workerApplied.filter((t) => t >= publishedAt - 5000);
+      if (applied.length) log(`${name} N=${n}: the change's snapshot applied by the workers ${applied.map((t) => `${Math.round(t - publishedAt)} ms`).join(", ")} after the primary's publish; last ACK ${Math.round(lastAck - publishedAt)} ms after it`);
+      return { startReady: readyAt - t0, fullSync: load.syncedAt - load.startedAt, change: lastAck - swapAt, publishedToAck: lastAck - publishedAt, changeCpu, rss, pss };
     } finally {
       load.close();
     }
@@ -265,16 +291,23 @@ function printTable(results: Map<number, { meshc: Run[]; go: Run[] }>): void {
     ["server CPU for the change", "changeCpu", (v) => `${(v / 1000).toFixed(2)} s`],
     ["start -> ready", "startReady", (v) => `${(v / 1000).toFixed(2)} s`],
     ["RSS after sync", "rss", (v) => `${v.toFixed(0)} MiB`],
+    ["PSS after sync (shared pages divided among the processes)", "pss", (v) => `${v.toFixed(0)} MiB`],
   ];
-  const ns = [...results.keys()].filter((n) => results.get(n)!.meshc.length && results.get(n)!.go.length);
+  // With one server only (--servers), its medians alone.
+  const ns = [...results.keys()].filter((n) => results.get(n)!.meshc.length || results.get(n)!.go.length);
   const counts = [...results].map(([n, r]) => `N=${n}: ${r.meshc.length} meshc / ${r.go.length} Go runs`).join(", ");
   console.log(`\nmeshc serve <build dir> --workers ${WORKERS} vs go-control-plane v0.14, ${SERVICES} services, medians (${counts}; meshc vs Go (meshc/Go))\n`);
   console.log(`| | ${ns.map((n) => `${n.toLocaleString("en")} proxies`).join(" | ")} |`);
   console.log(`|---|${ns.map(() => "---").join("|")}|`);
   for (const [label, key, fmt] of rows) {
     const cells = ns.map((n) => {
-      const m = median(results.get(n)!.meshc.map((x) => x[key]));
-      const g = median(results.get(n)!.go.map((x) => x[key]));
+      const of = (runs: Run[]) => {
+        const xs = runs.flatMap((x) => (x[key] === undefined ? [] : [x[key]!]));
+        return xs.length ? median(xs) : undefined;
+      };
+      const m = of(results.get(n)!.meshc);
+      const g = of(results.get(n)!.go);
+      if (m === undefined || g === undefined) return m !== undefined ? `meshc ${fmt(m)}` : g !== undefined ? `Go ${fmt(g)}` : "–";
       return `${fmt(m)} vs ${fmt(g)} (${(m / g).toFixed(2)})`;
     });
     console.log(`| ${label} | ${cells.join(" | ")} |`);

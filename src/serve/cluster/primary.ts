@@ -59,6 +59,8 @@ export interface WorkerInfo {
 }
 
 export interface XdsWorkers extends XdsServer {
+  /** Resolves once a worker listens; rejects when the first workers exit before any listened (e.g. port in use). */
+  whenListening(): Promise<void>;
   workers(): WorkerInfo[];
   /** Every live worker's metrics (prom-client getMetricsAsJSON), for aggregation; a worker that does not answer within 2 s is left out. */
   workerMetrics(): Promise<unknown[][]>;
@@ -134,13 +136,16 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
   const metricWaiters = new Map<number, (json: unknown[]) => void>();
   let metricIds = 0;
 
-  const post = (s: Slot, m: ToWorker) => {
-    if (s.ready && s.worker?.isConnected()) s.worker.send(m);
+  const post = (s: Slot, m: ToWorker): boolean => {
+    if (!s.ready || !s.worker?.isConnected()) return false;
+    s.worker.send(m);
+    return true;
   };
   const sendSnapshot = (s: Slot) => {
     const mesh = cache.current();
     if (!mesh || !indexed || !s.worker) return;
-    post(s, encoder.message(seq, mesh, indexed, s.held));
+    // A worker not ready yet gets the current snapshot in full once it is (start()); what it holds stays as it was.
+    if (!post(s, encoder.message(seq, mesh, indexed, s.held))) return;
     s.held = new Set(indexed.table.keys());
     s.sentSeq = seq;
   };
@@ -227,9 +232,10 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
   // The first worker binds (port 0 picks a free port), then the others are forked. Every worker listens with the
   // address as given: the cluster module shares one listening handle per address key, so with port 0 they all get
   // the port the first one bound (should every worker die at once, port 0 would pick a new port: use it in tests).
-  // With a fixed port they all start at once.
+  // With a fixed port they all start at once, and this returns at once: the caller reads its build directory or
+  // compiles while the workers start (whenListening() says when one listens, or why none could).
   const fixedPort = port !== 0;
-  await new Promise<void>((resolve, reject) => {
+  const listening = new Promise<void>((resolve, reject) => {
     firstListening = resolve;
     firstFailed = reject;
     for (const s of fixedPort ? slots : slots.slice(0, 1)) fork(s);
@@ -237,7 +243,11 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
     firstListening = undefined;
     firstFailed = undefined;
   });
-  if (!fixedPort) for (const s of slots.slice(1)) fork(s);
+  listening.catch(() => undefined); // observed through whenListening()
+  if (!fixedPort) {
+    await listening;
+    for (const s of slots.slice(1)) fork(s);
+  }
 
   const syncTls = () => {
     const ctx = o.secureContext?.();
@@ -262,6 +272,7 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
       return `${host}:${port}`;
     },
     authenticated: o.secureContext !== undefined,
+    whenListening: () => listening,
     setSnapshot(mesh: MeshSnapshot) {
       const change = cache.setSnapshot(mesh);
       indexed = encoder.index(mesh);
