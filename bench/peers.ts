@@ -42,6 +42,8 @@ const WORKERS = arg("workers", "2");
 /** Which servers run (e.g. `--servers meshc` for before/after pairs of meshc alone, or a profile). */
 /** Extra node options for meshc's processes, e.g. `--node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"` (workers inherit them). */
 const NODE_ARGS = arg("node-args", "").split(" ").filter(Boolean);
+/** Extra `meshc serve` options, e.g. `--meshc-args "--stream-rate 0"` (what the admission limit costs the sync). */
+const MESHC_ARGS = arg("meshc-args", "").split(" ").filter(Boolean);
 const SERVERS = arg("servers", "meshc,go").split(",") as ("meshc" | "go")[];
 const root = resolve(import.meta.dirname, "..");
 const work = join(root, ".tmp", "peers");
@@ -87,7 +89,7 @@ function startServer(name: "meshc" | "go", dir: string): Server {
   const xds = `127.0.0.1:${PORT}`;
   const child =
     name === "meshc"
-      ? spawn(process.execPath, [...NODE_ARGS, cli, "serve", dir, "--xds", xds, "--admin", `127.0.0.1:${PORT + 1}`, "--log-level", "info", "--workers", WORKERS], { stdio: ["ignore", "pipe", "inherit"] })
+      ? spawn(process.execPath, [...NODE_ARGS, cli, "serve", dir, "--xds", xds, "--admin", `127.0.0.1:${PORT + 1}`, "--log-level", "info", "--workers", WORKERS, ...MESHC_ARGS], { stdio: ["ignore", "pipe", "inherit"] })
       : spawn(goBin, ["-dir", dir, "-addr", xds], { stdio: ["ignore", "pipe", "inherit"] });
   let onReady!: (at: number) => void;
   const ready = new Promise<number>((r) => (onReady = r));

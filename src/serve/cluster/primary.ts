@@ -29,7 +29,7 @@ import type { XdsServer } from "../../xds/index.js";
 import { resolveLimits, type XdsLimits } from "../../xds/limits.js";
 import type { ProxyStatus } from "../../xds/stream.js";
 import { CODES } from "../../analysis/codes.js";
-import { SnapshotEncoder, type FromWorker, type ToWorker } from "./protocol.js";
+import { emptyHoldings, SnapshotEncoder, type FromWorker, type ToWorker, type WorkerHoldings } from "./protocol.js";
 
 export interface XdsWorkersOptions {
   workers: number;
@@ -93,8 +93,8 @@ interface Slot {
   /** The worker's message handler is installed: messages to it are delivered from now on. */
   ready: boolean;
   listening: boolean;
-  /** Resource ids the worker holds (from the last snapshot sent to it). */
-  held: Set<number>;
+  /** What the worker holds (resource numbers, service entries) from the snapshots sent to it. */
+  holdings: WorkerHoldings;
   sentSeq: number;
   appliedSeq: number;
   rows: Map<number, WorkerProxyStatus>;
@@ -112,7 +112,6 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
   let port = Number(o.address.slice(o.address.lastIndexOf(":") + 1));
   const cache = new SnapshotCache();
   const encoder = new SnapshotEncoder();
-  let indexed: ReturnType<SnapshotEncoder["index"]> | undefined;
   let seq = 0;
   let identities: [string, string][] | undefined;
   let tlsSent: SecureContextOptions | undefined;
@@ -131,7 +130,7 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
   // The workers get this process's loaders (tsx when running from sources), not its test-runner or inspector flags.
   const execArgv = process.execArgv.filter((a) => !/^--(test|inspect|watch)/.test(a));
   cluster.setupPrimary({ exec: workerEntry(), args: [], execArgv, serialization: "advanced", silent: false });
-  const slots: Slot[] = Array.from({ length: n }, (_, i) => ({ slot: i + 1, worker: undefined, ready: false, listening: false, held: new Set(), sentSeq: 0, appliedSeq: 0, rows: new Map(), connections: 0, restarts: 0, failures: 0, startedAt: 0 }));
+  const slots: Slot[] = Array.from({ length: n }, (_, i) => ({ slot: i + 1, worker: undefined, ready: false, listening: false, holdings: emptyHoldings(), sentSeq: 0, appliedSeq: 0, rows: new Map(), connections: 0, restarts: 0, failures: 0, startedAt: 0 }));
   const byWorker = new Map<Worker, Slot>();
   const metricWaiters = new Map<number, (json: unknown[]) => void>();
   let metricIds = 0;
@@ -142,18 +141,16 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
     return true;
   };
   const sendSnapshot = (s: Slot) => {
-    const mesh = cache.current();
-    if (!mesh || !indexed || !s.worker) return;
-    // A worker not ready yet gets the current snapshot in full once it is (start()); what it holds stays as it was.
-    if (!post(s, encoder.message(seq, mesh, indexed, s.held))) return;
-    s.held = new Set(indexed.table.keys());
+    // A worker not ready yet gets the current snapshot once it is (start()); what it holds stays as it was.
+    if (!cache.current() || !s.ready || !s.worker?.isConnected()) return;
+    post(s, encoder.message(seq, s.holdings));
     s.sentSeq = seq;
   };
   let firstListening: (() => void) | undefined;
   let firstFailed: ((err: Error) => void) | undefined;
 
   const fork = (s: Slot) => {
-    s.held = new Set();
+    s.holdings = emptyHoldings();
     s.ready = false;
     s.listening = false;
     s.appliedSeq = 0;
@@ -275,11 +272,11 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
     whenListening: () => listening,
     setSnapshot(mesh: MeshSnapshot) {
       const change = cache.setSnapshot(mesh);
-      indexed = encoder.index(mesh);
+      encoder.index(mesh);
       seq++;
       for (const s of slots) sendSnapshot(s);
       changed();
-      logger.info({ services: mesh.proxies.size, resources: indexed.table.size, workers: slots.filter((s) => s.worker).length, changed: change.changed.length, added: change.added.length, removed: change.removed.length }, "snapshot published to the xDS workers");
+      logger.info({ services: mesh.proxies.size, resources: encoder.size, workers: slots.filter((s) => s.worker).length, changed: change.changed.length, added: change.added.length, removed: change.removed.length }, "snapshot published to the xDS workers");
       return change;
     },
     setIdentities(map: ReadonlyMap<string, string>) {
