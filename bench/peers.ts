@@ -190,6 +190,8 @@ interface Run {
   change: number;
   publishedToAck: number;
   changeCpu: number;
+  /** Server CPU from ready until the streams are quiet after the full sync (absent in older logs). */
+  syncCpu?: number;
   rss: number;
   /** Absent in logs of runs before it was measured. */
   pss?: number;
@@ -206,9 +208,11 @@ async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: st
   const exited = new Promise<never>((_, rej) => server.child.once("exit", (c) => rej(new Error(`${name} exited (${c})`))));
   try {
     const readyAt = await Promise.race([server.ready, exited]);
+    const syncCpu0 = cpuMs(server.child.pid!);
     const load = await Promise.race([syncProxies(`127.0.0.1:${PORT}`, n, SERVICES), exited]);
     try {
       await waitQuiet(now(), 1000);
+      const syncCpu = cpuMs(server.child.pid!) - syncCpu0;
       const rss = rssMiB(server.child.pid!);
       const pss = pssMiB(server.child.pid!);
       const refused = load.envoys.reduce((a, e) => a + e.refusals, 0);
@@ -234,7 +238,7 @@ async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: st
       const lastAck = Math.max(...touched.map((e) => e.lastAckAt));
       const applied = server.workerApplied.filter((t) => t >= publishedAt - 5000);
       if (applied.length) log(`${name} N=${n}: the change's snapshot applied by the workers ${applied.map((t) => `${Math.round(t - publishedAt)} ms`).join(", ")} after the primary's publish; last ACK ${Math.round(lastAck - publishedAt)} ms after it`);
-      return { startReady: readyAt - t0, fullSync: load.syncedAt - load.startedAt, change: lastAck - swapAt, publishedToAck: lastAck - publishedAt, changeCpu, rss, pss };
+      return { startReady: readyAt - t0, fullSync: load.syncedAt - load.startedAt, change: lastAck - swapAt, publishedToAck: lastAck - publishedAt, changeCpu, syncCpu, rss, pss };
     } finally {
       load.close();
     }
@@ -291,6 +295,7 @@ function printTable(results: Map<number, { meshc: Run[]; go: Run[] }>): void {
     ["change to every service (a new build directory) -> last ACK", "change", (v) => `${(v / 1000).toFixed(2)} s`],
     ["of which: new snapshot published -> last ACK", "publishedToAck", (v) => `${(v / 1000).toFixed(2)} s`],
     ["server CPU for the change", "changeCpu", (v) => `${(v / 1000).toFixed(2)} s`],
+    ["server CPU for the full sync", "syncCpu", (v) => `${(v / 1000).toFixed(2)} s`],
     ["start -> ready", "startReady", (v) => `${(v / 1000).toFixed(2)} s`],
     ["RSS after sync", "rss", (v) => `${v.toFixed(0)} MiB`],
     ["PSS after sync (shared pages divided among the processes)", "pss", (v) => `${v.toFixed(0)} MiB`],
