@@ -200,15 +200,60 @@ export function deltaResourceBytes(r: EncodedResource): Uint8Array {
 // ControlPlane {identifier = 1}: lets a proxy's config dump say who configured it.
 const controlPlaneBytes = protobuf.Writer.create().uint32((1 << 3) | 2).string(CONTROL_PLANE_ID).finish();
 
-/** DiscoveryResponse {version_info = 1, resources = 2, type_url = 4, nonce = 5, control_plane = 6}. */
+/**
+ * DiscoveryResponse {version_info = 1, resources = 2, type_url = 4, nonce = 5, control_plane = 6}, written straight
+ * into one buffer of the exact size (the cached Any wrappers copied in): a full sync writes thousands of these.
+ */
 export function serializeSotwResponse(res: SotwResponseOut): Buffer {
-  const w = protobuf.Writer.create();
-  if (res.versionInfo) w.uint32((1 << 3) | 2).string(res.versionInfo);
-  for (const r of res.resources) w.uint32((2 << 3) | 2).bytes(anyBytes(r));
-  w.uint32((4 << 3) | 2).string(res.typeUrl);
-  w.uint32((5 << 3) | 2).string(res.nonce);
-  w.uint32((6 << 3) | 2).bytes(controlPlaneBytes);
-  return count(asBuffer(w.finish()));
+  const anys = res.resources.map(anyBytes);
+  const version = res.versionInfo ? Buffer.byteLength(res.versionInfo) : 0;
+  const typeUrl = Buffer.byteLength(res.typeUrl);
+  const nonce = Buffer.byteLength(res.nonce);
+  let size = (version ? 1 + varintSize(version) + version : 0) + 1 + varintSize(typeUrl) + typeUrl + 1 + varintSize(nonce) + nonce;
+  size += 1 + varintSize(controlPlaneBytes.length) + controlPlaneBytes.length;
+  for (const a of anys) size += 1 + varintSize(a.length) + a.length;
+  const out = Buffer.allocUnsafe(size);
+  let pos = 0;
+  const field = (tag: number, len: number) => {
+    out[pos++] = tag;
+    pos = writeVarint(out, pos, len);
+  };
+  if (version) {
+    field((1 << 3) | 2, version);
+    pos += out.write(res.versionInfo, pos, "utf8");
+  }
+  for (const a of anys) {
+    field((2 << 3) | 2, a.length);
+    out.set(a, pos);
+    pos += a.length;
+  }
+  field((4 << 3) | 2, typeUrl);
+  pos += out.write(res.typeUrl, pos, "utf8");
+  field((5 << 3) | 2, nonce);
+  pos += out.write(res.nonce, pos, "utf8");
+  field((6 << 3) | 2, controlPlaneBytes.length);
+  out.set(controlPlaneBytes, pos);
+  pos += controlPlaneBytes.length;
+  if (pos !== size) throw new Error(`DiscoveryResponse size ${pos} != ${size}`);
+  return count(out);
+}
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(out: Buffer, pos: number, n: number): number {
+  while (n >= 0x80) {
+    out[pos++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  out[pos++] = n;
+  return pos;
 }
 
 /** DeltaDiscoveryResponse {system_version_info = 1, resources = 2, type_url = 4, nonce = 5, removed_resources = 6, control_plane = 7}. */
