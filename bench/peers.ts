@@ -39,6 +39,12 @@ const SERVICES = Number(arg("services", "1000"));
 const PORT = Number(arg("port", "19300"));
 const QUIET = process.argv.includes("--quiet");
 const WORKERS = arg("workers", "2");
+/** Which servers run (e.g. `--servers meshc` for before/after pairs of meshc alone, or a profile). */
+/** Extra node options for meshc's processes, e.g. `--node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"` (workers inherit them). */
+const NODE_ARGS = arg("node-args", "").split(" ").filter(Boolean);
+/** Extra `meshc serve` options, e.g. `--meshc-args "--stream-rate 0"` (what the admission limit costs the sync). */
+const MESHC_ARGS = arg("meshc-args", "").split(" ").filter(Boolean);
+const SERVERS = arg("servers", "meshc,go").split(",") as ("meshc" | "go")[];
 const root = resolve(import.meta.dirname, "..");
 const work = join(root, ".tmp", "peers");
 const cli = join(root, "dist", "cli.js");
@@ -50,7 +56,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function buildDirs(): { a: string; b: string } {
   if (!existsSync(cli)) throw new Error("dist/cli.js is missing: run `npm run build` first");
-  if (!existsSync(goBin)) throw new Error(`${goBin} is missing: run scripts/build-peer-gocp.sh first`);
+  if (SERVERS.includes("go") && !existsSync(goBin)) throw new Error(`${goBin} is missing: run scripts/build-peer-gocp.sh first`);
   const out = { a: join(work, `build-${SERVICES}-a`), b: join(work, `build-${SERVICES}-b`) };
   for (const [side, dir] of Object.entries(out)) {
     if (existsSync(join(dir, "manifest.json"))) continue;
@@ -75,19 +81,22 @@ interface Server {
   /** Resolves with the time (epoch ms) of the next "published" line after the call. */
   nextPublish(): Promise<number>;
   reloadTrigger(): void;
+  /** meshc with workers: when each worker applied a snapshot (its "snapshot published" line), epoch ms. */
+  workerApplied: number[];
 }
 
 function startServer(name: "meshc" | "go", dir: string): Server {
   const xds = `127.0.0.1:${PORT}`;
   const child =
     name === "meshc"
-      ? spawn(process.execPath, [cli, "serve", dir, "--xds", xds, "--admin", `127.0.0.1:${PORT + 1}`, "--log-level", "info", "--workers", WORKERS], { stdio: ["ignore", "pipe", "inherit"] })
+      ? spawn(process.execPath, [...NODE_ARGS, cli, "serve", dir, "--xds", xds, "--admin", `127.0.0.1:${PORT + 1}`, "--log-level", "info", "--workers", WORKERS, ...MESHC_ARGS], { stdio: ["ignore", "pipe", "inherit"] })
       : spawn(goBin, ["-dir", dir, "-addr", xds], { stdio: ["ignore", "pipe", "inherit"] });
   let onReady!: (at: number) => void;
   const ready = new Promise<number>((r) => (onReady = r));
   let publishWaiters: ((at: number) => void)[] = [];
+  const workerApplied: number[] = [];
   createInterface({ input: child.stdout! }).on("line", (line) => {
-    let m: { msg?: string; time?: number; at?: number };
+    let m: { msg?: string; time?: number; at?: number; worker?: number };
     try {
       m = JSON.parse(line);
     } catch {
@@ -95,6 +104,7 @@ function startServer(name: "meshc" | "go", dir: string): Server {
     }
     const at = m.at ?? m.time ?? now();
     if (m.msg === "meshc serve ready" || m.msg === "ready") onReady(at);
+    else if (m.msg === "snapshot published" && m.worker !== undefined) workerApplied.push(at);
     else if (m.msg === "snapshot loaded" || m.msg === "published") {
       const ws = publishWaiters;
       publishWaiters = [];
@@ -107,6 +117,7 @@ function startServer(name: "meshc" | "go", dir: string): Server {
     ready,
     nextPublish: () => new Promise((r) => publishWaiters.push(r)),
     reloadTrigger: () => name === "go" && child.kill("SIGHUP"),
+    workerApplied,
   };
 }
 
@@ -149,6 +160,22 @@ function rssMiB(pid: number): number {
   }
   return sum;
 }
+/**
+ * Proportional set size summed over the process tree (/proc/PID/smaps_rollup): each shared page (the node binary,
+ * libraries, copy-on-write pages of the fork) counted once in all, divided among the processes sharing it. The fair
+ * figure for a server of several processes, where the RSS sum counts shared pages once per process.
+ */
+function pssMiB(pid: number): number {
+  let sum = 0;
+  for (const p of tree(pid)) {
+    try {
+      sum += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, "utf8"))![1]) / 1024;
+    } catch {
+      // exited
+    }
+  }
+  return sum;
+}
 /** How the streams spread over meshc's workers (stream count by worker), from /debug/proxies. */
 async function spread(): Promise<Record<string, number>> {
   const rows = (await (await fetch(`http://127.0.0.1:${PORT + 1}/debug/proxies`)).json()) as { worker?: number }[];
@@ -163,7 +190,11 @@ interface Run {
   change: number;
   publishedToAck: number;
   changeCpu: number;
+  /** Server CPU from ready until the streams are quiet after the full sync (absent in older logs). */
+  syncCpu?: number;
   rss: number;
+  /** Absent in logs of runs before it was measured. */
+  pss?: number;
 }
 
 async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: string }): Promise<Run> {
@@ -177,10 +208,13 @@ async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: st
   const exited = new Promise<never>((_, rej) => server.child.once("exit", (c) => rej(new Error(`${name} exited (${c})`))));
   try {
     const readyAt = await Promise.race([server.ready, exited]);
+    const syncCpu0 = cpuMs(server.child.pid!);
     const load = await Promise.race([syncProxies(`127.0.0.1:${PORT}`, n, SERVICES), exited]);
     try {
       await waitQuiet(now(), 1000);
+      const syncCpu = cpuMs(server.child.pid!) - syncCpu0;
       const rss = rssMiB(server.child.pid!);
+      const pss = pssMiB(server.child.pid!);
       const refused = load.envoys.reduce((a, e) => a + e.refusals, 0);
       if (refused) log(`${name} N=${n}: ${refused} streams refused during the sync and opened again after a backoff`);
       if (name === "meshc" && WORKERS !== "0") log(`meshc N=${n}: streams by worker ${JSON.stringify(await spread())} (NODE_CLUSTER_SCHED_POLICY=${process.env.NODE_CLUSTER_SCHED_POLICY ?? "rr (default)"})`);
@@ -202,7 +236,9 @@ async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: st
       const touched = acked();
       if (touched.length < n) throw new Error(`${name}: only ${touched.length} of ${n} proxies ACKed the change within 300 s`);
       const lastAck = Math.max(...touched.map((e) => e.lastAckAt));
-      return { startReady: readyAt - t0, fullSync: load.syncedAt - load.startedAt, change: lastAck - swapAt, publishedToAck: lastAck - publishedAt, changeCpu, rss };
+      const applied = server.workerApplied.filter((t) => t >= publishedAt - 5000);
+      if (applied.length) log(`${name} N=${n}: the change's snapshot applied by the workers ${applied.map((t) => `${Math.round(t - publishedAt)} ms`).join(", ")} after the primary's publish; last ACK ${Math.round(lastAck - publishedAt)} ms after it`);
+      return { startReady: readyAt - t0, fullSync: load.syncedAt - load.startedAt, change: lastAck - swapAt, publishedToAck: lastAck - publishedAt, changeCpu, syncCpu, rss, pss };
     } finally {
       load.close();
     }
@@ -236,7 +272,7 @@ async function main(): Promise<void> {
     const r = { meshc: [] as Run[], go: [] as Run[] };
     results.set(n, r);
     for (let i = 0; i < RUNS; i++) {
-      for (const name of (i % 2 === 0 ? ["meshc", "go"] : ["go", "meshc"]) as ("meshc" | "go")[]) {
+      for (const name of ((i % 2 === 0 ? ["meshc", "go"] : ["go", "meshc"]) as ("meshc" | "go")[]).filter((x) => SERVERS.includes(x))) {
         stats.lastResponseAt = 0;
         const run = await runOnce(name, n, dirs).catch((err: Error) => {
           // A failed run is reported and left out of the medians; the other runs go on.
@@ -259,18 +295,26 @@ function printTable(results: Map<number, { meshc: Run[]; go: Run[] }>): void {
     ["change to every service (a new build directory) -> last ACK", "change", (v) => `${(v / 1000).toFixed(2)} s`],
     ["of which: new snapshot published -> last ACK", "publishedToAck", (v) => `${(v / 1000).toFixed(2)} s`],
     ["server CPU for the change", "changeCpu", (v) => `${(v / 1000).toFixed(2)} s`],
+    ["server CPU for the full sync", "syncCpu", (v) => `${(v / 1000).toFixed(2)} s`],
     ["start -> ready", "startReady", (v) => `${(v / 1000).toFixed(2)} s`],
     ["RSS after sync", "rss", (v) => `${v.toFixed(0)} MiB`],
+    ["PSS after sync (shared pages divided among the processes)", "pss", (v) => `${v.toFixed(0)} MiB`],
   ];
-  const ns = [...results.keys()].filter((n) => results.get(n)!.meshc.length && results.get(n)!.go.length);
+  // With one server only (--servers), its medians alone.
+  const ns = [...results.keys()].filter((n) => results.get(n)!.meshc.length || results.get(n)!.go.length);
   const counts = [...results].map(([n, r]) => `N=${n}: ${r.meshc.length} meshc / ${r.go.length} Go runs`).join(", ");
   console.log(`\nmeshc serve <build dir> --workers ${WORKERS} vs go-control-plane v0.14, ${SERVICES} services, medians (${counts}; meshc vs Go (meshc/Go))\n`);
   console.log(`| | ${ns.map((n) => `${n.toLocaleString("en")} proxies`).join(" | ")} |`);
   console.log(`|---|${ns.map(() => "---").join("|")}|`);
   for (const [label, key, fmt] of rows) {
     const cells = ns.map((n) => {
-      const m = median(results.get(n)!.meshc.map((x) => x[key]));
-      const g = median(results.get(n)!.go.map((x) => x[key]));
+      const of = (runs: Run[]) => {
+        const xs = runs.flatMap((x) => (x[key] === undefined ? [] : [x[key]!]));
+        return xs.length ? median(xs) : undefined;
+      };
+      const m = of(results.get(n)!.meshc);
+      const g = of(results.get(n)!.go);
+      if (m === undefined || g === undefined) return m !== undefined ? `meshc ${fmt(m)}` : g !== undefined ? `Go ${fmt(g)}` : "–";
       return `${fmt(m)} vs ${fmt(g)} (${(m / g).toFixed(2)})`;
     });
     console.log(`| ${label} | ${cells.join(" | ")} |`);

@@ -305,6 +305,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   else initialLoad.catch(() => undefined);
   let admin: Awaited<ReturnType<typeof startAdmin>>;
   try {
+    await pool?.whenListening(); // the workers started while the source loaded
     admin = await startAdmin(options.adminAddress ?? "127.0.0.1:18001", { xds, registry, lastLoad: () => last, readiness, live, ...(options.adminToken !== undefined ? { adminToken: options.adminToken } : {}) });
   } catch (err) {
     // Without this the xDS server would keep the process alive after the error is reported.

@@ -12,7 +12,8 @@ import { XdsAuthenticator, type XdsAuthOptions } from "./auth.js";
 import { SnapshotCache, type SnapshotChange } from "./cache.js";
 import { DeltaStream } from "./delta.js";
 import { serverAdsService, type RejectedRequest } from "./guard.js";
-import { resolveLimits, TokenBucket, type XdsLimits } from "./limits.js";
+import { StreamAdmission } from "./admission.js";
+import { resolveLimits, type XdsLimits } from "./limits.js";
 import { ConnectionGate } from "./listener.js";
 import { createXdsMetrics } from "./metrics.js";
 import { SotwStream } from "./sotw.js";
@@ -55,6 +56,12 @@ export interface XdsServer {
   snapshot(): MeshSnapshot | undefined;
   /** Every connected proxy stream, sorted by service, node id, stream id. */
   proxies(): ProxyStatus[];
+  /**
+   * The status rows that may have changed since the caller last asked, and the streams that ended: `seen` (stream id
+   * -> the stream's statusSeq when last reported) is the caller's memory and is updated. Rows are fresh objects
+   * (shallow), in no order. Only the in-process server has it (an xDS worker reports its streams with it).
+   */
+  statusChanges?(seen: Map<number, number>): { upsert: ProxyStatus[]; removed: number[] };
   /** Open TCP connections on the xDS port. */
   connections(): number;
   /**
@@ -110,24 +117,26 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
   const auth = options.auth ? new XdsAuthenticator(options.auth, registry) : undefined;
   const ctx: StreamContext = { cache, metrics, logger, streams, live, limits, nextStreamId: () => ++streamIds, changed, ...(auth ? { auth } : {}) };
   let closing = false;
-  const bucket = new TokenBucket(limits.streamsPerSecond, limits.streamBurst);
+  const admission = new StreamAdmission(limits.streamsPerSecond, limits.streamBurst);
 
   const server = new Server({ ...grpcOptions(limits), ...options.grpcOptions });
-  /** Refuses a new stream with UNAVAILABLE (clients retry with backoff) while shutting down or over the rate. */
-  const refused = (call: { emit(e: string, err: unknown): unknown }) => {
-    const reason = closing ? "shutting_down" : bucket.take() ? undefined : "rate_limit";
-    if (!reason) return false;
+  /** Ends a new stream with UNAVAILABLE (clients retry with backoff): shutting down, or over the rate with the admission queue full. */
+  const refuse = (call: { emit(e: string, err: unknown): unknown }, reason: "shutting_down" | "rate_limit") => {
     metrics.streamsRefused.inc({ reason });
-    const details = closing ? "xDS server shutting down" : "too many new xDS streams right now; retry with backoff";
+    const details = reason === "shutting_down" ? "xDS server shutting down" : "too many new xDS streams right now; retry with backoff";
     call.emit("error", Object.assign(new Error(details), { code: GrpcStatus.UNAVAILABLE, details }));
-    return true;
+  };
+  /** New streams start now, or wait (bounded) for the rate limiter (./admission.ts). */
+  const admit = (call: ServerDuplexStream<never, Buffer>, start: () => void) => {
+    if (closing) refuse(call, "shutting_down");
+    else if (!admission.admit(call, () => (closing ? refuse(call, "shutting_down") : start()))) refuse(call, "rate_limit");
   };
   server.addService(serverAdsService(() => limits.maxNodeBytes), {
     StreamAggregatedResources: (call: ServerDuplexStream<SotwRequest | RejectedRequest, Buffer>) => {
-      if (!refused(call)) new SotwStream(call, ctx, "sotw").start();
+      admit(call as ServerDuplexStream<never, Buffer>, () => new SotwStream(call, ctx, "sotw").start());
     },
     DeltaAggregatedResources: (call: ServerDuplexStream<DeltaRequest | RejectedRequest, Buffer>) => {
-      if (!refused(call)) new DeltaStream(call, ctx, "delta").start();
+      admit(call as ServerDuplexStream<never, Buffer>, () => new DeltaStream(call, ctx, "delta").start());
     },
   });
 
@@ -176,6 +185,22 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
       const list = [...streams].flatMap((s) => s.status() ?? []);
       return list.sort((a, b) => cmp(a.service, b.service) || cmp(a.node.id, b.node.id) || a.streamId - b.streamId);
     },
+    statusChanges(seen) {
+      const upsert: ProxyStatus[] = [];
+      const live = new Set<number>();
+      for (const s of streams) {
+        live.add(s.id);
+        if (seen.get(s.id) === s.statusSeq) continue;
+        const row = s.status(false);
+        if (!row) continue;
+        seen.set(s.id, s.statusSeq);
+        upsert.push(row);
+      }
+      const removed: number[] = [];
+      for (const id of seen.keys()) if (!live.has(id)) removed.push(id);
+      for (const id of removed) seen.delete(id);
+      return { upsert, removed };
+    },
     connections: () => gate.open,
     onChange(listener) {
       listeners.add(listener);
@@ -186,6 +211,7 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
       closing = true;
       clearInterval(sweep);
       const started = performance.now();
+      admission.close((call) => refuse(call as ServerDuplexStream<never, Buffer>, "shutting_down"));
       gate.stopAccepting();
       // GOAWAY on every connection (grpc-js closes each session once its streams end), then end every stream.
       const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));

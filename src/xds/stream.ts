@@ -77,7 +77,11 @@ export interface XdsRequestBase {
 
 /** Any stream, as the server's registry of live streams holds them. */
 export interface LiveStream {
-  status(): ProxyStatus | undefined;
+  readonly id: number;
+  /** Changes whenever status() may have changed. */
+  readonly statusSeq: number;
+  /** With `clone` false, a shallow copy (for a caller that serializes it at once, e.g. to another process). */
+  status(clone?: boolean): ProxyStatus | undefined;
   end(code: GrpcStatus, details: string, reset?: boolean): void;
   /** Closes the stream if its client stopped reading (unflushed responses, no progress for the stall timeout). */
   checkStall(now: number): void;
@@ -135,10 +139,17 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     this.call.on("close", () => this.finish());
   }
 
+  /**
+   * Bumped by every event that may change status() (a request, a push, an ACK/NACK, a snapshot change, the end), so
+   * a reporter can skip streams whose status did not change since it last looked (src/serve/cluster/worker-main.ts).
+   */
+  statusSeq = 0;
+
   /** The stream's status for `proxies()`, or undefined before the first request bound it to a proxy. */
-  status(): ProxyStatus | undefined {
+  status(clone = true): ProxyStatus | undefined {
     if (!this.statusRec) return undefined;
-    return structuredClone({ ...this.statusRec, pending: this.pendingKinds() });
+    const row = { ...this.statusRec, pending: this.pendingKinds() };
+    return clone ? structuredClone(row) : row;
   }
 
   /**
@@ -227,6 +238,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   protected recordAck(kind: ResourceKind, version: string, sentAt: number): void {
     this.record.acked[kind] = version;
     delete this.record.nacked[kind];
+    this.statusSeq++;
     this.ctx.changed?.();
     this.ctx.metrics.pushAck.observe({ type: kind }, (performance.now() - sentAt) / 1000);
   }
@@ -236,6 +248,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     this.record.nacks++;
     this.record.lastNack = nack;
     this.record.nacked[nack.type] = nack;
+    this.statusSeq++;
     this.ctx.changed?.();
     this.ctx.metrics.nacks.inc({ type: nack.type });
     this.ctx.metrics.nacksByService.inc({ service: this.record.service, type: nack.type });
@@ -248,12 +261,14 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   protected recordSent(kind: ResourceKind, version: string): void {
     this.record.sent[kind] = version;
     this.record.sentAt[kind] = new Date().toISOString();
+    this.statusSeq++;
     this.ctx.changed?.();
     this.ctx.metrics.pushes.inc({ type: kind });
   }
 
   private onRequest(req: Req | RejectedRequest): void {
     if (this.closed) return;
+    this.statusSeq++;
     try {
       if (isRejected(req)) {
         const { code, details, reason } = req.rejected;
@@ -394,6 +409,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   }
 
   private onSnapshot(proxy: ProxySnapshot | undefined, kinds: ReadonlySet<ResourceKind>): void {
+    this.statusSeq++;
     if (!proxy) {
       this.log.warn("service left the mesh; ending its xDS stream (the proxy keeps its last config)");
       this.end(GrpcStatus.NOT_FOUND, `service "${this.record.service}" is no longer in the mesh snapshot`);
@@ -416,6 +432,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
 
   private pump(): void {
     this.scheduled = false;
+    this.statusSeq++;
     if (this.closed || this.blocked()) return;
     try {
       for (;;) {

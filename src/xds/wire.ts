@@ -6,6 +6,7 @@ import protobuf from "protobufjs";
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import { messageType } from "../backends/envoy/api/registry.js";
 import type { EncodedResource } from "../snapshot/types.js";
+import { readDeltaRequest, readSotwRequest } from "./request-decode.js";
 
 export interface NodeInfo {
   id: string;
@@ -111,79 +112,14 @@ const T = {
 
 // ---- request decoding (server side) ----
 
-interface PbNode {
-  id: string;
-  cluster: string;
-  user_agent_name: string;
-  user_agent_version?: string;
-  user_agent_build_version?: { version?: { major_number?: number; minor_number?: number; patch?: number } } | null;
-  locality?: { region: string; zone: string; sub_zone: string } | null;
-  client_features: string[];
-}
-
-function nodeInfo(n: PbNode | null | undefined): NodeInfo | undefined {
-  if (!n) return undefined;
-  const bv = n.user_agent_build_version?.version;
-  const version = n.user_agent_version || (bv ? `${bv.major_number ?? 0}.${bv.minor_number ?? 0}.${bv.patch ?? 0}` : "");
-  const info: NodeInfo = {
-    id: n.id ?? "",
-    cluster: n.cluster ?? "",
-    userAgentName: n.user_agent_name ?? "",
-    userAgentVersion: version,
-    clientFeatures: [...(n.client_features ?? [])],
-  };
-  if (n.locality) info.locality = { region: n.locality.region ?? "", zone: n.locality.zone ?? "", sub_zone: n.locality.sub_zone ?? "" };
-  return info;
-}
-
-function rpcStatus(s: { code?: number; message?: string } | null | undefined): RpcStatus | undefined {
-  return s ? { code: s.code ?? 0, message: s.message ?? "" } : undefined;
-}
-
+/** DiscoveryRequest as the server reads it (./request-decode.ts: no reflection; strict UTF-8; throws on bad wire data). */
 export function decodeSotwRequest(buf: Buffer): SotwRequest {
-  const m = T.discoveryRequest.decode(buf) as unknown as {
-    version_info: string;
-    node: PbNode | null;
-    resource_names: string[];
-    type_url: string;
-    response_nonce: string;
-    error_detail: { code: number; message: string } | null;
-  };
-  const req: SotwRequest = {
-    versionInfo: m.version_info ?? "",
-    resourceNames: [...(m.resource_names ?? [])],
-    typeUrl: m.type_url ?? "",
-    responseNonce: m.response_nonce ?? "",
-  };
-  const node = nodeInfo(m.node);
-  if (node) req.node = node;
-  const err = rpcStatus(m.error_detail);
-  if (err) req.errorDetail = err;
-  return req;
+  return readSotwRequest(buf);
 }
 
+/** DeltaDiscoveryRequest as the server reads it (./request-decode.ts). */
 export function decodeDeltaRequest(buf: Buffer): DeltaRequest {
-  const m = T.deltaRequest.decode(buf) as unknown as {
-    node: PbNode | null;
-    type_url: string;
-    resource_names_subscribe: string[];
-    resource_names_unsubscribe: string[];
-    initial_resource_versions: Record<string, string> | null;
-    response_nonce: string;
-    error_detail: { code: number; message: string } | null;
-  };
-  const req: DeltaRequest = {
-    typeUrl: m.type_url ?? "",
-    subscribe: [...(m.resource_names_subscribe ?? [])],
-    unsubscribe: [...(m.resource_names_unsubscribe ?? [])],
-    initialResourceVersions: { ...(m.initial_resource_versions ?? {}) },
-    responseNonce: m.response_nonce ?? "",
-  };
-  const node = nodeInfo(m.node);
-  if (node) req.node = node;
-  const err = rpcStatus(m.error_detail);
-  if (err) req.errorDetail = err;
-  return req;
+  return readDeltaRequest(buf);
 }
 
 // ---- request encoding (client side: tests, bench) ----
@@ -264,15 +200,60 @@ export function deltaResourceBytes(r: EncodedResource): Uint8Array {
 // ControlPlane {identifier = 1}: lets a proxy's config dump say who configured it.
 const controlPlaneBytes = protobuf.Writer.create().uint32((1 << 3) | 2).string(CONTROL_PLANE_ID).finish();
 
-/** DiscoveryResponse {version_info = 1, resources = 2, type_url = 4, nonce = 5, control_plane = 6}. */
+/**
+ * DiscoveryResponse {version_info = 1, resources = 2, type_url = 4, nonce = 5, control_plane = 6}, written straight
+ * into one buffer of the exact size (the cached Any wrappers copied in): a full sync writes thousands of these.
+ */
 export function serializeSotwResponse(res: SotwResponseOut): Buffer {
-  const w = protobuf.Writer.create();
-  if (res.versionInfo) w.uint32((1 << 3) | 2).string(res.versionInfo);
-  for (const r of res.resources) w.uint32((2 << 3) | 2).bytes(anyBytes(r));
-  w.uint32((4 << 3) | 2).string(res.typeUrl);
-  w.uint32((5 << 3) | 2).string(res.nonce);
-  w.uint32((6 << 3) | 2).bytes(controlPlaneBytes);
-  return count(asBuffer(w.finish()));
+  const anys = res.resources.map(anyBytes);
+  const version = res.versionInfo ? Buffer.byteLength(res.versionInfo) : 0;
+  const typeUrl = Buffer.byteLength(res.typeUrl);
+  const nonce = Buffer.byteLength(res.nonce);
+  let size = (version ? 1 + varintSize(version) + version : 0) + 1 + varintSize(typeUrl) + typeUrl + 1 + varintSize(nonce) + nonce;
+  size += 1 + varintSize(controlPlaneBytes.length) + controlPlaneBytes.length;
+  for (const a of anys) size += 1 + varintSize(a.length) + a.length;
+  const out = Buffer.allocUnsafe(size);
+  let pos = 0;
+  const field = (tag: number, len: number) => {
+    out[pos++] = tag;
+    pos = writeVarint(out, pos, len);
+  };
+  if (version) {
+    field((1 << 3) | 2, version);
+    pos += out.write(res.versionInfo, pos, "utf8");
+  }
+  for (const a of anys) {
+    field((2 << 3) | 2, a.length);
+    out.set(a, pos);
+    pos += a.length;
+  }
+  field((4 << 3) | 2, typeUrl);
+  pos += out.write(res.typeUrl, pos, "utf8");
+  field((5 << 3) | 2, nonce);
+  pos += out.write(res.nonce, pos, "utf8");
+  field((6 << 3) | 2, controlPlaneBytes.length);
+  out.set(controlPlaneBytes, pos);
+  pos += controlPlaneBytes.length;
+  if (pos !== size) throw new Error(`DiscoveryResponse size ${pos} != ${size}`);
+  return count(out);
+}
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(out: Buffer, pos: number, n: number): number {
+  while (n >= 0x80) {
+    out[pos++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  out[pos++] = n;
+  return pos;
 }
 
 /** DeltaDiscoveryResponse {system_version_info = 1, resources = 2, type_url = 4, nonce = 5, removed_resources = 6, control_plane = 7}. */

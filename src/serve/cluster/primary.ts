@@ -29,7 +29,7 @@ import type { XdsServer } from "../../xds/index.js";
 import { resolveLimits, type XdsLimits } from "../../xds/limits.js";
 import type { ProxyStatus } from "../../xds/stream.js";
 import { CODES } from "../../analysis/codes.js";
-import { SnapshotEncoder, type FromWorker, type ToWorker } from "./protocol.js";
+import { emptyHoldings, SnapshotEncoder, type FromWorker, type ToWorker, type WorkerHoldings } from "./protocol.js";
 
 export interface XdsWorkersOptions {
   workers: number;
@@ -59,6 +59,8 @@ export interface WorkerInfo {
 }
 
 export interface XdsWorkers extends XdsServer {
+  /** Resolves once a worker listens; rejects when the first workers exit before any listened (e.g. port in use). */
+  whenListening(): Promise<void>;
   workers(): WorkerInfo[];
   /** Every live worker's metrics (prom-client getMetricsAsJSON), for aggregation; a worker that does not answer within 2 s is left out. */
   workerMetrics(): Promise<unknown[][]>;
@@ -91,8 +93,8 @@ interface Slot {
   /** The worker's message handler is installed: messages to it are delivered from now on. */
   ready: boolean;
   listening: boolean;
-  /** Resource ids the worker holds (from the last snapshot sent to it). */
-  held: Set<number>;
+  /** What the worker holds (resource numbers, service entries) from the snapshots sent to it. */
+  holdings: WorkerHoldings;
   sentSeq: number;
   appliedSeq: number;
   rows: Map<number, WorkerProxyStatus>;
@@ -110,7 +112,6 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
   let port = Number(o.address.slice(o.address.lastIndexOf(":") + 1));
   const cache = new SnapshotCache();
   const encoder = new SnapshotEncoder();
-  let indexed: ReturnType<SnapshotEncoder["index"]> | undefined;
   let seq = 0;
   let identities: [string, string][] | undefined;
   let tlsSent: SecureContextOptions | undefined;
@@ -129,28 +130,27 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
   // The workers get this process's loaders (tsx when running from sources), not its test-runner or inspector flags.
   const execArgv = process.execArgv.filter((a) => !/^--(test|inspect|watch)/.test(a));
   cluster.setupPrimary({ exec: workerEntry(), args: [], execArgv, serialization: "advanced", silent: false });
-  const slots: Slot[] = Array.from({ length: n }, (_, i) => ({ slot: i + 1, worker: undefined, ready: false, listening: false, held: new Set(), sentSeq: 0, appliedSeq: 0, rows: new Map(), connections: 0, restarts: 0, failures: 0, startedAt: 0 }));
+  const slots: Slot[] = Array.from({ length: n }, (_, i) => ({ slot: i + 1, worker: undefined, ready: false, listening: false, holdings: emptyHoldings(), sentSeq: 0, appliedSeq: 0, rows: new Map(), connections: 0, restarts: 0, failures: 0, startedAt: 0 }));
   const byWorker = new Map<Worker, Slot>();
   const metricWaiters = new Map<number, (json: unknown[]) => void>();
   let metricIds = 0;
 
-  const post = (s: Slot, m: ToWorker) => {
-    if (s.ready && s.worker?.isConnected()) s.worker.send(m);
+  const post = (s: Slot, m: ToWorker): boolean => {
+    if (!s.ready || !s.worker?.isConnected()) return false;
+    s.worker.send(m);
+    return true;
   };
   const sendSnapshot = (s: Slot) => {
-    const mesh = cache.current();
-    // A worker not ready yet gets the snapshot in full from start(): marking resources held for a message that
-    // post() dropped made its first snapshot lack them ("neither sent nor held") and the worker exit at start.
-    if (!mesh || !indexed || !s.worker || !s.ready || !s.worker.isConnected()) return;
-    post(s, encoder.message(seq, mesh, indexed, s.held));
-    s.held = new Set(indexed.table.keys());
+    // A worker not ready yet gets the current snapshot once it is (start()); what it holds stays as it was.
+    if (!cache.current() || !s.ready || !s.worker?.isConnected()) return;
+    post(s, encoder.message(seq, s.holdings));
     s.sentSeq = seq;
   };
   let firstListening: (() => void) | undefined;
   let firstFailed: ((err: Error) => void) | undefined;
 
   const fork = (s: Slot) => {
-    s.held = new Set();
+    s.holdings = emptyHoldings();
     s.ready = false;
     s.listening = false;
     s.appliedSeq = 0;
@@ -229,9 +229,10 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
   // The first worker binds (port 0 picks a free port), then the others are forked. Every worker listens with the
   // address as given: the cluster module shares one listening handle per address key, so with port 0 they all get
   // the port the first one bound (should every worker die at once, port 0 would pick a new port: use it in tests).
-  // With a fixed port they all start at once.
+  // With a fixed port they all start at once, and this returns at once: the caller reads its build directory or
+  // compiles while the workers start (whenListening() says when one listens, or why none could).
   const fixedPort = port !== 0;
-  await new Promise<void>((resolve, reject) => {
+  const listening = new Promise<void>((resolve, reject) => {
     firstListening = resolve;
     firstFailed = reject;
     for (const s of fixedPort ? slots : slots.slice(0, 1)) fork(s);
@@ -239,7 +240,11 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
     firstListening = undefined;
     firstFailed = undefined;
   });
-  if (!fixedPort) for (const s of slots.slice(1)) fork(s);
+  listening.catch(() => undefined); // observed through whenListening()
+  if (!fixedPort) {
+    await listening;
+    for (const s of slots.slice(1)) fork(s);
+  }
 
   const syncTls = () => {
     const ctx = o.secureContext?.();
@@ -264,13 +269,14 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
       return `${host}:${port}`;
     },
     authenticated: o.secureContext !== undefined,
+    whenListening: () => listening,
     setSnapshot(mesh: MeshSnapshot) {
       const change = cache.setSnapshot(mesh);
-      indexed = encoder.index(mesh);
+      encoder.index(mesh);
       seq++;
       for (const s of slots) sendSnapshot(s);
       changed();
-      logger.info({ services: mesh.proxies.size, resources: indexed.table.size, workers: slots.filter((s) => s.worker).length, changed: change.changed.length, added: change.added.length, removed: change.removed.length }, "snapshot published to the xDS workers");
+      logger.info({ services: mesh.proxies.size, resources: encoder.size, workers: slots.filter((s) => s.worker).length, changed: change.changed.length, added: change.added.length, removed: change.removed.length }, "snapshot published to the xDS workers");
       return change;
     },
     setIdentities(map: ReadonlyMap<string, string>) {

@@ -1,10 +1,13 @@
 // The messages between `meshc serve --workers N`'s primary process and its xDS serving workers (Node's cluster IPC,
 // "advanced" serialization, so resource bytes travel as byte arrays, not JSON). A published snapshot goes to each
-// worker once as an immutable message of encoded resources: every distinct resource (type URL, name, content hash)
-// gets a number; the bytes of a resource travel only to a worker that does not hold it from the snapshot before, and
-// each proxy lists its resources by number. Versions are content hashes, so a worker needs nothing else to serve
-// exactly what the single-process server serves: it rebuilds the same MeshSnapshot, sharing one object per distinct
-// resource (the encoder's per-resource caches in src/xds/wire.ts stay hits across reloads).
+// worker once as an immutable message relative to what that worker already holds: every distinct resource (type
+// URL, name, content hash) has a number; a resource travels (with its bytes) only to a worker that does not hold
+// it, and only the services whose entry changed travel (their versions and resource numbers, per kind, for the
+// service and for each of its variants: instance and locality variants, src/snapshot/variants.ts). Versions are
+// content hashes, so a worker needs nothing else to serve exactly what the single-process server serves: it
+// rebuilds the same MeshSnapshot, keeping the ProxySnapshot object of every service that did not change (its
+// streams are not even woken) and one object per distinct resource (the encoder's per-resource caches in
+// src/xds/wire.ts stay hits across reloads), and drops the resources no service uses any more.
 import type { SecureContextOptions } from "node:tls";
 import type { EncodedResource, MeshSnapshot, ProxySnapshot, ResourceKind } from "../../snapshot/types.js";
 import { PUSH_ORDER } from "../../snapshot/types.js";
@@ -26,15 +29,24 @@ export interface WorkerInit {
   statusEveryMs: number;
 }
 
-/** [id, name, typeUrl, hash, bytes]: bytes only when the worker does not hold the resource already. */
-export type WireResource = [number, string, string, string, Uint8Array | null];
+/** [id, name, typeUrl, hash, bytes]: a resource the worker does not hold yet. */
+export type WireResource = [number, string, string, string, Uint8Array];
+
+/** Versions and resource numbers per kind (in PUSH_ORDER) of a proxy snapshot. */
+export type WireProxyBody = [Record<ResourceKind, string>, number[][]];
+
+/** [service, default body, variants as [variant key, body]]. */
+export type WireProxy = [string, WireProxyBody, [string, WireProxyBody][]];
 
 export interface SnapshotMessage {
   t: "snapshot";
   seq: number;
+  /** Resources new to this worker (a worker holds exactly the resources its current snapshot uses). */
   resources: WireResource[];
-  /** [service, versions, resource ids per kind in PUSH_ORDER]. */
-  proxies: [string, Record<ResourceKind, string>, number[][]][];
+  /** Services added or changed since the worker's snapshot (a full snapshot for a worker holding none). */
+  proxies: WireProxy[];
+  /** Services no longer in the mesh. */
+  removed: string[];
 }
 
 export type ToWorker =
@@ -56,65 +68,155 @@ export type FromWorker =
 
 const key = (r: EncodedResource) => `${r.typeUrl}\0${r.name}\0${r.hash}`;
 
-/** Primary side: numbers distinct resources and remembers what each worker holds. */
+interface Numbered {
+  id: number;
+  key: string;
+  /** The last indexing round that saw this object. */
+  round: number;
+}
+
+/** What one worker holds, as the primary tracks it: resource numbers and the entry last sent per service. */
+export interface WorkerHoldings {
+  held: Set<number>;
+  sent: Map<string, WireProxy>;
+}
+
+export const emptyHoldings = (): WorkerHoldings => ({ held: new Set(), sent: new Map() });
+
+/**
+ * Primary side: numbers distinct resources and builds each worker's message from what it holds. Numbers are kept
+ * while a resource stays in consecutive snapshots (by object identity, else by its key), so an unchanged resource
+ * keeps its number and never travels again; the wire entry of a proxy snapshot object is built once.
+ */
 export class SnapshotEncoder {
   private ids = new Map<string, number>();
   private next = 1;
+  private round = 0;
+  private readonly numbered = new WeakMap<EncodedResource, Numbered>();
+  private readonly entries = new WeakMap<ProxySnapshot, { round: number; entry: WireProxy }>();
+  private table = new Map<number, EncodedResource>();
+  private current: WireProxy[] = [];
 
-  /** Numbers every distinct resource of `mesh` (new ones get new numbers; ones no longer used are forgotten). */
-  index(mesh: MeshSnapshot): { byKey: Map<string, number>; table: Map<number, EncodedResource> } {
+  /** Numbers every distinct resource of `mesh` (variants included) and builds every service's wire entry. */
+  index(mesh: MeshSnapshot): void {
+    const round = ++this.round;
     const byKey = new Map<string, number>();
     const table = new Map<number, EncodedResource>();
-    for (const proxy of mesh.proxies.values()) {
-      for (const kind of PUSH_ORDER) {
-        for (const r of proxy.resources[kind] ?? []) {
-          const k = key(r);
-          if (byKey.has(k)) continue;
-          let id = this.ids.get(k);
-          if (id === undefined) id = this.next++;
-          byKey.set(k, id);
-          table.set(id, r);
-        }
+    const idOf = (r: EncodedResource): number => {
+      let n = this.numbered.get(r);
+      if (!n) this.numbered.set(r, (n = { id: 0, key: key(r), round: -1 }));
+      if (n.round === round) return n.id;
+      const kept = n.round === round - 1 ? n.id : undefined; // numbers of the previous round are all still valid
+      const id = byKey.get(n.key) ?? kept ?? this.ids.get(n.key) ?? this.next++;
+      n.id = id;
+      n.round = round;
+      if (!byKey.has(n.key)) {
+        byKey.set(n.key, id);
+        table.set(id, r);
       }
+      return id;
+    };
+    const body = (p: ProxySnapshot): WireProxyBody => [p.versions, PUSH_ORDER.map((kind) => (p.resources[kind] ?? []).map(idOf))];
+    const current: WireProxy[] = [];
+    for (const [service, p] of mesh.proxies) {
+      const cached = this.entries.get(p);
+      let entry: WireProxy;
+      if (cached && cached.round === round - 1) {
+        // The same object as in the previous snapshot: its resources keep their numbers; mark them seen.
+        entry = cached.entry;
+        forEachResource(p, idOf);
+      } else {
+        entry = [service, body(p), [...(p.variants ?? [])].map(([k, v]) => [k, body(v)])];
+      }
+      this.entries.set(p, { round, entry });
+      current.push(entry);
     }
     this.ids = byKey;
-    return { byKey, table };
+    this.table = table;
+    this.current = current;
   }
 
-  /** The message for one worker, given the resource ids it holds (from the last snapshot it received). */
-  message(seq: number, mesh: MeshSnapshot, indexed: { byKey: Map<string, number>; table: Map<number, EncodedResource> }, held: ReadonlySet<number>): SnapshotMessage {
+  /** Distinct resources of the indexed snapshot. */
+  get size(): number {
+    return this.table.size;
+  }
+
+  /** The message for one worker given what it holds, which is updated to what it holds once it applied it. */
+  message(seq: number, holdings: WorkerHoldings): SnapshotMessage {
     const resources: WireResource[] = [];
-    for (const [id, r] of indexed.table) resources.push([id, r.name, r.typeUrl, r.hash, held.has(id) ? null : r.bytes]);
-    const proxies: SnapshotMessage["proxies"] = [];
-    for (const [service, p] of mesh.proxies) {
-      proxies.push([service, p.versions, PUSH_ORDER.map((kind) => (p.resources[kind] ?? []).map((r) => indexed.byKey.get(key(r))!))]);
+    const proxies: WireProxy[] = [];
+    const services = new Set<string>();
+    for (const entry of this.current) {
+      services.add(entry[0]);
+      const before = holdings.sent.get(entry[0]);
+      if (before !== undefined && (before === entry || sameEntry(before, entry))) continue;
+      proxies.push(entry);
+      holdings.sent.set(entry[0], entry);
     }
-    return { t: "snapshot", seq, resources, proxies };
+    const removed = [...holdings.sent.keys()].filter((s) => !services.has(s));
+    for (const s of removed) holdings.sent.delete(s);
+    for (const [id, r] of this.table) if (!holdings.held.has(id)) resources.push([id, r.name, r.typeUrl, r.hash, r.bytes]);
+    holdings.held = new Set(this.table.keys());
+    return { t: "snapshot", seq, resources, proxies, removed };
   }
 }
 
-/** Worker side: rebuilds snapshots from messages, keeping one object per distinct resource across snapshots. */
+function forEachResource(p: ProxySnapshot, f: (r: EncodedResource) => unknown): void {
+  for (const kind of PUSH_ORDER) for (const r of p.resources[kind] ?? []) f(r);
+  for (const v of p.variants?.values() ?? []) for (const kind of PUSH_ORDER) for (const r of v.resources[kind] ?? []) f(r);
+}
+
+function sameBody(a: WireProxyBody, b: WireProxyBody): boolean {
+  for (const kind of PUSH_ORDER) if (a[0][kind] !== b[0][kind]) return false;
+  if (a[1].length !== b[1].length) return false;
+  for (let i = 0; i < a[1].length; i++) {
+    const x = a[1][i]!;
+    const y = b[1][i]!;
+    if (x.length !== y.length) return false;
+    for (let j = 0; j < x.length; j++) if (x[j] !== y[j]) return false;
+  }
+  return true;
+}
+
+function sameEntry(a: WireProxy, b: WireProxy): boolean {
+  if (a[0] !== b[0] || !sameBody(a[1], b[1]) || a[2].length !== b[2].length) return false;
+  for (let i = 0; i < a[2].length; i++) if (a[2][i]![0] !== b[2][i]![0] || !sameBody(a[2][i]![1], b[2][i]![1])) return false;
+  return true;
+}
+
+/** Worker side: applies messages, keeping unchanged proxy snapshots and one object per distinct resource. */
 export class SnapshotDecoder {
   private held = new Map<number, EncodedResource>();
+  private services = new Map<string, { entry: WireProxy; proxy: ProxySnapshot }>();
 
   decode(m: SnapshotMessage): MeshSnapshot {
-    const next = new Map<number, EncodedResource>();
-    for (const [id, name, typeUrl, hash, bytes] of m.resources) {
-      const old = this.held.get(id);
-      if (bytes === null) {
-        if (!old) throw new Error(`snapshot ${m.seq}: resource #${id} (${name}) was neither sent nor held`);
-        next.set(id, old);
-      } else {
-        next.set(id, { name, typeUrl, hash, bytes });
-      }
-    }
-    const proxies = new Map<string, ProxySnapshot>();
-    for (const [service, versions, ids] of m.proxies) {
+    for (const [id, name, typeUrl, hash, bytes] of m.resources) this.held.set(id, { name, typeUrl, hash, bytes });
+    const resource = (id: number): EncodedResource => {
+      const r = this.held.get(id);
+      if (!r) throw new Error(`snapshot ${m.seq}: resource #${id} was neither sent nor held`);
+      return r;
+    };
+    const build = (service: string, [versions, ids]: WireProxyBody): ProxySnapshot => {
       const resources = {} as Record<ResourceKind, EncodedResource[]>;
-      PUSH_ORDER.forEach((kind, i) => (resources[kind] = (ids[i] ?? []).map((id) => next.get(id)!)));
-      proxies.set(service, { service, versions, resources });
+      PUSH_ORDER.forEach((kind, i) => (resources[kind] = (ids[i] ?? []).map(resource)));
+      return { service, versions, resources };
+    };
+    for (const service of m.removed) this.services.delete(service);
+    for (const entry of m.proxies) {
+      const [service, body, variants] = entry;
+      const proxy = build(service, body);
+      if (variants.length) proxy.variants = new Map(variants.map(([k, b]) => [k, { ...build(service, b), variant: k }]));
+      this.services.set(service, { entry, proxy });
     }
-    this.held = next;
+    // Resources no service uses any more are dropped (the primary assumes the same).
+    const used = new Set<number>();
+    const proxies = new Map<string, ProxySnapshot>();
+    for (const [service, { entry, proxy }] of this.services) {
+      proxies.set(service, proxy);
+      for (const ids of entry[1][1]) for (const id of ids) used.add(id);
+      for (const [, b] of entry[2]) for (const ids of b[1]) for (const id of ids) used.add(id);
+    }
+    for (const id of this.held.keys()) if (!used.has(id)) this.held.delete(id);
     return { proxies };
   }
 }

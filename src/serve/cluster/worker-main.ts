@@ -9,7 +9,6 @@ import cluster from "node:cluster";
 import type { SecureContextOptions } from "node:tls";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { startXdsServer, type XdsServer } from "../../xds/index.js";
-import type { ProxyStatus } from "../../xds/stream.js";
 import { createServeLogger } from "../logger.js";
 import { SnapshotDecoder, type FromWorker, type ToWorker, type WorkerInit } from "./protocol.js";
 
@@ -48,10 +47,15 @@ async function start(init: WorkerInit): Promise<void> {
   reportStatus(xds, init.statusEveryMs);
 }
 
-/** Sends the rows of streams whose status changed since the last report (at most every `everyMs`). */
+/**
+ * Sends the rows of streams whose status changed since the last report (at most every `everyMs`). Streams are
+ * skipped by their status sequence number (src/xds/stream.ts), so a quiet worker holding thousands of streams does
+ * no per-stream work, and rows are not cloned before the IPC message serializes them.
+ */
 function reportStatus(server: XdsServer, everyMs: number): void {
-  const last = new Map<number, string>();
+  const seen = new Map<number, number>();
   let lastConnections = -1;
+  let lastSent = -1;
   let dirty = true;
   server.onChange(() => (dirty = true));
   const timer = setInterval(() => {
@@ -59,18 +63,9 @@ function reportStatus(server: XdsServer, everyMs: number): void {
     if (!dirty && connections === lastConnections) return;
     dirty = false;
     lastConnections = connections;
-    const upsert: ProxyStatus[] = [];
-    const seen = new Set<number>();
-    for (const p of server.proxies()) {
-      seen.add(p.streamId);
-      const text = JSON.stringify(p);
-      if (last.get(p.streamId) !== text) {
-        last.set(p.streamId, text);
-        upsert.push(p);
-      }
-    }
-    const removed = [...last.keys()].filter((id) => !seen.has(id));
-    for (const id of removed) last.delete(id);
+    const { upsert, removed } = server.statusChanges!(seen);
+    if (upsert.length === 0 && removed.length === 0 && connections === lastSent) return;
+    lastSent = connections;
     send({ t: "status", upsert, removed, connections });
   }, everyMs);
   timer.unref();

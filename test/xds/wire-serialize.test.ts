@@ -1,0 +1,37 @@
+// SotW responses are written straight into a buffer of the exact size (src/xds/wire.ts serializeSotwResponse): the
+// bytes equal protobufjs's Writer output (what the server wrote before), for empty and multi-byte versions, long
+// nonces, every resource kind and a response whose length prefixes take several bytes.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import protobuf from "protobufjs";
+import { anyBytes, decodeSotwResponse, serializeSotwResponse, type SotwResponseOut } from "../../src/xds/wire.js";
+import { webProxy } from "./fixtures.js";
+
+function reference(res: SotwResponseOut): Buffer {
+  const w = protobuf.Writer.create();
+  if (res.versionInfo) w.uint32((1 << 3) | 2).string(res.versionInfo);
+  for (const r of res.resources) w.uint32((2 << 3) | 2).bytes(anyBytes(r));
+  w.uint32((4 << 3) | 2).string(res.typeUrl);
+  w.uint32((5 << 3) | 2).string(res.nonce);
+  w.uint32((6 << 3) | 2).bytes(protobuf.Writer.create().uint32((1 << 3) | 2).string("meshc").finish());
+  return Buffer.from(w.finish());
+}
+
+test("SotW responses: written bytes equal protobufjs's encoding", () => {
+  const p = webProxy();
+  let n = 0;
+  for (const kind of ["cluster", "endpoint", "listener", "route", "secret"] as const) {
+    for (const versionInfo of ["", "385e7ae917de50ba", "é".repeat(200)]) {
+      for (const nonce of ["1", "x".repeat(300)]) {
+        const res = { versionInfo, typeUrl: `type.googleapis.com/${kind}`, nonce, resources: p.resources[kind] ?? [] };
+        const got = serializeSotwResponse(res);
+        assert.deepEqual(got, reference(res), `${kind} ${versionInfo.length} ${nonce.length}`);
+        assert.equal(decodeSotwResponse(got).resources.length, res.resources.length);
+        n++;
+      }
+    }
+  }
+  const big = { versionInfo: "v", typeUrl: "t", nonce: "1", resources: Array.from({ length: 3000 }, () => p.resources.route[0]!) };
+  assert.deepEqual(serializeSotwResponse(big), reference(big));
+  assert.equal(n, 30);
+});
