@@ -5,7 +5,7 @@
 import { analyze, CODES } from "./analysis/index.js";
 import { fillTemplate } from "./analysis/codes.js";
 import { formatIssue, type EnvoyIssue } from "./backends/envoy/api/issues.js";
-import { translateMesh } from "./backends/envoy/translate.js";
+import { translateMesh, type TranslateResult } from "./backends/envoy/translate.js";
 import type { Diagnostic } from "./diagnostics/types.js";
 import { loadMesh, compareDiagnostics, type LoadOptions, type Stage } from "./frontend/index.js";
 import type { MeshIR } from "./ir/types.js";
@@ -35,15 +35,25 @@ export interface CompileResult {
   timings: Partial<Record<PipelineStage, number>>;
   /** What each mesh.patch() changed (present when the mesh has patches and they all applied; src/patch/apply.ts). */
   patches?: PatchReport[];
+  /** How long the result waited for the type check after everything else was done, in ms (its thread ran alongside). */
+  typecheckWaitMs?: number;
 }
 
-export async function compileMesh(entry: string, options: LoadOptions = {}): Promise<CompileResult> {
+export interface CompileOptions extends LoadOptions {
+  /** The backend's translation (default translateMesh); `meshc serve` passes one that reuses earlier reloads' work. */
+  translate?: (ir: MeshIR) => TranslateResult;
+}
+
+export async function compileMesh(entry: string, options: CompileOptions = {}): Promise<CompileResult> {
   // Analysis and translation run while the type check finishes on its thread; its errors replace everything else.
-  const loaded = await loadMesh(entry, { ...options, deferTypecheck: true, keepPatches: true });
+  const { translate = translateMesh, ...loadOptions } = options;
+  const loaded = await loadMesh(entry, { ...loadOptions, deferTypecheck: true, keepPatches: true });
   // The worker holding mesh.patch() functions (if any) is terminated on every path out of here.
   try {
-    const result = await compileLoaded(loaded);
+    const result = await compileLoaded(loaded, translate);
+    const waited = performance.now();
     const failed = await loaded.typecheckGate?.();
+    if (loaded.typecheckGate) result.typecheckWaitMs = Math.round((performance.now() - waited) * 10) / 10;
     if (failed) return { diagnostics: failed.diagnostics, inputs: failed.inputs, baseDir: failed.baseDir, timings: { ...failed.timings } };
     const typecheck = loaded.timings.typecheck;
     return { ...result, inputs: loaded.inputs, timings: { ...(typecheck !== undefined ? { typecheck } : {}), ...result.timings } };
@@ -52,7 +62,7 @@ export async function compileMesh(entry: string, options: LoadOptions = {}): Pro
   }
 }
 
-async function compileLoaded(loaded: Awaited<ReturnType<typeof loadMesh>>): Promise<CompileResult> {
+async function compileLoaded(loaded: Awaited<ReturnType<typeof loadMesh>>, translate: (ir: MeshIR) => TranslateResult): Promise<CompileResult> {
   const timings: CompileResult["timings"] = { ...loaded.timings };
   const diagnostics = [...loaded.diagnostics];
   const base = { inputs: loaded.inputs, baseDir: loaded.baseDir, timings };
@@ -70,7 +80,7 @@ async function compileLoaded(loaded: Awaited<ReturnType<typeof loadMesh>>): Prom
   diagnostics.push(...time("analyze", () => analyze(ir, { baseDir: loaded.baseDir })));
   if (hasError(diagnostics)) return { ir, diagnostics: diagnostics.sort(compareDiagnostics), ...base };
 
-  const translated = time("translate", () => translateMesh(ir));
+  const translated = time("translate", () => translate(ir));
   diagnostics.push(...translated.issues.map(issueDiagnostic));
   diagnostics.sort(compareDiagnostics);
   if (hasError(diagnostics)) return { ir, diagnostics, ...base };
