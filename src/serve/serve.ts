@@ -186,6 +186,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     if (closing) return false;
     const end = compileSeconds.startTimer();
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const before: Fingerprint | undefined = await watcher?.fingerprint();
     const fingerprinted = performance.now();
     const r = await source.load(cancel.signal).catch((err: Error): Awaited<ReturnType<typeof source.load>> => ({
@@ -235,7 +236,10 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     serving.set(1);
     // Where the reload's time went (ms): bench/hot-reload.ts prints these.
     const ms = (a: number, b: number) => Math.round((b - a) * 10) / 10;
-    const stages = { fingerprint: ms(t0, fingerprinted), ...r.timings, load: ms(fingerprinted, loadedAt), checks: ms(loadedAt, checked), publish: ms(checked, published), graph: ms(published, performance.now()) };
+    const stages: Record<string, number> = { fingerprint: ms(t0, fingerprinted), ...r.timings, load: ms(fingerprinted, loadedAt), checks: ms(loadedAt, checked), publish: ms(checked, published), graph: ms(published, performance.now()) };
+    // CPU of the whole process (every thread: the type check's, the evaluation worker's) from start to published.
+    const cpu = process.cpuUsage(cpu0);
+    stages.cpu = Math.round((cpu.user + cpu.system) / 100) / 10;
     logger.info({ seconds: Math.round(seconds * 1000) / 1000, proxies: r.snapshot.proxies.size, ...change, ...(r.readStats && { read: r.readStats }), stages, ...(r.translation && { translation: r.translation }) }, "snapshot loaded");
     if (stateDir && r.meshName !== undefined) {
       const key = versionsKey(keyFree!);

@@ -73,7 +73,7 @@ export function openSource(path: string, options: { strict?: boolean; eval?: Omi
       // The checker thread keeps its program between loads: a reload re-checks only what the edit touched.
       let translated = false;
       const translate = (ir: MeshIR) => ((translated = true), translator.translate(ir));
-      const r = await compileMesh(abs, { ...options.eval, incrementalTypecheck: true, translate, ...(signal ? { signal } : {}) });
+      const r = await compileMesh(abs, { ...options.eval, incrementalTypecheck: true, spareWorker: true, translate, ...(signal ? { signal } : {}) });
       const t0 = performance.now();
       const blocked = options.strict && r.diagnostics.some((d) => d.severity === "warning");
       const snapshot = blocked ? undefined : r.snapshot;
