@@ -17,7 +17,7 @@ export interface StartedWorker {
 
 let spare: { started: StartedWorker; maxHeapMb: number } | undefined;
 
-/** Starts an evaluation worker that waits for a `{ bundleUrl }` message (eval-worker.ts), its output piped to stderr. */
+/** Starts an evaluation worker that waits for a `{ bundleUrl }` message (eval-worker.ts). pipeOutput() before use. */
 export function startWaitingWorker(code: string, maxHeapMb: number, workerData: Record<string, unknown> = {}): StartedWorker {
   const dir = mkdtempSync(join(tmpdir(), "meshc-eval-"));
   const script = join(dir, "eval-worker.mjs");
@@ -31,9 +31,16 @@ export function startWaitingWorker(code: string, maxHeapMb: number, workerData: 
     stdout: true,
     stderr: true,
   });
+  return { worker, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The module's console output goes to stderr. Piped only when the worker is put to use: a piped worker keeps the
+ * process alive even when unref'd, and a waiting spare runs no code that prints.
+ */
+function pipeOutput(worker: Worker): void {
   worker.stdout.pipe(process.stderr, { end: false });
   worker.stderr.pipe(process.stderr, { end: false });
-  return { worker, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** The spare started for this heap limit, if one is waiting (it is then no longer the spare). */
@@ -44,6 +51,7 @@ export function takeSpare(maxHeapMb: number): StartedWorker | undefined {
   // threadId is -1 once a worker has exited: a spare that died while waiting is not used.
   if (s.maxHeapMb === maxHeapMb && s.started.worker.threadId >= 0) {
     s.started.worker.ref();
+    pipeOutput(s.started.worker);
     return s.started;
   }
   void s.started.worker.terminate().finally(s.started.cleanup);
