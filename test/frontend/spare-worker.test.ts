@@ -3,6 +3,8 @@
 // the previous mesh left in its globals is visible), the same limits (an endless loop ends at --eval-timeout,
 // process.exit ends only the worker) and the same model.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { after, test } from "node:test";
 import { loadMesh } from "../../src/frontend/index.js";
 import { discardSpare, hasSpare } from "../../src/frontend/spare-worker.js";
@@ -55,4 +57,12 @@ test("evaluations in spare workers: fresh globals each time, same limits, same m
   await waitForSpare();
   const other = await loadMesh(counting.entry, { typecheck: false, spareWorker: true, maxHeapMb: 512 });
   assert.deepEqual(other.diagnostics, []);
+});
+
+test("a waiting spare does not keep the process alive", { timeout: 180_000 }, () => {
+  const m = mesh(`import { defineMesh, http } from "meshc";\n${svc("a")}`);
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(import.meta.dirname, "fixtures", "spare-exit.ts"), m.entry], { encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.signal, null, `the process did not exit by itself: ${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /spare waiting/);
 });
