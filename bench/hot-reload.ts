@@ -3,10 +3,14 @@
 // in its own process (dist/cli.js, no warm-start state), syncs one fake Envoy per service (bench/ads-load.ts), then
 // saves one-line edits (a different address for one instance of one service: the EDS of that service's callers
 // changes) and measures, per edit, save -> the last ACK of a response after the save, and which proxies got one.
-// Also prints the server's own load time for each reload (its "snapshot loaded" log line).
+// Also prints the server's own load time for each reload and where it went, stage by stage, from its "snapshot
+// loaded" log line (fingerprint, type check (on its own thread; "wait": how long the result waited for it after the
+// rest), bundle, evaluate, validate, lower, analyze, translate, checks, publish), plus save -> change detected (the
+// watcher's debounce) and publish -> last ACK, from the server's log times and the fake Envoys' ACKs.
 // Usage: npm run build && unshare -n bash -c 'ip link set lo up && node --import tsx bench/hot-reload.ts [--services 1000] [--edits 5] [--style data|statements]'
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { now, syncProxies, stats } from "./ads-load.js";
@@ -31,13 +35,18 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 // The server, in its own process, logging JSON lines.
 const server = spawn(process.execPath, [join(root, "dist", "cli.js"), "serve", join(dir, "mesh.ts"), "--xds", xds, "--admin", admin, "--no-state", "--stream-rate", "0"], { stdio: ["ignore", "pipe", "inherit"] });
-const loads: { at: number; seconds: number }[] = [];
+const loads: { at: number; seconds: number; stages?: Record<string, number>; translation?: Record<string, unknown>; published?: number; detected?: number }[] = [];
+let detectedAt: number | undefined;
+let publishedAt: number | undefined;
 let ready!: () => void;
 const isReady = new Promise<void>((r) => (ready = r));
 createInterface({ input: server.stdout! }).on("line", (line) => {
   try {
-    const m = JSON.parse(line) as { msg?: string; seconds?: number };
-    if (m.msg === "snapshot loaded") loads.push({ at: now(), seconds: m.seconds ?? NaN });
+    const m = JSON.parse(line) as { msg?: string; seconds?: number; time?: number; stages?: Record<string, number>; translation?: Record<string, unknown> };
+    // pino's time (ms since the epoch) is when the server logged it, comparable with now() on this machine.
+    if (m.msg === "change detected") detectedAt = m.time;
+    if (m.msg === "snapshot published") publishedAt = m.time;
+    if (m.msg === "snapshot loaded") loads.push({ at: now(), seconds: m.seconds ?? NaN, ...(m.stages && { stages: m.stages }), ...(m.translation && { translation: m.translation }), ...(publishedAt !== undefined && { published: publishedAt }), ...(detectedAt !== undefined && { detected: detectedAt }) });
     if (m.msg === "meshc serve ready") ready();
     if (process.env.BENCH_VERBOSE) console.error(line.slice(0, 300));
   } catch {
@@ -55,7 +64,7 @@ await sleep(3000); // let the first compile's aftermath (GC, state) settle
 
 // Where one instance's address is written, for service k: the data style's table row, the statement style's call.
 const file = join(dir, style === "data" ? "services.ts" : "mesh.ts");
-const results: { ms: number; proxies: number; server: number }[] = [];
+const results: { ms: number; proxies: number; server: number; push: number }[] = [];
 for (let e = 0; e < edits; e++) {
   const k = (e * 97 + 11) % services;
   const address = `"10.${(k >> 8) & 255}.${k & 255}.1"`;
@@ -73,12 +82,19 @@ for (let e = 0; e < edits; e++) {
   const acked = load.envoys.filter((x) => x.lastAckAt > saved);
   if (acked.length === 0) throw new Error(`edit ${e + 1}: no proxy got a response within 120 s`);
   const ms = Math.max(...acked.map((x) => x.lastAckAt)) - saved;
-  const server = loads[loads.length - 1]!.seconds;
-  results.push({ ms, proxies: acked.length, server });
+  const l = loads[loads.length - 1]!;
+  const server = l.seconds;
+  const lastAck = Math.max(...acked.map((x) => x.lastAckAt));
+  const push = l.published !== undefined ? lastAck - l.published : NaN;
+  results.push({ ms, proxies: acked.length, server, push });
   console.log(`edit ${e + 1}: svc-${String(k).padStart(4, "0")}'s address -> save to last ACK ${(ms / 1000).toFixed(3)} s (${acked.length} proxies got the change; server load ${server.toFixed(3)} s)`);
+  const stages = Object.entries(l.stages ?? {}).map(([name, v]) => `${name} ${Math.round(v)}`).join(", ");
+  console.log(`  save -> change detected ${l.detected !== undefined ? Math.round(l.detected - saved) : "?"} ms; stages (ms): ${stages}; publish -> last ACK ${Math.round(push)} ms`);
+  if (l.translation) console.log(`  translation: ${JSON.stringify(l.translation)}`);
   await sleep(1000);
 }
-console.log(`\nsave -> last ACK of the affected proxies over ${edits} edits: median ${(median(results.map((r) => r.ms)) / 1000).toFixed(3)} s, max ${(Math.max(...results.map((r) => r.ms)) / 1000).toFixed(3)} s; server load median ${median(results.map((r) => r.server)).toFixed(3)} s`);
+console.log(`\nsave -> last ACK of the affected proxies over ${edits} edits: median ${(median(results.map((r) => r.ms)) / 1000).toFixed(3)} s, max ${(Math.max(...results.map((r) => r.ms)) / 1000).toFixed(3)} s; server load median ${median(results.map((r) => r.server)).toFixed(3)} s; publish -> last ACK median ${Math.round(median(results.map((r) => r.push)))} ms`);
+console.log(`measured under load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} (1/5/15 min) on ${cpus().length} cores`);
 load.close();
 stop();
 process.exit(0);

@@ -5,7 +5,7 @@
 import { analyze, CODES } from "./analysis/index.js";
 import { fillTemplate } from "./analysis/codes.js";
 import { formatIssue, type EnvoyIssue } from "./backends/envoy/api/issues.js";
-import { translateMesh } from "./backends/envoy/translate.js";
+import { translateMesh, type TranslateResult } from "./backends/envoy/translate.js";
 import type { Diagnostic } from "./diagnostics/types.js";
 import { loadMesh, compareDiagnostics, type LoadOptions, type Stage } from "./frontend/index.js";
 import type { MeshIR } from "./ir/types.js";
@@ -37,15 +37,32 @@ export interface CompileResult {
   timings: Partial<Record<PipelineStage, number>>;
   /** What each mesh.patch() changed (present when the mesh has patches and they all applied; src/patch/apply.ts). */
   patches?: PatchReport[];
+  /** How long the result waited for the type check after everything else was done, in ms (its thread ran alongside). */
+  typecheckWaitMs?: number;
 }
 
-export async function compileMesh(entry: string, options: LoadOptions = {}): Promise<CompileResult> {
+export interface CompileOptions extends LoadOptions {
+  /**
+   * The backend's translation (default translateMesh); `meshc serve` passes one that reuses earlier reloads' work.
+   * With a signal (a `meshc serve` load) it should stop, rejecting with the signal's reason, once that is aborted.
+   */
+  translate?: Translate;
+}
+
+type Translate = (ir: MeshIR, signal?: AbortSignal) => TranslateResult | Promise<TranslateResult>;
+
+const translateDefault: Translate = (ir, signal) => (signal ? translateMeshCancellable(ir, signal) : translateMesh(ir));
+
+export async function compileMesh(entry: string, options: CompileOptions = {}): Promise<CompileResult> {
   // Analysis and translation run while the type check finishes on its thread; its errors replace everything else.
-  const loaded = await loadMesh(entry, { ...options, deferTypecheck: true, keepPatches: true });
+  const { translate = translateDefault, ...loadOptions } = options;
+  const loaded = await loadMesh(entry, { ...loadOptions, deferTypecheck: true, keepPatches: true });
   // The worker holding mesh.patch() functions (if any) is terminated on every path out of here.
   try {
-    const result = await compileLoaded(loaded, options.signal);
+    const result = await compileLoaded(loaded, translate, options.signal);
+    const waited = performance.now();
     const failed = await loaded.typecheckGate?.();
+    if (loaded.typecheckGate) result.typecheckWaitMs = Math.round((performance.now() - waited) * 10) / 10;
     if (failed) return { diagnostics: failed.diagnostics, inputs: failed.inputs, baseDir: failed.baseDir, timings: { ...failed.timings } };
     const typecheck = loaded.timings.typecheck;
     return { ...result, inputs: loaded.inputs, timings: { ...(typecheck !== undefined ? { typecheck } : {}), ...result.timings } };
@@ -55,7 +72,7 @@ export async function compileMesh(entry: string, options: LoadOptions = {}): Pro
 }
 
 /** With `signal` (a `meshc serve` load), a cancel between or during the stages rejects with the signal's reason. */
-async function compileLoaded(loaded: Awaited<ReturnType<typeof loadMesh>>, signal?: AbortSignal): Promise<CompileResult> {
+async function compileLoaded(loaded: Awaited<ReturnType<typeof loadMesh>>, translate: Translate, signal?: AbortSignal): Promise<CompileResult> {
   const timings: CompileResult["timings"] = { ...loaded.timings };
   const diagnostics = [...loaded.diagnostics];
   const base = { inputs: loaded.inputs, baseDir: loaded.baseDir, timings };
@@ -76,7 +93,7 @@ async function compileLoaded(loaded: Awaited<ReturnType<typeof loadMesh>>, signa
 
   await yieldTurn(signal);
   const tt = performance.now();
-  const translated = signal ? await translateMeshCancellable(ir, signal) : translateMesh(ir);
+  const translated = await translate(ir, signal);
   timings.translate = Math.round((performance.now() - tt) * 10) / 10;
   diagnostics.push(...translated.issues.map(issueDiagnostic));
   diagnostics.sort(compareDiagnostics);

@@ -42,7 +42,11 @@ export function describeThrown(error: unknown): ThrownValue {
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error("eval-worker.ts runs only as a worker thread");
-  const { bundleUrl } = workerData as { bundleUrl: string };
+  // A spare worker (spare-worker.ts) was started before there was a bundle: it waits for the one message naming it.
+  const data = workerData as { bundleUrl?: string; waitForBundle?: boolean };
+  const bundleUrl = data.waitForBundle
+    ? await new Promise<string>((resolve) => port.once("message", (m: unknown) => resolve(String((m as { bundleUrl?: unknown } | null)?.bundleUrl))))
+    : data.bundleUrl!;
   // Defence in depth: a mesh module has no business signalling the process that runs the compiler.
   const kill = process.kill.bind(process);
   process.kill = ((pid: number, signal?: string | number) => {

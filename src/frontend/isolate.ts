@@ -18,6 +18,10 @@ import type { ThrownValue, WorkerMessage } from "./eval-worker.js";
 import { decodeModel, WireError } from "./model-wire.js";
 import { packageRoot } from "./paths.js";
 import { PatchSession } from "./patch-session.js";
+import { prepareSpare, takeSpare, type StartedWorker } from "./spare-worker.js";
+
+/** How long after an evaluation the next spare worker is started (off the rest of the reload's critical path). */
+const SPARE_DELAY_MS = 1000;
 
 export const DEFAULT_EVAL_TIMEOUT_MS = 30_000;
 export const DEFAULT_EVAL_MAX_HEAP_MB = 1024;
@@ -63,14 +67,23 @@ function seconds(ms: number): string {
  * Evaluates the bundle at `bundleFile` (already written) in a fresh worker; `dir` is a private temp directory for
  * the worker's script. Resolves with the one outcome; never rejects for anything the user's code does.
  */
-export async function evaluateIsolated(bundleFile: string, dir: string, limits: EvalLimits = {}, options: { keepPatches?: boolean } = {}): Promise<EvalOutcome> {
+export async function evaluateIsolated(
+  bundleFile: string,
+  dir: string,
+  limits: EvalLimits = {},
+  options: { keepPatches?: boolean; /** Use a worker started ahead of time, and start the next one (spare-worker.ts). */ spare?: boolean } = {},
+): Promise<EvalOutcome> {
   const timeoutMs = limits.timeoutMs ?? DEFAULT_EVAL_TIMEOUT_MS;
   const maxHeapMb = limits.maxHeapMb ?? DEFAULT_EVAL_MAX_HEAP_MB;
   if (limits.signal?.aborted) return { kind: "aborted", reason: "cancelled", message: "evaluation cancelled" };
+  const code = await workerCode();
+  const spare: StartedWorker | undefined = options.spare ? takeSpare(maxHeapMb) : undefined;
+  if (options.spare) setTimeout(() => prepareSpare(code, maxHeapMb), SPARE_DELAY_MS).unref();
+  if (spare) spare.worker.postMessage({ bundleUrl: pathToFileURL(bundleFile).href });
   const script = join(dir, "eval-worker.mjs");
-  writeFileSync(script, await workerCode());
+  if (!spare) writeFileSync(script, code);
 
-  const worker = new Worker(script, {
+  const worker = spare?.worker ?? new Worker(script, {
     workerData: { bundleUrl: pathToFileURL(bundleFile).href },
     // The bundle is plain JavaScript: no loaders (such as tsx) from the parent's command line.
     execArgv: [],
@@ -79,8 +92,10 @@ export async function evaluateIsolated(bundleFile: string, dir: string, limits: 
     stdout: true,
     stderr: true,
   });
-  worker.stdout.pipe(process.stderr, { end: false });
-  worker.stderr.pipe(process.stderr, { end: false });
+  if (!spare) {
+    worker.stdout.pipe(process.stderr, { end: false });
+    worker.stderr.pipe(process.stderr, { end: false });
+  }
 
   return await new Promise<EvalOutcome>((resolve) => {
     let settled = false;
@@ -96,7 +111,10 @@ export async function evaluateIsolated(bundleFile: string, dir: string, limits: 
         return;
       }
       // Whatever the module left running (timers, pending promises) ends with the worker.
-      void worker.terminate().finally(() => resolve(outcome));
+      void worker.terminate().finally(() => {
+        spare?.cleanup();
+        resolve(outcome);
+      });
     };
     const onAbort = () => finish({ kind: "aborted", reason: "cancelled", message: "evaluation cancelled" });
     const timer = setTimeout(

@@ -38,6 +38,8 @@ export interface LoadOptions extends EvalLimits {
   deferTypecheck?: boolean;
   /** Keep the evaluation worker of a mesh with mesh.patch() calls (LoadResult.patches; the caller closes it). */
   keepPatches?: boolean;
+  /** Evaluate in a worker started ahead of time, and start one for the next load (`meshc serve`; spare-worker.ts). */
+  spareWorker?: boolean;
 }
 
 export interface LoadResult {
@@ -181,7 +183,7 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
     inputs = [...inputs, ...bundle.inputs.filter(isUser)];
     const t1 = performance.now();
     writeFileSync(bundle.file, bundle.text);
-    const outcome = await evaluateIsolated(bundle.file, tmp, { ...options, signal: evalSignal }, { keepPatches: options.keepPatches === true });
+    const outcome = await evaluateIsolated(bundle.file, tmp, { ...options, signal: evalSignal }, { keepPatches: options.keepPatches === true, spare: options.spareWorker === true });
     timings.evaluate = Math.round((performance.now() - t1) * 10) / 10;
     const userFile = (f: string) => isUser(f) && inputs.includes(f);
     if (outcome.kind === "threw") return await gated(() => done([evaluationDiagnostic(outcome.error, entry, bundle, userFile)]));

@@ -215,8 +215,12 @@ export function decodeModel(message: unknown): unknown {
         claim(node.id, out);
         for (const e of node.v) {
           if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== "string") throw new WireError("malformed object entry");
-          // defineProperty: a "__proto__" key stays an own property, as it was in the worker.
-          Object.defineProperty(out, e[0], { value: decode(e[1], depth + 1), enumerable: true, writable: true, configurable: true });
+          // defineProperty for "__proto__" (the one setter Object.prototype has): it stays an own property, as it was in
+          // the worker. Any other key is assigned, which defines the same own property and keeps the object in V8's
+          // fast mode (defineProperty on every key made decoding and every later read of the model slower; issue 12).
+          const value = decode(e[1], depth + 1);
+          if (e[0] === "__proto__") Object.defineProperty(out, e[0], { value, enumerable: true, writable: true, configurable: true });
+          else out[e[0]] = value;
         }
         if (node.brands !== undefined) {
           if (!Array.isArray(node.brands) || !node.brands.every((b) => typeof b === "string")) throw new WireError("malformed brands");

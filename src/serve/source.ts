@@ -9,6 +9,7 @@ import type { EvalLimits } from "../frontend/isolate.js";
 import { compileMesh } from "../pipeline.js";
 import type { MeshIR } from "../ir/types.js";
 import { certificatePlan, type CertificatePlan } from "../pki/plan.js";
+import { IncrementalTranslator, type IncrementalStats } from "./incremental-translate.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
 
 export interface SourceLoad {
@@ -26,6 +27,10 @@ export interface SourceLoad {
   readStats?: ReadStats;
   /** The load was cancelled (close()); nothing to apply or report. */
   cancelled?: boolean;
+  /** mesh.ts sources: wall time of each compile stage in ms (the type check ran on its own thread alongside). */
+  timings?: Record<string, number>;
+  /** mesh.ts sources: how much of the previous reload's translation was reused. */
+  translation?: IncrementalStats;
 }
 
 export interface SnapshotSource {
@@ -59,21 +64,38 @@ export function openSource(path: string, options: { strict?: boolean; eval?: Omi
       },
     };
   }
+  // Kept across loads: a reload translates only the proxies whose inputs changed (incremental-translate.ts).
+  const translator = new IncrementalTranslator();
   return {
     kind: "mesh",
     path: abs,
     async load(signal) {
       // The checker thread keeps its program between loads: a reload re-checks only what the edit touched.
       // A cancel (shutdown) stops every stage: the type check thread, bundling, evaluation, translation.
-      const r = await compileMesh(abs, { ...options.eval, incrementalTypecheck: true, ...(signal ? { signal } : {}) }).catch((err: unknown) => {
+      let translated = false;
+      const translate = (ir: MeshIR, sig?: AbortSignal) => ((translated = true), sig ? translator.translateCancellable(ir, sig) : translator.translate(ir));
+      const r = await compileMesh(abs, { ...options.eval, incrementalTypecheck: true, spareWorker: true, translate, ...(signal ? { signal } : {}) }).catch((err: unknown) => {
         if (signal?.aborted) return undefined;
         throw err;
       });
       if (!r || signal?.aborted) return { diagnostics: [], inputs: [], cancelled: true };
+      const t0 = performance.now();
       const blocked = options.strict && r.diagnostics.some((d) => d.severity === "warning");
       const snapshot = blocked ? undefined : r.snapshot;
       const certificates = r.ir ? certificatePlan(r.ir) : undefined;
-      return { snapshot, ...(snapshot && r.ir ? { meshName: r.ir.name } : {}), ir: r.ir, ...(certificates ? { certificates } : {}), diagnostics: r.diagnostics, inputs: r.inputs.length ? r.inputs : [abs] };
+      const timings: Record<string, number> = { ...r.timings, ...(r.typecheckWaitMs !== undefined && { "typecheck-wait": r.typecheckWaitMs }), plan: round(performance.now() - t0) };
+      return {
+        snapshot,
+        ...(snapshot && r.ir ? { meshName: r.ir.name } : {}),
+        ir: r.ir,
+        ...(certificates ? { certificates } : {}),
+        diagnostics: r.diagnostics,
+        inputs: r.inputs.length ? r.inputs : [abs],
+        timings,
+        ...(translated ? { translation: translator.stats } : {}),
+      };
     },
   };
 }
+
+const round = (ms: number) => Math.round(ms * 10) / 10;

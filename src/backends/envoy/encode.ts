@@ -7,6 +7,7 @@ import { TYPE_URLS, type EncodedResource, type ResourceKind } from "../../snapsh
 import type { Canonical } from "./api/canonical.js";
 import { decodeMessage, encodeMessage, type EnvoyTypeName, type EnvoyTypes } from "./api/codec.js";
 import type { EnvoyIssue } from "./api/issues.js";
+import type { EncodeCarry } from "./encode-carry.js";
 
 /** The resource message type of each snapshot kind. */
 export const RESOURCE_TYPES = {
@@ -65,12 +66,20 @@ export class ResourceEncoder {
   encodes = 0;
   hits = 0;
 
+  /** `carry`: encoded content kept across translations (`meshc serve` reloads; encode-carry.ts). */
+  constructor(private readonly carry?: EncodeCarry) {}
+
   encode<K extends ResourceKind>(kind: K, name: string, msg: ResourceMessage<K>): EncodedResource | undefined {
     const key = `${kind}\0${JSON.stringify(msg)}`;
     const seen = this.memo.get(key);
     if (seen !== undefined) {
       this.hits++;
       return seen ?? undefined;
+    }
+    const carried = this.carry?.resource(key);
+    if (carried) {
+      this.memo.set(key, carried);
+      return carried;
     }
     this.encodes++;
     const r = encodeMessage(RESOURCE_TYPES[kind], msg as never, resourceLabel(kind, name));
@@ -82,6 +91,7 @@ export class ResourceEncoder {
     const res: EncodedResource = { name, typeUrl: TYPE_URLS[kind], bytes: r.message.bytes, hash: contentHash(r.message.bytes) };
     canonicals.set(res, r.message.canonical);
     this.memo.set(key, res);
+    this.carry?.keepResource(key, res);
     return res;
   }
 
@@ -92,6 +102,13 @@ export class ResourceEncoder {
   encodePart<T extends EnvoyTypeName>(typeName: T, key: string, msg: EnvoyTypes[T], label: string): EncodedPart | undefined {
     const seen = this.parts.get(key);
     if (seen !== undefined) return seen ?? undefined;
+    // Across translations parts are found by content (`key` identifies the inputs within one translation only).
+    const contentKey = this.carry ? `${typeName}\0${JSON.stringify(msg)}` : "";
+    const carried = this.carry?.part(contentKey);
+    if (carried) {
+      this.parts.set(key, carried);
+      return carried;
+    }
     this.encodes++;
     const r = encodeMessage(typeName, msg as never, label);
     if (!r.ok) {
@@ -99,8 +116,9 @@ export class ResourceEncoder {
       this.parts.set(key, null);
       return undefined;
     }
-    const part: EncodedPart = { id: ++this.partIds, bytes: r.message.bytes, canonical: r.message.canonical };
+    const part: EncodedPart = { id: this.carry ? this.carry.nextPartId() : ++this.partIds, bytes: r.message.bytes, canonical: r.message.canonical };
     this.parts.set(key, part);
+    this.carry?.keepPart(contentKey, part);
     return part;
   }
 

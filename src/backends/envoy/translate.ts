@@ -13,6 +13,8 @@ import type { EncodedResource, MeshSnapshot, ProxySnapshot, ResourceKind } from 
 import type { EnvoyIssue } from "./api/issues.js";
 import { buildInboundCluster, buildOutboundCluster, clusterMtls, type ClusterRef, clusterRefName, type Flavor, usesEds } from "./clusters.js";
 import { checkConsistency } from "./consistency.js";
+import type { EncodeCarry } from "./encode-carry.js";
+import type { DependencyRecorder } from "./translate-deps.js";
 import { type EncodedPart, ResourceEncoder, resourceLabel } from "./encode.js";
 import { buildLoadAssignment, failoverOrder } from "./endpoints.js";
 import { buildInboundListener } from "./listeners-inbound.js";
@@ -48,8 +50,28 @@ export interface TranslateResult {
   stats: TranslateStats;
 }
 
-export function translateMesh(ir: MeshIR): TranslateResult {
-  const steps = translateSteps(ir);
+/** Reuse across translations (`meshc serve` reloads, src/serve/incremental-translate.ts); none for `meshc build`. */
+export interface TranslateOptions {
+  /** Encoded content kept from earlier translations (encode-carry.ts). */
+  carry?: EncodeCarry;
+  /** Records which services each proxy's translation reads (translate-deps.ts). */
+  deps?: DependencyRecorder;
+  /** A proxy (with its variants) to take as it is instead of translating it: its inputs did not change. */
+  reuse?: (svc: ServiceIR) => ProxySnapshot | undefined;
+  /** Called for each proxy translated, with the services its translation read (when `deps` is given). */
+  translated?: (svc: ServiceIR, proxy: ProxySnapshot, reads: ReadonlySet<string>) => void;
+}
+
+/**
+ * What every proxy's translation reads from the mesh as a whole besides the IR's own mesh-wide fields: the values
+ * the Translator derives from all services when it is constructed. Keep in step with its constructor.
+ */
+export function derivedMeshInputs(ir: MeshIR): string {
+  return JSON.stringify([meshUsesCors(ir), telemetryFlags(ir)]);
+}
+
+export function translateMesh(ir: MeshIR, options: TranslateOptions = {}): TranslateResult {
+  const steps = translateSteps(ir, options);
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
@@ -57,14 +79,23 @@ export function translateMesh(ir: MeshIR): TranslateResult {
 }
 
 /** translateMesh one service at a time: yields after each (translate-async.ts runs it with cancellation points). */
-export function* translateSteps(ir: MeshIR): Generator<void, TranslateResult> {
-  const t = new Translator(ir);
+export function* translateSteps(ir: MeshIR, options: TranslateOptions = {}): Generator<void, TranslateResult> {
+  const t = new Translator(ir, options.carry, options.deps);
   const proxies = new Map<string, ProxySnapshot>();
   const consistency: EnvoyIssue[] = [];
   let resources = 0;
   let variantCount = 0;
   for (const svc of ir.services) {
     if (svc.nonMesh) continue; // no meshc proxy runs for it
+    const reused = options.reuse?.(svc);
+    if (reused) {
+      for (const list of Object.values(reused.resources)) resources += list.length;
+      variantCount += reused.variants?.size ?? 0;
+      proxies.set(svc.name, reused);
+      continue;
+    }
+    options.deps?.enter();
+    options.deps?.read(svc.name);
     const build = (s: ServiceIR) => t.dedupe(svc.name, s.gateway ? t.gateway(s) : s.proxyless ? t.proxyless(s) : t.sidecar(s));
     let proxy = makeProxySnapshot(svc.name, build(svc));
     const variants = t.variants(svc, proxy, build);
@@ -76,6 +107,8 @@ export function* translateSteps(ir: MeshIR): Generator<void, TranslateResult> {
     variantCount += variants.size;
     if (variants.size) proxy = { ...proxy, variants };
     proxies.set(svc.name, proxy);
+    const reads = options.deps?.leave();
+    options.translated?.(svc, proxy, reads ?? new Set());
     yield;
   }
   return { snapshot: { proxies }, issues: [...t.enc.issues, ...t.issues, ...consistency], stats: { encodes: t.enc.encodes, resources, variants: variantCount } };
@@ -85,7 +118,12 @@ type ByKind = Record<Exclude<ResourceKind, "secret">, EncodedResource[]>;
 
 class Translator {
   readonly mesh: MeshIndex;
-  readonly enc = new ResourceEncoder();
+  readonly enc: ResourceEncoder;
+  readonly ir: MeshIR;
+  /** With a recorder: what each cached build read, added to every proxy that takes it from the cache. */
+  private readonly deps: DependencyRecorder | undefined;
+  private readonly builtReads = new Map<string, Set<string>>();
+  private readonly vhostReads = new Map<string, Set<string>>();
   readonly issues: EnvoyIssue[] = [];
   /** Build-input key -> encoded resource: skips even building a resource whose inputs were seen before. */
   private readonly built = new Map<string, EncodedResource | undefined>();
@@ -96,15 +134,24 @@ class Translator {
   /** The mesh uses CORS somewhere: outbound connection managers carry the CORS filter. */
   private readonly cors: boolean;
 
-  constructor(readonly ir: MeshIR) {
-    this.mesh = new MeshIndex(ir);
+  constructor(ir: MeshIR, carry?: EncodeCarry, deps?: DependencyRecorder) {
+    this.enc = new ResourceEncoder(carry);
+    this.deps = deps;
+    this.ir = deps ? deps.trackedIr(ir) : ir;
+    this.mesh = deps ? deps.trackedIndex(this.ir) : new MeshIndex(ir);
+    // Derived from every service: derivedMeshInputs() must list each such value.
     this.cors = meshUsesCors(ir);
     this.telemetry = telemetryFlags(ir);
   }
 
   private once(key: string, build: () => EncodedResource | undefined): EncodedResource | undefined {
-    if (this.built.has(key)) return this.built.get(key);
+    if (this.built.has(key)) {
+      this.deps?.merge(this.builtReads.get(key));
+      return this.built.get(key);
+    }
+    this.deps?.enter();
     const r = build();
+    if (this.deps) this.builtReads.set(key, this.deps.leave());
     this.built.set(key, r);
     return r;
   }
@@ -119,12 +166,15 @@ class Translator {
     const upstream = view.upstream;
     const key = `${flavor}|${upstream.name}|${port.name}${view.key}`;
     let v = this.vhosts.get(key);
-    if (!v) {
+    if (v) this.deps?.merge(this.vhostReads.get(key));
+    else {
+      this.deps?.enter();
       const domains = flavor === "proxyless" ? PROXYLESS_DOMAINS : upstreamDomains(this.ir, upstream, port);
       v = buildVirtualHost(this.mesh, upstream, port, domains, flavor, `VirtualHost ${JSON.stringify(virtualHostName(upstream.name, port.port))}`);
       if (flavor === "sidecar") v = { ...v, vhost: withRouteTelemetry(v.vhost, upstream, this.telemetry) };
       this.issues.push(...v.issues); // once per virtual host, however many callers share it
       this.vhosts.set(key, v);
+      if (this.deps) this.vhostReads.set(key, this.deps.leave());
     }
     return v;
   }
