@@ -9,14 +9,20 @@ export type CanonicalValue = string | number | boolean | Canonical | CanonicalVa
 
 const INT64 = new Set(["int64", "uint64", "sint64", "fixed64", "sfixed64"]);
 
-export function canonicalize(type: protobuf.Type, msg: protobuf.Message | Record<string, unknown>): Canonical {
+/**
+ * `built`: `msg` is the message protobufjs built from a wire object (Type.fromObject) and just encoded, rather than
+ * decoded from bytes. The result is then what decoding those bytes would give: float fields are rounded to 32 bits
+ * as the wire holds them; a string with a lone surrogate (which UTF-8 cannot carry unchanged) throws NOT_WIRE_EXACT
+ * so the caller decodes the bytes instead. Every other value reads back from the wire as it went in.
+ */
+export function canonicalize(type: protobuf.Type, msg: protobuf.Message | Record<string, unknown>, built = false): Canonical {
   const m = msg as Record<string, unknown>;
   if (dottedName(type) === ".google.protobuf.Any") {
     const url = String(m.type_url ?? "");
     const inner = findMessage(typeNameFromUrl(url));
     if (!inner) throw new Error(`cannot resolve type URL "${url}"`);
     const bytes = m.value instanceof Uint8Array ? m.value : new Uint8Array();
-    return { "@type": url, ...canonicalize(inner, inner.decode(bytes)) };
+    return { "@type": url, ...canonicalize(inner, inner.decode(bytes)) }; // the payload's own bytes: decoded
   }
   const out: Canonical = {};
   for (const field of fieldsById(type)) {
@@ -24,17 +30,19 @@ export function canonicalize(type: protobuf.Type, msg: protobuf.Message | Record
     const v = m[field.name];
     if (v === null || v === undefined) continue;
     if (field instanceof protobuf.MapField) {
+      // protobufjs keys decoded maps of non-string keys its own way (64-bit keys as hash strings): decode those.
+      if (built && field.keyType !== "string") throw NOT_WIRE_EXACT;
       const entries = Object.keys(v as object).sort();
       if (entries.length === 0) continue;
       const map: Canonical = {};
-      for (const k of entries) map[k] = single(field, (v as Record<string, unknown>)[k]);
+      for (const k of entries) map[k] = single(field, (v as Record<string, unknown>)[k], built);
       out[field.name] = map;
     } else if (field.repeated) {
       const list = v as unknown[];
       if (list.length === 0) continue;
-      out[field.name] = list.map((x) => single(field, x));
+      out[field.name] = list.map((x) => single(field, x, built));
     } else {
-      const value = single(field, v);
+      const value = single(field, v, built);
       const hasPresence = field.resolvedType instanceof protobuf.Type || field.partOf !== null;
       if (!hasPresence && isDefault(field, value)) continue;
       out[field.name] = value;
@@ -55,12 +63,20 @@ function fieldsById(type: protobuf.Type): protobuf.Field[] {
   return fields;
 }
 
-function single(field: protobuf.Field, v: unknown): CanonicalValue {
+/** Thrown by canonicalize(…, built) when a value would not read back from the wire unchanged. */
+export const NOT_WIRE_EXACT = new Error("canonicalize: value not wire-exact, decode the bytes instead");
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function single(field: protobuf.Field, v: unknown, built: boolean): CanonicalValue {
   const rt = field.resolvedType;
-  if (rt instanceof protobuf.Type) return canonicalize(rt, v as protobuf.Message);
+  if (rt instanceof protobuf.Type) return canonicalize(rt, v as protobuf.Message, built);
   if (rt instanceof protobuf.Enum) return typeof v === "number" ? (rt.valuesById[v] ?? v) : String(v);
   if (INT64.has(field.type)) return String(v);
   if (field.type === "bytes") return Buffer.from(v as Uint8Array).toString("base64");
+  if (built) {
+    if (field.type === "float") return Math.fround(v as number);
+    if (typeof v === "string" && LONE_SURROGATE.test(v)) throw NOT_WIRE_EXACT;
+  }
   return v as CanonicalValue;
 }
 
