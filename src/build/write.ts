@@ -29,7 +29,7 @@ export class BuildDirError extends Error {
  * `reuse`: relative path -> an equal file of the previous build (src/build/incremental.ts), hard-linked into the new
  * tree (copied where a link is not possible) instead of written.
  */
-export async function writeBuildDir(outDir: string, files: ReadonlyMap<string, string>, reuse: ReadonlyMap<string, string> = new Map()): Promise<void> {
+export async function writeBuildDir(outDir: string, files: ReadonlyMap<string, string | Uint8Array>, reuse: ReadonlyMap<string, string> = new Map()): Promise<void> {
   const target = resolve(outDir);
   const parent = dirname(target);
   await assertReplaceable(target);
@@ -41,7 +41,7 @@ export async function writeBuildDir(outDir: string, files: ReadonlyMap<string, s
       if (!file.startsWith(tmp + sep)) throw new BuildDirError(`refusing to write outside the build directory: ${rel}`);
       return file;
     };
-    const entries: { file: string; text?: string; from?: string }[] = [
+    const entries: { file: string; text?: string | Uint8Array; from?: string }[] = [
       ...[...reuse].map(([rel, from]) => ({ file: inside(rel), from })),
       ...[...files].map(([rel, text]) => ({ file: inside(rel), text })),
     ];
