@@ -28,8 +28,8 @@ export interface EncodedIndexJson {
   resources: [ResourceKind, string, string][];
 }
 
-/** The digest the index records for a file: SHA-256 of its UTF-8 text, base64. */
-export function fileDigest(text: string): string {
+/** The digest the index records for a file: SHA-256 of its UTF-8 text (given as text or as those bytes), base64. */
+export function fileDigest(text: string | Uint8Array): string {
   return createHash("sha256").update(text).digest("base64");
 }
 

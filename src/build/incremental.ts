@@ -13,11 +13,11 @@ import type { MeshSnapshot, ResourceKind } from "../snapshot/types.js";
 import type { CertificatePlan } from "../pki/plan.js";
 import { ENCODED_INDEX, fileDigest, renderEncodedIndex } from "./encoded-index.js";
 import { variantDir } from "../snapshot/variants.js";
-import { FILE_OF, MANIFEST, manifestOf, renderDiscoveryResponse, stableJson, type Manifest } from "./render.js";
+import { FILE_OF, MANIFEST, manifestOf, renderDiscoveryResponseBytes, stableJson, type Manifest } from "./render.js";
 
 export interface BuildPlan {
-  /** Relative path -> text: files to write. */
-  files: Map<string, string>;
+  /** Relative path -> content: files to write (proxies' files as UTF-8 bytes, manifest.json and encoded.json as text). */
+  files: Map<string, string | Buffer>;
   /** Relative path -> absolute path of the equal file in the previous build, to link. */
   reuse: Map<string, string>;
 }
@@ -28,7 +28,7 @@ const KIND_OF: Record<string, ResourceKind> = Object.fromEntries(Object.entries(
 export async function planBuild(outDir: string, meshName: string, snapshot: MeshSnapshot, certificates?: CertificatePlan): Promise<BuildPlan> {
   const manifest = manifestOf(meshName, snapshot, certificates);
   const old = await previous(outDir);
-  const files = new Map<string, string>();
+  const files = new Map<string, string | Buffer>();
   const reuse = new Map<string, string>();
   const candidates: { rel: string; abs: string }[] = [];
   for (const [proxy, entries] of Object.entries(manifest.proxies)) {
@@ -59,7 +59,7 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
       const rel = `${name}/${key}.json`;
       if (reuse.has(rel)) digests.set(rel, old!.digests.get(rel)!);
       else {
-        const text = renderDiscoveryResponse(p, KIND_OF[key]!);
+        const text = renderDiscoveryResponseBytes(p, KIND_OF[key]!);
         files.set(rel, text);
         digests.set(rel, fileDigest(text));
       }
@@ -74,7 +74,7 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
         const rel = `${name}/${variantDir(vkey)}/${key}.json`;
         if (reuse.has(rel)) digests.set(rel, old!.digests.get(rel)!);
         else {
-          const text = renderDiscoveryResponse(v, KIND_OF[key]!);
+          const text = renderDiscoveryResponseBytes(v, KIND_OF[key]!);
           files.set(rel, text);
           digests.set(rel, fileDigest(text));
         }

@@ -83,6 +83,40 @@ export function renderDiscoveryResponse(proxy: ProxySnapshot, kind: ResourceKind
   return `${head}${body},\n  "type_url": ${JSON.stringify(TYPE_URLS[kind])}\n}\n`;
 }
 
+// The same text as UTF-8 bytes, assembled from each distinct resource's bytes (rendered and encoded once, however
+// many proxies' files repeat it): `meshc build` writes and digests 54 MB of JSON for the 1,000-service mesh, and
+// joining strings, then encoding each file to UTF-8 for hashing and again for writing, cost more than a byte copy.
+const renderedBytes = new WeakMap<EncodedResource, Buffer>();
+const OPEN = Buffer.from("[\n    ");
+const SEPARATOR = Buffer.from(",\n    ");
+const CLOSE = Buffer.from("\n  ]");
+const EMPTY = Buffer.from("[]");
+
+function resourceBytes(kind: ResourceKind, r: EncodedResource): Buffer {
+  let b = renderedBytes.get(r);
+  if (b === undefined) {
+    b = Buffer.from(renderResource(kind, r));
+    renderedBytes.set(r, b);
+  }
+  return b;
+}
+
+/** renderDiscoveryResponse's text as UTF-8 bytes (byte-identical to Buffer.from of it). */
+export function renderDiscoveryResponseBytes(proxy: ProxySnapshot, kind: ResourceKind): Buffer {
+  const list = proxy.resources[kind];
+  const parts: Buffer[] = [Buffer.from(`{\n  "version_info": ${JSON.stringify(proxy.versions[kind])},\n  "resources": `)];
+  if (list.length) {
+    parts.push(OPEN);
+    for (let i = 0; i < list.length; i++) {
+      if (i) parts.push(SEPARATOR);
+      parts.push(resourceBytes(kind, list[i]!));
+    }
+    parts.push(CLOSE);
+  } else parts.push(EMPTY);
+  parts.push(Buffer.from(`,\n  "type_url": ${JSON.stringify(TYPE_URLS[kind])}\n}\n`));
+  return Buffer.concat(parts);
+}
+
 export interface ManifestEntry {
   version: string;
   resources: number;

@@ -11,7 +11,9 @@ import { canonicalOf, RESOURCE_TYPES } from "../../src/backends/envoy/encode.js"
 import { FILE_OF, MANIFEST, manifestOf, renderBuild } from "../../src/build/render.js";
 import { BuildDirError, writeBuildDir } from "../../src/build/write.js";
 import { PUSH_ORDER } from "../../src/snapshot/types.js";
-import { readTree, translateCase } from "./cases.js";
+import { caseNames, readTree, translateCase } from "./cases.js";
+import { planBuild } from "../../src/build/incremental.js";
+import { ENCODED_INDEX, withEncodedIndex } from "../../src/build/encoded-index.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "meshc-write-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -69,6 +71,26 @@ describe("rendered files", () => {
     });
     assert.deepEqual(Object.keys(m.proxies), [...result.snapshot.proxies.keys()].sort());
   });
+});
+
+describe("the build's bytes", () => {
+  // meshc build writes planBuild's files, assembled as bytes from each distinct resource's rendering: they must be
+  // exactly renderBuild's text, for every golden case (zones has locality variants, mtls has secrets).
+  for (const name of caseNames()) {
+    test(`${name}: planBuild's files are renderBuild's text, byte for byte`, async () => {
+      const { ir, result } = translateCase(name);
+      const text = renderBuild(ir.name, result.snapshot);
+      const plan = await planBuild(join(tmp, "none", name), ir.name, result.snapshot);
+      assert.equal(plan.reuse.size, 0);
+      for (const [rel, t] of text) {
+        const got = plan.files.get(rel);
+        assert.ok(got !== undefined, rel);
+        assert.ok(Buffer.from(got).equals(Buffer.from(t)), `${name}: ${rel} differs`);
+      }
+      assert.deepEqual([...plan.files.keys()].sort(), [...text.keys(), ENCODED_INDEX].sort());
+      assert.equal(plan.files.get(ENCODED_INDEX), withEncodedIndex(new Map(text), result.snapshot).get(ENCODED_INDEX));
+    });
+  }
 });
 
 describe("writeBuildDir", () => {

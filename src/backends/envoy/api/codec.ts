@@ -2,11 +2,12 @@
 // -> (validate.rules) check. Nothing leaves meshc that protobufjs would have silently changed or Envoy would reject
 // on its own schema rules.
 import type { EnvoyTypes } from "../generated/type-map.js";
-import { canonicalize, type Canonical } from "./canonical.js";
+import { canonicalize, NOT_WIRE_EXACT, type Canonical } from "./canonical.js";
 import { EnvoyValidationError, type EnvoyIssue } from "./issues.js";
 import { fromJson, toJson, type Json } from "./json.js";
 import { messageType, typeUrl } from "./registry.js";
 import { toWire } from "./strict.js";
+import { FAIL, toWireFast } from "./strict-fast.js";
 import { validateMessage } from "./validate.js";
 
 export type EnvoyTypeName = keyof EnvoyTypes;
@@ -33,14 +34,29 @@ export function encodeMessage<K extends EnvoyTypeName>(typeName: K, msg: EnvoyTy
 export function encodeMessage(typeName: string, msg: unknown, resource: string): EncodeResult;
 export function encodeMessage(typeName: string, msg: unknown, resource: string): EncodeResult {
   const type = messageType(typeName);
-  const issues: EnvoyIssue[] = [];
-  const wire = toWire(type, msg, "", { resource, issues });
-  if (issues.length) return { ok: false, issues };
-  const bytes = type.encode(type.fromObject(wire)).finish();
-  const canonical = canonicalize(type, type.decode(bytes));
+  // The fast path checks without building field paths; only a message it refuses goes through toWire for issues.
+  let wire = toWireFast(type, msg);
+  if (wire === FAIL) {
+    const issues: EnvoyIssue[] = [];
+    wire = toWire(type, msg, "", { resource, issues });
+    if (issues.length) return { ok: false, issues };
+  }
+  const built = type.fromObject(wire);
+  const bytes = type.encode(built).finish();
+  const canonical = canonicalOfBuilt(type, built, bytes);
   const ruleIssues = validateMessage(type, canonical, resource);
   if (ruleIssues.length) return { ok: false, issues: ruleIssues };
   return { ok: true, message: { typeName, typeUrl: typeUrl(typeName), bytes, canonical } };
+}
+
+/** The canonical form of the bytes `built` encoded to, read from `built` itself (no decode) when that is exact. */
+function canonicalOfBuilt(type: ReturnType<typeof messageType>, built: object, bytes: Uint8Array): Canonical {
+  try {
+    return canonicalize(type, built as Record<string, unknown>, true);
+  } catch (err) {
+    if (err !== NOT_WIRE_EXACT) throw err;
+    return canonicalize(type, type.decode(bytes));
+  }
 }
 
 export function encodeOrThrow<K extends EnvoyTypeName>(typeName: K, msg: EnvoyTypes[K], resource: string): EncodedMessage;
