@@ -15,9 +15,10 @@ import { availableParallelism } from "node:os";
  * `--workers` by default: 0, ADS served in this process (`--workers N` forks N serving workers). The requests the
  * mTLS e2e tests lost with workers were the tests' own doing (a spawnSync of `meshc ca rotate` froze the test
  * process hosting the echo app and the traffic loop; the same loss happened with --workers 0; fixed in
- * test/e2e/lib/procs.ts runMeshc). One worker per core is still not the default: the one full-suite run with it
- * (machine load ~26) also failed test/e2e/instance-localities.test.ts ("each web instance is served its own
- * instance variant"), not yet explained, and several e2e servers were not ready within the tests' 30 s.
+ * test/e2e/lib/procs.ts runMeshc). One worker per core is still not the default: the worker protocol
+ * (src/serve/cluster/protocol.ts) carries no snapshot variants, so with workers a proxy that should get its instance
+ * or locality variant (issue 13) is served its service's base snapshot; test/e2e/instance-localities.test.ts fails
+ * with the default set to the number of cores ("each web instance is served its own instance variant").
  */
 const DEFAULT_WORKERS = 0;
 
