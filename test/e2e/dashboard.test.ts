@@ -97,7 +97,19 @@ test("dashboard: real browser, two Envoy sidecars; every service in the graph, p
     const cells = await page.evaluate<string[]>(`[...document.querySelectorAll('#proxies tr[data-service="web"] .pill')].map((e) => e.dataset.type + "=" + e.textContent)`);
     assert.deepEqual(cells, ["CDS=SYNCED", "EDS=SYNCED", "LDS=SYNCED", "RDS=SYNCED"]);
     const fillOf = (service: string) => page.evaluate<string>(`getComputedStyle(document.querySelector("#graph g#svc-${service} path, #graph g#svc-${service} polygon")).fill`);
-    const fill = await fillOf("web");
+    // The fill changes over a 0.2 s CSS transition: read it once it has settled on the colour (or after 5 s, the
+    // last value read, which the assertion then reports). A read mid-transition (amber STALE -> red NACKED, e.g.
+    // rgb(255, 241, 218)) failed one run with --workers 2, whose status reports show the STALE step more often.
+    const settledFill = async (service: string, want: string) => {
+      const end = Date.now() + 5000;
+      let got = await fillOf(service);
+      while (got !== want && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 50));
+        got = await fillOf(service);
+      }
+      return got;
+    };
+    const fill = await settledFill("web", "rgb(218, 251, 225)");
     assert.equal(fill, "rgb(218, 251, 225)", "a SYNCED service is drawn green");
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-synced.png"), fullPage: true });
@@ -127,7 +139,7 @@ test("dashboard: real browser, two Envoy sidecars; every service in the graph, p
     assert.ok(lagMs <= 2000, `web turned red ${lagMs} ms after the NACK (at most 2000)`);
     assert.equal(await page.evaluate<string>("window.marker"), "same page", "no reload");
     assert.equal(navigations, navBefore, "no navigation");
-    const red = await fillOf("web");
+    const red = await settledFill("web", "rgb(255, 235, 233)");
     assert.equal(red, "rgb(255, 235, 233)", "a NACKED service is drawn red");
     assert.equal(await page.getAttribute("#graph g#svc-echo", "data-state"), "SYNCED", "echo is untouched");
     await page.waitForSelector('#proxies tr[data-service="web"][data-state="NACKED"]');

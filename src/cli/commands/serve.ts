@@ -12,12 +12,15 @@ import { ExposureError, readAdminToken } from "../../serve/exposure.js";
 import { availableParallelism } from "node:os";
 
 /**
- * `--workers` by default: one xDS serving worker per core (issue 12 item 3); `--workers 0` serves ADS in this
- * process. The requests the mTLS e2e tests lost with workers were the tests' own doing (a spawnSync of `meshc ca
- * rotate` froze the test process that hosts the echo app and the traffic loop; the same loss happened with
- * --workers 0), fixed in test/e2e/lib/procs.ts runMeshc.
+ * `--workers` by default: 0, ADS served in this process (`--workers N` forks N serving workers). The requests the
+ * mTLS e2e tests lost with workers were the tests' own doing (a spawnSync of `meshc ca rotate` froze the test
+ * process hosting the echo app and the traffic loop; the same loss happened with --workers 0; fixed in
+ * test/e2e/lib/procs.ts runMeshc). One worker per core is still not the default: the worker protocol
+ * (src/serve/cluster/protocol.ts) carries no snapshot variants, so with workers a proxy that should get its instance
+ * or locality variant (issue 13) is served its service's base snapshot; test/e2e/instance-localities.test.ts fails
+ * with the default set to the number of cores ("each web instance is served its own instance variant").
  */
-const DEFAULT_WORKERS = availableParallelism();
+const DEFAULT_WORKERS = 0;
 
 export function register(program: Command): void {
   const cmd = program
@@ -51,7 +54,7 @@ export function register(program: Command): void {
     .option("--ca <dir>", "mesh CA directory (`meshc ca init`): issue each proxy's leaf certificate and serve it over SDS; ADS is then served over TLS and every proxy authenticates with a client certificate (`meshc bootstrap --ca`)")
     .option("--admin-token-file <file>", "bearer token required for /debug/* when --admin is not a loopback address")
     .option("--insecure", "serve ADS in plaintext, trusting node.cluster (the only mode without --ca; with --ca it turns TLS off; required with --insecure-allow-remote)")
-    .option("--workers <n>", `xDS serving worker processes sharing the --xds port (this process keeps compiling, watching and the admin API); 0 serves ADS in this process (default: the number of cores, ${DEFAULT_WORKERS} here)`, parseCount)
+    .option("--workers <n>", `xDS serving worker processes sharing the --xds port (this process keeps compiling, watching and the admin API); 0 serves ADS in this process (default ${DEFAULT_WORKERS}; this machine has ${availableParallelism()} cores)`, parseCount)
     .option("--insecure-allow-remote", "allow plaintext ADS on a non-loopback --xds address (warned at start)")
     .addOption(new Option("--log-format <format>", "json lines, or pretty (for people, ISO timestamps)").choices(["json", "pretty"] as const).default("json" as const));
   addEvalOptions(cmd).action(async (source, opts) => {
