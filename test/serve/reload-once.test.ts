@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { pino } from "pino";
 import { startServe, type ServeHandle } from "../../src/serve/serve.js";
+import { counterMesh, servedAddress } from "../helpers/served-address.js";
 
 const root = mkdtempSync(join(tmpdir(), "meshc-reload-once-"));
 const handles: ServeHandle[] = [];
@@ -19,20 +20,8 @@ after(async () => {
 });
 
 /** A mesh whose evaluation takes at least `busyMs`; the api address carries `n` (what is served shows which save). */
-const meshText = (n: number, busyMs: number) => `import { defineMesh, http } from "meshc";
-const until = Date.now() + ${busyMs};
-while (Date.now() < until) {} // a slow evaluation: the load is still running when the next save lands
-export default defineMesh({ name: "once", trustDomain: "once.example" }, (mesh) => {
-  const api = mesh.service("api", { ports: { web: http(8080, { app: 3000 }) }, instances: ["10.1.0.${n}:8080"] });
-  mesh.service("web", { ports: { web: http(8080, { app: 3000 }) }, instances: ["10.2.0.1:8080"], calls: [api] });
-});
-`;
-
-function servedAddress(h: ServeHandle): string | undefined {
-  const web = h.xds.snapshot()?.proxies.get("web");
-  const eds = web?.resources.endpoint.map((r) => Buffer.from(r.bytes).toString("latin1")).join(" ") ?? "";
-  return /10\.1\.0\.\d+/.exec(eds)?.[0];
-}
+const meshText = (n: number, busyMs: number) =>
+  counterMesh(n, "once", `const until = Date.now() + ${busyMs};\nwhile (Date.now() < until) {} // a slow evaluation: the load is still running when the next save lands\n`);
 
 async function admin(h: ServeHandle, path: string): Promise<string> {
   return (await fetch(`http://127.0.0.1:${h.adminPort}${path}`)).text();

@@ -17,6 +17,7 @@ import { renderBuild } from "../../src/build/render.js";
 import { writeBuildDir } from "../../src/build/write.js";
 import { compileMesh } from "../../src/pipeline.js";
 import { startServe, type ServeHandle } from "../../src/serve/serve.js";
+import { counterMesh, servedAddress } from "../helpers/served-address.js";
 
 const root = mkdtempSync(join(tmpdir(), "meshc-watch-"));
 const handles: ServeHandle[] = [];
@@ -26,20 +27,7 @@ after(async () => {
 });
 const quiet = pino({ level: "silent" });
 
-/** A small mesh whose web instance address carries `n`: what is served shows which content was compiled. */
-const meshText = (n: number) => `import { defineMesh, http } from "meshc";
-export default defineMesh({ name: "w", trustDomain: "w.example" }, (mesh) => {
-  const api = mesh.service("api", { ports: { web: http(8080, { app: 3000 }) }, instances: ["10.1.0.${n}:8080"] });
-  mesh.service("web", { ports: { web: http(8080, { app: 3000 }) }, instances: ["10.2.0.1:8080"], calls: [api] });
-});
-`;
-
-/** The api address served to web (from its EDS resources), or undefined. */
-function servedAddress(h: ServeHandle): string | undefined {
-  const web = h.xds.snapshot()?.proxies.get("web");
-  const eds = web?.resources.endpoint.map((r) => Buffer.from(r.bytes).toString("latin1")).join(" ") ?? "";
-  return /10\.1\.0\.\d+/.exec(eds)?.[0];
-}
+const meshText = (n: number) => counterMesh(n, "w");
 
 async function eventually<T>(f: () => T | undefined | Promise<T | undefined>, what: string, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
