@@ -29,6 +29,7 @@ import type { XdsServer } from "../../xds/index.js";
 import { resolveLimits, type XdsLimits } from "../../xds/limits.js";
 import type { ProxyStatus } from "../../xds/stream.js";
 import { CODES } from "../../analysis/codes.js";
+import { WorkerMetricsMemory } from "./metrics.js";
 import { emptyHoldings, SnapshotEncoder, type FromWorker, type ToWorker, type WorkerHoldings } from "./protocol.js";
 
 export interface XdsWorkersOptions {
@@ -62,7 +63,7 @@ export interface XdsWorkers extends XdsServer {
   /** Resolves once a worker listens; rejects when the first workers exit before any listened (e.g. port in use). */
   whenListening(): Promise<void>;
   workers(): WorkerInfo[];
-  /** Every live worker's metrics (prom-client getMetricsAsJSON), for aggregation; a worker that does not answer within 2 s is left out. */
+  /** Every live worker's metrics (prom-client getMetricsAsJSON), for aggregation; a worker that does not answer within 2 s counts with its last answer, and an exited worker's counters stay in the sum (./metrics.ts). */
   workerMetrics(): Promise<unknown[][]>;
 }
 
@@ -133,6 +134,8 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
   const slots: Slot[] = Array.from({ length: n }, (_, i) => ({ slot: i + 1, worker: undefined, ready: false, listening: false, holdings: emptyHoldings(), sentSeq: 0, appliedSeq: 0, rows: new Map(), connections: 0, restarts: 0, failures: 0, startedAt: 0 }));
   const byWorker = new Map<Worker, Slot>();
   const metricWaiters = new Map<number, (json: unknown[]) => void>();
+  /** Last answers and exited workers' counters, so the summed /metrics never goes backwards (./metrics.ts). */
+  const memory = new WorkerMetricsMemory();
   let metricIds = 0;
 
   const post = (s: Slot, m: ToWorker): boolean => {
@@ -189,6 +192,7 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
     w.on("exit", (code, signal) => {
       byWorker.delete(w);
       if (s.worker !== w) return;
+      void memory.exited(s.slot);
       s.worker = undefined;
       s.ready = false;
       s.listening = false;
@@ -295,23 +299,24 @@ export async function startXdsWorkers(o: XdsWorkersOptions): Promise<XdsWorkers>
     workers: () =>
       slots.map((s) => ({ slot: s.slot, pid: s.worker?.process.pid, listening: s.listening, current: s.worker !== undefined && s.appliedSeq === seq, serving: s.worker !== undefined && s.appliedSeq > 0, streams: s.rows.size, connections: s.connections, restarts: s.restarts })),
     async workerMetrics() {
-      const asks = slots.filter((s) => s.ready && s.worker?.isConnected()).map(
-        (s) =>
-          new Promise<unknown[] | undefined>((resolve) => {
-            const id = ++metricIds;
-            const timer = setTimeout(() => {
-              metricWaiters.delete(id);
-              resolve(undefined);
-            }, 2000);
-            metricWaiters.set(id, (json) => {
-              clearTimeout(timer);
-              metricWaiters.delete(id);
-              resolve(json);
-            });
-            post(s, { t: "metrics", id });
-          }),
+      const asks = slots.map((s) =>
+        !(s.ready && s.worker?.isConnected())
+          ? memory.parts(s.slot, undefined)
+          : new Promise<unknown[] | undefined>((resolve) => {
+              const id = ++metricIds;
+              const timer = setTimeout(() => {
+                metricWaiters.delete(id);
+                resolve(undefined);
+              }, 2000);
+              metricWaiters.set(id, (json) => {
+                clearTimeout(timer);
+                metricWaiters.delete(id);
+                resolve(json);
+              });
+              post(s, { t: "metrics", id });
+            }).then((json) => memory.parts(s.slot, json)),
       );
-      return (await Promise.all(asks)).filter((j): j is unknown[] => j !== undefined);
+      return (await Promise.all(asks)).flat();
     },
     async close(graceMs = 5000) {
       if (closing) return;
