@@ -5,6 +5,7 @@ import type { Diagnostic } from "../diagnostics/types.js";
 import { codes } from "./codes.js";
 import { mesh as meshSchema } from "./schema.js";
 import { at, makeLocator, siteAt, type Locate } from "./sites.js";
+import { illFormedStrings, isWellFormed, loneSurrogate } from "./well-formed.js";
 
 /** Diagnostic path: service indexes become names, e.g. ["services", "web", "routes", 0, "timeout"]. */
 export function modelPath(model: MeshModel, path: readonly PropertyKey[]): (string | number)[] {
@@ -30,8 +31,15 @@ export function dotPath(path: readonly (string | number)[]): string {
 /** `locate` maps captured call sites to the user's files (default: sites are already source positions). */
 export function validateModel(model: MeshModel, locate: Locate = makeLocator()): Diagnostic[] {
   const result = meshSchema.safeParse(model);
-  if (result.success) return [];
-  return result.error.issues.map((issue) => {
+  const issues: { path: PropertyKey[]; message: string }[] = result.success ? [] : result.error.issues.map((i) => ({ path: i.path, message: i.message }));
+  for (const p of illFormedStrings(model)) {
+    const last = p[p.length - 1];
+    const value = p.reduce<unknown>((o, k) => (o as Record<PropertyKey, unknown>)?.[k], model);
+    const text = typeof value === "string" && !isWellFormed(value) ? value : String(last);
+    const { index, unit } = loneSurrogate(text);
+    issues.push({ path: p, message: `text with a lone surrogate (${unit} at index ${index}) has no UTF-8 form, and Envoy's configuration is UTF-8: remove it or complete the pair` });
+  }
+  return issues.map((issue) => {
     const path = modelPath(model, issue.path);
     const where = dotPath(path);
     const d: Diagnostic = { code: codes.InvalidValue, severity: "error", message: where ? `${where}: ${issue.message}` : issue.message, path };

@@ -1,0 +1,42 @@
+// Text in a mesh ends up in protobuf `string` fields, which must be UTF-8; a JavaScript string with a lone surrogate
+// ("\uD800" not followed by its pair) has no UTF-8 form, and the encoder used to fail on it with an internal error
+// (exit 2, no position). This finds every such string (values and object keys) so validation reports it as MESH0003
+// at the element that holds it.
+
+// In a /u regex a surrogate pair is one code point (not in Cs): only lone surrogates match.
+const LONE = /\p{Cs}/u;
+
+/** Whether `s` has a UTF-8 form (String.prototype.isWellFormed, which the ES2023 library typings lack). */
+export function isWellFormed(s: string): boolean {
+  return !LONE.test(s);
+}
+
+/** Paths (model keys) of every string or key in `value` that is not well-formed UTF-16, depth-first, in order. */
+export function illFormedStrings(value: unknown): PropertyKey[][] {
+  const out: PropertyKey[][] = [];
+  const seen = new Set<object>();
+  const walk = (v: unknown, path: PropertyKey[]) => {
+    if (typeof v === "string") {
+      if (!isWellFormed(v)) out.push(path);
+      return;
+    }
+    if (v === null || typeof v !== "object" || seen.has(v)) return;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) walk(v[i], [...path, i]);
+      return;
+    }
+    for (const k of Object.keys(v)) {
+      if (!isWellFormed(k)) out.push([...path, k]);
+      walk((v as Record<string, unknown>)[k], [...path, k]);
+    }
+  };
+  walk(value, []);
+  return out;
+}
+
+/** Where the first lone surrogate is, for the message. */
+export function loneSurrogate(s: string): { index: number; unit: string } {
+  const m = LONE.exec(s);
+  return m ? { index: m.index, unit: `\\u${m[0].charCodeAt(0).toString(16).toUpperCase()}` } : { index: -1, unit: "" };
+}
