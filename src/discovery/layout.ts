@@ -5,6 +5,7 @@
 // `ports` ({"<port name>": number}) replaces `port` on a service with several ports. Entries are bounded (4 KiB,
 // 64 labels) and validated here; what can only be judged against the mesh (port names, unknown keys) is judged
 // by the overlay (src/serve/registry-overlay.ts). docs/dsl.md ("Service discovery") documents the same layout.
+import { illFormedStrings } from "../frontend/well-formed.js";
 import { z } from "zod";
 import { REGISTRY_KEY } from "../analysis/analyzers/registry-keys.js";
 import { isIpAddress } from "../backends/envoy/values.js";
@@ -63,6 +64,9 @@ export function parseEntry(prefix: string, key: string, value: Buffer | string):
     return { ok: false, reason: isPort ? "bad_port" : "bad_entry", problem: `${i.path.join(".") || "value"}: ${i.message}` };
   }
   if (r.data.port !== undefined && r.data.ports !== undefined) return { ok: false, reason: "bad_port", problem: "give port or ports, not both" };
+  // JSON's "\ud800" escape gives a lone surrogate: text with no UTF-8 form, rejected like any malformed entry.
+  const illFormed = illFormedStrings(r.data)[0];
+  if (illFormed) return { ok: false, reason: "bad_entry", problem: `${illFormed.join(".")}: text with a lone surrogate (an unpaired \\uD800-\\uDFFF escape) has no UTF-8 form` };
   return { ok: true, ...where, entry: r.data };
 }
 

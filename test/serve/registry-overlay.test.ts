@@ -82,6 +82,8 @@ test("malformed entries are rejected with a reason, reported once, and never bla
     { key: `${PREFIX}/services/nosuch/x`, value: Buffer.from(JSON.stringify({ address: "10.0.0.6" })) },
     { key: `${PREFIX}/services/catalog/a/b`, value: Buffer.from("{}") },
     { key: `${PREFIX}/services/catalog/big`, value: Buffer.from(JSON.stringify({ address: "10.0.0.7", labels: { x: "y".repeat(5000) } })) },
+    // JSON's escape gives a lone surrogate: text with no UTF-8 form.
+    { key: `${PREFIX}/services/catalog/surrogate`, value: Buffer.from('{"address":"10.0.0.8","labels":{"version":"v2\\ud800"}}') },
   ]);
   assert.deepEqual(
     rejected.map((r) => [r.key.slice(PREFIX.length), r.reason]).sort(),
@@ -93,11 +95,12 @@ test("malformed entries are rejected with a reason, reported once, and never bla
       ["/services/catalog/name", "bad_entry"],
       ["/services/catalog/port", "bad_port"],
       ["/services/catalog/portname", "bad_port"],
+      ["/services/catalog/surrogate", "bad_entry"],
       ["/services/nosuch/x", "unknown_service"],
     ],
   );
   assert.deepEqual(addresses(overlay.apply(base), "web", "outbound|8080||catalog"), ["10.0.0.1:8080"]);
-  assert.deepEqual(overlay.counts(), { entries: 1, rejected: 8 });
+  assert.deepEqual(overlay.counts(), { entries: 1, rejected: 9 });
   const n = rejected.length;
   overlay.reset([entry("good", { address: "10.0.0.1" }), { key: `${PREFIX}/services/catalog/json`, value: Buffer.from("{nope") }]);
   assert.equal(rejected.length, n, "a relist does not report the same rejection again");
