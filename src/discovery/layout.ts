@@ -5,7 +5,7 @@
 // `ports` ({"<port name>": number}) replaces `port` on a service with several ports. Entries are bounded (4 KiB,
 // 64 labels) and validated here; what can only be judged against the mesh (port names, unknown keys) is judged
 // by the overlay (src/serve/registry-overlay.ts). docs/dsl.md ("Service discovery") documents the same layout.
-import { illFormedStrings } from "../frontend/well-formed.js";
+import { illFormedStrings } from "../ir/well-formed.js";
 import { z } from "zod";
 import { REGISTRY_KEY } from "../analysis/analyzers/registry-keys.js";
 import { isIpAddress } from "../backends/envoy/values.js";

@@ -5,7 +5,7 @@ import type { Diagnostic } from "../diagnostics/types.js";
 import { codes } from "./codes.js";
 import { mesh as meshSchema } from "./schema.js";
 import { at, makeLocator, siteAt, type Locate } from "./sites.js";
-import { illFormedStrings, isWellFormed, loneSurrogate } from "./well-formed.js";
+import { illFormedStrings, isWellFormed, loneSurrogate } from "../ir/well-formed.js";
 
 /** Diagnostic path: service indexes become names, e.g. ["services", "web", "routes", 0, "timeout"]. */
 export function modelPath(model: MeshModel, path: readonly PropertyKey[]): (string | number)[] {

@@ -7,6 +7,7 @@
 import protobuf from "protobufjs";
 import { dottedName, findMessage, typeNameFromUrl } from "./registry.js";
 import { isSyntheticOneof } from "./strict.js";
+import { isWellFormed } from "../../../ir/well-formed.js";
 
 type Plain = Record<string, unknown>;
 
@@ -120,6 +121,7 @@ function fieldToWireFast(fi: FieldInfo, v: unknown): unknown {
     if (!isPlainObject(v)) return FAIL;
     const out: Plain = {};
     for (const k of Object.keys(v).sort()) {
+      if (!isWellFormed(k)) return FAIL;
       const w = singleToWireFast(fi, v[k]);
       if (w === FAIL) return FAIL;
       out[k] = w;
@@ -148,7 +150,7 @@ function singleToWireFast(fi: FieldInfo, v: unknown): unknown {
       if (typeof v === "number" && fi.enumNumbers!.has(v)) return v;
       return FAIL;
     case Kind.String:
-      return typeof v === "string" ? v : FAIL;
+      return typeof v === "string" && isWellFormed(v) ? v : FAIL;
     case Kind.Bool:
       return typeof v === "boolean" ? v : FAIL;
     case Kind.Bytes:

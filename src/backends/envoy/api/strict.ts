@@ -4,6 +4,7 @@
 import protobuf from "protobufjs";
 import { dottedName, findMessage, typeNameFromUrl } from "./registry.js";
 import { type EnvoyIssue, joinPath } from "./issues.js";
+import { isWellFormed, loneSurrogate } from "../../../ir/well-formed.js";
 
 type Plain = Record<string, unknown>;
 
@@ -60,7 +61,11 @@ function fieldToWire(field: protobuf.Field, v: unknown, path: string, ctx: Stric
   if (field instanceof protobuf.MapField) {
     if (!isPlainObject(v)) return bad(ctx, path, `expected a map object, got ${describe(v)}`);
     const out: Plain = {};
-    for (const k of Object.keys(v).sort()) out[k] = singleToWire(field, v[k], joinPath(path, k), ctx);
+    for (const k of Object.keys(v).sort()) {
+      // Map keys here are strings (protobuf's map<string, V>) or digits; either way they are UTF-8 on the wire.
+      if (!isWellFormed(k)) bad(ctx, joinPath(path, k), `a map key with a lone surrogate (${loneSurrogate(k).unit} at index ${loneSurrogate(k).index}) has no UTF-8 form`);
+      out[k] = singleToWire(field, v[k], joinPath(path, k), ctx);
+    }
     return out;
   }
   if (field.repeated) {
@@ -79,7 +84,11 @@ function singleToWire(field: protobuf.Field, v: unknown, path: string, ctx: Stri
     return bad(ctx, path, `${describe(v)} is not a value of enum ${rt.name} (one of ${Object.keys(rt.values).join(", ")})`);
   }
   const t = field.type;
-  if (t === "string") return typeof v === "string" ? v : bad(ctx, path, `expected a string, got ${describe(v)}`);
+  if (t === "string") {
+    if (typeof v !== "string") return bad(ctx, path, `expected a string, got ${describe(v)}`);
+    if (!isWellFormed(v)) return bad(ctx, path, `text with a lone surrogate (${loneSurrogate(v).unit} at index ${loneSurrogate(v).index}) has no UTF-8 form`);
+    return v;
+  }
   if (t === "bool") return typeof v === "boolean" ? v : bad(ctx, path, `expected a boolean, got ${describe(v)}`);
   if (t === "bytes") {
     if (v instanceof Uint8Array) return v;

@@ -1,7 +1,7 @@
 // Text in a mesh ends up in protobuf `string` fields, which must be UTF-8; a JavaScript string with a lone surrogate
 // ("\uD800" not followed by its pair) has no UTF-8 form, and the encoder used to fail on it with an internal error
-// (exit 2, no position). This finds every such string (values and object keys) so validation reports it as MESH0003
-// at the element that holds it.
+// (exit 2, no position). Shared by every stage that takes text from outside: validation (MESH0003 at the element
+// that holds it), registry entries, and the Envoy schema check (patch results).
 
 // In a /u regex a surrogate pair is one code point (not in Cs): only lone surrogates match.
 const LONE = /\p{Cs}/u;
