@@ -65,7 +65,7 @@ describe("codec fast paths", () => {
     }
   });
 
-  test("floats read back as 32-bit values; a lone surrogate goes through decoding", () => {
+  test("floats read back as 32-bit values; a lone surrogate is refused with its path, not encoded", () => {
     const f = encodeMessage("google.protobuf.FloatValue", { value: 0.1 }, "R");
     assert.ok(f.ok);
     assert.equal(f.message.canonical.value, Math.fround(0.1));
@@ -74,7 +74,12 @@ describe("codec fast paths", () => {
     // UTF-8 read refuses them), rather than returning a canonical form the bytes do not hold.
     const sv = messageType("google.protobuf.StringValue");
     assert.throws(() => canonicalize(sv, sv.fromObject({ value: "a\uD800b" }), true), NOT_WIRE_EXACT);
-    assert.throws(() => encodeMessage("google.protobuf.StringValue", { value: "a\uD800b" }, "R"), /utf-8/);
+    // The encoder refuses it as an issue with its path (it used to throw protobufjs's UTF-8 error: exit 2, no position).
+    const lone = encodeMessage("google.protobuf.StringValue", { value: "a\uD800b" }, "R");
+    assert.ok(!lone.ok);
+    assert.deepEqual(lone.issues.map((i) => [i.path, i.message]), [["value", "text with a lone surrogate (\\uD800 at index 1) has no UTF-8 form"]]);
+    const key = encodeMessage("google.protobuf.Struct", { fields: { "k\uDC00": { stringValue: "v" } } }, "R");
+    assert.ok(!key.ok, "a map key too");
     const ok = encodeMessage("google.protobuf.StringValue", { value: "a\uD83D\uDE00b" }, "R");
     assert.ok(ok.ok);
     assert.equal(ok.message.canonical.value, "a\uD83D\uDE00b");
