@@ -11,7 +11,7 @@ import { ResourceEncoder } from "../backends/envoy/encode.js";
 import { buildLoadAssignment, failoverOrder } from "../backends/envoy/endpoints.js";
 import { formatIssue, type EnvoyIssue } from "../backends/envoy/api/issues.js";
 import { variantLocality } from "../backends/envoy/instance-sidecar.js";
-import { mapVariants } from "../snapshot/variants.js";
+import { localityVariantKey, mapVariants } from "../snapshot/variants.js";
 import { makeProxySnapshot } from "../snapshot/build.js";
 import type { EncodedResource, MeshSnapshot, ProxySnapshot } from "../snapshot/types.js";
 import { parseEntry, type RegistryEntry, type RejectReason } from "../discovery/layout.js";
@@ -48,6 +48,8 @@ export class EndpointOverlay {
   private ir: MeshIR | undefined;
   /** Cluster name -> registry service and port/subset (for the current IR). */
   private refs = new Map<string, { service: ServiceIR; ref: Omit<ClusterRef, "service"> }>();
+  /** Cluster name -> service and port/subset, for every service (a new locality variant rebuilds all of its EDS). */
+  private allRefs = new Map<string, { service: ServiceIR; ref: Omit<ClusterRef, "service"> }>();
   private keysInUse = new Set<string>();
   private readonly cache = new WeakMap<ProxySnapshot, { sig: string; out: ProxySnapshot }>();
   private readonly live = new Map<string, { gen: string; service: ServiceIR }>();
@@ -60,16 +62,18 @@ export class EndpointOverlay {
   setIr(ir: MeshIR): void {
     this.ir = ir;
     this.refs = new Map();
+    this.allRefs = new Map();
     this.keysInUse = new Set();
     this.live.clear();
     this.assignments.clear();
     for (const s of ir.services) {
-      if (!s.registry) continue;
-      this.keysInUse.add(s.registry.key);
+      if (s.registry) this.keysInUse.add(s.registry.key);
       for (const port of s.ports) {
         for (const subset of [undefined, ...s.subsets.map((x) => x.name)]) {
           const ref = { port, ...(subset !== undefined ? { subset } : {}) };
-          this.refs.set(clusterRefName({ service: s, ...ref }), { service: s, ref });
+          const name = clusterRefName({ service: s, ...ref });
+          this.allRefs.set(name, { service: s, ref });
+          if (s.registry) this.refs.set(name, { service: s, ref });
         }
       }
     }
@@ -133,23 +137,77 @@ export class EndpointOverlay {
     const proxies = new Map<string, ProxySnapshot>();
     for (const [name, proxy] of base.proxies) {
       const touched = proxy.resources.endpoint.filter((r) => this.refs.has(r.name));
-      if (touched.length === 0) {
+      const own = callers.get(name)?.registry?.key;
+      if (touched.length === 0 && own === undefined) {
         proxies.set(name, proxy);
         continue;
       }
-      const sig = [...new Set(touched.map((r) => this.refs.get(r.name)!.service.registry!.key))].map((k) => `${k}@${this.generation.get(k) ?? 0}`).join(",");
+      const keys = new Set(touched.map((r) => this.refs.get(r.name)!.service.registry!.key));
+      if (own !== undefined) keys.add(own);
+      const sig = [...keys].map((k) => `${k}@${this.generation.get(k) ?? 0}`).join(",");
       const hit = this.cache.get(proxy);
       if (hit && hit.sig === sig) {
         proxies.set(name, hit.out);
         continue;
       }
       const caller = callers.get(name) ?? ({ instances: { kind: "static", endpoints: [] } } as unknown as ServiceIR);
-      const overlay = (p: ProxySnapshot) => makeProxySnapshot(name, { ...p.resources, endpoint: this.overlayEndpoints(p, variantLocality(caller, p.variant), enc) });
-      const out = mapVariants(proxy, overlay(proxy), overlay);
+      const overlay = (p: ProxySnapshot) =>
+        touched.length === 0 ? p : makeProxySnapshot(name, { ...p.resources, endpoint: this.overlayEndpoints(p, variantLocality(caller, p.variant), enc) });
+      let out = mapVariants(proxy, overlay(proxy), overlay);
+      if (own !== undefined) out = this.withRegistryLocalities(caller, out, enc);
       this.cache.set(proxy, { sig, out });
       proxies.set(name, out);
     }
     return { proxies };
+  }
+
+  /**
+   * A service whose instances come from the registry gets, like one whose instances are written in the mesh
+   * (src/backends/envoy/translate.ts variants()), a variant per locality its instances are in, when its instances
+   * span several and some upstream's locality failover makes the assignments differ: a proxy in zone b must prefer
+   * zone b's endpoints. The compiler cannot know these localities; the entries say them.
+   */
+  private withRegistryLocalities(caller: ServiceIR, proxy: ProxySnapshot, enc: ResourceEncoder): ProxySnapshot {
+    const live = this.liveService(caller);
+    if (live.instances.kind !== "static") return proxy;
+    const eps = live.instances.endpoints;
+    if (new Set(eps.map((e) => localityVariantKey(e.locality))).size < 2) return proxy;
+    const added = new Map<string, ProxySnapshot>();
+    for (const e of eps) {
+      if (e.sidecar) continue; // an instance with its own sidecar ports has its own variant (from the compiler)
+      const key = localityVariantKey(e.locality);
+      if (proxy.variants?.has(key) || added.has(key)) continue;
+      const loc: LocalityIR = { ...(e.locality?.region !== undefined && { region: e.locality.region }), ...(e.locality?.zone !== undefined && { zone: e.locality.zone }) };
+      const endpoint = this.endpointsAt(proxy, loc, enc);
+      if (endpoint.every((r, i) => r === proxy.resources.endpoint[i])) continue;
+      added.set(key, { ...makeProxySnapshot(proxy.service, { ...proxy.resources, endpoint }), variant: key });
+    }
+    if (added.size === 0) return proxy;
+    const variants = new Map([...(proxy.variants ?? []), ...added].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return { ...proxy, variants };
+  }
+
+  /** Every ClusterLoadAssignment of `proxy` (the service's default) as seen from `loc`. */
+  private endpointsAt(proxy: ProxySnapshot, loc: LocalityIR, enc: ResourceEncoder): EncodedResource[] {
+    return proxy.resources.endpoint.map((r) => {
+      const target = this.allRefs.get(r.name);
+      if (!target) return r;
+      const order = failoverOrder(target.service, loc);
+      if (!order) return r; // no failover: the assignment does not depend on where the caller is
+      const registry = target.service.registry?.key;
+      const service = registry !== undefined ? this.liveService(target.service) : target.service;
+      const key = `${r.name}|${order.join(",")}`;
+      const gen = registry !== undefined ? `${registry}@${this.generation.get(registry) ?? 0}` : "static";
+      let hit = this.assignments.get(key);
+      if (hit?.gen !== gen) {
+        const issues: EnvoyIssue[] = [];
+        const cla = buildLoadAssignment({ service, ...target.ref }, order, issues);
+        const res = issues.length === 0 ? enc.encode("endpoint", r.name, cla) : undefined;
+        for (const i of [...issues, ...enc.issues.splice(0)]) this.events.issue(formatIssue(i));
+        this.assignments.set(key, (hit = { gen, res }));
+      }
+      return hit.res ?? r;
+    });
   }
 
   /** A proxy's ClusterLoadAssignments with every registry cluster rebuilt from the live entries, seen from `loc`. */

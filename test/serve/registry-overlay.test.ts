@@ -8,7 +8,7 @@ import { translateMesh } from "../../src/backends/envoy/translate.js";
 import { canonicalOf } from "../../src/backends/envoy/encode.js";
 import type { MeshIR } from "../../src/ir/types.js";
 import { EndpointOverlay, type Rejection } from "../../src/serve/registry-overlay.js";
-import { mesh, port, service, withoutInstances } from "../analysis/ir-fixtures.js";
+import { endpoint, mesh, port, service, withoutInstances } from "../analysis/ir-fixtures.js";
 
 const PREFIX = "/meshc/t";
 function fixture(): MeshIR {
@@ -106,4 +106,44 @@ test("malformed entries are rejected with a reason, reported once, and never bla
   assert.equal(rejected.length, n, "a relist does not report the same rejection again");
   overlay.put(`${PREFIX}/services/catalog/json`, Buffer.from(JSON.stringify({ address: "10.0.0.9" })));
   assert.deepEqual(addresses(overlay.apply(base), "web", "outbound|8080||catalog"), ["10.0.0.1:8080", "10.0.0.9:8080"], "a fixed entry is used");
+});
+
+test("a service whose instances come from the registry gets a locality variant per locality of its entries (issue 13's variants)", () => {
+  // catalog: static, one instance in each of zones a and b, failover a -> b. web: instances only from the registry.
+  const catalog = service("catalog", {
+    ports: [port("web", "http", 8080)],
+    instances: { kind: "static", endpoints: [endpoint("10.0.0.1", 8080, {}, { locality: { region: "r", zone: "a" } }), endpoint("10.0.0.2", 8080, {}, { locality: { region: "r", zone: "b" } })] },
+    policy: { localityFailover: ["a", "b"] },
+  });
+  const web = withoutInstances(service("web", { ports: [port("web", "http", 8081)], registry: { key: "web" }, calls: ["catalog"] }));
+  const ir: MeshIR = { ...mesh(catalog, web), discovery: { kind: "etcd", endpoints: ["http://127.0.0.1:2379"], prefix: PREFIX } };
+  const base = translateMesh(ir);
+  assert.deepEqual(base.issues, []);
+  assert.equal(base.snapshot.proxies.get("web")!.variants, undefined, "the compiler sees no web instance, so no variant");
+  const overlay = new EndpointOverlay(PREFIX, { rejected: (r) => assert.fail(r.problem), issue: (m) => assert.fail(m) });
+  overlay.setIr(ir);
+  const webEntry = (id: string, zone: string) => ({ key: `${PREFIX}/services/web/${id}`, value: Buffer.from(JSON.stringify({ address: `10.1.0.${id}`, locality: { region: "r", zone } })) });
+
+  // One locality only: nothing to tell apart, no variant (as the compiler does).
+  overlay.reset([webEntry("1", "b")]);
+  assert.equal(overlay.apply(base.snapshot).proxies.get("web")!.variants, undefined);
+
+  // Two: each locality's proxies prefer their own zone's catalog endpoints.
+  overlay.reset([webEntry("1", "b"), webEntry("2", "a")]);
+  const web2 = overlay.apply(base.snapshot).proxies.get("web")!;
+  assert.deepEqual([...(web2.variants?.keys() ?? [])], ["locality:r,a", "locality:r,b"]);
+  const priorities = (p: typeof web2) => {
+    const cla = canonicalOf("endpoint", p.resources.endpoint.find((x) => x.name === "outbound|8080||catalog")!) as { endpoints: { priority?: number; locality?: { zone?: string } }[] };
+    return Object.fromEntries(cla.endpoints.map((l) => [l.locality?.zone, l.priority ?? 0]));
+  };
+  assert.deepEqual(priorities(web2.variants!.get("locality:r,a")!), { a: 0, b: 1 });
+  assert.deepEqual(priorities(web2.variants!.get("locality:r,b")!), { a: 1, b: 0 });
+  assert.deepEqual(priorities(web2), { a: 0, b: 1 }, "the default follows the failover list");
+  // Everything but EDS is the default's own objects.
+  const b = web2.variants!.get("locality:r,b")!.resources;
+  assert.ok(b.cluster.length > 0 && b.cluster.every((r, i) => r === web2.resources.cluster[i]) && b.listener.every((r, i) => r === web2.resources.listener[i]));
+  // Same entries, same snapshot objects (cached); the zone-b entry leaving drops the variants.
+  assert.equal(overlay.apply(base.snapshot).proxies.get("web"), web2);
+  overlay.delete(`${PREFIX}/services/web/1`);
+  assert.equal(overlay.apply(base.snapshot).proxies.get("web")!.variants, undefined);
 });
