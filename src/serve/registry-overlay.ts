@@ -163,15 +163,15 @@ export class EndpointOverlay {
 
   /**
    * A service whose instances come from the registry gets, like one whose instances are written in the mesh
-   * (src/backends/envoy/translate.ts variants()), a variant per locality its instances are in, when its instances
-   * span several and some upstream's locality failover makes the assignments differ: a proxy in zone b must prefer
-   * zone b's endpoints. The compiler cannot know these localities; the entries say them.
+   * (src/backends/envoy/translate.ts variants()), a variant per locality its instances are in when some upstream's
+   * locality failover makes that locality's assignments differ from the default's: a proxy in zone b must prefer
+   * zone b's endpoints. The compiler cannot know these localities (the entries say them), so its default was
+   * computed without them: even a single locality gets its variant when it differs.
    */
   private withRegistryLocalities(caller: ServiceIR, proxy: ProxySnapshot, enc: ResourceEncoder): ProxySnapshot {
     const live = this.liveService(caller);
     if (live.instances.kind !== "static") return proxy;
     const eps = live.instances.endpoints;
-    if (new Set(eps.map((e) => localityVariantKey(e.locality))).size < 2) return proxy;
     const added = new Map<string, ProxySnapshot>();
     for (const e of eps) {
       if (e.sidecar) continue; // an instance with its own sidecar ports has its own variant (from the compiler)
@@ -206,7 +206,8 @@ export class EndpointOverlay {
         for (const i of [...issues, ...enc.issues.splice(0)]) this.events.issue(formatIssue(i));
         this.assignments.set(key, (hit = { gen, res }));
       }
-      return hit.res ?? r;
+      // Same content as the default's: its very object (shared bytes; the caller's identity test sees no change).
+      return hit.res && hit.res.hash !== r.hash ? hit.res : r;
     });
   }
 
@@ -229,7 +230,7 @@ export class EndpointOverlay {
         for (const i of [...issues, ...enc.issues.splice(0)]) this.events.issue(formatIssue(i));
         this.assignments.set(key, (hit = { gen, res }));
       }
-      return hit.res ?? r;
+      return hit.res && hit.res.hash !== r.hash ? hit.res : r; // same content: keep the base's object
     });
   }
 

@@ -15,6 +15,7 @@ import {
   formatBootstrap,
   formatBootstrapIssue,
   formatXdsAddress,
+  parseLocalityFlag,
   parseXdsAddress,
   renderBootstrap,
   renderGrpcBootstrap,
@@ -24,6 +25,7 @@ import {
   type XdsAddress,
   type XdsTlsFiles,
 } from "../../backends/envoy/bootstrap/index.js";
+import type { LocalityIR } from "../../ir/types.js";
 import { MtlsNeedsCaError, staticBootstrap } from "../../backends/envoy/static-bootstrap.js";
 import { identitySecret, trustBundleSecret } from "../../backends/envoy/secrets.js";
 import { CODES } from "../../analysis/codes.js";
@@ -42,6 +44,8 @@ import { bootstrapAll } from "./bootstrap-all.js";
 export interface BootstrapFlags {
   service: string;
   instance?: string;
+  /** region/zone[/subzone]: node.locality of an instance the mesh does not list (e.g. registered in etcd). */
+  locality?: string;
   xds?: string;
   delta?: true;
   format?: BootstrapFormat;
@@ -91,6 +95,7 @@ export function register(program: Command): void {
     .argument("<mesh>", "the mesh entry module (mesh.ts)");
   addBootstrapOptions(cmd, false);
   cmd
+    .option("--locality <region/zone[/subzone]>", "node.locality, for an instance the mesh does not list (e.g. one registered in the registry); default: the listed instance's")
     .option("--all", "every proxy's bootstrap from one compile, one file per instance under --out <dir>")
     .option("--grpc", "gRPC xDS bootstrap JSON for a proxyless gRPC client")
     .option("--certs <dir>", "with --grpc, for a client using mTLS: the directory `meshc certs` keeps its certificate files in")
@@ -170,7 +175,7 @@ export async function produceBootstrap(mesh: string, flags: BootstrapFlags, cmd:
       xdsTls = { certFile: files.cert, keyFile: files.key, caFile: files.ca, serverIdentity: xdsServerIdentity(ir.trustDomain) };
     }
   }
-  const base = { service: flags.service, xds, ...(flags.instance !== undefined && { instance: flags.instance }) };
+  const base = { service: flags.service, xds, ...(flags.instance !== undefined && { instance: flags.instance }), ...(flags.locality !== undefined && { locality: parseLocalityFlag(flags.locality) }) };
 
   const result = flags.grpc
     ? renderGrpcBootstrap(ir, { ...base, ...(flags.certs !== undefined && { certsDir: flags.certs }) })
@@ -206,9 +211,9 @@ async function staticSecrets(ir: NonNullable<Awaited<ReturnType<typeof compileMe
 async function renderStatic(
   ir: NonNullable<Awaited<ReturnType<typeof compileMesh>>["ir"]>,
   snapshot: Awaited<ReturnType<typeof compileMesh>>["snapshot"],
-  opts: { service: string; instance?: string; format: BootstrapFormat; adminPort?: number; ca?: string },
+  opts: { service: string; instance?: string; locality?: LocalityIR; format: BootstrapFormat; adminPort?: number; ca?: string },
 ): Promise<StaticResult> {
-  const node = resolveIdentity(ir, opts.service, opts.instance);
+  const node = resolveIdentity(ir, opts.service, opts.instance, opts.locality);
   if (Array.isArray(node)) return { ok: false, issues: node };
   if (node.service.proxyless) {
     return { ok: false, issues: [{ kind: "option", source: "--static", path: "", message: `service "${node.service.name}" is a proxyless gRPC client: it has no Envoy to bootstrap (use --grpc)` }] };

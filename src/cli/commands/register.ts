@@ -10,6 +10,7 @@ import { renderHuman } from "../../diagnostics/render.js";
 import type { Registration } from "../../discovery/etcd.js";
 import { entryKey, entrySchema, entryValue, INSTANCE_ID, type RegistryEntry } from "../../discovery/layout.js";
 import type { MeshIR } from "../../ir/types.js";
+import { parseLocalityFlag } from "../../backends/envoy/bootstrap/identity.js";
 import { compileMesh } from "../../pipeline.js";
 import { parseDurationMs } from "../units.js";
 
@@ -49,8 +50,7 @@ export function registrationFor(ir: MeshIR, f: RegisterFlags): { key: string; en
   const labels = pairs(f.labels, "--labels");
   if (labels) raw.labels = labels;
   if (f.locality !== undefined) {
-    const [region, zone, subZone] = f.locality.split("/");
-    raw.locality = { ...(region ? { region } : {}), ...(zone ? { zone } : {}), ...(subZone ? { subZone } : {}) };
+    raw.locality = parseLocalityFlag(f.locality);
   }
   if (f.weight !== undefined) raw.weight = Number(f.weight);
   const r = entrySchema.safeParse(raw);

@@ -1,7 +1,7 @@
 // `meshc bootstrap --grpc`: the xDS bootstrap JSON a proxyless gRPC client reads (GRPC_XDS_BOOTSTRAP file or
 // GRPC_XDS_BOOTSTRAP_CONFIG text). @grpc/grpc-js-xds reports every invalid bootstrap only as "Cannot read properties
 // of null (reading 'clientDefaultListenerResourceNameTemplate')", so meshc checks the fields it requires itself.
-import type { MeshIR } from "../../../ir/types.js";
+import type { LocalityIR, MeshIR } from "../../../ir/types.js";
 import type { Json } from "../api/json.js";
 import { checkXds, formatXdsAddress, resolveIdentity, type XdsAddress } from "./identity.js";
 import type { BootstrapIssue } from "./issues.js";
@@ -11,6 +11,8 @@ import { GRPC_CERT_PROVIDER } from "../tls.js";
 export interface GrpcBootstrapOptions {
   service: string;
   instance?: string;
+  /** node.locality, over what the mesh says of the instance (--locality). */
+  locality?: LocalityIR;
   xds: XdsAddress;
   /**
    * Directory `meshc certs --service S --out <dir>` writes (cert.pem, key.pem, ca.pem): the file-watcher
@@ -33,7 +35,7 @@ export type GrpcBootstrapResult =
   | { ok: false; issues: BootstrapIssue[] };
 
 export function renderGrpcBootstrap(ir: MeshIR, opts: GrpcBootstrapOptions): GrpcBootstrapResult {
-  const node = resolveIdentity(ir, opts.service, opts.instance);
+  const node = resolveIdentity(ir, opts.service, opts.instance, opts.locality);
   if (Array.isArray(node)) return { ok: false, issues: node };
   const xdsIssues = checkXds(opts.xds);
   if (xdsIssues.length) return { ok: false, issues: xdsIssues };

@@ -74,7 +74,7 @@ export function defaultInstanceId(service: string, host: string = hostname()): s
  * instance takes the locality all the service's static endpoints share, if they share one (as the backend assumes
  * for the proxy's config).
  */
-export function resolveIdentity(ir: MeshIR, serviceName: string, instance: string | undefined): NodeIdentity | BootstrapIssue[] {
+export function resolveIdentity(ir: MeshIR, serviceName: string, instance: string | undefined, explicit?: LocalityIR): NodeIdentity | BootstrapIssue[] {
   const service = ir.services.find((s) => s.name === serviceName);
   if (!service) {
     const names = ir.services.map((s) => s.name);
@@ -87,10 +87,11 @@ export function resolveIdentity(ir: MeshIR, serviceName: string, instance: strin
   if (!INSTANCE.test(id) || id.length > 253) {
     return [optionIssue("instance", `"${id}" is not a valid instance id (letters, digits and . _ : @ [ ] -, starting with a letter or digit)`)];
   }
-  const locality = instanceLocality(service, id) ?? callerLocality(service);
+  // --locality (an instance the mesh does not list, e.g. one registered in etcd) wins over what the mesh says.
+  const locality = explicit ?? instanceLocality(service, id) ?? callerLocality(service);
   if (locality) {
     for (const [k, v] of Object.entries(locality)) {
-      if (v !== undefined && !LOCALITY_PART.test(v)) return [optionIssue("instance", `locality ${k} "${v}" of instance "${id}" cannot be used in a bootstrap`)];
+      if (v !== undefined && !LOCALITY_PART.test(v)) return [optionIssue(explicit ? "locality" : "instance", `locality ${k} "${v}" of instance "${id}" cannot be used in a bootstrap`)];
     }
   }
   const own = ownSidecar(service, id);
@@ -117,6 +118,12 @@ function instanceLocality(service: ServiceIR, id: string): LocalityIR | undefine
   if (loc.zone) out.zone = loc.zone;
   if (loc.subZone) out.subZone = loc.subZone;
   return out;
+}
+
+/** `region/zone[/subzone]` (the --locality flag of `meshc register`, `run` and `bootstrap`); empty parts are left out. */
+export function parseLocalityFlag(flag: string): LocalityIR {
+  const [region, zone, subZone] = flag.split("/");
+  return { ...(region ? { region } : {}), ...(zone ? { zone } : {}), ...(subZone ? { subZone } : {}) };
 }
 
 export function optionIssue(option: string, message: string): BootstrapIssue {

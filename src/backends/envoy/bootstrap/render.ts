@@ -4,7 +4,7 @@
 // rather than a crash-looping Envoy. What is printed is the checked message, not the raw template output.
 import { isIP } from "node:net";
 import YAML from "yaml";
-import type { MeshIR } from "../../../ir/types.js";
+import type { LocalityIR, MeshIR } from "../../../ir/types.js";
 import { encodeJson, messageToJson } from "../api/codec.js";
 import type { Json } from "../api/json.js";
 import { checkXds, formatXdsAddress, isPort, optionIssue, resolveIdentity, type NodeIdentity, type XdsAddress } from "./identity.js";
@@ -20,6 +20,8 @@ export interface BootstrapOptions {
   service: string;
   /** node.id; default `<service>-<short host name>` (see defaultInstanceId). */
   instance?: string;
+  /** node.locality, over what the mesh says of the instance (--locality). */
+  locality?: LocalityIR;
   xds: XdsAddress;
   /** Every xDS server (replicas of `meshc serve`, issue 16), `xds` first; Envoy's xds_cluster lists them all. */
   xdsServers?: XdsAddress[];
@@ -66,7 +68,7 @@ export interface BootstrapTemplateData {
 }
 
 export function renderBootstrap(ir: MeshIR, opts: BootstrapOptions): BootstrapResult {
-  const node = resolveIdentity(ir, opts.service, opts.instance);
+  const node = resolveIdentity(ir, opts.service, opts.instance, opts.locality);
   if (Array.isArray(node)) return { ok: false, issues: node };
   const issues = [opts.xds, ...(opts.xdsServers ?? [])].flatMap(checkXds);
   const adminPort = opts.adminPort ?? node.sidecar?.adminPort ?? node.service.sidecar.adminPort;
