@@ -58,7 +58,7 @@ export function createXdsMetrics(registry: Registry): XdsMetrics {
       "Connections closed before any stream, by reason (limit, handshake_timeout, not_http2)",
       ["reason"],
     ),
-    streamsRefused: counter("xds_streams_refused_total", "New ADS streams refused, by reason (rate_limit, shutting_down: UNAVAILABLE; version_skew: FAILED_PRECONDITION, R15)", ["reason"]),
+    streamsRefused: counter("xds_streams_refused_total", "New ADS streams refused, by reason (rate_limit, sync_limit, shutting_down: UNAVAILABLE; version_skew: FAILED_PRECONDITION, R15)", ["reason"]),
     requestsRejected: counter(
       "xds_requests_rejected_total",
       "Requests that ended their stream, by reason (undecodable, node_too_large, too_many_names)",

@@ -12,7 +12,7 @@ import { XdsAuthenticator, type XdsAuthOptions } from "./auth.js";
 import { SnapshotCache, type SnapshotChange } from "./cache.js";
 import { DeltaStream } from "./delta.js";
 import { serverAdsService, type RejectedRequest } from "./guard.js";
-import { StreamAdmission } from "./admission.js";
+import { StreamAdmission, SyncSlots, type RefusalReason } from "./admission.js";
 import { resolveLimits, type XdsLimits } from "./limits.js";
 import { ConnectionGate } from "./listener.js";
 import { createXdsMetrics } from "./metrics.js";
@@ -118,25 +118,43 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
   const ctx: StreamContext = { cache, metrics, logger, streams, live, limits, nextStreamId: () => ++streamIds, changed, ...(auth ? { auth } : {}) };
   let closing = false;
   const admission = new StreamAdmission(limits.streamsPerSecond, limits.streamBurst);
+  const syncSlots = new SyncSlots(limits.maxSyncingStreams, limits.maxSyncQueue, limits.syncSlotTimeoutMs);
 
   const server = new Server({ ...grpcOptions(limits), ...options.grpcOptions });
   /** Ends a new stream with UNAVAILABLE (clients retry with backoff): shutting down, or over the rate with the admission queue full. */
-  const refuse = (call: { emit(e: string, err: unknown): unknown }, reason: "shutting_down" | "rate_limit") => {
+  const refuse = (call: { emit(e: string, err: unknown): unknown }, reason: "shutting_down" | RefusalReason) => {
     metrics.streamsRefused.inc({ reason });
     const details = reason === "shutting_down" ? "xDS server shutting down" : "too many new xDS streams right now; retry with backoff";
     call.emit("error", Object.assign(new Error(details), { code: GrpcStatus.UNAVAILABLE, details }));
   };
-  /** New streams start now, or wait (bounded) for the rate limiter (./admission.ts). */
-  const admit = (call: ServerDuplexStream<never, Buffer>, start: () => void) => {
+  /**
+   * New streams pass the optional rate limiter, then wait (bounded) for an initial-sync slot, which the stream
+   * gives back once it has ACKed its first full config or ends (./admission.ts).
+   */
+  const admit = (call: ServerDuplexStream<never, Buffer>, make: () => SotwStream | DeltaStream) => {
+    const toSync = () => {
+      if (closing) return refuse(call, "shutting_down");
+      const ok = syncSlots.admit(call, (release) => {
+        if (closing) {
+          release();
+          refuse(call, "shutting_down");
+          return;
+        }
+        const stream = make();
+        stream.onInitialSync = release;
+        stream.start();
+      });
+      if (!ok) refuse(call, closing ? "shutting_down" : "sync_limit");
+    };
     if (closing) refuse(call, "shutting_down");
-    else if (!admission.admit(call, () => (closing ? refuse(call, "shutting_down") : start()))) refuse(call, "rate_limit");
+    else if (!admission.admit(call, toSync)) refuse(call, "rate_limit");
   };
   server.addService(serverAdsService(() => limits.maxNodeBytes), {
     StreamAggregatedResources: (call: ServerDuplexStream<SotwRequest | RejectedRequest, Buffer>) => {
-      admit(call as ServerDuplexStream<never, Buffer>, () => new SotwStream(call, ctx, "sotw").start());
+      admit(call as ServerDuplexStream<never, Buffer>, () => new SotwStream(call, ctx, "sotw"));
     },
     DeltaAggregatedResources: (call: ServerDuplexStream<DeltaRequest | RejectedRequest, Buffer>) => {
-      admit(call as ServerDuplexStream<never, Buffer>, () => new DeltaStream(call, ctx, "delta").start());
+      admit(call as ServerDuplexStream<never, Buffer>, () => new DeltaStream(call, ctx, "delta"));
     },
   });
 
@@ -212,6 +230,7 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
       clearInterval(sweep);
       const started = performance.now();
       admission.close((call) => refuse(call as ServerDuplexStream<never, Buffer>, "shutting_down"));
+      syncSlots.close((call) => refuse(call as ServerDuplexStream<never, Buffer>, "shutting_down"));
       gate.stopAccepting();
       // GOAWAY on every connection (grpc-js closes each session once its streams end), then end every stream.
       const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));

@@ -116,6 +116,11 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   private queuedBytes = 0;
   /** When a write last completed (or the first write of an idle queue started). */
   private lastProgress = 0;
+  /**
+   * Called once, when the stream has answered (ACK or NACK) its first full config (clusters and listeners, nothing
+   * pending) or ends: gives back its initial-sync admission slot (./admission.ts).
+   */
+  onInitialSync: (() => void) | undefined;
 
   constructor(
     protected readonly call: ServerDuplexStream<Req | RejectedRequest, Buffer>,
@@ -284,6 +289,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       }
       this.handle(req);
       this.schedule();
+      if (this.onInitialSync) this.checkInitialSync();
     } catch (e) {
       this.log.error({ err: e }, "xDS request handling failed");
       this.end(GrpcStatus.INTERNAL, `internal error: ${(e as Error).message}`);
@@ -487,9 +493,25 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     if (!this.closed && !this.blocked()) this.schedule();
   }
 
+  /** The first full config is answered: clusters and listeners ACKed or NACKed, and no response pending. */
+  private checkInitialSync(): void {
+    const r = this.statusRec;
+    if (!r) return;
+    const answered = (k: ResourceKind) => r.acked[k] !== undefined || r.nacked[k] !== undefined;
+    if (!answered("cluster") || !answered("listener") || this.pendingKinds().length > 0) return;
+    const done = this.onInitialSync!;
+    this.onInitialSync = undefined;
+    done();
+  }
+
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.onInitialSync) {
+      const done = this.onInitialSync;
+      this.onInitialSync = undefined;
+      done();
+    }
     this.ctx.live.delete(this);
     this.unwatch?.();
     if (this.statusRec) {
