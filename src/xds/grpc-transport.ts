@@ -89,6 +89,7 @@ export class AdsCall<Req = unknown> extends EventEmitter {
       } catch {
         // the stream is already gone
       }
+      closeAfterStatus(stream);
     });
     stream.on("drain", () => this.emit("drain"));
     stream.once("close", () => {
@@ -171,6 +172,7 @@ export class AdsCall<Req = unknown> extends EventEmitter {
       if (!this.headersSent) {
         this.headersSent = true;
         s.respond({ ...RESPONSE_HEADERS, ...status }, { endStream: true });
+        closeAfterStatus(s);
       } else {
         this.trailers = status;
         s.end();
@@ -354,6 +356,23 @@ function trailersOnly(stream: http2.ServerHttp2Stream, code: number, details: st
     // gone
   }
   stream.resume();
+  closeAfterStatus(stream);
+}
+
+/**
+ * Once the status is on its way, a client that has not half-closed gets RST_STREAM NO_ERROR (as gRPC servers do):
+ * it stops sending (e.g. the body of an oversized message) and the stream is freed even if the client never ends
+ * its side. Queued after the trailers, so they arrive first.
+ */
+function closeAfterStatus(stream: http2.ServerHttp2Stream): void {
+  setImmediate(() => {
+    if (stream.closed || stream.destroyed) return;
+    try {
+      stream.close(h2.NGHTTP2_NO_ERROR);
+    } catch {
+      // gone
+    }
+  });
 }
 
 function respondPlain(stream: http2.ServerHttp2Stream, status: number): void {
@@ -363,4 +382,5 @@ function respondPlain(stream: http2.ServerHttp2Stream, status: number): void {
     // gone
   }
   stream.resume();
+  closeAfterStatus(stream);
 }
