@@ -286,11 +286,17 @@ export class GrpcTransport {
     const ping = () => {
       if (session.destroyed || session.closed) return;
       let answered = false;
-      timers.pong = setTimeout(() => {
-        if (answered || session.destroyed) return;
-        this.o.logger.warn({ peer: this.sessions.get(session)?.peer, timeoutMs: keepaliveTimeoutMs }, "xDS connection closed: keepalive PING not answered");
-        session.destroy(undefined, h2.NGHTTP2_CANCEL);
-      }, keepaliveTimeoutMs);
+      // A timer that fires late (a busy event loop) may find the PING ACK unread in the socket: timers run before
+      // I/O in a loop iteration, so decide after this iteration's I/O (setImmediate), as the handshake timeout does.
+      timers.pong = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (answered || session.destroyed) return;
+            this.o.logger.warn({ peer: this.sessions.get(session)?.peer, timeoutMs: keepaliveTimeoutMs }, "xDS connection closed: keepalive PING not answered");
+            session.destroy(undefined, h2.NGHTTP2_CANCEL);
+          }),
+        keepaliveTimeoutMs,
+      );
       timers.pong.unref();
       try {
         const sent = session.ping((err) => {
