@@ -111,6 +111,8 @@ export class SyncSlots {
     private readonly maxWaiting: number,
     /** A slot is given back after this long even if the stream never ACKed its first config. */
     private readonly slotTimeoutMs: number,
+    /** Told the counts after every change (a metric). */
+    private readonly onChange: (syncing: number, waiting: number) => void = () => {},
   ) {}
 
   /** Streams holding a slot. */
@@ -143,11 +145,13 @@ export class SyncSlots {
       if (entry.gone) return;
       entry.gone = true;
       this.waitingCount--;
+      this.onChange(this.inUse, this.waitingCount);
     };
     call.once("cancelled", leave);
     call.once("close", leave);
     this.queue.push(entry);
     this.waitingCount++;
+    this.onChange(this.inUse, this.waitingCount);
     return true;
   }
 
@@ -160,6 +164,7 @@ export class SyncSlots {
       this.waitingCount--;
       refuse(e.call);
     }
+    this.onChange(this.inUse, this.waitingCount);
   }
 
   private grant(start: (release: () => void) => void): void {
@@ -173,7 +178,9 @@ export class SyncSlots {
       clearTimeout(timer);
       this.inUse--;
       this.next();
+      this.onChange(this.inUse, this.waitingCount);
     };
+    this.onChange(this.inUse, this.waitingCount);
     start(release);
   }
 

@@ -101,7 +101,10 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
   const ctx: StreamContext = { cache, metrics, logger, streams, live, limits, nextStreamId: () => ++streamIds, changed, ...(auth ? { auth } : {}) };
   let closing = false;
   const admission = new StreamAdmission(limits.streamsPerSecond, limits.streamBurst);
-  const syncSlots = new SyncSlots(limits.maxSyncingStreams, limits.maxSyncQueue, limits.syncSlotTimeoutMs);
+  const syncSlots = new SyncSlots(limits.maxSyncingStreams, limits.maxSyncQueue, limits.syncSlotTimeoutMs, (syncing, waiting) => {
+    metrics.admission.set({ state: "syncing" }, syncing);
+    metrics.admission.set({ state: "waiting" }, waiting);
+  });
 
   /** Ends a new stream with UNAVAILABLE (clients retry with backoff): shutting down, or over the rate with the admission queue full. */
   const refuse = (call: AdsCall<unknown>, reason: "shutting_down" | RefusalReason) => {

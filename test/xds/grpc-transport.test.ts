@@ -233,6 +233,8 @@ test("admission: with one initial-sync slot, a second stream waits until the fir
   const refused = await third.status();
   assert.equal(refused.code, GrpcStatus.UNAVAILABLE, "the queue (1) is full: refused");
   assert.equal(await s.metric("xds_streams_refused_total", { reason: "sync_limit" }), 1);
+  assert.equal(await s.metric("xds_streams_admission", { state: "syncing" }), 1);
+  assert.equal(await s.metric("xds_streams_admission", { state: "waiting" }), 1);
   a.send(sreq(TYPE.cluster, { versionInfo: cds.versionInfo, responseNonce: cds.nonce }));
   a.send(sreq(TYPE.listener));
   const lds = await a.next();
@@ -240,4 +242,5 @@ test("admission: with one initial-sync slot, a second stream waits until the fir
   a.send(sreq(TYPE.listener, { versionInfo: lds.versionInfo, responseNonce: lds.nonce }));
   const first = await b.next();
   assert.equal(first.typeUrl, TYPE.cluster, "a's first full config is ACKed: b is served");
+  assert.equal(await s.metric("xds_streams_admission", { state: "waiting" }), 0);
 });
