@@ -42,7 +42,7 @@ const WORKERS = arg("workers", "2");
 /** Which servers run (e.g. `--servers meshc` for before/after pairs of meshc alone, or a profile). */
 /** Extra node options for meshc's processes, e.g. `--node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"` (workers inherit them). */
 const NODE_ARGS = arg("node-args", "").split(" ").filter(Boolean);
-/** Extra `meshc serve` options, e.g. `--meshc-args "--stream-rate 0"` (what the admission limit costs the sync). */
+/** Extra `meshc serve` options, e.g. `--meshc-args "--max-syncing 0"` (what the initial-sync bound costs the sync) or `"--stream-rate 500"` (the old default limiter). */
 const MESHC_ARGS = arg("meshc-args", "").split(" ").filter(Boolean);
 const SERVERS = arg("servers", "meshc,go").split(",") as ("meshc" | "go")[];
 const root = resolve(import.meta.dirname, "..");

@@ -1,19 +1,31 @@
-// Admission of new ADS streams (R1): a token bucket (--stream-rate, --stream-burst) decides when a stream starts
-// being served. A stream over the bucket waits in a bounded queue for a token instead of being refused at once:
-// up to one burst's worth of streams wait (so at most burst/rate seconds each, 1 s with the defaults), in arrival
-// order; only streams beyond that are refused with UNAVAILABLE (clients retry with backoff). Refusing every stream
-// over the bucket made a proxy that arrived a moment too late wait for Envoy's backoff (0.5 s and more, doubling)
-// although a token came free milliseconds later: at 2,000 proxies with two workers (each with half the bucket),
-// about half of the streams of a full sync were refused and reopened. The rate at which streams start being served,
-// which is what protects the server, is unchanged. A waiting stream holds its HTTP/2 stream and the requests its
-// client sent (bounded per stream by the message size limit) and nothing else; streams cancelled while waiting
-// leave the queue.
+// Admission of new ADS streams (R1), in two stages, so a herd of proxies cannot take the server down without a
+// fixed rate tax on a normal full sync:
+//
+// 1. Initial-sync slots (--max-syncing, --sync-queue): what a new stream costs the server is its first full
+//    config (every type built, serialized and written, then ACKed). At most `maxSyncing` streams are in that phase
+//    at once; a stream holds its slot from admission until it has ACKed (or NACKed) its first full config
+//    (XdsStream.onInitialSync), ends, or `syncSlotTimeoutMs` passes (a client that never ACKs cannot hold a slot).
+//    Streams over the limit wait in arrival order in a bounded queue (`maxWaiting`); beyond it they are refused
+//    with UNAVAILABLE (clients retry with backoff). A herd therefore runs at the speed the server can sync
+//    (bounded concurrency, the shape of istiod's push throttle), not at a fixed number of streams a second.
+// 2. An optional token bucket (--stream-rate, --stream-burst; off by default): a stream over the bucket waits in
+//    a bounded queue (one burst's worth) for a token; beyond that it is refused. istiod has the same shape
+//    (PILOT_MAX_REQUESTS_PER_SECOND: wait up to 1 s, then refuse); go-control-plane has no admission control.
+//    Before, the bucket (500/s, burst 500) was the only stage and was on by default: it alone added >= 1 s to a
+//    1,000-proxy sync and ~3 s at 2,000, whether or not the server was busy.
+//
+// A waiting stream holds its HTTP/2 stream and the requests its client sent (bounded per stream by the message
+// size limit) and nothing else; streams cancelled while waiting leave the queue.
 import { TokenBucket } from "./limits.js";
 
 export interface WaitingCall {
   once(event: "cancelled" | "close", listener: () => void): unknown;
 }
 
+/** Why a stream was refused: the rate queue or the initial-sync queue is full. */
+export type RefusalReason = "rate_limit" | "sync_limit";
+
+/** The token-bucket stage (stage 2 above). */
 export class StreamAdmission {
   private readonly bucket: TokenBucket;
   private readonly queue: { call: WaitingCall; start: () => void; gone: boolean }[] = [];
@@ -30,6 +42,10 @@ export class StreamAdmission {
 
   /** Starts the stream now, or once a token is free; false: refused (the queue is full). */
   admit(call: WaitingCall, start: () => void): boolean {
+    if (this.rate <= 0) {
+      start();
+      return true;
+    }
     this.drain();
     if (this.queue.length === 0 && this.bucket.take()) {
       start();
@@ -78,5 +94,103 @@ export class StreamAdmission {
       this.drain();
       this.schedule();
     }, Math.max(1, Math.ceil(1000 / this.rate)));
+  }
+}
+
+/** The initial-sync stage (stage 1 above): a counting semaphore with a bounded FIFO wait queue. */
+export class SyncSlots {
+  private inUse = 0;
+  private readonly queue: { call: WaitingCall; start: (release: () => void) => void; gone: boolean }[] = [];
+  private waitingCount = 0;
+  private closed = false;
+
+  constructor(
+    /** Streams in their initial sync at once; 0: no limit. */
+    private readonly maxSyncing: number,
+    /** Streams that may wait for a slot. */
+    private readonly maxWaiting: number,
+    /** A slot is given back after this long even if the stream never ACKed its first config. */
+    private readonly slotTimeoutMs: number,
+    /** Told the counts after every change (a metric). */
+    private readonly onChange: (syncing: number, waiting: number) => void = () => {},
+  ) {}
+
+  /** Streams holding a slot. */
+  get syncing(): number {
+    return this.inUse;
+  }
+
+  /** Streams waiting for a slot. */
+  get waiting(): number {
+    return this.waitingCount;
+  }
+
+  /**
+   * Starts the stream now (or once a slot is free) with the function that gives its slot back (idempotent; also
+   * called by the slot timeout); false: refused (the wait queue is full).
+   */
+  admit(call: WaitingCall, start: (release: () => void) => void): boolean {
+    if (this.closed) return false;
+    if (this.maxSyncing <= 0) {
+      start(() => {});
+      return true;
+    }
+    if (this.waitingCount === 0 && this.inUse < this.maxSyncing) {
+      this.grant(start);
+      return true;
+    }
+    if (this.waitingCount >= this.maxWaiting) return false;
+    const entry = { call, start, gone: false };
+    const leave = () => {
+      if (entry.gone) return;
+      entry.gone = true;
+      this.waitingCount--;
+      this.onChange(this.inUse, this.waitingCount);
+    };
+    call.once("cancelled", leave);
+    call.once("close", leave);
+    this.queue.push(entry);
+    this.waitingCount++;
+    this.onChange(this.inUse, this.waitingCount);
+    return true;
+  }
+
+  /** Shutting down: hands every waiting stream to `refuse`; later admissions are refused. */
+  close(refuse: (call: WaitingCall) => void): void {
+    this.closed = true;
+    for (const e of this.queue.splice(0)) {
+      if (e.gone) continue;
+      e.gone = true;
+      this.waitingCount--;
+      refuse(e.call);
+    }
+    this.onChange(this.inUse, this.waitingCount);
+  }
+
+  private grant(start: (release: () => void) => void): void {
+    this.inUse++;
+    let held = true;
+    const timer = setTimeout(() => release(), this.slotTimeoutMs);
+    timer.unref();
+    const release = () => {
+      if (!held) return;
+      held = false;
+      clearTimeout(timer);
+      this.inUse--;
+      this.next();
+      this.onChange(this.inUse, this.waitingCount);
+    };
+    this.onChange(this.inUse, this.waitingCount);
+    start(release);
+  }
+
+  private next(): void {
+    while (this.inUse < this.maxSyncing && this.queue.length > 0) {
+      const head = this.queue.shift()!;
+      if (head.gone) continue;
+      head.gone = true;
+      this.waitingCount--;
+      this.grant(head.start);
+    }
   }
 }

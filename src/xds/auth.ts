@@ -8,10 +8,10 @@
 // as (setIdentities); a service with no known identity is refused (fail closed).
 import { X509Certificate } from "node:crypto";
 import type { SecureContextOptions } from "node:tls";
-import { status as GrpcStatus } from "@grpc/grpc-js";
+import { Status as GrpcStatus } from "./grpc-frame.js";
 import { Counter, type Registry } from "prom-client";
 
-/** What grpc-js says of a call's TLS peer (ServerSurfaceCall.getAuthContext: empty unless the chain verified). */
+/** A call's TLS peer (./grpc-transport.ts AdsCall.getAuthContext, shaped as grpc-js's: empty unless the chain verified). */
 export interface PeerAuth {
   transportSecurityType?: string;
   sslPeerCertificate?: { raw?: Buffer };

@@ -5,7 +5,7 @@ import type { EncodedResource, ResourceKind } from "../snapshot/types.js";
 import { resourceIndex } from "./cache.js";
 import { XDS_TYPES, type XdsResourceType } from "./resource-types.js";
 import { XdsStream } from "./stream.js";
-import { status as GrpcStatus } from "@grpc/grpc-js";
+import { Status as GrpcStatus } from "./grpc-frame.js";
 import { serializeDeltaResponse, type DeltaRequest, type DeltaResponseOut } from "./wire.js";
 
 const MAX_INFLIGHT = 32;

@@ -1,11 +1,11 @@
 // The server's side of the ADS wire (R6): requests are checked before they are decoded (the encoded `node` may not
 // exceed a limit, so huge metadata is never turned into objects) and a request that cannot be decoded or is over a
 // limit becomes a `RejectedRequest` value instead of an exception, so the stream ends with the right gRPC status
-// (grpc-js would answer any deserializer exception with INTERNAL). Responses arrive already serialized: the stream
+// (an exception would end it with INTERNAL). Responses arrive already serialized: the stream
 // serializes them itself to know their size (queued-bytes cap, R8; oversize report, R7).
-import { status as GrpcStatus, type ServiceDefinition } from "@grpc/grpc-js";
+import { Status as GrpcStatus } from "./grpc-frame.js";
 import protobuf from "protobufjs";
-import { adsService, decodeDeltaRequest, decodeSotwRequest, type DeltaRequest, type SotwRequest } from "./wire.js";
+import { decodeDeltaRequest, decodeSotwRequest, type DeltaRequest, type SotwRequest } from "./wire.js";
 
 export interface RejectedRequest {
   rejected: { code: GrpcStatus; details: string; reason: "undecodable" | "node_too_large" };
@@ -50,20 +50,13 @@ function guarded<T>(decode: (b: Buffer) => T, nodeField: number, maxNodeBytes: (
   };
 }
 
-const passThrough = (b: Buffer) => b;
-
-/** The ADS service as the server registers it: guarded request decoding, responses written as ready bytes. */
-export function serverAdsService(maxNodeBytes: () => number): ServiceDefinition {
+/** The ADS request decoders the server's transport uses (./grpc-transport.ts): guarded, never throwing. */
+export function requestDecoders(maxNodeBytes: () => number): {
+  sotw: (b: Buffer) => SotwRequest | RejectedRequest;
+  delta: (b: Buffer) => DeltaRequest | RejectedRequest;
+} {
   return {
-    StreamAggregatedResources: {
-      ...adsService.StreamAggregatedResources,
-      requestDeserialize: guarded<SotwRequest>(decodeSotwRequest, 2, maxNodeBytes),
-      responseSerialize: passThrough,
-    },
-    DeltaAggregatedResources: {
-      ...adsService.DeltaAggregatedResources,
-      requestDeserialize: guarded<DeltaRequest>(decodeDeltaRequest, 1, maxNodeBytes),
-      responseSerialize: passThrough,
-    },
-  } as unknown as ServiceDefinition;
+    sotw: guarded<SotwRequest>(decodeSotwRequest, 2, maxNodeBytes),
+    delta: guarded<DeltaRequest>(decodeDeltaRequest, 1, maxNodeBytes),
+  };
 }

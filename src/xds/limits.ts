@@ -15,10 +15,16 @@ export interface XdsLimits {
   maxConnections: number;
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: streams one connection may have open at a time. */
   maxStreamsPerConnection: number;
-  /** New ADS streams admitted per second (token bucket); refused ones get UNAVAILABLE. 0: no limit. */
+  /** New ADS streams admitted per second (token bucket, ./admission.ts); refused ones get UNAVAILABLE. 0: no limit (default). */
   streamsPerSecond: number;
-  /** Token bucket size: new streams admitted at once before the rate applies. */
+  /** Token bucket size: new streams admitted at once before the rate applies (only with streamsPerSecond > 0). */
   streamBurst: number;
+  /** Streams in their initial sync (admitted, first full config not yet ACKed) at once; more wait (./admission.ts). 0: no limit. */
+  maxSyncingStreams: number;
+  /** Streams that may wait for an initial-sync slot; beyond that they are refused with UNAVAILABLE. */
+  maxSyncQueue: number;
+  /** A stream gives its initial-sync slot back after this long even if it never ACKed its first config. */
+  syncSlotTimeoutMs: number;
   /** A connection that has not sent the HTTP/2 client preface within this time is closed. */
   handshakeTimeoutMs: number;
   /** Response bytes handed to the transport and not yet flushed, per stream, before the stream stops queueing more. */
@@ -45,8 +51,11 @@ export const DEFAULT_LIMITS: XdsLimits = {
   maxSubscribedNameBytes: 4 * MiB,
   maxConnections: 10_000,
   maxStreamsPerConnection: 100,
-  streamsPerSecond: 500,
+  streamsPerSecond: 0,
   streamBurst: 500,
+  maxSyncingStreams: 256,
+  maxSyncQueue: 10_000,
+  syncSlotTimeoutMs: 10_000,
   handshakeTimeoutMs: 30_000,
   maxQueuedBytes: 16 * MiB,
   stallTimeoutMs: 60_000,

@@ -1,8 +1,8 @@
-// The TCP side of the xDS server. grpc-js has neither a handshake timeout nor a connection cap, and it only lets go
-// of sockets through its own shutdown, so meshc owns the listening socket: a net.Server accepts connections, closes
-// those over the cap at once, waits (bounded) for the HTTP/2 client preface, closes anything that is not HTTP/2,
-// and only then hands the socket (preface pushed back) to grpc-js through its public connection injector. Every
-// socket is tracked, so shutdown can end them all after the grace period.
+// The TCP side of the xDS server: meshc owns the listening socket. A net.Server accepts connections, closes those
+// over the cap at once, waits (bounded) for the HTTP/2 client preface, closes anything that is not HTTP/2, and only
+// then hands the socket (preface pushed back) to the gRPC transport (./grpc-transport.ts). (This was first written
+// for grpc-js, which has neither a handshake timeout nor a connection cap.) Every socket is tracked, so shutdown can
+// end them all after the grace period.
 import net from "node:net";
 import tls from "node:tls";
 import type { Logger } from "pino";
@@ -15,7 +15,7 @@ export interface GateOptions {
   handshakeTimeoutMs: number;
   logger: Logger;
   metrics: XdsMetrics;
-  /** Hands an HTTP/2 socket to grpc-js. */
+  /** Hands an HTTP/2 socket to the gRPC transport. */
   inject(socket: net.Socket): void;
   /**
    * Authenticated ADS (./auth.ts): terminate TLS here with these options (certificate, key, CA), asking for a client
@@ -117,7 +117,7 @@ export class ConnectionGate {
     return server;
   }
 
-  /** Reads the 24-byte client preface (bounded in time), then gives the socket to grpc-js with the bytes pushed back. */
+  /** Reads the 24-byte client preface (bounded in time), then gives the socket to the transport with the bytes pushed back. */
   private handshake(socket: net.Socket): void {
     this.handshaking.add(socket);
     let got: Buffer = Buffer.alloc(0);

@@ -12,7 +12,7 @@ export interface XdsMetrics {
   connections: Gauge;
   /** Connections closed by the server before any stream: over the limit, no HTTP/2 preface in time, not HTTP/2. */
   connectionsRefused: Counter<"reason">;
-  /** New ADS streams refused: rate limit (new-stream token bucket) or shutting down. */
+  /** New ADS streams refused: rate limit (optional token bucket), initial-sync queue full, or shutting down. */
   streamsRefused: Counter<"reason">;
   /** Requests that ended their stream for what they carried: undecodable, node too large, too many names. */
   requestsRejected: Counter<"reason">;
@@ -20,6 +20,8 @@ export interface XdsMetrics {
   stalledStreams: Counter;
   /** Responses larger than the clients' receive limit, by type (sent anyway, but never silently). */
   oversizedResponses: Counter<"type">;
+  /** New ADS streams in their initial sync (holding an admission slot) and waiting for one (./admission.ts). */
+  admission: Gauge<"state">;
   /** Proxies of a service with locality variants whose node.locality matched none (they got the default), issue 13. */
   localityFallbacks: Counter<"service">;
 }
@@ -58,7 +60,7 @@ export function createXdsMetrics(registry: Registry): XdsMetrics {
       "Connections closed before any stream, by reason (limit, handshake_timeout, not_http2)",
       ["reason"],
     ),
-    streamsRefused: counter("xds_streams_refused_total", "New ADS streams refused, by reason (rate_limit, shutting_down: UNAVAILABLE; version_skew: FAILED_PRECONDITION, R15)", ["reason"]),
+    streamsRefused: counter("xds_streams_refused_total", "New ADS streams refused, by reason (rate_limit, sync_limit, shutting_down: UNAVAILABLE; version_skew: FAILED_PRECONDITION, R15)", ["reason"]),
     requestsRejected: counter(
       "xds_requests_rejected_total",
       "Requests that ended their stream, by reason (undecodable, node_too_large, too_many_names)",
@@ -66,6 +68,9 @@ export function createXdsMetrics(registry: Registry): XdsMetrics {
     ),
     stalledStreams: counter("xds_stalled_streams_closed_total", "Streams closed because the client stopped reading", []),
     oversizedResponses: counter("xds_oversized_responses_total", "Responses larger than the clients' receive limit, by resource type", ["type"]),
+    admission:
+      existing<Gauge<"state">>("xds_streams_admission") ??
+      new Gauge({ name: "xds_streams_admission", help: "New ADS streams in their initial sync (state=syncing) and waiting for a slot (state=waiting)", labelNames: ["state"], registers: [registry] }),
     localityFallbacks: counter(
       "meshc_xds_locality_fallback_total",
       "Proxies bound to their service's default snapshot because their node.locality is none the service declares (its EDS priorities then follow the failover list as written)",

@@ -2,23 +2,25 @@
 // the DSL: whoever compiles a mesh calls `setSnapshot`. Admin HTTP, file watching and the compile loop live elsewhere.
 //
 // Hardening (R1, R6, R7, R8, R20): the listening socket is meshc's own (./listener.ts: connection cap, handshake
-// timeout), new streams pass a token bucket, requests are checked before decoding (./guard.ts), streams cap what they
+// timeout; ./grpc-transport.ts: HTTP/2 and gRPC framing without grpc-js), new streams are admitted with a bound
+// on how many are in their initial sync (./admission.ts), requests are checked before decoding (./guard.ts), streams cap what they
 // queue and close when their reader is stuck (./stream.ts), and close() is bounded by its grace period.
-import { Server, ServerCredentials, status as GrpcStatus, type ChannelOptions, type ServerDuplexStream } from "@grpc/grpc-js";
 import { pino, type Logger } from "pino";
 import { Registry } from "prom-client";
 import type { MeshSnapshot } from "../snapshot/types.js";
 import { XdsAuthenticator, type XdsAuthOptions } from "./auth.js";
 import { SnapshotCache, type SnapshotChange } from "./cache.js";
 import { DeltaStream } from "./delta.js";
-import { serverAdsService, type RejectedRequest } from "./guard.js";
-import { StreamAdmission } from "./admission.js";
+import { requestDecoders, type RejectedRequest } from "./guard.js";
+import { Status as GrpcStatus } from "./grpc-frame.js";
+import { GrpcTransport, type AdsCall, type GrpcMethod } from "./grpc-transport.js";
+import { StreamAdmission, SyncSlots, type RefusalReason } from "./admission.js";
 import { resolveLimits, type XdsLimits } from "./limits.js";
 import { ConnectionGate } from "./listener.js";
 import { createXdsMetrics } from "./metrics.js";
 import { SotwStream } from "./sotw.js";
 import type { LiveStream, ProxyStatus, StreamContext } from "./stream.js";
-import type { DeltaRequest, SotwRequest } from "./wire.js";
+import { adsService, type DeltaRequest, type SotwRequest } from "./wire.js";
 
 export const DEFAULT_XDS_ADDRESS = "127.0.0.1:18000";
 
@@ -34,8 +36,6 @@ export interface XdsServerOptions {
   limits?: Partial<XdsLimits>;
   /** Authenticated ADS over TLS (./auth.ts); without it the server speaks plaintext and trusts node.cluster. */
   auth?: XdsAuthOptions;
-  /** Extra grpc-js server options (merged over the defaults below and those derived from `limits`). */
-  grpcOptions?: ChannelOptions;
 }
 
 export interface XdsServer {
@@ -76,23 +76,6 @@ export interface XdsServer {
   close(graceMs?: number): Promise<void>;
 }
 
-function grpcOptions(limits: XdsLimits): ChannelOptions {
-  return {
-    // R20: find dead peers (half-open TCP) within keepalive time + timeout; proxies reconnect on their own.
-    "grpc.keepalive_time_ms": limits.keepaliveTimeMs,
-    "grpc.keepalive_timeout_ms": limits.keepaliveTimeoutMs,
-    // R7: the length prefix is checked before the message is buffered; larger ones end with RESOURCE_EXHAUSTED.
-    "grpc.max_receive_message_length": limits.maxMessageBytes,
-    "grpc.max_concurrent_streams": limits.maxStreamsPerConnection,
-    // R20: GOAWAY after this age with ±10 % jitter (grpc-js), so clients rebalance across replicas without a herd.
-    ...(limits.maxConnectionAgeMs > 0
-      ? { "grpc.max_connection_age_ms": limits.maxConnectionAgeMs, "grpc.max_connection_age_grace_ms": limits.maxConnectionAgeGraceMs }
-      : {}),
-    // Channelz bookkeeping costs ~10% of the server's CPU at 2,000 streams; meshc exposes its own status.
-    "grpc.enable_channelz": 0,
-  };
-}
-
 export async function startXdsServer(options: XdsServerOptions = {}): Promise<XdsServer> {
   const address = options.address ?? DEFAULT_XDS_ADDRESS;
   const logger = (options.logger ?? pino({ name: "meshc" })).child({ component: "xds" });
@@ -118,36 +101,63 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
   const ctx: StreamContext = { cache, metrics, logger, streams, live, limits, nextStreamId: () => ++streamIds, changed, ...(auth ? { auth } : {}) };
   let closing = false;
   const admission = new StreamAdmission(limits.streamsPerSecond, limits.streamBurst);
-
-  const server = new Server({ ...grpcOptions(limits), ...options.grpcOptions });
-  /** Ends a new stream with UNAVAILABLE (clients retry with backoff): shutting down, or over the rate with the admission queue full. */
-  const refuse = (call: { emit(e: string, err: unknown): unknown }, reason: "shutting_down" | "rate_limit") => {
-    metrics.streamsRefused.inc({ reason });
-    const details = reason === "shutting_down" ? "xDS server shutting down" : "too many new xDS streams right now; retry with backoff";
-    call.emit("error", Object.assign(new Error(details), { code: GrpcStatus.UNAVAILABLE, details }));
-  };
-  /** New streams start now, or wait (bounded) for the rate limiter (./admission.ts). */
-  const admit = (call: ServerDuplexStream<never, Buffer>, start: () => void) => {
-    if (closing) refuse(call, "shutting_down");
-    else if (!admission.admit(call, () => (closing ? refuse(call, "shutting_down") : start()))) refuse(call, "rate_limit");
-  };
-  server.addService(serverAdsService(() => limits.maxNodeBytes), {
-    StreamAggregatedResources: (call: ServerDuplexStream<SotwRequest | RejectedRequest, Buffer>) => {
-      admit(call as ServerDuplexStream<never, Buffer>, () => new SotwStream(call, ctx, "sotw").start());
-    },
-    DeltaAggregatedResources: (call: ServerDuplexStream<DeltaRequest | RejectedRequest, Buffer>) => {
-      admit(call as ServerDuplexStream<never, Buffer>, () => new DeltaStream(call, ctx, "delta").start());
-    },
+  const syncSlots = new SyncSlots(limits.maxSyncingStreams, limits.maxSyncQueue, limits.syncSlotTimeoutMs, (syncing, waiting) => {
+    metrics.admission.set({ state: "syncing" }, syncing);
+    metrics.admission.set({ state: "waiting" }, waiting);
   });
 
-  // meshc owns the socket (connection cap, handshake timeout) and injects HTTP/2 connections into grpc-js.
-  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  /** Ends a new stream with UNAVAILABLE (clients retry with backoff): shutting down, or over the rate with the admission queue full. */
+  const refuse = (call: AdsCall<unknown>, reason: "shutting_down" | RefusalReason) => {
+    metrics.streamsRefused.inc({ reason });
+    const details = reason === "shutting_down" ? "xDS server shutting down" : "too many new xDS streams right now; retry with backoff";
+    call.sendStatus(GrpcStatus.UNAVAILABLE, details);
+  };
+  /**
+   * New streams pass the optional rate limiter, then wait (bounded) for an initial-sync slot, which the stream
+   * gives back once it has ACKed its first full config or ends (./admission.ts).
+   */
+  const admit = (call: AdsCall<unknown>, make: () => SotwStream | DeltaStream) => {
+    const toSync = () => {
+      if (closing) return refuse(call, "shutting_down");
+      const ok = syncSlots.admit(call, (release) => {
+        if (closing) {
+          release();
+          refuse(call, "shutting_down");
+          return;
+        }
+        const stream = make();
+        stream.onInitialSync = release;
+        stream.start();
+      });
+      if (!ok) refuse(call, closing ? "shutting_down" : "sync_limit");
+    };
+    if (closing) refuse(call, "shutting_down");
+    else if (!admission.admit(call, toSync)) refuse(call, "rate_limit");
+  };
+  const decoders = requestDecoders(() => limits.maxNodeBytes);
+  const sotw: GrpcMethod<SotwRequest | RejectedRequest> = {
+    decode: decoders.sotw,
+    handle: (call) => admit(call, () => new SotwStream(call, ctx, "sotw")),
+  };
+  const delta: GrpcMethod<DeltaRequest | RejectedRequest> = {
+    decode: decoders.delta,
+    handle: (call) => admit(call, () => new DeltaStream(call, ctx, "delta")),
+  };
+  // HTTP/2 and gRPC framing of our own (./grpc-transport.ts) on the sockets meshc's listener accepted.
+  const transport = new GrpcTransport({
+    limits,
+    logger,
+    methods: new Map<string, GrpcMethod<never>>([
+      [adsService.StreamAggregatedResources.path, sotw as GrpcMethod<never>],
+      [adsService.DeltaAggregatedResources.path, delta as GrpcMethod<never>],
+    ]),
+  });
   const gate = new ConnectionGate({
     maxConnections: limits.maxConnections,
     handshakeTimeoutMs: limits.handshakeTimeoutMs,
     logger,
     metrics,
-    inject: (socket) => injector.injectConnection(socket),
+    inject: (socket) => transport.inject(socket),
     ...(options.auth ? { tls: options.auth.secureContext } : {}),
   });
   const host = address.slice(0, address.lastIndexOf(":"));
@@ -211,10 +221,12 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
       closing = true;
       clearInterval(sweep);
       const started = performance.now();
-      admission.close((call) => refuse(call as ServerDuplexStream<never, Buffer>, "shutting_down"));
+      admission.close((call) => refuse(call as AdsCall<unknown>, "shutting_down"));
+      syncSlots.close((call) => refuse(call as AdsCall<unknown>, "shutting_down"));
       gate.stopAccepting();
-      // GOAWAY on every connection (grpc-js closes each session once its streams end), then end every stream.
-      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      // GOAWAY on every connection (each session closes once its streams end), then end every stream.
+      transport.goAwayAll();
+      const drained = transport.whenIdle();
       for (const s of [...live]) s.end(GrpcStatus.UNAVAILABLE, "xDS server shutting down");
       let timer: NodeJS.Timeout | undefined;
       const graceOver = await Promise.race([
@@ -224,7 +236,7 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
       clearTimeout(timer);
       if (graceOver) {
         logger.warn({ connections: gate.open, graceMs }, "shutdown grace over; closing the remaining xDS connections");
-        server.forceShutdown();
+        transport.destroyAll();
         gate.destroyAll();
       }
       logger.info({ ms: Math.round(performance.now() - started) }, "xDS server stopped");

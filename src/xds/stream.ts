@@ -1,8 +1,7 @@
 // What SotW and Delta streams share: binding the stream to a proxy snapshot from the first request's node,
 // per-proxy status, nonces, and the push pump that honours write() backpressure. Responses are built when the
 // pump runs, from the latest snapshot, so a slow client gets the newest state once it drains (latest wins, P-38).
-import { constants as h2 } from "node:http2";
-import { status as GrpcStatus, type ServerDuplexStream } from "@grpc/grpc-js";
+import { Status as GrpcStatus } from "./grpc-frame.js";
 import type { Logger } from "pino";
 import type { ProxySnapshot, ResourceKind } from "../snapshot/types.js";
 import type { XdsAuthenticator } from "./auth.js";
@@ -11,13 +10,14 @@ import { skewRefusal } from "./version-skew.js";
 import { resolveProxy } from "../snapshot/variants.js";
 import { isRejected, type RejectedRequest } from "./guard.js";
 import { clip, type XdsLimits } from "./limits.js";
+import type { AdsCall } from "./grpc-transport.js";
 import type { XdsMetrics } from "./metrics.js";
 import { typeByUrl, type XdsResourceType } from "./resource-types.js";
 import type { NodeInfo } from "./wire.js";
 
 export type XdsApi = "sotw" | "delta";
 
-/** Responses handed to grpc-js but not yet flushed, per stream: one full push (CDS, EDS, LDS, RDS) fits. */
+/** Responses handed to the transport but not yet flushed, per stream: one full push (CDS, EDS, LDS, RDS) fits. */
 const MAX_UNFLUSHED = 4;
 
 export interface NackRecord {
@@ -112,13 +112,18 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   private outstanding = 0;
   private needDrain = false;
   private closed = false;
-  /** Serialized bytes handed to grpc-js and not yet flushed (R8). */
+  /** Serialized bytes handed to the transport and not yet flushed (R8). */
   private queuedBytes = 0;
   /** When a write last completed (or the first write of an idle queue started). */
   private lastProgress = 0;
+  /**
+   * Called once, when the stream has answered (ACK or NACK) its first full config (clusters and listeners, nothing
+   * pending) or ends: gives back its initial-sync admission slot (./admission.ts).
+   */
+  onInitialSync: (() => void) | undefined;
 
   constructor(
-    protected readonly call: ServerDuplexStream<Req | RejectedRequest, Buffer>,
+    protected readonly call: AdsCall<Req | RejectedRequest>,
     protected readonly ctx: StreamContext,
     readonly api: XdsApi,
   ) {
@@ -135,8 +140,8 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       this.call.end();
     });
     this.call.on("cancelled", () => this.finish());
-    this.call.on("error", () => this.finish());
     this.call.on("close", () => this.finish());
+    this.call.start();
   }
 
   /**
@@ -160,9 +165,8 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   end(code: GrpcStatus, details: string, reset = false): void {
     if (this.closed) return;
     this.finish();
-    const err = Object.assign(new Error(details), { code, details });
-    this.call.emit("error", err);
-    if (reset) resetHttp2Stream(this.call);
+    this.call.sendStatus(code, details);
+    if (reset) this.call.reset();
   }
 
   checkStall(now: number): void {
@@ -284,6 +288,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       }
       this.handle(req);
       this.schedule();
+      if (this.onInitialSync) this.checkInitialSync();
     } catch (e) {
       this.log.error({ err: e }, "xDS request handling failed");
       this.end(GrpcStatus.INTERNAL, `internal error: ${(e as Error).message}`);
@@ -465,7 +470,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   }
 
   /**
-   * Backpressure (P-38): stop building responses while grpc-js reports a full buffer (write() false until
+   * Backpressure (P-38): stop building responses while the transport reports a full buffer (write() false until
    * 'drain') or while MAX_UNFLUSHED responses are not yet flushed to the connection (HTTP/2 flow control of a
    * slow reader). A response is built from the latest snapshot only when it can go out: latest wins.
    */
@@ -487,9 +492,25 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     if (!this.closed && !this.blocked()) this.schedule();
   }
 
+  /** The first full config is answered: clusters and listeners ACKed or NACKed, and no response pending. */
+  private checkInitialSync(): void {
+    const r = this.statusRec;
+    if (!r) return;
+    const answered = (k: ResourceKind) => r.acked[k] !== undefined || r.nacked[k] !== undefined;
+    if (!answered("cluster") || !answered("listener") || this.pendingKinds().length > 0) return;
+    const done = this.onInitialSync!;
+    this.onInitialSync = undefined;
+    done();
+  }
+
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.onInitialSync) {
+      const done = this.onInitialSync;
+      this.onInitialSync = undefined;
+      done();
+    }
     this.ctx.live.delete(this);
     this.unwatch?.();
     if (this.statusRec) {
@@ -497,23 +518,6 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       this.ctx.metrics.connected.dec({ api: this.api });
       this.ctx.changed?.();
       this.log.info("proxy disconnected");
-    }
-  }
-}
-
-/**
- * Resets the HTTP/2 stream under a grpc-js call (RST_STREAM CANCEL). grpc-js exposes no way to abort a call whose
- * status cannot be flushed, so this reaches for its internal stream (grpc-js 1.14: ServerDuplexStreamImpl.call is
- * the BaseServerInterceptingCall when no interceptors are set, and its `stream` the Http2Stream). If the shape
- * changes, nothing happens and the stream ends when the client reads or the connection dies (keepalive).
- */
-function resetHttp2Stream(call: object): void {
-  const stream = (call as { call?: { stream?: { close?: (code: number) => void; destroyed?: boolean } } }).call?.stream;
-  if (stream && typeof stream.close === "function" && !stream.destroyed) {
-    try {
-      stream.close(h2.NGHTTP2_CANCEL);
-    } catch {
-      // already gone
     }
   }
 }

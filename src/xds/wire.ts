@@ -1,5 +1,5 @@
-// The ADS wire format: a hand-written grpc-js service definition whose requests are decoded with protobufjs
-// (Envoy's own discovery.proto from the registry) and whose responses are written by concatenation around the
+// The ADS wire format: the server's request decoders (./request-decode.ts, no reflection), a hand-written grpc-js
+// service definition for clients (tests, bench; the server uses only its paths), and responses are written by concatenation around the
 // pre-encoded resource bytes. A resource's Any (and Delta Resource) wrapper is built once per distinct
 // EncodedResource and shared by every response and every proxy that carries it; nothing is re-encoded per proxy.
 import protobuf from "protobufjs";
@@ -42,7 +42,7 @@ export interface DeltaRequest {
   errorDetail?: RpcStatus;
 }
 
-/** What the server writes: resources by reference, serialized only when grpc-js actually sends the message. */
+/** What the server writes: resources by reference, serialized only when the stream actually sends the message. */
 export interface SotwResponseOut {
   versionInfo: string;
   typeUrl: string;

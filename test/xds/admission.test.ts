@@ -5,12 +5,13 @@
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { test } from "node:test";
-import { StreamAdmission } from "../../src/xds/admission.js";
+import { StreamAdmission, SyncSlots } from "../../src/xds/admission.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test("admission: a burst over the bucket waits for tokens in order (one burst's worth), the rest is refused", async () => {
-  const a = new StreamAdmission(20, 5);
+  // 5/s: a token refills only after 200 ms, so a loaded machine running the admits slowly does not blur the burst.
+  const a = new StreamAdmission(5, 5);
   const started: number[] = [];
   const calls = Array.from({ length: 12 }, () => new EventEmitter());
   const admitted = calls.map((c, i) => a.admit(c, () => started.push(i)));
@@ -19,9 +20,9 @@ test("admission: a burst over the bucket waits for tokens in order (one burst's 
   assert.equal(a.waiting, 5);
   calls[7]!.emit("cancelled"); // its client gave up while waiting
   const t0 = performance.now();
-  for (let i = 0; i < 100 && started.length < 9; i++) await sleep(20);
+  for (let i = 0; i < 300 && started.length < 9; i++) await sleep(20);
   assert.deepEqual(started, [0, 1, 2, 3, 4, 5, 6, 8, 9], "the waiting ones start in arrival order; the cancelled one never");
-  assert.ok(performance.now() - t0 >= 100, "no faster than the rate (20/s: 4 tokens take 200 ms)");
+  assert.ok(performance.now() - t0 >= 500, "no faster than the rate (5/s: 4 tokens take 800 ms)");
   assert.equal(a.waiting, 0);
 });
 
@@ -42,4 +43,48 @@ test("admission: close() refuses the streams still waiting; rate 0 admits everyt
   let n = 0;
   for (let i = 0; i < 1000; i++) assert.ok(open.admit(new EventEmitter(), () => n++));
   assert.equal(n, 1000);
+});
+
+test("admission: initial-sync slots: at most maxSyncing at once, the next waits in order until one is released, the queue is bounded", async () => {
+  const slots = new SyncSlots(2, 2, 60_000);
+  const releases = new Map<number, () => void>();
+  const calls = Array.from({ length: 6 }, () => new EventEmitter());
+  const admitted = calls.map((c, i) => slots.admit(c, (release) => releases.set(i, release)));
+  assert.deepEqual([...releases.keys()], [0, 1], "two sync at once");
+  assert.deepEqual(admitted, [true, true, true, true, false, false], "two wait, the rest is refused");
+  assert.equal(slots.syncing, 2);
+  assert.equal(slots.waiting, 2);
+  calls[2]!.emit("cancelled"); // gave up while waiting: never starts
+  assert.equal(slots.waiting, 1);
+  releases.get(0)!();
+  releases.get(0)!(); // idempotent
+  assert.deepEqual([...releases.keys()], [0, 1, 3], "a released slot goes to the next live waiter");
+  assert.equal(slots.syncing, 2);
+  assert.equal(slots.waiting, 0);
+  releases.get(1)!();
+  releases.get(3)!();
+  assert.equal(slots.syncing, 0);
+  const refused: unknown[] = [];
+  const a = new EventEmitter();
+  const b = new EventEmitter();
+  const tiny = new SyncSlots(1, 5, 60_000);
+  assert.ok(tiny.admit(a, () => {}));
+  assert.ok(tiny.admit(b, () => assert.fail("refused at close, never started")));
+  tiny.close((c) => refused.push(c));
+  assert.deepEqual(refused, [b]);
+  assert.equal(tiny.admit(new EventEmitter(), () => {}), false, "closed: refused");
+});
+
+test("admission: an initial-sync slot is given back after the slot timeout if the stream never ACKs", async () => {
+  const slots = new SyncSlots(1, 1, 100);
+  const started: number[] = [];
+  assert.ok(slots.admit(new EventEmitter(), () => started.push(0)));
+  assert.ok(slots.admit(new EventEmitter(), () => started.push(1)));
+  assert.deepEqual(started, [0]);
+  for (let i = 0; i < 100 && started.length < 2; i++) await sleep(20);
+  assert.deepEqual(started, [0, 1]);
+  const open = new SyncSlots(0, 0, 100);
+  let n = 0;
+  for (let i = 0; i < 1000; i++) assert.ok(open.admit(new EventEmitter(), () => n++));
+  assert.equal(n, 1000, "0: no limit");
 });

@@ -41,8 +41,10 @@ export function register(program: Command): void {
     .option("--max-node-size <size>", `largest encoded node (id, cluster, metadata) in a request (default ${showSize(D.maxNodeBytes)})`, parseSize)
     .option("--max-connections <n>", `open xDS connections; more are closed at once (default ${D.maxConnections})`, parseCount)
     .option("--max-streams-per-connection <n>", `concurrent streams on one HTTP/2 connection (default ${D.maxStreamsPerConnection})`, parseCount)
-    .option("--stream-rate <n>", `new ADS streams admitted per second, refused ones get UNAVAILABLE and retry; 0 = no limit (default ${D.streamsPerSecond})`, parseCount)
-    .option("--stream-burst <n>", `new ADS streams admitted at once before --stream-rate applies (default ${D.streamBurst})`, parseCount)
+    .option("--stream-rate <n>", `optional rate limit on new ADS streams per second (over it they wait, one --stream-burst's worth, then get UNAVAILABLE); 0 = no limit (default ${D.streamsPerSecond}: --max-syncing bounds a herd instead)`, parseCount)
+    .option("--stream-burst <n>", `new ADS streams admitted at once before --stream-rate applies (default ${D.streamBurst}; only with --stream-rate)`, parseCount)
+    .option("--max-syncing <n>", `ADS streams in their initial sync (first full config not yet ACKed) at once; more wait in arrival order; 0 = no limit (default ${D.maxSyncingStreams})`, parseCount)
+    .option("--sync-queue <n>", `ADS streams that may wait for an initial-sync slot; more get UNAVAILABLE and retry (default ${D.maxSyncQueue})`, parseCount)
     .option("--handshake-timeout <duration>", `close connections that send no HTTP/2 preface within this time (default ${showDuration(D.handshakeTimeoutMs)})`, parseDurationMs)
     .option("--max-queued-bytes <size>", `unflushed response bytes per stream before it stops queueing (default ${showSize(D.maxQueuedBytes)})`, parseSize)
     .option("--stall-timeout <duration>", `close a stream whose client has not read its responses for this long (default ${showDuration(D.stallTimeoutMs)})`, parseDurationMs)
@@ -66,6 +68,8 @@ export function register(program: Command): void {
         maxStreamsPerConnection: opts.maxStreamsPerConnection,
         streamsPerSecond: opts.streamRate,
         streamBurst: opts.streamBurst,
+        maxSyncingStreams: opts.maxSyncing,
+        maxSyncQueue: opts.syncQueue,
         handshakeTimeoutMs: opts.handshakeTimeout,
         maxQueuedBytes: opts.maxQueuedBytes,
         stallTimeoutMs: opts.stallTimeout,
