@@ -18,8 +18,8 @@ import type { XdsLimits } from "../xds/limits.js";
 import { registerProxySyncMetrics } from "../xds/sync-metrics.js";
 import { startAdmin, type Readiness } from "./admin.js";
 import { checkXdsExposure } from "./exposure.js";
-import { CertificateManager, secretsAcked } from "./certificates.js";
-import { planIdentities, serviceIdentities, XdsServerTls } from "./xds-tls.js";
+import type { CertificateManager } from "./certificates.js";
+import { planIdentities, serviceIdentities } from "./identities.js";
 import type { CertificatePlan } from "../pki/plan.js";
 import type { MeshIR } from "../ir/types.js";
 import { openSource } from "./source.js";
@@ -118,7 +118,8 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const versionsKey = (s: MeshSnapshot) => JSON.stringify([...s.proxies].map(([k, p]) => [k, p.versions, ...[...(p.variants ?? [])].map(([v, x]) => [v, x.versions])]));
 
   // With a CA, ADS is TLS with client certificates (./xds-tls.ts) unless --insecure asks for plaintext.
-  const xdsTls = options.caDir !== undefined && !options.insecure ? new XdsServerTls({ caDir: options.caDir, logger }) : undefined;
+  // The CA's modules (X.509) are loaded only with --ca (issue 12: start -> ready).
+  const xdsTls = options.caDir !== undefined && !options.insecure ? new (await import("./xds-tls.js")).XdsServerTls({ caDir: options.caDir, logger }) : undefined;
   if (!xdsTls) for (const w of checkXdsExposure(options.xdsAddress ?? "127.0.0.1:18000", options)) logger.warn(w);
   await xdsTls?.start();
   // Which identity each service's proxies must present (authenticated ADS): from the IR, else the certificate plan
@@ -148,7 +149,8 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const feed = new RegistryFeed({ logger, registry, coalesceMs: options.registry?.coalesceMs, timings: options.registry, republish: () => {
     if (base && !closing) xds.setSnapshot(feed.apply(base));
   } });
-  const certs = options.caDir === undefined ? undefined : new CertificateManager({ caDir: options.caDir, logger, registry, acked: () => secretsAcked(xds), onChange: (s) => {
+  const certificates = options.caDir === undefined ? undefined : await import("./certificates.js");
+  const certs: CertificateManager | undefined = options.caDir === undefined || !certificates ? undefined : new certificates.CertificateManager({ caDir: options.caDir, logger, registry, acked: () => certificates.secretsAcked(xds), onChange: (s) => {
     base = s;
     const change = xds.setSnapshot(feed.apply(s));
     logger.info({ ...change }, "certificates changed");
@@ -227,7 +229,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       compileFailures.inc();
       return false;
     }
-    if (r.ir) feed.compiled(r.ir, dirname(source.path));
+    if (r.ir) await feed.compiled(r.ir, dirname(source.path));
     await bindIdentities(r.ir, r.certificates);
     if (closing) return false;
     base = r.snapshot;
