@@ -15,8 +15,9 @@
 // name), its real path's parent and the manifest's entry in the real directory: three watches and one ~0.5 MB read
 // per check, instead of a stat of every one of 4,000 files on every check and poll. A file edited by hand without touching the
 // manifest is not noticed (README: touch manifest.json after such an edit).
-// A build directory fires only once its fingerprint holds still for a debounce (settle), so a manifest caught half
-// written is not loaded, and a tree swapped twice in quick succession is reloaded once.
+// A build directory whose manifest was rewritten in place fires only once its fingerprint holds still for a debounce
+// (settle), so a manifest caught half written is not loaded; a directory swapped in (complete by construction) fires
+// after the debounce alone.
 import { createHash } from "node:crypto";
 import { readFileSync, watch as fsWatch, type FSWatcher } from "node:fs";
 import { readFile, realpath, stat } from "node:fs/promises";
@@ -59,8 +60,9 @@ interface Spec {
   /**
    * Fire only once two fingerprints a debounce apart agree: a tree being rewritten file by file (thousands of
    * files, longer than the debounce cap) is reloaded once, when it stops changing, not once per check in between.
+   * A function decides per change (from the baseline and the new fingerprint) whether it needs to settle.
    */
-  settle?: boolean;
+  settle?: boolean | ((baseline: Fingerprint, now: Fingerprint) => boolean);
 }
 
 /** Watches a mesh's input files (absolute paths; the set is replaced after each load). */
@@ -114,7 +116,9 @@ export function watchBuildDir(dir: string, onChange: (path: string) => void, opt
       return buildDirFingerprint(dir, manifest);
     },
     now: () => new Map(),
-    settle: true,
+    // A directory swapped in (rename pair, symlink flip) is complete by construction: loaded after the debounce. A
+    // manifest rewritten in place may have been caught half written: loaded once it holds still for a debounce.
+    settle: (baseline, now) => now.get(dir) !== null && baseline.get(dir) === now.get(dir),
   };
   return contentWatcher(spec, onChange, options, () => undefined);
 }
@@ -244,7 +248,8 @@ function contentWatcher(spec: Spec, onChange: (path: string) => void, o: WatchOp
           settling = undefined;
           continue;
         }
-        if (spec.settle && (!settling || !sameFingerprint(settling, now))) {
+        const settle = typeof spec.settle === "function" ? spec.settle(baseline, now) : spec.settle === true;
+        if (settle && (!settling || !sameFingerprint(settling, now))) {
           settling = now; // still changing (or just changed): look again once it has been quiet for a debounce
           schedule(debounceMs);
           continue;
