@@ -10,6 +10,8 @@
 //   - a file whose exact text encoded.json recorded (written by `meshc build`, build-dir-index.ts) takes its encoded
 //     resources from there: no parse, no codec; a proxy all of whose files came from the index skips the
 //     consistency check the compiler already ran. Any other file (hand-edited, stale index) is validated in full.
+//     A file equal to one of the previous load is reused before the index is consulted, so a reload looks up (and
+//     decodes and hashes the resources of) only the files that changed; one the index vouched for keeps that pass.
 // The caches hold only what the newest load used (the previous generation is dropped), so memory follows the served
 // directory, not its history. A load can be cancelled (AbortSignal): it stops between files and yields nothing.
 import { createHash } from "node:crypto";
@@ -78,6 +80,8 @@ interface FileEntry {
   keys: string[];
   /** Route tables: the virtual host keys they use, kept cached while the file is. */
   hostKeys: string[];
+  /** The resources came from encoded.json (no text keys; the file's proxy may skip the consistency check). */
+  indexed?: boolean;
 }
 
 /** Files read between two yields to the event loop (about 5-10 ms of reading). */
@@ -125,6 +129,7 @@ export class BuildDirReader {
     const problems: BuildDirProblem[] = [];
     const stats: ReadStats = { files: 0, filesReused: 0, encoded: 0, indexed: 0 };
     const nextFiles = new Map<string, FileEntry>();
+    const indexedNow = new Set<string>(); // file keys this load took from the index (not from the previous load)
     const nextResources = new Map<string, EncodedResource>();
     const nextHosts = new Map<string, EncodeResult>();
     const prevHosts = this.hosts;
@@ -164,29 +169,37 @@ export class BuildDirReader {
         stats.files++;
         const digest = createHash("sha256").update(text).digest("base64");
         const key = `${kind}\0${digest}`;
+        // A file whose text a previous load (or an earlier file of this one) already turned into resources is
+        // reused before the index is consulted: a reload after a change looks up only the changed files there.
+        const thisLoad = nextFiles.get(key);
+        const reused = thisLoad ?? this.files.get(key);
+        if (reused) {
+          // The same text earlier in this load, taken from the index then: counted as indexed, as it was before.
+          if (thisLoad && indexedNow.has(key)) stats.indexed++;
+          else stats.filesReused++;
+          if (!reused.indexed) allIndexed = false; // text the build wrote and the index vouched for keeps its pass
+          nextFiles.set(key, reused);
+          reused.list.forEach((r, i) => {
+            byContent.set(`${kind}\0${r.name}\0${r.hash}`, r);
+            if (reused.keys[i] !== undefined) nextResources.set(reused.keys[i]!, r);
+          });
+          for (const k of reused.hostKeys) hosts.get(k);
+          byKind[kind] = reused.list;
+          continue;
+        }
         const indexed = index?.lookup(rel, kind, digest, text);
         if (indexed) {
           stats.indexed++;
+          nextFiles.set(key, { list: indexed, keys: [], hostKeys: [], indexed: true });
+          indexedNow.add(key);
           byKind[kind] = indexed;
           continue;
         }
         allIndexed = false;
-        const reused = nextFiles.get(key) ?? this.files.get(key);
-        if (reused) {
-          stats.filesReused++;
-          nextFiles.set(key, reused);
-          reused.list.forEach((r, i) => {
-            byContent.set(`${kind}\0${r.name}\0${r.hash}`, r);
-            nextResources.set(reused.keys[i]!, r);
-          });
-          for (const k of reused.hostKeys) hosts.get(k);
-          byKind[kind] = reused.list;
-        } else {
-          const before = problems.length;
-          const entry = this.readResponse(file, kind, text, nextResources, byContent, hosts, problems, stats);
-          if (problems.length === before) nextFiles.set(key, entry);
-          byKind[kind] = entry.list;
-        }
+        const before = problems.length;
+        const entry = this.readResponse(file, kind, text, nextResources, byContent, hosts, problems, stats);
+        if (problems.length === before) nextFiles.set(key, entry);
+        byKind[kind] = entry.list;
       }
       const folder = join(dir, service, ...(variant !== undefined ? [variantDir(variant)] : []));
       try {
