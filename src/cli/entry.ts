@@ -1,5 +1,7 @@
 // The meshc executable (dist/cli.js). `meshc build` loads only what a build needs (build-only.ts); every other
 // command line goes to main.ts. scripts/build.mjs bundles this with code splitting, so the packages only the server,
 // the CA and the registry use (gRPC, X.509, etcd, Prometheus, pino) are not loaded by a build.
+// `meshc serve` likewise loads only the server (serve-only.ts).
 if (process.argv[2] === "build") await import("./build-only.js");
+else if (process.argv[2] === "serve") await import("./serve-only.js");
 else await import("./main.js");

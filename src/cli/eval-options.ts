@@ -1,7 +1,8 @@
 // The flags that bound evaluating mesh.ts (see src/frontend/isolate.ts), shared by every command that loads a mesh:
 // --eval-timeout <seconds> and --eval-max-heap <MiB>. A malformed value is a usage error (exit 2).
 import { InvalidArgumentError, Option, type Command } from "@commander-js/extra-typings";
-import { DEFAULT_EVAL_MAX_HEAP_MB, DEFAULT_EVAL_TIMEOUT_MS, type EvalLimits } from "../frontend/isolate.js";
+import { DEFAULT_EVAL_MAX_HEAP_MB, DEFAULT_EVAL_TIMEOUT_MS } from "../frontend/eval-defaults.js";
+import type { EvalLimits } from "../frontend/isolate.js";
 
 function positive(what: string, max: number) {
   return (value: string): number => {

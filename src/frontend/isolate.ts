@@ -23,8 +23,8 @@ import { prepareSpare, takeSpare, type StartedWorker } from "./spare-worker.js";
 /** How long after an evaluation the next spare worker is started (off the rest of the reload's critical path). */
 const SPARE_DELAY_MS = 1000;
 
-export const DEFAULT_EVAL_TIMEOUT_MS = 30_000;
-export const DEFAULT_EVAL_MAX_HEAP_MB = 1024;
+import { DEFAULT_EVAL_MAX_HEAP_MB, DEFAULT_EVAL_TIMEOUT_MS } from "./eval-defaults.js";
+export { DEFAULT_EVAL_MAX_HEAP_MB, DEFAULT_EVAL_TIMEOUT_MS };
 
 export interface EvalLimits {
   /** Wall-clock limit for evaluating the module and producing its default export. @default 30 s */

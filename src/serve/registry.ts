@@ -7,11 +7,18 @@ import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { CODES } from "../analysis/codes.js";
 import { fillTemplate } from "../analysis/codes.js";
-import { EtcdEndpointSource, etcdClient, type EtcdTimings } from "../discovery/etcd.js";
+import type { EtcdTimings } from "../discovery/etcd.js";
 import type { EndpointSource } from "../discovery/source.js";
 import type { DiscoveryIR, MeshIR } from "../ir/types.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
-import { EndpointOverlay } from "./registry-overlay.js";
+import type { EndpointOverlay } from "./registry-overlay.js";
+
+/**
+ * The registry's modules (the etcd client, the entries' zod schemas, the overlay), loaded by the first compile whose
+ * mesh sets `discovery`: a mesh or build directory without a registry does not load them at start-up (issue 12).
+ */
+let modules: Promise<{ etcd: typeof import("../discovery/etcd.js"); overlay: typeof import("./registry-overlay.js") }> | undefined;
+const registryModules = () => (modules ??= Promise.all([import("../discovery/etcd.js"), import("./registry-overlay.js")]).then(([etcd, overlay]) => ({ etcd, overlay })));
 
 export interface RegistryStatus {
   source: string;
@@ -62,13 +69,14 @@ export class RegistryFeed {
   }
 
   /** After each good compile: follow the mesh's discovery setting (none: no overlay). */
-  compiled(ir: MeshIR, baseDir: string): void {
+  async compiled(ir: MeshIR, baseDir: string): Promise<void> {
     const key = ir.discovery ? JSON.stringify(ir.discovery) : "";
     if (key !== this.discoveryKey) {
+      const m = ir.discovery ? await registryModules() : undefined;
       void this.stopSource();
       this.discoveryKey = key;
       this.overlay = undefined;
-      if (ir.discovery) this.startSource(ir.discovery, baseDir);
+      if (ir.discovery) this.startSource(ir.discovery, baseDir, m!);
     }
     this.overlay?.setIr(ir);
   }
@@ -95,7 +103,7 @@ export class RegistryFeed {
     await this.stopSource();
   }
 
-  private startSource(d: DiscoveryIR, baseDir: string): void {
+  private startSource(d: DiscoveryIR, baseDir: string, { etcd: { EtcdEndpointSource, etcdClient }, overlay: { EndpointOverlay } }: Awaited<ReturnType<typeof registryModules>>): void {
     const { logger } = this.o;
     const overlay = new EndpointOverlay(d.prefix, {
       rejected: (r) => {

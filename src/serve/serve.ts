@@ -18,8 +18,8 @@ import type { XdsLimits } from "../xds/limits.js";
 import { registerProxySyncMetrics } from "../xds/sync-metrics.js";
 import { startAdmin, type Readiness } from "./admin.js";
 import { checkXdsExposure } from "./exposure.js";
-import { CertificateManager, secretsAcked } from "./certificates.js";
-import { planIdentities, serviceIdentities, XdsServerTls } from "./xds-tls.js";
+import type { CertificateManager } from "./certificates.js";
+import { planIdentities, serviceIdentities } from "./identities.js";
 import type { CertificatePlan } from "../pki/plan.js";
 import type { MeshIR } from "../ir/types.js";
 import { openSource } from "./source.js";
@@ -73,6 +73,19 @@ export interface ServeOptions {
   workers?: number;
   /** Log format of the worker processes (this process logs through `logger`). @default "json" */
   logFormat?: "json" | "pretty";
+  /**
+   * Aborted (SIGTERM/SIGINT) while starting: the first load is cancelled, what was opened is closed, and startServe
+   * rejects with StartCancelled instead of serving. After startServe resolves, stop with the handle's close().
+   */
+  signal?: AbortSignal;
+}
+
+/** startServe's rejection when its `signal` was aborted before the server was ready (a signal during a cold start). */
+export class StartCancelled extends Error {
+  override name = "StartCancelled";
+  constructor() {
+    super("stopped before the server was ready");
+  }
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
@@ -114,11 +127,18 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   let watcher: Watcher | undefined;
   let closing = false;
   const cancel = new AbortController();
+  const stopStarting = () => {
+    closing = true; // loads started from now on do nothing; the one in progress is cancelled
+    cancel.abort();
+  };
+  if (options.signal?.aborted) stopStarting();
+  else options.signal?.addEventListener("abort", stopStarting, { once: true });
 
   const versionsKey = (s: MeshSnapshot) => JSON.stringify([...s.proxies].map(([k, p]) => [k, p.versions, ...[...(p.variants ?? [])].map(([v, x]) => [v, x.versions])]));
 
   // With a CA, ADS is TLS with client certificates (./xds-tls.ts) unless --insecure asks for plaintext.
-  const xdsTls = options.caDir !== undefined && !options.insecure ? new XdsServerTls({ caDir: options.caDir, logger }) : undefined;
+  // The CA's modules (X.509) are loaded only with --ca (issue 12: start -> ready).
+  const xdsTls = options.caDir !== undefined && !options.insecure ? new (await import("./xds-tls.js")).XdsServerTls({ caDir: options.caDir, logger }) : undefined;
   if (!xdsTls) for (const w of checkXdsExposure(options.xdsAddress ?? "127.0.0.1:18000", options)) logger.warn(w);
   await xdsTls?.start();
   // Which identity each service's proxies must present (authenticated ADS): from the IR, else the certificate plan
@@ -148,7 +168,8 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const feed = new RegistryFeed({ logger, registry, coalesceMs: options.registry?.coalesceMs, timings: options.registry, republish: () => {
     if (base && !closing) xds.setSnapshot(feed.apply(base));
   } });
-  const certs = options.caDir === undefined ? undefined : new CertificateManager({ caDir: options.caDir, logger, registry, acked: () => secretsAcked(xds), onChange: (s) => {
+  const certificates = options.caDir === undefined ? undefined : await import("./certificates.js");
+  const certs: CertificateManager | undefined = options.caDir === undefined || !certificates ? undefined : new certificates.CertificateManager({ caDir: options.caDir, logger, registry, acked: () => certificates.secretsAcked(xds), onChange: (s) => {
     base = s;
     const change = xds.setSnapshot(feed.apply(s));
     logger.info({ ...change }, "certificates changed");
@@ -227,19 +248,23 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       compileFailures.inc();
       return false;
     }
-    if (r.ir) feed.compiled(r.ir, dirname(source.path));
+    if (r.ir) await feed.compiled(r.ir, dirname(source.path));
     await bindIdentities(r.ir, r.certificates);
     if (closing) return false;
     base = r.snapshot;
     const checked = performance.now();
     const change = xds.setSnapshot(feed.apply(r.snapshot));
     const published = performance.now();
-    live.setGraph(r.ir ? graphFromIr(r.ir) : graphFromSnapshot(r.meshName ?? "mesh", r.snapshot));
     served = { origin: "compiled", since: at, compiledAt: at };
     serving.set(1);
+    // Push first: the streams' pumps (setImmediate, src/xds/stream.ts) write the change out before the service graph,
+    // the log line and the warm-start store run on this event loop (issue 12: publish -> last ACK).
+    await new Promise((r) => setImmediate(r));
+    const graphed = performance.now();
+    live.setGraph(r.ir ? graphFromIr(r.ir) : graphFromSnapshot(r.meshName ?? "mesh", r.snapshot));
     // Where the reload's time went (ms): bench/hot-reload.ts prints these.
     const ms = (a: number, b: number) => Math.round((b - a) * 10) / 10;
-    const stages: Record<string, number> = { fingerprint: ms(t0, fingerprinted), ...r.timings, load: ms(fingerprinted, loadedAt), checks: ms(loadedAt, checked), publish: ms(checked, published), graph: ms(published, performance.now()) };
+    const stages: Record<string, number> = { fingerprint: ms(t0, fingerprinted), ...r.timings, load: ms(fingerprinted, loadedAt), checks: ms(loadedAt, checked), publish: ms(checked, published), pushed: ms(published, graphed), graph: ms(graphed, performance.now()) };
     // CPU of the whole process (every thread: the type check's, the evaluation worker's) from start to published.
     const cpu = process.cpuUsage(cpu0);
     stages.cpu = Math.round((cpu.user + cpu.system) / 100) / 10;
@@ -317,15 +342,18 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   else initialLoad.catch(() => undefined);
   let admin: Awaited<ReturnType<typeof startAdmin>>;
   try {
+    if (options.signal?.aborted) throw new StartCancelled(); // a signal during the cold start: close, serve nothing
     await pool?.whenListening(); // the workers started while the source loaded
     admin = await startAdmin(options.adminAddress ?? "127.0.0.1:18001", { xds, registry, lastLoad: () => last, readiness, live, ...(options.adminToken !== undefined ? { adminToken: options.adminToken } : {}) });
   } catch (err) {
     // Without this the xDS server would keep the process alive after the error is reported.
     closing = true;
     cancel.abort();
-    await watcher?.close();
-    await initialLoad.catch(() => undefined);
-    await xds.close(graceMs);
+    syncMetrics.stop();
+    live.close();
+    certs?.close();
+    xdsTls?.close();
+    await Promise.all([watcher?.close(), feed.close(), withinGrace(initialLoad, graceMs), xds.close(graceMs)]);
     throw err;
   }
   logger.info({ xds: xds.address, admin: admin.port, source: source.path, warm: served?.origin === "warm-start" }, "meshc serve ready");

@@ -6,10 +6,9 @@ import { CODES } from "../analysis/codes.js";
 import { BuildDirReader, type ReadStats } from "../backends/envoy/read-build.js";
 import type { Diagnostic } from "../diagnostics/types.js";
 import type { EvalLimits } from "../frontend/isolate.js";
-import { compileMesh } from "../pipeline.js";
 import type { MeshIR } from "../ir/types.js";
-import { certificatePlan, type CertificatePlan } from "../pki/plan.js";
-import { IncrementalTranslator, type IncrementalStats } from "./incremental-translate.js";
+import type { CertificatePlan } from "../pki/plan.js";
+import type { IncrementalStats } from "./incremental-translate.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
 
 export interface SourceLoad {
@@ -64,12 +63,20 @@ export function openSource(path: string, options: { strict?: boolean; eval?: Omi
       },
     };
   }
-  // Kept across loads: a reload translates only the proxies whose inputs changed (incremental-translate.ts).
-  const translator = new IncrementalTranslator();
+  // The compiler (esbuild, the DSL's schemas, the translator) is loaded by the first load of a mesh.ts, so serving a
+  // build directory never loads it (issue 12: start -> ready).
+  const compiler = Promise.all([import("../pipeline.js"), import("../pki/plan.js"), import("./incremental-translate.js")]).then(([pipeline, plan, incremental]) => ({
+    compileMesh: pipeline.compileMesh,
+    certificatePlan: plan.certificatePlan,
+    // Kept across loads: a reload translates only the proxies whose inputs changed (incremental-translate.ts).
+    translator: new incremental.IncrementalTranslator(),
+  }));
+  compiler.catch(() => undefined); // reported by the load that awaits it
   return {
     kind: "mesh",
     path: abs,
     async load(signal) {
+      const { compileMesh, certificatePlan, translator } = await compiler;
       // The checker thread keeps its program between loads: a reload re-checks only what the edit touched.
       // A cancel (shutdown) stops every stage: the type check thread, bundling, evaluation, translation.
       let translated = false;

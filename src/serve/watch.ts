@@ -7,14 +7,22 @@
 // safety net, --poll) catches anything the kernel's events miss (a replaced directory, network file systems), and
 // directory watches are re-established when a directory is replaced. An input that disappears is logged and
 // counted, and the reload waits a short grace for it to come back (the middle of unlink+create); so is its return.
-// Two sources: a mesh's input files (content hashes), and a build directory (its path may be replaced by renames or
-// a symlink flip, or its files rewritten in place; fingerprinted by the stat of every file, cheap for 4,000 files).
-// A build directory fires only once its fingerprint holds still for a debounce (settle), so a tree rewritten file by
-// file over seconds is reloaded once, when complete, and not once per check while it is half written.
+// Two sources: a mesh's input files (content hashes), and a build directory. A build directory's manifest.json is its
+// commit point (issue 12): `meshc build` and serve's warm-start writer swap a complete tree in by renames, and a
+// tool rewriting a tree in place writes the manifest last. So a build directory is fingerprinted by its identity
+// (the realpath after symlinks, device and inode: a rename pair or a symlink flip changes it) and the stat and content
+// digest of its manifest (an in-place rewrite or a touch changes it), and watched through its parent (the entry's
+// name), its real path's parent and the manifest's entry in the real directory: three watches and one ~0.5 MB read
+// per check, instead of a stat of every one of 4,000 files on every check and poll. A file edited by hand without touching the
+// manifest is not noticed (README: touch manifest.json after such an edit).
+// A build directory whose manifest was rewritten in place fires only once its fingerprint holds still for a debounce
+// (settle), so a manifest caught half written is not loaded; a directory swapped in (complete by construction) fires
+// after the debounce alone.
 import { createHash } from "node:crypto";
 import { readFileSync, watch as fsWatch, type FSWatcher } from "node:fs";
-import { readdir, readFile, realpath, stat } from "node:fs/promises";
+import { readFile, realpath, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { MANIFEST } from "../build/render.js";
 
 /** Per watched path: a digest of its content, or null when it does not exist. */
 export type Fingerprint = Map<string, string | null>;
@@ -52,8 +60,9 @@ interface Spec {
   /**
    * Fire only once two fingerprints a debounce apart agree: a tree being rewritten file by file (thousands of
    * files, longer than the debounce cap) is reloaded once, when it stops changing, not once per check in between.
+   * A function decides per change (from the baseline and the new fingerprint) whether it needs to settle.
    */
-  settle?: boolean;
+  settle?: boolean | ((baseline: Fingerprint, now: Fingerprint) => boolean);
 }
 
 /** Watches a mesh's input files (absolute paths; the set is replaced after each load). */
@@ -89,25 +98,46 @@ export function watchFiles(files: readonly string[], onChange: (path: string) =>
   return contentWatcher(spec, onChange, options, (next) => (inputs = [...new Set(next)]));
 }
 
-/** Watches a served build directory: replaced by renames or a symlink flip, or rewritten in place. */
+/** Watches a served build directory: replaced by renames or a symlink flip, or its manifest rewritten in place. */
 export function watchBuildDir(dir: string, onChange: (path: string) => void, options: WatchOptions = {}): Watcher {
+  const manifest = join(dir, MANIFEST);
   const spec: Spec = {
     async dirs() {
       const out = new Map<string, Set<string> | undefined>([[dirname(dir), new Set([basename(dir)])]]);
       const real = await realpath(dir).catch(() => undefined);
       if (real) {
-        out.set(real, undefined);
-        for (const e of await readdir(real, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) out.set(join(real, e.name), undefined);
+        // A symlinked directory whose target is itself swapped by renames: its target's parent sees that.
+        if (dirname(real) !== dirname(dir)) out.set(dirname(real), new Set([basename(real)]));
+        out.set(real, new Set([MANIFEST]));
       }
       return out;
     },
     async fingerprint() {
-      return new Map([[dir, await treeStat(dir)]]);
+      return buildDirFingerprint(dir, manifest);
     },
     now: () => new Map(),
-    settle: true,
+    // A directory swapped in (rename pair, symlink flip) is complete by construction: loaded after the debounce. A
+    // manifest rewritten in place may have been caught half written: loaded once it holds still for a debounce.
+    settle: (baseline, now) => now.get(dir) !== null && baseline.get(dir) === now.get(dir),
   };
   return contentWatcher(spec, onChange, options, () => undefined);
+}
+
+/**
+ * A build directory's identity (realpath, device, inode; null when absent) and its manifest's stat and content digest
+ * (null when absent: the middle of an in-place rewrite, waited for like any vanished input).
+ */
+async function buildDirFingerprint(dir: string, manifest: string): Promise<Fingerprint> {
+  const real = await realpath(dir).catch(() => undefined);
+  const s = real ? await stat(real, { bigint: true }).catch(() => undefined) : undefined;
+  if (!real || !s) return new Map([[dir, null]]);
+  const file = join(real, MANIFEST);
+  const [m, text] = await Promise.all([stat(file, { bigint: true }).catch(() => undefined), readFile(file).catch(() => undefined)]);
+  return new Map([
+    [dir, `${real} ${s.dev} ${s.ino}`],
+    // The stat too: `touch manifest.json` after a hand edit of another file asks for a reload.
+    [manifest, m && text ? `${m.ino} ${m.size} ${m.mtimeNs} ${digest(text)}` : null],
+  ]);
 }
 
 function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
@@ -118,28 +148,6 @@ function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
 
 function digest(b: Buffer | string): string {
   return createHash("sha256").update(b).digest("hex");
-}
-
-/** A digest of every file's path, size, mtime and inode under `dir` (following a symlinked `dir`); null if absent. */
-async function treeStat(dir: string): Promise<string | null> {
-  const real = await realpath(dir).catch(() => undefined);
-  if (!real) return null;
-  const lines: string[] = [`root ${real}`];
-  const walk = async (d: string, rel: string, depth: number): Promise<void> => {
-    const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) {
-        if (depth < 3) await walk(p, `${rel}${e.name}/`, depth + 1);
-      } else {
-        const s = await stat(p, { bigint: true }).catch(() => undefined);
-        if (s) lines.push(`${rel}${e.name} ${s.size} ${s.mtimeNs} ${s.ino}`);
-      }
-    }
-  };
-  await walk(real, "", 0);
-  return digest(lines.join("\n"));
 }
 
 function contentWatcher(spec: Spec, onChange: (path: string) => void, o: WatchOptions, setInputs: (inputs: readonly string[]) => void): Watcher {
@@ -240,7 +248,8 @@ function contentWatcher(spec: Spec, onChange: (path: string) => void, o: WatchOp
           settling = undefined;
           continue;
         }
-        if (spec.settle && (!settling || !sameFingerprint(settling, now))) {
+        const settle = typeof spec.settle === "function" ? spec.settle(baseline, now) : spec.settle === true;
+        if (settle && (!settling || !sameFingerprint(settling, now))) {
           settling = now; // still changing (or just changed): look again once it has been quiet for a debounce
           schedule(debounceMs);
           continue;

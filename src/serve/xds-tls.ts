@@ -6,27 +6,11 @@
 // compiled mesh, which identity every service runs as: what the xDS server binds verified identities to.
 import type { SecureContextOptions } from "node:tls";
 import type { Logger } from "pino";
-import type { MeshIR } from "../ir/types.js";
-import type { CertificatePlan } from "../pki/plan.js";
 import { issueXdsServerCertificate, XDS_SERVER_CERT_LIFETIME_MS, xdsServerIdentity } from "../pki/bootstrap-credential.js";
 import { loadCa, readCaMeta, type LoadedCa } from "../pki/ca-dir.js";
 
-/** service -> SPIFFE ID for every service that runs with a meshc identity (sidecars and proxyless clients). */
-export function serviceIdentities(ir: MeshIR): Map<string, string> {
-  return new Map(ir.services.filter((s) => !s.nonMesh).map((s) => [s.name, s.identity]));
-}
-
-/**
- * The same from a build directory's (or stored snapshot's) certificate plan, when there is no IR: the plan lists
- * sidecars only, so proxyless clients of a build-directory source cannot authenticate. The trust domain is the
- * authority of the identities' SPIFFE IDs.
- */
-export function planIdentities(plan: CertificatePlan): { identities: Map<string, string>; trustDomain?: string } {
-  const identities = new Map(Object.entries(plan.identities));
-  const first = [...identities.values()][0];
-  const trustDomain = first === undefined ? undefined : /^spiffe:\/\/([^/]+)/.exec(first)?.[1];
-  return { identities, ...(trustDomain !== undefined && { trustDomain }) };
-}
+// Which identity each service runs as: in ./identities.ts (no X.509 library, so serving without --ca does not load it).
+export { planIdentities, serviceIdentities } from "./identities.js";
 
 export class XdsServerTls {
   private ca: LoadedCa | undefined;

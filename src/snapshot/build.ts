@@ -9,9 +9,11 @@ export function contentHash(bytes: Uint8Array): string {
 /** Version of a set of resources: stable across processes and restarts, different whenever content differs (P-34). */
 export function versionOf(resources: readonly EncodedResource[]): string {
   if (resources.length === 0) return "";
-  const h = createHash("sha256");
-  for (const r of resources) h.update(r.name).update("\0").update(r.hash).update("\n");
-  return h.digest("hex").slice(0, 16);
+  // One update of the joined text (the same digest as one update per piece): a build directory's 4,000 files each
+  // have their version computed twice on a read, and 60,000 small update() calls cost ~0.25 s (issue 12).
+  let text = "";
+  for (const r of resources) text += `${r.name}\0${r.hash}\n`;
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
 /** Sorts each kind by name and computes versions. Duplicate names within a kind are a bug in the producer. */

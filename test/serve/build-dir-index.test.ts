@@ -145,3 +145,23 @@ test("a corrupt, truncated or mismatched encoded.json is not believed", async ()
   same(foreign.snapshot, compiled);
   assert.ok(foreign.stats.indexed < foreign.stats.files, "files whose text differs from the other build's are validated");
 });
+
+test("a reload reuses the files the previous load took from the index and looks up only the changed ones", async () => {
+  const { BuildDirReader } = await import("../../src/backends/envoy/build-dir-reader.js");
+  const dir = join(root, "reload");
+  await build(dir);
+  const reader = new BuildDirReader();
+  const first = await reader.read(dir);
+  assert.ok(first.ok);
+  assert.equal(first.stats.indexed, first.stats.files);
+  const c = compile(777);
+  const compiled = await build(dir, c);
+  const changed = [...compiled.proxies].reduce((n, [name, p]) => n + Object.keys(p.versions).filter((k) => p.versions[k as keyof typeof p.versions] !== first.snapshot.proxies.get(name)!.versions[k as keyof typeof p.versions]).length, 0);
+  const second = await reader.read(dir);
+  assert.ok(second.ok, JSON.stringify(!second.ok && second.problems.slice(0, 3)));
+  assert.ok(changed > 0 && changed < second.stats.files, `${changed} changed files`);
+  assert.equal(second.stats.files - second.stats.filesReused, second.stats.indexed, "what is not reused comes from the index");
+  assert.ok(second.stats.indexed <= changed, `only changed files are looked up in the index (${second.stats.indexed} of ${second.stats.files}, ${changed} changed)`);
+  assert.equal(second.stats.encoded, 0);
+  same(second.snapshot, compiled);
+});

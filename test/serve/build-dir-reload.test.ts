@@ -129,3 +129,28 @@ test("a 60-service build directory swapped by meshc build, by two renames keepin
     renameSync(join(root, "swaps-link"), dir);
   });
 });
+
+test("the manifest is the commit point: a hand edit of another file is served once manifest.json is touched", { timeout: 300_000 }, async () => {
+  const { readFileSync, utimesSync } = await import("node:fs");
+  const dir = join(root, "commit-point");
+  await writeBuildDir(dir, build(60, 250));
+  const h = await startServe({ source: dir, xdsAddress: "127.0.0.1:0", adminAddress: "127.0.0.1:0", debounceMs: 100, pollMs: 200, logger: pino({ level: "silent" }) });
+  handles.push(h);
+  const before = cdsVersion(h);
+  const count = await loads(h);
+  // svc-0000's clusters by hand: a 250 ms connect timeout becomes 251 ms (the manifest still says the old version).
+  const cds = join(dir, "svc-0000", "cds.json");
+  const text = readFileSync(cds, "utf8");
+  assert.match(text, /"0\.25s"/);
+  writeFileSync(cds, text.replaceAll('"0.25s"', '"0.251s"'));
+  await sleep(1500); // a debounce and several polls
+  assert.equal(cdsVersion(h), before, "a file other than the manifest changed: not reloaded (the manifest is the commit point)");
+  assert.equal(await loads(h), count, "no reload without the manifest");
+  const t = new Date();
+  utimesSync(join(dir, "manifest.json"), t, t);
+  const end = Date.now() + 120_000;
+  while (cdsVersion(h) === before && Date.now() < end) await sleep(50);
+  assert.notEqual(cdsVersion(h), before, "touching manifest.json reloads the hand edit");
+  await sleep(1500);
+  assert.equal((await loads(h)) - count, 1, "exactly one reload");
+});

@@ -62,3 +62,28 @@ test("SIGTERM during a reload of a 1,000-service mesh exits within the shutdown 
   assert.doesNotMatch(afterShutdown, /"msg":"snapshot (published|loaded)"/, `nothing is published after shutdown starts:\n${afterShutdown.slice(0, 3000)}`);
   assert.equal(published(), before, "no snapshot was published by the cancelled reload");
 });
+
+test("SIGTERM during the cold start (the first compile of a 1,000-service mesh) takes the clean shutdown path: exit 0, nothing served", { timeout: 900_000 }, async (t) => {
+  const cold = join(dir, "cold");
+  const { mkdirSync } = await import("node:fs");
+  mkdirSync(cold, { recursive: true });
+  for (const [name, text] of Object.entries(syntheticMeshFiles({ services: 1000, style: "data" }))) writeFileSync(join(cold, name), text);
+  const child = spawnMeshc(["serve", join(cold, "mesh.ts"), "--xds", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--no-state", "--poll", "0", "--shutdown-grace", `${GRACE_MS}ms`]);
+  let log = "";
+  child.stdout!.on("data", (d) => (log += d));
+  child.stderr!.on("data", (d) => (log += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
+  t.after(() => child.kill("SIGKILL"));
+  // The xDS server listens before the first compile; the compile of this mesh takes seconds (minutes under load).
+  await eventually(() => log.includes('"msg":"xDS server listening'), "the xDS server to listen (the first compile then runs)", 300_000, 20);
+  assert.doesNotMatch(log, /"msg":"(meshc serve ready|snapshot loaded)"/, "the first compile is still running when the signal is sent");
+  child.kill("SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
+  const r = await Promise.race([exited, new Promise<"hung">((res) => (timer = setTimeout(() => res("hung"), 300_000)))]);
+  clearTimeout(timer);
+  assert.notEqual(r, "hung", `meshc serve did not exit within 300 s of SIGTERM:\n${log.slice(-3000)}`);
+  assert.deepEqual(r, { code: 0, signal: null }, `the clean shutdown path (exit 0), not Node's default exit on SIGTERM:\n${log.slice(-3000)}`);
+  assert.match(log, /"msg":"shutting down"/);
+  assert.match(log, /"msg":"stopped before serving/);
+  assert.doesNotMatch(log, /"msg":"(meshc serve ready|snapshot loaded|snapshot published)"/, "nothing is served after a signal during the start");
+});

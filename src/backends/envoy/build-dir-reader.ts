@@ -1,7 +1,7 @@
 // Reads build directories (`meshc build --out DIR`) into MeshSnapshots again and again, as `meshc serve DIR` does on
 // every change, doing only the work the change needs:
-//   - every file is read concurrently (a pool of reads in flight: thousands of small files one at a time leave the
-//     disk and the event loop idle between them), then processed in sorted order (deterministic problems);
+//   - every file is read in batches of synchronous reads with a yield to the event loop between batches (a promise
+//     per file cost four thread-pool round trips each), then processed in sorted order (deterministic problems);
 //   - a file whose bytes equal a file of the previous load (same kind, same content digest) reuses that load's
 //     resources without being parsed; an unchanged service costs a read and a digest;
 //   - within a load, and across loads, a resource is encoded and validated once per distinct JSON text: the same
@@ -10,9 +10,12 @@
 //   - a file whose exact text encoded.json recorded (written by `meshc build`, build-dir-index.ts) takes its encoded
 //     resources from there: no parse, no codec; a proxy all of whose files came from the index skips the
 //     consistency check the compiler already ran. Any other file (hand-edited, stale index) is validated in full.
+//     A file equal to one of the previous load is reused before the index is consulted, so a reload looks up (and
+//     decodes and hashes the resources of) only the files that changed; one the index vouched for keeps that pass.
 // The caches hold only what the newest load used (the previous generation is dropped), so memory follows the served
 // directory, not its history. A load can be cancelled (AbortSignal): it stops between files and yields nothing.
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FILE_OF, MANIFEST } from "../../build/render.js";
@@ -77,10 +80,12 @@ interface FileEntry {
   keys: string[];
   /** Route tables: the virtual host keys they use, kept cached while the file is. */
   hostKeys: string[];
+  /** The resources came from encoded.json (no text keys; the file's proxy may skip the consistency check). */
+  indexed?: boolean;
 }
 
-/** Concurrent file reads in flight. */
-const READ_CONCURRENCY = 32;
+/** Files read between two yields to the event loop (about 5-10 ms of reading). */
+const READ_BATCH = 256;
 
 export class BuildDirReader {
   /** kind + file digest -> that file's resources and their text keys (files that read without problems). */
@@ -124,6 +129,7 @@ export class BuildDirReader {
     const problems: BuildDirProblem[] = [];
     const stats: ReadStats = { files: 0, filesReused: 0, encoded: 0, indexed: 0 };
     const nextFiles = new Map<string, FileEntry>();
+    const indexedNow = new Set<string>(); // file keys this load took from the index (not from the previous load)
     const nextResources = new Map<string, EncodedResource>();
     const nextHosts = new Map<string, EncodeResult>();
     const prevHosts = this.hosts;
@@ -163,29 +169,37 @@ export class BuildDirReader {
         stats.files++;
         const digest = createHash("sha256").update(text).digest("base64");
         const key = `${kind}\0${digest}`;
+        // A file whose text a previous load (or an earlier file of this one) already turned into resources is
+        // reused before the index is consulted: a reload after a change looks up only the changed files there.
+        const thisLoad = nextFiles.get(key);
+        const reused = thisLoad ?? this.files.get(key);
+        if (reused) {
+          // The same text earlier in this load, taken from the index then: counted as indexed, as it was before.
+          if (thisLoad && indexedNow.has(key)) stats.indexed++;
+          else stats.filesReused++;
+          if (!reused.indexed) allIndexed = false; // text the build wrote and the index vouched for keeps its pass
+          nextFiles.set(key, reused);
+          reused.list.forEach((r, i) => {
+            byContent.set(`${kind}\0${r.name}\0${r.hash}`, r);
+            if (reused.keys[i] !== undefined) nextResources.set(reused.keys[i]!, r);
+          });
+          for (const k of reused.hostKeys) hosts.get(k);
+          byKind[kind] = reused.list;
+          continue;
+        }
         const indexed = index?.lookup(rel, kind, digest, text);
         if (indexed) {
           stats.indexed++;
+          nextFiles.set(key, { list: indexed, keys: [], hostKeys: [], indexed: true });
+          indexedNow.add(key);
           byKind[kind] = indexed;
           continue;
         }
         allIndexed = false;
-        const reused = nextFiles.get(key) ?? this.files.get(key);
-        if (reused) {
-          stats.filesReused++;
-          nextFiles.set(key, reused);
-          reused.list.forEach((r, i) => {
-            byContent.set(`${kind}\0${r.name}\0${r.hash}`, r);
-            nextResources.set(reused.keys[i]!, r);
-          });
-          for (const k of reused.hostKeys) hosts.get(k);
-          byKind[kind] = reused.list;
-        } else {
-          const before = problems.length;
-          const entry = this.readResponse(file, kind, text, nextResources, byContent, hosts, problems, stats);
-          if (problems.length === before) nextFiles.set(key, entry);
-          byKind[kind] = entry.list;
-        }
+        const before = problems.length;
+        const entry = this.readResponse(file, kind, text, nextResources, byContent, hosts, problems, stats);
+        if (problems.length === before) nextFiles.set(key, entry);
+        byKind[kind] = entry.list;
       }
       const folder = join(dir, service, ...(variant !== undefined ? [variantDir(variant)] : []));
       try {
@@ -290,16 +304,21 @@ export class BuildDirReader {
   }
 }
 
-/** Reads every path (undefined where it cannot be read), READ_CONCURRENCY at a time. */
+/**
+ * Reads every path (undefined where it cannot be read): synchronously, READ_BATCH files at a time, yielding to the
+ * event loop between batches (streams keep being served, a cancel is seen). A build directory's files are small and
+ * were just written (page cache): fs/promises' readFile costs four thread-pool round trips per file (open, fstat,
+ * read, close), which for 4,000 files measured 0.26-0.42 s of CPU against 0.06-0.10 s for readFileSync (issue 12).
+ */
 async function readAll(paths: string[], signal?: AbortSignal): Promise<(string | undefined)[]> {
   const out: (string | undefined)[] = new Array(paths.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < paths.length && !signal?.aborted) {
-      const i = next++;
-      out[i] = await readFile(paths[i]!, "utf8").catch(() => undefined);
+  for (let i = 0; i < paths.length && !signal?.aborted; i++) {
+    if (i > 0 && i % READ_BATCH === 0) await new Promise((r) => setImmediate(r));
+    try {
+      out[i] = readFileSync(paths[i]!, "utf8");
+    } catch {
+      out[i] = undefined;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, paths.length) }, worker));
+  }
   return out;
 }

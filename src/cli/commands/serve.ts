@@ -4,7 +4,7 @@
 // (defaults in src/xds/limits.ts; README "Server limits").
 import { Option, type Command } from "@commander-js/extra-typings";
 import { createServeLogger } from "../../serve/logger.js";
-import { DEFAULT_SHUTDOWN_GRACE_MS, startServe } from "../../serve/serve.js";
+import { DEFAULT_SHUTDOWN_GRACE_MS, StartCancelled, startServe, type ServeHandle } from "../../serve/serve.js";
 import { DEFAULT_LIMITS as D, type XdsLimits } from "../../xds/limits.js";
 import { addEvalOptions, evalLimits } from "../eval-options.js";
 import { parseCount, parseDurationMs, parseSize, showDuration, showSize } from "../units.js";
@@ -86,7 +86,28 @@ export function register(program: Command): void {
       } catch (err) {
         return program.error(`meshc serve: ${(err as Error).message}`, { exitCode: 2 }) as never;
       }
-      const handle = await startServe({
+      // Signals are handled from the start: SIGTERM during a cold start (the first load of a large mesh or build
+      // directory) cancels it and takes the same clean shutdown path as later (exit 0), not Node's default exit.
+      let handle: ServeHandle | undefined;
+      let stopping = false;
+      const starting = new AbortController();
+      let stopped!: () => void;
+      const done = new Promise<void>((r) => (stopped = r));
+      const stop = (signal: string) => {
+        if (stopping) {
+          // A second signal: the operator does not want to wait for the grace period.
+          logger.warn({ signal }, "second signal; exiting now");
+          process.exit(1);
+        }
+        stopping = true;
+        logger.info({ signal, graceMs }, "shutting down");
+        starting.abort();
+        if (handle) void handle.close().then(stopped, stopped);
+      };
+      process.on("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
+      handle = await startServe({
+        signal: starting.signal,
         ...(adminToken !== undefined ? { adminToken } : {}),
         insecure: opts.insecure === true,
         insecureAllowRemote: opts.insecureAllowRemote === true,
@@ -106,24 +127,15 @@ export function register(program: Command): void {
         logFormat: opts.logFormat,
         ...(opts.ca !== undefined && { caDir: opts.ca }),
       }).catch((err: Error) => {
+        if (err instanceof StartCancelled) return undefined;
         if (err instanceof ExposureError) return program.error(`meshc serve: ${err.message}`, { exitCode: 2 }) as never;
         throw err;
       });
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (signal: string) => {
-          if (stopping) {
-            // A second signal: the operator does not want to wait for the grace period.
-            logger.warn({ signal }, "second signal; exiting now");
-            process.exit(1);
-          }
-          stopping = true;
-          logger.info({ signal, graceMs }, "shutting down");
-          void handle.close().then(resolve, resolve);
-        };
-        process.on("SIGTERM", () => stop("SIGTERM"));
-        process.on("SIGINT", () => stop("SIGINT"));
-      });
+      if (!handle) {
+        logger.info("stopped before serving (signal during start-up)");
+        stopped();
+      } else if (stopping) void handle.close().then(stopped, stopped); // the signal came as the start finished
+      await done;
       // Everything meshc opened is closed by now; should anything else still hold the event loop (a library
       // timer, a socket in an odd state), shutdown stays bounded: this timer only fires if the process lingers.
       setTimeout(() => {
