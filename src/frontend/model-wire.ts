@@ -49,34 +49,70 @@ export class WireError extends Error {}
 
 const cut = (s: string) => (s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}…` : s);
 
-/** Encodes a model in the worker. Throws what reading the model throws (a user getter), or a WireError. */
-export function encodeModel(value: unknown): WireModel {
-  const ids = new Map<object, number>();
-  const files: string[] = [];
-  const fileIndex = new Map<string, number>();
-  const sites: number[] = [];
-  const siteIndex = new Map<object, number>();
-  const brands: WireBody["brands"] = [];
-  const objSites: number[] = [];
-  const fields: WireBody["fields"] = [];
+/** Numbers objects and collects the side tables (brands, sites) of one encoding. */
+class Collector {
+  readonly ids = new Map<object, number>();
+  private readonly files: string[] = [];
+  private readonly fileIndex = new Map<string, number>();
+  private readonly sites: number[] = [];
+  private readonly siteIndex = new Map<object, number>();
+  private readonly brands: WireBody["brands"] = [];
+  private readonly objSites: number[] = [];
+  private readonly fields: WireBody["fields"] = [];
 
-  const site = (s: unknown): number | undefined => {
+  private site(s: unknown): number | undefined {
     if (s === null || typeof s !== "object") return undefined;
-    const known = siteIndex.get(s);
+    const known = this.siteIndex.get(s);
     if (known !== undefined) return known;
     const { file, line, column } = s as SourceSite;
     if (typeof file !== "string" || typeof line !== "number" || typeof column !== "number") return undefined;
     // Only what the decoder accepts (non-negative integers); anything else is as good as no site.
     if (!Number.isInteger(line) || line < 0 || !Number.isInteger(column) || column < 0) return undefined;
-    let f = fileIndex.get(file);
-    if (f === undefined) fileIndex.set(file, (f = files.push(file) - 1));
-    const i = sites.length / 3;
-    sites.push(f, line, column);
-    siteIndex.set(s, i);
+    let f = this.fileIndex.get(file);
+    if (f === undefined) this.fileIndex.set(file, (f = this.files.push(file) - 1));
+    const i = this.sites.length / 3;
+    this.sites.push(f, line, column);
+    this.siteIndex.set(s, i);
     return i;
-  };
-  // The model is copied into a tree of plain JSON values (markers where JSON has no spelling), which one native
-  // JSON.stringify writes out: faster than building the text piece by piece.
+  }
+
+  /** Records object `id`'s brands (own registered-symbol keys set to true), SITE and FIELD_SITES. */
+  meta(rec: Record<PropertyKey, unknown>, id: number): void {
+    const symbols = Object.getOwnPropertySymbols(rec);
+    if (symbols.length > 0) {
+      let own: string[] | undefined;
+      for (const sym of symbols) {
+        const key = Symbol.keyFor(sym);
+        if (key !== undefined && sym !== SITE && sym !== FIELD_SITES && rec[sym] === true) (own ??= []).push(key);
+      }
+      if (own) this.brands.push(id, own);
+    }
+    const at = this.site(rec[SITE]);
+    if (at !== undefined) this.objSites.push(id, at);
+    const fieldSites = rec[FIELD_SITES];
+    if (fieldSites !== null && typeof fieldSites === "object") {
+      const list: (string | number)[] = [];
+      for (const k of Object.keys(fieldSites)) {
+        const i = this.site((fieldSites as Record<string, unknown>)[k]);
+        if (i !== undefined) list.push(k, i);
+      }
+      this.fields.push(id, list);
+    }
+  }
+
+  /** The wire text around the root's JSON text. */
+  text(rootText: string): WireModel {
+    const { files, sites, brands, objSites, fields } = this;
+    return `{"n":${this.ids.size},"files":${JSON.stringify(files)},"sites":${JSON.stringify(sites)},"brands":${JSON.stringify(brands)},"objSites":${JSON.stringify(objSites)},"fields":${JSON.stringify(fields)},"root":${rootText}}`;
+  }
+}
+
+/** Encodes a model in the worker. Throws what reading the model throws (a user getter), or a WireError. */
+export function encodeModel(value: unknown): WireModel {
+  // The model is copied into a tree of JSON values (markers where JSON has no spelling), which one native
+  // JSON.stringify writes out. (Stringifying the model itself after a checking walk, when it holds only JSON
+  // values, measured no faster: the walk that numbers objects and collects sites is the cost.)
+  const c = new Collector();
   const encode = (v: unknown, depth: number): unknown => {
     switch (typeof v) {
       case "string":
@@ -99,11 +135,11 @@ export function encodeModel(value: unknown): WireModel {
     }
     if (v === null) return null;
     const o = v as object;
-    const seen = ids.get(o);
+    const seen = c.ids.get(o);
     if (seen !== undefined) return { "\u0000": "ref", v: seen };
     if (depth > MAX_DEPTH) throw new WireError(`the mesh model is nested deeper than ${MAX_DEPTH} levels`);
-    const id = ids.size;
-    ids.set(o, id);
+    const id = c.ids.size;
+    c.ids.set(o, id);
     if (o instanceof Date) return { "\u0000": "date", v: o.getTime() }; // NaN (an invalid date) is written as null
     if (Array.isArray(o)) {
       const out: unknown[] = new Array(o.length);
@@ -126,32 +162,11 @@ export function encodeModel(value: unknown): WireModel {
         else out[k] = x;
       }
     }
-    const symbols = Object.getOwnPropertySymbols(rec);
-    if (symbols.length > 0) {
-      let own: string[] | undefined;
-      for (const sym of symbols) {
-        const key = Symbol.keyFor(sym);
-        if (key !== undefined && sym !== SITE && sym !== FIELD_SITES && rec[sym] === true) (own ??= []).push(key);
-      }
-      if (own) brands.push(id, own);
-      const at = site(rec[SITE]);
-      if (at !== undefined) objSites.push(id, at);
-      const fieldSites = rec[FIELD_SITES];
-      if (fieldSites !== null && typeof fieldSites === "object") {
-        const list: (string | number)[] = [];
-        for (const k of Object.keys(fieldSites)) {
-          const i = site((fieldSites as Record<string, unknown>)[k]);
-          if (i !== undefined) list.push(k, i);
-        }
-        fields.push(id, list);
-      }
-    }
+    c.meta(rec, id);
     return out;
   };
 
-  const root = encode(value, 0);
-  const body: WireBody = { n: ids.size, files, sites, brands, objSites, fields, root };
-  return JSON.stringify(body);
+  return c.text(JSON.stringify(encode(value, 0)));
 }
 
 function safeString(v: unknown): string {
