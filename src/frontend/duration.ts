@@ -2,9 +2,23 @@
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 const PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 
+// A mesh repeats a handful of literals thousands of times (validation and lowering each read every one): results are
+// remembered (short strings only), in a map emptied when it grows past a bound.
+const KEPT = 1000;
+const known = new Map<string, number | undefined>();
+
 /** Milliseconds of a duration literal, or undefined when it is malformed or not a whole number of ms. */
 export function durationMs(text: unknown): number | undefined {
   if (typeof text !== "string") return undefined;
+  if (text.length > 32) return parse(text); // parsed each time, not kept
+  if (known.has(text)) return known.get(text);
+  const v = parse(text);
+  if (known.size >= KEPT) known.clear();
+  known.set(text, v);
+  return v;
+}
+
+function parse(text: string): number | undefined {
   const m = PATTERN.exec(text);
   if (!m) return undefined;
   const ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];

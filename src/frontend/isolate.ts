@@ -78,7 +78,6 @@ export async function evaluateIsolated(
   if (limits.signal?.aborted) return { kind: "aborted", reason: "cancelled", message: "evaluation cancelled" };
   const code = await workerCode();
   const spare: StartedWorker | undefined = options.spare ? takeSpare(maxHeapMb) : undefined;
-  if (options.spare) setTimeout(() => prepareSpare(code, maxHeapMb), SPARE_DELAY_MS).unref();
   if (spare) spare.worker.postMessage({ bundleUrl: pathToFileURL(bundleFile).href });
   const script = join(dir, "eval-worker.mjs");
   if (!spare) writeFileSync(script, code);
@@ -103,6 +102,8 @@ export async function evaluateIsolated(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      // Counted from the end of this evaluation (starting a worker costs CPU the rest of the reload needs).
+      if (options.spare) setTimeout(() => prepareSpare(code, maxHeapMb), SPARE_DELAY_MS).unref();
       limits.signal?.removeEventListener("abort", onAbort);
       worker.removeAllListeners("message");
       if (outcome.kind === "model" && patchCount > 0 && options.keepPatches) {

@@ -75,9 +75,19 @@ const here = (value: unknown) => locate(siteOf(value));
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Copies `obj` without its undefined properties. */
+/** `obj` (always a fresh literal here) without its undefined fields; itself when it has none (issue 12: no copy). */
 function compact<T extends object>(obj: T): T {
+  const rec = obj as Record<string, unknown>;
+  let any = false;
+  for (const k in rec) {
+    if (rec[k] === undefined) {
+      any = true;
+      break;
+    }
+  }
+  if (!any) return obj;
   const out = {} as Record<string, unknown>;
-  for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = v;
+  for (const k in rec) if (rec[k] !== undefined) out[k] = rec[k];
   return out as T;
 }
 
@@ -432,9 +442,13 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
   const byName = new Map<string, ServiceModel[]>();
   for (const s of model.services) byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
 
-  /** Services a caller of `name` needs: the service itself and every target of its routes. */
+  /** Services a caller of `name` needs: the service itself and every target of its routes (once per name). */
+  const reached = new Map<string, string[]>();
   const reachedVia = (name: string): string[] => {
+    const hit = reached.get(name);
+    if (hit) return hit;
     const out = [name];
+    reached.set(name, out);
     for (const s of byName.get(name) ?? []) {
       for (const r of s.routes) {
         const a = r.actions[0];

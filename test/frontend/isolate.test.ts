@@ -125,15 +125,27 @@ describe("the model on the wire", () => {
   });
 
   test("malformed messages are refused", () => {
-    const good = encodeModel(odd());
+    const good = JSON.parse(encodeModel(odd())) as Record<string, unknown>;
+    const M = "\u0000";
     const bad: unknown[] = [
       null,
-      { ...good, root: { t: "evil" } },
-      { ...good, root: { t: "ref", id: 99999 } },
-      { ...good, sites: [[5, 1, 1]] },
-      { ...good, root: { t: "obj", id: 0, v: [], site: 12345678 } },
-      { ...good, root: Infinity },
-      { ...good, files: [1] },
+      { not: "a string" },
+      "{not json",
+      "[]",
+      JSON.stringify({ ...good, root: { [M]: "evil" } }),
+      JSON.stringify({ ...good, root: { [M]: "ref", v: 99999 } }),
+      JSON.stringify({ ...good, sites: [5, 1, 1] }),
+      JSON.stringify({ ...good, sites: [0, 1] }),
+      JSON.stringify({ ...good, objSites: [0, 12345678] }),
+      JSON.stringify({ ...good, brands: [99999, ["meshc.Mesh"]] }),
+      JSON.stringify({ ...good, root: [{}], objSites: [0, 0] }), // a site on an array
+      JSON.stringify({ ...good, n: 1 }), // fewer objects declared than sent
+      JSON.stringify({ ...good, n: 99999 }),
+      JSON.stringify({ ...good, files: [1] }),
+      JSON.stringify({ ...good, root: { [M]: "big", v: "12x" } }),
+      JSON.stringify(good).replace('"root":{', '"root":{"inf":1e999,'), // JSON.parse reads it as Infinity
+      `${"[".repeat(300)}${"]".repeat(300)}`,
+      JSON.stringify({ ...good, root: JSON.parse(`${"[".repeat(300)}${"]".repeat(300)}`), n: 300 }), // deeper than MAX_DEPTH
     ];
     for (const b of bad) assert.throws(() => decodeModel(b), WireError, JSON.stringify(b)?.slice(0, 80));
   });
