@@ -24,8 +24,17 @@ export interface BuildPlan {
 
 const KIND_OF: Record<string, ResourceKind> = Object.fromEntries(Object.entries(FILE_OF).map(([k, f]) => [f.replace(".json", ""), k as ResourceKind]));
 
-/** Every file of the build, rendered unless an equal file can be taken from the build already in `outDir`. */
-export async function planBuild(outDir: string, meshName: string, snapshot: MeshSnapshot, certificates?: CertificatePlan): Promise<BuildPlan> {
+/** Where planBuild hands each file as soon as it is decided (a BuildDirWriter, ./write.ts): rendering and writing overlap. */
+export interface BuildSink {
+  write(rel: string, content: string | Uint8Array): void;
+  link(rel: string, from: string): void;
+}
+
+/**
+ * Every file of the build, rendered unless an equal file can be taken from the build already in `outDir`. With a
+ * `sink`, each file and link is also handed to it as soon as it is decided (the plan still lists them all).
+ */
+export async function planBuild(outDir: string, meshName: string, snapshot: MeshSnapshot, certificates?: CertificatePlan, sink?: BuildSink): Promise<BuildPlan> {
   const manifest = manifestOf(meshName, snapshot, certificates);
   const old = await previous(outDir);
   const files = new Map<string, string | Buffer>();
@@ -51,7 +60,11 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
   }
   // Trust only files that are no newer than the manifest they were written with.
   const ok = await Promise.all(candidates.map((c) => stat(c.abs, { bigint: true }).then((s) => s.isFile() && s.size > 0n && s.mtimeNs <= old!.mtimeNs, () => false)));
-  candidates.forEach((c, i) => ok[i] && reuse.set(c.rel, c.abs));
+  candidates.forEach((c, i) => {
+    if (!ok[i]) return;
+    reuse.set(c.rel, c.abs);
+    sink?.link(c.rel, c.abs);
+  });
   const digests = new Map<string, string>();
   for (const name of Object.keys(manifest.proxies)) {
     const p = snapshot.proxies.get(name)!;
@@ -61,6 +74,7 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
       else {
         const text = renderDiscoveryResponseBytes(p, KIND_OF[key]!);
         files.set(rel, text);
+        sink?.write(rel, text);
         digests.set(rel, fileDigest(text));
       }
     }
@@ -76,6 +90,7 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
         else {
           const text = renderDiscoveryResponseBytes(v, KIND_OF[key]!);
           files.set(rel, text);
+          sink?.write(rel, text);
           digests.set(rel, fileDigest(text));
         }
       }
@@ -83,6 +98,8 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
   }
   files.set(MANIFEST, stableJson(manifest));
   files.set(ENCODED_INDEX, renderEncodedIndex(snapshot, digests));
+  sink?.write(MANIFEST, files.get(MANIFEST)!);
+  sink?.write(ENCODED_INDEX, files.get(ENCODED_INDEX)!);
   return { files, reuse };
 }
 
