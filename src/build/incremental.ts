@@ -27,6 +27,8 @@ const KIND_OF: Record<string, ResourceKind> = Object.fromEntries(Object.entries(
 /** Where planBuild hands each file as soon as it is decided (a BuildDirWriter, ./write.ts): rendering and writing overlap. */
 export interface BuildSink {
   write(rel: string, content: string | Uint8Array): void;
+  /** Memory for a file's bytes (rendered straight into it). */
+  alloc?(size: number): Buffer;
   link(rel: string, from: string): void;
 }
 
@@ -66,13 +68,14 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
     sink?.link(c.rel, c.abs);
   });
   const digests = new Map<string, string>();
+  const alloc = sink?.alloc?.bind(sink);
   for (const name of Object.keys(manifest.proxies)) {
     const p = snapshot.proxies.get(name)!;
     for (const key of Object.keys(manifest.proxies[name]!)) {
       const rel = `${name}/${key}.json`;
       if (reuse.has(rel)) digests.set(rel, old!.digests.get(rel)!);
       else {
-        const text = renderDiscoveryResponseBytes(p, KIND_OF[key]!);
+        const text = renderDiscoveryResponseBytes(p, KIND_OF[key]!, alloc);
         files.set(rel, text);
         sink?.write(rel, text);
         digests.set(rel, fileDigest(text));
@@ -88,7 +91,7 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
         const rel = `${name}/${variantDir(vkey)}/${key}.json`;
         if (reuse.has(rel)) digests.set(rel, old!.digests.get(rel)!);
         else {
-          const text = renderDiscoveryResponseBytes(v, KIND_OF[key]!);
+          const text = renderDiscoveryResponseBytes(v, KIND_OF[key]!, alloc);
           files.set(rel, text);
           sink?.write(rel, text);
           digests.set(rel, fileDigest(text));

@@ -101,8 +101,11 @@ function resourceBytes(kind: ResourceKind, r: EncodedResource): Buffer {
   return b;
 }
 
-/** renderDiscoveryResponse's text as UTF-8 bytes (byte-identical to Buffer.from of it). */
-export function renderDiscoveryResponseBytes(proxy: ProxySnapshot, kind: ResourceKind): Buffer {
+/**
+ * renderDiscoveryResponse's text as UTF-8 bytes (byte-identical to Buffer.from of it); `alloc` gives the memory for
+ * them (a BuildDirWriter's shared memory, src/build/write.ts), else a new Buffer.
+ */
+export function renderDiscoveryResponseBytes(proxy: ProxySnapshot, kind: ResourceKind, alloc?: (size: number) => Buffer): Buffer {
   const list = proxy.resources[kind];
   const parts: Buffer[] = [Buffer.from(`{\n  "version_info": ${JSON.stringify(proxy.versions[kind])},\n  "resources": `)];
   if (list.length) {
@@ -114,7 +117,13 @@ export function renderDiscoveryResponseBytes(proxy: ProxySnapshot, kind: Resourc
     parts.push(CLOSE);
   } else parts.push(EMPTY);
   parts.push(Buffer.from(`,\n  "type_url": ${JSON.stringify(TYPE_URLS[kind])}\n}\n`));
-  return Buffer.concat(parts);
+  if (!alloc) return Buffer.concat(parts);
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = alloc(size);
+  let at = 0;
+  for (const p of parts) at += p.copy(out, at);
+  return out;
 }
 
 export interface ManifestEntry {

@@ -46,6 +46,11 @@ export async function writeBuildDir(outDir: string, files: ReadonlyMap<string, s
 export interface BuildDirWriter {
   /** Queues a file (relative path) for writing; its folders are created as needed. */
   write(rel: string, content: string | Uint8Array): void;
+  /**
+   * Room for a file's bytes in memory shared with the writer's thread: a file rendered there is handed over without
+   * a copy (posting ordinary buffers cost more than writing them). The bytes must not change once written.
+   */
+  alloc(size: number): Buffer;
   /** Queues a hard link (or copy) of an equal file of the previous build. */
   link(rel: string, from: string): void;
   /** Waits for every queued file, then puts the tree in place of the directory (atomically); removes it on failure. */
@@ -71,8 +76,10 @@ function dirOf(file) {
   fs.mkdirSync(dir, { recursive: true });
   for (let d = dir; !made.has(d) && d !== path.dirname(d); d = path.dirname(d)) made.add(d);
 }
+const arenas = [];
 parentPort.on("message", (m) => {
   if (m.op === "root") made.add(m.dir);
+  else if (m.op === "arena") arenas[m.id] = m.sab;
   else if (m.op === "files") {
     if (failed !== null) return;
     try {
@@ -80,7 +87,8 @@ parentPort.on("message", (m) => {
         dirOf(f.file);
         if (f.from !== undefined) {
           try { fs.linkSync(f.from, f.file); } catch { fs.copyFileSync(f.from, f.file); }
-        } else fs.writeFileSync(f.file, f.content);
+        } else if (f.arena !== undefined) fs.writeFileSync(f.file, new Uint8Array(arenas[f.arena], f.offset, f.length));
+        else fs.writeFileSync(f.file, f.content);
       }
     } catch (err) {
       failed = err && err.message ? err.message : String(err);
@@ -91,6 +99,7 @@ parentPort.on("message", (m) => {
 
 /** Files per message to the writer thread (fewer messages; the thread still starts writing early). */
 const BATCH = 32;
+const ARENA = 8 * 1024 * 1024;
 
 /** Starts writing a build directory into a fresh temp tree beside `outDir` (refused like writeBuildDir). */
 export async function openBuildDir(outDir: string): Promise<BuildDirWriter> {
@@ -109,7 +118,23 @@ export async function openBuildDir(outDir: string): Promise<BuildDirWriter> {
   worker.on("exit", () => settle?.(crashed?.message ?? "the build writer thread exited"));
   worker.on("message", (m: { error: string | null }) => settle?.(m.error));
   worker.postMessage({ op: "root", dir: tmp });
-  let batch: { file: string; content?: string | Uint8Array; from?: string }[] = [];
+  type Entry = { file: string; content?: string | Uint8Array; from?: string; arena?: number; offset?: number; length?: number };
+  let batch: Entry[] = [];
+  // Shared memory for files' bytes, ARENA bytes at a time (a larger file gets one of its own).
+  const arenaIds = new Map<ArrayBufferLike, number>();
+  let arena: SharedArrayBuffer | undefined;
+  let arenaUsed = 0;
+  const alloc = (size: number): Buffer => {
+    if (!arena || arenaUsed + size > arena.byteLength) {
+      arena = new SharedArrayBuffer(Math.max(ARENA, size));
+      arenaUsed = 0;
+      arenaIds.set(arena, arenaIds.size);
+      worker.postMessage({ op: "arena", id: arenaIds.size - 1, sab: arena });
+    }
+    const b = Buffer.from(arena, arenaUsed, size);
+    arenaUsed += size;
+    return b;
+  };
   const flush = () => {
     if (batch.length) worker.postMessage({ op: "files", files: batch });
     batch = [];
@@ -119,7 +144,12 @@ export async function openBuildDir(outDir: string): Promise<BuildDirWriter> {
     if (!file.startsWith(tmp + sep)) throw new BuildDirError(`refusing to write outside the build directory: ${rel}`);
     return file;
   };
-  const add = (e: { file: string; content?: string | Uint8Array; from?: string }) => {
+  const add = (e: Entry) => {
+    const id = typeof e.content === "object" ? arenaIds.get(e.content.buffer) : undefined;
+    if (id !== undefined && typeof e.content === "object") {
+      const { byteOffset: offset, byteLength: length } = e.content;
+      e = { file: e.file, arena: id, offset, length };
+    }
     batch.push(e);
     if (batch.length >= BATCH) flush();
   };
@@ -132,6 +162,7 @@ export async function openBuildDir(outDir: string): Promise<BuildDirWriter> {
   };
   return {
     write: (rel, content) => add({ file: inside(rel), content }),
+    alloc,
     link: (rel, from) => add({ file: inside(rel), from }),
     abort,
     commit: async () => {
