@@ -12,7 +12,7 @@
 // from the codec), every other object's keys sorted, 2-space indent, trailing newline.
 import type { Canonical } from "../backends/envoy/api/canonical.js";
 import { messageToJson } from "../backends/envoy/api/codec.js";
-import { canonicalOf, RESOURCE_TYPES } from "../backends/envoy/encode.js";
+import { canonicalOf, groupWithoutPriority, RESOURCE_TYPES } from "../backends/envoy/encode.js";
 import type { EncodedResource, MeshSnapshot, ProxySnapshot, ResourceKind } from "../snapshot/types.js";
 import { TYPE_URLS } from "../snapshot/types.js";
 import type { CertificatePlan } from "../pki/plan.js";
@@ -38,7 +38,7 @@ function renderResource(kind: ResourceKind, r: EncodedResource): string {
   let text = rendered.get(r);
   if (text === undefined) {
     const c = canonicalOf(kind, r);
-    text = kind === "route" && isPlainRouteTable(c) ? renderRouteTable(r.typeUrl, c) : undefined;
+    text = kind === "route" && isPlainRouteTable(c) ? renderRouteTable(r.typeUrl, c) : kind === "endpoint" && isPlainAssignment(c) ? renderAssignment(r.typeUrl, c) : undefined;
     if (text === undefined) {
       const json = messageToJson(RESOURCE_TYPES[kind], c) as Record<string, unknown>;
       text = JSON.stringify({ "@type": r.typeUrl, ...json }, null, 2).replace(/\n/g, "\n    ");
@@ -72,6 +72,40 @@ function renderRouteTable(typeUrl: string, c: Canonical): string {
     });
     lines.push(`"virtual_hosts": [\n        ${texts.join(",\n        ")}\n      ]`);
   }
+  return `{\n      ${lines.join(",\n      ")}\n    }`;
+}
+
+// ClusterLoadAssignments the same way: a service's callers in different localities get assignments that differ only
+// in their locality groups' priorities (ResourceEncoder.loadAssignment), so each group is rendered once without its
+// priority and the priority spliced in as the group's last field (field number order: locality, lb_endpoints,
+// load_balancing_weight, priority). The text is exactly what the generic path produces (test/backend/write.test.ts).
+const renderedGroups = new WeakMap<Canonical, string>();
+const GROUP_KEYS = new Set(["locality", "lb_endpoints", "load_balancing_weight"]);
+
+function isPlainAssignment(c: Canonical): boolean {
+  return Object.keys(c).every((k) => k === "cluster_name" || k === "endpoints");
+}
+
+function renderGroup(g: Canonical): string {
+  let t = renderedGroups.get(g);
+  if (t !== undefined) return t;
+  const base = groupWithoutPriority(g);
+  const keys = Object.keys(g);
+  const last = keys[keys.length - 1];
+  if (base !== undefined && last === "priority" && typeof g.priority === "number" && keys.slice(0, -1).every((k) => GROUP_KEYS.has(k) && g[k] === base[k])) {
+    const b = renderGroup(base);
+    if (b.endsWith("\n        }")) t = `${b.slice(0, -"\n        }".length)},\n          "priority": ${JSON.stringify(g.priority)}\n        }`;
+  }
+  t ??= JSON.stringify(messageToJson("envoy.config.endpoint.v3.LocalityLbEndpoints", g), null, 2).replace(/\n/g, "\n        ");
+  renderedGroups.set(g, t);
+  return t;
+}
+
+function renderAssignment(typeUrl: string, c: Canonical): string {
+  const lines = [`"@type": ${JSON.stringify(typeUrl)}`];
+  if (c.cluster_name !== undefined) lines.push(`"cluster_name": ${JSON.stringify(c.cluster_name)}`);
+  const groups = (c.endpoints as Canonical[] | undefined) ?? [];
+  if (groups.length) lines.push(`"endpoints": [\n        ${groups.map(renderGroup).join(",\n        ")}\n      ]`);
   return `{\n      ${lines.join(",\n      ")}\n    }`;
 }
 

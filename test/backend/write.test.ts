@@ -10,7 +10,10 @@ import type { Json } from "../../src/backends/envoy/api/json.js";
 import { canonicalOf, RESOURCE_TYPES } from "../../src/backends/envoy/encode.js";
 import { FILE_OF, MANIFEST, manifestOf, renderBuild } from "../../src/build/render.js";
 import { BuildDirError, writeBuildDir } from "../../src/build/write.js";
-import { PUSH_ORDER } from "../../src/snapshot/types.js";
+import { PUSH_ORDER, TYPE_URLS } from "../../src/snapshot/types.js";
+import { variantDir } from "../../src/snapshot/variants.js";
+import { translateMesh } from "../../src/backends/envoy/translate.js";
+import { syntheticMesh } from "../../bench/synthetic-ir.js";
 import { caseNames, readTree, translateCase } from "./cases.js";
 import { planBuild } from "../../src/build/incremental.js";
 import { ENCODED_INDEX, withEncodedIndex } from "../../src/build/encoded-index.js";
@@ -70,6 +73,30 @@ describe("rendered files", () => {
       version: web.versions.cluster,
     });
     assert.deepEqual(Object.keys(m.proxies), [...result.snapshot.proxies.keys()].sort());
+  });
+});
+
+describe("spliced renderings (route tables from virtual hosts, assignments from locality groups)", () => {
+  test("every file of a mesh with locality variants is the generic rendering, byte for byte", () => {
+    const { snapshot } = translateMesh(syntheticMesh({ services: 12 }));
+    const files = renderBuild("m", snapshot);
+    let priorities = 0;
+    for (const proxy of snapshot.proxies.values()) {
+      for (const [dir, p] of [[proxy.service, proxy] as const, ...[...(proxy.variants ?? [])].map(([k, v]) => [`${proxy.service}/${variantDir(k)}`, v] as const)]) {
+        for (const kind of PUSH_ORDER.filter((k) => k !== "secret")) {
+          const text = files.get(`${dir}/${FILE_OF[kind]}`);
+          if (text === undefined) continue; // a variant's folder holds only the files that differ
+          const generic = messageToJson("envoy.service.discovery.v3.DiscoveryResponse", {
+            version_info: p.versions[kind],
+            resources: p.resources[kind].map((r) => ({ "@type": r.typeUrl, ...canonicalOf(kind, r) })),
+            type_url: TYPE_URLS[kind],
+          });
+          assert.equal(text, `${JSON.stringify(generic, null, 2)}\n`, `${dir}/${FILE_OF[kind]}`);
+          priorities += (text.match(/"priority"/g) ?? []).length;
+        }
+      }
+    }
+    assert.ok(priorities > 50, `priorities ${priorities}`);
   });
 });
 

@@ -42,6 +42,15 @@ export function canonicalOf(kind: ResourceKind, r: EncodedResource): Canonical {
   return c;
 }
 
+// A locality group with a priority (canonical form, inside a ClusterLoadAssignment from loadAssignment) -> the same
+// group without it, shared by every assignment that has the group: the build writer renders that once (render.ts).
+const groupBases = new WeakMap<Canonical, Canonical>();
+
+/** The canonical form of `group` without its priority, when loadAssignment built it from one. */
+export function groupWithoutPriority(group: Canonical): Canonical | undefined {
+  return groupBases.get(group);
+}
+
 /** Records the canonical form a reader already has for `r` (what encodeMessage returned), sparing a decode later. */
 export function rememberCanonical(r: EncodedResource, c: Canonical): void {
   if (!canonicals.has(r)) canonicals.set(r, c);
@@ -200,7 +209,14 @@ export class ResourceEncoder {
       }
     }
     const canonical: Canonical = { cluster_name: name };
-    if (parts.length) canonical.endpoints = parts.map((p, i) => (priorities[i]! > 0 ? { ...p.canonical, priority: priorities[i]! } : p.canonical));
+    if (parts.length) {
+      canonical.endpoints = parts.map((p, i) => {
+        if (priorities[i] === 0) return p.canonical;
+        const g: Canonical = { ...p.canonical, priority: priorities[i]! };
+        groupBases.set(g, p.canonical);
+        return g;
+      });
+    }
     const res: EncodedResource = { name, typeUrl: TYPE_URLS.endpoint, bytes, hash: contentHash(bytes) };
     canonicals.set(res, canonical);
     this.memo.set(key, res);
