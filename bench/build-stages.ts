@@ -23,7 +23,7 @@ console.log(
   JSON.stringify({
     ...r.timings,
     render: Math.round(t2 - t1),
-    rendered: plan.files.size,
+    rendered: plan.rendered,
     write: Math.round(t3 - t2),
     total: Math.round(t3 - t0),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),

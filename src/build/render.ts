@@ -34,7 +34,8 @@ export const MANIFEST = "manifest.json";
 // inside "resources": [ … ] at depth 2.
 const rendered = new WeakMap<EncodedResource, string>();
 
-function renderResource(kind: ResourceKind, r: EncodedResource): string {
+/** One resource's rendering as it appears in its DiscoveryResponse file (the same text in every file that has it). */
+export function renderResource(kind: ResourceKind, r: EncodedResource): string {
   let text = rendered.get(r);
   if (text === undefined) {
     const c = canonicalOf(kind, r);
@@ -158,6 +159,11 @@ export function renderDiscoveryResponseBytes(proxy: ProxySnapshot, kind: Resourc
   let at = 0;
   for (const p of parts) at += p.copy(out, at);
   return out;
+}
+
+/** The text around a DiscoveryResponse's resources (renderDiscoveryResponseBytes = head, the resources, tail). */
+export function discoveryResponseFrame(proxy: ProxySnapshot, kind: ResourceKind): { head: string; tail: string } {
+  return { head: `{\n  "version_info": ${JSON.stringify(proxy.versions[kind])},\n  "resources": `, tail: `,\n  "type_url": ${JSON.stringify(TYPE_URLS[kind])}\n}\n` };
 }
 
 export interface ManifestEntry {

@@ -51,6 +51,13 @@ export interface BuildDirWriter {
    * a copy (posting ordinary buffers cost more than writing them). The bytes must not change once written.
    */
   alloc(size: number): Buffer;
+  /**
+   * Queues a DiscoveryResponse file given as its frame and the resources' renderings, each in alloc'ed memory: the
+   * thread assembles it as renderDiscoveryResponseBytes does (src/build/render.ts), writes it and records its digest.
+   */
+  writeResponse(rel: string, head: string, resources: readonly Buffer[], tail: string): void;
+  /** The digests (fileDigest) of the files queued by writeResponse, once all of them are written. */
+  digests(): Promise<Map<string, string>>;
   /** Queues a hard link (or copy) of an equal file of the previous build. */
   link(rel: string, from: string): void;
   /** Waits for every queued file, then puts the tree in place of the directory (atomically); removes it on failure. */
@@ -68,7 +75,13 @@ const WRITER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const fs = require("node:fs");
 const path = require("node:path");
+const { createHash } = require("node:crypto");
 const made = new Set();
+const OPEN = Buffer.from("[\\n    ");
+const SEPARATOR = Buffer.from(",\\n    ");
+const CLOSE = Buffer.from("\\n  ]");
+const EMPTY = Buffer.from("[]");
+const digests = [];
 let failed = null;
 function dirOf(file) {
   const dir = path.dirname(file);
@@ -88,12 +101,29 @@ parentPort.on("message", (m) => {
         if (f.from !== undefined) {
           try { fs.linkSync(f.from, f.file); } catch { fs.copyFileSync(f.from, f.file); }
         } else if (f.arena !== undefined) fs.writeFileSync(f.file, new Uint8Array(arenas[f.arena], f.offset, f.length));
+        else if (f.refs !== undefined) {
+          const parts = [Buffer.from(f.head)];
+          if (f.refs.length === 0) parts.push(EMPTY);
+          else {
+            parts.push(OPEN);
+            for (let i = 0; i < f.refs.length; i += 3) {
+              if (i) parts.push(SEPARATOR);
+              parts.push(Buffer.from(arenas[f.refs[i]], f.refs[i + 1], f.refs[i + 2]));
+            }
+            parts.push(CLOSE);
+          }
+          parts.push(Buffer.from(f.tail));
+          const bytes = Buffer.concat(parts);
+          fs.writeFileSync(f.file, bytes);
+          digests.push(f.rel, createHash("sha256").update(bytes).digest("base64"));
+        }
         else fs.writeFileSync(f.file, f.content);
       }
     } catch (err) {
       failed = err && err.message ? err.message : String(err);
     }
-  } else if (m.op === "done") parentPort.postMessage({ error: failed });
+  } else if (m.op === "digests") parentPort.postMessage({ error: failed, digests });
+  else if (m.op === "done") parentPort.postMessage({ error: failed });
 });
 `;
 
@@ -116,9 +146,20 @@ export async function openBuildDir(outDir: string): Promise<BuildDirWriter> {
     settle?.(err.message);
   });
   worker.on("exit", () => settle?.(crashed?.message ?? "the build writer thread exited"));
-  worker.on("message", (m: { error: string | null }) => settle?.(m.error));
+  let gotDigests: string[] | undefined;
+  worker.on("message", (m: { error: string | null; digests?: string[] }) => {
+    gotDigests = m.digests;
+    settle?.(m.error);
+  });
+  const ask = async (op: string): Promise<string | null> => {
+    flush();
+    return new Promise<string | null>((res) => {
+      settle = res;
+      worker.postMessage({ op });
+    });
+  };
   worker.postMessage({ op: "root", dir: tmp });
-  type Entry = { file: string; content?: string | Uint8Array; from?: string; arena?: number; offset?: number; length?: number };
+  type Entry = { file: string; content?: string | Uint8Array; from?: string; arena?: number; offset?: number; length?: number; rel?: string; head?: string; tail?: string; refs?: number[] };
   let batch: Entry[] = [];
   // Shared memory for files' bytes, ARENA bytes at a time (a larger file gets one of its own).
   const arenaIds = new Map<ArrayBufferLike, number>();
@@ -164,13 +205,29 @@ export async function openBuildDir(outDir: string): Promise<BuildDirWriter> {
     write: (rel, content) => add({ file: inside(rel), content }),
     alloc,
     link: (rel, from) => add({ file: inside(rel), from }),
+    writeResponse: (rel, head, resources, tail) => {
+      const refs: number[] = [];
+      for (const r of resources) {
+        const id = arenaIds.get(r.buffer);
+        if (id === undefined) throw new Error("meshc bug: writeResponse takes resources in alloc'ed memory");
+        refs.push(id, r.byteOffset, r.byteLength);
+      }
+      add({ file: inside(rel), rel, head, tail, refs });
+    },
+    digests: async () => {
+      const error = await ask("digests");
+      if (error !== null) {
+        await abort();
+        throw new Error(`writing ${target}: ${error}`);
+      }
+      const out = new Map<string, string>();
+      const list = gotDigests ?? [];
+      for (let i = 0; i < list.length; i += 2) out.set(list[i]!, list[i + 1]!);
+      return out;
+    },
     abort,
     commit: async () => {
-      flush();
-      const error = await new Promise<string | null>((res) => {
-        settle = res;
-        worker.postMessage({ op: "done" });
-      });
+      const error = await ask("done");
       if (error !== null) {
         await abort();
         throw new Error(`writing ${target}: ${error}`);

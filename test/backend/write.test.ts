@@ -9,7 +9,7 @@ import { encodeJson, messageToJson } from "../../src/backends/envoy/api/codec.js
 import type { Json } from "../../src/backends/envoy/api/json.js";
 import { canonicalOf, RESOURCE_TYPES } from "../../src/backends/envoy/encode.js";
 import { FILE_OF, MANIFEST, manifestOf, renderBuild } from "../../src/build/render.js";
-import { BuildDirError, writeBuildDir } from "../../src/build/write.js";
+import { BuildDirError, openBuildDir, writeBuildDir } from "../../src/build/write.js";
 import { PUSH_ORDER, TYPE_URLS } from "../../src/snapshot/types.js";
 import { variantDir } from "../../src/snapshot/variants.js";
 import { translateMesh } from "../../src/backends/envoy/translate.js";
@@ -118,6 +118,41 @@ describe("the build's bytes", () => {
       assert.equal(plan.files.get(ENCODED_INDEX), withEncodedIndex(new Map(text), result.snapshot).get(ENCODED_INDEX));
     });
   }
+});
+
+describe("the streaming writer (meshc build: files assembled, written and digested on the writer's thread)", () => {
+  test("planBuild into openBuildDir writes the same tree as writeBuildDir of the plan, first build and rebuild", async () => {
+    const { snapshot } = translateMesh(syntheticMesh({ services: 12 }));
+    const expected = join(tmp, "stream", "expected");
+    const plan = await planBuild(expected, "m", snapshot);
+    await writeBuildDir(expected, plan.files, plan.reuse);
+    const out = join(tmp, "stream", "out");
+    for (const round of ["first", "rebuild"]) {
+      const w = await openBuildDir(out);
+      const streamed = await planBuild(out, "m", snapshot, undefined, w);
+      await w.commit();
+      assert.deepEqual(readTree(out), readTree(expected), round);
+      assert.equal(streamed.rendered + streamed.reuse.size + 2, readTree(out).size, round);
+      if (round === "rebuild") assert.equal(streamed.rendered, 0, "a rebuild of the same snapshot links every file");
+    }
+    assert.deepEqual(readdirSync(join(tmp, "stream")).sort(), ["expected", "out"]);
+  });
+
+  test("an aborted or failed stream leaves the directory as it was", async () => {
+    const out = join(tmp, "stream-fail", "dist");
+    await writeBuildDir(out, new Map([["a/x.json", "{}\n"], [MANIFEST, "{}\n"]]));
+    const before = readTree(out);
+    const w = await openBuildDir(out);
+    w.write("b/y.json", "[]\n");
+    await w.abort();
+    assert.deepEqual(readTree(out), before);
+    const f = await openBuildDir(out);
+    f.write("a", "1");
+    f.write("a/b.json", "2"); // "a" is a file: this write fails on the thread
+    await assert.rejects(f.commit());
+    assert.deepEqual(readTree(out), before);
+    assert.deepEqual(readdirSync(join(tmp, "stream-fail")), ["dist"]);
+  });
 });
 
 describe("writeBuildDir", () => {

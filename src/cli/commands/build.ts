@@ -59,7 +59,7 @@ export function register(program: Command): void {
         const writer = await openBuildDir(opts.out);
         try {
           const plan = await planBuild(opts.out, result.ir.name, result.snapshot, certificatePlan(result.ir), writer);
-          files = plan.files.size + plan.reuse.size;
+          files = plan.rendered + plan.reuse.size + 2; // + manifest.json and encoded.json
         } catch (err) {
           await writer.abort();
           throw err;
