@@ -9,23 +9,43 @@
 // recorded for it (a file the previous index does not cover is rendered again).
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { MeshSnapshot, ResourceKind } from "../snapshot/types.js";
+import type { EncodedResource, MeshSnapshot, ProxySnapshot, ResourceKind } from "../snapshot/types.js";
 import type { CertificatePlan } from "../pki/plan.js";
 import { ENCODED_INDEX, fileDigest, renderEncodedIndex } from "./encoded-index.js";
 import { variantDir } from "../snapshot/variants.js";
-import { FILE_OF, MANIFEST, manifestOf, renderDiscoveryResponseBytes, stableJson, type Manifest } from "./render.js";
+import { discoveryResponseFrame, FILE_OF, MANIFEST, manifestOf, renderDiscoveryResponseBytes, renderResource, stableJson, type Manifest } from "./render.js";
 
 export interface BuildPlan {
-  /** Relative path -> content: files to write (proxies' files as UTF-8 bytes, manifest.json and encoded.json as text). */
+  /**
+   * Relative path -> content: files to write (proxies' files as UTF-8 bytes, manifest.json and encoded.json as text).
+   * With a sink that assembles files itself (BuildSink.writeResponse), only manifest.json and encoded.json.
+   */
   files: Map<string, string | Buffer>;
+  /** How many files were rendered (not linked), whoever assembled them. */
+  rendered: number;
   /** Relative path -> absolute path of the equal file in the previous build, to link. */
   reuse: Map<string, string>;
 }
 
 const KIND_OF: Record<string, ResourceKind> = Object.fromEntries(Object.entries(FILE_OF).map(([k, f]) => [f.replace(".json", ""), k as ResourceKind]));
 
-/** Every file of the build, rendered unless an equal file can be taken from the build already in `outDir`. */
-export async function planBuild(outDir: string, meshName: string, snapshot: MeshSnapshot, certificates?: CertificatePlan): Promise<BuildPlan> {
+/** Where planBuild hands each file as soon as it is decided (a BuildDirWriter, ./write.ts): rendering and writing overlap. */
+export interface BuildSink {
+  write(rel: string, content: string | Uint8Array): void;
+  /** Memory for a file's bytes (rendered straight into it). */
+  alloc?(size: number): Buffer;
+  /** With alloc: a DiscoveryResponse file as its frame and the resources' renderings (in alloc'ed memory), assembled,
+   * written and digested by the sink (BuildDirWriter.writeResponse), whose digests() then gives the digests. */
+  writeResponse?(rel: string, head: string, resources: readonly Buffer[], tail: string): void;
+  digests?(): Promise<Map<string, string>>;
+  link(rel: string, from: string): void;
+}
+
+/**
+ * Every file of the build, rendered unless an equal file can be taken from the build already in `outDir`. With a
+ * `sink`, each file and link is also handed to it as soon as it is decided (the plan still lists them all).
+ */
+export async function planBuild(outDir: string, meshName: string, snapshot: MeshSnapshot, certificates?: CertificatePlan, sink?: BuildSink): Promise<BuildPlan> {
   const manifest = manifestOf(meshName, snapshot, certificates);
   const old = await previous(outDir);
   const files = new Map<string, string | Buffer>();
@@ -51,18 +71,46 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
   }
   // Trust only files that are no newer than the manifest they were written with.
   const ok = await Promise.all(candidates.map((c) => stat(c.abs, { bigint: true }).then((s) => s.isFile() && s.size > 0n && s.mtimeNs <= old!.mtimeNs, () => false)));
-  candidates.forEach((c, i) => ok[i] && reuse.set(c.rel, c.abs));
+  candidates.forEach((c, i) => {
+    if (!ok[i]) return;
+    reuse.set(c.rel, c.abs);
+    sink?.link(c.rel, c.abs);
+  });
   const digests = new Map<string, string>();
+  const alloc = sink?.alloc?.bind(sink);
+  let rendered = 0;
+  // With a sink that assembles files (the build writer's thread), each distinct resource's rendering is copied once
+  // into its shared memory and every file is sent as references to those; the thread also digests the files.
+  const assembled = alloc && sink?.writeResponse && sink.digests ? sink : undefined;
+  const shared = new Map<EncodedResource, Buffer>();
+  const sharedBytes = (kind: ResourceKind, r: EncodedResource): Buffer => {
+    let b = shared.get(r);
+    if (b === undefined) {
+      const text = renderResource(kind, r);
+      b = alloc!(Buffer.byteLength(text));
+      b.write(text);
+      shared.set(r, b);
+    }
+    return b;
+  };
+  const render = (rel: string, p: ProxySnapshot, kind: ResourceKind) => {
+    rendered++;
+    if (assembled) {
+      const { head, tail } = discoveryResponseFrame(p, kind);
+      assembled.writeResponse!(rel, head, p.resources[kind].map((r) => sharedBytes(kind, r)), tail);
+      return;
+    }
+    const text = renderDiscoveryResponseBytes(p, kind, alloc);
+    files.set(rel, text);
+    sink?.write(rel, text);
+    digests.set(rel, fileDigest(text));
+  };
   for (const name of Object.keys(manifest.proxies)) {
     const p = snapshot.proxies.get(name)!;
     for (const key of Object.keys(manifest.proxies[name]!)) {
       const rel = `${name}/${key}.json`;
       if (reuse.has(rel)) digests.set(rel, old!.digests.get(rel)!);
-      else {
-        const text = renderDiscoveryResponseBytes(p, KIND_OF[key]!);
-        files.set(rel, text);
-        digests.set(rel, fileDigest(text));
-      }
+      else render(rel, p, KIND_OF[key]!);
     }
   }
   // Snapshot variants (their folders hold only the files that differ from the service's).
@@ -73,17 +121,16 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
       for (const key of Object.keys(entries)) {
         const rel = `${name}/${variantDir(vkey)}/${key}.json`;
         if (reuse.has(rel)) digests.set(rel, old!.digests.get(rel)!);
-        else {
-          const text = renderDiscoveryResponseBytes(v, KIND_OF[key]!);
-          files.set(rel, text);
-          digests.set(rel, fileDigest(text));
-        }
+        else render(rel, v, KIND_OF[key]!);
       }
     }
   }
   files.set(MANIFEST, stableJson(manifest));
+  if (assembled) for (const [rel, d] of await assembled.digests!()) digests.set(rel, d);
   files.set(ENCODED_INDEX, renderEncodedIndex(snapshot, digests));
-  return { files, reuse };
+  sink?.write(MANIFEST, files.get(MANIFEST)!);
+  sink?.write(ENCODED_INDEX, files.get(ENCODED_INDEX)!);
+  return { files, reuse, rendered };
 }
 
 async function previous(outDir: string): Promise<{ manifest: Manifest; mtimeNs: bigint; digests: Map<string, string> } | undefined> {

@@ -12,7 +12,7 @@
 // from the codec), every other object's keys sorted, 2-space indent, trailing newline.
 import type { Canonical } from "../backends/envoy/api/canonical.js";
 import { messageToJson } from "../backends/envoy/api/codec.js";
-import { canonicalOf, RESOURCE_TYPES } from "../backends/envoy/encode.js";
+import { canonicalOf, groupWithoutPriority, RESOURCE_TYPES } from "../backends/envoy/encode.js";
 import type { EncodedResource, MeshSnapshot, ProxySnapshot, ResourceKind } from "../snapshot/types.js";
 import { TYPE_URLS } from "../snapshot/types.js";
 import type { CertificatePlan } from "../pki/plan.js";
@@ -34,11 +34,12 @@ export const MANIFEST = "manifest.json";
 // inside "resources": [ … ] at depth 2.
 const rendered = new WeakMap<EncodedResource, string>();
 
-function renderResource(kind: ResourceKind, r: EncodedResource): string {
+/** One resource's rendering as it appears in its DiscoveryResponse file (the same text in every file that has it). */
+export function renderResource(kind: ResourceKind, r: EncodedResource): string {
   let text = rendered.get(r);
   if (text === undefined) {
     const c = canonicalOf(kind, r);
-    text = kind === "route" && isPlainRouteTable(c) ? renderRouteTable(r.typeUrl, c) : undefined;
+    text = kind === "route" && isPlainRouteTable(c) ? renderRouteTable(r.typeUrl, c) : kind === "endpoint" && isPlainAssignment(c) ? renderAssignment(r.typeUrl, c) : undefined;
     if (text === undefined) {
       const json = messageToJson(RESOURCE_TYPES[kind], c) as Record<string, unknown>;
       text = JSON.stringify({ "@type": r.typeUrl, ...json }, null, 2).replace(/\n/g, "\n    ");
@@ -75,6 +76,40 @@ function renderRouteTable(typeUrl: string, c: Canonical): string {
   return `{\n      ${lines.join(",\n      ")}\n    }`;
 }
 
+// ClusterLoadAssignments the same way: a service's callers in different localities get assignments that differ only
+// in their locality groups' priorities (ResourceEncoder.loadAssignment), so each group is rendered once without its
+// priority and the priority spliced in as the group's last field (field number order: locality, lb_endpoints,
+// load_balancing_weight, priority). The text is exactly what the generic path produces (test/backend/write.test.ts).
+const renderedGroups = new WeakMap<Canonical, string>();
+const GROUP_KEYS = new Set(["locality", "lb_endpoints", "load_balancing_weight"]);
+
+function isPlainAssignment(c: Canonical): boolean {
+  return Object.keys(c).every((k) => k === "cluster_name" || k === "endpoints");
+}
+
+function renderGroup(g: Canonical): string {
+  let t = renderedGroups.get(g);
+  if (t !== undefined) return t;
+  const base = groupWithoutPriority(g);
+  const keys = Object.keys(g);
+  const last = keys[keys.length - 1];
+  if (base !== undefined && last === "priority" && typeof g.priority === "number" && keys.slice(0, -1).every((k) => GROUP_KEYS.has(k) && g[k] === base[k])) {
+    const b = renderGroup(base);
+    if (b.endsWith("\n        }")) t = `${b.slice(0, -"\n        }".length)},\n          "priority": ${JSON.stringify(g.priority)}\n        }`;
+  }
+  t ??= JSON.stringify(messageToJson("envoy.config.endpoint.v3.LocalityLbEndpoints", g), null, 2).replace(/\n/g, "\n        ");
+  renderedGroups.set(g, t);
+  return t;
+}
+
+function renderAssignment(typeUrl: string, c: Canonical): string {
+  const lines = [`"@type": ${JSON.stringify(typeUrl)}`];
+  if (c.cluster_name !== undefined) lines.push(`"cluster_name": ${JSON.stringify(c.cluster_name)}`);
+  const groups = (c.endpoints as Canonical[] | undefined) ?? [];
+  if (groups.length) lines.push(`"endpoints": [\n        ${groups.map(renderGroup).join(",\n        ")}\n      ]`);
+  return `{\n      ${lines.join(",\n      ")}\n    }`;
+}
+
 /** A DiscoveryResponse in Envoy's JSON (field order version_info, resources, type_url, as in discovery.proto). */
 export function renderDiscoveryResponse(proxy: ProxySnapshot, kind: ResourceKind): string {
   const list = proxy.resources[kind];
@@ -101,8 +136,11 @@ function resourceBytes(kind: ResourceKind, r: EncodedResource): Buffer {
   return b;
 }
 
-/** renderDiscoveryResponse's text as UTF-8 bytes (byte-identical to Buffer.from of it). */
-export function renderDiscoveryResponseBytes(proxy: ProxySnapshot, kind: ResourceKind): Buffer {
+/**
+ * renderDiscoveryResponse's text as UTF-8 bytes (byte-identical to Buffer.from of it); `alloc` gives the memory for
+ * them (a BuildDirWriter's shared memory, src/build/write.ts), else a new Buffer.
+ */
+export function renderDiscoveryResponseBytes(proxy: ProxySnapshot, kind: ResourceKind, alloc?: (size: number) => Buffer): Buffer {
   const list = proxy.resources[kind];
   const parts: Buffer[] = [Buffer.from(`{\n  "version_info": ${JSON.stringify(proxy.versions[kind])},\n  "resources": `)];
   if (list.length) {
@@ -114,7 +152,18 @@ export function renderDiscoveryResponseBytes(proxy: ProxySnapshot, kind: Resourc
     parts.push(CLOSE);
   } else parts.push(EMPTY);
   parts.push(Buffer.from(`,\n  "type_url": ${JSON.stringify(TYPE_URLS[kind])}\n}\n`));
-  return Buffer.concat(parts);
+  if (!alloc) return Buffer.concat(parts);
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = alloc(size);
+  let at = 0;
+  for (const p of parts) at += p.copy(out, at);
+  return out;
+}
+
+/** The text around a DiscoveryResponse's resources (renderDiscoveryResponseBytes = head, the resources, tail). */
+export function discoveryResponseFrame(proxy: ProxySnapshot, kind: ResourceKind): { head: string; tail: string } {
+  return { head: `{\n  "version_info": ${JSON.stringify(proxy.versions[kind])},\n  "resources": `, tail: `,\n  "type_url": ${JSON.stringify(TYPE_URLS[kind])}\n}\n` };
 }
 
 export interface ManifestEntry {

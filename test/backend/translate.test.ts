@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import { syntheticMesh } from "../../bench/synthetic-ir.js";
 import { encodeMessage } from "../../src/backends/envoy/api/codec.js";
 import { checkConsistency } from "../../src/backends/envoy/consistency.js";
-import { canonicalOf } from "../../src/backends/envoy/encode.js";
+import { canonicalOf, ResourceEncoder } from "../../src/backends/envoy/encode.js";
 import { failoverOrder } from "../../src/backends/envoy/endpoints.js";
 import { endpointPort } from "../../src/backends/envoy/model.js";
 import { integerWeights } from "../../src/backends/envoy/routes.js";
@@ -88,6 +88,53 @@ describe("route configurations assembled from shared virtual hosts", () => {
         assert.deepEqual(whole.message.canonical, canonical);
       }
     }
+  });
+});
+
+describe("cluster load assignments assembled from locality groups", () => {
+  test("bytes and canonical form equal encoding the whole ClusterLoadAssignment (defaults and locality variants)", () => {
+    const { snapshot } = translateMesh(syntheticMesh({ services: 12 }));
+    let checked = 0;
+    for (const p of snapshot.proxies.values()) {
+      for (const v of [p, ...(p.variants?.values() ?? [])]) {
+        for (const r of v.resources.endpoint) {
+          const canonical = canonicalOf("endpoint", r);
+          const whole = encodeMessage("envoy.config.endpoint.v3.ClusterLoadAssignment", canonical, "x");
+          assert.ok(whole.ok, r.name);
+          assert.deepEqual(Buffer.from(whole.message.bytes), Buffer.from(r.bytes), `${r.name} bytes`);
+          assert.deepEqual(whole.message.canonical, canonical);
+          checked++;
+        }
+      }
+    }
+    assert.ok(checked > 100, `checked ${checked}`);
+  });
+
+  test("two-byte priorities, an empty assignment and refused groups", () => {
+    const enc = new ResourceEncoder();
+    const group = (zone: string, priority?: number) => ({
+      locality: { zone },
+      lb_endpoints: [{ endpoint: { address: { socket_address: { address: "10.0.0.1", port_value: 80 } } } }],
+      load_balancing_weight: { value: 1 },
+      ...(priority !== undefined && { priority }),
+    });
+    const same = (msg: object) => {
+      const r = enc.loadAssignment("c", msg as never)!;
+      const whole = encodeMessage("envoy.config.endpoint.v3.ClusterLoadAssignment", msg as never, "x");
+      assert.ok(whole.ok);
+      assert.deepEqual(Buffer.from(r.bytes), Buffer.from(whole.message.bytes));
+      assert.deepEqual(canonicalOf("endpoint", r), whole.message.canonical);
+      return r;
+    };
+    same({ cluster_name: "c", endpoints: [group("a"), group("b", 127), group("c", 128)] });
+    same({ cluster_name: "c" });
+    // Equal content: the very same object.
+    assert.equal(same({ cluster_name: "c", endpoints: [group("a"), group("b", 1)] }), same({ cluster_name: "c", endpoints: [group("a"), group("b", 1)] }));
+    // Priority over 128 and a weight of 0 break (validate.rules): refused with the whole assignment's issues.
+    assert.equal(enc.loadAssignment("c", { cluster_name: "c", endpoints: [group("a", 129)] } as never), undefined);
+    assert.equal(enc.loadAssignment("c", { cluster_name: "c", endpoints: [{ ...group("a"), load_balancing_weight: { value: 0 } }] } as never), undefined);
+    assert.ok(enc.issues.some((i) => i.resource === 'ClusterLoadAssignment "c"' && /priority/.test(i.path)), JSON.stringify(enc.issues));
+    assert.ok(enc.issues.some((i) => i.resource === 'ClusterLoadAssignment "c"' && /load_balancing_weight/.test(i.path)), JSON.stringify(enc.issues));
   });
 });
 

@@ -9,8 +9,11 @@ import { encodeJson, messageToJson } from "../../src/backends/envoy/api/codec.js
 import type { Json } from "../../src/backends/envoy/api/json.js";
 import { canonicalOf, RESOURCE_TYPES } from "../../src/backends/envoy/encode.js";
 import { FILE_OF, MANIFEST, manifestOf, renderBuild } from "../../src/build/render.js";
-import { BuildDirError, writeBuildDir } from "../../src/build/write.js";
-import { PUSH_ORDER } from "../../src/snapshot/types.js";
+import { BuildDirError, openBuildDir, writeBuildDir } from "../../src/build/write.js";
+import { PUSH_ORDER, TYPE_URLS } from "../../src/snapshot/types.js";
+import { variantDir } from "../../src/snapshot/variants.js";
+import { translateMesh } from "../../src/backends/envoy/translate.js";
+import { syntheticMesh } from "../../bench/synthetic-ir.js";
 import { caseNames, readTree, translateCase } from "./cases.js";
 import { planBuild } from "../../src/build/incremental.js";
 import { ENCODED_INDEX, withEncodedIndex } from "../../src/build/encoded-index.js";
@@ -73,6 +76,30 @@ describe("rendered files", () => {
   });
 });
 
+describe("spliced renderings (route tables from virtual hosts, assignments from locality groups)", () => {
+  test("every file of a mesh with locality variants is the generic rendering, byte for byte", () => {
+    const { snapshot } = translateMesh(syntheticMesh({ services: 12 }));
+    const files = renderBuild("m", snapshot);
+    let priorities = 0;
+    for (const proxy of snapshot.proxies.values()) {
+      for (const [dir, p] of [[proxy.service, proxy] as const, ...[...(proxy.variants ?? [])].map(([k, v]) => [`${proxy.service}/${variantDir(k)}`, v] as const)]) {
+        for (const kind of PUSH_ORDER.filter((k) => k !== "secret")) {
+          const text = files.get(`${dir}/${FILE_OF[kind]}`);
+          if (text === undefined) continue; // a variant's folder holds only the files that differ
+          const generic = messageToJson("envoy.service.discovery.v3.DiscoveryResponse", {
+            version_info: p.versions[kind],
+            resources: p.resources[kind].map((r) => ({ "@type": r.typeUrl, ...canonicalOf(kind, r) })),
+            type_url: TYPE_URLS[kind],
+          });
+          assert.equal(text, `${JSON.stringify(generic, null, 2)}\n`, `${dir}/${FILE_OF[kind]}`);
+          priorities += (text.match(/"priority"/g) ?? []).length;
+        }
+      }
+    }
+    assert.ok(priorities > 50, `priorities ${priorities}`);
+  });
+});
+
 describe("the build's bytes", () => {
   // meshc build writes planBuild's files, assembled as bytes from each distinct resource's rendering: they must be
   // exactly renderBuild's text, for every golden case (zones has locality variants, mtls has secrets).
@@ -91,6 +118,41 @@ describe("the build's bytes", () => {
       assert.equal(plan.files.get(ENCODED_INDEX), withEncodedIndex(new Map(text), result.snapshot).get(ENCODED_INDEX));
     });
   }
+});
+
+describe("the streaming writer (meshc build: files assembled, written and digested on the writer's thread)", () => {
+  test("planBuild into openBuildDir writes the same tree as writeBuildDir of the plan, first build and rebuild", async () => {
+    const { snapshot } = translateMesh(syntheticMesh({ services: 12 }));
+    const expected = join(tmp, "stream", "expected");
+    const plan = await planBuild(expected, "m", snapshot);
+    await writeBuildDir(expected, plan.files, plan.reuse);
+    const out = join(tmp, "stream", "out");
+    for (const round of ["first", "rebuild"]) {
+      const w = await openBuildDir(out);
+      const streamed = await planBuild(out, "m", snapshot, undefined, w);
+      await w.commit();
+      assert.deepEqual(readTree(out), readTree(expected), round);
+      assert.equal(streamed.rendered + streamed.reuse.size + 2, readTree(out).size, round);
+      if (round === "rebuild") assert.equal(streamed.rendered, 0, "a rebuild of the same snapshot links every file");
+    }
+    assert.deepEqual(readdirSync(join(tmp, "stream")).sort(), ["expected", "out"]);
+  });
+
+  test("an aborted or failed stream leaves the directory as it was", async () => {
+    const out = join(tmp, "stream-fail", "dist");
+    await writeBuildDir(out, new Map([["a/x.json", "{}\n"], [MANIFEST, "{}\n"]]));
+    const before = readTree(out);
+    const w = await openBuildDir(out);
+    w.write("b/y.json", "[]\n");
+    await w.abort();
+    assert.deepEqual(readTree(out), before);
+    const f = await openBuildDir(out);
+    f.write("a", "1");
+    f.write("a/b.json", "2"); // "a" is a file: this write fails on the thread
+    await assert.rejects(f.commit());
+    assert.deepEqual(readTree(out), before);
+    assert.deepEqual(readdirSync(join(tmp, "stream-fail")), ["dist"]);
+  });
 });
 
 describe("writeBuildDir", () => {

@@ -235,7 +235,7 @@ class Translator {
 
   private endpoint(ref: ClusterRef, order: string[] | undefined): EncodedResource | undefined {
     const name = clusterRefName(ref);
-    return this.once(`endpoint|${name}|${order?.join(",") ?? ""}`, () => this.enc.encode("endpoint", name, buildLoadAssignment(ref, order, this.issues)));
+    return this.once(`endpoint|${name}|${order?.join(",") ?? ""}`, () => this.enc.loadAssignment(name, buildLoadAssignment(ref, order, this.issues)));
   }
 
   private clustersAndEndpoints(caller: ServiceIR, refs: Map<string, ClusterRef>, flavor: Flavor, out: ByKind): void {

@@ -7,7 +7,7 @@ import { Option, type Command } from "@commander-js/extra-typings";
 import { relative } from "node:path";
 import { planBuild } from "../../build/incremental.js";
 import { certificatePlan } from "../../pki/plan.js";
-import { BuildDirError, writeBuildDir } from "../../build/write.js";
+import { BuildDirError, openBuildDir } from "../../build/write.js";
 import { unreadableInput } from "../../diagnostics/ci.js";
 import { writeDiagnostics } from "../../diagnostics/output.js";
 import { OUTPUT_FORMATS, type OutputFormat, exitCodeFor } from "../../diagnostics/render.js";
@@ -55,9 +55,16 @@ export function register(program: Command): void {
       let files = 0;
       try {
         // Files equal to the previous build's in --out are linked, not rendered and written again.
-        const plan = await planBuild(opts.out, result.ir.name, result.snapshot, certificatePlan(result.ir));
-        files = plan.files.size + plan.reuse.size;
-        await writeBuildDir(opts.out, plan.files, plan.reuse);
+        // Each file is written (on the writer's thread) as soon as it is rendered; the tree is swapped in at the end.
+        const writer = await openBuildDir(opts.out);
+        try {
+          const plan = await planBuild(opts.out, result.ir.name, result.snapshot, certificatePlan(result.ir), writer);
+          files = plan.rendered + plan.reuse.size + 2; // + manifest.json and encoded.json
+        } catch (err) {
+          await writer.abort();
+          throw err;
+        }
+        await writer.commit();
       } catch (err) {
         if (err instanceof BuildDirError) {
           process.stderr.write(`meshc build: ${err.message}\n`);
