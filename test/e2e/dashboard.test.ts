@@ -7,7 +7,7 @@
 // Ports 19960-20003.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { chromium, type Browser } from "playwright-core";
@@ -20,6 +20,12 @@ import { meshSource, topology } from "./lib/topology.js";
 import { inWorkspace } from "./lib/workspace.js";
 
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
+
+/** A hand edit of a build directory is committed by touching its manifest (what `meshc serve` watches, README). */
+function touchManifest(build: string): void {
+  const now = new Date();
+  utimesSync(join(build, "manifest.json"), now, now);
+}
 
 /** Appends a fault filter after the router in the first HTTP connection manager of an lds.json: Envoy NACKs it. */
 function breakListeners(text: string): string {
@@ -124,6 +130,7 @@ test("dashboard: real browser, two Envoy sidecars; every service in the graph, p
     `);
     const navBefore = navigations;
     writeFileSync(lds, breakListeners(goodLds));
+    touchManifest(build);
 
     const nacked = await eventually(async () => {
       const r = (await (await fetch(`http://127.0.0.1:${admin}/debug/status`)).json()) as { proxies: { node: string; types: { xds: string; state: string; nack?: { at: string; message: string } }[] }[] };
@@ -166,6 +173,7 @@ test("dashboard: real browser, two Envoy sidecars; every service in the graph, p
 
     // The fix: web is SYNCED again, live.
     writeFileSync(lds, goodLds);
+    touchManifest(build);
     await page.waitForSelector('#graph g#svc-web[data-state="SYNCED"]', { timeout: 60_000 });
     await page.waitForSelector('#proxies tr[data-service="web"][data-state="SYNCED"]');
     assert.equal(navigations, navBefore, "still no navigation");
