@@ -14,8 +14,8 @@
 //
 //   npm run build && scripts/build-peer-gocp.sh
 //   unshare -n bash -c 'ip link set lo up && node --import tsx bench/peers.ts [--proxies 1000,2000] [--runs 3] [--quiet]'
-// meshc runs with `--workers 2` (xDS worker processes, src/serve/cluster/) unless `--workers <n>` says otherwise
-// (0: one process). CPU and RSS are summed over the server's processes (meshc's primary and workers); the RSS sum
+// meshc runs as one process (`--workers 0`, its default) unless `--workers <n>` asks for xDS worker processes
+// (src/serve/cluster/). CPU and RSS are summed over the server's processes (meshc's primary and workers); the RSS sum
 // counts pages the processes share (the node binary) once per process, so it overstates meshc's memory. With
 // workers, each run also logs how the streams spread over them (from /debug/proxies); NODE_CLUSTER_SCHED_POLICY=none
 // in the environment makes meshc let the kernel distribute connections instead of the primary's round-robin.
@@ -38,7 +38,7 @@ const RUNS = Number(arg("runs", "3"));
 const SERVICES = Number(arg("services", "1000"));
 const PORT = Number(arg("port", "19300"));
 const QUIET = process.argv.includes("--quiet");
-const WORKERS = arg("workers", "2");
+const WORKERS = arg("workers", "0");
 /** Which servers run (e.g. `--servers meshc` for before/after pairs of meshc alone, or a profile). */
 /** Extra node options for meshc's processes, e.g. `--node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"` (workers inherit them). */
 const NODE_ARGS = arg("node-args", "").split(" ").filter(Boolean);
