@@ -22,6 +22,7 @@ import { send, tally, trafficLoop } from "./lib/http.js";
 import { proxies, startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
 import { eventually, runMeshc, sleep } from "./lib/procs.js";
 import { inWorkspace } from "./lib/workspace.js";
+import { webEchoMesh } from "./lib/web-echo-mesh.js";
 
 const B = 19660;
 const P = {
@@ -31,21 +32,7 @@ const P = {
 };
 const TD = "delta.example";
 
-const MESH = `import { defineMesh, http } from "meshc";
-export default defineMesh({ name: "dl", trustDomain: "${TD}", mtls: "strict", certificates: { leafLifetime: "20s", rotateAt: 50 } }, (mesh) => {
-  const echo = mesh.service("echo", {
-    ports: { http: http(${P.echo.inbound}, { app: ${P.echo.app} }) },
-    instances: ["127.0.0.1:${P.echo.inbound}"],
-    sidecar: { adminPort: ${P.echo.admin}, outboundPort: ${P.echo.outbound}, inboundAddress: "127.0.0.1" },
-  });
-  mesh.service("web", {
-    ports: { http: http(${P.web.inbound}, { app: ${P.web.app} }) },
-    instances: ["127.0.0.1:${P.web.inbound}"],
-    calls: [echo],
-    sidecar: { adminPort: ${P.web.admin}, outboundPort: ${P.web.outbound}, inboundAddress: "127.0.0.1" },
-  });
-});
-`;
+const MESH = webEchoMesh(P, `{ name: "dl", trustDomain: "${TD}", mtls: "strict", certificates: { leafLifetime: "20s", rotateAt: 50 } }`);
 
 /** The certificate echo's inbound presents to an mTLS client (undefined when the handshake fails). */
 function presented(o: { cert: string; key: string; ca: string }): Promise<X509Certificate | undefined> {

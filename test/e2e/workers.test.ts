@@ -16,6 +16,8 @@ import { envoyStats, waitEnvoyReady } from "./lib/envoy-admin.js";
 import { getJson, send } from "./lib/http.js";
 import { proxies, snapshotVersions, startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
 import { eventually, Procs } from "./lib/procs.js";
+import { webEchoMesh } from "./lib/web-echo-mesh.js";
+import { alive } from "../helpers/workers.js";
 
 const B = 18700;
 const P = {
@@ -25,32 +27,8 @@ const P = {
 };
 
 function meshSource(echoTimeout: string): string {
-  return `import { defineMesh, http } from "meshc";
-export default defineMesh({ name: "workers", trustDomain: "workers.example", mtls: "strict" }, (mesh) => {
-  const echo = mesh.service("echo", {
-    ports: { http: http(${P.echo.inbound}, { app: ${P.echo.app} }) },
-    instances: ["127.0.0.1:${P.echo.inbound}"],
-    sidecar: { adminPort: ${P.echo.admin}, outboundPort: ${P.echo.outbound}, inboundAddress: "127.0.0.1" },
-  });
-  mesh.service("web", {
-    ports: { http: http(${P.web.inbound}, { app: ${P.web.app} }) },
-    instances: ["127.0.0.1:${P.web.inbound}"],
-    calls: [echo],
-    sidecar: { adminPort: ${P.web.admin}, outboundPort: ${P.web.outbound}, inboundAddress: "127.0.0.1" },
-  });
-  mesh.policy(echo, { connectTimeout: "${echoTimeout}" });
-});
-`;
+  return webEchoMesh(P, `{ name: "workers", trustDomain: "workers.example", mtls: "strict" }`, `mesh.policy(echo, { connectTimeout: "${echoTimeout}" });`);
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test("e2e meshc serve --workers 2 --ca: Envoy served over TLS by workers, hot reload, SIGTERM drains", { timeout: 300_000 }, async (t) => {
   const envoy = requireEnvoy(t);

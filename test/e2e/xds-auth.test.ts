@@ -27,6 +27,7 @@ import { startServe, startSidecar, waitConverged, waitServeReady } from "./lib/m
 import { eventually, meshcCommand } from "./lib/procs.js";
 import { spawnSync } from "node:child_process";
 import { inWorkspace } from "./lib/workspace.js";
+import { webEchoMesh } from "./lib/web-echo-mesh.js";
 
 const B = 19930;
 const P = {
@@ -38,21 +39,7 @@ const TD = "auth.example";
 const id = (s: string) => `spiffe://${TD}/service/${s}`;
 
 function meshSource(): string {
-  return `import { defineMesh, http } from "meshc";
-export default defineMesh({ name: "authn", trustDomain: "${TD}", mtls: "strict" }, (mesh) => {
-  const echo = mesh.service("echo", {
-    ports: { http: http(${P.echo.inbound}, { app: ${P.echo.app} }) },
-    instances: ["127.0.0.1:${P.echo.inbound}"],
-    sidecar: { adminPort: ${P.echo.admin}, outboundPort: ${P.echo.outbound}, inboundAddress: "127.0.0.1" },
-  });
-  mesh.service("web", {
-    ports: { http: http(${P.web.inbound}, { app: ${P.web.app} }) },
-    instances: ["127.0.0.1:${P.web.inbound}"],
-    calls: [echo],
-    sidecar: { adminPort: ${P.web.admin}, outboundPort: ${P.web.outbound}, inboundAddress: "127.0.0.1" },
-  });
-});
-`;
+  return webEchoMesh(P, `{ name: "authn", trustDomain: "${TD}", mtls: "strict" }`);
 }
 
 /** grpc-js TLS credentials that pin the xDS server's SPIFFE ID (its certificate has no DNS name). */

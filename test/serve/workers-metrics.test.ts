@@ -11,14 +11,11 @@ import { startServe } from "../../src/serve/serve.js";
 import { AdsTestClient, node, sreq, type SotwClient } from "../xds/ads-client.js";
 import { TYPE } from "../xds/fixtures.js";
 import { captureLogs, eventually } from "../xds/harness.js";
+import { waitWorkersReady, type WorkersReady } from "../helpers/workers.js";
 
 const MESH_DIR = join(import.meta.dirname, "..", "backend", "fixtures", "cli");
 const dir = mkdtempSync(join(tmpdir(), "meshc-workers-metrics-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Ready {
-  workers: { slot: number; pid: number; listening: boolean; current: boolean; restarts: number }[];
-}
 
 test("serve --workers 2: summed counters hold through a worker that does not answer and one that is restarted", { timeout: 300_000 }, async (t) => {
   const work = join(dir, "mesh");
@@ -38,11 +35,7 @@ test("serve --workers 2: summed counters hold through a worker that does not ans
   });
   const admin = `http://127.0.0.1:${h.adminPort}`;
   const getJson = async <T>(path: string) => (await (await fetch(`${admin}${path}`)).json()) as T;
-  const ready = await eventually(async () => {
-    const r = await fetch(`${admin}/readyz`);
-    const body = (await r.json()) as Ready;
-    return r.status === 200 && body.workers.every((w) => w.listening && w.current) ? body : undefined;
-  }, "both workers listening with the snapshot", 120_000, 200);
+  const ready = await waitWorkersReady(admin);
 
   const clients: SotwClient[] = [];
   t.after(() => clients.forEach((c) => c.close()));
@@ -80,7 +73,7 @@ test("serve --workers 2: summed counters hold through a worker that does not ans
   // A worker that dies is restarted with counters at zero: what it had counted stays in the sum.
   process.kill(victimPid, "SIGKILL");
   await eventually(async () => {
-    const r = await getJson<Ready>("/readyz");
+    const r = await getJson<WorkersReady>("/readyz");
     const w = r.workers.find((x) => x.slot === victim)!;
     return w.restarts === 1 && w.listening && w.current && w.pid !== victimPid ? r : undefined;
   }, "the killed worker restarted", 120_000, 200);

@@ -15,6 +15,7 @@ import { workerLimits } from "../../src/serve/cluster/primary.js";
 import { AdsTestClient, node, sreq, type SotwClient } from "../xds/ads-client.js";
 import { TYPE } from "../xds/fixtures.js";
 import { captureLogs, eventually } from "../xds/harness.js";
+import { alive, waitWorkersReady, type WorkersReady } from "../helpers/workers.js";
 
 const MESH_DIR = join(import.meta.dirname, "..", "backend", "fixtures", "cli");
 const dir = mkdtempSync(join(tmpdir(), "meshc-workers-"));
@@ -26,19 +27,6 @@ interface Row {
   worker: number;
   acked: Record<string, string>;
 }
-interface Ready {
-  ready: boolean;
-  workers: { slot: number; pid: number; listening: boolean; current: boolean; streams: number; restarts: number }[];
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test("serve --workers 2: streams on both workers, aggregated admin views, reload, worker crash and restart, drain", { timeout: 300_000 }, async (t) => {
   const work = join(dir, "mesh");
@@ -50,11 +38,7 @@ test("serve --workers 2: streams on both workers, aggregated admin views, reload
   t.after(() => (closed ? undefined : h.close()));
   const admin = `http://127.0.0.1:${h.adminPort}`;
   const getJson = async <T>(path: string) => (await (await fetch(`${admin}${path}`)).json()) as T;
-  const ready = await eventually(async () => {
-    const r = await fetch(`${admin}/readyz`);
-    const body = (await r.json()) as Ready;
-    return r.status === 200 && body.workers.every((w) => w.listening && w.current) ? body : undefined;
-  }, "both workers listening with the snapshot", 120_000, 200);
+  const ready = await waitWorkersReady(admin);
   assert.equal(ready.workers.length, 2);
   const pids = ready.workers.map((w) => w.pid);
   assert.ok(pids.every((p) => p !== process.pid && alive(p)), "workers are processes of their own");
@@ -111,7 +95,7 @@ test("serve --workers 2: streams on both workers, aggregated admin views, reload
   const good = readFileSync(meshPath, "utf8");
   writeFileSync(meshPath, good.replace("mesh.routes(api,", "mesh.routes(nosuchservice,"));
   assert.equal(await h.reload(), false);
-  const afterBad = await getJson<Ready & { newest: { compiled: boolean } }>("/readyz");
+  const afterBad = await getJson<WorkersReady & { newest: { compiled: boolean } }>("/readyz");
   assert.equal(afterBad.ready, true);
   assert.equal(afterBad.newest.compiled, false);
   assert.ok(afterBad.workers.every((w) => w.listening && w.current), "the workers still serve the last good snapshot");
@@ -129,7 +113,7 @@ test("serve --workers 2: streams on both workers, aggregated admin views, reload
     assert.notEqual(st.code, GrpcStatus.OK, `${id}'s stream ended with an error status (${st.code})`);
   }
   const restarted = await eventually(async () => {
-    const r = await getJson<Ready>("/readyz");
+    const r = await getJson<WorkersReady>("/readyz");
     const w = r.workers.find((x) => x.slot === victim)!;
     return w.restarts === 1 && w.listening && w.current && w.pid !== victimPid ? r : undefined;
   }, "the killed worker restarted with the current snapshot", 120_000, 200);
@@ -150,7 +134,7 @@ test("serve --workers 2: streams on both workers, aggregated admin views, reload
   for (const id of kept) await assert.rejects(clients.get(id)!.status(200), /did not end/, `${id} on the surviving worker kept its stream`);
 
   // close(): every worker drains (the streams end with UNAVAILABLE) and exits.
-  const finalPids = (await getJson<Ready>("/readyz")).workers.map((w) => w.pid);
+  const finalPids = (await getJson<WorkersReady>("/readyz")).workers.map((w) => w.pid);
   const ends = kept.map((id) => clients.get(id)!.status(30_000));
   await h.close();
   closed = true;
