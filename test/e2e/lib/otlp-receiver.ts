@@ -45,8 +45,12 @@ export function attrs(list: any[] | undefined): Record<string, string> {
   return out;
 }
 
-export async function startOtlpReceiver(port: number): Promise<OtlpReceiver> {
-  const def = protoLoader.loadSync("opentelemetry/proto/collector/trace/v1/trace_service.proto", {
+/**
+ * Serves one OTLP collector service (`signal`: "trace" or "logs") on 127.0.0.1:`port`, handing each Export request
+ * to `onExport`; resolves to the server's close function.
+ */
+export async function serveOtlpExport(port: number, signal: "trace" | "logs", onExport: (request: any) => void): Promise<() => Promise<void>> {
+  const def = protoLoader.loadSync(`opentelemetry/proto/collector/${signal}/v1/${signal}_service.proto`, {
     includeDirs: [protoDir()],
     keepCase: false,
     longs: String,
@@ -54,34 +58,40 @@ export async function startOtlpReceiver(port: number): Promise<OtlpReceiver> {
     defaults: false,
   });
   const pkg = grpc.loadPackageDefinition(def) as any;
-  const service = pkg.opentelemetry.proto.collector.trace.v1.TraceService.service;
-  const r: OtlpReceiver = { port, spans: [], exports: 0, close: async () => {} };
+  const collector = pkg.opentelemetry.proto.collector[signal].v1;
   const server = new grpc.Server();
-  server.addService(service, {
+  server.addService((signal === "trace" ? collector.TraceService : collector.LogsService).service, {
     Export(call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) {
-      r.exports++;
-      for (const rs of call.request.resourceSpans ?? []) {
-        const svc = attrs(rs.resource?.attributes)["service.name"] ?? "";
-        for (const ss of [...(rs.scopeSpans ?? []), ...(rs.instrumentationLibrarySpans ?? [])]) {
-          for (const s of ss.spans ?? []) {
-            r.spans.push({
-              traceId: hex(s.traceId),
-              spanId: hex(s.spanId),
-              parentSpanId: hex(s.parentSpanId),
-              name: s.name,
-              kind: String(s.kind),
-              service: svc,
-              attributes: attrs(s.attributes),
-            });
-          }
-        }
-      }
+      onExport(call.request);
       cb(null, {});
     },
   });
   await new Promise<void>((resolve, reject) =>
     server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())),
   );
-  r.close = () => new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  return () => new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+}
+
+export async function startOtlpReceiver(port: number): Promise<OtlpReceiver> {
+  const r: OtlpReceiver = { port, spans: [], exports: 0, close: async () => {} };
+  r.close = await serveOtlpExport(port, "trace", (request) => {
+    r.exports++;
+    for (const rs of request.resourceSpans ?? []) {
+      const svc = attrs(rs.resource?.attributes)["service.name"] ?? "";
+      for (const ss of [...(rs.scopeSpans ?? []), ...(rs.instrumentationLibrarySpans ?? [])]) {
+        for (const s of ss.spans ?? []) {
+          r.spans.push({
+            traceId: hex(s.traceId),
+            spanId: hex(s.spanId),
+            parentSpanId: hex(s.parentSpanId),
+            name: s.name,
+            kind: String(s.kind),
+            service: svc,
+            attributes: attrs(s.attributes),
+          });
+        }
+      }
+    }
+  });
   return r;
 }
