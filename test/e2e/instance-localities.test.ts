@@ -12,7 +12,6 @@
 //    server picked for its node (comparing with the service's default snapshot reported false differences).
 // api is nonMesh (plain apps, no sidecar). Ports 17050-17399.
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -23,6 +22,7 @@ import { proxies, startServe, startSidecar, waitConverged, waitServeReady } from
 import { spawnSync } from "node:child_process";
 import { eventually, meshcCommand } from "./lib/procs.js";
 import { inWorkspace } from "./lib/workspace.js";
+import { nameBackend as backend } from "./lib/name-backend.js";
 
 const P = {
   xds: 17050,
@@ -74,37 +74,6 @@ export default defineMesh({ name: "zones", trustDomain: "zones.example" }, (mesh
   });
 });
 `;
-
-/**
- * A backend that answers its name, or 503 while `failing` (its health check still passes: only outlier detection
- * sees the failures); `close()` takes it down (connections refused, health checks fail).
- */
-interface Backend {
-  name: string;
-  failing: boolean;
-  close(): Promise<void>;
-}
-
-async function backend(name: string, port: number): Promise<Backend> {
-  const b: Backend = { name, failing: false, close: async () => {} };
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    const failing = b.failing && req.url !== "/healthz";
-    res.writeHead(failing ? 503 : 200, { "content-type": "text/plain", connection: "close" });
-    res.end(failing ? `${name} failing` : name);
-  });
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, "127.0.0.1", () => resolve()));
-  let open = true;
-  b.close = () =>
-    open
-      ? new Promise<void>((resolve) => {
-          open = false;
-          server.close(() => resolve());
-          server.closeAllConnections();
-        })
-      : Promise.resolve();
-  return b;
-}
 
 /** `meshc proxy-config <service> --envoy <its admin> --compare`: exit status and output. */
 function compareWithServer(service: string, envoyAdmin: number): { status: number | null; out: string } {

@@ -6,7 +6,6 @@
 // snapshot and sent every request to zone-a; now it gets `locality:r1,zone-b` and prefers its own zone.
 // Ports 20270-20289.
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -18,6 +17,7 @@ import { send } from "./lib/http.js";
 import { proxies, startServe, startSidecar, waitServeReady } from "./lib/meshc.js";
 import { eventually } from "./lib/procs.js";
 import { inWorkspace } from "./lib/workspace.js";
+import { nameBackend } from "./lib/name-backend.js";
 
 const P = { etcd: 20271, etcdPeer: 20272, xds: 20273, serveAdmin: 20274, apiA: 20281, apiB: 20282, web: { inbound: 20275, app: 20276, admin: 20277, outbound: 20278 } };
 const PREFIX = "/meshc/e2e-loc";
@@ -43,16 +43,6 @@ export default defineMesh({ name: "regzones", trustDomain: "regzones.example", d
 });
 `;
 
-async function backend(name: string, port: number): Promise<Server> {
-  const server = createServer((req, res) => {
-    req.resume();
-    res.writeHead(200, { "content-type": "text/plain", connection: "close" });
-    res.end(name);
-  });
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, "127.0.0.1", () => resolve()));
-  return server;
-}
-
 test("e2e: a registry-backed service's sidecar in zone-b prefers zone-b's endpoints (locality variant from its registry entry)", { timeout: 300_000 }, async (t) => {
   const envoy = requireEnvoy(t);
   if (!envoy) return;
@@ -62,8 +52,7 @@ test("e2e: a registry-backed service's sidecar in zone-b prefers zone-b's endpoi
     const meshPath = join(dir, "mesh.ts");
     writeFileSync(meshPath, MESH);
     for (const [name, port] of [["api-zone-a", P.apiA], ["api-zone-b", P.apiB]] as const) {
-      const s = await backend(name, port);
-      closeLater({ close: () => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); }) });
+      closeLater(await nameBackend(name, port));
     }
     const etcdServer = await startEtcd(procs, etcdBin, { dir, clientPort: P.etcd, peerPort: P.etcdPeer });
     const client = new Etcd3({ hosts: etcdServer.url });
