@@ -1,7 +1,11 @@
 // Small formatting helpers shared by analyzers, so every message quotes values and prints durations the same way.
 
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 /** A user value in double quotes, with control characters made visible (NUL -> \0, LF -> \n). */
 export function q(value: string): string {
+  // Analyzers quote names in every message they might report (tens of thousands per 1,000-service mesh, issue 12).
+  if (!CONTROL.test(value)) return `"${value}"`;
   const visible = value.replace(/[\u0000-\u001f\u007f]/g, (c) => {
     if (c === "\n") return "\\n";
     if (c === "\r") return "\\r";

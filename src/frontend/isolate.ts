@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ThrownValue, WorkerMessage } from "./eval-worker.js";
-import { decodeModel, WireError } from "./model-wire.js";
+import { decodeModel, WireError, type DecodeInfo } from "./model-wire.js";
 import { packageRoot } from "./paths.js";
 import { PatchSession } from "./patch-session.js";
 import { prepareSpare, takeSpare, type StartedWorker } from "./spare-worker.js";
@@ -38,7 +38,13 @@ export interface EvalLimits {
 export type AbortReason = "timeout" | "exit" | "crash" | "out-of-memory" | "malformed" | "cancelled";
 
 export type EvalOutcome =
-  | { kind: "model"; model: unknown; /** The live worker, when asked for and the mesh has mesh.patch() calls (patch-session.ts). */ patches?: PatchSession }
+  | {
+      kind: "model";
+      model: unknown;
+      /** The live worker, when asked for and the mesh has mesh.patch() calls (patch-session.ts). */ patches?: PatchSession;
+      /** Decoding found no string without a UTF-8 form (model-wire.ts DecodeInfo): validation skips that walk. */
+      wellFormed?: boolean;
+    }
   | { kind: "threw"; error: ThrownValue }
   | { kind: "not-mesh" }
   | { kind: "aborted"; reason: AbortReason; message: string; error?: ThrownValue };
@@ -171,7 +177,9 @@ function accept(m: unknown): EvalOutcome {
   }
   if (msg.kind === "model") {
     try {
-      return { kind: "model", model: decodeModel((msg as { model?: unknown }).model) };
+      const info: DecodeInfo = {};
+      const model = decodeModel((msg as { model?: unknown }).model, info);
+      return { kind: "model", model, ...(info.wellFormed === true && { wellFormed: true }) };
     } catch (e) {
       if (e instanceof WireError) return malformed(e.message);
       if (e instanceof RangeError) return malformed(e.message); // e.g. a stack overflow on a pathological message

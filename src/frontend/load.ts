@@ -171,6 +171,7 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
 
   const tmp = makeTempDir();
   let model: unknown;
+  let wellFormed = false;
   let bundle: Bundle;
   try {
     const bundling = bundleMesh(entry, dslEntry(), tmp);
@@ -189,6 +190,7 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
     if (outcome.kind === "threw") return await gated(() => done([evaluationDiagnostic(outcome.error, entry, bundle, userFile)]));
     if (outcome.kind === "aborted") return await gated(() => done([evaluationDiagnostic(outcome.error ?? {}, entry, bundle, userFile, outcome.message)]));
     model = outcome.kind === "model" ? outcome.model : undefined;
+    wellFormed = outcome.kind === "model" && outcome.wellFormed === true;
     if (outcome.kind === "model" && outcome.patches) {
       session = outcome.patches;
       const map = new LazySourceMap(bundle.map);
@@ -215,7 +217,7 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
   }
   const mesh = model as MeshModel;
   const locate = makeLocator(bundle);
-  const invalid = time("validate", () => validateModel(mesh, locate));
+  const invalid = time("validate", () => validateModel(mesh, locate, { wellFormed }));
   if (invalid.length > 0) return gated(() => done(invalid));
   try {
     await yieldTurn(options.signal); // a shutdown between the synchronous stages cancels here

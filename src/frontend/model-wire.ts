@@ -19,6 +19,7 @@
 // tables keyed by that number, so the parsed objects become the model's objects without being copied.
 import { FIELD_SITES, SITE } from "../dsl/brand.js";
 import type { SourceSite } from "../dsl/site.js";
+import { isWellFormed } from "../ir/well-formed.js";
 
 /** Deeper models are refused (a legitimate mesh model is a dozen levels deep). */
 export const MAX_DEPTH = 200;
@@ -46,6 +47,15 @@ export interface WireBody {
 }
 
 export class WireError extends Error {}
+
+/** What decodeModel found on its way through the model, for the stages after it. */
+export interface DecodeInfo {
+  /**
+   * Every string value and string key reachable from the root has a UTF-8 form (no lone surrogate): what
+   * validation's illFormedStrings would find nothing in, so it need not walk the model again (issue 12 item 5).
+   */
+  wellFormed?: boolean;
+}
 
 const cut = (s: string) => (s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}…` : s);
 
@@ -193,7 +203,7 @@ const hasOwn = Object.prototype.hasOwnProperty;
  * Decodes (and checks) a model the worker sent. Throws WireError when anything is malformed: not JSON, unknown
  * markers, dangling references, sites out of range, excessive depth, side tables naming what is not an object.
  */
-export function decodeModel(message: unknown): unknown {
+export function decodeModel(message: unknown, info?: DecodeInfo): unknown {
   if (typeof message !== "string") throw new WireError("the model is not a string");
   let body: unknown;
   try {
@@ -233,10 +243,16 @@ export function decodeModel(message: unknown): unknown {
   const checkNumber = (x: number) => {
     if (!Number.isFinite(x)) throw new WireError("a non-finite number outside its marker");
   };
+  // Whether every string and key of the model has a UTF-8 form, found on the way (validation then skips its own walk).
+  let wellFormed = true;
+  const checkText = (x: string) => {
+    if (wellFormed && !isWellFormed(x)) wellFormed = false;
+  };
 
   const decode = (v: unknown, depth: number): unknown => {
     if (v === null || typeof v !== "object") {
       if (typeof v === "number") checkNumber(v);
+      else if (typeof v === "string") checkText(v);
       return v;
     }
     if (depth > MAX_DEPTH + 1) throw new WireError(`nested deeper than ${MAX_DEPTH} levels`);
@@ -248,6 +264,7 @@ export function decodeModel(message: unknown): unknown {
           const d = decode(x, depth + 1);
           if (d !== x) v[i] = d;
         } else if (typeof x === "number") checkNumber(x);
+        else if (typeof x === "string") checkText(x);
       }
       return v;
     }
@@ -257,11 +274,13 @@ export function decodeModel(message: unknown): unknown {
     // property, as it was in the worker, and assigning to it below writes that own property).
     number(o, true);
     for (const k of Object.keys(o)) {
+      checkText(k);
       const x = o[k];
       if (x !== null && typeof x === "object") {
         const d = decode(x, depth + 1);
         if (d !== x) o[k] = d;
       } else if (typeof x === "number") checkNumber(x);
+      else if (typeof x === "string") checkText(x);
     }
     return o;
   };
@@ -303,6 +322,7 @@ export function decodeModel(message: unknown): unknown {
         number(out, true);
         for (const e of v as unknown[]) {
           if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== "string") throw new WireError("malformed object entry");
+          checkText(e[0]);
           const value = decode(e[1], depth + 1);
           if (e[0] === "__proto__") Object.defineProperty(out, e[0], { value, enumerable: true, writable: true, configurable: true });
           else out[e[0]] = value;
@@ -341,5 +361,6 @@ export function decodeModel(message: unknown): unknown {
     }
     o[FIELD_SITES] = out;
   }
+  if (info) info.wellFormed = wellFormed;
   return model;
 }

@@ -85,27 +85,37 @@ export function siteOf(value: unknown): SourceSite | undefined {
 // A mesh's sites name a handful of files thousands of times (issue 12: 14,000 sites in the 1,000-service mesh, where
 // resolving and relativizing each path took a fifth of lowering): both path computations are remembered, by their
 // inputs, in small maps that are emptied when they grow past a bound.
+// Keyed by directory, then by path (no key string built per site).
 const PATHS_KEPT = 1000;
-const sourcePaths = new Map<string, string>();
-const relativePaths = new Map<string, string>();
+const sourcePaths = new Map<string, Map<string, string>>();
+const relativePaths = new Map<string, Map<string, string>>();
+let kept = 0;
 
-function remember(map: Map<string, string>, key: string, compute: () => string): string {
-  let v = map.get(key);
+function remember(maps: Map<string, Map<string, string>>, dir: string, path: string, compute: () => string): string {
+  let map = maps.get(dir);
+  let v = map?.get(path);
   if (v === undefined) {
-    if (map.size >= PATHS_KEPT) map.clear();
-    map.set(key, (v = compute()));
+    if (kept >= PATHS_KEPT) {
+      sourcePaths.clear();
+      relativePaths.clear();
+      kept = 0;
+      map = undefined;
+    }
+    if (!map) maps.set(dir, (map = new Map()));
+    map.set(path, (v = compute()));
+    kept++;
   }
   return v;
 }
 
 function sourcePath(source: string, bundleDir: string): string {
-  return remember(sourcePaths, `${bundleDir}\0${source}`, () => (source.startsWith("file:") ? fileURLToPath(source) : resolve(bundleDir, source)));
+  return remember(sourcePaths, bundleDir, source, () => (source.startsWith("file:") ? fileURLToPath(source) : resolve(bundleDir, source)));
 }
 
 /** IR source location: file relative to the mesh entry's directory, with "/" separators. */
 export function sourceLoc(site: SourceSite | undefined, baseDir: string): SourceLoc | undefined {
   if (!site) return undefined;
-  const file = remember(relativePaths, `${baseDir}\0${site.file}`, () => relative(baseDir, site.file).split(sep).join("/"));
+  const file = remember(relativePaths, baseDir, site.file, () => relative(baseDir, site.file).split(sep).join("/"));
   return { file, line: site.line, column: site.column };
 }
 

@@ -29,10 +29,10 @@ export function dotPath(path: readonly (string | number)[]): string {
 }
 
 /** `locate` maps captured call sites to the user's files (default: sites are already source positions). */
-export function validateModel(model: MeshModel, locate: Locate = makeLocator()): Diagnostic[] {
+export function validateModel(model: MeshModel, locate: Locate = makeLocator(), options: { /** The model's text is known to be well-formed (decoded from the wire, see model-wire.ts DecodeInfo). */ wellFormed?: boolean } = {}): Diagnostic[] {
   const result = meshSchema.safeParse(model);
   const issues: { path: PropertyKey[]; message: string }[] = result.success ? [] : result.error.issues.map((i) => ({ path: i.path, message: i.message }));
-  for (const p of illFormedStrings(model)) {
+  for (const p of options.wellFormed === true ? [] : illFormedStrings(model)) {
     const last = p[p.length - 1];
     const value = p.reduce<unknown>((o, k) => (o as Record<PropertyKey, unknown>)?.[k], model);
     const text = typeof value === "string" && !isWellFormed(value) ? value : String(last);

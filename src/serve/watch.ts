@@ -42,8 +42,18 @@ export interface Watcher {
   close(): Promise<void>;
 }
 
+/**
+ * Default quiet time for a mesh's input files (issue 12 item 5: it is on the path of every hot reload). Short is safe
+ * here: the watcher compares contents, a save caught half way that does not compile is refused (the last good
+ * snapshot stays served) and the save's remaining events queue one more load after it; editors' atomic saves (temp
+ * file + rename) are one event.
+ */
+export const MESH_DEBOUNCE_MS = 25;
+/** Default quiet time for a build directory: a manifest rewritten in place must hold still this long (settle). */
+export const BUILD_DIR_DEBOUNCE_MS = 100;
+
 export interface WatchOptions extends WatchEvents {
-  /** Quiet time after the last event before comparing. @default 100 */
+  /** Quiet time after the last event before comparing. @default MESH_DEBOUNCE_MS or BUILD_DIR_DEBOUNCE_MS */
   debounceMs?: number;
   /** Safety-net fingerprint interval; 0 turns it off. @default 2000 */
   pollMs?: number;
@@ -95,7 +105,7 @@ export function watchFiles(files: readonly string[], onChange: (path: string) =>
       return out;
     },
   };
-  return contentWatcher(spec, onChange, options, (next) => (inputs = [...new Set(next)]));
+  return contentWatcher(spec, onChange, { ...options, debounceMs: options.debounceMs ?? MESH_DEBOUNCE_MS }, (next) => (inputs = [...new Set(next)]));
 }
 
 /** Watches a served build directory: replaced by renames or a symlink flip, or its manifest rewritten in place. */
@@ -120,7 +130,7 @@ export function watchBuildDir(dir: string, onChange: (path: string) => void, opt
     // manifest rewritten in place may have been caught half written: loaded once it holds still for a debounce.
     settle: (baseline, now) => now.get(dir) !== null && baseline.get(dir) === now.get(dir),
   };
-  return contentWatcher(spec, onChange, options, () => undefined);
+  return contentWatcher(spec, onChange, { ...options, debounceMs: options.debounceMs ?? BUILD_DIR_DEBOUNCE_MS }, () => undefined);
 }
 
 /**
@@ -151,7 +161,7 @@ function digest(b: Buffer | string): string {
 }
 
 function contentWatcher(spec: Spec, onChange: (path: string) => void, o: WatchOptions, setInputs: (inputs: readonly string[]) => void): Watcher {
-  const debounceMs = o.debounceMs ?? 100;
+  const debounceMs = o.debounceMs ?? BUILD_DIR_DEBOUNCE_MS;
   const pollMs = o.pollMs ?? 2000;
   const graceMs = o.missingGraceMs ?? 1000;
   let closed = false;

@@ -6,7 +6,8 @@ import { describe, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
 import { FIELD_SITES, MESH, SITE } from "../../src/dsl/brand.js";
-import { decodeModel, encodeModel } from "../../src/frontend/model-wire.js";
+import { decodeModel, encodeModel, type DecodeInfo } from "../../src/frontend/model-wire.js";
+import { illFormedStrings } from "../../src/ir/well-formed.js";
 
 const key = fc.oneof(fc.string(), fc.constantFrom("\u0000", "__proto__", "0", "1", "01", "t", "v", "n", "root"));
 const leaf = fc.oneof(
@@ -42,7 +43,31 @@ function decorate(v: unknown, seed: { n: number }): void {
   for (const x of Object.values(v)) decorate(x, seed);
 }
 
+// Text with and without lone surrogates, as values and keys (and inside "\u0000"-keyed objects and shared objects).
+const text = fc.oneof(fc.string(), fc.constantFrom("\uD800", "a\uDC00b", "\uD83D\uDE00", "x\uD83D", "\u0000"));
+const textTree = fc.letrec((tie) => ({
+  node: fc.oneof({ depthSize: "small", maxDepth: 5 }, text, fc.integer(), fc.constant(undefined), fc.bigInt(), tie("arr"), tie("obj")),
+  arr: fc.array(tie("node"), { maxLength: 5 }),
+  obj: fc.array(fc.tuple(fc.oneof(key, text), tie("node")), { maxLength: 5 }).map((entries) => {
+    const o: Record<string, unknown> = {};
+    for (const [k, v] of entries) Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+    return o;
+  }),
+})).node;
+
 describe("model wire", () => {
+  test("decoding reports well-formed text exactly when validation's walk would find no lone surrogate", () => {
+    fc.assert(
+      fc.property(textTree, fc.boolean(), (value, share) => {
+        const v = share ? { a: value, b: value } : value;
+        const info: DecodeInfo = {};
+        const copy = decodeModel(encodeModel(v), info);
+        assert.equal(info.wellFormed, illFormedStrings(copy).length === 0);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   test("random models decode to deep-equal copies, with brands and sites", () => {
     fc.assert(
       fc.property(tree, (value) => {

@@ -70,7 +70,8 @@ describe("watching a mesh.ts (R11, R13)", () => {
     git(dir, "init", "-q");
     git(dir, "add", "mesh.ts");
     git(dir, "commit", "-qm", "one");
-    const h = await startServe({ source: entry, xdsAddress: "127.0.0.1:0", adminAddress: "127.0.0.1:0", debounceMs: 50, pollMs: 0, stateDir: false, logger: quiet });
+    // The default debounce for a mesh.ts (MESH_DEBOUNCE_MS, issue 12 item 5: 25 ms): every pattern must still work.
+    const h = await startServe({ source: entry, xdsAddress: "127.0.0.1:0", adminAddress: "127.0.0.1:0", pollMs: 0, stateDir: false, logger: quiet });
     handles.push(h);
     assert.equal(servedAddress(h), "10.1.0.1");
     const expect = async (n: number, pattern: string) => {

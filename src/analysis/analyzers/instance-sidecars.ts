@@ -15,8 +15,8 @@ import { addressesOverlap, bindingsOf } from "./port-conflicts.js";
 import { endpointLabel } from "./duplicate-endpoints.js";
 
 interface Bound {
-  /** Who binds it, for the message. */
-  label: string;
+  /** Who binds it, for the message (built only for a conflict: issue 12 item 5, ~15,000 bindings per mesh). */
+  label: () => string;
   /** The sidecar that binds it (a service, or one instance with its own ports). */
   owner: string;
   address: string;
@@ -35,15 +35,15 @@ function normalize(a: string): string {
 
 function instanceBindings(s: ServiceIR, e: EndpointIR, index: number): Bound[] {
   const sc = e.sidecar!;
-  const who = `instance ${q(endpointLabel(e))} of ${q(s.name)}`;
+  const who = () => `instance ${q(endpointLabel(e))} of ${q(s.name)}`;
   const owner = `${s.name}#${index}`;
   const out: Bound[] = [];
-  const add = (what: string, address: string, port: number) => out.push({ label: `${what} of ${who} (${address})`, owner, address, port, service: s, index });
-  for (const p of s.ports) add(`the inbound listener ${q(p.name)}`, s.sidecar.inboundAddress, e.ports[p.name] ?? p.port);
-  for (const p of s.ports) add(`the app port of port ${q(p.name)}`, LOOPBACK, sc.appPorts[p.name] ?? p.appPort);
-  add("the outbound listener", LOOPBACK, sc.outboundPort);
-  add("the admin listener", LOOPBACK, sc.adminPort);
-  for (const key of Object.keys(sc.tcpOutbound).sort()) add(`the TCP outbound listener ${q(key)}`, LOOPBACK, sc.tcpOutbound[key]!);
+  const add = (what: () => string, address: string, port: number) => out.push({ label: () => `${what()} of ${who()} (${address})`, owner, address, port, service: s, index });
+  for (const p of s.ports) add(() => `the inbound listener ${q(p.name)}`, s.sidecar.inboundAddress, e.ports[p.name] ?? p.port);
+  for (const p of s.ports) add(() => `the app port of port ${q(p.name)}`, LOOPBACK, sc.appPorts[p.name] ?? p.appPort);
+  add(() => "the outbound listener", LOOPBACK, sc.outboundPort);
+  add(() => "the admin listener", LOOPBACK, sc.adminPort);
+  for (const key of Object.keys(sc.tcpOutbound).sort()) add(() => `the TCP outbound listener ${q(key)}`, LOOPBACK, sc.tcpOutbound[key]!);
   return out;
 }
 
@@ -54,6 +54,8 @@ export const instanceSidecars: Analyzer = {
     const services = declarationOrder(ctx.ir.services);
     const byHost = new Map<string, Bound[]>();
     const own: Bound[][] = [];
+    // Without any instance that has its own ports there is nothing to compare, and no service-level bindings to list.
+    const anyOwn = services.some((s) => s.instances.kind === "static" && s.instances.endpoints.some((e) => e.sidecar));
     services.forEach((s, rank) => {
       if (s.instances.kind !== "static") return;
       s.instances.endpoints.forEach((e, index) => {
@@ -71,19 +73,27 @@ export const instanceSidecars: Analyzer = {
         const list = instanceBindings(s, e, index);
         own.push(list);
         const host = normalize(e.address);
-        byHost.set(host, [...(byHost.get(host) ?? []), ...list]);
+        const onHost = byHost.get(host);
+        if (onHost) onHost.push(...list);
+        else byHost.set(host, [...list]);
       });
       // The service-level bindings, on the hosts of its instances that use the service's ports.
+      if (!anyOwn) return;
       const shared = s.instances.endpoints.filter((e) => !e.sidecar || s.proxyless || s.gateway || s.nonMesh || s.external);
       if (shared.length === 0) return;
       const hosts = new Set(shared.map((e) => normalize(e.address)));
       for (const b of bindingsOf(s, rank)) {
+        const label = () => `${b.kind === "inbound" || b.kind === "app" ? `the ${b.kind} port ${b.port}` : `the ${b.kind} listener`} of ${q(s.name)} (${b.address})`;
         for (const host of hosts) {
-          const label = `${b.kind === "inbound" || b.kind === "app" ? `the ${b.kind} port ${b.port}` : `the ${b.kind} listener`} of ${q(s.name)} (${b.address})`;
-          byHost.set(host, [...(byHost.get(host) ?? []), { label, owner: s.name, address: b.address, port: b.port, service: s, index: -1 }]);
+          const bound: Bound = { label, owner: s.name, address: b.address, port: b.port, service: s, index: -1 };
+          const onHost = byHost.get(host);
+          if (onHost) onHost.push(bound);
+          else byHost.set(host, [bound]);
         }
       }
     });
+    // Every conflict reported involves an instance with its own ports: none, nothing to compare.
+    if (own.length === 0) return;
     const done = new Set<string>();
     for (const host of [...byHost.keys()].sort()) {
       const list = byHost.get(host)!;
@@ -94,14 +104,16 @@ export const instanceSidecars: Analyzer = {
           if (a.port !== b.port || !addressesOverlap(a.address, b.address)) continue;
           if (a.index < 0 && b.index < 0) continue; // service-level against service-level: MESH0204
           const [first, second] = b.index >= 0 ? [a, b] : [b, a];
-          const key = `${host}|${first.label}|${second.label}`;
+          const firstLabel = first.label();
+          const secondLabel = second.label();
+          const key = `${host}|${firstLabel}|${secondLabel}`;
           if (done.has(key)) continue;
           done.add(key);
           ctx.report("InstanceSidecarPortConflict", second.service.source, ["services", second.service.name, "instances", "endpoints", second.index, "sidecar"], {
             port: second.port,
             host: q(host),
-            first: first.label,
-            second: second.label,
+            first: firstLabel,
+            second: secondLabel,
           });
         }
       }

@@ -72,7 +72,10 @@ export const portConflicts: Analyzer = {
       }
     });
     for (const host of [...byHost.keys()].sort()) {
-      for (const [a, b] of overlappingPairs(byHost.get(host)!)) {
+      const list = byHost.get(host)!;
+      // A host only one service runs on (most hosts) has no pair of different owners.
+      if (list.every((b) => b.owner === list[0]!.owner)) continue;
+      for (const [a, b] of overlappingPairs(list)) {
         if (a.owner === b.owner) continue;
         report(ctx, reported, a, b, host);
       }
@@ -99,6 +102,7 @@ function compareRank(a: [number, number], b: [number, number]): number {
 
 /** Pairs of bindings on the same port whose addresses overlap. */
 function overlappingPairs(list: Binding[]): [Binding, Binding][] {
+  if (!sharesAPort(list)) return [];
   const byPort = new Map<number, Binding[]>();
   for (const b of list) {
     const same = byPort.get(b.port);
@@ -116,6 +120,13 @@ function overlappingPairs(list: Binding[]): [Binding, Binding][] {
     }
   }
   return out;
+}
+
+/** Whether two bindings of `list` have the same port number (a sidecar's handful of bindings usually do not). */
+function sharesAPort(list: Binding[]): boolean {
+  if (list.length > 32) return true; // not worth the quadratic scan: let the caller group them
+  for (let i = 0; i < list.length; i++) for (let j = i + 1; j < list.length; j++) if (list[i]!.port === list[j]!.port) return true;
+  return false;
 }
 
 function isWildcard(a: string): boolean {

@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .option("--admin <host:port>", "admin HTTP address (/healthz /readyz /metrics /debug/*)", "127.0.0.1:18001")
     .option("--strict", "warnings also keep a change from being served")
     .option("--no-watch", "load once; do not reload on change")
-    .option("--debounce <ms>", "wait this long after the last change before reloading", "100")
+    .option("--debounce <ms>", "wait this long after the last change before reloading (default 25 for a mesh.ts, 100 for a build directory)")
     .option("--poll <ms>", "also re-check the inputs' contents this often (a safety net for missed file events; 0: off)", "2000")
     .option("--state-dir <dir>", "keep the last good snapshot here and serve it at once on the next start (default: .meshc beside the mesh)")
     .option("--no-state", "no warm-start state: compile before serving anything")
@@ -116,7 +116,7 @@ export function register(program: Command): void {
         adminAddress: opts.admin,
         strict: opts.strict === true,
         watch: opts.watch,
-        debounceMs: Number(opts.debounce),
+        ...(opts.debounce !== undefined && { debounceMs: Number(opts.debounce) }),
         pollMs: Number(opts.poll),
         eval: evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }),
         stateDir: opts.state === false ? false : opts.stateDir,

@@ -1,0 +1,83 @@
+// CPU of the front end's in-process stages after evaluation, per reload of `meshc serve mesh.ts` (issue 12 item 5:
+// hot reload < 1 s): the synthetic data-style mesh (bench/synthetic-mesh.ts) is bundled and run once here, its model
+// encoded for the wire once; then, per run, as a reload does: decode a fresh model (model-wire.ts), validate (zod and
+// the text checks), lower to IR, analyze (every analyzer timed on its own). Runs after the first are warm (the JIT
+// has seen the code), as in a long-running `serve`. Prints medians of this process's CPU, and the slowest analyzers.
+// Usage: node --import tsx bench/front-stages.ts [--services 1000] [--runs 7]
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { ANALYZERS, analyze } from "../src/analysis/index.js";
+import { AnalysisContext } from "../src/analysis/context.js";
+import type { MeshModel } from "../src/dsl/model.js";
+import { bundleMesh } from "../src/frontend/evaluate.js";
+import { lower } from "../src/frontend/lower.js";
+import { decodeModel, encodeModel } from "../src/frontend/model-wire.js";
+import { dslEntry } from "../src/frontend/paths.js";
+import { makeLocator } from "../src/frontend/sites.js";
+import { validateModel } from "../src/frontend/validate.js";
+import { syntheticMeshFiles } from "./synthetic-mesh.js";
+
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : dflt;
+};
+const services = Number(arg("services", "1000"));
+const runs = Number(arg("runs", "7"));
+const dir = join(resolve(import.meta.dirname, ".."), ".tmp", `bench-front-stages-${services}`);
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(join(dir, "out"), { recursive: true });
+for (const [name, text] of Object.entries(syntheticMeshFiles({ services, style: "data" }))) writeFileSync(join(dir, name), text);
+const bundled = await bundleMesh(join(dir, "mesh.ts"), dslEntry(), join(dir, "out"));
+if (!bundled.bundle) throw new Error(`bundling failed: ${JSON.stringify(bundled.diagnostics)}`);
+writeFileSync(bundled.bundle.file, bundled.bundle.text);
+const mod = (await import(pathToFileURL(bundled.bundle.file).href)) as { default: unknown };
+const wire = encodeModel(mod.default);
+
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const rows = new Map<string, number[]>();
+const note = (k: string, v: number) => rows.set(k, [...(rows.get(k) ?? []), v]);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const baseDir = dirname(join(dir, "mesh.ts"));
+let findings = 0;
+for (let r = 0; r < runs; r++) {
+  let c = cpu();
+  const info: { wellFormed?: boolean } = {};
+  // (A checkout before decodeModel's second argument ignores it, and validateModel's third: the bench runs in both.)
+  const model = (decodeModel as (m: unknown, i?: object) => unknown)(wire, info) as MeshModel;
+  note("decode", cpu() - c);
+  const locate = makeLocator(bundled.bundle);
+  c = cpu();
+  const invalid = (validateModel as (m: MeshModel, l: typeof locate, o?: object) => ReturnType<typeof validateModel>)(model, locate, { wellFormed: info.wellFormed === true });
+  note("validate", cpu() - c);
+  if (invalid.length) throw new Error(`validation: ${JSON.stringify(invalid.slice(0, 3))}`);
+  c = cpu();
+  const lowered = lower(model, baseDir, locate);
+  note("lower", cpu() - c);
+  if (!lowered.ir) throw new Error("lowering gave no IR");
+  c = cpu();
+  findings = analyze(lowered.ir, { baseDir }).length;
+  note("analyze", cpu() - c);
+  // Each analyzer alone, on a fresh context (what analyze() spends per analyzer, give or take shared caches).
+  const ctx = new AnalysisContext(lowered.ir);
+  for (const a of ANALYZERS) {
+    const t = cpu();
+    a.run(ctx);
+    note(`  ${a.name}`, cpu() - t);
+  }
+}
+console.log(`data-style mesh, ${services} services, ${runs} runs (medians of this process's CPU in ms; the first run is cold); analysis findings: ${findings}`);
+const stages = ["decode", "validate", "lower", "analyze"];
+// The minimum over the warm runs: the least disturbed by other jobs on a shared machine.
+const least = (xs: number[]) => Math.min(...(xs.length > 1 ? xs.slice(1) : xs));
+for (const k of stages) console.log(`${k.padEnd(28)} median ${median(rows.get(k)!).toFixed(1).padStart(7)}   min ${least(rows.get(k)!).toFixed(1).padStart(7)}   (${rows.get(k)!.map((x) => x.toFixed(0)).join(", ")})`);
+const sum = (pick: (xs: number[]) => number) => stages.reduce((n, k) => n + pick(rows.get(k)!), 0);
+console.log(`${"all four".padEnd(28)} median ${sum(median).toFixed(1).padStart(7)}   min ${sum(least).toFixed(1).padStart(7)}`);
+const analyzers = [...rows].filter(([k]) => !stages.includes(k)).map(([k, v]) => [k, median(v)] as const).sort((a, b) => b[1] - a[1]);
+console.log("slowest analyzers (median ms):");
+for (const [k, v] of analyzers.slice(0, 12)) console.log(`${k.padEnd(28)} ${v.toFixed(1).padStart(7)}`);
+console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} on ${cpus().length} cores`);
