@@ -8,8 +8,8 @@
 // translates the proxy again. A reused proxy's resources come from the build directory's encoded.json (the bytes
 // the previous build wrote, src/build/encoded-index.ts), and its versions must come out equal to manifest.json's.
 //
-// The record of inputs lives beside the build directory (.<dir>.meshc-translate.json), not in it, so the build
-// directory stays exactly what a full build writes. It is trusted only when everything matches, else the build
+// The record of inputs lives in the user's cache folder (translateCachePath), not in or beside the build directory,
+// which stays exactly what a full build writes. It is trusted only when everything matches, else the build
 // translates everything (fail closed): its format, the translator's own code (a digest of meshc's bundle or
 // sources), the digests of the encoded.json and manifest.json it was written with (a build written by another
 // meshc, a hand edit, a half-written record), and the build's mesh name; meshes with mesh.patch() are never cached
@@ -17,8 +17,9 @@
 // one over random edits, and that a corrupt or foreign record falls back to a full translation.
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { homedir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { contentHash, makeProxySnapshot } from "../snapshot/build.js";
@@ -33,10 +34,14 @@ import { writeFileAtomic } from "./write.js";
 
 export const TRANSLATE_CACHE_FORMAT = 1;
 
-/** Where the record of a build directory's translation inputs is kept: beside it. */
+/**
+ * Where the record of a build directory's translation inputs is kept: in the user's cache folder ($MESHC_CACHE_DIR,
+ * else $XDG_CACHE_HOME/meshc, else ~/.cache/meshc), named by a hash of the directory's absolute path, so that
+ * neither the build directory nor the folder around it holds anything a full build would not write.
+ */
 export function translateCachePath(outDir: string): string {
-  const target = resolve(outDir);
-  return join(dirname(target), `.${basename(target)}.meshc-translate.json`);
+  const base = process.env.MESHC_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "meshc");
+  return join(base, "translate", `${createHash("sha256").update(resolve(outDir)).digest("hex").slice(0, 32)}.json`);
 }
 
 interface CacheJson {
@@ -212,7 +217,7 @@ export class BuildTranslateCache {
     private readonly previous: Previous | string,
   ) {}
 
-  /** Reads the record beside `outDir` (nothing is trusted yet: translate() checks it against the mesh). */
+  /** Reads the record kept for `outDir` (nothing is trusted yet: translate() checks it against the mesh). */
   static async open(outDir: string): Promise<BuildTranslateCache> {
     return new BuildTranslateCache(outDir, await readPrevious(outDir));
   }
@@ -266,10 +271,11 @@ export class BuildTranslateCache {
 
   /**
    * After the build directory was written (its encoded.json and manifest.json texts): records this translation
-   * beside it. Without a record to keep (patches, issues), removes a stale one.
+   * for the next build into it. Without a record to keep (patches, issues), empties the one there was.
    */
   async save(files: { index: string; manifest: string }): Promise<void> {
     const path = translateCachePath(this.outDir);
+    await mkdir(dirname(path), { recursive: true });
     if (!this.record) {
       await writeFileAtomic(path, "{}\n");
       return;

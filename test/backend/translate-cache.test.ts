@@ -23,6 +23,7 @@ import { caseNames, loadCase } from "./cases.js";
 
 const root = mkdtempSync(join(tmpdir(), "meshc-translate-cache-"));
 after(() => rmSync(root, { recursive: true, force: true }));
+process.env.MESHC_CACHE_DIR = join(root, "cache");
 
 const bases: MeshIR[] = [...caseNames().map(loadCase), syntheticMesh({ services: 12 }), syntheticMesh({ services: 8, failover: false })];
 
@@ -235,6 +236,8 @@ test("a corrupt, foreign or stale record, or a changed build directory, means a 
   writeFileSync(record, JSON.stringify(rec));
   const r = await build(out, ir);
   assert.equal(r.cache.stats.full, undefined);
+  assert.ok(record.startsWith(join(root, "cache")), "the record is kept in the cache folder");
+  assert.deepEqual(readdirSync(join(root, "closed")), ["out"], "nothing beside the build directory");
   assert.ok(r.cache.stats.translated > 0 && r.cache.stats.reused > 0, JSON.stringify(r.cache.stats));
   assert.deepEqual(tree(out), fresh(ir), "the tampered resource is not written");
 });

@@ -71,7 +71,7 @@ export function register(program: Command): void {
           throw err;
         }
         await writer.commit();
-        // The record of what was translated, beside the new tree (a failure leaves a record that no longer matches).
+        // The record of what was translated, for the next build into --out (a failure leaves a record that no longer matches).
         await cache.save({ index: String(plan.files.get(ENCODED_INDEX)), manifest: String(plan.files.get(MANIFEST)) }).catch(() => undefined);
       } catch (err) {
         if (err instanceof BuildDirError) {
