@@ -86,6 +86,8 @@ export function register(program: Command): void {
       if (opts.format === "human") {
         const n = result.snapshot.proxies.size;
         process.stderr.write(`meshc: wrote ${n} prox${n === 1 ? "y" : "ies"} (${files} files) to ${relative(process.cwd(), opts.out) || "."}\n`);
+        const { reused } = cache.stats;
+        if (reused > 0) process.stderr.write(`meshc: ${reused} of ${n} proxies unchanged since the previous build into it (not translated again)\n`);
       }
     });
 }
