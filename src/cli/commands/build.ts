@@ -9,6 +9,7 @@ import { planBuild, type BuildPlan } from "../../build/incremental.js";
 import { BuildTranslateCache } from "../../build/translate-cache.js";
 import { ENCODED_INDEX } from "../../build/encoded-index.js";
 import { MANIFEST } from "../../build/render.js";
+import { warmEnvoyRoot } from "../../backends/envoy/api/registry.js";
 import { certificatePlan } from "../../pki/plan.js";
 import { BuildDirError, openBuildDir } from "../../build/write.js";
 import { unreadableInput } from "../../diagnostics/ci.js";
@@ -44,7 +45,10 @@ export function register(program: Command): void {
       if (unreadable) command.error(`meshc build: ${unreadable}`, { exitCode: 2 });
       // A rebuild into a previous build translates only the proxies whose inputs changed (src/build/translate-cache.ts).
       const cache = await BuildTranslateCache.open(opts.out);
-      const result = await compileMesh(mesh, { ...evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }), translate: (ir) => cache.translate(ir) });
+      const compiling = compileMesh(mesh, { ...evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }), translate: (ir) => cache.translate(ir) });
+      // Envoy's schema loads while the front end waits for esbuild and the evaluation worker, not after it.
+      void warmEnvoyRoot();
+      const result = await compiling;
       // --strict lists every mesh.patch() that changed something (MESH0242, a warning, so strict fails on it).
       if (opts.strict === true && result.patches) result.diagnostics = [...result.diagnostics, ...strictPatchDiagnostics(result.patches, result.baseDir)].sort(compareDiagnostics);
       if (opts.envoy === true && exitCodeFor(result.diagnostics, { strict: opts.strict === true }) === 0) {
