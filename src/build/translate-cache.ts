@@ -78,8 +78,9 @@ export function translatorIdentity(): string {
   const top = here.includes(`${"/"}dist${"/"}`) ? "dist" : "src";
   while (basename(root) !== top && dirname(root) !== root) root = dirname(root);
   const h = createHash("sha256");
-  // The encoder's library too (its output is the bytes a reused proxy keeps).
-  h.update(`protobufjs ${(createRequire(import.meta.url)("protobufjs/package.json") as { version: string }).version}\0`);
+  // The encoder's library and the Envoy .proto files' package too (they decide the bytes a reused proxy keeps).
+  const require = createRequire(import.meta.url);
+  for (const pkg of ["protobufjs", "@grpc/grpc-js-xds"]) h.update(`${pkg} ${(require(`${pkg}/package.json`) as { version: string }).version}\0`);
   const ext = top === "dist" ? ".js" : ".ts";
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
