@@ -9,11 +9,12 @@
 // recorded for it (a file the previous index does not cover is rendered again).
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { EncodedResource, MeshSnapshot, ProxySnapshot, ResourceKind } from "../snapshot/types.js";
+import type { MeshSnapshot, ProxySnapshot, ResourceKind } from "../snapshot/types.js";
 import type { CertificatePlan } from "../pki/plan.js";
 import { ENCODED_INDEX, fileDigest, renderEncodedIndex } from "./encoded-index.js";
 import { variantDir } from "../snapshot/variants.js";
-import { discoveryResponseFrame, FILE_OF, MANIFEST, manifestOf, renderDiscoveryResponseBytes, renderResource, stableJson, type Manifest } from "./render.js";
+import { SegmentRenderer } from "./render-segments.js";
+import { discoveryResponseFrame, FILE_OF, MANIFEST, manifestOf, renderDiscoveryResponseBytes, stableJson, type Manifest } from "./render.js";
 
 export interface BuildPlan {
   /**
@@ -36,7 +37,7 @@ export interface BuildSink {
   alloc?(size: number): Buffer;
   /** With alloc: a DiscoveryResponse file as its frame and the resources' renderings (in alloc'ed memory), assembled,
    * written and digested by the sink (BuildDirWriter.writeResponse), whose digests() then gives the digests. */
-  writeResponse?(rel: string, head: string, resources: readonly Buffer[], tail: string): void;
+  writeResponse?(rel: string, head: string, resources: readonly (Buffer | readonly Buffer[])[], tail: string): void;
   digests?(): Promise<Map<string, string>>;
   link(rel: string, from: string): void;
 }
@@ -82,22 +83,13 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
   // With a sink that assembles files (the build writer's thread), each distinct resource's rendering is copied once
   // into its shared memory and every file is sent as references to those; the thread also digests the files.
   const assembled = alloc && sink?.writeResponse && sink.digests ? sink : undefined;
-  const shared = new Map<EncodedResource, Buffer>();
-  const sharedBytes = (kind: ResourceKind, r: EncodedResource): Buffer => {
-    let b = shared.get(r);
-    if (b === undefined) {
-      const text = renderResource(kind, r);
-      b = alloc!(Buffer.byteLength(text));
-      b.write(text);
-      shared.set(r, b);
-    }
-    return b;
-  };
+  // Route tables and assignments as segments: their shared virtual hosts and locality groups copied once each.
+  const segments = assembled ? new SegmentRenderer(alloc!) : undefined;
   const render = (rel: string, p: ProxySnapshot, kind: ResourceKind) => {
     rendered++;
     if (assembled) {
       const { head, tail } = discoveryResponseFrame(p, kind);
-      assembled.writeResponse!(rel, head, p.resources[kind].map((r) => sharedBytes(kind, r)), tail);
+      assembled.writeResponse!(rel, head, p.resources[kind].map((r) => segments!.resource(kind, r)), tail);
       return;
     }
     const text = renderDiscoveryResponseBytes(p, kind, alloc);

@@ -54,25 +54,31 @@ export function renderResource(kind: ResourceKind, r: EncodedResource): string {
 // hosts for every proxy. The text is exactly what the generic path produces (test/backend/write.test.ts).
 const renderedHosts = new WeakMap<Canonical, string>();
 
-function isPlainRouteTable(c: Canonical): boolean {
+export function isPlainRouteTable(c: Canonical): boolean {
   return Object.keys(c).every((k) => k === "name" || k === "virtual_hosts");
 }
 
-function renderRouteTable(typeUrl: string, c: Canonical): string {
+/** One virtual host's rendering inside a plain route table (indented for its place there). */
+export function renderVirtualHost(h: Canonical): string {
+  let t = renderedHosts.get(h);
+  if (t === undefined) {
+    t = JSON.stringify(messageToJson("envoy.config.route.v3.VirtualHost", h), null, 2).replace(/\n/g, "\n        ");
+    renderedHosts.set(h, t);
+  }
+  return t;
+}
+
+/** The lines of a plain route table before its virtual hosts (its "@type" and name). */
+export function routeTableLines(typeUrl: string, c: Canonical): string[] {
   const lines = [`"@type": ${JSON.stringify(typeUrl)}`];
   if (c.name !== undefined) lines.push(`"name": ${JSON.stringify(c.name)}`);
+  return lines;
+}
+
+function renderRouteTable(typeUrl: string, c: Canonical): string {
+  const lines = routeTableLines(typeUrl, c);
   const hosts = (c.virtual_hosts as Canonical[] | undefined) ?? [];
-  if (hosts.length) {
-    const texts = hosts.map((h) => {
-      let t = renderedHosts.get(h);
-      if (t === undefined) {
-        t = JSON.stringify(messageToJson("envoy.config.route.v3.VirtualHost", h), null, 2).replace(/\n/g, "\n        ");
-        renderedHosts.set(h, t);
-      }
-      return t;
-    });
-    lines.push(`"virtual_hosts": [\n        ${texts.join(",\n        ")}\n      ]`);
-  }
+  if (hosts.length) lines.push(`"virtual_hosts": [\n        ${hosts.map(renderVirtualHost).join(",\n        ")}\n      ]`);
   return `{\n      ${lines.join(",\n      ")}\n    }`;
 }
 
@@ -83,28 +89,48 @@ function renderRouteTable(typeUrl: string, c: Canonical): string {
 const renderedGroups = new WeakMap<Canonical, string>();
 const GROUP_KEYS = new Set(["locality", "lb_endpoints", "load_balancing_weight"]);
 
-function isPlainAssignment(c: Canonical): boolean {
+export function isPlainAssignment(c: Canonical): boolean {
   return Object.keys(c).every((k) => k === "cluster_name" || k === "endpoints");
 }
 
-function renderGroup(g: Canonical): string {
-  let t = renderedGroups.get(g);
-  if (t !== undefined) return t;
+/** The end of a group's rendering that a priority is spliced in before. */
+export const GROUP_END = "\n        }";
+
+/** A group's rendering with `priority` spliced into its base's (GROUP_END dropped from the base): what follows it. */
+export function priorityTail(priority: number): string {
+  return `,\n          "priority": ${JSON.stringify(priority)}${GROUP_END}`;
+}
+
+/** A group whose rendering is its base's with the priority spliced in (when the base's rendering allows it). */
+export function groupSplice(g: Canonical): { base: Canonical; priority: number } | undefined {
   const base = groupWithoutPriority(g);
   const keys = Object.keys(g);
   const last = keys[keys.length - 1];
-  if (base !== undefined && last === "priority" && typeof g.priority === "number" && keys.slice(0, -1).every((k) => GROUP_KEYS.has(k) && g[k] === base[k])) {
-    const b = renderGroup(base);
-    if (b.endsWith("\n        }")) t = `${b.slice(0, -"\n        }".length)},\n          "priority": ${JSON.stringify(g.priority)}\n        }`;
+  if (base !== undefined && last === "priority" && typeof g.priority === "number" && keys.slice(0, -1).every((k) => GROUP_KEYS.has(k) && g[k] === base[k]) && renderGroup(base).endsWith(GROUP_END)) {
+    return { base, priority: g.priority };
   }
+  return undefined;
+}
+
+export function renderGroup(g: Canonical): string {
+  let t = renderedGroups.get(g);
+  if (t !== undefined) return t;
+  const splice = groupSplice(g);
+  if (splice) t = `${renderGroup(splice.base).slice(0, -GROUP_END.length)}${priorityTail(splice.priority)}`;
   t ??= JSON.stringify(messageToJson("envoy.config.endpoint.v3.LocalityLbEndpoints", g), null, 2).replace(/\n/g, "\n        ");
   renderedGroups.set(g, t);
   return t;
 }
 
-function renderAssignment(typeUrl: string, c: Canonical): string {
+/** The lines of a plain assignment before its locality groups (its "@type" and cluster name). */
+export function assignmentLines(typeUrl: string, c: Canonical): string[] {
   const lines = [`"@type": ${JSON.stringify(typeUrl)}`];
   if (c.cluster_name !== undefined) lines.push(`"cluster_name": ${JSON.stringify(c.cluster_name)}`);
+  return lines;
+}
+
+function renderAssignment(typeUrl: string, c: Canonical): string {
+  const lines = assignmentLines(typeUrl, c);
   const groups = (c.endpoints as Canonical[] | undefined) ?? [];
   if (groups.length) lines.push(`"endpoints": [\n        ${groups.map(renderGroup).join(",\n        ")}\n      ]`);
   return `{\n      ${lines.join(",\n      ")}\n    }`;

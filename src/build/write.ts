@@ -52,10 +52,11 @@ export interface BuildDirWriter {
    */
   alloc(size: number): Buffer;
   /**
-   * Queues a DiscoveryResponse file given as its frame and the resources' renderings, each in alloc'ed memory: the
-   * thread assembles it as renderDiscoveryResponseBytes does (src/build/render.ts), writes it and records its digest.
+   * Queues a DiscoveryResponse file given as its frame and the resources' renderings, each in alloc'ed memory (a
+   * resource as one buffer, or as the segments its rendering is the concatenation of: src/build/render-segments.ts):
+   * the thread assembles it as renderDiscoveryResponseBytes does (src/build/render.ts), writes it and records its digest.
    */
-  writeResponse(rel: string, head: string, resources: readonly Buffer[], tail: string): void;
+  writeResponse(rel: string, head: string, resources: readonly (Buffer | readonly Buffer[])[], tail: string): void;
   /** The digests (fileDigest) of the files queued by writeResponse, once all of them are written. */
   digests(): Promise<Map<string, string>>;
   /** Queues a hard link (or copy) of an equal file of the previous build. */
@@ -106,9 +107,11 @@ parentPort.on("message", (m) => {
           if (f.refs.length === 0) parts.push(EMPTY);
           else {
             parts.push(OPEN);
-            for (let i = 0; i < f.refs.length; i += 3) {
+            // Per resource: its number of segments, then (arena, offset, length) for each.
+            for (let i = 0; i < f.refs.length; ) {
               if (i) parts.push(SEPARATOR);
-              parts.push(Buffer.from(arenas[f.refs[i]], f.refs[i + 1], f.refs[i + 2]));
+              const n = f.refs[i++];
+              for (let j = 0; j < n; j++, i += 3) parts.push(Buffer.from(arenas[f.refs[i]], f.refs[i + 1], f.refs[i + 2]));
             }
             parts.push(CLOSE);
           }
@@ -208,9 +211,13 @@ export async function openBuildDir(outDir: string): Promise<BuildDirWriter> {
     writeResponse: (rel, head, resources, tail) => {
       const refs: number[] = [];
       for (const r of resources) {
-        const id = arenaIds.get(r.buffer);
-        if (id === undefined) throw new Error("meshc bug: writeResponse takes resources in alloc'ed memory");
-        refs.push(id, r.byteOffset, r.byteLength);
+        const segs = Buffer.isBuffer(r) ? [r] : (r as readonly Buffer[]);
+        refs.push(segs.length);
+        for (const b of segs) {
+          const id = arenaIds.get(b.buffer);
+          if (id === undefined) throw new Error("meshc bug: writeResponse takes resources in alloc'ed memory");
+          refs.push(id, b.byteOffset, b.byteLength);
+        }
       }
       add({ file: inside(rel), rel, head, tail, refs });
     },

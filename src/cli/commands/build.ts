@@ -5,7 +5,11 @@
 // The output directory is replaced atomically: on any failure it is left exactly as it was.
 import { Option, type Command } from "@commander-js/extra-typings";
 import { relative } from "node:path";
-import { planBuild } from "../../build/incremental.js";
+import { planBuild, type BuildPlan } from "../../build/incremental.js";
+import { BuildTranslateCache } from "../../build/translate-cache.js";
+import { ENCODED_INDEX } from "../../build/encoded-index.js";
+import { MANIFEST } from "../../build/render.js";
+import { warmEnvoyRoot } from "../../backends/envoy/api/registry.js";
 import { certificatePlan } from "../../pki/plan.js";
 import { BuildDirError, openBuildDir } from "../../build/write.js";
 import { unreadableInput } from "../../diagnostics/ci.js";
@@ -39,7 +43,12 @@ export function register(program: Command): void {
       const strict = opts.strict === true;
       const unreadable = unreadableInput(mesh);
       if (unreadable) command.error(`meshc build: ${unreadable}`, { exitCode: 2 });
-      const result = await compileMesh(mesh, evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }));
+      // A rebuild into a previous build translates only the proxies whose inputs changed (src/build/translate-cache.ts).
+      const cache = await BuildTranslateCache.open(opts.out);
+      const compiling = compileMesh(mesh, { ...evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }), translate: (ir) => cache.translate(ir) });
+      // Envoy's schema loads while the front end waits for esbuild and the evaluation worker, not after it.
+      void warmEnvoyRoot();
+      const result = await compiling;
       // --strict lists every mesh.patch() that changed something (MESH0242, a warning, so strict fails on it).
       if (opts.strict === true && result.patches) result.diagnostics = [...result.diagnostics, ...strictPatchDiagnostics(result.patches, result.baseDir)].sort(compareDiagnostics);
       if (opts.envoy === true && exitCodeFor(result.diagnostics, { strict: opts.strict === true }) === 0) {
@@ -53,18 +62,21 @@ export function register(program: Command): void {
         return;
       }
       let files = 0;
+      let plan: BuildPlan | undefined;
       try {
         // Files equal to the previous build's in --out are linked, not rendered and written again.
         // Each file is written (on the writer's thread) as soon as it is rendered; the tree is swapped in at the end.
         const writer = await openBuildDir(opts.out);
         try {
-          const plan = await planBuild(opts.out, result.ir.name, result.snapshot, certificatePlan(result.ir), writer);
+          plan = await planBuild(opts.out, result.ir.name, result.snapshot, certificatePlan(result.ir), writer);
           files = plan.rendered + plan.reuse.size + 2; // + manifest.json and encoded.json
         } catch (err) {
           await writer.abort();
           throw err;
         }
         await writer.commit();
+        // The record of what was translated, for the next build into --out (a failure leaves a record that no longer matches).
+        await cache.save({ index: String(plan.files.get(ENCODED_INDEX)), manifest: String(plan.files.get(MANIFEST)) }).catch(() => undefined);
       } catch (err) {
         if (err instanceof BuildDirError) {
           process.stderr.write(`meshc build: ${err.message}\n`);
@@ -78,6 +90,8 @@ export function register(program: Command): void {
       if (opts.format === "human") {
         const n = result.snapshot.proxies.size;
         process.stderr.write(`meshc: wrote ${n} prox${n === 1 ? "y" : "ies"} (${files} files) to ${relative(process.cwd(), opts.out) || "."}\n`);
+        const { reused } = cache.stats;
+        if (reused > 0) process.stderr.write(`meshc: ${reused} of ${n} proxies unchanged since the previous build into it (not translated again)\n`);
       }
     });
 }
