@@ -1,10 +1,12 @@
 // SotW responses are written straight into a buffer of the exact size (src/xds/wire.ts serializeSotwResponse): the
 // bytes equal protobufjs's Writer output (what the server wrote before), for empty and multi-byte versions, long
-// nonces, every resource kind and a response whose length prefixes take several bytes.
+// nonces, every resource kind and a response whose length prefixes take several bytes; the framed variant (the
+// gRPC prefix written in front, what the server sends) equals frameMessage() of the same bytes.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import protobuf from "protobufjs";
-import { anyBytes, decodeSotwResponse, serializeSotwResponse, type SotwResponseOut } from "../../src/xds/wire.js";
+import { frameMessage, MessageReader } from "../../src/xds/grpc-frame.js";
+import { anyBytes, decodeSotwResponse, serializeSotwResponse, serializeSotwResponseFramed, type SotwResponseOut } from "../../src/xds/wire.js";
 import { webProxy } from "./fixtures.js";
 
 function reference(res: SotwResponseOut): Buffer {
@@ -34,4 +36,28 @@ test("SotW responses: written bytes equal protobufjs's encoding", () => {
   const big = { versionInfo: "v", typeUrl: "t", nonce: "1", resources: Array.from({ length: 3000 }, () => p.resources.route[0]!) };
   assert.deepEqual(serializeSotwResponse(big), reference(big));
   assert.equal(n, 30);
+});
+
+test("SotW responses framed for the wire: the 5-byte gRPC prefix and the same bytes, in one buffer", () => {
+  const p = webProxy();
+  let n = 0;
+  for (const kind of ["cluster", "endpoint", "listener", "route", "secret"] as const) {
+    for (const versionInfo of ["", "385e7ae917de50ba", "é".repeat(200)]) {
+      const res = { versionInfo, typeUrl: `type.googleapis.com/${kind}`, nonce: String(n + 1), resources: p.resources[kind] ?? [] };
+      const framed = serializeSotwResponseFramed(res);
+      assert.deepEqual(framed, frameMessage(reference(res)), `${kind} ${versionInfo.length}`);
+      const messages: Buffer[] = [];
+      assert.equal(new MessageReader(1 << 30).push(framed, (m) => messages.push(Buffer.from(m))), undefined);
+      assert.equal(messages.length, 1);
+      assert.equal(decodeSotwResponse(messages[0]!).resources.length, res.resources.length);
+      n++;
+    }
+  }
+  // A message over 64 KiB (the transport used to write such messages as a separate prefix and body).
+  const big = { versionInfo: "v", typeUrl: "t", nonce: "1", resources: Array.from({ length: 3000 }, () => p.resources.route[0]!) };
+  const framed = serializeSotwResponseFramed(big);
+  assert.ok(framed.length > 64 * 1024);
+  assert.deepEqual(framed, frameMessage(reference(big)));
+  assert.equal(framed.readUInt32BE(1), framed.length - 5);
+  assert.equal(n, 15);
 });
