@@ -172,7 +172,17 @@ const deltaCache = new WeakMap<EncodedResource, Uint8Array>();
 export function anyBytes(r: EncodedResource): Uint8Array {
   let b = anyCache.get(r);
   if (!b) {
-    b = protobuf.Writer.create().uint32((1 << 3) | 2).string(r.typeUrl).uint32((2 << 3) | 2).bytes(r.bytes).finish();
+    // Written directly (what protobufjs's Writer produced, without its op list): 0x0a len type_url 0x12 len value.
+    const url = Buffer.byteLength(r.typeUrl);
+    const value = r.bytes.length;
+    const out = Buffer.allocUnsafe(2 + varintSize(url) + url + varintSize(value) + value);
+    out[0] = (1 << 3) | 2;
+    let pos = writeVarint(out, 1, url);
+    pos += out.write(r.typeUrl, pos, "utf8");
+    out[pos++] = (2 << 3) | 2;
+    pos = writeVarint(out, pos, value);
+    out.set(r.bytes, pos);
+    b = out;
     anyCache.set(r, b);
     wireStats.anyEncodes++;
   }

@@ -7,12 +7,18 @@ import { test } from "node:test";
 import protobuf from "protobufjs";
 import { frameMessage, MessageReader } from "../../src/xds/grpc-frame.js";
 import { anyBytes, decodeSotwResponse, serializeSotwResponse, serializeSotwResponseFramed, type SotwResponseOut } from "../../src/xds/wire.js";
+import type { EncodedResource } from "../../src/snapshot/types.js";
 import { webProxy } from "./fixtures.js";
+
+/** google.protobuf.Any as protobufjs writes it (what anyBytes wrote before it encoded by hand). */
+function referenceAny(r: EncodedResource): Uint8Array {
+  return protobuf.Writer.create().uint32((1 << 3) | 2).string(r.typeUrl).uint32((2 << 3) | 2).bytes(r.bytes).finish();
+}
 
 function reference(res: SotwResponseOut): Buffer {
   const w = protobuf.Writer.create();
   if (res.versionInfo) w.uint32((1 << 3) | 2).string(res.versionInfo);
-  for (const r of res.resources) w.uint32((2 << 3) | 2).bytes(anyBytes(r));
+  for (const r of res.resources) w.uint32((2 << 3) | 2).bytes(referenceAny(r));
   w.uint32((4 << 3) | 2).string(res.typeUrl);
   w.uint32((5 << 3) | 2).string(res.nonce);
   w.uint32((6 << 3) | 2).bytes(protobuf.Writer.create().uint32((1 << 3) | 2).string("meshc").finish());
@@ -60,4 +66,17 @@ test("SotW responses framed for the wire: the 5-byte gRPC prefix and the same by
   assert.deepEqual(framed, frameMessage(reference(big)));
   assert.equal(framed.readUInt32BE(1), framed.length - 5);
   assert.equal(n, 15);
+});
+
+test("Any wrappers: written bytes equal protobufjs's encoding (short and multi-byte lengths, non-ASCII type URL)", () => {
+  const p = webProxy();
+  const all = Object.values(p.resources).flat();
+  assert.ok(all.length > 5);
+  for (const r of all) assert.deepEqual(Buffer.from(anyBytes(r)), Buffer.from(referenceAny(r)), r.name);
+  const base = all[0]!;
+  for (const [typeUrl, size] of [["t", 0], ["type.googleapis.com/x", 127], ["type.googleapis.com/" + "y".repeat(200), 128], ["type.googleapis.com/é", 70_000]] as const) {
+    const r = { ...base, typeUrl, bytes: Buffer.alloc(size, 7) };
+    assert.deepEqual(Buffer.from(anyBytes(r)), Buffer.from(referenceAny(r)), `${typeUrl.length} ${size}`);
+    assert.equal(anyBytes(r), anyBytes(r), "built once per resource object");
+  }
 });
