@@ -22,10 +22,9 @@
 // Each run's figures go to stderr as one line ("meshc N=1000 run 1: {...}"); `--table-from run1.log,run2.log` prints
 // the table again from such lines (e.g. runs of N = 1,000 and 2,000 taken separately).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { now, stats, syncProxies, waitQuiet } from "./ads-load.js";
 import { syntheticMeshFiles } from "./synthetic-mesh.js";
 
@@ -74,6 +73,33 @@ function buildDirs(): { a: string; b: string } {
 
 // ---- a server process ----
 
+/** Calls `onLine` for each line appended to `file` (polled every 50 ms) until `child` exits. */
+function followLines(file: string, child: ChildProcess, onLine: (line: string) => void): void {
+  const fd = openSync(file, "r");
+  const buf = Buffer.alloc(1 << 20);
+  let pos = 0;
+  let rest = Buffer.alloc(0);
+  const poll = () => {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n <= 0) break;
+      pos += n;
+      let chunk = Buffer.concat([rest, buf.subarray(0, n)]);
+      for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10)) {
+        onLine(chunk.toString("utf8", 0, nl));
+        chunk = chunk.subarray(nl + 1);
+      }
+      rest = Buffer.from(chunk);
+    }
+  };
+  const timer = setInterval(poll, 50);
+  child.once("exit", () => {
+    clearInterval(timer);
+    poll();
+    closeSync(fd);
+  });
+}
+
 interface Server {
   name: "meshc" | "go";
   child: ChildProcess;
@@ -87,15 +113,21 @@ interface Server {
 
 function startServer(name: "meshc" | "go", dir: string): Server {
   const xds = `127.0.0.1:${PORT}`;
+  // The server's stdout goes to a file that this process reads every 50 ms, not to a pipe: meshc logs a line per
+  // proxy ("proxy connected"), and a pipe that this busy process (the load generator) drains late would block the
+  // server's synchronous log writes mid-sync (and cost the load generator a read per chunk); Go logs a few lines.
+  const logFile = join(work, `${name}-stdout.log`);
+  const out = openSync(logFile, "w");
   const child =
     name === "meshc"
-      ? spawn(process.execPath, [...NODE_ARGS, cli, "serve", dir, "--xds", xds, "--admin", `127.0.0.1:${PORT + 1}`, "--log-level", "info", "--workers", WORKERS, ...MESHC_ARGS], { stdio: ["ignore", "pipe", "inherit"] })
-      : spawn(goBin, ["-dir", dir, "-addr", xds], { stdio: ["ignore", "pipe", "inherit"] });
+      ? spawn(process.execPath, [...NODE_ARGS, cli, "serve", dir, "--xds", xds, "--admin", `127.0.0.1:${PORT + 1}`, "--log-level", "info", "--workers", WORKERS, ...MESHC_ARGS], { stdio: ["ignore", out, "inherit"] })
+      : spawn(goBin, ["-dir", dir, "-addr", xds], { stdio: ["ignore", out, "inherit"] });
+  closeSync(out);
   let onReady!: (at: number) => void;
   const ready = new Promise<number>((r) => (onReady = r));
   let publishWaiters: ((at: number) => void)[] = [];
   const workerApplied: number[] = [];
-  createInterface({ input: child.stdout! }).on("line", (line) => {
+  followLines(logFile, child, (line) => {
     let m: { msg?: string; time?: number; at?: number; worker?: number };
     try {
       m = JSON.parse(line);
