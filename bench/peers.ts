@@ -10,6 +10,8 @@
 //                        meshc notices by watching, Go is sent SIGHUP right after the renames
 //   published -> ACK     the server's "snapshot published" log line -> that last ACK
 //   CPU for the change   the server's user+system CPU from the swap until the streams are quiet
+//   CPU for the full sync  the same from ready until the streams are quiet after the sync; "of which: threads
+//                        other than the main thread" is V8's compiler and GC helpers (Go: all but the first thread)
 // Prints the medians and the ratios meshc/Go (> 1: meshc is slower/larger).
 //
 //   npm run build && scripts/build-peer-gocp.sh
@@ -22,10 +24,9 @@
 // Each run's figures go to stderr as one line ("meshc N=1000 run 1: {...}"); `--table-from run1.log,run2.log` prints
 // the table again from such lines (e.g. runs of N = 1,000 and 2,000 taken separately).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { now, stats, syncProxies, waitQuiet } from "./ads-load.js";
 import { syntheticMeshFiles } from "./synthetic-mesh.js";
 
@@ -74,6 +75,33 @@ function buildDirs(): { a: string; b: string } {
 
 // ---- a server process ----
 
+/** Calls `onLine` for each line appended to `file` (polled every 50 ms) until `child` exits. */
+function followLines(file: string, child: ChildProcess, onLine: (line: string) => void): void {
+  const fd = openSync(file, "r");
+  const buf = Buffer.alloc(1 << 20);
+  let pos = 0;
+  let rest = Buffer.alloc(0);
+  const poll = () => {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n <= 0) break;
+      pos += n;
+      let chunk = Buffer.concat([rest, buf.subarray(0, n)]);
+      for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10)) {
+        onLine(chunk.toString("utf8", 0, nl));
+        chunk = chunk.subarray(nl + 1);
+      }
+      rest = Buffer.from(chunk);
+    }
+  };
+  const timer = setInterval(poll, 50);
+  child.once("exit", () => {
+    clearInterval(timer);
+    poll();
+    closeSync(fd);
+  });
+}
+
 interface Server {
   name: "meshc" | "go";
   child: ChildProcess;
@@ -87,15 +115,21 @@ interface Server {
 
 function startServer(name: "meshc" | "go", dir: string): Server {
   const xds = `127.0.0.1:${PORT}`;
+  // The server's stdout goes to a file that this process reads every 50 ms, not to a pipe: meshc logs a line per
+  // proxy ("proxy connected"), and a pipe that this busy process (the load generator) drains late would block the
+  // server's synchronous log writes mid-sync (and cost the load generator a read per chunk); Go logs a few lines.
+  const logFile = join(work, `${name}-stdout.log`);
+  const out = openSync(logFile, "w");
   const child =
     name === "meshc"
-      ? spawn(process.execPath, [...NODE_ARGS, cli, "serve", dir, "--xds", xds, "--admin", `127.0.0.1:${PORT + 1}`, "--log-level", "info", "--workers", WORKERS, ...MESHC_ARGS], { stdio: ["ignore", "pipe", "inherit"] })
-      : spawn(goBin, ["-dir", dir, "-addr", xds], { stdio: ["ignore", "pipe", "inherit"] });
+      ? spawn(process.execPath, [...NODE_ARGS, cli, "serve", dir, "--xds", xds, "--admin", `127.0.0.1:${PORT + 1}`, "--log-level", "info", "--workers", WORKERS, ...MESHC_ARGS], { stdio: ["ignore", out, "inherit"] })
+      : spawn(goBin, ["-dir", dir, "-addr", xds], { stdio: ["ignore", out, "inherit"] });
+  closeSync(out);
   let onReady!: (at: number) => void;
   const ready = new Promise<number>((r) => (onReady = r));
   let publishWaiters: ((at: number) => void)[] = [];
   const workerApplied: number[] = [];
-  createInterface({ input: child.stdout! }).on("line", (line) => {
+  followLines(logFile, child, (line) => {
     let m: { msg?: string; time?: number; at?: number; worker?: number };
     try {
       m = JSON.parse(line);
@@ -149,6 +183,31 @@ function cpuMs(pid: number): number {
   }
   return sum;
 }
+/**
+ * CPU of the threads other than each process's main thread (V8's compiler and GC helpers, libuv's pool; Go: all
+ * but the first thread), so a run shows what the JIT and the collector cost next to the event loop.
+ */
+function helperCpuMs(pid: number): number {
+  let sum = 0;
+  for (const p of tree(pid)) {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tasks) {
+      if (Number(t) === p) continue;
+      try {
+        const f = readFileSync(`/proc/${p}/task/${t}/stat`, "utf8").split(") ")[1]!.split(" ");
+        sum += (Number(f[11]) + Number(f[12])) * TICK_MS;
+      } catch {
+        // exited
+      }
+    }
+  }
+  return sum;
+}
 function rssMiB(pid: number): number {
   let sum = 0;
   for (const p of tree(pid)) {
@@ -192,6 +251,8 @@ interface Run {
   changeCpu: number;
   /** Server CPU from ready until the streams are quiet after the full sync (absent in older logs). */
   syncCpu?: number;
+  /** Of which threads other than the processes' main threads (absent in older logs). */
+  syncCpuHelpers?: number;
   rss: number;
   /** Absent in logs of runs before it was measured. */
   pss?: number;
@@ -209,10 +270,12 @@ async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: st
   try {
     const readyAt = await Promise.race([server.ready, exited]);
     const syncCpu0 = cpuMs(server.child.pid!);
+    const helpers0 = helperCpuMs(server.child.pid!);
     const load = await Promise.race([syncProxies(`127.0.0.1:${PORT}`, n, SERVICES), exited]);
     try {
       await waitQuiet(now(), 1000);
       const syncCpu = cpuMs(server.child.pid!) - syncCpu0;
+      const syncCpuHelpers = helperCpuMs(server.child.pid!) - helpers0;
       const rss = rssMiB(server.child.pid!);
       const pss = pssMiB(server.child.pid!);
       const refused = load.envoys.reduce((a, e) => a + e.refusals, 0);
@@ -238,7 +301,7 @@ async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: st
       const lastAck = Math.max(...touched.map((e) => e.lastAckAt));
       const applied = server.workerApplied.filter((t) => t >= publishedAt - 5000);
       if (applied.length) log(`${name} N=${n}: the change's snapshot applied by the workers ${applied.map((t) => `${Math.round(t - publishedAt)} ms`).join(", ")} after the primary's publish; last ACK ${Math.round(lastAck - publishedAt)} ms after it`);
-      return { startReady: readyAt - t0, fullSync: load.syncedAt - load.startedAt, change: lastAck - swapAt, publishedToAck: lastAck - publishedAt, changeCpu, syncCpu, rss, pss };
+      return { startReady: readyAt - t0, fullSync: load.syncedAt - load.startedAt, change: lastAck - swapAt, publishedToAck: lastAck - publishedAt, changeCpu, syncCpu, syncCpuHelpers, rss, pss };
     } finally {
       load.close();
     }
@@ -296,6 +359,7 @@ function printTable(results: Map<number, { meshc: Run[]; go: Run[] }>): void {
     ["of which: new snapshot published -> last ACK", "publishedToAck", (v) => `${(v / 1000).toFixed(2)} s`],
     ["server CPU for the change", "changeCpu", (v) => `${(v / 1000).toFixed(2)} s`],
     ["server CPU for the full sync", "syncCpu", (v) => `${(v / 1000).toFixed(2)} s`],
+    ["of which: threads other than the main thread (JIT, GC helpers)", "syncCpuHelpers", (v) => `${(v / 1000).toFixed(2)} s`],
     ["start -> ready", "startReady", (v) => `${(v / 1000).toFixed(2)} s`],
     ["RSS after sync", "rss", (v) => `${v.toFixed(0)} MiB`],
     ["PSS after sync (shared pages divided among the processes)", "pss", (v) => `${v.toFixed(0)} MiB`],

@@ -14,6 +14,7 @@ import type { Diagnostic } from "../diagnostics/types.js";
 import type { EvalLimits } from "../frontend/isolate.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
 import { startXdsServer, type XdsServer } from "../xds/index.js";
+import { tuneJitForServing } from "../xds/jit.js";
 import type { XdsLimits } from "../xds/limits.js";
 import { registerProxySyncMetrics } from "../xds/sync-metrics.js";
 import { startAdmin, type Readiness } from "./admin.js";
@@ -157,6 +158,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     workers > 0
       ? await startXdsWorkers({ workers, address: options.xdsAddress ?? "127.0.0.1:18000", logger, limits: options.limits, ...(options.logFormat && { logFormat: options.logFormat }), ...(xdsTls ? { secureContext: () => xdsTls.secureContext() } : {}) })
       : undefined;
+  if (!pool) tuneJitForServing(); // before the first stream (src/xds/jit.ts); the workers do the same
   const xds: XdsServer = pool ?? (await startXdsServer({ address: options.xdsAddress, logger, registry, limits: options.limits, ...(xdsTls ? { auth: { secureContext: () => xdsTls.secureContext() } } : {}) }));
   if (pool && registry instanceof ClusterRegistry) registry.workerMetrics = () => pool.workerMetrics();
   const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;

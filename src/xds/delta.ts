@@ -138,6 +138,11 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
     return undefined;
   }
 
+  protected override hasDue(): boolean {
+    for (const st of this.types.values()) if (st.dirty) return true;
+    return false;
+  }
+
   protected pendingKinds(): ResourceKind[] {
     return XDS_TYPES.filter((t) => {
       const st = this.types.get(t.kind);

@@ -137,18 +137,33 @@ export class AdsCall<Req = unknown> extends EventEmitter {
    * buffer is full (flow control), wait for "drain".
    */
   write(message: Buffer, done: () => void): boolean {
+    if (message.length <= COPY_LIMIT) return this.writeFramed(frameMessage(message), done);
+    if (!this.ready(done)) return true;
+    this.stream.write(messagePrefix(message.length));
+    return this.stream.write(message, done);
+  }
+
+  /**
+   * As `write`, for a message that already carries its 5-byte gRPC prefix (e.g. `serializeSotwResponseFramed`):
+   * written as it is, one write, no copy.
+   */
+  writeFramed(framed: Buffer, done: () => void): boolean {
+    if (!this.ready(done)) return true;
+    return this.stream.write(framed, done);
+  }
+
+  /** Sends the response headers before the first message; false (and `done` soon) if the call is over. */
+  private ready(done: () => void): boolean {
     const s = this.stream;
     if (this.statusSent || s.destroyed) {
       queueMicrotask(done);
-      return true;
+      return false;
     }
     if (!this.headersSent) {
       this.headersSent = true;
       s.respond(RESPONSE_HEADERS, { waitForTrailers: true });
     }
-    if (message.length <= COPY_LIMIT) return s.write(frameMessage(message), () => done());
-    s.write(messagePrefix(message.length));
-    return s.write(message, () => done());
+    return true;
   }
 
   /** Ends the call with OK (after the client half-closed). */

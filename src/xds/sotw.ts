@@ -5,7 +5,7 @@ import { versionOf } from "../snapshot/build.js";
 import { resourceIndex } from "./cache.js";
 import { XDS_TYPES, type XdsResourceType } from "./resource-types.js";
 import { XdsStream } from "./stream.js";
-import { serializeSotwResponse, type SotwRequest, type SotwResponseOut } from "./wire.js";
+import { serializeSotwResponse, serializeSotwResponseFramed, type SotwRequest, type SotwResponseOut } from "./wire.js";
 
 interface SentResponse {
   nonce: string;
@@ -46,6 +46,10 @@ interface TypeState {
 export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeState> {
   protected serialize(res: SotwResponseOut): Buffer {
     return serializeSotwResponse(res);
+  }
+
+  protected override serializeFramed(res: SotwResponseOut): Buffer {
+    return serializeSotwResponseFramed(res);
   }
 
   protected handle(req: SotwRequest): void {
@@ -122,6 +126,11 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeStat
       return this.build(cds, true);
     }
     return undefined;
+  }
+
+  protected override hasDue(): boolean {
+    for (const st of this.types.values()) if (st.dirty || st.cleanupPending) return true;
+    return false;
   }
 
   protected pendingKinds(): ResourceKind[] {

@@ -17,6 +17,9 @@ import type { NodeInfo } from "./wire.js";
 
 export type XdsApi = "sotw" | "delta";
 
+/** The gRPC length prefix in front of every message (1 flag byte, 4 length bytes). */
+const GRPC_PREFIX = 5;
+
 /** Responses handed to the transport but not yet flushed, per stream: one full push (CDS, EDS, LDS, RDS) fits. */
 const MAX_UNFLUSHED = 4;
 
@@ -102,7 +105,14 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   /** Per-type state, created on the first request for the type. */
   protected readonly types = new Map<ResourceKind, St>();
   protected proxy: ProxySnapshot | undefined;
-  protected log: Logger;
+  /** The proxy's bindings for its log lines, once bound; the child logger is made from them on first use. */
+  private logBindings: { stream: number; api: XdsApi; service: string; node: string } | undefined;
+  private childLog: Logger | undefined;
+  /** The server's logger before the stream is bound, then a child with the proxy's bindings (made when first used). */
+  protected get log(): Logger {
+    if (!this.logBindings) return this.ctx.logger;
+    return (this.childLog ??= this.ctx.logger.child(this.logBindings));
+  }
   private statusRec: ProxyStatus | undefined;
   /** The SPIFFE ID the client's certificate proved (authenticated ADS only). */
   private verified: string | undefined;
@@ -128,7 +138,6 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     readonly api: XdsApi,
   ) {
     this.id = ctx.nextStreamId();
-    this.log = ctx.logger; // a child logger with the proxy's bindings is made once the stream is bound
   }
 
   start(): void {
@@ -187,6 +196,11 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
 
   /** The response's wire bytes (the stream serializes them itself to know their size). */
   protected abstract serialize(res: Res): Buffer;
+  /**
+   * Optional fast path: the response's bytes behind their 5-byte gRPC prefix, in one buffer the transport writes as
+   * it is (no framing copy). Must equal the prefix followed by `serialize(res)`.
+   */
+  protected serializeFramed?(res: Res): Buffer;
 
   protected abstract handle(req: Req): void;
   /** Marks the kinds that changed in the snapshot as needing a push (the response decides if anything differs). */
@@ -196,6 +210,13 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       const st = this.types.get(kind);
       if (st?.seen) st.dirty = true;
     }
+  }
+  /**
+   * Whether `next()` may have a response to build. The default (always) is safe; a stream that knows cheaply that
+   * nothing is due spares the event loop a pump (a write completing or an ACK arriving then schedules nothing).
+   */
+  protected hasDue(): boolean {
+    return true;
   }
   /** Builds the next response in push order, or undefined when nothing is due. */
   protected abstract next(): Res | undefined;
@@ -287,7 +308,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
         return;
       }
       this.handle(req);
-      this.schedule();
+      if (this.hasDue()) this.schedule();
       if (this.onInitialSync) this.checkInitialSync();
     } catch (e) {
       this.log.error({ err: e }, "xDS request handling failed");
@@ -350,12 +371,15 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       nacks: 0,
       ...(resolved.variant !== undefined && { variant: resolved.variant }),
     };
-    this.log = this.ctx.logger.child({ stream: this.id, api: this.api, service: node.cluster, node: node.id });
+    this.logBindings = { stream: this.id, api: this.api, service: node.cluster, node: node.id };
     this.unwatch = cache.watch(full!.cluster, (p, kinds) => this.onSnapshot(p, kinds));
     this.ctx.streams.add(this);
     this.ctx.metrics.connected.inc({ api: this.api });
     this.ctx.changed?.();
-    this.log.info({ peer, userAgent: `${node.userAgentName} ${node.userAgentVersion}`.trim() }, "proxy connected");
+    // The same line the child logger would write (its bindings first), without making a child for every stream: most
+    // streams never log again until they disconnect.
+    const { logger: xlog } = this.ctx;
+    if (xlog.isLevelEnabled("info")) xlog.info({ ...this.logBindings, peer, userAgent: `${node.userAgentName} ${node.userAgentVersion}`.trim() }, "proxy connected");
     return true;
   }
 
@@ -444,17 +468,20 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
         if (this.blocked()) return; // resumed by a write callback or 'drain'; changes meanwhile are coalesced
         const res = this.next();
         if (res === undefined) return;
-        const bytes = this.serialize(res);
-        if (bytes.length > this.ctx.limits.clientMaxMessageBytes) this.reportOversized(res.typeUrl, bytes.length);
+        const framed = this.serializeFramed?.(res);
+        const bytes = framed ?? this.serialize(res);
+        const size = framed ? framed.length - GRPC_PREFIX : bytes.length;
+        if (size > this.ctx.limits.clientMaxMessageBytes) this.reportOversized(res.typeUrl, size);
         if (this.outstanding === 0) this.lastProgress = performance.now();
         this.outstanding++;
-        this.queuedBytes += bytes.length;
-        const ok = this.call.write(bytes, () => {
+        this.queuedBytes += size;
+        const done = () => {
           this.outstanding--;
-          this.queuedBytes -= bytes.length;
+          this.queuedBytes -= size;
           this.lastProgress = performance.now();
           this.resume();
-        });
+        };
+        const ok = framed ? this.call.writeFramed(framed, done) : this.call.write(bytes, done);
         if (!ok) {
           this.needDrain = true;
           this.call.once("drain", () => {
@@ -489,7 +516,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   }
 
   private resume(): void {
-    if (!this.closed && !this.blocked()) this.schedule();
+    if (!this.closed && !this.blocked() && this.hasDue()) this.schedule();
   }
 
   /** The first full config is answered: clusters and listeners ACKed or NACKed, and no response pending. */

@@ -172,7 +172,17 @@ const deltaCache = new WeakMap<EncodedResource, Uint8Array>();
 export function anyBytes(r: EncodedResource): Uint8Array {
   let b = anyCache.get(r);
   if (!b) {
-    b = protobuf.Writer.create().uint32((1 << 3) | 2).string(r.typeUrl).uint32((2 << 3) | 2).bytes(r.bytes).finish();
+    // Written directly (what protobufjs's Writer produced, without its op list): 0x0a len type_url 0x12 len value.
+    const url = Buffer.byteLength(r.typeUrl);
+    const value = r.bytes.length;
+    const out = Buffer.allocUnsafe(2 + varintSize(url) + url + varintSize(value) + value);
+    out[0] = (1 << 3) | 2;
+    let pos = writeVarint(out, 1, url);
+    pos += out.write(r.typeUrl, pos, "utf8");
+    out[pos++] = (2 << 3) | 2;
+    pos = writeVarint(out, pos, value);
+    out.set(r.bytes, pos);
+    b = out;
     anyCache.set(r, b);
     wireStats.anyEncodes++;
   }
@@ -205,6 +215,22 @@ const controlPlaneBytes = protobuf.Writer.create().uint32((1 << 3) | 2).string(C
  * into one buffer of the exact size (the cached Any wrappers copied in): a full sync writes thousands of these.
  */
 export function serializeSotwResponse(res: SotwResponseOut): Buffer {
+  return writeSotwResponse(res, 0);
+}
+
+/**
+ * The response as one gRPC message ready for the wire: the 5-byte length prefix (uncompressed) and the
+ * DiscoveryResponse written behind it in one buffer, so the transport writes it without a framing copy
+ * (src/xds/grpc-transport.ts `writeFramed`). Equal to `frameMessage(serializeSotwResponse(res))`.
+ */
+export function serializeSotwResponseFramed(res: SotwResponseOut): Buffer {
+  return writeSotwResponse(res, GRPC_PREFIX);
+}
+
+/** gRPC's message prefix: 1 flag byte (0: uncompressed) and a 4-byte big-endian length. */
+const GRPC_PREFIX = 5;
+
+function writeSotwResponse(res: SotwResponseOut, prefix: number): Buffer {
   const anys = res.resources.map(anyBytes);
   const version = res.versionInfo ? Buffer.byteLength(res.versionInfo) : 0;
   const typeUrl = Buffer.byteLength(res.typeUrl);
@@ -212,8 +238,12 @@ export function serializeSotwResponse(res: SotwResponseOut): Buffer {
   let size = (version ? 1 + varintSize(version) + version : 0) + 1 + varintSize(typeUrl) + typeUrl + 1 + varintSize(nonce) + nonce;
   size += 1 + varintSize(controlPlaneBytes.length) + controlPlaneBytes.length;
   for (const a of anys) size += 1 + varintSize(a.length) + a.length;
-  const out = Buffer.allocUnsafe(size);
-  let pos = 0;
+  const out = Buffer.allocUnsafe(prefix + size);
+  if (prefix) {
+    out[0] = 0;
+    out.writeUInt32BE(size, 1);
+  }
+  let pos = prefix;
   const field = (tag: number, len: number) => {
     out[pos++] = tag;
     pos = writeVarint(out, pos, len);
@@ -234,8 +264,10 @@ export function serializeSotwResponse(res: SotwResponseOut): Buffer {
   field((6 << 3) | 2, controlPlaneBytes.length);
   out.set(controlPlaneBytes, pos);
   pos += controlPlaneBytes.length;
-  if (pos !== size) throw new Error(`DiscoveryResponse size ${pos} != ${size}`);
-  return count(out);
+  if (pos !== prefix + size) throw new Error(`DiscoveryResponse size ${pos - prefix} != ${size}`);
+  wireStats.responses++;
+  wireStats.responseBytes += size;
+  return out;
 }
 
 function varintSize(n: number): number {

@@ -9,6 +9,7 @@ import cluster from "node:cluster";
 import type { SecureContextOptions } from "node:tls";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { startXdsServer, type XdsServer } from "../../xds/index.js";
+import { tuneJitForServing } from "../../xds/jit.js";
 import { createServeLogger } from "../logger.js";
 import { SnapshotDecoder, type FromWorker, type ToWorker, type WorkerInit } from "./protocol.js";
 
@@ -35,6 +36,7 @@ const early: ToWorker[] = [];
 
 async function start(init: WorkerInit): Promise<void> {
   const logger = createServeLogger({ level: init.logLevel, format: init.logFormat }).child({ worker: init.slot });
+  tuneJitForServing(); // src/xds/jit.ts
   xds = await startXdsServer({
     address: init.address,
     logger,

@@ -1,0 +1,30 @@
+// V8 tuning for a serving process (`meshc serve`, its xDS workers). A full sync after start (every proxy connecting
+// at once: a restart, a reconnect storm) runs the xDS path (node:http2, streams, request decoding, response
+// building) for the first time, and V8 optimizes those functions with TurboFan on its background threads while the
+// herd is being served: measured at 1,000 proxies, those threads took about 0.75 s of the server's ~2 s of CPU for
+// the sync (a third), recompiling many functions more than once after "wrong map" deoptimizations in node's
+// stream and event code. On a small machine that CPU is taken from the proxies' side of the sync.
+//
+// A larger interrupt budget (the bytecode a function must run before V8 considers optimizing it) keeps code that
+// runs a few thousand times in its baseline tier and optimizes what is really hot: 4x V8's default cut those
+// threads to ~0.3 s with the main thread's CPU unchanged (bench/peers.ts, README "Against go-control-plane").
+// Steady-state speed is unchanged: hot functions still reach TurboFan, a little later.
+//
+// Set at run time (v8.setFlagsFromString), before the first stream; it applies to functions that get their
+// budget afterwards. An explicit --interrupt-budget in the node options (command line or NODE_OPTIONS) wins.
+import v8 from "node:v8";
+
+/** V8 11's default interrupt budget (--interrupt-budget), in bytes of bytecode. */
+const V8_DEFAULT_BUDGET = 66 * 1024;
+/** What serving processes use: 4x the default. */
+export const SERVING_INTERRUPT_BUDGET = 4 * V8_DEFAULT_BUDGET;
+
+let tuned = false;
+
+/** Idempotent; a no-op when the process was started with its own --interrupt-budget. */
+export function tuneJitForServing(): void {
+  if (tuned) return;
+  tuned = true;
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].some((a) => a.startsWith("--interrupt-budget"));
+  if (!given) v8.setFlagsFromString(`--interrupt-budget=${SERVING_INTERRUPT_BUDGET}`);
+}
