@@ -37,7 +37,8 @@ function changed(change: "one" | "all", round: number): MeshIR {
   if (change === "all") for (const s of ir.services) s.policy.connectTimeoutMs = 250 + round;
   else {
     const s = ir.services[0]!;
-    if (s.instances.kind === "static") for (const e of s.instances.endpoints) e.port = 8080 + round;
+    // Backends read `ports` (one per service port), not the single `port` as written.
+    if (s.instances.kind === "static") for (const e of s.instances.endpoints) for (const k of Object.keys(e.ports)) e.ports[k] = 8080 + round;
   }
   return ir;
 }
