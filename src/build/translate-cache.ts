@@ -24,13 +24,14 @@ import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { contentHash, makeProxySnapshot } from "../snapshot/build.js";
 import { TYPE_URLS, type EncodedResource, type ProxySnapshot, type ResourceKind } from "../snapshot/types.js";
-import { derivedMeshInputs, translateMesh, type TranslateResult } from "../backends/envoy/translate.js";
-import { DependencyRecorder, EVERY_SERVICE } from "../backends/envoy/translate-deps.js";
+import { translateMesh, type TranslateResult } from "../backends/envoy/translate.js";
+import { DependencyRecorder } from "../backends/envoy/translate-deps.js";
 import type { MeshIR } from "../ir/types.js";
 import { variantDir } from "../snapshot/variants.js";
 import { ENCODED_INDEX, type EncodedIndexJson } from "./encoded-index.js";
 import { FILE_OF, MANIFEST, type Manifest } from "./render.js";
 import { writeFileAtomic } from "./write.js";
+import { inputHash, translationInputs } from "../backends/envoy/translation-inputs.js";
 
 export const TRANSLATE_CACHE_FORMAT = 1;
 
@@ -63,7 +64,7 @@ export interface TranslateCacheStats {
   full?: string;
 }
 
-const sha = (text: string | Uint8Array) => createHash("sha256").update(text).digest("base64");
+const sha = inputHash;
 
 let translatorDigest: string | undefined;
 
@@ -230,15 +231,7 @@ export class BuildTranslateCache {
       this.stats.translated = r.snapshot.proxies.size;
       return r;
     }
-    const serviceHash = new Map<string, string>();
-    for (const s of ir.services) serviceHash.set(s.name, sha(JSON.stringify(s)));
-    const duplicates = serviceHash.size !== ir.services.length;
-    const meshKey = sha(JSON.stringify({ ...ir, services: undefined }) + derivedMeshInputs(ir));
-    let everyKey: string | undefined;
-    const inputsKey = (reads: readonly string[]): string => {
-      if (reads.includes(EVERY_SERVICE)) return (everyKey ??= sha(ir.services.map((s) => `${s.name}\0${serviceHash.get(s.name)}`).join("\n")));
-      return sha(reads.map((n) => `${n}\0${serviceHash.get(n) ?? "-"}`).join("\n"));
-    };
+    const { duplicates, meshKey, inputsKey } = translationInputs(ir);
     let full: string | undefined = typeof this.previous === "string" ? this.previous : undefined;
     if (!full && (this.previous as Previous).cache.mesh !== ir.name) full = "record of another mesh";
     if (!full && duplicates) full = "duplicate service names";

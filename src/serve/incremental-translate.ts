@@ -10,13 +10,13 @@
 //   content is not re-encoded and keeps the very same EncodedResource.
 // A translation that reported issues is not reused (the next one translates everything): reused proxies then never
 // hide an issue a fresh translation would report.
-import { createHash } from "node:crypto";
 import { EncodeCarry } from "../backends/envoy/encode-carry.js";
-import { derivedMeshInputs, translateMesh, type TranslateOptions, type TranslateResult } from "../backends/envoy/translate.js";
+import { translateMesh, type TranslateOptions, type TranslateResult } from "../backends/envoy/translate.js";
 import { translateMeshCancellable } from "../backends/envoy/translate-async.js";
-import { DependencyRecorder, EVERY_SERVICE } from "../backends/envoy/translate-deps.js";
+import { DependencyRecorder } from "../backends/envoy/translate-deps.js";
 import type { MeshIR } from "../ir/types.js";
 import type { EncodedResource, ProxySnapshot } from "../snapshot/types.js";
+import { translationInputs } from "../backends/envoy/translation-inputs.js";
 
 export interface IncrementalStats {
   /** Proxies translated this time, and taken unchanged from the last translation. */
@@ -38,7 +38,6 @@ interface Kept {
   key: string;
 }
 
-const hash = (text: string) => createHash("sha256").update(text).digest("base64");
 
 export class IncrementalTranslator {
   private readonly carry = new EncodeCarry();
@@ -62,15 +61,7 @@ export class IncrementalTranslator {
   }
 
   private prepare(ir: MeshIR): { options: TranslateOptions; finish: (result: TranslateResult) => TranslateResult } {
-    const serviceHash = new Map<string, string>();
-    for (const s of ir.services) serviceHash.set(s.name, hash(JSON.stringify(s)));
-    const duplicates = serviceHash.size !== ir.services.length;
-    const meshKey = hash(JSON.stringify({ ...ir, services: undefined }) + derivedMeshInputs(ir));
-    let everyKey: string | undefined;
-    const inputsKey = (reads: readonly string[]): string => {
-      if (reads.includes(EVERY_SERVICE)) return (everyKey ??= hash(ir.services.map((s) => `${s.name}\0${serviceHash.get(s.name)}`).join("\n")));
-      return hash(reads.map((n) => `${n}\0${serviceHash.get(n) ?? "-"}`).join("\n"));
-    };
+    const { duplicates, meshKey, inputsKey } = translationInputs(ir);
 
     const full: IncrementalStats["full"] = duplicates ? "duplicate service names" : !this.last ? this.noBase : this.last.meshKey !== meshKey ? "mesh-wide change" : undefined;
     const previous = full ? undefined : this.last;
