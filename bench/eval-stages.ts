@@ -5,15 +5,12 @@
 // worker, the same stages there, the copy, the decode). CPU of this process (every thread) and wall, medians.
 // Runs against any checkout whose model-wire and isolate have these entry points (copy it into an older tree to
 // compare). Usage: node --import tsx bench/eval-stages.ts [--services 1000] [--runs 5]
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { bundleMesh } from "../src/frontend/evaluate.js";
 import { evaluateIsolated } from "../src/frontend/isolate.js";
 import { decodeModel, encodeModel } from "../src/frontend/model-wire.js";
-import { dslEntry } from "../src/frontend/paths.js";
-import { syntheticMeshFiles } from "./synthetic-mesh.js";
+import { bundleSyntheticMesh } from "./synthetic-bundle.js";
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,14 +18,8 @@ const arg = (name: string, dflt: string) => {
 };
 const services = Number(arg("services", "1000"));
 const runs = Number(arg("runs", "5"));
-const dir = join(resolve(import.meta.dirname, ".."), ".tmp", `bench-eval-stages-${services}`);
-rmSync(dir, { recursive: true, force: true });
-mkdirSync(join(dir, "out"), { recursive: true });
-for (const [name, text] of Object.entries(syntheticMeshFiles({ services, style: "data" }))) writeFileSync(join(dir, name), text);
-const bundled = await bundleMesh(join(dir, "mesh.ts"), dslEntry(), join(dir, "out"));
-if (!bundled.bundle) throw new Error(`bundling failed: ${JSON.stringify(bundled.diagnostics)}`);
-writeFileSync(bundled.bundle.file, bundled.bundle.text);
-const url = pathToFileURL(bundled.bundle.file).href;
+const { dir, bundle } = await bundleSyntheticMesh("bench-eval-stages", services);
+const url = pathToFileURL(bundle.file).href;
 
 const cpu = () => {
   const u = process.cpuUsage();
@@ -53,7 +44,7 @@ for (let r = 0; r < runs; r++) {
   note("decode (CPU)", cpu() - c);
   c = cpu();
   const t = performance.now();
-  const outcome = await evaluateIsolated(bundled.bundle.file, join(dir, "out"), {});
+  const outcome = await evaluateIsolated(bundle.file, join(dir, "out"), {});
   note("isolated evaluation (wall)", performance.now() - t);
   note("isolated evaluation (CPU)", cpu() - c);
   if (outcome.kind !== "model") throw new Error(`evaluation: ${outcome.kind}`);

@@ -4,20 +4,17 @@
 // the text checks), lower to IR, analyze (every analyzer timed on its own). Runs after the first are warm (the JIT
 // has seen the code), as in a long-running `serve`. Prints medians of this process's CPU, and the slowest analyzers.
 // Usage: node --import tsx bench/front-stages.ts [--services 1000] [--runs 7]
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ANALYZERS, analyze } from "../src/analysis/index.js";
 import { AnalysisContext } from "../src/analysis/context.js";
 import type { MeshModel } from "../src/dsl/model.js";
-import { bundleMesh } from "../src/frontend/evaluate.js";
 import { lower } from "../src/frontend/lower.js";
 import { decodeModel, encodeModel } from "../src/frontend/model-wire.js";
-import { dslEntry } from "../src/frontend/paths.js";
 import { makeLocator } from "../src/frontend/sites.js";
 import { validateModel } from "../src/frontend/validate.js";
-import { syntheticMeshFiles } from "./synthetic-mesh.js";
+import { bundleSyntheticMesh } from "./synthetic-bundle.js";
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,14 +22,8 @@ const arg = (name: string, dflt: string) => {
 };
 const services = Number(arg("services", "1000"));
 const runs = Number(arg("runs", "7"));
-const dir = join(resolve(import.meta.dirname, ".."), ".tmp", `bench-front-stages-${services}`);
-rmSync(dir, { recursive: true, force: true });
-mkdirSync(join(dir, "out"), { recursive: true });
-for (const [name, text] of Object.entries(syntheticMeshFiles({ services, style: "data" }))) writeFileSync(join(dir, name), text);
-const bundled = await bundleMesh(join(dir, "mesh.ts"), dslEntry(), join(dir, "out"));
-if (!bundled.bundle) throw new Error(`bundling failed: ${JSON.stringify(bundled.diagnostics)}`);
-writeFileSync(bundled.bundle.file, bundled.bundle.text);
-const mod = (await import(pathToFileURL(bundled.bundle.file).href)) as { default: unknown };
+const { dir, bundle } = await bundleSyntheticMesh("bench-front-stages", services);
+const mod = (await import(pathToFileURL(bundle.file).href)) as { default: unknown };
 const wire = encodeModel(mod.default);
 
 const cpu = () => {
@@ -50,7 +41,7 @@ for (let r = 0; r < runs; r++) {
   // (A checkout before decodeModel's second argument ignores it, and validateModel's third: the bench runs in both.)
   const model = (decodeModel as (m: unknown, i?: object) => unknown)(wire, info) as MeshModel;
   note("decode", cpu() - c);
-  const locate = makeLocator(bundled.bundle);
+  const locate = makeLocator(bundle);
   c = cpu();
   const invalid = (validateModel as (m: MeshModel, l: typeof locate, o?: object) => ReturnType<typeof validateModel>)(model, locate, { wellFormed: info.wellFormed === true });
   note("validate", cpu() - c);
