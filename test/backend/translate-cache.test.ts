@@ -1,8 +1,8 @@
 // `meshc build` into a previous build translates only the proxies whose inputs changed, reading the others back from
 // the build directory (src/build/translate-cache.ts). A stale proxy is the worst outcome, so the property test
-// rebuilds one directory through random sequences of edits (addresses, routes, policies, calls, added and removed
-// services, any number or string of a service, mesh-wide fields, going back to an earlier mesh, switching meshes)
-// and after every step compares the whole directory, byte for byte, with a fresh full build of the same IR.
+// rebuilds one directory through random sequences of edits (test/helpers/ir-edits.ts, shared with serve's
+// incremental translation test: addresses, routes, policies, calls, services, any field of a service, mesh-wide
+// fields, authorization, telemetry, CORS, going back to an earlier mesh, switching meshes) and after every step compares the whole directory, byte for byte, with a fresh full build of the same IR.
 // Then: a corrupt, foreign or stale record, or a build directory that no longer matches it, falls back to a full
 // translation (fail closed) and still writes the same bytes.
 import assert from "node:assert/strict";
@@ -18,7 +18,8 @@ import { planBuild } from "../../src/build/incremental.js";
 import { MANIFEST, renderBuild } from "../../src/build/render.js";
 import { BuildTranslateCache, translateCachePath } from "../../src/build/translate-cache.js";
 import { writeBuildDir } from "../../src/build/write.js";
-import type { MeshIR, ServiceIR } from "../../src/ir/types.js";
+import type { MeshIR } from "../../src/ir/types.js";
+import { applyStep, stepArbitrary } from "../helpers/ir-edits.js";
 import { caseNames, loadCase } from "./cases.js";
 
 const root = mkdtempSync(join(tmpdir(), "meshc-translate-cache-"));
@@ -67,81 +68,7 @@ function fresh(ir: MeshIR): Map<string, string> | number | string {
   return withEncodedIndex(renderBuild(ir.name, r.snapshot), r.snapshot);
 }
 
-type Edit = (ir: MeshIR, a: number, b: number) => void;
-const svc = (ir: MeshIR, a: number): ServiceIR | undefined => ir.services[a % Math.max(1, ir.services.length)];
-type Json = unknown;
-type Path = (string | number)[];
-
-function paths(v: Json, pick: (x: Json) => boolean, at: Path = [], out: Path[] = []): Path[] {
-  if (pick(v)) out.push(at);
-  if (Array.isArray(v)) v.forEach((x, i) => paths(x, pick, [...at, i], out));
-  else if (v !== null && typeof v === "object") for (const k of Object.keys(v).sort()) paths((v as Record<string, Json>)[k], pick, [...at, k], out);
-  return out;
-}
-
-function update(at: Json, path: Path, f: (old: Json) => Json): void {
-  let o = at as Record<string | number, Json>;
-  for (const k of path.slice(0, -1)) o = o[k] as Record<string | number, Json>;
-  const last = path[path.length - 1]!;
-  o[last] = f(o[last]);
-}
-
-const EDITS: Record<string, Edit> = {
-  address(ir, a, b) {
-    const s = svc(ir, a);
-    if (s?.instances.kind === "static" && s.instances.endpoints.length) s.instances.endpoints[b % s.instances.endpoints.length]!.address = `10.250.${a % 250}.${b % 250}`;
-  },
-  dropRoute(ir, a, b) {
-    const s = svc(ir, a);
-    if (s?.routes.length) s.routes.splice(b % s.routes.length, 1);
-  },
-  dropCall(ir, a, b) {
-    const s = svc(ir, a);
-    if (s?.calls.length) s.calls.splice(b % s.calls.length, 1);
-  },
-  addCall(ir, a, b) {
-    const s = svc(ir, a);
-    const to = svc(ir, b)?.name;
-    if (s && to && to !== s.name && !s.calls.includes(to)) s.calls = [...s.calls, to].sort();
-  },
-  addService(ir, a) {
-    const s = svc(ir, a);
-    if (!s || ir.services.some((x) => x.name === "svc-added")) return;
-    const copy = structuredClone(s);
-    copy.name = "svc-added";
-    copy.identity = `${s.identity}-added`;
-    ir.services = [...ir.services, copy].sort((x, y) => (x.name < y.name ? -1 : 1));
-  },
-  removeService(ir, a) {
-    if (ir.services.length > 1) ir.services.splice(a % ir.services.length, 1);
-  },
-  policyTimeout(ir, a, b) {
-    const s = svc(ir, a);
-    if (s) s.policy = { ...s.policy, connectTimeoutMs: 100 + (b % 900) };
-  },
-  number(ir, a, b) {
-    const s = svc(ir, a);
-    const ps = s ? paths(s, (x) => typeof x === "number") : [];
-    if (s && ps.length) update(s, ps[b % ps.length]!, (x) => (x as number) + 1);
-  },
-  string(ir, a, b) {
-    const s = svc(ir, a);
-    const ps = s ? paths(s, (x) => typeof x === "string").filter((q) => q[0] !== "name") : [];
-    if (s && ps.length) update(s, ps[b % ps.length]!, (x) => `${x as string}x`);
-  },
-  meshWide(ir, _a, b) {
-    const rest = { ...ir, services: [] };
-    const ps = paths(rest, (x) => typeof x === "number" || typeof x === "string");
-    if (ps.length) update(ir, ps[b % ps.length]!, (x) => (typeof x === "number" ? x + 1 : `${x as string}x`));
-  },
-};
-
-type Step = { kind: "edit"; edit: string; a: number; b: number } | { kind: "back"; steps: number } | { kind: "base"; base: number };
-const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 12, arbitrary: fc.record({ kind: fc.constant("edit" as const), edit: fc.constantFrom(...Object.keys(EDITS)), a: fc.nat(1000), b: fc.nat(1000) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("back" as const), steps: fc.integer({ min: 1, max: 4 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("base" as const), base: fc.nat(bases.length - 1) }) },
-);
+const step = stepArbitrary(bases);
 
 test("a cached rebuild writes exactly what a full build writes, after any sequence of edits", { timeout: 600_000 }, async () => {
   let run = 0;
@@ -163,17 +90,7 @@ test("a cached rebuild writes exactly what a full build writes, after any sequen
         reused += got.cache.stats.reused;
       };
       await check(history[0]!, "start");
-      for (const [i, s] of steps.entries()) {
-        let ir: MeshIR;
-        if (s.kind === "back") ir = structuredClone(history[Math.max(0, history.length - 1 - s.steps)]!);
-        else if (s.kind === "base") ir = structuredClone(bases[s.base]!);
-        else {
-          ir = structuredClone(history[history.length - 1]!);
-          EDITS[s.edit]!(ir, s.a, s.b);
-        }
-        history.push(ir);
-        await check(ir, `step ${i + 1} (${JSON.stringify(s)})`);
-      }
+      for (const [i, s] of steps.entries()) await check(applyStep(history, bases, s), `step ${i + 1} (${JSON.stringify(s)})`);
     }),
     { numRuns: Number(process.env.TRANSLATE_CACHE_RUNS ?? 40) },
   );
