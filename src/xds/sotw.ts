@@ -188,7 +188,7 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeStat
     const idx = resourceIndex(proxy, spec.kind);
     let list: EncodedResource[] = st.wildcard
       ? proxy.resources[spec.kind]
-      : [...st.names].sort().flatMap((n) => idx.get(n) ?? []);
+      : requested(st.names, idx);
     let version = snapVersion;
 
     if (spec.sotwFullState) {
@@ -239,6 +239,16 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeStat
   private routesFollow(): boolean {
     return Boolean(this.types.get("listener")?.seen || this.types.get("route")?.seen);
   }
+}
+
+/** The requested resources that exist, in name order. */
+function requested(names: ReadonlySet<string>, idx: ReadonlyMap<string, EncodedResource>): EncodedResource[] {
+  const out: EncodedResource[] = [];
+  for (const n of [...names].sort()) {
+    const r = idx.get(n);
+    if (r) out.push(r);
+  }
+  return out;
 }
 
 function forget(st: TypeState, name: string): void {
