@@ -356,7 +356,7 @@ async function main(): Promise<void> {
     if (WARMUP) {
       // Unrecorded: warms the load generator (this process) up, so no recorded run gets it JIT-cold.
       stats.lastResponseAt = 0;
-      const w = await runOnce(SERVERS[0]!, n, dirs, true).catch((err: Error) => log(`warm-up N=${n} failed: ${err.message}`));
+      const w = await runOnce(SERVERS[0]!, n, dirs, true).catch((err: Error) => void log(`warm-up N=${n} failed: ${err.message}`));
       if (w) log(`warm-up N=${n} (${SERVERS[0]}, not recorded): full sync ${Math.round(w.fullSync)} ms, load generator CPU ${Math.round(w.loadCpu!)} ms`);
     }
     for (let i = 0; i < RUNS; i++) {

@@ -378,7 +378,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     this.logBindings = { stream: this.id, api: this.api, service: node.cluster, node: node.id };
     this.unwatch = cache.watch(full!.cluster, (p, kinds) => this.onSnapshot(p, kinds));
     this.ctx.streams.add(this);
-    this.ctx.metrics.connected.inc({ api: this.api });
+    labelled(this.ctx.metrics.connected, this.api).inc();
     this.ctx.changed?.();
     // The same line the child logger would write (its bindings first), without making a child for every stream: most
     // streams never log again until they disconnect.
@@ -527,8 +527,9 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   private checkInitialSync(): void {
     const r = this.statusRec;
     if (!r) return;
-    const answered = (k: ResourceKind) => r.acked[k] !== undefined || r.nacked[k] !== undefined;
-    if (!answered("cluster") || !answered("listener") || this.pendingKinds().length > 0) return;
+    if (r.acked.cluster === undefined && r.nacked.cluster === undefined) return;
+    if (r.acked.listener === undefined && r.nacked.listener === undefined) return;
+    if (this.pendingKinds().length > 0) return;
     const done = this.onInitialSync!;
     this.onInitialSync = undefined;
     done();
@@ -546,7 +547,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     this.unwatch?.();
     if (this.statusRec) {
       this.ctx.streams.delete(this);
-      this.ctx.metrics.connected.dec({ api: this.api });
+      labelled(this.ctx.metrics.connected, this.api).dec();
       this.ctx.changed?.();
       this.log.info("proxy disconnected");
     }
