@@ -198,6 +198,11 @@ function anyField(r: EncodedResource): Buffer {
   return f;
 }
 
+/** Builds (once) the resource's wire field ahead of its first response (./prewarm.ts). */
+export function prepareResource(r: EncodedResource): void {
+  anyField(r);
+}
+
 /** google.protobuf.Any {type_url = 1, value = 2} around the resource's bytes, built once per resource object. */
 export function anyBytes(r: EncodedResource): Uint8Array {
   let b = anyCache.get(r);
