@@ -1,14 +1,16 @@
 // Idle-time preparation of a newly published snapshot: each distinct resource's wire field (the Any wrapper the SotW
-// responses copy, ./wire.ts), each proxy's name index (./cache.ts) and each cluster's EDS service name
-// (./resource-types.ts) are otherwise built by the first stream that needs them, i.e. during a full sync, when the
-// main thread is the bottleneck. Right after `meshc serve` is ready (or a reload is published) the server is mostly
-// idle while proxies connect, so the work is done then, in slices of a few milliseconds between which the event loop
-// serves whatever arrived (a stream that needs a resource first simply builds it itself). The results are caches
-// keyed by the resource objects (WeakMaps), so nothing here changes what is sent, only when the bytes are made;
-// a newer snapshot cancels the walk over the older one.
+// responses copy, ./wire.ts), each proxy's name index (./cache.ts), each cluster's EDS service name
+// (./resource-types.ts) and whether a proxy's listeners carry RBAC filters (./version-skew.ts) are otherwise built
+// by the first stream that needs them, i.e. during a full sync, when the main thread is the bottleneck. Right after
+// `meshc serve` is ready (or a reload is published) the server is mostly idle while proxies connect, so the work is
+// done then, in slices of a few milliseconds between which the event loop serves whatever arrived (a stream that
+// needs something first simply builds it itself). The results are caches keyed by the snapshot's objects
+// (WeakMaps), so nothing here changes what is sent, only when it is computed; a newer snapshot cancels the walk
+// over the older one.
 import type { MeshSnapshot, ProxySnapshot, ResourceKind } from "../snapshot/types.js";
 import { resourceIndex } from "./cache.js";
 import { edsServiceName } from "./resource-types.js";
+import { usesAuthorization } from "./version-skew.js";
 import { prepareResource } from "./wire.js";
 
 /** CPU per slice before yielding to the event loop. */
@@ -30,6 +32,7 @@ export function prewarm(mesh: MeshSnapshot): () => void {
     const until = performance.now() + SLICE_MS;
     while (i < proxies.length) {
       const p = proxies[i++]!;
+      usesAuthorization(p);
       for (const kind of KINDS) {
         const list = p.resources[kind];
         if (!list) continue;
