@@ -386,7 +386,7 @@ function printTable(results: Map<number, { meshc: Run[]; go: Run[] }>): void {
     ["server CPU for the full sync", "syncCpu", (v) => `${(v / 1000).toFixed(2)} s`],
     ["of which: threads other than the main thread (JIT, GC helpers)", "syncCpuHelpers", (v) => `${(v / 1000).toFixed(2)} s`],
     ["start -> ready", "startReady", (v) => `${(v / 1000).toFixed(2)} s`],
-    ["load generator CPU during the full sync (the same for both: no cold-JIT bias)", "loadCpu", (v) => `${(v / 1000).toFixed(2)} s`],
+    ["load generator CPU during the full sync (this process, warm)", "loadCpu", (v) => `${(v / 1000).toFixed(2)} s`],
     ["RSS after sync", "rss", (v) => `${v.toFixed(0)} MiB`],
     ["PSS after sync (shared pages divided among the processes)", "pss", (v) => `${v.toFixed(0)} MiB`],
   ];
