@@ -17,7 +17,7 @@ import { GrpcTransport, type AdsCall, type GrpcMethod } from "./grpc-transport.j
 import { StreamAdmission, SyncSlots, type RefusalReason } from "./admission.js";
 import { resolveLimits, type XdsLimits } from "./limits.js";
 import { ConnectionGate } from "./listener.js";
-import { createXdsMetrics } from "./metrics.js";
+import { createXdsMetrics, labelled } from "./metrics.js";
 import { prewarm } from "./prewarm.js";
 import { SotwStream } from "./sotw.js";
 import type { LiveStream, ProxyStatus, StreamContext } from "./stream.js";
@@ -108,8 +108,9 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
   let closing = false;
   const admission = new StreamAdmission(limits.streamsPerSecond, limits.streamBurst);
   const syncSlots = new SyncSlots(limits.maxSyncingStreams, limits.maxSyncQueue, limits.syncSlotTimeoutMs, (syncing, waiting) => {
-    metrics.admission.set({ state: "syncing" }, syncing);
-    metrics.admission.set({ state: "waiting" }, waiting);
+    // Twice per admitted stream: label children made once (./metrics.ts labelled).
+    labelled(metrics.admission, "syncing").set(syncing);
+    labelled(metrics.admission, "waiting").set(waiting);
   });
 
   /** Ends a new stream with UNAVAILABLE (clients retry with backoff): shutting down, or over the rate with the admission queue full. */
