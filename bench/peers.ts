@@ -12,6 +12,12 @@
 //   CPU for the change   the server's user+system CPU from the swap until the streams are quiet
 //   CPU for the full sync  the same from ready until the streams are quiet after the sync; "of which: threads
 //                        other than the main thread" is V8's compiler and GC helpers (Go: all but the first thread)
+//   load generator CPU   this process's CPU (the load generator runs in it) during the full sync, per run, so a
+//                        reader can see both servers got an equally warm load generator
+// Before the recorded runs of each N, one unrecorded warm-up sync (the first server of run 1, N streams, then
+// closed): the load generator is grpc-js in this Node process, and its first sync of a process runs JIT-cold
+// (3.6-4.0 s of CPU for 1,000 streams against 2.0-2.5 s later), which would bias whichever server drew it (meshc in
+// 2 of 3 runs). Real Envoys are native code, so a warm load generator is the fair model. `--no-warmup` skips it.
 // Prints the medians and the ratios meshc/Go (> 1: meshc is slower/larger).
 //
 //   npm run build && scripts/build-peer-gocp.sh
@@ -46,9 +52,11 @@ const NODE_ARGS = arg("node-args", "").split(" ").filter(Boolean);
 /** Extra `meshc serve` options, e.g. `--meshc-args "--max-syncing 0"` (what the initial-sync bound costs the sync) or `"--stream-rate 500"` (the old default limiter). */
 const MESHC_ARGS = arg("meshc-args", "").split(" ").filter(Boolean);
 const SERVERS = arg("servers", "meshc,go").split(",") as ("meshc" | "go")[];
+const WARMUP = !process.argv.includes("--no-warmup");
 const root = resolve(import.meta.dirname, "..");
 const work = join(root, ".tmp", "peers");
-const cli = join(root, "dist", "cli.js");
+/** `--cli <path>`: another build of meshc (e.g. a base commit's dist/cli.js) for back-to-back before/after pairs. */
+const cli = resolve(arg("cli", join(root, "dist", "cli.js")));
 const goBin = arg("go-binary", join(work, "gocp-peer"));
 const log = (...a: unknown[]) => QUIET || console.error(...a);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -256,9 +264,17 @@ interface Run {
   rss: number;
   /** Absent in logs of runs before it was measured. */
   pss?: number;
+  /** The load generator's CPU (this process) during the full sync (absent in older logs). */
+  loadCpu?: number;
 }
 
-async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: string }): Promise<Run> {
+/** This process's user+system CPU (ms): the load generator's. */
+const selfCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: string }, warmup = false): Promise<Run> {
   const serveDir = join(work, "served", "current");
   rmSync(join(work, "served"), { recursive: true, force: true });
   mkdirSync(join(work, "served"), { recursive: true });
@@ -271,9 +287,12 @@ async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: st
     const readyAt = await Promise.race([server.ready, exited]);
     const syncCpu0 = cpuMs(server.child.pid!);
     const helpers0 = helperCpuMs(server.child.pid!);
+    const load0 = selfCpuMs();
     const load = await Promise.race([syncProxies(`127.0.0.1:${PORT}`, n, SERVICES), exited]);
+    const loadCpu = selfCpuMs() - load0;
     try {
       await waitQuiet(now(), 1000);
+      if (warmup) return { startReady: readyAt - t0, fullSync: load.syncedAt - load.startedAt, change: 0, publishedToAck: 0, changeCpu: 0, rss: 0, loadCpu };
       const syncCpu = cpuMs(server.child.pid!) - syncCpu0;
       const syncCpuHelpers = helperCpuMs(server.child.pid!) - helpers0;
       const rss = rssMiB(server.child.pid!);
@@ -301,7 +320,7 @@ async function runOnce(name: "meshc" | "go", n: number, dirs: { a: string; b: st
       const lastAck = Math.max(...touched.map((e) => e.lastAckAt));
       const applied = server.workerApplied.filter((t) => t >= publishedAt - 5000);
       if (applied.length) log(`${name} N=${n}: the change's snapshot applied by the workers ${applied.map((t) => `${Math.round(t - publishedAt)} ms`).join(", ")} after the primary's publish; last ACK ${Math.round(lastAck - publishedAt)} ms after it`);
-      return { startReady: readyAt - t0, fullSync: load.syncedAt - load.startedAt, change: lastAck - swapAt, publishedToAck: lastAck - publishedAt, changeCpu, syncCpu, syncCpuHelpers, rss, pss };
+      return { startReady: readyAt - t0, fullSync: load.syncedAt - load.startedAt, change: lastAck - swapAt, publishedToAck: lastAck - publishedAt, changeCpu, syncCpu, syncCpuHelpers, rss, pss, loadCpu };
     } finally {
       load.close();
     }
@@ -334,6 +353,12 @@ async function main(): Promise<void> {
   for (const n of PROXIES) {
     const r = { meshc: [] as Run[], go: [] as Run[] };
     results.set(n, r);
+    if (WARMUP) {
+      // Unrecorded: warms the load generator (this process) up, so no recorded run gets it JIT-cold.
+      stats.lastResponseAt = 0;
+      const w = await runOnce(SERVERS[0]!, n, dirs, true).catch((err: Error) => void log(`warm-up N=${n} failed: ${err.message}`));
+      if (w) log(`warm-up N=${n} (${SERVERS[0]}, not recorded): full sync ${Math.round(w.fullSync)} ms, load generator CPU ${Math.round(w.loadCpu!)} ms`);
+    }
     for (let i = 0; i < RUNS; i++) {
       for (const name of ((i % 2 === 0 ? ["meshc", "go"] : ["go", "meshc"]) as ("meshc" | "go")[]).filter((x) => SERVERS.includes(x))) {
         stats.lastResponseAt = 0;
@@ -361,13 +386,14 @@ function printTable(results: Map<number, { meshc: Run[]; go: Run[] }>): void {
     ["server CPU for the full sync", "syncCpu", (v) => `${(v / 1000).toFixed(2)} s`],
     ["of which: threads other than the main thread (JIT, GC helpers)", "syncCpuHelpers", (v) => `${(v / 1000).toFixed(2)} s`],
     ["start -> ready", "startReady", (v) => `${(v / 1000).toFixed(2)} s`],
+    ["load generator CPU during the full sync (this process, warm)", "loadCpu", (v) => `${(v / 1000).toFixed(2)} s`],
     ["RSS after sync", "rss", (v) => `${v.toFixed(0)} MiB`],
     ["PSS after sync (shared pages divided among the processes)", "pss", (v) => `${v.toFixed(0)} MiB`],
   ];
   // With one server only (--servers), its medians alone.
   const ns = [...results.keys()].filter((n) => results.get(n)!.meshc.length || results.get(n)!.go.length);
   const counts = [...results].map(([n, r]) => `N=${n}: ${r.meshc.length} meshc / ${r.go.length} Go runs`).join(", ");
-  console.log(`\nmeshc serve <build dir> --workers ${WORKERS} vs go-control-plane v0.14, ${SERVICES} services, medians (${counts}; meshc vs Go (meshc/Go))\n`);
+  console.log(`\nmeshc serve <build dir> --workers ${WORKERS} vs go-control-plane v0.14, ${SERVICES} services, medians (${counts}${WARMUP ? ", each N after an unrecorded warm-up sync of the load generator" : ", no warm-up"}; meshc vs Go (meshc/Go))\n`);
   console.log(`| | ${ns.map((n) => `${n.toLocaleString("en")} proxies`).join(" | ")} |`);
   console.log(`|---|${ns.map(() => "---").join("|")}|`);
   for (const [label, key, fmt] of rows) {

@@ -83,6 +83,11 @@ export function resourceIndex(proxy: ProxySnapshot, kind: ResourceKind): Map<str
   let byKind = indexes.get(proxy);
   if (!byKind) indexes.set(proxy, (byKind = {}));
   let idx = byKind[kind];
-  if (!idx) byKind[kind] = idx = new Map((proxy.resources[kind] ?? []).map((r) => [r.name, r]));
+  if (!idx) {
+    // A loop, not `new Map(list.map(...))`: no [name, resource] pair per resource (built for every proxy in a sync).
+    idx = new Map();
+    for (const r of proxy.resources[kind] ?? []) idx.set(r.name, r);
+    byKind[kind] = idx;
+  }
   return idx;
 }

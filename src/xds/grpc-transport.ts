@@ -82,7 +82,7 @@ export class AdsCall<Req = unknown> extends EventEmitter {
   ) {
     super();
     this.reader = new MessageReader(maxMessageBytes);
-    stream.on("error", () => {}); // resets are normal; 'close' does the bookkeeping
+    // (The transport's onStream already swallows the stream's errors: resets are normal; 'close' does the bookkeeping.)
     stream.on("wantTrailers", () => {
       try {
         stream.sendTrailers(this.trailers ?? { "grpc-status": String(Status.OK) });
@@ -91,7 +91,6 @@ export class AdsCall<Req = unknown> extends EventEmitter {
       }
       closeAfterStatus(stream);
     });
-    stream.on("drain", () => this.emit("drain"));
     stream.once("close", () => {
       if (!this.statusSent) {
         this.statusSent = true;
@@ -140,7 +139,7 @@ export class AdsCall<Req = unknown> extends EventEmitter {
     if (message.length <= COPY_LIMIT) return this.writeFramed(frameMessage(message), done);
     if (!this.ready(done)) return true;
     this.stream.write(messagePrefix(message.length));
-    return this.stream.write(message, done);
+    return this.drainWhenFull(this.stream.write(message, done));
   }
 
   /**
@@ -149,7 +148,21 @@ export class AdsCall<Req = unknown> extends EventEmitter {
    */
   writeFramed(framed: Buffer, done: () => void): boolean {
     if (!this.ready(done)) return true;
-    return this.stream.write(framed, done);
+    return this.drainWhenFull(this.stream.write(framed, done));
+  }
+
+  private drainArmed = false;
+
+  /** A full buffer: "drain" is emitted when the stream drains (listened for only then, not on every stream). */
+  private drainWhenFull(ok: boolean): boolean {
+    if (!ok && !this.drainArmed) {
+      this.drainArmed = true;
+      this.stream.once("drain", () => {
+        this.drainArmed = false;
+        this.emit("drain");
+      });
+    }
+    return ok;
   }
 
   /** Sends the response headers before the first message; false (and `done` soon) if the call is over. */
@@ -275,7 +288,9 @@ export class GrpcTransport {
     const { limits } = this.o;
     if (this.closing) goAway(session);
     if (limits.maxConnectionAgeMs > 0) {
-      const jitter = (Math.random() * 2 - 1) * 0.1 * limits.maxConnectionAgeMs;
+      // ±10 % in 41 steps, not a continuum: Node keeps one timer list per distinct duration, so a continuous jitter
+      // made every connection of a herd create a list and insert it into the timers' priority queue.
+      const jitter = ((Math.floor(Math.random() * 41) - 20) / 200) * limits.maxConnectionAgeMs;
       timers.age = setTimeout(() => {
         goAway(session);
         timers.grace = setTimeout(() => session.destroy(undefined, h2.NGHTTP2_CANCEL), limits.maxConnectionAgeGraceMs);

@@ -78,3 +78,18 @@ export function createXdsMetrics(registry: Registry): XdsMetrics {
     ),
   };
 }
+
+const children = new WeakMap<object, Map<string, unknown>>();
+
+/**
+ * The metric's child for one label value, made once: `inc({ type })` / `observe({ type }, v)` hash the label object
+ * on every call, which a full sync does for every response and every ACK. (Children stay valid as long as nothing
+ * resets the metric; the xDS metrics are never reset.)
+ */
+export function labelled<C>(metric: { labels(...values: string[]): C }, value: string): C {
+  let byValue = children.get(metric);
+  if (!byValue) children.set(metric, (byValue = new Map()));
+  let c = byValue.get(value) as C | undefined;
+  if (c === undefined) byValue.set(value, (c = metric.labels(value)));
+  return c;
+}

@@ -6,6 +6,7 @@
 // every other field by its wire type, so node.metadata (bounded by --max-node-size before this runs) is never
 // turned into objects. Strings are strict UTF-8, as protobufjs reads them: invalid UTF-8 throws, and the guard
 // (./guard.ts) ends the stream with INVALID_ARGUMENT. test/xds/request-decode.test.ts checks it against protobufjs.
+import { TYPE_URLS } from "../snapshot/types.js";
 import type { DeltaRequest, NodeInfo, RpcStatus, SotwRequest } from "./wire.js";
 
 const strict = new TextDecoder("utf-8", { fatal: true });
@@ -54,6 +55,17 @@ class Reader {
     return utf8(this.buf, s, e);
   }
 
+  /**
+   * A type URL: one of the served types' URLs comes back as the very string constant (no decode, and maps keyed by
+   * it find a string whose hash is already computed); any other is decoded as a string.
+   */
+  typeUrl(): string {
+    const [s, e] = this.span();
+    const known = KNOWN_TYPE_URLS.get(e - s);
+    if (known) for (const [bytes, url] of known) if (this.buf.compare(bytes, 0, bytes.length, s, e) === 0) return url;
+    return utf8(this.buf, s, e);
+  }
+
   sub(): Reader {
     const [s, e] = this.span();
     return new Reader(this.buf, s, e);
@@ -88,6 +100,15 @@ class Reader {
     if (n > this.end - this.pos) throw new RangeError("index out of range: truncated fixed-size field");
     this.pos += n;
   }
+}
+
+/** The served type URLs by byte length, each with its bytes (for Reader.typeUrl). */
+const KNOWN_TYPE_URLS = new Map<number, [Buffer, string][]>();
+for (const url of Object.values(TYPE_URLS)) {
+  const bytes = Buffer.from(url, "utf8");
+  const list = KNOWN_TYPE_URLS.get(bytes.length) ?? [];
+  list.push([bytes, url]);
+  KNOWN_TYPE_URLS.set(bytes.length, list);
 }
 
 /** Strict UTF-8: Node's decoder (fast) replaces bad sequences with U+FFFD; only then is the fatal decoder asked. */
@@ -232,7 +253,7 @@ export function readSotwRequest(bytes: Uint8Array): SotwRequest {
         break;
       case 4:
         want(tag, 2);
-        req.typeUrl = r.string();
+        req.typeUrl = r.typeUrl();
         break;
       case 5:
         want(tag, 2);
@@ -263,7 +284,7 @@ export function readDeltaRequest(bytes: Uint8Array): DeltaRequest {
         break;
       case 2:
         want(tag, 2);
-        req.typeUrl = r.string();
+        req.typeUrl = r.typeUrl();
         break;
       case 3:
         want(tag, 2);

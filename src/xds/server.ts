@@ -17,7 +17,8 @@ import { GrpcTransport, type AdsCall, type GrpcMethod } from "./grpc-transport.j
 import { StreamAdmission, SyncSlots, type RefusalReason } from "./admission.js";
 import { resolveLimits, type XdsLimits } from "./limits.js";
 import { ConnectionGate } from "./listener.js";
-import { createXdsMetrics } from "./metrics.js";
+import { createXdsMetrics, labelled } from "./metrics.js";
+import { prewarm } from "./prewarm.js";
 import { SotwStream } from "./sotw.js";
 import type { LiveStream, ProxyStatus, StreamContext } from "./stream.js";
 import { adsService, type DeltaRequest, type SotwRequest } from "./wire.js";
@@ -81,7 +82,12 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
   const logger = (options.logger ?? pino({ name: "meshc" })).child({ component: "xds" });
   const registry = options.registry ?? new Registry();
   const cache = new SnapshotCache();
-  if (options.snapshot) cache.setSnapshot(options.snapshot);
+  /** Stops the idle-time preparation of the previous snapshot (./prewarm.ts). */
+  let stopPrewarm = () => {};
+  if (options.snapshot) {
+    cache.setSnapshot(options.snapshot);
+    stopPrewarm = prewarm(options.snapshot);
+  }
   const limits = resolveLimits(options.limits);
   const streams = new Set<LiveStream>();
   const live = new Set<LiveStream>();
@@ -102,8 +108,9 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
   let closing = false;
   const admission = new StreamAdmission(limits.streamsPerSecond, limits.streamBurst);
   const syncSlots = new SyncSlots(limits.maxSyncingStreams, limits.maxSyncQueue, limits.syncSlotTimeoutMs, (syncing, waiting) => {
-    metrics.admission.set({ state: "syncing" }, syncing);
-    metrics.admission.set({ state: "waiting" }, waiting);
+    // Twice per admitted stream: label children made once (./metrics.ts labelled).
+    labelled(metrics.admission, "syncing").set(syncing);
+    labelled(metrics.admission, "waiting").set(waiting);
   });
 
   /** Ends a new stream with UNAVAILABLE (clients retry with backoff): shutting down, or over the rate with the admission queue full. */
@@ -177,6 +184,8 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
     address: bound,
     setSnapshot(mesh) {
       const change = cache.setSnapshot(mesh);
+      stopPrewarm();
+      stopPrewarm = prewarm(mesh);
       changed();
       logger.info(
         { services: mesh.proxies.size, changed: change.changed.length, added: change.added.length, removed: change.removed.length },
@@ -220,6 +229,7 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
       if (closing) return;
       closing = true;
       clearInterval(sweep);
+      stopPrewarm();
       const started = performance.now();
       admission.close((call) => refuse(call as AdsCall<unknown>, "shutting_down"));
       syncSlots.close((call) => refuse(call as AdsCall<unknown>, "shutting_down"));

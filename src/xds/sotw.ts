@@ -82,35 +82,13 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeStat
     }
     const firstForType = !st.seen;
     st.seen = true;
-    this.updateSubscription(st, req.resourceNames);
+    updateSubscription(st, req.resourceNames);
     // P-33/P-35: the first request per type on a stream (a nonce from an earlier stream included) and an
     // empty-nonce request get the current state.
     if (firstForType || nonce === "") {
       st.forceAll = true;
       st.dirty = true;
     }
-  }
-
-  private updateSubscription(st: TypeState, listed: string[]): void {
-    const explicit = new Set(listed.filter((n) => n !== "*"));
-    const wildcard = st.spec.wildcard && (listed.includes("*") || (listed.length === 0 && !st.namesEverSent));
-    if (listed.length > 0) st.namesEverSent = true;
-    const added: string[] = [];
-    for (const n of explicit) if (!st.names.has(n)) added.push(n);
-    for (const n of st.names) {
-      // The client dropped n: it no longer holds it, so a later re-request sends it again (P-16).
-      if (!explicit.has(n) && !wildcard) forget(st, n);
-    }
-    if (st.wildcard && !wildcard) for (const n of [...st.held.keys()]) if (!explicit.has(n)) forget(st, n);
-    const wildcardAdded = wildcard && !st.wildcard;
-    st.names = explicit;
-    st.wildcard = wildcard;
-    if (wildcardAdded) st.forceAll = true;
-    for (const n of added) {
-      st.force.add(n); // P-16: reply with newly added names even if sent before
-      st.added.add(n);
-    }
-    if (wildcardAdded || added.length > 0) st.dirty = true;
   }
 
   protected next(): SotwResponseOut | undefined {
@@ -188,7 +166,7 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeStat
     const idx = resourceIndex(proxy, spec.kind);
     let list: EncodedResource[] = st.wildcard
       ? proxy.resources[spec.kind]
-      : [...st.names].sort().flatMap((n) => idx.get(n) ?? []);
+      : requested(st.names, idx);
     let version = snapVersion;
 
     if (spec.sotwFullState) {
@@ -241,7 +219,82 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeStat
   }
 }
 
-function forget(st: TypeState, name: string): void {
+/** The requested resources that exist, in name order. */
+function requested(names: ReadonlySet<string>, idx: ReadonlyMap<string, EncodedResource>): EncodedResource[] {
+  const out: EncodedResource[] = [];
+  for (const n of [...names].sort()) {
+    const r = idx.get(n);
+    if (r) out.push(r);
+  }
+  return out;
+}
+
+/** What a request's resource_names change in a type's subscription (the part of TypeState it reads and writes). */
+export interface Subscription {
+  spec: { wildcard: boolean };
+  namesEverSent: boolean;
+  wildcard: boolean;
+  names: Set<string>;
+  held: Map<string, string>;
+  heldClusters?: Map<string, unknown>;
+  dirty: boolean;
+  forceAll: boolean;
+  force: Set<string>;
+  added: Set<string>;
+}
+
+/**
+ * Applies a request's resource_names to the subscription (P-16, P-17, P-19). Most requests of a sync are ACKs that
+ * repeat the subscription: `subscriptionUnchanged` says so without building sets, and nothing is done
+ * (test/xds/subscription-fast-path.test.ts checks that the full update would change nothing in those cases).
+ */
+export function updateSubscription(st: Subscription, listed: string[]): void {
+  if (subscriptionUnchanged(st, listed)) {
+    if (listed.length > 0) st.namesEverSent = true;
+    return;
+  }
+  updateSubscriptionFull(st, listed);
+}
+
+/**
+ * True when `listed` leaves the subscription as it is: (a) no names, none subscribed, and the wildcard state such a
+ * request gives is the current one; (b) exactly the subscribed names, each once, no "*", not wildcard.
+ */
+export function subscriptionUnchanged(st: Subscription, listed: readonly string[]): boolean {
+  if (listed.length === 0) return st.names.size === 0 && st.wildcard === (st.spec.wildcard && !st.namesEverSent);
+  if (st.wildcard || listed.length !== st.names.size || listed.length > 64) return false;
+  for (let i = 0; i < listed.length; i++) {
+    const n = listed[i]!;
+    if (n === "*" || !st.names.has(n)) return false;
+    for (let j = 0; j < i; j++) if (listed[j] === n) return false;
+  }
+  return true;
+}
+
+/** The full update (every case). */
+export function updateSubscriptionFull(st: Subscription, listed: string[]): void {
+  const explicit = new Set(listed.filter((n) => n !== "*"));
+  const wildcard = st.spec.wildcard && (listed.includes("*") || (listed.length === 0 && !st.namesEverSent));
+  if (listed.length > 0) st.namesEverSent = true;
+  const added: string[] = [];
+  for (const n of explicit) if (!st.names.has(n)) added.push(n);
+  for (const n of st.names) {
+    // The client dropped n: it no longer holds it, so a later re-request sends it again (P-16).
+    if (!explicit.has(n) && !wildcard) forget(st, n);
+  }
+  if (st.wildcard && !wildcard) for (const n of [...st.held.keys()]) if (!explicit.has(n)) forget(st, n);
+  const wildcardAdded = wildcard && !st.wildcard;
+  st.names = explicit;
+  st.wildcard = wildcard;
+  if (wildcardAdded) st.forceAll = true;
+  for (const n of added) {
+    st.force.add(n); // P-16: reply with newly added names even if sent before
+    st.added.add(n);
+  }
+  if (wildcardAdded || added.length > 0) st.dirty = true;
+}
+
+function forget(st: Subscription, name: string): void {
   st.held.delete(name);
   st.heldClusters?.delete(name);
 }

@@ -11,7 +11,7 @@ import { resolveProxy } from "../snapshot/variants.js";
 import { isRejected, type RejectedRequest } from "./guard.js";
 import { clip, type XdsLimits } from "./limits.js";
 import type { AdsCall } from "./grpc-transport.js";
-import type { XdsMetrics } from "./metrics.js";
+import { labelled, type XdsMetrics } from "./metrics.js";
 import { typeByUrl, type XdsResourceType } from "./resource-types.js";
 import type { NodeInfo } from "./wire.js";
 
@@ -114,6 +114,8 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     return (this.childLog ??= this.ctx.logger.child(this.logBindings));
   }
   private statusRec: ProxyStatus | undefined;
+  /** When the last response of each type was sent (epoch ms); status() shows them as ISO times. */
+  private readonly sentAtMs: Partial<Record<ResourceKind, number>> = {};
   /** The SPIFFE ID the client's certificate proved (authenticated ADS only). */
   private verified: string | undefined;
   private unwatch: (() => void) | undefined;
@@ -148,7 +150,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       this.finish();
       this.call.end();
     });
-    this.call.on("cancelled", () => this.finish());
+    // "cancelled" is always followed at once by "close", which is enough to finish.
     this.call.on("close", () => this.finish());
     this.call.start();
   }
@@ -162,7 +164,9 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   /** The stream's status for `proxies()`, or undefined before the first request bound it to a proxy. */
   status(clone = true): ProxyStatus | undefined {
     if (!this.statusRec) return undefined;
-    const row = { ...this.statusRec, pending: this.pendingKinds() };
+    const sentAt: Partial<Record<ResourceKind, string>> = {};
+    for (const k in this.sentAtMs) sentAt[k as ResourceKind] = new Date(this.sentAtMs[k as ResourceKind]!).toISOString();
+    const row = { ...this.statusRec, sentAt, pending: this.pendingKinds() };
     return clone ? structuredClone(row) : row;
   }
 
@@ -265,7 +269,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     delete this.record.nacked[kind];
     this.statusSeq++;
     this.ctx.changed?.();
-    this.ctx.metrics.pushAck.observe({ type: kind }, (performance.now() - sentAt) / 1000);
+    labelled(this.ctx.metrics.pushAck, kind).observe((performance.now() - sentAt) / 1000);
   }
 
   protected recordNack(nack: NackRecord): void {
@@ -285,10 +289,10 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
 
   protected recordSent(kind: ResourceKind, version: string): void {
     this.record.sent[kind] = version;
-    this.record.sentAt[kind] = new Date().toISOString();
+    this.sentAtMs[kind] = Date.now(); // as an ISO time only when someone reads status()
     this.statusSeq++;
     this.ctx.changed?.();
-    this.ctx.metrics.pushes.inc({ type: kind });
+    labelled(this.ctx.metrics.pushes, kind).inc();
   }
 
   private onRequest(req: Req | RejectedRequest): void {
@@ -374,7 +378,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     this.logBindings = { stream: this.id, api: this.api, service: node.cluster, node: node.id };
     this.unwatch = cache.watch(full!.cluster, (p, kinds) => this.onSnapshot(p, kinds));
     this.ctx.streams.add(this);
-    this.ctx.metrics.connected.inc({ api: this.api });
+    labelled(this.ctx.metrics.connected, this.api).inc();
     this.ctx.changed?.();
     // The same line the child logger would write (its bindings first), without making a child for every stream: most
     // streams never log again until they disconnect.
@@ -523,8 +527,9 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   private checkInitialSync(): void {
     const r = this.statusRec;
     if (!r) return;
-    const answered = (k: ResourceKind) => r.acked[k] !== undefined || r.nacked[k] !== undefined;
-    if (!answered("cluster") || !answered("listener") || this.pendingKinds().length > 0) return;
+    if (r.acked.cluster === undefined && r.nacked.cluster === undefined) return;
+    if (r.acked.listener === undefined && r.nacked.listener === undefined) return;
+    if (this.pendingKinds().length > 0) return;
     const done = this.onInitialSync!;
     this.onInitialSync = undefined;
     done();
@@ -542,7 +547,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     this.unwatch?.();
     if (this.statusRec) {
       this.ctx.streams.delete(this);
-      this.ctx.metrics.connected.dec({ api: this.api });
+      labelled(this.ctx.metrics.connected, this.api).dec();
       this.ctx.changed?.();
       this.log.info("proxy disconnected");
     }

@@ -168,23 +168,50 @@ export function encodeDeltaRequest(r: DeltaRequest): Buffer {
 const anyCache = new WeakMap<EncodedResource, Uint8Array>();
 const deltaCache = new WeakMap<EncodedResource, Uint8Array>();
 
+/**
+ * DiscoveryResponse field 2 (resources) holding the google.protobuf.Any {type_url = 1, value = 2} around the
+ * resource's bytes: tag, length, Any, built once per resource object, so a response copies each resource in one go.
+ */
+const anyFieldCache = new WeakMap<EncodedResource, Buffer>();
+
+function anyField(r: EncodedResource): Buffer {
+  let f = anyFieldCache.get(r);
+  if (!f) {
+    // Written directly (what protobufjs's Writer produced, without its op list): 0x0a len type_url 0x12 len value.
+    const url = Buffer.byteLength(r.typeUrl);
+    const value = r.bytes.length;
+    const any = 2 + varintSize(url) + url + varintSize(value) + value;
+    const head = 1 + varintSize(any);
+    f = Buffer.allocUnsafe(head + any);
+    f[0] = (2 << 3) | 2;
+    writeVarint(f, 1, any);
+    let pos = head;
+    f[pos++] = (1 << 3) | 2;
+    pos = writeVarint(f, pos, url);
+    pos += f.write(r.typeUrl, pos, "utf8");
+    f[pos++] = (2 << 3) | 2;
+    pos = writeVarint(f, pos, value);
+    f.set(r.bytes, pos);
+    anyFieldCache.set(r, f);
+    wireStats.anyEncodes++;
+  }
+  return f;
+}
+
+/** Builds (once) the resource's wire field ahead of its first response (./prewarm.ts). */
+export function prepareResource(r: EncodedResource): void {
+  anyField(r);
+}
+
 /** google.protobuf.Any {type_url = 1, value = 2} around the resource's bytes, built once per resource object. */
 export function anyBytes(r: EncodedResource): Uint8Array {
   let b = anyCache.get(r);
   if (!b) {
-    // Written directly (what protobufjs's Writer produced, without its op list): 0x0a len type_url 0x12 len value.
-    const url = Buffer.byteLength(r.typeUrl);
-    const value = r.bytes.length;
-    const out = Buffer.allocUnsafe(2 + varintSize(url) + url + varintSize(value) + value);
-    out[0] = (1 << 3) | 2;
-    let pos = writeVarint(out, 1, url);
-    pos += out.write(r.typeUrl, pos, "utf8");
-    out[pos++] = (2 << 3) | 2;
-    pos = writeVarint(out, pos, value);
-    out.set(r.bytes, pos);
-    b = out;
+    const f = anyField(r);
+    let head = 1;
+    while (f[head++]! & 0x80); // past the field's length varint
+    b = f.subarray(head);
     anyCache.set(r, b);
-    wireStats.anyEncodes++;
   }
   return b;
 }
@@ -230,44 +257,72 @@ export function serializeSotwResponseFramed(res: SotwResponseOut): Buffer {
 /** gRPC's message prefix: 1 flag byte (0: uncompressed) and a 4-byte big-endian length. */
 const GRPC_PREFIX = 5;
 
+/** DiscoveryResponse field 4 (type_url) with its tag and length, by URL (the served types': a handful). */
+const typeUrlFields = new Map<string, Buffer>();
+
+function typeUrlField(url: string): Buffer {
+  let f = typeUrlFields.get(url);
+  if (!f) {
+    const len = Buffer.byteLength(url);
+    f = Buffer.allocUnsafe(1 + varintSize(len) + len);
+    f[0] = (4 << 3) | 2;
+    f.write(url, writeVarint(f, 1, len), "utf8");
+    if (typeUrlFields.size < 64) typeUrlFields.set(url, f);
+  }
+  return f;
+}
+
+/** DiscoveryResponse field 6 (control_plane) with its tag and length: the same in every response. */
+const controlPlaneField = Buffer.concat([Buffer.from([(6 << 3) | 2]), varintBytes(controlPlaneBytes.length), controlPlaneBytes]);
+
 function writeSotwResponse(res: SotwResponseOut, prefix: number): Buffer {
-  const anys = res.resources.map(anyBytes);
+  const resources = res.resources;
+  const fields: Buffer[] = new Array(resources.length);
+  let size = 0;
+  for (let i = 0; i < resources.length; i++) {
+    const f = anyField(resources[i]!);
+    fields[i] = f;
+    size += f.length;
+  }
   const version = res.versionInfo ? Buffer.byteLength(res.versionInfo) : 0;
-  const typeUrl = Buffer.byteLength(res.typeUrl);
+  const typeField = typeUrlField(res.typeUrl);
   const nonce = Buffer.byteLength(res.nonce);
-  let size = (version ? 1 + varintSize(version) + version : 0) + 1 + varintSize(typeUrl) + typeUrl + 1 + varintSize(nonce) + nonce;
-  size += 1 + varintSize(controlPlaneBytes.length) + controlPlaneBytes.length;
-  for (const a of anys) size += 1 + varintSize(a.length) + a.length;
+  size += (version ? 1 + varintSize(version) + version : 0) + typeField.length + 1 + varintSize(nonce) + nonce + controlPlaneField.length;
   const out = Buffer.allocUnsafe(prefix + size);
   if (prefix) {
     out[0] = 0;
-    out.writeUInt32BE(size, 1);
+    out[1] = size >>> 24;
+    out[2] = (size >>> 16) & 0xff;
+    out[3] = (size >>> 8) & 0xff;
+    out[4] = size & 0xff;
   }
   let pos = prefix;
-  const field = (tag: number, len: number) => {
-    out[pos++] = tag;
-    pos = writeVarint(out, pos, len);
-  };
   if (version) {
-    field((1 << 3) | 2, version);
+    out[pos++] = (1 << 3) | 2;
+    pos = writeVarint(out, pos, version);
     pos += out.write(res.versionInfo, pos, "utf8");
   }
-  for (const a of anys) {
-    field((2 << 3) | 2, a.length);
-    out.set(a, pos);
-    pos += a.length;
+  for (const f of fields) {
+    out.set(f, pos);
+    pos += f.length;
   }
-  field((4 << 3) | 2, typeUrl);
-  pos += out.write(res.typeUrl, pos, "utf8");
-  field((5 << 3) | 2, nonce);
+  out.set(typeField, pos);
+  pos += typeField.length;
+  out[pos++] = (5 << 3) | 2;
+  pos = writeVarint(out, pos, nonce);
   pos += out.write(res.nonce, pos, "utf8");
-  field((6 << 3) | 2, controlPlaneBytes.length);
-  out.set(controlPlaneBytes, pos);
-  pos += controlPlaneBytes.length;
+  out.set(controlPlaneField, pos);
+  pos += controlPlaneField.length;
   if (pos !== prefix + size) throw new Error(`DiscoveryResponse size ${pos - prefix} != ${size}`);
   wireStats.responses++;
   wireStats.responseBytes += size;
   return out;
+}
+
+function varintBytes(n: number): Buffer {
+  const b = Buffer.allocUnsafe(varintSize(n));
+  writeVarint(b, 0, n);
+  return b;
 }
 
 function varintSize(n: number): number {

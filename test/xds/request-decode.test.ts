@@ -161,3 +161,23 @@ test("ADS requests: an initial_resource_versions key '__proto__' is an own prope
   assert.deepEqual(Object.keys(req.initialResourceVersions), ["__proto__"]);
   assert.equal(Object.getPrototypeOf(req.initialResourceVersions), Object.prototype);
 });
+
+test("ADS requests: served type URLs come back as the very constants; same-length near misses decode as written", async () => {
+  const { TYPE_URLS } = await import("../../src/snapshot/types.js");
+  const t = messageType("envoy.service.discovery.v3.DiscoveryRequest");
+  const d = messageType("envoy.service.discovery.v3.DeltaDiscoveryRequest");
+  for (const url of Object.values(TYPE_URLS)) {
+    // The fast path (a byte compare against the known URLs) must give what a decode gives, for the URL and for
+    // URLs of the same length that differ in the first, a middle or the last byte (and one byte shorter/longer).
+    const last = url.length - 1;
+    const mid = url.length >> 1;
+    const variants = [url, `X${url.slice(1)}`, `${url.slice(0, mid)}#${url.slice(mid + 1)}`, `${url.slice(0, last)}Z`, url.slice(0, last), `${url}s`, `${url.slice(0, last)}é`];
+    for (const v of variants) {
+      const s = t.encode(t.fromObject({ type_url: v, version_info: "1", response_nonce: "2" })).finish();
+      assert.deepEqual(readSotwRequest(s), refSotw(s), v);
+      assert.equal(readSotwRequest(s).typeUrl, v);
+      const dd = d.encode(d.fromObject({ type_url: v })).finish();
+      assert.deepEqual(readDeltaRequest(dd), refDelta(dd), v);
+    }
+  }
+});

@@ -21,9 +21,10 @@ function sharedMesh(body: string) {
 
 test("encode once: each distinct resource gets one Any/Resource wrapper however many proxies (SotW and Delta) receive it", async (t) => {
   const m = sharedMesh("v1");
+  // Counted from before the server starts: it prepares the snapshot's Any wrappers in idle time (src/xds/prewarm.ts).
+  const anyBefore = wireStats.anyEncodes;
   const s = await startTestServer(t, 19235, m);
   const distinct = new Set([...m.proxies.values()].flatMap((p) => Object.values(p.resources).flat()));
-  const anyBefore = wireStats.anyEncodes;
   const deltaBefore = wireStats.deltaResourceEncodes;
   const clients = [];
   for (let i = 0; i < 30; i++) {

@@ -80,3 +80,22 @@ test("Any wrappers: written bytes equal protobufjs's encoding (short and multi-b
     assert.equal(anyBytes(r), anyBytes(r), "built once per resource object");
   }
 });
+
+test("SotW responses: resources whose Any length crosses a varint boundary (127/128, 16383/16384), served type URLs", async () => {
+  const { TYPE_URLS } = await import("../../src/snapshot/types.js");
+  const base = Object.values(webProxy().resources).flat()[0]!;
+  let n = 0;
+  for (const typeUrl of ["t", ...Object.values(TYPE_URLS)]) {
+    for (const sizes of [[100, 140], [16_300, 16_400]] as const) {
+      for (let size = sizes[0]; size <= sizes[1]; size++) {
+        // A fresh resource object per case: the cached field of one size is never reused for another.
+        const r = { ...base, typeUrl, bytes: Buffer.alloc(size, size & 0xff) };
+        const res = { versionInfo: "v1", typeUrl, nonce: String(size), resources: [r, r] };
+        assert.deepEqual(serializeSotwResponseFramed(res), frameMessage(reference(res)), `${typeUrl} ${size}`);
+        assert.deepEqual(Buffer.from(anyBytes(r)), Buffer.from(referenceAny(r)), `${typeUrl} ${size} Any`);
+        n++;
+      }
+    }
+  }
+  assert.equal(n, 6 * 142);
+});
