@@ -3,9 +3,11 @@
 // cached mesh is reported at its file:line:col), it checks only the modules an edit affects, and a corrupt,
 // tampered or foreign record means a full check, never a reused result.
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { createHash } from "node:crypto";
 import { dslEntry } from "../../src/frontend/paths.js";
@@ -31,7 +33,7 @@ after(() => {
 const team = (port: string) => `import { http, type Mesh } from "meshc";
 export const PORT: number = ${port};
 export function team(mesh: Mesh) {
-  return mesh.service("team", { ports: { web: http(PORT, { app: 3000 }) }, subsets: { v1: { version: "v1" } }, instances: [{ address: "10.0.0.1" }] });
+  return mesh.service("team", { ports: { web: http(PORT, { app: 3000 }) }, subsets: { v1: { version: "v1" } }, instances: [{ address: "10.0.0.1", labels: { version: "v1" } }] });
 }
 `;
 const entry = (timeout: string, subset = "v1") => `import { defineMesh } from "meshc";
@@ -174,4 +176,31 @@ test("the checker thread persists for `meshc build` and reports errors from a ca
   const at = positionOf(text, '"2 seconds"');
   assert.deepEqual(r.diagnostics.map((d) => [d.code, d.file, d.line, d.column]), [["MESH0001", m.entry, at.line, at.column]]);
   await thread.close();
+});
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli", "main.ts");
+
+test("meshc build: a rebuild of a cached mesh reports a newly introduced type error at its file:line:col", () => {
+  const m = writeMesh({ "mesh.ts": entry('"2s"'), "team.ts": team("8080") });
+  made.push(m);
+  const cache = join(m.dir, "cache");
+  const build = () => {
+    const r = spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), CLI, "build", m.entry, "--out", join(m.dir, "out"), "--format", "json"], {
+      encoding: "utf8",
+      env: { ...process.env, MESHC_CACHE_DIR: cache, NO_COLOR: "1" },
+    });
+    return { code: r.status, diagnostics: JSON.parse(r.stdout || "[]") as { code: string; file?: string; line?: number; column?: number }[], stderr: r.stderr };
+  };
+  const first = build();
+  assert.equal(first.code, 0, JSON.stringify(first.diagnostics));
+  assert.deepEqual(readdirSync(join(cache, "typecheck")).length, 1, "the build left its record in MESHC_CACHE_DIR");
+  assert.ok(!readdirSync(join(m.dir, "out")).some((f) => f.includes("tsbuildinfo")), "nothing of the cache in --out");
+  assert.equal(build().code, 0);
+  const text = entry('"2s"', "v2");
+  writeFileSync(m.entry, text);
+  const bad = build();
+  assert.equal(bad.code, 1, bad.stderr);
+  const at = positionOf(text, '"v2"');
+  const errors = bad.diagnostics.filter((d) => d.code === "MESH0001");
+  assert.deepEqual(errors.map((d) => [d.file, d.line, d.column]), [[m.entry, at.line, at.column]]);
 });
