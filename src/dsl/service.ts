@@ -77,7 +77,13 @@ export function dns(hostname: string, port?: PortNumber | Readonly<Record<string
  * each port on. By default an instance serves every service port on that port's own number (the number its
  * sidecar's inbound listener binds), which is right whenever meshc runs the instance's sidecar.
  */
-export type InstanceOptions<P extends string = string> = InstanceCommon & {
+export type InstanceOptions<P extends string = string> = InstanceWithPorts<P> | InstanceWithPort<P>;
+
+// Two interfaces over InstanceCommon rather than an intersection with a union: TypeScript relates and
+// contextually types interfaces without normalizing an intersection for every instance literal (issue 12: the
+// type check of a 1,000-service mesh). Exactly the same values are accepted and refused.
+/** An instance on the service's port numbers, or on `port` (a single-port service). */
+interface InstanceWithPort<P extends string> extends InstanceCommon {
   /**
    * This instance's own sidecar ports (issue 13), for several sidecars of one service on one host: its admin and
    * outbound listeners, and where its app listens per port name. Its inbound listeners bind the instance's own
@@ -85,23 +91,28 @@ export type InstanceOptions<P extends string = string> = InstanceCommon & {
    * @default the service's sidecar ports
    */
   sidecar?: InstanceSidecarOptions<P>;
-} &
-  (
-    | {
-        /**
-         * The port of a service with a single port (shorthand for `ports: { <its name>: N }`). On a service with
-         * several ports it is ambiguous and reported (MESH0208): give `ports` instead.
-         * @default the service port's own number
-         */
-        port?: PortNumber;
-        ports?: never;
-      }
-    | {
-        port?: never;
-        /** The number this instance serves each named service port on; ports left out keep their own number. */
-        ports: { readonly [K in P]?: PortNumber };
-      }
-  );
+  /**
+   * The port of a service with a single port (shorthand for `ports: { <its name>: N }`). On a service with
+   * several ports it is ambiguous and reported (MESH0208): give `ports` instead.
+   * @default the service port's own number
+   */
+  port?: PortNumber;
+  ports?: never;
+}
+
+/** An instance serving named service ports on numbers of its own. */
+interface InstanceWithPorts<P extends string> extends InstanceCommon {
+  /**
+   * This instance's own sidecar ports (issue 13), for several sidecars of one service on one host: its admin and
+   * outbound listeners, and where its app listens per port name. Its inbound listeners bind the instance's own
+   * port numbers (`ports`). What is left out is the service's `sidecar` setting (or the port's `app`).
+   * @default the service's sidecar ports
+   */
+  sidecar?: InstanceSidecarOptions<P>;
+  port?: never;
+  /** The number this instance serves each named service port on; ports left out keep their own number. */
+  ports: { readonly [K in P]?: PortNumber };
+}
 
 interface InstanceCommon {
   address: string;

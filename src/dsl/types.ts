@@ -13,7 +13,7 @@ export type Percent = number;
 export type PortNumber = number;
 
 /** Labels of an instance; a subset selects the instances whose labels include all of its own. */
-export type Labels = Readonly<Record<string, string>>;
+export type Labels = { readonly [key: string]: string };
 
 /** Wire protocol of a service port. `grpc` and `http2` speak HTTP/2 to the app; `tcp` is proxied as bytes. */
 export type Protocol = "http" | "http2" | "grpc" | "tcp";

@@ -31,6 +31,8 @@ export interface LoadOptions extends EvalLimits {
   typecheck?: boolean;
   /** Check on the process's long-lived incremental thread (`meshc serve`: reloads re-check only what changed). */
   incrementalTypecheck?: boolean;
+  /** Keep the check's incremental state in meshc's cache folder (`meshc build`: unchanged files are not checked again). */
+  persistTypecheck?: boolean;
   /**
    * Return before the type check finishes; the result's `typecheckGate` then must be awaited (compileMesh analyzes
    * and translates meanwhile). Without it, loadMesh waits for the check itself.
@@ -148,7 +150,7 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
   // here; its errors still decide the result: with type errors, only they are reported and nothing else the later
   // stages found (an evaluation under way is cancelled). Issue 12: the check and the rest overlap on two cores.
   const typeErrors = new AbortController();
-  const checking = options.typecheck === false ? undefined : sharedTypecheckThread().check(entry, dslEntry(), options.incrementalTypecheck === true, options.signal);
+  const checking = options.typecheck === false ? undefined : sharedTypecheckThread().check(entry, dslEntry(), options.incrementalTypecheck === true, options.signal, options.persistTypecheck === true);
   let checked: TimedCheck | undefined;
   void checking?.then(
     (c) => c.diagnostics.length > 0 && typeErrors.abort(),

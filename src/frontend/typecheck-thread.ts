@@ -95,7 +95,7 @@ export class TypecheckThread {
    * `signal` (shutdown of `meshc serve`) rejects with its reason at once and terminates the thread mid-check (the
    * next check starts a new one); the main-thread fallback is not taken for a cancelled check.
    */
-  async check(entry: string, dslEntry: string, incremental = false, signal?: AbortSignal): Promise<TimedCheck> {
+  async check(entry: string, dslEntry: string, incremental = false, signal?: AbortSignal, persist = false): Promise<TimedCheck> {
     signal?.throwIfAborted();
     const w = await this.start();
     signal?.throwIfAborted();
@@ -111,11 +111,11 @@ export class TypecheckThread {
           };
           signal?.addEventListener("abort", onAbort, { once: true });
           w.ref(); // a pending check keeps the process alive
-          const req: CheckRequest = { id, entry, dslEntry, incremental };
+          const req: CheckRequest = { id, entry, dslEntry, incremental, persist };
           w.postMessage(req);
         }).finally(() => onAbort && signal?.removeEventListener("abort", onAbort))
       : undefined;
-    if (reply?.ok) return { diagnostics: reply.diagnostics, files: reply.files, ms: reply.ms };
+    if (reply?.ok) return { diagnostics: reply.diagnostics, files: reply.files, ...(reply.checked !== undefined ? { checked: reply.checked } : {}), ms: reply.ms };
     if (reply && !warned) {
       warned = true;
       process.stderr.write(`meshc: the type-check thread failed (checking on the main thread instead): ${reply.error}\n`);

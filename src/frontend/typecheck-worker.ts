@@ -12,9 +12,11 @@ export interface CheckRequest {
   entry: string;
   dslEntry: string;
   incremental: boolean;
+  /** Start from and leave TypeScript's incremental state in meshc's cache folder (`meshc build`, typecheck-cache.ts). */
+  persist?: boolean;
 }
 
-export type CheckReply = { id: number; ok: true; diagnostics: Diagnostic[]; files: string[]; ms: number } | { id: number; ok: false; error: string };
+export type CheckReply = { id: number; ok: true; diagnostics: Diagnostic[]; files: string[]; checked?: number; ms: number } | { id: number; ok: false; error: string };
 
 const port = parentPort;
 if (!port) throw new Error("typecheck-worker.ts runs only as a worker thread");
@@ -24,8 +26,8 @@ port.on("message", (m: CheckRequest) => {
   const t0 = performance.now();
   let reply: CheckReply;
   try {
-    const r = typecheck(m.entry, m.dslEntry, m.incremental ? state : undefined);
-    reply = { id: m.id, ok: true, diagnostics: r.diagnostics, files: r.files, ms: Math.round((performance.now() - t0) * 10) / 10 };
+    const r = typecheck(m.entry, m.dslEntry, m.incremental ? state : undefined, m.persist === true);
+    reply = { id: m.id, ok: true, diagnostics: r.diagnostics, files: r.files, checked: r.checked, ms: Math.round((performance.now() - t0) * 10) / 10 };
   } catch (e) {
     reply = { id: m.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
   }

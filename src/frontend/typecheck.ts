@@ -7,11 +7,14 @@ import { dirname, resolve, sep, join } from "node:path";
 import type * as TS from "typescript";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { codes } from "./codes.js";
+import { readTypecheckRecord, typecheckCacheKey, typecheckCachePath, writeTypecheckRecord } from "./typecheck-cache.js";
 
 export interface TypecheckResult {
   diagnostics: Diagnostic[];
   /** The user's own modules in the program (absolute paths), for watchers even when checking fails. */
   files: string[];
+  /** Incremental and persisted checks: how many of the user's modules TypeScript checked (the others' results were reused). */
+  checked?: number;
 }
 
 const cache = new Map<string, { mtimeMs: number; file: TS.SourceFile }>();
@@ -137,14 +140,19 @@ export interface IncrementalState {
   userFiles: Map<string, { text: string; file: TS.SourceFile }>;
 }
 
-/** Type-checks `entry` and everything it imports; reports errors in the user's modules only. */
-export function typecheck(entry: string, dslEntry: string, state?: IncrementalState): TypecheckResult {
+/**
+ * Type-checks `entry` and everything it imports; reports errors in the user's modules only. With `persist`
+ * (`meshc build`), TypeScript's incremental state is read from and written to meshc's cache folder
+ * (typecheck-cache.ts), so files unchanged since the last check of this entry are not checked again.
+ */
+export function typecheck(entry: string, dslEntry: string, state?: IncrementalState, persist = false): TypecheckResult {
   const ts = typescript();
   const options = compilerOptions(dslEntry);
   const dslDir = dirname(dslEntry) + sep;
   const libDir = dirname(ts.getDefaultLibFilePath(options)) + sep;
   const host = cachingHost(options, [libDir, dslDir]);
   if (state) return checkIncremental(ts, entry, options, host, dslDir, state);
+  if (persist) return checkPersisted(ts, entry, options, host, dslDir);
   const program = ts.createProgram({ rootNames: [resolve(entry)], options, host });
   const own = program
     .getSourceFiles()
@@ -161,6 +169,53 @@ export function typecheck(entry: string, dslEntry: string, state?: IncrementalSt
     diagnostics: found.filter((d) => d.category === ts.DiagnosticCategory.Error).map(toDiagnostic),
     files: own.map((sf) => resolve(sf.fileName)).sort(),
   };
+}
+
+/** A check that starts from the state the last check of `entry` left on disk, and leaves its own there. */
+function checkPersisted(ts: typeof TS, entry: string, base: TS.CompilerOptions, host: TS.CompilerHost, dslDir: string): TypecheckResult {
+  const path = typecheckCachePath(entry);
+  const options: TS.CompilerOptions = { ...base, incremental: true, tsBuildInfoFile: path };
+  const key = typecheckCacheKey(ts, entry, options);
+  const state: IncrementalState = { userFiles: new Map(), key: `${resolve(entry)}\0${dslDir}` };
+  const text = readTypecheckRecord(path, key);
+  if (text !== undefined) {
+    try {
+      const readHost = { useCaseSensitiveFileNames: () => host.useCaseSensitiveFileNames(), getCurrentDirectory: () => host.getCurrentDirectory(), readFile: (f: string) => (resolve(f) === path ? text : undefined) };
+      state.builder = ts.readBuilderProgram(options, readHost) as unknown as TS.SemanticDiagnosticsBuilderProgram | undefined;
+    } catch {
+      state.builder = undefined;
+    }
+  }
+  let result: TypecheckResult;
+  try {
+    result = checkIncremental(ts, entry, options, host, dslDir, state);
+  } catch (e) {
+    // A record TypeScript could read but not build on: check from scratch, as if there were none.
+    if (text === undefined) throw e;
+    return checkPersistedFresh(ts, entry, options, host, dslDir, path, key);
+  }
+  save(state, path, key);
+  return result;
+}
+
+function checkPersistedFresh(ts: typeof TS, entry: string, options: TS.CompilerOptions, host: TS.CompilerHost, dslDir: string, path: string, key: string): TypecheckResult {
+  const state: IncrementalState = { userFiles: new Map(), key: `${resolve(entry)}\0${dslDir}` };
+  const result = checkIncremental(ts, entry, options, host, dslDir, state);
+  save(state, path, key);
+  return result;
+}
+
+function save(state: IncrementalState, path: string, key: string): void {
+  let body: string | undefined;
+  try {
+    // With noEmit, emit() writes nothing but the incremental state (TypeScript's .tsbuildinfo text).
+    state.builder?.emit(undefined, (name, data) => {
+      if (resolve(name) === path) body = data;
+    });
+  } catch {
+    body = undefined;
+  }
+  if (body !== undefined) writeTypecheckRecord(path, key, body);
 }
 
 function checkIncremental(ts: typeof TS, entry: string, options: TS.CompilerOptions, host: TS.CompilerHost, dslDir: string, state: IncrementalState): TypecheckResult {
@@ -204,13 +259,16 @@ function checkIncremental(ts: typeof TS, entry: string, options: TS.CompilerOpti
   const own = program.getSourceFiles().filter(isOwn);
   // Let the builder work out which files the changes affect (an importer of a module whose declarations changed)
   // before asking per file: asked per file first, it would answer from its cache.
+  let checked = 0;
   while (builder.getSemanticDiagnosticsOfNextAffectedFile(undefined, (sf) => !isOwn(sf))) {
     // each affected file of the user's is checked here; the DSL's and the libraries' are skipped
+    checked++;
   }
   const found: TS.Diagnostic[] = [...builder.getOptionsDiagnostics(), ...builder.getGlobalDiagnostics()];
   for (const sf of own) found.push(...builder.getSyntacticDiagnostics(sf), ...builder.getSemanticDiagnostics(sf));
   return {
     diagnostics: found.filter((d) => d.category === ts.DiagnosticCategory.Error).map(toDiagnostic),
     files: own.map((sf) => resolve(sf.fileName)).sort(),
+    checked,
   };
 }

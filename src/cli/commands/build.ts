@@ -45,7 +45,7 @@ export function register(program: Command): void {
       if (unreadable) command.error(`meshc build: ${unreadable}`, { exitCode: 2 });
       // A rebuild into a previous build translates only the proxies whose inputs changed (src/build/translate-cache.ts).
       const cache = await BuildTranslateCache.open(opts.out);
-      const compiling = compileMesh(mesh, { ...evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }), translate: (ir) => cache.translate(ir) });
+      const compiling = compileMesh(mesh, { ...evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }), persistTypecheck: true, translate: (ir) => cache.translate(ir) });
       // Envoy's schema loads while the front end waits for esbuild and the evaluation worker, not after it.
       void warmEnvoyRoot();
       const result = await compiling;

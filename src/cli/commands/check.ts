@@ -30,7 +30,7 @@ export function register(program: Command): void {
   addEvalOptions(cmd).action(async (mesh, opts, command) => {
       const unreadable = unreadableInput(mesh);
       if (unreadable) command.error(`meshc check: ${unreadable}`, { exitCode: 2 });
-      const result = await compileMesh(mesh, evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }));
+      const result = await compileMesh(mesh, { ...evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }), persistTypecheck: true });
       // --strict lists every mesh.patch() that changed something (MESH0242, a warning, so strict fails on it).
       if (opts.strict === true && result.patches) result.diagnostics = [...result.diagnostics, ...strictPatchDiagnostics(result.patches, result.baseDir)].sort(compareDiagnostics);
       if (opts.envoy === true && exitCodeFor(result.diagnostics, { strict: opts.strict === true }) === 0) {
