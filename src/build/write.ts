@@ -125,6 +125,11 @@ parentPort.on("message", (m) => {
     } catch (err) {
       failed = err && err.message ? err.message : String(err);
     }
+  } else if (m.op === "remove") {
+    // The previous tree, once swapped out: synchronous calls here, not thousands of promise round trips on the main thread.
+    let error = null;
+    try { fs.rmSync(m.dir, { recursive: true, force: true }); } catch (err) { error = err && err.message ? err.message : String(err); }
+    parentPort.postMessage({ error });
   } else if (m.op === "digests") parentPort.postMessage({ error: failed, digests });
   else if (m.op === "done") parentPort.postMessage({ error: failed });
 });
@@ -154,11 +159,11 @@ export async function openBuildDir(outDir: string): Promise<BuildDirWriter> {
     gotDigests = m.digests;
     settle?.(m.error);
   });
-  const ask = async (op: string): Promise<string | null> => {
+  const ask = async (op: string, extra: Record<string, unknown> = {}): Promise<string | null> => {
     flush();
     return new Promise<string | null>((res) => {
       settle = res;
-      worker.postMessage({ op });
+      worker.postMessage({ op, ...extra });
     });
   };
   worker.postMessage({ op: "root", dir: tmp });
@@ -240,8 +245,14 @@ export async function openBuildDir(outDir: string): Promise<BuildDirWriter> {
         throw new Error(`writing ${target}: ${error}`);
       }
       closed = true;
-      await worker.terminate();
-      await swapIn(tmp, target);
+      try {
+        // The old tree is removed on the writer's thread (rm on the main thread if that fails).
+        await swapIn(tmp, target, async (old) => {
+          if ((await ask("remove", { dir: old })) !== null || crashed) await rm(old, { recursive: true, force: true });
+        });
+      } finally {
+        await worker.terminate();
+      }
     },
   };
 }
@@ -259,7 +270,7 @@ async function assertReplaceable(target: string): Promise<void> {
   }
 }
 
-async function swapIn(tmp: string, target: string): Promise<void> {
+async function swapIn(tmp: string, target: string, remove: (old: string) => Promise<void> = (old) => rm(old, { recursive: true, force: true })): Promise<void> {
   if (!existsSync(target)) {
     await rename(tmp, target);
     return;
@@ -273,5 +284,5 @@ async function swapIn(tmp: string, target: string): Promise<void> {
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  await rm(old, { recursive: true, force: true });
+  await remove(old);
 }
