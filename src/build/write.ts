@@ -126,11 +126,6 @@ parentPort.on("message", (m) => {
     } catch (err) {
       failed = err && err.message ? err.message : String(err);
     }
-  } else if (m.op === "remove") {
-    // The previous tree, once swapped out: synchronous calls here, not thousands of promise round trips on the main thread.
-    let error = null;
-    try { fs.rmSync(m.dir, { recursive: true, force: true }); } catch (err) { error = err && err.message ? err.message : String(err); }
-    parentPort.postMessage({ error });
   } else if (m.op === "digests") parentPort.postMessage({ error: failed, digests });
   else if (m.op === "done") parentPort.postMessage({ error: failed });
 });
@@ -160,11 +155,11 @@ export async function openBuildDir(outDir: string): Promise<BuildDirWriter> {
     gotDigests = m.digests;
     settle?.(m.error);
   });
-  const ask = async (op: string, extra: Record<string, unknown> = {}): Promise<string | null> => {
+  const ask = async (op: string): Promise<string | null> => {
     flush();
     return new Promise<string | null>((res) => {
       settle = res;
-      worker.postMessage({ op, ...extra });
+      worker.postMessage({ op });
     });
   };
   worker.postMessage({ op: "root", dir: tmp });
@@ -246,14 +241,11 @@ export async function openBuildDir(outDir: string): Promise<BuildDirWriter> {
         throw new Error(`writing ${target}: ${error}`);
       }
       closed = true;
-      try {
-        // The old tree is removed on the writer's thread (rm on the main thread if that fails).
-        await swapIn(tmp, target, async (old) => {
-          if ((await ask("remove", { dir: old })) !== null || crashed) await rm(old, { recursive: true, force: true });
-        });
-      } finally {
-        await worker.terminate();
-      }
+      await worker.terminate();
+      // (The old tree is removed with the promise-based rm: its unlinks run in parallel on libuv's pool. Removing it
+      // with synchronous calls, on this thread or the writer's, took 12 s instead of 1.3-1.9 s for the 1,000-service
+      // build on this machine's disk.)
+      await swapIn(tmp, target);
     },
   };
 }
@@ -271,7 +263,7 @@ async function assertReplaceable(target: string): Promise<void> {
   }
 }
 
-async function swapIn(tmp: string, target: string, remove: (old: string) => Promise<void> = (old) => rm(old, { recursive: true, force: true })): Promise<void> {
+async function swapIn(tmp: string, target: string): Promise<void> {
   if (!existsSync(target)) {
     await rename(tmp, target);
     return;
@@ -285,5 +277,5 @@ async function swapIn(tmp: string, target: string, remove: (old: string) => Prom
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  await remove(old);
+  await rm(old, { recursive: true, force: true });
 }
