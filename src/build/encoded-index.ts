@@ -14,7 +14,7 @@
 //   {"format":1,"files":{"<service>/<kind>.json":["<sha256 base64 of the text>",[i, …]], …},
 //    "resources":[["<kind>","<name>","<base64 of the bytes>"], …]}
 // Resources are numbered in order of first appearance over the files in sorted order, each distinct one once.
-import { createHash } from "node:crypto";
+import { sha256 } from "../snapshot/sha256.js";
 import { PUSH_ORDER, type EncodedResource, type MeshSnapshot, type ResourceKind } from "../snapshot/types.js";
 import { FILE_OF } from "./render.js";
 import { variantDir } from "../snapshot/variants.js";
@@ -30,7 +30,7 @@ export interface EncodedIndexJson {
 
 /** The digest the index records for a file: SHA-256 of its UTF-8 text (given as text or as those bytes), base64. */
 export function fileDigest(text: string | Uint8Array): string {
-  return createHash("sha256").update(text).digest("base64");
+  return sha256(text, "base64");
 }
 
 /**

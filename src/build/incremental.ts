@@ -7,6 +7,7 @@
 // links are made inside the new tree, so removing the old tree afterwards leaves them intact. encoded.json (the
 // encoded resources, ./encoded-index.ts) is written every time; a linked file keeps the digest the previous index
 // recorded for it (a file the previous index does not cover is rendered again).
+import { statSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { MeshSnapshot, ProxySnapshot, ResourceKind } from "../snapshot/types.js";
@@ -71,7 +72,15 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
     }
   }
   // Trust only files that are no newer than the manifest they were written with.
-  const ok = await Promise.all(candidates.map((c) => stat(c.abs, { bigint: true }).then((s) => s.isFile() && s.size > 0n && s.mtimeNs <= old!.mtimeNs, () => false)));
+  // (Synchronous stats: 7,000 promise round trips cost more main-thread time than the calls themselves.)
+  const ok = candidates.map((c) => {
+    try {
+      const s = statSync(c.abs, { bigint: true, throwIfNoEntry: false });
+      return s !== undefined && s.isFile() && s.size > 0n && s.mtimeNs <= old!.mtimeNs;
+    } catch {
+      return false;
+    }
+  });
   candidates.forEach((c, i) => {
     if (!ok[i]) return;
     reuse.set(c.rel, c.abs);

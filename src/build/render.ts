@@ -242,6 +242,56 @@ function kindsOf(p: ProxySnapshot): ResourceKind[] {
 
 /** JSON with every object's keys sorted (for data that is not an Envoy message). */
 export function stableJson(value: unknown): string {
+  // Written directly (manifest.json of the 1,000-service mesh: ~0.1 s less than sorting copies of every object);
+  // anything but plain JSON data (toJSON, classes, undefined in arrays, bigint) takes sortedCopyJson, same output.
+  const fast = stableJsonText(value, "\n");
+  return fast === undefined ? sortedCopyJson(value) : `${fast}\n`;
+}
+
+/** stableJson's text of `v` at the indentation `nl` (a newline and the spaces before the value), or undefined to bail. */
+function stableJsonText(v: unknown, nl: string): string | undefined {
+  switch (typeof v) {
+    case "string":
+      return JSON.stringify(v);
+    case "number":
+      return Number.isFinite(v) ? JSON.stringify(v) : "null";
+    case "boolean":
+      return v ? "true" : "false";
+    case "object": {
+      if (v === null) return "null";
+      const inner = `${nl}  `;
+      if (Array.isArray(v)) {
+        if (v.length === 0) return "[]";
+        let out = "[";
+        for (let i = 0; i < v.length; i++) {
+          const t = stableJsonText(v[i], inner);
+          if (t === undefined) return undefined;
+          out += `${i ? "," : ""}${inner}${t}`;
+        }
+        return `${out}${nl}]`;
+      }
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === "function") return undefined;
+      let out = "{";
+      let n = 0;
+      for (const k of Object.keys(v).sort()) {
+        // Integer-like keys come first in a JS object whatever their sorting: leave those to sortedCopyJson.
+        const c = k.charCodeAt(0);
+        if (c >= 48 && c <= 57) return undefined;
+        const x = (v as Record<string, unknown>)[k];
+        if (x === undefined) continue;
+        const t = stableJsonText(x, inner);
+        if (t === undefined) return undefined;
+        out += `${n++ ? "," : ""}${inner}${JSON.stringify(k)}: ${t}`;
+      }
+      return n ? `${out}${nl}}` : "{}";
+    }
+    default:
+      return undefined; // undefined, functions, symbols, bigint: JSON.stringify's own rules
+  }
+}
+
+function sortedCopyJson(value: unknown): string {
   const sort = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sort);
     if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]));

@@ -32,6 +32,7 @@ import { ENCODED_INDEX, type EncodedIndexJson } from "./encoded-index.js";
 import { FILE_OF, MANIFEST, type Manifest } from "./render.js";
 import { writeFileAtomic } from "./write.js";
 import { inputHash, translationInputs } from "../backends/envoy/translation-inputs.js";
+import { pruneTranslateRecords } from "./translate-cache-prune.js";
 
 export const TRANSLATE_CACHE_FORMAT = 1;
 
@@ -272,9 +273,11 @@ export class BuildTranslateCache {
     await mkdir(dirname(path), { recursive: true });
     if (!this.record) {
       await writeFileAtomic(path, "{}\n");
-      return;
+    } else {
+      const json: CacheJson = { ...this.record, index: sha(files.index), manifest: sha(files.manifest) };
+      await writeFileAtomic(path, `${JSON.stringify(json)}\n`);
     }
-    const json: CacheJson = { ...this.record, index: sha(files.index), manifest: sha(files.manifest) };
-    await writeFileAtomic(path, `${JSON.stringify(json)}\n`);
+    // One record per --out path: keep only the most recent ones (translate-cache-prune.ts).
+    await pruneTranslateRecords(dirname(path), path);
   }
 }

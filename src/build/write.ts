@@ -76,7 +76,8 @@ const WRITER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const fs = require("node:fs");
 const path = require("node:path");
-const { createHash } = require("node:crypto");
+const crypto = require("node:crypto");
+const digestOf = typeof crypto.hash === "function" ? (b) => crypto.hash("sha256", b, "base64") : (b) => crypto.createHash("sha256").update(b).digest("base64");
 const made = new Set();
 const OPEN = Buffer.from("[\\n    ");
 const SEPARATOR = Buffer.from(",\\n    ");
@@ -118,7 +119,7 @@ parentPort.on("message", (m) => {
           parts.push(Buffer.from(f.tail));
           const bytes = Buffer.concat(parts);
           fs.writeFileSync(f.file, bytes);
-          digests.push(f.rel, createHash("sha256").update(bytes).digest("base64"));
+          digests.push(f.rel, digestOf(bytes));
         }
         else fs.writeFileSync(f.file, f.content);
       }
@@ -241,6 +242,9 @@ export async function openBuildDir(outDir: string): Promise<BuildDirWriter> {
       }
       closed = true;
       await worker.terminate();
+      // (The old tree is removed with the promise-based rm: its unlinks run in parallel on libuv's pool. Removing it
+      // with synchronous calls, on this thread or the writer's, took 12 s instead of 1.3-1.9 s for the 1,000-service
+      // build on this machine's disk.)
       await swapIn(tmp, target);
     },
   };

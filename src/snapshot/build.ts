@@ -1,9 +1,9 @@
 // Content hashing and snapshot assembly shared by every producer of snapshots.
-import { createHash } from "node:crypto";
+import { sha256 } from "./sha256.js";
 import { PUSH_ORDER, type EncodedResource, type ProxySnapshot, type ResourceKind } from "./types.js";
 
 export function contentHash(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex").slice(0, 16);
+  return sha256(bytes, "hex").slice(0, 16);
 }
 
 /** Version of a set of resources: stable across processes and restarts, different whenever content differs (P-34). */
@@ -13,7 +13,7 @@ export function versionOf(resources: readonly EncodedResource[]): string {
   // have their version computed twice on a read, and 60,000 small update() calls cost ~0.25 s (issue 12).
   let text = "";
   for (const r of resources) text += `${r.name}\0${r.hash}\n`;
-  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+  return sha256(text, "hex").slice(0, 16);
 }
 
 /** Sorts each kind by name and computes versions. Duplicate names within a kind are a bug in the producer. */

@@ -8,6 +8,7 @@ import type { Canonical } from "./api/canonical.js";
 import { decodeMessage, encodeMessage, type EnvoyTypeName, type EnvoyTypes } from "./api/codec.js";
 import type { EnvoyIssue } from "./api/issues.js";
 import type { EncodeCarry } from "./encode-carry.js";
+import { groupBase } from "./endpoint-groups.js";
 
 /** The resource message type of each snapshot kind. */
 export const RESOURCE_TYPES = {
@@ -142,6 +143,8 @@ export class ResourceEncoder {
 
   /** LocalityLbEndpoints without their priority, encoded once per content (null: refused; the caller falls back). */
   private readonly groups = new Map<string, { bytes: Uint8Array; canonical: Canonical } | null>();
+  /** The same, by the group object endpoint-groups.ts built once per cluster (no JSON key to compute). */
+  private readonly groupsByObject = new WeakMap<object, { bytes: Uint8Array; canonical: Canonical } | null>();
 
   /**
    * A ClusterLoadAssignment {cluster_name, endpoints} assembled from its locality groups, each encoded once without
@@ -160,15 +163,22 @@ export class ResourceEncoder {
     const parts: { bytes: Uint8Array; canonical: Canonical }[] = [];
     const priorities: number[] = [];
     for (const g of list) {
-      const { priority = 0, ...base } = g;
+      const priority = g.priority ?? 0;
       if (!Number.isInteger(priority) || priority < 0 || priority > 128) return this.encode("endpoint", name, msg);
-      if (!Object.keys(base).every((k) => k === "locality" || k === "lb_endpoints" || k === "load_balancing_weight")) return this.encode("endpoint", name, msg);
-      const key = JSON.stringify(base);
-      let part = this.groups.get(key);
+      // A group endpoint-groups.ts built is found by its object; any other by its JSON.
+      const built = groupBase(g);
+      let part = built ? this.groupsByObject.get(built) : undefined;
       if (part === undefined) {
-        const r = encodeMessage("envoy.config.endpoint.v3.LocalityLbEndpoints", base as never, resourceLabel("endpoint", name));
-        part = r.ok ? { bytes: r.message.bytes, canonical: r.message.canonical } : null;
-        this.groups.set(key, part);
+        const { priority: _p, ...base } = g;
+        if (!Object.keys(base).every((k) => k === "locality" || k === "lb_endpoints" || k === "load_balancing_weight")) return this.encode("endpoint", name, msg);
+        const key = JSON.stringify(base);
+        part = this.groups.get(key);
+        if (part === undefined) {
+          const r = encodeMessage("envoy.config.endpoint.v3.LocalityLbEndpoints", base as never, resourceLabel("endpoint", name));
+          part = r.ok ? { bytes: r.message.bytes, canonical: r.message.canonical } : null;
+          this.groups.set(key, part);
+        }
+        if (built) this.groupsByObject.set(built, part);
       }
       if (part === null) return this.encode("endpoint", name, msg);
       parts.push(part);

@@ -16,7 +16,8 @@ import { checkConsistency } from "./consistency.js";
 import type { EncodeCarry } from "./encode-carry.js";
 import type { DependencyRecorder } from "./translate-deps.js";
 import { type EncodedPart, ResourceEncoder, resourceLabel } from "./encode.js";
-import { buildLoadAssignment, failoverOrder } from "./endpoints.js";
+import { failoverOrder } from "./endpoints.js";
+import { ClusterGroups } from "./endpoint-groups.js";
 import { buildInboundListener } from "./listeners-inbound.js";
 import { withAuthorization } from "./listeners-authz.js";
 import { buildOutboundHttpListener, upstreamDomains } from "./listeners-outbound.js";
@@ -233,9 +234,17 @@ class Translator {
     return out;
   }
 
+  /** Each EDS cluster's locality groups, built once for every caller locality's assignment (endpoint-groups.ts). */
+  private readonly clusterGroups = new Map<string, ClusterGroups>();
+
   private endpoint(ref: ClusterRef, order: string[] | undefined): EncodedResource | undefined {
     const name = clusterRefName(ref);
-    return this.once(`endpoint|${name}|${order?.join(",") ?? ""}`, () => this.enc.loadAssignment(name, buildLoadAssignment(ref, order, this.issues)));
+    return this.once(`endpoint|${name}|${order?.join(",") ?? ""}`, () => {
+      // Keyed by name like the resource itself: the cluster's name decides its endpoints within one translation.
+      let groups = this.clusterGroups.get(name);
+      if (!groups) this.clusterGroups.set(name, (groups = new ClusterGroups(ref)));
+      return this.enc.loadAssignment(name, groups.assignment(order, this.issues));
+    });
   }
 
   private clustersAndEndpoints(caller: ServiceIR, refs: Map<string, ClusterRef>, flavor: Flavor, out: ByKind): void {

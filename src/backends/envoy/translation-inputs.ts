@@ -2,12 +2,12 @@
 // across reloads (src/serve/incremental-translate.ts) and `meshc build` across builds (src/build/translate-cache.ts),
 // so both compare the same inputs the same way: the mesh-wide part of the IR (plus what the translator derives from
 // every service), and per proxy the services its last translation read (translate-deps.ts).
-import { createHash } from "node:crypto";
+import { sha256 } from "../../snapshot/sha256.js";
 import type { MeshIR } from "../../ir/types.js";
 import { EVERY_SERVICE } from "./translate-deps.js";
 import { derivedMeshInputs } from "./translate.js";
 
-export const inputHash = (text: string | Uint8Array): string => createHash("sha256").update(text).digest("base64");
+export const inputHash = (text: string | Uint8Array): string => sha256(text, "base64");
 
 export interface TranslationInputs {
   /** Two services with one name: reuse by name is not sound, translate everything. */
