@@ -81,16 +81,20 @@ const marks = globalThis as MarkGlobals;
 /** Per call number: the DSL function it was seen calling and the site captured then (undefined: not kept). */
 let keptFor: { url: string; ranges: number[]; apis: (Function | undefined)[]; sites: (SourceSite | undefined)[] } | undefined;
 
-function kept(k: number, api: Function): SourceSite | undefined {
+function kept(k: number, api: Function): SourceSite {
   const table = marks.__meshcSiteTable;
   if (typeof table !== "function") return captureNow(api);
   if (!keptFor) {
-    const t = table();
-    keptFor = { url: t.url, ranges: t.ranges, apis: [], sites: [] };
+    // The table is a global of the worker the user's code runs in: anything but the bundle's own means no keeping.
+    const t = table() as { url?: unknown; ranges?: unknown } | undefined;
+    if (typeof t?.url !== "string" || !Array.isArray(t.ranges)) return captureNow(api);
+    keptFor = { url: t.url, ranges: t.ranges as number[], apis: [], sites: [] };
   }
-  if (keptFor.apis[k] === api) return keptFor.sites[k];
+  if (!Number.isInteger(k) || k < 0 || 4 * k + 3 >= keptFor.ranges.length) return captureNow(api);
+  const hit = keptFor.sites[k];
+  if (hit && keptFor.apis[k] === api) return hit;
   const site = captureNow(api);
-  if (keptFor.apis[k] === undefined && Number.isInteger(k) && k >= 0 && 4 * k + 3 < keptFor.ranges.length) {
+  if (keptFor.apis[k] === undefined) {
     const r = keptFor.ranges;
     const { file, line, column } = site;
     const inside = file === keptFor.url && (line > r[4 * k]! || (line === r[4 * k] && column >= r[4 * k + 1]!)) && (line < r[4 * k + 2]! || (line === r[4 * k + 2] && column <= r[4 * k + 3]!));
@@ -107,7 +111,7 @@ export function captureSite(api: Function): SourceSite {
   const k = marks.__meshcSiteMark;
   if (k !== undefined) {
     marks.__meshcSiteMark = undefined;
-    return kept(k, api) ?? captureNow(api);
+    return kept(k, api);
   }
   return captureNow(api);
 }
