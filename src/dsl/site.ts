@@ -69,8 +69,54 @@ class CapturedSite implements SourceSite {
   }
 }
 
+// Call marks (src/frontend/call-marks.ts): in a marked bundle, each call of the user's code records its number in a
+// global just before it is made. The first time call k invokes a DSL function, the site is captured and kept if
+// V8's position lies in call k's range (so call k called the function itself); later invocations of that function
+// by call k get the kept site without a capture: the same position V8 would report, at almost no cost.
+interface MarkGlobals {
+  __meshcSiteMark?: number;
+  __meshcSiteTable?: () => { url: string; ranges: number[] };
+}
+const marks = globalThis as MarkGlobals;
+/** Per call number: the DSL function it was seen calling and the site captured then (undefined: not kept). */
+let keptFor: { url: string; ranges: number[]; apis: (Function | undefined)[]; sites: (SourceSite | undefined)[] } | undefined;
+
+function kept(k: number, api: Function): SourceSite {
+  const table = marks.__meshcSiteTable;
+  if (typeof table !== "function") return captureNow(api);
+  if (!keptFor) {
+    // The table is a global of the worker the user's code runs in: anything but the bundle's own means no keeping.
+    const t = table() as { url?: unknown; ranges?: unknown } | undefined;
+    if (typeof t?.url !== "string" || !Array.isArray(t.ranges)) return captureNow(api);
+    keptFor = { url: t.url, ranges: t.ranges as number[], apis: [], sites: [] };
+  }
+  if (!Number.isInteger(k) || k < 0 || 4 * k + 3 >= keptFor.ranges.length) return captureNow(api);
+  const hit = keptFor.sites[k];
+  if (hit && keptFor.apis[k] === api) return hit;
+  const site = captureNow(api);
+  if (keptFor.apis[k] === undefined) {
+    const r = keptFor.ranges;
+    const { file, line, column } = site;
+    const inside = file === keptFor.url && (line > r[4 * k]! || (line === r[4 * k] && column >= r[4 * k + 1]!)) && (line < r[4 * k + 2]! || (line === r[4 * k + 2] && column <= r[4 * k + 3]!));
+    if (inside) {
+      keptFor.apis[k] = api;
+      keptFor.sites[k] = site;
+    }
+  }
+  return site;
+}
+
 /** Records where `api` was called from (the frame just outside `api`). */
 export function captureSite(api: Function): SourceSite {
+  const k = marks.__meshcSiteMark;
+  if (k !== undefined) {
+    marks.__meshcSiteMark = undefined;
+    return kept(k, api);
+  }
+  return captureNow(api);
+}
+
+function captureNow(api: Function): SourceSite {
   if (typeof V8Error.captureStackTrace !== "function") return new CapturedSite(undefined);
   const holder: { stack?: unknown } = {};
   const limit = V8Error.stackTraceLimit;

@@ -4,10 +4,11 @@
 import { build, type Message, type Plugin } from "esbuild";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { codes } from "./codes.js";
+import { markCalls } from "./call-marks.js";
 import type { RawSourceMap } from "./sourcemap.js";
 
 export interface Bundle {
@@ -51,7 +52,12 @@ function messageToDiagnostic(m: Message, cwd: string): Diagnostic {
 }
 
 /** Bundles `entry` into a temp directory's file name (not yet written). */
-export async function bundleMesh(entry: string, dslEntry: string, outDir: string): Promise<{ bundle?: Bundle; diagnostics: Diagnostic[] }> {
+export async function bundleMesh(
+  entry: string,
+  dslEntry: string,
+  outDir: string,
+  options: { /** Mark the user's calls (call-marks.ts). @default true */ markCalls?: boolean } = {},
+): Promise<{ bundle?: Bundle; diagnostics: Diagnostic[] }> {
   const cwd = process.cwd();
   const file = join(outDir, "mesh.bundle.mjs");
   try {
@@ -79,15 +85,27 @@ export async function bundleMesh(entry: string, dslEntry: string, outDir: string
     const code = result.outputFiles.find((f) => f.path === file);
     const mapFile = result.outputFiles.find((f) => f.path === `${file}.map`);
     if (!code || !mapFile) throw new Error(`esbuild produced no ${file} and ${file}.map`);
-    const text = code.text;
-    const map = JSON.parse(mapFile.text) as RawSourceMap;
-    const inputs = Object.keys(result.metafile.inputs).map((p) => resolve(cwd, p));
+    const inputKeys = Object.keys(result.metafile.inputs);
+    const inputs = inputKeys.map((p) => resolve(cwd, p));
+    const unmarked = { text: code.text, map: JSON.parse(mapFile.text) as RawSourceMap };
+    const { text, map } = options.markCalls === false ? unmarked : markUserCalls(unmarked.text, unmarked.map, inputKeys, cwd, dirname(dslEntry));
     return { bundle: { file, text, map, inputs }, diagnostics: [] };
   } catch (e) {
     const errors = (e as { errors?: Message[] }).errors;
     if (Array.isArray(errors) && errors.length > 0) return { diagnostics: errors.map((m) => messageToDiagnostic(m, cwd)) };
     throw e;
   }
+}
+
+/**
+ * The bundle with the user's calls marked (call-marks.ts: call sites captured once per call expression and DSL
+ * function, not once per call); unmarked when marking would not pay or the user's modules cannot be parsed for it.
+ * Modules under the DSL's directory are left as they are.
+ */
+function markUserCalls(text: string, map: RawSourceMap, inputKeys: string[], cwd: string, dslDir: string): { text: string; map: RawSourceMap } {
+  const dslPrefix = dslDir.endsWith(sep) ? dslDir : dslDir + sep;
+  const marked = markCalls(text, map, inputKeys, (input) => !resolve(cwd, input).startsWith(dslPrefix));
+  return marked ?? { text, map };
 }
 
 export function makeTempDir(): string {

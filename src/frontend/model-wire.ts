@@ -35,7 +35,7 @@ export interface WireBody {
   n: number;
   /** Distinct files of `sites` (in practice the bundle's URL, and packages the mesh imports). */
   files: string[];
-  /** Flat triples [file index, line, column] as V8 reported them in the worker. */
+  /** Flat triples [file index, line, column] as V8 reported them in the worker, each distinct triple once. */
   sites: number[];
   /** Flat pairs [object number, registered-symbol keys whose value is true]. */
   brands: (number | string[])[];
@@ -66,6 +66,10 @@ class Collector {
   private readonly fileIndex = new Map<string, number>();
   private readonly sites: number[] = [];
   private readonly siteIndex = new Map<object, number>();
+  /** Site index by position ("file index:line:column"): a mesh written as a loop over a table calls the DSL from a
+   * few dozen places thousands of times, and one entry per distinct position keeps the wire, the decode and the
+   * parent's source-map lookups (one per distinct site object, sites.ts) to that few dozen. */
+  private readonly positionIndex = new Map<string, number>();
   private readonly brands: WireBody["brands"] = [];
   private readonly objSites: number[] = [];
   private readonly fields: WireBody["fields"] = [];
@@ -80,8 +84,13 @@ class Collector {
     if (!Number.isInteger(line) || line < 0 || !Number.isInteger(column) || column < 0) return undefined;
     let f = this.fileIndex.get(file);
     if (f === undefined) this.fileIndex.set(file, (f = this.files.push(file) - 1));
-    const i = this.sites.length / 3;
-    this.sites.push(f, line, column);
+    const key = `${f}:${line}:${column}`;
+    let i = this.positionIndex.get(key);
+    if (i === undefined) {
+      i = this.sites.length / 3;
+      this.sites.push(f, line, column);
+      this.positionIndex.set(key, i);
+    }
     this.siteIndex.set(s, i);
     return i;
   }

@@ -54,7 +54,8 @@ export function mapPosition(
   map: LazySourceMap | undefined,
 ): SourceSite | undefined {
   if (!rawFile || line <= 0) return undefined;
-  const file = rawFile.replace(/\?.*$/, "");
+  const q = rawFile.indexOf("?"); // a query (the bundle's URL as imported) is not part of the file
+  const file = q < 0 ? rawFile : rawFile.slice(0, q);
   if (map && (file === bundleUrl || file === bundleFile)) {
     const e = map.find(line - 1, Math.max(0, column - 1));
     if (!e) return undefined;
