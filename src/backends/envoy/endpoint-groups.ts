@@ -11,7 +11,7 @@
 import type { LocalityIR } from "../../ir/types.js";
 import type { EnvoyIssue } from "./api/issues.js";
 import { type ClusterRef, clusterRefName } from "./clusters.js";
-import { buildLoadAssignment } from "./endpoints.js";
+import { buildLoadAssignment, cmp, locality } from "./endpoints.js";
 import { endpointPort, localityKey, subsetEndpoints } from "./model.js";
 import { isIpAddress, socketAddress, u32 } from "./values.js";
 import type { ClusterLoadAssignment, LocalityLbEndpoints } from "./xds-types.js";
@@ -86,16 +86,4 @@ export class ClusterGroups {
     });
     return { cluster_name: name, endpoints };
   }
-}
-
-function locality(l: LocalityIR | undefined): NonNullable<LocalityLbEndpoints["locality"]> {
-  return {
-    ...(l?.region !== undefined && { region: l.region }),
-    ...(l?.zone !== undefined && { zone: l.zone }),
-    ...(l?.subZone !== undefined && { sub_zone: l.subZone }),
-  };
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

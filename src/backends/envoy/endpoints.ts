@@ -78,7 +78,7 @@ export function buildLoadAssignment(ref: ClusterRef, order: string[] | undefined
   return { cluster_name: name, endpoints: out };
 }
 
-function locality(l: LocalityIR | undefined): NonNullable<LocalityLbEndpoints["locality"]> {
+export function locality(l: LocalityIR | undefined): NonNullable<LocalityLbEndpoints["locality"]> {
   return {
     ...(l?.region !== undefined && { region: l.region }),
     ...(l?.zone !== undefined && { zone: l.zone }),
@@ -86,6 +86,6 @@ function locality(l: LocalityIR | undefined): NonNullable<LocalityLbEndpoints["l
   };
 }
 
-function cmp(a: string, b: string): number {
+export function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
