@@ -62,7 +62,7 @@ async function child(root: string, out: string, mode: string): Promise<void> {
   const r = cache.translate(ir);
   lap("translate");
   const w = await openBuildDir(out, { retire: "detach" });
-  const plan = await planBuild(out, ir.name, r.snapshot, undefined, w);
+  const plan = await planBuild(out, ir.name, r.snapshot, undefined, w, cache.previousBuild?.());
   lap("plan+render");
   await w.commit();
   lap("commit");

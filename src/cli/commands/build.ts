@@ -69,7 +69,7 @@ export function register(program: Command): void {
         // and the previous tree is removed by a detached process (src/build/retire.ts), not waited for.
         const writer = await openBuildDir(opts.out, { retire: "detach" });
         try {
-          plan = await planBuild(opts.out, result.ir.name, result.snapshot, certificatePlan(result.ir), writer);
+          plan = await planBuild(opts.out, result.ir.name, result.snapshot, certificatePlan(result.ir), writer, cache.previousBuild());
           files = plan.rendered + plan.reuse.size + 2; // + manifest.json and encoded.json
         } catch (err) {
           await writer.abort();
