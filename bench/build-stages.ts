@@ -36,7 +36,8 @@ const t1 = performance.now();
 // As `meshc build` does: files equal to the previous build's in `out` (runs after the first) are linked, not rendered.
 // Files are handed to the writer's thread as they are rendered: "write" is what is left after rendering ends.
 const c1 = mainCpu();
-const writer = await openBuildDir(out);
+// (The previous tree is removed by a detached process, as meshc build does: src/build/retire.ts.)
+const writer = await openBuildDir(out, { retire: "detach" });
 const plan = await planBuild(out, r.ir.name, r.snapshot, undefined, writer);
 const t2 = performance.now();
 const c2 = mainCpu();

@@ -1,6 +1,7 @@
 // The back half of `meshc build` into a previous build, in a fresh process, main-thread CPU and wall per step:
 // translate through the translate cache (reading the reused proxies back from encoded.json), plan + render + hand
-// files to the writer thread (src/build/incremental.ts), commit (wait for the writer, swap, remove the old tree), and
+// files to the writer thread (src/build/incremental.ts), commit (wait for the writer, swap; the old tree is removed by a
+// detached process, as `meshc build` does, src/build/retire.ts), and
 // the cache record's save. The front end is left out (the IR comes from bench/synthetic-ir.ts), so that the steps
 // meshc's build owns after translation can be compared on a loaded machine, where end-to-end times say little.
 // Each run moves svc-0005's first address to and fro, so every run after the first translates 6 of 1,000 proxies.
@@ -60,8 +61,8 @@ async function child(root: string, out: string, mode: string): Promise<void> {
   const cache = await BuildTranslateCache.open(out);
   const r = cache.translate(ir);
   lap("translate");
-  const w = await openBuildDir(out);
-  const plan = await planBuild(out, ir.name, r.snapshot, undefined, w);
+  const w = await openBuildDir(out, { retire: "detach" });
+  const plan = await planBuild(out, ir.name, r.snapshot, undefined, w, cache.previousBuild?.());
   lap("plan+render");
   await w.commit();
   lap("commit");

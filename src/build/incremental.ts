@@ -15,6 +15,7 @@ import type { CertificatePlan } from "../pki/plan.js";
 import { ENCODED_INDEX, fileDigest, renderEncodedIndex } from "./encoded-index.js";
 import { variantDir } from "../snapshot/variants.js";
 import { SegmentRenderer } from "./render-segments.js";
+import type { PreviousBuild } from "./translate-cache.js";
 import { discoveryResponseFrame, FILE_OF, MANIFEST, manifestOf, renderDiscoveryResponseBytes, stableJson, type Manifest } from "./render.js";
 
 export interface BuildPlan {
@@ -47,9 +48,9 @@ export interface BuildSink {
  * Every file of the build, rendered unless an equal file can be taken from the build already in `outDir`. With a
  * `sink`, each file and link is also handed to it as soon as it is decided (the plan still lists them all).
  */
-export async function planBuild(outDir: string, meshName: string, snapshot: MeshSnapshot, certificates?: CertificatePlan, sink?: BuildSink): Promise<BuildPlan> {
+export async function planBuild(outDir: string, meshName: string, snapshot: MeshSnapshot, certificates?: CertificatePlan, sink?: BuildSink, known?: PreviousBuild): Promise<BuildPlan> {
   const manifest = manifestOf(meshName, snapshot, certificates);
-  const old = await previous(outDir);
+  const old = (known && (await fromKnown(outDir, known))) ?? (await previous(outDir));
   const files = new Map<string, string | Buffer>();
   const reuse = new Map<string, string>();
   const candidates: { rel: string; abs: string }[] = [];
@@ -134,6 +135,23 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
   return { files, reuse, rendered };
 }
 
+/**
+ * The previous build as the translate cache already read it (BuildTranslateCache.previousBuild): ~8 MiB of
+ * encoded.json not read and parsed a second time. Used only while manifest.json is the very file that was read
+ * (same inode, size and mtime); otherwise planBuild reads the directory again.
+ */
+async function fromKnown(outDir: string, known: PreviousBuild): Promise<{ manifest: Manifest; mtimeNs: bigint; digests: Map<string, string> } | undefined> {
+  try {
+    const s = await stat(join(outDir, MANIFEST), { bigint: true });
+    const k = known.manifestStat;
+    if (s.ino !== k.ino || s.dev !== k.dev || s.size !== k.size || s.mtimeNs !== k.mtimeNs) return undefined;
+    if (!known.manifest || typeof known.manifest.proxies !== "object" || known.manifest.proxies === null) return undefined;
+    return { manifest: known.manifest, mtimeNs: s.mtimeNs, digests: digestsOf(known.index.files) };
+  } catch {
+    return undefined;
+  }
+}
+
 async function previous(outDir: string): Promise<{ manifest: Manifest; mtimeNs: bigint; digests: Map<string, string> } | undefined> {
   try {
     const path = join(outDir, MANIFEST);
@@ -151,14 +169,20 @@ function previousDigests(text: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
   if (text === undefined) return out;
   try {
-    const files = (JSON.parse(text) as { files?: unknown }).files;
-    if (files && typeof files === "object") {
-      for (const [rel, entry] of Object.entries(files as Record<string, unknown>)) {
-        if (Array.isArray(entry) && typeof entry[0] === "string") out.set(rel, entry[0]);
-      }
-    }
+    return digestsOf((JSON.parse(text) as { files?: unknown }).files);
   } catch {
     // An unreadable index: every file is rendered again.
+  }
+  return out;
+}
+
+/** encoded.json's "files" as relative path -> recorded digest (entries of another shape left out). */
+function digestsOf(files: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  if (files && typeof files === "object") {
+    for (const [rel, entry] of Object.entries(files as Record<string, unknown>)) {
+      if (Array.isArray(entry) && typeof entry[0] === "string") out.set(rel, entry[0]);
+    }
   }
   return out;
 }

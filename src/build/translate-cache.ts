@@ -17,7 +17,7 @@
 // one over random edits, and that a corrupt or foreign record falls back to a full translation.
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { homedir } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -101,6 +101,23 @@ interface Previous {
   cache: CacheJson;
   manifest: Manifest;
   index: EncodedIndexJson;
+  /** manifest.json's identity when it was read (PreviousBuild). */
+  manifestStat: ManifestStat;
+}
+
+/** Which manifest.json file was read: a swapped-in build directory has other inodes. */
+export interface ManifestStat {
+  ino: bigint;
+  dev: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+}
+
+/** The previous build's manifest.json and encoded.json as read (and checked) here, for planBuild not to read again. */
+export interface PreviousBuild {
+  manifest: Manifest;
+  index: EncodedIndexJson;
+  manifestStat: ManifestStat;
 }
 
 async function readPrevious(outDir: string): Promise<Previous | string> {
@@ -115,12 +132,14 @@ async function readPrevious(outDir: string): Promise<Previous | string> {
     if (!cache || cache.format !== TRANSLATE_CACHE_FORMAT) return "record of another format";
     if (cache.translator !== translatorIdentity()) return "record written by another meshc";
     if (typeof cache.proxies !== "object" || cache.proxies === null || typeof cache.meshKey !== "string") return "unreadable record";
+    // manifest.json's stat before its text: a build swapped in between changes the inode, and planBuild then reads it again.
+    const s = await stat(join(outDir, MANIFEST), { bigint: true });
     const [indexText, manifestText] = await Promise.all([readFile(join(outDir, ENCODED_INDEX), "utf8"), readFile(join(outDir, MANIFEST), "utf8")]);
     if (sha(indexText) !== cache.index || sha(manifestText) !== cache.manifest) return "the build directory changed since the record was written";
     const index = JSON.parse(indexText) as EncodedIndexJson;
     const manifest = JSON.parse(manifestText) as Manifest;
     if (manifest.mesh !== cache.mesh || typeof index.files !== "object" || !Array.isArray(index.resources)) return "unreadable build directory";
-    return { cache, manifest, index };
+    return { cache, manifest, index, manifestStat: { ino: s.ino, dev: s.dev, size: s.size, mtimeNs: s.mtimeNs } };
   } catch {
     return "unreadable record or build directory";
   }
@@ -219,6 +238,13 @@ export class BuildTranslateCache {
     private readonly outDir: string,
     private readonly previous: Previous | string,
   ) {}
+
+  /** The previous build's manifest.json and encoded.json, when the record vouched for them (planBuild's `known`). */
+  previousBuild(): PreviousBuild | undefined {
+    if (typeof this.previous === "string") return undefined;
+    const { manifest, index, manifestStat } = this.previous;
+    return { manifest, index, manifestStat };
+  }
 
   /** Reads the record kept for `outDir` (nothing is trusted yet: translate() checks it against the mesh). */
   static async open(outDir: string): Promise<BuildTranslateCache> {

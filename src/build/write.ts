@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises
 import { Worker } from "node:worker_threads";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { MANIFEST } from "./render.js";
+import { removeDetached, retiredName, retiredSiblings } from "./retire.js";
 
 /** One file, replaced atomically: written beside its target under a temporary name, then renamed over it. */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
@@ -135,11 +136,23 @@ parentPort.on("message", (m) => {
 const BATCH = 32;
 const ARENA = 8 * 1024 * 1024;
 
+export interface OpenBuildDirOptions {
+  /**
+   * "detach": commit returns once the new tree is in place; the old tree (and any an earlier build left behind) is
+   * removed by a detached process (./retire.ts), so `meshc build` need not wait for its 1-2 s of unlinks.
+   * "wait" (default): commit also removes the old tree before it returns.
+   */
+  retire?: "wait" | "detach";
+}
+
 /** Starts writing a build directory into a fresh temp tree beside `outDir` (refused like writeBuildDir). */
-export async function openBuildDir(outDir: string): Promise<BuildDirWriter> {
+export async function openBuildDir(outDir: string, options: OpenBuildDirOptions = {}): Promise<BuildDirWriter> {
   const target = resolve(outDir);
   const parent = dirname(target);
   await assertReplaceable(target);
+  const detach = options.retire === "detach";
+  // Retired trees an earlier build's remover did not finish (looked for before this build retires one of its own).
+  const leftBehind = detach ? retiredSiblings(target) : [];
   await mkdir(parent, { recursive: true });
   const tmp = await mkdtemp(join(parent, `.${basename(target)}.tmp-`));
   const worker = new Worker(WRITER_SOURCE, { eval: true, execArgv: [] });
@@ -244,8 +257,11 @@ export async function openBuildDir(outDir: string): Promise<BuildDirWriter> {
       await worker.terminate();
       // (The old tree is removed with the promise-based rm: its unlinks run in parallel on libuv's pool. Removing it
       // with synchronous calls, on this thread or the writer's, took 12 s instead of 1.3-1.9 s for the 1,000-service
-      // build on this machine's disk.)
-      await swapIn(tmp, target);
+      // build on this machine's disk.) With retire "detach", a detached process removes it (./retire.ts).
+      const old = await swapIn(tmp, target);
+      if (!detach) {
+        if (old !== undefined) await rm(old, { recursive: true, force: true });
+      } else await removeDetached(old !== undefined ? [old, ...leftBehind] : leftBehind);
     },
   };
 }
@@ -263,12 +279,13 @@ async function assertReplaceable(target: string): Promise<void> {
   }
 }
 
-async function swapIn(tmp: string, target: string): Promise<void> {
+/** Puts `tmp` in `target`'s place; returns where the previous tree went (for the caller to remove), if there was one. */
+async function swapIn(tmp: string, target: string): Promise<string | undefined> {
   if (!existsSync(target)) {
     await rename(tmp, target);
-    return;
+    return undefined;
   }
-  const old = `${tmp.replace(/\.tmp-([^/]*)$/, ".old-$1")}`;
+  const old = retiredName(tmp);
   await rename(target, old);
   try {
     await rename(tmp, target);
@@ -277,5 +294,5 @@ async function swapIn(tmp: string, target: string): Promise<void> {
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  await rm(old, { recursive: true, force: true });
+  return old;
 }

@@ -50,7 +50,12 @@ async function build(out: string, ir: MeshIR): Promise<{ cache: BuildTranslateCa
     return { cache, issues: 0, error: (e as Error).message };
   }
   if (r.issues.length) return { cache, issues: r.issues.length };
-  const plan = await planBuild(out, ir.name, r.snapshot);
+  // As meshc build: the previous manifest.json and encoded.json as the cache read them (planBuild's `known`),
+  // checked against planBuild reading the directory itself.
+  const plan = await planBuild(out, ir.name, r.snapshot, undefined, undefined, cache.previousBuild());
+  const read = await planBuild(out, ir.name, r.snapshot);
+  assert.deepEqual(plan.reuse, read.reuse, "known previous build: the same files linked");
+  assert.deepEqual(plan.files, read.files, "known previous build: the same files rendered");
   await writeBuildDir(out, plan.files, plan.reuse);
   await cache.save({ index: String(plan.files.get(ENCODED_INDEX)), manifest: String(plan.files.get(MANIFEST)) });
   return { cache, issues: 0 };
@@ -157,4 +162,26 @@ test("a corrupt, foreign or stale record, or a changed build directory, means a 
   assert.deepEqual(readdirSync(join(root, "closed")), ["out"], "nothing beside the build directory");
   assert.ok(r.cache.stats.translated > 0 && r.cache.stats.reused > 0, JSON.stringify(r.cache.stats));
   assert.deepEqual(tree(out), fresh(ir), "the tampered resource is not written");
+});
+
+test("a build directory replaced after the cache read it is read again by planBuild (not taken as known)", async () => {
+  const out = join(root, "swapped", "out");
+  const a = syntheticMesh({ services: 12 });
+  await build(out, a);
+  const cache = await BuildTranslateCache.open(out);
+  const known = cache.previousBuild();
+  assert.ok(known, "the record vouches for the previous build");
+  // Another build swaps in a different tree (every address moved) before this one plans.
+  const b = structuredClone(a);
+  for (const svc of b.services) if (svc.instances.kind === "static") for (const e of svc.instances.endpoints) e.address = e.address.replace(/^10\./, "11.");
+  const rb = translateMesh(structuredClone(b));
+  const pb = await planBuild(out, b.name, rb.snapshot);
+  await writeBuildDir(out, pb.files, pb.reuse);
+  const r = cache.translate(structuredClone(a));
+  const withKnown = await planBuild(out, a.name, r.snapshot, undefined, undefined, known);
+  const read = await planBuild(out, a.name, r.snapshot);
+  assert.deepEqual(withKnown.reuse, read.reuse);
+  assert.deepEqual(withKnown.files, read.files);
+  await writeBuildDir(out, withKnown.files, withKnown.reuse);
+  assert.deepEqual(tree(out), fresh(a));
 });

@@ -155,6 +155,45 @@ describe("the streaming writer (meshc build: files assembled, written and digest
   });
 });
 
+describe("retire: detach (meshc build: the old tree is removed by a detached process)", () => {
+  // Waits (polling) until the retired trees are gone: the remover is another process.
+  const settled = async (dir: string, expected: string[]) => {
+    for (let i = 0; i < 600 && readdirSync(dir).sort().join() !== expected.join(); i++) await new Promise((r) => setTimeout(r, 50));
+    return readdirSync(dir).sort();
+  };
+
+  test("commit returns with the new tree in place; the old one and one left behind earlier are removed", async () => {
+    const root = join(tmp, "detach");
+    const out = join(root, "dist");
+    await writeBuildDir(out, new Map([["a/x.json", "{}\n"], [MANIFEST, "{}\n"]]));
+    // A retired tree an earlier build's remover did not finish, and a file that is not one (kept).
+    mkdirSync(join(root, ".dist.old-stale", "a"), { recursive: true });
+    writeFileSync(join(root, ".dist.old-stale", "a", "x.json"), "{}\n");
+    writeFileSync(join(root, "notes.dist.old-x"), "mine");
+    const w = await openBuildDir(out, { retire: "detach" });
+    w.write("b/y.json", "[]\n");
+    w.write(MANIFEST, "{\"v\":2}\n");
+    await w.commit();
+    assert.deepEqual([...readTree(out).keys()], ["b/y.json", MANIFEST], "the new tree is complete when commit returns");
+    assert.deepEqual(await settled(root, ["dist", "notes.dist.old-x"]), ["dist", "notes.dist.old-x"]);
+    assert.equal(readFileSync(join(root, "notes.dist.old-x"), "utf8"), "mine");
+  });
+
+  test("a failed commit leaves the directory and the retired trees as they were", async () => {
+    const root = join(tmp, "detach-fail");
+    const out = join(root, "dist");
+    await writeBuildDir(out, new Map([["a/x.json", "{}\n"], [MANIFEST, "{}\n"]]));
+    const before = readTree(out);
+    mkdirSync(join(root, ".dist.old-stale"));
+    const f = await openBuildDir(out, { retire: "detach" });
+    f.write("a", "1");
+    f.write("a/b.json", "2");
+    await assert.rejects(f.commit());
+    assert.deepEqual(readTree(out), before);
+    assert.deepEqual(readdirSync(root).sort(), [".dist.old-stale", "dist"]);
+  });
+});
+
 describe("writeBuildDir", () => {
   const files = new Map([["a/x.json", "{}\n"], [MANIFEST, "{}\n"]]);
 

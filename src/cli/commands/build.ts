@@ -65,10 +65,11 @@ export function register(program: Command): void {
       let plan: BuildPlan | undefined;
       try {
         // Files equal to the previous build's in --out are linked, not rendered and written again.
-        // Each file is written (on the writer's thread) as soon as it is rendered; the tree is swapped in at the end.
-        const writer = await openBuildDir(opts.out);
+        // Each file is written (on the writer's thread) as soon as it is rendered; the tree is swapped in at the end,
+        // and the previous tree is removed by a detached process (src/build/retire.ts), not waited for.
+        const writer = await openBuildDir(opts.out, { retire: "detach" });
         try {
-          plan = await planBuild(opts.out, result.ir.name, result.snapshot, certificatePlan(result.ir), writer);
+          plan = await planBuild(opts.out, result.ir.name, result.snapshot, certificatePlan(result.ir), writer, cache.previousBuild());
           files = plan.rendered + plan.reuse.size + 2; // + manifest.json and encoded.json
         } catch (err) {
           await writer.abort();
