@@ -6,7 +6,10 @@
 //    at once; a stream holds its slot from admission until it has ACKed (or NACKed) its first full config
 //    (XdsStream.onInitialSync), ends, or `syncSlotTimeoutMs` passes (a client that never ACKs cannot hold a slot).
 //    Streams over the limit wait in arrival order in a bounded queue (`maxWaiting`); beyond it they are refused
-//    with UNAVAILABLE (clients retry with backoff). A herd therefore runs at the speed the server can sync
+//    with UNAVAILABLE (clients retry with backoff). One connection holds at most `maxPerConnection` slots (Envoy and
+//    grpc-js open one ADS stream per connection; a connection may open up to SETTINGS_MAX_CONCURRENT_STREAMS): a
+//    stream over its connection's share waits without blocking the streams of other connections behind it, so a
+//    few connections full of streams that never ACK cannot hold every slot for the slot timeout. A herd therefore runs at the speed the server can sync
 //    (bounded concurrency, the shape of istiod's push throttle), not at a fixed number of streams a second.
 // 2. An optional token bucket (--stream-rate, --stream-burst; off by default): a stream over the bucket waits in
 //    a bounded queue (one burst's worth) for a token; beyond that it is refused. istiod has the same shape
@@ -97,12 +100,27 @@ export class StreamAdmission {
   }
 }
 
-/** The initial-sync stage (stage 1 above): a counting semaphore with a bounded FIFO wait queue. */
+interface SlotWaiter {
+  call: WaitingCall;
+  start: (release: () => void) => void;
+  owner: object | undefined;
+  gone: boolean;
+}
+
+/**
+ * The initial-sync stage (stage 1 above): a counting semaphore with a bounded wait queue, served in arrival order
+ * except that a stream whose connection (`owner`) holds its share of slots lets later streams of other connections
+ * go first.
+ */
 export class SyncSlots {
   private inUse = 0;
-  private readonly queue: { call: WaitingCall; start: (release: () => void) => void; gone: boolean }[] = [];
+  private queue: SlotWaiter[] = [];
+  /** Entries before it have left the queue (granted or gone). */
+  private head = 0;
   private waitingCount = 0;
   private closed = false;
+  /** Slots held per connection (only connections holding some). */
+  private readonly held = new Map<object, number>();
 
   constructor(
     /** Streams in their initial sync at once; 0: no limit. */
@@ -113,6 +131,8 @@ export class SyncSlots {
     private readonly slotTimeoutMs: number,
     /** Told the counts after every change (a metric). */
     private readonly onChange: (syncing: number, waiting: number) => void = () => {},
+    /** Slots one connection may hold at once; 0: no per-connection bound. */
+    private readonly maxPerConnection = 0,
   ) {}
 
   /** Streams holding a slot. */
@@ -127,20 +147,23 @@ export class SyncSlots {
 
   /**
    * Starts the stream now (or once a slot is free) with the function that gives its slot back (idempotent; also
-   * called by the slot timeout); false: refused (the wait queue is full).
+   * called by the slot timeout); false: refused (the wait queue is full). `owner` is the stream's connection (any
+   * object that identifies it), for the per-connection share.
    */
-  admit(call: WaitingCall, start: (release: () => void) => void): boolean {
+  admit(call: WaitingCall, start: (release: () => void) => void, owner?: object): boolean {
     if (this.closed) return false;
     if (this.maxSyncing <= 0) {
       start(() => {});
       return true;
     }
-    if (this.waitingCount === 0 && this.inUse < this.maxSyncing) {
-      this.grant(start);
+    // With a slot free, every stream still waiting is one whose connection holds its share (next() grants the others
+    // as soon as a slot frees), so a stream of a connection under its share goes now without jumping a fair turn.
+    if (this.inUse < this.maxSyncing && this.mayHold(owner)) {
+      start(this.reserve(owner));
       return true;
     }
     if (this.waitingCount >= this.maxWaiting) return false;
-    const entry = { call, start, gone: false };
+    const entry: SlotWaiter = { call, start, owner, gone: false };
     const leave = () => {
       if (entry.gone) return;
       entry.gone = true;
@@ -158,6 +181,7 @@ export class SyncSlots {
   /** Shutting down: hands every waiting stream to `refuse`; later admissions are refused. */
   close(refuse: (call: WaitingCall) => void): void {
     this.closed = true;
+    this.head = 0;
     for (const e of this.queue.splice(0)) {
       if (e.gone) continue;
       e.gone = true;
@@ -167,8 +191,14 @@ export class SyncSlots {
     this.onChange(this.inUse, this.waitingCount);
   }
 
-  private grant(start: (release: () => void) => void): void {
+  private mayHold(owner: object | undefined): boolean {
+    return owner === undefined || this.maxPerConnection <= 0 || (this.held.get(owner) ?? 0) < this.maxPerConnection;
+  }
+
+  /** Takes a slot for a stream of `owner`; returns the function that gives it back. */
+  private reserve(owner: object | undefined): () => void {
     this.inUse++;
+    if (owner !== undefined) this.held.set(owner, (this.held.get(owner) ?? 0) + 1);
     let held = true;
     const timer = setTimeout(() => release(), this.slotTimeoutMs);
     timer.unref();
@@ -177,20 +207,42 @@ export class SyncSlots {
       held = false;
       clearTimeout(timer);
       this.inUse--;
+      if (owner !== undefined) {
+        const n = this.held.get(owner)! - 1;
+        if (n > 0) this.held.set(owner, n);
+        else this.held.delete(owner);
+      }
       this.next();
       this.onChange(this.inUse, this.waitingCount);
     };
     this.onChange(this.inUse, this.waitingCount);
-    start(release);
+    return release;
   }
 
+  /**
+   * Grants free slots to the earliest waiting streams whose connections are under their share. Streams passed over
+   * keep their places; the queue's state is settled before any stream starts (a start may release its slot at once).
+   */
   private next(): void {
-    while (this.inUse < this.maxSyncing && this.queue.length > 0) {
-      const head = this.queue.shift()!;
-      if (head.gone) continue;
-      head.gone = true;
+    const ready: [(release: () => void) => void, () => void][] = [];
+    for (let i = this.head; i < this.queue.length && this.inUse < this.maxSyncing; i++) {
+      const e = this.queue[i]!;
+      if (e.gone || !this.mayHold(e.owner)) {
+        if (e.gone && i === this.head) this.head++;
+        continue;
+      }
+      e.gone = true;
       this.waitingCount--;
-      this.grant(head.start);
+      if (i === this.head) this.head++;
+      ready.push([e.start, this.reserve(e.owner)]);
     }
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    for (const [start, release] of ready) start(release);
   }
 }

@@ -118,6 +118,11 @@ export class AdsCall<Req = unknown> extends EventEmitter {
     });
   }
 
+  /** The HTTP/2 connection the call came on (an opaque key: admission shares initial-sync slots per connection). */
+  get connection(): object {
+    return this.session;
+  }
+
   /** `host:port` of the client. */
   getPeer(): string {
     return this.session.peer;

@@ -23,6 +23,14 @@ export interface XdsLimits {
   maxSyncingStreams: number;
   /** Streams that may wait for an initial-sync slot; beyond that they are refused with UNAVAILABLE. */
   maxSyncQueue: number;
+  /**
+   * Initial-sync slots one connection may hold at once (its other new streams wait without holding up other
+   * connections'). A connection may open maxStreamsPerConnection streams, so without it three connections of streams
+   * that never ACK held all 256 slots for the slot timeout; with 32 it takes eight. Above 1 because clients may
+   * multiplex many ADS streams over one connection (grpc-js shares a connection between clients of one target).
+   * 0: no per-connection bound.
+   */
+  maxSyncingPerConnection: number;
   /** A stream gives its initial-sync slot back after this long even if it never ACKed its first config. */
   syncSlotTimeoutMs: number;
   /** A connection that has not sent the HTTP/2 client preface within this time is closed. */
@@ -55,6 +63,7 @@ export const DEFAULT_LIMITS: XdsLimits = {
   streamBurst: 500,
   maxSyncingStreams: 256,
   maxSyncQueue: 10_000,
+  maxSyncingPerConnection: 32,
   syncSlotTimeoutMs: 10_000,
   handshakeTimeoutMs: 30_000,
   maxQueuedBytes: 16 * MiB,

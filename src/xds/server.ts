@@ -107,11 +107,17 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
   const ctx: StreamContext = { cache, metrics, logger, streams, live, limits, nextStreamId: () => ++streamIds, changed, ...(auth ? { auth } : {}) };
   let closing = false;
   const admission = new StreamAdmission(limits.streamsPerSecond, limits.streamBurst);
-  const syncSlots = new SyncSlots(limits.maxSyncingStreams, limits.maxSyncQueue, limits.syncSlotTimeoutMs, (syncing, waiting) => {
-    // Twice per admitted stream: label children made once (./metrics.ts labelled).
-    labelled(metrics.admission, "syncing").set(syncing);
-    labelled(metrics.admission, "waiting").set(waiting);
-  });
+  const syncSlots = new SyncSlots(
+    limits.maxSyncingStreams,
+    limits.maxSyncQueue,
+    limits.syncSlotTimeoutMs,
+    (syncing, waiting) => {
+      // Twice per admitted stream: label children made once (./metrics.ts labelled).
+      labelled(metrics.admission, "syncing").set(syncing);
+      labelled(metrics.admission, "waiting").set(waiting);
+    },
+    limits.maxSyncingPerConnection,
+  );
 
   /** Ends a new stream with UNAVAILABLE (clients retry with backoff): shutting down, or over the rate with the admission queue full. */
   const refuse = (call: AdsCall<unknown>, reason: "shutting_down" | RefusalReason) => {
@@ -135,7 +141,7 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
         const stream = make();
         stream.onInitialSync = release;
         stream.start();
-      });
+      }, call.connection);
       if (!ok) refuse(call, closing ? "shutting_down" : "sync_limit");
     };
     if (closing) refuse(call, "shutting_down");

@@ -88,3 +88,60 @@ test("admission: an initial-sync slot is given back after the slot timeout if th
   for (let i = 0; i < 1000; i++) assert.ok(open.admit(new EventEmitter(), () => n++));
   assert.equal(n, 1000, "0: no limit");
 });
+
+test("admission: a connection holds at most its share of initial-sync slots; its other streams wait without holding up other connections'", async () => {
+  const slots = new SyncSlots(3, 10, 60_000, () => {}, 2);
+  const [a, b, c] = [{ conn: "a" }, { conn: "b" }, { conn: "c" }];
+  const releases = new Map<string, () => void>();
+  const calls = new Map<string, EventEmitter>();
+  const admit = (name: string, owner: object | undefined) => {
+    const call = new EventEmitter();
+    calls.set(name, call);
+    assert.ok(slots.admit(call, (release) => releases.set(name, release), owner));
+  };
+  admit("a1", a);
+  admit("a2", a);
+  admit("a3", a); // a holds its share (2): waits though a slot is free
+  admit("a4", a);
+  assert.deepEqual([...releases.keys()], ["a1", "a2"]);
+  assert.equal(slots.waiting, 2);
+  admit("b1", b); // the free slot goes to another connection, past a's waiting streams
+  assert.deepEqual([...releases.keys()], ["a1", "a2", "b1"]);
+  admit("c1", c); // all 3 slots taken: waits behind a3, a4
+  admit("b2", b);
+  assert.equal(slots.syncing, 3);
+  assert.equal(slots.waiting, 4);
+  releases.get("b1")!(); // a is still at its share: c1, the earliest other waiter, goes
+  assert.deepEqual([...releases.keys()], ["a1", "a2", "b1", "c1"]);
+  calls.get("a3")!.emit("cancelled");
+  releases.get("a1")!(); // a under its share again: a4 (a3 left) before b2, in arrival order
+  assert.deepEqual([...releases.keys()], ["a1", "a2", "b1", "c1", "a4"]);
+  releases.get("c1")!();
+  assert.deepEqual([...releases.keys()], ["a1", "a2", "b1", "c1", "a4", "b2"]);
+  assert.equal(slots.waiting, 0);
+  for (const k of ["a2", "a4", "b2"]) releases.get(k)!();
+  assert.equal(slots.syncing, 0);
+  // Without an owner, or with no per-connection bound, streams are counted only against maxSyncing.
+  const plain = new SyncSlots(2, 10, 60_000, () => {}, 0);
+  let started = 0;
+  for (let i = 0; i < 3; i++) plain.admit(new EventEmitter(), () => started++, a);
+  assert.equal(started, 2);
+  const anonymous = new SyncSlots(2, 10, 60_000, () => {}, 1);
+  started = 0;
+  for (let i = 0; i < 3; i++) anonymous.admit(new EventEmitter(), () => started++);
+  assert.equal(started, 2);
+});
+
+test("admission: a stream started from the queue that releases its slot at once passes it on in order", () => {
+  const slots = new SyncSlots(1, 10, 60_000, () => {}, 1);
+  const order: string[] = [];
+  const owner = (n: string) => ({ n });
+  let first!: () => void;
+  slots.admit(new EventEmitter(), (release) => ((first = release), order.push("x")), owner("x"));
+  slots.admit(new EventEmitter(), (release) => (order.push("y"), release()), owner("y")); // e.g. refused while starting
+  slots.admit(new EventEmitter(), () => order.push("z"), owner("z"));
+  first();
+  assert.deepEqual(order, ["x", "y", "z"]);
+  assert.equal(slots.syncing, 1);
+  assert.equal(slots.waiting, 0);
+});

@@ -3,14 +3,14 @@
 // prefix over the limit (refused before buffering), a compressed message, unknown methods (trailers-only
 // UNIMPLEMENTED), wrong HTTP method and content type, a client RST mid-response, GOAWAY and UNAVAILABLE on close,
 // keepalive on a silent peer, percent-encoded statuses; and initial-sync admission (src/xds/admission.ts) at the
-// server (ports 19670-19679).
+// server (ports 19670-19679, 19681).
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import net from "node:net";
 import { test } from "node:test";
 import { Client, credentials, Metadata, status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { adsService, decodeSotwResponse, encodeSotwRequest } from "../../src/xds/wire.js";
-import { node, sreq } from "./ads-client.js";
+import { AdsTestClient, node, sreq } from "./ads-client.js";
 import { cla, cluster, httpListener, mesh, proxy, routeConfig, TYPE } from "./fixtures.js";
 import { eventually, sleep, startTestServer } from "./harness.js";
 
@@ -243,4 +243,36 @@ test("admission: with one initial-sync slot, a second stream waits until the fir
   const first = await b.next();
   assert.equal(first.typeUrl, TYPE.cluster, "a's first full config is ACKed: b is served");
   assert.equal(await s.metric("xds_streams_admission", { state: "waiting" }), 0);
+});
+
+test("admission: streams that never ACK on one connection hold at most its share of the initial-sync slots; other connections sync meanwhile", T, async (t) => {
+  const s = await startTestServer(t, 19681, smallMesh(), { maxSyncingStreams: 2, maxSyncingPerConnection: 1, maxSyncQueue: 10, syncSlotTimeoutMs: 60_000 });
+  // Three streams on one connection (grpc-js shares a connection between clients of one target) that never ACK.
+  const silent = [s.sotw(), s.sotw(), s.sotw()];
+  silent.forEach((c, i) => c.send(sreq(TYPE.cluster, { node: node("web", `silent-${i}`) })));
+  await eventually(async () => (await s.metric("xds_streams_admission", { state: "waiting" })) === 2 || undefined, "two silent streams waiting");
+  assert.equal(await s.metric("xds_streams_admission", { state: "syncing" }), 1, "the silent connection holds one slot, not both");
+  // A proxy on a connection of its own gets the other slot at once and syncs.
+  const own = () => {
+    const c = AdsTestClient.sotw(s.server.address, 60_000, credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
+    t.after(() => c.close());
+    return c;
+  };
+  const honest = own();
+  honest.send(sreq(TYPE.cluster, { node: node("web", "honest") }));
+  const cds = await honest.next();
+  assert.equal(cds.typeUrl, TYPE.cluster);
+  honest.send(sreq(TYPE.cluster, { versionInfo: cds.versionInfo, responseNonce: cds.nonce }));
+  honest.send(sreq(TYPE.listener));
+  const lds = await honest.next();
+  honest.send(sreq(TYPE.listener, { versionInfo: lds.versionInfo, responseNonce: lds.nonce }));
+  await eventually(async () => (await s.metric("xds_streams_admission", { state: "syncing" })) === 1 || undefined, "the honest stream's slot given back");
+  // Its slot is free again, but the silent connection still holds its share: its streams keep waiting, and the next
+  // proxy on another connection is served at once.
+  const gotResponses = await Promise.all(silent.map((c) => c.collect(300)));
+  assert.equal(gotResponses.filter((r) => r.length > 0).length, 1, "only the silent connection's first stream was served");
+  assert.equal(await s.metric("xds_streams_admission", { state: "waiting" }), 2);
+  const next = own();
+  next.send(sreq(TYPE.cluster, { node: node("web", "next") }));
+  assert.equal((await next.next()).typeUrl, TYPE.cluster);
 });
