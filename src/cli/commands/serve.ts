@@ -44,6 +44,7 @@ export function register(program: Command): void {
     .option("--stream-rate <n>", `optional rate limit on new ADS streams per second (over it they wait, one --stream-burst's worth, then get UNAVAILABLE); 0 = no limit (default ${D.streamsPerSecond}: --max-syncing bounds a herd instead)`, parseCount)
     .option("--stream-burst <n>", `new ADS streams admitted at once before --stream-rate applies (default ${D.streamBurst}; only with --stream-rate)`, parseCount)
     .option("--max-syncing <n>", `ADS streams in their initial sync (first full config not yet ACKed) at once; more wait in arrival order; 0 = no limit (default ${D.maxSyncingStreams})`, parseCount)
+    .option("--max-syncing-per-connection <n>", `initial-sync slots one HTTP/2 connection may hold at once; its further new streams wait without holding up other connections'; 0 = no per-connection bound (default ${D.maxSyncingPerConnection})`, parseCount)
     .option("--sync-queue <n>", `ADS streams that may wait for an initial-sync slot; more get UNAVAILABLE and retry (default ${D.maxSyncQueue})`, parseCount)
     .option("--handshake-timeout <duration>", `close connections that send no HTTP/2 preface within this time (default ${showDuration(D.handshakeTimeoutMs)})`, parseDurationMs)
     .option("--max-queued-bytes <size>", `unflushed response bytes per stream before it stops queueing (default ${showSize(D.maxQueuedBytes)})`, parseSize)
@@ -70,6 +71,7 @@ export function register(program: Command): void {
         streamBurst: opts.streamBurst,
         maxSyncingStreams: opts.maxSyncing,
         maxSyncQueue: opts.syncQueue,
+        maxSyncingPerConnection: opts.maxSyncingPerConnection,
         handshakeTimeoutMs: opts.handshakeTimeout,
         maxQueuedBytes: opts.maxQueuedBytes,
         stallTimeoutMs: opts.stallTimeout,
