@@ -17,7 +17,7 @@ import { writeDiagnostics } from "../../diagnostics/output.js";
 import { OUTPUT_FORMATS, type OutputFormat, exitCodeFor } from "../../diagnostics/render.js";
 import { compileMesh } from "../../pipeline.js";
 import { addEvalOptions, evalLimits } from "../eval-options.js";
-import { compareDiagnostics } from "../../frontend/index.js";
+import { compareDiagnostics } from "../../frontend/load.js";
 import { envoyGate } from "../envoy-gate.js";
 import { strictPatchDiagnostics } from "../../patch/apply.js";
 import { formatPatchReport } from "../../patch/report.js";
