@@ -1,4 +1,4 @@
-// A fast acceptor for the common shapes of a service (issue 12: zod's walk of 1,000 services cost ~0.2 s of a cold
+// A fast acceptor for the common shapes of a mesh and its services (issue 12: zod's walk of 1,000 services cost ~0.2 s of a cold
 // build). `serviceAccepted(s)` is true only when schema.ts's `service` reports no issue for s: every shape it does
 // not know (a gateway, a sidecar, a fault, a health check, …) and every value it doubts is left to zod, for that
 // element (`route`, `policy`, `subsetPolicy`) or for the whole service. It never produces issues itself: when any
@@ -8,6 +8,7 @@ import { durationMs } from "./duration.js";
 import {
   ADDRESS_PORT,
   DNS_LABEL,
+  EGRESS_MODES,
   GRPC_RETRY_CODES,
   HEADER,
   HOST,
@@ -19,6 +20,7 @@ import {
   NAME,
   PROTOCOLS,
   RETRY_ON,
+  TRUST_DOMAIN,
   policy as policySchema,
   route as routeSchema,
   service as serviceSchema,
@@ -230,6 +232,20 @@ function serviceFast(v: unknown): boolean {
 /** True only when schema.ts's `service` reports no issue for `v` (the fast shapes, else zod itself). */
 export function serviceAccepted(v: unknown): boolean {
   return serviceFast(v) || serviceSchema.safeParse(v).success;
+}
+
+const isEgress = oneOf(EGRESS_MODES);
+
+/**
+ * True only when schema.ts's `mesh` reports no issue for `v`: its own fields in their common shapes (telemetry,
+ * certificates, authorizations, discovery and patches are zod's) and every service accepted by serviceAccepted.
+ * `mesh` is not strict: other keys (the model's orphans) are not its business.
+ */
+export function meshFieldsAccepted(v: unknown): boolean {
+  if (!plain(v) || !matches(DNS_LABEL, v.name) || !matches(TRUST_DOMAIN, v.trustDomain)) return false;
+  if (v.telemetry !== undefined || v.certificates !== undefined || v.authorizations !== undefined || v.discovery !== undefined || v.patches !== undefined) return false;
+  if (v.defaults !== undefined && !policy(v.defaults)) return false;
+  return (v.mtls === undefined || isMtls(v.mtls)) && (v.egress === undefined || isEgress(v.egress));
 }
 
 /** For tests: the fast acceptor without the last resort of zod for the whole service (`zodElements: false`: nor for a route or policy). */

@@ -51,7 +51,7 @@ export const HEADER = /^:?[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const headerName = z.string().regex(HEADER, { error: (i) => `invalid header name ${show(i.input)}` });
 export const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
 const hostname = z.string().regex(HOST, { error: (i) => `expected a DNS hostname, got ${show(i.input)}` });
-const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
+export const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
 export const IP_OR_HOST = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)$/;
 const address = z.string().regex(IP_OR_HOST, { error: (i) => `expected an IP address or hostname, got ${show(i.input)}` });
 export const ADDRESS_PORT = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
@@ -60,6 +60,7 @@ export const PROTOCOLS = ["http", "http2", "grpc", "tcp"] as const;
 export const RETRY_ON = ["5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "retriable-4xx", "refused-stream", "envoy-ratelimited", "retriable-status-codes"] as const;
 export const GRPC_RETRY_CODES = ["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"] as const;
 export const LB_POLICIES = ["round-robin", "least-request", "random"] as const;
+export const EGRESS_MODES = ["registry-only", "allow-any"] as const;
 
 /** Exactly one of `keys` set on an object (a refinement for strict objects with optional keys). */
 function exactlyOne<T extends Record<string, unknown>>(schema: z.ZodType<T>, keys: string[], what: string) {
@@ -426,7 +427,7 @@ export const mesh = z.object({
       keyAlgorithm: z.enum(["ecdsa-p256", "rsa-2048"], { error: (i) => `expected keyAlgorithm "ecdsa-p256" or "rsa-2048", got ${show(i.input)}` }).optional(),
     })
     .optional(),
-  egress: z.enum(["registry-only", "allow-any"], { error: (i) => `expected egress "registry-only" or "allow-any", got ${show(i.input)}` }).optional(),
+  egress: z.enum(EGRESS_MODES, { error: (i) => `expected egress "registry-only" or "allow-any", got ${show(i.input)}` }).optional(),
   services: z.array(service),
   authorizations: z.array(authorization).optional(),
   discovery: discovery.optional(),

@@ -1,4 +1,4 @@
-// The fast acceptor of common service shapes (src/frontend/schema-fast.ts) against zod's `service` schema: over
+// The fast acceptor of common mesh and service shapes (src/frontend/schema-fast.ts) against zod's schemas: over
 // random mutations of services that use every shape it knows (values swapped for edge cases, keys removed, unknown
 // and "__proto__" keys added, symbol keys in records), whatever it accepts zod accepts, and validateModel reports
 // exactly what the full schema reports (codes, messages, paths, order) with the fast path on and off.
@@ -7,8 +7,8 @@ import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 import fc from "fast-check";
 import { decodeModel, encodeModel, type DecodeInfo } from "../../src/frontend/model-wire.js";
-import { service as serviceSchema } from "../../src/frontend/schema.js";
-import { serviceAccepted, serviceAcceptedFast } from "../../src/frontend/schema-fast.js";
+import { mesh as meshSchema, service as serviceSchema } from "../../src/frontend/schema.js";
+import { meshFieldsAccepted, serviceAccepted, serviceAcceptedFast } from "../../src/frontend/schema-fast.js";
 import { validateModel } from "../../src/frontend/validate.js";
 import type { MeshModel } from "../../src/dsl/model.js";
 import { bundleSyntheticMesh } from "../../bench/synthetic-bundle.js";
@@ -188,6 +188,38 @@ test("several mutations: validateModel reports the same with the fast path and w
     { numRuns: 1500, seed: 12 },
   );
 });
+// A mesh with every top-level field the fast acceptor checks itself (the model's orphans are not the schema's).
+const MESH: Json = { name: "fast", trustDomain: "fast.example", mtls: "strict", egress: "allow-any", defaults: (PLAIN.policies as unknown[])[0], services: [PLAIN], orphans: [] };
+
+test("one mutation of a mesh's own fields: accepted implies zod accepts, and validateModel reports the same either way", () => {
+  assert.equal(meshFieldsAccepted(MESH), true);
+  assert.equal(meshSchema.safeParse(MESH).success, true);
+  let accepted = 0;
+  let refused = 0;
+  const all = paths(MESH);
+  all.forEach((path, p) => {
+    if (path[0] === "services" && path.length > 2) return; // inside a service: the tests above
+    const muts: Mutation[] = [{ path: p, op: "delete", value: 0, key: "" }, { path: p, op: "symbol", value: 1, key: "s" }];
+    for (let v = 0; v < EDGE.length; v++) {
+      muts.push({ path: p, op: "set", value: v, key: "" }, { path: p, op: "proto", value: v, key: "" });
+      for (const key of ["telemetry", "certificates", "authorizations", "discovery", "patches", "extra", "mtls", "egress", "defaults"]) muts.push({ path: p, op: "add", value: v, key });
+    }
+    for (const m of muts) {
+      const mesh = mutate(MESH, [m]) as unknown as MeshModel;
+      const zodOk = meshSchema.safeParse(mesh).success;
+      if (!zodOk) refused++;
+      const services = (mesh as unknown as Json).services;
+      if (meshFieldsAccepted(mesh) && Array.isArray(services) && services.every((x) => serviceAccepted(x))) {
+        accepted++;
+        assert.equal(zodOk, true, `${JSON.stringify(m)} (${String(EDGE[m.value])}): fast-accepted, zod refuses: ${JSON.stringify(meshSchema.safeParse(mesh).error?.issues)}`);
+      }
+      if (m.op === "set" || m.value % 10 === 0) assert.deepEqual(fast(mesh), full(mesh), JSON.stringify(m));
+    }
+  });
+  assert.ok(accepted > 100, `only ${accepted} mutants fast-accepted`);
+  assert.ok(refused > 500, `only ${refused} mutants refused`);
+});
+
 test("every service of the decoded synthetic mesh is fast-accepted, and validation finds nothing either way", async () => {
   const { bundle } = await bundleSyntheticMesh("test-schema-fast", 30);
   const mod = (await import(pathToFileURL(bundle.file).href)) as { default: unknown };
