@@ -19,6 +19,7 @@ import {
   MTLS_MODES,
   NAME,
   PROTOCOLS,
+  PROXYLESS_GRPC,
   RETRY_ON,
   TRUST_DOMAIN,
   policy as policySchema,
@@ -208,11 +209,27 @@ function policyFast(v: unknown): boolean {
 const policy = (v: unknown) => policyFast(v) || (zodElements && policySchema.safeParse(v).success);
 const subsetPolicy = (v: unknown) => zodElements && subsetPolicySchema.safeParse(v).success;
 
-// Anything else a service may carry (sidecar, proxyless, rateLimit, mtls, nonMesh, external, cors, gateway,
-// telemetry) sends the whole service to zod.
-const SERVICE_KEYS = set("name", "ports", "instances", "subsets", "identity", "calls", "routes", "tcpRoutes", "policies", "subsetPolicies");
+const UPSTREAM_KEYS = set("service", "port");
+const TCP_OUTBOUND_KEYS = set("upstream", "port");
+const tcpOutbound = (v: unknown) => plain(v) && keysIn(v, TCP_OUTBOUND_KEYS) && port(v.port) && plain(v.upstream) && keysIn(v.upstream, UPSTREAM_KEYS) && str(v.upstream.service) && str(v.upstream.port);
+const SIDECAR_KEYS = set("adminPort", "outboundPort", "inboundAddress", "tcpOutbound");
+const sidecar = (v: unknown) =>
+  plain(v) && keysIn(v, SIDECAR_KEYS) && optPort(v.adminPort) && optPort(v.outboundPort) && (v.inboundAddress === undefined || matches(IP_OR_HOST, v.inboundAddress)) && optArrayOf(v.tcpOutbound, tcpOutbound);
+const GRPC_KEYS = set("grpc");
+const isProxylessGrpc = oneOf(PROXYLESS_GRPC);
+const proxyless = (v: unknown) => typeof v === "boolean" || (plain(v) && keysIn(v, GRPC_KEYS) && isProxylessGrpc(v.grpc));
+const RATE_LIMIT_KEYS = set("tokens", "per", "burst");
+const rateLimit = (v: unknown) => plain(v) && keysIn(v, RATE_LIMIT_KEYS) && intIn(v.tokens, 1, MAX_INT) && positiveDuration(v.per) && optCount(v.burst, 1);
+
+// Anything else a service may carry (external, cors, gateway, telemetry) sends the whole service to zod.
+const SERVICE_KEYS = set("name", "ports", "instances", "subsets", "identity", "calls", "routes", "tcpRoutes", "policies", "subsetPolicies", "sidecar", "proxyless", "rateLimit", "mtls", "nonMesh");
 function serviceFast(v: unknown): boolean {
   if (!plain(v) || !keysIn(v, SERVICE_KEYS)) return false;
+  if (v.sidecar !== undefined && !sidecar(v.sidecar)) return false;
+  if (v.proxyless !== undefined && !proxyless(v.proxyless)) return false;
+  if (v.rateLimit !== undefined && !rateLimit(v.rateLimit)) return false;
+  if (v.mtls !== undefined && !isMtls(v.mtls)) return false;
+  if (v.nonMesh !== undefined && typeof v.nonMesh !== "boolean") return false;
   if (!matches(DNS_LABEL, v.name)) return false;
   if (!recordOf(v.ports, elementName, portModel)) return false;
   if (!arrayOf(v.instances, instance)) return false; // dns() and registry() are zod's

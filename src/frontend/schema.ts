@@ -61,6 +61,7 @@ export const RETRY_ON = ["5xx", "gateway-error", "reset", "reset-before-request"
 export const GRPC_RETRY_CODES = ["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"] as const;
 export const LB_POLICIES = ["round-robin", "least-request", "random"] as const;
 export const EGRESS_MODES = ["registry-only", "allow-any"] as const;
+export const PROXYLESS_GRPC = ["go", "js", "any"] as const;
 
 /** Exactly one of `keys` set on an object (a refinement for strict objects with optional keys). */
 function exactlyOne<T extends Record<string, unknown>>(schema: z.ZodType<T>, keys: string[], what: string) {
@@ -370,7 +371,7 @@ export const service = z.strictObject({
   calls: z.array(ref),
   sidecar: sidecar.optional(),
   proxyless: z
-    .union([z.boolean(), z.strictObject({ grpc: z.enum(["go", "js", "any"]) })], {
+    .union([z.boolean(), z.strictObject({ grpc: z.enum(PROXYLESS_GRPC) })], {
       error: (i) => `expected true, false or { grpc: "go" | "js" | "any" }, got ${show(i.input)}`,
     })
     .optional(),

@@ -19,6 +19,11 @@ type Json = Record<string, unknown>;
 const RICH: Json = {
   name: "rich-1",
   identity: "/ns/shop/sa/rich",
+  sidecar: { adminPort: 15001, outboundPort: 15002, inboundAddress: "0.0.0.0", tcpOutbound: [{ upstream: { service: "db", port: "sql" }, port: 15100 }] },
+  proxyless: { grpc: "go" },
+  rateLimit: { tokens: 100, per: "1s", burst: 10 },
+  mtls: "permissive",
+  nonMesh: false,
   ports: { http: { protocol: "http", port: 8080, app: 3000, mtls: "strict" }, grpc: { protocol: "grpc", port: 9090 } },
   subsets: { v1: { version: "v1" }, "canary.2": { version: "v2", track: "canary" } },
   instances: [
@@ -73,7 +78,7 @@ const EDGE: unknown[] = [
   "GET", "get", "5xx", "unavailable", "round-robin", "http", "https", "tcp", "strict", "forward", "redirect", "/", "/a", "a", "A_b", "_a", "a-",
   "svc", "Svc", "x".repeat(64), "10.0.0.1", "10.0.0.1:0", "10.0.0.1:65536", "::1", "[::1]:80", "a b", "x\n", "x\u0000", ":authority",
   "spiffe://t/ns", "/ns/x", "__proto__", "constructor", [], [1], ["GET"], [""], {}, { exact: "/" }, { prefix: "/", exact: "/" },
-  { service: "other" }, { service: 1 }, { kind: "forward", backends: [] },
+  { service: "other" }, { service: 1 }, { kind: "forward", backends: [] }, { grpc: "go" }, { grpc: "c" }, { tokens: 1, per: "1s" },
 ];
 
 /** Every path (object keys, array indexes) into `v`. */
