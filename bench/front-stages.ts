@@ -62,6 +62,13 @@ for (let r = 0; r < runs; r++) {
   }
 }
 console.log(`data-style mesh, ${services} services, ${runs} runs (medians of this process's CPU in ms; the first run is cold); analysis findings: ${findings}`);
+// Whether validation ran without zod (schema-fast.ts; a checkout without it says so).
+const fast = (await import("../src/frontend/schema-fast.js" as string).catch(() => undefined)) as typeof import("../src/frontend/schema-fast.js") | undefined;
+if (fast) {
+  const m = (decodeModel as (m: unknown) => unknown)(wire) as MeshModel;
+  const alone = m.services.filter((s) => fast.serviceAcceptedFast(s, { zodElements: false })).length;
+  console.log(`fast validation: ${alone} of ${m.services.length} services without zod; the mesh's own fields ${fast.meshFieldsAccepted(m) ? "too" : "by zod"}`);
+} else console.log("fast validation: not in this checkout");
 const stages = ["decode", "validate", "lower", "analyze"];
 // The minimum over the warm runs: the least disturbed by other jobs on a shared machine.
 const least = (xs: number[]) => Math.min(...(xs.length > 1 ? xs.slice(1) : xs));

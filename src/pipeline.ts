@@ -7,7 +7,7 @@ import { fillTemplate } from "./analysis/codes.js";
 import { formatIssue, type EnvoyIssue } from "./backends/envoy/api/issues.js";
 import { translateMesh, type TranslateResult } from "./backends/envoy/translate.js";
 import type { Diagnostic } from "./diagnostics/types.js";
-import { loadMesh, compareDiagnostics, type LoadOptions, type Stage } from "./frontend/index.js";
+import { loadMesh, compareDiagnostics, type LoadOptions, type Stage } from "./frontend/load.js"; // not index.js: it loads zod eagerly
 import type { MeshIR } from "./ir/types.js";
 import type { MeshSnapshot } from "./snapshot/types.js";
 import { applyPatches, type PatchReport } from "./patch/apply.js";

@@ -4,8 +4,21 @@ import type { Diagnostic } from "../diagnostics/types.js";
 import type { HttpRouteIR, MeshIR, PortIR, ServiceIR, SourceLoc } from "../ir/types.js";
 import { CODES, fillTemplate, type CodeName, type CodeParams } from "./codes.js";
 import { serviceRefs, type ServiceRef } from "./refs.js";
+import { visitRouteStrings, type RouteStringInfo } from "./route-strings.js";
 
 export type ModelPath = (string | number)[];
+
+/** One string a route hands to Envoy (route-strings.ts), with the route it belongs to. */
+export interface RouteString {
+  service: ServiceIR;
+  route: HttpRouteIR;
+  /** The route's index in its service's routes. */
+  index: number;
+  value: string;
+  regex: boolean;
+  pathKind: "exact" | "prefix" | undefined;
+  describe: (base: ModelPath) => RouteStringInfo;
+}
 
 export interface Analyzer {
   /** File name without extension, for debugging and the analyzer list. */
@@ -43,6 +56,24 @@ export class AnalysisContext {
   refsOf(owner: ServiceIR): ServiceRef[] {
     this.refs();
     return this.refsByOwner.get(owner) ?? [];
+  }
+
+  private routeStringsCache: RouteString[] | undefined;
+
+  /** Every route string of the mesh, in service, route and visit order (one walk, shared by the analyzers that read them). */
+  routeStrings(): RouteString[] {
+    if (!this.routeStringsCache) {
+      const out: RouteString[] = [];
+      for (const service of this.ir.services) {
+        const routes = service.routes;
+        for (let index = 0; index < routes.length; index++) {
+          const route = routes[index]!;
+          visitRouteStrings(route, (value, regex, pathKind, describe) => out.push({ service, route, index, value, regex, pathKind, describe }));
+        }
+      }
+      this.routeStringsCache = out;
+    }
+    return this.routeStringsCache;
   }
 
   service(name: string): ServiceIR | undefined {

@@ -8,7 +8,9 @@ import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { codes } from "./codes.js";
-import { markCalls } from "./call-marks.js";
+// call-marks.ts (and acorn) is imported while esbuild bundles, not before the build can start.
+let callMarks: Promise<typeof import("./call-marks.js")> | undefined;
+const loadCallMarks = () => (callMarks ??= import("./call-marks.js"));
 import type { RawSourceMap } from "./sourcemap.js";
 
 export interface Bundle {
@@ -60,6 +62,8 @@ export async function bundleMesh(
 ): Promise<{ bundle?: Bundle; diagnostics: Diagnostic[] }> {
   const cwd = process.cwd();
   const file = join(outDir, "mesh.bundle.mjs");
+  const marking = options.markCalls === false ? undefined : loadCallMarks();
+  marking?.catch(() => undefined); // a failure to load surfaces where it is awaited
   try {
     const result = await build({
       entryPoints: [resolve(entry)],
@@ -88,7 +92,7 @@ export async function bundleMesh(
     const inputKeys = Object.keys(result.metafile.inputs);
     const inputs = inputKeys.map((p) => resolve(cwd, p));
     const unmarked = { text: code.text, map: JSON.parse(mapFile.text) as RawSourceMap };
-    const { text, map } = options.markCalls === false ? unmarked : markUserCalls(unmarked.text, unmarked.map, inputKeys, cwd, dirname(dslEntry));
+    const { text, map } = marking ? markUserCalls((await marking).markCalls, unmarked.text, unmarked.map, inputKeys, cwd, dirname(dslEntry)) : unmarked;
     return { bundle: { file, text, map, inputs }, diagnostics: [] };
   } catch (e) {
     const errors = (e as { errors?: Message[] }).errors;
@@ -102,7 +106,14 @@ export async function bundleMesh(
  * function, not once per call); unmarked when marking would not pay or the user's modules cannot be parsed for it.
  * Modules under the DSL's directory are left as they are.
  */
-function markUserCalls(text: string, map: RawSourceMap, inputKeys: string[], cwd: string, dslDir: string): { text: string; map: RawSourceMap } {
+function markUserCalls(
+  markCalls: typeof import("./call-marks.js").markCalls,
+  text: string,
+  map: RawSourceMap,
+  inputKeys: string[],
+  cwd: string,
+  dslDir: string,
+): { text: string; map: RawSourceMap } {
   const dslPrefix = dslDir.endsWith(sep) ? dslDir : dslDir + sep;
   const marked = markCalls(text, map, inputKeys, (input) => !resolve(cwd, input).startsWith(dslPrefix));
   return marked ?? { text, map };

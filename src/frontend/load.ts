@@ -21,7 +21,10 @@ import { dslDir, dslEntry } from "./paths.js";
 import { makeLocator, mapPosition } from "./sites.js";
 import { LazySourceMap } from "./sourcemap.js";
 import { sharedTypecheckThread, type TimedCheck } from "./typecheck-thread.js";
-import { validateModel } from "./validate.js";
+// validate.ts (zod and the schema, ~60 ms of CPU to load) is imported while esbuild and the evaluation run, not
+// before the type check and the bundle can start (issue 12: `meshc build`'s start-up).
+let validateModule: Promise<typeof import("./validate.js")> | undefined;
+const loadValidate = () => (validateModule ??= import("./validate.js"));
 import { untilAborted, yieldTurn } from "./abort.js";
 
 export type Stage = "typecheck" | "bundle" | "evaluate" | "validate" | "lower";
@@ -146,6 +149,9 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
     return done([{ code: codes.EvaluationError, severity: "error", message: `cannot read the mesh file ${entry}: no such file` }]);
   }
 
+  const validating = loadValidate();
+  validating.catch(() => undefined); // a failure to load surfaces where it is awaited
+
   // The type check runs on its own thread while esbuild bundles and the bundle is evaluated (isolated) and lowered
   // here; its errors still decide the result: with type errors, only they are reported and nothing else the later
   // stages found (an evaluation under way is cancelled). Issue 12: the check and the rest overlap on two cores.
@@ -219,6 +225,7 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
   }
   const mesh = model as MeshModel;
   const locate = makeLocator(bundle);
+  const { validateModel } = await validating;
   const invalid = time("validate", () => validateModel(mesh, locate, { wellFormed }));
   if (invalid.length > 0) return gated(() => done(invalid));
   try {

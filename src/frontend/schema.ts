@@ -40,21 +40,28 @@ const { telemetry, traceSampling } = telemetrySchemas({ duration, percent, port 
 const positiveDuration = duration.refine((v) => (durationMs(v) ?? 0) > 0, { error: "must be longer than 0ms" });
 
 // RFC 1123 label: service names become hostnames and Envoy resource names.
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const serviceName = z
   .string({ error: (i) => `expected a service name (a string), got ${show(i.input)}` })
   .regex(DNS_LABEL, { error: (i) => `a service name must be a lowercase DNS label (a-z, 0-9, "-", at most 63 characters), got ${show(i.input)}` });
-const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+export const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const elementName = (what: string) =>
   z.string().regex(NAME, { error: (i) => `${what} must be letters, digits, "-", "_" or "." (starting and ending alphanumeric), got ${show(i.input)}` });
-const HEADER = /^:?[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+export const HEADER = /^:?[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const headerName = z.string().regex(HEADER, { error: (i) => `invalid header name ${show(i.input)}` });
-const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
+export const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
 const hostname = z.string().regex(HOST, { error: (i) => `expected a DNS hostname, got ${show(i.input)}` });
-const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
-const IP_OR_HOST = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)$/;
+export const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
+export const IP_OR_HOST = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)$/;
 const address = z.string().regex(IP_OR_HOST, { error: (i) => `expected an IP address or hostname, got ${show(i.input)}` });
-const ADDRESS_PORT = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
+export const ADDRESS_PORT = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
+// Enumerations shared with schema-fast.ts (the fast acceptor of common service shapes).
+export const PROTOCOLS = ["http", "http2", "grpc", "tcp"] as const;
+export const RETRY_ON = ["5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "retriable-4xx", "refused-stream", "envoy-ratelimited", "retriable-status-codes"] as const;
+export const GRPC_RETRY_CODES = ["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"] as const;
+export const LB_POLICIES = ["round-robin", "least-request", "random"] as const;
+export const EGRESS_MODES = ["registry-only", "allow-any"] as const;
+export const PROXYLESS_GRPC = ["go", "js", "any"] as const;
 
 /** Exactly one of `keys` set on an object (a refinement for strict objects with optional keys). */
 function exactlyOne<T extends Record<string, unknown>>(schema: z.ZodType<T>, keys: string[], what: string) {
@@ -70,9 +77,10 @@ const ref = z.strictObject(
 
 const labels = z.record(z.string().min(1, { error: "a label key must not be empty" }), z.string({ error: "a label value must be a string" }));
 
-const mtlsMode = z.enum(["strict", "permissive", "off"], { error: (i) => `expected mtls "strict", "permissive" or "off", got ${show(i.input)}` });
+export const MTLS_MODES = ["strict", "permissive", "off"] as const;
+const mtlsMode = z.enum(MTLS_MODES, { error: (i) => `expected mtls "strict", "permissive" or "off", got ${show(i.input)}` });
 const portModel = z.strictObject(
-  { protocol: z.enum(["http", "http2", "grpc", "tcp"]), port, app: port.optional(), mtls: mtlsMode.optional() },
+  { protocol: z.enum(PROTOCOLS), port, app: port.optional(), mtls: mtlsMode.optional() },
   { error: (i) => `expected a port such as http(8080), got ${show(i.input)}` },
 );
 
@@ -124,10 +132,10 @@ const retry = z.strictObject({
   attempts: count("attempts", 1),
   perTry: positiveDuration.optional(),
   on: z
-    .array(z.enum(["5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "retriable-4xx", "refused-stream", "envoy-ratelimited", "retriable-status-codes"]))
+    .array(z.enum(RETRY_ON))
     .optional(),
   statusCodes: z.array(intIn("an HTTP status", 100, 599)).optional(),
-  grpcCodes: z.array(z.enum(["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"])).optional(),
+  grpcCodes: z.array(z.enum(GRPC_RETRY_CODES)).optional(),
   backoff: z.strictObject({ base: positiveDuration, max: positiveDuration.optional() }).optional(),
   otherHosts: z.boolean().optional(),
   hostSelectionAttempts: count("hostSelectionAttempts", 1).optional(),
@@ -151,7 +159,8 @@ const presentOrValue = (invert: boolean) =>
     [...valueMatchKeys, "present"],
     "a match",
   );
-const method = z.enum(["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]);
+export const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"] as const;
+const method = z.enum(METHODS);
 const singleMatch = z.strictObject({
   port: elementName("a port name").optional(),
   path: stringMatch.optional(),
@@ -214,7 +223,7 @@ const action = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("respond"), status: intIn("an HTTP status", 200, 599), body: z.string().optional() }),
 ]);
 
-const route = z.strictObject(
+export const route = z.strictObject(
   {
     name: elementName("a route name").optional(),
     match,
@@ -264,7 +273,7 @@ const hashKey = z.union(
 // An empty list is allowed here: analysis warns (MESH0404) that the ring then hashes nothing.
 const hashOn = z.strictObject({ hashOn: z.union([hashKey, z.array(hashKey)]) });
 const loadBalancer = z.union(
-  [z.enum(["round-robin", "least-request", "random"]), z.strictObject({ ringHash: hashOn }), z.strictObject({ maglev: hashOn })],
+  [z.enum(LB_POLICIES), z.strictObject({ ringHash: hashOn }), z.strictObject({ maglev: hashOn })],
   { error: (i) => `expected "round-robin", "least-request", "random", { ringHash } or { maglev }, got ${show(i.input)}` },
 );
 
@@ -349,7 +358,7 @@ const external = z
       ctx.addIssue({ code: "custom", path: ["endpoints", 0], message: `resolution "dns" takes a hostname to resolve, got ${show(e.endpoints![0])}` });
   });
 
-const IDENTITY = /^(spiffe:\/\/[a-z0-9._-]+)?(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/;
+export const IDENTITY = /^(spiffe:\/\/[a-z0-9._-]+)?(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/;
 export const service = z.strictObject({
   name: serviceName,
   ports: z.record(elementName("a port name"), portModel),
@@ -362,7 +371,7 @@ export const service = z.strictObject({
   calls: z.array(ref),
   sidecar: sidecar.optional(),
   proxyless: z
-    .union([z.boolean(), z.strictObject({ grpc: z.enum(["go", "js", "any"]) })], {
+    .union([z.boolean(), z.strictObject({ grpc: z.enum(PROXYLESS_GRPC) })], {
       error: (i) => `expected true, false or { grpc: "go" | "js" | "any" }, got ${show(i.input)}`,
     })
     .optional(),
@@ -419,9 +428,16 @@ export const mesh = z.object({
       keyAlgorithm: z.enum(["ecdsa-p256", "rsa-2048"], { error: (i) => `expected keyAlgorithm "ecdsa-p256" or "rsa-2048", got ${show(i.input)}` }).optional(),
     })
     .optional(),
-  egress: z.enum(["registry-only", "allow-any"], { error: (i) => `expected egress "registry-only" or "allow-any", got ${show(i.input)}` }).optional(),
+  egress: z.enum(EGRESS_MODES, { error: (i) => `expected egress "registry-only" or "allow-any", got ${show(i.input)}` }).optional(),
   services: z.array(service),
   authorizations: z.array(authorization).optional(),
   discovery: discovery.optional(),
   patches: patches.optional(),
 });
+
+/**
+ * `mesh` with its services taken as they are: what validate.ts runs when every service is known to pass `service`
+ * (schema-fast.ts). An object's issues are its keys' issues in shape order, so with no issue from `services` the two
+ * report the same issues.
+ */
+export const meshWithoutServices = mesh.extend({ services: z.array(z.unknown()) });

@@ -3,7 +3,8 @@
 import type { MeshModel } from "../dsl/model.js";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { codes } from "./codes.js";
-import { mesh as meshSchema } from "./schema.js";
+import { mesh as meshSchema, meshWithoutServices } from "./schema.js";
+import { meshFieldsAccepted, serviceAccepted } from "./schema-fast.js";
 import { at, makeLocator, siteAt, type Locate } from "./sites.js";
 import { illFormedStrings, isWellFormed, loneSurrogate } from "../ir/well-formed.js";
 
@@ -28,10 +29,19 @@ export function dotPath(path: readonly (string | number)[]): string {
   return s;
 }
 
+function allServicesAccepted(services: unknown): boolean {
+  if (!Array.isArray(services)) return false;
+  for (let i = 0; i < services.length; i++) if (!serviceAccepted(services[i])) return false; // a hole is refused too
+  return true;
+}
+
 /** `locate` maps captured call sites to the user's files (default: sites are already source positions). */
 export function validateModel(model: MeshModel, locate: Locate = makeLocator(), options: { /** The model's text is known to be well-formed (decoded from the wire, see model-wire.ts DecodeInfo). */ wellFormed?: boolean } = {}): Diagnostic[] {
-  const result = meshSchema.safeParse(model);
-  const issues: { path: PropertyKey[]; message: string }[] = result.success ? [] : result.error.issues.map((i) => ({ path: i.path, message: i.message }));
+  // A decoded model (plain data) whose services all pass schema-fast.ts leaves zod only the rest of the mesh, and
+  // nothing when the mesh's own fields pass it too.
+  const servicesOk = options.wellFormed === true && allServicesAccepted(model.services);
+  const result = servicesOk && meshFieldsAccepted(model) ? undefined : (servicesOk ? meshWithoutServices : meshSchema).safeParse(model);
+  const issues: { path: PropertyKey[]; message: string }[] = !result || result.success ? [] : result.error.issues.map((i) => ({ path: i.path, message: i.message }));
   for (const p of options.wellFormed === true ? [] : illFormedStrings(model)) {
     const last = p[p.length - 1];
     const value = p.reduce<unknown>((o, k) => (o as Record<PropertyKey, unknown>)?.[k], model);

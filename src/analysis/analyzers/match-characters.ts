@@ -4,7 +4,6 @@
 // prefix, which matches everything, is fine).
 import { routeSource, type Analyzer } from "../context.js";
 import { q } from "../format.js";
-import { visitRouteStrings } from "../route-strings.js";
 
 const CONTROL = /[\0\r\n]/;
 const NAMES: Record<string, string> = { "\0": "NUL", "\r": "CR", "\n": "LF" };
@@ -13,30 +12,26 @@ export const matchCharacters: Analyzer = {
   name: "match-characters",
   codes: ["InvalidMatchCharacter", "PathWithoutLeadingSlash"],
   run(ctx) {
-    for (const s of ctx.ir.services) {
-      s.routes.forEach((r, i) => {
-        visitRouteStrings(r, (value, regex, pathKind, describe) => {
-          const bad = regex ? null : CONTROL.exec(value);
-          if (bad) {
-            const { field, path } = describe(["services", s.name, "routes", i]);
-            ctx.report("InvalidMatchCharacter", routeSource(s, r), path, {
-              field,
-              route: q(r.name),
-              char: NAMES[bad[0]]!,
-              value: q(value),
-            });
-            return;
-          }
-          if (pathKind && !value.startsWith("/") && !(pathKind === "prefix" && value === "")) {
-            ctx.report("PathWithoutLeadingSlash", routeSource(s, r), describe(["services", s.name, "routes", i]).path, {
-              kind: pathKind,
-              value: q(value),
-              route: q(r.name),
-              fixed: q(`/${value}`),
-            });
-          }
+    for (const { service: s, route: r, index: i, value, regex, pathKind, describe } of ctx.routeStrings()) {
+      const bad = regex ? null : CONTROL.exec(value);
+      if (bad) {
+        const { field, path } = describe(["services", s.name, "routes", i]);
+        ctx.report("InvalidMatchCharacter", routeSource(s, r), path, {
+          field,
+          route: q(r.name),
+          char: NAMES[bad[0]]!,
+          value: q(value),
         });
-      });
+        continue;
+      }
+      if (pathKind && !value.startsWith("/") && !(pathKind === "prefix" && value === "")) {
+        ctx.report("PathWithoutLeadingSlash", routeSource(s, r), describe(["services", s.name, "routes", i]).path, {
+          kind: pathKind,
+          value: q(value),
+          route: q(r.name),
+          fixed: q(`/${value}`),
+        });
+      }
     }
   },
 };

@@ -5,24 +5,19 @@ import { routeSource, type Analyzer } from "../context.js";
 import { q } from "../format.js";
 import { re2Error } from "../../re2/engine.js";
 import { ENVOY_MAX_PROGRAM_SIZE, re2ProgramSize } from "../re2-program-size.js";
-import { visitRouteStrings } from "../route-strings.js";
 
 export const regexProgramSize: Analyzer = {
   name: "regex-program-size",
   codes: ["RegexTooComplex"],
   run(ctx) {
     const sizes = new Map<string, number | undefined>();
-    for (const s of ctx.ir.services) {
-      s.routes.forEach((r, i) => {
-        visitRouteStrings(r, (value, regex, _kind, describe) => {
-          if (!regex) return;
-          if (!sizes.has(value)) sizes.set(value, re2Error(value) !== undefined ? undefined : re2ProgramSize(value));
-          const size = sizes.get(value);
-          if (size === undefined || size <= ENVOY_MAX_PROGRAM_SIZE) return;
-          const { field, path } = describe(["services", s.name, "routes", i]);
-          ctx.report("RegexTooComplex", routeSource(s, r), path, { regex: q(value), where: `the ${field} of route ${q(r.name)}`, size });
-        });
-      });
+    for (const { service: s, route: r, index: i, value, regex, describe } of ctx.routeStrings()) {
+      if (!regex) continue;
+      if (!sizes.has(value)) sizes.set(value, re2Error(value) !== undefined ? undefined : re2ProgramSize(value));
+      const size = sizes.get(value);
+      if (size === undefined || size <= ENVOY_MAX_PROGRAM_SIZE) continue;
+      const { field, path } = describe(["services", s.name, "routes", i]);
+      ctx.report("RegexTooComplex", routeSource(s, r), path, { regex: q(value), where: `the ${field} of route ${q(r.name)}`, size });
     }
   },
 };

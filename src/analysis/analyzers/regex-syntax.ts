@@ -6,35 +6,30 @@ import { routeSource, type Analyzer } from "../context.js";
 import { q } from "../format.js";
 import { checkRe2, type RegexProblem } from "../re2-syntax.js";
 import { re2Error } from "../../re2/engine.js";
-import { visitRouteStrings } from "../route-strings.js";
 
 export const regexSyntax: Analyzer = {
   name: "regex-syntax",
   codes: ["UnsupportedRegexSyntax", "InvalidRegex"],
   run(ctx) {
     const verdicts = new Map<string, RegexProblem | undefined>(); // the same pattern is often used many times
-    for (const s of ctx.ir.services) {
-      s.routes.forEach((r, i) => {
-        visitRouteStrings(r, (value, regex, _kind, describe) => {
-          if (!regex) return;
-          if (!verdicts.has(value)) verdicts.set(value, judge(value));
-          const problem = verdicts.get(value);
-          if (!problem) return;
-          const { field, path } = describe(["services", s.name, "routes", i]);
-          const where = `the ${field} of route ${q(r.name)}`;
-          if (problem.kind === "unsupported") {
-            ctx.report("UnsupportedRegexSyntax", routeSource(s, r), path, {
-              regex: q(value),
-              where,
-              feature: problem.feature,
-              offset: problem.offset,
-              advice: problem.advice,
-            });
-          } else {
-            ctx.report("InvalidRegex", routeSource(s, r), path, { regex: q(value), where, reason: problem.reason, offset: problem.offset });
-          }
+    for (const { service: s, route: r, index: i, value, regex, describe } of ctx.routeStrings()) {
+      if (!regex) continue;
+      if (!verdicts.has(value)) verdicts.set(value, judge(value));
+      const problem = verdicts.get(value);
+      if (!problem) continue;
+      const { field, path } = describe(["services", s.name, "routes", i]);
+      const where = `the ${field} of route ${q(r.name)}`;
+      if (problem.kind === "unsupported") {
+        ctx.report("UnsupportedRegexSyntax", routeSource(s, r), path, {
+          regex: q(value),
+          where,
+          feature: problem.feature,
+          offset: problem.offset,
+          advice: problem.advice,
         });
-      });
+      } else {
+        ctx.report("InvalidRegex", routeSource(s, r), path, { regex: q(value), where, reason: problem.reason, offset: problem.offset });
+      }
     }
   },
 };

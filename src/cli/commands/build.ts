@@ -17,7 +17,7 @@ import { writeDiagnostics } from "../../diagnostics/output.js";
 import { OUTPUT_FORMATS, type OutputFormat, exitCodeFor } from "../../diagnostics/render.js";
 import { compileMesh } from "../../pipeline.js";
 import { addEvalOptions, evalLimits } from "../eval-options.js";
-import { compareDiagnostics } from "../../frontend/index.js";
+import { compareDiagnostics } from "../../frontend/load.js";
 import { envoyGate } from "../envoy-gate.js";
 import { strictPatchDiagnostics } from "../../patch/apply.js";
 import { formatPatchReport } from "../../patch/report.js";
@@ -44,11 +44,14 @@ export function register(program: Command): void {
       const unreadable = unreadableInput(mesh);
       if (unreadable) command.error(`meshc build: ${unreadable}`, { exitCode: 2 });
       // A rebuild into a previous build translates only the proxies whose inputs changed (src/build/translate-cache.ts).
-      const cache = await BuildTranslateCache.open(opts.out);
-      const compiling = compileMesh(mesh, { ...evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }), persistTypecheck: true, translate: (ir) => cache.translate(ir) });
+      // Not awaited before the compile starts: the record is read and parsed while the evaluation worker runs.
+      const opening = BuildTranslateCache.open(opts.out);
+      opening.catch(() => undefined); // a failure surfaces where it is awaited
+      const compiling = compileMesh(mesh, { ...evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }), persistTypecheck: true, translate: async (ir) => (await opening).translate(ir) });
       // Envoy's schema loads while the front end waits for esbuild and the evaluation worker, not after it.
       void warmEnvoyRoot();
       const result = await compiling;
+      const cache = await opening;
       // --strict lists every mesh.patch() that changed something (MESH0242, a warning, so strict fails on it).
       if (opts.strict === true && result.patches) result.diagnostics = [...result.diagnostics, ...strictPatchDiagnostics(result.patches, result.baseDir)].sort(compareDiagnostics);
       if (opts.envoy === true && exitCodeFor(result.diagnostics, { strict: opts.strict === true }) === 0) {
