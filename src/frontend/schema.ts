@@ -1,6 +1,9 @@
 // Stage 3: zod schema of the evaluated model: the rules TypeScript's types cannot express (ranges, formats,
 // exactly-one-of) and anything that slipped past them (`as any`, values computed at run time). Objects are strict so
 // an unknown option is reported rather than ignored. Messages say what was expected and quote what was given.
+// schema-fast.ts accepts the common shapes of a service without zod: a rule made stricter here must be made at
+// least as strict there (test/frontend/schema-fast.test.ts mutates values at every path to check "fast-accepted
+// implies zod-accepted", but only with the edge cases it knows).
 import * as z from "zod";
 import { durationMs } from "./duration.js";
 import { telemetrySchemas } from "./telemetry-schema.js";
