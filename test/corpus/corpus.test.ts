@@ -13,6 +13,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSy
 import { tmpdir } from "node:os";
 import { join, relative, resolve, sep } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { listCodes } from "../../src/analysis/codes.js";
 import type { Diagnostic } from "../../src/diagnostics/types.js";
@@ -100,6 +101,9 @@ async function runCase(c: Case, strict: boolean, shopOut: string): Promise<Run> 
   const beforeState = { hash: hashDir(out), siblings: readdirSync(work).sort() };
   const args = [CLI, "build", join(c.dir, "mesh.ts"), "--out", out, "--format", "json", ...(strict ? ["--strict"] : [])];
   const result = await runNode(args, REPO);
+  // A successful build hands the previous tree (.out.old-*) to a detached remover (src/build/retire.ts): wait for it
+  // to go (bounded), so the check below still fails on anything a build leaves behind for good.
+  for (const end = Date.now() + 30_000; readdirSync(work).some((e) => e.startsWith(".out.old-")) && Date.now() < end; ) await sleep(50);
   const afterState = { hash: existsSync(out) ? hashDir(out) : undefined, siblings: readdirSync(work).sort() };
   let diagnostics: Run["diagnostics"];
   try {

@@ -161,7 +161,16 @@ test("e2e telemetry: Prometheus counts by destination/subset/code, OTLP traces a
     assert.equal(exhausted.status, 503, exhausted.body);
     // Outlier detection ejects e's only host after 2 consecutive 503s; the third request finds no healthy host.
     const ejectReplies = [];
-    for (let i = 0; i < 3; i++) ejectReplies.push(await send(viaA("e", { "x-test-id": `eject-${i}` })));
+    for (let i = 0; i < 2; i++) ejectReplies.push(await send(viaA("e", { "x-test-id": `eject-${i}` })));
+    // Envoy ejects on its main thread after the second 5xx and then updates the workers' host sets: a third request
+    // sent at once can race that update on a loaded machine, so it waits until a's sidecar reports e's host ejected
+    // and no longer healthy.
+    await eventually(async () => {
+      const stats = await envoyStats(p.a.admin, "\\|e\\.(outlier_detection\\.ejections_active|membership_healthy)$");
+      const at = (suffix: string) => Object.entries(stats).find(([k]) => k.endsWith(`||e.${suffix}`))?.[1];
+      return at("outlier_detection.ejections_active") === 1 && at("membership_healthy") === 0;
+    }, "a's sidecar to eject e's only host", 15_000, 50);
+    ejectReplies.push(await send(viaA("e", { "x-test-id": "eject-2" })));
     sentThroughA += 3;
     assert.deepEqual(ejectReplies.map((r) => r.status), [503, 503, 503]);
     assert.equal(ejectReplies[2]!.body, "no healthy upstream", "the ejected host is not tried");
