@@ -7,6 +7,7 @@ import { dirname, resolve, sep, join } from "node:path";
 import type * as TS from "typescript";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { codes } from "./codes.js";
+import { loadTypescriptCached, type LoadedTypescript } from "./typescript-code-cache.js";
 import { readTypecheckRecord, typecheckCacheKey, typecheckCachePath, writeTypecheckRecord } from "./typecheck-cache.js";
 
 export interface TypecheckResult {
@@ -28,9 +29,31 @@ export function typescript(): typeof TS {
   return (api ??= createRequire(import.meta.url)("typescript") as typeof TS);
 }
 
-/** Loads the compiler from a given file (the checker thread runs from a bundle whose location resolves nothing). */
-export function useTypescriptFrom(path: string): void {
-  api ??= createRequire(path)(path) as typeof TS;
+let loaded: LoadedTypescript | undefined;
+
+/**
+ * Loads the compiler from a given file (the checker thread runs from a bundle whose location resolves nothing),
+ * with `codeCache` through V8's code cache in meshc's cache folder (typescript-code-cache.ts; require() on any doubt).
+ * Returns whether V8 took a cached compilation.
+ */
+export function useTypescriptFrom(path: string, codeCache = false): boolean {
+  if (api) return false;
+  if (codeCache) {
+    try {
+      loaded = loadTypescriptCached(path);
+      api = loaded.exports as typeof TS;
+      return loaded.cached;
+    } catch {
+      loaded = undefined;
+    }
+  }
+  api = createRequire(path)(path) as typeof TS;
+  return false;
+}
+
+/** After a check: keeps the compiled code of what it ran for the next process, if no cache was used. */
+export function saveTypescriptCodeCache(): void {
+  loaded?.save();
 }
 
 export function compilerOptions(dslEntry: string): TS.CompilerOptions {
