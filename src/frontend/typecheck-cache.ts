@@ -20,7 +20,8 @@ export const TYPECHECK_CACHE_FORMAT = 1;
 
 const MAGIC = "meshc-typecheck";
 
-function cacheBase(): string {
+/** meshc's cache folder ($MESHC_CACHE_DIR, else $XDG_CACHE_HOME/meshc, else ~/.cache/meshc). */
+export function typecheckCacheBase(): string {
   return process.env.MESHC_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "meshc");
 }
 
@@ -34,7 +35,7 @@ export function typecheckCacheKey(ts: typeof TS, entry: string, options: TS.Comp
 
 /** The record of `entry`'s check: named by the entry's absolute path, so each mesh keeps its own. */
 export function typecheckCachePath(entry: string): string {
-  return join(cacheBase(), "typecheck", `${createHash("sha256").update(resolve(entry)).digest("hex").slice(0, 32)}.tsbuildinfo`);
+  return join(typecheckCacheBase(), "typecheck", `${createHash("sha256").update(resolve(entry)).digest("hex").slice(0, 32)}.tsbuildinfo`);
 }
 
 const digest = (text: string) => createHash("sha256").update(text).digest("base64");

@@ -1,12 +1,14 @@
 // Stage 1: type-check the mesh's import graph with the TypeScript compiler API. Lean on purpose: no @types, one
 // lib, skipLibCheck, and parsed lib/DSL files cached across runs (watch mode and tests reload often).
 import { createHash } from "node:crypto";
-import { statSync } from "node:fs";
+import { rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, resolve, sep, join } from "node:path";
 import type * as TS from "typescript";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { codes } from "./codes.js";
+import { loadTypescriptCached, type LoadedTypescript } from "./typescript-code-cache.js";
+import { lineAndCharacter, readUnchanged, unchangedKey, unchangedRecordPath, writeUnchanged } from "./typecheck-unchanged.js";
 import { readTypecheckRecord, typecheckCacheKey, typecheckCachePath, writeTypecheckRecord } from "./typecheck-cache.js";
 
 export interface TypecheckResult {
@@ -28,9 +30,31 @@ export function typescript(): typeof TS {
   return (api ??= createRequire(import.meta.url)("typescript") as typeof TS);
 }
 
-/** Loads the compiler from a given file (the checker thread runs from a bundle whose location resolves nothing). */
-export function useTypescriptFrom(path: string): void {
-  api ??= createRequire(path)(path) as typeof TS;
+let loaded: LoadedTypescript | undefined;
+
+/**
+ * Loads the compiler from a given file (the checker thread runs from a bundle whose location resolves nothing),
+ * with `codeCache` through V8's code cache in meshc's cache folder (typescript-code-cache.ts; require() on any doubt).
+ * Returns whether V8 took a cached compilation.
+ */
+export function useTypescriptFrom(path: string, codeCache = false): boolean {
+  if (api) return false;
+  if (codeCache) {
+    try {
+      loaded = loadTypescriptCached(path);
+      api = loaded.exports as typeof TS;
+      return loaded.cached;
+    } catch {
+      loaded = undefined;
+    }
+  }
+  api = createRequire(path)(path) as typeof TS;
+  return false;
+}
+
+/** After a check: keeps the compiled code of what it ran for the next process, if no cache was used. */
+export function saveTypescriptCodeCache(): void {
+  loaded?.save();
 }
 
 export function compilerOptions(dslEntry: string): TS.CompilerOptions {
@@ -176,6 +200,18 @@ function checkPersisted(ts: typeof TS, entry: string, base: TS.CompilerOptions, 
   const path = typecheckCachePath(entry);
   const options: TS.CompilerOptions = { ...base, incremental: true, tsBuildInfoFile: path };
   const key = typecheckCacheKey(ts, entry, options);
+  const unchangedPath = unchangedRecordPath(path);
+  const sameKey = unchangedKey(key, path);
+  const same = sameKey === undefined ? undefined : readUnchanged(ts, unchangedPath, sameKey, entry, options, host);
+  if (same) {
+    // Nothing the last check read has changed: its diagnostics, placed in the same texts.
+    const diagnostics = same.diagnostics.map((d) => {
+      const text = d.file === undefined ? undefined : same.texts.get(d.file);
+      const file = d.file === undefined || text === undefined ? undefined : { fileName: d.file, getLineAndCharacterOfPosition: (pos: number) => lineAndCharacter(text, pos) };
+      return toDiagnostic({ file: file as TS.SourceFile | undefined, start: d.start, length: d.length, code: d.code, category: d.category, messageText: d.text });
+    });
+    return { diagnostics, files: [...same.own], checked: 0 };
+  }
   const state: IncrementalState = { userFiles: new Map(), key: `${resolve(entry)}\0${dslDir}` };
   const text = readTypecheckRecord(path, key);
   if (text !== undefined) {
@@ -187,22 +223,42 @@ function checkPersisted(ts: typeof TS, entry: string, base: TS.CompilerOptions, 
     }
   }
   let result: TypecheckResult;
+  const raw: RawCheck = {};
   try {
-    result = checkIncremental(ts, entry, options, host, dslDir, state);
+    result = checkIncremental(ts, entry, options, host, dslDir, state, raw);
   } catch (e) {
     // A record TypeScript could read but not build on: check from scratch, as if there were none.
     if (text === undefined) throw e;
     return checkPersistedFresh(ts, entry, options, host, dslDir, path, key);
   }
-  save(state, path, key);
+  saveWithUnchanged(ts, state, raw, result, path, key, entry, options, host);
   return result;
 }
 
 function checkPersistedFresh(ts: typeof TS, entry: string, options: TS.CompilerOptions, host: TS.CompilerHost, dslDir: string, path: string, key: string): TypecheckResult {
   const state: IncrementalState = { userFiles: new Map(), key: `${resolve(entry)}\0${dslDir}` };
-  const result = checkIncremental(ts, entry, options, host, dslDir, state);
-  save(state, path, key);
+  const raw: RawCheck = {};
+  const result = checkIncremental(ts, entry, options, host, dslDir, state, raw);
+  saveWithUnchanged(ts, state, raw, result, path, key, entry, options, host);
   return result;
+}
+
+/** TypeScript's record, then the record of this result keyed by it (none if TypeScript's was not written). */
+function saveWithUnchanged(ts: typeof TS, state: IncrementalState, raw: RawCheck, result: TypecheckResult, path: string, key: string, entry: string, options: TS.CompilerOptions, host: TS.CompilerHost): void {
+  try {
+    rmSync(unchangedRecordPath(path), { force: true });
+  } catch {
+    // an unusable cache folder: nothing is written below either
+  }
+  save(state, path, key);
+  const sameKey = unchangedKey(key, path);
+  if (sameKey !== undefined && raw.program && raw.found) writeUnchanged(ts, unchangedRecordPath(path), sameKey, entry, options, host, raw.program, raw.found, result.files);
+}
+
+/** What a check saw, for the record of an unchanged mesh (typecheck-unchanged.ts). */
+interface RawCheck {
+  program?: TS.Program;
+  found?: TS.Diagnostic[];
 }
 
 function save(state: IncrementalState, path: string, key: string): void {
@@ -218,7 +274,7 @@ function save(state: IncrementalState, path: string, key: string): void {
   if (body !== undefined) writeTypecheckRecord(path, key, body);
 }
 
-function checkIncremental(ts: typeof TS, entry: string, options: TS.CompilerOptions, host: TS.CompilerHost, dslDir: string, state: IncrementalState): TypecheckResult {
+function checkIncremental(ts: typeof TS, entry: string, options: TS.CompilerOptions, host: TS.CompilerHost, dslDir: string, state: IncrementalState, raw?: RawCheck): TypecheckResult {
   const key = `${resolve(entry)}\0${dslDir}`;
   if (state.key !== key) {
     state.builder = undefined;
@@ -266,6 +322,7 @@ function checkIncremental(ts: typeof TS, entry: string, options: TS.CompilerOpti
   }
   const found: TS.Diagnostic[] = [...builder.getOptionsDiagnostics(), ...builder.getGlobalDiagnostics()];
   for (const sf of own) found.push(...builder.getSyntacticDiagnostics(sf), ...builder.getSemanticDiagnostics(sf));
+  if (raw) Object.assign(raw, { program, found });
   return {
     diagnostics: found.filter((d) => d.category === ts.DiagnosticCategory.Error).map(toDiagnostic),
     files: own.map((sf) => resolve(sf.fileName)).sort(),

@@ -1,0 +1,143 @@
+// `meshc build` of a mesh whose every module is byte for byte what the last check of it saw: the check's
+// diagnostics are answered from meshc's cache folder without creating a program (parsing lib, DSL and the user's
+// files and binding them is most of a rebuild's check). Beside TypeScript's own record (typecheck-cache.ts, same
+// envelope and key), the record lists every file of the program with the SHA-256 of its text, every import
+// specifier of the non-lib files with what it resolved to, and TypeScript's error diagnostics (file, offset,
+// length, code, text); the hints and line:col are derived again from them as on a full check.
+//
+// It fails closed: the record is used only if each file's text has the recorded hash and each import, resolved
+// again by TypeScript now (a module created since may win a lookup), resolves to the recorded file; a program
+// whose files are not exactly the closure of those imports (/// references, anything the scan does not see) gets
+// no record. Anything else is a full (incremental) check.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import type * as TS from "typescript";
+import { readTypecheckRecord, writeTypecheckRecord } from "./typecheck-cache.js";
+
+type Import = [from: string, specifier: string, to: string | null];
+export interface RawDiagnostic {
+  file?: string;
+  start?: number;
+  length?: number;
+  code: number;
+  category: number;
+  text: string;
+}
+interface Record {
+  files: [path: string, sha256: string][];
+  /** The lib files among them (reached through the options, not through imports). */
+  libs: string[];
+  imports: Import[];
+  diagnostics: RawDiagnostic[];
+  own: string[];
+}
+
+const sha = (text: string) => createHash("sha256").update(text).digest("base64");
+
+/** Beside TypeScript's record, in a folder of its own: typecheck/<name>.tsbuildinfo -> typecheck-unchanged/<name>.json. */
+export const unchangedRecordPath = (tsbuildinfo: string) => join(dirname(dirname(tsbuildinfo)), "typecheck-unchanged", `${basename(tsbuildinfo, ".tsbuildinfo")}.json`);
+
+/**
+ * The key of the record: the check's key and the SHA-256 of TypeScript's record as it is on disk now, so that this
+ * record holds only beside the TypeScript record written with it (one missing, spoiled or replaced: a real check).
+ */
+export function unchangedKey(key: string, tsbuildinfo: string): string | undefined {
+  try {
+    return `${key} ${createHash("sha256").update(readFileSync(tsbuildinfo)).digest("base64")}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The imports of every non-lib file reachable from `entry`, resolved as TypeScript resolves them, and each reached
+ * file's text; undefined if a file cannot be read or uses a reference form the import scan does not follow.
+ */
+function closure(ts: typeof TS, entry: string, options: TS.CompilerOptions, host: TS.CompilerHost, isLib: (f: string) => boolean): { texts: Map<string, string>; imports: Import[] } | undefined {
+  const texts = new Map<string, string>();
+  const imports: Import[] = [];
+  const queue = [resolve(entry)];
+  while (queue.length) {
+    const file = queue.shift()!;
+    if (texts.has(file)) continue;
+    const text = host.readFile(file);
+    if (text === undefined) return undefined;
+    texts.set(file, text);
+    if (isLib(file) || file.endsWith(".json")) continue;
+    const info = ts.preProcessFile(text, true, false);
+    if (info.referencedFiles.length || info.typeReferenceDirectives.length || info.libReferenceDirectives.length) return undefined;
+    for (const { fileName } of info.importedFiles) {
+      const r = ts.resolveModuleName(fileName, file, options, host).resolvedModule;
+      const to = r ? resolve(r.resolvedFileName) : null;
+      imports.push([file, fileName, to]);
+      if (to) queue.push(to);
+    }
+  }
+  return { texts, imports };
+}
+
+/** The recorded result if nothing the check read has changed since; undefined otherwise. */
+export function readUnchanged(ts: typeof TS, path: string, key: string, entry: string, options: TS.CompilerOptions, host: TS.CompilerHost): { diagnostics: RawDiagnostic[]; own: string[]; texts: Map<string, string> } | undefined {
+  const body = readTypecheckRecord(path, key);
+  if (body === undefined) return undefined;
+  try {
+    const rec = JSON.parse(body) as Record;
+    const libs = new Set(rec.libs);
+    const now = closure(ts, entry, options, host, (f) => libs.has(f));
+    if (!now || JSON.stringify(now.imports) !== JSON.stringify(rec.imports)) return undefined;
+    const texts = new Map(now.texts);
+    for (const [f, h] of rec.files) {
+      const text = texts.get(f) ?? host.readFile(f);
+      if (text === undefined || sha(text) !== h) return undefined;
+      texts.set(f, text);
+    }
+    if (texts.size !== rec.files.length) return undefined;
+    return { diagnostics: rec.diagnostics, own: rec.own, texts };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records a finished check's result, if the program is exactly what the import scan reaches. Never throws. */
+export function writeUnchanged(ts: typeof TS, path: string, key: string, entry: string, options: TS.CompilerOptions, host: TS.CompilerHost, program: TS.Program, found: readonly TS.Diagnostic[], own: string[]): void {
+  try {
+    const files = program.getSourceFiles().map((sf) => [resolve(sf.fileName), sf] as const);
+    const libs = new Set(files.filter(([, sf]) => program.isSourceFileDefaultLibrary(sf)).map(([f]) => f));
+    const scan = closure(ts, entry, options, host, (f) => libs.has(f));
+    if (!scan) return;
+    const nonLib = files.filter(([f]) => !libs.has(f));
+    // The scan must reach exactly the program's files, each with the text the program checked.
+    if (nonLib.length !== scan.texts.size || nonLib.some(([f, sf]) => scan.texts.get(f) !== sf.text)) return;
+    const diagnostics: RawDiagnostic[] = found
+      .filter((d) => d.category === ts.DiagnosticCategory.Error)
+      .map((d) => ({
+        ...(d.file ? { file: resolve(d.file.fileName) } : {}),
+        ...(d.start !== undefined ? { start: d.start } : {}),
+        ...(d.length !== undefined ? { length: d.length } : {}),
+        code: d.code,
+        category: d.category,
+        text: ts.flattenDiagnosticMessageText(d.messageText, "\n"),
+      }));
+    if (diagnostics.some((d) => d.file !== undefined && !scan.texts.has(d.file))) return;
+    const record: Record = { files: files.map(([f, sf]) => [f, sha(sf.text)]), libs: [...libs], imports: scan.imports, diagnostics, own };
+    writeTypecheckRecord(path, key, JSON.stringify(record));
+  } catch {
+    // no record: the next build checks incrementally
+  }
+}
+
+/** 0-based line and UTF-16 character of `pos` in `text`, with TypeScript's line breaks (LF, CR, CRLF, LS, PS). */
+export function lineAndCharacter(text: string, pos: number): { line: number; character: number } {
+  let line = 0;
+  let start = 0;
+  for (let i = 0; i < pos && i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 13 && text.charCodeAt(i + 1) === 10) continue; // CRLF: the break is at the LF
+    if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) {
+      line++;
+      start = i + 1;
+    }
+  }
+  return { line, character: pos - start };
+}
