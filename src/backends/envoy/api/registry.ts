@@ -1,4 +1,5 @@
-// The protobufjs reflection root for Envoy's API, loaded once from the .proto files that @grpc/grpc-js-xds ships.
+// The protobufjs reflection root for Envoy's API, loaded once from the .proto files that @grpc/grpc-js-xds ships,
+// or from their precompiled form (dist/envoy-schema.json, schema-artefact.ts) when that was made from the same files.
 // Field names keep their proto (snake_case) spelling; field options keep `(validate.rules)` for validate.ts.
 import protobuf from "protobufjs";
 import { createRequire } from "node:module";
@@ -68,10 +69,10 @@ function readArtefactSync(): string | undefined {
 let warming: Promise<void> | undefined;
 
 /**
- * Loads the root ahead of its first use without holding the thread: the .proto files are read asynchronously and
- * parsed one at a time as they arrive, so `meshc build` can load them while its main thread would otherwise wait
- * (esbuild bundling, the evaluation worker), instead of ~0.2 s of loadSync on the critical path once translation
- * starts. The result is the same root envoyRoot() builds; until it is complete, envoyRoot() loads its own.
+ * Loads the root ahead of its first use without holding the thread: the artefact (else the .proto files) is read
+ * asynchronously, so `meshc build` can load it while its main thread would otherwise wait (esbuild bundling, the
+ * evaluation worker), instead of on the critical path once translation starts. The result is the same root
+ * envoyRoot() builds; until it is complete, envoyRoot() loads its own.
  */
 export function warmEnvoyRoot(): Promise<void> {
   if (cached) return Promise.resolve();
