@@ -118,6 +118,7 @@ export function fromArtefact(text: string, roots: readonly string[], locate: Loc
   if (payloadHash(a) !== a.payloadHash) return undefined;
   try {
     const root = new protobuf.Root();
+    if (a.root.options) root.setOptions(a.root.options);
     root.addJSON(a.root.nested ?? {});
     const written: [protobuf.Field, string][] = [];
     const byName = new Map<string, protobuf.ReflectionObject>();
