@@ -29,6 +29,11 @@ await build({ ...common, sourcemap: false, packages: undefined, entryPoints: ["s
 await build({ ...common, sourcemap: false, entryPoints: ["src/frontend/typecheck-worker.ts"], outfile: "dist/typecheck-worker.js" });
 // The admin dashboard's browser script (src/dashboard/page.ts inlines it into the page; same options as there).
 await build({ bundle: true, platform: "browser", format: "iife", target: "es2020", minify: true, legalComments: "none", logLevel: "warning", entryPoints: ["src/dashboard/client.ts"], outfile: "dist/dashboard.js" });
+// Envoy's schema, precompiled from the .proto files (src/backends/envoy/api/schema-artefact.ts): the generator is
+// bundled, run once and removed; meshc falls back to the .proto files when dist/envoy-schema.json is absent or stale.
+await build({ ...common, sourcemap: false, entryPoints: ["src/backends/envoy/api/schema-gen.ts"], outfile: "dist/schema-gen.js" });
+execFileSync(process.execPath, ["dist/schema-gen.js"], { stdio: "inherit" });
+rmSync("dist/schema-gen.js");
 chmodSync("dist/cli.js", 0o755);
 const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
 execFileSync(process.execPath, [tsc, "-p", "tsconfig.dsl.json"], { stdio: "inherit" });
