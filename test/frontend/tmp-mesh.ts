@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { after, before } from "node:test";
 
 export interface TmpMesh {
   dir: string;
@@ -26,4 +27,23 @@ export function positionOf(text: string, needle: string, from = 0): { line: numb
   if (i < 0) throw new Error(`${JSON.stringify(needle)} not found`);
   const before = text.slice(0, i).split("\n");
   return { line: before.length, column: before[before.length - 1]!.length + 1 };
+}
+
+/**
+ * Points MESHC_CACHE_DIR at a fresh temp folder for this test file (node:test before/after hooks), restoring the
+ * previous value afterwards; returns the folder (valid once the tests run).
+ */
+export function useTempCacheDir(prefix: string): () => string {
+  let dir = "";
+  const saved = process.env.MESHC_CACHE_DIR;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    process.env.MESHC_CACHE_DIR = dir;
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    if (saved === undefined) delete process.env.MESHC_CACHE_DIR;
+    else process.env.MESHC_CACHE_DIR = saved;
+  });
+  return () => dir;
 }

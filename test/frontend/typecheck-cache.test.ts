@@ -4,31 +4,20 @@
 // tampered or foreign record means a full check, never a reused result.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 import { createHash } from "node:crypto";
 import { dslEntry } from "../../src/frontend/paths.js";
 import { typecheck } from "../../src/frontend/typecheck.js";
 import { typecheckCachePath } from "../../src/frontend/typecheck-cache.js";
 import { sharedTypecheckThread } from "../../src/frontend/typecheck-thread.js";
-import { positionOf, writeMesh, type TmpMesh } from "./tmp-mesh.js";
+import { positionOf, useTempCacheDir, writeMesh, type TmpMesh } from "./tmp-mesh.js";
 
 const made: TmpMesh[] = [];
-let cacheDir = "";
-const saved = process.env.MESHC_CACHE_DIR;
-before(() => {
-  cacheDir = mkdtempSync(join(tmpdir(), "meshc-tc-cache-"));
-  process.env.MESHC_CACHE_DIR = cacheDir;
-});
-after(() => {
-  made.forEach((m) => m.remove());
-  rmSync(cacheDir, { recursive: true, force: true });
-  if (saved === undefined) delete process.env.MESHC_CACHE_DIR;
-  else process.env.MESHC_CACHE_DIR = saved;
-});
+const cacheDir = useTempCacheDir("meshc-tc-cache-");
+after(() => made.forEach((m) => m.remove()));
 
 const team = (port: string) => `import { http, type Mesh } from "meshc";
 export const PORT: number = ${port};
@@ -54,7 +43,7 @@ test("a check from the record reports what a fresh check reports, edit after edi
   assert.deepEqual(first.diagnostics, []);
   assert.equal(first.checked, 2, "no record yet: both modules are checked");
   assert.ok(existsSync(typecheckCachePath(m.entry)), "the record is written to the cache folder");
-  assert.ok(typecheckCachePath(m.entry).startsWith(cacheDir));
+  assert.ok(typecheckCachePath(m.entry).startsWith(cacheDir()));
   assert.equal(persisted(m).checked, 0, "nothing changed: nothing is checked again");
 
   const edits: [string, string, number][] = [
@@ -157,7 +146,7 @@ test("a corrupt, tampered or foreign record means a full check, never a reused r
   try {
     assert.deepEqual(summary(persisted(m).diagnostics), want);
   } finally {
-    process.env.MESHC_CACHE_DIR = cacheDir;
+    process.env.MESHC_CACHE_DIR = cacheDir();
   }
 });
 

@@ -3,29 +3,18 @@
 // a fresh check gives (file:line:col, code, message, hint); a module created where an import now resolves, or a
 // module deleted, or a corrupt record means a real check.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 import { dslEntry } from "../../src/frontend/paths.js";
 import { compilerOptions, typecheck, typescript } from "../../src/frontend/typecheck.js";
 import { typecheckCacheKey, typecheckCachePath, writeTypecheckRecord } from "../../src/frontend/typecheck-cache.js";
 import { lineAndCharacter, unchangedKey, unchangedRecordPath } from "../../src/frontend/typecheck-unchanged.js";
-import { writeMesh, type TmpMesh } from "./tmp-mesh.js";
+import { useTempCacheDir, writeMesh, type TmpMesh } from "./tmp-mesh.js";
 
 const made: TmpMesh[] = [];
-let cacheDir = "";
-const saved = process.env.MESHC_CACHE_DIR;
-before(() => {
-  cacheDir = mkdtempSync(join(tmpdir(), "meshc-tc-unchanged-"));
-  process.env.MESHC_CACHE_DIR = cacheDir;
-});
-after(() => {
-  made.forEach((m) => m.remove());
-  rmSync(cacheDir, { recursive: true, force: true });
-  if (saved === undefined) delete process.env.MESHC_CACHE_DIR;
-  else process.env.MESHC_CACHE_DIR = saved;
-});
+const cacheDir = useTempCacheDir("meshc-tc-unchanged-");
+after(() => made.forEach((m) => m.remove()));
 
 const persisted = (entry: string) => typecheck(entry, dslEntry(), undefined, true);
 const fresh = (entry: string) => typecheck(entry, dslEntry());
