@@ -41,7 +41,8 @@ export interface BuildSink {
    * written and digested by the sink (BuildDirWriter.writeResponse), whose digests() then gives the digests. */
   writeResponse?(rel: string, head: string, resources: readonly (Buffer | readonly Buffer[])[], tail: string): void;
   digests?(): Promise<Map<string, string>>;
-  link(rel: string, from: string): void;
+  /** An equal file of the previous build (`digest`: what its index recorded for it). */
+  link(rel: string, from: string, digest?: string): void;
 }
 
 /**
@@ -85,7 +86,7 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
   candidates.forEach((c, i) => {
     if (!ok[i]) return;
     reuse.set(c.rel, c.abs);
-    sink?.link(c.rel, c.abs);
+    sink?.link(c.rel, c.abs, old!.digests.get(c.rel));
   });
   const digests = new Map<string, string>();
   const alloc = sink?.alloc?.bind(sink);

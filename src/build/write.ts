@@ -4,11 +4,13 @@
 // nor a previous meshc build (no manifest.json) is refused rather than replaced, so a mistyped --out cannot wipe
 // unrelated files.
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { MANIFEST } from "./render.js";
 import { removeDetached, retiredName, retiredSiblings } from "./retire.js";
+import { claimSpare, deadTempTrees, spareName, tempName } from "./spare.js";
+import { WRITER_SOURCE } from "./writer-thread.js";
 
 /** One file, replaced atomically: written beside its target under a temporary name, then renamed over it. */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
@@ -60,77 +62,17 @@ export interface BuildDirWriter {
   writeResponse(rel: string, head: string, resources: readonly (Buffer | readonly Buffer[])[], tail: string): void;
   /** The digests (fileDigest) of the files queued by writeResponse, once all of them are written. */
   digests(): Promise<Map<string, string>>;
-  /** Queues a hard link (or copy) of an equal file of the previous build. */
-  link(rel: string, from: string): void;
+  /**
+   * Queues a hard link (or copy) of an equal file of the previous build; `digest`: what the previous build's index
+   * recorded for it (a spare's file with that digest is kept as it is).
+   */
+  link(rel: string, from: string, digest?: string): void;
   /** Waits for every queued file, then puts the tree in place of the directory (atomically); removes it on failure. */
   commit(): Promise<void>;
   /** Drops the temp tree; the directory stays as it was. */
   abort(): Promise<void>;
 }
 
-// The writes run on a thread of their own with synchronous calls (mkdir, open+write+close, link): the 1,000-service
-// mesh is 7,000 files and 4,000 folders, and from the main thread each promise-based write took several event-loop
-// round trips and left the disk idle between them, after all rendering was done. Here rendering hands each file over
-// as soon as it exists, and the thread writes while the main thread renders the next (issue 12 item 5). The code is
-// plain JavaScript evaluated in the thread (node: built-ins only), so it needs no bundle of its own.
-const WRITER_SOURCE = `
-const { parentPort } = require("node:worker_threads");
-const fs = require("node:fs");
-const path = require("node:path");
-const crypto = require("node:crypto");
-const digestOf = typeof crypto.hash === "function" ? (b) => crypto.hash("sha256", b, "base64") : (b) => crypto.createHash("sha256").update(b).digest("base64");
-const made = new Set();
-const OPEN = Buffer.from("[\\n    ");
-const SEPARATOR = Buffer.from(",\\n    ");
-const CLOSE = Buffer.from("\\n  ]");
-const EMPTY = Buffer.from("[]");
-const digests = [];
-let failed = null;
-function dirOf(file) {
-  const dir = path.dirname(file);
-  if (made.has(dir)) return;
-  fs.mkdirSync(dir, { recursive: true });
-  for (let d = dir; !made.has(d) && d !== path.dirname(d); d = path.dirname(d)) made.add(d);
-}
-const arenas = [];
-parentPort.on("message", (m) => {
-  if (m.op === "root") made.add(m.dir);
-  else if (m.op === "arena") arenas[m.id] = m.sab;
-  else if (m.op === "files") {
-    if (failed !== null) return;
-    try {
-      for (const f of m.files) {
-        dirOf(f.file);
-        if (f.from !== undefined) {
-          try { fs.linkSync(f.from, f.file); } catch { fs.copyFileSync(f.from, f.file); }
-        } else if (f.arena !== undefined) fs.writeFileSync(f.file, new Uint8Array(arenas[f.arena], f.offset, f.length));
-        else if (f.refs !== undefined) {
-          const parts = [Buffer.from(f.head)];
-          if (f.refs.length === 0) parts.push(EMPTY);
-          else {
-            parts.push(OPEN);
-            // Per resource: its number of segments, then (arena, offset, length) for each.
-            for (let i = 0; i < f.refs.length; ) {
-              if (i) parts.push(SEPARATOR);
-              const n = f.refs[i++];
-              for (let j = 0; j < n; j++, i += 3) parts.push(Buffer.from(arenas[f.refs[i]], f.refs[i + 1], f.refs[i + 2]));
-            }
-            parts.push(CLOSE);
-          }
-          parts.push(Buffer.from(f.tail));
-          const bytes = Buffer.concat(parts);
-          fs.writeFileSync(f.file, bytes);
-          digests.push(f.rel, digestOf(bytes));
-        }
-        else fs.writeFileSync(f.file, f.content);
-      }
-    } catch (err) {
-      failed = err && err.message ? err.message : String(err);
-    }
-  } else if (m.op === "digests") parentPort.postMessage({ error: failed, digests });
-  else if (m.op === "done") parentPort.postMessage({ error: failed });
-});
-`;
 
 /** Files per message to the writer thread (fewer messages; the thread still starts writing early). */
 const BATCH = 32;
@@ -138,23 +80,36 @@ const ARENA = 8 * 1024 * 1024;
 
 export interface OpenBuildDirOptions {
   /**
+   * What becomes of the tree the new one replaces.
+   * "spare": it is kept beside the directory as .<dir>.spare (./spare.ts), and the next build updates that tree in
+   * place instead of creating every folder and file anew; a spare that cannot be kept (another build's is there) is
+   * removed as with "detach". `meshc build`'s default.
    * "detach": commit returns once the new tree is in place; the old tree (and any an earlier build left behind) is
    * removed by a detached process (./retire.ts), so `meshc build` need not wait for its 1-2 s of unlinks.
    * "wait" (default): commit also removes the old tree before it returns.
    */
-  retire?: "wait" | "detach";
+  retire?: "wait" | "detach" | "spare";
 }
 
-/** Starts writing a build directory into a fresh temp tree beside `outDir` (refused like writeBuildDir). */
+/**
+ * A build directory's writer being got ready while the mesh compiles: the writer's thread started and, with retire
+ * "spare", the spare claimed and scanned. Nothing is checked or created until open(); release() when no build follows
+ * (the spare goes back as it was).
+ */
+export interface PreparedBuildDir {
+  open(): Promise<BuildDirWriter>;
+  release(): Promise<void>;
+}
+
+/** Starts writing a build directory into a temp tree beside `outDir` (refused like writeBuildDir). */
 export async function openBuildDir(outDir: string, options: OpenBuildDirOptions = {}): Promise<BuildDirWriter> {
+  return prepareBuildDir(outDir, options).open();
+}
+
+export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {}): PreparedBuildDir {
   const target = resolve(outDir);
   const parent = dirname(target);
-  await assertReplaceable(target);
-  const detach = options.retire === "detach";
-  // Retired trees an earlier build's remover did not finish (looked for before this build retires one of its own).
-  const leftBehind = detach ? retiredSiblings(target) : [];
-  await mkdir(parent, { recursive: true });
-  const tmp = await mkdtemp(join(parent, `.${basename(target)}.tmp-`));
+  const retire = options.retire ?? "wait";
   const worker = new Worker(WRITER_SOURCE, { eval: true, execArgv: [] });
   let crashed: Error | undefined;
   let settle: ((error: string | null) => void) | undefined;
@@ -168,102 +123,156 @@ export async function openBuildDir(outDir: string, options: OpenBuildDirOptions 
     gotDigests = m.digests;
     settle?.(m.error);
   });
-  const ask = async (op: string): Promise<string | null> => {
-    flush();
-    return new Promise<string | null>((res) => {
-      settle = res;
-      worker.postMessage({ op });
-    });
-  };
-  worker.postMessage({ op: "root", dir: tmp });
-  type Entry = { file: string; content?: string | Uint8Array; from?: string; arena?: number; offset?: number; length?: number; rel?: string; head?: string; tail?: string; refs?: number[] };
-  let batch: Entry[] = [];
-  // Shared memory for files' bytes, ARENA bytes at a time (a larger file gets one of its own).
-  const arenaIds = new Map<ArrayBufferLike, number>();
-  let arena: SharedArrayBuffer | undefined;
-  let arenaUsed = 0;
-  const alloc = (size: number): Buffer => {
-    if (!arena || arenaUsed + size > arena.byteLength) {
-      arena = new SharedArrayBuffer(Math.max(ARENA, size));
-      arenaUsed = 0;
-      arenaIds.set(arena, arenaIds.size);
-      worker.postMessage({ op: "arena", id: arenaIds.size - 1, sab: arena });
-    }
-    const b = Buffer.from(arena, arenaUsed, size);
-    arenaUsed += size;
-    return b;
-  };
-  const flush = () => {
-    if (batch.length) worker.postMessage({ op: "files", files: batch });
-    batch = [];
-  };
-  const inside = (rel: string) => {
-    const file = resolve(tmp, rel);
-    if (!file.startsWith(tmp + sep)) throw new BuildDirError(`refusing to write outside the build directory: ${rel}`);
-    return file;
-  };
-  const add = (e: Entry) => {
-    const id = typeof e.content === "object" ? arenaIds.get(e.content.buffer) : undefined;
-    if (id !== undefined && typeof e.content === "object") {
-      const { byteOffset: offset, byteLength: length } = e.content;
-      e = { file: e.file, arena: id, offset, length };
-    }
-    batch.push(e);
-    if (batch.length >= BATCH) flush();
-  };
+  // The spare, renamed to this build's temp name; the thread scans it while the mesh compiles.
+  const claiming = retire === "spare" ? claimSpare(target) : Promise.resolve(undefined);
+  void claiming.then((claimed) => {
+    if (claimed !== undefined) worker.postMessage({ op: "root", dir: claimed, spare: true });
+  });
+  let sent = false; // whether any file went to the thread (a claimed spare is then no longer as it was)
   let closed = false;
-  const abort = async () => {
+  const putBack = async (claimed: string) => {
+    if (!sent) {
+      try {
+        await rename(claimed, spareName(target));
+        return;
+      } catch {
+        // another build left a spare meanwhile: this one goes
+      }
+    }
+    await removeDetached([claimed]);
+  };
+  const release = async () => {
     if (closed) return;
     closed = true;
     await worker.terminate();
-    await rm(tmp, { recursive: true, force: true });
+    const claimed = await claiming;
+    if (claimed !== undefined) await putBack(claimed);
   };
-  return {
-    write: (rel, content) => add({ file: inside(rel), content }),
-    alloc,
-    link: (rel, from) => add({ file: inside(rel), from }),
-    writeResponse: (rel, head, resources, tail) => {
-      const refs: number[] = [];
-      for (const r of resources) {
-        const segs = Buffer.isBuffer(r) ? [r] : (r as readonly Buffer[]);
-        refs.push(segs.length);
-        for (const b of segs) {
-          const id = arenaIds.get(b.buffer);
-          if (id === undefined) throw new Error("meshc bug: writeResponse takes resources in alloc'ed memory");
-          refs.push(id, b.byteOffset, b.byteLength);
-        }
+
+  let leftBehind: string[] = [];
+  const open = async (): Promise<BuildDirWriter> => {
+    const claimed = await claiming;
+    try {
+      await assertReplaceable(target);
+    } catch (err) {
+      await release();
+      throw err;
+    }
+    // Retired trees an earlier build's remover did not finish, and temp trees of killed builds (looked for before
+    // this build retires one of its own).
+    leftBehind = retire === "wait" ? [] : [...retiredSiblings(target), ...(retire === "spare" ? deadTempTrees(target) : [])];
+    let tmp = claimed;
+    if (tmp === undefined) {
+      await mkdir(parent, { recursive: true });
+      tmp = tempName(target);
+      await mkdir(tmp);
+      worker.postMessage({ op: "root", dir: tmp, spare: false });
+    }
+    return writerOn(tmp, claimed !== undefined);
+  };
+
+  const writerOn = (tmp: string, isSpare: boolean): BuildDirWriter => {
+    const ask = async (op: string): Promise<string | null> => {
+      flush();
+      return new Promise<string | null>((res) => {
+        settle = res;
+        worker.postMessage({ op });
+      });
+    };
+    type Entry = { rel: string; file: string; content?: string | Uint8Array; from?: string; digest?: string; arena?: number; offset?: number; length?: number; head?: string; tail?: string; refs?: number[] };
+    let batch: Entry[] = [];
+    // Shared memory for files' bytes, ARENA bytes at a time (a larger file gets one of its own).
+    const arenaIds = new Map<ArrayBufferLike, number>();
+    let arena: SharedArrayBuffer | undefined;
+    let arenaUsed = 0;
+    const alloc = (size: number): Buffer => {
+      if (!arena || arenaUsed + size > arena.byteLength) {
+        arena = new SharedArrayBuffer(Math.max(ARENA, size));
+        arenaUsed = 0;
+        arenaIds.set(arena, arenaIds.size);
+        worker.postMessage({ op: "arena", id: arenaIds.size - 1, sab: arena });
       }
-      add({ file: inside(rel), rel, head, tail, refs });
-    },
-    digests: async () => {
-      const error = await ask("digests");
-      if (error !== null) {
-        await abort();
-        throw new Error(`writing ${target}: ${error}`);
+      const b = Buffer.from(arena, arenaUsed, size);
+      arenaUsed += size;
+      return b;
+    };
+    const flush = () => {
+      if (batch.length) {
+        sent = true;
+        worker.postMessage({ op: "files", files: batch });
       }
-      const out = new Map<string, string>();
-      const list = gotDigests ?? [];
-      for (let i = 0; i < list.length; i += 2) out.set(list[i]!, list[i + 1]!);
-      return out;
-    },
-    abort,
-    commit: async () => {
-      const error = await ask("done");
-      if (error !== null) {
-        await abort();
-        throw new Error(`writing ${target}: ${error}`);
+      batch = [];
+    };
+    const inside = (rel: string) => {
+      const file = resolve(tmp, rel);
+      if (!file.startsWith(tmp + sep)) throw new BuildDirError(`refusing to write outside the build directory: ${rel}`);
+      return file;
+    };
+    const add = (e: Entry) => {
+      const id = typeof e.content === "object" ? arenaIds.get(e.content.buffer) : undefined;
+      if (id !== undefined && typeof e.content === "object") {
+        const { byteOffset: offset, byteLength: length } = e.content;
+        e = { rel: e.rel, file: e.file, arena: id, offset, length };
       }
+      batch.push(e);
+      if (batch.length >= BATCH) flush();
+    };
+    const abort = async () => {
+      if (closed) return;
       closed = true;
       await worker.terminate();
-      // (The old tree is removed with the promise-based rm: its unlinks run in parallel on libuv's pool. Removing it
-      // with synchronous calls, on this thread or the writer's, took 12 s instead of 1.3-1.9 s for the 1,000-service
-      // build on this machine's disk.) With retire "detach", a detached process removes it (./retire.ts).
-      const old = await swapIn(tmp, target);
-      if (!detach) {
-        if (old !== undefined) await rm(old, { recursive: true, force: true });
-      } else await removeDetached(old !== undefined ? [old, ...leftBehind] : leftBehind);
-    },
+      if (isSpare) await putBack(tmp);
+      else await rm(tmp, { recursive: true, force: true });
+    };
+    return {
+      write: (rel, content) => add({ rel, file: inside(rel), content }),
+      alloc,
+      link: (rel, from, digest) => add({ rel, file: inside(rel), from, ...(digest !== undefined ? { digest } : {}) }),
+      writeResponse: (rel, head, resources, tail) => {
+        const refs: number[] = [];
+        for (const r of resources) {
+          const segs = Buffer.isBuffer(r) ? [r] : (r as readonly Buffer[]);
+          refs.push(segs.length);
+          for (const b of segs) {
+            const id = arenaIds.get(b.buffer);
+            if (id === undefined) throw new Error("meshc bug: writeResponse takes resources in alloc'ed memory");
+            refs.push(id, b.byteOffset, b.byteLength);
+          }
+        }
+        add({ rel, file: inside(rel), head, tail, refs });
+      },
+      digests: async () => {
+        const error = await ask("digests");
+        if (error !== null) {
+          await abort();
+          throw new Error(`writing ${target}: ${error}`);
+        }
+        const out = new Map<string, string>();
+        const list = gotDigests ?? [];
+        for (let i = 0; i < list.length; i += 2) out.set(list[i]!, list[i + 1]!);
+        return out;
+      },
+      abort,
+      commit: async () => {
+        const error = await ask("done");
+        if (error !== null) {
+          await abort();
+          throw new Error(`writing ${target}: ${error}`);
+        }
+        closed = true;
+        await worker.terminate();
+        // (The old tree is removed with the promise-based rm: its unlinks run in parallel on libuv's pool. Removing it
+        // with synchronous calls, on this thread or the writer's, took 12 s instead of 1.3-1.9 s for the 1,000-service
+        // build on this machine's disk.) With retire "detach", a detached process removes it (./retire.ts); with
+        // "spare" it becomes the next build's spare.
+        const old = await swapIn(tmp, target, retire === "spare" ? spareName(target) : undefined);
+        if (retire === "wait") {
+          if (old !== undefined) await rm(old, { recursive: true, force: true });
+        } else await removeDetached(old !== undefined ? [old, ...leftBehind] : leftBehind);
+      },
+    };
   };
+  return { open, release };
 }
 
 async function assertReplaceable(target: string): Promise<void> {
@@ -279,14 +288,23 @@ async function assertReplaceable(target: string): Promise<void> {
   }
 }
 
-/** Puts `tmp` in `target`'s place; returns where the previous tree went (for the caller to remove), if there was one. */
-async function swapIn(tmp: string, target: string): Promise<string | undefined> {
+/**
+ * Puts `tmp` in `target`'s place; returns where the previous tree went for the caller to remove, if there was one
+ * and it did not become the spare (`spare`: the spare's path, taken when free).
+ */
+async function swapIn(tmp: string, target: string, spare?: string): Promise<string | undefined> {
   if (!existsSync(target)) {
     await rename(tmp, target);
     return undefined;
   }
-  const old = retiredName(tmp);
-  await rename(target, old);
+  let old = spare ?? retiredName(tmp);
+  try {
+    await rename(target, old);
+  } catch (err) {
+    if (old !== spare) throw err;
+    old = retiredName(tmp); // another build's spare is there already
+    await rename(target, old);
+  }
   try {
     await rename(tmp, target);
   } catch (err) {
@@ -294,5 +312,5 @@ async function swapIn(tmp: string, target: string): Promise<string | undefined> 
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  return old;
+  return old === spare ? undefined : old;
 }

@@ -101,8 +101,9 @@ async function runCase(c: Case, strict: boolean, shopOut: string): Promise<Run> 
   const beforeState = { hash: hashDir(out), siblings: readdirSync(work).sort() };
   const args = [CLI, "build", join(c.dir, "mesh.ts"), "--out", out, "--format", "json", ...(strict ? ["--strict"] : [])];
   const result = await runNode(args, REPO);
-  // A successful build hands the previous tree (.out.old-*) to a detached remover (src/build/retire.ts): wait for it
-  // to go (bounded), so the check below still fails on anything a build leaves behind for good.
+  // A successful build keeps the previous tree as .out.spare, or (when it cannot) hands it to a detached remover as
+  // .out.old-* (src/build/retire.ts): wait for that to go (bounded), so the check below still fails on anything a
+  // build leaves behind for good.
   for (const end = Date.now() + 30_000; readdirSync(work).some((e) => e.startsWith(".out.old-")) && Date.now() < end; ) await sleep(50);
   const afterState = { hash: existsSync(out) ? hashDir(out) : undefined, siblings: readdirSync(work).sort() };
   let diagnostics: Run["diagnostics"];
@@ -215,7 +216,8 @@ describe("invalid meshes", () => {
             const run = get();
             assert.ok(existsSync(join(run.out, "manifest.json")), `no manifest.json in ${run.out}\n${show(run)}`);
             assert.notEqual(run.after.hash, shopHash, "the output directory still holds the previous build");
-            assert.deepEqual(run.after.siblings, run.before.siblings, "a temp directory was left beside the output directory");
+            // The replaced tree stays beside it as the spare the next build updates in place (src/build/spare.ts).
+            assert.deepEqual(run.after.siblings, [...run.before.siblings, ".out.spare"].sort(), "a temp directory was left beside the output directory");
           });
         }
       }

@@ -11,7 +11,7 @@ import { ENCODED_INDEX } from "../../build/encoded-index.js";
 import { MANIFEST } from "../../build/render.js";
 import { warmEnvoyRoot } from "../../backends/envoy/api/registry.js";
 import { certificatePlan } from "../../pki/plan.js";
-import { BuildDirError, openBuildDir } from "../../build/write.js";
+import { BuildDirError, prepareBuildDir } from "../../build/write.js";
 import { unreadableInput } from "../../diagnostics/ci.js";
 import { writeDiagnostics } from "../../diagnostics/output.js";
 import { OUTPUT_FORMATS, type OutputFormat, exitCodeFor } from "../../diagnostics/render.js";
@@ -29,6 +29,7 @@ export function register(program: Command): void {
     .argument("<mesh>", "the mesh entry module (mesh.ts)")
     .requiredOption("-o, --out <dir>", "output directory (replaced atomically)")
     .option("--strict", "treat warnings as errors")
+    .option("--no-spare", "do not keep the replaced tree beside --out (as .<out>.spare) for the next build to update in place; remove it instead")
     .addOption(
       new Option("--envoy", "also run the real Envoy (envoy --mode validate) on every distinct proxy configuration; fails closed"),
     )
@@ -47,55 +48,61 @@ export function register(program: Command): void {
       // Not awaited before the compile starts: the record is read and parsed while the evaluation worker runs.
       const opening = BuildTranslateCache.open(opts.out);
       opening.catch(() => undefined); // a failure surfaces where it is awaited
-      const compiling = compileMesh(mesh, { ...evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }), persistTypecheck: true, translate: async (ir) => (await opening).translate(ir) });
-      // Envoy's schema loads while the front end waits for esbuild and the evaluation worker, not after it.
-      void warmEnvoyRoot();
-      const result = await compiling;
-      const cache = await opening;
-      // --strict lists every mesh.patch() that changed something (MESH0242, a warning, so strict fails on it).
-      if (opts.strict === true && result.patches) result.diagnostics = [...result.diagnostics, ...strictPatchDiagnostics(result.patches, result.baseDir)].sort(compareDiagnostics);
-      if (opts.envoy === true && exitCodeFor(result.diagnostics, { strict: opts.strict === true }) === 0) {
-        // Only a mesh meshc itself accepts is worth Envoy's time; its findings make the result fail.
-        result.diagnostics = [...result.diagnostics, ...(await envoyGate(result, opts.envoyBin !== undefined ? { envoyBin: opts.envoyBin } : {}))].sort(compareDiagnostics);
-      }
-      // Machine formats (json, github, sarif) on stdout; people's output on stderr (src/diagnostics/output.ts).
-      writeDiagnostics(result, { format: opts.format, ...(opts.pathBase !== undefined ? { pathBase: opts.pathBase } : {}) }, false);
-      if (exitCodeFor(result.diagnostics, { strict }) !== 0 || !result.snapshot || !result.ir) {
-        process.exitCode = 1;
-        return;
-      }
-      let files = 0;
-      let plan: BuildPlan | undefined;
+      // The writer's thread starts, and claims and scans the spare tree (src/build/spare.ts), while the mesh compiles.
+      const preparing = prepareBuildDir(opts.out, { retire: opts.spare === false ? "detach" : "spare" });
       try {
-        // Files equal to the previous build's in --out are linked, not rendered and written again.
-        // Each file is written (on the writer's thread) as soon as it is rendered; the tree is swapped in at the end,
-        // and the previous tree is removed by a detached process (src/build/retire.ts), not waited for.
-        const writer = await openBuildDir(opts.out, { retire: "detach" });
-        try {
-          plan = await planBuild(opts.out, result.ir.name, result.snapshot, certificatePlan(result.ir), writer, cache.previousBuild());
-          files = plan.rendered + plan.reuse.size + 2; // + manifest.json and encoded.json
-        } catch (err) {
-          await writer.abort();
-          throw err;
+        const compiling = compileMesh(mesh, { ...evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }), persistTypecheck: true, translate: async (ir) => (await opening).translate(ir) });
+        // Envoy's schema loads while the front end waits for esbuild and the evaluation worker, not after it.
+        void warmEnvoyRoot();
+        const result = await compiling;
+        const cache = await opening;
+        // --strict lists every mesh.patch() that changed something (MESH0242, a warning, so strict fails on it).
+        if (opts.strict === true && result.patches) result.diagnostics = [...result.diagnostics, ...strictPatchDiagnostics(result.patches, result.baseDir)].sort(compareDiagnostics);
+        if (opts.envoy === true && exitCodeFor(result.diagnostics, { strict: opts.strict === true }) === 0) {
+          // Only a mesh meshc itself accepts is worth Envoy's time; its findings make the result fail.
+          result.diagnostics = [...result.diagnostics, ...(await envoyGate(result, opts.envoyBin !== undefined ? { envoyBin: opts.envoyBin } : {}))].sort(compareDiagnostics);
         }
-        await writer.commit();
-        // The record of what was translated, for the next build into --out (a failure leaves a record that no longer matches).
-        await cache.save({ index: String(plan.files.get(ENCODED_INDEX)), manifest: String(plan.files.get(MANIFEST)) }).catch(() => undefined);
-      } catch (err) {
-        if (err instanceof BuildDirError) {
-          process.stderr.write(`meshc build: ${err.message}\n`);
-          process.exitCode = 2;
+        // Machine formats (json, github, sarif) on stdout; people's output on stderr (src/diagnostics/output.ts).
+        writeDiagnostics(result, { format: opts.format, ...(opts.pathBase !== undefined ? { pathBase: opts.pathBase } : {}) }, false);
+        if (exitCodeFor(result.diagnostics, { strict }) !== 0 || !result.snapshot || !result.ir) {
+          process.exitCode = 1;
           return;
         }
-        throw err;
-      }
-      // Which proxies each mesh.patch() changed, by mesh.ts line (stderr: people's output, in every format).
-      for (const line of formatPatchReport(result.patches ?? [])) process.stderr.write(`${line}\n`);
-      if (opts.format === "human") {
-        const n = result.snapshot.proxies.size;
-        process.stderr.write(`meshc: wrote ${n} prox${n === 1 ? "y" : "ies"} (${files} files) to ${relative(process.cwd(), opts.out) || "."}\n`);
-        const { reused } = cache.stats;
-        if (reused > 0) process.stderr.write(`meshc: ${reused} of ${n} proxies unchanged since the previous build into it (not translated again)\n`);
+        let files = 0;
+        let plan: BuildPlan | undefined;
+        try {
+          // Files equal to the previous build's in --out are linked, not rendered and written again.
+          // Each file is written (on the writer's thread) as soon as it is rendered; the tree is swapped in at the end,
+          // and the previous tree is removed by a detached process (src/build/retire.ts), not waited for.
+          const writer = await preparing.open();
+          try {
+            plan = await planBuild(opts.out, result.ir.name, result.snapshot, certificatePlan(result.ir), writer, cache.previousBuild());
+            files = plan.rendered + plan.reuse.size + 2; // + manifest.json and encoded.json
+          } catch (err) {
+            await writer.abort();
+            throw err;
+          }
+          await writer.commit();
+          // The record of what was translated, for the next build into --out (a failure leaves a record that no longer matches).
+          await cache.save({ index: String(plan.files.get(ENCODED_INDEX)), manifest: String(plan.files.get(MANIFEST)) }).catch(() => undefined);
+        } catch (err) {
+          if (err instanceof BuildDirError) {
+            process.stderr.write(`meshc build: ${err.message}\n`);
+            process.exitCode = 2;
+            return;
+          }
+          throw err;
+        }
+        // Which proxies each mesh.patch() changed, by mesh.ts line (stderr: people's output, in every format).
+        for (const line of formatPatchReport(result.patches ?? [])) process.stderr.write(`${line}\n`);
+        if (opts.format === "human") {
+          const n = result.snapshot.proxies.size;
+          process.stderr.write(`meshc: wrote ${n} prox${n === 1 ? "y" : "ies"} (${files} files) to ${relative(process.cwd(), opts.out) || "."}\n`);
+          const { reused } = cache.stats;
+          if (reused > 0) process.stderr.write(`meshc: ${reused} of ${n} proxies unchanged since the previous build into it (not translated again)\n`);
+        }
+      } finally {
+        await preparing.release(); // a no-op once the writer committed or aborted
       }
     });
 }

@@ -1,0 +1,68 @@
+// The spare tree: the build a swap replaced, kept beside --out as .<out>.spare and brought up to date in place by the
+// next build instead of creating a new tree from nothing.
+// Why: on this project's machine class (ext4 without a journal) creating an inode within ~30 s of mass deletions
+// costs up to 0.2 ms of kernel time (ext4 skips recently deleted inodes one by one), and a build of the
+// 1,000-service mesh made 5,000 folders and 7,000 links and deleted as many: 1-4 s of system time per build, growing
+// with every build. Updated in place, a rebuild touches only the files that differ from the spare (two builds' worth
+// of changes) and deletes nothing.
+// The spare is only ever a complete former --out (it gets its name by the swap's rename). A build claims it by
+// renaming it to its own temp name, so two builds never share one; a claimed tree that a killed build left behind
+// (its pid no longer runs) is swept by a later build. What a claimed tree holds is trusted per file only as far as
+// its own encoded.json (digests) and manifest.json (mtime) vouch for it: the writer thread (./writer-thread.ts)
+// checks every kept file and removes every file of the spare the new build does not have.
+import { randomBytes } from "node:crypto";
+import { readdirSync } from "node:fs";
+import { rename } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+/** Where the spare of `target` lives. */
+export function spareName(target: string): string {
+  return join(dirname(target), `.${basename(target)}.spare`);
+}
+
+/** A temp tree's name for this process (the pid lets a later build tell a dead build's tree from a live one's). */
+export function tempName(target: string): string {
+  return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+}
+
+/** Takes the spare for this build: its new (temp) path, or undefined when there is none (or another build took it). */
+export async function claimSpare(target: string): Promise<string | undefined> {
+  const tmp = tempName(target);
+  try {
+    await rename(spareName(target), tmp);
+    return tmp;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Temp trees beside `target` whose build no longer runs (killed mid-way): .<out>.tmp-<pid>-* with a pid that is not
+ * alive. A temp tree without a pid (an older meshc's) or of a live process is left alone.
+ */
+export function deadTempTrees(target: string): string[] {
+  const prefix = `.${basename(target)}.tmp-`;
+  let entries: string[];
+  try {
+    entries = readdirSync(dirname(target));
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries) {
+    if (!e.startsWith(prefix)) continue;
+    const m = /^(\d+)-[0-9a-f]+$/.exec(e.slice(prefix.length));
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    out.push(join(dirname(target), e));
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

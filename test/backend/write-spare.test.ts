@@ -1,0 +1,226 @@
+// The spare tree (src/build/spare.ts): `meshc build` keeps the tree a swap replaced beside --out and updates it in
+// place on the next build. Whatever the spare holds, the new --out must be byte-identical to a full render, with no
+// file or folder more; no build may change a tree another build produced (hard links shared between trees); a build
+// that fails or never opens leaves --out (and the spare, when nothing was written) as they were.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { syntheticMesh } from "../../bench/synthetic-ir.js";
+import { translateMesh } from "../../src/backends/envoy/translate.js";
+import { planBuild } from "../../src/build/incremental.js";
+import { ENCODED_INDEX, withEncodedIndex } from "../../src/build/encoded-index.js";
+import { MANIFEST, renderBuild } from "../../src/build/render.js";
+import { openBuildDir, prepareBuildDir } from "../../src/build/write.js";
+import { spareName } from "../../src/build/spare.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "meshc-spare-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Every file (relative path -> bytes as latin1) and every folder ("dir/" entries) under `dir`. */
+function listing(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) {
+        out.set(`${rel}${e.name}/`, "");
+        walk(join(d, e.name), `${rel}${e.name}/`);
+      } else out.set(`${rel}${e.name}`, readFileSync(join(d, e.name), "latin1"));
+    }
+  };
+  walk(dir, "");
+  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** The listing a tree of exactly these files has (their folders included). */
+function expectedListing(files: ReadonlyMap<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [rel, text] of files) {
+    out.set(rel, Buffer.from(text, "utf8").toString("latin1"));
+    const parts = rel.split("/");
+    for (let i = 1; i < parts.length; i++) out.set(`${parts.slice(0, i).join("/")}/`, "");
+  }
+  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+interface Variant {
+  services: number;
+  timeoutOfSvc3?: number;
+  failover?: boolean;
+}
+
+function compiled(v: Variant) {
+  const ir = syntheticMesh({ services: v.services, failover: v.failover ?? false });
+  if (v.timeoutOfSvc3 !== undefined) ir.services[3]!.policy.connectTimeoutMs = v.timeoutOfSvc3;
+  const r = translateMesh(ir);
+  assert.deepEqual(r.issues, []);
+  return { name: ir.name, snapshot: r.snapshot };
+}
+
+/** One build into `out` the way `meshc build` does it: prepared writer (spare claimed), planBuild with the sink. */
+async function build(out: string, v: Variant): Promise<Map<string, string>> {
+  const c = compiled(v);
+  const w = await prepareBuildDir(out, { retire: "spare" }).open();
+  await planBuild(out, c.name, c.snapshot, undefined, w);
+  await w.commit();
+  return withEncodedIndex(renderBuild(c.name, c.snapshot), c.snapshot);
+}
+
+describe("spare tree: meshc build's writer", () => {
+  test("a sequence of builds: every --out is exactly a full render, the spare exactly the build before", async () => {
+    const out = join(tmp, "seq", "out");
+    // Services added and removed (whole folders), locality variants on and off (nested folders), a policy changed
+    // back and forth (files equal to the spare's, to the current --out's, or to neither).
+    const steps: Variant[] = [
+      { services: 12 },
+      { services: 12, timeoutOfSvc3: 901 },
+      { services: 12, timeoutOfSvc3: 902 },
+      { services: 12, timeoutOfSvc3: 901 },
+      { services: 15, failover: true },
+      { services: 9, failover: true, timeoutOfSvc3: 903 },
+      { services: 9 },
+      { services: 14, failover: true },
+      { services: 14, failover: true },
+      { services: 12 },
+    ];
+    let before: Map<string, string> | undefined;
+    for (const [i, v] of steps.entries()) {
+      const files = await build(out, v);
+      assert.deepEqual(listing(out), expectedListing(files), `step ${i}: --out is not exactly the full render`);
+      if (before) assert.deepEqual(listing(spareName(out)), before, `step ${i}: the spare is not exactly the previous --out`);
+      else assert.ok(!existsSync(spareName(out)), "no spare after the first build");
+      before = listing(out);
+      assert.deepEqual(readdirSync(join(tmp, "seq")).sort(), i === 0 ? ["out"] : [".out.spare", "out"], `step ${i}: nothing else beside --out`);
+    }
+  });
+
+  test("a file edited by hand and a stray file in a tree that becomes the spare are not carried into a later build", async () => {
+    const out = join(tmp, "hand", "out");
+    await build(out, { services: 10 });
+    const b = await build(out, { services: 10, timeoutOfSvc3: 950 });
+    // --out (b) is edited by hand: one file changed in place (it may share its inode with the spare), one file added.
+    const edited = "svc-0001/eds.json";
+    writeFileSync(join(out, edited), readFileSync(join(out, edited), "utf8").replace(/10\./g, "11."));
+    const later = new Date(statSync(join(out, MANIFEST)).mtimeMs + 5000);
+    utimesSync(join(out, edited), later, later);
+    writeFileSync(join(out, "svc-0002", "notes.txt"), "mine");
+    mkdirSync(join(out, "svc-0004", "extra"));
+    // c: the edited tree becomes the spare; d (b's content again) is written into it.
+    const c = await build(out, { services: 10, timeoutOfSvc3: 951 });
+    assert.deepEqual(listing(out), expectedListing(c));
+    const d = await build(out, { services: 10, timeoutOfSvc3: 950 });
+    assert.deepEqual(listing(out), expectedListing(d), "the edited file is written again, the stray file and folder are gone");
+    assert.deepEqual(d, b);
+  });
+
+  test("no build changes a tree another build produced (files shared by hard links are replaced, not written through)", async () => {
+    const out = join(tmp, "links", "out");
+    const seen: Map<string, string>[] = [];
+    for (const t of [700, 701, 702, 701, 700, 703]) {
+      await build(out, { services: 10, timeoutOfSvc3: t });
+      seen.push(listing(out));
+      // The tree before the previous one is the spare now, and the next build writes into it: the current --out must not change.
+      if (seen.length >= 2) assert.deepEqual(listing(spareName(out)), seen.at(-2));
+    }
+    // Each --out, while it was --out, stayed what it was through the following build (checked as the spare above);
+    // and the final --out is still exactly the last listing after one more build writes into the spare.
+    const last = listing(out);
+    await build(out, { services: 10, timeoutOfSvc3: 704 });
+    assert.deepEqual(listing(spareName(out)), last);
+  });
+
+  test("a spare whose index is missing or unreadable is written over in full, not trusted", async () => {
+    const out = join(tmp, "index", "out");
+    await build(out, { services: 8 });
+    await build(out, { services: 8, timeoutOfSvc3: 960 });
+    writeFileSync(join(spareName(out), ENCODED_INDEX), "{not json");
+    const files = await build(out, { services: 8 });
+    assert.deepEqual(listing(out), expectedListing(files));
+    const again = await build(out, { services: 8, timeoutOfSvc3: 960 });
+    assert.deepEqual(listing(out), expectedListing(again));
+  });
+
+  test("a writer released without opening puts the spare back untouched; an aborted one leaves --out as it was", async () => {
+    const dir = join(tmp, "release");
+    const out = join(dir, "out");
+    await build(out, { services: 6 });
+    await build(out, { services: 6, timeoutOfSvc3: 970 });
+    const spare = listing(spareName(out));
+    const current = listing(out);
+    await prepareBuildDir(out, { retire: "spare" }).release();
+    assert.deepEqual(listing(spareName(out)), spare);
+    assert.deepEqual(readdirSync(dir).sort(), [".out.spare", "out"]);
+    // Opened, written into, aborted: --out unchanged; the half-updated spare is not kept as a spare.
+    const w = await prepareBuildDir(out, { retire: "spare" }).open();
+    w.write("svc-0001/cds.json", "[]\n");
+    await w.digests();
+    await w.abort();
+    assert.deepEqual(listing(out), current);
+    for (let i = 0; i < 600 && readdirSync(dir).length > 1; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(readdirSync(dir), ["out"]);
+    // And the next build still produces the exact tree, without a spare.
+    const files = await build(out, { services: 6 });
+    assert.deepEqual(listing(out), expectedListing(files));
+  });
+
+  test("a failed write leaves --out as it was", async () => {
+    const out = join(tmp, "fail", "out");
+    await build(out, { services: 6 });
+    await build(out, { services: 6, timeoutOfSvc3: 980 });
+    const current = listing(out);
+    const w = await prepareBuildDir(out, { retire: "spare" }).open();
+    w.write("a", "1");
+    w.write("a/b.json", "2"); // "a" is a file: this write fails on the thread
+    await assert.rejects(w.commit());
+    assert.deepEqual(listing(out), current);
+  });
+
+  test("temp trees of builds that no longer run are swept; a live build's is not", async () => {
+    const dir = join(tmp, "sweep");
+    const out = join(dir, "out");
+    await build(out, { services: 4 });
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+    mkdirSync(join(dir, `.out.tmp-${dead}-0a0b0c0d`, "svc-0000"), { recursive: true });
+    mkdirSync(join(dir, `.out.tmp-${process.pid}-0a0b0c0d`));
+    mkdirSync(join(dir, ".out.tmp-AbC123")); // an older meshc's name: no pid, left alone
+    await build(out, { services: 4, timeoutOfSvc3: 990 });
+    const want = [".out.spare", `.out.tmp-${process.pid}-0a0b0c0d`, ".out.tmp-AbC123", "out"].sort();
+    for (let i = 0; i < 600 && readdirSync(dir).sort().join() !== want.join(); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(readdirSync(dir).sort(), want);
+  });
+
+  test("when another build's spare is there already at the swap, the replaced tree is removed instead", async () => {
+    const dir = join(tmp, "race");
+    const out = join(dir, "out");
+    await build(out, { services: 4 });
+    const w = await openBuildDir(out, { retire: "spare" });
+    // Meanwhile a spare appears (another build's swap).
+    mkdirSync(join(spareName(out), "x"), { recursive: true });
+    writeFileSync(join(spareName(out), "x", "y"), "other");
+    const c = compiled({ services: 4, timeoutOfSvc3: 995 });
+    await planBuild(out, c.name, c.snapshot, undefined, w);
+    await w.commit();
+    assert.deepEqual(listing(out), expectedListing(withEncodedIndex(renderBuild(c.name, c.snapshot), c.snapshot)));
+    assert.equal(readFileSync(join(spareName(out), "x", "y"), "utf8"), "other", "the other build's spare is not touched");
+    for (let i = 0; i < 600 && readdirSync(dir).length > 2; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(readdirSync(dir).sort(), [".out.spare", "out"]);
+  });
+
+  test("the spare's files whose digests match are kept as they are (none rewritten for nothing)", async () => {
+    const out = join(tmp, "kept", "out");
+    await build(out, { services: 10 });
+    await build(out, { services: 10, timeoutOfSvc3: 940 });
+    const inodes = new Map([...listing(spareName(out)).keys()].filter((r) => !r.endsWith("/")).map((r) => [r, statSync(join(spareName(out), r)).ino]));
+    const mtimes = new Map([...inodes.keys()].map((r) => [r, statSync(join(spareName(out), r)).mtimeMs]));
+    await build(out, { services: 10 }); // the spare's content again: files changed since are rendered, and kept
+    let kept = 0;
+    for (const [rel, ino] of inodes) {
+      if (rel === MANIFEST || rel === ENCODED_INDEX) continue;
+      const s = statSync(join(out, rel));
+      if (s.ino === ino && s.mtimeMs === mtimes.get(rel)) kept++;
+    }
+    assert.equal(kept, inodes.size - 2, "every proxy file equal to the spare's is kept as it was (same inode, same mtime)");
+  });
+});
