@@ -36,6 +36,12 @@ import { join, resolve } from "node:path";
 import { now, stats, syncProxies, waitQuiet } from "./ads-load.js";
 import { syntheticMeshFiles } from "./synthetic-mesh.js";
 
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  // The header comment is the help: print it instead of starting a run.
+  const text = readFileSync(new URL(import.meta.url), "utf8");
+  process.stdout.write(text.slice(0, text.indexOf("\nimport ")).replace(/^\/\/ ?/gm, "") + "\n");
+  process.exit(0);
+}
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1]! : dflt;
