@@ -12,7 +12,7 @@
 // checks every kept file and removes every file of the spare the new build does not have.
 import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
-import { rename } from "node:fs/promises";
+import { rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 /** Where the spare of `target` lives. */
@@ -23,6 +23,15 @@ export function spareName(target: string): string {
 /** A temp tree's name for this process (the pid lets a later build tell a dead build's tree from a live one's). */
 export function tempName(target: string): string {
   return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+}
+
+/**
+ * Marks a tree that just became the spare with a .gitignore of "*", so that `git status` in a repository that
+ * ignores only --out does not list it. The writer's thread removes it when a build claims the spare (it is not one
+ * of the build's files), so --out never holds it. Best effort: a spare without it is still a spare.
+ */
+export async function markSpare(dir: string): Promise<void> {
+  await writeFile(join(dir, ".gitignore"), "# the previous `meshc build` output, kept for the next build to update in place (--no-spare)\n*\n").catch(() => undefined);
 }
 
 /** Takes the spare for this build: its new (temp) path, or undefined when there is none (or another build took it). */

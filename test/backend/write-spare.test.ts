@@ -34,6 +34,14 @@ function listing(dir: string): Map<string, string> {
   return new Map([...out].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
+/** The spare's listing without the .gitignore that marks it (checked to be there). */
+function spareListing(out: string): Map<string, string> {
+  const l = listing(spareName(out));
+  assert.match(l.get(".gitignore") ?? "", /^\*$/m, "the spare holds a .gitignore of *");
+  l.delete(".gitignore");
+  return l;
+}
+
 /** The listing a tree of exactly these files has (their folders included). */
 function expectedListing(files: ReadonlyMap<string, string>): Map<string, string> {
   const out = new Map<string, string>();
@@ -89,7 +97,7 @@ describe("spare tree: meshc build's writer", () => {
     for (const [i, v] of steps.entries()) {
       const files = await build(out, v);
       assert.deepEqual(listing(out), expectedListing(files), `step ${i}: --out is not exactly the full render`);
-      if (before) assert.deepEqual(listing(spareName(out)), before, `step ${i}: the spare is not exactly the previous --out`);
+      if (before) assert.deepEqual(spareListing(out), before, `step ${i}: the spare is not exactly the previous --out`);
       else assert.ok(!existsSync(spareName(out)), "no spare after the first build");
       before = listing(out);
       assert.deepEqual(readdirSync(join(tmp, "seq")).sort(), i === 0 ? ["out"] : [".out.spare", "out"], `step ${i}: nothing else beside --out`);
@@ -122,13 +130,13 @@ describe("spare tree: meshc build's writer", () => {
       await build(out, { services: 10, timeoutOfSvc3: t });
       seen.push(listing(out));
       // The tree before the previous one is the spare now, and the next build writes into it: the current --out must not change.
-      if (seen.length >= 2) assert.deepEqual(listing(spareName(out)), seen.at(-2));
+      if (seen.length >= 2) assert.deepEqual(spareListing(out), seen.at(-2));
     }
     // Each --out, while it was --out, stayed what it was through the following build (checked as the spare above);
     // and the final --out is still exactly the last listing after one more build writes into the spare.
     const last = listing(out);
     await build(out, { services: 10, timeoutOfSvc3: 704 });
-    assert.deepEqual(listing(spareName(out)), last);
+    assert.deepEqual(spareListing(out), last);
   });
 
   test("a spare whose index is missing or unreadable is written over in full, not trusted", async () => {
@@ -142,15 +150,31 @@ describe("spare tree: meshc build's writer", () => {
     assert.deepEqual(listing(out), expectedListing(again));
   });
 
+  test("git does not list the spare in a repository that ignores only --out", () => {
+    const repo = join(tmp, "git");
+    mkdirSync(repo, { recursive: true });
+    const git = (...args: string[]) => spawnSync("git", ["-C", repo, ...args], { encoding: "utf8" });
+    assert.equal(git("init", "-q").status, 0);
+    writeFileSync(join(repo, ".gitignore"), "out/\n");
+    return (async () => {
+      await build(join(repo, "out"), { services: 5 });
+      await build(join(repo, "out"), { services: 5, timeoutOfSvc3: 930 });
+      assert.ok(existsSync(spareName(join(repo, "out"))));
+      const st = git("status", "--porcelain", "--untracked-files=all");
+      assert.equal(st.status, 0, st.stderr);
+      assert.deepEqual(st.stdout.trim().split("\n"), ["?? .gitignore"]);
+    })();
+  });
+
   test("a writer released without opening puts the spare back untouched; an aborted one leaves --out as it was", async () => {
     const dir = join(tmp, "release");
     const out = join(dir, "out");
     await build(out, { services: 6 });
     await build(out, { services: 6, timeoutOfSvc3: 970 });
-    const spare = listing(spareName(out));
+    const spare = spareListing(out);
     const current = listing(out);
     await prepareBuildDir(out, { retire: "spare" }).release();
-    assert.deepEqual(listing(spareName(out)), spare);
+    assert.deepEqual(spareListing(out), spare);
     assert.deepEqual(readdirSync(dir).sort(), [".out.spare", "out"]);
     // Opened, written into, aborted: --out unchanged; the half-updated spare is not kept as a spare.
     const w = await prepareBuildDir(out, { retire: "spare" }).open();
@@ -212,7 +236,7 @@ describe("spare tree: meshc build's writer", () => {
     const out = join(tmp, "kept", "out");
     await build(out, { services: 10 });
     await build(out, { services: 10, timeoutOfSvc3: 940 });
-    const inodes = new Map([...listing(spareName(out)).keys()].filter((r) => !r.endsWith("/")).map((r) => [r, statSync(join(spareName(out), r)).ino]));
+    const inodes = new Map([...spareListing(out).keys()].filter((r) => !r.endsWith("/")).map((r) => [r, statSync(join(spareName(out), r)).ino]));
     const mtimes = new Map([...inodes.keys()].map((r) => [r, statSync(join(spareName(out), r)).mtimeMs]));
     await build(out, { services: 10 }); // the spare's content again: files changed since are rendered, and kept
     let kept = 0;
