@@ -35,7 +35,7 @@ export function tuneJitForServing(): void {
   raiseInterruptBudget(SERVING_INTERRUPT_BUDGET);
 }
 
-/** For `meshc build`, before its modules are loaded (cli/entry.ts). Idempotent, and explicit flags win as above. */
+/** For `meshc build` and every other one-shot command, before their modules are loaded (cli/entry.ts). Idempotent, and explicit flags win as above. */
 export function tuneJitForBuild(): void {
   raiseInterruptBudget(BUILD_INTERRUPT_BUDGET);
 }
