@@ -17,8 +17,9 @@
 // over 1,000 services, the translator, rendering): with the default budget V8's background threads spent 1.3-1.5 s
 // of CPU compiling for a rebuild after a one-line edit (more than the main thread's 1.2 s) and 2.5 s for a cold build,
 // on a 2-core machine where that CPU is taken from the build's own threads. 8x the default cut those threads to
-// 0.5-0.6 s and 1.0 s with the main thread's CPU unchanged (bench/build.ts; `--interrupt-budget` on the command line
-// for A/B pairs). The flag is process-wide, so it applies to the build's worker threads too.
+// 0.6 s and 1.0 s: the process's CPU 0.7-0.8 s and 0.7-1.1 s less; the main thread's unchanged on a rebuild, between
+// unchanged and 0.3 s more on a cold build; the type-check thread's ~0.1 s more (`--interrupt-budget` on the command
+// line wins, for A/B pairs). The flag is process-wide, so it applies to the build's worker threads too.
 import v8 from "node:v8";
 
 /** V8 11's default interrupt budget (--interrupt-budget), in bytes of bytecode. */
