@@ -61,6 +61,15 @@ export function renderEncodedIndex(snapshot: MeshSnapshot, digests: ReadonlyMap<
   return `${JSON.stringify({ format: ENCODED_INDEX_FORMAT, files, resources })}\n`;
 }
 
+// The base64 text a resource was read from (a rebuild's reused proxies, src/build/translate-cache.ts): written back
+// as it was read instead of encoding the same bytes again.
+const base64Of = new WeakMap<EncodedResource, string>();
+
+/** Records that `text` is the base64 of `r.bytes` (the caller decoded the one from the other). */
+export function rememberBase64(r: EncodedResource, text: string): void {
+  base64Of.set(r, text);
+}
+
 // Resources are numbered by (kind, name, hash); the same object (the usual case: shared by every proxy that has it)
 // is found by identity first, without building that key again for each of the ~100,000 references.
 interface Numbers {
@@ -76,7 +85,7 @@ function numberOf(numbers: Numbers, resources: EncodedIndexJson["resources"], ki
   if (n === undefined) {
     n = resources.length;
     numbers.byKey.set(key, n);
-    resources.push([kind, r.name, Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength).toString("base64")]);
+    resources.push([kind, r.name, base64Of.get(r) ?? Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength).toString("base64")]);
   }
   numbers.byObject.set(r, n);
   return n;

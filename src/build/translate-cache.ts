@@ -22,13 +22,13 @@ import { basename, dirname, join, resolve } from "node:path";
 import { homedir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
-import { contentHash, makeProxySnapshot } from "../snapshot/build.js";
-import { TYPE_URLS, type EncodedResource, type ProxySnapshot, type ResourceKind } from "../snapshot/types.js";
+import { contentHash, versionOf } from "../snapshot/build.js";
+import { PUSH_ORDER, TYPE_URLS, type EncodedResource, type ProxySnapshot, type ResourceKind } from "../snapshot/types.js";
 import { translateMesh, type TranslateResult } from "../backends/envoy/translate.js";
 import { DependencyRecorder } from "../backends/envoy/translate-deps.js";
 import type { MeshIR } from "../ir/types.js";
 import { variantDir } from "../snapshot/variants.js";
-import { ENCODED_INDEX, type EncodedIndexJson } from "./encoded-index.js";
+import { ENCODED_INDEX, rememberBase64, type EncodedIndexJson } from "./encoded-index.js";
 import { FILE_OF, MANIFEST, type Manifest } from "./render.js";
 import { writeFileAtomic } from "./write.js";
 import { inputHash, translationInputs } from "../backends/envoy/translation-inputs.js";
@@ -145,10 +145,14 @@ async function readPrevious(outDir: string): Promise<Previous | string> {
   }
 }
 
-const KINDS = Object.keys(FILE_OF) as ResourceKind[];
 const keyOf = (kind: ResourceKind) => FILE_OF[kind].replace(".json", "") as keyof Manifest["proxies"][string];
 
-/** Rebuilds proxies of the previous build from its encoded.json, checking each against manifest.json. */
+/**
+ * Rebuilds proxies of the previous build from its encoded.json, checking each against manifest.json: every
+ * resource of the right kind, each file's list sorted by name without repeats (as makeProxySnapshot makes them, so
+ * the lists are taken as they are, not copied and sorted again), and each version and count what the manifest says
+ * (a resource whose bytes were changed in the index is not trusted, even with the record's digest made to match).
+ */
 class PreviousProxies {
   private readonly objects = new Map<number, EncodedResource>();
 
@@ -160,58 +164,67 @@ class PreviousProxies {
     if (r === undefined) {
       const entry = this.prev.index.resources[i];
       if (!Array.isArray(entry) || entry[0] !== kind || typeof entry[1] !== "string" || typeof entry[2] !== "string") return undefined;
-      const bytes = new Uint8Array(Buffer.from(entry[2], "base64"));
+      // Decoded straight into memory of its own (not a slice of Buffer's shared pool, not copied again).
+      const text = entry[2];
+      const buf = Buffer.allocUnsafeSlow(Buffer.byteLength(text, "base64"));
+      const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.write(text, "base64"));
       r = { name: entry[1], typeUrl: TYPE_URLS[kind], bytes, hash: contentHash(bytes) };
+      rememberBase64(r, text);
       this.objects.set(i, r);
     }
     return r.typeUrl === TYPE_URLS[kind] ? r : undefined;
   }
 
-  /** The resources of one file of the previous build, or undefined when the index does not hold them. */
+  /** The resources of one file of the previous build (sorted by name, no name twice), or undefined when the index
+   * does not hold them so. */
   private file(rel: string, kind: ResourceKind): EncodedResource[] | undefined {
     const entry = this.prev.index.files[rel];
     if (!Array.isArray(entry) || !Array.isArray(entry[1])) return undefined;
     const out: EncodedResource[] = [];
+    let last: string | undefined;
     for (const i of entry[1]) {
       const r = this.resource(i, kind);
-      if (!r) return undefined;
+      if (!r || (last !== undefined && !(last < r.name))) return undefined;
+      last = r.name;
       out.push(r);
     }
     return out;
   }
 
-  /** A proxy (with its variants) as the previous build wrote it; undefined unless every version checks out. */
+  /** A proxy (with its variants) as the previous build wrote it; undefined unless every file checks out. */
   proxy(name: string): ProxySnapshot | undefined {
     try {
       const entries = this.prev.manifest.proxies[name];
       if (!entries) return undefined;
-      const byKind: Partial<Record<ResourceKind, EncodedResource[]>> = {};
-      for (const kind of KINDS) {
+      const resources = {} as Record<ResourceKind, EncodedResource[]>;
+      const versions = {} as Record<ResourceKind, string>;
+      for (const kind of PUSH_ORDER) {
         const e = entries[keyOf(kind)];
-        if (!e) continue;
-        const list = this.file(`${name}/${FILE_OF[kind]}`, kind);
-        if (!list) return undefined;
-        byKind[kind] = list;
+        const list = e ? this.file(`${name}/${FILE_OF[kind]}`, kind) : [];
+        if (!list || !this.counted(e, list)) return undefined;
+        resources[kind] = list;
+        versions[kind] = versionOf(list);
+        if (e && versions[kind] !== e.version) return undefined;
       }
-      const proxy = makeProxySnapshot(name, byKind);
-      if (!this.versionsMatch(proxy, entries)) return undefined;
+      const proxy: ProxySnapshot = { service: name, resources, versions };
       const vs = this.prev.manifest.variants?.[name];
       if (!vs) return proxy;
       const variants = new Map<string, ProxySnapshot>();
       for (const vkey of Object.keys(vs).sort()) {
         const ventries = vs[vkey]!;
-        const vByKind: Partial<Record<ResourceKind, EncodedResource[]>> = { ...proxy.resources };
-        for (const kind of KINDS) {
-          if (!ventries[keyOf(kind)]) continue;
+        // A kind the variant's folder lacks is the service's (manifest.ts: variantKinds).
+        const vresources = { ...resources };
+        const vversions = { ...versions };
+        for (const kind of PUSH_ORDER) {
+          const e = ventries[keyOf(kind)];
+          if (!e) continue;
           const list = this.file(`${name}/${variantDir(vkey)}/${FILE_OF[kind]}`, kind);
-          if (!list) return undefined;
-          vByKind[kind] = list;
+          if (!list || !this.counted(e, list)) return undefined;
+          vresources[kind] = list;
+          vversions[kind] = versionOf(list);
+          if (vversions[kind] !== e.version) return undefined;
         }
-        const v = { ...makeProxySnapshot(name, vByKind), variant: vkey };
-        if (!this.versionsMatch(v, ventries, true)) return undefined;
-        // A kind the variant's folder lacks has the service's version (manifest.ts: variantKinds).
-        if (KINDS.some((k) => !ventries[keyOf(k)] && v.versions[k] !== proxy.versions[k])) return undefined;
-        variants.set(vkey, v);
+        variants.set(vkey, { service: name, resources: vresources, versions: vversions, variant: vkey });
       }
       return variants.size ? { ...proxy, variants } : proxy;
     } catch {
@@ -219,13 +232,9 @@ class PreviousProxies {
     }
   }
 
-  /** `variant`: the entries list only the kinds whose files the variant's folder holds (checked by the caller). */
-  private versionsMatch(p: ProxySnapshot, entries: Manifest["proxies"][string], variant = false): boolean {
-    for (const kind of KINDS) {
-      const e = entries[keyOf(kind)];
-      if (e ? e.version !== p.versions[kind] || e.resources !== p.resources[kind].length : !variant && p.resources[kind].length !== 0) return false;
-    }
-    return true;
+  /** A manifest entry's count against its file's list (no entry: a kind without a file, which is empty). */
+  private counted(e: { resources: number } | undefined, list: readonly EncodedResource[]): boolean {
+    return e ? e.resources === list.length : list.length === 0;
   }
 }
 

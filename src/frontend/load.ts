@@ -21,8 +21,9 @@ import { dslDir, dslEntry } from "./paths.js";
 import { makeLocator, mapPosition } from "./sites.js";
 import { LazySourceMap } from "./sourcemap.js";
 import { sharedTypecheckThread, type TimedCheck } from "./typecheck-thread.js";
-// validate.ts (zod and the schema, ~60 ms of CPU to load) is imported while esbuild and the evaluation run, not
-// before the type check and the bundle can start (issue 12: `meshc build`'s start-up).
+// validate.ts (zod and the schema, ~80 ms of CPU to load) is imported only for a model schema-fast.ts is not sure
+// of (issue 12: a rebuild's main thread); most meshes are validated by modelAccepted without it.
+import { modelAccepted } from "./schema-fast.js";
 let validateModule: Promise<typeof import("./validate.js")> | undefined;
 const loadValidate = () => (validateModule ??= import("./validate.js"));
 import { untilAborted, yieldTurn } from "./abort.js";
@@ -149,9 +150,6 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
     return done([{ code: codes.EvaluationError, severity: "error", message: `cannot read the mesh file ${entry}: no such file` }]);
   }
 
-  const validating = loadValidate();
-  validating.catch(() => undefined); // a failure to load surfaces where it is awaited
-
   // The type check runs on its own thread while esbuild bundles and the bundle is evaluated (isolated) and lowered
   // here; its errors still decide the result: with type errors, only they are reported and nothing else the later
   // stages found (an evaluation under way is cancelled). Issue 12: the check and the rest overlap on two cores.
@@ -225,8 +223,10 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
   }
   const mesh = model as MeshModel;
   const locate = makeLocator(bundle);
-  const { validateModel } = await validating;
-  const invalid = time("validate", () => validateModel(mesh, locate, { wellFormed }));
+  const tv = performance.now();
+  // What validateModel would say for a decoded, well-formed model in the fast shapes (nothing), without loading zod.
+  const invalid = wellFormed && modelAccepted(mesh) ? [] : (await loadValidate()).validateModel(mesh, locate, { wellFormed });
+  timings.validate = Math.round((performance.now() - tv) * 10) / 10;
   if (invalid.length > 0) return gated(() => done(invalid));
   try {
     await yieldTurn(options.signal); // a shutdown between the synchronous stages cancels here

@@ -5,6 +5,44 @@
 // least as strict there (test/frontend/schema-fast.test.ts mutates values at every path to check "fast-accepted
 // implies zod-accepted", but only with the edge cases it knows).
 import * as z from "zod";
+import {
+  ADDRESS_PORT,
+  DNS_LABEL,
+  EGRESS_MODES,
+  GRPC_RETRY_CODES,
+  HEADER,
+  HOST,
+  IDENTITY,
+  IP_OR_HOST,
+  LB_POLICIES,
+  METHODS,
+  MTLS_MODES,
+  NAME,
+  PROTOCOLS,
+  PROXYLESS_GRPC,
+  RETRY_ON,
+  TRUST_DOMAIN,
+} from "./schema-patterns.js";
+import { provideZodSchemas } from "./schema-fast.js";
+
+export {
+  ADDRESS_PORT,
+  DNS_LABEL,
+  EGRESS_MODES,
+  GRPC_RETRY_CODES,
+  HEADER,
+  HOST,
+  IDENTITY,
+  IP_OR_HOST,
+  LB_POLICIES,
+  METHODS,
+  MTLS_MODES,
+  NAME,
+  PROTOCOLS,
+  PROXYLESS_GRPC,
+  RETRY_ON,
+  TRUST_DOMAIN,
+};
 import { durationMs } from "./duration.js";
 import { telemetrySchemas } from "./telemetry-schema.js";
 import { authorization } from "./schema-authz.js";
@@ -42,29 +80,14 @@ export const duration = z
 const { telemetry, traceSampling } = telemetrySchemas({ duration, percent, port });
 const positiveDuration = duration.refine((v) => (durationMs(v) ?? 0) > 0, { error: "must be longer than 0ms" });
 
-// RFC 1123 label: service names become hostnames and Envoy resource names.
-export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const serviceName = z
   .string({ error: (i) => `expected a service name (a string), got ${show(i.input)}` })
   .regex(DNS_LABEL, { error: (i) => `a service name must be a lowercase DNS label (a-z, 0-9, "-", at most 63 characters), got ${show(i.input)}` });
-export const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const elementName = (what: string) =>
   z.string().regex(NAME, { error: (i) => `${what} must be letters, digits, "-", "_" or "." (starting and ending alphanumeric), got ${show(i.input)}` });
-export const HEADER = /^:?[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const headerName = z.string().regex(HEADER, { error: (i) => `invalid header name ${show(i.input)}` });
-export const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
 const hostname = z.string().regex(HOST, { error: (i) => `expected a DNS hostname, got ${show(i.input)}` });
-export const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
-export const IP_OR_HOST = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)$/;
 const address = z.string().regex(IP_OR_HOST, { error: (i) => `expected an IP address or hostname, got ${show(i.input)}` });
-export const ADDRESS_PORT = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
-// Enumerations shared with schema-fast.ts (the fast acceptor of common service shapes).
-export const PROTOCOLS = ["http", "http2", "grpc", "tcp"] as const;
-export const RETRY_ON = ["5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "retriable-4xx", "refused-stream", "envoy-ratelimited", "retriable-status-codes"] as const;
-export const GRPC_RETRY_CODES = ["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"] as const;
-export const LB_POLICIES = ["round-robin", "least-request", "random"] as const;
-export const EGRESS_MODES = ["registry-only", "allow-any"] as const;
-export const PROXYLESS_GRPC = ["go", "js", "any"] as const;
 
 /** Exactly one of `keys` set on an object (a refinement for strict objects with optional keys). */
 function exactlyOne<T extends Record<string, unknown>>(schema: z.ZodType<T>, keys: string[], what: string) {
@@ -80,7 +103,6 @@ const ref = z.strictObject(
 
 const labels = z.record(z.string().min(1, { error: "a label key must not be empty" }), z.string({ error: "a label value must be a string" }));
 
-export const MTLS_MODES = ["strict", "permissive", "off"] as const;
 const mtlsMode = z.enum(MTLS_MODES, { error: (i) => `expected mtls "strict", "permissive" or "off", got ${show(i.input)}` });
 const portModel = z.strictObject(
   { protocol: z.enum(PROTOCOLS), port, app: port.optional(), mtls: mtlsMode.optional() },
@@ -162,7 +184,6 @@ const presentOrValue = (invert: boolean) =>
     [...valueMatchKeys, "present"],
     "a match",
   );
-export const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"] as const;
 const method = z.enum(METHODS);
 const singleMatch = z.strictObject({
   port: elementName("a port name").optional(),
@@ -361,7 +382,6 @@ const external = z
       ctx.addIssue({ code: "custom", path: ["endpoints", 0], message: `resolution "dns" takes a hostname to resolve, got ${show(e.endpoints![0])}` });
   });
 
-export const IDENTITY = /^(spiffe:\/\/[a-z0-9._-]+)?(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/;
 export const service = z.strictObject({
   name: serviceName,
   ports: z.record(elementName("a port name"), portModel),
@@ -444,3 +464,6 @@ export const mesh = z.object({
  * report the same issues.
  */
 export const meshWithoutServices = mesh.extend({ services: z.array(z.unknown()) });
+
+// schema-fast.ts's last resort for an element or service it is not sure about (it does not import zod itself).
+provideZodSchemas({ route, policy, subsetPolicy, service });

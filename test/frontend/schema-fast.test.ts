@@ -5,10 +5,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import fc from "fast-check";
 import { decodeModel, encodeModel, type DecodeInfo } from "../../src/frontend/model-wire.js";
 import { mesh as meshSchema, service as serviceSchema } from "../../src/frontend/schema.js";
-import { meshFieldsAccepted, serviceAccepted, serviceAcceptedFast } from "../../src/frontend/schema-fast.js";
+import { meshFieldsAccepted, modelAccepted, serviceAccepted, serviceAcceptedFast } from "../../src/frontend/schema-fast.js";
 import { validateModel } from "../../src/frontend/validate.js";
 import type { MeshModel } from "../../src/dsl/model.js";
 import { bundleSyntheticMesh } from "../../bench/synthetic-bundle.js";
@@ -188,7 +190,10 @@ test("several mutations: validateModel reports the same with the fast path and w
       if (serviceAcceptedFast(s)) assert.equal(zodOk, true, `fast-accepted, zod refuses: ${JSON.stringify(serviceSchema.safeParse(s).error?.issues)}`);
       assert.equal(serviceAccepted(s), zodOk);
       const m = model([PLAIN, s]);
-      assert.deepEqual(fast(m), full(m));
+      const reported = full(m);
+      assert.deepEqual(fast(m), reported);
+      // loadMesh's way without zod: what it accepts, the full schema finds nothing in.
+      if (modelAccepted(m)) assert.deepEqual(reported, [], "modelAccepted, the full schema reports");
     }),
     { numRuns: 1500, seed: 12 },
   );
@@ -218,6 +223,7 @@ test("one mutation of a mesh's own fields: accepted implies zod accepts, and val
         accepted++;
         assert.equal(zodOk, true, `${JSON.stringify(m)} (${String(EDGE[m.value])}): fast-accepted, zod refuses: ${JSON.stringify(meshSchema.safeParse(mesh).error?.issues)}`);
       }
+      if (modelAccepted(mesh)) assert.equal(zodOk, true, `${JSON.stringify(m)}: modelAccepted, zod refuses`);
       if (m.op === "set" || m.value % 10 === 0) assert.deepEqual(fast(mesh), full(mesh), JSON.stringify(m));
     }
   });
@@ -235,10 +241,27 @@ test("every service of the decoded synthetic mesh is fast-accepted, and validati
   for (const s of decoded.services) assert.equal(serviceAcceptedFast(s, { zodElements: false }), true, (s as { name: string }).name);
   assert.deepEqual(fast(decoded), []);
   assert.deepEqual(full(decoded), []);
+  assert.equal(modelAccepted(decoded), true, "loadMesh validates it without zod");
   // One bad value in one service: the same diagnostic from both paths.
   const broken = structuredClone({ ...decoded, services: decoded.services.map((s) => ({ ...s })) }) as MeshModel;
   (broken.services[7] as unknown as { routes: Json[] }).routes[0]!.timeout = "soon";
   const d = fast(broken);
   assert.equal(d.length, 1);
   assert.deepEqual(d, full(broken));
+  assert.equal(modelAccepted(broken), false, "a bad value goes to zod");
+});
+
+test("schema-fast.ts works without zod loaded: modelAccepted takes the fast shapes, and anything else needs schema.ts", () => {
+  // A process that imports schema-fast.ts alone (as loadMesh does until a model needs zod).
+  const script = `
+    import { modelAccepted, serviceAccepted } from ${JSON.stringify(pathToFileURL(join(process.cwd(), "src/frontend/schema-fast.ts")).href)};
+    const svc = ${JSON.stringify(PLAIN)};
+    const out = { plain: modelAccepted({ name: "m", trustDomain: "m.example", services: [svc], orphans: [] }) };
+    out.rich = modelAccepted({ name: "m", trustDomain: "m.example", services: [${JSON.stringify(RICH)}], orphans: [] });
+    try { serviceAccepted(svc); out.zod = "loaded"; } catch { out.zod = "not loaded"; }
+    console.log(JSON.stringify(out));`;
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  // RICH has shapes left to zod: refused without it (validate.ts then loads zod), never wrongly accepted.
+  assert.deepEqual(JSON.parse(r.stdout), { plain: true, rich: false, zod: "not loaded" });
 });
