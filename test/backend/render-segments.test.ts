@@ -7,6 +7,7 @@ import { syntheticMesh } from "../../bench/synthetic-ir.js";
 import { translateMesh } from "../../src/backends/envoy/translate.js";
 import { SegmentRenderer } from "../../src/build/render-segments.js";
 import { renderResource } from "../../src/build/render.js";
+import { canonicalOf } from "../../src/backends/envoy/encode.js";
 import type { ResourceKind } from "../../src/snapshot/types.js";
 import { caseNames, loadCase } from "./cases.js";
 
@@ -19,6 +20,7 @@ test("segments concatenate to each resource's rendering, shared pieces copied on
   let resources = 0;
   let rendered = 0;
   let spliced = 0;
+  let lists = 0;
   for (const ir of [...caseNames().map(loadCase), syntheticMesh({ services: 20 })]) {
     const { snapshot } = translateMesh(ir);
     for (const p of snapshot.proxies.values()) {
@@ -30,6 +32,13 @@ test("segments concatenate to each resource's rendering, shared pieces copied on
             assert.equal(Buffer.concat(segs).toString(), text, `${kind} ${r.name}`);
             assert.equal(seg.resource(kind, r), segs, "the same segments for the same resource");
             if (segs.length > 1) spliced++;
+            // A separator rides on the item before it: a route table is its head, one segment per virtual host
+            // but the last, which ends with the list's close (two), whatever the hosts' number.
+            const hosts = (canonicalOf(kind, r).virtual_hosts as unknown[] | undefined)?.length ?? 0;
+            if (kind === "route" && segs.length > 1) {
+              assert.equal(segs.length, hosts + 2, `${r.name}: ${hosts} virtual hosts in ${segs.length} segments`);
+              lists++;
+            }
             resources++;
             rendered += Buffer.byteLength(text);
           }
@@ -38,5 +47,6 @@ test("segments concatenate to each resource's rendering, shared pieces copied on
     }
   }
   assert.ok(spliced > 100, `${spliced} resources assembled from segments`);
+  assert.ok(lists > 10, `${lists} route tables assembled from virtual hosts`);
   assert.ok(allocated < rendered / 2, `${allocated} bytes copied for ${rendered} bytes of ${resources} resources`);
 });

@@ -185,8 +185,8 @@ export class ResourceEncoder {
       priorities.push(priority);
     }
     const ids = parts.map((p, i) => `${this.groupId(p)}.${priorities[i]}`).join(",");
-    const key = `endpoint\0${name}\0${ids}`;
-    const seen = this.memo.get(key);
+    const key = `${name}\0${ids}`;
+    const seen = this.assembled.get(key);
     if (seen) {
       this.hits++;
       return seen;
@@ -229,9 +229,16 @@ export class ResourceEncoder {
     }
     const res: EncodedResource = { name, typeUrl: TYPE_URLS.endpoint, bytes, hash: contentHash(bytes) };
     canonicals.set(res, canonical);
-    this.memo.set(key, res);
+    this.assembled.set(key, res);
     return res;
   }
+
+  /**
+   * Assignments and route tables assembled from encoded parts, by name and the parts' ids (and priorities). Apart
+   * from `memo`, whose keys are whole messages' JSON: a lookup in that large table cost more than the assembly.
+   */
+  private readonly assembled = new Map<string, EncodedResource>();
+  private readonly assembledRoutes = new Map<string, EncodedResource>();
 
   private readonly groupIds = new WeakMap<object, number>();
   private nextGroupId = 0;
@@ -249,8 +256,8 @@ export class ResourceEncoder {
    * validation rules on these two fields; test/backend checks both against encodeMessage.
    */
   routeConfiguration(name: string, vhosts: EncodedPart[]): EncodedResource {
-    const key = `route\0${name}\0${vhosts.map((v) => v.id).join(",")}`;
-    const seen = this.memo.get(key);
+    const key = `${name}\0${vhosts.map((v) => v.id).join(",")}`;
+    const seen = this.assembledRoutes.get(key);
     if (seen) {
       this.hits++;
       return seen;
@@ -264,7 +271,7 @@ export class ResourceEncoder {
     if (vhosts.length) canonical.virtual_hosts = vhosts.map((v) => v.canonical);
     const res: EncodedResource = { name, typeUrl: TYPE_URLS.route, bytes, hash: contentHash(bytes) };
     canonicals.set(res, canonical);
-    this.memo.set(key, res);
+    this.assembledRoutes.set(key, res);
     return res;
   }
 }
