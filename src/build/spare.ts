@@ -12,7 +12,7 @@
 // checks every kept file and removes every file of the spare the new build does not have.
 import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
-import { rename, writeFile } from "node:fs/promises";
+import { lstat, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 /** Where the spare of `target` lives. */
@@ -38,10 +38,21 @@ export async function markSpare(dir: string): Promise<void> {
 export async function claimSpare(target: string): Promise<string | undefined> {
   const tmp = tempName(target);
   try {
+    // Only a real folder: through a symlink the update would write into whatever it points at.
+    if (!(await lstat(spareName(target))).isDirectory()) return undefined;
     await rename(spareName(target), tmp);
     return tmp;
   } catch {
     return undefined;
+  }
+}
+
+/** Whether the tree at `target` may become the spare: a real folder (a symlinked --out is retired as before). */
+export async function canBecomeSpare(target: string): Promise<boolean> {
+  try {
+    return (await lstat(target)).isDirectory();
+  } catch {
+    return false;
   }
 }
 

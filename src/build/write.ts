@@ -9,7 +9,7 @@ import { Worker } from "node:worker_threads";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { MANIFEST } from "./render.js";
 import { removeDetached, retiredName, retiredSiblings } from "./retire.js";
-import { claimSpare, deadTempTrees, markSpare, spareName, tempName } from "./spare.js";
+import { canBecomeSpare, claimSpare, deadTempTrees, markSpare, spareName, tempName } from "./spare.js";
 import { WRITER_SOURCE } from "./writer-thread.js";
 
 /** One file, replaced atomically: written beside its target under a temporary name, then renamed over it. */
@@ -297,6 +297,7 @@ async function swapIn(tmp: string, target: string, spare?: string): Promise<stri
     await rename(tmp, target);
     return undefined;
   }
+  if (spare !== undefined && !(await canBecomeSpare(target))) spare = undefined;
   let old = spare ?? retiredName(tmp);
   try {
     await rename(target, old);

@@ -4,7 +4,7 @@
 // that fails or never opens leaves --out (and the spare, when nothing was written) as they were.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -230,6 +230,28 @@ describe("spare tree: meshc build's writer", () => {
     assert.equal(readFileSync(join(spareName(out), "x", "y"), "utf8"), "other", "the other build's spare is not touched");
     for (let i = 0; i < 600 && readdirSync(dir).length > 2; i++) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(readdirSync(dir).sort(), [".out.spare", "out"]);
+  });
+
+  test("a symlinked --out or spare is never written through: what it points at stays as it was", async () => {
+    const dir = join(tmp, "symlinks");
+    const real = join(dir, "real");
+    await build(real, { services: 5 });
+    const realBefore = listing(real);
+    const out = join(dir, "out");
+    symlinkSync(real, out);
+    const a = await build(out, { services: 5, timeoutOfSvc3: 910 });
+    const b = await build(out, { services: 5, timeoutOfSvc3: 911 });
+    assert.deepEqual(listing(out), expectedListing(b));
+    assert.ok(lstatSync(out).isDirectory(), "--out is a real folder after the swap");
+    assert.deepEqual(spareListing(out), expectedListing(a));
+    // A spare that is a symlink (to a build) is not claimed: the next build neither writes into it nor keeps it.
+    rmSync(spareName(out), { recursive: true });
+    symlinkSync(real, spareName(out));
+    const c = await build(out, { services: 5, timeoutOfSvc3: 912 });
+    assert.deepEqual(listing(out), expectedListing(c));
+    for (let i = 0; i < 600 && readdirSync(dir).length > 3; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(listing(real), realBefore, "the symlinks' target never changed");
+    assert.ok(lstatSync(spareName(out)).isSymbolicLink(), "the symlinked spare is left as it was");
   });
 
   test("the spare's files whose digests match are kept as they are (none rewritten for nothing)", async () => {
