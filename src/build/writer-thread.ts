@@ -99,7 +99,14 @@ function clear(f, always) {
 function put(f, bytes) {
   dirOf(f.file);
   clear(f, false);
-  fs.writeFileSync(f.file, bytes);
+  try {
+    fs.writeFileSync(f.file, bytes);
+  } catch (err) {
+    if (spare === null) throw err;
+    // A spare's file that cannot be written in place (made read-only by hand): replaced instead.
+    fs.rmSync(f.file, { force: true });
+    fs.writeFileSync(f.file, bytes);
+  }
 }
 
 function finishSpare() {
