@@ -163,9 +163,14 @@ export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {
     leftBehind = retire === "wait" ? [] : [...retiredSiblings(target), ...(retire === "spare" ? deadTempTrees(target) : [])];
     let tmp = claimed;
     if (tmp === undefined) {
-      await mkdir(parent, { recursive: true });
-      tmp = tempName(target);
-      await mkdir(tmp);
+      try {
+        await mkdir(parent, { recursive: true });
+        tmp = tempName(target);
+        await mkdir(tmp);
+      } catch (err) {
+        await release(); // the thread must not outlive a writer nobody holds
+        throw err;
+      }
       worker.postMessage({ op: "root", dir: tmp, spare: false });
     }
     return writerOn(tmp, claimed !== undefined);

@@ -254,6 +254,17 @@ describe("spare tree: meshc build's writer", () => {
     assert.ok(lstatSync(spareName(out)).isSymbolicLink(), "the symlinked spare is left as it was");
   });
 
+  test("a writer that cannot create its temp tree rejects, and its thread does not keep the process alive", () => {
+    const file = join(tmp, "a-file");
+    writeFileSync(file, "not a folder");
+    const code = `import(${JSON.stringify(new URL("../../src/build/write.ts", import.meta.url).href)}).then((m) => m.openBuildDir(process.argv[1])).then(() => console.log("opened"), (e) => console.log("rejected " + e.code))`;
+    for (const retire of ["wait", "spare"]) {
+      const r = spawnSync(process.execPath, ["--import", "tsx", "-e", code.replace("openBuildDir(process.argv[1])", `openBuildDir(process.argv[1], { retire: "${retire}" })`), join(file, "out")], { encoding: "utf8", timeout: 30_000 });
+      assert.equal(r.signal, null, `${retire}: the process did not exit by itself`);
+      assert.match(r.stdout.trim(), /^rejected E[A-Z]+$/, `${retire}: ${r.stderr}`);
+    }
+  });
+
   test("the spare's files whose digests match are kept as they are (none rewritten for nothing)", async () => {
     const out = join(tmp, "kept", "out");
     await build(out, { services: 10 });
