@@ -24,25 +24,6 @@ import {
   TRUST_DOMAIN,
 } from "./schema-patterns.js";
 import { provideZodSchemas } from "./schema-fast.js";
-
-export {
-  ADDRESS_PORT,
-  DNS_LABEL,
-  EGRESS_MODES,
-  GRPC_RETRY_CODES,
-  HEADER,
-  HOST,
-  IDENTITY,
-  IP_OR_HOST,
-  LB_POLICIES,
-  METHODS,
-  MTLS_MODES,
-  NAME,
-  PROTOCOLS,
-  PROXYLESS_GRPC,
-  RETRY_ON,
-  TRUST_DOMAIN,
-};
 import { durationMs } from "./duration.js";
 import { telemetrySchemas } from "./telemetry-schema.js";
 import { authorization } from "./schema-authz.js";
