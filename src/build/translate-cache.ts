@@ -147,6 +147,16 @@ async function readPrevious(outDir: string): Promise<Previous | string> {
 
 const keyOf = (kind: ResourceKind) => FILE_OF[kind].replace(".json", "") as keyof Manifest["proxies"][string];
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Whether `text` is exactly Buffer's base64 of `bytes` (which it decodes to): length, alphabet and last quantum. */
+function canonicalBase64(text: string, bytes: Uint8Array): boolean {
+  if (text.length !== Math.ceil(bytes.length / 3) * 4 || !BASE64.test(text)) return false;
+  // Every full quantum of four characters stands for its three bytes alone; only the last can be spelt two ways.
+  const tail = bytes.length % 3 || 3;
+  return bytes.length === 0 || Buffer.from(bytes.buffer, bytes.byteOffset + bytes.length - tail, tail).toString("base64") === text.slice(-4);
+}
+
 /**
  * Rebuilds proxies of the previous build from its encoded.json, checking each against manifest.json: every
  * resource of the right kind, each file's list sorted by name without repeats (as makeProxySnapshot makes them, so
@@ -169,7 +179,8 @@ class PreviousProxies {
       const buf = Buffer.allocUnsafeSlow(Buffer.byteLength(text, "base64"));
       const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.write(text, "base64"));
       r = { name: entry[1], typeUrl: TYPE_URLS[kind], bytes, hash: contentHash(bytes) };
-      rememberBase64(r, text);
+      // Written back as read only when it is what encoding the bytes gives (else the output would depend on the index).
+      if (canonicalBase64(text, bytes)) rememberBase64(r, text);
       this.objects.set(i, r);
     }
     return r.typeUrl === TYPE_URLS[kind] ? r : undefined;

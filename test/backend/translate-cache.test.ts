@@ -162,6 +162,27 @@ test("a corrupt, foreign or stale record, or a changed build directory, means a 
   assert.deepEqual(readdirSync(join(root, "closed")), ["out"], "nothing beside the build directory");
   assert.ok(r.cache.stats.translated > 0 && r.cache.stats.reused > 0, JSON.stringify(r.cache.stats));
   assert.deepEqual(tree(out), fresh(ir), "the tampered resource is not written");
+
+  // The same bytes spelt another way in base64 (no padding, or other unused low bits in the last character): the
+  // resource is still reused, but encoded.json is written as a fresh build writes it, not as the index spelt it.
+  for (const respell of [(b64: string) => b64.replace(/=+$/, ""), (b64: string) => b64.replace(/([A-Za-z0-9+/])(=+)$/, (_m, c: string, pad: string) => `${"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".indexOf(c) ^ 1]}${pad}`)]) {
+    await build(out, ir);
+    const idx = JSON.parse(readFileSync(join(out, ENCODED_INDEX), "utf8")) as { resources: [string, string, string][] };
+    const at = idx.resources.findIndex((x) => x[2].endsWith("="));
+    assert.ok(at >= 0, "a resource whose base64 has padding");
+    const before = idx.resources[at]![2];
+    idx.resources[at]![2] = respell(before);
+    assert.notEqual(idx.resources[at]![2], before);
+    assert.deepEqual(Buffer.from(idx.resources[at]![2], "base64"), Buffer.from(before, "base64"), "the same bytes");
+    const t = `${JSON.stringify(idx)}\n`;
+    writeFileSync(join(out, ENCODED_INDEX), t);
+    const rc = JSON.parse(readFileSync(record, "utf8")) as { index: string };
+    rc.index = createHash("sha256").update(t).digest("base64");
+    writeFileSync(record, JSON.stringify(rc));
+    const again = await build(out, ir);
+    assert.ok(again.cache.stats.reused > 0, JSON.stringify(again.cache.stats));
+    assert.deepEqual(tree(out), fresh(ir), "encoded.json as a fresh build writes it");
+  }
 });
 
 test("a build directory replaced after the cache read it is read again by planBuild (not taken as known)", async () => {
