@@ -9,11 +9,15 @@
 // again by TypeScript now (a module created since may win a lookup), resolves to the recorded file; a program
 // whose files are not exactly the closure of those imports (/// references, anything the scan does not see) gets
 // no record. Anything else is a full (incremental) check.
+//
+// One change is answered too: a module edited only inside literals whose type cannot depend on their value, after a
+// check without errors (typecheck-literals.ts). The record then takes the new texts' hashes.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type * as TS from "typescript";
 import { readTypecheckRecord, writeTypecheckRecord } from "./typecheck-cache.js";
+import { literalRecord, skeletonHash, type LiteralRecord } from "./typecheck-literals.js";
 
 type Import = [from: string, specifier: string, to: string | null];
 export interface RawDiagnostic {
@@ -31,6 +35,8 @@ interface Record {
   imports: Import[];
   diagnostics: RawDiagnostic[];
   own: string[];
+  /** After a check without errors: each own module's safe literals and skeleton (typecheck-literals.ts). */
+  literals?: { [file: string]: LiteralRecord };
 }
 
 const sha = (text: string) => createHash("sha256").update(text).digest("base64");
@@ -87,12 +93,21 @@ export function readUnchanged(ts: typeof TS, path: string, key: string, entry: s
     const now = closure(ts, entry, options, host, (f) => libs.has(f));
     if (!now || JSON.stringify(now.imports) !== JSON.stringify(rec.imports)) return undefined;
     const texts = new Map(now.texts);
-    for (const [f, h] of rec.files) {
+    let edited = false;
+    for (const entry of rec.files) {
+      const [f, h] = entry;
       const text = texts.get(f) ?? host.readFile(f);
-      if (text === undefined || sha(text) !== h) return undefined;
+      if (text === undefined) return undefined;
       texts.set(f, text);
+      if (sha(text) === h) continue;
+      // Edited only inside safe literals: the check would find what it found before (nothing).
+      const literals = rec.literals?.[f];
+      if (rec.diagnostics.length !== 0 || !literals || skeletonHash(ts, text, literals.safe) !== literals.skeleton) return undefined;
+      entry[1] = sha(text);
+      edited = true;
     }
     if (texts.size !== rec.files.length) return undefined;
+    if (edited) writeTypecheckRecord(path, key, JSON.stringify(rec));
     return { diagnostics: rec.diagnostics, own: rec.own, texts };
   } catch {
     return undefined;
@@ -121,10 +136,24 @@ export function writeUnchanged(ts: typeof TS, path: string, key: string, entry: 
       }));
     if (diagnostics.some((d) => d.file !== undefined && !scan.texts.has(d.file))) return;
     const record: Record = { files: files.map(([f, sf]) => [f, sha(sf.text)]), libs: [...libs], imports: scan.imports, diagnostics, own };
+    if (diagnostics.length === 0) record.literals = literalRecords(ts, program, own);
     writeTypecheckRecord(path, key, JSON.stringify(record));
   } catch {
     // no record: the next build checks incrementally
   }
+}
+
+/** The literal records of the user's own TypeScript modules (not declaration files, not JSON). */
+function literalRecords(ts: typeof TS, program: TS.Program, own: readonly string[]): { [file: string]: LiteralRecord } {
+  const checker = program.getTypeChecker();
+  const out: { [file: string]: LiteralRecord } = {};
+  for (const f of own) {
+    const sf = program.getSourceFile(f);
+    if (!sf || sf.isDeclarationFile || !/\.[mc]?ts$/.test(f)) continue;
+    const rec = literalRecord(ts, checker, sf);
+    if (rec) out[f] = rec;
+  }
+  return out;
 }
 
 /** 0-based line and UTF-16 character of `pos` in `text`, with TypeScript's line breaks (LF, CR, CRLF, LS, PS). */

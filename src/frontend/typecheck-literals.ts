@@ -1,0 +1,284 @@
+// A module edited only inside literals whose type cannot depend on their value (an instance address, a label, a port
+// number, a row of a services table) needs no new type check: the record of the last check answers for it
+// (typecheck-unchanged.ts). On a 1,000-service mesh written as statements that check takes about 5 s, and such
+// edits are the common ones.
+//
+// Why it holds. A string or numeric literal that is an object literal's property value or an array literal's
+// element (a "mutable location") gets the widened type, string or number, unless its contextual type admits literal
+// types: a literal, template literal, keyof or string-mapping type, a type variable, a conditional or indexed type,
+// or a const context. A call argument whose parameter type has no type variable feeds no inference, and a callee
+// with one signature has no overload to pick. So when the type at the literal's path, as written where the
+// parameter (or the annotated variable) is declared, before any inference instantiates it, is string or number
+// (with undefined or null at most), the literal's type is the same whatever its value, in every pass of the checker,
+// and so is every type and diagnostic computed from it. Everything else in the module (every other token, comments,
+// whitespace) must be byte for byte what was checked: the skeleton hash below covers it.
+//
+// What is recorded per module after an error-free check: the ordinals (in a plain token scan) of its safe literals
+// and the hash of its text with those literals' contents left out. Anything the rules do not cover is not safe: a
+// literal under `as const`, `satisfies`, in a return, a default, a comparison, a key, an import; an argument of an
+// overloaded or rest-parameter callee; an unannotated variable.
+import { createHash } from "node:crypto";
+import type * as TS from "typescript";
+
+/** What the record keeps for one module: the hash of its skeleton and the ordinals of its safe literal tokens. */
+export interface LiteralRecord {
+  skeleton: string;
+  safe: number[];
+}
+
+// A numeric literal a new text may put in a safe place: plain decimal (no legacy octal, which the checker refuses).
+const DECIMAL = /^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
+// A string literal with an escaped digit may be an octal escape, which strict mode refuses.
+const ESCAPED_DIGIT = /\\[0-9]/;
+
+/**
+ * Scans `text` as tokens (templates continued after their substitutions, a slash where an expression starts read as
+ * a regular expression) and calls `each` with every token's kind, start, end and ordinal until it returns false.
+ * Returns whether the text scanned without errors. Tokens depend only on the text before them, so two texts equal
+ * up to a point scan equal up to it.
+ */
+export function scanTokens(ts: typeof TS, text: string, each: (kind: TS.SyntaxKind, start: number, end: number, ordinal: number) => boolean | void): boolean {
+  let clean = true;
+  const scanner = ts.createScanner(ts.ScriptTarget.Latest, true, ts.LanguageVariant.Standard, text, () => {
+    clean = false;
+  });
+  const K = ts.SyntaxKind;
+  const endsExpression = new Set([K.Identifier, K.NumericLiteral, K.StringLiteral, K.BigIntLiteral, K.NoSubstitutionTemplateLiteral, K.TemplateTail, K.RegularExpressionLiteral, K.CloseParenToken, K.CloseBracketToken, K.CloseBraceToken, K.ThisKeyword, K.SuperKeyword, K.TrueKeyword, K.FalseKeyword, K.NullKeyword, K.PlusPlusToken, K.MinusMinusToken]);
+  const braces: boolean[] = []; // true: the brace closes a template substitution
+  let previous: TS.SyntaxKind | undefined;
+  let asking = true;
+  for (let ordinal = 0, kind = scanner.scan(); kind !== K.EndOfFileToken; ordinal++, kind = scanner.scan()) {
+    if (kind === K.OpenBraceToken) braces.push(false);
+    else if (kind === K.TemplateHead) braces.push(true);
+    else if (kind === K.CloseBraceToken && braces.pop() === true) {
+      kind = scanner.reScanTemplateToken(false);
+      if (kind === K.TemplateMiddle) braces.push(true);
+    } else if ((kind === K.SlashToken || kind === K.SlashEqualsToken) && (previous === undefined || !endsExpression.has(previous))) kind = scanner.reScanSlashToken();
+    previous = kind;
+    // After `each` has had enough, the rest is still scanned: it must scan cleanly too.
+    if (asking && each(kind, scanner.getTokenStart(), scanner.getTokenEnd(), ordinal) === false) asking = false;
+  }
+  return clean;
+}
+
+/**
+ * The hash of `text` with the contents of the tokens at `safe` (ascending ordinals) left out (their kinds kept);
+ * undefined when the text does not scan cleanly or a safe token is not a literal meshc may take as it stands.
+ */
+export function skeletonHash(ts: typeof TS, text: string, safe: readonly number[]): string | undefined {
+  const tokens: Token[] = [];
+  let next = 0;
+  let refused = false;
+  const clean = scanTokens(ts, text, (kind, start, end, ordinal) => {
+    if (next === safe.length) return false;
+    if (safe[next] !== ordinal) return;
+    next++;
+    const token = text.slice(start, end);
+    if (kind === ts.SyntaxKind.NumericLiteral ? !DECIMAL.test(token) : kind !== ts.SyntaxKind.StringLiteral || ESCAPED_DIGIT.test(token)) {
+      refused = true;
+      return false;
+    }
+    tokens.push({ kind, start, end });
+  });
+  return !clean || refused || next !== safe.length ? undefined : skeletonOf(text, tokens);
+}
+
+interface Token {
+  kind: TS.SyntaxKind;
+  start: number;
+  end: number;
+}
+
+// The text between safe tokens verbatim (length-prefixed), each safe token by its kind alone: tokens are a function
+// of the text before them, so equal skeletons mean equal tokens, trivia and all, outside the safe literals.
+function skeletonOf(text: string, safe: readonly Token[]): string {
+  const h = createHash("sha256");
+  let from = 0;
+  for (const { kind, start, end } of safe) {
+    h.update(`${start - from}:`).update(text.slice(from, start)).update(`;${kind};`);
+    from = end;
+  }
+  h.update(`${text.length - from}:`).update(text.slice(from));
+  return h.digest("base64");
+}
+
+/** The record of a module that checked without errors; undefined when it does not scan cleanly. */
+export function literalRecord(ts: typeof TS, checker: TS.TypeChecker, sf: TS.SourceFile): LiteralRecord | undefined {
+  const literals = new Map<number, Token & { ordinal: number }>();
+  const clean = scanTokens(ts, sf.text, (kind, start, end, ordinal) => {
+    if (kind === ts.SyntaxKind.StringLiteral || kind === ts.SyntaxKind.NumericLiteral) literals.set(start, { kind, start, end, ordinal });
+  });
+  if (!clean) return undefined;
+  const safety = new LiteralSafety(ts, checker);
+  const safe: (Token & { ordinal: number })[] = [];
+  const visit = (node: TS.Node): void => {
+    if (node.kind === ts.SyntaxKind.StringLiteral || node.kind === ts.SyntaxKind.NumericLiteral) {
+      const token = literals.get(node.getStart(sf));
+      if (token && token.end === node.end && safety.isSafe(node as TS.LiteralExpression, sf.text.slice(token.start, token.end))) safe.push(token);
+      return;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  safe.sort((a, b) => a.ordinal - b.ordinal);
+  return { skeleton: skeletonOf(sf.text, safe), safe: safe.map((t) => t.ordinal) };
+}
+
+/** Decides, per literal, the rule in the header; verdicts are shared by literals at the same declared path. */
+class LiteralSafety {
+  private readonly verdicts = new Map<TS.Node, Map<string, boolean>>();
+  private readonly indexes = new Map<TS.ArrayLiteralExpression, Map<TS.Node, number>>();
+  private readonly callees = new Map<TS.Symbol, TS.SignatureDeclaration | undefined>();
+  private readonly properties = new Map<TS.Type, Map<string, TS.Type | undefined>>();
+  private readonly tops = new Map<TS.Node, { at: TS.Node; type: () => TS.Type } | undefined>();
+
+  constructor(
+    private readonly ts: typeof TS,
+    private readonly checker: TS.TypeChecker,
+  ) {}
+
+  /** `text`: the literal as written. */
+  isSafe(literal: TS.LiteralExpression, text: string): boolean {
+    const ts = this.ts;
+    const isString = literal.kind === ts.SyntaxKind.StringLiteral;
+    if (isString ? ESCAPED_DIGIT.test(text) : !DECIMAL.test(text)) return false;
+    // Up from the literal through object and array literals to where its contextual type comes from.
+    const path: string[] = [];
+    let node: TS.Node = literal;
+    for (;;) {
+      const parent: TS.Node = node.parent;
+      if (ts.isParenthesizedExpression(parent)) node = parent;
+      else if (ts.isPropertyAssignment(parent) && parent.initializer === node) {
+        const name = propertyName(ts, parent.name);
+        if (name === undefined) return false;
+        path.push(name);
+        node = parent.parent;
+      } else if (ts.isArrayLiteralExpression(parent)) {
+        const index = this.indexOf(parent, node);
+        if (index === undefined) return false;
+        path.push(String(index));
+        node = parent;
+      } else break;
+    }
+    path.reverse();
+    let declared = this.tops.get(node);
+    if (declared === undefined && !this.tops.has(node)) this.tops.set(node, (declared = this.declaredType(node)));
+    if (!declared) return false;
+    let byPath = this.verdicts.get(declared.at);
+    if (!byPath) this.verdicts.set(declared.at, (byPath = new Map()));
+    const key = `${isString ? "s" : "n"}\0${path.join("\0")}`;
+    let verdict = byPath.get(key);
+    if (verdict === undefined) byPath.set(key, (verdict = this.walk(declared.type(), path, isString)));
+    return verdict;
+  }
+
+  /** An element's index in its array literal; undefined after a spread (indexes no longer fixed). */
+  private indexOf(array: TS.ArrayLiteralExpression, element: TS.Node): number | undefined {
+    let index = this.indexes.get(array);
+    if (!index) {
+      index = new Map();
+      for (const [i, e] of array.elements.entries()) {
+        if (this.ts.isSpreadElement(e)) break;
+        index.set(e, i);
+      }
+      this.indexes.set(array, index);
+    }
+    return index.get(element);
+  }
+
+  /**
+   * The type `top` is checked against, as declared: the parameter's annotation of a callee with a single signature,
+   * or a variable's annotation. `at` is the declaration node (verdicts are cached under it).
+   */
+  private declaredType(top: TS.Node): { at: TS.Node; type: () => TS.Type } | undefined {
+    const ts = this.ts;
+    const parent = top.parent;
+    if (ts.isVariableDeclaration(parent) && parent.initializer === top && parent.type) {
+      const annotation = parent.type;
+      return { at: annotation, type: () => this.checker.getTypeFromTypeNode(annotation) };
+    }
+    if (!(ts.isCallExpression(parent) || ts.isNewExpression(parent)) || !parent.arguments) return undefined;
+    const argIndex = parent.arguments.indexOf(top as TS.Expression);
+    if (argIndex < 0 || parent.arguments.slice(0, argIndex).some((a) => ts.isSpreadElement(a))) return undefined;
+    const declaration = this.calleeDeclaration(parent.expression, ts.isCallExpression(parent) ? ts.SignatureKind.Call : ts.SignatureKind.Construct);
+    if (!declaration) return undefined;
+    const params = declaration.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this"));
+    const param = params[argIndex];
+    if (!param || param.dotDotDotToken || !param.type) return undefined;
+    const annotation = param.type;
+    return { at: annotation, type: () => this.checker.getTypeFromTypeNode(annotation) };
+  }
+
+  /**
+   * The declaration of the one signature a callee (a name or a property access) has, by its symbol's declared type:
+   * not its type at the call, which would run flow analysis again for every call. A declared type that is a union
+   * (which flow analysis may narrow at the call) or has several signatures (overloads) gives none.
+   */
+  private calleeDeclaration(callee: TS.Expression, kind: TS.SignatureKind): TS.SignatureDeclaration | undefined {
+    const ts = this.ts;
+    const name = ts.isIdentifier(callee) ? callee : ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.name) ? callee.name : undefined;
+    if (!name) return undefined;
+    let symbol = this.checker.getSymbolAtLocation(name);
+    if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = this.checker.getAliasedSymbol(symbol);
+    if (!symbol) return undefined;
+    const cached = this.callees.get(symbol);
+    if (cached !== undefined || this.callees.has(symbol)) return cached;
+    let declaration: TS.SignatureDeclaration | undefined;
+    const type = this.checker.getTypeOfSymbol(symbol);
+    if (!(type.flags & (ts.TypeFlags.Union | ts.TypeFlags.Intersection))) {
+      const signatures = this.checker.getSignaturesOfType(type, kind);
+      const d = signatures.length === 1 ? (signatures[0]!.getDeclaration() as TS.SignatureDeclaration | undefined) : undefined;
+      if (d && Array.isArray(d.parameters)) declaration = d;
+    }
+    this.callees.set(symbol, declaration);
+    return declaration;
+  }
+
+  /** Follows `path` through `type` as contextual typing does; true if it ends in plain string (number). */
+  private walk(type: TS.Type, path: readonly string[], isString: boolean): boolean {
+    const ts = this.ts;
+    const lookup = (this.checker as unknown as { getTypeOfPropertyOfContextualType?: (t: TS.Type, name: string) => TS.Type | undefined }).getTypeOfPropertyOfContextualType;
+    if (path.length > 0 && typeof lookup !== "function") return false;
+    let t: TS.Type | undefined = type;
+    for (const name of path) {
+      // A type variable, conditional, indexed or substitution type anywhere on the way may admit literals in some
+      // pass of the checker; strings, numbers and template literals add nothing to a property's contextual type.
+      if (members(ts, t).some((m) => m.flags & ts.TypeFlags.InstantiableNonPrimitive || m.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))) return false;
+      let known = this.properties.get(t);
+      if (!known) this.properties.set(t, (known = new Map()));
+      let next = known.get(name);
+      if (next === undefined && !known.has(name)) known.set(name, (next = lookup!.call(this.checker, t, ts.escapeLeadingUnderscores(name) as unknown as string)));
+      if (!next) return false;
+      t = next;
+    }
+    // Plain string (number), beside at most undefined, null and object types: none of them admits a literal type.
+    const want = isString ? ts.TypeFlags.String : ts.TypeFlags.Number;
+    const plain = new Set([ts.TypeFlags.String, ts.TypeFlags.Number, ts.TypeFlags.Undefined, ts.TypeFlags.Null]);
+    const object = (m: TS.Type) => m.flags === ts.TypeFlags.Object && (!((m as TS.ObjectType).objectFlags & ts.ObjectFlags.Mapped) || !homomorphic(ts, m));
+    const all = t.flags & ts.TypeFlags.Union ? (t as TS.UnionType).types : [t];
+    return all.some((m) => m.flags === want) && all.every((m) => plain.has(m.flags) || object(m) || (m.flags === ts.TypeFlags.Intersection && (m as TS.IntersectionType).types.every(object)));
+  }
+}
+
+/**
+ * Whether a mapped type maps `keyof` something (or cannot be told): over a type variable that becomes a primitive,
+ * such a type becomes that primitive, a literal type included (Pick<X, "a"> maps a key union and stays an object).
+ */
+function homomorphic(ts: typeof TS, t: TS.Type): boolean {
+  const declaration = (t as unknown as { declaration?: TS.Node }).declaration;
+  if (!declaration || !ts.isMappedTypeNode(declaration)) return true;
+  const constraint = declaration.typeParameter.constraint;
+  return !constraint || (ts.isTypeOperatorNode(constraint) && constraint.operator === ts.SyntaxKind.KeyOfKeyword);
+}
+
+function members(ts: typeof TS, t: TS.Type): readonly TS.Type[] {
+  return t.flags & (ts.TypeFlags.Union | ts.TypeFlags.Intersection) ? (t as TS.UnionOrIntersectionType).types : [t];
+}
+
+/** A property assignment's name as written, unless it is computed. */
+function propertyName(ts: typeof TS, name: TS.PropertyName): string | undefined {
+  if (ts.isIdentifier(name) || ts.isPrivateIdentifier(name)) return name.text;
+  if (ts.isStringLiteral(name) || ts.isNoSubstitutionTemplateLiteral(name)) return name.text;
+  if (ts.isNumericLiteral(name)) return String(Number(name.text));
+  return undefined;
+}
