@@ -28,7 +28,7 @@ export interface RawDiagnostic {
   category: number;
   text: string;
 }
-interface Record {
+export interface UnchangedRecord {
   files: [path: string, sha256: string][];
   /** The lib files among them (reached through the options, not through imports). */
   libs: string[];
@@ -88,27 +88,40 @@ export function readUnchanged(ts: typeof TS, path: string, key: string, entry: s
   const body = readTypecheckRecord(path, key);
   if (body === undefined) return undefined;
   try {
-    const rec = JSON.parse(body) as Record;
+    const rec = JSON.parse(body) as UnchangedRecord;
+    const answer = answerFromRecord(ts, rec, entry, options, host);
+    if (answer?.edited) writeTypecheckRecord(path, key, JSON.stringify(rec));
+    return answer;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The result `rec` holds if nothing it read has changed since, or only literals it lists as safe (then `edited`, and
+ * `rec` takes the new texts' hashes); undefined otherwise. `meshc serve` keeps its record in memory.
+ */
+export function answerFromRecord(ts: typeof TS, rec: UnchangedRecord, entry: string, options: TS.CompilerOptions, host: TS.CompilerHost): { diagnostics: RawDiagnostic[]; own: string[]; texts: Map<string, string>; edited: boolean } | undefined {
+  try {
     const libs = new Set(rec.libs);
     const now = closure(ts, entry, options, host, (f) => libs.has(f));
     if (!now || JSON.stringify(now.imports) !== JSON.stringify(rec.imports)) return undefined;
     const texts = new Map(now.texts);
-    let edited = false;
-    for (const entry of rec.files) {
-      const [f, h] = entry;
+    const hashes: [number, string][] = [];
+    for (const [i, [f, h]] of rec.files.entries()) {
       const text = texts.get(f) ?? host.readFile(f);
       if (text === undefined) return undefined;
       texts.set(f, text);
-      if (sha(text) === h) continue;
+      const now = sha(text);
+      if (now === h) continue;
       // Edited only inside safe literals: the check would find what it found before (nothing).
       const literals = rec.literals?.[f];
       if (rec.diagnostics.length !== 0 || !literals || skeletonHash(ts, text, literals.safe) !== literals.skeleton) return undefined;
-      entry[1] = sha(text);
-      edited = true;
+      hashes.push([i, now]);
     }
     if (texts.size !== rec.files.length) return undefined;
-    if (edited) writeTypecheckRecord(path, key, JSON.stringify(rec));
-    return { diagnostics: rec.diagnostics, own: rec.own, texts };
+    for (const [i, h] of hashes) rec.files[i]![1] = h;
+    return { diagnostics: rec.diagnostics, own: rec.own, texts, edited: hashes.length > 0 };
   } catch {
     return undefined;
   }
@@ -116,14 +129,22 @@ export function readUnchanged(ts: typeof TS, path: string, key: string, entry: s
 
 /** Records a finished check's result, if the program is exactly what the import scan reaches. Never throws. */
 export function writeUnchanged(ts: typeof TS, path: string, key: string, entry: string, options: TS.CompilerOptions, host: TS.CompilerHost, program: TS.Program, found: readonly TS.Diagnostic[], own: string[]): void {
+  const record = unchangedRecord(ts, entry, options, host, program, found, own);
+  if (record) writeTypecheckRecord(path, key, JSON.stringify(record));
+}
+
+/** The record of a finished check, if the program is exactly what the import scan reaches. Never throws. */
+export function unchangedRecord(ts: typeof TS, entry: string, options: TS.CompilerOptions, host: TS.CompilerHost, program: TS.Program, found: readonly TS.Diagnostic[], own: string[]): UnchangedRecord | undefined {
   try {
     const files = program.getSourceFiles().map((sf) => [resolve(sf.fileName), sf] as const);
     const libs = new Set(files.filter(([, sf]) => program.isSourceFileDefaultLibrary(sf)).map(([f]) => f));
-    const scan = closure(ts, entry, options, host, (f) => libs.has(f));
-    if (!scan) return;
+    // The texts the program checked (a file may have been saved again since: `meshc serve` makes its record later).
+    const checked = new Map(files.map(([f, sf]) => [f, sf.text]));
+    const scan = closure(ts, entry, options, { ...host, readFile: (f: string) => checked.get(resolve(f)) ?? host.readFile(f) } as TS.CompilerHost, (f) => libs.has(f));
+    if (!scan) return undefined;
     const nonLib = files.filter(([f]) => !libs.has(f));
     // The scan must reach exactly the program's files, each with the text the program checked.
-    if (nonLib.length !== scan.texts.size || nonLib.some(([f, sf]) => scan.texts.get(f) !== sf.text)) return;
+    if (nonLib.length !== scan.texts.size || nonLib.some(([f, sf]) => scan.texts.get(f) !== sf.text)) return undefined;
     const diagnostics: RawDiagnostic[] = found
       .filter((d) => d.category === ts.DiagnosticCategory.Error)
       .map((d) => ({
@@ -134,12 +155,12 @@ export function writeUnchanged(ts: typeof TS, path: string, key: string, entry: 
         category: d.category,
         text: ts.flattenDiagnosticMessageText(d.messageText, "\n"),
       }));
-    if (diagnostics.some((d) => d.file !== undefined && !scan.texts.has(d.file))) return;
-    const record: Record = { files: files.map(([f, sf]) => [f, sha(sf.text)]), libs: [...libs], imports: scan.imports, diagnostics, own };
+    if (diagnostics.some((d) => d.file !== undefined && !scan.texts.has(d.file))) return undefined;
+    const record: UnchangedRecord = { files: files.map(([f, sf]) => [f, sha(sf.text)]), libs: [...libs], imports: scan.imports, diagnostics, own };
     if (diagnostics.length === 0) record.literals = literalRecords(ts, program, own);
-    writeTypecheckRecord(path, key, JSON.stringify(record));
+    return record;
   } catch {
-    // no record: the next build checks incrementally
+    return undefined;
   }
 }
 

@@ -37,6 +37,8 @@ port.on("message", (m: CheckRequest) => {
     reply = { id: m.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
   }
   port.postMessage(reply);
+  // The record a later check may be answered from (typecheck.ts, checkInMemory), made once the result is on its way.
+  state.settle?.();
 });
 // Loaded: the parent may remove the script file it started this worker from.
 port.postMessage({ id: 0, ok: false, error: "ready" } satisfies CheckReply);

@@ -40,7 +40,14 @@ function literalTokens(text: string): { start: number; end: number; ordinal: num
 type TS_Kind = "string" | "number";
 
 const replace = (text: string, t: { start: number; end: number }, value: string) => text.slice(0, t.start) + value + text.slice(t.end);
-const errorsOf = (entry: string, state: IncrementalState) => typecheck(entry, dslEntry(), state).diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`);
+/** A real check (TypeScript's builder re-checks the changed module), not an answer from the in-memory record. */
+const errorsOf = (entry: string, state: IncrementalState) => {
+  state.settle = undefined;
+  state.record = undefined;
+  const r = typecheck(entry, dslEntry(), state);
+  assert.notEqual(r.checked, 0, "checked for real");
+  return r.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`);
+};
 const VALUES: Record<TS_Kind, string[]> = { string: ['""', '"a"', '"zz-9.9"'], number: ["0", "7", "65535.5"] };
 
 test("the traps: safe literals are taken, unsafe ones refused, and each breaking value really breaks the check", (ctx) => {
@@ -158,3 +165,32 @@ test("through typecheck(): a safe literal edit is answered without a check; anyt
   assert.notEqual(cut.checked, 0);
   assert.deepEqual(cut.diagnostics, fresh());
 });
+
+test("in a long-lived checker (meshc serve): a safe literal edit is answered from memory, and the next real check sees every edit", () => {
+  const m = writeMesh({ "mesh.ts": meshText("10.0.0.1", "v1") });
+  made.push(m);
+  const state: IncrementalState = { userFiles: new Map() };
+  const check = () => typecheck(m.entry, dslEntry(), state);
+  const fresh = () => typecheck(m.entry, dslEntry()).diagnostics;
+  assert.equal(check().checked, 1);
+  state.settle?.();
+  assert.ok(state.record?.literals?.[m.entry], "a literal record kept in memory");
+  writeFileSync(m.entry, meshText("10.0.0.2", "v1"));
+  const answered = check();
+  assert.equal(answered.checked, 0);
+  assert.deepEqual(answered.diagnostics, []);
+  assert.deepEqual(answered.files, [m.entry]);
+  // A subset edit after the answered one: TypeScript's builder (still at the first text) checks the file again.
+  writeFileSync(m.entry, meshText("10.0.0.2", "v9"));
+  const broken = check();
+  assert.equal(broken.checked, 1);
+  assert.deepEqual(broken.diagnostics, fresh());
+  assert.ok(broken.diagnostics.length > 0);
+  assert.equal(state.record, undefined, "no record kept after a check with errors");
+  // Fixed and edited again: checked (no record), then answered.
+  writeFileSync(m.entry, meshText("10.0.0.3", "v1"));
+  assert.equal(check().checked, 1);
+  writeFileSync(m.entry, meshText("10.0.0.4", "v1"));
+  assert.equal(check().checked, 0);
+});
+
