@@ -28,8 +28,10 @@ export interface LiteralRecord {
 
 // A numeric literal a new text may put in a safe place: plain decimal (no legacy octal, which the checker refuses).
 const DECIMAL = /^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
-// A string literal with an escaped digit may be an octal escape, which strict mode refuses.
-const ESCAPED_DIGIT = /\\[0-9]/;
+// A string literal with an escaped digit may be an octal escape, which strict mode refuses; one that spans lines (a
+// line continuation, a raw U+2028 or U+2029) moves the lines after it, and `@ts-expect-error` or `@ts-ignore` work by
+// line.
+const REFUSED_STRING = /\\[0-9]|[\n\r\u2028\u2029]/;
 
 /**
  * Scans `text` as tokens (templates continued after their substitutions, a slash where an expression starts read as
@@ -74,7 +76,7 @@ export function skeletonHash(ts: typeof TS, text: string, safe: readonly number[
     if (safe[next] !== ordinal) return;
     next++;
     const token = text.slice(start, end);
-    if (kind === ts.SyntaxKind.NumericLiteral ? !DECIMAL.test(token) : kind !== ts.SyntaxKind.StringLiteral || ESCAPED_DIGIT.test(token)) {
+    if (kind === ts.SyntaxKind.NumericLiteral ? !DECIMAL.test(token) : kind !== ts.SyntaxKind.StringLiteral || REFUSED_STRING.test(token)) {
       refused = true;
       return false;
     }
@@ -128,7 +130,7 @@ export function literalRecord(ts: typeof TS, checker: TS.TypeChecker, sf: TS.Sou
 class LiteralSafety {
   private readonly verdicts = new Map<TS.Node, Map<string, boolean>>();
   private readonly indexes = new Map<TS.ArrayLiteralExpression, Map<TS.Node, number>>();
-  private readonly callees = new Map<TS.Symbol, TS.SignatureDeclaration | undefined>();
+  private readonly callees = new Map<TS.Symbol, Map<TS.SignatureKind, TS.SignatureDeclaration | undefined>>();
   private readonly properties = new Map<TS.Type, Map<string, TS.Type | undefined>>();
   private readonly tops = new Map<TS.Node, { at: TS.Node; type: () => TS.Type } | undefined>();
 
@@ -141,9 +143,9 @@ class LiteralSafety {
   isSafe(literal: TS.LiteralExpression, text: string): boolean {
     const ts = this.ts;
     const isString = literal.kind === ts.SyntaxKind.StringLiteral;
-    if (isString ? ESCAPED_DIGIT.test(text) : !DECIMAL.test(text)) return false;
+    if (isString ? REFUSED_STRING.test(text) : !DECIMAL.test(text)) return false;
     // Up from the literal through object and array literals to where its contextual type comes from.
-    const path: string[] = [];
+    const path: Step[] = [];
     let node: TS.Node = literal;
     for (;;) {
       const parent: TS.Node = node.parent;
@@ -151,12 +153,12 @@ class LiteralSafety {
       else if (ts.isPropertyAssignment(parent) && parent.initializer === node) {
         const name = propertyName(ts, parent.name);
         if (name === undefined) return false;
-        path.push(name);
+        path.push({ name, element: false });
         node = parent.parent;
       } else if (ts.isArrayLiteralExpression(parent)) {
         const index = this.indexOf(parent, node);
         if (index === undefined) return false;
-        path.push(String(index));
+        path.push({ name: String(index), element: true });
         node = parent;
       } else break;
     }
@@ -166,7 +168,7 @@ class LiteralSafety {
     if (!declared) return false;
     let byPath = this.verdicts.get(declared.at);
     if (!byPath) this.verdicts.set(declared.at, (byPath = new Map()));
-    const key = `${isString ? "s" : "n"}\0${path.join("\0")}`;
+    const key = JSON.stringify([isString, path]);
     let verdict = byPath.get(key);
     if (verdict === undefined) byPath.set(key, (verdict = this.walk(declared.type(), path, isString)));
     return verdict;
@@ -201,7 +203,9 @@ class LiteralSafety {
     const argIndex = parent.arguments.indexOf(top as TS.Expression);
     if (argIndex < 0 || parent.arguments.slice(0, argIndex).some((a) => ts.isSpreadElement(a))) return undefined;
     const declaration = this.calleeDeclaration(parent.expression, ts.isCallExpression(parent) ? ts.SignatureKind.Call : ts.SignatureKind.Construct);
-    if (!declaration) return undefined;
+    // The signature the check resolved must be that one: a type guard or assertion may have narrowed the callee to a
+    // subtype with a signature of its own (methods' parameters compare both ways).
+    if (!declaration || this.checker.getResolvedSignature(parent)?.getDeclaration() !== declaration) return undefined;
     const params = declaration.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this"));
     const param = params[argIndex];
     if (!param || param.dotDotDotToken || !param.type) return undefined;
@@ -221,8 +225,9 @@ class LiteralSafety {
     let symbol = this.checker.getSymbolAtLocation(name);
     if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = this.checker.getAliasedSymbol(symbol);
     if (!symbol) return undefined;
-    const cached = this.callees.get(symbol);
-    if (cached !== undefined || this.callees.has(symbol)) return cached;
+    let byKind = this.callees.get(symbol);
+    if (!byKind) this.callees.set(symbol, (byKind = new Map()));
+    if (byKind.has(kind)) return byKind.get(kind);
     let declaration: TS.SignatureDeclaration | undefined;
     const type = this.checker.getTypeOfSymbol(symbol);
     if (!(type.flags & (ts.TypeFlags.Union | ts.TypeFlags.Intersection))) {
@@ -230,34 +235,66 @@ class LiteralSafety {
       const d = signatures.length === 1 ? (signatures[0]!.getDeclaration() as TS.SignatureDeclaration | undefined) : undefined;
       if (d && Array.isArray(d.parameters)) declaration = d;
     }
-    this.callees.set(symbol, declaration);
+    byKind.set(kind, declaration);
     return declaration;
   }
 
-  /** Follows `path` through `type` as contextual typing does; true if it ends in plain string (number). */
-  private walk(type: TS.Type, path: readonly string[], isString: boolean): boolean {
+  /**
+   * Follows `path` through `type` as contextual typing does, member by member of each union (a primitive by its
+   * apparent type, as the checker does for an object literal); true if it ends in plain string (number).
+   */
+  private walk(type: TS.Type, path: readonly Step[], isString: boolean): boolean {
     const ts = this.ts;
     const lookup = (this.checker as unknown as { getTypeOfPropertyOfContextualType?: (t: TS.Type, name: string) => TS.Type | undefined }).getTypeOfPropertyOfContextualType;
     if (path.length > 0 && typeof lookup !== "function") return false;
-    let t: TS.Type | undefined = type;
-    for (const name of path) {
-      // A type variable, conditional, indexed or substitution type anywhere on the way may admit literals in some
-      // pass of the checker; strings, numbers and template literals add nothing to a property's contextual type.
-      if (members(ts, t).some((m) => m.flags & ts.TypeFlags.InstantiableNonPrimitive || m.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))) return false;
-      let known = this.properties.get(t);
-      if (!known) this.properties.set(t, (known = new Map()));
-      let next = known.get(name);
-      if (next === undefined && !known.has(name)) known.set(name, (next = lookup!.call(this.checker, t, ts.escapeLeadingUnderscores(name) as unknown as string)));
-      if (!next) return false;
-      t = next;
+    const nothing = ts.TypeFlags.Undefined | ts.TypeFlags.Null | ts.TypeFlags.Void | ts.TypeFlags.Never;
+    const primitive = ts.TypeFlags.StringLike | ts.TypeFlags.NumberLike | ts.TypeFlags.BooleanLike | ts.TypeFlags.BigIntLike | ts.TypeFlags.ESSymbolLike;
+    let alternatives: readonly TS.Type[] = [type];
+    for (const step of path) {
+      const next: TS.Type[] = [];
+      for (const t of alternatives) {
+        // A type variable, conditional, indexed or substitution type anywhere on the way may admit literals in some
+        // pass of the checker.
+        if (members(ts, t).some((m) => m.flags & ts.TypeFlags.InstantiableNonPrimitive || m.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))) return false;
+        for (const m of t.flags & ts.TypeFlags.Union ? (t as TS.UnionType).types : [t]) {
+          if (m.flags & nothing) continue;
+          const found = this.property(lookup!, m.flags & primitive ? this.checker.getApparentType(m) : m, step.name);
+          if (found) next.push(found);
+          // An array element's contextual type falls back to an iterable member's element type: not followed.
+          else if (step.element && !(m.flags & primitive) && this.iterable(m)) return false;
+        }
+      }
+      if (next.length === 0) return false;
+      alternatives = next;
     }
     // Plain string (number), beside at most undefined, null and object types: none of them admits a literal type.
     const want = isString ? ts.TypeFlags.String : ts.TypeFlags.Number;
     const plain = new Set([ts.TypeFlags.String, ts.TypeFlags.Number, ts.TypeFlags.Undefined, ts.TypeFlags.Null]);
     const object = (m: TS.Type) => m.flags === ts.TypeFlags.Object && (!((m as TS.ObjectType).objectFlags & ts.ObjectFlags.Mapped) || !homomorphic(ts, m));
-    const all = t.flags & ts.TypeFlags.Union ? (t as TS.UnionType).types : [t];
+    const all = alternatives.flatMap((t) => (t.flags & ts.TypeFlags.Union ? (t as TS.UnionType).types : [t]));
     return all.some((m) => m.flags === want) && all.every((m) => plain.has(m.flags) || object(m) || (m.flags === ts.TypeFlags.Intersection && (m as TS.IntersectionType).types.every(object)));
   }
+
+  /** Whether a type has a `[Symbol.iterator]` member (or may: a symbol index signature). */
+  private iterable(t: TS.Type): boolean {
+    return (
+      this.checker.getPropertiesOfType(t).some((p) => (p.escapedName as string).startsWith("__@iterator")) ||
+      this.checker.getIndexInfosOfType(t).some((i) => !!(i.keyType.flags & (this.ts.TypeFlags.ESSymbolLike | this.ts.TypeFlags.Any)))
+    );
+  }
+
+  private property(lookup: (t: TS.Type, name: string) => TS.Type | undefined, t: TS.Type, name: string): TS.Type | undefined {
+    let known = this.properties.get(t);
+    if (!known) this.properties.set(t, (known = new Map()));
+    if (!known.has(name)) known.set(name, lookup.call(this.checker, t, this.ts.escapeLeadingUnderscores(name) as unknown as string));
+    return known.get(name);
+  }
+}
+
+/** One step from a literal's top down to it: a property name, or an array element's index. */
+interface Step {
+  name: string;
+  element: boolean;
 }
 
 /**

@@ -81,6 +81,15 @@ test("the traps: safe literals are taken, unsafe ones refused, and each breaking
     }
   }
   assert.ok(marked >= 60, `marked literals: ${marked}`);
+  // A safe literal's new value may not span lines (a line continuation, a raw line or paragraph separator).
+  const twoArgs = tokens.find((t) => traps.slice(t.start, t.end) === '"a"' && traps.slice(t.end).startsWith(' /*S*/, "oops"'))!;
+  assert.ok(safe.has(twoArgs.ordinal));
+  for (const value of ['"a\\\nb"', '"a\\\r\nb"', '"a\u2028b"', '"a\u2029b"']) {
+    const edited = replace(traps, twoArgs, value);
+    assert.equal(skeletonHash(ts, edited, rec.safe), undefined, JSON.stringify(value));
+    writeFileSync(m.entry, edited);
+    assert.notDeepEqual(errorsOf(m.entry, state), [], `${JSON.stringify(value)} moves the error off the directive's line`);
+  }
   ctx.diagnostic(`${marked} marked literals, ${safe.size} taken`);
   // Every taken literal (marked or not), edited to other values, checks cleanly for real.
   for (const t of tokens.filter((t) => safe.has(t.ordinal))) {
