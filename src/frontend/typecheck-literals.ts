@@ -133,6 +133,7 @@ class LiteralSafety {
   private readonly callees = new Map<TS.Symbol, Map<TS.SignatureKind, TS.SignatureDeclaration | undefined>>();
   private readonly properties = new Map<TS.Type, Map<string, TS.Type | undefined>>();
   private readonly tops = new Map<TS.Node, { at: TS.Node; type: () => TS.Type } | undefined>();
+  private readonly references = new Map<TS.SourceFile, Set<string>>();
 
   constructor(
     private readonly ts: typeof TS,
@@ -206,6 +207,11 @@ class LiteralSafety {
     // The signature the check resolved must be that one: a type guard or assertion may have narrowed the callee to a
     // subtype with a signature of its own (methods' parameters compare both ways).
     if (!declaration || this.checker.getResolvedSignature(parent)?.getDeclaration() !== declaration) return undefined;
+    // Narrowed at the call (a type guard intersecting it with another signature type), overload resolution's subtype
+    // pass may pick another signature for another value. Only a reference that also appears other than as a callee
+    // in its module (a guard's argument, a condition's operand) can be narrowed: only its type at the call, which
+    // runs flow analysis, is asked for.
+    if (this.narrowable(parent.expression) && this.checker.getSignaturesOfType(this.checker.getTypeAtLocation(parent.expression), ts.isCallExpression(parent) ? ts.SignatureKind.Call : ts.SignatureKind.Construct).length !== 1) return undefined;
     const params = declaration.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this"));
     const param = params[argIndex];
     if (!param || param.dotDotDotToken || !param.type) return undefined;
@@ -253,12 +259,16 @@ class LiteralSafety {
     for (const step of path) {
       const next: TS.Type[] = [];
       for (const t of alternatives) {
-        // A type variable, conditional, indexed or substitution type anywhere on the way may admit literals in some
-        // pass of the checker.
-        if (members(ts, t).some((m) => m.flags & ts.TypeFlags.InstantiableNonPrimitive || m.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))) return false;
+        // A type variable, conditional, indexed or substitution type anywhere on the way (in a union, an intersection
+        // or one inside the other) may admit literals in some pass of the checker.
+        if (deep(ts, t).some((m) => m.flags & ts.TypeFlags.InstantiableNonPrimitive || m.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))) return false;
         for (const m of t.flags & ts.TypeFlags.Union ? (t as TS.UnionType).types : [t]) {
           if (m.flags & nothing) continue;
           const found = this.property(lookup!, m.flags & primitive ? this.checker.getApparentType(m) : m, step.name);
+          // A mapped type over a generic key may change shape when instantiated (over an array `keyof T` becomes
+          // number, over a primitive the whole type becomes it, `K` may become string): only one whose template
+          // does not name its key and which does not map `keyof` is followed.
+          if (deep(ts, m).some((d) => isMapped(ts, d) && genericKey(ts, d) && (homomorphic(ts, d) || mentionsKey(ts, d)))) return false;
           if (found) next.push(found);
           // An array element's contextual type falls back to an iterable member's element type: not followed.
           else if (step.element && !(m.flags & primitive) && this.iterable(m)) return false;
@@ -270,9 +280,33 @@ class LiteralSafety {
     // Plain string (number), beside at most undefined, null and object types: none of them admits a literal type.
     const want = isString ? ts.TypeFlags.String : ts.TypeFlags.Number;
     const plain = new Set([ts.TypeFlags.String, ts.TypeFlags.Number, ts.TypeFlags.Undefined, ts.TypeFlags.Null]);
-    const object = (m: TS.Type) => m.flags === ts.TypeFlags.Object && (!((m as TS.ObjectType).objectFlags & ts.ObjectFlags.Mapped) || !homomorphic(ts, m));
+    const object = (m: TS.Type) => m.flags === ts.TypeFlags.Object && !(isMapped(ts, m) && homomorphic(ts, m));
     const all = alternatives.flatMap((t) => (t.flags & ts.TypeFlags.Union ? (t as TS.UnionType).types : [t]));
     return all.some((m) => m.flags === want) && all.every((m) => plain.has(m.flags) || object(m) || (m.flags === ts.TypeFlags.Intersection && (m as TS.IntersectionType).types.every(object)));
+  }
+
+  /** Whether `callee` is a reference (a name, `this`, a chain of property names) seen in its module other than as a callee. */
+  private narrowable(callee: TS.Expression): boolean {
+    const ts = this.ts;
+    const key = referenceKey(ts, callee);
+    if (key === undefined) return false;
+    const sf = callee.getSourceFile();
+    let seen = this.references.get(sf);
+    if (!seen) {
+      const found = new Set<string>();
+      const visit = (node: TS.Node): void => {
+        const parent = node.parent;
+        const asCallee = parent && (ts.isCallExpression(parent) || ts.isNewExpression(parent)) && parent.expression === node;
+        if (!asCallee) {
+          const k = referenceKey(ts, node);
+          if (k !== undefined) found.add(k);
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(sf);
+      this.references.set(sf, (seen = found));
+    }
+    return seen.has(key);
   }
 
   /** Whether a type has a `[Symbol.iterator]` member (or may: a symbol index signature). */
@@ -297,6 +331,18 @@ interface Step {
   element: boolean;
 }
 
+const isMapped = (ts: typeof TS, t: TS.Type) => t.flags === ts.TypeFlags.Object && !!((t as TS.ObjectType).objectFlags & ts.ObjectFlags.Mapped);
+
+// A mapped type's key type as resolved (TypeScript's `constraintType`, cached once its properties were looked up);
+// undefined when it cannot be told, which every caller takes as the unsafe answer.
+const keyType = (t: TS.Type) => (t as unknown as { constraintType?: TS.Type }).constraintType;
+
+/** Whether a mapped type's keys are (or may be) still generic. */
+function genericKey(ts: typeof TS, t: TS.Type): boolean {
+  const k = keyType(t);
+  return !k || deep(ts, k).some((m) => m.flags & (ts.TypeFlags.Instantiable | ts.TypeFlags.Any | ts.TypeFlags.Unknown));
+}
+
 /**
  * Whether a mapped type maps `keyof` something (or cannot be told): over a type variable that becomes a primitive,
  * such a type becomes that primitive, a literal type included (Pick<X, "a"> maps a key union and stays an object).
@@ -305,11 +351,42 @@ function homomorphic(ts: typeof TS, t: TS.Type): boolean {
   const declaration = (t as unknown as { declaration?: TS.Node }).declaration;
   if (!declaration || !ts.isMappedTypeNode(declaration)) return true;
   const constraint = declaration.typeParameter.constraint;
-  return !constraint || (ts.isTypeOperatorNode(constraint) && constraint.operator === ts.SyntaxKind.KeyOfKeyword);
+  const k = keyType(t);
+  return !constraint || (ts.isTypeOperatorNode(constraint) && constraint.operator === ts.SyntaxKind.KeyOfKeyword) || !k || !!(k.flags & ts.TypeFlags.Index);
 }
 
-function members(ts: typeof TS, t: TS.Type): readonly TS.Type[] {
-  return t.flags & (ts.TypeFlags.Union | ts.TypeFlags.Intersection) ? (t as TS.UnionOrIntersectionType).types : [t];
+/** Whether a mapped type's template (or an `as` clause) names its key variable (or cannot be told). */
+function mentionsKey(ts: typeof TS, t: TS.Type): boolean {
+  const declaration = (t as unknown as { declaration?: TS.Node }).declaration;
+  if (!declaration || !ts.isMappedTypeNode(declaration)) return true;
+  if (declaration.nameType) return true;
+  const name = declaration.typeParameter.name.text;
+  const names = (n: TS.Node): boolean => (ts.isIdentifier(n) && n.text === name) || !!ts.forEachChild(n, (c) => names(c) || undefined);
+  return declaration.type !== undefined && names(declaration.type);
+}
+
+/** The members of a union or intersection, and theirs, down to types that are neither. */
+function deep(ts: typeof TS, t: TS.Type): readonly TS.Type[] {
+  return t.flags & (ts.TypeFlags.Union | ts.TypeFlags.Intersection) ? (t as TS.UnionOrIntersectionType).types.flatMap((m) => deep(ts, m)) : [t];
+}
+
+/**
+ * A reference as flow analysis matches it (a name, `this` or `super`, then property names, through parentheses, `!`,
+ * `?.` and literal element keys); undefined for anything else (a call's result is never narrowed).
+ */
+function referenceKey(ts: typeof TS, node: TS.Node): string | undefined {
+  if (ts.isIdentifier(node)) return node.text;
+  if (node.kind === ts.SyntaxKind.ThisKeyword || node.kind === ts.SyntaxKind.SuperKeyword) return node.kind === ts.SyntaxKind.ThisKeyword ? "this" : "super";
+  if (ts.isParenthesizedExpression(node) || ts.isNonNullExpression(node)) return referenceKey(ts, node.expression);
+  if (ts.isPropertyAccessExpression(node)) {
+    const base = referenceKey(ts, node.expression);
+    return base === undefined ? undefined : `${base}\0${node.name.text}`;
+  }
+  if (ts.isElementAccessExpression(node) && (ts.isStringLiteralLike(node.argumentExpression) || ts.isNumericLiteral(node.argumentExpression))) {
+    const base = referenceKey(ts, node.expression);
+    return base === undefined ? undefined : `${base}\0${node.argumentExpression.text}`;
+  }
+  return undefined;
 }
 
 /** A property assignment's name as written, unless it is computed. */

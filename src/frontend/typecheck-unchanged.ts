@@ -145,6 +145,9 @@ export function unchangedRecord(ts: typeof TS, entry: string, options: TS.Compil
     const nonLib = files.filter(([f]) => !libs.has(f));
     // The scan must reach exactly the program's files, each with the text the program checked.
     if (nonLib.length !== scan.texts.size || nonLib.some(([f, sf]) => scan.texts.get(f) !== sf.text)) return undefined;
+    // And each import must resolve now as it did for the program: a package.json or a module created during the check
+    // may change a resolution without changing any file the program read.
+    if (!resolvedAsChecked(program, nonLib, scan.imports)) return undefined;
     const diagnostics: RawDiagnostic[] = found
       .filter((d) => d.category === ts.DiagnosticCategory.Error)
       .map((d) => ({
@@ -162,6 +165,20 @@ export function unchangedRecord(ts: typeof TS, entry: string, options: TS.Compil
   } catch {
     return undefined;
   }
+}
+
+/** Whether every import of the scan resolves to the file the program resolved it to (false when that cannot be told). */
+function resolvedAsChecked(program: TS.Program, files: readonly (readonly [string, TS.SourceFile])[], imports: readonly Import[]): boolean {
+  const resolvedBy = (program as unknown as { getResolvedModuleFromModuleSpecifier?: (s: TS.StringLiteralLike, sf: TS.SourceFile) => TS.ResolvedModuleWithFailedLookupLocations | undefined }).getResolvedModuleFromModuleSpecifier;
+  if (typeof resolvedBy !== "function") return false;
+  const checked = new Map<string, string | null>();
+  for (const [f, sf] of files) {
+    for (const specifier of (sf as unknown as { imports?: readonly TS.StringLiteralLike[] }).imports ?? []) {
+      const r = resolvedBy.call(program, specifier, sf)?.resolvedModule;
+      checked.set(`${f}\0${specifier.text}`, r ? resolve(r.resolvedFileName) : null);
+    }
+  }
+  return imports.every(([from, specifier, to]) => checked.has(`${from}\0${specifier}`) && checked.get(`${from}\0${specifier}`) === to);
 }
 
 /** The literal records of the user's own TypeScript modules (not declaration files, not JSON). */

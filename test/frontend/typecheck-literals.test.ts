@@ -10,10 +10,10 @@ import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "no
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { dslEntry } from "../../src/frontend/paths.js";
-import { typecheck, typescript, type IncrementalState } from "../../src/frontend/typecheck.js";
+import { compilerOptions, typecheck, typescript, type IncrementalState } from "../../src/frontend/typecheck.js";
 import { typecheckCachePath } from "../../src/frontend/typecheck-cache.js";
 import { scanTokens, skeletonHash, type LiteralRecord } from "../../src/frontend/typecheck-literals.js";
-import { unchangedRecordPath } from "../../src/frontend/typecheck-unchanged.js";
+import { unchangedRecord, unchangedRecordPath } from "../../src/frontend/typecheck-unchanged.js";
 import { useTempCacheDir, writeMesh, type TmpMesh } from "./tmp-mesh.js";
 
 const made: TmpMesh[] = [];
@@ -201,5 +201,25 @@ test("in a long-lived checker (meshc serve): a safe literal edit is answered fro
   assert.equal(check().checked, 1);
   writeFileSync(m.entry, meshText("10.0.0.4", "v1"));
   assert.equal(check().checked, 0);
+});
+
+test("a record is not made when an import resolves otherwise than it did for the checked program", () => {
+  // "./p" resolves to p/index.ts until a p/package.json points its types elsewhere: no file the program read changes.
+  const m = writeMesh({
+    "mesh.ts": `import { v } from "./p";\nimport "./p/index.ts";\nimport "./q.ts";\nexport const n: number = v;\n`,
+    "p/index.ts": "export const v: number = 1;\n",
+    "q.ts": 'export const v: string = "s";\n',
+  });
+  made.push(m);
+  const options = compilerOptions(dslEntry());
+  const host = ts.createCompilerHost(options);
+  const program = ts.createProgram({ rootNames: [m.entry], options, host });
+  const found = [...program.getSemanticDiagnostics()];
+  assert.deepEqual(found, []);
+  const own = [m.entry, m.path("p/index.ts"), m.path("q.ts")].sort();
+  assert.ok(unchangedRecord(ts, m.entry, options, host, program, found, own), "a record while resolution is unchanged");
+  writeFileSync(m.path("p/package.json"), JSON.stringify({ types: "../q.ts" }));
+  assert.equal(unchangedRecord(ts, m.entry, options, host, program, found, own), undefined);
+  assert.notDeepEqual(typecheck(m.entry, dslEntry()).diagnostics, [], "the import now resolves to a string");
 });
 
