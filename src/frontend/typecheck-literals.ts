@@ -130,10 +130,9 @@ export function literalRecord(ts: typeof TS, checker: TS.TypeChecker, sf: TS.Sou
 class LiteralSafety {
   private readonly verdicts = new Map<TS.Node, Map<string, boolean>>();
   private readonly indexes = new Map<TS.ArrayLiteralExpression, Map<TS.Node, number>>();
-  private readonly callees = new Map<TS.Symbol, Map<TS.SignatureKind, TS.SignatureDeclaration | undefined>>();
+  private readonly callees = new Map<TS.Symbol, Map<TS.SignatureKind, { declaration: TS.SignatureDeclaration; type: TS.Type } | undefined>>();
   private readonly properties = new Map<TS.Type, Map<string, TS.Type | undefined>>();
   private readonly tops = new Map<TS.Node, { at: TS.Node; type: () => TS.Type } | undefined>();
-  private readonly references = new Map<TS.SourceFile, Set<string>>();
 
   constructor(
     private readonly ts: typeof TS,
@@ -203,15 +202,14 @@ class LiteralSafety {
     if (!(ts.isCallExpression(parent) || ts.isNewExpression(parent)) || !parent.arguments) return undefined;
     const argIndex = parent.arguments.indexOf(top as TS.Expression);
     if (argIndex < 0 || parent.arguments.slice(0, argIndex).some((a) => ts.isSpreadElement(a))) return undefined;
-    const declaration = this.calleeDeclaration(parent.expression, ts.isCallExpression(parent) ? ts.SignatureKind.Call : ts.SignatureKind.Construct);
-    // The signature the check resolved must be that one: a type guard or assertion may have narrowed the callee to a
-    // subtype with a signature of its own (methods' parameters compare both ways).
-    if (!declaration || this.checker.getResolvedSignature(parent)?.getDeclaration() !== declaration) return undefined;
-    // Narrowed at the call (a type guard intersecting it with another signature type), overload resolution's subtype
-    // pass may pick another signature for another value. Only a reference that also appears other than as a callee
-    // in its module (a guard's argument, a condition's operand) can be narrowed: only its type at the call, which
-    // runs flow analysis, is asked for.
-    if (this.narrowable(parent.expression) && this.checker.getSignaturesOfType(this.checker.getTypeAtLocation(parent.expression), ts.isCallExpression(parent) ? ts.SignatureKind.Call : ts.SignatureKind.Construct).length !== 1) return undefined;
+    const callee = this.callee(parent.expression, ts.isCallExpression(parent) ? ts.SignatureKind.Call : ts.SignatureKind.Construct);
+    if (!callee) return undefined;
+    const { declaration } = callee;
+    // The signature the check resolved must be that one, and a callee flow analysis may narrow must have its declared
+    // type at the call: a type guard or assertion can make it a subtype, an intersection or a union whose signature
+    // (or combined signature, which keeps the first member's declaration) takes other parameter types.
+    if (this.checker.getResolvedSignature(parent)?.getDeclaration() !== declaration) return undefined;
+    if (callee.narrowable && this.checker.getTypeAtLocation(parent.expression) !== callee.type) return undefined;
     const params = declaration.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this"));
     const param = params[argIndex];
     if (!param || param.dotDotDotToken || !param.type) return undefined;
@@ -220,29 +218,34 @@ class LiteralSafety {
   }
 
   /**
-   * The declaration of the one signature a callee (a name or a property access) has, by its symbol's declared type:
-   * not its type at the call, which would run flow analysis again for every call. A declared type that is a union
-   * (which flow analysis may narrow at the call) or has several signatures (overloads) gives none.
+   * The declaration of the one signature a callee (a name or a property access) has, by its symbol's declared type
+   * (a declared type that is a union or intersection, or has several signatures, gives none), and whether flow
+   * analysis may narrow the callee at a call: a variable, property, accessor or import may be (a type guard can make
+   * it an intersection or union with other signatures), a function, class or method is not (TypeScript returns
+   * their declared type at every reference).
    */
-  private calleeDeclaration(callee: TS.Expression, kind: TS.SignatureKind): TS.SignatureDeclaration | undefined {
+  private callee(callee: TS.Expression, kind: TS.SignatureKind): { declaration: TS.SignatureDeclaration; type: TS.Type; narrowable: boolean } | undefined {
     const ts = this.ts;
     const name = ts.isIdentifier(callee) ? callee : ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.name) ? callee.name : undefined;
     if (!name) return undefined;
-    let symbol = this.checker.getSymbolAtLocation(name);
-    if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = this.checker.getAliasedSymbol(symbol);
-    if (!symbol) return undefined;
+    const seen = this.checker.getSymbolAtLocation(name);
+    if (!seen) return undefined;
+    const symbol = seen.flags & ts.SymbolFlags.Alias ? this.checker.getAliasedSymbol(seen) : seen;
+    const narrowable = !!((seen.flags | symbol.flags) & (ts.SymbolFlags.Variable | ts.SymbolFlags.Property | ts.SymbolFlags.Accessor | ts.SymbolFlags.Alias));
     let byKind = this.callees.get(symbol);
     if (!byKind) this.callees.set(symbol, (byKind = new Map()));
-    if (byKind.has(kind)) return byKind.get(kind);
-    let declaration: TS.SignatureDeclaration | undefined;
-    const type = this.checker.getTypeOfSymbol(symbol);
-    if (!(type.flags & (ts.TypeFlags.Union | ts.TypeFlags.Intersection))) {
-      const signatures = this.checker.getSignaturesOfType(type, kind);
-      const d = signatures.length === 1 ? (signatures[0]!.getDeclaration() as TS.SignatureDeclaration | undefined) : undefined;
-      if (d && Array.isArray(d.parameters)) declaration = d;
+    if (!byKind.has(kind)) {
+      let found: { declaration: TS.SignatureDeclaration; type: TS.Type } | undefined;
+      const type = this.checker.getTypeOfSymbol(symbol);
+      if (!(type.flags & (ts.TypeFlags.Union | ts.TypeFlags.Intersection))) {
+        const signatures = this.checker.getSignaturesOfType(type, kind);
+        const d = signatures.length === 1 ? (signatures[0]!.getDeclaration() as TS.SignatureDeclaration | undefined) : undefined;
+        if (d && Array.isArray(d.parameters)) found = { declaration: d, type };
+      }
+      byKind.set(kind, found);
     }
-    byKind.set(kind, declaration);
-    return declaration;
+    const found = byKind.get(kind);
+    return found && { ...found, narrowable };
   }
 
   /**
@@ -283,30 +286,6 @@ class LiteralSafety {
     const object = (m: TS.Type) => m.flags === ts.TypeFlags.Object && !(isMapped(ts, m) && homomorphic(ts, m));
     const all = alternatives.flatMap((t) => (t.flags & ts.TypeFlags.Union ? (t as TS.UnionType).types : [t]));
     return all.some((m) => m.flags === want) && all.every((m) => plain.has(m.flags) || object(m) || (m.flags === ts.TypeFlags.Intersection && (m as TS.IntersectionType).types.every(object)));
-  }
-
-  /** Whether `callee` is a reference (a name, `this`, a chain of property names) seen in its module other than as a callee. */
-  private narrowable(callee: TS.Expression): boolean {
-    const ts = this.ts;
-    const key = referenceKey(ts, callee);
-    if (key === undefined) return false;
-    const sf = callee.getSourceFile();
-    let seen = this.references.get(sf);
-    if (!seen) {
-      const found = new Set<string>();
-      const visit = (node: TS.Node): void => {
-        const parent = node.parent;
-        const asCallee = parent && (ts.isCallExpression(parent) || ts.isNewExpression(parent)) && parent.expression === node;
-        if (!asCallee) {
-          const k = referenceKey(ts, node);
-          if (k !== undefined) found.add(k);
-        }
-        ts.forEachChild(node, visit);
-      };
-      visit(sf);
-      this.references.set(sf, (seen = found));
-    }
-    return seen.has(key);
   }
 
   /** Whether a type has a `[Symbol.iterator]` member (or may: a symbol index signature). */
@@ -368,25 +347,6 @@ function mentionsKey(ts: typeof TS, t: TS.Type): boolean {
 /** The members of a union or intersection, and theirs, down to types that are neither. */
 function deep(ts: typeof TS, t: TS.Type): readonly TS.Type[] {
   return t.flags & (ts.TypeFlags.Union | ts.TypeFlags.Intersection) ? (t as TS.UnionOrIntersectionType).types.flatMap((m) => deep(ts, m)) : [t];
-}
-
-/**
- * A reference as flow analysis matches it (a name, `this` or `super`, then property names, through parentheses, `!`,
- * `?.` and literal element keys); undefined for anything else (a call's result is never narrowed).
- */
-function referenceKey(ts: typeof TS, node: TS.Node): string | undefined {
-  if (ts.isIdentifier(node)) return node.text;
-  if (node.kind === ts.SyntaxKind.ThisKeyword || node.kind === ts.SyntaxKind.SuperKeyword) return node.kind === ts.SyntaxKind.ThisKeyword ? "this" : "super";
-  if (ts.isParenthesizedExpression(node) || ts.isNonNullExpression(node)) return referenceKey(ts, node.expression);
-  if (ts.isPropertyAccessExpression(node)) {
-    const base = referenceKey(ts, node.expression);
-    return base === undefined ? undefined : `${base}\0${node.name.text}`;
-  }
-  if (ts.isElementAccessExpression(node) && (ts.isStringLiteralLike(node.argumentExpression) || ts.isNumericLiteral(node.argumentExpression))) {
-    const base = referenceKey(ts, node.expression);
-    return base === undefined ? undefined : `${base}\0${node.argumentExpression.text}`;
-  }
-  return undefined;
 }
 
 /** A property assignment's name as written, unless it is computed. */
