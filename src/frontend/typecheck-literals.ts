@@ -208,11 +208,15 @@ class LiteralSafety {
     // The signature the check resolved must be that one, and a callee flow analysis may narrow must have its declared
     // type at the call: a type guard or assertion can make it a subtype, an intersection or a union whose signature
     // (or combined signature, which keeps the first member's declaration) takes other parameter types.
-    if (this.checker.getResolvedSignature(parent)?.getDeclaration() !== declaration) return undefined;
+    const resolved = this.checker.getResolvedSignature(parent);
+    if (resolved?.getDeclaration() !== declaration) return undefined;
     if (callee.narrowable && this.checker.getTypeAtLocation(parent.expression) !== callee.type) return undefined;
     const params = declaration.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this"));
     const param = params[argIndex];
     if (!param || param.dotDotDotToken || !param.type) return undefined;
+    // And its parameter must be the one declared there: a signature combined from a union's members (a class
+    // extending a union-typed base) keeps the first member's declaration, with new parameters of another type.
+    if (resolved.getParameters()[argIndex]?.valueDeclaration !== param) return undefined;
     const annotation = param.type;
     return { at: annotation, type: () => this.checker.getTypeFromTypeNode(annotation) };
   }
