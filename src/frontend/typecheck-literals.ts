@@ -273,9 +273,10 @@ class LiteralSafety {
           if (m.flags & nothing) continue;
           const found = this.property(lookup!, m.flags & primitive ? this.checker.getApparentType(m) : m, step.name);
           // A mapped type over a generic key may change shape when instantiated (over an array `keyof T` becomes
-          // number, over a primitive the whole type becomes it, `K` may become string): only one whose template
-          // does not name its key and which does not map `keyof` is followed.
-          if (deep(ts, m).some((d) => isMapped(ts, d) && genericKey(ts, d) && (homomorphic(ts, d) || mentionsKey(ts, d)))) return false;
+          // number, over a primitive the whole type becomes it, `K` may become string or a key it did not admit
+          // before, `1` for `K extends number`): only one whose template does not name its key, which does not map
+          // `keyof`, and which has the property already, is followed.
+          if (deep(ts, m).some((d) => isMapped(ts, d) && genericKey(ts, d) && (homomorphic(ts, d) || mentionsKey(ts, d) || this.property(lookup!, d, step.name) === undefined))) return false;
           if (found) next.push(found);
           // An array element's contextual type falls back to an iterable member's element type: not followed.
           else if (step.element && !(m.flags & primitive) && this.iterable(m)) return false;
