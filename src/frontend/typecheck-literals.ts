@@ -267,8 +267,8 @@ class LiteralSafety {
       const next: TS.Type[] = [];
       for (const t of alternatives) {
         // A type variable, conditional, indexed or substitution type anywhere on the way (in a union, an intersection
-        // or one inside the other) may admit literals in some pass of the checker.
-        if (deep(ts, t).some((m) => m.flags & ts.TypeFlags.InstantiableNonPrimitive || m.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))) return false;
+        // or one inside the other), or a generic variadic tuple, may admit literals in some pass of the checker.
+        if (deep(ts, t).some((m) => m.flags & ts.TypeFlags.InstantiableNonPrimitive || m.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown) || variadicTuple(ts, m))) return false;
         for (const m of t.flags & ts.TypeFlags.Union ? (t as TS.UnionType).types : [t]) {
           if (m.flags & nothing) continue;
           const found = this.property(lookup!, m.flags & primitive ? this.checker.getApparentType(m) : m, step.name);
@@ -288,7 +288,7 @@ class LiteralSafety {
     // Plain string (number), beside at most undefined, null and object types: none of them admits a literal type.
     const want = isString ? ts.TypeFlags.String : ts.TypeFlags.Number;
     const plain = new Set([ts.TypeFlags.String, ts.TypeFlags.Number, ts.TypeFlags.Undefined, ts.TypeFlags.Null]);
-    const object = (m: TS.Type) => m.flags === ts.TypeFlags.Object && !(isMapped(ts, m) && homomorphic(ts, m));
+    const object = (m: TS.Type) => m.flags === ts.TypeFlags.Object && !(isMapped(ts, m) && homomorphic(ts, m)) && !variadicTuple(ts, m);
     const all = alternatives.flatMap((t) => (t.flags & ts.TypeFlags.Union ? (t as TS.UnionType).types : [t]));
     return all.some((m) => m.flags === want) && all.every((m) => plain.has(m.flags) || object(m) || (m.flags === ts.TypeFlags.Intersection && (m as TS.IntersectionType).types.every(object)));
   }
@@ -314,6 +314,14 @@ interface Step {
   name: string;
   element: boolean;
 }
+
+// A tuple with a variadic element (`[x, ...T]`, T generic): over a `const` T it makes every array or object literal
+// checked against it, and the literals in them, a const context, so a literal keeps its own type in the inference
+// pass and can flow into a type variable elsewhere in the parameter (an index signature, say).
+const variadicTuple = (ts: typeof TS, t: TS.Type) =>
+  !!((t as TS.ObjectType).objectFlags & ts.ObjectFlags.Reference) &&
+  !!((t as TS.TypeReference).target.objectFlags & ts.ObjectFlags.Tuple) &&
+  ((t as TS.TypeReference).target as TS.TupleType).elementFlags.some((f) => f & ts.ElementFlags.Variadic);
 
 const isMapped = (ts: typeof TS, t: TS.Type) => t.flags === ts.TypeFlags.Object && !!((t as TS.ObjectType).objectFlags & ts.ObjectFlags.Mapped);
 
