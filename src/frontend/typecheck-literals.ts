@@ -9,14 +9,18 @@
 // or a const context. A call argument whose parameter type has no type variable feeds no inference, and a callee
 // with one signature has no overload to pick. So when the type at the literal's path, as written where the
 // parameter (or the annotated variable) is declared, before any inference instantiates it, is string or number
-// (with undefined or null at most), the literal's type is the same whatever its value, in every pass of the checker,
-// and so is every type and diagnostic computed from it. Everything else in the module (every other token, comments,
-// whitespace) must be byte for byte what was checked: the skeleton hash below covers it.
+// (with undefined, null or object types at most), the literal's type is the same whatever its value, in every pass
+// of the checker, and so is every type and diagnostic computed from it. Everything else in the module (every other
+// token, comments, whitespace, and so every line) must be byte for byte what was checked: the skeleton hash covers it.
 //
 // What is recorded per module after an error-free check: the ordinals (in a plain token scan) of its safe literals
 // and the hash of its text with those literals' contents left out. Anything the rules do not cover is not safe: a
 // literal under `as const`, `satisfies`, in a return, a default, a comparison, a key, an import; an argument of an
-// overloaded or rest-parameter callee; an unannotated variable.
+// overloaded or rest-parameter callee, of a callee narrowed at the call, or of a signature combined from a union's;
+// an unannotated variable; a path through a type variable (also inside an intersection in a union), a mapped type
+// over a generic key that names its key, maps `keyof` or lacks the property, a generic variadic tuple, or an
+// iterable union member. Six rounds of counterexample hunting found each of these (test/frontend/fixtures/
+// literal-traps.ts keeps every one as a trap): a change here needs the same.
 import { createHash } from "node:crypto";
 import type * as TS from "typescript";
 
