@@ -18,8 +18,8 @@
 // literal under `as const`, `satisfies`, in a return, a default, a comparison, a key, an import; an argument of an
 // overloaded or rest-parameter callee, of a callee narrowed at the call, or of a signature combined from a union's;
 // an unannotated variable; a path through a type variable (also inside an intersection in a union), a mapped type
-// over a generic key that names its key, maps `keyof` or lacks the property, a generic variadic tuple, or an
-// iterable union member. Six rounds of counterexample hunting found each of these (test/frontend/fixtures/
+// over a generic key (an `as` clause included) that names its key, maps `keyof` or lacks the property, a generic
+// variadic tuple, or an iterable union member. Seven rounds of counterexample hunting found each of these (test/frontend/fixtures/
 // literal-traps.ts keeps every one as a trap): a change here needs the same.
 import { createHash } from "node:crypto";
 import type * as TS from "typescript";
@@ -333,8 +333,10 @@ const isMapped = (ts: typeof TS, t: TS.Type) => t.flags === ts.TypeFlags.Object 
 // undefined when it cannot be told, which every caller takes as the unsafe answer.
 const keyType = (t: TS.Type) => (t as unknown as { constraintType?: TS.Type }).constraintType;
 
-/** Whether a mapped type's keys are (or may be) still generic. */
+/** Whether a mapped type's keys are (or may be) still generic: an `as` clause counts as generic (it may name one). */
 function genericKey(ts: typeof TS, t: TS.Type): boolean {
+  const declaration = (t as unknown as { declaration?: TS.Node }).declaration;
+  if (!declaration || !ts.isMappedTypeNode(declaration) || declaration.nameType) return true;
   const k = keyType(t);
   return !k || deep(ts, k).some((m) => m.flags & (ts.TypeFlags.Instantiable | ts.TypeFlags.Any | ts.TypeFlags.Unknown));
 }
