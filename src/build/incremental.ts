@@ -16,7 +16,7 @@ import { ENCODED_INDEX, fileDigest, renderEncodedIndex } from "./encoded-index.j
 import { variantDir } from "../snapshot/variants.js";
 import { SegmentRenderer } from "./render-segments.js";
 import type { PreviousBuild } from "./translate-cache.js";
-import { discoveryResponseFrame, FILE_OF, MANIFEST, manifestOf, renderDiscoveryResponseBytes, stableJson, type Manifest } from "./render.js";
+import { discoveryResponseFrame, FILE_OF, MANIFEST, manifestEntriesOf, manifestOf, renderDiscoveryResponseBytes, stableJson, type Manifest, type ManifestEntry } from "./render.js";
 
 export interface BuildPlan {
   /**
@@ -50,90 +50,137 @@ export interface BuildSink {
  * `sink`, each file and link is also handed to it as soon as it is decided (the plan still lists them all).
  */
 export async function planBuild(outDir: string, meshName: string, snapshot: MeshSnapshot, certificates?: CertificatePlan, sink?: BuildSink, known?: PreviousBuild): Promise<BuildPlan> {
-  const manifest = manifestOf(meshName, snapshot, certificates);
-  const old = (known && (await fromKnown(outDir, known))) ?? (await previous(outDir));
-  const files = new Map<string, string | Buffer>();
-  const reuse = new Map<string, string>();
-  const candidates: { rel: string; abs: string }[] = [];
-  for (const [proxy, entries] of Object.entries(manifest.proxies)) {
-    for (const [key, entry] of Object.entries(entries)) {
-      const rel = `${proxy}/${key}.json`;
-      if (entry && old?.manifest.proxies[proxy]?.[key as keyof typeof entries]?.version === entry.version && entry.version !== "" && old.digests.has(rel)) {
-        candidates.push({ rel, abs: join(outDir, rel) });
-      }
-    }
+  return (await BuildPlanner.start(outDir, sink, known)).finish(meshName, snapshot, certificates);
+}
+
+type Previous = { manifest: Manifest; mtimeNs: bigint; digests: Map<string, string> };
+
+/**
+ * planBuild one proxy at a time: `meshc build` hands each proxy to proxy() as soon as it is translated, so its files
+ * are rendered and written while the next proxies are translated (and while the type check finishes), instead of
+ * all after the compile. finish() takes the whole snapshot: a proxy not handed over (or handed over as another
+ * object) is planned then, and the manifest and encoded.json are written last.
+ */
+export class BuildPlanner {
+  private readonly files = new Map<string, string | Buffer>();
+  private readonly reuse = new Map<string, string>();
+  private readonly digests = new Map<string, string>();
+  /** Each planned proxy, by name, as it was planned. */
+  private readonly planned = new Map<string, ProxySnapshot>();
+  private readonly assembled: BuildSink | undefined;
+  private readonly segments: SegmentRenderer | undefined;
+  private rendered = 0;
+  private failure: { err: unknown } | undefined;
+
+  private constructor(
+    private readonly outDir: string,
+    private readonly old: Previous | undefined,
+    private readonly sink: BuildSink | undefined,
+  ) {
+    const alloc = sink?.alloc?.bind(sink);
+    // With a sink that assembles files (the build writer's thread), each distinct resource's rendering is copied once
+    // into its shared memory and every file is sent as references to those; the thread also digests the files.
+    this.assembled = alloc && sink?.writeResponse && sink.digests ? sink : undefined;
+    // Route tables and assignments as segments: their shared virtual hosts and locality groups copied once each.
+    this.segments = this.assembled ? new SegmentRenderer(alloc!) : undefined;
   }
-  // Snapshot variants' files, the same way (their folder and key name them).
-  for (const [proxy, variants] of Object.entries(manifest.variants ?? {})) {
-    for (const [vkey, entries] of Object.entries(variants)) {
-      for (const [key, entry] of Object.entries(entries)) {
-        const rel = `${proxy}/${variantDir(vkey)}/${key}.json`;
-        const before = old?.manifest.variants?.[proxy]?.[vkey]?.[key as keyof typeof entries];
-        if (entry && before?.version === entry.version && entry.version !== "" && old!.digests.has(rel)) candidates.push({ rel, abs: join(outDir, rel) });
-      }
-    }
+
+  /** Reads what the build in `outDir` left (`known`: as the translate cache already read it). */
+  static async start(outDir: string, sink?: BuildSink, known?: PreviousBuild): Promise<BuildPlanner> {
+    const old = (known && (await fromKnown(outDir, known))) ?? (await previous(outDir));
+    return new BuildPlanner(outDir, old, sink);
   }
-  // Trust only files that are no newer than the manifest they were written with.
-  // (Synchronous stats: 7,000 promise round trips cost more main-thread time than the calls themselves.)
-  const ok = candidates.map((c) => {
+
+  /**
+   * Plans `p`'s files and its variants': each linked when equal to the previous build's, else rendered. Called from
+   * inside the translation, so it does not throw: a failure (the sink refusing a path) is thrown by finish().
+   */
+  proxy(p: ProxySnapshot): void {
+    if (this.failure !== undefined) return;
     try {
-      const s = statSync(c.abs, { bigint: true, throwIfNoEntry: false });
-      return s !== undefined && s.isFile() && s.size > 0n && s.mtimeNs <= old!.mtimeNs;
+      this.plan(p);
+    } catch (err) {
+      this.failure = { err };
+    }
+  }
+
+  private plan(p: ProxySnapshot): void {
+    const name = p.service;
+    this.planned.set(name, p);
+    const { entries, variants } = manifestEntriesOf(p);
+    const files: { rel: string; p: ProxySnapshot; key: string; entry: ManifestEntry | undefined; before: ManifestEntry | undefined }[] = [];
+    for (const [key, entry] of Object.entries(entries)) {
+      files.push({ rel: `${name}/${key}.json`, p, key, entry, before: this.old?.manifest.proxies[name]?.[key as keyof typeof entries] });
+    }
+    // Snapshot variants' files, the same way (their folder and key name them; they hold only the files that differ
+    // from the service's).
+    for (const [vkey, ventries] of variants) {
+      const v = p.variants!.get(vkey)!;
+      for (const [key, entry] of Object.entries(ventries)) {
+        files.push({ rel: `${name}/${variantDir(vkey)}/${key}.json`, p: v, key, entry, before: this.old?.manifest.variants?.[name]?.[vkey]?.[key as keyof typeof ventries] });
+      }
+    }
+    for (const f of files) {
+      const digest = this.old && f.entry && f.before?.version === f.entry.version && f.entry.version !== "" ? this.old.digests.get(f.rel) : undefined;
+      if (digest !== undefined && this.linkable(f.rel)) {
+        const abs = join(this.outDir, f.rel);
+        this.reuse.set(f.rel, abs);
+        this.digests.set(f.rel, digest);
+        this.sink?.link(f.rel, abs, digest);
+      } else this.render(f.rel, f.p, KIND_OF[f.key]!);
+    }
+  }
+
+  /**
+   * Whether the previous build's file at `rel` can be trusted: present, non-empty and no newer than the manifest it
+   * was written with. (Synchronous stats: 7,000 promise round trips cost more main-thread time than the calls.)
+   */
+  private linkable(rel: string): boolean {
+    try {
+      const s = statSync(join(this.outDir, rel), { bigint: true, throwIfNoEntry: false });
+      return s !== undefined && s.isFile() && s.size > 0n && s.mtimeNs <= this.old!.mtimeNs;
     } catch {
       return false;
     }
-  });
-  candidates.forEach((c, i) => {
-    if (!ok[i]) return;
-    reuse.set(c.rel, c.abs);
-    sink?.link(c.rel, c.abs, old!.digests.get(c.rel));
-  });
-  const digests = new Map<string, string>();
-  const alloc = sink?.alloc?.bind(sink);
-  let rendered = 0;
-  // With a sink that assembles files (the build writer's thread), each distinct resource's rendering is copied once
-  // into its shared memory and every file is sent as references to those; the thread also digests the files.
-  const assembled = alloc && sink?.writeResponse && sink.digests ? sink : undefined;
-  // Route tables and assignments as segments: their shared virtual hosts and locality groups copied once each.
-  const segments = assembled ? new SegmentRenderer(alloc!) : undefined;
-  const render = (rel: string, p: ProxySnapshot, kind: ResourceKind) => {
-    rendered++;
-    if (assembled) {
+  }
+
+  private render(rel: string, p: ProxySnapshot, kind: ResourceKind): void {
+    this.rendered++;
+    if (this.assembled) {
       const { head, tail } = discoveryResponseFrame(p, kind);
-      assembled.writeResponse!(rel, head, p.resources[kind].map((r) => segments!.resource(kind, r)), tail);
+      this.assembled.writeResponse!(rel, head, p.resources[kind].map((r) => this.segments!.resource(kind, r)), tail);
       return;
     }
-    const text = renderDiscoveryResponseBytes(p, kind, alloc);
-    files.set(rel, text);
-    sink?.write(rel, text);
-    digests.set(rel, fileDigest(text));
-  };
-  for (const name of Object.keys(manifest.proxies)) {
-    const p = snapshot.proxies.get(name)!;
-    for (const key of Object.keys(manifest.proxies[name]!)) {
-      const rel = `${name}/${key}.json`;
-      if (reuse.has(rel)) digests.set(rel, old!.digests.get(rel)!);
-      else render(rel, p, KIND_OF[key]!);
-    }
+    const text = renderDiscoveryResponseBytes(p, kind, this.sink?.alloc?.bind(this.sink));
+    this.files.set(rel, text);
+    this.sink?.write(rel, text);
+    this.digests.set(rel, fileDigest(text));
   }
-  // Snapshot variants (their folders hold only the files that differ from the service's).
-  for (const [name, variants] of Object.entries(manifest.variants ?? {})) {
-    const p = snapshot.proxies.get(name)!;
-    for (const [vkey, entries] of Object.entries(variants)) {
-      const v = p.variants!.get(vkey)!;
-      for (const key of Object.keys(entries)) {
-        const rel = `${name}/${variantDir(vkey)}/${key}.json`;
-        if (reuse.has(rel)) digests.set(rel, old!.digests.get(rel)!);
-        else render(rel, v, KIND_OF[key]!);
+
+  /**
+   * The snapshot's proxies not planned yet (or planned as another object) planned now, then manifest.json and
+   * encoded.json. A proxy planned earlier must still be the snapshot's: its files are already with the sink.
+   */
+  async finish(meshName: string, snapshot: MeshSnapshot, certificates?: CertificatePlan): Promise<BuildPlan> {
+    if (this.failure !== undefined) throw this.failure.err;
+    for (const name of this.planned.keys()) {
+      if (!snapshot.proxies.has(name)) throw new Error(`meshc bug: proxy ${name} was planned but is not in the snapshot`);
+    }
+    for (const name of [...snapshot.proxies.keys()].sort()) {
+      const p = snapshot.proxies.get(name)!;
+      if (this.planned.get(name) !== p) {
+        if (this.planned.has(name)) throw new Error(`meshc bug: proxy ${name} changed after it was planned`);
+        this.plan(p);
       }
     }
+    const manifest = manifestOf(meshName, snapshot, certificates);
+    this.files.set(MANIFEST, stableJson(manifest));
+    if (this.assembled) for (const [rel, d] of await this.assembled.digests!()) this.digests.set(rel, d);
+    this.files.set(ENCODED_INDEX, renderEncodedIndex(snapshot, this.digests));
+    this.sink?.write(MANIFEST, this.files.get(MANIFEST)!);
+    this.sink?.write(ENCODED_INDEX, this.files.get(ENCODED_INDEX)!);
+    return { files: this.files, reuse: this.reuse, rendered: this.rendered };
   }
-  files.set(MANIFEST, stableJson(manifest));
-  if (assembled) for (const [rel, d] of await assembled.digests!()) digests.set(rel, d);
-  files.set(ENCODED_INDEX, renderEncodedIndex(snapshot, digests));
-  sink?.write(MANIFEST, files.get(MANIFEST)!);
-  sink?.write(ENCODED_INDEX, files.get(ENCODED_INDEX)!);
-  return { files, reuse, rendered };
 }
 
 /**
@@ -141,7 +188,7 @@ export async function planBuild(outDir: string, meshName: string, snapshot: Mesh
  * encoded.json not read and parsed a second time. Used only while manifest.json is the very file that was read
  * (same inode, size and mtime); otherwise planBuild reads the directory again.
  */
-async function fromKnown(outDir: string, known: PreviousBuild): Promise<{ manifest: Manifest; mtimeNs: bigint; digests: Map<string, string> } | undefined> {
+async function fromKnown(outDir: string, known: PreviousBuild): Promise<Previous | undefined> {
   try {
     const s = await stat(join(outDir, MANIFEST), { bigint: true });
     const k = known.manifestStat;
@@ -153,7 +200,7 @@ async function fromKnown(outDir: string, known: PreviousBuild): Promise<{ manife
   }
 }
 
-async function previous(outDir: string): Promise<{ manifest: Manifest; mtimeNs: bigint; digests: Map<string, string> } | undefined> {
+async function previous(outDir: string): Promise<Previous | undefined> {
   try {
     const path = join(outDir, MANIFEST);
     const [text, s, index] = await Promise.all([readFile(path, "utf8"), stat(path, { bigint: true }), readFile(join(outDir, ENCODED_INDEX), "utf8").catch(() => undefined)]);

@@ -208,21 +208,29 @@ export interface Manifest {
   variants?: Record<string, Record<string, Partial<Record<"cds" | "eds" | "lds" | "rds" | "sds", ManifestEntry>>>>;
 }
 
+export type ProxyManifestEntries = Manifest["proxies"][string];
+
+/** One proxy's manifest entries: its own files', and each variant's (sorted by key) for the files its folder holds. */
+export function manifestEntriesOf(p: ProxySnapshot): { entries: ProxyManifestEntries; variants: [string, ProxyManifestEntries][] } {
+  return { entries: entryOf(p, kindsOf(p)), variants: sortedVariants(p).map(([key, v]) => [key, entryOf(v, variantKinds(p, v))]) };
+}
+
+function entryOf(p: ProxySnapshot, kinds: ResourceKind[]): ProxyManifestEntries {
+  const entry: ProxyManifestEntries = {};
+  for (const kind of kinds) {
+    const key = FILE_OF[kind].replace(".json", "") as keyof typeof entry;
+    entry[key] = { version: p.versions[kind], resources: p.resources[kind].length, bytes: p.resources[kind].reduce((n, r) => n + r.bytes.length, 0) };
+  }
+  return entry;
+}
+
 export function manifestOf(meshName: string, snapshot: MeshSnapshot, certificates?: CertificatePlan): Manifest {
   const proxies: Manifest["proxies"] = {};
   const variants: NonNullable<Manifest["variants"]> = {};
-  const entryOf = (p: ProxySnapshot, kinds: ResourceKind[]) => {
-    const entry: Manifest["proxies"][string] = {};
-    for (const kind of kinds) {
-      const key = FILE_OF[kind].replace(".json", "") as keyof typeof entry;
-      entry[key] = { version: p.versions[kind], resources: p.resources[kind].length, bytes: p.resources[kind].reduce((n, r) => n + r.bytes.length, 0) };
-    }
-    return entry;
-  };
   for (const name of [...snapshot.proxies.keys()].sort()) {
-    const p = snapshot.proxies.get(name)!;
-    proxies[name] = entryOf(p, kindsOf(p));
-    for (const [key, v] of sortedVariants(p)) (variants[name] ??= {})[key] = entryOf(v, variantKinds(p, v));
+    const { entries, variants: vs } = manifestEntriesOf(snapshot.proxies.get(name)!);
+    proxies[name] = entries;
+    for (const [key, entry] of vs) (variants[name] ??= {})[key] = entry;
   }
   return { mesh: meshName, proxies, ...(certificates ? { certificates } : {}), ...(Object.keys(variants).length ? { variants } : {}) };
 }

@@ -271,7 +271,11 @@ export class BuildTranslateCache {
     return new BuildTranslateCache(outDir, await readPrevious(outDir));
   }
 
-  translate(ir: MeshIR): TranslateResult {
+  /**
+   * `onProxy`: called with each proxy (translated or reused) as soon as it is final, in translation order; never for
+   * a mesh with patches (mesh.patch() changes proxies after translation).
+   */
+  translate(ir: MeshIR, onProxy?: (proxy: ProxySnapshot) => void): TranslateResult {
     if (ir.patches?.length) {
       this.stats = { translated: 0, reused: 0, full: "the mesh has patches" };
       const r = translateMesh(ir);
@@ -297,12 +301,14 @@ export class BuildTranslateCache {
         if (!p) return undefined;
         kept[svc.name] = { key: k.key, reads: k.reads };
         reused++;
+        onProxy?.(p);
         return p;
       },
-      translated: (svc, _proxy, reads) => {
+      translated: (svc, proxy, reads) => {
         translated++;
         const sorted = [...reads].sort();
         kept[svc.name] = { key: inputsKey(sorted), reads: sorted };
+        onProxy?.(proxy);
       },
     });
     this.stats = { translated, reused, ...(full ? { full } : {}) };

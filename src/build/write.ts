@@ -8,6 +8,7 @@ import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { MANIFEST } from "./render.js";
+import { ENCODED_INDEX } from "./encoded-index.js";
 import { removeDetached, retiredName, retiredSiblings } from "./retire.js";
 import { canBecomeSpare, claimSpare, deadTempTrees, markSpare, spareName, tempName } from "./spare.js";
 import { WRITER_SOURCE } from "./writer-thread.js";
@@ -130,18 +131,25 @@ export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {
   });
   let sent = false; // whether any file went to the thread (a claimed spare is then no longer as it was)
   let closed = false;
+  /**
+   * The claimed spare, not swapped in (the thread is stopped), goes back as the spare, so that a failed build (say a
+   * type error found after its files were written) leaves the next one a tree to update in place. Once written into,
+   * its encoded.json goes first: then none of its files is trusted (./writer-thread.ts writes each one again), only
+   * its folders and inodes are reused. Removed instead when another build's spare is there.
+   */
   const putBack = async (claimed: string) => {
-    if (!sent) {
-      try {
-        await rename(claimed, spareName(target));
-        return;
-      } catch {
-        // another build left a spare meanwhile: this one goes
-      }
+    try {
+      if (sent) await rm(join(claimed, ENCODED_INDEX), { force: true });
+      await rename(claimed, spareName(target));
+      return;
+    } catch {
+      // another build left a spare meanwhile: this one goes
     }
     await removeDetached([claimed]);
   };
+  let opened: BuildDirWriter | undefined;
   const release = async () => {
+    if (opened) return opened.abort();
     if (closed) return;
     closed = true;
     await worker.terminate();
@@ -173,7 +181,8 @@ export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {
       }
       worker.postMessage({ op: "root", dir: tmp, spare: false });
     }
-    return writerOn(tmp, claimed !== undefined);
+    opened = writerOn(tmp, claimed !== undefined);
+    return opened;
   };
 
   const writerOn = (tmp: string, isSpare: boolean): BuildDirWriter => {
@@ -226,6 +235,7 @@ export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {
       if (closed) return;
       closed = true;
       await worker.terminate();
+      // A failed build leaves the folder around --out as it found it (waiting for the removal of its files, if any).
       if (isSpare) await putBack(tmp);
       else await rm(tmp, { recursive: true, force: true });
     };

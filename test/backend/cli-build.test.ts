@@ -2,12 +2,13 @@
 // --out that is not a build directory) leaves an existing output byte-identical.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
 import { readTree } from "./cases.js";
+import { syntheticMeshFiles } from "../../bench/synthetic-mesh.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const fixture = fileURLToPath(new URL("./fixtures/cli/mesh.ts", import.meta.url));
@@ -51,6 +52,38 @@ describe("meshc build", { timeout: 120_000 }, () => {
     assert.equal(r.code, 1);
     assert.equal(JSON.parse(r.stdout)[0].code, "MESH0001");
     assert.deepEqual(readTree(out), before);
+  });
+
+  test("a type error found after the files were written leaves --out byte-identical; the next build is exact", { timeout: 120_000 }, () => {
+    // Files are rendered and written as proxies are translated, before the type check's verdict (it runs on its own
+    // thread). A type error that evaluation does not notice fails the build after that: --out must not change, the
+    // spare written into must go back untrusted (no index), and the next build must still write the exact tree.
+    // A 150-service mesh of DSL statements: TypeScript checks it for over a second, several times as long as the
+    // evaluation and the first translated proxies take, so its files are being written when the error arrives.
+    const dir = join(tmp, "late-error");
+    const target = join(dir, "dist");
+    const good = join(dir, "good", "mesh.ts");
+    const bad = join(dir, "bad", "mesh.ts");
+    const text = syntheticMeshFiles({ services: 150, style: "statements" })["mesh.ts"]!;
+    mkdirSync(dirname(good), { recursive: true });
+    mkdirSync(dirname(bad), { recursive: true });
+    writeFileSync(good, text);
+    writeFileSync(bad, `${text}\nexport const wrong: number = "not a number";\n`);
+    assert.equal(meshc("build", good, "--out", target).code, 0);
+    assert.equal(meshc("build", good, "--out", target).code, 0); // the first tree becomes the spare
+    const before = readTree(target);
+    assert.ok(existsSync(join(dir, ".dist.spare", "encoded.json")));
+    const r = meshc("build", bad, "--out", target, "--format", "json");
+    assert.equal(r.code, 1, r.stderr);
+    const [d] = JSON.parse(r.stdout) as { code: string; message: string }[];
+    assert.equal(d!.code, "MESH0001");
+    assert.match(d!.message, /\(TS2322\)$/);
+    assert.deepEqual(readTree(target), before);
+    assert.deepEqual(readdirSync(dir).sort(), [".dist.spare", "bad", "dist", "good"]);
+    assert.equal(existsSync(join(dir, ".dist.spare", "encoded.json")), false, "the spare was written into: its index is gone");
+    const again = meshc("build", good, "--out", target);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(readTree(target), before);
   });
 
   test("an --out holding other files is refused (exit 2) and left alone", () => {

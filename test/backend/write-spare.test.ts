@@ -176,17 +176,21 @@ describe("spare tree: meshc build's writer", () => {
     await prepareBuildDir(out, { retire: "spare" }).release();
     assert.deepEqual(spareListing(out), spare);
     assert.deepEqual(readdirSync(dir).sort(), [".out.spare", "out"]);
-    // Opened, written into, aborted: --out unchanged; the half-updated spare is not kept as a spare.
+    // Opened, written into, aborted (a build that failed after its files were written): --out unchanged; the
+    // half-updated spare goes back without its index, so none of its files is trusted any more.
     const w = await prepareBuildDir(out, { retire: "spare" }).open();
     w.write("svc-0001/cds.json", "[]\n");
     await w.digests();
     await w.abort();
     assert.deepEqual(listing(out), current);
-    for (let i = 0; i < 600 && readdirSync(dir).length > 1; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(readdirSync(dir), ["out"]);
-    // And the next build still produces the exact tree, without a spare.
+    assert.deepEqual(readdirSync(dir).sort(), [".out.spare", "out"]);
+    assert.equal(existsSync(join(spareName(out), ENCODED_INDEX)), false);
+    assert.equal(readFileSync(join(spareName(out), "svc-0001", "cds.json"), "utf8"), "[]\n");
+    // And the next builds, from that spare, still produce the exact trees.
     const files = await build(out, { services: 6 });
     assert.deepEqual(listing(out), expectedListing(files));
+    const again = await build(out, { services: 6, timeoutOfSvc3: 971 });
+    assert.deepEqual(listing(out), expectedListing(again));
   });
 
   test("a failed write leaves --out as it was", async () => {

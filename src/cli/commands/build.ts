@@ -5,13 +5,13 @@
 // The output directory is replaced atomically: on any failure it is left exactly as it was.
 import { Option, type Command } from "@commander-js/extra-typings";
 import { relative } from "node:path";
-import { planBuild, type BuildPlan } from "../../build/incremental.js";
+import { BuildPlanner, type BuildPlan } from "../../build/incremental.js";
 import { BuildTranslateCache } from "../../build/translate-cache.js";
 import { ENCODED_INDEX } from "../../build/encoded-index.js";
 import { MANIFEST } from "../../build/render.js";
 import { warmEnvoyRoot } from "../../backends/envoy/api/registry.js";
 import { certificatePlan } from "../../pki/plan.js";
-import { BuildDirError, prepareBuildDir } from "../../build/write.js";
+import { BuildDirError, prepareBuildDir, type BuildDirWriter } from "../../build/write.js";
 import { unreadableInput } from "../../diagnostics/ci.js";
 import { writeDiagnostics } from "../../diagnostics/output.js";
 import { OUTPUT_FORMATS, type OutputFormat, exitCodeFor } from "../../diagnostics/render.js";
@@ -50,8 +50,28 @@ export function register(program: Command): void {
       opening.catch(() => undefined); // a failure surfaces where it is awaited
       // The writer's thread starts, and claims and scans the spare tree (src/build/spare.ts), while the mesh compiles.
       const preparing = prepareBuildDir(opts.out, { retire: opts.spare === false ? "detach" : "spare" });
+      // Opened when translation starts: each proxy's files are rendered and written as soon as it is translated
+      // (while the rest translate and the type check finishes); any failure after that drops the tree (release()).
+      // A mesh that fails before translation never creates a temp tree.
+      let writing: Promise<BuildDirWriter> | undefined;
+      const openWriter = () => {
+        writing ??= preparing.open();
+        writing.catch(() => undefined); // a failure (--out not a build directory) surfaces where it is awaited below
+        return writing;
+      };
+      let planner: BuildPlanner | undefined;
       try {
-        const compiling = compileMesh(mesh, { ...evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }), persistTypecheck: true, translate: async (ir) => (await opening).translate(ir) });
+        const compiling = compileMesh(mesh, {
+          ...evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }),
+          persistTypecheck: true,
+          translate: async (ir) => {
+            const cache = await opening;
+            // Not for a mesh with patches: mesh.patch() changes proxies after translation.
+            const writer = ir.patches?.length ? undefined : await openWriter().catch(() => undefined);
+            planner = writer && (await BuildPlanner.start(opts.out, writer, cache.previousBuild()));
+            return cache.translate(ir, planner && ((p) => planner!.proxy(p)));
+          },
+        });
         // Envoy's schema loads while the front end waits for esbuild and the evaluation worker, not after it.
         void warmEnvoyRoot();
         const result = await compiling;
@@ -74,9 +94,10 @@ export function register(program: Command): void {
           // Files equal to the previous build's in --out are linked, not rendered and written again.
           // Each file is written (on the writer's thread) as soon as it is rendered; the tree is swapped in at the end,
           // and the previous tree is removed by a detached process (src/build/retire.ts), not waited for.
-          const writer = await preparing.open();
+          const writer = await openWriter();
           try {
-            plan = await planBuild(opts.out, result.ir.name, result.snapshot, certificatePlan(result.ir), writer, cache.previousBuild());
+            planner ??= await BuildPlanner.start(opts.out, writer, cache.previousBuild());
+            plan = await planner.finish(result.ir.name, result.snapshot, certificatePlan(result.ir));
             files = plan.rendered + plan.reuse.size + 2; // + manifest.json and encoded.json
           } catch (err) {
             await writer.abort();
@@ -102,7 +123,8 @@ export function register(program: Command): void {
           if (reused > 0) process.stderr.write(`meshc: ${reused} of ${n} proxies unchanged since the previous build into it (not translated again)\n`);
         }
       } finally {
-        await preparing.release(); // a no-op once the writer committed or aborted
+        // Drops an opened writer's tree (a claimed spare goes back); a no-op once the writer committed or aborted.
+        await preparing.release();
       }
     });
 }
