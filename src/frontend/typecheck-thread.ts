@@ -37,11 +37,15 @@ function workerScript(): Promise<Script> {
 
 let warned = false;
 
+type Checked = Exclude<CheckReply, { saved: true }>;
+
 export class TypecheckThread {
   private worker: Worker | undefined;
   private starting: Promise<Worker | undefined> | undefined;
   private next = 1;
-  private pending = new Map<number, (r: CheckReply | undefined) => void>();
+  private pending = new Map<number, (r: Checked | undefined) => void>();
+  /** Checks whose records the thread is still writing (CheckReply `saving`): it keeps the process alive until then. */
+  private saving = new Set<number>();
 
   private start(): Promise<Worker | undefined> {
     this.starting ??= (async () => {
@@ -59,6 +63,12 @@ export class TypecheckThread {
         w.unref();
         w.on("message", (m: CheckReply) => {
           if (temp) temp = void rmSync(temp, { force: true });
+          if ("saved" in m) {
+            this.saving.delete(m.id);
+            this.unrefWhenIdle();
+            return;
+          }
+          if (m.ok && m.saving) this.saving.add(m.id);
           this.settle(m.id, m);
         });
         const gone = () => {
@@ -67,6 +77,7 @@ export class TypecheckThread {
             this.worker = undefined;
             this.starting = undefined;
           }
+          this.saving.clear();
           for (const id of [...this.pending.keys()]) this.settle(id, undefined);
         };
         w.on("error", gone);
@@ -82,12 +93,16 @@ export class TypecheckThread {
     return this.starting;
   }
 
-  private settle(id: number, r: CheckReply | undefined): void {
+  private settle(id: number, r: Checked | undefined): void {
     const done = this.pending.get(id);
     if (!done) return;
     this.pending.delete(id);
-    if (this.pending.size === 0) this.worker?.unref();
+    this.unrefWhenIdle();
     done(r);
+  }
+
+  private unrefWhenIdle(): void {
+    if (this.pending.size === 0 && this.saving.size === 0) this.worker?.unref();
   }
 
   /**
@@ -101,7 +116,7 @@ export class TypecheckThread {
     signal?.throwIfAborted();
     let onAbort: (() => void) | undefined;
     const reply = w
-      ? await new Promise<CheckReply | undefined>((resolve, reject) => {
+      ? await new Promise<Checked | undefined>((resolve, reject) => {
           const id = this.next++;
           this.pending.set(id, resolve);
           onAbort = () => {

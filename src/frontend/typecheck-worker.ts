@@ -16,7 +16,14 @@ export interface CheckRequest {
   persist?: boolean;
 }
 
-export type CheckReply = { id: number; ok: true; diagnostics: Diagnostic[]; files: string[]; checked?: number; ms: number } | { id: number; ok: false; error: string };
+/**
+ * A check's result; with `saving`, the thread then writes the check's records to meshc's cache folder and posts
+ * { id, saved: true } when done (until then the thread keeps the process alive, so they are not lost at exit).
+ */
+export type CheckReply =
+  | { id: number; ok: true; diagnostics: Diagnostic[]; files: string[]; checked?: number; ms: number; saving?: true }
+  | { id: number; ok: false; error: string }
+  | { id: number; saved: true };
 
 const port = parentPort;
 if (!port) throw new Error("typecheck-worker.ts runs only as a worker thread");
@@ -27,16 +34,26 @@ const state: IncrementalState = { userFiles: new Map() };
 port.on("message", (m: CheckRequest) => {
   const t0 = performance.now();
   let reply: CheckReply;
+  let save: (() => void) | undefined;
   try {
-    const r = typecheck(m.entry, m.dslEntry, m.incremental ? state : undefined, m.persist === true);
-    // The compiled code of what this check ran, for the next `meshc build` (written when none was used; like the
-    // check's own record, only `meshc build` writes to the cache folder).
-    if (m.persist) saveTypescriptCodeCache();
-    reply = { id: m.id, ok: true, diagnostics: r.diagnostics, files: r.files, checked: r.checked, ms: Math.round((performance.now() - t0) * 10) / 10 };
+    const r = typecheck(m.entry, m.dslEntry, m.incremental ? state : undefined, m.persist === true ? "later" : false);
+    save = r.save;
+    reply = { id: m.id, ok: true, diagnostics: r.diagnostics, files: r.files, checked: r.checked, ms: Math.round((performance.now() - t0) * 10) / 10, ...(m.persist ? { saving: true as const } : {}) };
   } catch (e) {
     reply = { id: m.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
   }
   port.postMessage(reply);
+  // Not on the way to the result (the build's gate waits for it): the check's records for the next `meshc build`,
+  // then the compiled code of what this check ran (written when none was used; like the records, only
+  // `meshc build` writes to the cache folder).
+  if ("saving" in reply) {
+    try {
+      save?.();
+      saveTypescriptCodeCache();
+    } finally {
+      port.postMessage({ id: m.id, saved: true } satisfies CheckReply);
+    }
+  }
   // The record a later check may be answered from (typecheck.ts, checkInMemory), made once the result is on its way.
   state.settle?.();
 });

@@ -17,6 +17,8 @@ export interface TypecheckResult {
   files: string[];
   /** Incremental and persisted checks: how many of the user's modules TypeScript checked (the others' results were reused). */
   checked?: number;
+  /** With persist "later": writes the check's records to meshc's cache folder; the caller runs it once the result is on its way. */
+  save?: () => void;
 }
 
 const cache = new Map<string, { mtimeMs: number; file: TS.SourceFile }>();
@@ -171,16 +173,23 @@ export interface IncrementalState {
 /**
  * Type-checks `entry` and everything it imports; reports errors in the user's modules only. With `persist`
  * (`meshc build`), TypeScript's incremental state is read from and written to meshc's cache folder
- * (typecheck-cache.ts), so files unchanged since the last check of this entry are not checked again.
+ * (typecheck-cache.ts), so files unchanged since the last check of this entry are not checked again; with "later",
+ * written by the result's save() (the checker thread replies first: writing the records of a 1,000-service mesh
+ * takes up to half a second).
  */
-export function typecheck(entry: string, dslEntry: string, state?: IncrementalState, persist = false): TypecheckResult {
+export function typecheck(entry: string, dslEntry: string, state?: IncrementalState, persist: boolean | "later" = false): TypecheckResult {
   const ts = typescript();
   const options = compilerOptions(dslEntry);
   const dslDir = dirname(dslEntry) + sep;
   const libDir = dirname(ts.getDefaultLibFilePath(options)) + sep;
   const host = cachingHost(options, [libDir, dslDir]);
   if (state) return checkInMemory(ts, entry, options, host, dslDir, state);
-  if (persist) return checkPersisted(ts, entry, options, host, dslDir);
+  if (persist === "later") return checkPersisted(ts, entry, options, host, dslDir);
+  if (persist) {
+    const { save, ...result } = checkPersisted(ts, entry, options, host, dslDir);
+    save?.();
+    return result;
+  }
   const program = ts.createProgram({ rootNames: [resolve(entry)], options, host });
   const own = program
     .getSourceFiles()
@@ -260,16 +269,14 @@ function checkPersisted(ts: typeof TS, entry: string, base: TS.CompilerOptions, 
     if (text === undefined) throw e;
     return checkPersistedFresh(ts, entry, options, host, dslDir, path, key);
   }
-  saveWithUnchanged(ts, state, raw, result, path, key, entry, options, host);
-  return result;
+  return { ...result, save: () => saveWithUnchanged(ts, state, raw, result, path, key, entry, options, host) };
 }
 
 function checkPersistedFresh(ts: typeof TS, entry: string, options: TS.CompilerOptions, host: TS.CompilerHost, dslDir: string, path: string, key: string): TypecheckResult {
   const state: IncrementalState = { userFiles: new Map(), key: `${resolve(entry)}\0${dslDir}` };
   const raw: RawCheck = {};
   const result = checkIncremental(ts, entry, options, host, dslDir, state, raw);
-  saveWithUnchanged(ts, state, raw, result, path, key, entry, options, host);
-  return result;
+  return { ...result, save: () => saveWithUnchanged(ts, state, raw, result, path, key, entry, options, host) };
 }
 
 /** TypeScript's record, then the record of this result keyed by it (none if TypeScript's was not written). */

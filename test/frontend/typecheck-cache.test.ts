@@ -182,7 +182,11 @@ test("meshc build: a rebuild of a cached mesh reports a newly introduced type er
   };
   const first = build();
   assert.equal(first.code, 0, JSON.stringify(first.diagnostics));
+  // The thread writes these after its reply (the build does not wait for them before writing --out): the process
+  // must still not exit before they are written.
   assert.deepEqual(readdirSync(join(cache, "typecheck")).length, 1, "the build left its record in MESHC_CACHE_DIR");
+  assert.deepEqual(readdirSync(join(cache, "typecheck-unchanged")).length, 1, "and the record of its result");
+  assert.ok(existsSync(join(cache, "v8", "typescript.cache")), "and the compiled code of the check");
   assert.ok(!readdirSync(join(m.dir, "out")).some((f) => f.includes("tsbuildinfo")), "nothing of the cache in --out");
   assert.equal(build().code, 0);
   const text = entry('"2s"', "v2");
