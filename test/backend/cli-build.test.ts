@@ -1,7 +1,7 @@
 // `meshc build` end to end through the CLI: writes the build directory, and a failing build (diagnostics, or an
 // --out that is not a build directory) leaves an existing output byte-identical.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -82,6 +82,34 @@ describe("meshc build", { timeout: 120_000 }, () => {
     assert.deepEqual(readdirSync(dir).sort(), [".dist.spare", "bad", "dist", "good"]);
     assert.equal(existsSync(join(dir, ".dist.spare", "encoded.json")), false, "the spare was written into: its index is gone");
     const again = meshc("build", good, "--out", target);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(readTree(target), before);
+  });
+
+  test("Ctrl-C or SIGTERM during a build leaves --out and the folder around it as they were", { timeout: 120_000 }, async () => {
+    const dir = join(tmp, "interrupted");
+    const mesh = join(dir, "src", "mesh.ts");
+    mkdirSync(dirname(mesh), { recursive: true });
+    writeFileSync(mesh, syntheticMeshFiles({ services: 150, style: "statements" })["mesh.ts"]!);
+    const target = join(dir, "dist");
+    // Interrupted once its temp tree exists (a claimed spare's from the start, a fresh one once translation starts).
+    const interrupt = async (signal: NodeJS.Signals) => {
+      const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), "build", mesh, "--out", target], { cwd: root, stdio: "ignore" });
+      const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
+      for (let i = 0; i < 1200 && !readdirSync(dir).some((e) => e.startsWith(".dist.tmp-")); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(readdirSync(dir).some((e) => e.startsWith(".dist.tmp-")), "the build got as far as its temp tree");
+      child.kill(signal);
+      return exited;
+    };
+    assert.equal(await interrupt("SIGINT"), 130);
+    assert.deepEqual(readdirSync(dir), ["src"], "no temp tree, no --out");
+    assert.equal(meshc("build", mesh, "--out", target).code, 0);
+    assert.equal(meshc("build", mesh, "--out", target).code, 0); // the first tree becomes the spare
+    const before = readTree(target);
+    assert.equal(await interrupt("SIGTERM"), 143);
+    assert.deepEqual(readdirSync(dir).sort(), [".dist.spare", "dist", "src"]);
+    assert.deepEqual(readTree(target), before);
+    const again = meshc("build", mesh, "--out", target);
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(readTree(target), before);
   });

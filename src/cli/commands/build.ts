@@ -60,6 +60,15 @@ export function register(program: Command): void {
         return writing;
       };
       let planner: BuildPlanner | undefined;
+      // Ctrl-C or SIGTERM: the temp tree is dropped (a claimed spare goes back) before exiting, so --out and the folder
+      // around it stay as they were; during the swap itself, the swap finishes first (--out is never left half-swapped).
+      let swapping: Promise<unknown> | undefined;
+      const onSignal = (signal: NodeJS.Signals) => {
+        const code = signal === "SIGINT" ? 130 : 143;
+        void (swapping ?? preparing.release()).catch(() => undefined).finally(() => process.exit(code));
+      };
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
       try {
         const compiling = compileMesh(mesh, {
           ...evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }),
@@ -103,7 +112,7 @@ export function register(program: Command): void {
             await writer.abort();
             throw err;
           }
-          await writer.commit();
+          await (swapping = writer.commit());
           // The record of what was translated, for the next build into --out (a failure leaves a record that no longer matches).
           await cache.save({ index: String(plan.files.get(ENCODED_INDEX)), manifest: String(plan.files.get(MANIFEST)) }).catch(() => undefined);
         } catch (err) {
@@ -125,6 +134,8 @@ export function register(program: Command): void {
       } finally {
         // Drops an opened writer's tree (a claimed spare goes back); a no-op once the writer committed or aborted.
         await preparing.release();
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
       }
     });
 }
