@@ -41,8 +41,13 @@ export interface BuildSink {
    * written and digested by the sink (BuildDirWriter.writeResponse), whose digests() then gives the digests. */
   writeResponse?(rel: string, head: string, resources: readonly (Buffer | readonly Buffer[])[], tail: string): void;
   digests?(): Promise<Map<string, string>>;
-  /** An equal file of the previous build (`digest`: what its index recorded for it). */
-  link(rel: string, from: string, digest?: string): void;
+  /**
+   * An equal file of the previous build (`digest`: what its index recorded for it; `vetted`: its inode and the mtime
+   * it must not exceed, as the planner checked them: a file that changed since is left out and listed by stale()).
+   */
+  link(rel: string, from: string, digest?: string, vetted?: { ino: bigint; notAfter: bigint }): void;
+  /** After digests(): the linked files left out because they changed after they were vetted. */
+  stale?(): readonly string[];
 }
 
 /**
@@ -67,6 +72,8 @@ export class BuildPlanner {
   private readonly digests = new Map<string, string>();
   /** Each planned proxy, by name, as it was planned. */
   private readonly planned = new Map<string, ProxySnapshot>();
+  /** Each linked file's proxy (or variant) and kind, to render it if the link is refused (stale()). */
+  private readonly linked = new Map<string, { p: ProxySnapshot; kind: ResourceKind }>();
   private readonly assembled: BuildSink | undefined;
   private readonly segments: SegmentRenderer | undefined;
   private rendered = 0;
@@ -122,25 +129,30 @@ export class BuildPlanner {
     }
     for (const f of files) {
       const digest = this.old && f.entry && f.before?.version === f.entry.version && f.entry.version !== "" ? this.old.digests.get(f.rel) : undefined;
-      if (digest !== undefined && this.linkable(f.rel)) {
+      const ino = digest !== undefined ? this.linkable(f.rel) : undefined;
+      if (ino !== undefined) {
         const abs = join(this.outDir, f.rel);
         this.reuse.set(f.rel, abs);
-        this.digests.set(f.rel, digest);
-        this.sink?.link(f.rel, abs, digest);
+        this.linked.set(f.rel, { p: f.p, kind: KIND_OF[f.key]! });
+        this.digests.set(f.rel, digest!);
+        // The writer links it later (after the type check, for the last batch): it checks that the file is still
+        // the one vetted here, and leaves it to be rendered if not (finish()).
+        this.sink?.link(f.rel, abs, digest, { ino, notAfter: this.old!.mtimeNs });
       } else this.render(f.rel, f.p, KIND_OF[f.key]!);
     }
   }
 
   /**
-   * Whether the previous build's file at `rel` can be trusted: present, non-empty and no newer than the manifest it
-   * was written with. (Synchronous stats: 7,000 promise round trips cost more main-thread time than the calls.)
+   * The inode of the previous build's file at `rel` if it can be trusted: present, non-empty and no newer than the
+   * manifest it was written with. (Synchronous stats: 7,000 promise round trips cost more main-thread time than the
+   * calls.)
    */
-  private linkable(rel: string): boolean {
+  private linkable(rel: string): bigint | undefined {
     try {
       const s = statSync(join(this.outDir, rel), { bigint: true, throwIfNoEntry: false });
-      return s !== undefined && s.isFile() && s.size > 0n && s.mtimeNs <= this.old!.mtimeNs;
+      return s !== undefined && s.isFile() && s.size > 0n && s.mtimeNs <= this.old!.mtimeNs ? s.ino : undefined;
     } catch {
-      return false;
+      return undefined;
     }
   }
 
@@ -175,7 +187,20 @@ export class BuildPlanner {
     }
     const manifest = manifestOf(meshName, snapshot, certificates);
     this.files.set(MANIFEST, stableJson(manifest));
-    if (this.assembled) for (const [rel, d] of await this.assembled.digests!()) this.digests.set(rel, d);
+    if (this.assembled) {
+      let got = await this.assembled.digests!();
+      // Files of the previous build that changed after they were vetted (another build swapped in, a hand edit):
+      // rendered after all.
+      const stale = this.assembled.stale?.() ?? [];
+      for (const rel of stale) {
+        const { p, kind } = this.linked.get(rel)!;
+        this.reuse.delete(rel);
+        this.digests.delete(rel);
+        this.render(rel, p, kind);
+      }
+      if (stale.length) got = await this.assembled.digests!();
+      for (const [rel, d] of got) this.digests.set(rel, d);
+    }
     this.files.set(ENCODED_INDEX, renderEncodedIndex(snapshot, this.digests));
     this.sink?.write(MANIFEST, this.files.get(MANIFEST)!);
     this.sink?.write(ENCODED_INDEX, this.files.get(ENCODED_INDEX)!);

@@ -4,7 +4,7 @@
 // nor a previous meshc build (no manifest.json) is refused rather than replaced, so a mistyped --out cannot wipe
 // unrelated files.
 import { existsSync } from "node:fs";
-import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { MANIFEST } from "./render.js";
@@ -65,9 +65,13 @@ export interface BuildDirWriter {
   digests(): Promise<Map<string, string>>;
   /**
    * Queues a hard link (or copy) of an equal file of the previous build; `digest`: what the previous build's index
-   * recorded for it (a spare's file with that digest is kept as it is).
+   * recorded for it (a spare's file with that digest is kept as it is); `vetted`: the file as the caller checked it
+   * (its inode, and the mtime it must not exceed): a file that no longer is that one when it is linked is left out
+   * and listed by stale().
    */
-  link(rel: string, from: string, digest?: string): void;
+  link(rel: string, from: string, digest?: string, vetted?: { ino: bigint; notAfter: bigint }): void;
+  /** The linked files left out since the last digests() because they changed after they were vetted (see link). */
+  stale(): readonly string[];
   /** Waits for every queued file, then puts the tree in place of the directory (atomically); removes it on failure. */
   commit(): Promise<void>;
   /** Drops the temp tree; the directory stays as it was. */
@@ -120,8 +124,10 @@ export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {
   });
   worker.on("exit", () => settle?.(crashed?.message ?? "the build writer thread exited"));
   let gotDigests: string[] | undefined;
-  worker.on("message", (m: { error: string | null; digests?: string[] }) => {
+  let staleLinks: string[] = [];
+  worker.on("message", (m: { error: string | null; digests?: string[]; stale?: string[] }) => {
     gotDigests = m.digests;
+    if (m.stale) staleLinks = m.stale;
     settle?.(m.error);
   });
   // The spare, renamed to this build's temp name; the thread scans it while the mesh compiles.
@@ -147,42 +153,63 @@ export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {
     }
     await removeDetached([claimed]);
   };
-  let opened: BuildDirWriter | undefined;
-  const release = async () => {
-    if (opened) return opened.abort();
+  /** Stops the thread and puts back a claimed spare (nothing was opened, or opening failed). */
+  const stop = async () => {
     if (closed) return;
     closed = true;
     await worker.terminate();
     const claimed = await claiming;
     if (claimed !== undefined) await putBack(claimed);
   };
+  let opening: Promise<BuildDirWriter> | undefined;
+  // An open under way is waited for, so that a release (say on Ctrl-C) never leaves the temp tree it creates.
+  const release = async () => {
+    const w = opening && (await opening.catch(() => undefined));
+    return w ? w.abort() : stop();
+  };
 
   let leftBehind: string[] = [];
-  const open = async (): Promise<BuildDirWriter> => {
+  // The first folder above --out that this build created (mkdir -p): removed again if the build fails.
+  let madeParent: string | undefined;
+  const doOpen = async (): Promise<BuildDirWriter> => {
     const claimed = await claiming;
     try {
+      if (closed) throw new Error("meshc bug: a build directory writer opened after its release");
       await assertReplaceable(target);
     } catch (err) {
-      await release();
+      await stop();
       throw err;
     }
     // Retired trees an earlier build's remover did not finish, and temp trees of killed builds (looked for before
     // this build retires one of its own).
-    leftBehind = retire === "wait" ? [] : [...retiredSiblings(target), ...(retire === "spare" ? deadTempTrees(target) : [])];
+    leftBehind = retire === "wait" ? [] : [...retiredSiblings(target), ...deadTempTrees(target)];
     let tmp = claimed;
     if (tmp === undefined) {
       try {
-        await mkdir(parent, { recursive: true });
+        madeParent = await mkdir(parent, { recursive: true });
         tmp = tempName(target);
         await mkdir(tmp);
       } catch (err) {
-        await release(); // the thread must not outlive a writer nobody holds
+        await stop(); // the thread must not outlive a writer nobody holds
+        await removeMadeParents();
         throw err;
       }
       worker.postMessage({ op: "root", dir: tmp, spare: false });
     }
-    opened = writerOn(tmp, claimed !== undefined);
-    return opened;
+    return writerOn(tmp, claimed !== undefined);
+  };
+  const open = () => (opening ??= doOpen());
+  /** The folders above --out this build created, deepest first, as far as they are empty. */
+  const removeMadeParents = async () => {
+    if (madeParent === undefined) return;
+    for (let d = parent; d.startsWith(madeParent); d = dirname(d)) {
+      try {
+        await rmdir(d);
+      } catch {
+        return;
+      }
+      if (d === madeParent) return;
+    }
   };
 
   const writerOn = (tmp: string, isSpare: boolean): BuildDirWriter => {
@@ -193,7 +220,7 @@ export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {
         worker.postMessage({ op });
       });
     };
-    type Entry = { rel: string; file: string; content?: string | Uint8Array; from?: string; digest?: string; arena?: number; offset?: number; length?: number; head?: string; tail?: string; refs?: number[] };
+    type Entry = { rel: string; file: string; content?: string | Uint8Array; from?: string; digest?: string; ino?: bigint; notAfter?: bigint; arena?: number; offset?: number; length?: number; head?: string; tail?: string; refs?: number[] };
     let batch: Entry[] = [];
     // Shared memory for files' bytes, ARENA bytes at a time (a larger file gets one of its own).
     const arenaIds = new Map<ArrayBufferLike, number>();
@@ -237,12 +264,16 @@ export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {
       await worker.terminate();
       // A failed build leaves the folder around --out as it found it (waiting for the removal of its files, if any).
       if (isSpare) await putBack(tmp);
-      else await rm(tmp, { recursive: true, force: true });
+      else {
+        await rm(tmp, { recursive: true, force: true });
+        await removeMadeParents();
+      }
     };
     return {
       write: (rel, content) => add({ rel, file: inside(rel), content }),
       alloc,
-      link: (rel, from, digest) => add({ rel, file: inside(rel), from, ...(digest !== undefined ? { digest } : {}) }),
+      link: (rel, from, digest, vetted) => add({ rel, file: inside(rel), from, ...(digest !== undefined ? { digest } : {}), ...(vetted ? { ino: vetted.ino, notAfter: vetted.notAfter } : {}) }),
+      stale: () => staleLinks,
       writeResponse: (rel, head, resources, tail) => {
         const refs: number[] = [];
         for (const r of resources) {

@@ -6,7 +6,9 @@
 // Messages: {op:"root", dir, spare} first; then "arena" (shared memory), "files" (batches), and "digests"/"done",
 // each answered with {error, digests?}. Every file entry has its path relative to the root (rel) and its absolute
 // path (file), and one of: content, arena bytes, refs (a DiscoveryResponse assembled from rendered resources), or
-// from (an equal file of the previous build, linked, with the digest the previous index recorded for it).
+// from (an equal file of the previous build, linked, with the digest the previous index recorded for it; with ino and
+// notAfter, checked once linked: a file that changed since the main thread vetted it is unlinked and reported as
+// stale in the next "digests" answer, for the main thread to render).
 //
 // With spare: true the root is a claimed spare (./spare.ts), a complete earlier build, updated in place:
 //   - a file whose digest (the spare's encoded.json) equals the new one, unchanged since the spare's manifest.json
@@ -117,6 +119,16 @@ function finishSpare() {
   for (const d of [...spare.dirs].sort((a, b) => b.length - a.length)) if (!needed.has(d)) fs.rmSync(d, { recursive: true, force: true });
 }
 
+// Whether a linked (copied) file is the one the main thread vetted: the same inode, still no newer than the manifest
+// it was written with, not empty (a copy: the digest the previous build recorded for it).
+function vetted(f, copied) {
+  const st = fs.lstatSync(f.file, { bigint: true, throwIfNoEntry: false });
+  if (st === undefined || !st.isFile() || st.size === 0n) return false;
+  if (copied) return f.digest !== undefined && digestOf(fs.readFileSync(f.file)) === f.digest;
+  return st.ino === f.ino && st.mtimeNs <= f.notAfter;
+}
+
+const stale = [];
 const arenas = [];
 parentPort.on("message", (m) => {
   if (m.op === "root") {
@@ -140,7 +152,14 @@ parentPort.on("message", (m) => {
           if (keep(f, f.digest)) continue;
           dirOf(f.file);
           clear(f, true); // a link cannot replace a file
-          try { fs.linkSync(f.from, f.file); } catch { fs.copyFileSync(f.from, f.file); }
+          let copied = false;
+          try { fs.linkSync(f.from, f.file); } catch { fs.copyFileSync(f.from, f.file); copied = true; }
+          if (f.ino !== undefined && !vetted(f, copied)) {
+            // The previous build's file changed after it was planned (replaced or rewritten in place): not this
+            // build's. The link goes (writing into it would write through to that file); the main thread renders it.
+            fs.unlinkSync(f.file);
+            stale.push(f.rel);
+          }
         } else if (f.arena !== undefined) put(f, new Uint8Array(arenas[f.arena], f.offset, f.length));
         else if (f.refs !== undefined) {
           const parts = [Buffer.from(f.head)];
@@ -166,7 +185,7 @@ parentPort.on("message", (m) => {
     } catch (err) {
       failed = err && err.message ? err.message : String(err);
     }
-  } else if (m.op === "digests") parentPort.postMessage({ error: failed, digests });
+  } else if (m.op === "digests") parentPort.postMessage({ error: failed, digests, stale: stale.splice(0) });
   else if (m.op === "done") {
     if (failed === null && spare !== null) {
       try {

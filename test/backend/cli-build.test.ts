@@ -84,6 +84,9 @@ describe("meshc build", { timeout: 120_000 }, () => {
     const again = meshc("build", good, "--out", target);
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(readTree(target), before);
+    // Into an --out whose folders do not exist yet: the failed build removes the ones it created.
+    assert.equal(meshc("build", bad, "--out", join(dir, "new", "deep", "dist")).code, 1);
+    assert.deepEqual(readdirSync(dir).sort(), [".dist.spare", "bad", "dist", "good"]);
   });
 
   test("Ctrl-C or SIGTERM during a build leaves --out and the folder around it as they were", { timeout: 120_000 }, async () => {

@@ -4,13 +4,13 @@
 // that fails or never opens leaves --out (and the spare, when nothing was written) as they were.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { syntheticMesh } from "../../bench/synthetic-ir.js";
 import { translateMesh } from "../../src/backends/envoy/translate.js";
-import { planBuild } from "../../src/build/incremental.js";
+import { BuildPlanner, planBuild } from "../../src/build/incremental.js";
 import { ENCODED_INDEX, withEncodedIndex } from "../../src/build/encoded-index.js";
 import { MANIFEST, renderBuild } from "../../src/build/render.js";
 import { openBuildDir, prepareBuildDir } from "../../src/build/write.js";
@@ -191,6 +191,49 @@ describe("spare tree: meshc build's writer", () => {
     assert.deepEqual(listing(out), expectedListing(files));
     const again = await build(out, { services: 6, timeoutOfSvc3: 971 });
     assert.deepEqual(listing(out), expectedListing(again));
+  });
+
+  test("a previous build's file that changes after it was planned is rendered, not linked (replaced, or rewritten in place)", async () => {
+    // meshc build plans links while it translates and the writer makes them later (the last batch after the type
+    // check): another build swapped in meanwhile, or a hand edit, must not end up in this build's tree.
+    for (const how of ["replace", "in-place"] as const) {
+      const out = join(tmp, `stale-${how}`, "out");
+      await build(out, { services: 6 });
+      const c = compiled({ services: 6 }); // the same mesh: every file is linked from --out (no spare)
+      const w = await openBuildDir(out, { retire: "detach" });
+      const planner = await BuildPlanner.start(out, w);
+      const names = [...c.snapshot.proxies.keys()].sort();
+      for (const name of names) planner.proxy(c.snapshot.proxies.get(name)!);
+      // 24 links: all still in the writer's first batch (32), so each is linked after this edit.
+      const rel = `${names.at(-1)}/cds.json`;
+      const file = join(out, rel);
+      const text = readFileSync(file, "utf8");
+      const edited = text.replace(/"connect_timeout": "[^"]*"/, '"connect_timeout": "9.999s"');
+      assert.notEqual(edited, text);
+      if (how === "replace") {
+        writeFileSync(`${file}.new`, edited);
+        renameSync(`${file}.new`, file);
+      } else writeFileSync(file, edited);
+      const plan = await planner.finish(c.name, c.snapshot);
+      await w.commit();
+      assert.deepEqual(listing(out), expectedListing(withEncodedIndex(renderBuild(c.name, c.snapshot), c.snapshot)));
+      assert.equal(plan.reuse.has(rel), false);
+      assert.equal(plan.reuse.size, 23);
+    }
+  });
+
+  test("--no-spare builds sweep temp trees of builds that no longer run too", async () => {
+    const dir = join(tmp, "sweep-detach");
+    const out = join(dir, "out");
+    await build(out, { services: 4 });
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+    mkdirSync(join(dir, `.out.tmp-${dead}-0a0b0c0d`, "svc-0000"), { recursive: true });
+    const c = compiled({ services: 4, timeoutOfSvc3: 991 });
+    const w = await openBuildDir(out, { retire: "detach" });
+    await planBuild(out, c.name, c.snapshot, undefined, w);
+    await w.commit();
+    for (let i = 0; i < 600 && readdirSync(dir).length > 1; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(readdirSync(dir), ["out"]);
   });
 
   test("a failed write leaves --out as it was", async () => {
