@@ -1,8 +1,9 @@
 // `meshc build <mesh.ts> --out <dir>`: compile the mesh and write every proxy's configuration, one folder per
 // service holding {cds,eds,lds,rds}.json DiscoveryResponses, plus manifest.json (see src/build/render.ts).
 // Diagnostics: human on stderr, machine formats (json, github, sarif) on stdout. Exit 0 = written, 1 = errors (or warnings with --strict) and
-// nothing written, 2 = usage or internal error (including an --out that is not a meshc build directory).
-// The output directory is replaced atomically: on any failure it is left exactly as it was.
+// nothing written, 2 = usage or internal error (including an --out that is not a meshc build directory), 130/143 =
+// interrupted by SIGINT/SIGTERM. The output directory is replaced atomically: on any failure or interruption it is
+// left exactly as it was, and so is the folder around it.
 import { Option, type Command } from "@commander-js/extra-typings";
 import { relative } from "node:path";
 import { BuildPlanner, type BuildPlan } from "../../build/incremental.js";
