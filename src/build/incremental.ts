@@ -188,18 +188,22 @@ export class BuildPlanner {
     const manifest = manifestOf(meshName, snapshot, certificates);
     this.files.set(MANIFEST, stableJson(manifest));
     if (this.assembled) {
-      let got = await this.assembled.digests!();
-      // Files of the previous build that changed after they were vetted (another build swapped in, a hand edit):
-      // rendered after all.
-      const stale = this.assembled.stale?.() ?? [];
-      for (const rel of stale) {
-        const { p, kind } = this.linked.get(rel)!;
-        this.reuse.delete(rel);
-        this.digests.delete(rel);
-        this.render(rel, p, kind);
+      // Files of the previous build that changed after they were vetted (another build swapped in, a hand edit in
+      // place): the writer vets the linked files again at each digests(), and these are rendered after all. Each
+      // file is rendered at most once, so this ends.
+      for (;;) {
+        const got = await this.assembled.digests!();
+        for (const [rel, d] of got) this.digests.set(rel, d);
+        const stale = this.assembled.stale?.() ?? [];
+        if (stale.length === 0) break;
+        for (const rel of stale) {
+          const { p, kind } = this.linked.get(rel)!;
+          this.linked.delete(rel);
+          this.reuse.delete(rel);
+          this.digests.delete(rel);
+          this.render(rel, p, kind);
+        }
       }
-      if (stale.length) got = await this.assembled.digests!();
-      for (const [rel, d] of got) this.digests.set(rel, d);
     }
     this.files.set(ENCODED_INDEX, renderEncodedIndex(snapshot, this.digests));
     this.sink?.write(MANIFEST, this.files.get(MANIFEST)!);

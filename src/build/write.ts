@@ -136,7 +136,8 @@ export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {
     if (claimed !== undefined) worker.postMessage({ op: "root", dir: claimed, spare: true });
   });
   let sent = false; // whether any file went to the thread (a claimed spare is then no longer as it was)
-  let closed = false;
+  // Set once the writer stops for good (released, aborted or committed): every later caller waits for the same.
+  let closing: Promise<void> | undefined;
   /**
    * The claimed spare, not swapped in (the thread is stopped), goes back as the spare, so that a failed build (say a
    * type error found after its files were written) leaves the next one a tree to update in place. Once written into,
@@ -154,13 +155,12 @@ export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {
     await removeDetached([claimed]);
   };
   /** Stops the thread and puts back a claimed spare (nothing was opened, or opening failed). */
-  const stop = async () => {
-    if (closed) return;
-    closed = true;
-    await worker.terminate();
-    const claimed = await claiming;
-    if (claimed !== undefined) await putBack(claimed);
-  };
+  const stop = () =>
+    (closing ??= (async () => {
+      await worker.terminate();
+      const claimed = await claiming;
+      if (claimed !== undefined) await putBack(claimed);
+    })());
   let opening: Promise<BuildDirWriter> | undefined;
   // An open under way is waited for, so that a release (say on Ctrl-C) never leaves the temp tree it creates.
   const release = async () => {
@@ -174,7 +174,7 @@ export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {
   const doOpen = async (): Promise<BuildDirWriter> => {
     const claimed = await claiming;
     try {
-      if (closed) throw new Error("meshc bug: a build directory writer opened after its release");
+      if (closing) throw new Error("meshc bug: a build directory writer opened after its release");
       await assertReplaceable(target);
     } catch (err) {
       await stop();
@@ -258,17 +258,19 @@ export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {
       batch.push(e);
       if (batch.length >= BATCH) flush();
     };
-    const abort = async () => {
-      if (closed) return;
-      closed = true;
-      await worker.terminate();
-      // A failed build leaves the folder around --out as it found it (waiting for the removal of its files, if any).
+    // A failed build leaves the folder around --out as it found it (waiting for the removal of its files, if any).
+    const drop = async () => {
       if (isSpare) await putBack(tmp);
       else {
         await rm(tmp, { recursive: true, force: true });
         await removeMadeParents();
       }
     };
+    const abort = () =>
+      (closing ??= (async () => {
+        await worker.terminate();
+        await drop();
+      })());
     return {
       write: (rel, content) => add({ rel, file: inside(rel), content }),
       alloc,
@@ -305,16 +307,28 @@ export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {
           await abort();
           throw new Error(`writing ${target}: ${error}`);
         }
-        closed = true;
-        await worker.terminate();
-        // (The old tree is removed with the promise-based rm: its unlinks run in parallel on libuv's pool. Removing it
-        // with synchronous calls, on this thread or the writer's, took 12 s instead of 1.3-1.9 s for the 1,000-service
-        // build on this machine's disk.) With retire "detach", a detached process removes it (./retire.ts); with
-        // "spare" it becomes the next build's spare.
-        const old = await swapIn(tmp, target, retire === "spare" ? spareName(target) : undefined);
-        if (retire === "wait") {
-          if (old !== undefined) await rm(old, { recursive: true, force: true });
-        } else await removeDetached(old !== undefined ? [old, ...leftBehind] : leftBehind);
+        if (closing) throw new Error(`writing ${target}: the build was stopped`);
+        let failure: { err: unknown } | undefined;
+        await (closing = (async () => {
+          await worker.terminate();
+          // (The old tree is removed with the promise-based rm: its unlinks run in parallel on libuv's pool. Removing
+          // it with synchronous calls, on this thread or the writer's, took 12 s instead of 1.3-1.9 s for the
+          // 1,000-service build on this machine's disk.) With retire "detach", a detached process removes it
+          // (./retire.ts); with "spare" it becomes the next build's spare.
+          let old: string | undefined;
+          try {
+            old = await swapIn(tmp, target, retire === "spare" ? spareName(target) : undefined);
+          } catch (err) {
+            // --out is as it was (swapIn puts it back); the tree that was not swapped in goes like an aborted one.
+            failure = { err };
+            if (existsSync(tmp)) await drop();
+            return;
+          }
+          if (retire === "wait") {
+            if (old !== undefined) await rm(old, { recursive: true, force: true });
+          } else await removeDetached(old !== undefined ? [old, ...leftBehind] : leftBehind);
+        })());
+        if (failure) throw failure.err;
       },
     };
   };

@@ -86,7 +86,9 @@ function dirOf(file) {
 function keep(f, digest) {
   if (spare === null || digest === undefined || !spare.files.has(f.rel) || spare.digests.get(f.rel) !== digest) return false;
   const st = fs.lstatSync(f.file, { bigint: true, throwIfNoEntry: false });
-  return st !== undefined && st.isFile() && st.size > 0n && st.mtimeNs <= spare.mtime;
+  const ok = st !== undefined && st.isFile() && st.size > 0n && st.mtimeNs <= spare.mtime;
+  if (ok && f.ino !== undefined) kept.push({ rel: f.rel, file: f.file, ino: st.ino, notAfter: spare.mtime });
+  return ok;
 }
 
 // Makes room for new content at f.file in the spare: a shared inode or a folder in the way is removed.
@@ -129,6 +131,20 @@ function vetted(f, copied) {
 }
 
 const stale = [];
+// Files taken from an earlier tree by a link, or kept in the spare: their inode may be shared with --out, so an edit
+// of --out in place until the swap would change this tree too. Vetted again at every "digests" and at "done".
+let kept = [];
+function revet() {
+  const changed = [];
+  kept = kept.filter((k) => {
+    const st = fs.lstatSync(k.file, { bigint: true, throwIfNoEntry: false });
+    if (st !== undefined && st.isFile() && st.size > 0n && st.ino === k.ino && st.mtimeNs <= k.notAfter) return true;
+    if (st !== undefined) fs.rmSync(k.file, { force: true });
+    changed.push(k.rel);
+    return false;
+  });
+  return changed;
+}
 const arenas = [];
 parentPort.on("message", (m) => {
   if (m.op === "root") {
@@ -159,7 +175,7 @@ parentPort.on("message", (m) => {
             // build's. The link goes (writing into it would write through to that file); the main thread renders it.
             fs.unlinkSync(f.file);
             stale.push(f.rel);
-          }
+          } else if (f.ino !== undefined && !copied) kept.push({ rel: f.rel, file: f.file, ino: f.ino, notAfter: f.notAfter });
         } else if (f.arena !== undefined) put(f, new Uint8Array(arenas[f.arena], f.offset, f.length));
         else if (f.refs !== undefined) {
           const parts = [Buffer.from(f.head)];
@@ -185,8 +201,26 @@ parentPort.on("message", (m) => {
     } catch (err) {
       failed = err && err.message ? err.message : String(err);
     }
-  } else if (m.op === "digests") parentPort.postMessage({ error: failed, digests, stale: stale.splice(0) });
+  } else if (m.op === "digests") {
+    if (failed === null) {
+      try {
+        stale.push(...revet());
+      } catch (err) {
+        failed = err && err.message ? err.message : String(err);
+      }
+    }
+    parentPort.postMessage({ error: failed, digests, stale: stale.splice(0) });
+  }
   else if (m.op === "done") {
+    if (failed === null) {
+      // Too late to render them again: the build fails (--out stays as it was).
+      try {
+        const changed = [...stale, ...revet()];
+        if (changed.length) failed = "files of the previous build changed while this one ran (" + changed.slice(0, 3).join(", ") + "): build again";
+      } catch (err) {
+        failed = err && err.message ? err.message : String(err);
+      }
+    }
     if (failed === null && spare !== null) {
       try {
         finishSpare();

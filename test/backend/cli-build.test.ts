@@ -89,19 +89,21 @@ describe("meshc build", { timeout: 120_000 }, () => {
     assert.deepEqual(readdirSync(dir).sort(), [".dist.spare", "bad", "dist", "good"]);
   });
 
-  test("Ctrl-C or SIGTERM during a build leaves --out and the folder around it as they were", { timeout: 120_000 }, async () => {
+  test("Ctrl-C (once or twice) or SIGTERM during a build leaves --out and the folder around it as they were", { timeout: 120_000 }, async () => {
     const dir = join(tmp, "interrupted");
     const mesh = join(dir, "src", "mesh.ts");
     mkdirSync(dirname(mesh), { recursive: true });
     writeFileSync(mesh, syntheticMeshFiles({ services: 150, style: "statements" })["mesh.ts"]!);
     const target = join(dir, "dist");
     // Interrupted once its temp tree exists (a claimed spare's from the start, a fresh one once translation starts).
-    const interrupt = async (signal: NodeJS.Signals) => {
+    const interrupt = async (signal: NodeJS.Signals, twice = false) => {
       const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), "build", mesh, "--out", target], { cwd: root, stdio: "ignore" });
       const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
       for (let i = 0; i < 1200 && !readdirSync(dir).some((e) => e.startsWith(".dist.tmp-")); i++) await new Promise((r) => setTimeout(r, 10));
       assert.ok(readdirSync(dir).some((e) => e.startsWith(".dist.tmp-")), "the build got as far as its temp tree");
       child.kill(signal);
+      // A second signal (Ctrl-C pressed again) while the first one's clean-up runs is ignored.
+      if (twice) setTimeout(() => child.kill(signal), 5);
       return exited;
     };
     assert.equal(await interrupt("SIGINT"), 130);
@@ -110,6 +112,9 @@ describe("meshc build", { timeout: 120_000 }, () => {
     assert.equal(meshc("build", mesh, "--out", target).code, 0); // the first tree becomes the spare
     const before = readTree(target);
     assert.equal(await interrupt("SIGTERM"), 143);
+    assert.deepEqual(readdirSync(dir).sort(), [".dist.spare", "dist", "src"]);
+    assert.deepEqual(readTree(target), before);
+    assert.equal(await interrupt("SIGINT", true), 130);
     assert.deepEqual(readdirSync(dir).sort(), [".dist.spare", "dist", "src"]);
     assert.deepEqual(readTree(target), before);
     const again = meshc("build", mesh, "--out", target);

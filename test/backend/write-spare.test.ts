@@ -17,6 +17,15 @@ import { openBuildDir, prepareBuildDir } from "../../src/build/write.js";
 import { spareName } from "../../src/build/spare.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "meshc-spare-"));
+
+/** Why the swap-failure test cannot run here (it needs chattr +i, i.e. root on a file system with attributes), if so. */
+function chattrSkip(): string | false {
+  const probe = join(tmp, "chattr-probe");
+  mkdirSync(probe, { recursive: true });
+  const ok = spawnSync("chattr", ["+i", probe]).status === 0;
+  spawnSync("chattr", ["-i", probe]);
+  return ok ? false : "chattr +i is not available here (needs root and a file system with inode attributes)";
+}
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Every file (relative path -> bytes as latin1) and every folder ("dir/" entries) under `dir`. */
@@ -220,6 +229,78 @@ describe("spare tree: meshc build's writer", () => {
       assert.equal(plan.reuse.has(rel), false);
       assert.equal(plan.reuse.size, 23);
     }
+  });
+
+  test("a linked file of --out edited in place after it was linked: rendered again, or the commit fails", async () => {
+    // A link shares its inode with --out's file, and since files are written while the type check runs, the link
+    // can be made well before the swap: an edit of --out in place meanwhile would change the new tree too.
+    const out = join(tmp, "edit-in-place", "out");
+    await build(out, { services: 6 });
+    const c = compiled({ services: 6 });
+    const edit = (rel: string) => {
+      const file = join(out, rel);
+      const text = readFileSync(file, "utf8");
+      const edited = text.replace(/"connect_timeout": "[^"]*"/, '"connect_timeout": "9.999s"');
+      assert.notEqual(edited, text);
+      writeFileSync(file, edited); // same inode
+    };
+    let w = await openBuildDir(out, { retire: "detach" });
+    let planner = await BuildPlanner.start(out, w);
+    for (const name of [...c.snapshot.proxies.keys()].sort()) planner.proxy(c.snapshot.proxies.get(name)!);
+    await w.digests(); // every link made (and vetted) now
+    edit("svc-0002/cds.json");
+    const plan = await planner.finish(c.name, c.snapshot);
+    await w.commit();
+    const expected = expectedListing(withEncodedIndex(renderBuild(c.name, c.snapshot), c.snapshot));
+    assert.deepEqual(listing(out), expected);
+    assert.equal(plan.reuse.has("svc-0002/cds.json"), false);
+    // Edited after the planner's last look: too late to render, so the commit fails and --out stays as it is.
+    w = await openBuildDir(out, { retire: "detach" });
+    planner = await BuildPlanner.start(out, w);
+    await planner.finish(c.name, c.snapshot);
+    edit("svc-0004/cds.json");
+    const before = listing(out);
+    await assert.rejects(w.commit(), /changed while this one ran/);
+    assert.deepEqual(listing(out), before);
+    assert.deepEqual(readdirSync(join(tmp, "edit-in-place")), ["out"]);
+  });
+
+  test("an abort or release while another is under way waits for it", async () => {
+    const dir = join(tmp, "double-abort");
+    const out = join(dir, "out");
+    await build(out, { services: 6 });
+    const prepared = prepareBuildDir(out, { retire: "detach" });
+    const w = await prepared.open();
+    const c = compiled({ services: 6, timeoutOfSvc3: 977 });
+    const planner = await BuildPlanner.start(out, w);
+    for (const name of [...c.snapshot.proxies.keys()].sort()) planner.proxy(c.snapshot.proxies.get(name)!);
+    await w.digests();
+    const first = w.abort();
+    await prepared.release(); // a Ctrl-C during the abort: must not return before the temp tree is gone
+    assert.deepEqual(readdirSync(dir), ["out"]);
+    await first;
+  });
+
+  test("a swap that fails leaves no temp tree and puts the spare back", { skip: chattrSkip() }, async () => {
+    const dir = join(tmp, "swap-fails");
+    const out = join(dir, "out");
+    await build(out, { services: 4 });
+    await build(out, { services: 4, timeoutOfSvc3: 981 });
+    const current = listing(out);
+    // An immutable --out cannot be renamed aside: the swap's first rename fails.
+    assert.equal(spawnSync("chattr", ["+i", out]).status, 0);
+    try {
+      const c = compiled({ services: 4, timeoutOfSvc3: 982 });
+      const w = await prepareBuildDir(out, { retire: "spare" }).open();
+      await planBuild(out, c.name, c.snapshot, undefined, w);
+      await assert.rejects(w.commit());
+    } finally {
+      spawnSync("chattr", ["-i", out]);
+    }
+    assert.deepEqual(listing(out), current);
+    assert.deepEqual(readdirSync(dir).sort(), [".out.spare", "out"]);
+    const files = await build(out, { services: 4, timeoutOfSvc3: 983 });
+    assert.deepEqual(listing(out), expectedListing(files));
   });
 
   test("--no-spare builds sweep temp trees of builds that no longer run too", async () => {

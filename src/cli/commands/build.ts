@@ -63,13 +63,17 @@ export function register(program: Command): void {
       let planner: BuildPlanner | undefined;
       // Ctrl-C or SIGTERM: the temp tree is dropped (a claimed spare goes back) before exiting, so --out and the folder
       // around it stay as they were; during the swap itself, the swap finishes first (--out is never left half-swapped).
+      // A second signal while that runs is ignored (it would otherwise kill the process mid-removal).
       let swapping: Promise<unknown> | undefined;
+      let stopping = false;
       const onSignal = (signal: NodeJS.Signals) => {
+        if (stopping) return;
+        stopping = true;
         const code = signal === "SIGINT" ? 130 : 143;
         void (swapping ?? preparing.release()).catch(() => undefined).finally(() => process.exit(code));
       };
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
       try {
         const compiling = compileMesh(mesh, {
           ...evalLimits(opts as { evalTimeout?: number; evalMaxHeap?: number }),
