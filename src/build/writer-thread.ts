@@ -83,10 +83,10 @@ function dirOf(file) {
 }
 
 // Whether the spare's file at rel already holds the content whose digest is given (and can be trusted to).
-function keep(f, digest) {
+function keep(f, digest, unshared) {
   if (spare === null || digest === undefined || !spare.files.has(f.rel) || spare.digests.get(f.rel) !== digest) return false;
   const st = fs.lstatSync(f.file, { bigint: true, throwIfNoEntry: false });
-  const ok = st !== undefined && st.isFile() && st.size > 0n && st.mtimeNs <= spare.mtime;
+  const ok = st !== undefined && st.isFile() && st.size > 0n && st.mtimeNs <= spare.mtime && (!unshared || st.nlink === 1n);
   if (ok && f.ino !== undefined) kept.push({ rel: f.rel, file: f.file, ino: st.ino, notAfter: spare.mtime });
   return ok;
 }
@@ -169,7 +169,17 @@ parentPort.on("message", (m) => {
           dirOf(f.file);
           clear(f, true); // a link cannot replace a file
           let copied = false;
-          try { fs.linkSync(f.from, f.file); } catch { fs.copyFileSync(f.from, f.file); copied = true; }
+          try {
+            fs.linkSync(f.from, f.file);
+          } catch {
+            try {
+              fs.copyFileSync(f.from, f.file);
+              copied = true;
+            } catch {
+              stale.push(f.rel); // gone since it was planned (another build swapped in): the main thread renders it
+              continue;
+            }
+          }
           if (f.ino !== undefined && !vetted(f, copied)) {
             // The previous build's file changed after it was planned (replaced or rewritten in place): not this
             // build's. The link goes (writing into it would write through to that file); the main thread renders it.
@@ -193,7 +203,9 @@ parentPort.on("message", (m) => {
           parts.push(Buffer.from(f.tail));
           const bytes = Buffer.concat(parts);
           const digest = digestOf(bytes);
-          if (!keep(f, digest)) put(f, bytes);
+          // A spare's file that shares its inode (with --out, linked there by an earlier build) is not kept: an edit of
+          // --out in place before the swap would change it; it is written fresh instead (put unlinks it first).
+          if (!keep(f, digest, true)) put(f, bytes);
           digests.push(f.rel, digest);
         }
         else put(f, f.content);

@@ -265,6 +265,40 @@ describe("spare tree: meshc build's writer", () => {
     assert.deepEqual(readdirSync(join(tmp, "edit-in-place")), ["out"]);
   });
 
+  test("a spare's file that shares its inode with --out is not kept for a rendered file", async () => {
+    // The second build links every file, so --out and the spare share inodes; without --out's encoded.json the next
+    // build renders every file, and the spare holds equal ones: kept, an edit of --out in place would reach them.
+    const out = join(tmp, "shared-spare", "out");
+    await build(out, { services: 6 });
+    await build(out, { services: 6 });
+    rmSync(join(out, ENCODED_INDEX));
+    const c = compiled({ services: 6 });
+    const w = await prepareBuildDir(out, { retire: "spare" }).open();
+    const planner = await BuildPlanner.start(out, w);
+    for (const name of [...c.snapshot.proxies.keys()].sort()) planner.proxy(c.snapshot.proxies.get(name)!);
+    await w.digests();
+    const file = join(out, "svc-0001", "eds.json");
+    writeFileSync(file, readFileSync(file, "utf8").replace("{", "{ ")); // in place, same inode
+    const plan = await planner.finish(c.name, c.snapshot);
+    await w.commit();
+    assert.equal(plan.reuse.size, 0);
+    assert.deepEqual(listing(out), expectedListing(withEncodedIndex(renderBuild(c.name, c.snapshot), c.snapshot)));
+  });
+
+  test("a file planned as a link that is gone when linked is rendered", async () => {
+    const out = join(tmp, "gone", "out");
+    await build(out, { services: 6 });
+    const c = compiled({ services: 6 });
+    const w = await openBuildDir(out, { retire: "detach" });
+    const planner = await BuildPlanner.start(out, w);
+    for (const name of [...c.snapshot.proxies.keys()].sort()) planner.proxy(c.snapshot.proxies.get(name)!);
+    rmSync(join(out, "svc-0005", "lds.json")); // say another build swapped in a tree without it
+    const plan = await planner.finish(c.name, c.snapshot);
+    await w.commit();
+    assert.equal(plan.reuse.has("svc-0005/lds.json"), false);
+    assert.deepEqual(listing(out), expectedListing(withEncodedIndex(renderBuild(c.name, c.snapshot), c.snapshot)));
+  });
+
   test("an abort or release while another is under way waits for it", async () => {
     const dir = join(tmp, "double-abort");
     const out = join(dir, "out");

@@ -63,14 +63,14 @@ export function register(program: Command): void {
       let planner: BuildPlanner | undefined;
       // Ctrl-C or SIGTERM: the temp tree is dropped (a claimed spare goes back) before exiting, so --out and the folder
       // around it stay as they were; during the swap itself, the swap finishes first (--out is never left half-swapped).
-      // A second signal while that runs is ignored (it would otherwise kill the process mid-removal).
-      let swapping: Promise<unknown> | undefined;
+      // A second signal while that runs is ignored (it would otherwise kill the process mid-removal). (release()
+      // waits for a swap under way: the writer's abort and commit share one promise once the swap starts.)
       let stopping = false;
       const onSignal = (signal: NodeJS.Signals) => {
         if (stopping) return;
         stopping = true;
         const code = signal === "SIGINT" ? 130 : 143;
-        void (swapping ?? preparing.release()).catch(() => undefined).finally(() => process.exit(code));
+        void preparing.release().catch(() => undefined).finally(() => process.exit(code));
       };
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
@@ -117,7 +117,7 @@ export function register(program: Command): void {
             await writer.abort();
             throw err;
           }
-          await (swapping = writer.commit());
+          await writer.commit();
           // The record of what was translated, for the next build into --out (a failure leaves a record that no longer matches).
           await cache.save({ index: String(plan.files.get(ENCODED_INDEX)), manifest: String(plan.files.get(MANIFEST)) }).catch(() => undefined);
         } catch (err) {
