@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { syntheticMesh } from "../../bench/synthetic-ir.js";
 import { translateMesh } from "../../src/backends/envoy/translate.js";
-import { BuildPlanner, planBuild } from "../../src/build/incremental.js";
+import { BuildPlanner, planBuild, type BuildSink } from "../../src/build/incremental.js";
 import { ENCODED_INDEX, withEncodedIndex } from "../../src/build/encoded-index.js";
 import { MANIFEST, renderBuild } from "../../src/build/render.js";
 import { openBuildDir, prepareBuildDir } from "../../src/build/write.js";
@@ -83,6 +83,32 @@ async function build(out: string, v: Variant): Promise<Map<string, string>> {
   await planBuild(out, c.name, c.snapshot, undefined, w);
   await w.commit();
   return withEncodedIndex(renderBuild(c.name, c.snapshot), c.snapshot);
+}
+
+/** What `meshc build` does while it translates: a planner on `w` handed every proxy of `c` (files go to the writer). */
+async function streamed(out: string, c: ReturnType<typeof compiled>, w: BuildSink): Promise<BuildPlanner> {
+  const planner = await BuildPlanner.start(out, w);
+  for (const name of [...c.snapshot.proxies.keys()].sort()) planner.proxy(c.snapshot.proxies.get(name)!);
+  return planner;
+}
+
+/** The listing of a fresh build of `c`. */
+const freshListing = (c: ReturnType<typeof compiled>) => expectedListing(withEncodedIndex(renderBuild(c.name, c.snapshot), c.snapshot));
+
+/** Changes a file's connect timeout: in place (same inode), or by writing a new file over it. */
+function editTimeout(file: string, how: "in-place" | "replace" = "in-place"): void {
+  const text = readFileSync(file, "utf8");
+  const edited = text.replace(/"connect_timeout": "[^"]*"/, '"connect_timeout": "9.999s"');
+  assert.notEqual(edited, text);
+  if (how === "in-place") return writeFileSync(file, edited);
+  writeFileSync(`${file}.new`, edited);
+  renameSync(`${file}.new`, file);
+}
+
+/** A temp tree beside `dir`/out of a build whose process no longer runs. */
+function deadBuildTree(dir: string): void {
+  const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+  mkdirSync(join(dir, `.out.tmp-${dead}-0a0b0c0d`, "svc-0000"), { recursive: true });
 }
 
 describe("spare tree: meshc build's writer", () => {
@@ -210,22 +236,13 @@ describe("spare tree: meshc build's writer", () => {
       await build(out, { services: 6 });
       const c = compiled({ services: 6 }); // the same mesh: every file is linked from --out (no spare)
       const w = await openBuildDir(out, { retire: "detach" });
-      const planner = await BuildPlanner.start(out, w);
-      const names = [...c.snapshot.proxies.keys()].sort();
-      for (const name of names) planner.proxy(c.snapshot.proxies.get(name)!);
+      const planner = await streamed(out, c, w);
       // 24 links: all still in the writer's first batch (32), so each is linked after this edit.
-      const rel = `${names.at(-1)}/cds.json`;
-      const file = join(out, rel);
-      const text = readFileSync(file, "utf8");
-      const edited = text.replace(/"connect_timeout": "[^"]*"/, '"connect_timeout": "9.999s"');
-      assert.notEqual(edited, text);
-      if (how === "replace") {
-        writeFileSync(`${file}.new`, edited);
-        renameSync(`${file}.new`, file);
-      } else writeFileSync(file, edited);
+      const rel = `${[...c.snapshot.proxies.keys()].sort().at(-1)}/cds.json`;
+      editTimeout(join(out, rel), how);
       const plan = await planner.finish(c.name, c.snapshot);
       await w.commit();
-      assert.deepEqual(listing(out), expectedListing(withEncodedIndex(renderBuild(c.name, c.snapshot), c.snapshot)));
+      assert.deepEqual(listing(out), freshListing(c));
       assert.equal(plan.reuse.has(rel), false);
       assert.equal(plan.reuse.size, 23);
     }
@@ -237,28 +254,19 @@ describe("spare tree: meshc build's writer", () => {
     const out = join(tmp, "edit-in-place", "out");
     await build(out, { services: 6 });
     const c = compiled({ services: 6 });
-    const edit = (rel: string) => {
-      const file = join(out, rel);
-      const text = readFileSync(file, "utf8");
-      const edited = text.replace(/"connect_timeout": "[^"]*"/, '"connect_timeout": "9.999s"');
-      assert.notEqual(edited, text);
-      writeFileSync(file, edited); // same inode
-    };
     let w = await openBuildDir(out, { retire: "detach" });
-    let planner = await BuildPlanner.start(out, w);
-    for (const name of [...c.snapshot.proxies.keys()].sort()) planner.proxy(c.snapshot.proxies.get(name)!);
+    let planner = await streamed(out, c, w);
     await w.digests(); // every link made (and vetted) now
-    edit("svc-0002/cds.json");
+    editTimeout(join(out, "svc-0002/cds.json"));
     const plan = await planner.finish(c.name, c.snapshot);
     await w.commit();
-    const expected = expectedListing(withEncodedIndex(renderBuild(c.name, c.snapshot), c.snapshot));
-    assert.deepEqual(listing(out), expected);
+    assert.deepEqual(listing(out), freshListing(c));
     assert.equal(plan.reuse.has("svc-0002/cds.json"), false);
     // Edited after the planner's last look: too late to render, so the commit fails and --out stays as it is.
     w = await openBuildDir(out, { retire: "detach" });
     planner = await BuildPlanner.start(out, w);
     await planner.finish(c.name, c.snapshot);
-    edit("svc-0004/cds.json");
+    editTimeout(join(out, "svc-0004/cds.json"));
     const before = listing(out);
     await assert.rejects(w.commit(), /changed while this one ran/);
     assert.deepEqual(listing(out), before);
@@ -274,15 +282,13 @@ describe("spare tree: meshc build's writer", () => {
     rmSync(join(out, ENCODED_INDEX));
     const c = compiled({ services: 6 });
     const w = await prepareBuildDir(out, { retire: "spare" }).open();
-    const planner = await BuildPlanner.start(out, w);
-    for (const name of [...c.snapshot.proxies.keys()].sort()) planner.proxy(c.snapshot.proxies.get(name)!);
+    const planner = await streamed(out, c, w);
     await w.digests();
-    const file = join(out, "svc-0001", "eds.json");
-    writeFileSync(file, readFileSync(file, "utf8").replace("{", "{ ")); // in place, same inode
+    editTimeout(join(out, "svc-0001", "cds.json"));
     const plan = await planner.finish(c.name, c.snapshot);
     await w.commit();
     assert.equal(plan.reuse.size, 0);
-    assert.deepEqual(listing(out), expectedListing(withEncodedIndex(renderBuild(c.name, c.snapshot), c.snapshot)));
+    assert.deepEqual(listing(out), freshListing(c));
   });
 
   test("a file planned as a link that is gone when linked is rendered", async () => {
@@ -290,13 +296,12 @@ describe("spare tree: meshc build's writer", () => {
     await build(out, { services: 6 });
     const c = compiled({ services: 6 });
     const w = await openBuildDir(out, { retire: "detach" });
-    const planner = await BuildPlanner.start(out, w);
-    for (const name of [...c.snapshot.proxies.keys()].sort()) planner.proxy(c.snapshot.proxies.get(name)!);
+    const planner = await streamed(out, c, w);
     rmSync(join(out, "svc-0005", "lds.json")); // say another build swapped in a tree without it
     const plan = await planner.finish(c.name, c.snapshot);
     await w.commit();
     assert.equal(plan.reuse.has("svc-0005/lds.json"), false);
-    assert.deepEqual(listing(out), expectedListing(withEncodedIndex(renderBuild(c.name, c.snapshot), c.snapshot)));
+    assert.deepEqual(listing(out), freshListing(c));
   });
 
   test("an abort or release while another is under way waits for it", async () => {
@@ -305,9 +310,7 @@ describe("spare tree: meshc build's writer", () => {
     await build(out, { services: 6 });
     const prepared = prepareBuildDir(out, { retire: "detach" });
     const w = await prepared.open();
-    const c = compiled({ services: 6, timeoutOfSvc3: 977 });
-    const planner = await BuildPlanner.start(out, w);
-    for (const name of [...c.snapshot.proxies.keys()].sort()) planner.proxy(c.snapshot.proxies.get(name)!);
+    await streamed(out, compiled({ services: 6, timeoutOfSvc3: 977 }), w);
     await w.digests();
     const first = w.abort();
     await prepared.release(); // a Ctrl-C during the abort: must not return before the temp tree is gone
@@ -341,8 +344,7 @@ describe("spare tree: meshc build's writer", () => {
     const dir = join(tmp, "sweep-detach");
     const out = join(dir, "out");
     await build(out, { services: 4 });
-    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
-    mkdirSync(join(dir, `.out.tmp-${dead}-0a0b0c0d`, "svc-0000"), { recursive: true });
+    deadBuildTree(dir);
     const c = compiled({ services: 4, timeoutOfSvc3: 991 });
     const w = await openBuildDir(out, { retire: "detach" });
     await planBuild(out, c.name, c.snapshot, undefined, w);
@@ -367,8 +369,7 @@ describe("spare tree: meshc build's writer", () => {
     const dir = join(tmp, "sweep");
     const out = join(dir, "out");
     await build(out, { services: 4 });
-    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
-    mkdirSync(join(dir, `.out.tmp-${dead}-0a0b0c0d`, "svc-0000"), { recursive: true });
+    deadBuildTree(dir);
     mkdirSync(join(dir, `.out.tmp-${process.pid}-0a0b0c0d`));
     mkdirSync(join(dir, ".out.tmp-AbC123")); // an older meshc's name: no pid, left alone
     await build(out, { services: 4, timeoutOfSvc3: 990 });
@@ -388,7 +389,7 @@ describe("spare tree: meshc build's writer", () => {
     const c = compiled({ services: 4, timeoutOfSvc3: 995 });
     await planBuild(out, c.name, c.snapshot, undefined, w);
     await w.commit();
-    assert.deepEqual(listing(out), expectedListing(withEncodedIndex(renderBuild(c.name, c.snapshot), c.snapshot)));
+    assert.deepEqual(listing(out), freshListing(c));
     assert.equal(readFileSync(join(spareName(out), "x", "y"), "utf8"), "other", "the other build's spare is not touched");
     for (let i = 0; i < 600 && readdirSync(dir).length > 2; i++) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(readdirSync(dir).sort(), [".out.spare", "out"]);

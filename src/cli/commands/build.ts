@@ -61,10 +61,9 @@ export function register(program: Command): void {
         return writing;
       };
       let planner: BuildPlanner | undefined;
-      // Ctrl-C or SIGTERM: the temp tree is dropped (a claimed spare goes back) before exiting, so --out and the folder
-      // around it stay as they were; during the swap itself, the swap finishes first (--out is never left half-swapped).
-      // A second signal while that runs is ignored (it would otherwise kill the process mid-removal). (release()
-      // waits for a swap under way: the writer's abort and commit share one promise once the swap starts.)
+      // Ctrl-C or SIGTERM: release() drops the temp tree (a claimed spare goes back), or waits for a swap under way
+      // (abort and commit share one promise once it starts), so --out and the folder around it are never left
+      // half-done. A second signal meanwhile is ignored (it would kill the process mid-removal).
       let stopping = false;
       const onSignal = (signal: NodeJS.Signals) => {
         if (stopping) return;
