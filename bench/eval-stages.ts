@@ -44,7 +44,7 @@ for (let r = 0; r < runs; r++) {
   note("decode (CPU)", cpu() - c);
   c = cpu();
   const t = performance.now();
-  const outcome = await evaluateIsolated(bundle.file, join(dir, "out"), {});
+  const outcome = await evaluateIsolated(bundle.file, {});
   note("isolated evaluation (wall)", performance.now() - t);
   note("isolated evaluation (CPU)", cpu() - c);
   if (outcome.kind !== "model") throw new Error(`evaluation: ${outcome.kind}`);

@@ -104,6 +104,8 @@ export interface OpenBuildDirOptions {
 export interface PreparedBuildDir {
   open(): Promise<BuildDirWriter>;
   release(): Promise<void>;
+  /** Whether the opened writer's tree was swapped in for --out (the build's output is in place). */
+  committed(): boolean;
 }
 
 /** Starts writing a build directory into a temp tree beside `outDir` (refused like writeBuildDir). */
@@ -168,6 +170,7 @@ export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {
     return w ? w.abort() : stop();
   };
 
+  let swapped = false;
   let leftBehind: string[] = [];
   // The first folder above --out that this build created (mkdir -p): removed again if the build fails.
   let madeParent: string | undefined;
@@ -318,6 +321,7 @@ export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {
           let old: string | undefined;
           try {
             old = await swapIn(tmp, target, retire === "spare" ? spareName(target) : undefined);
+            swapped = true;
           } catch (err) {
             // --out is as it was (swapIn puts it back); the tree that was not swapped in goes like an aborted one.
             failure = { err };
@@ -332,7 +336,7 @@ export function prepareBuildDir(outDir: string, options: OpenBuildDirOptions = {
       },
     };
   };
-  return { open, release };
+  return { open, release, committed: () => swapped };
 }
 
 async function assertReplaceable(target: string): Promise<void> {

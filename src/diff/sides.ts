@@ -8,8 +8,8 @@
 // Loading yields a MeshSnapshot (plus the IR and where its source paths are relative to, for a mesh), or a
 // DiffInputError: a usage problem (missing file, unknown ref, a mesh that does not compile), exit 2.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, realpathSync, statSync, symlinkSync } from "node:fs";
+import { makeTempDir, removeTempDir } from "../runtime/temp-dirs.js";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { readBuildDir } from "../backends/envoy/read-build.js";
 import { MANIFEST } from "../build/render.js";
@@ -72,7 +72,7 @@ async function loadSide(side: SideSpec, otherPath: string | undefined, cwd: stri
   const commit = git(["rev-parse", "--verify", "--quiet", `${side.ref}^{commit}`], top);
   if (commit === undefined) throw new DiffInputError(`${side.spec}: unknown git revision "${side.ref}" in ${top}`);
   const inRepo = repoPath(side.path ?? otherPath ?? "mesh.ts", side.path === undefined, cwd, top, side.spec);
-  const tmp = mkdtempSync(join(tmpdir(), "meshc-diff-"));
+  const tmp = makeTempDir("meshc-diff-");
   try {
     const r = spawnSync("sh", ["-c", 'git -C "$1" archive --format=tar "$2" | tar -x -C "$3"', "sh", top, commit, tmp], { encoding: "utf8" });
     if (r.status !== 0) throw new DiffInputError(`${side.spec}: git archive ${commit.slice(0, 12)} failed: ${r.stderr.trim()}`);
@@ -82,7 +82,7 @@ async function loadSide(side: SideSpec, otherPath: string | undefined, cwd: stri
     if (!existsSync(where)) throw new DiffInputError(`${side.spec}: ${inRepo} does not exist at ${side.ref} (${commit.slice(0, 12)})`);
     return await loadLocal(side.spec, where, role, (file) => `${side.ref}:${toSlash(relative(tmp, file))}`);
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    removeTempDir(tmp);
   }
 }
 

@@ -2,8 +2,6 @@
 // copy); isolate.ts evaluates it as ESM from a temp file in a worker thread. Packages the mesh imports stay
 // external, pinned to the files they resolve to from the user's directory (the temp file lives elsewhere).
 import { build, type Message, type Plugin } from "esbuild";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Diagnostic } from "../diagnostics/types.js";
@@ -119,10 +117,3 @@ function markUserCalls(
   return marked ?? { text, map };
 }
 
-export function makeTempDir(): string {
-  return mkdtempSync(join(tmpdir(), "meshc-"));
-}
-
-export function removeTempDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-}

@@ -9,16 +9,13 @@
 // Why a worker thread rather than a child process: it starts in tens of milliseconds with no second Node
 // runtime to load, V8 enforces its heap limit and reports ERR_WORKER_OUT_OF_MEMORY distinctly, and terminate()
 // is synchronous from V8's side; a child process would isolate native memory too, but costs a process per reload.
-import { build } from "esbuild";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ThrownValue, WorkerMessage } from "./eval-worker.js";
 import { decodeModel, WireError, type DecodeInfo } from "./model-wire.js";
-import { packageRoot } from "./paths.js";
 import { PatchSession } from "./patch-session.js";
 import { prepareSpare, takeSpare, type StartedWorker } from "./spare-worker.js";
+import { workerScriptFile } from "../runtime/worker-script.js";
 
 /** How long after an evaluation the next spare worker is started (off the rest of the reload's critical path). */
 const SPARE_DELAY_MS = 1000;
@@ -49,44 +46,25 @@ export type EvalOutcome =
   | { kind: "not-mesh" }
   | { kind: "aborted"; reason: AbortReason; message: string; error?: ThrownValue };
 
-let workerScript: Promise<string> | undefined;
-
-/** The worker's code, bundled once per process from eval-worker.ts (works from the sources and from dist/). */
-function workerCode(): Promise<string> {
-  workerScript ??= (async () => {
-    // In a checkout, bundle from the sources (always current); an installed package ships only dist/eval-worker.js
-    // (scripts/build.mjs), since src/frontend/ is not in its files.
-    const entry = join(packageRoot(), "src", "frontend", "eval-worker.ts");
-    if (!existsSync(entry)) return readFileSync(join(packageRoot(), "dist", "eval-worker.js"), "utf8");
-    const r = await build({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", target: "node20", write: false, logLevel: "silent" });
-    return r.outputFiles[0]!.text;
-  })();
-  workerScript.catch(() => (workerScript = undefined));
-  return workerScript;
-}
-
 function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 /**
- * Evaluates the bundle at `bundleFile` (already written) in a fresh worker; `dir` is a private temp directory for
- * the worker's script. Resolves with the one outcome; never rejects for anything the user's code does.
+ * Evaluates the bundle at `bundleFile` (already written) in a fresh worker. Resolves with the one outcome; never
+ * rejects for anything the user's code does.
  */
 export async function evaluateIsolated(
   bundleFile: string,
-  dir: string,
   limits: EvalLimits = {},
   options: { keepPatches?: boolean; /** Use a worker started ahead of time, and start the next one (spare-worker.ts). */ spare?: boolean } = {},
 ): Promise<EvalOutcome> {
   const timeoutMs = limits.timeoutMs ?? DEFAULT_EVAL_TIMEOUT_MS;
   const maxHeapMb = limits.maxHeapMb ?? DEFAULT_EVAL_MAX_HEAP_MB;
   if (limits.signal?.aborted) return { kind: "aborted", reason: "cancelled", message: "evaluation cancelled" };
-  const code = await workerCode();
+  const script = await workerScriptFile("frontend/eval-worker");
   const spare: StartedWorker | undefined = options.spare ? takeSpare(maxHeapMb) : undefined;
   if (spare) spare.worker.postMessage({ bundleUrl: pathToFileURL(bundleFile).href });
-  const script = join(dir, "eval-worker.mjs");
-  if (!spare) writeFileSync(script, code);
 
   const worker = spare?.worker ?? new Worker(script, {
     workerData: { bundleUrl: pathToFileURL(bundleFile).href },
@@ -109,7 +87,7 @@ export async function evaluateIsolated(
       settled = true;
       clearTimeout(timer);
       // Counted from the end of this evaluation (starting a worker costs CPU the rest of the reload needs).
-      if (options.spare) setTimeout(() => prepareSpare(code, maxHeapMb), SPARE_DELAY_MS).unref();
+      if (options.spare) setTimeout(() => prepareSpare(script, maxHeapMb), SPARE_DELAY_MS).unref();
       limits.signal?.removeEventListener("abort", onAbort);
       worker.removeAllListeners("message");
       if (outcome.kind === "model" && patchCount > 0 && options.keepPatches) {
@@ -118,10 +96,7 @@ export async function evaluateIsolated(
         return;
       }
       // Whatever the module left running (timers, pending promises) ends with the worker.
-      void worker.terminate().finally(() => {
-        spare?.cleanup();
-        resolve(outcome);
-      });
+      void worker.terminate().finally(() => resolve(outcome));
     };
     const onAbort = () => finish({ kind: "aborted", reason: "cancelled", message: "evaluation cancelled" });
     const timer = setTimeout(

@@ -13,7 +13,8 @@ import type { Diagnostic } from "../diagnostics/types.js";
 import type { MeshIR } from "../ir/types.js";
 import { codes } from "./codes.js";
 import { writeFileSync } from "node:fs";
-import { bundleMesh, makeTempDir, removeTempDir, type Bundle } from "./evaluate.js";
+import { bundleMesh, type Bundle } from "./evaluate.js";
+import { makeTempDir, removeTempDir } from "../runtime/temp-dirs.js";
 import { evaluateIsolated, type EvalLimits } from "./isolate.js";
 import type { PatchSession } from "./patch-session.js";
 import { lower } from "./lower.js";
@@ -175,7 +176,7 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
   const gated = async (r: () => LoadResult): Promise<LoadResult> => (await gate()) ?? r();
   const evalSignal = options.signal ? AbortSignal.any([options.signal, typeErrors.signal]) : typeErrors.signal;
 
-  const tmp = makeTempDir();
+  const tmp = makeTempDir("meshc-");
   let model: unknown;
   let wellFormed = false;
   let bundle: Bundle;
@@ -190,7 +191,7 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
     inputs = [...inputs, ...bundle.inputs.filter(isUser)];
     const t1 = performance.now();
     writeFileSync(bundle.file, bundle.text);
-    const outcome = await evaluateIsolated(bundle.file, tmp, { ...options, signal: evalSignal }, { keepPatches: options.keepPatches === true, spare: options.spareWorker === true });
+    const outcome = await evaluateIsolated(bundle.file, { ...options, signal: evalSignal }, { keepPatches: options.keepPatches === true, spare: options.spareWorker === true });
     timings.evaluate = Math.round((performance.now() - t1) * 10) / 10;
     const userFile = (f: string) => isUser(f) && inputs.includes(f);
     if (outcome.kind === "threw") return await gated(() => done([evaluationDiagnostic(outcome.error, entry, bundle, userFile)]));

@@ -4,24 +4,19 @@
 // evaluation and terminated after it, like a worker started on demand, and it has the same heap limit (a spare
 // started with another limit is discarded). It runs no user code until it is handed a bundle. An idle spare does
 // not keep the process alive.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 
 export interface StartedWorker {
   worker: Worker;
-  /** Removes the worker's script directory (after the evaluation). */
-  cleanup(): void;
 }
 
 let spare: { started: StartedWorker; maxHeapMb: number } | undefined;
 
-/** Starts an evaluation worker that waits for a `{ bundleUrl }` message (eval-worker.ts). pipeOutput() before use. */
-export function startWaitingWorker(code: string, maxHeapMb: number, workerData: Record<string, unknown> = {}): StartedWorker {
-  const dir = mkdtempSync(join(tmpdir(), "meshc-eval-"));
-  const script = join(dir, "eval-worker.mjs");
-  writeFileSync(script, code);
+/**
+ * Starts an evaluation worker running `script` (worker-script.ts) that waits for a `{ bundleUrl }` message
+ * (eval-worker.ts). pipeOutput() before use.
+ */
+export function startWaitingWorker(script: string, maxHeapMb: number, workerData: Record<string, unknown> = {}): StartedWorker {
   const worker = new Worker(script, {
     workerData,
     // The bundle is plain JavaScript: no loaders (such as tsx) from the parent's command line.
@@ -31,7 +26,7 @@ export function startWaitingWorker(code: string, maxHeapMb: number, workerData: 
     stdout: true,
     stderr: true,
   });
-  return { worker, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { worker };
 }
 
 /**
@@ -54,20 +49,19 @@ export function takeSpare(maxHeapMb: number): StartedWorker | undefined {
     pipeOutput(s.started.worker);
     return s.started;
   }
-  void s.started.worker.terminate().finally(s.started.cleanup);
+  void s.started.worker.terminate();
   return undefined;
 }
 
 /** Starts the spare for the next evaluation (unless one is waiting). */
-export function prepareSpare(code: string, maxHeapMb: number): void {
+export function prepareSpare(script: string, maxHeapMb: number): void {
   if (spare) return;
-  const started = startWaitingWorker(code, maxHeapMb, { waitForBundle: true });
+  const started = startWaitingWorker(script, maxHeapMb, { waitForBundle: true });
   started.worker.unref();
   const s = { started, maxHeapMb };
   // A spare that dies while waiting (e.g. it could not start) is simply not used.
   started.worker.once("exit", () => {
     if (spare === s) spare = undefined;
-    started.cleanup();
   });
   started.worker.once("error", () => undefined);
   spare = s;
@@ -77,7 +71,7 @@ export function prepareSpare(code: string, maxHeapMb: number): void {
 export async function discardSpare(): Promise<void> {
   const s = spare;
   spare = undefined;
-  if (s) await s.started.worker.terminate().finally(s.started.cleanup);
+  if (s) await s.started.worker.terminate();
 }
 
 /** Whether a spare is waiting (tests). */

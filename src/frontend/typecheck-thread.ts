@@ -4,14 +4,11 @@
 // and every other command share one thread per process (TypeScript loaded once); `meshc serve` asks it for
 // incremental checks, so a reload after an edit re-checks only the files the edit touched. If the thread cannot be started or dies, the check runs on the calling
 // thread instead (same result, no overlap).
-import { build } from "esbuild";
-import { randomBytes } from "node:crypto";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { packageRoot } from "./paths.js";
+import { workerScriptFile } from "../runtime/worker-script.js";
 import { typecheck, type TypecheckResult } from "./typecheck.js";
 import type { CheckReply, CheckRequest } from "./typecheck-worker.js";
 
@@ -19,21 +16,6 @@ export type TimedCheck = TypecheckResult & { ms: number };
 
 /** This package's TypeScript (the worker loads it from this path: its bundle may run from a temp file). */
 const typescriptPath = () => createRequire(join(packageRoot(), "package.json")).resolve("typescript");
-
-type Script = { file: string } | { text: string };
-let script: Promise<Script> | undefined;
-
-/** The worker's script: bundled from the sources in a checkout, dist/typecheck-worker.js in an installed package. */
-function workerScript(): Promise<Script> {
-  script ??= (async (): Promise<Script> => {
-    const entry = join(packageRoot(), "src", "frontend", "typecheck-worker.ts");
-    if (!existsSync(entry)) return { file: join(packageRoot(), "dist", "typecheck-worker.js") };
-    const r = await build({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", target: "node20", write: false, logLevel: "silent", external: ["typescript"] });
-    return { text: r.outputFiles[0]!.text };
-  })();
-  script.catch(() => (script = undefined));
-  return script;
-}
 
 let warned = false;
 
@@ -49,20 +31,11 @@ export class TypecheckThread {
 
   private start(): Promise<Worker | undefined> {
     this.starting ??= (async () => {
-      let temp: string | undefined;
       try {
-        const s = await workerScript();
-        let file: string;
-        if ("text" in s) {
-          // Written per thread and removed once the worker has loaded it (its first message).
-          temp = join(tmpdir(), `meshc-typecheck-${process.pid}-${randomBytes(6).toString("hex")}.mjs`);
-          writeFileSync(temp, s.text);
-          file = temp;
-        } else file = s.file;
+        const file = await workerScriptFile("frontend/typecheck-worker", ["typescript"]);
         const w = new Worker(file, { execArgv: [], workerData: { typescript: typescriptPath() } });
         w.unref();
         w.on("message", (m: CheckReply) => {
-          if (temp) temp = void rmSync(temp, { force: true });
           if ("saved" in m) {
             this.saving.delete(m.id);
             this.unrefWhenIdle();
@@ -72,7 +45,6 @@ export class TypecheckThread {
           this.settle(m.id, m);
         });
         const gone = () => {
-          if (temp) temp = void rmSync(temp, { force: true });
           if (this.worker === w) {
             this.worker = undefined;
             this.starting = undefined;
@@ -85,7 +57,6 @@ export class TypecheckThread {
         this.worker = w;
         return w;
       } catch {
-        if (temp) rmSync(temp, { force: true });
         this.starting = undefined;
         return undefined;
       }

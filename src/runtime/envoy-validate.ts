@@ -3,8 +3,8 @@
 // Validate mode sets up no hot-restart shared memory; --disable-hot-restart states that explicitly, so any number
 // of validations (and running Envoys) can share a machine without clashing on a base id.
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
+import { makeTempDir, removeTempDir } from "./temp-dirs.js";
 import { join } from "node:path";
 
 export interface EnvoyValidateResult {
@@ -28,7 +28,7 @@ export interface EnvoyValidateOptions {
 export async function runEnvoyValidate(config: unknown, opts: EnvoyValidateOptions): Promise<EnvoyValidateResult> {
   const text = typeof config === "string" ? config : JSON.stringify(config);
   const name = opts.name ?? (/^\s*\{/.test(text) ? "bootstrap.json" : "bootstrap.yaml");
-  const dir = await mkdtemp(join(tmpdir(), "meshc-validate-"));
+  const dir = makeTempDir("meshc-validate-");
   const file = join(dir, name);
   try {
     await writeFile(file, text);
@@ -38,7 +38,7 @@ export async function runEnvoyValidate(config: unknown, opts: EnvoyValidateOptio
     const ok = run.exitCode === 0;
     return { ok, exitCode: run.exitCode, output, message: ok ? "" : envoyErrorMessage(output) };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 }
 

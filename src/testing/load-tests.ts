@@ -15,7 +15,9 @@ import type { RecordedCase } from "../dsl/testing.js";
 import type { MeshModel } from "../dsl/model.js";
 import type { SourceSite } from "../dsl/site.js";
 import type { Diagnostic } from "../diagnostics/types.js";
-import { bundleMesh, makeTempDir, removeTempDir } from "../frontend/evaluate.js";
+import { bundleMesh } from "../frontend/evaluate.js";
+import { makeTempDir, removeTempDir } from "../runtime/temp-dirs.js";
+import { workerScriptFile } from "../runtime/worker-script.js";
 import { DEFAULT_EVAL_MAX_HEAP_MB, DEFAULT_EVAL_TIMEOUT_MS, type EvalLimits } from "../frontend/isolate.js";
 import { compareDiagnostics, userFrame } from "../frontend/load.js";
 import { lower } from "../frontend/lower.js";
@@ -60,25 +62,12 @@ const diag = (name: "TestEvaluationFailed" | "NoMeshTests", message: string, at:
   ...at,
 });
 
-let workerScript: Promise<string> | undefined;
-function workerCode(): Promise<string> {
-  workerScript ??= (async () => {
-    const entry = join(packageRoot(), "src", "testing", "test-worker.ts");
-    if (!existsSync(entry)) return readFileSync(join(packageRoot(), "dist", "test-worker.js"), "utf8");
-    const r = await build({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", target: "node20", write: false, logLevel: "silent" });
-    return r.outputFiles[0]!.text;
-  })();
-  workerScript.catch(() => (workerScript = undefined));
-  return workerScript;
-}
-
 type Outcome = TestWorkerMessage | { kind: "aborted"; message: string };
 
-async function runWorker(bundleFile: string, dir: string, limits: EvalLimits): Promise<Outcome> {
+async function runWorker(bundleFile: string, limits: EvalLimits): Promise<Outcome> {
   const timeoutMs = limits.timeoutMs ?? DEFAULT_EVAL_TIMEOUT_MS;
   const maxHeapMb = limits.maxHeapMb ?? DEFAULT_EVAL_MAX_HEAP_MB;
-  const script = join(dir, "test-worker.mjs");
-  writeFileSync(script, await workerCode());
+  const script = await workerScriptFile("testing/test-worker");
   const worker = new Worker(script, { workerData: { bundleUrl: pathToFileURL(bundleFile).href }, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: maxHeapMb }, stdout: true, stderr: true });
   worker.stdout.pipe(process.stderr, { end: false });
   worker.stderr.pipe(process.stderr, { end: false });
@@ -123,7 +112,7 @@ export async function loadTestFile(path: string, limits: EvalLimits & { typechec
   const at = { file, line: 1, column: 1 };
   const result = (diagnostics: Diagnostic[], suites: LoadedSuite[] = []): LoadedTestFile => ({ file, suites, diagnostics: diagnostics.sort(compareDiagnostics) });
   if (!existsSync(file)) return result([diag("TestEvaluationFailed", `cannot read the test file ${file}: no such file`, at)]);
-  const tmp = makeTempDir();
+  const tmp = makeTempDir("meshc-");
   try {
     const bundling = bundleMesh(file, dslEntry(), tmp);
     bundling.catch(() => undefined);
@@ -138,7 +127,7 @@ export async function loadTestFile(path: string, limits: EvalLimits & { typechec
     if (!bundled.bundle) return result(bundled.diagnostics.map((d) => ({ ...d, code: CODES.TestEvaluationFailed.code })));
     const bundle = bundled.bundle;
     writeFileSync(bundle.file, bundle.text);
-    const outcome = await runWorker(bundle.file, tmp, limits);
+    const outcome = await runWorker(bundle.file, limits);
     const locate = makeLocator(bundle);
     const dsl = dslDir() + sep;
     const map = (s: unknown): SourceSite => (isSite(s) ? (locate(s) ?? at) : at);

@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
 import { readTree } from "./cases.js";
+import { ownTmpdir } from "../helpers/own-tmpdir.js";
 import { syntheticMeshFiles } from "../../bench/synthetic-mesh.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -89,22 +90,26 @@ describe("meshc build", { timeout: 120_000 }, () => {
     assert.deepEqual(readdirSync(dir).sort(), [".dist.spare", "bad", "dist", "good"]);
   });
 
-  test("Ctrl-C (once or twice) or SIGTERM during a build leaves --out and the folder around it as they were", { timeout: 120_000 }, async () => {
+  test("Ctrl-C (once or twice) or SIGTERM during a build leaves --out, the folder around it and the temp folder as they were", { timeout: 120_000 }, async () => {
     const dir = join(tmp, "interrupted");
     const mesh = join(dir, "src", "mesh.ts");
     mkdirSync(dirname(mesh), { recursive: true });
+    // The interrupted builds' TMPDIR: the bundle of mesh.ts and the workers' scripts are removed on the way out too.
+    const temp = ownTmpdir(join(tmp, "interrupted-tmp"));
     writeFileSync(mesh, syntheticMeshFiles({ services: 150, style: "statements" })["mesh.ts"]!);
     const target = join(dir, "dist");
     // Interrupted once its temp tree exists (a claimed spare's from the start, a fresh one once translation starts).
     const interrupt = async (signal: NodeJS.Signals, twice = false) => {
-      const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), "build", mesh, "--out", target], { cwd: root, stdio: "ignore" });
+      const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), "build", mesh, "--out", target], { cwd: root, stdio: "ignore", env: temp.env });
       const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
       for (let i = 0; i < 1200 && !readdirSync(dir).some((e) => e.startsWith(".dist.tmp-")); i++) await new Promise((r) => setTimeout(r, 10));
       assert.ok(readdirSync(dir).some((e) => e.startsWith(".dist.tmp-")), "the build got as far as its temp tree");
       child.kill(signal);
       // A second signal (Ctrl-C pressed again) while the first one's clean-up runs is ignored.
       if (twice) setTimeout(() => child.kill(signal), 5);
-      return exited;
+      const code = await exited;
+      assert.deepEqual(temp.leftovers(), [], `${signal}: nothing left in the temp folder`);
+      return code;
     };
     assert.equal(await interrupt("SIGINT"), 130);
     assert.deepEqual(readdirSync(dir), ["src"], "no temp tree, no --out");
@@ -120,6 +125,15 @@ describe("meshc build", { timeout: 120_000 }, () => {
     const again = meshc("build", mesh, "--out", target);
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(readTree(target), before);
+    // Once its tree is swapped in, the build has done its work: a signal then does not make it report failure.
+    rmSync(target, { recursive: true });
+    const late = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), "build", mesh, "--out", target], { cwd: root, stdio: "ignore", env: temp.env });
+    const lateExit = new Promise<number | null>((res) => late.once("exit", (code) => res(code)));
+    for (let i = 0; i < 6000 && !existsSync(target); i++) await new Promise((r) => setTimeout(r, 2));
+    late.kill("SIGINT");
+    assert.equal(await lateExit, 0);
+    assert.deepEqual(readTree(target), before);
+    assert.deepEqual(temp.leftovers(), []);
   });
 
   test("an --out holding other files is refused (exit 2) and left alone", () => {

@@ -12,8 +12,8 @@ export interface CliResult {
   stderr: string;
 }
 
-export function spawnMeshc(args: string[]): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+export function spawnMeshc(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...env, NO_COLOR: "1" } });
 }
 
 export function meshc(args: string[], timeoutMs = 60_000): Promise<CliResult> {

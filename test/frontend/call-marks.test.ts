@@ -8,7 +8,8 @@ import { pathToFileURL } from "node:url";
 import { test } from "node:test";
 import { FIELD_SITES, SITE } from "../../src/dsl/brand.js";
 import { markCalls, MAX_MARKED_PARENS } from "../../src/frontend/call-marks.js";
-import { bundleMesh, makeTempDir, removeTempDir, type Bundle } from "../../src/frontend/evaluate.js";
+import { bundleMesh, type Bundle } from "../../src/frontend/evaluate.js";
+import { makeTempDir, removeTempDir } from "../../src/runtime/temp-dirs.js";
 import { evaluateIsolated } from "../../src/frontend/isolate.js";
 import { dslEntry } from "../../src/frontend/paths.js";
 import { makeLocator } from "../../src/frontend/sites.js";
@@ -76,12 +77,12 @@ function locatedSites(model: unknown, bundle: Bundle): { list: string[]; objects
 async function evaluateBoth(entry: string) {
   const out: Record<string, { list: string[]; objects: unknown[]; bundle: Bundle }> = {};
   for (const marked of [true, false]) {
-    const tmp = makeTempDir();
+    const tmp = makeTempDir("meshc-");
     try {
       const { bundle, diagnostics } = await bundleMesh(entry, dslEntry(), tmp, { markCalls: marked });
       assert.ok(bundle, JSON.stringify(diagnostics));
       writeFileSync(bundle.file, bundle.text);
-      const outcome = await evaluateIsolated(bundle.file, tmp);
+      const outcome = await evaluateIsolated(bundle.file);
       assert.equal(outcome.kind, "model", JSON.stringify(outcome));
       out[marked ? "marked" : "unmarked"] = { ...locatedSites((outcome as { model: unknown }).model, bundle), bundle };
     } finally {
@@ -108,7 +109,7 @@ test("a marked bundle locates every call site of the tricky mesh exactly where a
 });
 
 test("the data-style mesh: same positions, and the services declared in its loop share one captured site", async () => {
-  const dir = makeTempDir();
+  const dir = makeTempDir("meshc-");
   try {
     mkdirSync(dir, { recursive: true });
     for (const [f, t] of Object.entries(syntheticMeshFiles({ services: 40, style: "data" }))) writeFileSync(join(dir, f), t);
@@ -117,7 +118,7 @@ test("the data-style mesh: same positions, and the services declared in its loop
     // Kept: run in this thread, the 40 mesh.service() calls of the one call expression get one captured site object
     // when marked; unmarked, each call captured its own.
     for (const [mark, distinct] of [[true, 1], [false, 40]] as const) {
-      const tmp = makeTempDir();
+      const tmp = makeTempDir("meshc-");
       try {
         const { bundle } = await bundleMesh(join(dir, "mesh.ts"), dslEntry(), tmp, { markCalls: mark });
         writeFileSync(bundle!.file, bundle!.text);
@@ -157,7 +158,7 @@ function generatedColumns(mappings: string): number[][] {
 
 test("the shifted source map points at the same text in the marked bundle as the original map in the unmarked one", async () => {
   const m = writeMesh(TRICKY);
-  const tmp = makeTempDir();
+  const tmp = makeTempDir("meshc-");
   try {
     const plain = (await bundleMesh(m.entry, dslEntry(), tmp, { markCalls: false })).bundle!;
     const marked = (await bundleMesh(m.entry, dslEntry(), tmp)).bundle!;

@@ -4,7 +4,8 @@ import { execFileSync } from "node:child_process";
 import { SourceMap } from "node:module";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { bundleMesh, makeTempDir, removeTempDir } from "../../src/frontend/evaluate.js";
+import { bundleMesh } from "../../src/frontend/evaluate.js";
+import { makeTempDir, removeTempDir } from "../../src/runtime/temp-dirs.js";
 import { loadMesh } from "../../src/frontend/index.js";
 import { dslEntry } from "../../src/frontend/paths.js";
 import { LazySourceMap } from "../../src/frontend/sourcemap.js";
@@ -19,7 +20,7 @@ const mesh = (files: Record<string, string>) => {
 };
 
 test("the lazy source-map decoder agrees with node:module's SourceMap on a real bundle", async () => {
-  const tmp = makeTempDir();
+  const tmp = makeTempDir("meshc-");
   try {
     const { bundle } = await bundleMesh(join("examples", "shop", "mesh.ts"), dslEntry(), tmp);
     assert.ok(bundle);
@@ -126,7 +127,7 @@ export default defineMesh({ name: "t", trustDomain: "t.example" }, () => {
 });
 
 test("the DSL is bundled with the mesh (one copy, no .ts import left for Node), packages stay external", async () => {
-  const tmp = makeTempDir();
+  const tmp = makeTempDir("meshc-");
   try {
     const { bundle } = await bundleMesh(join("test", "frontend", "fixtures", "package-import", "mesh.ts"), dslEntry(), tmp);
     assert.ok(bundle);

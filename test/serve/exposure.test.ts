@@ -3,7 +3,7 @@
 // non-loopback address is refused unless --insecure --insecure-allow-remote, with a warning when allowed. SDS
 // secrets never appear in /debug/snapshot.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -77,8 +77,9 @@ test("plaintext ADS on a non-loopback address needs --insecure --insecure-allow-
   assert.equal(isLoopback("::"), false);
 });
 
-test("admin token file: trimmed, at least 16 characters", () => {
+test("admin token file: trimmed, at least 16 characters", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "meshc-token-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, "ok"), `${TOKEN}\n`);
   writeFileSync(join(dir, "short"), "abc\n");
   assert.equal(readAdminToken(join(dir, "ok")), TOKEN);

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { spawnMeshc } from "../bootstrap/cli-helpers.js";
+import { ownTmpdir } from "../helpers/own-tmpdir.js";
 import { adsService, encodeSotwRequest } from "../../src/xds/wire.js";
 import { node, sreq } from "../xds/ads-client.js";
 import { TYPE } from "../xds/fixtures.js";
@@ -30,11 +31,12 @@ function rawHttp(port: number, text: string): Promise<string> {
   });
 }
 
-test("admin: a malformed percent-escape or request target is a 400, never a 500; SIGTERM with an idle HTTP/2 client, a half-sent admin request and a stuck reader exits within the grace", { timeout: 240_000 }, async (t) => {
+test("admin: a malformed percent-escape or request target is a 400, never a 500; SIGTERM with an idle HTTP/2 client, a half-sent admin request and a stuck reader exits within the grace, leaving nothing in the temp folder", { timeout: 240_000 }, async (t) => {
   const work = join(dir, "mesh");
   cpSync(MESH_DIR, work, { recursive: true });
   const [xds, admin] = [19615, 19616];
-  const child = spawnMeshc(["serve", join(work, "mesh.ts"), "--xds", `127.0.0.1:${xds}`, "--admin", `127.0.0.1:${admin}`, "--no-watch", "--shutdown-grace", "1s"]);
+  const temp = ownTmpdir(join(dir, "tmp"));
+  const child = spawnMeshc(["serve", join(work, "mesh.ts"), "--xds", `127.0.0.1:${xds}`, "--admin", `127.0.0.1:${admin}`, "--no-watch", "--shutdown-grace", "1s"], temp.env);
   let log = "";
   child.stdout!.on("data", (d) => (log += d));
   child.stderr!.on("data", (d) => (log += d));
@@ -63,6 +65,8 @@ test("admin: a malformed percent-escape or request target is a 400, never a 500;
   await stuck.next();
   stuck.pause();
   await new Promise((r) => setTimeout(r, 300));
+  // The evaluation worker for the next reload, started a second after the first evaluation, waits on its script.
+  await eventually(() => temp.leftovers().length > 0, "the spare evaluation worker's script", 10_000, 100);
 
   const started = performance.now();
   child.kill("SIGTERM");
@@ -71,6 +75,7 @@ test("admin: a malformed percent-escape or request target is a 400, never a 500;
   assert.notEqual(code, "hung", `meshc serve did not exit within 15 s of SIGTERM:\n${log.slice(-2000)}`);
   assert.equal(code, 0, log.slice(-2000));
   assert.ok(ms < 4000, `exit took ${Math.round(ms)} ms with a 1 s grace`);
+  assert.deepEqual(temp.leftovers(), [], "meshc serve removed its temp folders");
 });
 
 test("admin: a request whose headers never end is dropped after the header timeout; oversized headers are refused", { timeout: 60_000 }, async () => {

@@ -63,13 +63,19 @@ export function register(program: Command): void {
       let planner: BuildPlanner | undefined;
       // Ctrl-C or SIGTERM: release() drops the temp tree (a claimed spare goes back), or waits for a swap under way
       // (abort and commit share one promise once it starts), so --out and the folder around it are never left
-      // half-done. A second signal meanwhile is ignored (it would kill the process mid-removal).
+      // half-done. A second signal meanwhile is ignored (it would kill the process mid-removal). A build whose tree
+      // was swapped in has done its work: it ends as it would have (exit 0), not as interrupted.
       let stopping = false;
       const onSignal = (signal: NodeJS.Signals) => {
         if (stopping) return;
         stopping = true;
         const code = signal === "SIGINT" ? 130 : 143;
-        void preparing.release().catch(() => undefined).finally(() => process.exit(code));
+        void preparing
+          .release()
+          .catch(() => undefined)
+          .finally(() => {
+            if (!preparing.committed()) process.exit(code);
+          });
       };
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);

@@ -8,8 +8,9 @@
 // - Envoy's stdout and stderr lines are copied to meshc's, each prefixed with "[<service>] ".
 import type { Command } from "@commander-js/extra-typings";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { constants as osConstants, tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
+import { constants as osConstants } from "node:os";
+import { makeTempDir, removeTempDir } from "../../runtime/temp-dirs.js";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { ENVOY_PINNED_SERIES, findEnvoy, isEnvoyMissing, isPinnedEnvoyVersion } from "../../runtime/envoy-binary.js";
@@ -33,19 +34,19 @@ export function register(program: Command): void {
     .action(async (mesh, envoyArgs, opts, self) => {
       const flags = opts as BootstrapFlags & { envoy?: string; register?: boolean } & Partial<RegisterFlags>;
       if (flags.register && flags.address === undefined) return self.error("meshc run: --register needs --address", { exitCode: 2 });
-      const dir = mkdtempSync(join(tmpdir(), `meshc-run-${flags.service.replace(/[^A-Za-z0-9_.-]/g, "_")}-`));
+      const dir = makeTempDir(`meshc-run-${flags.service.replace(/[^A-Za-z0-9_.-]/g, "_")}-`);
       // With --ca the proxy's ADS credential files go beside the temp bootstrap (and are removed with it).
       const produced = await produceBootstrap(mesh, flags, self, join(dir, "bootstrap.yaml")).catch((err: unknown) => {
-        rmSync(dir, { recursive: true, force: true });
+        removeTempDir(dir);
         throw err;
       });
       if (!produced) {
-        rmSync(dir, { recursive: true, force: true });
+        removeTempDir(dir);
         return; // diagnostics printed, exit code set
       }
       const found = findEnvoy(flags.envoy === undefined ? {} : { flag: flags.envoy });
       if (isEnvoyMissing(found)) {
-        rmSync(dir, { recursive: true, force: true });
+        removeTempDir(dir);
         return self.error(`meshc run: no Envoy to run (tried: ${found.tried.join("; ")}); ${found.hint}`, { exitCode: 2 });
       }
       if (!isPinnedEnvoyVersion(found.version)) {
@@ -71,7 +72,7 @@ export function register(program: Command): void {
           await registration?.stop();
         }
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        removeTempDir(dir);
       }
     });
 }

@@ -1,0 +1,54 @@
+// Temporary folders that this process removes however it ends, short of SIGKILL. A `finally` alone is not enough:
+// `meshc build` exits from its Ctrl-C/SIGTERM handler (process.exit skips pending finally blocks), and a server or
+// a build ends with a spare evaluation worker still waiting on its script. Each folder still left is removed by a
+// synchronous "exit" handler, which runs on process.exit, on a normal end and after an uncaught exception.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const live = new Set<string>();
+let hooked = false;
+
+function removeAll(): void {
+  for (const dir of live) rmSync(dir, { recursive: true, force: true });
+  live.clear();
+}
+
+/** A new folder under the OS temp folder, named `<prefix>XXXXXX`, removed at exit unless removeTempDir() came first. */
+export function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  live.add(dir);
+  if (!hooked) {
+    hooked = true;
+    process.once("exit", removeAll);
+  }
+  return dir;
+}
+
+export function removeTempDir(dir: string): void {
+  live.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const scripts = new Map<string, string>();
+let scriptDir: string | undefined;
+
+/**
+ * A file holding `text` for the life of this process, for a worker thread's script bundled in memory (a checkout
+ * runs from the sources); one per name, written once and shared by every worker that runs it.
+ */
+export function processScript(name: string, text: string): string {
+  let file = scripts.get(name);
+  if (file === undefined) {
+    scriptDir ??= makeTempDir("meshc-scripts-");
+    file = join(scriptDir, name);
+    writeFileSync(file, text);
+    scripts.set(name, file);
+  }
+  return file;
+}
+
+/** Folders made here and not removed yet (tests). */
+export function liveTempDirs(): string[] {
+  return [...live];
+}
