@@ -6,14 +6,15 @@
 // with every build. Updated in place, a rebuild touches only the files that differ from the spare (two builds' worth
 // of changes) and deletes nothing.
 // The spare is only ever a complete former --out (it gets its name by the swap's rename). A build claims it by
-// renaming it to its own temp name, so two builds never share one; a claimed tree that a killed build left behind
-// (its pid no longer runs) is swept by a later build. What a claimed tree holds is trusted per file only as far as
+// renaming it to its own temp name, so two builds never share one; a temp tree that a killed build left behind
+// (its pid no longer runs) is taken as the spare by a later build that finds none (untrusted), or else swept. What a claimed tree holds is trusted per file only as far as
 // its own encoded.json (digests) and manifest.json (mtime) vouch for it: the writer thread (./writer-thread.ts)
 // checks every kept file and removes every file of the spare the new build does not have.
 import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
-import { lstat, rename, writeFile } from "node:fs/promises";
+import { lstat, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { ENCODED_INDEX } from "./encoded-index.js";
 
 /** Where the spare of `target` lives. */
 export function spareName(target: string): string {
@@ -34,17 +35,40 @@ export async function markSpare(dir: string): Promise<void> {
   await writeFile(join(dir, ".gitignore"), "# the previous `meshc build` output, kept for the next build to update in place (--no-spare)\n*\n").catch(() => undefined);
 }
 
-/** Takes the spare for this build: its new (temp) path, or undefined when there is none (or another build took it). */
+/**
+ * Takes the spare for this build: its new (temp) path, or undefined when there is none (or another build took it).
+ * Without a spare, the tree a killed build left (a fresh tree half written, or a spare it was updating) is taken
+ * instead, its encoded.json removed first: then none of its files is trusted, as with a spare a failed build put
+ * back (./write.ts), but its folders and inodes are reused rather than swept and created again.
+ */
 export async function claimSpare(target: string): Promise<string | undefined> {
   const tmp = tempName(target);
   try {
     // Only a real folder: through a symlink the update would write into whatever it points at.
-    if (!(await lstat(spareName(target))).isDirectory()) return undefined;
-    await rename(spareName(target), tmp);
-    return tmp;
+    if ((await lstat(spareName(target))).isDirectory()) {
+      await rename(spareName(target), tmp);
+      return tmp;
+    }
   } catch {
-    return undefined;
+    // no spare, or another build took it
   }
+  for (const dead of deadTempTrees(target)) {
+    try {
+      if (!(await lstat(dead)).isDirectory()) continue;
+      await rename(dead, tmp); // another build that took it first makes this fail
+    } catch {
+      continue;
+    }
+    try {
+      await rm(join(tmp, ENCODED_INDEX), { force: true });
+      return tmp;
+    } catch {
+      // An index that cannot be removed might vouch for a torn file: the tree is left under this build's name, for
+      // a later build to sweep once this one has ended.
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** Whether the tree at `target` may become the spare: a real folder (a symlinked --out is retired as before). */

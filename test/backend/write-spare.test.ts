@@ -4,7 +4,7 @@
 // that fails or never opens leaves --out (and the spare, when nothing was written) as they were.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -354,6 +354,35 @@ describe("spare tree: meshc build's writer", () => {
     await w.commit();
     for (let i = 0; i < 600 && readdirSync(dir).length > 1; i++) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(readdirSync(dir), ["out"]);
+  });
+
+  test("the tree of a build that was killed becomes the next build's spare when there is none; none of its files is trusted", async () => {
+    const dir = join(tmp, "reclaim");
+    const out = join(dir, "out");
+    await build(out, { services: 6 });
+    await build(out, { services: 6, timeoutOfSvc3: 970 }); // the first tree becomes the spare
+    const current = listing(out);
+    // A build that claimed the spare and was killed half way: a folder gone, torn files (new inodes: the spare's
+    // unchanged files share theirs with --out), one of them no newer than the index that vouched for it, and a file
+    // it linked from --out.
+    const dead = join(dir, `.out.tmp-${spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout}-0a0b0c0d`);
+    renameSync(spareName(out), dead);
+    const torn = (rel: string, text: string) => {
+      rmSync(join(dead, rel));
+      writeFileSync(join(dead, rel), text);
+    };
+    rmSync(join(dead, "svc-0001"), { recursive: true });
+    torn("svc-0002/cds.json", "{ torn");
+    torn("svc-0005/lds.json", "{ torn, but vouched for by the index");
+    utimesSync(join(dead, "svc-0005", "lds.json"), 0, 0);
+    rmSync(join(dead, "svc-0004", "rds.json"));
+    linkSync(join(out, "svc-0004", "rds.json"), join(dead, "svc-0004", "rds.json"));
+    const folder = statSync(join(dead, "svc-0000")).ino;
+    const files = await build(out, { services: 6, timeoutOfSvc3: 971 });
+    assert.deepEqual(listing(out), expectedListing(files), "--out is exactly a full render");
+    assert.equal(statSync(join(out, "svc-0000")).ino, folder, "the killed build's folders were reused");
+    assert.deepEqual(spareListing(out), current, "the replaced --out is the spare, its files unchanged");
+    assert.deepEqual(readdirSync(dir).sort(), [".out.spare", "out"]);
   });
 
   test("a failed write leaves --out as it was", async () => {
