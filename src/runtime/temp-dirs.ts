@@ -2,7 +2,7 @@
 // `meshc build` exits from its Ctrl-C/SIGTERM handler (process.exit skips pending finally blocks), and a server or
 // a build ends with a spare evaluation worker still waiting on its script. Each folder still left is removed by a
 // synchronous "exit" handler, which runs on process.exit, on a normal end and after an uncaught exception.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -35,12 +35,17 @@ let scriptDir: string | undefined;
 
 /**
  * A file holding `text` for the life of this process, for a worker thread's script bundled in memory (a checkout
- * runs from the sources); one per name, written once and shared by every worker that runs it.
+ * runs from the sources); one per name, written once and shared by every worker that runs it. Written again when
+ * it is gone (a temp cleaner such as systemd-tmpfiles removing it under a `meshc serve` idle for days).
  */
 export function processScript(name: string, text: string): string {
   let file = scripts.get(name);
-  if (file === undefined) {
-    scriptDir ??= makeTempDir("meshc-scripts-");
+  if (file === undefined || !existsSync(file)) {
+    if (scriptDir === undefined || !existsSync(scriptDir)) {
+      if (scriptDir !== undefined) removeTempDir(scriptDir);
+      scriptDir = makeTempDir("meshc-scripts-");
+      scripts.clear();
+    }
     file = join(scriptDir, name);
     writeFileSync(file, text);
     scripts.set(name, file);

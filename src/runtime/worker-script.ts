@@ -7,21 +7,24 @@ import { join } from "node:path";
 import { packageRoot } from "../frontend/paths.js";
 import { processScript } from "./temp-dirs.js";
 
-const scripts = new Map<string, Promise<string>>();
+type Script = { file: string } | { text: string };
+const scripts = new Map<string, Promise<Script>>();
 
 /** `name` is the worker's module, e.g. "frontend/eval-worker": src/<name>.ts, dist/<basename>.js. */
-export function workerScriptFile(name: string, external: string[] = []): Promise<string> {
-  let file = scripts.get(name);
-  if (file === undefined) {
-    const base = name.slice(name.lastIndexOf("/") + 1);
-    file = (async () => {
+export async function workerScriptFile(name: string, external: string[] = []): Promise<string> {
+  const base = name.slice(name.lastIndexOf("/") + 1);
+  let script = scripts.get(name);
+  if (script === undefined) {
+    script = (async (): Promise<Script> => {
       const entry = join(packageRoot(), "src", `${name}.ts`);
-      if (!existsSync(entry)) return join(packageRoot(), "dist", `${base}.js`);
+      if (!existsSync(entry)) return { file: join(packageRoot(), "dist", `${base}.js`) };
       const r = await build({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", target: "node20", write: false, logLevel: "silent", external });
-      return processScript(`${base}.mjs`, r.outputFiles[0]!.text);
+      return { text: r.outputFiles[0]!.text };
     })();
-    file.catch(() => scripts.delete(name));
-    scripts.set(name, file);
+    script.catch(() => scripts.delete(name));
+    scripts.set(name, script);
   }
-  return file;
+  const s = await script;
+  // Looked up at every start: processScript writes the file again if something removed it meanwhile.
+  return "file" in s ? s.file : processScript(`${base}.mjs`, s.text);
 }
