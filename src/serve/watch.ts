@@ -20,9 +20,11 @@
 // after the debounce alone.
 import { createHash } from "node:crypto";
 import { readFileSync, watch as fsWatch, type FSWatcher } from "node:fs";
-import { readFile, realpath, stat } from "node:fs/promises";
+import { lstat, readFile, realpath, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { MANIFEST } from "../build/render.js";
+import { readBounded } from "../runtime/bounded-read.js";
+import { MAX_BUILD_FILE_BYTES } from "../backends/envoy/build-dir-reader.js";
 
 /** Per watched path: a digest of its content, or null when it does not exist. */
 export type Fingerprint = Map<string, string | null>;
@@ -142,11 +144,14 @@ async function buildDirFingerprint(dir: string, manifest: string): Promise<Finge
   const s = real ? await stat(real, { bigint: true }).catch(() => undefined) : undefined;
   if (!real || !s) return new Map([[dir, null]]);
   const file = join(real, MANIFEST);
-  const [m, text] = await Promise.all([stat(file, { bigint: true }).catch(() => undefined), readFile(file).catch(() => undefined)]);
+  // Read like the reader reads it (a regular file, bounded, never blocking on a FIFO): one it refuses still changes
+  // the fingerprint, so the load runs and reports why.
+  const [m, read] = await Promise.all([lstat(file, { bigint: true }).catch(() => undefined), readBounded(file, MAX_BUILD_FILE_BYTES)]);
+  const content = read.ok ? digest(read.bytes) : read.missing ? undefined : `refused: ${read.message}`;
   return new Map([
     [dir, `${real} ${s.dev} ${s.ino}`],
     // The stat too: `touch manifest.json` after a hand edit of another file asks for a reload.
-    [manifest, m && text ? `${m.ino} ${m.size} ${m.mtimeNs} ${digest(text)}` : null],
+    [manifest, m && content !== undefined ? `${m.ino} ${m.size} ${m.mtimeNs} ${content}` : null],
   ]);
 }
 

@@ -154,3 +154,35 @@ test("the manifest is the commit point: a hand edit of another file is served on
   await sleep(1500);
   assert.equal((await loads(h)) - count, 1, "exactly one reload");
 });
+
+test("a FIFO swapped in for a response file or the manifest: the load fails at once, the previous snapshot stays served, the server stays responsive", { timeout: 300_000 }, async () => {
+  const { renameSync, rmSync: rm, utimesSync } = await import("node:fs");
+  const { spawnSync } = await import("node:child_process");
+  const dir = join(root, "fifo");
+  await writeBuildDir(dir, build(20, 250));
+  const { logger, lines } = capture();
+  const h = await startServe({ source: dir, xdsAddress: "127.0.0.1:0", adminAddress: "127.0.0.1:0", debounceMs: 100, pollMs: 200, logger });
+  handles.push(h);
+  const before = cdsVersion(h);
+  const failedWith = async (text: string) => {
+    const end = Date.now() + 60_000;
+    while (!lines.some((l) => l.msg.startsWith("load failed") && l.msg.includes(text)) && Date.now() < end) await sleep(50);
+    assert.ok(lines.some((l) => l.msg.startsWith("load failed") && l.msg.includes(text)), `a failed load naming ${text}`);
+    const t0 = performance.now();
+    assert.equal((await fetch(`http://127.0.0.1:${h.adminPort}/readyz`)).status, 200);
+    assert.ok(performance.now() - t0 < 5000, "the admin API answers");
+    assert.equal(cdsVersion(h), before, "the previous snapshot is still served");
+  };
+  rm(join(dir, "svc-0001", "rds.json"));
+  assert.equal(spawnSync("mkfifo", [join(dir, "svc-0001", "rds.json")]).status, 0);
+  const t = new Date();
+  utimesSync(join(dir, "manifest.json"), t, t);
+  await failedWith("a FIFO");
+  lines.length = 0;
+  assert.equal(spawnSync("mkfifo", [join(root, "manifest.fifo")]).status, 0);
+  renameSync(join(root, "manifest.fifo"), join(dir, "manifest.json"));
+  await failedWith("manifest.json: a FIFO");
+  const t0 = performance.now();
+  await h.close();
+  assert.ok(performance.now() - t0 < 10_000, "close() is not held up by a FIFO");
+});

@@ -7,11 +7,14 @@
 //     over their names and the hashes of their bytes, computed here) equals the file's own version_info, which ties
 //     the bytes to the JSON a reviewer reads.
 // Anything else falls back to full validation of that file. Materialising a resource is a base64 decode and a hash.
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { readBounded } from "../../runtime/bounded-read.js";
 import { ENCODED_INDEX, ENCODED_INDEX_FORMAT } from "../../build/encoded-index.js";
 import { contentHash, versionOf } from "../../snapshot/build.js";
 import { TYPE_URLS, type EncodedResource, type ResourceKind } from "../../snapshot/types.js";
+
+/** encoded.json larger than this is not read (every file is then validated in full). */
+export const MAX_INDEX_BYTES = 256 << 20;
 
 export interface EncodedIndex {
   /** The resources of the file at `rel` (relative to the build directory), or undefined to validate it in full. */
@@ -22,7 +25,10 @@ export interface EncodedIndex {
 export async function readEncodedIndex(dir: string, share: (kind: ResourceKind, r: EncodedResource) => EncodedResource): Promise<EncodedIndex | undefined> {
   let doc: { format?: unknown; files?: unknown; resources?: unknown };
   try {
-    doc = JSON.parse(await readFile(join(dir, ENCODED_INDEX), "utf8")) as typeof doc;
+    // A regular file of at most MAX_INDEX_BYTES (a larger or odd one is not the index meshc build wrote).
+    const read = await readBounded(join(dir, ENCODED_INDEX), MAX_INDEX_BYTES);
+    if (!read.ok) return undefined;
+    doc = JSON.parse(read.bytes.toString("utf8")) as typeof doc;
   } catch {
     return undefined; // none, or unreadable: every file is validated in full
   }
@@ -49,8 +55,11 @@ export async function readEncodedIndex(dir: string, share: (kind: ResourceKind, 
     lookup(rel, kind, digest, text) {
       const entry = Object.hasOwn(files, rel) ? files[rel] : undefined;
       if (!Array.isArray(entry) || entry[0] !== digest || !Array.isArray(entry[1])) return undefined;
+      // A response lists each resource once: an entry longer than the index, or naming one twice, is not meshc's.
+      const refs = entry[1] as unknown[];
+      if (refs.length > raw.length || new Set(refs).size !== refs.length) return undefined;
       const list: EncodedResource[] = [];
-      for (const n of entry[1] as unknown[]) {
+      for (const n of refs) {
         const r = resource(n, kind);
         if (!r) return undefined;
         list.push(r);
