@@ -5,7 +5,8 @@
 // in the order of a named list (route order matters to Envoy) is reported as its own entry on the list's path.
 import microdiff from "microdiff";
 import { messageToJson } from "../backends/envoy/api/codec.js";
-import { canonicalOf, RESOURCE_TYPES } from "../backends/envoy/encode.js";
+import { canonicalOf, RESOURCE_TYPES, resourceLabel } from "../backends/envoy/encode.js";
+import { DiffInputError } from "./sides.js";
 import type { EncodedResource, ResourceKind } from "../snapshot/types.js";
 
 /** One path segment: an object key, a list index, or the name of an element of a named list. */
@@ -30,7 +31,12 @@ const jsonCache = new WeakMap<EncodedResource, unknown>();
 export function resourceJson(kind: ResourceKind, r: EncodedResource): unknown {
   let j = jsonCache.get(r);
   if (j === undefined) {
-    j = messageToJson(RESOURCE_TYPES[kind], canonicalOf(kind, r));
+    try {
+      j = messageToJson(RESOURCE_TYPES[kind], canonicalOf(kind, r));
+    } catch (err) {
+      // Bytes from a build directory's encoded.json that do not decode: a damaged input, not meshc's fault.
+      throw new DiffInputError(`${resourceLabel(kind, r.name)}: its encoded bytes (encoded.json) do not decode (${(err as Error).message}); build the directory again`);
+    }
     jsonCache.set(r, j);
   }
   return j;

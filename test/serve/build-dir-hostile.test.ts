@@ -15,6 +15,7 @@ import { translateMesh } from "../../src/backends/envoy/translate.js";
 import { renderBuild } from "../../src/build/render.js";
 import { writeBuildDir } from "../../src/build/write.js";
 import { withEncodedIndex } from "../../src/build/encoded-index.js";
+import { framedWithName } from "../../src/backends/envoy/build-dir-index.js";
 
 const root = mkdtempSync(join(tmpdir(), "meshc-hostile-dir-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -163,4 +164,41 @@ test("an index entry naming one resource many times is not believed (full valida
   const r = await readBuildDir(forged);
   assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
   assert.equal(r.stats.indexed, r.stats.files - 1, "every file but the forged one's came from the index");
+});
+
+test("an index whose bytes are not the named resource's (garbage, or another resource's) is not believed", async () => {
+  type Index = { files: Record<string, [string, number[]]>; resources: [string, string, string][] };
+  const forge = (how: (index: Index, id: number) => void) =>
+    damaged((d) => {
+      const index = JSON.parse(readFileSync(join(d, "encoded.json"), "utf8")) as Index;
+      how(index, index.files["svc-0001/cds.json"]![1][0]!);
+      writeFileSync(join(d, "encoded.json"), JSON.stringify(index));
+    });
+  const goodLoad = await readBuildDir(good);
+  assert.ok(goodLoad.ok);
+  const clusters = (r: Awaited<ReturnType<typeof readBuildDir>>) => (r.ok ? r.snapshot.proxies.get("svc-0001")!.resources.cluster.map((c) => Buffer.from(c.bytes).toString("hex")) : []);
+  const garbage = forge((index, id) => (index.resources[id]![2] = Buffer.from([0xff, 0xff, 0xff, 0xff]).toString("base64")));
+  // Another cluster's bytes under this one's name (two entries would claim one name; Envoy refuses duplicates).
+  const other = forge((index, id) => {
+    const another = index.resources.findIndex((e, i) => i !== id && e[0] === "cluster");
+    index.resources[id]![2] = index.resources[another]![2];
+  });
+  for (const dir of [garbage, other]) {
+    const r = await readBuildDir(dir);
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+    assert.ok(r.stats.indexed < r.stats.files, "some file was validated in full");
+    assert.deepEqual(clusters(r), clusters(goodLoad), "what is served is what the JSON says");
+  }
+});
+
+test("framedWithName: whole fields, the name first", () => {
+  const name = Buffer.from("web");
+  const ok = Uint8Array.from([0x0a, name.length, ...name, 0x10, 0x01, 0x1d, 1, 2, 3, 4]);
+  assert.equal(framedWithName(ok, "web"), true);
+  assert.equal(framedWithName(ok, "api"), false, "another name");
+  assert.equal(framedWithName(ok.subarray(0, ok.length - 1), "web"), false, "a field cut short");
+  assert.equal(framedWithName(Uint8Array.from([...ok, 0x0b]), "web"), false, "a group (wire type 3)");
+  assert.equal(framedWithName(Uint8Array.from([0x10, 0x01, 0x0a, name.length, ...name]), "web"), false, "the name not first");
+  assert.equal(framedWithName(new Uint8Array(0), "web"), false);
+  assert.equal(framedWithName(Uint8Array.from([0xff, 0xff, 0xff, 0xff]), "web"), false);
 });
