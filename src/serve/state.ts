@@ -7,9 +7,11 @@
 // nothing secret may be added to it (with --ca, serve stores the snapshot from before certificates were attached,
 // plus the manifest's certificate plan, and issues fresh leaves on the next start).
 import { createHash } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { readBuildDir } from "../backends/envoy/read-build.js";
+import { jsonError, MAX_BUILD_FILE_BYTES } from "../backends/envoy/build-dir-reader.js";
+import { readBounded } from "../runtime/bounded-read.js";
 import { planBuild } from "../build/incremental.js";
 import { MANIFEST } from "../build/render.js";
 import { writeBuildDir, writeFileAtomic } from "../build/write.js";
@@ -45,24 +47,23 @@ export async function saveState(dir: string, source: string, meshName: string, s
 
 /** The stored snapshot for `source`: undefined when there is none, a problem when it cannot be served. */
 export async function loadState(dir: string, source: string): Promise<StoredSnapshot> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, "state.json"), "utf8");
-  } catch {
-    return undefined;
-  }
+  // Read like the snapshot folder's files (a regular file, bounded, never blocking on a FIFO or a device).
+  const read = await readBounded(join(dir, "state.json"), 1 << 20);
+  if (!read.ok) return read.missing ? undefined : { problem: `${join(dir, "state.json")}: ${read.message}` };
+  const text = read.bytes.toString("utf8");
   let state: Partial<StateFile>;
   try {
     state = JSON.parse(text) as Partial<StateFile>;
   } catch (e) {
-    return { problem: `${join(dir, "state.json")}: ${(e as Error).message}` };
+    return { problem: `${join(dir, "state.json")}: ${jsonError(e)}` };
   }
   if (state.format !== FORMAT || typeof state.compiledAt !== "string" || typeof state.manifest !== "string" || typeof state.source !== "string") {
     return { problem: `${join(dir, "state.json")}: unknown format` };
   }
   if (state.source !== source) return { problem: `the stored snapshot was compiled from ${state.source}, not ${source}` };
   const snapDir = join(dir, "snapshot");
-  const manifest = await readFile(join(snapDir, MANIFEST)).catch(() => undefined);
+  const m = await readBounded(join(snapDir, MANIFEST), MAX_BUILD_FILE_BYTES);
+  const manifest = m.ok ? m.bytes : undefined;
   if (!manifest || sha256(manifest) !== state.manifest) return { problem: `${snapDir} does not match state.json (torn write?)` };
   const r = await readBuildDir(snapDir);
   if (!r.ok) return { problem: r.problems.map((p) => `${p.file}: ${p.message}`).join("; ") };

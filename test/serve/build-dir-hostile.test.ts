@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
 import { syntheticMesh } from "../../bench/synthetic-ir.js";
 import { BuildDirReader, readBuildDir } from "../../src/backends/envoy/read-build.js";
@@ -16,6 +17,9 @@ import { renderBuild } from "../../src/build/render.js";
 import { writeBuildDir } from "../../src/build/write.js";
 import { withEncodedIndex } from "../../src/build/encoded-index.js";
 import { framedWithName } from "../../src/backends/envoy/build-dir-index.js";
+import { contentHash, versionOf } from "../../src/snapshot/build.js";
+import { sha256 } from "../../src/snapshot/sha256.js";
+import { loadState } from "../../src/serve/state.js";
 
 const root = mkdtempSync(join(tmpdir(), "meshc-hostile-dir-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -201,4 +205,86 @@ test("framedWithName: whole fields, the name first", () => {
   assert.equal(framedWithName(Uint8Array.from([0x10, 0x01, 0x0a, name.length, ...name]), "web"), false, "the name not first");
   assert.equal(framedWithName(new Uint8Array(0), "web"), false);
   assert.equal(framedWithName(Uint8Array.from([0xff, 0xff, 0xff, 0xff]), "web"), false);
+});
+
+type Index = { files: Record<string, [string, number[]]>; resources: [string, string, string][] };
+
+/**
+ * Forges svc-0001/cds.json's first cluster in encoded.json to `bytes(original)`, with the file's version_info and the
+ * index's digest for it made to match (what a forger who can write the directory can do).
+ */
+function forgedIndex(dir: string, bytes: (original: Buffer) => Buffer): void {
+  const index = JSON.parse(readFileSync(join(dir, "encoded.json"), "utf8")) as Index;
+  const rel = "svc-0001/cds.json";
+  const [, refs] = index.files[rel]!;
+  const e = index.resources[refs[0]!]!;
+  e[2] = bytes(Buffer.from(e[2], "base64")).toString("base64");
+  const list = refs.map((id) => {
+    const b = Buffer.from(index.resources[id]![2], "base64");
+    return { name: index.resources[id]![1], typeUrl: "", bytes: b, hash: contentHash(b) };
+  });
+  const file = join(dir, rel);
+  const text = readFileSync(file, "utf8").replace(/"version_info": "[0-9a-f]*"/, `"version_info": "${versionOf(list)}"`);
+  writeFileSync(file, text);
+  index.files[rel]![0] = sha256(text, "base64");
+  writeFileSync(join(dir, "encoded.json"), JSON.stringify(index));
+}
+
+const field = (n: number, b: Buffer) => Buffer.concat([Buffer.from([(n << 3) | 2, b.length]), b]);
+
+test("the index's name check: a second name field (a decoder keeps the last) is not believed", async () => {
+  const dir = damaged((d) => forgedIndex(d, (b) => Buffer.concat([b, field(1, Buffer.from("svc-0002"))])));
+  const r = await readBuildDir(dir);
+  assert.ok(r.ok);
+  assert.ok(r.stats.indexed < r.stats.files, "the forged file was validated in full");
+  const goodLoad = await readBuildDir(good);
+  assert.ok(goodLoad.ok);
+  assert.deepEqual(r.snapshot.proxies.get("svc-0001")!.resources.cluster.map((c) => c.hash), goodLoad.snapshot.proxies.get("svc-0001")!.resources.cluster.map((c) => c.hash));
+});
+
+test("meshc diff: indexed bytes that frame well but do not decode are a damaged input (exit 2), not an internal error", () => {
+  // connect_timeout (field 4, a Duration) holding bytes that are no Duration.
+  const dir = damaged((d) => forgedIndex(d, (b) => Buffer.concat([b, field(4, Buffer.from([0xff, 0xff]))])));
+  const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+  const r = spawnSync(process.execPath, ["--import", "tsx", main, "diff", good, dir], { encoding: "utf8" });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^meshc diff: Cluster "[^"]+": its encoded bytes \(encoded.json\) do not decode/m);
+  assert.doesNotMatch(r.stderr, /internal error|    at /);
+});
+
+test("a proxy named like an Object.prototype member (constructor, toString) loads", async () => {
+  const dir = damaged((d) => {
+    const m = manifestOf(d);
+    for (const [from, to] of [["svc-0004", "constructor"], ["svc-0005", "toString"]] as const) {
+      cpSync(join(d, from), join(d, to), { recursive: true });
+      rmSync(join(d, from), { recursive: true });
+      m.proxies[to] = m.proxies[from];
+      delete m.proxies[from];
+      if (m.variants?.[from]) {
+        m.variants[to] = m.variants[from]!;
+        delete m.variants[from];
+      }
+    }
+    writeFileSync(join(d, "manifest.json"), JSON.stringify(m));
+    rmSync(join(d, "encoded.json"));
+  });
+  const r = await readBuildDir(dir);
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+  assert.ok(r.snapshot.proxies.has("constructor") && r.snapshot.proxies.has("toString"));
+});
+
+test("warm start: a FIFO or a device for state.json or the stored manifest is a problem, found at once", async () => {
+  for (const where of ["state.json", "snapshot/manifest.json"]) {
+    const dir = join(root, `state-${where.replace("/", "-")}`);
+    mkdirSync(join(dir, "snapshot"), { recursive: true });
+    if (where !== "state.json") writeFileSync(join(dir, "state.json"), JSON.stringify({ format: 1, source: "/x/mesh.ts", compiledAt: "2026-01-01T00:00:00Z", manifest: "x" }));
+    assert.equal(spawnSync("mkfifo", [join(dir, where)]).status, 0);
+    const r = await loadState(dir, "/x/mesh.ts");
+    assert.ok(r && "problem" in r && r.problem !== undefined, JSON.stringify(r));
+  }
+  const dir = join(root, "state-zero");
+  mkdirSync(dir, { recursive: true });
+  symlinkSync("/dev/zero", join(dir, "state.json"));
+  const r = await loadState(dir, "/x/mesh.ts");
+  assert.match((r as { problem: string }).problem, /a symbolic link/);
 });

@@ -89,7 +89,8 @@ function versionInfo(text: string): string | undefined {
 /**
  * Whether `bytes` is a sequence of whole protobuf fields (varint, fixed64, length-delimited, fixed32; no groups) that
  * ends exactly at its end, the first one field 1 (every resource's name or cluster_name), length-delimited, equal to
- * `name` in UTF-8. meshc's encoder writes fields in field-number order, so a resource it encoded always starts so.
+ * `name` in UTF-8, and no other field 1 after it (protobuf decoders keep the last). meshc's encoder writes fields in
+ * field-number order, once each, so a resource it encoded always looks so.
  */
 export function framedWithName(bytes: Uint8Array, name: string): boolean {
   let at = 0;
@@ -123,7 +124,7 @@ export function framedWithName(bytes: Uint8Array, name: string): boolean {
       if (first && (tag !== 10 || Buffer.from(bytes.buffer, bytes.byteOffset + at, len).toString("utf8") !== name)) return false;
       at += len;
     } else return false;
-    if (first && tag !== 10) return false;
+    if (first ? tag !== 10 : tag === 10) return false; // the name once, first (a decoder keeps the last one)
     first = false;
     if (at > bytes.length) return false;
   }

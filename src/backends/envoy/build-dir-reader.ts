@@ -83,7 +83,7 @@ function manifestUnits(m: unknown, file: string, problems: BuildDirProblem[]): {
       continue;
     }
     units.push({ service, kinds: PUSH_ORDER });
-    const own = variants[service];
+    const own = Object.hasOwn(variants, service) ? variants[service] : undefined; // not Object.prototype's "constructor"
     if (own === undefined) continue;
     const keys = isRecord(own) ? Object.keys(own).sort() : undefined;
     if (keys === undefined || keys.length > MAX_PROXY_VARIANTS) {
@@ -168,10 +168,18 @@ export class BuildDirReader {
     // from its service's, the rest is the service's.
     const units = manifestUnits(manifest, manifestFile, problems);
     if (problems.length) return failed(problems);
-    // Folders only, never through a symbolic link (a file's own name is checked when it is opened).
-    const folderProblem = (rel: string): string | undefined => {
+    // Folders only, never through a symbolic link (a file's own name is checked when it is opened). Each folder's
+    // identity is looked at again after the reads: one swapped for a symlink meanwhile fails the load.
+    const folders = new Map<string, string>();
+    const identity = (rel: string) => {
       const st = lstatSync(join(dir, rel), { throwIfNoEntry: false });
-      return st === undefined ? "missing" : st.isDirectory() ? undefined : st.isSymbolicLink() ? "a symbolic link (only folders are read)" : "not a folder";
+      return st === undefined ? undefined : { st, id: `${st.dev}:${st.ino}:${st.isDirectory()}` };
+    };
+    const folderProblem = (rel: string): string | undefined => {
+      if (folders.has(rel)) return undefined;
+      const got = identity(rel);
+      if (got?.st.isDirectory()) folders.set(rel, got.id);
+      return got === undefined ? "missing" : got.st.isDirectory() ? undefined : got.st.isSymbolicLink() ? "a symbolic link (only folders are read)" : "not a folder";
     };
     const badFolders = new Set<string>();
     for (const u of units) {
@@ -201,6 +209,9 @@ export class BuildDirReader {
     const cancelled = (): ReadBuildResult => ({ ok: false, cancelled: true, problems: [{ file: dir, message: "load cancelled" }] });
     if (signal?.aborted) return cancelled();
     if (texts.tooLarge) return failed([{ file: dir, message: `its files hold more than ${showBytes(MAX_BUILD_DIR_BYTES)}` }]);
+    for (const [rel, id] of folders) {
+      if (identity(rel)?.id !== id) return failed([{ file: join(dir, rel), message: "replaced while it was read (load again once the directory holds still)" }]);
+    }
 
     const stats: ReadStats = { files: 0, filesReused: 0, encoded: 0, indexed: 0 };
     const nextFiles = new Map<string, FileEntry>();

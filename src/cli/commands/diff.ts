@@ -23,9 +23,11 @@ export function register(program: Command): void {
       return n;
     })
     .action(async (baseSpec, headSpec, opts) => {
-      let sides;
+      let report;
       try {
-        sides = await loadSides(baseSpec, headSpec);
+        const [base, head] = await loadSides(baseSpec, headSpec);
+        // Comparing decodes what a build directory's encoded.json holds: bytes that do not decode are an input error.
+        report = buildReport(base, head, compareSnapshots(base.snapshot, head.snapshot));
       } catch (err) {
         if (!(err instanceof DiffInputError)) throw err;
         if (err.diagnostics.length) process.stderr.write(renderDiagnostics(err.diagnostics, "human", { color: shouldUseColor(process.stderr) }));
@@ -33,8 +35,6 @@ export function register(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const [base, head] = sides;
-      const report = buildReport(base, head, compareSnapshots(base.snapshot, head.snapshot));
       const options = { color: shouldUseColor(process.stdout), ...(opts.maxResources !== undefined ? { maxResources: opts.maxResources } : {}) };
       process.stdout.write(renderDiff(report, opts.format, options));
       process.exitCode = report.changed ? 1 : 0;
