@@ -203,6 +203,8 @@ test("framedWithName: whole fields, the name first", () => {
   assert.equal(framedWithName(ok.subarray(0, ok.length - 1), "web"), false, "a field cut short");
   assert.equal(framedWithName(Uint8Array.from([...ok, 0x0b]), "web"), false, "a group (wire type 3)");
   assert.equal(framedWithName(Uint8Array.from([0x10, 0x01, 0x0a, name.length, ...name]), "web"), false, "the name not first");
+  assert.equal(framedWithName(Uint8Array.from([...ok, 0x02, 0x00]), "web"), false, "field number 0");
+  assert.equal(framedWithName(Uint8Array.from([...ok, 0x80, 0x80, 0x80, 0x80, 0x20, 0x00]), "web"), false, "field number 2^29");
   assert.equal(framedWithName(new Uint8Array(0), "web"), false);
   assert.equal(framedWithName(Uint8Array.from([0xff, 0xff, 0xff, 0xff]), "web"), false);
 });

@@ -112,8 +112,9 @@ export function framedWithName(bytes: Uint8Array, name: string): boolean {
   let first = true;
   while (at < bytes.length) {
     const tag = varint();
-    if (tag <= 0) return false;
-    const wire = tag & 7;
+    const number = Math.floor(tag / 8);
+    if (number < 1 || number > 0x1fffffff) return false; // field numbers are 1 to 2^29 - 1
+    const wire = tag % 8;
     if (wire === 0) {
       if (varint() < 0) return false;
     } else if (wire === 1) at += 8;
