@@ -10,11 +10,10 @@
 // runtime to load, V8 enforces its heap limit and reports ERR_WORKER_OUT_OF_MEMORY distinctly, and terminate()
 // is synchronous from V8's side; a child process would isolate native memory too, but costs a process per reload.
 import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
 import type { ThrownValue, WorkerMessage } from "./eval-worker.js";
 import { decodeModel, WireError, type DecodeInfo } from "./model-wire.js";
 import { PatchSession } from "./patch-session.js";
-import { prepareSpare, takeSpare, type StartedWorker } from "./spare-worker.js";
+import { pipeOutput, prepareSpare, startEvalWorker, takeSpare } from "./spare-worker.js";
 import { workerScriptFile } from "../runtime/worker-script.js";
 
 /** How long after an evaluation the next spare worker is started (off the rest of the reload's critical path). */
@@ -63,22 +62,11 @@ export async function evaluateIsolated(
   const maxHeapMb = limits.maxHeapMb ?? DEFAULT_EVAL_MAX_HEAP_MB;
   if (limits.signal?.aborted) return { kind: "aborted", reason: "cancelled", message: "evaluation cancelled" };
   const script = await workerScriptFile("frontend/eval-worker");
-  const spare: StartedWorker | undefined = options.spare ? takeSpare(maxHeapMb) : undefined;
-  if (spare) spare.worker.postMessage({ bundleUrl: pathToFileURL(bundleFile).href });
-
-  const worker = spare?.worker ?? new Worker(script, {
-    workerData: { bundleUrl: pathToFileURL(bundleFile).href },
-    // The bundle is plain JavaScript: no loaders (such as tsx) from the parent's command line.
-    execArgv: [],
-    resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
-    // The module's console output goes to stderr, so it never mixes into machine output on stdout.
-    stdout: true,
-    stderr: true,
-  });
-  if (!spare) {
-    worker.stdout.pipe(process.stderr, { end: false });
-    worker.stderr.pipe(process.stderr, { end: false });
-  }
+  const bundleUrl = pathToFileURL(bundleFile).href;
+  const spare = options.spare ? takeSpare(maxHeapMb) : undefined;
+  spare?.postMessage({ bundleUrl });
+  const worker = spare ?? startEvalWorker(script, maxHeapMb, { bundleUrl });
+  if (!spare) pipeOutput(worker);
 
   return await new Promise<EvalOutcome>((resolve) => {
     let settled = false;

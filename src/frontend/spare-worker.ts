@@ -6,18 +6,14 @@
 // not keep the process alive.
 import { Worker } from "node:worker_threads";
 
-export interface StartedWorker {
-  worker: Worker;
-}
-
-let spare: { started: StartedWorker; maxHeapMb: number } | undefined;
+let spare: { worker: Worker; maxHeapMb: number } | undefined;
 
 /**
- * Starts an evaluation worker running `script` (worker-script.ts) that waits for a `{ bundleUrl }` message
- * (eval-worker.ts). pipeOutput() before use.
+ * Starts an evaluation worker running `script` (worker-script.ts): with `{ bundleUrl }` it evaluates that bundle at
+ * once, with `{ waitForBundle: true }` it waits for a `{ bundleUrl }` message (eval-worker.ts). pipeOutput() before use.
  */
-export function startWaitingWorker(script: string, maxHeapMb: number, workerData: Record<string, unknown> = {}): StartedWorker {
-  const worker = new Worker(script, {
+export function startEvalWorker(script: string, maxHeapMb: number, workerData: Record<string, unknown>): Worker {
+  return new Worker(script, {
     workerData,
     // The bundle is plain JavaScript: no loaders (such as tsx) from the parent's command line.
     execArgv: [],
@@ -26,44 +22,43 @@ export function startWaitingWorker(script: string, maxHeapMb: number, workerData
     stdout: true,
     stderr: true,
   });
-  return { worker };
 }
 
 /**
  * The module's console output goes to stderr. Piped only when the worker is put to use: a piped worker keeps the
  * process alive even when unref'd, and a waiting spare runs no code that prints.
  */
-function pipeOutput(worker: Worker): void {
+export function pipeOutput(worker: Worker): void {
   worker.stdout.pipe(process.stderr, { end: false });
   worker.stderr.pipe(process.stderr, { end: false });
 }
 
 /** The spare started for this heap limit, if one is waiting (it is then no longer the spare). */
-export function takeSpare(maxHeapMb: number): StartedWorker | undefined {
+export function takeSpare(maxHeapMb: number): Worker | undefined {
   const s = spare;
   spare = undefined;
   if (!s) return undefined;
   // threadId is -1 once a worker has exited: a spare that died while waiting is not used.
-  if (s.maxHeapMb === maxHeapMb && s.started.worker.threadId >= 0) {
-    s.started.worker.ref();
-    pipeOutput(s.started.worker);
-    return s.started;
+  if (s.maxHeapMb === maxHeapMb && s.worker.threadId >= 0) {
+    s.worker.ref();
+    pipeOutput(s.worker);
+    return s.worker;
   }
-  void s.started.worker.terminate();
+  void s.worker.terminate();
   return undefined;
 }
 
 /** Starts the spare for the next evaluation (unless one is waiting). */
 export function prepareSpare(script: string, maxHeapMb: number): void {
   if (spare) return;
-  const started = startWaitingWorker(script, maxHeapMb, { waitForBundle: true });
-  started.worker.unref();
-  const s = { started, maxHeapMb };
+  const worker = startEvalWorker(script, maxHeapMb, { waitForBundle: true });
+  worker.unref();
+  const s = { worker, maxHeapMb };
   // A spare that dies while waiting (e.g. it could not start) is simply not used.
-  started.worker.once("exit", () => {
+  worker.once("exit", () => {
     if (spare === s) spare = undefined;
   });
-  started.worker.once("error", () => undefined);
+  worker.once("error", () => undefined);
   spare = s;
 }
 
@@ -71,10 +66,10 @@ export function prepareSpare(script: string, maxHeapMb: number): void {
 export async function discardSpare(): Promise<void> {
   const s = spare;
   spare = undefined;
-  if (s) await s.started.worker.terminate();
+  if (s) await s.worker.terminate();
 }
 
 /** Whether a spare is waiting (tests). */
 export function hasSpare(): boolean {
-  return spare !== undefined && spare.started.worker.threadId >= 0;
+  return spare !== undefined && spare.worker.threadId >= 0;
 }

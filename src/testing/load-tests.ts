@@ -3,9 +3,8 @@
 // endless loops), then compiles each suite's mesh through the ordinary pipeline stages (validate, lower, analyze,
 // Envoy backend) so a test runs against exactly the resources `meshc build` would write. Positions recorded
 // in the bundle are mapped back to the user's files. Never throws for anything the user's code does.
-import { build } from "esbuild";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve, sep } from "node:path";
+import { existsSync, writeFileSync } from "node:fs";
+import { dirname, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { analyze } from "../analysis/index.js";
@@ -22,7 +21,7 @@ import { DEFAULT_EVAL_MAX_HEAP_MB, DEFAULT_EVAL_TIMEOUT_MS, type EvalLimits } fr
 import { compareDiagnostics, userFrame } from "../frontend/load.js";
 import { lower } from "../frontend/lower.js";
 import { decodeModel } from "../frontend/model-wire.js";
-import { dslDir, dslEntry, packageRoot } from "../frontend/paths.js";
+import { dslDir, dslEntry } from "../frontend/paths.js";
 import { makeLocator, mapPosition } from "../frontend/sites.js";
 import { LazySourceMap } from "../frontend/sourcemap.js";
 import { typecheck } from "../frontend/typecheck.js";

@@ -168,9 +168,8 @@ test("a FIFO swapped in for a response file or the manifest: the load fails at o
     const end = Date.now() + 60_000;
     while (!lines.some((l) => l.msg.startsWith("load failed") && l.msg.includes(text)) && Date.now() < end) await sleep(50);
     assert.ok(lines.some((l) => l.msg.startsWith("load failed") && l.msg.includes(text)), `a failed load naming ${text}`);
-    const t0 = performance.now();
-    assert.equal((await fetch(`http://127.0.0.1:${h.adminPort}/readyz`)).status, 200);
-    assert.ok(performance.now() - t0 < 5000, "the admin API answers");
+    // The admin API answers (a blocked main thread would leave this request hanging until the abort fails it).
+    assert.equal((await fetch(`http://127.0.0.1:${h.adminPort}/readyz`, { signal: AbortSignal.timeout(60_000) })).status, 200);
     assert.equal(cdsVersion(h), before, "the previous snapshot is still served");
   };
   rm(join(dir, "svc-0001", "rds.json"));
@@ -182,7 +181,5 @@ test("a FIFO swapped in for a response file or the manifest: the load fails at o
   assert.equal(spawnSync("mkfifo", [join(root, "manifest.fifo")]).status, 0);
   renameSync(join(root, "manifest.fifo"), join(dir, "manifest.json"));
   await failedWith("manifest.json: a FIFO");
-  const t0 = performance.now();
-  await h.close();
-  assert.ok(performance.now() - t0 < 10_000, "close() is not held up by a FIFO");
+  await h.close(); // held up by a blocked read, the test would time out here
 });

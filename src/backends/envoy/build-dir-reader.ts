@@ -361,34 +361,8 @@ export class BuildDirReader {
       problems.push({ file, message: `expected a DiscoveryResponse with type_url ${TYPE_URLS[kind]} and a resources list` });
       return entry;
     }
-    doc.resources.forEach((raw: Record<string, Json>, i: number) => {
-      if (problems.length > MAX_PROBLEMS) return;
-      try {
-        this.readResource(file, kind, raw, i, out, keys, hostKeys, nextResources, byContent, hosts, problems, stats);
-      } catch (err) {
-        // The codec's own limits (nesting depth) and the stack's: a problem of this file, not a failed load.
-        const deep = err instanceof RangeError || /depth/i.test(String((err as Error)?.message));
-        problems.push({ file, message: `resources[${i}]: ${deep ? "nested too deeply" : `could not be read (${String((err as Error)?.message ?? err).slice(0, 200)})`}` });
-      }
-    });
-    return entry;
-  }
-
-  private readResource(
-    file: string,
-    kind: ResourceKind,
-    raw: Record<string, Json>,
-    i: number,
-    out: EncodedResource[],
-    keys: string[],
-    hostKeys: string[],
-    nextResources: Map<string, EncodedResource>,
-    byContent: Map<string, EncodedResource>,
-    hosts: HostCache,
-    problems: BuildDirProblem[],
-    stats: ReadStats,
-  ): void {
-    {
+    // One resource; a problem, or its encoded form added to the file's list.
+    const readOne = (raw: Record<string, Json>, i: number): void => {
       if (!isRecord(raw)) {
         problems.push({ file, message: `resources[${i}]: must be an object` });
         return;
@@ -428,7 +402,18 @@ export class BuildDirReader {
       nextResources.set(textKey, res);
       out.push(res);
       keys.push(textKey);
-    }
+    };
+    doc.resources.forEach((raw: Record<string, Json>, i: number) => {
+      if (problems.length > MAX_PROBLEMS) return;
+      try {
+        readOne(raw, i);
+      } catch (err) {
+        // The codec's own limits (nesting depth) and the stack's: a problem of this file, not a failed load.
+        const deep = err instanceof RangeError || /depth/i.test(String((err as Error)?.message));
+        problems.push({ file, message: `resources[${i}]: ${deep ? "nested too deeply" : `could not be read (${String((err as Error)?.message ?? err).slice(0, 200)})`}` });
+      }
+    });
+    return entry;
   }
 }
 
