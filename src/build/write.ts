@@ -13,12 +13,15 @@ import { removeDetached, retiredName, retiredSiblings } from "./retire.js";
 import { canBecomeSpare, claimSpare, deadTempTrees, markSpare, spareName, tempName } from "./spare.js";
 import { WRITER_SOURCE } from "./writer-thread.js";
 
-/** One file, replaced atomically: written beside its target under a temporary name, then renamed over it. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+/**
+ * One file, replaced atomically: written beside its target under a temporary name, then renamed over it. `mode` is
+ * the file's from its creation (0o600 for a file holding a private key: never readable by others, even for a moment).
+ */
+export async function writeFileAtomic(path: string, text: string, mode?: number): Promise<void> {
   const target = resolve(path);
   const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
   try {
-    await writeFile(tmp, text);
+    await writeFile(tmp, text, mode === undefined ? {} : { mode, flag: "wx" });
     await rename(tmp, target);
   } catch (err) {
     await rm(tmp, { force: true });

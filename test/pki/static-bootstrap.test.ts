@@ -3,7 +3,7 @@
 // accepts it.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -40,4 +40,21 @@ test("bootstrap --static --ca inlines certificates, writes 0600 and Envoy accept
   if (!envoy) return;
   const v = await runEnvoyValidate(json, { envoyPath: envoy, name: "static-mtls.json" });
   assert.ok(v.ok, v.message);
+});
+
+test("the bootstrap holding a key is 0600 from its creation, not only after the rename", async () => {
+  const ca = join(work, "ca-mode");
+  await initCa(ca);
+  const out = join(work, "web-mode.json");
+  // Records the mode of each file as it is renamed into place (the moment it becomes visible under its name).
+  const spy = join(work, "rename-spy.cjs");
+  writeFileSync(
+    spy,
+    `const fsp = require("node:fs/promises"); const { statSync } = require("node:fs"); const rename = fsp.rename;
+fsp.rename = async (from, to) => { process.stderr.write("renamed " + to + " mode " + (statSync(from).mode & 0o777).toString(8) + "\\n"); return rename(from, to); };
+require("node:module").syncBuiltinESMExports();`,
+  );
+  const r = spawnSync(process.execPath, ["--require", spy, CLI, "bootstrap", MESH, "--service", "web", "--static", "--ca", ca, "--out", out], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.stderr.includes(`renamed ${out} mode 600`), r.stderr);
 });

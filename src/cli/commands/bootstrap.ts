@@ -33,7 +33,6 @@ import { loadCa } from "../../pki/ca-dir.js";
 import { issueLeaf } from "../../pki/x509.js";
 import { meshUsesMtls } from "../../serve/certificates.js";
 import { credentialFilesFor, writeBootstrapCredential, xdsServerIdentity } from "../../pki/bootstrap-credential.js";
-import { chmodSync } from "node:fs";
 import type { Json } from "../../backends/envoy/api/json.js";
 import { exitCodeFor, render } from "../../diagnostics/render.js";
 import { compileMesh } from "../../pipeline.js";
@@ -111,8 +110,7 @@ export function register(program: Command): void {
         return;
       }
       try {
-        await writeFileAtomic(flags.out, produced.text);
-      if (produced.holdsKey) chmodSync(flags.out, 0o600);
+        await writeFileAtomic(flags.out, produced.text, produced.holdsKey ? 0o600 : undefined);
       } catch (err) {
         self.error(`meshc bootstrap: cannot write ${flags.out}: ${(err as Error).message}`, { exitCode: 2 });
       }
