@@ -119,11 +119,18 @@ function renderHuman(report: DiffReport, options: DiffRenderOptions): string {
 
 // --------------------------------------------------------------------------------------------------- markdown
 
+// Backslashes are doubled even inside code spans: GFM splits a table row at a pipe after an even run of backslashes,
+// so only doubling keeps a value's own `\|` from ending its cell (and the rest rendering as markdown).
 const escapeCell = (s: string) => s.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\n/g, " ");
-/** Inline code inside a table cell: pipes escaped, backticks avoided by a longer fence. */
+/**
+ * Inline code inside a table cell: pipes escaped, and a fence longer than the value's longest run of backticks, so
+ * no value (a direct response body, a header) can close its span early and have the rest rendered as markdown.
+ */
 const code = (s: string) => {
-  const fence = s.includes("`") ? "``" : "`";
-  return `${fence}${fence.length > 1 ? " " : ""}${escapeCell(s)}${fence.length > 1 ? " " : ""}${fence}`;
+  const longest = Math.max(0, ...(s.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = longest > 0 ? " " : "";
+  return `${fence}${pad}${escapeCell(s)}${pad}${fence}`;
 };
 
 function renderMarkdown(report: DiffReport, options: DiffRenderOptions): string {

@@ -182,6 +182,16 @@ describe("meshc diff", () => {
     assert.doesNotMatch(r.stdout, /\x1b\[/);
   });
 
+  test("markdown: a value's backticks cannot close its code span (no markdown injected into a PR comment)", async () => {
+    const rep = await report(join(dir, "base.ts"), join(dir, "head.ts"));
+    const field = rep.resources.flatMap((r) => ("fields" in r ? r.fields : [])).find((f) => f.op === "changed")!;
+    field.after = "``  **LGTM** [ok](https://e.vil) ``";
+    field.before = "a ``` b";
+    const md = renderDiff(rep, "markdown", {});
+    assert.ok(md.includes("| ``` \"``  **LGTM** [ok](https://e.vil) ``\" ``` |"), md);
+    assert.ok(md.includes("| ```` \"a ``` b\" ```` |"), md);
+  });
+
   test("colour only when asked (TTY without NO_COLOR)", async () => {
     const rep = await report(join(dir, "base.ts"), join(dir, "head.ts"));
     assert.match(renderDiff(rep, "human", { color: true }), /\x1b\[33m~\x1b\[0m cluster/);
