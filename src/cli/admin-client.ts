@@ -3,6 +3,7 @@
 // exposed. Bounded: a 10 s timeout and at most 64 MiB per answer. Also reads a live Envoy's admin (/config_dump).
 // Failures are AdminError with a message for the user (the command exits 2).
 import { readFileSync } from "node:fs";
+import { printable } from "./printable.js";
 
 export const DEFAULT_ADMIN_URL = "http://127.0.0.1:18001";
 const MAX_BYTES = 64 * 1024 * 1024;
@@ -86,7 +87,9 @@ export async function getJson<T>(t: AdminTarget, path: string): Promise<T> {
 }
 
 /** Pads columns: a plain-text table (no colour codes inside cells). */
-export function table(rows: string[][]): string {
+/** Columns padded to their widest cell; every cell made printable (src/cli/printable.ts). */
+export function table(cells: string[][]): string {
+  const rows = cells.map((r) => r.map(printable));
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd()).join("\n") + "\n";

@@ -3,6 +3,7 @@
 // the Envoy has (left over, or from elsewhere), and for resources on both sides the fields that differ (microdiff
 // over Envoy's JSON, paths printed like `route.timeout`). Endpoints are compared by their address, weight and
 // priority: Envoy's dump rebuilds them from its host set, adding health and defaults. Secrets: names and versions.
+import { printable } from "../cli/printable.js";
 import diff from "microdiff";
 import type { ResourceKind } from "../snapshot/types.js";
 import { KINDS, type Json, type ProxyResources } from "./resources.js";
@@ -91,5 +92,6 @@ export function renderComparison(service: string, envoyUrl: string, d: KindDiffe
     }
   }
   const verdict = hasDifferences(d) ? `the Envoy at ${envoyUrl} differs from what the server serves ${service}` : `the Envoy at ${envoyUrl} runs what the server serves ${service}`;
-  return `${lines.join("\n")}\n\n${verdict}\n`;
+  // Names and values come from a live Envoy's config dump: each line printable (src/cli/printable.ts).
+  return `${lines.map(printable).join("\n")}\n\n${printable(verdict)}\n`;
 }

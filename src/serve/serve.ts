@@ -358,7 +358,10 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     await Promise.all([watcher?.close(), feed.close(), withinGrace(initialLoad, graceMs), xds.close(graceMs)]);
     throw err;
   }
-  logger.info({ xds: xds.address, admin: admin.port, source: source.path, warm: served?.origin === "warm-start" }, "meshc serve ready");
+  const ready = { xds: xds.address, admin: admin.port, source: source.path, warm: served?.origin === "warm-start", serving: served !== undefined };
+  // Listening either way; with nothing to serve (the first load failed) /readyz answers 503 until a load succeeds.
+  if (served) logger.info(ready, "meshc serve ready");
+  else logger.warn(ready, "meshc serve ready, serving nothing: the first load failed; waiting for a good one");
 
   return {
     xds,

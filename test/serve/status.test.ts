@@ -4,8 +4,8 @@
 // and do not fail `allSynced`; and the table `meshc status` prints from it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { renderStatus } from "../../src/cli/commands/status.js";
-import { buildStatus } from "../../src/serve/status.js";
+import { renderStatus, statusExitCode } from "../../src/cli/commands/status.js";
+import { buildStatus, type LoadSummary, type StatusReport } from "../../src/serve/status.js";
 import type { MeshSnapshot, ProxySnapshot } from "../../src/snapshot/types.js";
 import type { ProxyStatus } from "../../src/xds/index.js";
 
@@ -66,4 +66,33 @@ test("a later version sent after a NACK is STALE, not NACKED; everything ACKed i
   assert.equal(synced.proxies[0]!.state, "SYNCED");
   assert.equal(synced.allSynced, true, "a service without a proxy (db) does not make status fail");
   assert.deepEqual(synced.proxies[0]!.types.map((t) => t.xds), ["CDS", "EDS", "LDS", "RDS"], "no SDS row without secrets");
+});
+
+const live = (r: StatusReport) => ({ ...r, omittedProxies: 0, at: "" });
+
+test("node ids and NACK messages print as one visible line each: no terminal escapes, no forged lines", () => {
+  const id = "web-1\u001b[8m\u001b]0;pwned title\u0007";
+  const message = "ok\n  web-2 (web) LDS fine\u001b[2K\r\u001b[32mall 9 proxies SYNCED\u001b[0m\u202e";
+  const nack = { type: "listener" as const, typeUrl: "x", version: "l2", nonce: "3", code: 3, message, at: "2026-12-03T03:00:05Z" };
+  const r = buildStatus(snap, [stream({ node: { ...stream({}).node, id }, acked: {}, sent: { listener: "l2" }, nacked: { listener: nack }, lastNack: nack, nacks: 1 })], { now: NOW });
+  const out = renderStatus(live(r), { now: NOW });
+  assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/, "only the table's own newlines are control characters");
+  assert.ok(out.includes("web-1\\u001b[8m\\u001b]0;pwned title\\u0007"), out);
+  assert.ok(out.includes("NACKED 2026-12-03T03:00:05Z: ok\\n  web-2 (web) LDS fine\\u001b[2K\\r\\u001b[32mall 9 proxies SYNCED\\u001b[0m\\u202e"), out);
+  assert.equal(out.split("\n").filter((l) => /all \d+ proxies SYNCED/.test(l) && !l.includes("NACKED")).length, 0, "no line of its own says all are SYNCED");
+  assert.match(out, /\n1 of 1 proxies not SYNCED\n$/);
+});
+
+test("exit 0 only when a snapshot is served, its newest load succeeded and every proxy is SYNCED", () => {
+  const synced = stream({ acked: { cluster: "c2", endpoint: "e1", listener: "l2", route: "r1" }, sent: { cluster: "c2", endpoint: "e1", listener: "l2", route: "r1" } });
+  const failed = { ok: false, source: "mesh.ts", at: "2026-12-03T03:00:05Z", diagnostics: [{ severity: "error" }] } as unknown as LoadSummary;
+  assert.equal(statusExitCode(live(buildStatus(snap, [synced], { now: NOW }))), 0);
+  const nothing = live(buildStatus(undefined, [], { now: NOW, load: failed }));
+  assert.equal(nothing.allSynced, true, "no proxy is out of sync...");
+  assert.equal(statusExitCode(nothing), 1, "...but nothing is served");
+  assert.match(renderStatus(nothing, { now: NOW }), /failed \(1 errors\); nothing is served/);
+  assert.equal(statusExitCode(live(buildStatus(undefined, [], { now: NOW }))), 1, "no snapshot loaded yet");
+  const rejected = live(buildStatus(snap, [synced], { now: NOW, load: failed }));
+  assert.equal(statusExitCode(rejected), 1, "the newest mesh.ts was rejected: proxies run the previous one");
+  assert.match(renderStatus(rejected, { now: NOW }), /still serving the previous snapshot/);
 });

@@ -1,11 +1,13 @@
 // `meshc status`: one row per proxy connected to a running `meshc serve` (service, node id, address, connected
 // since, the snapshot version it should have, and per type CDS/EDS/LDS/RDS/SDS: SYNCED, STALE for how long,
 // NACKED with Envoy's message, NOT SENT), then the services no proxy is connected for. Reads /debug/status.
-// Exit 0 when every connected proxy is SYNCED, 1 when any is not (for deploy scripts), 2 when the server cannot be
-// asked. -o json is the report as the server gives it; -o wide adds the API and each type's versions.
+// Exit 0 when the server serves a snapshot, its newest load succeeded and every connected proxy is SYNCED; 1
+// otherwise (a deploy script waits for exit 0: nothing served yet, or a rejected mesh.ts, must not pass it); 2 when
+// the server cannot be asked. -o json is the report as the server gives it; -o wide adds the API and each type's versions.
 import { Option, type Command } from "@commander-js/extra-typings";
 import type { LiveReport } from "../../serve/live.js";
 import type { ProxyRow, TypeSync } from "../../serve/status.js";
+import { printable } from "../printable.js";
 import { ADMIN_OPTION, AdminError, DEFAULT_ADMIN_URL, TOKEN_OPTION, adminTarget, getJson, table } from "../admin-client.js";
 
 const KINDS = ["CDS", "EDS", "LDS", "RDS", "SDS"];
@@ -33,19 +35,25 @@ export function renderStatus(r: LiveReport, o: { wide?: boolean; now?: number } 
   for (const s of r.services.filter((x) => x.proxies === 0)) rows.push([s.service, "(no proxy connected)", "-", "-", s.version, ...(wide ? ["-"] : []), ...kinds.map(() => "-")]);
   let out = r.snapshot ? `snapshot ${r.snapshot.version} since ${r.snapshot.changedAt.replace(/\.\d+Z$/, "Z")}; ${r.services.length} services, ${r.proxies.length} proxies connected\n` : "no snapshot loaded yet\n";
   out += table(rows);
-  const nacked = r.proxies.flatMap((p: ProxyRow) => p.types.filter((t) => t.nack).map((t) => `  ${p.node} (${p.service}) ${t.xds} version ${t.nack!.version} NACKED ${t.nack!.at}: ${t.nack!.message}`));
+  // Node ids and NACK messages come from whoever opened the stream: printable, one line each.
+  const nacked = r.proxies.flatMap((p: ProxyRow) => p.types.filter((t) => t.nack).map((t) => printable(`  ${p.node} (${p.service}) ${t.xds} version ${t.nack!.version} NACKED ${t.nack!.at}: ${t.nack!.message}`)));
   if (nacked.length) out += `\nNACKs:\n${nacked.join("\n")}\n`;
   if (r.omittedProxies) out += `\n(${r.omittedProxies} more proxies not listed; -o json has the same limit)\n`;
-  if (r.load && !r.load.ok) out += `\nthe newest load of ${r.load.source} failed (${r.load.diagnostics.filter((d) => d.severity === "error").length} errors); still serving the previous snapshot\n`;
+  if (r.load && !r.load.ok) out += `\nthe newest load of ${printable(r.load.source)} failed (${r.load.diagnostics.filter((d) => d.severity === "error").length} errors); ${r.snapshot ? "still serving the previous snapshot" : "nothing is served"}\n`;
   const bad = r.proxies.filter((p) => p.state !== "SYNCED").length;
   out += bad ? `\n${bad} of ${r.proxies.length} proxies not SYNCED\n` : r.proxies.length ? `\nall ${r.proxies.length} proxies SYNCED\n` : "";
   return out;
 }
 
+/** 0 only when what the server serves is the newest mesh and every connected proxy runs it. */
+export function statusExitCode(r: LiveReport): 0 | 1 {
+  return r.snapshot !== null && (r.load === null || r.load.ok) && r.allSynced ? 0 : 1;
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command("status")
-    .description("sync state of every proxy connected to a running `meshc serve` (SYNCED, STALE, NACKED, NOT SENT per xDS type); exit 1 if any is not SYNCED")
+    .description("sync state of every proxy connected to a running `meshc serve` (SYNCED, STALE, NACKED, NOT SENT per xDS type); exit 1 if any is not SYNCED, nothing is served or the newest load failed")
     .addOption(new Option("-o, --output <format>", "output format").choices(["table", "wide", "json"] as const).default("table" as const))
     .option("--admin <url>", ADMIN_OPTION, DEFAULT_ADMIN_URL)
     .option("--admin-token-file <file>", TOKEN_OPTION);
@@ -58,6 +66,6 @@ export function register(program: Command): void {
       throw e;
     }
     process.stdout.write(opts.output === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report, { wide: opts.output === "wide" }));
-    process.exitCode = report.allSynced ? 0 : 1;
+    process.exitCode = statusExitCode(report);
   });
 }
