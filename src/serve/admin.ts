@@ -90,8 +90,8 @@ export async function startAdmin(address: string, state: AdminState): Promise<Ad
       // The dashboard page shows what /debug/* shows: the same rule.
       const denied = guard(req, DASHBOARD_PAGE_PATHS.has(url.pathname) ? "/debug/" : url.pathname);
       if (denied) {
-        res.setHeader("www-authenticate", 'Bearer realm="meshc-admin"');
-        return send(denied, "unauthorized: /debug/* on a non-loopback admin address needs Authorization: Bearer <token> (--admin-token-file)\n", "text/plain");
+        if (denied.status === 401) res.setHeader("www-authenticate", 'Bearer realm="meshc-admin"');
+        return send(denied.status, `${denied.message}\n`, "text/plain");
       }
       if (url.pathname === "/healthz") return send(200, "ok\n", "text/plain");
       if (url.pathname === "/readyz") {

@@ -7,6 +7,7 @@ import { timingSafeEqual, createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
+import { hostname as osHostname } from "node:os";
 
 /** Host part of "host:port" ("[::1]:18000" -> "::1"). */
 export function hostOf(address: string): string {
@@ -45,17 +46,45 @@ export function readAdminToken(file: string): string {
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
+/** What the guard answers instead of the request: the status and a line saying why. */
+export interface Refusal {
+  status: 401 | 403;
+  message: string;
+}
+
 /**
- * A guard for admin requests: undefined to let the request through, or the status to answer (401). /debug/* on a
- * non-loopback bind address needs `Authorization: Bearer <token>`; everything else passes.
+ * Whether a Host header names this machine's loopback: `localhost` and `*.localhost` (browsers resolve those to
+ * loopback themselves), a 127.0.0.0/8 or ::1 literal, or this machine's own hostname, with or without a port. A
+ * name resolved through someone's DNS (rebinding a page's domain to 127.0.0.1) is none of these.
  */
-export function adminGuard(adminAddress: string, token: string | undefined): (req: IncomingMessage, pathname: string) => number | undefined {
+export function isLoopbackHost(header: string | undefined, hostname = osHostname()): boolean {
+  if (header === undefined) return true; // HTTP/1.0 without Host: not a browser
+  const m = /^(\[[^\]]*\]|[^:]*)(?::\d{1,5})?$/.exec(header.trim().toLowerCase());
+  if (!m) return false;
+  const host = m[1]!.replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
+  if (host === "localhost" || host.endsWith(".localhost") || host === hostname.toLowerCase()) return true;
+  return isIP(host) !== 0 && isLoopback(host);
+}
+
+/**
+ * A guard for admin requests: undefined to let the request through, or the refusal to answer. /debug/* (and the
+ * dashboard, which shows it) and /metrics on a non-loopback bind address need `Authorization: Bearer <token>`;
+ * on a loopback bind they need a Host naming loopback, so a web page whose domain is rebound to 127.0.0.1 cannot
+ * read them from a browser on this machine (DNS rebinding). /healthz and /readyz pass.
+ */
+export function adminGuard(adminAddress: string, token: string | undefined): (req: IncomingMessage, pathname: string) => Refusal | undefined {
   const open = isLoopback(hostOf(adminAddress));
   const want = token === undefined ? undefined : digest(token);
+  const unauthorized: Refusal = { status: 401, message: "unauthorized: /debug/* on a non-loopback admin address needs Authorization: Bearer <token> (--admin-token-file)" };
   return (req, pathname) => {
-    if (open || !pathname.startsWith("/debug")) return undefined;
+    if (open) {
+      if (!pathname.startsWith("/debug") && pathname !== "/metrics") return undefined;
+      if (isLoopbackHost(req.headers.host)) return undefined;
+      return { status: 403, message: "forbidden: the admin API on a loopback address answers requests for a loopback host only (127.0.0.1, [::1], localhost)" };
+    }
+    if (!pathname.startsWith("/debug")) return undefined;
     const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? "");
-    if (!want || !m) return 401;
-    return timingSafeEqual(digest(m[1]!.trim()), want) ? undefined : 401;
+    if (!want || !m) return unauthorized;
+    return timingSafeEqual(digest(m[1]!.trim()), want) ? undefined : unauthorized;
   };
 }

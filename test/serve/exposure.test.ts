@@ -4,12 +4,13 @@
 // secrets never appear in /debug/snapshot.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Registry } from "prom-client";
 import { startAdmin } from "../../src/serve/admin.js";
-import { checkXdsExposure, ExposureError, isLoopback, readAdminToken } from "../../src/serve/exposure.js";
+import { checkXdsExposure, ExposureError, isLoopback, isLoopbackHost, readAdminToken } from "../../src/serve/exposure.js";
 import { startServe } from "../../src/serve/serve.js";
 import type { XdsServer } from "../../src/xds/index.js";
 
@@ -63,6 +64,44 @@ test("admin on loopback: /debug/* open as before", async () => {
   } finally {
     admin.server.close();
   }
+});
+
+/** A GET with the Host header a browser would send for a page at that name (fetch() will not set Host). */
+function getAs(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, headers: { host } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+test("admin on loopback: a Host that is not a loopback name (DNS rebinding) gets 403 for /debug/*, the dashboard and /metrics", async () => {
+  const admin = await startAdmin("127.0.0.1:0", { xds: fakeXds, registry: new Registry(), lastLoad: () => undefined });
+  try {
+    const p = admin.port;
+    for (const path of ["/debug/snapshot", "/debug/snapshot/api", "/debug/proxies", "/", "/metrics"]) {
+      const r = await getAs(p, path, `evil.example.com:${p}`);
+      assert.equal(r.status, 403, path);
+      assert.match(r.body, /loopback host only/);
+    }
+    assert.equal((await getAs(p, "/healthz", "evil.example.com")).status, 200, "health stays open");
+    for (const host of [`127.0.0.1:${p}`, "localhost", `LOCALHOST:${p}`, `[::1]:${p}`, "app.localhost", "127.0.0.2"]) {
+      assert.equal((await getAs(p, "/debug/snapshot", host)).status, 200, host);
+    }
+  } finally {
+    admin.server.close();
+  }
+  assert.equal(isLoopbackHost("127.0.0.1.nip.io"), false);
+  assert.equal(isLoopbackHost("localhost.evil.com"), false);
+  assert.equal(isLoopbackHost("[::ffff:127.0.0.1]:80"), true);
+  assert.equal(isLoopbackHost("10.0.0.1"), false);
+  assert.equal(isLoopbackHost("myhost:18001", "myhost"), true, "this machine's own name");
+  assert.equal(isLoopbackHost("a b"), false);
 });
 
 test("plaintext ADS on a non-loopback address needs --insecure --insecure-allow-remote, and warns", async () => {
