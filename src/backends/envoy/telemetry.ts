@@ -59,7 +59,8 @@ export function withHcmTelemetry(listener: Listener, mesh: MeshIndex, svc: Servi
 }
 
 /** Route stats prefixes (metrics) and span names, `route` tags and sampling (tracing) in a sidecar route table. */
-export function withRouteTelemetry(vh: VirtualHost, upstream: ServiceIR, flags: TelemetryFlags): VirtualHost {
+/** `untraced`: the caller's samplePercent is 0, so no route of its may sample on its own (tracing.ts). */
+export function withRouteTelemetry(vh: VirtualHost, upstream: ServiceIR, flags: TelemetryFlags, untraced = false): VirtualHost {
   if (!flags.metrics && !flags.tracing) return vh;
   const byName = new Map(upstream.routes.map((r) => [r.name, r]));
   return {
@@ -70,7 +71,7 @@ export function withRouteTelemetry(vh: VirtualHost, upstream: ServiceIR, flags: 
       return {
         ...route,
         ...(flags.metrics && name && { stat_prefix: statPrefix(name) }),
-        ...(flags.tracing && name && routeTracing(ir as never)),
+        ...(flags.tracing && name && routeTracing(ir as never, untraced)),
       };
     }),
   };

@@ -38,11 +38,12 @@ export function buildTracing(mesh: MeshIndex, svc: ServiceIR): HttpConnectionMan
  * percentages replace the connection manager's (each unset one counts as 100 %), so an empty block would sample
  * every request whatever the caller's samplePercent.
  */
-export function routeTracing(r: HttpRouteIR): Pick<Route, "decorator" | "tracing" | "metadata"> {
+export function routeTracing(r: HttpRouteIR, untraced = false): Pick<Route, "decorator" | "tracing" | "metadata"> {
   return {
     decorator: { operation: r.name },
     metadata: { filter_metadata: { meshc: struct([["route", r.name]]) } },
-    ...(r.traceSamplePercent !== undefined && { tracing: { random_sampling: fractionalPercent(r.traceSamplePercent) } }),
+    // Not for a caller at 0 %: its overall_sampling 0 would be replaced too (docs/dsl.md: 0 sends no spans at all).
+    ...(r.traceSamplePercent !== undefined && !untraced && { tracing: { random_sampling: fractionalPercent(r.traceSamplePercent) } }),
   };
 }
 

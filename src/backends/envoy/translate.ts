@@ -166,14 +166,15 @@ class Translator {
     // Routes with `from` reach only the callers they name (caller-routes.ts).
     const view = callerView(fullUpstream, caller);
     const upstream = view.upstream;
-    const key = `${flavor}|${upstream.name}|${port.name}${view.key}`;
+    const untraced = flavor === "sidecar" && tracesNothing(caller, upstream);
+    const key = `${flavor}|${upstream.name}|${port.name}${view.key}${untraced ? "|untraced" : ""}`;
     let v = this.vhosts.get(key);
     if (v) this.deps?.merge(this.vhostReads.get(key));
     else {
       this.deps?.enter();
       const domains = flavor === "proxyless" ? PROXYLESS_DOMAINS : upstreamDomains(this.ir, upstream, port);
       v = buildVirtualHost(this.mesh, upstream, port, domains, flavor, `VirtualHost ${JSON.stringify(virtualHostName(upstream.name, port.port))}`);
-      if (flavor === "sidecar") v = { ...v, vhost: withRouteTelemetry(v.vhost, upstream, this.telemetry) };
+      if (flavor === "sidecar") v = { ...v, vhost: withRouteTelemetry(v.vhost, upstream, this.telemetry, untraced) };
       this.issues.push(...v.issues); // once per virtual host, however many callers share it
       this.vhosts.set(key, v);
       if (this.deps) this.vhostReads.set(key, this.deps.leave());
@@ -323,7 +324,8 @@ class Translator {
     for (const u of upstreams) {
       for (const port of httpPorts(u)) {
         const v = this.vhost(u, port, "sidecar", svc);
-        const key = `sidecar|${u.name}|${port.name}${callerView(u, svc).key}`;
+        const view = callerView(u, svc);
+        const key = `sidecar|${u.name}|${port.name}${view.key}${tracesNothing(svc, view.upstream) ? "|untraced" : ""}`;
         this.addVhostRefs(v, refs);
         const vh = this.uniqueDomains(svc, v.vhost, seenDomains);
         const part = this.vhostPart(vh === v.vhost ? key : `${key}|${JSON.stringify(vh.domains)}`, vh);
@@ -463,4 +465,12 @@ class Translator {
 function localityCacheKey(loc: LocalityIR | undefined): string {
   const part = (v: string | undefined) => (v === undefined ? "-" : `+${v}`);
   return `${part(loc?.zone)}\0${part(loc?.region)}`;
+}
+
+/**
+ * A caller at samplePercent 0 sends no spans at all, so an upstream's per-route sampling (which would replace the
+ * connection manager's 0 % with its own percentages) is left out of that caller's copy of the upstream's routes.
+ */
+function tracesNothing(caller: ServiceIR, upstream: ServiceIR): boolean {
+  return caller.telemetry?.tracing?.samplePercent === 0 && upstream.routes.some((r) => r.traceSamplePercent !== undefined);
 }
