@@ -175,6 +175,10 @@ test("e2e telemetry: Prometheus counts by destination/subset/code, OTLP traces a
     assert.deepEqual(ejectReplies.map((r) => r.status), [503, 503, 503]);
     assert.equal(ejectReplies[2]!.body, "no healthy upstream", "the ejected host is not tried");
     assert.equal(broken.stats().requests, 2, "the app saw only the two requests before the ejection");
+    // A client's own x-envoy-original-path names neither the path logged nor the one served.
+    const forged = await send(viaA("c", { "x-test-id": "forged-path", "x-envoy-original-path": "/public/harmless" }, "/admin/delete"));
+    sentThroughA++;
+    assert.equal(forged.status, 200, forged.body);
     const lines = await eventually(() => {
       if (!existsSync(accessLog)) return undefined;
       const l = readFileSync(accessLog, "utf8").split("\n").filter(Boolean);
@@ -200,6 +204,9 @@ test("e2e telemetry: Prometheus counts by destination/subset/code, OTLP traces a
     assert.match(String(r2.response_flags), /URX/, `exhausted retries are flagged URX: ${JSON.stringify(r2)}`);
     const ejected = all.filter((e) => e.destination_service === "e").map((e) => e.response_flags);
     assert.deepEqual(ejected, ["-", "-", "UH"], "a 503 from an ejected host is flagged UH (no healthy upstream)");
+    const forgedLog = all.find((e) => e.path === "/admin/delete");
+    assert.ok(forgedLog, "the path logged is the one Envoy forwarded");
+    assert.equal(forgedLog.original_path, "/public/harmless", "the header's claim is only original_path");
     const chainLog = all.find((e) => e.path === "/chain")!;
     assert.equal(chainLog.trace_id, aOut.traceId, "the access log names the trace");
     t.diagnostic(`access log: ${all.length} lines; retried ${JSON.stringify({ attempts: r1.upstream_attempts, flags: r1.response_flags })}, exhausted ${JSON.stringify({ attempts: r2.upstream_attempts, flags: r2.response_flags })}`);

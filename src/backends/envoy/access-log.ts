@@ -21,7 +21,8 @@ export type Carrier = "http" | "tcp";
 /**
  * The fields, in order. `source_service`/`destination_service`: the caller and the callee as far as this sidecar
  * knows them (outbound: itself and the service of the upstream cluster; inbound: "-" until mTLS names the peer,
- * and itself). `response_flags` are Envoy's (UH no healthy upstream, UF upstream connection failure, UO overflow,
+ * and itself). `path` is the path as forwarded (inbound: what the app gets), `original_path` the one before a
+ * route's rewrite (x-envoy-original-path: Envoy sets it when it rewrites; a client can set it too). `response_flags` are Envoy's (UH no healthy upstream, UF upstream connection failure, UO overflow,
  * URX retry/connect limit reached, UT upstream timeout, NR no route, LR local reset, UC upstream connection
  * termination, DI delay injected, FI fault injected, RL rate limited, …; "-" for none).
  */
@@ -34,7 +35,11 @@ export function accessLogFields(service: string, direction: Direction): [string,
     ["destination_subset", direction === "outbound" ? "%CLUSTER_METADATA(meshc:subset)%" : "-"],
     ["method", "%REQ(:METHOD)%"],
     ["authority", "%REQ(:AUTHORITY)%"],
-    ["path", "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%"],
+    // The path Envoy forwarded (after a route's rewrite): never a header's claim. x-envoy-original-path is set by the
+    // router when a route rewrites, but a client may send it too (sidecars do not strip x-envoy-* headers), so it is
+    // its own field, not the path.
+    ["path", "%REQ(:PATH)%"],
+    ["original_path", "%REQ(X-ENVOY-ORIGINAL-PATH)%"],
     ["protocol", "%PROTOCOL%"],
     ["response_code", "%RESPONSE_CODE%"],
     ["response_flags", "%RESPONSE_FLAGS%"],

@@ -35,7 +35,7 @@ export function dryRunAccessLog(service: ServiceIR, port: PortIR, layers: { deny
     ["service", service.name],
     ["port", String(port.port)],
     ["method", "%REQ(:METHOD)%"],
-    ["path", "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%"],
+    ["path", "%REQ(:PATH)%"], // what the RBAC filter matched, not a header the caller may have set
     ["peer_identity", "%DOWNSTREAM_PEER_URI_SAN%"],
     ["response_code", "%RESPONSE_CODE%"],
     ...prefixes.map((p): [string, string] => [`${p === RBAC_STATS.dryRunDeny ? "deny" : "allow"}_layer`, `%DYNAMIC_METADATA(${RBAC_FILTER.http}:${key(p, "shadow_engine_result")})%`]),
