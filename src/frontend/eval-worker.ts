@@ -39,6 +39,27 @@ export function describeThrown(error: unknown): ThrownValue {
   }
 }
 
+/**
+ * Defence in depth against mistakes (a mesh module is not sandboxed: it runs with the user's rights, README): it has
+ * no business signalling the process that runs the compiler, its parent or a process group. Node's process.kill
+ * accepts a pid as a string or anything that coerces to a number, so the pid is compared as Node will use it;
+ * process._kill, which process.kill calls, is guarded the same way.
+ */
+export function guardSignals(): void {
+  const refused = (pid: unknown) => {
+    const n = Number(pid);
+    return !Number.isInteger(n) || n <= 0 || n === process.pid || n === process.ppid;
+  };
+  const wrap = <F extends (pid: number, signal?: string | number) => unknown>(original: F): F =>
+    ((pid: number, signal?: string | number) => {
+      if (refused(pid)) throw new Error("a mesh module may not send signals to meshc");
+      return original(pid, signal);
+    }) as F;
+  const p = process as typeof process & { _kill?: (pid: number, signal?: string | number) => unknown };
+  if (typeof p._kill === "function") p._kill = wrap(p._kill.bind(process));
+  process.kill = wrap(process.kill.bind(process)) as typeof process.kill;
+}
+
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error("eval-worker.ts runs only as a worker thread");
@@ -47,12 +68,7 @@ async function main(): Promise<void> {
   const bundleUrl = data.waitForBundle
     ? await new Promise<string>((resolve) => port.once("message", (m: unknown) => resolve(String((m as { bundleUrl?: unknown } | null)?.bundleUrl))))
     : data.bundleUrl!;
-  // Defence in depth: a mesh module has no business signalling the process that runs the compiler.
-  const kill = process.kill.bind(process);
-  process.kill = ((pid: number, signal?: string | number) => {
-    if (pid === process.pid || pid === process.ppid || pid <= 0) throw new Error("a mesh module may not send signals to meshc");
-    return kill(pid, signal);
-  }) as typeof process.kill;
+  guardSignals();
 
   trackTimers();
   let message: WorkerMessage;

@@ -16,10 +16,14 @@ import { PatchSession } from "./patch-session.js";
 import { pipeOutput, prepareSpare, startEvalWorker, takeSpare } from "./spare-worker.js";
 import { workerScriptFile } from "../runtime/worker-script.js";
 
+/** How long a worker may take to stop after terminate() before it counts as stuck in a native call. */
+export const STOP_GRACE_MS = 1000;
+
 /** How long after an evaluation the next spare worker is started (off the rest of the reload's critical path). */
 const SPARE_DELAY_MS = 1000;
 
 import { DEFAULT_EVAL_MAX_HEAP_MB, DEFAULT_EVAL_TIMEOUT_MS } from "./eval-defaults.js";
+import { terminateWithin } from "../runtime/stuck-workers.js";
 export { DEFAULT_EVAL_MAX_HEAP_MB, DEFAULT_EVAL_TIMEOUT_MS };
 
 export interface EvalLimits {
@@ -83,8 +87,9 @@ export async function evaluateIsolated(
         resolve({ ...outcome, patches: new PatchSession(worker, patchCount, { timeoutMs, maxHeapMb, ...(limits.signal ? { signal: limits.signal } : {}) }) });
         return;
       }
-      // Whatever the module left running (timers, pending promises) ends with the worker.
-      void worker.terminate().finally(() => resolve(outcome));
+      // Whatever the module left running (timers, pending promises) ends with the worker; a worker stuck in a
+      // native call (terminate() cannot interrupt it) is left behind, and the outcome stands (stuck-workers.ts).
+      void terminateWithin(worker, STOP_GRACE_MS).then(() => resolve(outcome));
     };
     const onAbort = () => finish({ kind: "aborted", reason: "cancelled", message: "evaluation cancelled" });
     const timer = setTimeout(

@@ -6,6 +6,8 @@
 // path calls it in a finally). The reply is checked as strictly as the model is (isolate.ts).
 import type { Worker } from "node:worker_threads";
 import type { ApplyReply, PatchJob, PatchJobResult } from "./patch-worker.js";
+import { terminateWithin } from "../runtime/stuck-workers.js";
+const STOP_GRACE_MS = 1000;
 
 export type { PatchJob, PatchJobResult };
 
@@ -52,7 +54,7 @@ export class PatchSession {
     if (this.closed) return { kind: "aborted", reason: "closed", message: "the patch session was closed" };
     this.closed = true;
     if (this.died) {
-      await this.worker.terminate();
+      await terminateWithin(this.worker, STOP_GRACE_MS);
       return this.died;
     }
     const { timeoutMs, signal } = this.limits;
@@ -79,7 +81,7 @@ export class PatchSession {
       this.worker.on("exit", (code) => finish({ kind: "aborted", reason: "exit", message: `the evaluation worker ended (exit code ${code}) while applying the patches: process.exit() called in a patch?` }));
       this.worker.postMessage({ kind: "apply", jobs });
     });
-    await this.worker.terminate();
+    await terminateWithin(this.worker, STOP_GRACE_MS);
     return outcome;
   }
 
@@ -87,7 +89,7 @@ export class PatchSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.worker.terminate();
+    await terminateWithin(this.worker, STOP_GRACE_MS);
   }
 }
 

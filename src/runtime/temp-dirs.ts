@@ -17,6 +17,9 @@ function removeAll(): void {
   live.clear();
 }
 
+/** Removes every folder still live now (a process about to end by SIGKILL, stuck-workers.ts). */
+export const removeAllTempDirs = removeAll;
+
 const ENDING_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 function onSignal(signal: NodeJS.Signals): void {

@@ -30,6 +30,7 @@ import type { MeshIR } from "../ir/types.js";
 import { issueDiagnostic } from "../pipeline.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
 import type { TestWorkerMessage } from "./test-worker.js";
+import { terminateWithin } from "../runtime/stuck-workers.js";
 
 export interface LoadedCase extends Omit<RecordedCase, "site" | "assertions"> {
   site: SourceSite;
@@ -76,7 +77,7 @@ async function runWorker(bundleFile: string, limits: EvalLimits): Promise<Outcom
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void worker.terminate().finally(() => done(o));
+      void terminateWithin(worker, 1000).then(() => done(o));
     };
     const timer = setTimeout(() => finish({ kind: "aborted", message: `evaluating the test file did not finish within ${timeoutMs} ms (--eval-timeout)` }), timeoutMs);
     worker.on("message", (m: unknown) => {

@@ -91,6 +91,31 @@ describe("isolated evaluation (R11, R22)", () => {
   });
 });
 
+describe("what a mesh module does to the process (it is not sandboxed: mistakes, not malice)", () => {
+  const SIG = `import { defineMesh, http } from "meshc";
+const g = globalThis as unknown as { process: { pid: number; kill(pid: unknown, signal?: string): void; _kill(pid: unknown, signal: number): number } };
+`;
+  test("a signal to meshc is refused however its pid is spelled (a string, a float, process._kill)", { timeout: 180_000 }, () => {
+    for (const call of [`g.process.kill(String(g.process.pid), "SIGKILL")`, `g.process.kill(g.process.pid + 0.0, "SIGKILL")`, `g.process.kill(" " + g.process.pid + " ", "SIGKILL")`, `g.process._kill(String(g.process.pid), 9)`]) {
+      const m = mesh(`${SIG}${call};\n${BODY}`);
+      const r = meshc(["check", m.entry]);
+      assert.equal(r.signal, null, `${call}: meshc was killed`);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /a mesh module may not send signals to meshc/, call);
+    }
+  });
+
+  test("a native call that never returns: --eval-timeout still ends the evaluation, and meshc ends instead of waiting for it", { timeout: 180_000 }, () => {
+    // terminate() cannot interrupt a synchronous native call, and Node joins worker threads at exit: before, check
+    // printed nothing and waited for the call to return. Now the timeout is reported and meshc ends by SIGKILL.
+    const m = mesh(`// @ts-nocheck (no Node types here)\nimport { defineMesh, http } from "meshc";\nimport { execSync } from "node:child_process";\nexecSync("sleep 120");\n${BODY}`);
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src", "cli", "main.ts"), "check", m.entry, "--eval-timeout", "1"], { encoding: "utf8", timeout: 100_000 });
+    assert.match(r.stderr, /MESH0006.*did not finish within 1 s/, r.stderr);
+    assert.match(r.stderr, /stuck in a native call cannot be stopped; ending with SIGKILL/);
+    assert.equal(r.signal, "SIGKILL", `ended by ${r.signal ?? `exit ${r.status}`}`);
+  });
+});
+
 describe("the model on the wire", () => {
   const odd = () =>
     defineMesh({ name: "t", trustDomain: "t.example" }, (m) => {

@@ -10,6 +10,7 @@ import { addEvalOptions, evalLimits } from "../eval-options.js";
 import { parseCount, parseDurationMs, parseSize, showDuration, showSize } from "../units.js";
 import { ExposureError, readAdminToken } from "../../serve/exposure.js";
 import { availableParallelism } from "node:os";
+import { exitProcess } from "../../runtime/stuck-workers.js";
 
 /**
  * `--workers` by default: 0, ADS served in this process (`--workers N` forks N serving workers). The requests the
@@ -99,7 +100,7 @@ export function register(program: Command): void {
         if (stopping) {
           // A second signal: the operator does not want to wait for the grace period.
           logger.warn({ signal }, "second signal; exiting now");
-          process.exit(1);
+          exitProcess(1);
         }
         stopping = true;
         logger.info({ signal, graceMs }, "shutting down");
@@ -142,7 +143,7 @@ export function register(program: Command): void {
       // timer, a socket in an odd state), shutdown stays bounded: this timer only fires if the process lingers.
       setTimeout(() => {
         logger.warn("handles still open after shutdown; exiting");
-        process.exit(process.exitCode ?? 0);
+        exitProcess(typeof process.exitCode === "number" ? process.exitCode : 0);
       }, 1000).unref();
     });
 }
