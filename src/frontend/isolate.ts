@@ -11,7 +11,7 @@
 // is synchronous from V8's side; a child process would isolate native memory too, but costs a process per reload.
 import { pathToFileURL } from "node:url";
 import type { ThrownValue, WorkerMessage } from "./eval-worker.js";
-import { decodeModel, WireError, type DecodeInfo } from "./model-wire.js";
+import { decodeModel, WireError, wireLimits, type DecodeInfo } from "./model-wire.js";
 import { PatchSession } from "./patch-session.js";
 import { pipeOutput, prepareSpare, startEvalWorker, takeSpare } from "./spare-worker.js";
 import { workerScriptFile } from "../runtime/worker-script.js";
@@ -99,7 +99,7 @@ export async function evaluateIsolated(
     limits.signal?.addEventListener("abort", onAbort, { once: true });
 
     worker.on("message", (m: unknown) => {
-      const outcome = accept(m);
+      const outcome = accept(m, maxHeapMb);
       const n = (m as { patches?: unknown } | null)?.patches;
       finish(outcome, outcome.kind === "model" && typeof n === "number" && Number.isInteger(n) && n > 0 ? n : 0);
     });
@@ -122,16 +122,18 @@ export async function evaluateIsolated(
   });
 }
 
+const clip = (s: string) => (s.length > 8192 ? `${s.slice(0, 8192)}…` : s);
+
 function describe(err: unknown): ThrownValue {
   const e = err as { name?: unknown; message?: unknown; stack?: unknown } | null;
-  const out: ThrownValue = { message: typeof e?.message === "string" ? e.message : String(err) };
-  if (typeof e?.name === "string") out.name = e.name;
-  if (typeof e?.stack === "string") out.stack = e.stack;
+  const out: ThrownValue = { message: clip(typeof e?.message === "string" ? e.message : String(err)) };
+  if (typeof e?.name === "string") out.name = clip(e.name);
+  if (typeof e?.stack === "string") out.stack = clip(e.stack);
   return out;
 }
 
 /** The parent's gate: only a complete, well-formed message becomes an outcome other than "malformed". */
-function accept(m: unknown): EvalOutcome {
+function accept(m: unknown, maxHeapMb: number): EvalOutcome {
   const malformed = (why: string): EvalOutcome => ({ kind: "aborted", reason: "malformed", message: `the evaluation worker's result was malformed: ${why}` });
   if (m === null || typeof m !== "object") return malformed("not an object");
   const msg = m as Partial<WorkerMessage> & { kind?: unknown };
@@ -141,12 +143,13 @@ function accept(m: unknown): EvalOutcome {
     if (!e || typeof e.message !== "string" || (e.name !== undefined && typeof e.name !== "string") || (e.stack !== undefined && typeof e.stack !== "string")) {
       return malformed("an exception without a message");
     }
-    return { kind: "threw", error: { message: e.message, ...(e.name !== undefined ? { name: e.name } : {}), ...(e.stack !== undefined ? { stack: e.stack } : {}) } };
+    // Clipped as the worker's own describeThrown() clips: a module may post a message of its own.
+    return { kind: "threw", error: { message: clip(e.message), ...(e.name !== undefined ? { name: clip(e.name) } : {}), ...(e.stack !== undefined ? { stack: clip(e.stack) } : {}) } };
   }
   if (msg.kind === "model") {
     try {
       const info: DecodeInfo = {};
-      const model = decodeModel((msg as { model?: unknown }).model, info);
+      const model = decodeModel((msg as { model?: unknown }).model, info, wireLimits(maxHeapMb));
       return { kind: "model", model, ...(info.wellFormed === true && { wellFormed: true }) };
     } catch (e) {
       if (e instanceof WireError) return malformed(e.message);

@@ -208,12 +208,35 @@ function opaqueFunction(text: string): Function {
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
 const hasOwn = Object.prototype.hasOwnProperty;
 
+export interface WireLimits {
+  maxChars: number;
+  maxContainers: number;
+}
+
+const DEFAULT_WIRE_HEAP_MB = 1024;
+
+/**
+ * What the parent accepts from a worker allowed `maxHeapMb` of heap: per MiB, 128 KiB of JSON text and 4,096 objects
+ * and arrays (1024 MiB: 128 Mi characters, 4.2 million; the 1,000-service synthetic mesh sends 2 MB and 84,000).
+ */
+export function wireLimits(maxHeapMb: number): WireLimits {
+  return { maxChars: maxHeapMb * 128 * 1024, maxContainers: maxHeapMb * 4096 };
+}
+
 /**
  * Decodes (and checks) a model the worker sent. Throws WireError when anything is malformed: not JSON, unknown
  * markers, dangling references, sites out of range, excessive depth, side tables naming what is not an object.
  */
-export function decodeModel(message: unknown, info?: DecodeInfo): unknown {
+export function decodeModel(message: unknown, info?: DecodeInfo, limits: WireLimits = wireLimits(DEFAULT_WIRE_HEAP_MB)): unknown {
   if (typeof message !== "string") throw new WireError("the model is not a string");
+  // Bounded before parsing: the parent's heap must not pay for what the worker's limit let it build (JSON.parse of
+  // 100 million empty objects takes gigabytes). Brackets inside strings count too: an overestimate.
+  if (message.length > limits.maxChars) throw new WireError(`the model is larger than ${limits.maxChars} characters (see --eval-max-heap)`);
+  let containers = 0;
+  for (let i = 0; i < message.length; i++) {
+    const c = message.charCodeAt(i);
+    if ((c === 123 || c === 91) && ++containers > limits.maxContainers) throw new WireError(`the model has more than ${limits.maxContainers} objects and arrays (see --eval-max-heap)`);
+  }
   let body: unknown;
   try {
     body = JSON.parse(message);

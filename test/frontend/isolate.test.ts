@@ -105,6 +105,18 @@ const g = globalThis as unknown as { process: { pid: number; kill(pid: unknown, 
     }
   });
 
+  test("a result the parent cannot afford is refused before it is parsed: its size and its object count follow --eval-max-heap", { timeout: 120_000 }, async () => {
+    // A module may post its own result message. Before, 360 MB of "{}," took the compiler's heap past its limit.
+    const post = (model: string) => mesh(`// @ts-nocheck (no Node types here)\nimport { parentPort } from "node:worker_threads";\nparentPort.postMessage({ kind: "model", model: ${model} });\n${BODY}`);
+    const big = await loadMesh(post(`"[" + "{},".repeat(3_000_000) + "{}]"`).entry, { maxHeapMb: 64 });
+    assert.deepEqual(big.diagnostics.map((d) => d.code), ["MESH0006"]);
+    assert.match(big.diagnostics[0]!.message, /malformed: the model is larger than 8388608 characters/);
+    const many = await loadMesh(post(`"[" + "[],".repeat(300_000) + "[]]"`).entry, { maxHeapMb: 64 });
+    assert.match(many.diagnostics[0]!.message, /malformed: the model has more than 262144 objects and arrays/);
+    const thrown = await loadMesh(mesh(`// @ts-nocheck\nimport { parentPort } from "node:worker_threads";\nparentPort.postMessage({ kind: "threw", error: { message: "x".repeat(1_000_000) } });\n${BODY}`).entry);
+    assert.ok(thrown.diagnostics[0]!.message.length < 10_000, "a posted exception is clipped");
+  });
+
   test("a native call that never returns: --eval-timeout still ends the evaluation, and meshc ends instead of waiting for it", { timeout: 180_000 }, () => {
     // terminate() cannot interrupt a synchronous native call, and Node joins worker threads at exit: before, check
     // printed nothing and waited for the call to return. Now the timeout is reported and meshc ends by SIGKILL.
