@@ -33,6 +33,8 @@ export interface EvalLimits {
   maxHeapMb?: number;
   /** Aborting stops the worker at once (e.g. `meshc serve` shutting down during a reload). */
   signal?: AbortSignal;
+  /** Wall-clock limit for the TypeScript check (typecheck-thread.ts). @default 120 s */
+  typecheckTimeoutMs?: number;
 }
 
 export type AbortReason = "timeout" | "exit" | "crash" | "out-of-memory" | "malformed" | "cancelled";

@@ -155,7 +155,7 @@ export async function loadMesh(entryPath: string, options: LoadOptions = {}): Pr
   // here; its errors still decide the result: with type errors, only they are reported and nothing else the later
   // stages found (an evaluation under way is cancelled). Issue 12: the check and the rest overlap on two cores.
   const typeErrors = new AbortController();
-  const checking = options.typecheck === false ? undefined : sharedTypecheckThread().check(entry, dslEntry(), options.incrementalTypecheck === true, options.signal, options.persistTypecheck === true);
+  const checking = options.typecheck === false ? undefined : sharedTypecheckThread().check(entry, dslEntry(), options.incrementalTypecheck === true, options.signal, options.persistTypecheck === true, options.typecheckTimeoutMs);
   let checked: TimedCheck | undefined;
   void checking?.then(
     (c) => c.diagnostics.length > 0 && typeErrors.abort(),

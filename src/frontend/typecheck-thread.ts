@@ -10,6 +10,9 @@ import { Worker } from "node:worker_threads";
 import { packageRoot } from "./paths.js";
 import { workerScriptFile } from "../runtime/worker-script.js";
 import { typecheck, type TypecheckResult } from "./typecheck.js";
+import { DEFAULT_TYPECHECK_TIMEOUT_MS, TYPECHECK_MAX_HEAP_MB } from "./eval-defaults.js";
+import { codes } from "./codes.js";
+import { resolve as resolvePath } from "node:path";
 import type { CheckReply, CheckRequest } from "./typecheck-worker.js";
 
 export type TimedCheck = TypecheckResult & { ms: number };
@@ -28,12 +31,15 @@ export class TypecheckThread {
   private pending = new Map<number, (r: Checked | undefined) => void>();
   /** Checks whose records the thread is still writing (CheckReply `saving`): it keeps the process alive until then. */
   private saving = new Set<number>();
+  /** The last thread died of its heap limit: its pending checks are answered with that, never retried here. */
+  private outOfMemory = false;
 
   private start(): Promise<Worker | undefined> {
     this.starting ??= (async () => {
       try {
         const file = await workerScriptFile("frontend/typecheck-worker", ["typescript"]);
-        const w = new Worker(file, { execArgv: [], workerData: { typescript: typescriptPath() } });
+        // A heap limit of its own: a check that runs out of it ends the thread, not meshc (and is not retried here).
+        const w = new Worker(file, { execArgv: [], workerData: { typescript: typescriptPath() }, resourceLimits: { maxOldGenerationSizeMb: TYPECHECK_MAX_HEAP_MB } });
         w.unref();
         w.on("message", (m: CheckReply) => {
           if ("saved" in m) {
@@ -52,7 +58,10 @@ export class TypecheckThread {
           this.saving.clear();
           for (const id of [...this.pending.keys()]) this.settle(id, undefined);
         };
-        w.on("error", gone);
+        w.on("error", (err: Error & { code?: string }) => {
+          if (err?.code === "ERR_WORKER_OUT_OF_MEMORY") this.outOfMemory = true;
+          gone();
+        });
         w.on("exit", gone);
         this.worker = w;
         return w;
@@ -81,11 +90,15 @@ export class TypecheckThread {
    * `signal` (shutdown of `meshc serve`) rejects with its reason at once and terminates the thread mid-check (the
    * next check starts a new one); the main-thread fallback is not taken for a cancelled check.
    */
-  async check(entry: string, dslEntry: string, incremental = false, signal?: AbortSignal, persist = false): Promise<TimedCheck> {
+  async check(entry: string, dslEntry: string, incremental = false, signal?: AbortSignal, persist = false, timeoutMs = DEFAULT_TYPECHECK_TIMEOUT_MS): Promise<TimedCheck> {
     signal?.throwIfAborted();
     const w = await this.start();
     signal?.throwIfAborted();
     let onAbort: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const t0 = performance.now();
+    let limit: string | undefined;
+    this.outOfMemory = false;
     const reply = w
       ? await new Promise<Checked | undefined>((resolve, reject) => {
           const id = this.next++;
@@ -96,19 +109,32 @@ export class TypecheckThread {
             if (this.worker === w) void this.close();
           };
           signal?.addEventListener("abort", onAbort, { once: true });
+          // The thread is stopped mid-check (TypeScript is JavaScript: terminate() interrupts it); the next check
+          // starts a new one.
+          timer = setTimeout(() => {
+            limit = `the type check did not finish within ${timeoutMs % 1000 === 0 ? `${timeoutMs / 1000} s` : `${timeoutMs} ms`} (--typecheck-timeout)`;
+            this.pending.delete(id);
+            resolve(undefined);
+            if (this.worker === w) void this.close();
+          }, timeoutMs);
           w.ref(); // a pending check keeps the process alive
           const req: CheckRequest = { id, entry, dslEntry, incremental, persist };
           w.postMessage(req);
-        }).finally(() => onAbort && signal?.removeEventListener("abort", onAbort))
+        }).finally(() => {
+          clearTimeout(timer);
+          if (onAbort) signal?.removeEventListener("abort", onAbort);
+        })
       : undefined;
+    if (!reply && w && !limit && this.outOfMemory) limit = `the type check ran out of memory (heap limit ${TYPECHECK_MAX_HEAP_MB} MiB)`;
+    if (limit !== undefined) return { ...limitDiagnostic(entry, limit), ms: Math.round((performance.now() - t0) * 10) / 10 };
     if (reply?.ok) return { diagnostics: reply.diagnostics, files: reply.files, ...(reply.checked !== undefined ? { checked: reply.checked } : {}), ms: reply.ms };
     if (reply && !warned) {
       warned = true;
       process.stderr.write(`meshc: the type-check thread failed (checking on the main thread instead): ${reply.error}\n`);
     }
-    const t0 = performance.now();
+    const t1 = performance.now();
     const r = typecheck(entry, dslEntry);
-    return { ...r, ms: Math.round((performance.now() - t0) * 10) / 10 };
+    return { ...r, ms: Math.round((performance.now() - t1) * 10) / 10 };
   }
 
   async close(): Promise<void> {
@@ -117,6 +143,25 @@ export class TypecheckThread {
     this.starting = undefined;
     await w?.terminate();
   }
+}
+
+/** A check stopped by its limits: an error at the entry (the type that exploded is not known), nothing else runs. */
+function limitDiagnostic(entry: string, why: string): TypecheckResult {
+  const file = resolvePath(entry);
+  return {
+    diagnostics: [
+      {
+        code: codes.TypeError,
+        severity: "error",
+        message: `${why}: a type that explodes (a recursive conditional or mapped type), or a mesh too large to check in that time`,
+        hint: "Look for recursive or distributive conditional types in mesh.ts and its imports; a larger mesh may need --typecheck-timeout <seconds>.",
+        file,
+        line: 1,
+        column: 1,
+      },
+    ],
+    files: [file],
+  };
 }
 
 let shared: TypecheckThread | undefined;

@@ -178,6 +178,20 @@ export interface IncrementalState {
  * takes up to half a second).
  */
 export function typecheck(entry: string, dslEntry: string, state?: IncrementalState, persist: boolean | "later" = false): TypecheckResult {
+  return placed(entry, check(entry, dslEntry, state, persist));
+}
+
+/**
+ * Every diagnostic has a place: one TypeScript gives without a file (an options or global diagnostic, or one a
+ * record of an earlier check answers without its text) is put at the entry's first line, as evaluation errors are.
+ */
+function placed<R extends TypecheckResult>(entry: string, r: R): R {
+  if (r.diagnostics.every((d) => d.file !== undefined)) return r;
+  const file = resolve(entry);
+  return { ...r, diagnostics: r.diagnostics.map((d) => (d.file === undefined ? { ...d, file, line: 1, column: 1 } : d)) };
+}
+
+function check(entry: string, dslEntry: string, state?: IncrementalState, persist: boolean | "later" = false): TypecheckResult {
   const ts = typescript();
   const options = compilerOptions(dslEntry);
   const dslDir = dirname(dslEntry) + sep;

@@ -128,6 +128,23 @@ const g = globalThis as unknown as { process: { pid: number; kill(pid: unknown, 
   });
 });
 
+describe("the type check's limits", () => {
+  test("a type that explodes ends the check at --typecheck-timeout: a located MESH0001, nothing else, no hang", { timeout: 180_000 }, () => {
+    // Each Exp<_, Z20> costs TypeScript about 10 s and gigabytes before TS2589; 30 of them ran for 14 minutes.
+    const decls = Array.from({ length: 30 }, (_, i) => `export type E${i} = Exp<${i}, Z20>;\nexport const e${i}: E${i} | null = null;`).join("\n");
+    const m = mesh(`import { defineMesh, http } from "meshc";
+type Exp<T, N extends 0[]> = N extends [0, ...infer R extends 0[]] ? Exp<{ a: T }, R> | Exp<{ b: T }, R> : T;
+type Z20 = [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0];
+${decls}
+${BODY}`);
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src", "cli", "main.ts"), "check", m.entry, "--typecheck-timeout", "3", "--format", "json"], { encoding: "utf8", timeout: 150_000 });
+    assert.equal(r.status, 1, r.stderr);
+    const diags = JSON.parse(r.stdout) as { code: string; message: string; file?: string; line?: number }[];
+    assert.deepEqual(diags.map((d) => [d.code, d.file, d.line]), [["MESH0001", m.entry, 1]]);
+    assert.match(diags[0]!.message, /the type check did not finish within 3 s \(--typecheck-timeout\)/);
+  });
+});
+
 describe("the model on the wire", () => {
   const odd = () =>
     defineMesh({ name: "t", trustDomain: "t.example" }, (m) => {
