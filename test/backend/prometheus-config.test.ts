@@ -1,6 +1,8 @@
 // `meshc prometheus-config`'s scrape configuration (issue 10): one target per distinct sidecar address on its
 // metrics port, labelled with mesh and sidecar; services without metrics and proxyless clients are left out.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { test } from "node:test";
 import { prometheusConfig } from "../../src/backends/prometheus/scrape-config.js";
 import { mesh, service, endpoint } from "../analysis/ir-fixtures.js";
@@ -25,4 +27,15 @@ test("targets per sidecar on its metrics port, meshc serve as its own job", () =
     ],
   });
   assert.equal(prometheusConfig(ir, { scrapeInterval: "15s" }).scrape_configs.length, 1, "no serve job without --serve");
+});
+
+test("a malformed --scrape-interval or --serve is a usage error (exit 2, one line), not an internal error", () => {
+  const cli = join(import.meta.dirname, "..", "..", "src", "cli", "main.ts");
+  const mesh = join(import.meta.dirname, "..", "..", "examples", "shop", "mesh.ts");
+  for (const [flag, value, says] of [["--scrape-interval", "bogus", /--scrape-interval: expected a Prometheus duration/], ["--serve", "nonsense", /--serve: expected host:port/]] as const) {
+    const r = spawnSync(process.execPath, ["--import", "tsx", cli, "prometheus-config", mesh, flag, value], { encoding: "utf8" });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, says);
+    assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+  }
 });

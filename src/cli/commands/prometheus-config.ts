@@ -19,9 +19,10 @@ export function register(program: Command): void {
     .option("--no-serve", "leave meshc serve out")
     .option("--scrape-interval <duration>", "Prometheus scrape and evaluation interval", "15s")
     .addOption(new Option("-o, --output <format>", "output format").choices(["yaml", "json"] as const).default("yaml" as const))
-    .action(async (mesh, opts) => {
-      if (!DURATION.test(opts.scrapeInterval)) throw new Error(`--scrape-interval: expected a Prometheus duration like 15s, got ${JSON.stringify(opts.scrapeInterval)}`);
-      if (typeof opts.serve === "string" && !HOST_PORT.test(opts.serve)) throw new Error(`--serve: expected host:port, got ${JSON.stringify(opts.serve)}`);
+    .action(async (mesh, opts, cmd) => {
+      // Usage errors (exit 2 with the message), not internal errors with a stack.
+      if (!DURATION.test(opts.scrapeInterval)) cmd.error(`error: --scrape-interval: expected a Prometheus duration like 15s, got ${JSON.stringify(opts.scrapeInterval)}`, { exitCode: 2 });
+      if (typeof opts.serve === "string" && !HOST_PORT.test(opts.serve)) cmd.error(`error: --serve: expected host:port, got ${JSON.stringify(opts.serve)}`, { exitCode: 2 });
       const result = await compileMesh(mesh);
       if (result.diagnostics.length) process.stderr.write(render(result.diagnostics, "human", { color: shouldUseColor(process.stderr) }));
       if (!result.ir || !result.snapshot) {
