@@ -67,10 +67,11 @@ export function isLoopbackHost(header: string | undefined, hostname = osHostname
 }
 
 /**
- * A guard for admin requests: undefined to let the request through, or the refusal to answer. /debug/* (and the
- * dashboard, which shows it) and /metrics on a non-loopback bind address need `Authorization: Bearer <token>`;
- * on a loopback bind they need a Host naming loopback, so a web page whose domain is rebound to 127.0.0.1 cannot
- * read them from a browser on this machine (DNS rebinding). /healthz and /readyz pass.
+ * A guard for admin requests: undefined to let the request through, or the refusal to answer. On a non-loopback
+ * bind address, /debug/* (and the dashboard, which shows it) needs `Authorization: Bearer <token>`; /metrics stays
+ * open for Prometheus, as /healthz and /readyz do. On a loopback bind, /debug/*, the dashboard and /metrics need a
+ * Host naming loopback, so a web page whose domain is rebound to 127.0.0.1 cannot read them from a browser on this
+ * machine (DNS rebinding).
  */
 export function adminGuard(adminAddress: string, token: string | undefined): (req: IncomingMessage, pathname: string) => Refusal | undefined {
   const open = isLoopback(hostOf(adminAddress));
