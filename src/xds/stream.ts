@@ -133,6 +133,17 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
    * pending) or ends: gives back its initial-sync admission slot (./admission.ts).
    */
   onInitialSync: (() => void) | undefined;
+  /**
+   * Set by the server before start() (./server.ts): called once, when the first request has authenticated and bound
+   * the stream, to wait for an initial-sync slot (./admission.ts); it calls `grant` with the slot's release once the
+   * stream may sync, or ends the stream. Until then the stream reads and applies requests but sends nothing, so a
+   * stream that never sends a (valid) first request holds no slot. Unset: the stream syncs at once.
+   */
+  requestSlot: ((grant: (release: () => void) => void) => void) | undefined;
+  /** False while the stream waits for its initial-sync slot (see requestSlot): nothing is sent meanwhile. */
+  private admitted = true;
+  /** Ends a stream whose first request has not come within limits.handshakeTimeoutMs (R1). */
+  private firstRequestTimer: NodeJS.Timeout | undefined;
 
   constructor(
     protected readonly call: AdsCall<Req | RejectedRequest>,
@@ -144,6 +155,14 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
 
   start(): void {
     this.ctx.live.add(this);
+    if (this.requestSlot) this.admitted = false;
+    const waitMs = this.ctx.limits.handshakeTimeoutMs;
+    if (waitMs > 0) {
+      // As for the connection handshake (./listener.ts): a timer that fires late may find the first request unread,
+      // so decide after this loop iteration's I/O.
+      this.firstRequestTimer = setTimeout(() => setImmediate(() => this.firstRequestOverdue(waitMs)), waitMs);
+      this.firstRequestTimer.unref();
+    }
     this.call.on("data", (req: Req | RejectedRequest) => this.onRequest(req));
     this.call.on("end", () => {
       // The client half-closed: nothing more will come, so finish our side too.
@@ -160,6 +179,24 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
    * a reporter can skip streams whose status did not change since it last looked (src/serve/cluster/worker-main.ts).
    */
   statusSeq = 0;
+
+  private firstRequestOverdue(waitMs: number): void {
+    if (this.closed || this.statusRec) return;
+    this.ctx.metrics.requestsRejected.inc({ reason: "first_request_timeout" });
+    throttledWarn(this.ctx.logger, "first_request_timeout", { stream: this.id, api: this.api, peer: safePeer(this.call), timeoutMs: waitMs }, "xDS stream ended: no first request in time (further ones this second are only counted)");
+    this.end(GrpcStatus.DEADLINE_EXCEEDED, `no first request within ${Math.round(waitMs / 1000)} s of opening the stream`);
+  }
+
+  /** The initial-sync slot is ours: start sending. */
+  private grant(release: () => void): void {
+    if (this.closed) {
+      release();
+      return;
+    }
+    this.admitted = true;
+    this.onInitialSync = release;
+    if (this.hasDue()) this.schedule();
+  }
 
   /** The stream's status for `proxies()`, or undefined before the first request bound it to a proxy. */
   status(clone = true): ProxyStatus | undefined {
@@ -259,7 +296,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   }
 
   protected schedule(): void {
-    if (this.scheduled || this.closed) return;
+    if (this.scheduled || this.closed || !this.admitted) return;
     this.scheduled = true;
     setImmediate(() => this.pump());
   }
@@ -306,7 +343,12 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
         this.end(code, details);
         return;
       }
-      if (!this.statusRec && !this.bind(req.node)) return;
+      if (!this.statusRec) {
+        if (!this.bind(req.node)) return;
+        // Authenticated and bound: only now may the stream take an initial-sync slot (R1).
+        this.requestSlot?.((release) => this.grant(release));
+        if (this.closed) return;
+      }
       if (!req.typeUrl) {
         this.end(GrpcStatus.INVALID_ARGUMENT, "type_url is required on an aggregated (ADS) stream");
         return;
@@ -353,6 +395,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     const resolved = resolveProxy(proxy, { id: full!.id, locality: full!.locality });
     if (this.refuseSkew(resolved.proxy, node, peer)) return false;
     this.proxy = resolved.proxy;
+    clearTimeout(this.firstRequestTimer);
     if (resolved.fallback) {
       this.ctx.metrics.localityFallbacks.inc({ service: node.cluster });
       logger.warn(
@@ -466,7 +509,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   private pump(): void {
     this.scheduled = false;
     this.statusSeq++;
-    if (this.closed || this.blocked()) return;
+    if (this.closed || !this.admitted || this.blocked()) return;
     try {
       for (;;) {
         if (this.blocked()) return; // resumed by a write callback or 'drain'; changes meanwhile are coalesced
@@ -538,6 +581,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.firstRequestTimer);
     if (this.onInitialSync) {
       const done = this.onInitialSync;
       this.onInitialSync = undefined;
@@ -552,6 +596,16 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       this.log.info("proxy disconnected");
     }
   }
+}
+
+const lastWarned = new Map<string, number>();
+
+/** A warning a flood of clients could repeat: written at most once a second per key (the metric counts them all). */
+export function throttledWarn(logger: Logger, key: string, fields: Record<string, unknown>, msg: string): void {
+  const now = performance.now();
+  if ((lastWarned.get(key) ?? -Infinity) > now - 1000) return;
+  lastWarned.set(key, now);
+  logger.warn(fields, msg);
 }
 
 function safePeer(call: { getPeer(): string }): string {

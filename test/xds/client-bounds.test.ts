@@ -1,0 +1,124 @@
+// Bounds on what an xDS client controls, found by an adversarial review: anonymous TLS streams taking initial-sync
+// slots, silent streams, unclipped statuses, subscription sizes, stored ACK versions, NACK log floods.
+// Ports 29700-29799 on 127.0.0.1.
+import assert from "node:assert/strict";
+import http2 from "node:http2";
+import { test, type TestContext } from "node:test";
+import { Registry } from "prom-client";
+import { createRoot, issueLeaf, loadAuthority } from "../../src/pki/x509.js";
+import { Status as GrpcStatus } from "../../src/xds/grpc-frame.js";
+import { startXdsServer } from "../../src/xds/server.js";
+import { adsService, decodeSotwResponse, encodeSotwRequest } from "../../src/xds/wire.js";
+import { node, sreq } from "./ads-client.js";
+import { cla, cluster, httpListener, mesh, proxy, routeConfig, TYPE } from "./fixtures.js";
+import { captureLogs, eventually, metricValue, startTestServer } from "./harness.js";
+
+const T = { timeout: 30_000 };
+const SOTW = adsService.StreamAggregatedResources.path;
+const DELTA = adsService.DeltaAggregatedResources.path;
+
+function smallMesh() {
+  return mesh(proxy("web", [cluster("api"), cla("api", [{ port: 29790 }]), httpListener("web-http", 29791, "web-routes"), routeConfig("web-routes", [{ direct: { body: "ok" } }])]));
+}
+
+function framed(message: Buffer): Buffer {
+  const b = Buffer.alloc(5);
+  b.writeUInt32BE(message.length, 1);
+  return Buffer.concat([b, message]);
+}
+
+/** A raw HTTP/2 gRPC stream on `session`: its messages and its status (trailers or trailers-only). */
+function open(session: http2.ClientHttp2Session, path = SOTW) {
+  const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
+  stream.on("error", () => {});
+  const messages: Buffer[] = [];
+  let buf = Buffer.alloc(0);
+  let headers: http2.IncomingHttpHeaders | undefined;
+  const status = new Promise<{ code: number | undefined; message: string }>((resolve) => {
+    const done = (h: http2.IncomingHttpHeaders) => resolve({ code: h["grpc-status"] === undefined ? undefined : Number(h["grpc-status"]), message: decodeURIComponent(String(h["grpc-message"] ?? "")) });
+    stream.on("response", (h) => {
+      headers = h;
+      if (h["grpc-status"] !== undefined) done(h);
+    });
+    stream.on("trailers", done);
+    stream.on("close", () => done(headers ?? {}));
+  });
+  stream.on("data", (chunk: Buffer) => {
+    buf = Buffer.concat([buf, chunk]);
+    while (buf.length >= 5 && buf.length >= 5 + buf.readUInt32BE(1)) {
+      messages.push(buf.subarray(5, 5 + buf.readUInt32BE(1)));
+      buf = buf.subarray(5 + buf.readUInt32BE(1));
+    }
+  });
+  return { stream, messages, status, send: (m: Buffer) => stream.write(framed(m)) };
+}
+
+/** The first of `p` and a `ms` timeout (which gives "timeout"). */
+function within<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
+  return Promise.race([p, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), ms).unref())]);
+}
+
+const TD = "bounds.test";
+const spiffe = (svc: string) => `spiffe://${TD}/service/${svc}`;
+
+/** An authenticated (TLS, client certificates) server and what clients need. */
+async function startTlsServer(t: TestContext, port: number, limits: Record<string, number> = {}) {
+  const root = await createRoot({ commonName: "bounds-test", keyAlgorithm: "ecdsa-p256", lifetimeMs: 3_600_000 });
+  const ca = await loadAuthority(root.cert.pem, root.key);
+  const server = await issueLeaf(ca, { spiffeId: `spiffe://${TD}/meshc`, keyAlgorithm: "ecdsa-p256", lifetimeMs: 3_600_000 });
+  const web = await issueLeaf(ca, { spiffeId: spiffe("web"), keyAlgorithm: "ecdsa-p256", lifetimeMs: 3_600_000 });
+  const context = { cert: server.cert.pem, key: server.key.reveal(), ca: root.cert.pem };
+  const registry = new Registry();
+  const logs = captureLogs();
+  const xds = await startXdsServer({ address: `127.0.0.1:${port}`, logger: logs.logger, registry, snapshot: smallMesh(), limits, auth: { secureContext: () => context } });
+  xds.setIdentities(new Map([["web", spiffe("web")]]));
+  const sessions: http2.ClientHttp2Session[] = [];
+  t.after(async () => {
+    for (const s of sessions) s.destroy();
+    await xds.close(200);
+  });
+  const connect = (withCert: boolean) => {
+    const s = http2.connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false, ...(withCert ? { cert: web.cert.pem, key: web.key.reveal() } : {}) });
+    s.on("error", () => {});
+    sessions.push(s);
+    return s;
+  };
+  return { xds, registry, logs, connect, metric: (name: string, labels?: Record<string, string>) => metricValue(registry, name, labels) };
+}
+
+test("R1: with authenticated ADS, a connection without a client certificate has its streams refused at their HEADERS, holding no initial-sync slot", T, async (t) => {
+  const s = await startTlsServer(t, 29700, { maxSyncingStreams: 1, maxSyncQueue: 1, syncSlotTimeoutMs: 60_000 });
+  const anon = s.connect(false);
+  // Streams that never send a request: before, each took (or queued for) an initial-sync slot on HEADERS alone.
+  const silent = [open(anon), open(anon, DELTA), open(anon)];
+  for (const c of silent) {
+    const st = await within(c.status, 5000);
+    assert.notEqual(st, "timeout", "refused at once, not left waiting for a first request");
+    assert.equal((st as { code: number }).code, GrpcStatus.UNAUTHENTICATED);
+  }
+  assert.equal(await s.metric("xds_streams_admission", { state: "syncing" }), 0);
+  assert.equal(await s.metric("xds_streams_admission", { state: "waiting" }), 0);
+  assert.equal(await s.metric("meshc_xds_auth_denied_total", { reason: "no_client_certificate", api: "sotw" }), 2);
+  assert.equal(await s.metric("meshc_xds_auth_denied_total", { reason: "no_client_certificate", api: "delta" }), 1);
+  // A proxy with its certificate is served (the one slot is free).
+  const proxy = open(s.connect(true));
+  proxy.send(encodeSotwRequest(sreq(TYPE.cluster, { node: node("web") })));
+  await eventually(() => proxy.messages.length > 0 || undefined, "the authenticated proxy's CDS");
+  assert.equal(decodeSotwResponse(proxy.messages[0]!).typeUrl, TYPE.cluster);
+});
+
+test("R1: a stream takes its initial-sync slot only once its first request bound it; a silent one holds none and is ended after the handshake timeout", T, async (t) => {
+  const s = await startTestServer(t, 29701, smallMesh(), { maxSyncingStreams: 1, maxSyncQueue: 1, syncSlotTimeoutMs: 60_000, handshakeTimeoutMs: 1500 });
+  const session = http2.connect(`http://${s.server.address}`);
+  session.on("error", () => {});
+  t.after(() => session.destroy());
+  const silent = open(session);
+  const proxy = s.sotw();
+  proxy.send(sreq(TYPE.cluster, { node: node("web") }));
+  // Before: the silent stream held the only slot for syncSlotTimeoutMs (60 s here) and the proxy waited behind it.
+  assert.equal((await proxy.next()).typeUrl, TYPE.cluster, "served while the silent stream is still open");
+  const st = await silent.status;
+  assert.equal(st.code, GrpcStatus.DEADLINE_EXCEEDED);
+  assert.match(st.message, /no first request/);
+  assert.equal(await s.metric("xds_requests_rejected_total", { reason: "first_request_timeout" }), 1);
+});
