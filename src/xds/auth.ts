@@ -89,17 +89,20 @@ export class XdsAuthenticator {
     return { ok: true, verified };
   }
 
-  /** Decides whether a stream whose TLS peer is `auth` may receive `service`'s configuration. */
-  check(auth: PeerAuth, service: string): AuthDecision {
+  /**
+   * Decides whether a stream whose TLS peer is `auth` may receive `service`'s configuration. `shown` is the service
+   * name as statuses may quote it (the caller clips a client's string, R6).
+   */
+  check(auth: PeerAuth, service: string, shown = service): AuthDecision {
     const peer = this.checkPeer(auth);
     if (!peer.ok) return peer;
     const { verified } = peer;
     const expected = this.identities.get(service);
     if (expected === undefined) {
-      return { ok: false, code: GrpcStatus.PERMISSION_DENIED, reason: "unknown_service_identity", verified, details: `no identity is known for service "${service}"; refused` };
+      return { ok: false, code: GrpcStatus.PERMISSION_DENIED, reason: "unknown_service_identity", verified, details: `no identity is known for service "${shown}"; refused` };
     }
     if (expected !== verified) {
-      return { ok: false, code: GrpcStatus.PERMISSION_DENIED, reason: "identity_mismatch", verified, expected, details: `identity ${verified} may not receive the configuration of service "${service}"` };
+      return { ok: false, code: GrpcStatus.PERMISSION_DENIED, reason: "identity_mismatch", verified, expected, details: `identity ${verified} may not receive the configuration of service "${shown}"` };
     }
     return { ok: true, verified };
   }

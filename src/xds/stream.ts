@@ -439,7 +439,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     } catch {
       peerAuth = {};
     }
-    const d = auth.check(peerAuth, service);
+    const d = auth.check(peerAuth, service, node.cluster);
     if (d.ok) {
       this.verified = d.verified;
       return true;

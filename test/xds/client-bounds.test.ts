@@ -122,3 +122,17 @@ test("R1: a stream takes its initial-sync slot only once its first request bound
   assert.match(st.message, /no first request/);
   assert.equal(await s.metric("xds_requests_rejected_total", { reason: "first_request_timeout" }), 1);
 });
+
+test("R6: a PERMISSION_DENIED status quotes a clipped node.cluster (a 21k-character non-ASCII one used to leave the stream without any status)", T, async (t) => {
+  const s = await startTlsServer(t, 29702);
+  const session = s.connect(true);
+  for (const cluster of ["c".repeat(20_000), "\u00e9".repeat(21_000)]) {
+    const c = open(session);
+    c.send(encodeSotwRequest(sreq(TYPE.cluster, { node: { ...node("web"), cluster } })));
+    const st = await within(c.status, 5000);
+    assert.notEqual(st, "timeout");
+    assert.equal((st as { code: number }).code, GrpcStatus.PERMISSION_DENIED);
+    assert.ok((st as { message: string }).message.length < 1000, `status of ${(st as { message: string }).message.length} chars`);
+  }
+});
+
