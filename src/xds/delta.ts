@@ -3,9 +3,9 @@
 // removed_resources for what the client holds or asked for and does not exist.
 import type { EncodedResource, ResourceKind } from "../snapshot/types.js";
 import { resourceIndex } from "./cache.js";
+import { NAME_OVERHEAD_BYTES } from "./limits.js";
 import { XDS_TYPES, type XdsResourceType } from "./resource-types.js";
 import { XdsStream } from "./stream.js";
-import { Status as GrpcStatus } from "./grpc-frame.js";
 import { serializeDeltaResponse, type DeltaRequest, type DeltaResponseOut } from "./wire.js";
 
 const MAX_INFLIGHT = 32;
@@ -15,7 +15,12 @@ interface TypeState {
   seen: boolean;
   wildcard: boolean;
   names: Set<string>;
-  /** Bytes of the names in `names` (bounded by limits.maxSubscribedNameBytes, R6). */
+  /**
+   * Bytes of the names in `names`, NAME_OVERHEAD_BYTES a name included; with their count bounded by
+   * limits.maxSubscribedNameBytes and limits.maxSubscribedNames (R6). `reportedMissing` and `force` hold only names
+   * of `names`, so they are bounded with it; `held` beyond the subscription comes from the server's responses or
+   * the initial_resource_versions, which are bounded by the same limits.
+   */
   nameBytes: number;
   /** name -> version (hash) the client holds, from our responses or its initial_resource_versions (P-22). */
   held: Map<string, string>;
@@ -50,7 +55,11 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
       // Legacy wildcard: a first request naming nothing subscribes to everything (LDS/CDS only, P-17).
       if (spec.wildcard && req.subscribe.length === 0) st.wildcard = true;
       // P-22: what the client already holds (reconnect); matching versions are not sent again.
-      for (const [name, version] of Object.entries(req.initialResourceVersions)) if (name !== "*") st.held.set(name, version);
+      const initial = Object.entries(req.initialResourceVersions);
+      let bytes = 0;
+      for (const [name, version] of initial) bytes += name.length + version.length + NAME_OVERHEAD_BYTES;
+      if (this.namesOverLimit(spec, "initial_resource_versions", initial.length, bytes)) return;
+      for (const [name, version] of initial) if (name !== "*") st.held.set(name, version);
     }
 
     // P-14: subscription changes apply whatever the nonce.
@@ -66,20 +75,13 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
         st.dirty = true;
       } else {
         st.names.add(n);
-        st.nameBytes += n.length;
+        st.nameBytes += n.length + NAME_OVERHEAD_BYTES;
         st.reportedMissing.delete(n);
         st.dirty = true;
+        // Subscriptions accumulate across requests: without a bound one stream could hold any amount of names.
+        // Checked as they are added, so one request cannot grow the sets far past the limit first.
+        if (this.namesOverLimit(spec, "subscribed names", st.names.size, st.nameBytes)) return;
       }
-    }
-    if (st.nameBytes > this.ctx.limits.maxSubscribedNameBytes) {
-      // Subscriptions accumulate across requests: without a bound one stream could hold any amount of names.
-      this.ctx.metrics.requestsRejected.inc({ reason: "too_many_names" });
-      this.log.warn({ type: spec.kind, nameBytes: st.nameBytes, limit: this.ctx.limits.maxSubscribedNameBytes }, "xDS stream ended: subscribed names over the limit");
-      this.end(
-        GrpcStatus.RESOURCE_EXHAUSTED,
-        `subscribed ${spec.short} names total ${st.nameBytes} bytes; this server keeps at most ${this.ctx.limits.maxSubscribedNameBytes} per type and stream`,
-      );
-      return;
     }
     for (const n of req.unsubscribe) {
       if (n === "*") {
@@ -89,7 +91,7 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
         }
       } else if (st.names.has(n)) {
         st.names.delete(n);
-        st.nameBytes -= n.length;
+        st.nameBytes -= n.length + NAME_OVERHEAD_BYTES;
         st.reportedMissing.delete(n);
         if (st.wildcard) {
           // P-21: still wanted through "*": send it again, or say it is gone.

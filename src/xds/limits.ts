@@ -9,8 +9,19 @@ export interface XdsLimits {
   maxNodeBytes: number;
   /** Longest client string (node.id, type_url, NACK message, ...) written to a log, a status or /debug/proxies. */
   maxLoggedChars: number;
-  /** Delta: bytes of resource names one stream may hold subscribed per type; more: RESOURCE_EXHAUSTED. */
+  /**
+   * Bytes of resource names one stream may hold subscribed per type (Delta: accumulated subscriptions and
+   * initial_resource_versions; SotW: a request's resource_names), each name charged its length plus
+   * NAME_OVERHEAD_BYTES (what holding it costs besides its characters); more: RESOURCE_EXHAUSTED.
+   */
   maxSubscribedNameBytes: number;
+  /**
+   * Resource names one stream may hold subscribed per type (same scope as maxSubscribedNameBytes); more:
+   * RESOURCE_EXHAUSTED. A bound on the work per request (sets, sorts, removed lists) however short the names: a
+   * proxy subscribes at most one name per cluster, listener, route configuration or secret of its snapshot, and
+   * 50,000 is several times what the largest meshes give one proxy.
+   */
+  maxSubscribedNames: number;
   /** Open TCP connections; further ones are closed at once (the client sees UNAVAILABLE and retries). */
   maxConnections: number;
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: streams one connection may have open at a time. */
@@ -57,6 +68,7 @@ export const DEFAULT_LIMITS: XdsLimits = {
   maxNodeBytes: 64 * 1024,
   maxLoggedChars: 256,
   maxSubscribedNameBytes: 4 * MiB,
+  maxSubscribedNames: 50_000,
   maxConnections: 10_000,
   maxStreamsPerConnection: 100,
   streamsPerSecond: 0,
@@ -74,6 +86,13 @@ export const DEFAULT_LIMITS: XdsLimits = {
   keepaliveTimeMs: 30_000,
   keepaliveTimeoutMs: 10_000,
 };
+
+/**
+ * What a subscribed name costs besides its characters, charged in maxSubscribedNameBytes: a short name's string
+ * header and its entries in the stream's sets (subscribed, reported missing) take about 60 bytes of heap. Without
+ * it, 4 MiB of one-character names held about 30 times that much memory.
+ */
+export const NAME_OVERHEAD_BYTES = 64;
 
 export function resolveLimits(partial: Partial<XdsLimits> | undefined): XdsLimits {
   const out = { ...DEFAULT_LIMITS };

@@ -3,6 +3,7 @@
 import type { EncodedResource, ResourceKind } from "../snapshot/types.js";
 import { versionOf } from "../snapshot/build.js";
 import { resourceIndex } from "./cache.js";
+import { NAME_OVERHEAD_BYTES } from "./limits.js";
 import { XDS_TYPES, type XdsResourceType } from "./resource-types.js";
 import { XdsStream } from "./stream.js";
 import { serializeSotwResponse, serializeSotwResponseFramed, type SotwRequest, type SotwResponseOut } from "./wire.js";
@@ -55,6 +56,14 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeStat
   protected handle(req: SotwRequest): void {
     const spec = this.servedType(req.typeUrl);
     if (!spec) return;
+    // R6: resource_names is the whole subscription; bounded as a Delta stream's accumulated names are, before any
+    // set is built from it.
+    const listed = req.resourceNames;
+    if (listed.length > 0) {
+      let bytes = 0;
+      for (const n of listed) bytes += n.length + NAME_OVERHEAD_BYTES;
+      if (this.namesOverLimit(spec, "resource_names", listed.length, bytes)) return;
+    }
     const st = this.state(spec);
     const nonce = req.responseNonce;
     if (st.last && nonce !== "" && nonce !== st.last.nonce) {

@@ -9,7 +9,7 @@ import type { SnapshotCache } from "./cache.js";
 import { skewRefusal } from "./version-skew.js";
 import { resolveProxy } from "../snapshot/variants.js";
 import { isRejected, type RejectedRequest } from "./guard.js";
-import { clip, type XdsLimits } from "./limits.js";
+import { clip, NAME_OVERHEAD_BYTES, type XdsLimits } from "./limits.js";
 import type { AdsCall } from "./grpc-transport.js";
 import { labelled, type XdsMetrics } from "./metrics.js";
 import { typeByUrl, type XdsResourceType } from "./resource-types.js";
@@ -284,6 +284,22 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       }
     }
     return spec;
+  }
+
+  /**
+   * R6: ends the stream with RESOURCE_EXHAUSTED when `count` names of `bytes` (NAME_OVERHEAD_BYTES a name included)
+   * exceed the per-type limits; `what` says which (subscribed names, initial_resource_versions).
+   */
+  protected namesOverLimit(spec: XdsResourceType, what: string, count: number, bytes: number): boolean {
+    const { maxSubscribedNames: maxNames, maxSubscribedNameBytes: maxBytes } = this.ctx.limits;
+    if (count <= maxNames && bytes <= maxBytes) return false;
+    this.ctx.metrics.requestsRejected.inc({ reason: "too_many_names" });
+    this.log.warn({ stream: this.id, type: spec.kind, what, names: count, bytes, maxNames, maxBytes }, "xDS stream ended: resource names over the limit");
+    this.end(
+      GrpcStatus.RESOURCE_EXHAUSTED,
+      `${what}: ${count} ${spec.short} names, ${bytes} bytes (${NAME_OVERHEAD_BYTES} a name counted besides its characters); this server keeps at most ${maxNames} names and ${maxBytes} bytes per type and stream`,
+    );
+    return true;
   }
 
   /** A client-supplied string as logs, statuses and /debug/proxies may show it. */

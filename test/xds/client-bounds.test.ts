@@ -9,7 +9,7 @@ import { createRoot, issueLeaf, loadAuthority } from "../../src/pki/x509.js";
 import { Status as GrpcStatus } from "../../src/xds/grpc-frame.js";
 import { startXdsServer } from "../../src/xds/server.js";
 import { adsService, decodeSotwResponse, encodeSotwRequest } from "../../src/xds/wire.js";
-import { node, sreq } from "./ads-client.js";
+import { dreq, node, sreq } from "./ads-client.js";
 import { cla, cluster, httpListener, mesh, proxy, routeConfig, TYPE } from "./fixtures.js";
 import { captureLogs, eventually, metricValue, startTestServer } from "./harness.js";
 
@@ -136,3 +136,51 @@ test("R6: a PERMISSION_DENIED status quotes a clipped node.cluster (a 21k-charac
   }
 });
 
+
+const manyNames = (n: number, prefix = "n") => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+test("R6: Delta subscriptions are bounded in count (50,000 names per type and stream by default), whatever the names' length", T, async (t) => {
+  const s = await startTestServer(t, 29703, smallMesh());
+  const c = s.delta();
+  c.send(dreq(TYPE.endpoint, { node: node("web"), subscribe: ["api"] }));
+  await c.next();
+  c.send(dreq(TYPE.endpoint, { subscribe: manyNames(30_000, "a") }));
+  c.send(dreq(TYPE.endpoint, { subscribe: manyNames(30_000, "b") }));
+  const st = await c.status();
+  assert.equal(st.code, GrpcStatus.RESOURCE_EXHAUSTED);
+  assert.match(st.details, /subscribed names: 50001 EDS names/);
+  assert.equal(await s.metric("xds_requests_rejected_total", { reason: "too_many_names" }), 1);
+});
+
+test("R6: each subscribed name is charged a fixed overhead in the byte budget, not only its characters", T, async (t) => {
+  const s = await startTestServer(t, 29704, smallMesh(), { maxSubscribedNameBytes: 64 * 1024 });
+  const c = s.delta();
+  // 1,000 names of ~4 characters: ~4 KB of characters, but far more than that held.
+  c.send(dreq(TYPE.endpoint, { node: node("web"), subscribe: manyNames(1000) }));
+  const st = await c.status();
+  assert.equal(st.code, GrpcStatus.RESOURCE_EXHAUSTED);
+  assert.match(st.details, /64 a name/);
+});
+
+test("R6: Delta initial_resource_versions are bounded as subscriptions are", T, async (t) => {
+  const s = await startTestServer(t, 29705, smallMesh());
+  const c = s.delta();
+  c.send(dreq(TYPE.endpoint, { node: node("web"), subscribe: ["api"], initialResourceVersions: Object.fromEntries(manyNames(50_001).map((n) => [n, "v"])) }));
+  const st = await c.status();
+  assert.equal(st.code, GrpcStatus.RESOURCE_EXHAUSTED);
+  assert.match(st.details, /initial_resource_versions/);
+});
+
+test("R6: SotW resource_names are bounded in count and bytes as Delta subscriptions are", T, async (t) => {
+  const s = await startTestServer(t, 29706, smallMesh());
+  const c = s.sotw();
+  c.send(sreq(TYPE.endpoint, { node: node("web"), resourceNames: manyNames(50_001) }));
+  const st = await c.status();
+  assert.equal(st.code, GrpcStatus.RESOURCE_EXHAUSTED);
+  assert.match(st.details, /resource_names: 50001 EDS names/);
+  const small = await startTestServer(t, 29707, smallMesh(), { maxSubscribedNameBytes: 64 * 1024 });
+  const d = small.sotw();
+  d.send(sreq(TYPE.endpoint, { node: node("web"), resourceNames: manyNames(1000) }));
+  assert.equal((await d.status()).code, GrpcStatus.RESOURCE_EXHAUSTED);
+  assert.equal(await small.metric("xds_requests_rejected_total", { reason: "too_many_names" }), 1);
+});
