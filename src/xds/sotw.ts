@@ -86,7 +86,9 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeStat
           at: new Date().toISOString(),
         });
       } else {
-        this.recordAck(spec.kind, req.versionInfo, st.last.sentAt);
+        // The version we sent with that nonce, not the request's version_info: a client string (up to the message
+        // limit) that /debug/proxies and /metrics would otherwise keep and copy (Delta records its own too).
+        this.recordAck(spec.kind, st.last.version, st.last.sentAt);
       }
     }
     const firstForType = !st.seen;

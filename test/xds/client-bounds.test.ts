@@ -8,6 +8,7 @@ import { Registry } from "prom-client";
 import { createRoot, issueLeaf, loadAuthority } from "../../src/pki/x509.js";
 import { Status as GrpcStatus } from "../../src/xds/grpc-frame.js";
 import { startXdsServer } from "../../src/xds/server.js";
+import { registerProxySyncMetrics } from "../../src/xds/sync-metrics.js";
 import { adsService, decodeSotwResponse, encodeSotwRequest } from "../../src/xds/wire.js";
 import { dreq, node, sreq } from "./ads-client.js";
 import { cla, cluster, httpListener, mesh, proxy, routeConfig, TYPE } from "./fixtures.js";
@@ -183,4 +184,32 @@ test("R6: SotW resource_names are bounded in count and bytes as Delta subscripti
   d.send(sreq(TYPE.endpoint, { node: node("web"), resourceNames: manyNames(1000) }));
   assert.equal((await d.status()).code, GrpcStatus.RESOURCE_EXHAUSTED);
   assert.equal(await small.metric("xds_requests_rejected_total", { reason: "too_many_names" }), 1);
+});
+
+test("R6: a SotW ACK records the version the server sent with that nonce, not the client's version_info", T, async (t) => {
+  const s = await startTestServer(t, 29708, smallMesh());
+  const c = s.sotw();
+  c.send(sreq(TYPE.cluster, { node: node("web") }));
+  const cds = await c.next();
+  c.send(sreq(TYPE.cluster, { versionInfo: "v".repeat(100_000), responseNonce: cds.nonce }));
+  const acked = await eventually(() => s.server.proxies()[0]?.acked.cluster, "the ACK recorded");
+  assert.equal(acked, cds.versionInfo);
+});
+
+test("/metrics: the proxies' sync states are computed once per scrape, not once per gauge", async () => {
+  const registry = new Registry();
+  let calls = 0;
+  const sync = registerProxySyncMetrics(registry, {
+    proxies: () => {
+      calls++;
+      return [];
+    },
+    snapshot: () => smallMesh(),
+  });
+  try {
+    await registry.metrics();
+    assert.equal(calls, 1);
+  } finally {
+    sync.stop();
+  }
 });
