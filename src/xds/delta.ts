@@ -10,6 +10,9 @@ import { serializeDeltaResponse, type DeltaRequest, type DeltaResponseOut } from
 
 const MAX_INFLIGHT = 32;
 
+/** In TypeState.nacked: the client rejected a response that reported the name absent (removed_resources). */
+const ABSENT = "\0absent";
+
 interface TypeState {
   spec: XdsResourceType;
   seen: boolean;
@@ -27,7 +30,14 @@ interface TypeState {
   /** Subscribed names already reported as absent (P-23), so the report is not repeated. */
   reportedMissing: Set<string>;
   /** Unacknowledged responses by nonce (a Delta nonce only pairs ACK/NACK with a response, P-14). */
-  inflight: Map<string, { version: string; sentAt: number }>;
+  inflight: Map<string, { version: string; sentAt: number; resources: readonly EncodedResource[]; removed: readonly string[] }>;
+  /**
+   * P-11: name -> the content (hash, or ABSENT) of it that the client NACKed on this stream. That content is not
+   * sent again, even when the name is re-listed (P-21): it would only be rejected again (a client re-subscribing
+   * after every NACK made the server answer and the client NACK in a loop). Entries go when the name's content
+   * changes or it is unsubscribed; they only hold names the server sent, so they are bounded with them.
+   */
+  nacked: Map<string, string>;
   dirty: boolean;
   /** First request for the type: answer even with nothing to say. */
   respondEmpty: boolean;
@@ -93,6 +103,7 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
         st.names.delete(n);
         st.nameBytes -= n.length + NAME_OVERHEAD_BYTES;
         st.reportedMissing.delete(n);
+        st.nacked.delete(n);
         if (st.wildcard) {
           // P-21: still wanted through "*": send it again, or say it is gone.
           st.force.add(n);
@@ -115,7 +126,10 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
     }
     st.inflight.delete(req.responseNonce);
     if (req.errorDetail) {
-      // P-10/P-11: recorded; the rejected resources stay marked as held, so they are not resent until they change.
+      // P-10/P-11: recorded; the rejected resources stay marked as held, so they are not resent until they change,
+      // and remembered as rejected, so re-listing them does not resend them either.
+      for (const r of sent.resources) st.nacked.set(r.name, r.hash);
+      for (const n of sent.removed) st.nacked.set(n, ABSENT);
       this.recordNack({
         type: st.spec.kind,
         typeUrl: st.spec.typeUrl,
@@ -164,6 +178,7 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
         held: new Map(),
         reportedMissing: new Set(),
         inflight: new Map(),
+        nacked: new Map(),
         dirty: false,
         respondEmpty: false,
         force: new Set(),
@@ -187,7 +202,16 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
     const send: EncodedResource[] = [];
     const removed = new Set<string>();
     const consider = (r: EncodedResource) => {
+      const rejected = st.nacked.get(r.name);
+      if (rejected !== undefined) {
+        if (rejected === r.hash) return; // P-11: the client rejected exactly this
+        st.nacked.delete(r.name); // changed since
+      }
       if (force.has(r.name) || st.held.get(r.name) !== r.hash) send.push(r);
+    };
+    /** A removal the client has not rejected before (P-11). */
+    const remove = (n: string) => {
+      if (st.nacked.get(n) !== ABSENT) removed.add(n);
     };
     if (st.wildcard) for (const r of proxy.resources[spec.kind]) consider(r);
     for (const n of st.names) {
@@ -195,12 +219,12 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
       if (r) {
         if (!st.wildcard) consider(r);
       } else if (!st.held.has(n) && !st.reportedMissing.has(n)) {
-        removed.add(n); // P-23: subscribed but does not exist
+        remove(n); // P-23: subscribed but does not exist
         st.reportedMissing.add(n);
       }
     }
-    for (const n of st.held.keys()) if (!idx.has(n) && (st.wildcard || st.names.has(n))) removed.add(n);
-    for (const n of forceRemoved) if (!idx.has(n)) removed.add(n);
+    for (const n of st.held.keys()) if (!idx.has(n) && (st.wildcard || st.names.has(n))) remove(n);
+    for (const n of forceRemoved) if (!idx.has(n)) remove(n);
     if (send.length === 0 && removed.size === 0 && !respondEmpty) return undefined; // P-37
 
     send.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -210,10 +234,11 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
 
     const version = proxy.versions[spec.kind];
     const nonce = this.nextNonce();
-    st.inflight.set(nonce, { version, sentAt: performance.now() });
+    const removedList = [...removed].sort();
+    st.inflight.set(nonce, { version, sentAt: performance.now(), resources: send, removed: removedList });
     if (st.inflight.size > MAX_INFLIGHT) st.inflight.delete(st.inflight.keys().next().value!);
     this.recordSent(spec.kind, version);
-    return { systemVersionInfo: version, typeUrl: spec.typeUrl, nonce, resources: send, removed: [...removed].sort() };
+    return { systemVersionInfo: version, typeUrl: spec.typeUrl, nonce, resources: send, removed: removedList };
   }
 
   /** P-29: a Cluster whose content the client did not hold warms until its ClusterLoadAssignment arrives. */

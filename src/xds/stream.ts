@@ -20,6 +20,13 @@ export type XdsApi = "sotw" | "delta";
 /** The gRPC length prefix in front of every message (1 flag byte, 4 length bytes). */
 const GRPC_PREFIX = 5;
 
+/**
+ * NACK log lines per stream and type: the first is written, later ones within this interval are only counted and
+ * reported (with their count) by the next line after it or when the stream ends. The metric counts every NACK and
+ * /debug/proxies keeps the latest in full (clipped to 16 x maxLoggedChars).
+ */
+export const NACK_LOG_INTERVAL_MS = 60_000;
+
 /** Responses handed to the transport but not yet flushed, per stream: one full push (CDS, EDS, LDS, RDS) fits. */
 const MAX_UNFLUSHED = 4;
 
@@ -269,6 +276,8 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   }
 
   private readonly unservedTypesLogged = new Set<string>();
+  /** Per type: when a NACK was last logged, and the NACKs since that were not (NACK_LOG_INTERVAL_MS). */
+  private readonly nackLog = new Map<ResourceKind, { at: number; unlogged: number; last: NackRecord }>();
 
   /**
    * The served type a request names; types we do not serve (VHDS, SRDS, RTDS, ...) stay unanswered, said once per
@@ -334,9 +343,31 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     this.ctx.changed?.();
     this.ctx.metrics.nacks.inc({ type: nack.type });
     this.ctx.metrics.nacksByService.inc({ service: this.record.service, type: nack.type });
+    // A client can NACK every response: at most one line per type and interval, with a short prefix of its message.
+    const now = performance.now();
+    const seen = this.nackLog.get(nack.type);
+    if (seen && now - seen.at < NACK_LOG_INTERVAL_MS) {
+      seen.unlogged++;
+      seen.last = nack;
+      return;
+    }
+    this.nackLog.set(nack.type, { at: now, unlogged: 0, last: nack });
+    this.logNack(nack, seen?.unlogged ?? 0);
+  }
+
+  private logNack(nack: NackRecord, unlogged: number): void {
     this.log.warn(
-      { type: nack.type, version: nack.version, nonce: nack.nonce, code: nack.code, error: nack.message },
-      "proxy rejected config (NACK); not resending that version",
+      {
+        type: nack.type,
+        version: nack.version,
+        nonce: nack.nonce,
+        code: nack.code,
+        error: clip(nack.message, this.ctx.limits.maxLoggedChars),
+        ...(unlogged > 0 && { nacksNotLogged: unlogged }),
+      },
+      unlogged > 0
+        ? `proxy rejected config (NACK); not resending that version (${unlogged} more NACKs of this type since the last line were only counted)`
+        : "proxy rejected config (NACK); not resending that version",
     );
   }
 
@@ -605,6 +636,8 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     }
     this.ctx.live.delete(this);
     this.unwatch?.();
+    // NACKs counted but not logged yet: one closing line per type, with the latest.
+    for (const s of this.nackLog.values()) if (s.unlogged > 0) this.logNack(s.last, s.unlogged);
     if (this.statusRec) {
       this.ctx.streams.delete(this);
       labelled(this.ctx.metrics.connected, this.api).dec();

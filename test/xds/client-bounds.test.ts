@@ -213,3 +213,46 @@ test("/metrics: the proxies' sync states are computed once per scrape, not once 
     sync.stop();
   }
 });
+
+test("P-11: a Delta client re-listing a name after NACKing it is not answered again with the same content (no NACK loop)", T, async (t) => {
+  const s = await startTestServer(t, 29709, smallMesh());
+  const c = s.delta();
+  const bad = { code: 3, message: "rejected" };
+  // A name that does not exist: reported in removed_resources, NACKed, re-listed.
+  c.send(dreq(TYPE.cluster, { node: node("web"), subscribe: ["missing"] }));
+  let r = await c.next();
+  assert.deepEqual(r.removed, ["missing"]);
+  c.send(dreq(TYPE.cluster, { responseNonce: r.nonce, errorDetail: bad, subscribe: ["missing"] }));
+  assert.deepEqual(await c.collect(300), [], "the rejected removal is not repeated");
+  // A resource: sent, NACKed, re-listed: not resent; once it changes, the new content is sent.
+  c.send(dreq(TYPE.endpoint, { subscribe: ["api"] }));
+  r = await c.next();
+  assert.deepEqual(r.resources.map((x) => x.name), ["api"]);
+  c.send(dreq(TYPE.endpoint, { responseNonce: r.nonce, errorDetail: bad, subscribe: ["api"] }));
+  assert.deepEqual(await c.collect(300), [], "the rejected version is not resent");
+  s.server.setSnapshot(mesh(proxy("web", [cluster("api"), cla("api", [{ port: 29792 }]), httpListener("web-http", 29791, "web-routes"), routeConfig("web-routes", [{ direct: { body: "ok" } }])])));
+  r = await c.next();
+  assert.deepEqual(r.resources.map((x) => x.name), ["api"], "a changed resource is sent");
+  assert.equal(await s.metric("xds_nacks_total", { type: "endpoint" }), 1);
+});
+
+test("NACK logging: one line per stream and type per interval with a short prefix of the message, then a count of the NACKs not logged", T, async (t) => {
+  const s = await startTestServer(t, 29710, smallMesh());
+  const c = s.sotw();
+  c.send(sreq(TYPE.cluster, { node: node("web") }));
+  let r = await c.next();
+  const message = "E".repeat(10_000);
+  for (let i = 0; i < 4; i++) {
+    c.send(sreq(TYPE.cluster, { responseNonce: r.nonce, errorDetail: { code: 3, message } }));
+    await eventually(async () => (await s.metric("xds_nacks_total", { type: "cluster" })) === i + 1 || undefined, `NACK ${i + 1} counted`);
+    s.server.setSnapshot(mesh(proxy("web", [cluster("api"), cluster(`extra-${i}`), cla("api", [{ port: 29790 }]), httpListener("web-http", 29791, "web-routes"), routeConfig("web-routes", [{ direct: { body: "ok" } }])])));
+    r = await c.next();
+  }
+  const nackLines = () => s.logs.lines.filter((l) => /rejected config/.test(String(l.msg)));
+  assert.equal(nackLines().length, 1, "the first NACK is logged, the next three only counted");
+  assert.ok(String(nackLines()[0]!.error).length < 400, `logged message of ${String(nackLines()[0]!.error).length} chars`);
+  assert.equal(s.server.proxies()[0]!.lastNack!.message.length > 1000, true, "/debug/proxies keeps the longer record");
+  c.close();
+  const summary = await eventually(() => nackLines().find((l) => l.nacksNotLogged === 3), "a closing line with the count");
+  assert.ok(String(summary.error).length < 400);
+});
