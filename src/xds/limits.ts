@@ -44,7 +44,10 @@ export interface XdsLimits {
   maxSyncingPerConnection: number;
   /** A stream gives its initial-sync slot back after this long even if it never ACKed its first config. */
   syncSlotTimeoutMs: number;
-  /** A connection that has not sent the HTTP/2 client preface within this time is closed. */
+  /**
+   * A connection that has not sent the HTTP/2 client preface within this time is closed; a stream that has not sent
+   * its first request within it is ended with DEADLINE_EXCEEDED.
+   */
   handshakeTimeoutMs: number;
   /** Response bytes handed to the transport and not yet flushed, per stream, before the stream stops queueing more. */
   maxQueuedBytes: number;
