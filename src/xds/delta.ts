@@ -57,6 +57,8 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
     if (!spec) return;
     const st = this.state(spec);
     this.ackOrNack(st, req);
+    /** Name bytes this request adds (subscriptions, initial versions) less those it frees: charged to the connection. */
+    let charged = -st.nameBytes;
 
     if (!st.seen) {
       st.seen = true;
@@ -69,6 +71,7 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
       let bytes = 0;
       for (const [name, version] of initial) bytes += name.length + version.length + NAME_OVERHEAD_BYTES;
       if (this.namesOverLimit(spec, "initial_resource_versions", initial.length, bytes)) return;
+      charged += bytes;
       for (const [name, version] of initial) if (name !== "*") st.held.set(name, version);
     }
 
@@ -115,6 +118,7 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
       }
       // else: a phantom unsubscribe, ignored (P-21)
     }
+    this.chargeNames(spec, charged + st.nameBytes);
   }
 
   private ackOrNack(st: TypeState, req: DeltaRequest): void {

@@ -22,6 +22,13 @@ export interface XdsLimits {
    * 50,000 is several times what the largest meshes give one proxy.
    */
   maxSubscribedNames: number;
+  /**
+   * Bytes of resource names (counted as in maxSubscribedNameBytes) all streams of one connection hold together, every
+   * type; more: the stream that adds them ends with RESOURCE_EXHAUSTED. The per-stream limits times
+   * maxStreamsPerConnection (100 streams x 5 types x 4 MiB) would let one connection hold over 2 GB of heap; one
+   * Envoy (one stream, 5 types at their limit: 20 MiB) fits.
+   */
+  maxNameBytesPerConnection: number;
   /** Open TCP connections; further ones are closed at once (the client sees UNAVAILABLE and retries). */
   maxConnections: number;
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: streams one connection may have open at a time. */
@@ -72,6 +79,7 @@ export const DEFAULT_LIMITS: XdsLimits = {
   maxLoggedChars: 256,
   maxSubscribedNameBytes: 4 * MiB,
   maxSubscribedNames: 50_000,
+  maxNameBytesPerConnection: 32 * MiB,
   maxConnections: 10_000,
   maxStreamsPerConnection: 100,
   streamsPerSecond: 0,

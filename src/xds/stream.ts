@@ -311,6 +311,29 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     return true;
   }
 
+  /** Name bytes this stream holds, charged to its connection (chargeNames). */
+  private chargedNameBytes = 0;
+
+  /**
+   * R6: this stream now holds `delta` more (or fewer) name bytes; with its connection's other streams over
+   * limits.maxNameBytesPerConnection, the stream ends with RESOURCE_EXHAUSTED (false). Given back when it ends.
+   */
+  protected chargeNames(spec: XdsResourceType, delta: number): boolean {
+    if (delta === 0) return true;
+    const conn = connectionNames(this.call);
+    this.chargedNameBytes += delta;
+    conn.bytes += delta;
+    const max = this.ctx.limits.maxNameBytesPerConnection;
+    if (delta < 0 || conn.bytes <= max) return true;
+    this.ctx.metrics.requestsRejected.inc({ reason: "too_many_names" });
+    this.log.warn({ stream: this.id, type: spec.kind, connectionBytes: conn.bytes, max }, "xDS stream ended: its connection's streams hold resource names over the limit");
+    this.end(
+      GrpcStatus.RESOURCE_EXHAUSTED,
+      `the streams of this connection hold ${conn.bytes} bytes of resource names (${NAME_OVERHEAD_BYTES} a name counted besides its characters); this server keeps at most ${max} per connection`,
+    );
+    return false;
+  }
+
   /** A client-supplied string as logs, statuses and /debug/proxies may show it. */
   protected clip(s: string | undefined): string {
     return clip(s, this.ctx.limits.maxLoggedChars);
@@ -629,6 +652,10 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.firstRequestTimer);
+    if (this.chargedNameBytes !== 0) {
+      connectionNames(this.call).bytes -= this.chargedNameBytes;
+      this.chargedNameBytes = 0;
+    }
     if (this.onInitialSync) {
       const done = this.onInitialSync;
       this.onInitialSync = undefined;
@@ -645,6 +672,16 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       this.log.info("proxy disconnected");
     }
   }
+}
+
+/** Name bytes held per connection (AdsCall.connection; a call without one counts as its own connection). */
+const namesByConnection = new WeakMap<object, { bytes: number }>();
+
+function connectionNames(call: object): { bytes: number } {
+  const key = (call as { connection?: object }).connection ?? call;
+  let n = namesByConnection.get(key);
+  if (!n) namesByConnection.set(key, (n = { bytes: 0 }));
+  return n;
 }
 
 const lastWarned = new Map<string, number>();

@@ -256,3 +256,21 @@ test("NACK logging: one line per stream and type per interval with a short prefi
   const summary = await eventually(() => nackLines().find((l) => l.nacksNotLogged === 3), "a closing line with the count");
   assert.ok(String(summary.error).length < 400);
 });
+
+test("R6: the streams of one connection together hold at most maxNameBytesPerConnection of names; a stream that ends gives its share back", T, async (t) => {
+  const s = await startTestServer(t, 29711, smallMesh(), { maxNameBytesPerConnection: 100 * 1024 });
+  // grpc-js clients of one target share one connection.
+  const a = s.delta();
+  a.send(dreq(TYPE.endpoint, { node: node("web", "a"), subscribe: manyNames(1000, "a") })); // ~69 KB counted
+  await a.next();
+  const b = s.delta();
+  b.send(dreq(TYPE.endpoint, { node: node("web", "b"), subscribe: manyNames(1000, "b") }));
+  const st = await b.status();
+  assert.equal(st.code, GrpcStatus.RESOURCE_EXHAUSTED);
+  assert.match(st.details, /per connection/);
+  a.close();
+  await eventually(() => s.server.proxies().length === 0 || undefined, "a ended");
+  const c = s.sotw();
+  c.send(sreq(TYPE.endpoint, { node: node("web", "c"), resourceNames: manyNames(1000, "c") }));
+  assert.equal((await c.next()).typeUrl, TYPE.endpoint, "a's names were given back");
+});
