@@ -303,7 +303,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     const { maxSubscribedNames: maxNames, maxSubscribedNameBytes: maxBytes } = this.ctx.limits;
     if (count <= maxNames && bytes <= maxBytes) return false;
     this.ctx.metrics.requestsRejected.inc({ reason: "too_many_names" });
-    this.log.warn({ stream: this.id, type: spec.kind, what, names: count, bytes, maxNames, maxBytes }, "xDS stream ended: resource names over the limit");
+    this.log.warn({ type: spec.kind, what, names: count, bytes, maxNames, maxBytes }, "xDS stream ended: resource names over the limit");
     this.end(
       GrpcStatus.RESOURCE_EXHAUSTED,
       `${what}: ${count} ${spec.short} names, ${bytes} bytes (${NAME_OVERHEAD_BYTES} a name counted besides its characters); this server keeps at most ${maxNames} names and ${maxBytes} bytes per type and stream`,
@@ -326,7 +326,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     const max = this.ctx.limits.maxNameBytesPerConnection;
     if (delta < 0 || conn.bytes <= max) return true;
     this.ctx.metrics.requestsRejected.inc({ reason: "too_many_names" });
-    this.log.warn({ stream: this.id, type: spec.kind, connectionBytes: conn.bytes, max }, "xDS stream ended: its connection's streams hold resource names over the limit");
+    this.log.warn({ type: spec.kind, connectionBytes: conn.bytes, max }, "xDS stream ended: its connection's streams hold resource names over the limit");
     this.end(
       GrpcStatus.RESOURCE_EXHAUSTED,
       `the streams of this connection hold ${conn.bytes} bytes of resource names (${NAME_OVERHEAD_BYTES} a name counted besides its characters); this server keeps at most ${max} per connection`,
