@@ -76,6 +76,8 @@ export class CertificateManager {
   private last: { snapshot: MeshSnapshot; plan: CertificatePlan | undefined } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  /** The end of the latest exclusive section (see exclusive()). */
+  private publishing: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private readonly issuedTotal?: Counter;
   private readonly leafCount?: Gauge;
@@ -217,10 +219,37 @@ export class CertificateManager {
     return true;
   }
 
+  /**
+   * Runs `fn` while no tick runs, and no tick starts until it is done: a load holds it from attach() until it has
+   * published, so a tick cannot publish the load's snapshot (whose leaves attach() keeps as `last`) before the
+   * load's identities are bound. Otherwise a service whose identity changed would get its new identity's key
+   * pushed to streams still bound under its old identity. Sections run one at a time, in call order.
+   */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const before = this.publishing;
+    let done!: () => void;
+    this.publishing = new Promise<void>((r) => (done = r));
+    await before;
+    try {
+      return await fn();
+    } finally {
+      done();
+    }
+  }
+
   /** Re-issues due leaves and follows CA changes; pushes a new snapshot when anything changed. */
   async tick(): Promise<void> {
     if (this.ticking || !this.last) return;
     this.ticking = true;
+    try {
+      await this.exclusive(() => this.tickExclusive());
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async tickExclusive(): Promise<void> {
+    if (!this.last) return;
     try {
       let changed = await this.rollout();
       const now = this.now();
@@ -232,8 +261,6 @@ export class CertificateManager {
       if (changed) this.o.onChange(await this.attach(this.last.snapshot, this.last.plan));
     } catch (err) {
       this.o.logger.error({ err: (err as Error).message }, "certificate rotation failed; will retry");
-    } finally {
-      this.ticking = false;
     }
   }
 }

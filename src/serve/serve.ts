@@ -244,33 +244,42 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     }
     // Stored for a warm start without its secrets (keys never go to disk): the snapshot from before they are attached.
     const keyFree = r.snapshot;
-    if (r.snapshot && certs) r.snapshot = await certs.attach(r.snapshot, r.certificates);
-    if (closing) return false; // shutdown began meanwhile: nothing is published after it starts
-    if (!r.snapshot) {
-      compileFailures.inc();
-      return false;
-    }
-    if (r.ir) await feed.compiled(r.ir, dirname(source.path));
-    await bindIdentities(r.ir, r.certificates);
-    if (closing) return false;
-    base = r.snapshot;
-    const checked = performance.now();
-    const change = xds.setSnapshot(feed.apply(r.snapshot));
-    const published = performance.now();
+    // With a CA, attach() through publishing is one section no certificate tick runs in (CertificateManager.exclusive):
+    // a tick in between would publish this snapshot's leaves (attach keeps it as the one to re-certify) before its
+    // identities are bound, giving a service's new identity's key to streams still bound under its old identity.
+    const publish = async () => {
+      if (r.snapshot && certs) r.snapshot = await certs.attach(r.snapshot, r.certificates);
+      if (closing) return undefined; // shutdown began meanwhile: nothing is published after it starts
+      const snapshot = r.snapshot;
+      if (!snapshot) {
+        compileFailures.inc();
+        return undefined;
+      }
+      if (r.ir) await feed.compiled(r.ir, dirname(source.path));
+      await bindIdentities(r.ir, r.certificates);
+      if (closing) return undefined;
+      base = snapshot;
+      const checked = performance.now();
+      const change = xds.setSnapshot(feed.apply(snapshot));
+      return { snapshot, change, checked, published: performance.now() };
+    };
+    const done = certs ? await certs.exclusive(publish) : await publish();
+    if (!done) return false;
+    const { snapshot, change, checked, published } = done;
     served = { origin: "compiled", since: at, compiledAt: at };
     serving.set(1);
     // Push first: the streams' pumps (setImmediate, src/xds/stream.ts) write the change out before the service graph,
     // the log line and the warm-start store run on this event loop (issue 12: publish -> last ACK).
     await new Promise((r) => setImmediate(r));
     const graphed = performance.now();
-    live.setGraph(r.ir ? graphFromIr(r.ir) : graphFromSnapshot(r.meshName ?? "mesh", r.snapshot));
+    live.setGraph(r.ir ? graphFromIr(r.ir) : graphFromSnapshot(r.meshName ?? "mesh", snapshot));
     // Where the reload's time went (ms): bench/hot-reload.ts prints these.
     const ms = (a: number, b: number) => Math.round((b - a) * 10) / 10;
     const stages: Record<string, number> = { fingerprint: ms(t0, fingerprinted), ...r.timings, load: ms(fingerprinted, loadedAt), checks: ms(loadedAt, checked), publish: ms(checked, published), pushed: ms(published, graphed), graph: ms(graphed, performance.now()) };
     // CPU of the whole process (every thread: the type check's, the evaluation worker's) from start to published.
     const cpu = process.cpuUsage(cpu0);
     stages.cpu = Math.round((cpu.user + cpu.system) / 100) / 10;
-    logger.info({ seconds: Math.round(seconds * 1000) / 1000, proxies: r.snapshot.proxies.size, ...change, ...(r.readStats && { read: r.readStats }), stages, ...(r.translation && { translation: r.translation }) }, "snapshot loaded");
+    logger.info({ seconds: Math.round(seconds * 1000) / 1000, proxies: snapshot.proxies.size, ...change, ...(r.readStats && { read: r.readStats }), stages, ...(r.translation && { translation: r.translation }) }, "snapshot loaded");
     if (stateDir && r.meshName !== undefined) {
       const key = versionsKey(keyFree!);
       if (key !== stored) {

@@ -3,7 +3,8 @@
 //
 // 1. Initial-sync slots (--max-syncing, --sync-queue): what a new stream costs the server is its first full
 //    config (every type built, serialized and written, then ACKed). At most `maxSyncing` streams are in that phase
-//    at once; a stream holds its slot from admission until it has ACKed (or NACKed) its first full config
+//    at once; a stream asks for a slot once its first request has bound it to a proxy (authenticated, with --ca: a
+//    stream that sends nothing, or nothing valid, takes none) and holds it until it has ACKed (or NACKed) its first full config
 //    (XdsStream.onInitialSync), ends, or `syncSlotTimeoutMs` passes (a client that never ACKs cannot hold a slot).
 //    Streams over the limit wait in arrival order in a bounded queue (`maxWaiting`); beyond it they are refused
 //    with UNAVAILABLE (clients retry with backoff). One connection holds at most `maxPerConnection` slots (Envoy and
@@ -17,8 +18,9 @@
 //    Before, the bucket (500/s, burst 500) was the only stage and was on by default: it alone added >= 1 s to a
 //    1,000-proxy sync and ~3 s at 2,000, whether or not the server was busy.
 //
-// A waiting stream holds its HTTP/2 stream and the requests its client sent (bounded per stream by the message
-// size limit) and nothing else; streams cancelled while waiting leave the queue.
+// A stream waiting for a slot is bound and applies its client's requests (subscriptions, bounded per type by the
+// name limits) but sends nothing; a stream waiting for a token holds its HTTP/2 stream and the requests its client
+// sent (bounded by flow control and the message size limit). Streams cancelled while waiting leave the queue.
 import { TokenBucket } from "./limits.js";
 
 export interface WaitingCall {

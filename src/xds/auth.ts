@@ -72,8 +72,12 @@ export class XdsAuthenticator {
     return this.identities.get(service);
   }
 
-  /** Decides whether a stream whose TLS peer is `auth` may receive `service`'s configuration. */
-  check(auth: PeerAuth, service: string): AuthDecision {
+  /**
+   * The peer alone: a verified client certificate with exactly one SPIFFE ID. The server asks this when a stream
+   * opens (its HEADERS), before the stream is admitted or reads anything, so an unauthenticated connection's streams
+   * cost nothing but their refusal.
+   */
+  checkPeer(auth: PeerAuth): { ok: true; verified: string } | (AuthDecision & { ok: false }) {
     const cert = auth.sslPeerCertificate;
     if (auth.transportSecurityType !== "ssl" || !cert?.raw) {
       return { ok: false, code: GrpcStatus.UNAUTHENTICATED, reason: "no_client_certificate", details: "ADS needs a client certificate from the mesh CA (meshc bootstrap --ca)" };
@@ -82,12 +86,23 @@ export class XdsAuthenticator {
     if (!verified) {
       return { ok: false, code: GrpcStatus.UNAUTHENTICATED, reason: "no_spiffe_id", details: "the client certificate carries no single SPIFFE ID (URI SAN)" };
     }
+    return { ok: true, verified };
+  }
+
+  /**
+   * Decides whether a stream whose TLS peer is `auth` may receive `service`'s configuration. `shown` is the service
+   * name as statuses may quote it (the caller clips a client's string, R6).
+   */
+  check(auth: PeerAuth, service: string, shown = service): AuthDecision {
+    const peer = this.checkPeer(auth);
+    if (!peer.ok) return peer;
+    const { verified } = peer;
     const expected = this.identities.get(service);
     if (expected === undefined) {
-      return { ok: false, code: GrpcStatus.PERMISSION_DENIED, reason: "unknown_service_identity", verified, details: `no identity is known for service "${service}"; refused` };
+      return { ok: false, code: GrpcStatus.PERMISSION_DENIED, reason: "unknown_service_identity", verified, details: `no identity is known for service "${shown}"; refused` };
     }
     if (expected !== verified) {
-      return { ok: false, code: GrpcStatus.PERMISSION_DENIED, reason: "identity_mismatch", verified, expected, details: `identity ${verified} may not receive the configuration of service "${service}"` };
+      return { ok: false, code: GrpcStatus.PERMISSION_DENIED, reason: "identity_mismatch", verified, expected, details: `identity ${verified} may not receive the configuration of service "${shown}"` };
     }
     return { ok: true, verified };
   }

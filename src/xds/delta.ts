@@ -3,26 +3,41 @@
 // removed_resources for what the client holds or asked for and does not exist.
 import type { EncodedResource, ResourceKind } from "../snapshot/types.js";
 import { resourceIndex } from "./cache.js";
+import { NAME_OVERHEAD_BYTES } from "./limits.js";
 import { XDS_TYPES, type XdsResourceType } from "./resource-types.js";
 import { XdsStream } from "./stream.js";
-import { Status as GrpcStatus } from "./grpc-frame.js";
 import { serializeDeltaResponse, type DeltaRequest, type DeltaResponseOut } from "./wire.js";
 
 const MAX_INFLIGHT = 32;
+
+/** In TypeState.nacked: the client rejected a response that reported the name absent (removed_resources). */
+const ABSENT = "\0absent";
 
 interface TypeState {
   spec: XdsResourceType;
   seen: boolean;
   wildcard: boolean;
   names: Set<string>;
-  /** Bytes of the names in `names` (bounded by limits.maxSubscribedNameBytes, R6). */
+  /**
+   * Bytes of the names in `names`, NAME_OVERHEAD_BYTES a name included; with their count bounded by
+   * limits.maxSubscribedNameBytes and limits.maxSubscribedNames (R6). `reportedMissing` and `force` hold only names
+   * of `names`, so they are bounded with it; `held` beyond the subscription comes from the server's responses or
+   * the initial_resource_versions, which are bounded by the same limits.
+   */
   nameBytes: number;
   /** name -> version (hash) the client holds, from our responses or its initial_resource_versions (P-22). */
   held: Map<string, string>;
   /** Subscribed names already reported as absent (P-23), so the report is not repeated. */
   reportedMissing: Set<string>;
   /** Unacknowledged responses by nonce (a Delta nonce only pairs ACK/NACK with a response, P-14). */
-  inflight: Map<string, { version: string; sentAt: number }>;
+  inflight: Map<string, { version: string; sentAt: number; resources: readonly EncodedResource[]; removed: readonly string[] }>;
+  /**
+   * P-11: name -> the content (hash, or ABSENT) of it that the client NACKed on this stream. That content is not
+   * sent again, even when the name is re-listed (P-21): it would only be rejected again (a client re-subscribing
+   * after every NACK made the server answer and the client NACK in a loop). Entries go when the name's content
+   * changes or it is unsubscribed; they only hold names the server sent, so they are bounded with them.
+   */
+  nacked: Map<string, string>;
   dirty: boolean;
   /** First request for the type: answer even with nothing to say. */
   respondEmpty: boolean;
@@ -42,6 +57,8 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
     if (!spec) return;
     const st = this.state(spec);
     this.ackOrNack(st, req);
+    /** Name bytes this request adds (subscriptions, initial versions) less those it frees: charged to the connection. */
+    let charged = -st.nameBytes;
 
     if (!st.seen) {
       st.seen = true;
@@ -50,7 +67,12 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
       // Legacy wildcard: a first request naming nothing subscribes to everything (LDS/CDS only, P-17).
       if (spec.wildcard && req.subscribe.length === 0) st.wildcard = true;
       // P-22: what the client already holds (reconnect); matching versions are not sent again.
-      for (const [name, version] of Object.entries(req.initialResourceVersions)) if (name !== "*") st.held.set(name, version);
+      const initial = Object.entries(req.initialResourceVersions);
+      let bytes = 0;
+      for (const [name, version] of initial) bytes += name.length + version.length + NAME_OVERHEAD_BYTES;
+      if (this.namesOverLimit(spec, "initial_resource_versions", initial.length, bytes)) return;
+      charged += bytes;
+      for (const [name, version] of initial) if (name !== "*") st.held.set(name, version);
     }
 
     // P-14: subscription changes apply whatever the nonce.
@@ -66,20 +88,13 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
         st.dirty = true;
       } else {
         st.names.add(n);
-        st.nameBytes += n.length;
+        st.nameBytes += n.length + NAME_OVERHEAD_BYTES;
         st.reportedMissing.delete(n);
         st.dirty = true;
+        // Subscriptions accumulate across requests: without a bound one stream could hold any amount of names.
+        // Checked as they are added, so one request cannot grow the sets far past the limit first.
+        if (this.namesOverLimit(spec, "subscribed names", st.names.size, st.nameBytes)) return;
       }
-    }
-    if (st.nameBytes > this.ctx.limits.maxSubscribedNameBytes) {
-      // Subscriptions accumulate across requests: without a bound one stream could hold any amount of names.
-      this.ctx.metrics.requestsRejected.inc({ reason: "too_many_names" });
-      this.log.warn({ type: spec.kind, nameBytes: st.nameBytes, limit: this.ctx.limits.maxSubscribedNameBytes }, "xDS stream ended: subscribed names over the limit");
-      this.end(
-        GrpcStatus.RESOURCE_EXHAUSTED,
-        `subscribed ${spec.short} names total ${st.nameBytes} bytes; this server keeps at most ${this.ctx.limits.maxSubscribedNameBytes} per type and stream`,
-      );
-      return;
     }
     for (const n of req.unsubscribe) {
       if (n === "*") {
@@ -89,8 +104,9 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
         }
       } else if (st.names.has(n)) {
         st.names.delete(n);
-        st.nameBytes -= n.length;
+        st.nameBytes -= n.length + NAME_OVERHEAD_BYTES;
         st.reportedMissing.delete(n);
+        st.nacked.delete(n);
         if (st.wildcard) {
           // P-21: still wanted through "*": send it again, or say it is gone.
           st.force.add(n);
@@ -102,6 +118,7 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
       }
       // else: a phantom unsubscribe, ignored (P-21)
     }
+    this.chargeNames(spec, charged + st.nameBytes);
   }
 
   private ackOrNack(st: TypeState, req: DeltaRequest): void {
@@ -113,7 +130,10 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
     }
     st.inflight.delete(req.responseNonce);
     if (req.errorDetail) {
-      // P-10/P-11: recorded; the rejected resources stay marked as held, so they are not resent until they change.
+      // P-10/P-11: recorded; the rejected resources stay marked as held, so they are not resent until they change,
+      // and remembered as rejected, so re-listing them does not resend them either.
+      for (const r of sent.resources) st.nacked.set(r.name, r.hash);
+      for (const n of sent.removed) st.nacked.set(n, ABSENT);
       this.recordNack({
         type: st.spec.kind,
         typeUrl: st.spec.typeUrl,
@@ -162,6 +182,7 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
         held: new Map(),
         reportedMissing: new Set(),
         inflight: new Map(),
+        nacked: new Map(),
         dirty: false,
         respondEmpty: false,
         force: new Set(),
@@ -185,7 +206,16 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
     const send: EncodedResource[] = [];
     const removed = new Set<string>();
     const consider = (r: EncodedResource) => {
+      const rejected = st.nacked.get(r.name);
+      if (rejected !== undefined) {
+        if (rejected === r.hash) return; // P-11: the client rejected exactly this
+        st.nacked.delete(r.name); // changed since
+      }
       if (force.has(r.name) || st.held.get(r.name) !== r.hash) send.push(r);
+    };
+    /** A removal the client has not rejected before (P-11). */
+    const remove = (n: string) => {
+      if (st.nacked.get(n) !== ABSENT) removed.add(n);
     };
     if (st.wildcard) for (const r of proxy.resources[spec.kind]) consider(r);
     for (const n of st.names) {
@@ -193,12 +223,12 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
       if (r) {
         if (!st.wildcard) consider(r);
       } else if (!st.held.has(n) && !st.reportedMissing.has(n)) {
-        removed.add(n); // P-23: subscribed but does not exist
+        remove(n); // P-23: subscribed but does not exist
         st.reportedMissing.add(n);
       }
     }
-    for (const n of st.held.keys()) if (!idx.has(n) && (st.wildcard || st.names.has(n))) removed.add(n);
-    for (const n of forceRemoved) if (!idx.has(n)) removed.add(n);
+    for (const n of st.held.keys()) if (!idx.has(n) && (st.wildcard || st.names.has(n))) remove(n);
+    for (const n of forceRemoved) if (!idx.has(n)) remove(n);
     if (send.length === 0 && removed.size === 0 && !respondEmpty) return undefined; // P-37
 
     send.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -208,10 +238,11 @@ export class DeltaStream extends XdsStream<DeltaRequest, DeltaResponseOut, TypeS
 
     const version = proxy.versions[spec.kind];
     const nonce = this.nextNonce();
-    st.inflight.set(nonce, { version, sentAt: performance.now() });
+    const removedList = [...removed].sort();
+    st.inflight.set(nonce, { version, sentAt: performance.now(), resources: send, removed: removedList });
     if (st.inflight.size > MAX_INFLIGHT) st.inflight.delete(st.inflight.keys().next().value!);
     this.recordSent(spec.kind, version);
-    return { systemVersionInfo: version, typeUrl: spec.typeUrl, nonce, resources: send, removed: [...removed].sort() };
+    return { systemVersionInfo: version, typeUrl: spec.typeUrl, nonce, resources: send, removed: removedList };
   }
 
   /** P-29: a Cluster whose content the client did not hold warms until its ClusterLoadAssignment arrives. */

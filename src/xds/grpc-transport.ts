@@ -22,7 +22,15 @@ import type net from "node:net";
 import { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
 import type { PeerAuth } from "./auth.js";
+import { clip } from "./limits.js";
 import { encodeGrpcMessage, frameMessage, MessageReader, messagePrefix, Status, type FrameError } from "./grpc-frame.js";
+
+/**
+ * Longest grpc-message sent (characters): percent-encoded UTF-8 takes up to 12 bytes a character, so a status stays
+ * far below the 64 KiB header limit (over it, the stream would be reset with no status at all). Callers clip client
+ * strings much shorter (limits.maxLoggedChars); this is the transport's own bound.
+ */
+const MAX_STATUS_CHARS = 2048;
 
 /** Messages up to this size are copied behind their prefix (one write); larger ones are written as two. */
 const COPY_LIMIT = 64 * 1024;
@@ -200,7 +208,7 @@ export class AdsCall<Req = unknown> extends EventEmitter {
     const s = this.stream;
     if (s.destroyed || s.closed) return;
     const status: http2.OutgoingHttpHeaders = { "grpc-status": String(code) };
-    if (details) status["grpc-message"] = encodeGrpcMessage(details);
+    if (details) status["grpc-message"] = encodeGrpcMessage(clip(details, MAX_STATUS_CHARS));
     try {
       if (!this.headersSent) {
         this.headersSent = true;
@@ -392,7 +400,7 @@ function goAway(session: http2.ServerHttp2Session): void {
 
 function trailersOnly(stream: http2.ServerHttp2Stream, code: number, details: string): void {
   try {
-    stream.respond({ ...RESPONSE_HEADERS, "grpc-status": String(code), "grpc-message": encodeGrpcMessage(details) }, { endStream: true });
+    stream.respond({ ...RESPONSE_HEADERS, "grpc-status": String(code), "grpc-message": encodeGrpcMessage(clip(details, MAX_STATUS_CHARS)) }, { endStream: true });
   } catch {
     // gone
   }

@@ -9,8 +9,26 @@ export interface XdsLimits {
   maxNodeBytes: number;
   /** Longest client string (node.id, type_url, NACK message, ...) written to a log, a status or /debug/proxies. */
   maxLoggedChars: number;
-  /** Delta: bytes of resource names one stream may hold subscribed per type; more: RESOURCE_EXHAUSTED. */
+  /**
+   * Bytes of resource names one stream may hold subscribed per type (Delta: accumulated subscriptions and
+   * initial_resource_versions; SotW: a request's resource_names), each name charged its length plus
+   * NAME_OVERHEAD_BYTES (what holding it costs besides its characters); more: RESOURCE_EXHAUSTED.
+   */
   maxSubscribedNameBytes: number;
+  /**
+   * Resource names one stream may hold subscribed per type (same scope as maxSubscribedNameBytes); more:
+   * RESOURCE_EXHAUSTED. A bound on the work per request (sets, sorts, removed lists) however short the names: a
+   * proxy subscribes at most one name per cluster, listener, route configuration or secret of its snapshot, and
+   * 50,000 is several times what the largest meshes give one proxy.
+   */
+  maxSubscribedNames: number;
+  /**
+   * Bytes of resource names (counted as in maxSubscribedNameBytes) all streams of one connection hold together, every
+   * type; more: the stream that adds them ends with RESOURCE_EXHAUSTED. The per-stream limits times
+   * maxStreamsPerConnection (100 streams x 5 types x 4 MiB) would let one connection hold over 2 GB of heap; one
+   * Envoy (one stream, 5 types at their limit: 20 MiB) fits.
+   */
+  maxNameBytesPerConnection: number;
   /** Open TCP connections; further ones are closed at once (the client sees UNAVAILABLE and retries). */
   maxConnections: number;
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: streams one connection may have open at a time. */
@@ -33,7 +51,10 @@ export interface XdsLimits {
   maxSyncingPerConnection: number;
   /** A stream gives its initial-sync slot back after this long even if it never ACKed its first config. */
   syncSlotTimeoutMs: number;
-  /** A connection that has not sent the HTTP/2 client preface within this time is closed. */
+  /**
+   * A connection that has not sent the HTTP/2 client preface within this time is closed; a stream that has not sent
+   * its first request within it is ended with DEADLINE_EXCEEDED.
+   */
   handshakeTimeoutMs: number;
   /** Response bytes handed to the transport and not yet flushed, per stream, before the stream stops queueing more. */
   maxQueuedBytes: number;
@@ -57,6 +78,8 @@ export const DEFAULT_LIMITS: XdsLimits = {
   maxNodeBytes: 64 * 1024,
   maxLoggedChars: 256,
   maxSubscribedNameBytes: 4 * MiB,
+  maxSubscribedNames: 50_000,
+  maxNameBytesPerConnection: 32 * MiB,
   maxConnections: 10_000,
   maxStreamsPerConnection: 100,
   streamsPerSecond: 0,
@@ -74,6 +97,13 @@ export const DEFAULT_LIMITS: XdsLimits = {
   keepaliveTimeMs: 30_000,
   keepaliveTimeoutMs: 10_000,
 };
+
+/**
+ * What a subscribed name costs besides its characters, charged in maxSubscribedNameBytes: a short name's string
+ * header and its entries in the stream's sets (subscribed, reported missing) take about 60 bytes of heap. Without
+ * it, 4 MiB of one-character names held about 30 times that much memory.
+ */
+export const NAME_OVERHEAD_BYTES = 64;
 
 export function resolveLimits(partial: Partial<XdsLimits> | undefined): XdsLimits {
   const out = { ...DEFAULT_LIMITS };

@@ -19,8 +19,8 @@ export interface GateOptions {
   inject(socket: net.Socket): void;
   /**
    * Authenticated ADS (./auth.ts): terminate TLS here with these options (certificate, key, CA), asking for a client
-   * certificate. The chain is checked against the CA; an unverified peer still gets a stream, which is then refused
-   * with a gRPC status (so clients see why). Undefined: no certificate yet, the connection is closed. A new object
+   * certificate. The chain is checked against the CA; an unverified peer still completes the handshake, and each of
+   * its streams is refused with UNAUTHENTICATED as it opens, before admission (./server.ts), so clients see why. Undefined: no certificate yet, the connection is closed. A new object
    * (by identity) replaces the context for new connections.
    */
   tls?: () => tls.SecureContextOptions | undefined;

@@ -8,7 +8,7 @@
 import { pino, type Logger } from "pino";
 import { Registry } from "prom-client";
 import type { MeshSnapshot } from "../snapshot/types.js";
-import { XdsAuthenticator, type XdsAuthOptions } from "./auth.js";
+import { XdsAuthenticator, type PeerAuth, type XdsAuthOptions } from "./auth.js";
 import { SnapshotCache, type SnapshotChange } from "./cache.js";
 import { DeltaStream } from "./delta.js";
 import { requestDecoders, type RejectedRequest } from "./guard.js";
@@ -20,7 +20,7 @@ import { ConnectionGate } from "./listener.js";
 import { createXdsMetrics, labelled } from "./metrics.js";
 import { prewarm } from "./prewarm.js";
 import { SotwStream } from "./sotw.js";
-import type { LiveStream, ProxyStatus, StreamContext } from "./stream.js";
+import { throttledWarn, type LiveStream, type ProxyStatus, type StreamContext } from "./stream.js";
 import { adsService, type DeltaRequest, type SotwRequest } from "./wire.js";
 
 export const DEFAULT_XDS_ADDRESS = "127.0.0.1:18000";
@@ -126,35 +126,62 @@ export async function startXdsServer(options: XdsServerOptions = {}): Promise<Xd
     call.sendStatus(GrpcStatus.UNAVAILABLE, details);
   };
   /**
-   * New streams pass the optional rate limiter, then wait (bounded) for an initial-sync slot, which the stream
-   * gives back once it has ACKed its first full config or ends (./admission.ts).
+   * New streams: with authenticated ADS, the connection's TLS peer is checked first (a verified client certificate
+   * with one SPIFFE ID), before anything is admitted or read: an anonymous connection's streams are refused at their
+   * HEADERS (R1, R9). Then the optional rate limiter; then the stream starts reading, and only once its first
+   * request has authenticated and bound it (node, identity, service) does it wait for an initial-sync slot, which
+   * it gives back once it has ACKed its first full config or ends (./admission.ts). A stream whose first request
+   * does not come within the handshake timeout is ended (./stream.ts), so silent streams hold no slot and not for long.
    */
-  const admit = (call: AdsCall<unknown>, make: () => SotwStream | DeltaStream) => {
-    const toSync = () => {
+  const admit = (call: AdsCall<unknown>, api: "sotw" | "delta", make: () => SotwStream | DeltaStream) => {
+    if (closing) return refuse(call, "shutting_down");
+    if (auth && !peerAuthorized(call, api)) return;
+    const start = () => {
       if (closing) return refuse(call, "shutting_down");
-      const ok = syncSlots.admit(call, (release) => {
-        if (closing) {
-          release();
-          refuse(call, "shutting_down");
-          return;
-        }
-        const stream = make();
-        stream.onInitialSync = release;
-        stream.start();
-      }, call.connection);
-      if (!ok) refuse(call, closing ? "shutting_down" : "sync_limit");
+      const stream = make();
+      stream.requestSlot = (grant) => {
+        const ok = syncSlots.admit(call, (release) => {
+          if (closing) {
+            release();
+            refuseStream(stream, "shutting_down");
+            return;
+          }
+          grant(release);
+        }, call.connection);
+        if (!ok) refuseStream(stream, closing ? "shutting_down" : "sync_limit");
+      };
+      stream.start();
     };
-    if (closing) refuse(call, "shutting_down");
-    else if (!admission.admit(call, toSync)) refuse(call, "rate_limit");
+    if (!admission.admit(call, start)) refuse(call, "rate_limit");
+  };
+  /** A started stream refused a slot: ended through the stream (its bookkeeping), counted as `refuse` counts. */
+  const refuseStream = (stream: SotwStream | DeltaStream, reason: "shutting_down" | RefusalReason) => {
+    metrics.streamsRefused.inc({ reason });
+    stream.end(GrpcStatus.UNAVAILABLE, reason === "shutting_down" ? "xDS server shutting down" : "too many new xDS streams right now; retry with backoff");
+  };
+  /** Authenticated ADS: the TLS peer must have proved an identity before its stream costs anything (R1, R9). */
+  const peerAuthorized = (call: AdsCall<unknown>, api: "sotw" | "delta"): boolean => {
+    let peer: PeerAuth;
+    try {
+      peer = call.getAuthContext();
+    } catch {
+      peer = {};
+    }
+    const d = auth!.checkPeer(peer);
+    if (d.ok) return true;
+    auth!.denied.inc({ reason: d.reason, api });
+    throttledWarn(logger, `auth:${d.reason}`, { api, peer: call.getPeer(), reason: d.reason }, "xDS stream refused: the connection has no verified client certificate with one SPIFFE ID (further ones this second are only counted)");
+    call.sendStatus(d.code, d.details);
+    return false;
   };
   const decoders = requestDecoders(() => limits.maxNodeBytes);
   const sotw: GrpcMethod<SotwRequest | RejectedRequest> = {
     decode: decoders.sotw,
-    handle: (call) => admit(call, () => new SotwStream(call, ctx, "sotw")),
+    handle: (call) => admit(call, "sotw", () => new SotwStream(call, ctx, "sotw")),
   };
   const delta: GrpcMethod<DeltaRequest | RejectedRequest> = {
     decode: decoders.delta,
-    handle: (call) => admit(call, () => new DeltaStream(call, ctx, "delta")),
+    handle: (call) => admit(call, "delta", () => new DeltaStream(call, ctx, "delta")),
   };
   // HTTP/2 and gRPC framing of our own (./grpc-transport.ts) on the sockets meshc's listener accepted.
   const transport = new GrpcTransport({

@@ -3,6 +3,7 @@
 import type { EncodedResource, ResourceKind } from "../snapshot/types.js";
 import { versionOf } from "../snapshot/build.js";
 import { resourceIndex } from "./cache.js";
+import { NAME_OVERHEAD_BYTES } from "./limits.js";
 import { XDS_TYPES, type XdsResourceType } from "./resource-types.js";
 import { XdsStream } from "./stream.js";
 import { serializeSotwResponse, serializeSotwResponseFramed, type SotwRequest, type SotwResponseOut } from "./wire.js";
@@ -25,6 +26,8 @@ interface TypeState {
   wildcard: boolean;
   /** Explicitly requested names, remembered even when absent from the snapshot (P-19). */
   names: Set<string>;
+  /** Bytes of the last resource_names (NAME_OVERHEAD_BYTES a name included), charged to the connection. */
+  nameBytes: number;
   /** name -> hash the client holds from us: the last full set (full-state types) or everything sent (others). */
   held: Map<string, string>;
   /** CDS only: the Cluster objects themselves, to keep sending a removed one until routes moved off it (P-28). */
@@ -55,6 +58,14 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeStat
   protected handle(req: SotwRequest): void {
     const spec = this.servedType(req.typeUrl);
     if (!spec) return;
+    // R6: resource_names is the whole subscription; bounded as a Delta stream's accumulated names are, before any
+    // set is built from it.
+    const listed = req.resourceNames;
+    let nameBytes = 0;
+    if (listed.length > 0) {
+      for (const n of listed) nameBytes += n.length + NAME_OVERHEAD_BYTES;
+      if (this.namesOverLimit(spec, "resource_names", listed.length, nameBytes)) return;
+    }
     const st = this.state(spec);
     const nonce = req.responseNonce;
     if (st.last && nonce !== "" && nonce !== st.last.nonce) {
@@ -77,11 +88,15 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeStat
           at: new Date().toISOString(),
         });
       } else {
-        this.recordAck(spec.kind, req.versionInfo, st.last.sentAt);
+        // The version we sent with that nonce, not the request's version_info: a client string (up to the message
+        // limit) that /debug/proxies and /metrics would otherwise keep and copy (Delta records its own too).
+        this.recordAck(spec.kind, st.last.version, st.last.sentAt);
       }
     }
     const firstForType = !st.seen;
     st.seen = true;
+    if (!this.chargeNames(spec, nameBytes - st.nameBytes)) return;
+    st.nameBytes = nameBytes;
     updateSubscription(st, req.resourceNames);
     // P-33/P-35: the first request per type on a stream (a nonce from an earlier stream included) and an
     // empty-nonce request get the current state.
@@ -127,6 +142,7 @@ export class SotwStream extends XdsStream<SotwRequest, SotwResponseOut, TypeStat
         namesEverSent: false,
         wildcard: false,
         names: new Set(),
+        nameBytes: 0,
         held: new Map(),
         ...(spec.kind === "cluster" ? { heldClusters: new Map() } : {}),
         dirty: false,

@@ -9,7 +9,7 @@ import type { SnapshotCache } from "./cache.js";
 import { skewRefusal } from "./version-skew.js";
 import { resolveProxy } from "../snapshot/variants.js";
 import { isRejected, type RejectedRequest } from "./guard.js";
-import { clip, type XdsLimits } from "./limits.js";
+import { clip, NAME_OVERHEAD_BYTES, type XdsLimits } from "./limits.js";
 import type { AdsCall } from "./grpc-transport.js";
 import { labelled, type XdsMetrics } from "./metrics.js";
 import { typeByUrl, type XdsResourceType } from "./resource-types.js";
@@ -19,6 +19,13 @@ export type XdsApi = "sotw" | "delta";
 
 /** The gRPC length prefix in front of every message (1 flag byte, 4 length bytes). */
 const GRPC_PREFIX = 5;
+
+/**
+ * NACK log lines per stream and type: the first is written, later ones within this interval are only counted and
+ * reported (with their count) by the next line after it or when the stream ends. The metric counts every NACK and
+ * /debug/proxies keeps the latest in full (clipped to 16 x maxLoggedChars).
+ */
+export const NACK_LOG_INTERVAL_MS = 60_000;
 
 /** Responses handed to the transport but not yet flushed, per stream: one full push (CDS, EDS, LDS, RDS) fits. */
 const MAX_UNFLUSHED = 4;
@@ -133,6 +140,17 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
    * pending) or ends: gives back its initial-sync admission slot (./admission.ts).
    */
   onInitialSync: (() => void) | undefined;
+  /**
+   * Set by the server before start() (./server.ts): called once, when the first request has authenticated and bound
+   * the stream, to wait for an initial-sync slot (./admission.ts); it calls `grant` with the slot's release once the
+   * stream may sync, or ends the stream. Until then the stream reads and applies requests but sends nothing, so a
+   * stream that never sends a (valid) first request holds no slot. Unset: the stream syncs at once.
+   */
+  requestSlot: ((grant: (release: () => void) => void) => void) | undefined;
+  /** False while the stream waits for its initial-sync slot (see requestSlot): nothing is sent meanwhile. */
+  private admitted = true;
+  /** Ends a stream whose first request has not come within limits.handshakeTimeoutMs (R1). */
+  private firstRequestTimer: NodeJS.Timeout | undefined;
 
   constructor(
     protected readonly call: AdsCall<Req | RejectedRequest>,
@@ -144,6 +162,14 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
 
   start(): void {
     this.ctx.live.add(this);
+    if (this.requestSlot) this.admitted = false;
+    const waitMs = this.ctx.limits.handshakeTimeoutMs;
+    if (waitMs > 0) {
+      // As for the connection handshake (./listener.ts): a timer that fires late may find the first request unread,
+      // so decide after this loop iteration's I/O.
+      this.firstRequestTimer = setTimeout(() => setImmediate(() => this.firstRequestOverdue(waitMs)), waitMs);
+      this.firstRequestTimer.unref();
+    }
     this.call.on("data", (req: Req | RejectedRequest) => this.onRequest(req));
     this.call.on("end", () => {
       // The client half-closed: nothing more will come, so finish our side too.
@@ -160,6 +186,24 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
    * a reporter can skip streams whose status did not change since it last looked (src/serve/cluster/worker-main.ts).
    */
   statusSeq = 0;
+
+  private firstRequestOverdue(waitMs: number): void {
+    if (this.closed || this.statusRec) return;
+    this.ctx.metrics.requestsRejected.inc({ reason: "first_request_timeout" });
+    throttledWarn(this.ctx.logger, "first_request_timeout", { stream: this.id, api: this.api, peer: safePeer(this.call), timeoutMs: waitMs }, "xDS stream ended: no first request in time (further ones this second are only counted)");
+    this.end(GrpcStatus.DEADLINE_EXCEEDED, `no first request within ${Math.round(waitMs / 1000)} s of opening the stream`);
+  }
+
+  /** The initial-sync slot is ours: start sending. */
+  private grant(release: () => void): void {
+    if (this.closed) {
+      release();
+      return;
+    }
+    this.admitted = true;
+    this.onInitialSync = release;
+    if (this.hasDue()) this.schedule();
+  }
 
   /** The stream's status for `proxies()`, or undefined before the first request bound it to a proxy. */
   status(clone = true): ProxyStatus | undefined {
@@ -232,6 +276,8 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   }
 
   private readonly unservedTypesLogged = new Set<string>();
+  /** Per type: when a NACK was last logged, and the NACKs since that were not (NACK_LOG_INTERVAL_MS). */
+  private readonly nackLog = new Map<ResourceKind, { at: number; unlogged: number; last: NackRecord }>();
 
   /**
    * The served type a request names; types we do not serve (VHDS, SRDS, RTDS, ...) stay unanswered, said once per
@@ -249,6 +295,45 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     return spec;
   }
 
+  /**
+   * R6: ends the stream with RESOURCE_EXHAUSTED when `count` names of `bytes` (NAME_OVERHEAD_BYTES a name included)
+   * exceed the per-type limits; `what` says which (subscribed names, initial_resource_versions).
+   */
+  protected namesOverLimit(spec: XdsResourceType, what: string, count: number, bytes: number): boolean {
+    const { maxSubscribedNames: maxNames, maxSubscribedNameBytes: maxBytes } = this.ctx.limits;
+    if (count <= maxNames && bytes <= maxBytes) return false;
+    this.ctx.metrics.requestsRejected.inc({ reason: "too_many_names" });
+    this.log.warn({ type: spec.kind, what, names: count, bytes, maxNames, maxBytes }, "xDS stream ended: resource names over the limit");
+    this.end(
+      GrpcStatus.RESOURCE_EXHAUSTED,
+      `${what}: ${count} ${spec.short} names, ${bytes} bytes (${NAME_OVERHEAD_BYTES} a name counted besides its characters); this server keeps at most ${maxNames} names and ${maxBytes} bytes per type and stream`,
+    );
+    return true;
+  }
+
+  /** Name bytes this stream holds, charged to its connection (chargeNames). */
+  private chargedNameBytes = 0;
+
+  /**
+   * R6: this stream now holds `delta` more (or fewer) name bytes; with its connection's other streams over
+   * limits.maxNameBytesPerConnection, the stream ends with RESOURCE_EXHAUSTED (false). Given back when it ends.
+   */
+  protected chargeNames(spec: XdsResourceType, delta: number): boolean {
+    if (delta === 0) return true;
+    const conn = connectionNames(this.call);
+    this.chargedNameBytes += delta;
+    conn.bytes += delta;
+    const max = this.ctx.limits.maxNameBytesPerConnection;
+    if (delta < 0 || conn.bytes <= max) return true;
+    this.ctx.metrics.requestsRejected.inc({ reason: "too_many_names" });
+    this.log.warn({ type: spec.kind, connectionBytes: conn.bytes, max }, "xDS stream ended: its connection's streams hold resource names over the limit");
+    this.end(
+      GrpcStatus.RESOURCE_EXHAUSTED,
+      `the streams of this connection hold ${conn.bytes} bytes of resource names (${NAME_OVERHEAD_BYTES} a name counted besides its characters); this server keeps at most ${max} per connection`,
+    );
+    return false;
+  }
+
   /** A client-supplied string as logs, statuses and /debug/proxies may show it. */
   protected clip(s: string | undefined): string {
     return clip(s, this.ctx.limits.maxLoggedChars);
@@ -259,7 +344,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   }
 
   protected schedule(): void {
-    if (this.scheduled || this.closed) return;
+    if (this.scheduled || this.closed || !this.admitted) return;
     this.scheduled = true;
     setImmediate(() => this.pump());
   }
@@ -281,9 +366,31 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     this.ctx.changed?.();
     this.ctx.metrics.nacks.inc({ type: nack.type });
     this.ctx.metrics.nacksByService.inc({ service: this.record.service, type: nack.type });
+    // A client can NACK every response: at most one line per type and interval, with a short prefix of its message.
+    const now = performance.now();
+    const seen = this.nackLog.get(nack.type);
+    if (seen && now - seen.at < NACK_LOG_INTERVAL_MS) {
+      seen.unlogged++;
+      seen.last = nack;
+      return;
+    }
+    this.nackLog.set(nack.type, { at: now, unlogged: 0, last: nack });
+    this.logNack(nack, seen?.unlogged ?? 0);
+  }
+
+  private logNack(nack: NackRecord, unlogged: number): void {
     this.log.warn(
-      { type: nack.type, version: nack.version, nonce: nack.nonce, code: nack.code, error: nack.message },
-      "proxy rejected config (NACK); not resending that version",
+      {
+        type: nack.type,
+        version: nack.version,
+        nonce: nack.nonce,
+        code: nack.code,
+        error: clip(nack.message, this.ctx.limits.maxLoggedChars),
+        ...(unlogged > 0 && { nacksNotLogged: unlogged }),
+      },
+      unlogged > 0
+        ? `proxy rejected config (NACK); not resending that version (${unlogged} more NACKs of this type since the last line were only counted)`
+        : "proxy rejected config (NACK); not resending that version",
     );
   }
 
@@ -306,7 +413,12 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
         this.end(code, details);
         return;
       }
-      if (!this.statusRec && !this.bind(req.node)) return;
+      if (!this.statusRec) {
+        if (!this.bind(req.node)) return;
+        // Authenticated and bound: only now may the stream take an initial-sync slot (R1).
+        this.requestSlot?.((release) => this.grant(release));
+        if (this.closed) return;
+      }
       if (!req.typeUrl) {
         this.end(GrpcStatus.INVALID_ARGUMENT, "type_url is required on an aggregated (ADS) stream");
         return;
@@ -353,6 +465,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     const resolved = resolveProxy(proxy, { id: full!.id, locality: full!.locality });
     if (this.refuseSkew(resolved.proxy, node, peer)) return false;
     this.proxy = resolved.proxy;
+    clearTimeout(this.firstRequestTimer);
     if (resolved.fallback) {
       this.ctx.metrics.localityFallbacks.inc({ service: node.cluster });
       logger.warn(
@@ -396,7 +509,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     } catch {
       peerAuth = {};
     }
-    const d = auth.check(peerAuth, service);
+    const d = auth.check(peerAuth, service, node.cluster);
     if (d.ok) {
       this.verified = d.verified;
       return true;
@@ -466,7 +579,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   private pump(): void {
     this.scheduled = false;
     this.statusSeq++;
-    if (this.closed || this.blocked()) return;
+    if (this.closed || !this.admitted || this.blocked()) return;
     try {
       for (;;) {
         if (this.blocked()) return; // resumed by a write callback or 'drain'; changes meanwhile are coalesced
@@ -538,6 +651,11 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.firstRequestTimer);
+    if (this.chargedNameBytes !== 0) {
+      connectionNames(this.call).bytes -= this.chargedNameBytes;
+      this.chargedNameBytes = 0;
+    }
     if (this.onInitialSync) {
       const done = this.onInitialSync;
       this.onInitialSync = undefined;
@@ -545,6 +663,8 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     }
     this.ctx.live.delete(this);
     this.unwatch?.();
+    // NACKs counted but not logged yet: one closing line per type, with the latest.
+    for (const s of this.nackLog.values()) if (s.unlogged > 0) this.logNack(s.last, s.unlogged);
     if (this.statusRec) {
       this.ctx.streams.delete(this);
       labelled(this.ctx.metrics.connected, this.api).dec();
@@ -552,6 +672,26 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       this.log.info("proxy disconnected");
     }
   }
+}
+
+/** Name bytes held per connection (AdsCall.connection; a call without one counts as its own connection). */
+const namesByConnection = new WeakMap<object, { bytes: number }>();
+
+function connectionNames(call: object): { bytes: number } {
+  const key = (call as { connection?: object }).connection ?? call;
+  let n = namesByConnection.get(key);
+  if (!n) namesByConnection.set(key, (n = { bytes: 0 }));
+  return n;
+}
+
+const lastWarned = new Map<string, number>();
+
+/** A warning a flood of clients could repeat: written at most once a second per key (the metric counts them all). */
+export function throttledWarn(logger: Logger, key: string, fields: Record<string, unknown>, msg: string): void {
+  const now = performance.now();
+  if ((lastWarned.get(key) ?? -Infinity) > now - 1000) return;
+  lastWarned.set(key, now);
+  logger.warn(fields, msg);
 }
 
 function safePeer(call: { getPeer(): string }): string {

@@ -50,10 +50,22 @@ export function registerProxySyncMetrics(registry: Registry, source: SyncSource,
   const existing = registry.getSingleMetric("meshc_proxy_acked");
   if (existing) return { stop: () => clearInterval(timer) };
 
-  const states = () => {
+  type States = { labels: { service: string; node: string; type: string }; acked: boolean; stale: number }[];
+  /**
+   * Both gauges are collected in one scrape: the proxies' states are computed once for it (kept until the event
+   * loop's next turn; a scrape collects its metrics without waiting for I/O), not once per gauge.
+   */
+  let scraped: States | undefined;
+  const states = (): States => {
+    if (scraped) return scraped;
+    scraped = computeStates();
+    setImmediate(() => (scraped = undefined));
+    return scraped;
+  };
+  const computeStates = (): States => {
     track();
     const snap = source.snapshot();
-    const out: { labels: { service: string; node: string; type: string }; acked: boolean; stale: number }[] = [];
+    const out: States = [];
     const t = now();
     for (const p of source.proxies()) {
       const want = wantedProxy(snap?.proxies, p.service, p.variant)?.versions;

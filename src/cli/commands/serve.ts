@@ -47,7 +47,7 @@ export function register(program: Command): void {
     .option("--max-syncing <n>", `ADS streams in their initial sync (first full config not yet ACKed) at once; more wait in arrival order; 0 = no limit (default ${D.maxSyncingStreams})`, parseCount)
     .option("--max-syncing-per-connection <n>", `initial-sync slots one HTTP/2 connection may hold at once; its further new streams wait without holding up other connections'; 0 = no per-connection bound (default ${D.maxSyncingPerConnection})`, parseCount)
     .option("--sync-queue <n>", `ADS streams that may wait for an initial-sync slot; more get UNAVAILABLE and retry (default ${D.maxSyncQueue})`, parseCount)
-    .option("--handshake-timeout <duration>", `close connections that send no HTTP/2 preface within this time (default ${showDuration(D.handshakeTimeoutMs)})`, parseDurationMs)
+    .option("--handshake-timeout <duration>", `close connections that send no HTTP/2 preface, and end streams that send no first request, within this time (default ${showDuration(D.handshakeTimeoutMs)})`, parseDurationMs)
     .option("--max-queued-bytes <size>", `unflushed response bytes per stream before it stops queueing (default ${showSize(D.maxQueuedBytes)})`, parseSize)
     .option("--stall-timeout <duration>", `close a stream whose client has not read its responses for this long (default ${showDuration(D.stallTimeoutMs)})`, parseDurationMs)
     .option("--client-max-message <size>", `report (log + metric) responses larger than the clients' receive limit (default ${showSize(D.clientMaxMessageBytes)})`, parseSize)
