@@ -618,9 +618,9 @@ export const CODES = {
   AccessLogPathNotAbsolute: {
     code: "MESH0604",
     severity: "error",
-    description: "An access-log file path is not absolute, so where Envoy writes would depend on its working directory.",
-    message: "Access-log path {path} of service {service} is not absolute.",
-    hint: "Give an absolute path such as \"/var/log/envoy/access.log\", or log to \"stdout\".",
+    description: "An access-log file path is not absolute (where Envoy writes would depend on its working directory) or contains a NUL character (Envoy would write to the file named by the part before it).",
+    message: "Access-log path {path} of service {service} {problem}.",
+    hint: "Give an absolute path without NUL characters, such as \"/var/log/envoy/access.log\", or log to \"stdout\".",
   },
   ProxylessTelemetryIgnored: {
     code: "MESH0605",
