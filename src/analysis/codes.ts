@@ -186,9 +186,9 @@ export const CODES = {
   ExternalHostClaimed: {
     code: "MESH0230",
     severity: "error",
-    description: "A host of an external service is also claimed by another service or external service, so callers' route tables could reach only one of them.",
+    description: "A host of an external service is also claimed by another service or external service (Envoy compares domains in lowercase; a service's domains are its name and <name>.<mesh>), so callers' route tables could reach only one of them.",
     message: "Host {host} of external service {service} is already claimed by {other}.",
-    hint: "Give each external service its own hosts, and no host equal to a mesh service's name.",
+    hint: "Give each external service its own hosts, none equal (in any letter case) to a service's name or <name>.<mesh>, nor to the external service's own name.",
   },
   ExternalPlaintextToTlsPort: {
     code: "MESH0231",
@@ -238,6 +238,13 @@ export const CODES = {
     description: "A gateway route matches a host that none of the gateway's listeners serves, so it never matches.",
     message: "Route {route} of gateway {service} matches host {host}, which no listener of {service} serves ({known}).",
     hint: "Add the host to a listener's hosts, or use one of the hosts listed.",
+  },
+  DuplicateGatewayHost: {
+    code: "MESH0239",
+    severity: "error",
+    description: "A gateway lists one host twice on a port (letter case aside): Envoy compares virtual-host domains in lowercase and refuses a route table that has a domain twice.",
+    message: "Host {host} of gateway {service} is listed again on port {port}: it is the same domain as {first} (Envoy ignores letter case in domains).",
+    hint: "List each host once per port; Host headers match domains in any letter case, so one spelling serves all.",
   },
   InstanceSidecarPortConflict: {
     code: "MESH0236",
@@ -611,9 +618,9 @@ export const CODES = {
   AccessLogPathNotAbsolute: {
     code: "MESH0604",
     severity: "error",
-    description: "An access-log file path is not absolute, so where Envoy writes would depend on its working directory.",
-    message: "Access-log path {path} of service {service} is not absolute.",
-    hint: "Give an absolute path such as \"/var/log/envoy/access.log\", or log to \"stdout\".",
+    description: "An access-log file path is not absolute (where Envoy writes would depend on its working directory) or contains a NUL character (Envoy would write to the file named by the part before it).",
+    message: "Access-log path {path} of service {service} {problem}.",
+    hint: "Give an absolute path without NUL characters, such as \"/var/log/envoy/access.log\", or log to \"stdout\".",
   },
   ProxylessTelemetryIgnored: {
     code: "MESH0605",

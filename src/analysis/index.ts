@@ -87,7 +87,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   duplicateSubsets, // 0205
   duplicateEndpoints, // 0206
   externalServices, // 0230 0231 0232
-  gatewayHosts, // 0233 0234
+  gatewayHosts, // 0233 0234 0239
   instanceSidecars, // 0236 0237 0238
   patchTargets, // 0243
   splitWeights, // 0301 0320

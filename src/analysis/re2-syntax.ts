@@ -14,7 +14,16 @@
 
 export type RegexProblem =
   | { kind: "unsupported"; feature: string; advice: string; offset: number }
-  | { kind: "invalid"; reason: string; offset: number };
+  | {
+      kind: "invalid";
+      reason: string;
+      offset: number;
+      /**
+       * Only Envoy's RE2 refuses it: Envoy 1.40 compiles patterns as Latin-1 (each byte of the UTF-8 text is one
+       * character), where the UTF-8 RE2 meshc links (re2-wasm) accepts them. See latin1Problem().
+       */
+      latin1?: true;
+    };
 
 const MAX_REPEAT = 1000;
 const POSIX_CLASSES = new Set([
@@ -145,6 +154,11 @@ function invalid(reason: string, offset: number): RegexProblem {
   return { kind: "invalid", reason, offset };
 }
 
+/** A problem only Envoy's Latin-1 RE2 has (see latin1Problem). */
+function invalidLatin1(reason: string, offset: number): RegexProblem {
+  return { kind: "invalid", reason, offset, latin1: true };
+}
+
 function unsupported(feature: string, advice: string, offset: number): RegexProblem {
   return { kind: "unsupported", feature, advice, offset };
 }
@@ -272,6 +286,9 @@ function escapeCommon(s: Scanner, at: number, inClass: boolean): { width: number
     if (braced) {
       const v = parseInt(braced[1]!, 16);
       if (v > 0x10ffff) return fail(invalid(`hex escape ${braced[0]} beyond U+10FFFF`, at));
+      // Envoy's RE2 reads the pattern as Latin-1, where \x{…} ends at \x{FF} ("invalid escape sequence"); this
+      // includes the UTF-16 surrogates \x{D800}-\x{DFFF} the UTF-8 RE2 would take.
+      if (v > 0xff) return fail(invalidLatin1(`hex escape ${braced[0]} is above \\x{FF}: Envoy's RE2 reads patterns as Latin-1 bytes, where \\x{…} ends at \\x{FF} (write the character itself, outside a class, to match its UTF-8 bytes)`, at));
       return { width: braced[0].length, value: v };
     }
     const two = /^\\x([0-9A-Fa-f]{2})/.exec(p.slice(at));
@@ -294,6 +311,30 @@ function escapeCommon(s: Scanner, at: number, inClass: boolean): { width: number
   const code = c.codePointAt(0)!;
   if (code < 0x80 && !/[A-Za-z0-9]/.test(c)) return { width: 2, value: code }; // escaped punctuation
   return fail(invalid(`unknown escape \\${c}`, at));
+}
+
+/** The first byte of a code point's UTF-8 form (a lone surrogate counts as its 3-byte form, 0xED). */
+function firstUtf8Byte(cp: number): number {
+  if (cp < 0x80) return cp;
+  if (cp < 0x800) return 0xc0 | (cp >> 6);
+  if (cp < 0x10000) return 0xe0 | (cp >> 12);
+  return 0xf0 | (cp >> 18);
+}
+
+/** The last byte of a code point's UTF-8 form. */
+function lastUtf8Byte(cp: number): number {
+  return cp < 0x80 ? cp : 0x80 | (cp & 0x3f);
+}
+
+/**
+ * What Envoy's RE2 refuses in a pattern the UTF-8 RE2 accepts. Envoy 1.40 reads patterns as Latin-1: checked with
+ * `envoy --mode validate`, it refuses \x{100} and above ("invalid escape sequence: \x{100", surrogates included)
+ * and [\x{E9}-é] ("invalid character class range: \x{E9}-Ã", é being the bytes C3 A9). Call it only for patterns
+ * RE2 compiled: other problems the scanner reports are left to RE2's verdict.
+ */
+export function latin1Problem(pattern: string): RegexProblem | undefined {
+  const problem = scan(pattern);
+  return problem?.kind === "invalid" && problem.latin1 ? problem : undefined;
 }
 
 /** \0, \12, \123: up to three octal digits in total. */
@@ -324,6 +365,8 @@ function charClass(s: Scanner): RegexProblem | undefined {
     }
     let value: number | undefined;
     let width: number;
+    const loLiteral = c !== "\\" && c.codePointAt(0)! > 0x7f;
+    let hiLiteral = false;
     if (c === "\\") {
       if (p[i + 1] === undefined) return invalid("trailing backslash", i);
       if ("AzBCQE".includes(p[i + 1]!)) return invalid(`escape \\${p[i + 1]} is not allowed inside a class`, i);
@@ -333,8 +376,10 @@ function charClass(s: Scanner): RegexProblem | undefined {
       width = r.width;
       value = r.value;
     } else {
-      value = p.codePointAt(i)!;
-      width = value > 0xffff ? 2 : 1;
+      const cp = p.codePointAt(i)!;
+      width = cp > 0xffff ? 2 : 1;
+      // As a range's low end, a literal non-ASCII character is its UTF-8 bytes, the last of which starts the range.
+      value = lastUtf8Byte(cp);
     }
     // A range lo-hi: "-" after a single character, not at the end of the class. After a class escape (\d-z)
     // the "-" is a literal, as in Perl.
@@ -351,11 +396,19 @@ function charClass(s: Scanner): RegexProblem | undefined {
       } else if (p[hiAt] === "[" && p[hiAt + 1] === ":") {
         return invalid("a POSIX class cannot end a range", hiAt);
       } else {
-        hi = p.codePointAt(hiAt)!;
-        hiWidth = hi > 0xffff ? 2 : 1;
+        const cp = p.codePointAt(hiAt)!;
+        hiWidth = cp > 0xffff ? 2 : 1;
+        // ... and as its high end, its first byte ends it (the rest are members of their own).
+        hi = firstUtf8Byte(cp);
+        hiLiteral = cp > 0x7f;
       }
       if (hi === undefined) return invalid("a class escape cannot end a range", hiAt);
-      if (hi < value) return invalid(`range "${p.slice(i, hiAt + hiWidth)}" is reversed`, i);
+      if (hi < value) {
+        const range = `range "${p.slice(i, hiAt + hiWidth)}"`;
+        if (!loLiteral && !hiLiteral) return invalid(`${range} is reversed`, i);
+        // A range between code points that is reversed between the bytes Envoy's Latin-1 RE2 sees.
+        return invalidLatin1(`${range} is reversed in Envoy's RE2, which reads patterns as Latin-1 bytes: a non-ASCII character is its UTF-8 bytes, so the range runs from byte 0x${value.toString(16).toUpperCase()} to byte 0x${hi.toString(16).toUpperCase()} (give both ends as \\x{…} escapes of at most \\x{FF})`, i);
+      }
       i = hiAt + hiWidth;
       continue;
     }

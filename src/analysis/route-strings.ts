@@ -1,7 +1,7 @@
 // Every string a route hands to Envoy as a path, header or query value (matches, header operations, rewrites,
 // redirects): one walk for the regex and character checks. The walk allocates almost nothing; the phrase naming
 // a string and its model path are built by `describe()` only when an analyzer reports it.
-import type { HttpRouteIR, StringMatchIR } from "../ir/types.js";
+import type { CorsIR, HttpRouteIR, ServiceIR, SourceLoc, StringMatchIR } from "../ir/types.js";
 import type { ModelPath } from "./context.js";
 import { q } from "./format.js";
 
@@ -55,5 +55,34 @@ export function visitRouteStrings(r: HttpRouteIR, visit: RouteStringVisitor): vo
     if (a.host !== undefined) visit(a.host, false, undefined, (base) => ({ field: "redirect host", path: [...base, "action", "host"] }));
     if (a.path !== undefined) visit(a.path, false, undefined, (base) => ({ field: "redirect path", path: [...base, "action", "path"] }));
     if (a.prefix !== undefined) visit(a.prefix, false, undefined, (base) => ({ field: "redirect prefix", path: [...base, "action", "prefix"] }));
+  }
+}
+
+export interface CorsOriginRegex {
+  value: string;
+  /** "the CORS origin regex of service \"web\"", "... of route \"web-0\"". */
+  where: string;
+  path: ModelPath;
+  source: SourceLoc | undefined;
+}
+
+/**
+ * The regex origins of every CORS policy (mesh.cors() and each route's .cors()): Envoy compiles them with the same
+ * RE2 as route matches (allow_origin_string_match safe_regex). A route with several matches is reported once.
+ */
+export function* corsOriginRegexes(services: readonly ServiceIR[], routeSource: (s: ServiceIR, r: HttpRouteIR) => SourceLoc | undefined): Generator<CorsOriginRegex> {
+  const of = function* (c: CorsIR | undefined, where: string, base: ModelPath, source: SourceLoc | undefined) {
+    if (!c) return;
+    for (let k = 0; k < c.allowOrigins.length; k++) {
+      const o = c.allowOrigins[k]!;
+      if ("regex" in o) yield { value: o.regex, where: `the CORS origin regex of ${where}`, path: [...base, "cors", "allowOrigins", k, "regex"], source };
+    }
+  };
+  for (const s of services) {
+    yield* of(s.cors, `service ${q(s.name)}`, ["services", s.name], s.cors?.source ?? s.source);
+    for (let i = 0; i < s.routes.length; i++) {
+      const r = s.routes[i]!;
+      if (r.alternative === undefined || r.alternative === 1) yield* of(r.cors, `route ${q(r.name)}`, ["services", s.name, "routes", i], r.cors?.source ?? routeSource(s, r));
+    }
   }
 }

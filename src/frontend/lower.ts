@@ -46,7 +46,7 @@ import type {
   UpstreamPolicyIR,
 } from "../ir/types.js";
 import { codes } from "./codes.js";
-import { ms } from "./duration.js";
+import { MAX_DURATION_MS, ms } from "./duration.js";
 import { at, makeLocator, siteOf, sourceLoc as toSourceLoc, type Locate } from "./sites.js";
 import { lowerPatches } from "./lower-patch.js";
 import { telemetryIR } from "./telemetry-lower.js";
@@ -108,7 +108,7 @@ export function retryIR(r: RetryOptions | undefined): RetryIR | undefined {
     on: [...(r.on ?? (explicitCodes ? [] : DEFAULTS.retryOn))],
     statusCodes: [...(r.statusCodes ?? [])],
     grpcCodes: [...(r.grpcCodes ?? [])],
-    backoff: r.backoff ? { baseMs: ms(r.backoff.base), maxMs: r.backoff.max ? ms(r.backoff.max) : ms(r.backoff.base) * 10 } : undefined,
+    backoff: r.backoff ? { baseMs: ms(r.backoff.base), maxMs: r.backoff.max ? ms(r.backoff.max) : Math.min(ms(r.backoff.base) * 10, MAX_DURATION_MS) } : undefined,
     otherHosts: r.otherHosts || undefined,
     hostSelectionAttempts: r.hostSelectionAttempts,
   });

@@ -4,7 +4,7 @@
 // element (`route`, `policy`, `subsetPolicy`) or for the whole service. It never produces issues itself: when any
 // service is refused, validate.ts runs the full schema, so diagnostics always come from zod.
 // test/frontend/schema-fast.test.ts checks "accepted implies zod accepts" over mutated services.
-import { durationMs } from "./duration.js";
+import { durationMs, MAX_DURATION_MS } from "./duration.js";
 import {
   ADDRESS_PORT,
   DNS_LABEL,
@@ -54,8 +54,11 @@ const MAX_INT = 2 ** 32 - 1;
 const port = (v: unknown) => intIn(v, 1, 65535);
 const optPort = (v: unknown) => v === undefined || port(v);
 const percent = (v: unknown) => typeof v === "number" && v >= 0 && v <= 100;
-const duration = (v: unknown) => durationMs(v) !== undefined;
-const positiveDuration = (v: unknown) => (durationMs(v) ?? 0) > 0;
+const duration = (v: unknown) => {
+  const n = durationMs(v);
+  return n !== undefined && n <= MAX_DURATION_MS;
+};
+const positiveDuration = (v: unknown) => duration(v) && durationMs(v)! > 0;
 const optDuration = (v: unknown) => v === undefined || duration(v);
 const optPositiveDuration = (v: unknown) => v === undefined || positiveDuration(v);
 const optCount = (v: unknown, min: number) => v === undefined || intIn(v, min, MAX_INT);

@@ -24,7 +24,7 @@ import {
   TRUST_DOMAIN,
 } from "./schema-patterns.js";
 import { provideZodSchemas } from "./schema-fast.js";
-import { durationMs } from "./duration.js";
+import { durationMs, MAX_DURATION, MAX_DURATION_MS } from "./duration.js";
 import { telemetrySchemas } from "./telemetry-schema.js";
 import { authorization } from "./schema-authz.js";
 import { patches } from "./schema-patch.js";
@@ -56,6 +56,11 @@ export const duration = z
   .string({ error: (i) => `expected a duration like "250ms", "1.5s" or "2m", got ${show(i.input)}` })
   .refine((v) => durationMs(v) !== undefined, {
     error: (i) => `expected a duration like "250ms", "1.5s" or "2m" (a whole number of milliseconds), got ${show(i.input)}`,
+    abort: true,
+  })
+  .refine((v) => (durationMs(v) ?? 0) <= MAX_DURATION_MS, {
+    error: (i) => `a duration must be at most "${MAX_DURATION}" (about 292 years, the longest Envoy accepts), got ${show(i.input)}`,
+    params: { hint: `Use a shorter duration, at most "${MAX_DURATION}"; a route or policy timeout of "0s" turns the timeout off.` },
     abort: true,
   });
 const { telemetry, traceSampling } = telemetrySchemas({ duration, percent, port });

@@ -2,6 +2,7 @@
 // rules types cannot express. Whether a collector is reachable, a port collides or a log path is absolute is
 // analysis (MESH06xx), so those values are only checked for shape here.
 import * as z from "zod";
+import { durationMs, MAX_UINT32_DURATION_MS } from "./duration.js";
 
 const ADDRESS_PORT = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
 const HEADER = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -34,7 +35,17 @@ export function telemetrySchemas(v: { duration: z.ZodType<string>; percent: z.Zo
       )
       .optional(),
     filter: z
-      .strictObject({ errorsOnly: z.boolean().optional(), slowerThan: duration.optional(), samplePercent: percent.optional() })
+      .strictObject({
+        errorsOnly: z.boolean().optional(),
+        // Envoy's duration_filter compares against a uint32 number of milliseconds.
+        slowerThan: duration
+          .refine((v) => (durationMs(v) ?? 0) <= MAX_UINT32_DURATION_MS, {
+            error: (i) => `an access-log slowerThan must be at most "${MAX_UINT32_DURATION_MS}ms" (Envoy compares it as a 32-bit number of milliseconds, about 49 days), got ${JSON.stringify(i.input)}`,
+            params: { hint: `Use a shorter duration, at most "${MAX_UINT32_DURATION_MS}ms" ("1193h" is below it).` },
+          })
+          .optional(),
+        samplePercent: percent.optional(),
+      })
       .optional(),
   });
 

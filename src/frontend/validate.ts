@@ -41,7 +41,9 @@ export function validateModel(model: MeshModel, locate: Locate = makeLocator(), 
   // nothing when the mesh's own fields pass it too.
   const servicesOk = options.wellFormed === true && allServicesAccepted(model.services);
   const result = servicesOk && meshFieldsAccepted(model) ? undefined : (servicesOk ? meshWithoutServices : meshSchema).safeParse(model);
-  const issues: { path: PropertyKey[]; message: string }[] = !result || result.success ? [] : result.error.issues.map((i) => ({ path: i.path, message: i.message }));
+  // A refinement may carry a specific hint in its params ({ params: { hint } }); the rest get MESH0003's general one.
+  const issues: { path: PropertyKey[]; message: string; hint?: string }[] =
+    !result || result.success ? [] : result.error.issues.map((i) => ({ path: i.path, message: i.message, ...issueHint(i) }));
   for (const p of options.wellFormed === true ? [] : illFormedStrings(model)) {
     const last = p[p.length - 1];
     const value = p.reduce<unknown>((o, k) => (o as Record<PropertyKey, unknown>)?.[k], model);
@@ -52,7 +54,12 @@ export function validateModel(model: MeshModel, locate: Locate = makeLocator(), 
   return issues.map((issue) => {
     const path = modelPath(model, issue.path);
     const where = dotPath(path);
-    const d: Diagnostic = { code: codes.InvalidValue, severity: "error", message: where ? `${where}: ${issue.message}` : issue.message, path };
+    const d: Diagnostic = { code: codes.InvalidValue, severity: "error", message: where ? `${where}: ${issue.message}` : issue.message, path, ...(issue.hint !== undefined && { hint: issue.hint }) };
     return at(siteAt(model, issue.path, locate), d);
   });
+}
+
+function issueHint(issue: { code?: string; params?: unknown }): { hint?: string } {
+  const hint = issue.code === "custom" ? (issue.params as { hint?: unknown } | undefined)?.hint : undefined;
+  return typeof hint === "string" ? { hint } : {};
 }

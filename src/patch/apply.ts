@@ -9,7 +9,9 @@
 import { relative, resolve, sep } from "node:path";
 import { CODES, fillTemplate, type CodeName, type CodeParams } from "../analysis/codes.js";
 import { q, listing } from "../analysis/format.js";
+import protobuf from "protobufjs";
 import { encodeMessage } from "../backends/envoy/api/codec.js";
+import { envoyRoot } from "../backends/envoy/api/registry.js";
 import { formatIssue } from "../backends/envoy/api/issues.js";
 import { checkConsistency } from "../backends/envoy/consistency.js";
 import { canonicalOf, RESOURCE_TYPES, rememberCanonical, resourceLabel } from "../backends/envoy/encode.js";
@@ -181,9 +183,9 @@ export async function applyPatches(ir: MeshIR, snapshot: MeshSnapshot, session: 
       report("PatchRefused", last, { ...label, issue: rule });
       return undefined;
     }
-    const secret = inlineSecret(encoded.message.canonical, "");
+    const secret = inlineSecret(envoyRoot().lookupType(RESOURCE_TYPES[first.kind]), encoded.message.canonical, "");
     if (secret) {
-      report("PatchRefused", last, { ...label, issue: `${secret}: key material may not be inlined in a resource (it would reach build output and logs); point to a file (filename) or an SDS secret` });
+      report("PatchRefused", last, { ...label, issue: `${secret}: key material may not be inlined in a resource (a private key, password, token or service-account key would reach build output and logs); point to a file (filename, a token path) or an SDS secret` });
       return undefined;
     }
     if (contentHash(encoded.message.bytes) === first.resource.hash) return first.resource;
@@ -232,26 +234,89 @@ export async function applyPatches(ir: MeshIR, snapshot: MeshSnapshot, session: 
 /** A patched resource's JSON may be at most this long (the worker's heap bounds it too; this bounds the parent). */
 const MAX_RESULT_CHARS = 64 * 2 ** 20;
 
-/** Fields whose DataSource holds key material (TLS private keys, their passwords, session ticket keys). */
+/** Fields whose DataSource holds key material (TLS private keys, their passwords, session ticket keys), by name. */
 const SECRET_FIELDS = new Set(["private_key", "password", "keys", "pkcs12"]);
 
-/** The path of a secret given inline (`inline_bytes`/`inline_string`) anywhere in `c`, or undefined. */
-function inlineSecret(c: unknown, path: string): string | undefined {
+/** Envoy's own mark on fields that hold secrets (TlsCertificate.private_key, GenericSecret.secret, ...). */
+const SENSITIVE = "(udpa.annotations.sensitive)";
+/**
+ * gRPC call credentials that carry the credential itself (a token, a service account's JSON key, a plugin's
+ * config); Envoy does not mark them sensitive. google_compute_engine (no data) and sts_service (file paths) stay.
+ */
+const CALL_CREDENTIALS = ".envoy.config.core.v3.GrpcService.GoogleGrpc.CallCredentials";
+const CALL_CREDENTIAL_SECRETS = new Set(["access_token", "google_refresh_token", "service_account_jwt_access", "google_iam", "from_plugin"]);
+const DATA_SOURCE = ".envoy.config.core.v3.DataSource";
+
+function isSecretField(type: protobuf.Type, field: protobuf.Field): boolean {
+  return field.options?.[SENSITIVE] === true || (type.fullName === CALL_CREDENTIALS && CALL_CREDENTIAL_SECRETS.has(field.name));
+}
+
+/** The message type of an Any's payload, when the root knows it. */
+function anyType(c: Record<string, unknown>): protobuf.Type | undefined {
+  const url = c["@type"];
+  if (typeof url !== "string") return undefined;
+  try {
+    return envoyRoot().lookupType(url.slice(url.lastIndexOf("/") + 1));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a value of a secret field holds the secret itself: a non-empty string or bytes, a DataSource given
+ * inline (a filename or an environment variable only names where Envoy reads it), or a message with any of these.
+ */
+function holdsSecret(type: protobuf.Type | undefined, scalar: string, v: unknown): boolean {
+  if (Array.isArray(v)) return v.some((x) => holdsSecret(type, scalar, x));
+  if (typeof v === "string") return v.length > 0 && (type === undefined || scalar === "string" || scalar === "bytes");
+  if (v === null || typeof v !== "object") return false;
+  const o = v as Record<string, unknown>;
+  const t = type?.fullName === ".google.protobuf.Any" ? anyType(o) : type;
+  if (t?.fullName === DATA_SOURCE) return "inline_bytes" in o || "inline_string" in o;
+  for (const [k, x] of Object.entries(o)) {
+    if (k === "@type") continue;
+    const f = t?.fields[k];
+    // Unknown shape (an Any the root cannot resolve): any text in it may be the secret.
+    if (f ? holdsSecret(f.resolvedType instanceof protobuf.Type ? f.resolvedType : undefined, f.type, x) : holdsSecret(undefined, "", x)) return true;
+  }
+  return false;
+}
+
+/**
+ * The path of a secret given inline anywhere in `c` (a canonical message of `type`), or undefined: a field Envoy
+ * marks sensitive or a gRPC call credential holding its secret, and any field named like a key-material
+ * DataSource holding one inline. Any payloads are followed through their "@type".
+ */
+function inlineSecret(type: protobuf.Type | undefined, c: unknown, path: string): string | undefined {
   if (Array.isArray(c)) {
     for (let i = 0; i < c.length; i++) {
-      const hit = inlineSecret(c[i], `${path}[${i}]`);
+      const hit = inlineSecret(type, c[i], `${path}[${i}]`);
       if (hit) return hit;
     }
     return undefined;
   }
   if (c === null || typeof c !== "object") return undefined;
-  for (const [k, v] of Object.entries(c)) {
+  const o = c as Record<string, unknown>;
+  const t = type?.fullName === ".google.protobuf.Any" || (type === undefined && typeof o["@type"] === "string") ? anyType(o) : type;
+  for (const [k, v] of Object.entries(o)) {
+    if (k === "@type") continue;
     const p = path ? `${path}.${k}` : k;
+    const f = t?.fields[k];
+    const sub = f?.resolvedType instanceof protobuf.Type ? f.resolvedType : undefined;
+    if (f && t && isSecretField(t, f) && holdsSecret(sub, f.type, v)) return p;
     if (SECRET_FIELDS.has(k)) {
       const sources = Array.isArray(v) ? v : [v];
       for (const src of sources) if (src && typeof src === "object" && ("inline_bytes" in src || "inline_string" in src)) return p;
     }
-    const hit = inlineSecret(v, p);
+    // A map's values are of the field's type; a field the type lacks (none, after the codec) walks untyped.
+    if (f instanceof protobuf.MapField && v !== null && typeof v === "object") {
+      for (const [mk, mv] of Object.entries(v)) {
+        const hit = inlineSecret(sub, mv, `${p}[${JSON.stringify(mk)}]`);
+        if (hit) return hit;
+      }
+      continue;
+    }
+    const hit = inlineSecret(sub, v, p);
     if (hit) return hit;
   }
   return undefined;

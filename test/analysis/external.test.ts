@@ -30,7 +30,45 @@ table(test, "MESH0230", [
     ir: mesh(external("a", ["web"], undefined, true, 4), web([])),
     expect: [{ severity: "error", path: ["services", "a", "external", "hosts", 0], line: 4, column: 8 }],
   },
+  // Envoy lowercases domains before checking that each has one owner, and every service is also <name>.<mesh>.
+  {
+    name: "a mesh service's name in capitals",
+    ir: mesh(external("a", ["WEB"], undefined, true, 4), web([])),
+    expect: [{ severity: "error", path: ["services", "a", "external", "hosts", 0], line: 4, column: 8 }],
+  },
+  {
+    name: "a mesh service's <name>.<mesh>",
+    ir: mesh(external("a", ["x.example", "web.test"], undefined, true, 4), web([])),
+    expect: [{ severity: "error", path: ["services", "a", "external", "hosts", 1], line: 4, column: 8 }],
+  },
+  {
+    name: "a mesh service's <name>.<mesh> in capitals",
+    ir: mesh(external("a", ["WEB.test"], undefined, true, 4), web([])),
+    expect: [{ severity: "error", path: ["services", "a", "external", "hosts", 0], line: 4, column: 8 }],
+  },
+  {
+    name: "the external service's own name in capitals",
+    ir: mesh(external("partner", ["Partner"], undefined, true, 5)),
+    expect: [{ severity: "error", path: ["services", "partner", "external", "hosts", 0], line: 5, column: 8 }],
+  },
+  {
+    name: "another external service's name",
+    ir: mesh(external("a", ["a.example"], undefined, true, 2), external("b", ["A"], undefined, true, 3)),
+    expect: [{ severity: "error", path: ["services", "b", "external", "hosts", 0], line: 3, column: 8 }],
+  },
+  {
+    name: "one host of two external services in two letter cases",
+    ir: mesh(external("a", ["API.example"], undefined, true, 2), external("b", ["api.example"], undefined, true, 3)),
+    expect: [{ severity: "error", path: ["services", "b", "external", "hosts", 0], line: 3, column: 8 }],
+  },
+  { name: "a host in another mesh's namespace", ir: mesh(external("a", ["web.other"], undefined, true, 4), web([])), expect: [] },
 ]);
+
+test("MESH0230 says whose domain a host is", () => {
+  const message = (ir: ReturnType<typeof mesh>) => analyze(ir).find((d) => d.code === "MESH0230")?.message;
+  assert.equal(message(mesh(external("a", ["WEB.test"]), web([]))), 'Host "WEB.test" of external service "a" is already claimed by service "web".');
+  assert.equal(message(mesh(external("partner", ["Partner"]))), 'Host "Partner" of external service "partner" is already claimed by its own name.');
+});
 
 table(test, "MESH0231", [
   { name: "443 with tls", ir: mesh(external("a", ["a.example"])), expect: [] },
@@ -65,4 +103,10 @@ test("an external service binds nothing: no MESH0207 or MESH0204 for its ports",
   // The same port declared on a service with a sidecar is refused: the check still runs for everything else.
   const sidecar = service("ledger", { ports: [port("db", "tcp", 5432, 5432)], instances: { kind: "dns", hostname: "ledger.internal", ports: {} } } as never);
   assert.ok(analyze(mesh(sidecar)).some((d) => d.code === "MESH0207"));
+});
+
+test("the backend's own one-owner check on domains ignores letter case, as Envoy's does", async () => {
+  const { translateMesh } = await import("../../src/backends/envoy/translate.js");
+  const issues = translateMesh(mesh(service("api", { source: at(2, 3) } as never), external("shout", ["API"], [port("web", "http", 80, 80)], false), web(["api", "shout"]))).issues;
+  assert.ok(issues.some((i) => /domain "API" already belongs to virtual host/.test(i.message)), JSON.stringify(issues));
 });

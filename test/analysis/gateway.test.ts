@@ -36,3 +36,32 @@ test("a gateway binds no app port: a listener on its own number is no MESH0207",
   const codes = analyze(mesh(gateway([route("api-0")]), service("api"))).map((d) => d.code);
   assert.deepEqual(codes.filter((c) => c === "MESH0207" || c === "MESH0204"), []);
 });
+
+// Envoy lowercases virtual-host domains before its one-owner check ("Duplicate entry of domain shop.example in
+// route gateway|8000"): test/analysis/envoy-accept.test.ts shows it with the real Envoy.
+const listeners = (...ls: { port: number; hosts: string[] }[]): ServiceIR =>
+  service("edge", {
+    source: at(3, 8),
+    ports: [...new Set(ls.map((l) => l.port))].map((n) => port(`http-${n}`, "http", n, n)),
+    routes: [],
+    gateway: { listeners: ls.map((l) => ({ port: `http-${l.port}`, protocol: "http", hosts: l.hosts })) },
+  } as never);
+table(test, "MESH0239", [
+  { name: "distinct hosts", ir: mesh(listeners({ port: 8000, hosts: ["shop.example", "api.shop.example"] })), expect: [] },
+  { name: "one host on two ports", ir: mesh(listeners({ port: 8000, hosts: ["shop.example"] }, { port: 8001, hosts: ["Shop.example"] })), expect: [] },
+  {
+    name: "one host in two letter cases on a listener",
+    ir: mesh(listeners({ port: 8000, hosts: ["Shop.example", "shop.example"] })),
+    expect: [{ severity: "error", path: ["services", "edge", "gateway", "listeners", 0, "hosts", 1], line: 3, column: 8 }],
+  },
+  {
+    name: "the same host twice",
+    ir: mesh(listeners({ port: 8000, hosts: ["a.example", "b.example", "a.example"] })),
+    expect: [{ severity: "error", path: ["services", "edge", "gateway", "listeners", 0, "hosts", 2], line: 3, column: 8 }],
+  },
+]);
+
+test("MESH0239 names both spellings and the port", () => {
+  const d = analyze(mesh(listeners({ port: 8000, hosts: ["Shop.example", "shop.example"] }))).find((x) => x.code === "MESH0239");
+  assert.equal(d?.message, 'Host "shop.example" of gateway "edge" is listed again on port 8000: it is the same domain as "Shop.example" (Envoy ignores letter case in domains).');
+});

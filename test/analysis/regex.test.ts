@@ -14,7 +14,7 @@ const VALID_RE2 = [
   "\\A/health\\z",
   "[[:alpha:]][[:^digit:]]*",
   "\\pL\\p{Greek}\\PN\\P{^Latin}",
-  "\\x41\\x{1F600}\\012\\0",
+  "\\x41\\x{FF}\\012\\0",
   "[\\d-z]",
   "[]a]",
   "a{2}b{1,}c{0,1000}",
@@ -178,4 +178,30 @@ test("a refusal only RE2 knows carries RE2's message", () => {
     messageOf(withRegex("path", "/\\p{Foo}"), "MESH0309").message,
     'Regex "/\\p{Foo}" in the path regex of route "api-0" is invalid: RE2 says "invalid character class range: \\p{Foo}" at offset 1.',
   );
+});
+
+// Envoy 1.40's RE2 reads patterns as Latin-1 bytes (re2-wasm's as UTF-8): checked with `envoy --mode validate`,
+// \x{100} and above (UTF-16 surrogates included) are "invalid escape sequence", and a class range is reversed when
+// its ends, as bytes, are: [\x{E9}-é] is \xE9 to \xC3 (é is C3 A9). test/analysis/envoy-accept.test.ts runs these
+// against the real Envoy.
+const corsRegex = (regex: string) => mesh(service("api", { cors: { allowOrigins: [{ regex }], allowMethods: [], allowHeaders: [], exposeHeaders: [], allowCredentials: false, source: at(4, 3) } }));
+table(test, "MESH0309", [
+  { name: "\\x{FF}, the last escape Envoy takes", ir: withRegex("path", "/\\x{FF}"), expect: [] },
+  { name: "[\\x{C3}-é] (bytes C3 to C3)", ir: withRegex("path", "/[\\x{C3}-é]"), expect: [] },
+  { name: "é and Ā as literals", ir: withRegex("path", "/caf\u00e9|[\u0100-\u017f]"), expect: [] },
+  { name: "\\x{100}", ir: withRegex("path", "/\\x{100}"), expect: [{ severity: "error", path: ["services", "api", "routes", 0, "match", "path", "regex"], line: 6, column: 5 }] },
+  { name: "surrogate \\x{D800} in a path regex", ir: withRegex("path", "/\\x{D800}"), expect: [{ severity: "error", path: ["services", "api", "routes", 0, "match", "path", "regex"], line: 6, column: 5 }] },
+  { name: "surrogate \\x{DFFF} in a header regex", ir: withRegex("header", "\\x{DFFF}"), expect: [{ severity: "error", path: ["services", "api", "routes", 0, "match", "headers", 0, "match", "regex"], line: 6, column: 5 }] },
+  { name: "a class range across the surrogates", ir: withRegex("query", "[\\x{D000}-\\x{E000}]"), expect: [{ severity: "error", path: ["services", "api", "routes", 0, "match", "query", 0, "match", "regex"], line: 6, column: 5 }] },
+  { name: "[\\x{E9}-é] (bytes E9 to C3)", ir: withRegex("path", "/[\\x{E9}-é]"), expect: [{ severity: "error", path: ["services", "api", "routes", 0, "match", "path", "regex"], line: 6, column: 5 }] },
+  { name: "a surrogate in a CORS origin regex", ir: corsRegex("https://\\x{D800}"), expect: [{ severity: "error", path: ["services", "api", "cors", "allowOrigins", 0, "regex"], line: 4, column: 3 }] },
+]);
+table(test, "MESH0308", [
+  { name: "a CORS origin regex is checked like a route's", ir: corsRegex("https://(?=a)"), expect: [{ severity: "error", path: ["services", "api", "cors", "allowOrigins", 0, "regex"], line: 4, column: 3 }] },
+  { name: "an RE2 CORS origin regex", ir: corsRegex("https://[a-z]+\\.example"), expect: [] },
+]);
+
+test("MESH0309 explains Envoy's Latin-1 reading", () => {
+  assert.match(messageOf(withRegex("path", "/\\x{D800}"), "MESH0309").message, /hex escape \\x\{D800\} is above \\x\{FF\}: Envoy's RE2 reads patterns as Latin-1 bytes/);
+  assert.match(messageOf(withRegex("path", "/[\\x{E9}-é]"), "MESH0309").message, /range "\\x\{E9\}-é" is reversed in Envoy's RE2.*byte 0xE9 to byte 0xC3/);
 });

@@ -1,6 +1,7 @@
 // 06xx: telemetry (collector reachability, metrics port, access-log path, proxyless clients, route sampling).
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { analyze } from "../../src/analysis/index.js";
 import type { CollectorIR, TelemetryIR } from "../../src/ir/types.js";
 import { at, mesh, messageOf, port, route, service, table, withoutInstances } from "./ir-fixtures.js";
 
@@ -71,7 +72,19 @@ table(test, "MESH0604", [
     ir: mesh(service("web", { telemetry: fileLog("logs/access.log") })),
     expect: [{ severity: "error", path: ["services", "web", "telemetry", "accessLog", "to", "file"], line: 8, column: 3 }],
   },
+  // Envoy opens the path as a C string: it would silently write /tmp/a (checked with Envoy 1.40).
+  {
+    name: "a NUL in an absolute path",
+    ir: mesh(service("web", { telemetry: fileLog("/tmp/a\u0000b") })),
+    expect: [{ severity: "error", path: ["services", "web", "telemetry", "accessLog", "to", "file"], line: 8, column: 3 }],
+  },
 ]);
+
+test("MESH0604 says what is wrong with the path", () => {
+  const message = (path: string) => analyze(mesh(service("web", { telemetry: fileLog(path) }))).find((d) => d.code === "MESH0604")?.message;
+  assert.equal(message("logs/a.log"), 'Access-log path "logs/a.log" of service "web" is not absolute.');
+  assert.equal(message("/tmp/a\u0000b"), 'Access-log path "/tmp/a\\0b" of service "web" contains a NUL character, where Envoy would cut it and write another file.');
+});
 
 table(test, "MESH0605", [
   { name: "sidecar service with telemetry", ir: mesh(service("web", { telemetry: metrics(15090) })), expect: [] },

@@ -90,3 +90,57 @@ test("names: services are DNS labels; ports and subsets are simple names", () =>
     ["services.Web.name", 'services.Web.ports["we b"]', 'services.Web.subsets[""]'],
   );
 });
+
+// Envoy 1.40 refuses 9223372036 s and more in every duration field meshc writes ("Invalid duration: Duration
+// out-of-range"), and an access log's slowerThan is a uint32 of milliseconds: test/analysis/envoy-accept.test.ts
+// checks both edges with the real Envoy.
+test("durations are capped at what Envoy accepts, at the call site with the maximum in the hint", () => {
+  const every = (d: string) =>
+    check((mesh) => {
+      const a = mesh.service("a", { ports: { web: http(80) }, instances: [] });
+      mesh.policy(a, {
+        connectTimeout: loose(d),
+        idleTimeout: loose(d),
+        timeout: loose(d),
+        healthCheck: { http: "/h", interval: loose(d), timeout: loose(d) },
+        outlierDetection: { interval: loose(d), baseEjection: loose(d) },
+        loadBalancer: { ringHash: { hashOn: { cookie: "c", ttl: loose(d) } } },
+      });
+      mesh.cors(a, { allowOrigins: ["https://a.example"], maxAge: loose(d) });
+      mesh.routes(a, (r) => [
+        r.match().fault({ delay: { fixed: loose(d) } }).rateLimit({ tokens: 1, per: loose(d) }).to(a).timeout(loose(d)).idleTimeout(loose(d)).retries({ attempts: 1, perTry: loose(d), backoff: { base: loose(d), max: loose(d) } }),
+      ]);
+    });
+  assert.deepEqual(every("9223372035999ms"), []);
+  assert.deepEqual(every("2562047h"), []);
+  assert.deepEqual(every("153722867m"), []);
+  const ds = every("9223372036s");
+  assert.equal(ds.length, 16);
+  assert.ok(ds.every((d) => d.code === "MESH0003" && (d.line ?? 0) > 0));
+  // A hash cookie's ttl sits in a union of hash keys, whose refusal is the union's own message (as for any bad ttl).
+  const union = ds.filter((d) => d.path?.at(-1) === "loadBalancer");
+  const capped = ds.filter((d) => d.path?.at(-1) !== "loadBalancer");
+  assert.equal(union.length, 1);
+  for (const d of capped) {
+    assert.match(d.message, /at most "9223372035999ms" \(about 292 years, the longest Envoy accepts\), got "9223372036s"$/);
+    assert.match(d.hint ?? "", /at most "9223372035999ms"/);
+  }
+  assert.deepEqual(ds.find((d) => d.path?.at(-1) === "timeout" && d.path[2] === "routes")?.path, ["services", "a", "routes", 0, "timeout"]);
+  // Minutes and hours too.
+  assert.equal(every("153722868m").length, 16);
+  assert.equal(every("2562048h").length, 16);
+});
+
+test("an access log's slowerThan is at most 4294967295ms, a uint32 in Envoy", () => {
+  const slower = (d: string) =>
+    check((mesh) => {
+      const a = mesh.service("a", { ports: { web: http(80) }, instances: [] });
+      mesh.telemetry(a, { accessLog: { filter: { slowerThan: loose(d) } } });
+    });
+  assert.deepEqual(slower("4294967295ms"), []);
+  const [d, ...rest] = slower("4294967296ms");
+  assert.deepEqual(rest, []);
+  assert.deepEqual(d?.path, ["services", "a", "telemetry", 0, "accessLog", "filter", "slowerThan"]);
+  assert.match(d?.message ?? "", /at most "4294967295ms"/);
+  assert.match(d?.hint ?? "", /at most "4294967295ms"/);
+});

@@ -198,6 +198,43 @@ describe("mesh.patch() keeps secrets out of the output", () => {
   });
 });
 
+describe("mesh.patch() keeps gRPC credentials out of the output", () => {
+  // A gRPC access logger whose Google gRPC client carries call credentials: the token, the service account's JSON
+  // key, an IAM token would be written to lds.json. Token files (sts_service) and the GCE metadata server are fine.
+  const grpcLogger = (credentials: string) => `
+  mesh.patch({ proxies: [web], kind: "listener", name: "inbound|8081" }, (l) => {
+    l.access_log = [{
+      name: "envoy.access_loggers.http_grpc",
+      typed_config: {
+        "@type": "type.googleapis.com/envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig",
+        common_config: {
+          log_name: "x", transport_api_version: "V3",
+          grpc_service: { google_grpc: { target_uri: "logs.example:443", stat_prefix: "al", call_credentials: [${credentials}] } },
+        },
+      },
+    } as never];
+  });`;
+  const base = "access_log[0].typed_config.common_config.grpc_service.google_grpc.call_credentials[0]";
+  for (const [what, credentials, field] of [
+    ["a service account's JSON key", `{ service_account_jwt_access: { json_key: "{\\"private_key\\": \\"SECRET-KEY-MATERIAL\\"}", token_lifetime_seconds: "3600" } }`, "service_account_jwt_access"],
+    ["an access token", `{ access_token: "SECRET-KEY-MATERIAL" }`, "access_token"],
+    ["a refresh token", `{ google_refresh_token: "SECRET-KEY-MATERIAL" }`, "google_refresh_token"],
+    ["an IAM authorization token", `{ google_iam: { authorization_token: "SECRET-KEY-MATERIAL", authority_selector: "x" } }`, "google_iam"],
+  ] as const) {
+    test(`${what} in call credentials is refused (MESH0248), and not echoed`, TIMEOUT, async () => {
+      const c = await compile(grpcLogger(credentials));
+      const d = failsAt(c, "MESH0248", /key material may not be inlined/);
+      assert.ok(d.message.includes(`${base}.${field}:`), d.message);
+      assert.doesNotMatch(JSON.stringify(c.result.diagnostics), /SECRET-KEY-MATERIAL/);
+    });
+  }
+  test("token files (sts_service) and the GCE metadata server are not secrets", TIMEOUT, async () => {
+    const c = await compile(grpcLogger(`{ google_compute_engine: {} }, { sts_service: { token_exchange_service_uri: "https://sts.example/token", subject_token_path: "/var/run/token", subject_token_type: "urn:ietf:params:oauth:token-type:jwt" } }`));
+    assert.deepEqual(c.result.diagnostics.filter((d) => d.severity === "error"), []);
+    assert.ok(c.result.snapshot);
+  });
+});
+
 describe("mesh.patch() results meet Envoy's run-time rules", () => {
   test("a header Envoy refuses to modify, or a value its formatter refuses: MESH0248", TIMEOUT, async () => {
     const add = (key: string, value: string) => `

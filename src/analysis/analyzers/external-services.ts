@@ -11,16 +11,23 @@ export const externalServices: Analyzer = {
   name: "external-services",
   codes: ["ExternalHostClaimed", "ExternalPlaintextToTlsPort", "ExternalTlsProxyless"],
   run(ctx) {
-    const owners = new Map<string, string>();
-    for (const s of ctx.ir.services) if (!s.external) owners.set(s.name, `service ${q(s.name)}`);
+    // Lowercased domain -> its owner. Every service (external ones too) is a virtual host of its callers' route
+    // table under its name and <name>.<mesh> (plus those with :<port>, which clash exactly when these do, as hosts
+    // hold no ":"); Envoy lowercases domains before its one-owner check, so keys are lowercase.
+    const owners = new Map<string, { label: string; service: string; byName: boolean }>();
+    for (const s of ctx.ir.services) {
+      const label = `${s.external ? "external service" : "service"} ${q(s.name)}`;
+      for (const d of [s.name, `${s.name}.${ctx.ir.name}`]) if (!owners.has(d.toLowerCase())) owners.set(d.toLowerCase(), { label, service: s.name, byName: true });
+    }
     for (const s of ctx.ir.services) {
       const ext = s.external;
       if (!ext) continue;
       ext.hosts.forEach((h, i) => {
         const key = h.toLowerCase();
-        const other = owners.get(key);
+        const owner = owners.get(key);
+        const other = owner === undefined ? undefined : owner.byName && owner.service === s.name ? "its own name" : owner.label;
         if (other !== undefined) ctx.report("ExternalHostClaimed", ext.source ?? s.source, ["services", s.name, "external", "hosts", i], { host: q(h), service: q(s.name), other });
-        else owners.set(key, `external service ${q(s.name)}`);
+        else owners.set(key, { label: `external service ${q(s.name)}`, service: s.name, byName: false });
       });
       if (!ext.tls) {
         s.ports.forEach((p, i) => {

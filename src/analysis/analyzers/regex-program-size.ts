@@ -3,6 +3,7 @@
 // (MESH0308/0309 report the rest).
 import { routeSource, type Analyzer } from "../context.js";
 import { q } from "../format.js";
+import { corsOriginRegexes } from "../route-strings.js";
 import { re2Error } from "../../re2/engine.js";
 import { ENVOY_MAX_PROGRAM_SIZE, re2ProgramSize } from "../re2-program-size.js";
 
@@ -18,6 +19,11 @@ export const regexProgramSize: Analyzer = {
       if (size === undefined || size <= ENVOY_MAX_PROGRAM_SIZE) continue;
       const { field, path } = describe(["services", s.name, "routes", i]);
       ctx.report("RegexTooComplex", routeSource(s, r), path, { regex: q(value), where: `the ${field} of route ${q(r.name)}`, size });
+    }
+    for (const o of corsOriginRegexes(ctx.ir.services, routeSource)) {
+      if (!sizes.has(o.value)) sizes.set(o.value, re2Error(o.value) !== undefined ? undefined : re2ProgramSize(o.value));
+      const size = sizes.get(o.value);
+      if (size !== undefined && size > ENVOY_MAX_PROGRAM_SIZE) ctx.report("RegexTooComplex", o.source, o.path, { regex: q(o.value), where: o.where, size });
     }
   },
 };

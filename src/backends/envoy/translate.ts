@@ -427,13 +427,17 @@ class Translator {
     return this.enc.encodePart("envoy.config.route.v3.VirtualHost", key, vh, `VirtualHost ${JSON.stringify(vh.name)}`);
   }
 
-  /** Envoy rejects a route table where two virtual hosts claim one domain; keep the first claim, report the rest. */
+  /**
+   * Envoy rejects a route table where two virtual hosts claim one domain, comparing domains in lowercase
+   * ("Duplicate entry of domain web.m"); keep the first claim, report the rest.
+   */
   private uniqueDomains(caller: ServiceIR, vh: VirtualHost, seen: Map<string, string>): VirtualHost {
     const domains = vh.domains ?? [];
     const keep = domains.filter((d) => {
-      const owner = seen.get(d);
+      const key = d.toLowerCase();
+      const owner = seen.get(key);
       if (owner === undefined) {
-        seen.set(d, vh.name!);
+        seen.set(key, vh.name!);
         return true;
       }
       this.issues.push({

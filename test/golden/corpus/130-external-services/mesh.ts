@@ -1,4 +1,4 @@
-// External services (issue 13): a host claimed twice, a TLS port called in plaintext, a proxyless client that
+// External services (issue 13): a host claimed twice (also in another letter case), a TLS port called in plaintext, a proxyless client that
 // cannot originate TLS from a CA file. The managed database reached by DNS on its own port number is fine: an
 // external service runs no sidecar, so its app port is nobody's inbound port (no MESH0207).
 import { defineMesh, grpc, http, tcp } from "meshc";
@@ -11,7 +11,10 @@ export default defineMesh({ name: "edges", trustDomain: "edges.example", egress:
     hosts: ["maps.example"],
     ports: { https: http(443) }, // expect: MESH0231
   });
-  mesh.service("web", { ports: { web: http(8080, { app: 3000 }) }, instances: ["10.0.0.5:8080"], calls: [db, partner, again, plain] });
+  // Envoy lowercases domains: "WEB.edges" is service web's domain web.edges, "Status" is status's own name.
+  const shout = mesh.external("shout", { hosts: ["WEB.edges"], ports: { web: http(80) } }); // expect: MESH0230
+  const status = mesh.external("status", { hosts: ["Status"], ports: { web: http(80) } }); // expect: MESH0230
+  mesh.service("web", { ports: { web: http(8080, { app: 3000 }) }, instances: ["10.0.0.5:8080"], calls: [db, partner, again, plain, shout, status] });
   const rpc = mesh.external("rpc", { hosts: ["rpc.partner.example"], ports: { api: grpc(443) }, tls: {} });
   mesh.service("grpc-client", { ports: {}, instances: [], proxyless: true, calls: [rpc] }); // expect: MESH0232
 });
