@@ -72,7 +72,8 @@ export async function getText(base: string, path: string, token?: string): Promi
     } catch {
       // plain text
     }
-    throw new AdminError(`${url.href}: HTTP ${res.status}: ${detail.slice(0, 300)}`);
+    // The body comes from whatever answers at that address (an Envoy's admin, a hostile URL): printable, one line.
+    throw new AdminError(printable(`${url.href}: HTTP ${res.status}: ${detail.slice(0, 300)}`));
   }
   return text;
 }

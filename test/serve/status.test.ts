@@ -96,3 +96,22 @@ test("exit 0 only when a snapshot is served, its newest load succeeded and every
   assert.equal(statusExitCode(rejected), 1, "the newest mesh.ts was rejected: proxies run the previous one");
   assert.match(renderStatus(rejected, { now: NOW }), /still serving the previous snapshot/);
 });
+
+test("an error answer from the admin address prints as one visible line (its body is whoever answers there)", async () => {
+  const { createServer } = await import("node:http");
+  const { getText, AdminError } = await import("../../src/cli/admin-client.js");
+  const server = createServer((_req, res) => {
+    res.writeHead(500);
+    res.end(JSON.stringify({ error: "boom\u001b]0;PWNED\u0007\u001b[2JFAKE: all proxies SYNCED\r\n" }));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const port = (server.address() as { port: number }).port;
+    const err = await getText(`http://127.0.0.1:${port}`, "/debug/status").then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof AdminError);
+    assert.doesNotMatch(err.message, /[\u0000-\u001f\u007f]/);
+    assert.match(err.message, /HTTP 500: boom\\u001b\]0;PWNED\\u0007\\u001b\[2JFAKE: all proxies SYNCED\\r\\n/);
+  } finally {
+    server.close();
+  }
+});
