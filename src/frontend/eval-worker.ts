@@ -46,14 +46,14 @@ export function describeThrown(error: unknown): ThrownValue {
  * process._kill, which process.kill calls, is guarded the same way.
  */
 export function guardSignals(): void {
-  const refused = (pid: unknown) => {
-    const n = Number(pid);
-    return !Number.isInteger(n) || n <= 0 || n === process.pid || n === process.ppid;
-  };
+  // Converted once, and only a positive int32 passes: the native call reads the pid as an int32 (pid + 2**32 is the
+  // pid again, 2**32 is 0: the process group, 2**32 - 1 is -1: every process), and a valueOf() could answer
+  // differently when read again. The original gets the number checked, never the caller's value.
   const wrap = <F extends (pid: number, signal?: string | number) => unknown>(original: F): F =>
-    ((pid: number, signal?: string | number) => {
-      if (refused(pid)) throw new Error("a mesh module may not send signals to meshc");
-      return original(pid, signal);
+    ((pid: unknown, signal?: string | number) => {
+      const n = Number(pid);
+      if ((n | 0) !== n || n <= 0 || n === process.pid || n === process.ppid) throw new Error("a mesh module may not send signals to meshc");
+      return original(n, signal);
     }) as F;
   const p = process as typeof process & { _kill?: (pid: number, signal?: string | number) => unknown };
   if (typeof p._kill === "function") p._kill = wrap(p._kill.bind(process));

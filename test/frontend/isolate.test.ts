@@ -96,12 +96,13 @@ describe("what a mesh module does to the process (it is not sandboxed: mistakes,
 const g = globalThis as unknown as { process: { pid: number; kill(pid: unknown, signal?: string): void; _kill(pid: unknown, signal: number): number } };
 `;
   test("a signal to meshc is refused however its pid is spelled (a string, a float, process._kill)", { timeout: 180_000 }, () => {
-    for (const call of [`g.process.kill(String(g.process.pid), "SIGKILL")`, `g.process.kill(g.process.pid + 0.0, "SIGKILL")`, `g.process.kill(" " + g.process.pid + " ", "SIGKILL")`, `g.process._kill(String(g.process.pid), 9)`]) {
+    for (const call of [`g.process.kill(String(g.process.pid), "SIGKILL")`, `g.process.kill(g.process.pid + 0.0, "SIGKILL")`, `g.process.kill(" " + g.process.pid + " ", "SIGKILL")`, `g.process._kill(String(g.process.pid), 9)`, `g.process._kill(g.process.pid + 2 ** 32, 9)`, `let i = 0; g.process._kill({ valueOf: () => (i++ === 0 ? 12345678 : g.process.pid) }, 9)`]) {
       const m = mesh(`${SIG}${call};\n${BODY}`);
       const r = meshc(["check", m.entry]);
       assert.equal(r.signal, null, `${call}: meshc was killed`);
       assert.equal(r.status, 1, r.stderr);
-      assert.match(r.stderr, /a mesh module may not send signals to meshc/, call);
+      // A valueOf() read once: its first answer (a pid nobody has) is the one signalled, not meshc's.
+      if (!call.includes("valueOf")) assert.match(r.stderr, /a mesh module may not send signals to meshc/, call);
     }
   });
 
