@@ -16,9 +16,6 @@ import { PatchSession } from "./patch-session.js";
 import { pipeOutput, prepareSpare, startEvalWorker, takeSpare } from "./spare-worker.js";
 import { workerScriptFile } from "../runtime/worker-script.js";
 
-/** How long a worker may take to stop after terminate() before it counts as stuck in a native call. */
-export const STOP_GRACE_MS = 1000;
-
 /** How long after an evaluation the next spare worker is started (off the rest of the reload's critical path). */
 const SPARE_DELAY_MS = 1000;
 
@@ -91,7 +88,7 @@ export async function evaluateIsolated(
       }
       // Whatever the module left running (timers, pending promises) ends with the worker; a worker stuck in a
       // native call (terminate() cannot interrupt it) is left behind, and the outcome stands (stuck-workers.ts).
-      void terminateWithin(worker, STOP_GRACE_MS).then(() => resolve(outcome));
+      void terminateWithin(worker).then(() => resolve(outcome));
     };
     const onAbort = () => finish({ kind: "aborted", reason: "cancelled", message: "evaluation cancelled" });
     const timer = setTimeout(

@@ -7,7 +7,6 @@
 import type { Worker } from "node:worker_threads";
 import type { ApplyReply, PatchJob, PatchJobResult } from "./patch-worker.js";
 import { terminateWithin } from "../runtime/stuck-workers.js";
-const STOP_GRACE_MS = 1000;
 
 export type { PatchJob, PatchJobResult };
 
@@ -54,7 +53,7 @@ export class PatchSession {
     if (this.closed) return { kind: "aborted", reason: "closed", message: "the patch session was closed" };
     this.closed = true;
     if (this.died) {
-      await terminateWithin(this.worker, STOP_GRACE_MS);
+      await terminateWithin(this.worker);
       return this.died;
     }
     const { timeoutMs, signal } = this.limits;
@@ -81,7 +80,7 @@ export class PatchSession {
       this.worker.on("exit", (code) => finish({ kind: "aborted", reason: "exit", message: `the evaluation worker ended (exit code ${code}) while applying the patches: process.exit() called in a patch?` }));
       this.worker.postMessage({ kind: "apply", jobs });
     });
-    await terminateWithin(this.worker, STOP_GRACE_MS);
+    await terminateWithin(this.worker);
     return outcome;
   }
 
@@ -89,7 +88,7 @@ export class PatchSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await terminateWithin(this.worker, STOP_GRACE_MS);
+    await terminateWithin(this.worker);
   }
 }
 

@@ -9,11 +9,14 @@ import { removeAllTempDirs } from "./temp-dirs.js";
 
 const stuck = new Set<Worker>();
 
+/** How long a worker may take to stop after terminate() before it counts as stuck (a JavaScript loop takes ms). */
+const STOP_GRACE_MS = 1000;
+
 /**
  * Terminates `worker` and resolves once it has stopped or `graceMs` has passed, whichever is first. A worker still
  * running then is stuck: it no longer keeps the event loop alive, and ending the process takes exitProcess().
  */
-export async function terminateWithin(worker: Worker, graceMs: number): Promise<"stopped" | "stuck"> {
+export async function terminateWithin(worker: Worker, graceMs = STOP_GRACE_MS): Promise<"stopped" | "stuck"> {
   let timer: NodeJS.Timeout | undefined;
   const stopped = worker.terminate().then(() => "stopped" as const, () => "stopped" as const);
   const late = new Promise<"stuck">((resolve) => (timer = setTimeout(() => resolve("stuck"), graceMs)));

@@ -77,7 +77,7 @@ async function runWorker(bundleFile: string, limits: EvalLimits): Promise<Outcom
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void terminateWithin(worker, 1000).then(() => done(o));
+      void terminateWithin(worker).then(() => done(o));
     };
     const timer = setTimeout(() => finish({ kind: "aborted", message: `evaluating the test file did not finish within ${timeoutMs} ms (--eval-timeout)` }), timeoutMs);
     worker.on("message", (m: unknown) => {
