@@ -532,6 +532,13 @@ export const CODES = {
     message: "Outlier detection of service {service} has maxEjectionPercent {value}; Envoy takes a whole percentage.",
     hint: "Use a whole number from 0 to 100, e.g. {suggestion}.",
   },
+  CredentialInHeader: {
+    code: "MESH0332",
+    severity: "error",
+    description: "A route adds or sets Authorization or Proxy-Authorization to literal text: a token in mesh.ts reaches the build output, served snapshots and debug endpoints.",
+    message: "Route {route} {op} the {side} header {header} to a literal credential, which would be written to the build output and every place that shows a proxy's configuration.",
+    hint: "Keep tokens out of mesh.ts: let the application send its own credential, or copy one the request carries with a formatter command, e.g. %REQ(x-upstream-authorization)%.",
+  },
   RejectedByEnvoy: {
     code: "MESH0340",
     severity: "error",

@@ -59,6 +59,7 @@ import { directResponseBody } from "./analyzers/direct-response-body.js";
 import { ejectionPercent } from "./analyzers/ejection-percent.js";
 import { emptyMatchPrefix } from "./analyzers/empty-match-prefix.js";
 import { envoyHeaderOps } from "./analyzers/envoy-header-ops.js";
+import { headerCredentials } from "./analyzers/header-credentials.js";
 import { faultDelay } from "./analyzers/fault-delay.js";
 import { grpcHealthCheck } from "./analyzers/grpc-health-check.js";
 import { rateLimitInterval } from "./analyzers/rate-limit-interval.js";
@@ -108,6 +109,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   emptyMatchPrefix, // 0329
   faultDelay, // 0330
   ejectionPercent, // 0331
+  headerCredentials, // 0332
   routeCallers, // 0350 0351
   corsOrigins, // 0352
   retryTimeout, // 0401

@@ -9,6 +9,7 @@
 import { relative, resolve, sep } from "node:path";
 import { CODES, fillTemplate, type CodeName, type CodeParams } from "../analysis/codes.js";
 import { q, listing } from "../analysis/format.js";
+import { CREDENTIAL_HEADERS, literalText } from "../analysis/analyzers/header-credentials.js";
 import protobuf from "protobufjs";
 import { encodeMessage } from "../backends/envoy/api/codec.js";
 import { envoyRoot } from "../backends/envoy/api/registry.js";
@@ -246,6 +247,19 @@ const SENSITIVE = "(udpa.annotations.sensitive)";
 const CALL_CREDENTIALS = ".envoy.config.core.v3.GrpcService.GoogleGrpc.CallCredentials";
 const CALL_CREDENTIAL_SECRETS = new Set(["access_token", "google_refresh_token", "service_account_jwt_access", "google_iam", "from_plugin"]);
 const DATA_SOURCE = ".envoy.config.core.v3.DataSource";
+/**
+ * A header whose value is a credential (gRPC initial_metadata, a route's or health check's headers to add): the
+ * token would be written to the build output as text. Envoy's credential_injector filter or a generic SDS secret
+ * keeps it out; a value that only copies the request's own (%REQ(authorization)%) holds no literal text.
+ */
+const HEADER_VALUE = ".envoy.config.core.v3.HeaderValue";
+
+function credentialHeader(o: Record<string, unknown>): boolean {
+  if (typeof o.key !== "string" || !CREDENTIAL_HEADERS.has(o.key.toLowerCase())) return false;
+  const literal = (v: unknown) => typeof v === "string" && literalText(v);
+  // raw_value is bytes: base64 in the canonical JSON.
+  return literal(o.value) || (typeof o.raw_value === "string" && literal(Buffer.from(o.raw_value, "base64").toString("latin1")));
+}
 
 function isSecretField(type: protobuf.Type, field: protobuf.Field): boolean {
   return field.options?.[SENSITIVE] === true || (type.fullName === CALL_CREDENTIALS && CALL_CREDENTIAL_SECRETS.has(field.name));
@@ -298,6 +312,7 @@ function inlineSecret(type: protobuf.Type | undefined, c: unknown, path: string)
   if (c === null || typeof c !== "object") return undefined;
   const o = c as Record<string, unknown>;
   const t = type?.fullName === ".google.protobuf.Any" || (type === undefined && typeof o["@type"] === "string") ? anyType(o) : type;
+  if (t?.fullName === HEADER_VALUE && credentialHeader(o)) return `${path}.value`;
   for (const [k, v] of Object.entries(o)) {
     if (k === "@type") continue;
     const p = path ? `${path}.${k}` : k;

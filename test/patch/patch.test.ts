@@ -228,6 +228,37 @@ describe("mesh.patch() keeps gRPC credentials out of the output", () => {
       assert.doesNotMatch(JSON.stringify(c.result.diagnostics), /SECRET-KEY-MATERIAL/);
     });
   }
+  test("a token in a gRPC service's initial_metadata authorization header is refused (MESH0248), and not echoed", TIMEOUT, async () => {
+    const metadata = (header: string) => `
+  mesh.patch({ proxies: [web], kind: "listener", name: "inbound|8081" }, (l) => {
+    l.access_log = [{
+      name: "envoy.access_loggers.http_grpc",
+      typed_config: {
+        "@type": "type.googleapis.com/envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig",
+        common_config: { log_name: "x", transport_api_version: "V3", grpc_service: { envoy_grpc: { cluster_name: "outbound|8080||catalog" }, initial_metadata: [${header}] } },
+      },
+    } as never];
+  });`;
+    for (const header of [`{ key: "Authorization", value: "Bearer SECRET-KEY-MATERIAL" }`, `{ key: "proxy-authorization", raw_value: "${Buffer.from("Basic SECRET-KEY-MATERIAL").toString("base64")}" }`]) {
+      const c = await compile(metadata(header));
+      const d = failsAt(c, "MESH0248", /key material may not be inlined/);
+      assert.ok(d.message.includes("grpc_service.initial_metadata[0].value:"), d.message);
+      assert.doesNotMatch(JSON.stringify(c.result.diagnostics), /SECRET-KEY-MATERIAL|U0VDUkVU/);
+    }
+    const other = await compile(metadata(`{ key: "x-tenant", value: "blue" }`));
+    assert.deepEqual(other.result.diagnostics.filter((d) => d.severity === "error"), []);
+  });
+  test("a route header carrying a literal credential is refused; one copied from the request is not", TIMEOUT, async () => {
+    const add = (value: string) => `
+  mesh.patch({ proxies: [web], kind: "route" }, (rc) => {
+    for (const vh of rc.virtual_hosts ?? []) vh.request_headers_to_add = [{ header: { key: "authorization", value: ${JSON.stringify(value)} } }];
+  });`;
+    const c = await compile(add("Bearer SECRET-KEY-MATERIAL"));
+    failsAt(c, "MESH0248", /request_headers_to_add\[0\]\.header\.value: key material may not be inlined/);
+    assert.doesNotMatch(JSON.stringify(c.result.diagnostics), /SECRET-KEY-MATERIAL/);
+    const copied = await compile(add("%REQ(x-upstream-auth)%"));
+    assert.deepEqual(copied.result.diagnostics.filter((d) => d.severity === "error"), []);
+  });
   test("token files (sts_service) and the GCE metadata server are not secrets", TIMEOUT, async () => {
     const c = await compile(grpcLogger(`{ google_compute_engine: {} }, { sts_service: { token_exchange_service_uri: "https://sts.example/token", subject_token_path: "/var/run/token", subject_token_type: "urn:ietf:params:oauth:token-type:jwt" } }`));
     assert.deepEqual(c.result.diagnostics.filter((d) => d.severity === "error"), []);
