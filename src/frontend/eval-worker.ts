@@ -6,6 +6,7 @@
 // modules.
 import { parentPort, workerData } from "node:worker_threads";
 import { MESH } from "../dsl/brand.js";
+import { shareThreadId } from "../runtime/thread-children.js";
 import { encodeModel } from "./model-wire.js";
 import { applyPatches, freeze, trackTimers, type ApplyReply, type ApplyRequest } from "./patch-worker.js";
 
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
   if (!port) throw new Error("eval-worker.ts runs only as a worker thread");
   // A spare worker (spare-worker.ts) was started before there was a bundle: it waits for the one message naming it.
   const data = workerData as { bundleUrl?: string; waitForBundle?: boolean };
+  shareThreadId(workerData);
   const bundleUrl = data.waitForBundle
     ? await new Promise<string>((resolve) => port.once("message", (m: unknown) => resolve(String((m as { bundleUrl?: unknown } | null)?.bundleUrl))))
     : data.bundleUrl!;

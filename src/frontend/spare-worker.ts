@@ -5,6 +5,7 @@
 // started with another limit is discarded). It runs no user code until it is handed a bundle. An idle spare does
 // not keep the process alive.
 import { Worker } from "node:worker_threads";
+import { registerThreadIdCell, threadIdCell } from "../runtime/thread-children.js";
 
 let spare: { worker: Worker; maxHeapMb: number } | undefined;
 
@@ -13,8 +14,9 @@ let spare: { worker: Worker; maxHeapMb: number } | undefined;
  * once, with `{ waitForBundle: true }` it waits for a `{ bundleUrl }` message (eval-worker.ts). pipeOutput() before use.
  */
 export function startEvalWorker(script: string, maxHeapMb: number, workerData: Record<string, unknown>): Worker {
-  return new Worker(script, {
-    workerData,
+  const cell = threadIdCell();
+  const worker = new Worker(script, {
+    workerData: { ...workerData, threadIdCell: cell },
     // The bundle is plain JavaScript: no loaders (such as tsx) from the parent's command line.
     execArgv: [],
     resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
@@ -22,6 +24,8 @@ export function startEvalWorker(script: string, maxHeapMb: number, workerData: R
     stdout: true,
     stderr: true,
   });
+  registerThreadIdCell(worker, cell);
+  return worker;
 }
 
 /**

@@ -1,11 +1,13 @@
 // Worker threads that were told to stop and did not: a thread inside a native call (a synchronous crypto or
 // child-process call in a mesh module) cannot be interrupted by terminate(), and Node joins every worker thread
-// when the process exits, so process.exit() would wait for that call to return, possibly for hours. Whoever ends
-// the process asks here first: with a stuck thread it ends by SIGKILL (exit status 137), after removing its temp
-// folders, because nothing else ends it. Output written before is not lost: stdout and stderr are synchronous
+// when the process exits, so process.exit() would wait for that call to return, possibly for hours. A
+// child-process call is ended by killing the processes the thread started (thread-children.ts); a thread still
+// stuck after that (a long synchronous crypto call) makes whoever ends the process end it by SIGKILL (exit status
+// 137), after removing its temp folders, because nothing else ends it. Output written before is not lost: stdout and stderr are synchronous
 // on Linux for files, pipes and terminals.
 import type { Worker } from "node:worker_threads";
 import { removeAllTempDirs } from "./temp-dirs.js";
+import { killThreadChildren } from "./thread-children.js";
 
 const stuck = new Set<Worker>();
 
@@ -17,11 +19,17 @@ const STOP_GRACE_MS = 1000;
  * running then is stuck: it no longer keeps the event loop alive, and ending the process takes exitProcess().
  */
 export async function terminateWithin(worker: Worker, graceMs = STOP_GRACE_MS): Promise<"stopped" | "stuck"> {
-  let timer: NodeJS.Timeout | undefined;
   const stopped = worker.terminate().then(() => "stopped" as const, () => "stopped" as const);
-  const late = new Promise<"stuck">((resolve) => (timer = setTimeout(() => resolve("stuck"), graceMs)));
-  const r = await Promise.race([stopped, late]);
-  clearTimeout(timer);
+  const within = async (ms: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"stuck">((resolve) => (timer = setTimeout(() => resolve("stuck"), ms)));
+    const r = await Promise.race([stopped, late]);
+    clearTimeout(timer);
+    return r;
+  };
+  let r = await within(graceMs);
+  // A synchronous child-process call returns once the processes it waits for are gone (thread-children.ts).
+  if (r === "stuck" && killThreadChildren(worker) > 0) r = await within(graceMs);
   if (r === "stuck") {
     stuck.add(worker);
     worker.once("exit", () => stuck.delete(worker));

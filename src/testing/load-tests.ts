@@ -31,6 +31,7 @@ import { issueDiagnostic } from "../pipeline.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
 import type { TestWorkerMessage } from "./test-worker.js";
 import { terminateWithin } from "../runtime/stuck-workers.js";
+import { registerThreadIdCell, threadIdCell } from "../runtime/thread-children.js";
 
 export interface LoadedCase extends Omit<RecordedCase, "site" | "assertions"> {
   site: SourceSite;
@@ -68,7 +69,9 @@ async function runWorker(bundleFile: string, limits: EvalLimits): Promise<Outcom
   const timeoutMs = limits.timeoutMs ?? DEFAULT_EVAL_TIMEOUT_MS;
   const maxHeapMb = limits.maxHeapMb ?? DEFAULT_EVAL_MAX_HEAP_MB;
   const script = await workerScriptFile("testing/test-worker");
-  const worker = new Worker(script, { workerData: { bundleUrl: pathToFileURL(bundleFile).href }, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: maxHeapMb }, stdout: true, stderr: true });
+  const cell = threadIdCell();
+  const worker = new Worker(script, { workerData: { bundleUrl: pathToFileURL(bundleFile).href, threadIdCell: cell }, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: maxHeapMb }, stdout: true, stderr: true });
+  registerThreadIdCell(worker, cell);
   worker.stdout.pipe(process.stderr, { end: false });
   worker.stderr.pipe(process.stderr, { end: false });
   return await new Promise<Outcome>((done) => {

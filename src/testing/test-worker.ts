@@ -4,6 +4,7 @@
 // recorded), or the exception the file threw. Like eval-worker.ts, it imports only small, dependency-free modules.
 import { parentPort, workerData } from "node:worker_threads";
 import { MESH } from "../dsl/brand.js";
+import { shareThreadId } from "../runtime/thread-children.js";
 import type { RecordedSuite } from "../dsl/testing.js";
 import { encodeModel } from "../frontend/model-wire.js";
 
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error("test-worker.ts runs only as a worker thread");
   const { bundleUrl } = workerData as { bundleUrl: string };
+  shareThreadId(workerData);
   let message: TestWorkerMessage;
   try {
     await import(bundleUrl);

@@ -6,7 +6,8 @@
 // Also: the model crosses the thread boundary without losing what validation reads (values, brands, call sites).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { defineMesh, http } from "../../src/dsl/index.js";
@@ -120,12 +121,31 @@ const g = globalThis as unknown as { process: { pid: number; kill(pid: unknown, 
 
   test("a native call that never returns: --eval-timeout still ends the evaluation, and meshc ends instead of waiting for it", { timeout: 180_000 }, () => {
     // terminate() cannot interrupt a synchronous native call, and Node joins worker threads at exit: before, check
-    // printed nothing and waited for the call to return. Now the timeout is reported and meshc ends by SIGKILL.
-    const m = mesh(`// @ts-nocheck (no Node types here)\nimport { defineMesh, http } from "meshc";\nimport { execSync } from "node:child_process";\nexecSync("sleep 120");\n${BODY}`);
+    // printed nothing and waited for the call to return. Opening a FIFO nobody writes blocks in the kernel, and no
+    // process of the module's can be killed to end it: the timeout is reported and meshc ends by SIGKILL.
+    const fifoDir = mkdtempSync(join(tmpdir(), "meshc-fifo-"));
+    after(() => rmSync(fifoDir, { recursive: true, force: true }));
+    const fifo = join(fifoDir, "fifo");
+    assert.equal(spawnSync("mkfifo", [fifo]).status, 0, "mkfifo");
+    const m = mesh(`// @ts-nocheck (no Node types here)\nimport { defineMesh, http } from "meshc";\nimport { openSync } from "node:fs";\nopenSync(${JSON.stringify(fifo)}, "r");\n${BODY}`);
     const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src", "cli", "main.ts"), "check", m.entry, "--eval-timeout", "1"], { encoding: "utf8", timeout: 100_000 });
     assert.match(r.stderr, /MESH0006.*did not finish within 1 s/, r.stderr);
     assert.match(r.stderr, /stuck in a native call cannot be stopped; ending with SIGKILL/);
     assert.equal(r.signal, "SIGKILL", `ended by ${r.signal ?? `exit ${r.status}`}`);
+  });
+
+  test("a child process that never ends: its process tree is killed at --eval-timeout, and meshc exits 1 on its own", { timeout: 180_000 }, () => {
+    // Before, the thread waiting in execSync counted as stuck: meshc ended by SIGKILL (exit status 137, which reads
+    // as an out-of-memory kill) and the child and grandchild were left running. Now the processes the evaluation's
+    // thread started are killed, the call returns, and the exit status is the diagnostic's.
+    const marker = 100 + Math.floor(Math.random() * 800) + 0.25;
+    const m = mesh(`// @ts-nocheck (no Node types here)\nimport { defineMesh, http } from "meshc";\nimport { execSync } from "node:child_process";\nexecSync("sh -c 'sleep ${marker}; echo done'");\n${BODY}`);
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src", "cli", "main.ts"), "check", m.entry, "--eval-timeout", "1"], { encoding: "utf8", timeout: 100_000 });
+    assert.match(r.stderr, /MESH0006.*did not finish within 1 s/, r.stderr);
+    assert.doesNotMatch(r.stderr, /SIGKILL/);
+    assert.equal(r.status, 1, `ended by ${r.signal ?? `exit ${r.status}`}`);
+    const left = spawnSync("pgrep", ["-f", `sleep ${marker}`], { encoding: "utf8" }).stdout.trim();
+    assert.equal(left, "", "no process of the module's is left running");
   });
 });
 

@@ -1,9 +1,10 @@
-// An edit whose evaluation is stuck in a native call (a synchronous child process or crypto call: terminate()
-// cannot interrupt it) under `meshc serve`: before, the reload never finished (`/readyz` said compiling for good),
+// An edit whose evaluation is stuck in a native call (a blocking system call or a long crypto call: terminate()
+// cannot interrupt it; a child process is killed instead, test/frontend/isolate.test.ts) under `meshc serve`: before, the reload never finished (`/readyz` said compiling for good),
 // the next good edit was never loaded, and SIGTERM left the process alive, joined to the stuck thread. Now the
 // reload ends at --eval-timeout (MESH0006, the previous snapshot keeps serving), the next edit loads, and shutdown
 // ends the process (by SIGKILL, the only way past a stuck thread). Ports 19752-19753.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,7 +34,10 @@ test("serve: a reload stuck in a native call times out, the next edit loads, SIG
   const services = async () => (await (await fetch(`http://127.0.0.1:${admin}/debug/snapshot`)).json()) as string[];
   await eventually(async () => (await fetch(`http://127.0.0.1:${admin}/readyz`)).status === 200, "meshc serve ready", 180_000, 200);
 
-  writeFileSync(entry, `// @ts-nocheck (no Node types here)\nimport { execSync } from "node:child_process";\nexecSync("sleep 120");\n${meshOf(["a", "stuck"])}`);
+  // Opening a FIFO nobody writes blocks in the kernel: no process of the module's can be killed to end it.
+  const fifo = join(dir, "fifo");
+  assert.equal(spawnSync("mkfifo", [fifo]).status, 0, "mkfifo");
+  writeFileSync(entry, `// @ts-nocheck (no Node types here)\nimport { openSync } from "node:fs";\nopenSync(${JSON.stringify(fifo)}, "r");\n${meshOf(["a", "stuck"])}`);
   await eventually(async () => {
     const d = (await (await fetch(`http://127.0.0.1:${admin}/debug/diagnostics`)).json()) as { diagnostics?: { code: string; message: string }[] } | null;
     return d?.diagnostics?.some((x) => x.code === "MESH0006" && /within 1 s/.test(x.message)) === true;
