@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { readFileSync } from "node:fs";
+import http2 from "node:http2";
 import { RBAC_STATS } from "../../src/backends/envoy/rbac.js";
 import { DRY_RUN_LOG_PREFIX } from "../../src/backends/envoy/rbac-dry-run-log.js";
 import type { AuthzPolicyIR, AuthzRuleIR, MeshIR, ServiceIR } from "../../src/ir/types.js";
@@ -21,14 +22,17 @@ const rule = (name: string, r: Partial<AuthzRuleIR>): AuthzRuleIR => ({ name, ac
 const pol = (service: string, def: "allow" | "deny", rules: AuthzRuleIR[]): AuthzPolicyIR => ({ service, default: def, dryRun: false, rules });
 
 function rbacMesh(): MeshIR {
-  const ir = mesh(svc("audit", 19740), svc("locked", 19750), svc("leaky", 19760), svc("web", 19770));
+  const ir = mesh(svc("audit", 19740), svc("locked", 19750), svc("leaky", 19760), svc("web", 19770), svc("trial", 19780), svc("verbs", 19790));
   ir.services = ir.services.map((s) => ({ ...s, sidecar: svc(s.name, s.ports[0]!.port).sidecar }));
   ir.authorization = {
     services: [
       pol("audit", "allow", [rule("delete-dry", { dryRun: true, paths: [{ kind: "exact", value: "/delete", ignoreCase: true }] }), rule("blocked", { paths: [{ kind: "prefix", value: "/blocked", ignoreCase: true }] })]),
       pol("leaky", "allow", [rule("no-web", { from: [{ kind: "service", service: "web" }] })]),
       pol("locked", "deny", [rule("web-only", { action: "allow", from: [{ kind: "service", service: "web" }] })]),
+      pol("verbs", "deny", [rule("no-delete", { action: "allow", notMethods: ["DELETE"] })]),
+      { ...pol("trial", "deny", [rule("trial-web", { action: "allow", dryRun: true, from: [{ kind: "service", service: "web" }] })]), dryRun: true },
     ],
+    mesh: { dryRun: false, rules: [rule("mesh-no-admin", { paths: [{ kind: "prefix", value: "/admin", ignoreCase: true }] })] },
   };
   return ir;
 }
@@ -37,7 +41,7 @@ describe("RBAC through real Envoy (no mTLS)", { skip: envoySkipReason() }, () =>
   const ir = rbacMesh();
   const running = new Map<string, { port: number; app: RecordingApp; envoy: RunningEnvoy }>();
   before(async () => {
-    for (const name of ["audit", "locked", "leaky"]) {
+    for (const name of ["audit", "locked", "leaky", "trial", "verbs"]) {
       const s = ir.services.find((x) => x.name === name)!;
       const app = await recordingApp(s.ports[0]!.appPort);
       running.set(name, { port: s.ports[0]!.port, app, envoy: await startSidecar(envoyPath(), ir, name, s.ports[0]!.port) });
@@ -87,4 +91,40 @@ describe("RBAC through real Envoy (no mTLS)", { skip: envoySkipReason() }, () =>
     const r = running.get("leaky")!;
     assert.equal((await rawRequest(r.port, "/x")).status, 200);
   });
+
+  test("a service's dry-run policy leaves the mesh-wide deny enforced, and its own default deny in dry run", async () => {
+    // Before, a dry-run policy on the service put every rule in shadow_rules only, the mesh-wide deny included.
+    const r = running.get("trial")!;
+    assert.equal((await rawRequest(r.port, "/admin/x")).status, 403);
+    assert.equal((await rawRequest(r.port, "/ADMIN/x")).status, 403);
+    assert.ok(!r.app.seen.some((p) => p.toLowerCase().startsWith("/admin")), r.app.seen.join(" "));
+    const stat = `http.inbound_19780.rbac.${RBAC_STATS.dryRunAllow}.shadow_denied`;
+    const before = await envoyCounter(r.envoy.adminPort, stat);
+    assert.equal((await rawRequest(r.port, "/x")).status, 200, "the dry-run default deny is not enforced");
+    assert.equal(await envoyCounter(r.envoy.adminPort, stat), before + 1, "...but counted: no caller identity matches trial-web");
+  });
+
+  test("an allow rule's notMethods keeps out every spelling of the method (HTTP/2 forwards \"delete\" as sent)", async () => {
+    // Before, notMethods matched case-sensitively in allow rules: DELETE was refused, "delete" reached the app.
+    const r = running.get("verbs")!;
+    assert.equal(await h2Status(r.port, "GET", "/x"), 200);
+    for (const m of ["DELETE", "delete", "Delete"]) assert.equal(await h2Status(r.port, m, "/x"), 403, m);
+  });
 });
+
+/** One HTTP/2 (prior knowledge) request: Envoy's codec sniffs the preface; HTTP/2 lets a method be lower-case. */
+async function h2Status(port: number, method: string, path: string): Promise<number> {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      session.on("error", reject);
+      const req = session.request({ ":method": method, ":path": path, ":authority": "verbs", ":scheme": "http" });
+      req.on("response", (h) => resolve(Number(h[":status"])));
+      req.on("error", reject);
+      req.resume();
+      req.end();
+    });
+  } finally {
+    session.close();
+  }
+}

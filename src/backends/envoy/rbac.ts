@@ -5,8 +5,9 @@
 // inbound listener is one port), so no destination_port conditions are needed.
 //
 // Dry run: `rules` hold only enforced rules; `shadow_rules` hold enforced + dry-run rules, so the shadow stats
-// (`http.<hcm prefix>.rbac.meshc_dryrun_deny.shadow_denied`; Envoy adds the ".") count what the policy would do with the dry-run rules enforced. A wholly dry-run
-// policy has no `rules` at all (Envoy then enforces nothing).
+// (`http.<hcm prefix>.rbac.meshc_dryrun_deny.shadow_denied`; Envoy adds the ".") count what the policy would do with
+// the dry-run rules enforced. A service's wholly dry-run policy enforces only the mesh-wide rules and default (none:
+// no `rules` at all, Envoy then enforces nothing).
 //
 // Matching is never by regex: principals are exact SPIFFE IDs (or a "spiffe://<td>/" prefix for a trust domain),
 // paths use `url_path` (the normalized path without query; never the raw :path header), methods are exact.
@@ -99,10 +100,11 @@ function headerPermission(h: AuthzHeaderIR): Permission {
 function permission(r: AuthzRuleIR, http: boolean): Permission {
   const parts: Permission[] = [];
   if (http) {
-    // Deny rules match methods case-insensitively: an app may treat "post" as POST (denying more is the safe side).
+    // An app may treat "post" as POST: a deny rule's methods and an allow rule's notMethods match any spelling (the
+    // rule denies more or allows less); a deny rule's notMethods and an allow rule's methods only the upper-case one.
     const ci = r.action === "deny";
     if (r.methods) parts.push(orRules(r.methods.map((m) => methodPermission(m, ci))));
-    if (r.notMethods && r.notMethods.length) parts.push({ not_rule: orRules(r.notMethods.map((m) => methodPermission(m, ci))) });
+    if (r.notMethods && r.notMethods.length) parts.push({ not_rule: orRules(r.notMethods.map((m) => methodPermission(m, !ci))) });
     if (r.paths) parts.push(orRules(r.paths.map(pathPermission)));
     if (r.notPaths && r.notPaths.length) parts.push({ not_rule: orRules(r.notPaths.map(pathPermission)) });
     for (const h of r.headers) parts.push(headerPermission(h));
@@ -126,7 +128,11 @@ interface Layer {
   shadow?: RBAC;
 }
 
-function layer(ir: MeshIR, action: "ALLOW" | "DENY", rules: AuthzRuleIR[], http: boolean, policyDryRun: boolean, extra?: [string, Policy]): Layer {
+/**
+ * One RBAC filter's policies: `rules` (when `enforce`) hold the rules not in dry run, `shadow_rules` (when `shadow`)
+ * hold them all. `extra` is a built-in policy, enforced or not as its flag says.
+ */
+function layer(ir: MeshIR, action: "ALLOW" | "DENY", rules: AuthzRuleIR[], http: boolean, enforce: boolean, shadow: boolean, extra?: [string, Policy, boolean]): Layer {
   const enforced: Record<string, Policy> = {};
   const all: Record<string, Policy> = {};
   for (const r of rules) {
@@ -136,11 +142,11 @@ function layer(ir: MeshIR, action: "ALLOW" | "DENY", rules: AuthzRuleIR[], http:
   }
   if (extra) {
     all[extra[0]] = extra[1];
-    if (!policyDryRun) enforced[extra[0]] = extra[1];
+    if (extra[2]) enforced[extra[0]] = extra[1];
   }
   const out: Layer = {};
-  if (!policyDryRun) out.rules = { action, policies: enforced };
-  if (policyDryRun || rules.some((r) => r.dryRun)) out.shadow = { action, policies: all };
+  if (enforce) out.rules = { action, policies: enforced };
+  if (shadow) out.shadow = { action, policies: all };
   return out;
 }
 
@@ -160,9 +166,18 @@ export function portRbac(ir: MeshIR, service: ServiceIR, port: PortIR, policy: E
   const allows = rules.filter((r) => r.action === "allow");
   const normalizePaths = http && rules.some(hasPathCondition);
   const out: PortRbac = { normalizePaths };
-  const dotParams: [string, Policy] | undefined = normalizePaths ? [PATH_SAFETY_POLICY, pathSafetyPolicy()] : undefined;
-  if (denies.length || dotParams) out.deny = layer(ir, "DENY", denies, http, policy.dryRun, dotParams);
-  if (policy.default === "deny") out.allow = layer(ir, "ALLOW", allows, http, policy.dryRun);
+  // A dry-run policy of the service's own puts its own rules and its default in dry run, never the mesh-wide ones:
+  // they keep their own dryRun, and the mesh-wide default is what is enforced meanwhile.
+  const enforcedDefault = policy.dryRun ? (policy.mesh?.default ?? "allow") : policy.default;
+  const enforcedDenies = denies.some((r) => !r.dryRun);
+  const enforcedPaths = http && rules.some((r) => !r.dryRun && hasPathCondition(r) && (r.action === "deny" || enforcedDefault === "deny"));
+  const safety: [string, Policy, boolean] | undefined = normalizePaths ? [PATH_SAFETY_POLICY, pathSafetyPolicy(), !policy.dryRun || enforcedPaths] : undefined;
+  if (denies.length || safety) {
+    const shadow = policy.dryRun || denies.some((r) => r.dryRun);
+    out.deny = layer(ir, "DENY", denies, http, !policy.dryRun || enforcedDenies || enforcedPaths, shadow, safety);
+  }
+  const shadowAllow = policy.default === "deny" && (policy.dryRun || allows.some((r) => r.dryRun));
+  if (enforcedDefault === "deny" || shadowAllow) out.allow = layer(ir, "ALLOW", allows, http, enforcedDefault === "deny", shadowAllow);
   if (!out.deny && !out.allow) return undefined;
   return out;
 }
