@@ -16,8 +16,12 @@ function callerIR(c: CallerModel): CallerIR {
   return { kind: "trust-domain", trustDomain: c.trustDomain! };
 }
 
-function pathIR(p: PathMatch, action: "allow" | "deny"): AuthzPathIR {
-  const ignoreCase = p.ignoreCase ?? action === "deny";
+/**
+ * The default case rule is the safe side of the rule: `paths` of a deny rule and `notPaths` of an allow rule match
+ * case-insensitively (the rule then denies more, or allows less); the other two match case-sensitively.
+ */
+function pathIR(p: PathMatch, action: "allow" | "deny", negated: boolean): AuthzPathIR {
+  const ignoreCase = p.ignoreCase ?? (action === "deny") !== negated;
   if (p.exact !== undefined) return { kind: "exact", value: p.exact, ignoreCase };
   if (p.prefix !== undefined) return { kind: "prefix", value: p.prefix, ignoreCase };
   return { kind: "suffix", value: p.suffix!, ignoreCase };
@@ -46,8 +50,8 @@ function ruleIR(owner: string, r: AuthzRuleModel, i: number, policyDryRun: boole
   if (to.notPorts) out.notPorts = [...to.notPorts];
   if (to.methods) out.methods = [...to.methods];
   if (to.notMethods) out.notMethods = [...to.notMethods];
-  if (to.paths) out.paths = to.paths.map((p) => pathIR(p, r.action));
-  if (to.notPaths) out.notPaths = to.notPaths.map((p) => pathIR(p, r.action));
+  if (to.paths) out.paths = to.paths.map((p) => pathIR(p, r.action, false));
+  if (to.notPaths) out.notPaths = to.notPaths.map((p) => pathIR(p, r.action, true));
   if (source) out.source = source;
   return out;
 }

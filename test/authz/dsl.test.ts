@@ -8,6 +8,7 @@ import { test } from "node:test";
 import { stableJson } from "../../src/build/render.js";
 import { loadMesh } from "../../src/frontend/index.js";
 import { compileMesh } from "../../src/pipeline.js";
+import { writeMesh } from "../frontend/tmp-mesh.js";
 
 const here = import.meta.dirname;
 
@@ -25,4 +26,29 @@ test("schema refuses a regex path, ports in mesh-wide rules and an unknown defau
   assert.ok(found.some((m) => /^MESH0003 6:\d+ .*paths\[0\].*regex/.test(m)), found.join("\n"));
   assert.ok(found.some((m) => /^MESH0003 7:\d+ .*mesh-wide rules cannot name ports/.test(m)), found.join("\n"));
   assert.ok(found.some((m) => /^MESH0003 8:\d+ .*default is "allow" or "deny"/.test(m)), found.join("\n"));
+});
+
+test("not-forms default to their safe case rule: an allow rule's notPaths ignore case, a deny rule's do not", { timeout: 120_000 }, async () => {
+  // Before, notPaths took the rule's default (allow: case-sensitive), so allow notPaths ["/secret"] let /SECRET/x in
+  // and deny notPaths ["/public/"] ("deny all but /public/") let /PUBLIC/private through.
+  const m = writeMesh({
+    "mesh.ts": `import { defineMesh, http } from "meshc";
+export default defineMesh({ name: "t", trustDomain: "t.example" }, (mesh) => {
+  const api = mesh.service("api", { ports: { web: http(8080, { app: 3000 }) }, instances: ["10.0.0.1:8080"] });
+  const ops = mesh.service("ops", { ports: { web: http(8081, { app: 3001 }) }, instances: ["10.0.0.2:8081"] });
+  mesh.authorize(api, { default: "deny", rules: [{ action: "allow", to: { notPaths: [{ prefix: "/secret" }] } }] });
+  mesh.authorize(ops, { rules: [{ action: "deny", to: { notPaths: [{ prefix: "/public/" }], paths: [{ prefix: "/x" }] } }] });
+});
+`,
+  });
+  try {
+    const loaded = await loadMesh(m.entry);
+    assert.deepEqual(loaded.diagnostics.filter((d) => d.severity === "error"), []);
+    const rules = Object.fromEntries(loaded.ir!.authorization!.services.map((p) => [p.service, p.rules[0]!]));
+    assert.equal(rules.api!.notPaths![0]!.ignoreCase, true);
+    assert.equal(rules.ops!.notPaths![0]!.ignoreCase, false);
+    assert.equal(rules.ops!.paths![0]!.ignoreCase, true, "a deny rule's paths still ignore case");
+  } finally {
+    m.remove();
+  }
 });
