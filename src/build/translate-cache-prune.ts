@@ -11,8 +11,8 @@ export const TRANSLATE_CACHE_KEEP = 32;
 
 /** A record's file name: 32 hex digits of the hash of the build directory's path (translateCachePath). */
 const RECORD = /^[0-9a-f]{32}\.json$/;
-/** An interrupted atomic write's leftover (writeFileAtomic: `.<name>.tmp-<pid>-<ms>`), removed once an hour old. */
-const LEFTOVER = /^\.[0-9a-f]{32}\.json\.tmp-\d+-(\d+)$/;
+/** An interrupted atomic write's leftover (tempPathFor: `.<name>.tmp-<pid>-<ms>-<random>`), removed once an hour old. */
+const LEFTOVER = /^\.[0-9a-f]{32}\.json\.tmp-\d+-(\d+)(?:-[0-9a-f]+)?$/;
 
 /** Deletes all but the `keep` newest records in `dir` (never `current`); returns how many were deleted. */
 export async function pruneTranslateRecords(dir: string, current: string, keep = TRANSLATE_CACHE_KEEP, now = Date.now()): Promise<number> {

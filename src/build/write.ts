@@ -6,12 +6,13 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
-import { basename, dirname, join, resolve, sep } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { MANIFEST } from "./render.js";
 import { ENCODED_INDEX } from "./encoded-index.js";
 import { removeDetached, retiredName, retiredSiblings } from "./retire.js";
 import { canBecomeSpare, claimSpare, deadTempTrees, markSpare, spareName, tempName } from "./spare.js";
 import { WRITER_SOURCE } from "./writer-thread.js";
+import { tempPathFor } from "../runtime/atomic-file.js";
 
 /**
  * One file, replaced atomically: written beside its target under a temporary name, then renamed over it. `mode` is
@@ -19,9 +20,10 @@ import { WRITER_SOURCE } from "./writer-thread.js";
  */
 export async function writeFileAtomic(path: string, text: string, mode?: number): Promise<void> {
   const target = resolve(path);
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
+  // A random name created exclusively: nothing planted at it can receive the text or own the result (atomic-file.ts).
+  const tmp = tempPathFor(target);
   try {
-    await writeFile(tmp, text, mode === undefined ? {} : { mode, flag: "wx" });
+    await writeFile(tmp, text, mode === undefined ? { flag: "wx" } : { mode, flag: "wx" });
     await rename(tmp, target);
   } catch (err) {
     await rm(tmp, { force: true });

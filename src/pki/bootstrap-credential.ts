@@ -2,8 +2,9 @@
 // client certificate a sidecar's bootstrap carries to prove which identity it runs as when it opens its ADS stream.
 // Both are SPIFFE X509-SVIDs issued by the mesh CA through ./x509.ts (issueLeaf); this file only decides their
 // identities and lifetimes and writes the client's files (key 0600, replaced by rename).
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { writeFileAtomicSync } from "../runtime/atomic-file.js";
 import { loadCa, type LoadedCa } from "./ca-dir.js";
 import { issueLeaf, type CertInfo, type Issued } from "./x509.js";
 
@@ -33,13 +34,6 @@ export function credentialFilesFor(bootstrapPath: string): CredentialFiles {
   return { cert: join(dir, `${stem}.xds-cert.pem`), key: join(dir, `${stem}.xds-key.pem`), ca: join(dir, `${stem}.xds-ca.pem`) };
 }
 
-function put(path: string, data: string, mode: number): void {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  writeFileSync(tmp, data, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
-}
-
 /**
  * Issues the bootstrap credential of one identity (a leaf of the mesh's leaf lifetime) and writes it: the key
  * (0600) first, then the certificate chain and the trust bundle the server's certificate is checked against.
@@ -48,8 +42,8 @@ export async function writeBootstrapCredential(caDir: string, spiffeId: string, 
   const ca = await loadCa(caDir);
   const leaf = await issueLeaf(ca.authority, { spiffeId, keyAlgorithm: ca.meta.keyAlgorithm, lifetimeMs });
   for (const f of [files.key, files.cert, files.ca]) mkdirSync(dirname(f), { recursive: true });
-  put(files.key, leaf.key.reveal(), 0o600);
-  put(files.cert, [leaf.cert.pem, ...ca.chain].join(""), 0o644);
-  put(files.ca, ca.bundle.join(""), 0o644);
+  writeFileAtomicSync(files.key, leaf.key.reveal(), 0o600);
+  writeFileAtomicSync(files.cert, [leaf.cert.pem, ...ca.chain].join(""), 0o644);
+  writeFileAtomicSync(files.ca, ca.bundle.join(""), 0o644);
   return leaf.cert;
 }

@@ -6,8 +6,9 @@
 //   trust-bundle.pem  the roots proxies trust; two of them during a root rotation's overlap window
 // Every change writes files under temporary names and renames them, ca.json last with a new generation, so a
 // reader that sees a generation sees all of its files. Keys are never printed: they travel as SecretPem.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomicSync } from "../runtime/atomic-file.js";
 import { SecretPem } from "./secret.js";
 import { createIntermediate, createRoot, loadAuthority, parseCertificate, splitPem, type Authority, type KeyAlgorithm } from "./x509.js";
 
@@ -45,10 +46,7 @@ const ROOT_LIFETIME_MS = 10 * 365 * 86_400_000;
 const INTERMEDIATE_LIFETIME_MS = 365 * 86_400_000;
 
 function writeAtomic(dir: string, name: string, data: string, mode: number): void {
-  const tmp = join(dir, `.${name}.tmp-${process.pid}`);
-  writeFileSync(tmp, data, { mode });
-  chmodSync(tmp, mode); // umask may have narrowed or (for mode 0600) must not widen it
-  renameSync(tmp, join(dir, name));
+  writeFileAtomicSync(join(dir, name), data, mode);
 }
 
 function writeCa(dir: string, meta: CaMeta, files: { cert?: string; key?: SecretPem; chain?: string[]; bundle: string[] }): void {
@@ -95,6 +93,10 @@ export async function initCa(dir: string, o: InitOptions = {}): Promise<CaMeta> 
     kind = "root";
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // A folder someone else made (or a symlink to one) stays theirs: they could read the key or swap the files.
+  const st = lstatSync(dir);
+  if (!st.isDirectory()) throw new CaError(`${dir} is not a directory (a symlink?); a CA directory must be a real one`);
+  if (typeof process.getuid === "function" && st.uid !== process.getuid()) throw new CaError(`${dir} belongs to uid ${st.uid}, not to this user (uid ${process.getuid()}); a CA directory must be yours: choose a new path`);
   chmodSync(dir, 0o700);
   const meta: CaMeta = { version: 1, kind, keyAlgorithm, generation: 1, phase: "single" };
   writeCa(dir, meta, { cert: issued.cert.pem, key: issued.key, chain, bundle });

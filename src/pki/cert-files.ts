@@ -2,19 +2,17 @@
 // chain), key.pem (0600) and ca.pem (trust bundle) in one directory, replaced by rename so the watcher never reads
 // a half-written file. `watchCertFiles` keeps them current: re-issues at the mesh's rotation point and follows
 // `meshc ca rotate` (the CA's generation) in the same steps as `meshc serve --ca` (./rollout.ts).
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { CERT_FILES } from "../backends/envoy/bootstrap/grpc.js";
 import type { CertificatesIR } from "../ir/types.js";
+import { writeFileAtomicSync } from "../runtime/atomic-file.js";
 import { loadCa, readCaMeta, type LoadedCa } from "./ca-dir.js";
 import { nextRolloutStep } from "./rollout.js";
 import { issueLeaf, type CertInfo } from "./x509.js";
 
 function put(dir: string, name: string, data: string, mode: number): void {
-  const tmp = join(dir, `.${name}.tmp-${process.pid}`);
-  writeFileSync(tmp, data, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, join(dir, name));
+  writeFileAtomicSync(join(dir, name), data, mode);
 }
 
 export interface WrittenCerts {

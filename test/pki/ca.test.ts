@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
@@ -97,4 +97,19 @@ test("a CA key readable by others is refused", async () => {
   await initCa(dir);
   (await import("node:fs")).chmodSync(join(dir, CA_FILES.key), 0o644);
   await assert.rejects(loadCa(dir), /readable by group or others/);
+});
+
+test("ca init refuses a folder that is someone else's or a symlink: its owner could read the key", async () => {
+  // Before, an existing folder was taken as it was (chmod 0700 does not change its owner, who can chmod it back).
+  const real = join(work, "real-target");
+  mkdirSync(real);
+  const link = join(work, "ca-link");
+  symlinkSync(real, link);
+  await assert.rejects(initCa(link), /not a directory \(a symlink\?\)/);
+  if (process.getuid?.() !== 0) return; // only root can make a folder another user owns
+  const theirs = join(work, "ca-theirs");
+  mkdirSync(theirs);
+  chownSync(theirs, 65534, 65534);
+  await assert.rejects(initCa(theirs), /belongs to uid 65534, not to this user/);
+  assert.deepEqual(readdirSync(theirs), [], "nothing written into it");
 });

@@ -2,9 +2,9 @@
 // client's identity, and `meshc bootstrap --grpc --certs <dir>` names them in a file-watcher certificate provider
 // that @grpc/grpc-js-xds's own bootstrap loader accepts. Without --certs an mTLS client's bootstrap is refused.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { X509Certificate, createPrivateKey } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,4 +48,30 @@ test("bootstrap --grpc of an mTLS client names a file_watcher provider grpc-js-x
   const require = createRequire(import.meta.url);
   const { validateBootstrapConfig } = require("@grpc/grpc-js-xds/build/src/xds-bootstrap.js") as { validateBootstrapConfig(o: unknown): { certificateProviders: Record<string, unknown> } };
   assert.ok(validateBootstrapConfig(json).certificateProviders.meshc);
+});
+
+test("a file planted at a temp-file name in a shared folder never receives the key, and the key stays ours", async () => {
+  // Before, the temp file was `.key.pem.tmp-<pid>`, opened without O_EXCL: a local user who created that name first
+  // (any pid ahead) got the key written into their own file, renamed into place and still theirs. Now the temp name
+  // is random and created exclusively; here every name the old scheme could use for this process is planted.
+  const ca = join(work, "ca-shared");
+  await initCa(ca);
+  const shared = join(work, "shared");
+  mkdirSync(shared, { mode: 0o1777 });
+  chmodSync(shared, 0o1777);
+  const child = spawn(process.execPath, [CLI, "certs", MESH, "--service", "checkout", "--out", shared, "--ca", ca], { stdio: ["ignore", "ignore", "pipe"] });
+  const planted = ["key.pem", "cert.pem", "ca.pem"].map((n) => join(shared, `.${n}.tmp-${child.pid}`));
+  for (const p of planted) {
+    writeFileSync(p, "", { mode: 0o666 });
+    chmodSync(p, 0o666);
+    if (process.getuid?.() === 0) chownSync(p, 65534, 65534);
+  }
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  assert.equal(code, 0, stderr);
+  for (const p of planted) assert.equal(readFileSync(p, "utf8"), "", `${p} received nothing`);
+  const key = statSync(join(shared, "key.pem"));
+  assert.equal(key.mode & 0o777, 0o600);
+  assert.equal(key.uid, process.getuid?.());
 });
