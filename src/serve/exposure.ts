@@ -25,16 +25,22 @@ export function isLoopback(host: string): boolean {
 
 export class ExposureError extends Error {}
 
-/** Refuses plaintext ADS on a non-loopback address unless both flags are given; returns warnings to log. */
-export function checkXdsExposure(xdsAddress: string, o: { insecure?: boolean; insecureAllowRemote?: boolean }): string[] {
+/**
+ * Refuses plaintext ADS on a non-loopback address unless both flags are given; returns warnings to log. With a CA
+ * (`withCa`), plaintext ADS also hands out private keys (SDS) to whoever asks for a service: always warned.
+ */
+export function checkXdsExposure(xdsAddress: string, o: { insecure?: boolean; insecureAllowRemote?: boolean; withCa?: boolean }): string[] {
   const host = hostOf(xdsAddress);
-  if (isLoopback(host)) return [];
+  const keys = o.withCa
+    ? [`serving PLAINTEXT ADS with --ca on ${xdsAddress}: any process that can connect to it can ask for any service's configuration and its private key (SDS); keep it to a loopback address of a host whose local users you trust, for proxyless clients that cannot authenticate`]
+    : [];
+  if (isLoopback(host)) return keys;
   if (!o.insecure || !o.insecureAllowRemote) {
     throw new ExposureError(
       `refusing to serve plaintext ADS on non-loopback address ${xdsAddress}: any process that reaches it could read every proxy's configuration; bind 127.0.0.1, or pass --insecure --insecure-allow-remote to accept that`,
     );
   }
-  return [`serving PLAINTEXT ADS on non-loopback address ${xdsAddress} (--insecure --insecure-allow-remote): unauthenticated clients can read every proxy's configuration`];
+  return [`serving PLAINTEXT ADS on non-loopback address ${xdsAddress} (--insecure --insecure-allow-remote): unauthenticated clients can read every proxy's configuration`, ...keys];
 }
 
 /** Reads the admin token (trimmed; must be at least 16 characters). */

@@ -111,6 +111,9 @@ test("plaintext ADS on a non-loopback address needs --insecure --insecure-allow-
   assert.throws(() => checkXdsExposure("10.1.2.3:18000", { insecure: true }), ExposureError);
   assert.throws(() => checkXdsExposure("10.1.2.3:18000", { insecureAllowRemote: true }), ExposureError);
   assert.match(checkXdsExposure("0.0.0.0:18000", { insecure: true, insecureAllowRemote: true })[0]!, /PLAINTEXT ADS/);
+  // With a CA, plaintext ADS also hands out private keys: warned even on loopback (before: nothing was said).
+  assert.match(checkXdsExposure("127.0.0.1:18000", { insecure: true, withCa: true }).join("\n"), /with --ca .* its private key \(SDS\)/);
+  assert.equal(checkXdsExposure("0.0.0.0:18000", { insecure: true, insecureAllowRemote: true, withCa: true }).length, 2);
   await assert.rejects(startServe({ source: "/nonexistent/mesh.ts", xdsAddress: "0.0.0.0:0", adminAddress: "127.0.0.1:0", watch: false }), ExposureError);
   assert.equal(isLoopback("127.0.0.2"), true);
   assert.equal(isLoopback("::"), false);
