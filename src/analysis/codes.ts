@@ -739,7 +739,7 @@ export const CODES = {
   AuthzPathNotNormalized: {
     code: "MESH0707",
     severity: "error",
-    description: "A path condition is not in the form Envoy matches after normalization (it must start with \"/\" and contain no \"//\", dot segments, \"%\", \"\\\", \"?\", \"#\", \";\" or control characters), so it could never match the way it reads.",
+    description: "A path condition is not in the form Envoy matches after normalization (it must start with \"/\" and contain no \"//\", dot segments, \"%\", \"\\\", \"?\", \"#\", \";\", control characters or characters Envoy encodes or refuses), so it could never match the way it reads; or a deny path has too many reserved characters to match every percent-encoded spelling.",
     message: "Path {path} in rule {rule} of {policy} can never match a normalized path: {reason}.",
     hint: "Write the path as the app sees it after normalization (docs/dsl.md, \"How paths are normalized\"), e.g. {suggestion}.",
   },

@@ -57,7 +57,7 @@ export function normalizePath(target: string, hcm: Canonical): { path?: string; 
   if (normalize) {
     path = path.replace(/%([0-9A-Fa-f]{2})/g, (m, h: string) => {
       const c = String.fromCharCode(parseInt(h, 16));
-      return UNRESERVED.test(c) ? c : m.toUpperCase();
+      return UNRESERVED.test(c) ? c : m;
     });
     path = path.replace(/\\/g, "/");
     const out: string[] = [];

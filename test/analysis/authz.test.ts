@@ -98,7 +98,14 @@ const pathRule = (value: string, kind: "exact" | "prefix" | "suffix" = "prefix")
 table(test, "MESH0707", [
   { name: "plain prefix", ir: withAuthz(mesh(service("api")), pathRule("/admin")), expect: [] },
   { name: "suffix", ir: withAuthz(mesh(service("api")), pathRule(".json", "suffix")), expect: [] },
-  ...["/a%2Fb", "/a//b", "/a/../b", "/a/./b", "admin", "/a\\b", "/a?x=1", "/a#f", "/a;x", "/a\u0000"].map((v) => ({
+  { name: "reserved characters Envoy leaves raw or encoded, at most 5 in a deny", ir: withAuthz(mesh(service("api")), pathRule("/v1/users:export@me!,+")), expect: [] },
+  {
+    name: "more than 5 in an allow's paths (matched as written only)",
+    ir: withAuthz(mesh(service("api")), policy("api", [rule("ok", { paths: [{ kind: "prefix", value: "/a:b:c:d:e:f:g", ignoreCase: false }] })], { default: "deny" })),
+    expect: [],
+  },
+  { name: "refused: more than 5 in a deny's paths (every spelling)", ir: withAuthz(mesh(service("api")), pathRule("/a:b:c:d:e:f:g")), expect: [e("MESH0707", rulePath("api"), "error")] },
+  ...["/a%2Fb", "/a//b", "/a/../b", "/a/./b", "admin", "/a\\b", "/a?x=1", "/a#f", "/a;x", "/a\u0000", '/a"b', "/a b", "/a{b}", "/a|b", "/a^b", "/a`b", "/a<b>", "/caf\u00e9"].map((v) => ({
     name: `refused: ${JSON.stringify(v)}`,
     ir: withAuthz(mesh(service("api")), pathRule(v)),
     expect: [e("MESH0707", rulePath("api"), "error")],

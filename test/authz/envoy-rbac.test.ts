@@ -22,13 +22,14 @@ const rule = (name: string, r: Partial<AuthzRuleIR>): AuthzRuleIR => ({ name, ac
 const pol = (service: string, def: "allow" | "deny", rules: AuthzRuleIR[]): AuthzPolicyIR => ({ service, default: def, dryRun: false, rules });
 
 function rbacMesh(): MeshIR {
-  const ir = mesh(svc("audit", 19740), svc("locked", 19750), svc("leaky", 19760), svc("web", 19770), svc("trial", 19780), svc("verbs", 19790));
+  const ir = mesh(svc("audit", 19740), svc("locked", 19750), svc("leaky", 19760), svc("web", 19770), svc("trial", 19780), svc("verbs", 19790), svc("colon", 19800));
   ir.services = ir.services.map((s) => ({ ...s, sidecar: svc(s.name, s.ports[0]!.port).sidecar }));
   ir.authorization = {
     services: [
       pol("audit", "allow", [rule("delete-dry", { dryRun: true, paths: [{ kind: "exact", value: "/delete", ignoreCase: true }] }), rule("blocked", { paths: [{ kind: "prefix", value: "/blocked", ignoreCase: true }] })]),
       pol("leaky", "allow", [rule("no-web", { from: [{ kind: "service", service: "web" }] })]),
       pol("locked", "deny", [rule("web-only", { action: "allow", from: [{ kind: "service", service: "web" }] })]),
+      pol("colon", "allow", [rule("no-export", { paths: [{ kind: "prefix", value: "/v1/users:export", ignoreCase: true }] })]),
       pol("verbs", "deny", [rule("no-delete", { action: "allow", notMethods: ["DELETE"] })]),
       { ...pol("trial", "deny", [rule("trial-web", { action: "allow", dryRun: true, from: [{ kind: "service", service: "web" }] })]), dryRun: true },
     ],
@@ -41,7 +42,7 @@ describe("RBAC through real Envoy (no mTLS)", { skip: envoySkipReason() }, () =>
   const ir = rbacMesh();
   const running = new Map<string, { port: number; app: RecordingApp; envoy: RunningEnvoy }>();
   before(async () => {
-    for (const name of ["audit", "locked", "leaky", "trial", "verbs"]) {
+    for (const name of ["audit", "locked", "leaky", "trial", "verbs", "colon"]) {
       const s = ir.services.find((x) => x.name === name)!;
       const app = await recordingApp(s.ports[0]!.appPort);
       running.set(name, { port: s.ports[0]!.port, app, envoy: await startSidecar(envoyPath(), ir, name, s.ports[0]!.port) });
@@ -109,6 +110,13 @@ describe("RBAC through real Envoy (no mTLS)", { skip: envoySkipReason() }, () =>
     const r = running.get("verbs")!;
     assert.equal(await h2Status(r.port, "GET", "/x"), 200);
     for (const m of ["DELETE", "delete", "Delete"]) assert.equal(await h2Status(r.port, m, "/x"), 403, m);
+  });
+  test("a deny path with a reserved character also denies its percent-encoded spellings", async () => {
+    // Envoy decodes only unreserved escapes: /v1/users%3Aexport reached an app that decodes paths as the denied one.
+    const r = running.get("colon")!;
+    for (const path of ["/v1/users:export", "/v1/users%3Aexport", "/v1/users%3aexport", "/V1/USERS%3AEXPORT/all"]) assert.equal((await rawRequest(r.port, path)).status, 403, path);
+    assert.equal((await rawRequest(r.port, "/v1/users/export")).status, 200);
+    assert.deepEqual(r.app.seen, ["/v1/users/export"]);
   });
 });
 

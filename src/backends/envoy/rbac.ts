@@ -82,9 +82,36 @@ function principal(ir: MeshIR, r: AuthzRuleIR): Principal {
   return andIds(parts);
 }
 
-function pathPermission(p: AuthzPathIR): Permission {
-  const m = p.kind === "exact" ? { exact: p.value } : p.kind === "prefix" ? { prefix: p.value } : { suffix: p.value };
-  return { url_path: { path: { ...m, ...(p.ignoreCase ? { ignore_case: true } : {}) } } };
+/**
+ * Reserved characters Envoy's path normalization leaves as they came, raw or percent-encoded (it decodes only
+ * unreserved escapes): an app that decodes the path reads `/users%3Aexport` as `/users:export`.
+ */
+export const ENCODABLE_RESERVED = "!$&'()*+,:=@[]";
+/** At most this many such characters in a path matched on its safe side (2^n spellings): MESH0707 beyond. */
+export const MAX_ENCODABLE_IN_PATH = 5;
+
+/** Every spelling of `value` with each reserved character raw or as %XX (upper- and lower-case hex). */
+function spellings(value: string, ignoreCase: boolean): string[] {
+  let out = [""];
+  for (const ch of value) {
+    if (!ENCODABLE_RESERVED.includes(ch)) {
+      out = out.map((v) => v + ch);
+      continue;
+    }
+    const hex = ch.charCodeAt(0).toString(16).toUpperCase();
+    const forms = ignoreCase || hex === hex.toLowerCase() ? [ch, `%${hex}`] : [ch, `%${hex}`, `%${hex.toLowerCase()}`];
+    out = out.flatMap((v) => forms.map((f) => v + f));
+  }
+  return out;
+}
+
+/** `everySpelling`: the rule's safe side is to match more (a deny's paths, an allow's notPaths). */
+function pathPermission(p: AuthzPathIR, everySpelling: boolean): Permission {
+  const one = (value: string): Permission => {
+    const m = p.kind === "exact" ? { exact: value } : p.kind === "prefix" ? { prefix: value } : { suffix: value };
+    return { url_path: { path: { ...m, ...(p.ignoreCase ? { ignore_case: true } : {}) } } };
+  };
+  return everySpelling ? orRules(spellings(p.value, p.ignoreCase).map(one)) : one(p.value);
 }
 
 function methodPermission(method: string, ignoreCase: boolean): Permission {
@@ -105,8 +132,8 @@ function permission(r: AuthzRuleIR, http: boolean): Permission {
     const ci = r.action === "deny";
     if (r.methods) parts.push(orRules(r.methods.map((m) => methodPermission(m, ci))));
     if (r.notMethods && r.notMethods.length) parts.push({ not_rule: orRules(r.notMethods.map((m) => methodPermission(m, !ci))) });
-    if (r.paths) parts.push(orRules(r.paths.map(pathPermission)));
-    if (r.notPaths && r.notPaths.length) parts.push({ not_rule: orRules(r.notPaths.map(pathPermission)) });
+    if (r.paths) parts.push(orRules(r.paths.map((p) => pathPermission(p, ci))));
+    if (r.notPaths && r.notPaths.length) parts.push({ not_rule: orRules(r.notPaths.map((p) => pathPermission(p, !ci))) });
     for (const h of r.headers) parts.push(headerPermission(h));
     if (r.notHeaders.length) parts.push({ not_rule: orRules(r.notHeaders.map(headerPermission)) });
   }
