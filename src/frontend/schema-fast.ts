@@ -6,14 +6,14 @@
 // test/frontend/schema-fast.test.ts checks "accepted implies zod accepts" over mutated services.
 import { durationMs, MAX_DURATION_MS } from "./duration.js";
 import {
-  ADDRESS_PORT,
+  isEndpointString,
   DNS_LABEL,
   EGRESS_MODES,
   GRPC_RETRY_CODES,
   HEADER,
   HOST,
   IDENTITY,
-  IP_OR_HOST,
+  isIpOrHost,
   LB_POLICIES,
   METHODS,
   MTLS_MODES,
@@ -104,18 +104,14 @@ const LOCALITY_KEYS = set("region", "zone", "subZone");
 const ENDPOINT_KEYS = set("address", "port", "ports", "locality", "labels", "weight");
 function endpoint(v: unknown): boolean {
   if (!plain(v) || !keysIn(v, ENDPOINT_KEYS)) return false; // a sidecar, a registry key, …: zod decides
-  if (!matches(IP_OR_HOST, v.address) || !optPort(v.port)) return false;
+  if (!isIpOrHost(v.address) || !optPort(v.port)) return false;
   if (v.ports !== undefined && !instancePorts(v.ports)) return false;
   if (v.port !== undefined && v.ports !== undefined) return false;
   const l = v.locality;
   if (l !== undefined && !(plain(l) && keysIn(l, LOCALITY_KEYS) && optStr(l.region) && optStr(l.zone) && optStr(l.subZone))) return false;
   return (v.labels === undefined || labels(v.labels)) && optCount(v.weight, 1);
 }
-function endpointString(v: string): boolean {
-  const m = ADDRESS_PORT.exec(v);
-  return !!m && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
-}
-const instance = (v: unknown) => (typeof v === "string" ? endpointString(v) : endpoint(v));
+const instance = (v: unknown) => (typeof v === "string" ? isEndpointString(v) : endpoint(v));
 
 const STRING_MATCH_KEYS = set("exact", "prefix", "regex");
 function stringMatch(v: unknown): boolean {
@@ -228,7 +224,7 @@ const TCP_OUTBOUND_KEYS = set("upstream", "port");
 const tcpOutbound = (v: unknown) => plain(v) && keysIn(v, TCP_OUTBOUND_KEYS) && port(v.port) && plain(v.upstream) && keysIn(v.upstream, UPSTREAM_KEYS) && str(v.upstream.service) && str(v.upstream.port);
 const SIDECAR_KEYS = set("adminPort", "outboundPort", "inboundAddress", "tcpOutbound");
 const sidecar = (v: unknown) =>
-  plain(v) && keysIn(v, SIDECAR_KEYS) && optPort(v.adminPort) && optPort(v.outboundPort) && (v.inboundAddress === undefined || matches(IP_OR_HOST, v.inboundAddress)) && optArrayOf(v.tcpOutbound, tcpOutbound);
+  plain(v) && keysIn(v, SIDECAR_KEYS) && optPort(v.adminPort) && optPort(v.outboundPort) && (v.inboundAddress === undefined || isIpOrHost(v.inboundAddress)) && optArrayOf(v.tcpOutbound, tcpOutbound);
 const GRPC_KEYS = set("grpc");
 const isProxylessGrpc = oneOf(PROXYLESS_GRPC);
 const proxyless = (v: unknown) => typeof v === "boolean" || (plain(v) && keysIn(v, GRPC_KEYS) && isProxylessGrpc(v.grpc));

@@ -6,14 +6,14 @@
 // implies zod-accepted", but only with the edge cases it knows).
 import * as z from "zod";
 import {
-  ADDRESS_PORT,
+  isEndpointString,
   DNS_LABEL,
   EGRESS_MODES,
   GRPC_RETRY_CODES,
   HEADER,
   HOST,
   IDENTITY,
-  IP_OR_HOST,
+  isIpOrHost,
   LB_POLICIES,
   METHODS,
   MTLS_MODES,
@@ -73,7 +73,7 @@ const elementName = (what: string) =>
   z.string().regex(NAME, { error: (i) => `${what} must be letters, digits, "-", "_" or "." (starting and ending alphanumeric), got ${show(i.input)}` });
 const headerName = z.string().regex(HEADER, { error: (i) => `invalid header name ${show(i.input)}` });
 const hostname = z.string().regex(HOST, { error: (i) => `expected a DNS hostname, got ${show(i.input)}` });
-const address = z.string().regex(IP_OR_HOST, { error: (i) => `expected an IP address or hostname, got ${show(i.input)}` });
+const address = z.string().refine(isIpOrHost, { error: (i) => `expected an IP address (IPv4 without leading zeros, or IPv6) or a hostname, got ${show(i.input)}` });
 
 /** Exactly one of `keys` set on an object (a refinement for strict objects with optional keys). */
 function exactlyOne<T extends Record<string, unknown>>(schema: z.ZodType<T>, keys: string[], what: string) {
@@ -109,10 +109,7 @@ const endpoint = z.strictObject({
   // An instance's own sidecar ports (issue 13); unknown app port names are MESH0238.
   sidecar: z.strictObject({ adminPort: port.optional(), outboundPort: port.optional(), app: instancePorts.optional() }).optional(),
 }).refine(notBoth, notBothError);
-const endpointString = z.string().refine((v) => {
-  const m = ADDRESS_PORT.exec(v);
-  return !!m && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
-}, { error: (i) => `expected "address:port" with a port from 1 to 65535, got ${show(i.input)}` });
+const endpointString = z.string().refine(isEndpointString, { error: (i) => `expected "address:port" (an IP address Envoy parses, or a hostname) with a port from 1 to 65535, got ${show(i.input)}` });
 const dnsModel = z.object({ dns: hostname, port: port.optional(), ports: instancePorts.optional() }).refine(notBoth, notBothError);
 // registry({ key }) (issue 16): the key's form is checked by analysis (MESH0801), so check reports it with a code.
 const registryModel = z.object({ registry: z.string({ error: (i) => `expected registry({ key: "<service key>" }), got ${show(i.input)}` }) });

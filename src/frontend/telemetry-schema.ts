@@ -3,8 +3,8 @@
 // analysis (MESH06xx), so those values are only checked for shape here.
 import * as z from "zod";
 import { durationMs, MAX_UINT32_DURATION_MS } from "./duration.js";
+import { isEndpointString } from "./schema-patterns.js";
 
-const ADDRESS_PORT = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
 const HEADER = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const TAG = /^[A-Za-z0-9_.:-]+$/;
 
@@ -14,10 +14,7 @@ export function telemetrySchemas(v: { duration: z.ZodType<string>; percent: z.Zo
   const collector = z.union(
     [
       z.strictObject({ service: z.string(), port: z.string().optional() }),
-      z.string().refine((v) => {
-        const m = ADDRESS_PORT.exec(v);
-        return !!m && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
-      }),
+      z.string().refine(isEndpointString),
     ],
     { error: (i) => `expected a collector: a service, svc.port("name") or "host:port", got ${JSON.stringify(i.input)}` },
   );

@@ -144,3 +144,10 @@ test("an access log's slowerThan is at most 4294967295ms, a uint32 in Envoy", ()
   assert.match(d?.message ?? "", /at most "4294967295ms"/);
   assert.match(d?.hint ?? "", /at most "4294967295ms"/);
 });
+
+test("an instance address that looks numeric must be an address Envoy parses (it NACKed 999.1.1.1 and 01.2.3.4)", () => {
+  const errors = (address: string) => check((mesh) => void mesh.service("a", { ports: { web: http(80) }, instances: [{ address }] })).map((d) => d.code);
+  for (const bad of ["999.1.1.1", "01.2.3.4", "1::2::3", ":::", "1:2"]) assert.deepEqual(errors(bad), ["MESH0003"], bad);
+  for (const good of ["10.0.0.1", "::ffff:10.0.0.1", "fd00::1", "db.internal", "a1"]) assert.deepEqual(errors(good), [], good);
+  assert.deepEqual(check((mesh) => void mesh.service("a", { ports: { web: http(80) }, instances: ["999.1.1.1:80"] })).map((d) => d.code), ["MESH0003"]);
+});

@@ -1,4 +1,5 @@
 // Small constructors for Envoy's recurring value shapes, so builders read like the config they produce.
+import { isIP } from "node:net";
 import type { ConfigSource, Duration, FractionalPercent, Address } from "./xds-types.js";
 
 /** Whole milliseconds -> google.protobuf.Duration (omits zero parts, as the canonical form does). */
@@ -33,5 +34,6 @@ export function socketAddress(address: string, port: number): Address {
 
 /** True for a literal IPv4/IPv6 address (STATIC/EDS endpoints need one; hostnames need DNS clusters). */
 export function isIpAddress(address: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(address) || (address.includes(":") && /^[0-9A-Fa-f:.]+$/.test(address));
+  // Envoy's parser: no leading zeros in IPv4 (01.2.3.4), no 999.1.1.1, no zone id: node:net agrees.
+  return !address.includes("%") && isIP(address) !== 0;
 }
