@@ -12,6 +12,7 @@ import type { EnvoyIssue } from "../../src/backends/envoy/api/issues.js";
 import type { ClusterRef } from "../../src/backends/envoy/clusters.js";
 import type { LocalityIR, MeshIR, ServiceIR } from "../../src/ir/types.js";
 import { caseNames, loadCase } from "./cases.js";
+import { service } from "../analysis/ir-fixtures.js";
 
 const meshes: MeshIR[] = [...caseNames().map(loadCase), syntheticMesh({ services: 20 }), syntheticMesh({ services: 8, failover: false })];
 
@@ -84,4 +85,28 @@ test("assignments share their group objects, so the encoder finds each group wit
     assert.ok(b.endpoints!.some((h) => groupBase(h) === base), "the other locality's assignment has the same group object");
   }
   assert.equal(groupBase({ ...a.endpoints![0]! }), undefined, "a copy is not a built group");
+});
+
+test("localities whose names hold \"/\" stay apart (they were keyed by a \"/\"-joined string and merged)", () => {
+  const s: ServiceIR = {
+    ...service("api"),
+    instances: {
+      kind: "static",
+      endpoints: [
+        { address: "10.0.0.1", ports: { http: 8080 }, labels: {}, locality: { region: "a", zone: "b/c" } },
+        { address: "10.0.0.2", ports: { http: 8080 }, labels: {}, locality: { region: "a/b", zone: "c" } },
+      ],
+    },
+  };
+  const ref: ClusterRef = { service: s, port: s.ports[0]! };
+  const issues: EnvoyIssue[] = [];
+  const groups = buildLoadAssignment(ref, undefined, issues).endpoints ?? [];
+  assert.deepEqual(
+    groups.map((g) => [g.locality, g.lb_endpoints?.map((e) => e.endpoint?.address?.socket_address?.address)]),
+    [
+      [{ region: "a", zone: "b/c" }, ["10.0.0.1"]],
+      [{ region: "a/b", zone: "c" }, ["10.0.0.2"]],
+    ],
+  );
+  same(ref, undefined, new ClusterGroups(ref));
 });

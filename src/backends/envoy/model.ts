@@ -104,5 +104,6 @@ export function callerLocality(s: ServiceIR): LocalityIR | undefined {
 }
 
 export function localityKey(l: LocalityIR | undefined): string {
-  return `${l?.region ?? ""}/${l?.zone ?? ""}/${l?.subZone ?? ""}`;
+  // JSON, not "/"-joined: {region "a", zone "b/c"} and {region "a/b", zone "c"} are two localities.
+  return JSON.stringify([l?.region ?? "", l?.zone ?? "", l?.subZone ?? ""]);
 }
