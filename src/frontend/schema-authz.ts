@@ -39,10 +39,22 @@ const headerValue = z.union([
     "a header condition",
   ),
 ]);
-const headerName = z
-  .string()
-  .regex(HEADER, { error: (i) => `a header condition names a regular header (pseudo-headers such as ":path" are refused: use paths/methods), got ${show(i.input)}` });
-const headers = z.record(headerName, headerValue);
+// Names are checked here rather than as the record's key schema, whose failures zod reports as "Invalid key in
+// record". Envoy matches "host" as :authority, byte for byte: DB.internal, db.internal:80 and db.internal. would each
+// walk past a deny written for db.internal, so a host condition is refused rather than compiled into one that leaks.
+const headers = z.record(z.string(), headerValue).superRefine((rec, ctx) => {
+  for (const name of Object.keys(rec)) {
+    if (!HEADER.test(name)) {
+      ctx.addIssue({ code: "custom", path: [name], message: `a header condition names a regular header (pseudo-headers such as ":path" are refused: use paths/methods), got ${show(name)}` });
+    } else if (name.toLowerCase() === "host") {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: `a header condition cannot name "host": Envoy matches it as :authority exactly, so a different case, a ":port" or a trailing dot would not match; give the service its own host or port, or route unwanted hosts to a direct response`,
+      });
+    }
+  }
+});
 const portName = z.string({ error: (i) => `expected a port name or port reference, got ${show(i.input)}` });
 
 const to = z.strictObject({

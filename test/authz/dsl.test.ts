@@ -52,3 +52,21 @@ export default defineMesh({ name: "t", trustDomain: "t.example" }, (mesh) => {
     m.remove();
   }
 });
+
+test("a header condition on host is refused: Envoy would match :authority byte for byte, so case, a port or a trailing dot walk past it", { timeout: 120_000 }, async () => {
+  const m = writeMesh({
+    "mesh.ts": `import { defineMesh, http } from "meshc";
+export default defineMesh({ name: "t", trustDomain: "t.example" }, (mesh) => {
+  const api = mesh.service("api", { ports: { web: http(8080, { app: 3000 }) }, instances: ["10.0.0.1:8080"] });
+  mesh.authorize(api, { rules: [{ action: "deny", to: { headers: { Host: { suffix: "internal.example" } } } }] });
+});
+`,
+  });
+  try {
+    const r = await compileMesh(m.entry);
+    assert.equal(r.snapshot, undefined);
+    assert.ok(r.diagnostics.some((d) => d.code === "MESH0003" && /cannot name "host"/.test(d.message) && d.line === 4), r.diagnostics.map((d) => `${d.code} ${d.line} ${d.message}`).join("\n"));
+  } finally {
+    m.remove();
+  }
+});
