@@ -697,9 +697,9 @@ export const CODES = {
   AuthzIdentityWithoutStrictMtls: {
     code: "MESH0701",
     severity: "error",
-    description: "An authorization rule names callers (from/notFrom) on a port that is not in strict mTLS mode, where a plaintext caller has no identity: an allow would match nobody and a deny (or notFrom) would let plaintext callers through.",
-    message: "Rule {rule} of {policy} names callers, but port {port} of {service} is in {mode} mTLS mode: plaintext callers have no verified identity there.",
-    hint: "Set port {port} of {service} to mtls: \"strict\", or limit the rule to strict ports with to.ports.",
+    description: "An authorization rule names callers (from/notFrom) on a port that is not in strict mTLS mode, where a plaintext caller has no identity: an allow would match nobody and a deny (or notFrom) would let plaintext callers through. A gateway's own policy is refused the same way: its listeners take callers from outside the mesh, who carry no mesh identity.",
+    message: "Rule {rule} of {policy} names callers, but {reason}.",
+    hint: "{fix}",
   },
   AuthzRuleNeverMatches: {
     code: "MESH0702",
@@ -791,6 +791,14 @@ export const CODES = {
     description: "Two rules that apply to the same service have the same name (names identify rules in Envoy's RBAC policies, its stats and `meshc explain authz`).",
     message: "Rule name {rule} is used twice in the policies of {service}.",
     hint: "Give each rule a distinct name.",
+  },
+  // 0240: authorization on an ingress gateway (07xx are full; next to the other gateway codes).
+  AuthzGatewayRefusesEveryCaller: {
+    code: "MESH0240",
+    severity: "warning",
+    description: "The authorization that applies to an ingress gateway (its own policy plus the mesh-wide rules and default) refuses every request on one of its listeners: a gateway's callers are outside the mesh and carry no mesh identity, so under default deny an allow rule naming callers (from) matches nobody, and a deny rule with notFrom and no other condition matches everybody.",
+    message: "Gateway {service} refuses every request on port {port}: {reason}.",
+    hint: "{fix}",
   },
   // 08xx: service discovery (issue 16). 0801-0802 analysis; 0803-0804 reported by `meshc serve` / `meshc register`.
   RegistryKeyMalformed: {

@@ -8,6 +8,7 @@ import { AnalysisContext, type Analyzer } from "./context.js";
 import { authzCallers } from "./analyzers/authz-callers.js";
 import { authzCalls } from "./analyzers/authz-calls.js";
 import { authzDryRunDeny } from "./analyzers/authz-dry-run-deny.js";
+import { authzGateway } from "./analyzers/authz-gateway.js";
 import { authzMtls } from "./analyzers/authz-mtls.js";
 import { authzNeverMatches } from "./analyzers/authz-never-matches.js";
 import { authzPaths } from "./analyzers/authz-paths.js";
@@ -136,6 +137,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   authzPaths, // 0707
   authzCallers, // 0708 0709
   authzTargets, // 0710 0711 0712 0714
+  authzGateway, // 0240
   registryKeys, // 0801 0802
   reservedIdentity, // 0715
 ];

@@ -571,7 +571,10 @@ function lowerMesh(model: MeshModel, baseDir: string): LowerResult {
         .sort(byString)
         .map((name) => {
           const p = s.ports[name]!;
-          return compact({ name, protocol: p.protocol, port: p.port, appPort: p.app ?? p.port, mtls: p.mtls ?? serviceMtls, source: sourceLoc(siteOf(p), baseDir) });
+          // A gateway's listeners face callers outside the mesh: plain HTTP or edge TLS, never a client certificate
+          // (its own mTLS mode, ServiceIR.mtls, still governs how it calls mesh services).
+          const mtls: MtlsMode = s.gateway ? "off" : (p.mtls ?? serviceMtls);
+          return compact({ name, protocol: p.protocol, port: p.port, appPort: p.app ?? p.port, mtls, source: sourceLoc(siteOf(p), baseDir) });
         }),
       declaredPorts: Object.keys(s.ports),
       instances: instancesIR(s, sidecarIR),

@@ -20,9 +20,17 @@ export function ownPolicy(ir: MeshIR, service: string): AuthzPolicyIR | undefine
   return ir.authorization?.services.find((p) => p.service === service);
 }
 
-/** A service is enforceable when a sidecar carries its inbound traffic. */
+/**
+ * A service is enforceable when a meshc proxy carries its inbound traffic: its sidecar, or for an ingress gateway
+ * the gateway proxy itself (its listeners get the RBAC filters; Istio's root-namespace policies cover gateways too).
+ */
 export function hasSidecar(s: ServiceIR): boolean {
   return !s.proxyless && (s as { nonMesh?: boolean }).nonMesh !== true;
+}
+
+/** An ingress gateway (mesh.gateway): its callers are outside the mesh and carry no mesh identity. */
+export function isGateway(s: ServiceIR): boolean {
+  return s.gateway !== undefined;
 }
 
 /** The policy governing `s`, or undefined when no authorization applies to it (everything allowed, no filter). */
@@ -68,6 +76,22 @@ export function hasPathCondition(r: AuthzRuleIR): boolean {
 /** Effective mTLS mode of a port ("off" on meshes compiled before mTLS existed). */
 export function portMtls(port: PortIR): "strict" | "permissive" | "off" {
   return ((port as { mtls?: "strict" | "permissive" | "off" }).mtls ?? "off");
+}
+
+/**
+ * The mTLS mode callers of `s` on `port` really meet: a gateway's listeners never ask for a client certificate
+ * (plain HTTP or edge TLS), whatever an IR says about the port, so a gateway is always "off".
+ */
+export function inboundMtlsMode(s: ServiceIR, port: PortIR): "strict" | "permissive" | "off" {
+  return isGateway(s) ? "off" : portMtls(port);
+}
+
+/**
+ * Whether a rule's caller conditions can match a caller without a mesh identity (Envoy's principal is then empty:
+ * an `authenticated` matcher never matches, so `from` never does and `notFrom` always does).
+ */
+export function matchesAnonymous(r: AuthzRuleIR): boolean {
+  return r.from === undefined;
 }
 
 /** Rules that apply on `port`; on a TCP port, allow rules with HTTP-only conditions are left out (they allow less). */

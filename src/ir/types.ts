@@ -169,7 +169,8 @@ export interface PortIR {
   appPort: number;
   /**
    * Effective mTLS mode of this port's inbound listener: the port's own setting, else the service's (ServiceIR.mtls).
-   * Callers in the mesh send mTLS to this port when it is "strict" or "permissive".
+   * Callers in the mesh send mTLS to this port when it is "strict" or "permissive". Always "off" on a gateway's
+   * ports: its listeners take plain HTTP or edge TLS from callers outside the mesh, never a client certificate.
    */
   mtls: MtlsMode;
   /** The port constructor call, e.g. http(8080). */

@@ -6,6 +6,7 @@ import type { Canonical } from "../backends/envoy/api/canonical.js";
 import { canonicalOf as decode } from "../backends/envoy/encode.js";
 import type { EncodedResource, ResourceKind } from "../snapshot/types.js";
 import { inboundListenerName, outboundHttpListenerName, outboundRouteName } from "../backends/envoy/names.js";
+import { gatewayResourceName } from "../backends/envoy/gateway.js";
 import { evaluateHcm, type AuthzVerdict } from "../authz/evaluate.js";
 import type { MeshIR } from "../ir/types.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
@@ -117,7 +118,9 @@ export function evaluateRequest(ir: MeshIR, snapshot: MeshSnapshot, req: MeshReq
   const first = destinations[0];
   const callee = first && ir.services.find((s) => s.name === first.service);
   const calleeProxy = callee && !callee.nonMesh && !callee.proxyless ? snapshot.proxies.get(callee.name) : undefined;
-  const inbound = calleeProxy?.resources.listener.find((l) => l.name === inboundListenerName(first!.port));
+  // A gateway's listener for the port (gateway|<port>) holds its RBAC filters, as a sidecar's inbound one does.
+  const inboundName = callee?.gateway ? gatewayResourceName(first!.port) : inboundListenerName(first!.port);
+  const inbound = calleeProxy?.resources.listener.find((l) => l.name === inboundName);
   const inboundHcm = inbound && hcmOf(canonicalOf("listener", inbound));
   if (inbound && inboundHcm && route.outcome.kind === "forward") {
     // The callee sees the request after the caller's route rewrote it.

@@ -172,3 +172,73 @@ test("MESH0701 names the rule, the port and its mode", () => {
   assert.equal(message, 'Rule "web-in" of the policy of "api" names callers, but port "http" of "api" is in "permissive" mTLS mode: plaintext callers have no verified identity there.');
   assert.match(hint, /mtls: "strict"/);
 });
+
+// Ingress gateways: callers from outside the mesh carry no mesh identity (their listeners are "off" in the IR).
+const gw = (extra: Parameters<typeof service>[1] = {}) =>
+  service("edge", {
+    source: at(5, 3),
+    mtls: "strict",
+    ports: [port("http-8000", "http", 8000, 8000)],
+    gateway: { listeners: [{ port: "http-8000", protocol: "http", hosts: ["shop.example"] }] },
+    ...extra,
+  } as never);
+const anyPath = (name: string, action: "allow" | "deny" = "allow") => rule(name, { action, paths: [{ kind: "prefix", value: "/", ignoreCase: false }] });
+const fromTd = (name: string, r: Partial<AuthzRuleIR> = {}) => rule(name, { from: [{ kind: "trust-domain", trustDomain: "test.example" }], ...r });
+
+table(test, "MESH0701", [
+  { name: "a gateway's own path rule", ir: withAuthz(mesh(web(), api(), gw()), policy("edge", [anyPath("public")])), expect: [] },
+  { name: "a gateway's own rule naming callers", ir: withAuthz(mesh(web(), api(), gw()), policy("edge", [anyPath("public"), fromWeb])), expect: [e("MESH0701", rulePath("edge", 1), "error")] },
+  {
+    name: "a gateway's own deny with notFrom",
+    ir: withAuthz(mesh(web(), api(), gw()), policy("edge", [rule("x", { action: "deny", notFrom: [{ kind: "service", service: "web" }] })], { default: "allow" })),
+    expect: [e("MESH0701", rulePath("edge"), "error")],
+  },
+  {
+    name: "a gateway whose IR calls its port strict (older IR) is still refused",
+    ir: withAuthz(mesh(web(), api(), gw({ ports: [{ ...port("http-8000", "http", 8000, 8000), mtls: "strict" }] })), policy("edge", [fromWeb])),
+    expect: [e("MESH0701", rulePath("edge"), "error")],
+  },
+  { name: "a mesh-wide rule naming callers is not refused for a gateway", ir: withAuthz(mesh(web(), api(), gw()), policy(undefined, [fromTd("mesh-td", { action: "deny" })], { default: "allow" })), expect: [] },
+]);
+
+test("MESH0701 on a gateway says its callers carry no mesh identity", () => {
+  const { message, hint } = messageOf(withAuthz(mesh(web(), api(), gw()), policy("edge", [anyPath("public"), fromWeb])), "MESH0701");
+  assert.equal(message, 'Rule "web-in" of the policy of "edge" names callers, but port "http-8000" of gateway "edge" takes callers from outside the mesh: they carry no mesh identity (a gateway asks for no client certificate).');
+  assert.match(hint, /match the request instead/);
+  assert.doesNotMatch(hint, /mtls: "strict"/);
+});
+
+table(test, "MESH0240", [
+  { name: "gateway without authorization", ir: mesh(web(), api(), gw()), expect: [] },
+  { name: "mesh-wide default deny, the gateway allows paths", ir: withAuthz(mesh(web(), api(), gw()), policy(undefined, [fromTd("mesh-td")]), policy("edge", [anyPath("public")], { default: undefined })), expect: [] },
+  { name: "mesh-wide default deny, the gateway defaults to allow", ir: withAuthz(mesh(web(), api(), gw()), policy(undefined, [fromTd("mesh-td")]), policy("edge", [], { default: "allow" })), expect: [] },
+  { name: "a mesh-wide allow with notFrom matches external callers", ir: withAuthz(mesh(web(), api(), gw()), policy(undefined, [rule("not-foreign", { notFrom: [{ kind: "trust-domain", trustDomain: "other.example" }] })])), expect: [] },
+  { name: "a mesh-wide deny from callers never matches at a gateway", ir: withAuthz(mesh(web(), api(), gw()), policy(undefined, [fromTd("mesh-td", { action: "deny" })], { default: "allow" })), expect: [] },
+  { name: "a mesh-wide deny with notFrom and a path leaves other paths", ir: withAuthz(mesh(web(), api(), gw()), policy(undefined, [rule("x", { action: "deny", notFrom: [{ kind: "trust-domain", trustDomain: "test.example" }], paths: [{ kind: "prefix", value: "/internal/", ignoreCase: true }] })], { default: "allow" })), expect: [] },
+  {
+    name: "mesh-wide default deny whose only allow names callers, no policy of the gateway's own",
+    ir: withAuthz(mesh(web(), api(), gw()), policy(undefined, [fromTd("mesh-td")])),
+    expect: [e("MESH0240", ["authorization", "mesh"], "warning")],
+  },
+  {
+    name: "the gateway's own policy: default deny and no allow rule",
+    ir: withAuthz(mesh(web(), api(), gw()), policy("edge", [anyPath("no-debug", "deny")])),
+    expect: [e("MESH0240", ["authorization", "edge"], "warning")],
+  },
+  {
+    name: "only a dry-run allow lets callers in",
+    ir: withAuthz(mesh(web(), api(), gw()), policy("edge", [rule("public", { dryRun: true, paths: [{ kind: "prefix", value: "/", ignoreCase: false }] })])),
+    expect: [e("MESH0240", ["authorization", "edge"], "warning")],
+  },
+  {
+    name: "a mesh-wide deny with notFrom and no other condition",
+    ir: withAuthz(mesh(web(), api(), gw()), policy(undefined, [rule("foreign", { action: "deny", notFrom: [{ kind: "trust-domain", trustDomain: "test.example" }] })], { default: "allow" })),
+    expect: [e("MESH0240", ["authorization", "mesh", "rules", 0], "warning")],
+  },
+]);
+
+test("MESH0240 names the gateway, the port and why", () => {
+  const { message, hint } = messageOf(withAuthz(mesh(web(), api(), gw()), policy(undefined, [fromTd("mesh-td")])), "MESH0240");
+  assert.equal(message, 'Gateway "edge" refuses every request on port "http-8000": the default is "deny" and every allow rule that applies names callers (from), which a caller without a mesh identity never is.');
+  assert.match(hint, /allow rules match requests rather than callers/);
+});

@@ -6,6 +6,10 @@
 //                                        without `match.host` in every host), in order; a host without routes answers 404
 // Routes are built by the same builder as sidecar routes (routes.ts), with the gateway's policy as route defaults
 // (timeout, retries), so every route feature (splits, retries, rewrites, CORS, faults) works at the edge too.
+// Authorization (the gateway's own mesh.authorize() policy plus the mesh-wide rules and default) is added by
+// translate.ts with withAuthorization (listeners-authz.ts), exactly as on a sidecar's inbound listener: the RBAC
+// filters go first in the connection manager (ahead of CORS), with path normalization when a path condition
+// applies. Callers of a gateway carry no mesh identity (no client certificate): Envoy's principal is empty there.
 import type { GatewayListenerIR, PortIR, ServiceIR } from "../../ir/types.js";
 import { pack } from "./api/codec.js";
 import { corsHttpFilters } from "./cors.js";

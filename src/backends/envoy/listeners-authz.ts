@@ -2,6 +2,7 @@
 // mTLS, permissive pairs): every HTTP connection manager gets the RBAC filters first and, when a path condition
 // applies, the path-normalization settings; every tcp_proxy chain gets the network RBAC filters ahead of it. Kept
 // apart from listeners-inbound.ts so the listener's shape (owned by mTLS) and its authorization evolve separately.
+// An ingress gateway's listeners (gateway.ts) go through here too, one port (listener) at a time.
 import type { MeshIR, PortIR, ServiceIR } from "../../ir/types.js";
 import { FILTER } from "./names.js";
 import { inboundPathNormalization, inboundRbacHttpFilters, inboundRbacNetworkFilters, portRbac } from "./rbac.js";

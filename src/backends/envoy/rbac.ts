@@ -2,7 +2,9 @@
 // every other filter) a DENY-action RBAC filter holding the deny rules, then, under default "deny", an ALLOW-action
 // RBAC filter holding the allow rules: a request passes only if no deny policy matches and (default deny) some
 // allow policy does, so deny wins whatever the order of the rules. Rules are resolved per port at compile time (an
-// inbound listener is one port), so no destination_port conditions are needed.
+// inbound listener is one port), so no destination_port conditions are needed. An ingress gateway's listeners get
+// the same filters (one listener per gateway port); its callers present no client certificate, so Envoy evaluates
+// them with an empty principal (no `authenticated` matcher matches).
 //
 // Dry run: `rules` hold only enforced rules; `shadow_rules` hold enforced + dry-run rules, so the shadow stats
 // (`http.<hcm prefix>.rbac.meshc_dryrun_deny.shadow_denied`; Envoy adds the ".") count what the policy would do with

@@ -394,7 +394,8 @@ class Translator {
         if (part) vhosts.push(part);
       }
       out.route.push(this.enc.routeConfiguration(gatewayResourceName(port.port), vhosts));
-      const lis = this.enc.encode("listener", gatewayResourceName(port.port), gatewayListener(svc, l, port, this.cors));
+      // Authorization as on a sidecar's inbound port (listeners-authz.ts): RBAC filters first, path normalization.
+      const lis = this.enc.encode("listener", gatewayResourceName(port.port), withAuthorization(this.ir, svc, port, gatewayListener(svc, l, port, this.cors)));
       if (lis) out.listener.push(lis);
     }
     this.clustersAndEndpoints(svc, refs, "sidecar", out);

@@ -1,14 +1,17 @@
 // `meshc explain authz <mesh.ts> [--from A --to B --path P --method M ...]`: compiles the mesh and says, from the
 // compiled Envoy RBAC filters of B's inbound listener (not from the DSL), whether A's request is allowed, which
 // rule decides, and why; dry-run rules that would have refused it are listed too. Without --from/--to it prints
-// every policy's rules as compiled.
+// every policy's rules as compiled. When B is an ingress gateway the filters are those of its listener for the
+// port (gateway|<port>), and the caller has no mesh identity whatever --from says: a gateway's callers come from
+// outside the mesh and present no client certificate, so Envoy's principal there is empty.
 import { Option, type Command } from "@commander-js/extra-typings";
 import type { Canonical } from "../../backends/envoy/api/canonical.js";
 import { canonicalOf } from "../../backends/envoy/encode.js";
+import { gatewayResourceName } from "../../backends/envoy/gateway.js";
 import { inboundListenerName } from "../../backends/envoy/names.js";
 import { evaluateHcm, type AuthzRequest, type AuthzVerdict } from "../../authz/evaluate.js";
 import { render, shouldUseColor } from "../../diagnostics/render.js";
-import { effectivePolicy } from "../../ir/authz.js";
+import { effectivePolicy, isGateway } from "../../ir/authz.js";
 import type { AuthzRuleIR, MeshIR } from "../../ir/types.js";
 import { compileMesh } from "../../pipeline.js";
 
@@ -36,6 +39,8 @@ function ruleByName(ir: MeshIR, service: string, name: string): AuthzRuleIR | un
 }
 
 export function explainVerdict(ir: MeshIR, service: string, verdict: AuthzVerdict): string {
+  const svc = ir.services.find((s) => s.name === service);
+  const proxy = svc && isGateway(svc) ? "gateway" : "sidecar";
   const lines: string[] = [];
   const where = (name: string) => {
     const r = ruleByName(ir, service, name);
@@ -49,7 +54,7 @@ export function explainVerdict(ir: MeshIR, service: string, verdict: AuthzVerdic
   }
   lines.push(`path as matched: ${verdict.normalizedPath}`);
   const d = verdict.decidedBy;
-  if (!d) lines.push("ALLOWED (200 from the sidecar's point of view)");
+  if (!d) lines.push(`ALLOWED (200 from the ${proxy}'s point of view)`);
   else if (d.action === "DENY") lines.push(`DENIED (403) by ${where(d.matched[0]!)}${d.matched.length > 1 ? ` (also: ${d.matched.slice(1).join(", ")})` : ""}`);
   else lines.push(`DENIED (403) by the default: no allow rule matches`);
   if (!d) {
@@ -92,7 +97,8 @@ export function register(program: Command): void {
         for (const svc of ir.services) {
           const p = effectivePolicy(ir, svc);
           if (!p) continue;
-          process.stdout.write(`${svc.name}: default ${p.default}${p.dryRun ? " (dry run)" : ""}\n`);
+          const gw = isGateway(svc) ? " (gateway: its callers have no mesh identity)" : "";
+          process.stdout.write(`${svc.name}: default ${p.default}${p.dryRun ? " (dry run)" : ""}${gw}\n`);
           for (const r of p.rules) process.stdout.write(`  ${r.action} ${r.name}: ${ruleText(r)}${r.dryRun ? " (dry run)" : ""}\n`);
         }
         return;
@@ -108,14 +114,21 @@ export function register(program: Command): void {
         principal = from.identity;
       } else if (opts.fromIdentity) principal = opts.fromIdentity;
       if (opts.identity === false) principal = undefined;
+      const gateway = isGateway(to);
+      // A gateway's callers present no client certificate: whoever they are, Envoy sees an empty principal.
+      if (gateway && principal !== undefined) {
+        process.stderr.write(`meshc: ${to.name} is a gateway: its callers have no mesh identity there, so ${principal} is evaluated as a caller without one\n`);
+        principal = undefined;
+      }
       const headers: Record<string, string> = {};
       for (const h of opts.header ?? []) {
         const i = h.indexOf("=");
         if (i > 0) headers[h.slice(0, i).toLowerCase()] = h.slice(i + 1);
       }
       const req: AuthzRequest = { method: opts.method.toUpperCase() === opts.method ? opts.method : opts.method, path: opts.path, headers, ...(principal !== undefined ? { principal } : {}) };
-      const listener = snapshot.proxies.get(to.name)?.resources.listener.find((l) => l.name === inboundListenerName(port.port));
-      if (!listener) return explain.error(`no inbound listener for ${to.name}:${port.name}`, { exitCode: 2 }) as never;
+      const listenerName = gateway ? gatewayResourceName(port.port) : inboundListenerName(port.port);
+      const listener = snapshot.proxies.get(to.name)?.resources.listener.find((l) => l.name === listenerName);
+      if (!listener) return explain.error(`no ${gateway ? "gateway" : "inbound"} listener for ${to.name}:${port.name}`, { exitCode: 2 }) as never;
       const l = canonicalOf("listener", listener);
       const chains = (l.filter_chains as Canonical[]) ?? [];
       // Every chain of the listener carries the same RBAC filters; explain the first with a connection manager.
