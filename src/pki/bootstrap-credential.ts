@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { writeFileAtomicSync } from "../runtime/atomic-file.js";
 import { loadCa, type LoadedCa } from "./ca-dir.js";
-import { issueLeaf, type CertInfo, type Issued } from "./x509.js";
+import { issueLeaf, type Authority, type CertInfo, type Issued } from "./x509.js";
 
 import { xdsServerIdentity } from "./xds-server-identity.js";
 
@@ -15,10 +15,20 @@ export { XDS_SERVER_PATH, xdsServerIdentity } from "./xds-server-identity.js";
 /** How long the server's own certificate lives; it is re-issued at half of that (src/serve/xds-tls.ts). */
 export const XDS_SERVER_CERT_LIFETIME_MS = 24 * 3_600_000;
 
+/**
+ * Who signs the xDS server's certificate: during a root rotation's overlap window the old root (ca.previous), which
+ * every proxy's bootstrap trust file holds, whether it was bootstrapped before or after `meshc ca rotate`; else the
+ * CA's signer. Proxies are expected to trust the new root only from `meshc ca rotate --finish` on.
+ */
+export function xdsServerSigner(ca: LoadedCa): { authority: Authority; chain: string[] } {
+  return ca.previous ? { authority: ca.previous, chain: [] } : { authority: ca.authority, chain: ca.chain };
+}
+
 /** The xDS server's certificate (leaf + chain) and key. */
 export async function issueXdsServerCertificate(ca: LoadedCa, trustDomain: string, now = new Date()): Promise<{ issued: Issued; chainPem: string }> {
-  const issued = await issueLeaf(ca.authority, { spiffeId: xdsServerIdentity(trustDomain), keyAlgorithm: ca.meta.keyAlgorithm, lifetimeMs: XDS_SERVER_CERT_LIFETIME_MS, now });
-  return { issued, chainPem: [issued.cert.pem, ...ca.chain].join("") };
+  const signer = xdsServerSigner(ca);
+  const issued = await issueLeaf(signer.authority, { spiffeId: xdsServerIdentity(trustDomain), keyAlgorithm: ca.meta.keyAlgorithm, lifetimeMs: XDS_SERVER_CERT_LIFETIME_MS, now });
+  return { issued, chainPem: [issued.cert.pem, ...signer.chain].join("") };
 }
 
 /** Where a bootstrap's credential files go: beside the bootstrap, named after it. */

@@ -4,13 +4,20 @@
 //   ca-key.pem        its private key, PKCS#8, mode 0600 (the directory is 0700)
 //   cert-chain.pem    certificates a leaf's chain carries above it (the intermediate; empty for a root)
 //   trust-bundle.pem  the roots proxies trust; two of them during a root rotation's overlap window
+//   previous-ca-cert.pem, previous-ca-key.pem (0600)
+//                     during a root rotation's overlap window only: the old root and its key. The xDS server keeps
+//                     presenting a certificate from it (sidecars' bootstrap trust files hold the old root until they
+//                     are bootstrapped again); `meshc ca rotate --finish` deletes both.
+// Loading checks what it reads and fails closed, naming the file: ca.json's fields, the signing certificate's
+// validity (not expired, not before its notBefore, enough life left to issue a leaf) and that it chains to a root
+// of the trust bundle.
 // Every change writes files under temporary names and renames them, ca.json last with a new generation, so a
 // reader that sees a generation sees all of its files. Keys are never printed: they travel as SecretPem.
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomicSync } from "../runtime/atomic-file.js";
 import { SecretPem } from "./secret.js";
-import { createIntermediate, createRoot, loadAuthority, parseCertificate, splitPem, type Authority, type KeyAlgorithm } from "./x509.js";
+import { createIntermediate, createRoot, issuingProblem, loadAuthority, parseCertificate, signatureValid, splitPem, validityProblem, type Authority, type KeyAlgorithm } from "./x509.js";
 
 export const CA_FILES = {
   meta: "ca.json",
@@ -18,6 +25,8 @@ export const CA_FILES = {
   key: "ca-key.pem",
   chain: "cert-chain.pem",
   bundle: "trust-bundle.pem",
+  previousCert: "previous-ca-cert.pem",
+  previousKey: "previous-ca-key.pem",
 } as const;
 
 export interface CaMeta {
@@ -38,6 +47,11 @@ export interface LoadedCa {
   chain: string[];
   /** PEM roots to trust. */
   bundle: string[];
+  /**
+   * During a root rotation's overlap window: the old root, which still signs the xDS server's own certificate
+   * (src/serve/xds-tls.ts) until `--finish`. Absent otherwise, or for an overlap written by an older meshc.
+   */
+  previous?: Authority;
 }
 
 export class CaError extends Error {}
@@ -103,32 +117,120 @@ export async function initCa(dir: string, o: InitOptions = {}): Promise<CaMeta> 
   return meta;
 }
 
+const KEY_ALGORITHMS: readonly string[] = ["ecdsa-p256", "rsa-2048"];
+
 export function readCaMeta(dir: string): CaMeta {
   const path = join(dir, CA_FILES.meta);
   if (!existsSync(path)) throw new CaError(`${dir} holds no CA (no ca.json); create one with \`meshc ca init --out ${dir}\``);
-  const meta = JSON.parse(readFileSync(path, "utf8")) as CaMeta;
-  if (meta.version !== 1) throw new CaError(`${path}: unsupported version ${String(meta.version)}`);
-  return meta;
+  let meta: Partial<CaMeta>;
+  try {
+    meta = JSON.parse(readFileSync(path, "utf8")) as Partial<CaMeta>;
+  } catch (err) {
+    throw new CaError(`${path}: malformed: ${(err as Error).message}`);
+  }
+  const bad = (what: string): never => {
+    throw new CaError(`${path}: malformed: ${what}`);
+  };
+  if (typeof meta !== "object" || meta === null || Array.isArray(meta)) bad("not a JSON object");
+  if (meta.version !== 1) throw new CaError(`${path}: unsupported version ${JSON.stringify(meta.version)}`);
+  if (meta.kind !== "root" && meta.kind !== "intermediate") bad(`"kind" must be "root" or "intermediate", not ${JSON.stringify(meta.kind)}`);
+  if (typeof meta.keyAlgorithm !== "string" || !KEY_ALGORITHMS.includes(meta.keyAlgorithm)) bad(`"keyAlgorithm" must be one of ${KEY_ALGORITHMS.join(", ")}, not ${JSON.stringify(meta.keyAlgorithm)}`);
+  if (typeof meta.generation !== "number" || !Number.isSafeInteger(meta.generation) || meta.generation < 1) bad(`"generation" must be a positive integer, not ${JSON.stringify(meta.generation)}`);
+  if (meta.phase !== "single" && meta.phase !== "overlap") bad(`"phase" must be "single" or "overlap", not ${JSON.stringify(meta.phase)}`);
+  return meta as CaMeta;
 }
 
-/** Loads the CA (signing key included) and refuses a key file readable by others. */
-export async function loadCa(dir: string): Promise<LoadedCa> {
-  const meta = readCaMeta(dir);
-  const keyPath = join(dir, CA_FILES.key);
-  const mode = statSync(keyPath).mode & 0o777;
-  if ((mode & 0o077) !== 0) throw new CaError(`${keyPath} is readable by group or others (mode ${mode.toString(8)}); chmod 600 it`);
-  const certPem = readFileSync(join(dir, CA_FILES.cert), "utf8");
-  let authority: Authority;
+export interface LoadCaOptions {
+  /** The time validity is checked at. @default now */
+  now?: Date;
+  /**
+   * Check the signing certificate's validity and chain (default). Only `meshc ca rotate` turns it off: rotating is
+   * how a CA that expired (or is about to) is replaced.
+   */
+  check?: boolean;
+}
+
+function readFile(dir: string, name: string): string {
   try {
-    authority = await loadAuthority(certPem, new SecretPem(readFileSync(keyPath, "utf8")));
+    return readFileSync(join(dir, name), "utf8");
   } catch (err) {
-    throw new CaError(`${dir}: ${(err as Error).message}`);
+    throw new CaError(`${join(dir, name)}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+}
+
+async function authorityFrom(dir: string, certName: string, keyName: string): Promise<Authority> {
+  const keyPath = join(dir, keyName);
+  let mode: number;
+  try {
+    mode = statSync(keyPath).mode & 0o777;
+  } catch (err) {
+    throw new CaError(`${keyPath}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if ((mode & 0o077) !== 0) throw new CaError(`${keyPath} is readable by group or others (mode ${mode.toString(8)}); chmod 600 it`);
+  const certPem = readFile(dir, certName);
+  try {
+    return await loadAuthority(certPem, new SecretPem(readFile(dir, keyName)));
+  } catch (err) {
+    if (err instanceof CaError) throw err;
+    throw new CaError(`${join(dir, certName)}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Whether `cert` chains, through `chain` (each certificate signed by the next), to one of `bundle`'s roots; returns
+ * that root, or undefined.
+ */
+async function anchorOf(cert: string, chain: readonly string[], bundle: readonly string[]): Promise<string | undefined> {
+  const body = (p: string) => p.replace(/-----[A-Z ]+-----|\s/g, "");
+  const path = [cert, ...chain.filter((c) => body(c) !== body(cert))]; // cert-chain.pem may carry the signing certificate itself
+  for (let i = 0; i + 1 < path.length; i++) if (!(await signatureValid(path[i]!, path[i + 1]!))) return undefined;
+  const top = path[path.length - 1]!;
+  for (const root of bundle) {
+    if (body(root) === body(top) || (await signatureValid(top, root))) return root;
+  }
+  return undefined;
+}
+
+/**
+ * Loads the CA (signing key included) and refuses a key file readable by others, a malformed ca.json, a signing
+ * certificate that is expired, not yet valid, too close to its end to issue a leaf, or not chained to a root of the
+ * trust bundle. Errors name the file and the problem.
+ */
+export async function loadCa(dir: string, o: LoadCaOptions = {}): Promise<LoadedCa> {
+  const meta = readCaMeta(dir);
+  const certPath = join(dir, CA_FILES.cert);
+  const authority = await authorityFrom(dir, CA_FILES.cert, CA_FILES.key);
   const chainPath = join(dir, CA_FILES.chain);
-  const chain = existsSync(chainPath) ? splitPem(readFileSync(chainPath, "utf8")) : [];
-  const bundle = splitPem(readFileSync(join(dir, CA_FILES.bundle), "utf8"));
-  if (bundle.length === 0) throw new CaError(`${dir}: ${CA_FILES.bundle} holds no certificate`);
-  return { dir, meta, authority, chain, bundle };
+  const chain = existsSync(chainPath) ? splitPem(readFile(dir, CA_FILES.chain)) : [];
+  const bundlePath = join(dir, CA_FILES.bundle);
+  const bundle = splitPem(readFile(dir, CA_FILES.bundle));
+  if (bundle.length === 0) throw new CaError(`${bundlePath} holds no certificate`);
+  for (const [i, pem] of bundle.entries()) {
+    try {
+      parseCertificate(pem);
+    } catch (err) {
+      throw new CaError(`${bundlePath}: certificate ${i + 1} cannot be read: ${(err as Error).message}`);
+    }
+  }
+  const now = o.now ?? new Date();
+  let previous: Authority | undefined;
+  if (o.check !== false) {
+    const problem = issuingProblem(authority.cert, now);
+    if (problem) throw new CaError(`${certPath}: ${problem.replace(/^the signing CA certificate is /, "")}`);
+    const certPem = authority.cert.toString("pem");
+    const root = await anchorOf(certPem, chain, bundle);
+    if (!root) throw new CaError(`${certPath}: the signing certificate does not chain${chain.length ? ` (through ${CA_FILES.chain})` : ""} to a root in ${bundlePath}`);
+    const rootProblem = validityProblem(parseCertificate(root), now);
+    if (rootProblem) throw new CaError(`${bundlePath}: the root the signing certificate chains to is ${rootProblem}`);
+    if (meta.phase === "overlap" && existsSync(join(dir, CA_FILES.previousCert))) {
+      previous = await authorityFrom(dir, CA_FILES.previousCert, CA_FILES.previousKey);
+      const prevPath = join(dir, CA_FILES.previousCert);
+      const p = issuingProblem(previous.cert, now);
+      if (p) throw new CaError(`${prevPath}: the old root of this rotation is ${p.replace(/^the signing CA certificate is /, "")}; finish the rotation (\`meshc ca rotate --ca ${dir} --finish\`) once every proxy was bootstrapped again`);
+      if (!(await anchorOf(previous.cert.toString("pem"), [], bundle))) throw new CaError(`${prevPath}: the old root is not in ${bundlePath}`);
+    }
+  }
+  return { dir, meta, authority, chain, bundle, ...(previous && { previous }) };
 }
 
 /**
@@ -137,7 +239,7 @@ export async function loadCa(dir: string): Promise<LoadedCa> {
  * (`meshc ca rotate --finish`): the old root leaves the trust bundle, so its leaves are refused.
  */
 export async function rotateCa(dir: string, o: { finish?: boolean } = {}): Promise<CaMeta> {
-  const ca = await loadCa(dir);
+  const ca = await loadCa(dir, { check: false });
   if (ca.meta.kind !== "root") throw new CaError("only a self-signed mesh root can be rotated here; for an intermediate, `meshc ca init` a new directory with your root");
   const current = ca.authority.cert.toString("pem");
   if (o.finish) {
@@ -145,11 +247,20 @@ export async function rotateCa(dir: string, o: { finish?: boolean } = {}): Promi
     const serial = parseCertificate(current).serial;
     const meta: CaMeta = { ...ca.meta, generation: ca.meta.generation + 1, phase: "single" };
     writeCa(dir, meta, { bundle: ca.bundle.filter((p) => parseCertificate(p).serial === serial) });
+    for (const f of [CA_FILES.previousKey, CA_FILES.previousCert]) rmSync(join(dir, f), { force: true });
     return meta;
   }
   if (ca.meta.phase === "overlap") throw new CaError("a rotation is already in its overlap window: finish it with `meshc ca rotate --finish`");
   const issued = await createRoot({ commonName: `${parseCertificate(current).subject.replace(/^CN=|, O=meshc$/g, "")} ${ca.meta.generation + 1}`, keyAlgorithm: ca.meta.keyAlgorithm, lifetimeMs: ROOT_LIFETIME_MS });
   const meta: CaMeta = { ...ca.meta, generation: ca.meta.generation + 1, phase: "overlap" };
+  // The old root keeps signing the xDS server's certificate until --finish (see the header). An old root that can
+  // no longer issue is not kept: the server then presents a new-root certificate at once.
+  if (!issuingProblem(ca.authority.cert, new Date())) {
+    writeAtomic(dir, CA_FILES.previousKey, readFileSync(join(dir, CA_FILES.key), "utf8"), 0o600);
+    writeAtomic(dir, CA_FILES.previousCert, current, 0o644);
+  } else {
+    for (const f of [CA_FILES.previousKey, CA_FILES.previousCert]) rmSync(join(dir, f), { force: true });
+  }
   writeCa(dir, meta, { cert: issued.cert.pem, key: issued.key, chain: [], bundle: [issued.cert.pem, ...ca.bundle] });
   return meta;
 }

@@ -181,6 +181,38 @@ export async function createIntermediate(parent: Authority, p: CaParams): Promis
   return { cert: certInfo(cert), key: await exportKey(keys.privateKey) };
 }
 
+/**
+ * The shortest life a new leaf may get (capped at the requested lifetime): a CA closer to its end than this issues
+ * nothing, so a leaf is never born expired, nor lives so briefly that it is re-issued every second.
+ */
+export const MIN_LEAF_LIFETIME_MS = 10 * 60_000;
+
+/** A CA certificate that cannot issue (expired, not yet valid, too close to its end). */
+export class CaValidityError extends Error {}
+
+const iso = (d: Date) => d.toISOString();
+
+/** Why `cert` (a CA) cannot be used at `now`, or undefined when it can. */
+export function validityProblem(cert: { notBefore: Date; notAfter: Date }, now: Date): string | undefined {
+  if (cert.notBefore.getTime() > now.getTime()) return `not valid until ${iso(cert.notBefore)} (it is now ${iso(now)}: check the clock, or the file)`;
+  if (cert.notAfter.getTime() <= now.getTime()) return `expired at ${iso(cert.notAfter)}`;
+  return undefined;
+}
+
+/**
+ * Why the CA `cert` cannot issue a leaf of `lifetimeMs` at `now` (undefined: it can): it must be valid now and
+ * outlive the leaf's minimum life, min(lifetimeMs, MIN_LEAF_LIFETIME_MS).
+ */
+export function issuingProblem(cert: { notBefore: Date; notAfter: Date }, now: Date, lifetimeMs = MIN_LEAF_LIFETIME_MS): string | undefined {
+  const v = validityProblem(cert, now);
+  if (v) return `the signing CA certificate is ${v}`;
+  const floor = Math.min(lifetimeMs, MIN_LEAF_LIFETIME_MS);
+  if (cert.notAfter.getTime() - now.getTime() < floor) {
+    return `the signing CA certificate expires at ${iso(cert.notAfter)}, less than ${Math.round(floor / 1000)} s from now: a new leaf would be too short-lived; rotate the CA (\`meshc ca rotate\`) or create a new one`;
+  }
+  return undefined;
+}
+
 export interface LeafParams {
   spiffeId: string;
   keyAlgorithm: KeyAlgorithm;
@@ -193,9 +225,11 @@ export interface LeafParams {
  * serverAuth and clientAuth. Backdated 30 s for clock skew; never valid past its issuer.
  */
 export async function issueLeaf(ca: Authority, p: LeafParams): Promise<Issued> {
-  const keys = await generateKeys(p.keyAlgorithm);
   const now = p.now ?? new Date();
   const notAfter = new Date(Math.min(now.getTime() + p.lifetimeMs, ca.cert.notAfter.getTime()));
+  const problem = issuingProblem(ca.cert, now, p.lifetimeMs);
+  if (problem) throw new CaValidityError(`cannot issue a certificate for ${p.spiffeId}: ${problem}`);
+  const keys = await generateKeys(p.keyAlgorithm);
   const usage = x509.KeyUsageFlags.digitalSignature | (p.keyAlgorithm === "rsa-2048" ? x509.KeyUsageFlags.keyEncipherment : 0);
   const cert = await x509.X509CertificateGenerator.create(
     {
@@ -234,4 +268,16 @@ export async function verifySignedBy(certPem: string, issuerPem: string, at: Dat
   const cert = new x509.X509Certificate(certPem);
   const issuer = new x509.X509Certificate(issuerPem);
   return cert.verify({ publicKey: issuer.publicKey, date: at }, provider);
+}
+
+/** Whether `certPem`'s signature verifies with `issuerPem`'s public key (validity dates aside). */
+export async function signatureValid(certPem: string, issuerPem: string): Promise<boolean> {
+  try {
+    const cert = new x509.X509Certificate(certPem);
+    const issuer = new x509.X509Certificate(issuerPem);
+    if (cert.issuer !== issuer.subject) return false;
+    return await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true }, provider);
+  } catch {
+    return false;
+  }
 }

@@ -9,6 +9,10 @@
 // presents a certificate its peer does not trust yet. Each change produces a new snapshot through onChange, which
 // the xDS server pushes like any other (SDS only, as nothing else changed). Logs and metrics carry identities,
 // serials and times, never keys.
+// A CA that cannot issue (expired, not yet valid, broken after a change) never takes certificates away: the last
+// good leaves keep serving, the problem is logged once per distinct message (not every tick), and failed re-issues
+// wait RETRY_MS before the next attempt. The signing CA's expiry is the gauge meshc_ca_expiry_timestamp_seconds,
+// and a warning is logged as it comes within 30 days, 7 days, 1 day and 1 hour.
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { identitySecret, trustBundleSecret } from "../backends/envoy/secrets.js";
@@ -16,6 +20,7 @@ import type { CertificatePlan } from "../pki/plan.js";
 import { loadCa, readCaMeta, type LoadedCa } from "../pki/ca-dir.js";
 import { nextRolloutStep } from "../pki/rollout.js";
 import { issueLeaf, type Issued } from "../pki/x509.js";
+import { OnceLog } from "./once-log.js";
 import { makeProxySnapshot } from "../snapshot/build.js";
 import type { EncodedResource, MeshSnapshot } from "../snapshot/types.js";
 import type { XdsServer } from "../xds/index.js";
@@ -34,6 +39,12 @@ export function secretsAcked(xds: Pick<XdsServer, "proxies" | "snapshot">): bool
 
 /** Leaves issued at once (see issueAll). */
 const ISSUE_CONCURRENCY = 8;
+/** A leaf is never due again sooner than this after it was issued (the DSL's shortest interval: 10 s at 10 %). */
+const MIN_REISSUE_MS = 1000;
+/** After a failed re-issue or CA load, the next attempt waits this long. */
+const RETRY_MS = 10_000;
+/** Remaining CA lifetimes at which a warning is logged (once each per signing certificate). */
+const EXPIRY_WARNINGS_MS = [30 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000];
 
 interface Leaf {
   issued: Issued;
@@ -61,6 +72,11 @@ export interface CertificateManagerOptions {
   settleMs?: number;
   /** A step not ACKed by every proxy within this time proceeds anyway, with a warning. @default 60000 */
   ackTimeoutMs?: number;
+  /**
+   * What still stands between a rolled-out CA change and its next step, outside the data plane (proxies running
+   * from old-root bootstrap credentials, src/serve/xds-tls.ts); undefined when nothing does.
+   */
+  rolloutCaveat?(): string | undefined;
 }
 
 export class CertificateManager {
@@ -82,6 +98,15 @@ export class CertificateManager {
   private readonly issuedTotal?: Counter;
   private readonly leafCount?: Gauge;
   private readonly rolloutSteps?: Counter;
+  private readonly caExpiry?: Gauge;
+  private readonly issueProblem: OnceLog;
+  private readonly loadProblem: OnceLog;
+  private retryAt = 0;
+  /** Leaves issued so far (whether a failed batch issued any). */
+  private issuedSeq = 0;
+  private loadRetryAt = 0;
+  /** `${signer serial}:${threshold}` of the last expiry warning. */
+  private expiryWarned = "";
 
   constructor(private readonly o: CertificateManagerOptions) {
     this.now = o.now ?? Date.now;
@@ -89,14 +114,18 @@ export class CertificateManager {
       this.issuedTotal = new Counter({ name: "meshc_certificates_issued_total", help: "Leaf certificates issued by the mesh CA", labelNames: ["reason"], registers: [o.registry] });
       this.leafCount = new Gauge({ name: "meshc_certificates_identities", help: "Identities holding a current leaf certificate", registers: [o.registry] });
       this.rolloutSteps = new Counter({ name: "meshc_ca_rollout_steps_total", help: "Steps of CA changes rolled out to the proxies (trust, reissue, prune)", labelNames: ["step"], registers: [o.registry] });
+      this.caExpiry = new Gauge({ name: "meshc_ca_expiry_timestamp_seconds", help: "When the certificate of the mesh CA that signs leaves expires (Unix seconds)", registers: [o.registry] });
     }
+    this.issueProblem = new OnceLog((m) => o.logger.error({ ca: o.caDir, err: m }, "certificates cannot be issued; the current ones keep serving (retried every 10 s)"));
+    this.loadProblem = new OnceLog((m) => o.logger.error({ ca: o.caDir, err: m }, "the CA directory changed but cannot be used; keeping the loaded CA"));
   }
 
   async start(): Promise<void> {
-    const ca = await loadCa(this.o.caDir);
+    const ca = await loadCa(this.o.caDir, { now: new Date(this.now()) });
     this.signer = ca;
     this.serve(ca.bundle);
     this.logCa(ca);
+    this.watchExpiry();
     this.timer = setInterval(() => void this.tick(), this.o.tickMs ?? 1000);
     this.timer.unref();
   }
@@ -106,7 +135,24 @@ export class CertificateManager {
   }
 
   private logCa(ca: LoadedCa): void {
-    this.o.logger.info({ ca: this.o.caDir, generation: ca.meta.generation, phase: ca.meta.phase, roots: ca.bundle.length }, "mesh CA loaded");
+    this.o.logger.info({ ca: this.o.caDir, generation: ca.meta.generation, phase: ca.meta.phase, roots: ca.bundle.length, notAfter: ca.authority.cert.notAfter.toISOString() }, "mesh CA loaded");
+  }
+
+  /** The signing CA's expiry: the gauge, and a warning each time it comes within one of EXPIRY_WARNINGS_MS. */
+  private watchExpiry(): void {
+    const cert = this.signer.authority.cert;
+    const notAfter = cert.notAfter.getTime();
+    this.caExpiry?.set(notAfter / 1000);
+    const left = notAfter - this.now();
+    const within = EXPIRY_WARNINGS_MS.filter((t) => left <= t).pop();
+    if (within === undefined) return;
+    const key = `${cert.serialNumber}:${within}`;
+    if (key === this.expiryWarned) return;
+    this.expiryWarned = key;
+    this.o.logger.warn(
+      { ca: this.o.caDir, notAfter: cert.notAfter.toISOString(), hoursLeft: Math.max(0, Math.floor(left / 3_600_000)) },
+      left <= 0 ? "the mesh CA has expired: no certificate can be issued; rotate it (`meshc ca rotate`)" : "the mesh CA expires soon: rotate it (`meshc ca rotate`) before then, or certificates can no longer be issued",
+    );
   }
 
   private serve(bundle: readonly string[]): void {
@@ -122,10 +168,11 @@ export class CertificateManager {
     const leaf: Leaf = {
       issued,
       secret: identitySecret([issued.cert.pem, ...ca.chain].join(""), issued.key),
-      rotateAt: start + (life * c.rotateAtPercent) / 100,
+      rotateAt: Math.max(start + (life * c.rotateAtPercent) / 100, this.now() + MIN_REISSUE_MS),
       issuer: ca.authority.cert.serialNumber,
     };
     this.leaves.set(identity, leaf);
+    this.issuedSeq++;
     this.issuedTotal?.inc({ reason });
     this.o.logger.info({ identity, serial: issued.cert.serial, notAfter: issued.cert.notAfter.toISOString(), reason }, "leaf certificate issued");
     return leaf;
@@ -181,14 +228,16 @@ export class CertificateManager {
     try {
       generation = readCaMeta(this.o.caDir).generation;
     } catch (err) {
-      this.o.logger.error({ err: (err as Error).message }, "cannot read the CA directory; keeping the loaded CA");
+      this.loadProblem.report(`meta:${(err as Error).message}`, (err as Error).message);
     }
-    if (generation !== undefined && generation !== (this.target ?? this.signer).meta.generation) {
+    if (generation !== undefined && generation !== (this.target ?? this.signer).meta.generation && this.now() >= this.loadRetryAt) {
       try {
-        this.target = await loadCa(this.o.caDir);
+        this.target = await loadCa(this.o.caDir, { now: new Date(this.now()) });
+        this.loadProblem.clear();
         this.logCa(this.target);
       } catch (err) {
-        this.o.logger.error({ err: (err as Error).message }, "CA directory changed but cannot be loaded; keeping the loaded CA");
+        this.loadProblem.report(`${generation}:${(err as Error).message}`, (err as Error).message);
+        this.loadRetryAt = this.now() + RETRY_MS;
       }
     }
     const target = this.target;
@@ -204,15 +253,25 @@ export class CertificateManager {
       this.signer = target;
       this.target = undefined;
       this.stepAt = 0; // the next change's first step goes out at once
-      this.o.logger.info({ generation: target.meta.generation, roots: this.served.length }, "CA change rolled out");
+      this.watchExpiry();
+      const caveat = this.o.rolloutCaveat?.();
+      if (caveat) this.o.logger.warn({ generation: target.meta.generation, roots: this.served.length, caveat }, "CA change rolled out to the proxies' data plane, but not yet safe for the next step");
+      else this.o.logger.info({ generation: target.meta.generation, roots: this.served.length }, "CA change rolled out");
       return false;
     }
     this.stepAt = this.now();
     this.rolloutSteps?.inc({ step: step.kind });
     this.o.logger.info({ step: step.kind, generation: target.meta.generation }, "CA rollout step");
     if (step.kind === "reissue") {
+      const previous = this.signer;
       this.signer = target;
-      await this.issueAll([...this.leaves.keys()], this.last!.plan!, "ca-change");
+      try {
+        await this.issueAll([...this.leaves.keys()], this.last!.plan!, "ca-change");
+      } catch (err) {
+        this.signer = previous; // the step is tried again (leaves issued meanwhile keep serving: the new root is trusted)
+        throw err;
+      }
+      this.watchExpiry();
     } else {
       this.serve(step.bundle);
     }
@@ -250,17 +309,31 @@ export class CertificateManager {
 
   private async tickExclusive(): Promise<void> {
     if (!this.last) return;
+    let changed = false;
     try {
-      let changed = await this.rollout();
+      this.watchExpiry();
+      if (this.now() < this.retryAt) return;
+      changed = await this.rollout();
       const now = this.now();
       const due = [...this.leaves].filter(([, leaf]) => now >= leaf.rotateAt).map(([identity]) => identity);
       if (due.length) {
-        await this.issueAll(due, this.last.plan!, "rotation");
-        changed = true;
+        const before = this.issuedSeq;
+        try {
+          await this.issueAll(due, this.last.plan!, "rotation");
+        } finally {
+          if (this.issuedSeq !== before) changed = true; // leaves issued before a failure are served
+        }
       }
+      this.issueProblem.clear();
+    } catch (err) {
+      this.issueProblem.report((err as Error).message);
+      this.retryAt = this.now() + RETRY_MS;
+    }
+    try {
       if (changed) this.o.onChange(await this.attach(this.last.snapshot, this.last.plan));
     } catch (err) {
-      this.o.logger.error({ err: (err as Error).message }, "certificate rotation failed; will retry");
+      this.issueProblem.report((err as Error).message);
+      this.retryAt = this.now() + RETRY_MS;
     }
   }
 }

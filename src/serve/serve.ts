@@ -161,6 +161,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   if (!pool) tuneJitForServing(); // before the first stream (src/xds/jit.ts); the workers do the same
   const xds: XdsServer = pool ?? (await startXdsServer({ address: options.xdsAddress, logger, registry, limits: options.limits, ...(xdsTls ? { auth: { secureContext: () => xdsTls.secureContext() } } : {}) }));
   if (pool && registry instanceof ClusterRegistry) registry.workerMetrics = () => pool.workerMetrics();
+  if (xdsTls) xdsTls.clients = () => xds.proxies();
   const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const syncMetrics = registerProxySyncMetrics(registry, xds);
   const live = new LiveStatus(xds, () => last, (err) => logger.warn({ err: err.message }, "could not render the service graph"));
@@ -171,7 +172,10 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     if (base && !closing) xds.setSnapshot(feed.apply(base));
   } });
   const certificates = options.caDir === undefined ? undefined : await import("./certificates.js");
-  const certs: CertificateManager | undefined = options.caDir === undefined || !certificates ? undefined : new certificates.CertificateManager({ caDir: options.caDir, logger, registry, acked: () => certificates.secretsAcked(xds), onChange: (s) => {
+  const certs: CertificateManager | undefined = options.caDir === undefined || !certificates ? undefined : new certificates.CertificateManager({ caDir: options.caDir, logger, registry, acked: () => certificates.secretsAcked(xds), ...(xdsTls && { rolloutCaveat: () => {
+    const old = xdsTls.oldRootClients();
+    return old.length ? `${old.length} prox${old.length === 1 ? "y" : "ies"} (${old.slice(0, 10).join(", ")}${old.length > 10 ? ", …" : ""}) still authenticate to the xDS server with a bootstrap credential from the old root; \`meshc ca rotate --finish\` would cut them off: run \`meshc bootstrap --ca\` for each again and restart it first` : undefined;
+  } }), onChange: (s) => {
     base = s;
     const change = xds.setSnapshot(feed.apply(s));
     logger.info({ ...change }, "certificates changed");

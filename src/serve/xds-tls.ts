@@ -1,32 +1,76 @@
 // The secure control plane of `meshc serve --ca <dir>` (issue 9): ADS over TLS with client certificates. This module
 // holds the server side's TLS material: a certificate for spiffe://<trust domain>/meshc/xds-server issued by the
-// mesh CA (re-issued at half its lifetime and whenever the CA directory changes, e.g. `meshc ca rotate`), and the
-// trust bundle client certificates must chain to. The trust domain comes from the compiled mesh, so until the first
-// compile there is no server certificate and connections are closed (proxies retry). It also derives, from each
-// compiled mesh, which identity every service runs as: what the xDS server binds verified identities to.
+// mesh CA, and the trust bundle client certificates must chain to. The trust domain comes from the compiled mesh, so
+// until the first compile there is no server certificate and connections are closed (proxies retry). It also
+// derives, from each compiled mesh, which identity every service runs as: what the xDS server binds verified
+// identities to.
+//
+// A root rotation and the proxies' bootstrap files. A sidecar verifies this server with the trust file `meshc
+// bootstrap --ca` wrote (Envoy reads it at start only), and authenticates with the client certificate written beside
+// it. So the two halves move differently from the data plane's rollout (src/pki/rollout.ts):
+//   - client trust is always the CA directory's bundle: old and new roots from `meshc ca rotate` until `--finish`,
+//     so proxies bootstrapped before and after the rotation both authenticate;
+//   - the server certificate comes from the old root for the whole overlap window (ca.previous, kept in the CA
+//     directory until --finish: a restarted serve does the same), because proxies bootstrapped before the rotation
+//     trust only it; from `--finish` on it comes from the new root, which proxies bootstrapped during the overlap
+//     trust. A CA change that keeps the signer only swaps the trust bundle: no re-issue.
+// Proxies that still authenticate with an old-root credential when `--finish` would cut them off are named in the
+// log: during the overlap whenever that set changes, and loudly when `--finish` arrives.
+// The certificate is re-issued at half its lifetime; a CA that cannot issue (expired, broken on disk) keeps the
+// current certificate, logs once per distinct problem, and is retried no more than every RETRY_MS.
+import { X509Certificate } from "node:crypto";
 import type { SecureContextOptions } from "node:tls";
 import type { Logger } from "pino";
-import { issueXdsServerCertificate, XDS_SERVER_CERT_LIFETIME_MS, xdsServerIdentity } from "../pki/bootstrap-credential.js";
+import { issueXdsServerCertificate, XDS_SERVER_CERT_LIFETIME_MS, xdsServerIdentity, xdsServerSigner } from "../pki/bootstrap-credential.js";
 import { loadCa, readCaMeta, type LoadedCa } from "../pki/ca-dir.js";
+import type { ProxyStatus } from "../xds/stream.js";
+import { OnceLog } from "./once-log.js";
 
 // Which identity each service runs as: in ./identities.ts (no X.509 library, so serving without --ca does not load it).
 export { planIdentities, serviceIdentities } from "./identities.js";
+
+/** After a failed re-issue or CA load, the next attempt waits this long. */
+const RETRY_MS = 30_000;
+/** The server certificate is never re-issued sooner than this after the previous one. */
+const MIN_REISSUE_MS = 60_000;
+
+function subjectOf(pem: string): string | undefined {
+  try {
+    return new X509Certificate(pem).subject;
+  } catch {
+    return undefined;
+  }
+}
 
 export class XdsServerTls {
   private ca: LoadedCa | undefined;
   private trustDomain: string | undefined;
   private context: SecureContextOptions | undefined;
+  /** Serial of the CA certificate that signed the current server certificate. */
+  private signedBy: string | undefined;
   private renewAt = 0;
-  private generation = -1;
+  private retryAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
+  private readonly now: () => number;
+  private readonly loadProblem: OnceLog;
+  private readonly issueProblem: OnceLog;
+  private oldRootKey = "";
+  /** The connected proxies (set once the xDS server runs): who still authenticates with an old root's credential. */
+  clients: (() => ProxyStatus[]) | undefined;
 
-  constructor(private readonly o: { caDir: string; logger: Logger; tickMs?: number }) {}
+  constructor(private readonly o: { caDir: string; logger: Logger; tickMs?: number; now?: () => number }) {
+    this.now = o.now ?? Date.now;
+    this.loadProblem = new OnceLog((m) => o.logger.error({ ca: o.caDir, err: m }, "xDS server TLS: the CA directory changed but cannot be used; keeping the current certificate and client trust"));
+    this.issueProblem = new OnceLog((m) => o.logger.error({ ca: o.caDir, err: m }, "xDS server certificate cannot be issued; keeping the current one"));
+  }
 
   /** Loads the CA (so a bad --ca fails at start) and starts watching it and the certificate's age. */
   async start(): Promise<void> {
-    this.ca = await loadCa(this.o.caDir);
-    this.generation = this.ca.meta.generation;
+    this.ca = await loadCa(this.o.caDir, { now: new Date(this.now()) });
+    if (this.ca.meta.phase === "overlap" && !this.ca.previous) {
+      this.o.logger.warn({ ca: this.o.caDir }, "the CA is in a rotation's overlap window but holds no old root (rotated by an older meshc): the xDS server presents a new-root certificate, which proxies bootstrapped before the rotation cannot verify");
+    }
     this.timer = setInterval(() => void this.tick(), this.o.tickMs ?? 1000);
     this.timer.unref();
   }
@@ -48,35 +92,115 @@ export class XdsServerTls {
     }
   }
 
-  private async issue(reason: string): Promise<void> {
-    if (!this.ca || this.trustDomain === undefined) return;
-    const { issued, chainPem } = await issueXdsServerCertificate(this.ca, this.trustDomain);
-    this.context = { cert: chainPem, key: issued.key.reveal(), ca: this.ca.bundle.join(""), minVersion: "TLSv1.2" };
+  /**
+   * Connected proxies whose ADS client certificate was issued by a root other than the CA's current signer: during
+   * a rotation's overlap, the ones `--finish` would cut off unless they are bootstrapped again first.
+   */
+  oldRootClients(): string[] {
+    const ca = this.ca;
+    if (!ca || ca.meta.kind !== "root" || !this.clients) return [];
+    const signer = subjectOf(ca.authority.cert.toString("pem"));
+    return this.clients()
+      .filter((p) => p.clientCertificate && p.clientCertificate.issuer !== signer)
+      .map((p) => `${p.service}/${p.node.id}`)
+      .sort();
+  }
+
+  private async issue(reason: string, ca = this.ca): Promise<void> {
+    if (!ca || this.trustDomain === undefined) return;
+    const { issued, chainPem } = await issueXdsServerCertificate(ca, this.trustDomain, new Date(this.now()));
+    this.context = { cert: chainPem, key: issued.key.reveal(), ca: ca.bundle.join(""), minVersion: "TLSv1.2" };
+    this.signedBy = xdsServerSigner(ca).authority.cert.serialNumber;
     const start = issued.cert.notBefore.getTime() + 30_000;
-    this.renewAt = start + (issued.cert.notAfter.getTime() - start) / 2;
+    this.renewAt = Math.max(start + (issued.cert.notAfter.getTime() - start) / 2, this.now() + MIN_REISSUE_MS);
+    this.issueProblem.clear();
     this.o.logger.info(
-      { identity: xdsServerIdentity(this.trustDomain), serial: issued.cert.serial, notAfter: issued.cert.notAfter.toISOString(), reason, lifetimeHours: XDS_SERVER_CERT_LIFETIME_MS / 3_600_000 },
+      { identity: xdsServerIdentity(this.trustDomain), serial: issued.cert.serial, notAfter: issued.cert.notAfter.toISOString(), reason, signer: ca.previous ? "old root (rotation overlap)" : "CA", lifetimeHours: XDS_SERVER_CERT_LIFETIME_MS / 3_600_000 },
       "xDS server certificate issued",
     );
   }
 
-  private async tick(): Promise<void> {
+  /** A new CA directory generation: swap the client trust, re-issue only when the server certificate's signer changes. */
+  private async changeCa(next: LoadedCa): Promise<void> {
+    const prev = this.ca;
+    const body = (pem: string) => pem.replace(/-----[A-Z ]+-----|\s/g, "");
+    const staying = new Set(next.bundle.map(body));
+    const gone = prev ? prev.bundle.filter((p) => !staying.has(body(p))).map(subjectOf) : [];
+    const cutOff = gone.length && this.clients ? this.clients().filter((p) => p.clientCertificate && gone.includes(p.clientCertificate.issuer)).map((p) => `${p.service}/${p.node.id}`) : [];
+    const signer = xdsServerSigner(next).authority.cert.serialNumber;
+    if (!this.context || signer !== this.signedBy) {
+      await this.issue("ca-change", next); // throws (keeping the current CA and context) when the new signer cannot issue
+      this.ca = next;
+    } else {
+      this.ca = next;
+      this.context = { ...this.context, ca: next.bundle.join("") };
+      this.o.logger.info({ generation: next.meta.generation, roots: next.bundle.length }, "xDS server TLS: client trust follows the CA's trust bundle (server certificate unchanged)");
+    }
+    if (cutOff.length) {
+      this.o.logger.error(
+        { proxies: cutOff.slice(0, 50), count: cutOff.length, generation: next.meta.generation },
+        "a root left the trust bundle while these proxies still authenticate to the xDS server with a certificate from it: they lose the control plane at their next reconnect. Run `meshc bootstrap --ca` for each again and restart it",
+      );
+    }
+  }
+
+  /** Logs, once per change, which proxies still run from an old root's bootstrap credential during an overlap. */
+  private watchOldRootClients(): void {
+    if (!this.ca || this.ca.meta.phase !== "overlap") {
+      this.oldRootKey = "";
+      return;
+    }
+    const old = this.oldRootClients();
+    const key = old.join(",");
+    if (key === this.oldRootKey) return;
+    this.oldRootKey = key;
+    if (old.length) {
+      this.o.logger.warn(
+        { proxies: old.slice(0, 50), count: old.length },
+        "CA rotation: these proxies authenticate to the xDS server with a bootstrap credential from the old root; `meshc ca rotate --finish` would cut them off. Run `meshc bootstrap --ca` for each again and restart it first",
+      );
+    } else {
+      this.o.logger.info("CA rotation: every connected proxy authenticates to the xDS server with a new-root bootstrap credential");
+    }
+  }
+
+  async tick(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
     try {
-      let generation = this.generation;
+      const now = this.now();
+      let generation: number | undefined;
       try {
         generation = readCaMeta(this.o.caDir).generation;
-      } catch {
-        // unreadable for a moment: keep the loaded CA
+      } catch (err) {
+        this.loadProblem.report(`meta:${(err as Error).message}`, (err as Error).message);
       }
-      if (generation !== this.generation) {
-        this.ca = await loadCa(this.o.caDir);
-        this.generation = this.ca.meta.generation;
-        await this.issue("ca-change");
-      } else if (this.context && Date.now() >= this.renewAt) {
-        await this.issue("rotation");
+      if (generation !== undefined && generation !== this.ca?.meta.generation && now >= this.retryAt) {
+        let next: LoadedCa | undefined;
+        try {
+          next = await loadCa(this.o.caDir, { now: new Date(now) });
+        } catch (err) {
+          this.loadProblem.report(`${generation}:${(err as Error).message}`, (err as Error).message);
+          this.retryAt = now + RETRY_MS;
+        }
+        if (next) {
+          this.loadProblem.clear();
+          try {
+            await this.changeCa(next);
+          } catch (err) {
+            this.issueProblem.report((err as Error).message);
+            this.retryAt = now + RETRY_MS;
+          }
+        }
+      } else if (this.context && now >= this.renewAt && now >= this.retryAt) {
+        try {
+          await this.issue("rotation");
+        } catch (err) {
+          this.issueProblem.report((err as Error).message);
+          this.retryAt = now + RETRY_MS;
+        }
       }
+      this.watchOldRootClients();
     } catch (err) {
       this.o.logger.error({ err: (err as Error).message }, "xDS server certificate: CA reload or re-issue failed; keeping the current one");
     } finally {

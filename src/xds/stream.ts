@@ -1,6 +1,7 @@
 // What SotW and Delta streams share: binding the stream to a proxy snapshot from the first request's node,
 // per-proxy status, nonces, and the push pump that honours write() backpressure. Responses are built when the
 // pump runs, from the latest snapshot, so a slow client gets the newest state once it drains (latest wins, P-38).
+import { X509Certificate } from "node:crypto";
 import { Status as GrpcStatus } from "./grpc-frame.js";
 import type { Logger } from "pino";
 import type { ProxySnapshot, ResourceKind } from "../snapshot/types.js";
@@ -63,6 +64,12 @@ export interface ProxyStatus {
   lastNack?: NackRecord;
   /** The snapshot variant this proxy gets (src/snapshot/variants.ts); absent: the service's default. */
   variant?: string;
+  /**
+   * Authenticated ADS: the client certificate the proxy presented (its bootstrap credential): who issued it (the
+   * issuer's distinguished name, as node:crypto prints it), its serial and expiry. Lets `meshc serve` tell which
+   * proxies still run from bootstrap files of a root that a rotation is about to remove.
+   */
+  clientCertificate?: { issuer: string; serial: string; notAfter: string };
 }
 
 export interface StreamContext {
@@ -125,6 +132,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
   private readonly sentAtMs: Partial<Record<ResourceKind, number>> = {};
   /** The SPIFFE ID the client's certificate proved (authenticated ADS only). */
   private verified: string | undefined;
+  private clientCertificate: ProxyStatus["clientCertificate"];
   private unwatch: (() => void) | undefined;
   private nonceCounter = 0;
   private scheduled = false;
@@ -487,6 +495,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
       pending: [],
       nacks: 0,
       ...(resolved.variant !== undefined && { variant: resolved.variant }),
+      ...(this.clientCertificate && { clientCertificate: this.clientCertificate }),
     };
     this.logBindings = { stream: this.id, api: this.api, service: node.cluster, node: node.id };
     this.unwatch = cache.watch(full!.cluster, (p, kinds) => this.onSnapshot(p, kinds));
@@ -512,6 +521,7 @@ export abstract class XdsStream<Req extends XdsRequestBase, Res extends { typeUr
     const d = auth.check(peerAuth, service, node.cluster);
     if (d.ok) {
       this.verified = d.verified;
+      this.clientCertificate = clientCertificateOf(peerAuth.sslPeerCertificate?.raw);
       return true;
     }
     auth.denied.inc({ reason: d.reason, api: this.api });
@@ -699,5 +709,16 @@ function safePeer(call: { getPeer(): string }): string {
     return call.getPeer();
   } catch {
     return "unknown";
+  }
+}
+
+/** What ProxyStatus shows of a verified client certificate (DER), or undefined. */
+function clientCertificateOf(der: Buffer | undefined): ProxyStatus["clientCertificate"] {
+  if (!der) return undefined;
+  try {
+    const c = new X509Certificate(der);
+    return { issuer: c.issuer, serial: c.serialNumber, notAfter: new Date(c.validTo).toISOString() };
+  } catch {
+    return undefined;
   }
 }

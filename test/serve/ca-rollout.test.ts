@@ -48,7 +48,7 @@ test("R17: a root rotation rolls out trust, then new leaves, then the pruned bun
     writeFileSync(join(dir, "mesh.ts"), MESH);
     const compiled = await compileMesh(join(dir, "mesh.ts"));
     assert.ok(compiled.snapshot && compiled.ir, JSON.stringify(compiled.diagnostics));
-    let now = Date.parse("2026-01-01T00:00:00Z");
+    let now = Date.now(); // the CA (made now) must be valid at the manager's clock
     let acked = true;
     const pushed: MeshSnapshot[] = [];
     const m = new CertificateManager({ caDir, logger: pino({ level: "silent" }), tickMs: 3_600_000, now: () => now, settleMs: 5000, ackTimeoutMs: 60_000, acked: () => acked, onChange: (s) => pushed.push(s) });

@@ -45,8 +45,14 @@ export function register(program: Command): void {
         const meta = await rotateCa(opts.ca, { finish: opts.finish === true });
         process.stderr.write(
           meta.phase === "overlap"
-            ? `meshc: new root active, old and new roots trusted (generation ${meta.generation}); run \`meshc ca rotate --ca ${opts.ca} --finish\` once every proxy has a new leaf\n`
-            : `meshc: old root removed from the trust bundle (generation ${meta.generation})\n`,
+            ? [
+                `meshc: new root active, old and new roots trusted (generation ${meta.generation}). meshc serve rolls the new root out to the proxies' certificates; its xDS server keeps presenting a certificate from the old root until --finish.`,
+                `meshc: before \`meshc ca rotate --ca ${opts.ca} --finish\`, give every proxy new bootstrap files and restart it: run \`meshc bootstrap … --ca ${opts.ca} --out …\` again for each bootstrapped Envoy (its *.xds-ca.pem must hold the new root, its *.xds-cert.pem come from it) and restart it; restart each \`meshc run\`. Then wait for "CA change rolled out" in the serve log: a proxy still on old-root bootstrap files is named there, and --finish would cut it off the control plane.`,
+              ].join("\n") + "\n"
+            : [
+                `meshc: old root removed from the trust bundle (generation ${meta.generation}); its certificates are refused from now on.`,
+                `warning: meshc serve now presents a new-root xDS server certificate and refuses old-root ADS client certificates: a proxy still running from bootstrap files written before \`meshc ca rotate\` loses the control plane at its next reconnect (the serve log names any connected one). Run \`meshc bootstrap --ca\` for it again and restart it.`,
+              ].join("\n") + "\n",
         );
       } catch (err) {
         fail("rotate", err);
