@@ -26,4 +26,9 @@ meshTest(mesh, (t) => {
     .withTimeout("1s");
   t.expect(request({ from: "web", to: "cart", path: "/healthz" })).respondsWith(200, "ok");
   t.expect(request({ from: "web", to: "cart", path: "/other" })).isNotRouted();
+  // Customers come in through the edge gateway: from a gateway, the request arrives from outside, by its Host.
+  t.expect(request({ from: "edge", to: "edge", authority: "shop.example", path: "/api/cart/7" })).routesTo("cart").withTimeout("3s");
+  t.expect(request({ from: "edge", to: "edge", authority: "shop.example", path: "/products" })).routesTo("web").withTimeout("10s");
+  t.expect(request({ from: "edge", to: "edge", authority: "www.shop.example", path: "/x" })).redirects({ status: 301 });
+  t.expect(request({ from: "edge", to: "edge", authority: "evil.example" })).isNotRouted();
 });

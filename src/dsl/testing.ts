@@ -16,7 +16,11 @@ export type ServiceLike = ServiceRef | string;
 export type TargetLike = ServiceRef | SubsetRef | PortRef | string | { service: string; subset?: string; port?: string };
 
 export interface RequestOptions {
-  /** The calling service: its sidecar routes the request. */
+  /**
+   * The calling service: its sidecar routes the request. Or an ingress gateway: the request arrives there from
+   * outside the mesh (no identity) and the gateway's listener routes it; give its Host with `authority`
+   * (`host:port` when the gateway listens on several ports) and `to: <the gateway>`.
+   */
   from: ServiceLike;
   /** The called service: the Host header is its name (or `<name>:<port>` with `port`). */
   to: ServiceLike;

@@ -23,10 +23,13 @@ function canonicalOf(kind: ResourceKind, r: EncodedResource): Canonical {
 const HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 
 export interface MeshRequest {
-  /** Calling service (its sidecar routes the request). */
+  /**
+   * Calling service (its sidecar routes the request), or an ingress gateway: the request then arrives at the
+   * gateway from outside the mesh, and the gateway's listener for the authority's port routes it.
+   */
   from: string;
-  /** Called service: the Host header defaults to its name. */
-  to: string;
+  /** Called service: the Host header defaults to its name. Optional when `authority` is given. */
+  to?: string;
   /** Port name of `to`: the Host becomes `<to>:<number>`. */
   port?: string;
   /** Host/:authority instead of the one derived from `to` and `port`. */
@@ -56,6 +59,10 @@ export interface MeshVerdict {
   destinations: Destination[];
   /** The callee sidecar's decision (the first destination's service and port), when it has one. */
   authz?: { service: string; listener: string; verdict: AuthzVerdict };
+  /** The request arrived at an ingress gateway (`caller`) from outside the mesh. */
+  atGateway?: true;
+  /** From a gateway: its own listener's decision, taken before it routes (a caller from outside has no identity). */
+  entryAuthz?: { service: string; listener: string; verdict: AuthzVerdict };
 }
 
 export class RequestError extends Error {}
@@ -78,10 +85,11 @@ function hcmOf(listener: Canonical): Canonical | undefined {
 }
 
 export function resolveRequest(ir: MeshIR, req: MeshRequest): RouteRequest {
-  const to = ir.services.find((s) => s.name === req.to);
-  if (!to) throw new RequestError(`no service "${req.to}" in mesh "${ir.name}"`);
-  let authority = req.authority ?? req.to;
-  if (req.port !== undefined && req.authority === undefined) {
+  if (req.to === undefined && req.authority === undefined) throw new RequestError("give the called service (to) or the Host (authority)");
+  const to = req.to === undefined ? undefined : ir.services.find((s) => s.name === req.to);
+  if (req.to !== undefined && !to) throw new RequestError(`no service "${req.to}" in mesh "${ir.name}"`);
+  let authority = req.authority ?? req.to!;
+  if (to && req.port !== undefined && req.authority === undefined) {
     const p = to.ports.find((x) => x.name === req.port);
     if (!p) throw new RequestError(`service "${req.to}" has no port "${req.port}" (ports: ${to.ports.map((x) => x.name).join(", ") || "none"})`);
     authority = `${req.to}:${p.port}`;
@@ -99,13 +107,20 @@ export function evaluateRequest(ir: MeshIR, snapshot: MeshSnapshot, req: MeshReq
   const proxy = snapshot.proxies.get(from.name);
   if (!proxy) throw new RequestError(`"${req.from}" has no proxy configuration`);
   const request = resolveRequest(ir, req);
-  if (req.tcp) return evaluateTcp(ir, proxy, from.name, req, request);
-  const listenerName = outboundHttpListenerName(from.sidecar.outboundPort);
+  if (req.tcp) {
+    if (from.gateway) throw new RequestError(`"${req.from}" is a gateway: it has no outbound TCP listeners`);
+    if (req.to === undefined) throw new RequestError("a TCP connection needs the called service (to)");
+    return evaluateTcp(ir, proxy, from.name, req, request);
+  }
+  const listenerName = from.gateway ? gatewayResourceName(gatewayPort(from, request.authority)) : outboundHttpListenerName(from.sidecar.outboundPort);
   const listener = proxy.resources.listener.find((l) => l.name === listenerName);
-  const rc = proxy.resources.route.find((r) => r.name === outboundRouteName(from.sidecar.outboundPort));
-  if (!listener || !rc) throw new RequestError(`"${req.from}" has no outbound HTTP listener (it calls no HTTP service)`);
+  const rc = proxy.resources.route.find((r) => r.name === (from.gateway ? listenerName : outboundRouteName(from.sidecar.outboundPort)));
+  if (!listener || !rc) throw new RequestError(from.gateway ? `gateway "${req.from}" has no HTTP listener ${listenerName}` : `"${req.from}" has no outbound HTTP listener (it calls no HTTP service)`);
   const hcm = hcmOf(canonicalOf("listener", listener));
   if (!hcm) throw new RequestError(`listener ${listenerName} has no HTTP connection manager`);
+  // At a gateway, its own RBAC filters run before its router, for a caller from outside (no mesh identity).
+  const entryVerdict = from.gateway ? evaluateHcm(hcm, { method: request.method, path: request.path, headers: request.headers }) : undefined;
+  const entryAuthz = entryVerdict && entryVerdict.filters.length > 0 ? { service: from.name, listener: listenerName, verdict: entryVerdict } : undefined;
   const route = evaluateRoute(hcm, canonicalOf("route", rc), request);
   const destinations: Destination[] = [];
   if (route.outcome.kind === "forward") {
@@ -114,12 +129,12 @@ export function evaluateRequest(ir: MeshIR, snapshot: MeshSnapshot, req: MeshReq
       if (p) destinations.push({ cluster: c.cluster, percent: c.percent, ...p });
     }
   }
-  const out: MeshVerdict = { request, caller: from.name, listener: listenerName, route, destinations };
+  const out: MeshVerdict = { request, caller: from.name, listener: listenerName, route, destinations, ...(from.gateway && { atGateway: true as const }), ...(entryAuthz && { entryAuthz }) };
   const first = destinations[0];
   const callee = first && ir.services.find((s) => s.name === first.service);
   const calleeProxy = callee && !callee.nonMesh && !callee.proxyless ? snapshot.proxies.get(callee.name) : undefined;
   // A gateway's listener for the port (gateway|<port>) holds its RBAC filters, as a sidecar's inbound one does.
-  const inboundName = callee?.gateway ? gatewayResourceName(first!.port) : inboundListenerName(first!.port);
+  const inboundName = first && (callee?.gateway ? gatewayResourceName(first.port) : inboundListenerName(first.port));
   const inbound = calleeProxy?.resources.listener.find((l) => l.name === inboundName);
   const inboundHcm = inbound && hcmOf(canonicalOf("listener", inbound));
   if (inbound && inboundHcm && route.outcome.kind === "forward") {
@@ -136,6 +151,21 @@ export function evaluateRequest(ir: MeshIR, snapshot: MeshSnapshot, req: MeshReq
     out.authz = { service: callee!.name, listener: inbound.name, verdict };
   }
   return out;
+}
+
+/**
+ * The port of the gateway listener a request with `authority` arrives at: the authority's own port, else the
+ * gateway's only listener (several need the port in the Host, as a client's would carry it).
+ */
+function gatewayPort(gw: MeshIR["services"][number], authority: string): number {
+  const ports = gw.gateway!.listeners.map((l) => gw.ports.find((p) => p.name === l.port)!.port);
+  const m = /:(\d+)$/.exec(authority);
+  if (m) {
+    if (!ports.includes(Number(m[1]))) throw new RequestError(`gateway "${gw.name}" has no listener on port ${m[1]} (ports: ${ports.join(", ")})`);
+    return Number(m[1]);
+  }
+  if (ports.length !== 1) throw new RequestError(`gateway "${gw.name}" listens on ports ${ports.join(", ")}: give the port in the Host (host:port)`);
+  return ports[0]!;
 }
 
 const TCP_PROXY = "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";

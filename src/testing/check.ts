@@ -219,10 +219,12 @@ function check(ir: MeshIR, v: MeshVerdict, a: Assertion): { message: string; exp
     case "allowed":
     case "denied": {
       if (!fwd) return notForwarded(a.kind === "allowed" ? "it to be allowed" : "it to be denied");
-      const z = v.authz?.verdict;
+      // At a gateway its own filters decide first; the callee's sidecar sees only what the gateway let through.
+      const at = v.entryAuthz && v.entryAuthz.verdict.decision !== "allowed" ? v.entryAuthz : v.authz;
+      const z = at?.verdict;
       const decision = z?.decision ?? "allowed";
       const ruleOf = () => (z?.decidedBy ? (z.decidedBy.action === "DENY" ? z.decidedBy.matched[0] : "(default deny: no allow rule matches)") : z?.filters.find((f) => f.action === "ALLOW" && f.enforced)?.matched[0]);
-      const where = v.authz ? `${v.authz.service}'s sidecar (${v.authz.listener})` : "the callee (no sidecar authorization)";
+      const where = at ? (at === v.entryAuthz ? `gateway ${at.service} (${at.listener})` : `${at.service}'s sidecar (${at.listener})`) : "the callee (no sidecar authorization)";
       if (a.kind === "allowed" && decision !== "allowed") return { message: `expected it to be allowed; ${where} ${decision === "rejected" ? `rejects it: ${z!.rejectReason}` : `denies it by ${ruleOf()}`}` };
       if (a.kind === "denied" && decision === "allowed") return { message: `expected it to be denied; ${where} allows it${ruleOf() ? ` by rule ${JSON.stringify(ruleOf())}` : ""}` };
       if (a.kind === "denied" && decision === "rejected") return { message: `expected it to be denied (403); ${where} rejects it (400): ${z!.rejectReason}` };
@@ -264,7 +266,7 @@ export function checkCase(ir: MeshIR, snapshot: MeshSnapshot, c: LoadedCase): Ca
     try {
       const f = check(ir, v, a);
       if (!f) continue;
-      const explanation = [`${v.caller}'s sidecar: ${describeOutcome(v)}`, ...(f.explanation ?? [])];
+      const explanation = [`${v.atGateway ? `gateway ${v.caller}` : `${v.caller}'s sidecar`}: ${describeOutcome(v)}`, ...(f.explanation ?? [])];
       const winner = v.route.checks.find((x) => x.matched);
       if (!f.explanation && v.route.checks.length && winner) {
         const before = v.route.checks.filter((x) => x.index < winner.index);

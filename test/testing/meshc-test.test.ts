@@ -3,6 +3,9 @@
 // that differed, in every output format; broken test files get MESH1001/1002, bad requests MESH1003, bad
 // expectations MESH1004; usage errors exit 2.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { meshc } from "../bootstrap/cli-helpers.js";
 
@@ -87,4 +90,48 @@ test("meshc explain route: the route trace, the action and the callee's authoriz
   const bad = await meshc(["explain", "route", "examples/shop/mesh.ts", "--from", "web", "--to", "nope"]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /no service "nope" in mesh "shop"/);
+});
+
+test("meshc explain route and meshc test from an ingress gateway: its own authorization first, then its routes by Host", { timeout: 180_000 }, async () => {
+  // Before, a request from a gateway was refused ("has no outbound HTTP listener"), and any route that answered
+  // itself (a direct response, a 404) crashed explain route with a TypeError.
+  const direct = await meshc(["explain", "route", "examples/shop/mesh.ts", "--from", "web", "--to", "cart", "--path", "/healthz"]);
+  assert.equal(direct.code, 0, direct.stderr);
+  assert.match(direct.stdout, /responds 200/);
+  const r = await meshc(["explain", "route", "examples/shop/mesh.ts", "--from", "edge", "--authority", "shop.example", "--path", "/api/cart/7"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /at gateway edge, listener gateway\|8000/);
+  assert.match(r.stdout, /forwards to outbound\|8080\|\|cart/);
+  const nohost = await meshc(["explain", "route", "examples/shop/mesh.ts", "--from", "edge", "--authority", "evil.example", "--path", "/"]);
+  assert.equal(nohost.code, 0, nohost.stderr);
+  assert.match(nohost.stdout, /no virtual host .* serves Host "evil\.example" \(404\)/);
+
+  const dir = mkdtempSync(join(tmpdir(), "meshc-gw-test-"));
+  try {
+    writeFileSync(join(dir, "mesh.ts"), `import { defineMesh, http } from "${join(process.cwd(), "src", "dsl", "index.ts")}";
+export default defineMesh({ name: "g", trustDomain: "g.example" }, (mesh) => {
+  const web = mesh.service("web", { ports: { http: http(8080, { app: 3000 }) }, instances: ["10.0.0.1:8080"] });
+  const edge = mesh.gateway("edge", { listeners: [{ port: 8000, protocol: "http", hosts: ["g.example"] }], instances: [{ address: "10.0.9.1" }] });
+  mesh.routes(edge, (r) => [r.match().to(web)]);
+  mesh.authorize(edge, { rules: [{ action: "deny", name: "no-admin", to: { paths: [{ prefix: "/admin" }] } }] });
+});
+`);
+    writeFileSync(join(dir, "g.mesh.test.ts"), `import { meshTest, request } from "meshc/test";
+import mesh from "./mesh.ts";
+meshTest(mesh, (t) => {
+  t.expect(request({ from: "edge", to: "edge", authority: "g.example", path: "/ADMIN/x" })).isDenied("no-admin");
+  t.expect(request({ from: "edge", to: "edge", authority: "g.example", path: "/x" })).routesTo("web").isAllowed();
+});
+`);
+    const ex = await meshc(["explain", "route", join(dir, "mesh.ts"), "--from", "edge", "--authority", "g.example", "--path", "/admin"]);
+    assert.equal(ex.code, 0, ex.stderr);
+    assert.match(ex.stdout, /authorization at gateway edge \(gateway\|8000\)/);
+    assert.match(ex.stdout, /DENIED/);
+    assert.match(ex.stdout, /the route below is not taken/);
+    const t = await meshc(["test", join(dir, "g.mesh.test.ts")], 110_000);
+    assert.equal(t.code, 0, t.stdout + t.stderr);
+    assert.match(t.stdout, /2 passed, 0 failed/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,4 +1,5 @@
-// `meshc explain route <mesh> --from A --to B [--port P] [--path /x] [--method M] [-H 'name: value']...`: the
+// `meshc explain route <mesh> --from A --to B [--port P] [--path /x] [--method M] [-H 'name: value']...` (or
+// `--from <gateway> --authority host[:port]`: a request arriving at an ingress gateway from outside): the
 // evaluation `meshc test` runs, for one request and without a test file: the virtual host, every route in order
 // with the first condition that failed, the route that matched and what it does (clusters and weights, timeout,
 // retries, header changes, rewrite, fault, rate limit), then the callee sidecar's authorization verdict.
@@ -15,7 +16,12 @@ export function formatRouteVerdict(ir: MeshIR, v: MeshVerdict): string {
   const r = v.request;
   const out: string[] = [];
   out.push(`${r.method} ${r.path} Host: ${r.authority}${Object.entries(r.headers).map(([k, x]) => `, ${k}: ${x}`).join("")}`);
-  out.push(`from ${v.caller}'s sidecar, listener ${v.listener}, route configuration ${v.route.routeConfig}`);
+  if (v.entryAuthz) {
+    out.push(`authorization at gateway ${v.entryAuthz.service} (${v.entryAuthz.listener}), for a caller from outside the mesh:`);
+    out.push(...explainVerdict(ir, v.entryAuthz.service, v.entryAuthz.verdict).trimEnd().split("\n").map((l) => `  ${l}`));
+    if (v.entryAuthz.verdict.decision !== "allowed") out.push("  (the gateway answers before routing: the route below is not taken)");
+  }
+  out.push(`${v.atGateway ? `at gateway ${v.caller}` : `from ${v.caller}'s sidecar`}, listener ${v.listener}, route configuration ${v.route.routeConfig}`);
   if (v.route.virtualHost) out.push(`virtual host ${v.route.virtualHost}${v.route.matchPath !== undefined ? `, path as matched: ${v.route.matchPath}` : ""}`);
   const winner = v.route.checks.find((c) => c.matched);
   for (const c of v.route.checks) {
@@ -57,8 +63,8 @@ export function register(program: Command): void {
     .command("route")
     .description("say which route a request takes and what happens to it, from the caller's compiled route configuration")
     .argument("<mesh>", "the mesh entry module (mesh.ts)")
-    .requiredOption("--from <service>", "calling service (its sidecar routes the request)")
-    .requiredOption("--to <service>", "called service (the Host header)")
+    .requiredOption("--from <service>", "calling service (its sidecar routes the request), or a gateway (the request arrives there from outside)")
+    .option("--to <service>", "called service (the Host header); optional with --authority")
     .option("--port <name>", "port name of the called service (Host becomes <to>:<port number>)")
     .option("--authority <host>", "Host/:authority header instead of the one from --to/--port")
     .option("--path <path>", "request path (query allowed)", "/")
@@ -74,6 +80,7 @@ export function register(program: Command): void {
         if (i <= 0) return cmd.error(`--header: expected 'name: value', got ${JSON.stringify(h)}`, { exitCode: 2 }) as never;
         headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
       }
+      if (opts.to === undefined && opts.authority === undefined) return cmd.error("meshc explain route: give --to <service> or --authority <host>", { exitCode: 2 }) as never;
       const result = await compileMesh(mesh);
       if (result.diagnostics.length) process.stderr.write(render(result.diagnostics, "human", { color: shouldUseColor(process.stderr) }));
       if (!result.ir || !result.snapshot) {
@@ -84,7 +91,7 @@ export function register(program: Command): void {
       try {
         v = evaluateRequest(result.ir, result.snapshot, {
           from: opts.from,
-          to: opts.to,
+          ...(opts.to !== undefined ? { to: opts.to } : {}),
           ...(opts.port !== undefined ? { port: opts.port } : {}),
           ...(opts.authority !== undefined ? { authority: opts.authority } : {}),
           method: opts.grpc && opts.method === "GET" ? "POST" : opts.method,
