@@ -15,6 +15,7 @@ import { localityVariantKey, mapVariants } from "../snapshot/variants.js";
 import { makeProxySnapshot } from "../snapshot/build.js";
 import type { EncodedResource, MeshSnapshot, ProxySnapshot } from "../snapshot/types.js";
 import { parseEntry, type RegistryEntry, type RejectReason } from "../discovery/layout.js";
+import type { RawEntry } from "../discovery/source.js";
 
 /** Bounds on what the registry may hold (anyone who can write under the prefix controls it). */
 export const MAX_REGISTRY_ENTRIES = 100_000;
@@ -83,26 +84,26 @@ export class EndpointOverlay {
   }
 
   /** Replaces every entry (a registry list). Returns the registry service keys that changed. */
-  reset(entries: { key: string; value: Buffer }[]): Set<string> {
+  reset(entries: readonly RawEntry[]): Set<string> {
     const changed = new Set<string>([...this.byService.keys()]);
     this.valid.clear();
     this.byService.clear();
     const before = new Map(this.rejected);
     this.rejected.clear();
-    for (const e of entries.slice(0, MAX_REGISTRY_ENTRIES)) this.add(e.key, e.value, changed, before.get(e.key));
+    for (const e of entries.slice(0, MAX_REGISTRY_ENTRIES)) this.add(e.key, e.value, changed, before.get(e.key), e.oversized);
     for (const e of entries.slice(MAX_REGISTRY_ENTRIES)) this.reject({ key: e.key, reason: "too_large", problem: `more than ${MAX_REGISTRY_ENTRIES} entries under the prefix` }, before.get(e.key));
     for (const s of changed) this.bump(s);
     return changed;
   }
 
-  put(key: string, value: Buffer): Set<string> {
+  put(key: string, value: Buffer, oversized?: RawEntry["oversized"]): Set<string> {
     const changed = new Set<string>();
     const prev = this.rejected.get(key);
     this.remove(key, changed);
     if (!this.valid.has(key) && this.valid.size >= MAX_REGISTRY_ENTRIES) {
       this.reject({ key, reason: "too_large", problem: `more than ${MAX_REGISTRY_ENTRIES} entries under the prefix` }, prev);
     } else {
-      this.add(key, value, changed, prev);
+      this.add(key, value, changed, prev, oversized);
     }
     for (const s of changed) this.bump(s);
     return changed;
@@ -254,8 +255,8 @@ export class EndpointOverlay {
     return service;
   }
 
-  private add(key: string, value: Buffer, changed: Set<string>, prev: Rejection | undefined): void {
-    const p = parseEntry(this.prefix, key, value);
+  private add(key: string, value: Buffer, changed: Set<string>, prev: Rejection | undefined, oversized?: RawEntry["oversized"]): void {
+    const p = parseEntry(this.prefix, key, value, oversized);
     if (!p.ok) {
       this.reject({ key, reason: p.reason, problem: p.problem }, prev);
       return;

@@ -41,6 +41,11 @@ export interface RegistryFeedOptions {
   timings?: EtcdTimings;
 }
 
+/** A key for logs: at most 200 characters, then how long it was (src/discovery/layout.ts clipKey, without loading it). */
+function clipKey(key: string): string {
+  return key.length <= 200 ? key : `${key.slice(0, 200)}… (${Buffer.byteLength(key)} bytes)`;
+}
+
 export class RegistryFeed {
   private source: EndpointSource | undefined;
   private overlay: EndpointOverlay | undefined;
@@ -109,7 +114,8 @@ export class RegistryFeed {
       rejected: (r) => {
         this.rejectedTotal.inc({ reason: r.reason });
         const info = CODES.RegistryEntryInvalid;
-        logger.warn({ code: info.code, key: r.key, reason: r.reason }, `${info.code}: ${fillTemplate(info.message, { key: JSON.stringify(r.key), problem: r.problem })}`);
+        const key = clipKey(r.key); // a key can be as long as etcd allows (1.5 MiB): logged clipped, once
+        logger.warn({ code: info.code, key, reason: r.reason }, `${info.code}: ${fillTemplate(info.message, { key: JSON.stringify(key), problem: r.problem })}`);
       },
       issue: (message) => logger.error({ message }, "registry endpoints refused by the Envoy schema; serving the static ones for that cluster"),
     });
@@ -134,7 +140,7 @@ export class RegistryFeed {
       put: (e) => {
         if (this.source !== source) return;
         this.events.inc({ kind: "put" });
-        this.changed(overlay.put(e.key, e.value));
+        this.changed(overlay.put(e.key, e.value, e.oversized));
       },
       delete: (key) => {
         if (this.source !== source) return;
