@@ -3,6 +3,9 @@
 // registry changes settles (coalesced: one snapshot per window however many entries changed). Only EDS versions
 // change, so the xDS server pushes only EDS, and only to the proxies calling a changed service. An outage keeps the
 // last entries: nothing is withdrawn; /readyz (body `registry`) and `meshc_registry_connected` show it.
+// A changed `discovery` setting with the same prefix (another endpoint, TLS files) keeps serving the entries known
+// so far until the new source's first list replaces them: an edit, or a new endpoint that does not answer, withdraws
+// nothing. Only a new prefix (another namespace of entries) or removing `discovery` drops them.
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { CODES } from "../analysis/codes.js";
@@ -29,6 +32,13 @@ export interface RegistryStatus {
   problem?: string;
   entries: number;
   rejected: number;
+  /**
+   * Whether the entries served were listed by this source; false while they are the last known ones from before
+   * (a previous `discovery` setting, or the state directory at start) and the source has not listed yet.
+   */
+  listed: boolean;
+  /** Where the entries served come from while `listed` is false. */
+  lastKnownFrom?: string;
 }
 
 export interface RegistryFeedOptions {
@@ -48,8 +58,16 @@ function clipKey(key: string): string {
 
 export class RegistryFeed {
   private source: EndpointSource | undefined;
+  /** The source's description (also when its client could not be created). */
+  private description: string | undefined;
   private overlay: EndpointOverlay | undefined;
+  /** The prefix the overlay's entries were read under. */
+  private overlayPrefix: string | undefined;
+  /** Set while the entries served are not (yet) the current source's list: where they came from. */
+  private lastKnownFrom: string | undefined;
   private discoveryKey = "";
+  /** Whether the current source has listed the registry at least once. */
+  private everListed = false;
   private state: RegistryStatus["state"] = "connecting";
   private since = new Date().toISOString();
   private problem: string | undefined;
@@ -78,9 +96,18 @@ export class RegistryFeed {
     const key = ir.discovery ? JSON.stringify(ir.discovery) : "";
     if (key !== this.discoveryKey) {
       const m = ir.discovery ? await registryModules() : undefined;
+      const previous = this.description;
       void this.stopSource();
       this.discoveryKey = key;
-      this.overlay = undefined;
+      if (ir.discovery && this.overlay && this.overlayPrefix === ir.discovery.prefix) {
+        // Same prefix: the entries known so far keep serving until the new source lists (its reset replaces them).
+        this.lastKnownFrom ??= `the previous discovery setting (${previous ?? "unknown"})`;
+      } else {
+        this.overlay = undefined;
+        this.overlayPrefix = undefined;
+        this.lastKnownFrom = undefined;
+      }
+      this.description = undefined;
       if (ir.discovery) this.startSource(ir.discovery, baseDir, m!);
     }
     this.overlay?.setIr(ir);
@@ -92,15 +119,31 @@ export class RegistryFeed {
   }
 
   status(): RegistryStatus | undefined {
-    if (!this.source || !this.overlay) return undefined;
+    if (this.description === undefined || !this.overlay) return undefined;
     const c = this.overlay.counts();
+    const serving =
+      this.lastKnownFrom !== undefined
+        ? `serving the ${c.entries} last known entries from ${this.lastKnownFrom} until this registry lists`
+        : this.everListed
+          ? `serving the ${c.entries} last known entries`
+          : "no registry entries known yet: serving the static instances only";
     const message =
       this.state === "connected"
         ? "registry connected"
         : this.state === "unreachable"
-          ? `registry unreachable since ${this.since}; serving the last known endpoints`
-          : "registry connecting";
-    return { source: this.source.description, state: this.state, message, since: this.since, ...(this.problem ? { problem: this.problem } : {}), entries: c.entries, rejected: c.rejected };
+          ? `registry unreachable since ${this.since}; ${serving}`
+          : `registry connecting; ${serving}`;
+    return {
+      source: this.description,
+      state: this.state,
+      message,
+      since: this.since,
+      ...(this.problem ? { problem: this.problem } : {}),
+      entries: c.entries,
+      rejected: c.rejected,
+      listed: this.everListed && this.lastKnownFrom === undefined,
+      ...(this.lastKnownFrom !== undefined && { lastKnownFrom: this.lastKnownFrom }),
+    };
   }
 
   async close(): Promise<void> {
@@ -108,9 +151,9 @@ export class RegistryFeed {
     await this.stopSource();
   }
 
-  private startSource(d: DiscoveryIR, baseDir: string, { etcd: { EtcdEndpointSource, etcdClient }, overlay: { EndpointOverlay } }: Awaited<ReturnType<typeof registryModules>>): void {
+  private startSource(d: DiscoveryIR, baseDir: string, { etcd: { EtcdEndpointSource, etcdClient, describeEtcd }, overlay: { EndpointOverlay } }: Awaited<ReturnType<typeof registryModules>>): void {
     const { logger } = this.o;
-    const overlay = new EndpointOverlay(d.prefix, {
+    const overlay = this.overlay ?? new EndpointOverlay(d.prefix, {
       rejected: (r) => {
         this.rejectedTotal.inc({ reason: r.reason });
         const info = CODES.RegistryEntryInvalid;
@@ -119,14 +162,19 @@ export class RegistryFeed {
       },
       issue: (message) => logger.error({ message }, "registry endpoints refused by the Envoy schema; serving the static ones for that cluster"),
     });
+    this.overlay = overlay;
+    this.overlayPrefix = d.prefix;
+    this.everListed = false;
+    this.description = describeEtcd(d);
     let source: EndpointSource;
     try {
       source = new EtcdEndpointSource(etcdClient(d, baseDir, this.o.timings), d, this.o.timings);
     } catch (err) {
+      // The entries known so far (if any) keep serving; /readyz says why nothing is listed.
       logger.error({ err: (err as Error).message }, "cannot create the registry client (TLS files?)");
+      this.setState("unreachable", `cannot create the registry client: ${(err as Error).message}`);
       return;
     }
-    this.overlay = overlay;
     this.source = source;
     this.setState("connecting");
     logger.info({ registry: source.description }, "watching the registry");
@@ -134,6 +182,8 @@ export class RegistryFeed {
       reset: (entries) => {
         if (this.source !== source) return;
         this.events.inc({ kind: "reset" });
+        this.lastKnownFrom = undefined; // from now on the entries are this source's
+        this.everListed = true;
         this.changed(overlay.reset(entries));
         logger.info({ entries: entries.length }, "registry listed");
       },
