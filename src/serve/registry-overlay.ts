@@ -14,7 +14,7 @@ import { variantLocality } from "../backends/envoy/instance-sidecar.js";
 import { localityVariantKey, mapVariants } from "../snapshot/variants.js";
 import { makeProxySnapshot } from "../snapshot/build.js";
 import type { EncodedResource, MeshSnapshot, ProxySnapshot } from "../snapshot/types.js";
-import { parseEntry, type RegistryEntry, type RejectReason } from "../discovery/layout.js";
+import { entryValue, parseEntry, type RegistryEntry, type RejectReason } from "../discovery/layout.js";
 import type { RawEntry } from "../discovery/source.js";
 
 /** Bounds on what the registry may hold (anyone who can write under the prefix controls it). */
@@ -121,6 +121,18 @@ export class EndpointOverlay {
     let entries = 0;
     for (const [key, v] of this.valid) if (this.keysInUse.has(v.service) && !this.rejected.has(key)) entries++;
     return { entries, rejected: this.rejected.size };
+  }
+
+  /** Bumped on every change of the entries (a cheap "did anything change since" for storing them). */
+  version(): number {
+    return this.gen;
+  }
+
+  /** The entries in use as [key, value] (the value re-written by entryValue), sorted by key: what a warm start keeps. */
+  entriesInUse(): [string, string][] {
+    const out: [string, string][] = [];
+    for (const [key, v] of this.valid) if (this.keysInUse.has(v.service) && !this.rejected.has(key)) out.push([key, entryValue(v.entry)]);
+    return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** Which proxies' EDS a change of these registry keys touches (services calling one of their services). */

@@ -66,6 +66,8 @@ export class RegistryFeed {
   /** Set while the entries served are not (yet) the current source's list: where they came from. */
   private lastKnownFrom: string | undefined;
   private discoveryKey = "";
+  /** Entries stored by a previous run (state directory), served as the last known ones until the first list. */
+  private restored: { prefix: string; savedAt: string; entries: [string, string][] } | undefined;
   /** Whether the current source has listed the registry at least once. */
   private everListed = false;
   private state: RegistryStatus["state"] = "connecting";
@@ -107,10 +109,32 @@ export class RegistryFeed {
         this.overlayPrefix = undefined;
         this.lastKnownFrom = undefined;
       }
+      const stored = this.restored;
+      this.restored = undefined; // only ever for the first source
+      if (ir.discovery && !this.overlay && stored && stored.prefix === ir.discovery.prefix) {
+        this.newOverlay(ir.discovery.prefix, m!).reset(stored.entries.map(([k, v]) => ({ key: k, value: Buffer.from(v) })));
+        this.lastKnownFrom = `the state directory (stored ${stored.savedAt})`;
+        this.o.logger.info({ entries: stored.entries.length, savedAt: stored.savedAt }, "registry: serving the stored entries until the registry lists");
+      }
       this.description = undefined;
       if (ir.discovery) this.startSource(ir.discovery, baseDir, m!);
     }
     this.overlay?.setIr(ir);
+  }
+
+  /**
+   * Entries a previous run stored (src/serve/state.ts): the first compile whose discovery has the same prefix serves
+   * them as the last known entries until its source lists (validated like a list, within the same bounds).
+   */
+  restore(stored: { prefix: string; savedAt: string; entries: [string, string][] }): void {
+    this.restored = stored;
+  }
+
+  /** The entries to store for the next start, once this source has listed; undefined otherwise. */
+  toStore(): { prefix: string; version: number; entries: () => [string, string][] } | undefined {
+    if (!this.overlay || this.overlayPrefix === undefined || !this.everListed || this.lastKnownFrom !== undefined) return undefined;
+    const overlay = this.overlay;
+    return { prefix: this.overlayPrefix, version: overlay.version(), entries: () => overlay.entriesInUse() };
   }
 
   /** The snapshot to serve for a base snapshot (the base itself without a registry). */
@@ -151,17 +175,10 @@ export class RegistryFeed {
     await this.stopSource();
   }
 
-  private startSource(d: DiscoveryIR, baseDir: string, { etcd: { EtcdEndpointSource, etcdClient, describeEtcd }, overlay: { EndpointOverlay } }: Awaited<ReturnType<typeof registryModules>>): void {
+  private startSource(d: DiscoveryIR, baseDir: string, m: Awaited<ReturnType<typeof registryModules>>): void {
+    const { EtcdEndpointSource, etcdClient, describeEtcd } = m.etcd;
     const { logger } = this.o;
-    const overlay = this.overlay ?? new EndpointOverlay(d.prefix, {
-      rejected: (r) => {
-        this.rejectedTotal.inc({ reason: r.reason });
-        const info = CODES.RegistryEntryInvalid;
-        const key = clipKey(r.key); // a key can be as long as etcd allows (1.5 MiB): logged clipped, once
-        logger.warn({ code: info.code, key, reason: r.reason }, `${info.code}: ${fillTemplate(info.message, { key: JSON.stringify(key), problem: r.problem })}`);
-      },
-      issue: (message) => logger.error({ message }, "registry endpoints refused by the Envoy schema; serving the static ones for that cluster"),
-    });
+    const overlay = this.overlay ?? this.newOverlay(d.prefix, m);
     this.overlay = overlay;
     this.overlayPrefix = d.prefix;
     this.everListed = false;
@@ -178,6 +195,27 @@ export class RegistryFeed {
     this.source = source;
     this.setState("connecting");
     logger.info({ registry: source.description }, "watching the registry");
+    this.follow(source, overlay);
+  }
+
+  private newOverlay(prefix: string, { overlay: { EndpointOverlay } }: Awaited<ReturnType<typeof registryModules>>): EndpointOverlay {
+    const { logger } = this.o;
+    const overlay = new EndpointOverlay(prefix, {
+      rejected: (r) => {
+        this.rejectedTotal.inc({ reason: r.reason });
+        const info = CODES.RegistryEntryInvalid;
+        const key = clipKey(r.key); // a key can be as long as etcd allows (1.5 MiB): logged clipped, once
+        logger.warn({ code: info.code, key, reason: r.reason }, `${info.code}: ${fillTemplate(info.message, { key: JSON.stringify(key), problem: r.problem })}`);
+      },
+      issue: (message) => logger.error({ message }, "registry endpoints refused by the Envoy schema; serving the static ones for that cluster"),
+    });
+    this.overlay = overlay;
+    this.overlayPrefix = prefix;
+    return overlay;
+  }
+
+  private follow(source: EndpointSource, overlay: EndpointOverlay): void {
+    const { logger } = this.o;
     source.start({
       reset: (entries) => {
         if (this.source !== source) return;

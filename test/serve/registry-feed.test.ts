@@ -9,11 +9,8 @@ import { Etcd3 } from "etcd3";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { translateMesh } from "../../src/backends/envoy/translate.js";
-import { canonicalOf } from "../../src/backends/envoy/encode.js";
-import type { DiscoveryIR, MeshIR } from "../../src/ir/types.js";
-import type { MeshSnapshot } from "../../src/snapshot/types.js";
 import { RegistryFeed } from "../../src/serve/registry.js";
-import { mesh, port, service, withoutInstances } from "../analysis/ir-fixtures.js";
+import { catalogAddresses, registryMesh } from "./registry-fixtures.js";
 import { requireEtcd, startEtcd } from "../helpers/etcd.js";
 import { eventually, sleep } from "../e2e/lib/procs.js";
 import { inWorkspace } from "../e2e/lib/workspace.js";
@@ -21,18 +18,6 @@ import { inWorkspace } from "../e2e/lib/workspace.js";
 const P = { client: 28520, peer: 28521, nothing: 28529 };
 const PREFIX = "/meshc/feed";
 const TIMINGS = { callTimeoutMs: 1000, probeMs: 300, retryMs: 200, failuresBeforeDown: 2 };
-
-export function registryMesh(discovery: DiscoveryIR): MeshIR {
-  const catalog = withoutInstances(service("catalog", { ports: [port("web", "http", 8080)], registry: { key: "catalog" } }));
-  const web = service("web", { ports: [port("web", "http", 8081)], calls: ["catalog"] });
-  return { ...mesh(catalog, web), discovery };
-}
-
-export function catalogAddresses(s: MeshSnapshot): string[] {
-  const r = s.proxies.get("web")!.resources.endpoint.find((x) => x.name === "outbound|8080||catalog")!;
-  const cla = canonicalOf("endpoint", r) as { endpoints?: { lb_endpoints: { endpoint: { address: { socket_address: { address: string } } } }[] }[] };
-  return (cla.endpoints ?? []).flatMap((l) => l.lb_endpoints.map((e) => e.endpoint.address.socket_address.address));
-}
 
 test("a changed discovery setting keeps the known entries until the new source lists; a new prefix drops them", { timeout: 120_000 }, async (t) => {
   const bin = requireEtcd(t);
