@@ -19,6 +19,14 @@ import type { RawEntry } from "../discovery/source.js";
 
 /** Bounds on what the registry may hold (anyone who can write under the prefix controls it). */
 export const MAX_REGISTRY_ENTRIES = 100_000;
+/**
+ * Distinct localities (region/zone) per registry service key. Each locality of a service whose upstreams fail over by
+ * locality is a proxy variant with its own copy of those upstreams' assignments, so N localities cost N times the
+ * upstreams' endpoints: unbounded, 1,000 entries each in its own zone took 1.1 GB. An entry in a locality beyond the
+ * first 64 of its service (in the order they were admitted; after a list, key order) is rejected
+ * (too_many_localities) until one of those localities empties.
+ */
+export const MAX_REGISTRY_LOCALITIES = 64;
 
 export interface Rejection {
   key: string;
@@ -44,6 +52,10 @@ export class EndpointOverlay {
   private readonly rejected = new Map<string, Rejection>();
   /** Registry service key -> (instance id -> etcd key); plus a generation bumped on every change of that key. */
   private readonly byService = new Map<string, Map<string, string>>();
+  /** Registry service key -> admitted locality (localityVariantKey) -> how many entries are in it. */
+  private readonly localities = new Map<string, Map<string, number>>();
+  /** Etcd key -> its admitted locality (absent: not admitted, rejected as too_many_localities). */
+  private readonly admitted = new Map<string, string>();
   private readonly generation = new Map<string, number>();
   private gen = 0;
   private ir: MeshIR | undefined;
@@ -88,6 +100,8 @@ export class EndpointOverlay {
     const changed = new Set<string>([...this.byService.keys()]);
     this.valid.clear();
     this.byService.clear();
+    this.localities.clear();
+    this.admitted.clear();
     const before = new Map(this.rejected);
     this.rejected.clear();
     for (const e of entries.slice(0, MAX_REGISTRY_ENTRIES)) this.add(e.key, e.value, changed, before.get(e.key), e.oversized);
@@ -279,7 +293,40 @@ export class EndpointOverlay {
     if (!ids) this.byService.set(v.service, (ids = new Map()));
     ids.set(v.id, key);
     changed.add(v.service);
+    this.admit(key, v);
     this.judgeService(key, v, prev);
+  }
+
+  /** Counts the entry in its service's localities, unless it would be one locality more than the bound. */
+  private admit(key: string, v: Valid): boolean {
+    if (this.admitted.has(key)) return true;
+    const l = localityVariantKey(v.entry.locality);
+    let counts = this.localities.get(v.service);
+    if (!counts) this.localities.set(v.service, (counts = new Map()));
+    const n = counts.get(l);
+    if (n === undefined && counts.size >= MAX_REGISTRY_LOCALITIES) return false;
+    counts.set(l, (n ?? 0) + 1);
+    this.admitted.set(key, l);
+    return true;
+  }
+
+  /** Uncounts a removed entry; a locality that empties makes room for entries rejected for lack of it. */
+  private release(key: string, v: Valid): void {
+    const l = this.admitted.get(key);
+    if (l === undefined) return;
+    this.admitted.delete(key);
+    const counts = this.localities.get(v.service)!;
+    const n = counts.get(l)! - 1;
+    if (n > 0) {
+      counts.set(l, n);
+      return;
+    }
+    counts.delete(l);
+    if (counts.size === 0) this.localities.delete(v.service);
+    for (const [, k] of [...(this.byService.get(v.service) ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const w = this.valid.get(k);
+      if (w && !this.admitted.has(k) && this.admit(k, w)) this.judgeService(k, w);
+    }
   }
 
   private remove(key: string, changed: Set<string>): void {
@@ -287,6 +334,8 @@ export class EndpointOverlay {
     const v = this.valid.get(key);
     if (!v) return;
     this.valid.delete(key);
+    this.byService.get(v.service)?.delete(v.id); // before release: it re-admits the service's other entries
+    this.release(key, v);
     const ids = this.byService.get(v.service);
     ids?.delete(v.id);
     if (ids?.size === 0) this.byService.delete(v.service);
@@ -307,6 +356,10 @@ export class EndpointOverlay {
         this.reject({ key, reason: "bad_port", problem: `${problem} (service "${s.name}")` }, prev);
         return;
       }
+    }
+    if (!this.admitted.has(key)) {
+      this.reject({ key, reason: "too_many_localities", problem: `the service's entries are already in ${MAX_REGISTRY_LOCALITIES} localities (region/zone), the most used; this entry's is another` }, prev);
+      return;
     }
     if (this.rejected.delete(key)) this.bump(v.service);
   }
