@@ -8,14 +8,22 @@
 //   defaults; sooner when etcd refuses connections outright). A broken watch is dropped and everything listed
 //   again (each reconnect lists everything, so changes made while etcd was away arrive whole, and a compaction in
 //   the meantime cannot lose events); recovery is noticed within retryMs + callTimeoutMs of etcd answering again.
+// - The list is read in pages of pageEntries keys (a key cursor), every page at the revision of the first, so the
+//   watch continues from one consistent state. The client's gRPC receive limit is set explicitly (maxReceiveBytes):
+//   a page of valid entries (at most 4 KiB each) is far below it, and a few junk values up to etcd's own request
+//   limit (1.5 MiB by default) fit too. A page that does not fit is read again in smaller pages, down to one key;
+//   one entry alone beyond the limit is skipped (its key read alone) and reported as too large, like any key or
+//   value larger than a valid entry's (src/discovery/layout.ts rawEntry: such values are not kept). A page too large
+//   is not an etcd failure: it does not count toward the client's circuit breaker or retries.
 // - registerInstance: writes one entry under a lease and keeps the lease alive; a lost lease (etcd was away longer
 //   than the TTL) is granted again and the entry rewritten. stop() revokes the lease, removing the entry at once.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { Etcd3, type IOptions, type Lease, type Watcher } from "etcd3";
+import { ConsecutiveBreaker, circuitBreaker, handleWhen, isBrokenCircuitError, retry } from "cockatiel";
+import { Etcd3, GRPCResourceExhastedError, isRecoverableError, type IOptions, type Lease, type Watcher } from "etcd3";
 import type { DiscoveryIR } from "../ir/types.js";
-import { servicesPrefix } from "./layout.js";
-import type { EndpointSource, EndpointSourceEvents } from "./source.js";
+import { keyId, rawEntry, servicesPrefix } from "./layout.js";
+import type { EndpointSource, EndpointSourceEvents, RawEntry } from "./source.js";
 
 export interface EtcdTimings {
   /** Deadline of a list or probe. @default 4000 */
@@ -26,9 +34,17 @@ export interface EtcdTimings {
   retryMs?: number;
   /** Consecutive failed attempts before the registry is reported unreachable. @default 3 */
   failuresBeforeDown?: number;
+  /** Keys per page of a registry list. @default 500 */
+  pageEntries?: number;
+  /** The client's gRPC receive limit, bytes (grpc-js's own default is 4 MiB). @default 16 MiB */
+  maxReceiveBytes?: number;
 }
 
-export const ETCD_DEFAULT_TIMINGS: Required<EtcdTimings> = { callTimeoutMs: 4000, probeMs: 2000, retryMs: 1000, failuresBeforeDown: 3 };
+export const ETCD_DEFAULT_TIMINGS: Required<EtcdTimings> = { callTimeoutMs: 4000, probeMs: 2000, retryMs: 1000, failuresBeforeDown: 3, pageEntries: 500, maxReceiveBytes: 16 << 20 };
+
+/** etcd3's own fault handling (retry 3 times, a host's breaker opens after 3 failures for 5 s), except that a
+ * response larger than the receive limit is not an etcd failure: the list reads that page again in smaller ones. */
+const hostFailure = handleWhen((e) => isRecoverableError(e) && !(e instanceof GRPCResourceExhastedError));
 
 /** The longest time from etcd going silent to the registry being reported unreachable, with these timings. */
 export function outageReportBoundMs(timings: EtcdTimings = {}): number {
@@ -42,6 +58,11 @@ export function etcdClient(d: DiscoveryIR, baseDir: string, timings: EtcdTimings
   const options: IOptions = {
     hosts: d.endpoints,
     dialTimeout: callTimeout,
+    grpcOptions: { "grpc.max_receive_message_length": timings.maxReceiveBytes ?? ETCD_DEFAULT_TIMINGS.maxReceiveBytes },
+    faultHandling: {
+      host: () => circuitBreaker(hostFailure, { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(3) }),
+      global: retry(hostFailure, { maxAttempts: 3 }),
+    },
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeout }),
   };
   if (d.tls) {
@@ -77,6 +98,8 @@ export class EtcdEndpointSource implements EndpointSource {
   private epoch = 0;
   /** Consecutive failed attempts (probes, lists, watch errors); any success clears it. */
   private failures = 0;
+  /** The last error that was not the etcd client's "circuit breaker is open" (which hides the cause). */
+  private lastError: string | undefined;
   private readonly t: Required<EtcdTimings>;
 
   constructor(private readonly client: Etcd3, discovery: DiscoveryIR, timings: EtcdTimings = {}) {
@@ -102,28 +125,85 @@ export class EtcdEndpointSource implements EndpointSource {
     const epoch = ++this.epoch;
     const head = servicesPrefix(this.prefix);
     try {
-      const res = await withTimeout(this.client.getAll().prefix(head).exec(), this.t.callTimeoutMs, "listing the registry");
-      if (this.closed || epoch !== this.epoch) return;
-      const revision = BigInt(res.header.revision);
+      const res = await this.list(head, () => this.closed || epoch !== this.epoch);
+      if (!res || this.closed || epoch !== this.epoch) return;
+      const revision = res.revision;
       const w = await withTimeout(this.client.watch().prefix(head).startRevision(String(revision + 1n)).create(), this.t.callTimeoutMs, "watching the registry");
       if (this.closed || epoch !== this.epoch) {
         void w.cancel().catch(() => undefined);
         return;
       }
       this.watcher = w;
-      w.on("put", (kv) => epoch === this.epoch && this.events?.put({ key: kv.key.toString(), value: kv.value }));
-      w.on("delete", (kv) => epoch === this.epoch && this.events?.delete(kv.key.toString()));
+      w.on("put", (kv) => epoch === this.epoch && this.events?.put(rawEntry(this.prefix, kv.key, kv.value)));
+      w.on("delete", (kv) => epoch === this.epoch && this.events?.delete(keyId(this.prefix, kv.key)));
       w.on("disconnected", (err) => epoch === this.epoch && this.watchBroke(`watch disconnected: ${err.message}`));
       w.on("error", (err) => epoch === this.epoch && this.watchBroke(`watch failed: ${err.message}`));
       // The list is applied before the watch's events (which start after its revision).
-      this.events?.reset(res.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value })));
+      this.events?.reset(res.entries);
       this.succeeded();
       this.schedule(() => this.check(), this.t.probeMs);
     } catch (err) {
       if (epoch !== this.epoch) return;
-      this.failed((err as Error).message);
+      this.failed(this.describe(err));
       this.schedule(() => this.sync(), this.t.retryMs);
     }
+  }
+
+  /**
+   * Everything under `head`, in pages of at most pageEntries keys from a key cursor, every page read at the revision
+   * of the first. A page larger than the receive limit is read again in halves; one key alone beyond it is skipped
+   * (reported as oversized, its key read without its value). undefined when `stale` says the answer is not wanted.
+   */
+  private async list(head: string, stale: () => boolean): Promise<{ entries: RawEntry[]; revision: bigint } | undefined> {
+    const end = Buffer.from(head);
+    end[end.length - 1] = end[end.length - 1]! + 1; // the prefix's range end ("/" + 1: head always ends with "/")
+    const entries: RawEntry[] = [];
+    let cursor = Buffer.from(head);
+    let revision: string | undefined;
+    let limit = Math.max(1, this.t.pageEntries);
+    for (;;) {
+      const at = revision !== undefined ? { revision } : {};
+      let res;
+      try {
+        res = await withTimeout(this.client.kv.range({ key: cursor, range_end: end, limit, ...at }), this.t.callTimeoutMs, "listing the registry");
+      } catch (err) {
+        if (!(err instanceof GRPCResourceExhastedError)) throw err;
+        if (stale()) return undefined;
+        if (limit > 1) {
+          limit = Math.max(1, limit >> 1);
+          continue;
+        }
+        // One entry alone is larger than the receive limit: its key (without the value) says what to skip.
+        const k = await withTimeout(this.client.kv.range({ key: cursor, range_end: end, limit: 1, keys_only: true, ...at }), this.t.callTimeoutMs, "listing the registry").catch((e: Error) => {
+          throw e instanceof GRPCResourceExhastedError ? new Error(`a key under ${head} is larger than the receive limit (${this.t.maxReceiveBytes} bytes): remove it`) : e;
+        });
+        revision ??= k.header.revision;
+        const kv = k.kvs[0];
+        if (!kv) break;
+        entries.push({ key: keyId(this.prefix, kv.key), value: Buffer.alloc(0), oversized: { keyBytes: kv.key.length, valueBytes: 0 } }); // 0: not read
+        if (!k.more) break;
+        cursor = Buffer.concat([kv.key, Buffer.of(0)]);
+        continue;
+      }
+      if (stale()) return undefined;
+      revision ??= res.header.revision;
+      for (const kv of res.kvs) entries.push(rawEntry(this.prefix, kv.key, kv.value));
+      const last = res.kvs.at(-1);
+      if (!res.more || !last) break;
+      cursor = Buffer.concat([last.key, Buffer.of(0)]); // the next key after the last one read
+      limit = Math.min(Math.max(1, this.t.pageEntries), limit * 2);
+    }
+    return { entries, revision: BigInt(revision ?? "0") };
+  }
+
+  /** An error's message; the etcd client's "circuit breaker is open" says what failed before it opened. */
+  private describe(err: unknown): string {
+    const message = (err as Error).message ?? String(err);
+    if (!isBrokenCircuitError(err)) {
+      this.lastError = message;
+      return message;
+    }
+    return this.lastError !== undefined ? `${this.lastError} (the etcd client holds calls back for 5 s after repeated failures)` : message;
   }
 
   /** A probe while the watch runs: a failure is counted and retried sooner; enough of them drop the watch. */
@@ -137,7 +217,7 @@ export class EtcdEndpointSource implements EndpointSource {
       this.schedule(() => this.check(), this.t.probeMs);
     } catch (err) {
       if (epoch !== this.epoch) return;
-      if (this.failed((err as Error).message)) {
+      if (this.failed(this.describe(err))) {
         // Declared down: start over with a fresh list+watch (the old watch may be silently dead).
         this.dropWatch();
         this.schedule(() => this.sync(), this.t.retryMs);
@@ -166,6 +246,7 @@ export class EtcdEndpointSource implements EndpointSource {
 
   private succeeded(): void {
     this.failures = 0;
+    this.lastError = undefined;
     this.setUp(true);
   }
 

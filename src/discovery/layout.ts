@@ -5,10 +5,12 @@
 // `ports` ({"<port name>": number}) replaces `port` on a service with several ports. Entries are bounded (4 KiB,
 // 64 labels) and validated here; what can only be judged against the mesh (port names, unknown keys) is judged
 // by the overlay (src/serve/registry-overlay.ts). docs/dsl.md ("Service discovery") documents the same layout.
+import { createHash } from "node:crypto";
 import { illFormedStrings } from "../ir/well-formed.js";
 import { z } from "zod";
 import { REGISTRY_KEY } from "../analysis/analyzers/registry-keys.js";
 import { isIpAddress } from "../backends/envoy/values.js";
+import type { RawEntry } from "./source.js";
 
 export const MAX_ENTRY_BYTES = 4096;
 export const INSTANCE_ID = /^[A-Za-z0-9._:\[\]-]{1,253}$/;
@@ -29,6 +31,36 @@ export function servicesPrefix(prefix: string): string {
   return `${prefix}/services/`;
 }
 
+/** The longest key a valid entry under `prefix` can have: <prefix>/services/<key (253)>/<instance id (253)>. */
+export function maxKeyBytes(prefix: string): number {
+  return Buffer.byteLength(servicesPrefix(prefix)) + 253 + 1 + 253;
+}
+
+/** A key for logs: at most 200 characters, then how long it was. */
+export function clipKey(key: string): string {
+  return key.length <= 200 ? key : `${key.slice(0, 200)}… (${Buffer.byteLength(key)} bytes)`;
+}
+
+/**
+ * How a key is held in memory: itself, or (longer than any valid entry's key) its first 200 characters with its
+ * length and digest, so that a put and a delete of the same oversized key still meet, and no map or log holds it.
+ */
+export function keyId(prefix: string, key: Buffer | string): string {
+  const bytes = typeof key === "string" ? Buffer.byteLength(key) : key.length;
+  if (bytes <= maxKeyBytes(prefix)) return key.toString();
+  const text = key.toString();
+  return `${text.slice(0, 200)}… (${bytes} bytes, sha256 ${createHash("sha256").update(key).digest("hex").slice(0, 16)})`;
+}
+
+/**
+ * A key/value as read from the registry, as a source reports it: a key or value larger than any valid entry's is
+ * not kept (only its size, for the rejection), so junk under the prefix costs no memory past the page it came in.
+ */
+export function rawEntry(prefix: string, key: Buffer, value: Buffer): RawEntry {
+  if (key.length <= maxKeyBytes(prefix) && value.length <= MAX_ENTRY_BYTES) return { key: key.toString(), value };
+  return { key: keyId(prefix, key), value: Buffer.alloc(0), oversized: { keyBytes: key.length, valueBytes: value.length } };
+}
+
 export function entryKey(prefix: string, serviceKey: string, id: string): string {
   return `${servicesPrefix(prefix)}${serviceKey}/${id}`;
 }
@@ -43,10 +75,12 @@ export function parseEntryKey(prefix: string, key: string): { service: string; i
 }
 
 export type ParsedEntry = { ok: true; service: string; id: string; entry: RegistryEntry } | { ok: false; reason: RejectReason; problem: string };
-export type RejectReason = "bad_key" | "too_large" | "bad_json" | "bad_entry" | "unknown_service" | "bad_port";
+export type RejectReason = "bad_key" | "too_large" | "bad_json" | "bad_entry" | "unknown_service" | "bad_port" | "too_many_localities";
 
 /** Validates one raw key/value read from the registry (structure only; see the file comment). */
-export function parseEntry(prefix: string, key: string, value: Buffer | string): ParsedEntry {
+export function parseEntry(prefix: string, key: string, value: Buffer | string, oversized?: RawEntry["oversized"]): ParsedEntry {
+  if (oversized && oversized.keyBytes > maxKeyBytes(prefix)) return { ok: false, reason: "too_large", problem: `the key is ${oversized.keyBytes} bytes (at most ${maxKeyBytes(prefix)} under this prefix)` };
+  if (oversized) return { ok: false, reason: "too_large", problem: oversized.valueBytes > 0 ? `the value is ${oversized.valueBytes} bytes (at most ${MAX_ENTRY_BYTES})` : "the entry alone is larger than the registry client's receive limit (its value was not read)" };
   const where = parseEntryKey(prefix, key);
   if (!where) return { ok: false, reason: "bad_key", problem: `the key is not ${servicesPrefix(prefix)}<service key>/<instance id>` };
   const bytes = typeof value === "string" ? Buffer.byteLength(value) : value.length;

@@ -8,6 +8,11 @@
 export interface RawEntry {
   key: string;
   value: Buffer;
+  /**
+   * Set when the key or the value is larger than any valid entry's (src/discovery/layout.ts rawEntry): the value is
+   * not kept (empty here), the key only as a clipped id, and the entry is rejected as too large. valueBytes 0: the value was not read (larger than the receive limit).
+   */
+  oversized?: { keyBytes: number; valueBytes: number };
 }
 
 export interface EndpointSourceEvents {

@@ -14,10 +14,19 @@ import { variantLocality } from "../backends/envoy/instance-sidecar.js";
 import { localityVariantKey, mapVariants } from "../snapshot/variants.js";
 import { makeProxySnapshot } from "../snapshot/build.js";
 import type { EncodedResource, MeshSnapshot, ProxySnapshot } from "../snapshot/types.js";
-import { parseEntry, type RegistryEntry, type RejectReason } from "../discovery/layout.js";
+import { entryValue, parseEntry, type RegistryEntry, type RejectReason } from "../discovery/layout.js";
+import type { RawEntry } from "../discovery/source.js";
 
 /** Bounds on what the registry may hold (anyone who can write under the prefix controls it). */
 export const MAX_REGISTRY_ENTRIES = 100_000;
+/**
+ * Distinct localities (region/zone) per registry service key. Each locality of a service whose upstreams fail over by
+ * locality is a proxy variant with its own copy of those upstreams' assignments, so N localities cost N times the
+ * upstreams' endpoints: unbounded, 1,000 entries each in its own zone took 1.1 GB. An entry in a locality beyond the
+ * first 64 of its service (in the order they were admitted; after a list, key order) is rejected
+ * (too_many_localities) until one of those localities empties.
+ */
+export const MAX_REGISTRY_LOCALITIES = 64;
 
 export interface Rejection {
   key: string;
@@ -43,6 +52,10 @@ export class EndpointOverlay {
   private readonly rejected = new Map<string, Rejection>();
   /** Registry service key -> (instance id -> etcd key); plus a generation bumped on every change of that key. */
   private readonly byService = new Map<string, Map<string, string>>();
+  /** Registry service key -> admitted locality (localityVariantKey) -> how many entries are in it. */
+  private readonly localities = new Map<string, Map<string, number>>();
+  /** Etcd key -> its admitted locality (absent: not admitted, rejected as too_many_localities). */
+  private readonly admitted = new Map<string, string>();
   private readonly generation = new Map<string, number>();
   private gen = 0;
   private ir: MeshIR | undefined;
@@ -83,26 +96,28 @@ export class EndpointOverlay {
   }
 
   /** Replaces every entry (a registry list). Returns the registry service keys that changed. */
-  reset(entries: { key: string; value: Buffer }[]): Set<string> {
+  reset(entries: readonly RawEntry[]): Set<string> {
     const changed = new Set<string>([...this.byService.keys()]);
     this.valid.clear();
     this.byService.clear();
+    this.localities.clear();
+    this.admitted.clear();
     const before = new Map(this.rejected);
     this.rejected.clear();
-    for (const e of entries.slice(0, MAX_REGISTRY_ENTRIES)) this.add(e.key, e.value, changed, before.get(e.key));
+    for (const e of entries.slice(0, MAX_REGISTRY_ENTRIES)) this.add(e.key, e.value, changed, before.get(e.key), e.oversized);
     for (const e of entries.slice(MAX_REGISTRY_ENTRIES)) this.reject({ key: e.key, reason: "too_large", problem: `more than ${MAX_REGISTRY_ENTRIES} entries under the prefix` }, before.get(e.key));
     for (const s of changed) this.bump(s);
     return changed;
   }
 
-  put(key: string, value: Buffer): Set<string> {
+  put(key: string, value: Buffer, oversized?: RawEntry["oversized"]): Set<string> {
     const changed = new Set<string>();
     const prev = this.rejected.get(key);
     this.remove(key, changed);
     if (!this.valid.has(key) && this.valid.size >= MAX_REGISTRY_ENTRIES) {
       this.reject({ key, reason: "too_large", problem: `more than ${MAX_REGISTRY_ENTRIES} entries under the prefix` }, prev);
     } else {
-      this.add(key, value, changed, prev);
+      this.add(key, value, changed, prev, oversized);
     }
     for (const s of changed) this.bump(s);
     return changed;
@@ -120,6 +135,18 @@ export class EndpointOverlay {
     let entries = 0;
     for (const [key, v] of this.valid) if (this.keysInUse.has(v.service) && !this.rejected.has(key)) entries++;
     return { entries, rejected: this.rejected.size };
+  }
+
+  /** Bumped on every change of the entries (a cheap "did anything change since" for storing them). */
+  version(): number {
+    return this.gen;
+  }
+
+  /** The entries in use as [key, value] (the value re-written by entryValue), sorted by key: what a warm start keeps. */
+  entriesInUse(): [string, string][] {
+    const out: [string, string][] = [];
+    for (const [key, v] of this.valid) if (this.keysInUse.has(v.service) && !this.rejected.has(key)) out.push([key, entryValue(v.entry)]);
+    return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** Which proxies' EDS a change of these registry keys touches (services calling one of their services). */
@@ -254,8 +281,8 @@ export class EndpointOverlay {
     return service;
   }
 
-  private add(key: string, value: Buffer, changed: Set<string>, prev: Rejection | undefined): void {
-    const p = parseEntry(this.prefix, key, value);
+  private add(key: string, value: Buffer, changed: Set<string>, prev: Rejection | undefined, oversized?: RawEntry["oversized"]): void {
+    const p = parseEntry(this.prefix, key, value, oversized);
     if (!p.ok) {
       this.reject({ key, reason: p.reason, problem: p.problem }, prev);
       return;
@@ -266,7 +293,40 @@ export class EndpointOverlay {
     if (!ids) this.byService.set(v.service, (ids = new Map()));
     ids.set(v.id, key);
     changed.add(v.service);
+    this.admit(key, v);
     this.judgeService(key, v, prev);
+  }
+
+  /** Counts the entry in its service's localities, unless it would be one locality more than the bound. */
+  private admit(key: string, v: Valid): boolean {
+    if (this.admitted.has(key)) return true;
+    const l = localityVariantKey(v.entry.locality);
+    let counts = this.localities.get(v.service);
+    if (!counts) this.localities.set(v.service, (counts = new Map()));
+    const n = counts.get(l);
+    if (n === undefined && counts.size >= MAX_REGISTRY_LOCALITIES) return false;
+    counts.set(l, (n ?? 0) + 1);
+    this.admitted.set(key, l);
+    return true;
+  }
+
+  /** Uncounts a removed entry; a locality that empties makes room for entries rejected for lack of it. */
+  private release(key: string, v: Valid): void {
+    const l = this.admitted.get(key);
+    if (l === undefined) return;
+    this.admitted.delete(key);
+    const counts = this.localities.get(v.service)!;
+    const n = counts.get(l)! - 1;
+    if (n > 0) {
+      counts.set(l, n);
+      return;
+    }
+    counts.delete(l);
+    if (counts.size === 0) this.localities.delete(v.service);
+    for (const [, k] of [...(this.byService.get(v.service) ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const w = this.valid.get(k);
+      if (w && !this.admitted.has(k) && this.admit(k, w)) this.judgeService(k, w);
+    }
   }
 
   private remove(key: string, changed: Set<string>): void {
@@ -274,6 +334,8 @@ export class EndpointOverlay {
     const v = this.valid.get(key);
     if (!v) return;
     this.valid.delete(key);
+    this.byService.get(v.service)?.delete(v.id); // before release: it re-admits the service's other entries
+    this.release(key, v);
     const ids = this.byService.get(v.service);
     ids?.delete(v.id);
     if (ids?.size === 0) this.byService.delete(v.service);
@@ -294,6 +356,10 @@ export class EndpointOverlay {
         this.reject({ key, reason: "bad_port", problem: `${problem} (service "${s.name}")` }, prev);
         return;
       }
+    }
+    if (!this.admitted.has(key)) {
+      this.reject({ key, reason: "too_many_localities", problem: `the service's entries are already in ${MAX_REGISTRY_LOCALITIES} localities (region/zone), the most used; this entry's is another` }, prev);
+      return;
     }
     if (this.rejected.delete(key)) this.bump(v.service);
   }

@@ -3,6 +3,9 @@
 // registry changes settles (coalesced: one snapshot per window however many entries changed). Only EDS versions
 // change, so the xDS server pushes only EDS, and only to the proxies calling a changed service. An outage keeps the
 // last entries: nothing is withdrawn; /readyz (body `registry`) and `meshc_registry_connected` show it.
+// A changed `discovery` setting with the same prefix (another endpoint, TLS files) keeps serving the entries known
+// so far until the new source's first list replaces them: an edit, or a new endpoint that does not answer, withdraws
+// nothing. Only a new prefix (another namespace of entries) or removing `discovery` drops them.
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { CODES } from "../analysis/codes.js";
@@ -29,6 +32,13 @@ export interface RegistryStatus {
   problem?: string;
   entries: number;
   rejected: number;
+  /**
+   * Whether the entries served were listed by this source; false while they are the last known ones from before
+   * (a previous `discovery` setting, or the state directory at start) and the source has not listed yet.
+   */
+  listed: boolean;
+  /** Where the entries served come from while `listed` is false. */
+  lastKnownFrom?: string;
 }
 
 export interface RegistryFeedOptions {
@@ -41,10 +51,25 @@ export interface RegistryFeedOptions {
   timings?: EtcdTimings;
 }
 
+/** A key for logs: at most 200 characters, then how long it was (src/discovery/layout.ts clipKey, without loading it). */
+function clipKey(key: string): string {
+  return key.length <= 200 ? key : `${key.slice(0, 200)}… (${Buffer.byteLength(key)} bytes)`;
+}
+
 export class RegistryFeed {
   private source: EndpointSource | undefined;
+  /** The source's description (also when its client could not be created). */
+  private description: string | undefined;
   private overlay: EndpointOverlay | undefined;
+  /** The prefix the overlay's entries were read under. */
+  private overlayPrefix: string | undefined;
+  /** Set while the entries served are not (yet) the current source's list: where they came from. */
+  private lastKnownFrom: string | undefined;
   private discoveryKey = "";
+  /** Entries stored by a previous run (state directory), served as the last known ones until the first list. */
+  private restored: { prefix: string; savedAt: string; entries: [string, string][] } | undefined;
+  /** Whether the current source has listed the registry at least once. */
+  private everListed = false;
   private state: RegistryStatus["state"] = "connecting";
   private since = new Date().toISOString();
   private problem: string | undefined;
@@ -73,12 +98,43 @@ export class RegistryFeed {
     const key = ir.discovery ? JSON.stringify(ir.discovery) : "";
     if (key !== this.discoveryKey) {
       const m = ir.discovery ? await registryModules() : undefined;
+      const previous = this.description;
       void this.stopSource();
       this.discoveryKey = key;
-      this.overlay = undefined;
+      if (ir.discovery && this.overlay && this.overlayPrefix === ir.discovery.prefix) {
+        // Same prefix: the entries known so far keep serving until the new source lists (its reset replaces them).
+        this.lastKnownFrom ??= `the previous discovery setting (${previous ?? "unknown"})`;
+      } else {
+        this.overlay = undefined;
+        this.overlayPrefix = undefined;
+        this.lastKnownFrom = undefined;
+      }
+      const stored = this.restored;
+      this.restored = undefined; // only ever for the first source
+      if (ir.discovery && !this.overlay && stored && stored.prefix === ir.discovery.prefix) {
+        this.newOverlay(ir.discovery.prefix, m!).reset(stored.entries.map(([k, v]) => ({ key: k, value: Buffer.from(v) })));
+        this.lastKnownFrom = `the state directory (stored ${stored.savedAt})`;
+        this.o.logger.info({ entries: stored.entries.length, savedAt: stored.savedAt }, "registry: serving the stored entries until the registry lists");
+      }
+      this.description = undefined;
       if (ir.discovery) this.startSource(ir.discovery, baseDir, m!);
     }
     this.overlay?.setIr(ir);
+  }
+
+  /**
+   * Entries a previous run stored (src/serve/state.ts): the first compile whose discovery has the same prefix serves
+   * them as the last known entries until its source lists (validated like a list, within the same bounds).
+   */
+  restore(stored: { prefix: string; savedAt: string; entries: [string, string][] }): void {
+    this.restored = stored;
+  }
+
+  /** The entries to store for the next start, once this source has listed; undefined otherwise. */
+  toStore(): { prefix: string; version: number; entries: () => [string, string][] } | undefined {
+    if (!this.overlay || this.overlayPrefix === undefined || !this.everListed || this.lastKnownFrom !== undefined) return undefined;
+    const overlay = this.overlay;
+    return { prefix: this.overlayPrefix, version: overlay.version(), entries: () => overlay.entriesInUse() };
   }
 
   /** The snapshot to serve for a base snapshot (the base itself without a registry). */
@@ -87,15 +143,31 @@ export class RegistryFeed {
   }
 
   status(): RegistryStatus | undefined {
-    if (!this.source || !this.overlay) return undefined;
+    if (this.description === undefined || !this.overlay) return undefined;
     const c = this.overlay.counts();
+    const serving =
+      this.lastKnownFrom !== undefined
+        ? `serving the ${c.entries} last known entries from ${this.lastKnownFrom} until this registry lists`
+        : this.everListed
+          ? `serving the ${c.entries} last known entries`
+          : "no registry entries known yet: serving the static instances only";
     const message =
       this.state === "connected"
         ? "registry connected"
         : this.state === "unreachable"
-          ? `registry unreachable since ${this.since}; serving the last known endpoints`
-          : "registry connecting";
-    return { source: this.source.description, state: this.state, message, since: this.since, ...(this.problem ? { problem: this.problem } : {}), entries: c.entries, rejected: c.rejected };
+          ? `registry unreachable since ${this.since}; ${serving}`
+          : `registry connecting; ${serving}`;
+    return {
+      source: this.description,
+      state: this.state,
+      message,
+      since: this.since,
+      ...(this.problem ? { problem: this.problem } : {}),
+      entries: c.entries,
+      rejected: c.rejected,
+      listed: this.everListed && this.lastKnownFrom === undefined,
+      ...(this.lastKnownFrom !== undefined && { lastKnownFrom: this.lastKnownFrom }),
+    };
   }
 
   async close(): Promise<void> {
@@ -103,38 +175,60 @@ export class RegistryFeed {
     await this.stopSource();
   }
 
-  private startSource(d: DiscoveryIR, baseDir: string, { etcd: { EtcdEndpointSource, etcdClient }, overlay: { EndpointOverlay } }: Awaited<ReturnType<typeof registryModules>>): void {
+  private startSource(d: DiscoveryIR, baseDir: string, m: Awaited<ReturnType<typeof registryModules>>): void {
+    const { EtcdEndpointSource, etcdClient, describeEtcd } = m.etcd;
     const { logger } = this.o;
-    const overlay = new EndpointOverlay(d.prefix, {
-      rejected: (r) => {
-        this.rejectedTotal.inc({ reason: r.reason });
-        const info = CODES.RegistryEntryInvalid;
-        logger.warn({ code: info.code, key: r.key, reason: r.reason }, `${info.code}: ${fillTemplate(info.message, { key: JSON.stringify(r.key), problem: r.problem })}`);
-      },
-      issue: (message) => logger.error({ message }, "registry endpoints refused by the Envoy schema; serving the static ones for that cluster"),
-    });
+    const overlay = this.overlay ?? this.newOverlay(d.prefix, m);
+    this.overlay = overlay;
+    this.overlayPrefix = d.prefix;
+    this.everListed = false;
+    this.description = describeEtcd(d);
     let source: EndpointSource;
     try {
       source = new EtcdEndpointSource(etcdClient(d, baseDir, this.o.timings), d, this.o.timings);
     } catch (err) {
+      // The entries known so far (if any) keep serving; /readyz says why nothing is listed.
       logger.error({ err: (err as Error).message }, "cannot create the registry client (TLS files?)");
+      this.setState("unreachable", `cannot create the registry client: ${(err as Error).message}`);
       return;
     }
-    this.overlay = overlay;
     this.source = source;
     this.setState("connecting");
     logger.info({ registry: source.description }, "watching the registry");
+    this.follow(source, overlay);
+  }
+
+  private newOverlay(prefix: string, { overlay: { EndpointOverlay } }: Awaited<ReturnType<typeof registryModules>>): EndpointOverlay {
+    const { logger } = this.o;
+    const overlay = new EndpointOverlay(prefix, {
+      rejected: (r) => {
+        this.rejectedTotal.inc({ reason: r.reason });
+        const info = CODES.RegistryEntryInvalid;
+        const key = clipKey(r.key); // a key can be as long as etcd allows (1.5 MiB): logged clipped, once
+        logger.warn({ code: info.code, key, reason: r.reason }, `${info.code}: ${fillTemplate(info.message, { key: JSON.stringify(key), problem: r.problem })}`);
+      },
+      issue: (message) => logger.error({ message }, "registry endpoints refused by the Envoy schema; serving the static ones for that cluster"),
+    });
+    this.overlay = overlay;
+    this.overlayPrefix = prefix;
+    return overlay;
+  }
+
+  private follow(source: EndpointSource, overlay: EndpointOverlay): void {
+    const { logger } = this.o;
     source.start({
       reset: (entries) => {
         if (this.source !== source) return;
         this.events.inc({ kind: "reset" });
+        this.lastKnownFrom = undefined; // from now on the entries are this source's
+        this.everListed = true;
         this.changed(overlay.reset(entries));
         logger.info({ entries: entries.length }, "registry listed");
       },
       put: (e) => {
         if (this.source !== source) return;
         this.events.inc({ kind: "put" });
-        this.changed(overlay.put(e.key, e.value));
+        this.changed(overlay.put(e.key, e.value, e.oversized));
       },
       delete: (key) => {
         if (this.source !== source) return;

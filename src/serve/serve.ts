@@ -24,7 +24,7 @@ import { planIdentities, serviceIdentities } from "./identities.js";
 import type { CertificatePlan } from "../pki/plan.js";
 import type { MeshIR } from "../ir/types.js";
 import { openSource } from "./source.js";
-import { loadState, saveState } from "./state.js";
+import { loadRegistryState, loadState, saveRegistryState, saveState } from "./state.js";
 import { LiveStatus } from "./live.js";
 import { graphFromIr, graphFromSnapshot } from "../graph/model.js";
 import { RegistryFeed } from "./registry.js";
@@ -170,7 +170,45 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   let base: MeshSnapshot | undefined;
   const feed = new RegistryFeed({ logger, registry, coalesceMs: options.registry?.coalesceMs, timings: options.registry, republish: () => {
     if (base && !closing) xds.setSnapshot(feed.apply(base));
+    schedulePersist();
   } });
+
+  // The warm-start state (state.ts): the last compiled snapshot (key-free) with the registry's endpoints overlaid, and
+  // the registry entries in use. Stored after each compile, and (throttled, one write at a time) after registry changes,
+  // so a restart while the registry does not answer serves them as the last known ones instead of withdrawing them.
+  let kept: { meshName: string; snapshot: MeshSnapshot; compiledAt: string; certificates: CertificatePlan | undefined } | undefined;
+  let storedRegistry: string | undefined;
+  let persistTimer: NodeJS.Timeout | undefined;
+  let persisting: Promise<void> = Promise.resolve();
+  const persistNow = async (final = false): Promise<void> => {
+    if (!stateDir || !kept || (closing && !final)) return;
+    const { meshName, snapshot, compiledAt, certificates } = kept;
+    const withRegistry = feed.apply(snapshot);
+    const key = versionsKey(withRegistry);
+    if (key !== stored) {
+      await saveState(stateDir, source.path, meshName, withRegistry, compiledAt, certificates).then(
+        () => (stored = key),
+        (e: Error) => logger.warn({ stateDir, err: e.message }, "could not store the snapshot for a warm start"),
+      );
+    }
+    const reg = feed.toStore();
+    const regKey = reg && `${reg.prefix}@${reg.version}`;
+    if (reg && regKey !== storedRegistry) {
+      await saveRegistryState(stateDir, source.path, { prefix: reg.prefix, savedAt: new Date().toISOString(), entries: reg.entries() }).then(
+        () => (storedRegistry = regKey),
+        (e: Error) => logger.warn({ stateDir, err: e.message }, "could not store the registry entries for a warm start"),
+      );
+    }
+  };
+  const persist = (final = false) => (persisting = persisting.then(() => persistNow(final)));
+  const schedulePersist = () => {
+    if (!stateDir || persistTimer || closing) return;
+    persistTimer = setTimeout(() => {
+      persistTimer = undefined;
+      void persist();
+    }, 1000);
+    persistTimer.unref();
+  };
   const certificates = options.caDir === undefined ? undefined : await import("./certificates.js");
   const certs: CertificateManager | undefined = options.caDir === undefined || !certificates ? undefined : new certificates.CertificateManager({ caDir: options.caDir, logger, registry, acked: () => certificates.secretsAcked(xds), ...(xdsTls && { rolloutCaveat: () => {
     const old = xdsTls.oldRootClients();
@@ -208,6 +246,9 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       const info = CODES.StoredSnapshotUnusable;
       logger.warn({ code: info.code, stateDir, problem: warm.problem }, `${info.code}: the stored snapshot is not served: ${warm.problem}`);
     }
+    const entries = await loadRegistryState(stateDir, source.path).catch((e: Error) => ({ problem: e.message }));
+    if (entries && "entries" in entries) feed.restore(entries);
+    else if (entries) logger.warn({ stateDir, problem: entries.problem }, `the stored registry entries are not used: ${entries.problem}`);
   }
 
   const loadOnce = async (): Promise<boolean> => {
@@ -285,13 +326,8 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     stages.cpu = Math.round((cpu.user + cpu.system) / 100) / 10;
     logger.info({ seconds: Math.round(seconds * 1000) / 1000, proxies: snapshot.proxies.size, ...change, ...(r.readStats && { read: r.readStats }), stages, ...(r.translation && { translation: r.translation }) }, "snapshot loaded");
     if (stateDir && r.meshName !== undefined) {
-      const key = versionsKey(keyFree!);
-      if (key !== stored) {
-        await saveState(stateDir, source.path, r.meshName, keyFree!, at, r.certificates).then(
-          () => (stored = key),
-          (e: Error) => logger.warn({ stateDir, err: e.message }, "could not store the snapshot for a warm start"),
-        );
-      }
+      kept = { meshName: r.meshName, snapshot: keyFree!, compiledAt: at, certificates: r.certificates };
+      await persist();
     }
     return true;
   };
@@ -389,6 +425,10 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       live.close();
       certs?.close();
       await feed.close();
+      // Registry changes not stored yet (the write is throttled) are stored now; nothing is written after close().
+      if (persistTimer) await persist(true);
+      clearTimeout(persistTimer);
+      await persisting;
       xdsTls?.close();
       // Bounded: both servers get the same grace in parallel, then whatever is left is closed. The cancelled load
       // is waited for within the same grace only (it publishes nothing once closing is set).

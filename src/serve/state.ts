@@ -6,6 +6,9 @@
 // writes, is not served). Only what `meshc build` would write goes here: the snapshot carries no secrets, and
 // nothing secret may be added to it (with --ca, serve stores the snapshot from before certificates were attached,
 // plus the manifest's certificate plan, and issues fresh leaves on the next start).
+// With a registry (issue 16), <dir>/registry.json keeps the registry entries in use (addresses, ports, labels,
+// localities: no secrets), and the stored snapshot carries their endpoints: a server restarted while the registry
+// does not answer serves them as the last known ones, and proxies keep their endpoints, until its first list.
 import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -68,4 +71,48 @@ export async function loadState(dir: string, source: string): Promise<StoredSnap
   const r = await readBuildDir(snapDir);
   if (!r.ok) return { problem: r.problems.map((p) => `${p.file}: ${p.message}`).join("; ") };
   return { snapshot: r.snapshot, compiledAt: state.compiledAt, ...(r.certificates ? { certificates: r.certificates } : {}) };
+}
+
+/** The registry entries kept for a warm start: each [key, value] in the layout of src/discovery/layout.ts. */
+export interface StoredRegistry {
+  prefix: string;
+  savedAt: string;
+  entries: [string, string][];
+}
+
+interface RegistryFile extends StoredRegistry {
+  format: number;
+  source: string;
+}
+
+/**
+ * The most registry.json may hold: the overlay's own bounds (100,000 entries of at most 4 KiB, keys of at most ~1 KiB
+ * under a sane prefix), twice over for JSON escaping. Larger is refused, not read.
+ */
+export const MAX_REGISTRY_STATE_BYTES = 100_000 * 2 * (4096 + 1024);
+
+export async function saveRegistryState(dir: string, source: string, registry: StoredRegistry): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const file: RegistryFile = { format: FORMAT, source, ...registry };
+  await writeFileAtomic(join(dir, "registry.json"), `${JSON.stringify(file)}\n`);
+}
+
+/** The stored registry entries for `source`: undefined when there are none, a problem when they cannot be used. */
+export async function loadRegistryState(dir: string, source: string): Promise<StoredRegistry | { problem: string } | undefined> {
+  const path = join(dir, "registry.json");
+  const read = await readBounded(path, MAX_REGISTRY_STATE_BYTES);
+  if (!read.ok) return read.missing ? undefined : { problem: `${path}: ${read.message}` };
+  let f: Partial<RegistryFile>;
+  try {
+    f = JSON.parse(read.bytes.toString("utf8")) as Partial<RegistryFile>;
+  } catch (e) {
+    return { problem: `${path}: ${jsonError(e)}` };
+  }
+  const entries = f.entries;
+  if (f.format !== FORMAT || typeof f.prefix !== "string" || typeof f.savedAt !== "string" || !Array.isArray(entries) || !entries.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === "string" && typeof e[1] === "string")) {
+    return { problem: `${path}: unknown format` };
+  }
+  if (f.source !== source) return { problem: `${path} was stored for ${String(f.source)}, not ${source}` };
+  // Validated again like any registry list when restored (src/serve/registry-overlay.ts), within its bounds.
+  return { prefix: f.prefix, savedAt: f.savedAt, entries };
 }

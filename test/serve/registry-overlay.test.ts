@@ -7,7 +7,8 @@ import { test } from "node:test";
 import { translateMesh } from "../../src/backends/envoy/translate.js";
 import { canonicalOf } from "../../src/backends/envoy/encode.js";
 import type { MeshIR } from "../../src/ir/types.js";
-import { EndpointOverlay, type Rejection } from "../../src/serve/registry-overlay.js";
+import type { ProxySnapshot } from "../../src/snapshot/types.js";
+import { EndpointOverlay, MAX_REGISTRY_LOCALITIES, type Rejection } from "../../src/serve/registry-overlay.js";
 import { endpoint, mesh, port, service, withoutInstances } from "../analysis/ir-fixtures.js";
 
 const PREFIX = "/meshc/t";
@@ -148,4 +149,40 @@ test("a service whose instances come from the registry gets a locality variant p
   assert.equal(overlay.apply(base.snapshot).proxies.get("web"), web2);
   overlay.delete(`${PREFIX}/services/web/1`);
   assert.equal(overlay.apply(base.snapshot).proxies.get("web")!.variants, undefined);
+});
+
+test("distinct localities per registry service are bounded: entries beyond them are rejected, not one more variant each", () => {
+  // catalog calls store, which fails over by locality: every catalog locality is a catalog proxy variant with its own
+  // copy of store's assignment. Unbounded, N entries in N zones made N variants of N endpoints each (quadratic).
+  const N = 200;
+  const store = withoutInstances(service("store", { ports: [port("web", "http", 8080)], registry: { key: "store" }, policy: { localityFailover: ["z0"] } }));
+  const catalog = withoutInstances(service("catalog", { ports: [port("web", "http", 8081)], registry: { key: "catalog" }, calls: ["store"] }));
+  const ir: MeshIR = { ...mesh(store, catalog), discovery: { kind: "etcd", endpoints: ["http://127.0.0.1:2379"], prefix: PREFIX } };
+  const base = translateMesh(ir);
+  assert.deepEqual(base.issues, []);
+  const rejected: Rejection[] = [];
+  const overlay = new EndpointOverlay(PREFIX, { rejected: (r) => rejected.push(r), issue: (m) => assert.fail(m) });
+  overlay.setIr(ir);
+  const zoned = (key: string, i: number) => ({ key: `${PREFIX}/services/${key}/i${String(i).padStart(4, "0")}`, value: Buffer.from(JSON.stringify({ address: `10.${key === "store" ? 1 : 2}.${i >> 8}.${i & 255}`, locality: { region: "eu", zone: `z${i}` } })) });
+  overlay.reset([...Array.from({ length: N }, (_, i) => zoned("store", i)), ...Array.from({ length: N }, (_, i) => zoned("catalog", i))]);
+  const out = overlay.apply(base.snapshot);
+  const variants = out.proxies.get("catalog")!.variants;
+  assert.ok((variants?.size ?? 0) <= MAX_REGISTRY_LOCALITIES, `${variants?.size} variants of catalog (at most ${MAX_REGISTRY_LOCALITIES})`);
+  assert.equal(rejected.filter((r) => r.reason === "too_many_localities").length, 2 * (N - MAX_REGISTRY_LOCALITIES), "the entries beyond the bound are rejected");
+  assert.match(rejected.find((r) => r.reason === "too_many_localities")!.problem, /already in 64 localities/);
+  assert.equal(overlay.counts().entries, 2 * MAX_REGISTRY_LOCALITIES);
+  const storeEndpoints = (p: ProxySnapshot) => {
+    const cla = canonicalOf("endpoint", p.resources.endpoint.find((x) => x.name === "outbound|8080||store")!) as { endpoints?: { lb_endpoints: unknown[] }[] };
+    return (cla.endpoints ?? []).reduce((n, l) => n + l.lb_endpoints.length, 0);
+  };
+  let copies = storeEndpoints(out.proxies.get("catalog")!);
+  for (const v of variants?.values() ?? []) copies += storeEndpoints(v);
+  assert.ok(copies <= (MAX_REGISTRY_LOCALITIES + 1) * MAX_REGISTRY_LOCALITIES, `${copies} store endpoints across catalog's variants`);
+
+  // Admitted in key order (the first 64 zones); a locality that empties admits the next rejected entry.
+  assert.ok(variants?.has("locality:eu,z1") && !variants.has("locality:eu,z64"));
+  overlay.delete(zoned("catalog", 1).key);
+  const after = overlay.apply(base.snapshot).proxies.get("catalog")!.variants!;
+  assert.ok(!after.has("locality:eu,z1") && after.has("locality:eu,z64"), "z64 takes the freed place");
+  assert.equal(overlay.counts().entries, 2 * MAX_REGISTRY_LOCALITIES);
 });

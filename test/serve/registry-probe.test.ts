@@ -16,7 +16,7 @@ import { inWorkspace } from "../e2e/lib/workspace.js";
 
 const P = { client: 20260, peer: 20261 };
 const PREFIX = "/meshc/probe";
-const T: Required<EtcdTimings> = { callTimeoutMs: 1000, probeMs: 300, retryMs: 300, failuresBeforeDown: 4 };
+const T = { callTimeoutMs: 1000, probeMs: 300, retryMs: 300, failuresBeforeDown: 4 } satisfies EtcdTimings;
 
 interface Seen {
   connected: { up: boolean; problem?: string; at: number }[];
