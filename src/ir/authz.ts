@@ -5,7 +5,13 @@ import type { AuthzActionIR, AuthzPolicyIR, AuthzRuleIR, MeshIR, PortIR, Service
 
 export interface EffectivePolicy {
   service: string;
+  /** The default as written (the service's own, else the mesh-wide one): what the dry-run shadow rules apply. */
   default: AuthzActionIR;
+  /**
+   * The default Envoy enforces: a dry-run policy's default is not (the service's own in dry run leaves the
+   * mesh-wide one; a mesh-wide one in dry run leaves "allow").
+   */
+  enforcedDefault: AuthzActionIR;
   /** The whole service's policy is dry-run (mesh-wide rules keep their own dryRun). */
   dryRun: boolean;
   /** Mesh-wide rules first, then the service's own. */
@@ -42,6 +48,7 @@ export function effectivePolicy(ir: MeshIR, s: ServiceIR): EffectivePolicy | und
   const out: EffectivePolicy = {
     service: s.name,
     default: own?.default ?? mesh?.default ?? "allow",
+    enforcedDefault: (own && !own.dryRun ? own.default : undefined) ?? (mesh && !mesh.dryRun ? mesh.default : undefined) ?? "allow",
     dryRun: own?.dryRun ?? false,
     rules: [...(mesh?.rules ?? []), ...(own?.rules ?? [])],
   };

@@ -84,6 +84,12 @@ table(test, "MESH0705", [
     expect: [e("MESH0705", ["services", "web", "calls"], "warning", 3, 3)],
   },
   { name: "dry-run policy", ir: withAuthz(mesh(web(), api()), policy("api", [], { dryRun: true })), expect: [] },
+  { name: "mesh-wide default deny in dry run (not enforced)", ir: withAuthz(mesh(web(), api()), policy(undefined, [], { dryRun: true })), expect: [] },
+  {
+    name: "own policy in dry run under an enforced mesh-wide default deny",
+    ir: withAuthz(mesh(web(), api()), policy(undefined, []), policy("api", [{ ...fromWeb, dryRun: true }], { dryRun: true })),
+    expect: [e("MESH0705", ["services", "web", "calls"], "warning", 3, 3)],
+  },
 ]);
 
 const withDb = () => strict(service("db", { ports: [port("pg", "tcp", 5432, 6432)] }));

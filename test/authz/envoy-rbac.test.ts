@@ -136,3 +136,29 @@ async function h2Status(port: number, method: string, path: string): Promise<num
     session.close();
   }
 }
+
+describe("a mesh-wide policy in dry run (real Envoy)", { skip: envoySkipReason() }, () => {
+  // Before, authorizeDefaults({ default: "deny", dryRun: true }) enforced its default: every service without a
+  // policy of its own answered 403 to everything, though a dry run enforces nothing.
+  const ir = mesh(svc("quiet", 19840), svc("web", 19850));
+  ir.services = ir.services.map((s) => ({ ...s, sidecar: svc(s.name, s.ports[0]!.port).sidecar }));
+  ir.authorization = { services: [], mesh: { dryRun: true, default: "deny", rules: [rule("mesh-web", { action: "allow", dryRun: true, from: [{ kind: "service", service: "web" }] })] } };
+  let app: RecordingApp;
+  let envoy: RunningEnvoy;
+  before(async () => {
+    const s = ir.services.find((x) => x.name === "quiet")!;
+    app = await recordingApp(s.ports[0]!.appPort);
+    envoy = await startSidecar(envoyPath(), ir, "quiet", 19840);
+  });
+  after(async () => {
+    await envoy.stop();
+    await app.close();
+  });
+  test("nothing is refused; what the default would refuse is counted", async () => {
+    const stat = `http.inbound_19840.rbac.${RBAC_STATS.dryRunAllow}.shadow_denied`;
+    const before = await envoyCounter(envoy.adminPort, stat);
+    assert.equal((await rawRequest(19840, "/a")).status, 200);
+    assert.deepEqual(app.seen, ["/a"]);
+    assert.equal(await envoyCounter(envoy.adminPort, stat), before + 1);
+  });
+});

@@ -49,10 +49,10 @@ export const authzCalls: Analyzer = {
       for (const name of caller.calls) {
         const target = ctx.service(name);
         const p = target && effectivePolicy(ctx.ir, target);
-        if (!target || !p || p.dryRun) continue;
+        if (!target || !p) continue;
         const enforced = p.rules.filter((r) => !r.dryRun);
         const deniedOutright = enforced.some((r) => r.action === "deny" && matchesAllOf(r, caller));
-        const neverAllowed = p.default === "deny" && !enforced.some((r) => r.action === "allow" && mayMatchCaller(r, caller));
+        const neverAllowed = p.enforcedDefault === "deny" && !enforced.some((r) => r.action === "allow" && mayMatchCaller(r, caller));
         if (!deniedOutright && !neverAllowed) continue;
         ctx.report("AuthzDeclaredCallDenied", caller.source, ["services", caller.name, "calls"], { caller: q(caller.name), service: q(target.name) });
       }

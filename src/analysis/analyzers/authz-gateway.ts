@@ -36,8 +36,8 @@ export const authzGateway: Analyzer = {
           });
           continue;
         }
-        // What is enforced meanwhile when the gateway's own policy is a dry run: the mesh-wide default (rbac.ts).
-        const enforcedDefault = policy.dryRun ? (policy.mesh?.default ?? "allow") : policy.default;
+        // What Envoy enforces: a dry-run policy's default is not (rbac.ts).
+        const enforcedDefault = policy.enforcedDefault;
         if (enforcedDefault !== "deny") continue;
         const allows = rules.filter((r) => r.action === "allow");
         if (allows.some(matchesAnonymous)) continue;

@@ -38,6 +38,9 @@ export function dryRunAccessLog(service: ServiceIR, port: PortIR, layers: { deny
     ["path", "%REQ(:PATH)%"], // what the RBAC filter matched, not a header the caller may have set
     ["peer_identity", "%DOWNSTREAM_PEER_URI_SAN%"],
     ["response_code", "%RESPONSE_CODE%"],
+    // The shadow engine holds the enforced rules too: a request an enforced rule refused is logged with its details
+    // (rbac_access_denied_matched_policy[<rule>]), so it is not read as a dry-run rule's doing.
+    ["response_code_details", "%RESPONSE_CODE_DETAILS%"],
     ...prefixes.map((p): [string, string] => [`${p === RBAC_STATS.dryRunDeny ? "deny" : "allow"}_layer`, `%DYNAMIC_METADATA(${RBAC_FILTER.http}:${key(p, "shadow_engine_result")})%`]),
     ...prefixes.map((p): [string, string] => [`${p === RBAC_STATS.dryRunDeny ? "deny" : "allow"}_policy`, `%DYNAMIC_METADATA(${RBAC_FILTER.http}:${key(p, "shadow_effective_policy_id")})%`]),
   ];

@@ -195,17 +195,18 @@ export function portRbac(ir: MeshIR, service: ServiceIR, port: PortIR, policy: E
   const allows = rules.filter((r) => r.action === "allow");
   const normalizePaths = http && rules.some(hasPathCondition);
   const out: PortRbac = { normalizePaths };
-  // A dry-run policy of the service's own puts its own rules and its default in dry run, never the mesh-wide ones:
-  // they keep their own dryRun, and the mesh-wide default is what is enforced meanwhile.
-  const enforcedDefault = policy.dryRun ? (policy.mesh?.default ?? "allow") : policy.default;
+  // A dry-run policy (the service's own or the mesh-wide one) puts its rules and its default in dry run, never the
+  // other's: rules keep their own dryRun, and the default enforced meanwhile is the other policy's (or "allow").
+  const enforcedDefault = policy.enforcedDefault;
   const enforcedDenies = denies.some((r) => !r.dryRun);
   const enforcedPaths = http && rules.some((r) => !r.dryRun && hasPathCondition(r) && (r.action === "deny" || enforcedDefault === "deny"));
-  const safety: [string, Policy, boolean] | undefined = normalizePaths ? [PATH_SAFETY_POLICY, pathSafetyPolicy(), !policy.dryRun || enforcedPaths] : undefined;
+  // The built-in path-safety deny is enforced with the path rules it protects, and in dry run alongside them.
+  const safety: [string, Policy, boolean] | undefined = normalizePaths ? [PATH_SAFETY_POLICY, pathSafetyPolicy(), enforcedPaths] : undefined;
   if (denies.length || safety) {
     const shadow = policy.dryRun || denies.some((r) => r.dryRun);
     out.deny = layer(ir, "DENY", denies, http, !policy.dryRun || enforcedDenies || enforcedPaths, shadow, safety);
   }
-  const shadowAllow = policy.default === "deny" && (policy.dryRun || allows.some((r) => r.dryRun));
+  const shadowAllow = policy.default === "deny" && (policy.dryRun || enforcedDefault !== "deny" || allows.some((r) => r.dryRun));
   if (enforcedDefault === "deny" || shadowAllow) out.allow = layer(ir, "ALLOW", allows, http, enforcedDefault === "deny", shadowAllow);
   if (!out.deny && !out.allow) return undefined;
   return out;

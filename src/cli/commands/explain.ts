@@ -98,7 +98,7 @@ export function register(program: Command): void {
           const p = effectivePolicy(ir, svc);
           if (!p) continue;
           const gw = isGateway(svc) ? " (gateway: its callers have no mesh identity)" : "";
-          process.stdout.write(`${svc.name}: default ${p.default}${p.dryRun ? " (dry run)" : ""}${gw}\n`);
+          process.stdout.write(`${svc.name}: default ${p.default}${p.enforcedDefault !== p.default ? ` (dry run; enforced: ${p.enforcedDefault})` : p.dryRun ? " (dry run)" : ""}${gw}\n`);
           for (const r of p.rules) process.stdout.write(`  ${r.action} ${r.name}: ${ruleText(r)}${r.dryRun ? " (dry run)" : ""}\n`);
         }
         return;
