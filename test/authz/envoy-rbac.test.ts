@@ -29,7 +29,10 @@ function rbacMesh(): MeshIR {
       pol("audit", "allow", [rule("delete-dry", { dryRun: true, paths: [{ kind: "exact", value: "/delete", ignoreCase: true }] }), rule("blocked", { paths: [{ kind: "prefix", value: "/blocked", ignoreCase: true }] })]),
       pol("leaky", "allow", [rule("no-web", { from: [{ kind: "service", service: "web" }] })]),
       pol("locked", "deny", [rule("web-only", { action: "allow", from: [{ kind: "service", service: "web" }] })]),
-      pol("colon", "allow", [rule("no-export", { paths: [{ kind: "prefix", value: "/v1/users:export", ignoreCase: true }] })]),
+      pol("colon", "allow", [
+        rule("no-export", { paths: [{ kind: "prefix", value: "/v1/users:export", ignoreCase: true }] }),
+        rule("no-admin-exact", { paths: [{ kind: "exact", value: "/private", ignoreCase: true }, { kind: "suffix", value: ".jsp", ignoreCase: true }] }),
+      ]),
       pol("verbs", "deny", [rule("no-delete", { action: "allow", notMethods: ["DELETE"] })]),
       { ...pol("trial", "deny", [rule("trial-web", { action: "allow", dryRun: true, from: [{ kind: "service", service: "web" }] })]), dryRun: true },
     ],
@@ -117,6 +120,13 @@ describe("RBAC through real Envoy (no mTLS)", { skip: envoySkipReason() }, () =>
     for (const path of ["/v1/users:export", "/v1/users%3Aexport", "/v1/users%3aexport", "/V1/USERS%3AEXPORT/all"]) assert.equal((await rawRequest(r.port, path)).status, 403, path);
     assert.equal((await rawRequest(r.port, "/v1/users/export")).status, 200);
     assert.deepEqual(r.app.seen, ["/v1/users/export"]);
+  });
+
+  test("an exact or suffix deny also denies the path followed by servlet path parameters (;x, %3Bx)", async () => {
+    // Tomcat and Spring strip ;params before routing: /private;x was /private to them and reached them (200).
+    const r = running.get("colon")!;
+    for (const path of ["/private", "/private;x", "/private%3bx", "/PRIVATE%3B", "/a.jsp", "/a.jsp;jsessionid=1", "/a.JSP%3Bjsessionid=1"]) assert.equal((await rawRequest(r.port, path)).status, 403, path);
+    for (const path of ["/privatex", "/a.jspx"]) assert.equal((await rawRequest(r.port, path)).status, 200, path);
   });
 });
 

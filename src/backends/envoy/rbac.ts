@@ -107,13 +107,21 @@ function spellings(value: string, ignoreCase: boolean): string[] {
   return out;
 }
 
-/** `everySpelling`: the rule's safe side is to match more (a deny's paths, an allow's notPaths). */
+/**
+ * `everySpelling`: the rule's safe side is to match more (a deny's paths, an allow's notPaths): every spelling of
+ * the reserved characters, and for exact and suffix paths the same path followed by servlet path parameters
+ * (`/admin;jsessionid=1`, also as %3B), which Tomcat and Spring strip before routing (a prefix already covers them).
+ */
 function pathPermission(p: AuthzPathIR, everySpelling: boolean): Permission {
-  const one = (value: string): Permission => {
-    const m = p.kind === "exact" ? { exact: value } : p.kind === "prefix" ? { prefix: value } : { suffix: value };
-    return { url_path: { path: { ...m, ...(p.ignoreCase ? { ignore_case: true } : {}) } } };
+  const ci = p.ignoreCase ? { ignore_case: true } : {};
+  const one = (value: string): Permission[] => {
+    if (p.kind === "prefix") return [{ url_path: { path: { prefix: value, ...ci } } }];
+    const whole: Permission = { url_path: { path: p.kind === "exact" ? { exact: value, ...ci } : { suffix: value, ...ci } } };
+    if (!everySpelling) return [whole];
+    const params = [";", "%3B", ...(p.ignoreCase ? [] : ["%3b"])].map((sep): Permission => ({ url_path: { path: p.kind === "exact" ? { prefix: value + sep, ...ci } : { contains: value + sep, ...ci } } }));
+    return [whole, ...params];
   };
-  return everySpelling ? orRules(spellings(p.value, p.ignoreCase).map(one)) : one(p.value);
+  return everySpelling ? orRules(spellings(p.value, p.ignoreCase).flatMap(one)) : one(p.value)[0]!;
 }
 
 function methodPermission(method: string, ignoreCase: boolean): Permission {
