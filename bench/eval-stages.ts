@@ -6,7 +6,6 @@
 // Runs against any checkout whose model-wire and isolate have these entry points (copy it into an older tree to
 // compare). Usage: node --import tsx bench/eval-stages.ts [--services 1000] [--runs 5]
 import { cpus, loadavg } from "node:os";
-import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { evaluateIsolated } from "../src/frontend/isolate.js";
 import { decodeModel, encodeModel } from "../src/frontend/model-wire.js";
@@ -18,7 +17,7 @@ const arg = (name: string, dflt: string) => {
 };
 const services = Number(arg("services", "1000"));
 const runs = Number(arg("runs", "5"));
-const { dir, bundle } = await bundleSyntheticMesh("bench-eval-stages", services);
+const { bundle } = await bundleSyntheticMesh("bench-eval-stages", services);
 const url = pathToFileURL(bundle.file).href;
 
 const cpu = () => {

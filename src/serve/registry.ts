@@ -76,7 +76,6 @@ export class RegistryFeed {
   private timer: NodeJS.Timeout | undefined;
   private pending = new Set<string>();
   private readonly connected: Gauge;
-  private readonly entries: Gauge;
   private readonly rejectedTotal: Counter<"reason">;
   private readonly events: Counter<"kind">;
   private readonly publishes: Counter;
@@ -85,7 +84,7 @@ export class RegistryFeed {
     const registers = [o.registry];
     this.connected = new Gauge({ name: "meshc_registry_connected", help: "1 while the registry (etcd) is reachable; 0 while serving the last known endpoints", registers });
     const feed = this;
-    this.entries = new Gauge({ name: "meshc_registry_entries", help: "Registry entries in use (valid, under a key a service uses)", registers, collect() {
+    new Gauge({ name: "meshc_registry_entries", help: "Registry entries in use (valid, under a key a service uses)", registers, collect() {
       this.set(feed.overlay?.counts().entries ?? 0);
     } });
     this.rejectedTotal = new Counter({ name: "meshc_registry_entries_rejected_total", help: "Registry entries ignored as malformed or unusable (MESH0803), by reason", labelNames: ["reason"], registers });

@@ -45,7 +45,6 @@ export const regexes = pick(
 const durations = pick("0ms", "1ms", "49ms", "50ms", "250ms", "1s", "1.5s", "2m", "1h", "10s", "999ms", "24h");
 const positiveDurations = pick("1ms", "49ms", "50ms", "250ms", "1s", "1.5s", "2m", "1h", "10s");
 const percents = pick(0, 0.01, 0.5, 1, 10, 33.3, 50, 99.99, 100);
-const ports = pick(1, 80, 443, 1024, 3000, 8080, 9090, 50051, 65535);
 const u32s = pick(0, 1, 2, 5, 100, 1024, 2 ** 31 - 1, 2 ** 32 - 1);
 const httpStatus = pick(200, 201, 204, 302, 400, 404, 418, 429, 500, 503, 599);
 const bodies = pick("", "ok", "é".repeat(10), "{\"a\":1}", "x".repeat(4096), "x".repeat(4097), "é".repeat(2049), "%NOPE%", "line\nbreak");

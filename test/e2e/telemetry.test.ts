@@ -121,7 +121,7 @@ test("e2e telemetry: Prometheus counts by destination/subset/code, OTLP traces a
     const chain = await send(viaA("b", { "x-test-id": "chain-1" }, "/chain"));
     sentThroughA++;
     assert.equal(chain.status, 200, chain.body);
-    const spans = await eventually(() => {
+    await eventually(() => {
       const s = otlp.spans.filter((x) => x.attributes["test.id"] === "chain-1");
       return s.length >= 4 ? s : undefined;
     }, "4 spans of the chain a -> b -> c (Envoy flushes every 5 s)", 30_000, 250).catch(async (e) => {

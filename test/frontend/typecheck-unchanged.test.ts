@@ -13,7 +13,7 @@ import { lineAndCharacter, unchangedKey, unchangedRecordPath } from "../../src/f
 import { useTempCacheDir, writeMesh, type TmpMesh } from "./tmp-mesh.js";
 
 const made: TmpMesh[] = [];
-const cacheDir = useTempCacheDir("meshc-tc-unchanged-");
+useTempCacheDir("meshc-tc-unchanged-");
 after(() => made.forEach((m) => m.remove()));
 
 const persisted = (entry: string) => typecheck(entry, dslEntry(), undefined, true);
