@@ -4,7 +4,7 @@
 // leaves (URI SAN = the SPIFFE ID, serverAuth + clientAuth), and reads the fields meshc needs back.
 // Private keys leave this module only wrapped in SecretPem (./secret.ts), which never prints its contents.
 import * as x509 from "@peculiar/x509";
-import { randomBytes, webcrypto } from "node:crypto";
+import { createHash, randomBytes, webcrypto } from "node:crypto";
 import { SecretPem } from "./secret.js";
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -187,30 +187,70 @@ export async function createIntermediate(parent: Authority, p: CaParams): Promis
  */
 export const MIN_LEAF_LIFETIME_MS = 10 * 60_000;
 
-/** A CA certificate that cannot issue (expired, not yet valid, too close to its end). */
-export class CaValidityError extends Error {}
+/**
+ * A CA certificate that cannot issue (expired, not yet valid, too close to its end). `key` is the problem without
+ * the current time (the message may show it): what "logged once per problem" compares (src/serve/once-log.ts).
+ */
+export class CaValidityError extends Error {
+  constructor(
+    message: string,
+    readonly key: string = message,
+  ) {
+    super(message);
+  }
+}
 
 const iso = (d: Date) => d.toISOString();
 
-/** Why `cert` (a CA) cannot be used at `now`, or undefined when it can. */
-export function validityProblem(cert: { notBefore: Date; notAfter: Date }, now: Date): string | undefined {
-  if (cert.notBefore.getTime() > now.getTime()) return `not valid until ${iso(cert.notBefore)} (it is now ${iso(now)}: check the clock, or the file)`;
-  if (cert.notAfter.getTime() <= now.getTime()) return `expired at ${iso(cert.notAfter)}`;
+/**
+ * Why a CA certificate cannot be used: `text` follows the certificate's name ("<the old root> expired at …"); `key`
+ * is the same without the current time, so a problem that persists compares equal from one check to the next.
+ */
+export interface CaProblem {
+  text: string;
+  key: string;
+}
+
+/** Why `cert` (a CA) is not valid at `now`, or undefined when it is. */
+export function validityIssue(cert: { notBefore: Date; notAfter: Date }, now: Date): CaProblem | undefined {
+  if (cert.notBefore.getTime() > now.getTime()) {
+    const key = `is not valid until ${iso(cert.notBefore)}`;
+    return { text: `${key} (it is now ${iso(now)}: check the clock, or the file)`, key };
+  }
+  if (cert.notAfter.getTime() <= now.getTime()) {
+    const key = `expired at ${iso(cert.notAfter)}`;
+    return { text: key, key };
+  }
   return undefined;
+}
+
+/** Why `cert` (a CA) cannot be used at `now`, or undefined when it can ("not valid until …", "expired at …"). */
+export function validityProblem(cert: { notBefore: Date; notAfter: Date }, now: Date): string | undefined {
+  return validityIssue(cert, now)?.text.replace(/^is /, "");
 }
 
 /**
  * Why the CA `cert` cannot issue a leaf of `lifetimeMs` at `now` (undefined: it can): it must be valid now and
  * outlive the leaf's minimum life, min(lifetimeMs, MIN_LEAF_LIFETIME_MS).
  */
-export function issuingProblem(cert: { notBefore: Date; notAfter: Date }, now: Date, lifetimeMs = MIN_LEAF_LIFETIME_MS): string | undefined {
-  const v = validityProblem(cert, now);
-  if (v) return `the signing CA certificate is ${v}`;
+export function issuingIssue(cert: { notBefore: Date; notAfter: Date }, now: Date, lifetimeMs = MIN_LEAF_LIFETIME_MS): CaProblem | undefined {
+  const v = validityIssue(cert, now);
+  if (v) return v;
   const floor = Math.min(lifetimeMs, MIN_LEAF_LIFETIME_MS);
   if (cert.notAfter.getTime() - now.getTime() < floor) {
-    return `the signing CA certificate expires at ${iso(cert.notAfter)}, less than ${Math.round(floor / 1000)} s from now: a new leaf would be too short-lived; rotate the CA (\`meshc ca rotate\`) or create a new one`;
+    const key = `expires at ${iso(cert.notAfter)}, less than ${Math.round(floor / 1000)} s from now: a new certificate from it would be too short-lived`;
+    return { text: key, key };
   }
   return undefined;
+}
+
+const ROTATE_ADVICE = "rotate the CA (`meshc ca rotate`) or create a new one";
+
+/** issuingIssue as one sentence about "the signing CA certificate", with the advice to rotate when it runs out. */
+export function issuingProblem(cert: { notBefore: Date; notAfter: Date }, now: Date, lifetimeMs = MIN_LEAF_LIFETIME_MS): string | undefined {
+  const p = issuingIssue(cert, now, lifetimeMs);
+  if (!p) return undefined;
+  return `the signing CA certificate ${p.text}${p.text.startsWith("is not valid") ? "" : `; ${ROTATE_ADVICE}`}`;
 }
 
 export interface LeafParams {
@@ -227,8 +267,11 @@ export interface LeafParams {
 export async function issueLeaf(ca: Authority, p: LeafParams): Promise<Issued> {
   const now = p.now ?? new Date();
   const notAfter = new Date(Math.min(now.getTime() + p.lifetimeMs, ca.cert.notAfter.getTime()));
-  const problem = issuingProblem(ca.cert, now, p.lifetimeMs);
-  if (problem) throw new CaValidityError(`cannot issue a certificate for ${p.spiffeId}: ${problem}`);
+  const problem = issuingIssue(ca.cert, now, p.lifetimeMs);
+  if (problem) {
+    const what = `cannot issue a certificate for ${p.spiffeId}: the signing CA certificate`;
+    throw new CaValidityError(`${what} ${problem.text}`, `${what} ${problem.key}`);
+  }
   const keys = await generateKeys(p.keyAlgorithm);
   const usage = x509.KeyUsageFlags.digitalSignature | (p.keyAlgorithm === "rsa-2048" ? x509.KeyUsageFlags.keyEncipherment : 0);
   const cert = await x509.X509CertificateGenerator.create(
@@ -261,6 +304,11 @@ function authorityKeyId(ca: x509.X509Certificate): Promise<x509.AuthorityKeyIden
   let e = akiCache.get(ca);
   if (!e) akiCache.set(ca, (e = x509.AuthorityKeyIdentifierExtension.create(ca, false, provider)));
   return e;
+}
+
+/** The SHA-256 fingerprint (hex) of a PEM certificate's DER: how ca.json names the certificates it commits to. */
+export function certFingerprint(pem: string): string {
+  return createHash("sha256").update(Buffer.from(new x509.X509Certificate(pem).rawData)).digest("hex");
 }
 
 /** Whether `certPem` carries a valid signature by `issuerPem`'s key and is valid at `at`. */

@@ -11,16 +11,17 @@
 // serials and times, never keys.
 // A CA that cannot issue (expired, not yet valid, broken after a change) never takes certificates away: the last
 // good leaves keep serving, the problem is logged once per distinct message (not every tick), and failed re-issues
-// wait RETRY_MS before the next attempt. The signing CA's expiry is the gauge meshc_ca_expiry_timestamp_seconds,
-// and a warning is logged as it comes within 30 days, 7 days, 1 day and 1 hour.
+// wait RETRY_MS before the next attempt. The signing CA's expiry is the gauge meshc_ca_expiry_timestamp_seconds
+// {role="signer"}, and a warning is logged as it comes within 30 days, 7 days, 1 day and 1 hour (./ca-expiry.ts).
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
+import { CaExpiryWatch } from "./ca-expiry.js";
 import { identitySecret, trustBundleSecret } from "../backends/envoy/secrets.js";
 import type { CertificatePlan } from "../pki/plan.js";
 import { loadCa, readCaMeta, type LoadedCa } from "../pki/ca-dir.js";
 import { nextRolloutStep } from "../pki/rollout.js";
 import { issueLeaf, type Issued } from "../pki/x509.js";
-import { OnceLog } from "./once-log.js";
+import { OnceLog, problemKey } from "./once-log.js";
 import { makeProxySnapshot } from "../snapshot/build.js";
 import type { EncodedResource, MeshSnapshot } from "../snapshot/types.js";
 import type { XdsServer } from "../xds/index.js";
@@ -43,8 +44,6 @@ const ISSUE_CONCURRENCY = 8;
 const MIN_REISSUE_MS = 1000;
 /** After a failed re-issue or CA load, the next attempt waits this long. */
 const RETRY_MS = 10_000;
-/** Remaining CA lifetimes at which a warning is logged (once each per signing certificate). */
-const EXPIRY_WARNINGS_MS = [30 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000];
 
 interface Leaf {
   issued: Issued;
@@ -98,15 +97,13 @@ export class CertificateManager {
   private readonly issuedTotal?: Counter;
   private readonly leafCount?: Gauge;
   private readonly rolloutSteps?: Counter;
-  private readonly caExpiry?: Gauge;
+  private readonly caExpiry: CaExpiryWatch;
   private readonly issueProblem: OnceLog;
   private readonly loadProblem: OnceLog;
   private retryAt = 0;
   /** Leaves issued so far (whether a failed batch issued any). */
   private issuedSeq = 0;
   private loadRetryAt = 0;
-  /** `${signer serial}:${threshold}` of the last expiry warning. */
-  private expiryWarned = "";
 
   constructor(private readonly o: CertificateManagerOptions) {
     this.now = o.now ?? Date.now;
@@ -114,8 +111,14 @@ export class CertificateManager {
       this.issuedTotal = new Counter({ name: "meshc_certificates_issued_total", help: "Leaf certificates issued by the mesh CA", labelNames: ["reason"], registers: [o.registry] });
       this.leafCount = new Gauge({ name: "meshc_certificates_identities", help: "Identities holding a current leaf certificate", registers: [o.registry] });
       this.rolloutSteps = new Counter({ name: "meshc_ca_rollout_steps_total", help: "Steps of CA changes rolled out to the proxies (trust, reissue, prune)", labelNames: ["step"], registers: [o.registry] });
-      this.caExpiry = new Gauge({ name: "meshc_ca_expiry_timestamp_seconds", help: "When the certificate of the mesh CA that signs leaves expires (Unix seconds)", registers: [o.registry] });
     }
+    this.caExpiry = new CaExpiryWatch("signer", {
+      caDir: o.caDir,
+      logger: o.logger,
+      registry: o.registry,
+      now: this.now,
+      message: (expired) => (expired ? "the mesh CA has expired: no certificate can be issued; rotate it (`meshc ca rotate`)" : "the mesh CA expires soon: rotate it (`meshc ca rotate`) before then, or certificates can no longer be issued"),
+    });
     this.issueProblem = new OnceLog((m) => o.logger.error({ ca: o.caDir, err: m }, "certificates cannot be issued; the current ones keep serving (retried every 10 s)"));
     this.loadProblem = new OnceLog((m) => o.logger.error({ ca: o.caDir, err: m }, "the CA directory changed but cannot be used; keeping the loaded CA"));
   }
@@ -140,19 +143,7 @@ export class CertificateManager {
 
   /** The signing CA's expiry: the gauge, and a warning each time it comes within one of EXPIRY_WARNINGS_MS. */
   private watchExpiry(): void {
-    const cert = this.signer.authority.cert;
-    const notAfter = cert.notAfter.getTime();
-    this.caExpiry?.set(notAfter / 1000);
-    const left = notAfter - this.now();
-    const within = EXPIRY_WARNINGS_MS.filter((t) => left <= t).pop();
-    if (within === undefined) return;
-    const key = `${cert.serialNumber}:${within}`;
-    if (key === this.expiryWarned) return;
-    this.expiryWarned = key;
-    this.o.logger.warn(
-      { ca: this.o.caDir, notAfter: cert.notAfter.toISOString(), hoursLeft: Math.max(0, Math.floor(left / 3_600_000)) },
-      left <= 0 ? "the mesh CA has expired: no certificate can be issued; rotate it (`meshc ca rotate`)" : "the mesh CA expires soon: rotate it (`meshc ca rotate`) before then, or certificates can no longer be issued",
-    );
+    this.caExpiry.watch(this.signer.authority.cert);
   }
 
   private serve(bundle: readonly string[]): void {
@@ -228,7 +219,7 @@ export class CertificateManager {
     try {
       generation = readCaMeta(this.o.caDir).generation;
     } catch (err) {
-      this.loadProblem.report(`meta:${(err as Error).message}`, (err as Error).message);
+      this.loadProblem.report(`meta:${problemKey(err)}`, (err as Error).message);
     }
     if (generation !== undefined && generation !== (this.target ?? this.signer).meta.generation && this.now() >= this.loadRetryAt) {
       try {
@@ -236,7 +227,7 @@ export class CertificateManager {
         this.loadProblem.clear();
         this.logCa(this.target);
       } catch (err) {
-        this.loadProblem.report(`${generation}:${(err as Error).message}`, (err as Error).message);
+        this.loadProblem.report(`${generation}:${problemKey(err)}`, (err as Error).message);
         this.loadRetryAt = this.now() + RETRY_MS;
       }
     }
@@ -326,13 +317,13 @@ export class CertificateManager {
       }
       this.issueProblem.clear();
     } catch (err) {
-      this.issueProblem.report((err as Error).message);
+      this.issueProblem.report(problemKey(err), (err as Error).message);
       this.retryAt = this.now() + RETRY_MS;
     }
     try {
       if (changed) this.o.onChange(await this.attach(this.last.snapshot, this.last.plan));
     } catch (err) {
-      this.issueProblem.report((err as Error).message);
+      this.issueProblem.report(problemKey(err), (err as Error).message);
       this.retryAt = this.now() + RETRY_MS;
     }
   }

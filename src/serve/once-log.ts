@@ -14,3 +14,12 @@ export class OnceLog {
     this.last = undefined;
   }
 }
+
+/**
+ * What identifies an error's problem for OnceLog: its `key` when it has one (CaError, CaValidityError: the message
+ * without the current time, which a "not valid until …, it is now …" message shows), else its message.
+ */
+export function problemKey(err: unknown): string {
+  const key = (err as { key?: unknown })?.key;
+  return typeof key === "string" ? key : err instanceof Error ? err.message : String(err);
+}

@@ -139,7 +139,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
 
   // With a CA, ADS is TLS with client certificates (./xds-tls.ts) unless --insecure asks for plaintext.
   // The CA's modules (X.509) are loaded only with --ca (issue 12: start -> ready).
-  const xdsTls = options.caDir !== undefined && !options.insecure ? new (await import("./xds-tls.js")).XdsServerTls({ caDir: options.caDir, logger }) : undefined;
+  const xdsTls = options.caDir !== undefined && !options.insecure ? new (await import("./xds-tls.js")).XdsServerTls({ caDir: options.caDir, logger, registry }) : undefined;
   if (!xdsTls) for (const w of checkXdsExposure(options.xdsAddress ?? "127.0.0.1:18000", { ...options, withCa: options.caDir !== undefined })) logger.warn(w);
   await xdsTls?.start();
   // Which identity each service's proxies must present (authenticated ADS): from the IR, else the certificate plan
@@ -222,6 +222,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     try {
       await certs.start();
     } catch (err) {
+      xdsTls?.close();
       await xds.close(graceMs);
       throw err;
     }

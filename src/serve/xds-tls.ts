@@ -16,15 +16,22 @@
 //     trust. A CA change that keeps the signer only swaps the trust bundle: no re-issue.
 // Proxies that still authenticate with an old-root credential when `--finish` would cut them off are named in the
 // log: during the overlap whenever that set changes, and loudly when `--finish` arrives.
+// An old root that can no longer issue (expired, not yet valid, within 10 minutes of its end: loadCa leaves it out,
+// and a loaded one is dropped when time gets there) does not stop anything: the server certificate then comes from
+// the new root at once, and one warning names the connected proxies still on an old-root bootstrap credential
+// (they cannot verify it). While the old root signs the server certificate, its expiry is the gauge
+// meshc_ca_expiry_timestamp_seconds{role="old_root"}, with warnings at 30 d, 7 d, 1 d and 1 h (./ca-expiry.ts).
 // The certificate is re-issued at half its lifetime; a CA that cannot issue (expired, broken on disk) keeps the
 // current certificate, logs once per distinct problem, and is retried no more than every RETRY_MS.
 import { X509Certificate } from "node:crypto";
 import type { SecureContextOptions } from "node:tls";
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import { issueXdsServerCertificate, XDS_SERVER_CERT_LIFETIME_MS, xdsServerIdentity, xdsServerSigner } from "../pki/bootstrap-credential.js";
-import { loadCa, readCaMeta, type LoadedCa } from "../pki/ca-dir.js";
+import { loadCa, readCaMeta, withoutUnusableOldRoot, type LoadedCa } from "../pki/ca-dir.js";
 import type { ProxyStatus } from "../xds/stream.js";
-import { OnceLog } from "./once-log.js";
+import { CaExpiryWatch } from "./ca-expiry.js";
+import { OnceLog, problemKey } from "./once-log.js";
 
 // Which identity each service runs as: in ./identities.ts (no X.509 library, so serving without --ca does not load it).
 export { planIdentities, serviceIdentities } from "./identities.js";
@@ -56,11 +63,23 @@ export class XdsServerTls {
   private readonly loadProblem: OnceLog;
   private readonly issueProblem: OnceLog;
   private oldRootKey = "";
+  private renewReason = "rotation";
+  /** The old root that was left out, last warned about (its notAfter). */
+  private oldRootWarned = "";
+  private readonly oldRootExpiry: CaExpiryWatch;
   /** The connected proxies (set once the xDS server runs): who still authenticates with an old root's credential. */
   clients: (() => ProxyStatus[]) | undefined;
 
-  constructor(private readonly o: { caDir: string; logger: Logger; tickMs?: number; now?: () => number }) {
+  constructor(private readonly o: { caDir: string; logger: Logger; registry?: Registry; tickMs?: number; now?: () => number }) {
     this.now = o.now ?? Date.now;
+    this.oldRootExpiry = new CaExpiryWatch("old_root", {
+      caDir: o.caDir,
+      logger: o.logger,
+      registry: o.registry,
+      now: this.now,
+      message: () =>
+        "the old root of the CA rotation in progress, which signs the xDS server's certificate, expires soon: before then run `meshc bootstrap --ca` again for every proxy, restart it, and finish the rotation (`meshc ca rotate --finish`); from 10 minutes before its end the xDS server presents a new-root certificate, which proxies bootstrapped before the rotation cannot verify",
+    });
     this.loadProblem = new OnceLog((m) => o.logger.error({ ca: o.caDir, err: m }, "xDS server TLS: the CA directory changed but cannot be used; keeping the current certificate and client trust"));
     this.issueProblem = new OnceLog((m) => o.logger.error({ ca: o.caDir, err: m }, "xDS server certificate cannot be issued; keeping the current one"));
   }
@@ -68,9 +87,10 @@ export class XdsServerTls {
   /** Loads the CA (so a bad --ca fails at start) and starts watching it and the certificate's age. */
   async start(): Promise<void> {
     this.ca = await loadCa(this.o.caDir, { now: new Date(this.now()) });
-    if (this.ca.meta.phase === "overlap" && !this.ca.previous) {
-      this.o.logger.warn({ ca: this.o.caDir }, "the CA is in a rotation's overlap window but holds no old root (rotated by an older meshc): the xDS server presents a new-root certificate, which proxies bootstrapped before the rotation cannot verify");
+    if (this.ca.meta.phase === "overlap" && !this.ca.previous && !this.ca.previousProblem) {
+      this.o.logger.warn({ ca: this.o.caDir }, "the CA is in a rotation's overlap window but holds no old root (rotated by an older meshc, or the old root could no longer issue at `meshc ca rotate`): the xDS server presents a new-root certificate, which proxies bootstrapped before the rotation cannot verify");
     }
+    this.watchOldRoot();
     this.timer = setInterval(() => void this.tick(), this.o.tickMs ?? 1000);
     this.timer.unref();
   }
@@ -114,6 +134,7 @@ export class XdsServerTls {
     const start = issued.cert.notBefore.getTime() + 30_000;
     this.renewAt = Math.max(start + (issued.cert.notAfter.getTime() - start) / 2, this.now() + MIN_REISSUE_MS);
     this.issueProblem.clear();
+    this.renewReason = "rotation";
     this.o.logger.info(
       { identity: xdsServerIdentity(this.trustDomain), serial: issued.cert.serial, notAfter: issued.cert.notAfter.toISOString(), reason, signer: ca.previous ? "old root (rotation overlap)" : "CA", lifetimeHours: XDS_SERVER_CERT_LIFETIME_MS / 3_600_000 },
       "xDS server certificate issued",
@@ -144,6 +165,34 @@ export class XdsServerTls {
     }
   }
 
+  /**
+   * The overlap's old root: its expiry while it signs the server certificate; once it can no longer (left out by
+   * loadCa, or dropped here as time passes), one warning naming the proxies that cannot verify the new-root one.
+   */
+  private watchOldRoot(): void {
+    const ca = this.ca;
+    if (!ca) return;
+    if (ca.previous) {
+      const next = withoutUnusableOldRoot(ca, new Date(this.now()));
+      if (next !== ca) {
+        this.ca = next;
+        this.renewAt = 0; // re-issued from the new root at once (tick)
+        this.renewReason = "old-root-unusable";
+      }
+    }
+    this.oldRootExpiry.watch(this.ca!.previous?.cert);
+    const problem = this.ca!.previousProblem;
+    if (!problem) return;
+    const key = problem.notAfter.toISOString();
+    if (key === this.oldRootWarned) return;
+    this.oldRootWarned = key;
+    const old = this.oldRootClients();
+    this.o.logger.warn(
+      { ca: this.o.caDir, err: problem.text, proxies: old.slice(0, 50), count: old.length },
+      "CA rotation: the old root can no longer sign the xDS server's certificate, so it comes from the new root from now on. Proxies bootstrapped before the rotation (their *.xds-ca.pem holds only the old root) cannot verify it and lose the control plane at their next reconnect; the connected ones are named here. Run `meshc bootstrap --ca` for each again and restart it, then finish the rotation (`meshc ca rotate --finish`)",
+    );
+  }
+
   /** Logs, once per change, which proxies still run from an old root's bootstrap credential during an overlap. */
   private watchOldRootClients(): void {
     if (!this.ca || this.ca.meta.phase !== "overlap") {
@@ -157,7 +206,9 @@ export class XdsServerTls {
     if (old.length) {
       this.o.logger.warn(
         { proxies: old.slice(0, 50), count: old.length },
-        "CA rotation: these proxies authenticate to the xDS server with a bootstrap credential from the old root; `meshc ca rotate --finish` would cut them off. Run `meshc bootstrap --ca` for each again and restart it first",
+        this.ca.previous
+          ? "CA rotation: these proxies authenticate to the xDS server with a bootstrap credential from the old root; `meshc ca rotate --finish` would cut them off. Run `meshc bootstrap --ca` for each again and restart it first"
+          : "CA rotation: these proxies authenticate to the xDS server with a bootstrap credential from the old root, and the xDS server's certificate comes from the new root (the old root can no longer issue): they cannot verify it and lose the control plane at their next reconnect. Run `meshc bootstrap --ca` for each again and restart it",
       );
     } else {
       this.o.logger.info("CA rotation: every connected proxy authenticates to the xDS server with a new-root bootstrap credential");
@@ -168,19 +219,20 @@ export class XdsServerTls {
     if (this.busy) return;
     this.busy = true;
     try {
+      this.watchOldRoot();
       const now = this.now();
       let generation: number | undefined;
       try {
         generation = readCaMeta(this.o.caDir).generation;
       } catch (err) {
-        this.loadProblem.report(`meta:${(err as Error).message}`, (err as Error).message);
+        this.loadProblem.report(`meta:${problemKey(err)}`, (err as Error).message);
       }
       if (generation !== undefined && generation !== this.ca?.meta.generation && now >= this.retryAt) {
         let next: LoadedCa | undefined;
         try {
           next = await loadCa(this.o.caDir, { now: new Date(now) });
         } catch (err) {
-          this.loadProblem.report(`${generation}:${(err as Error).message}`, (err as Error).message);
+          this.loadProblem.report(`${generation}:${problemKey(err)}`, (err as Error).message);
           this.retryAt = now + RETRY_MS;
         }
         if (next) {
@@ -188,18 +240,19 @@ export class XdsServerTls {
           try {
             await this.changeCa(next);
           } catch (err) {
-            this.issueProblem.report((err as Error).message);
+            this.issueProblem.report(problemKey(err), (err as Error).message);
             this.retryAt = now + RETRY_MS;
           }
         }
       } else if (this.context && now >= this.renewAt && now >= this.retryAt) {
         try {
-          await this.issue("rotation");
+          await this.issue(this.renewReason);
         } catch (err) {
-          this.issueProblem.report((err as Error).message);
+          this.issueProblem.report(problemKey(err), (err as Error).message);
           this.retryAt = now + RETRY_MS;
         }
       }
+      this.watchOldRoot();
       this.watchOldRootClients();
     } catch (err) {
       this.o.logger.error({ err: (err as Error).message }, "xDS server certificate: CA reload or re-issue failed; keeping the current one");

@@ -2,11 +2,12 @@
 // close to its end, a signing certificate not chained to the trust bundle, a malformed ca.json), and no leaf is ever
 // issued expired or shorter than the floor. CA files are made with the project's own PKI code.
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { credentialFilesFor, writeBootstrapCredential } from "../../src/pki/bootstrap-credential.js";
+import { replaceRoot } from "../helpers/ca-files.js";
 import { CA_FILES, initCa, loadCa, rotateCa } from "../../src/pki/ca-dir.js";
 import { CaValidityError, createRoot, issueLeaf, loadAuthority, MIN_LEAF_LIFETIME_MS } from "../../src/pki/x509.js";
 
@@ -20,11 +21,7 @@ async function caDir(root?: { lifetimeMs: number; from: number }): Promise<strin
   const dir = join(work, `ca-${++n}`);
   await initCa(dir, { trustDomain: "v.example" });
   if (root) {
-    const r = await createRoot({ commonName: `test root ${n}`, keyAlgorithm: "ecdsa-p256", lifetimeMs: root.lifetimeMs, now: new Date(root.from) });
-    writeFileSync(join(dir, CA_FILES.cert), r.cert.pem);
-    writeFileSync(join(dir, CA_FILES.bundle), r.cert.pem);
-    writeFileSync(join(dir, CA_FILES.key), r.key.reveal());
-    chmodSync(join(dir, CA_FILES.key), 0o600);
+    replaceRoot(dir, await createRoot({ commonName: `test root ${n}`, keyAlgorithm: "ecdsa-p256", lifetimeMs: root.lifetimeMs, now: new Date(root.from) }));
   }
   return dir;
 }

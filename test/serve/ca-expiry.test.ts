@@ -7,13 +7,14 @@
 //     roots) and moves to the new root at `--finish`; proxies still on an old-root credential are named.
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { pino, type Logger } from "pino";
 import { Registry } from "prom-client";
 import { compileMesh } from "../../src/pipeline.js";
+import { replaceRoot } from "../helpers/ca-files.js";
 import { CA_FILES, initCa, rotateCa } from "../../src/pki/ca-dir.js";
 import { certificatePlan } from "../../src/pki/plan.js";
 import { SecretPem } from "../../src/pki/secret.js";
@@ -44,11 +45,7 @@ function capture(): { logger: Logger; lines: { level: number; msg: string; err?:
 async function shortCa(name: string, lifetimeMs: number): Promise<string> {
   const dir = join(work, name);
   await initCa(dir, { trustDomain: "ex.example" });
-  const r = await createRoot({ commonName: `short ${name}`, keyAlgorithm: "ecdsa-p256", lifetimeMs });
-  writeFileSync(join(dir, CA_FILES.cert), r.cert.pem);
-  writeFileSync(join(dir, CA_FILES.bundle), r.cert.pem);
-  writeFileSync(join(dir, CA_FILES.key), r.key.reveal());
-  chmodSync(join(dir, CA_FILES.key), 0o600);
+  replaceRoot(dir, await createRoot({ commonName: `short ${name}`, keyAlgorithm: "ecdsa-p256", lifetimeMs }));
   return dir;
 }
 
@@ -101,11 +98,7 @@ test("a CA directory that changes into a bad one is logged once; the loaded CA k
   try {
     await m.attach(compiled.snapshot!, certificatePlan(compiled.ir!));
     const expired = await createRoot({ commonName: "old", keyAlgorithm: "ecdsa-p256", lifetimeMs: HOUR, now: new Date(now - 3 * HOUR) });
-    writeFileSync(join(caDir, CA_FILES.cert), expired.cert.pem);
-    writeFileSync(join(caDir, CA_FILES.bundle), expired.cert.pem);
-    writeFileSync(join(caDir, CA_FILES.key), expired.key.reveal());
-    const meta = JSON.parse(readFileSync(join(caDir, CA_FILES.meta), "utf8")) as { generation: number };
-    writeFileSync(join(caDir, CA_FILES.meta), JSON.stringify({ ...meta, generation: meta.generation + 1 }));
+    replaceRoot(caDir, expired, { bumpGeneration: true });
     for (let i = 0; i < 40; i++) {
       await m.tick();
       now += 1000;

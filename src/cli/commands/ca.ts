@@ -46,7 +46,9 @@ export function register(program: Command): void {
         process.stderr.write(
           meta.phase === "overlap"
             ? [
-                `meshc: new root active, old and new roots trusted (generation ${meta.generation}). meshc serve rolls the new root out to the proxies' certificates; its xDS server keeps presenting a certificate from the old root until --finish.`,
+                meta.oldRootProblem === undefined
+                  ? `meshc: new root active, old and new roots trusted (generation ${meta.generation}). meshc serve rolls the new root out to the proxies' certificates; its xDS server keeps presenting a certificate from the old root until --finish.`
+                  : `meshc: new root active, old and new roots trusted (generation ${meta.generation}). meshc serve rolls the new root out to the proxies' certificates.\nwarning: ${meta.oldRootProblem}, so it was not kept to sign the xDS server's certificate: meshc serve presents a new-root one at once, which proxies bootstrapped before this rotation cannot verify (they lose the control plane at their next reconnect).`,
                 `meshc: before \`meshc ca rotate --ca ${opts.ca} --finish\`, give every proxy new bootstrap files and restart it: run \`meshc bootstrap … --ca ${opts.ca} --out …\` again for each bootstrapped Envoy (its *.xds-ca.pem must hold the new root, its *.xds-cert.pem come from it) and restart it; restart each \`meshc run\`. Then wait for "CA change rolled out" in the serve log: a proxy still on old-root bootstrap files is named there, and --finish would cut it off the control plane.`,
               ].join("\n") + "\n"
             : [

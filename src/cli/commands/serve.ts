@@ -9,6 +9,7 @@ import { DEFAULT_LIMITS as D, type XdsLimits } from "../../xds/limits.js";
 import { addEvalOptions, evalLimits } from "../eval-options.js";
 import { parseCount, parseDurationMs, parseSize, showDuration, showSize } from "../units.js";
 import { ExposureError, readAdminToken } from "../../serve/exposure.js";
+import { CaError } from "../../pki/ca-error.js";
 import { availableParallelism } from "node:os";
 import { exitProcess } from "../../runtime/stuck-workers.js";
 
@@ -131,7 +132,9 @@ export function register(program: Command): void {
         ...(opts.ca !== undefined && { caDir: opts.ca }),
       }).catch((err: Error) => {
         if (err instanceof StartCancelled) return undefined;
-        if (err instanceof ExposureError) return program.error(`meshc serve: ${err.message}`, { exitCode: 2 }) as never;
+        // A CA directory that cannot be used (src/pki/ca-dir.ts: it names the file and the problem) is a
+        // configuration error like an unsafe exposure: one line, exit 2, no stack.
+        if (err instanceof ExposureError || err instanceof CaError) return program.error(`meshc serve: ${err.message}`, { exitCode: 2 }) as never;
         throw err;
       });
       if (!handle) {
