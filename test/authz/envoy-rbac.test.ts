@@ -22,7 +22,7 @@ const rule = (name: string, r: Partial<AuthzRuleIR>): AuthzRuleIR => ({ name, ac
 const pol = (service: string, def: "allow" | "deny", rules: AuthzRuleIR[]): AuthzPolicyIR => ({ service, default: def, dryRun: false, rules });
 
 function rbacMesh(): MeshIR {
-  const ir = mesh(svc("audit", 19740), svc("locked", 19750), svc("leaky", 19760), svc("web", 19770), svc("trial", 19780), svc("verbs", 19790), svc("colon", 19800));
+  const ir = mesh(svc("audit", 22140), svc("locked", 22150), svc("leaky", 22160), svc("web", 22170), svc("trial", 22180), svc("verbs", 22190), svc("colon", 22200));
   ir.services = ir.services.map((s) => ({ ...s, sidecar: svc(s.name, s.ports[0]!.port).sidecar }));
   ir.authorization = {
     services: [
@@ -60,7 +60,7 @@ describe("RBAC through real Envoy (no mTLS)", { skip: envoySkipReason() }, () =>
 
   test("a dry-run deny lets the request through, increments the shadow-deny stat and logs it", async () => {
     const r = running.get("audit")!;
-    const stat = `http.inbound_19740.rbac.${RBAC_STATS.dryRunDeny}.shadow_denied`;
+    const stat = `http.inbound_22140.rbac.${RBAC_STATS.dryRunDeny}.shadow_denied`;
     const before = await envoyCounter(r.envoy.adminPort, stat);
     const reply = await rawRequest(r.port, "/delete");
     assert.equal(reply.status, 200);
@@ -70,7 +70,7 @@ describe("RBAC through real Envoy (no mTLS)", { skip: envoySkipReason() }, () =>
     assert.equal((await rawRequest(r.port, "/other")).status, 200);
     assert.equal(await envoyCounter(r.envoy.adminPort, stat), before + 1);
     assert.equal((await rawRequest(r.port, "/blocked/x")).status, 403);
-    assert.ok((await envoyCounter(r.envoy.adminPort, `http.inbound_19740.rbac.${RBAC_STATS.deny}.denied`)) >= 1);
+    assert.ok((await envoyCounter(r.envoy.adminPort, `http.inbound_22140.rbac.${RBAC_STATS.deny}.denied`)) >= 1);
     // ...and logs it (issue 9 test 1): one stdout line for the request the dry-run rule would deny, naming the rule;
     // none for the request it lets through or for the one the enforced deny stopped.
     const lines = async () => readFileSync(r.envoy.stdoutPath, "utf8").split("\n").filter((l) => l.startsWith(DRY_RUN_LOG_PREFIX));
@@ -79,7 +79,7 @@ describe("RBAC through real Envoy (no mTLS)", { skip: envoySkipReason() }, () =>
     await new Promise((res) => setTimeout(res, 500)); // Envoy flushes stdout logs on its own schedule
     const logged = await lines();
     assert.equal(logged.length, 1, logged.join("\n"));
-    assert.match(logged[0]!, / service=audit port=19740 method=GET path=\/delete /);
+    assert.match(logged[0]!, / service=audit port=22140 method=GET path=\/delete /);
     assert.match(logged[0]!, / deny_layer=denied deny_policy=delete-dry$/);
   });
 
@@ -102,7 +102,7 @@ describe("RBAC through real Envoy (no mTLS)", { skip: envoySkipReason() }, () =>
     assert.equal((await rawRequest(r.port, "/admin/x")).status, 403);
     assert.equal((await rawRequest(r.port, "/ADMIN/x")).status, 403);
     assert.ok(!r.app.seen.some((p) => p.toLowerCase().startsWith("/admin")), r.app.seen.join(" "));
-    const stat = `http.inbound_19780.rbac.${RBAC_STATS.dryRunAllow}.shadow_denied`;
+    const stat = `http.inbound_22180.rbac.${RBAC_STATS.dryRunAllow}.shadow_denied`;
     const before = await envoyCounter(r.envoy.adminPort, stat);
     assert.equal((await rawRequest(r.port, "/x")).status, 200, "the dry-run default deny is not enforced");
     assert.equal(await envoyCounter(r.envoy.adminPort, stat), before + 1, "...but counted: no caller identity matches trial-web");
@@ -150,7 +150,7 @@ async function h2Status(port: number, method: string, path: string): Promise<num
 describe("a mesh-wide policy in dry run (real Envoy)", { skip: envoySkipReason() }, () => {
   // Before, authorizeDefaults({ default: "deny", dryRun: true }) enforced its default: every service without a
   // policy of its own answered 403 to everything, though a dry run enforces nothing.
-  const ir = mesh(svc("quiet", 19840), svc("web", 19850));
+  const ir = mesh(svc("quiet", 22240), svc("web", 22250));
   ir.services = ir.services.map((s) => ({ ...s, sidecar: svc(s.name, s.ports[0]!.port).sidecar }));
   ir.authorization = { services: [], mesh: { dryRun: true, default: "deny", rules: [rule("mesh-web", { action: "allow", dryRun: true, from: [{ kind: "service", service: "web" }] })] } };
   let app: RecordingApp;
@@ -158,16 +158,16 @@ describe("a mesh-wide policy in dry run (real Envoy)", { skip: envoySkipReason()
   before(async () => {
     const s = ir.services.find((x) => x.name === "quiet")!;
     app = await recordingApp(s.ports[0]!.appPort);
-    envoy = await startSidecar(envoyPath(), ir, "quiet", 19840);
+    envoy = await startSidecar(envoyPath(), ir, "quiet", 22240);
   });
   after(async () => {
     await envoy.stop();
     await app.close();
   });
   test("nothing is refused; what the default would refuse is counted", async () => {
-    const stat = `http.inbound_19840.rbac.${RBAC_STATS.dryRunAllow}.shadow_denied`;
+    const stat = `http.inbound_22240.rbac.${RBAC_STATS.dryRunAllow}.shadow_denied`;
     const before = await envoyCounter(envoy.adminPort, stat);
-    assert.equal((await rawRequest(19840, "/a")).status, 200);
+    assert.equal((await rawRequest(22240, "/a")).status, 200);
     assert.deepEqual(app.seen, ["/a"]);
     assert.equal(await envoyCounter(envoy.adminPort, stat), before + 1);
   });

@@ -32,7 +32,7 @@ function policyIR(svc: string, def: "allow" | "deny"): AuthzPolicyIR {
 }
 
 export function corpusMesh(): MeshIR {
-  const ir = mesh(sidecarSvc("denyall", 19710), sidecarSvc("allowall", 19720));
+  const ir = mesh(sidecarSvc("denyall", 22010), sidecarSvc("allowall", 22020));
   // mesh() assigns admin/outbound ports to services it did not get explicit ones for; ours are explicit.
   ir.services = ir.services.map((s) => ({ ...s, sidecar: sidecarSvc(s.name, s.ports[0]!.port).sidecar }));
   ir.authorization = { services: [policyIR("allowall", "allow"), policyIR("denyall", "deny")] };

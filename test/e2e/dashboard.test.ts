@@ -4,7 +4,7 @@
 // router: our schema takes it, Envoy refuses it), web's Envoy NACKs, and the page, without a reload, turns web red
 // within 2 s of the NACK (the browser notes when, the server says when the NACK arrived); `meshc status` exits 1 and
 // names the NACK, and `meshc proxy-config --compare` shows the listener the Envoy did not take. Restoring the file turns web SYNCED again. Screenshots go to test-artifacts/ (git-ignored).
-// Ports 19960-20003.
+// Ports 22600-22643.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
@@ -52,7 +52,7 @@ test("dashboard: real browser, two Envoy sidecars; every service in the graph, p
   const chromiumPath = requireChromium(t);
   if (!chromiumPath) return;
 
-  const topo = topology(19960);
+  const topo = topology(22600);
   let browser: Browser | undefined;
   t.after(async () => {
     await browser?.close().catch(() => undefined);

@@ -8,7 +8,7 @@
 // directory (the same translation, analysis skipped). grpc-js-xds runs its supported and ignored rows too, against
 // the same backends; its fails rows need meshes of their own (it NACKs a whole route configuration holding a redirect
 // or a direct response) and run in proxyless-js-fails.test.ts (test/e2e/lib/capability-rows.ts says which).
-// Ports 19450-19489.
+// Ports 23000-23039.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -29,18 +29,18 @@ import { proxies, snapshotVersions, startServe, waitConverged, waitServeReady } 
 import { eventually, meshcCommand, tsxCommand } from "./lib/procs.js";
 import { inWorkspace } from "./lib/workspace.js";
 
-const X = { xds: 19450, admin: 19451, xds2: 19452, admin2: 19453 };
-/** Upstreams (nonMesh: no sidecar, so the client reaches the backends directly): service k has port 19460 + k and
- * instances v1 at 127.0.0.1:19470 + 2k, v2 at 19471 + 2k. */
+const X = { xds: 23000, admin: 23001, xds2: 23002, admin2: 23003 };
+/** Upstreams (nonMesh: no sidecar, so the client reaches the backends directly): service k has port 23010 + k and
+ * instances v1 at 127.0.0.1:23020 + 2k, v2 at 23021 + 2k. */
 const UPS = ["greeter", "sticky", "crumbs", "busy", "rand", "mag", "flaky", "hc", "fails"] as const;
 type Up = (typeof UPS)[number];
-const v1Port = (u: Up) => 19470 + 2 * UPS.indexOf(u);
-const v2Port = (u: Up) => 19471 + 2 * UPS.indexOf(u);
+const v1Port = (u: Up) => 23020 + 2 * UPS.indexOf(u);
+const v2Port = (u: Up) => 23021 + 2 * UPS.indexOf(u);
 const XDS_CLIENT = fileURLToPath(new URL("../apps/xds-client.ts", import.meta.url));
 
 function upstream(name: Up, extra = ""): string {
   return `const ${name} = mesh.service("${name}", {
-    ports: { grpc: grpc(${19460 + UPS.indexOf(name)}) },
+    ports: { grpc: grpc(${23010 + UPS.indexOf(name)}) },
     nonMesh: true,
     instances: [{ address: "127.0.0.1", port: ${v1Port(name)}, labels: { version: "v1" } }, { address: "127.0.0.1", port: ${v2Port(name)}, labels: { version: "v2" } }],
     subsets: { v1: { version: "v1" }, v2: { version: "v2" } },${extra}
@@ -78,12 +78,12 @@ export default defineMesh({ name: "go", trustDomain: "go.example" }, (mesh) => {
     ]),
   ]);
   mesh.service("shopper", {
-    ports: { grpc: grpc(19455) },
-    instances: ["127.0.0.1:19455"],
+    ports: { grpc: grpc(23005) },
+    instances: ["127.0.0.1:23005"],
     proxyless: { grpc: "go" },
     calls: [greeter, sticky, crumbs, busy, rand, mag, flaky, hc],
   });
-  mesh.service("shopper-js", { ports: { grpc: grpc(19456) }, instances: ["127.0.0.1:19456"], proxyless: { grpc: "js" }, calls: [greeter, sticky, crumbs, busy, rand, mag, flaky, hc] });
+  mesh.service("shopper-js", { ports: { grpc: grpc(23006) }, instances: ["127.0.0.1:23006"], proxyless: { grpc: "js" }, calls: [greeter, sticky, crumbs, busy, rand, mag, flaky, hc] });
 });
 `;
 }
@@ -100,7 +100,7 @@ export default defineMesh({ name: "go-fails", trustDomain: "go.example" }, (mesh
     r.match({ headers: { "x-row": "direct" } }).respond(200, "hello"),
     r.match().to(fails.subset("v2")),
   ]);
-  mesh.service("prober", { ports: { grpc: grpc(19457) }, instances: ["127.0.0.1:19457"], proxyless: { grpc: "go" }, calls: [fails] });
+  mesh.service("prober", { ports: { grpc: grpc(23007) }, instances: ["127.0.0.1:23007"], proxyless: { grpc: "go" }, calls: [fails] });
 });
 `;
 

@@ -10,7 +10,7 @@
 //   with it (stale routes, a later edit never arrives), a client that never had one leaves every call to that
 //   upstream waiting for name resolution until its deadline (DEADLINE_EXCEEDED); other upstreams (their own route
 //   configurations) are not affected.
-// Needs only Node (the grpc-go rows are in proxyless-go.test.ts). Ports 19890-19899.
+// Needs only Node (the grpc-go rows are in proxyless-go.test.ts). Ports 22500-22509.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -30,7 +30,7 @@ import { proxies, startServe, waitConverged, waitServeReady } from "./lib/meshc.
 import { eventually, meshcCommand, tsxCommand } from "./lib/procs.js";
 import { inWorkspace } from "./lib/workspace.js";
 
-const P = { xds: 19890, admin: 19891, fails: 19892, other: 19893, failsV1: 19894, failsV2: 19895, otherV1: 19896, prober: 19897 };
+const P = { xds: 22500, admin: 22501, fails: 22502, other: 22503, failsV1: 22504, failsV2: 22505, otherV1: 22506, prober: 22507 };
 const XDS_CLIENT = fileURLToPath(new URL("../apps/xds-client.ts", import.meta.url));
 
 /** A mesh whose `fails` upstream has the given routes; `other` is a plain upstream the prober also calls. */

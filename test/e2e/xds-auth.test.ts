@@ -1,5 +1,5 @@
 // Authenticated control plane (issue 9 test 4; R9, R10) against `meshc serve --ca` (ADS over TLS by default), ports
-// 19930-19969 on 127.0.0.1:
+// 22700-22739 on 127.0.0.1:
 //   - legitimate proxies: real Envoy sidecars started by `meshc run --ca` (web on SotW, echo on Delta) present their
 //     bootstrap credential, are served, and route web -> echo through mTLS;
 //   - `meshc bootstrap --ca --out` writes the credential beside the bootstrap, key 0600, and pins the server's ID;
@@ -29,7 +29,7 @@ import { spawnSync } from "node:child_process";
 import { inWorkspace } from "./lib/workspace.js";
 import { webEchoMesh } from "./lib/web-echo-mesh.js";
 
-const B = 19930;
+const B = 22700;
 const P = {
   xds: B, admin: B + 1,
   web: { inbound: B + 10, app: B + 11, admin: B + 12, outbound: B + 13 },

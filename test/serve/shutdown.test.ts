@@ -1,6 +1,6 @@
 // `meshc serve` as a real process under unlucky and hostile clients: a malformed admin request is a 400, and
 // SIGTERM ends the process within the shutdown grace even with an idle HTTP/2 client, a half-sent admin request and
-// a stream whose reader is stuck (ports 19615-19618).
+// a stream whose reader is stuck (ports 22900-22903).
 import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import http2 from "node:http2";
@@ -34,7 +34,7 @@ function rawHttp(port: number, text: string): Promise<string> {
 test("admin: a malformed percent-escape or request target is a 400, never a 500; SIGTERM with an idle HTTP/2 client, a half-sent admin request and a stuck reader exits within the grace, leaving nothing in the temp folder", { timeout: 240_000 }, async (t) => {
   const work = join(dir, "mesh");
   cpSync(MESH_DIR, work, { recursive: true });
-  const [xds, admin] = [19615, 19616];
+  const [xds, admin] = [22900, 22901];
   const temp = ownTmpdir(join(dir, "tmp"));
   const child = spawnMeshc(["serve", join(work, "mesh.ts"), "--xds", `127.0.0.1:${xds}`, "--admin", `127.0.0.1:${admin}`, "--no-watch", "--shutdown-grace", "1s"], temp.env);
   let log = "";

@@ -2,7 +2,7 @@
 // cannot interrupt it; a child process is killed instead, test/frontend/isolate.test.ts) under `meshc serve`: before, the reload never finished (`/readyz` said compiling for good),
 // the next good edit was never loaded, and SIGTERM left the process alive, joined to the stuck thread. Now the
 // reload ends at --eval-timeout (MESH0006, the previous snapshot keeps serving), the next edit loads, and shutdown
-// ends the process (by SIGKILL, the only way past a stuck thread). Ports 19752-19753.
+// ends the process (by SIGKILL, the only way past a stuck thread). Ports 22302-22303.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -24,7 +24,7 @@ ${services.map((s, i) => `  mesh.service("${s}", { ports: { web: http(${8080 + i
 test("serve: a reload stuck in a native call times out, the next edit loads, SIGTERM ends the process", { timeout: 240_000 }, async (t) => {
   const entry = join(dir, "mesh.ts");
   writeFileSync(entry, meshOf(["a"]));
-  const [xds, admin] = [19752, 19753];
+  const [xds, admin] = [22302, 22303];
   const child = spawnMeshc(["serve", entry, "--xds", `127.0.0.1:${xds}`, "--admin", `127.0.0.1:${admin}`, "--no-state", "--eval-timeout", "1", "--debounce", "50"]);
   let log = "";
   child.stdout!.on("data", (d) => (log += d));

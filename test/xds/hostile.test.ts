@@ -1,7 +1,7 @@
 // The xDS server under hostile and unlucky clients: every bound on what a client controls (message and node size,
 // client strings in logs and statuses, subscriptions, connections, streams per connection, new streams per second,
 // the HTTP/2 handshake, queued bytes of a stuck reader), oversized responses, keepalive and connection age, and a
-// bounded close (ports 19600-19619).
+// bounded close (ports 22800-22819).
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import net from "node:net";
@@ -34,7 +34,7 @@ function rawTcp(port: number, send?: string) {
 }
 
 test("R6 R7: a request over the 4 MiB inbound limit ends with RESOURCE_EXHAUSTED; the server keeps serving", T, async (t) => {
-  const s = await startTestServer(t, 19600, smallMesh());
+  const s = await startTestServer(t, 22800, smallMesh());
   const c = s.sotw();
   // 5 MiB of resource names: under the old 16 MiB limit this was decoded and kept.
   c.send(sreq(TYPE.endpoint, { node: node("web"), resourceNames: Array.from({ length: 5 * 1024 }, (_, i) => `${i}`.padEnd(1024, "x")) }));
@@ -46,7 +46,7 @@ test("R6 R7: a request over the 4 MiB inbound limit ends with RESOURCE_EXHAUSTED
 });
 
 test("R6: node metadata over the node size limit ends the stream with RESOURCE_EXHAUSTED before it is decoded", T, async (t) => {
-  const s = await startTestServer(t, 19601, smallMesh());
+  const s = await startTestServer(t, 22801, smallMesh());
   const T = messageType("envoy.service.discovery.v3.DiscoveryRequest");
   const bytes = T.encode(
     T.fromObject({
@@ -65,7 +65,7 @@ test("R6: node metadata over the node size limit ends the stream with RESOURCE_E
 
 test("R6: 10 streams with a 3 MB node.id write a few KB of log, get clipped statuses, and /debug/proxies shows clipped ids", T, async (t) => {
   // The node limit is raised so the id reaches the stream: what is bounded here is what the server repeats of it.
-  const s = await startTestServer(t, 19602, smallMesh(), { maxNodeBytes: 4 * 1024 * 1024 });
+  const s = await startTestServer(t, 22802, smallMesh(), { maxNodeBytes: 4 * 1024 * 1024 });
   const id = "i".repeat(3_000_000);
   const clients = Array.from({ length: 10 }, () => s.sotw());
   // Half have no service (the status names the node id), half an unknown 1 MB service name (the status names it).
@@ -87,7 +87,7 @@ test("R6: 10 streams with a 3 MB node.id write a few KB of log, get clipped stat
 });
 
 test("R6: garbage type URLs: each is ignored, and only a few, clipped, are logged", T, async (t) => {
-  const s = await startTestServer(t, 19603, smallMesh());
+  const s = await startTestServer(t, 22803, smallMesh());
   const c = s.sotw();
   c.send(sreq(TYPE.cluster, { node: node("web") }));
   await c.next();
@@ -100,7 +100,7 @@ test("R6: garbage type URLs: each is ignored, and only a few, clipped, are logge
 });
 
 test("R6: Delta subscriptions accumulate only up to the name limit, then RESOURCE_EXHAUSTED", T, async (t) => {
-  const s = await startTestServer(t, 19604, smallMesh(), { maxSubscribedNameBytes: 64 * 1024 });
+  const s = await startTestServer(t, 22804, smallMesh(), { maxSubscribedNameBytes: 64 * 1024 });
   const c = s.delta();
   c.send(dreq(TYPE.endpoint, { node: node("web"), subscribe: ["api"] }));
   await c.next();
@@ -112,9 +112,9 @@ test("R6: Delta subscriptions accumulate only up to the name limit, then RESOURC
 });
 
 test("handshake timeout: a connection that never sends the HTTP/2 preface is closed; one that speaks something else at once", T, async (t) => {
-  const s = await startTestServer(t, 19605, smallMesh(), { handshakeTimeoutMs: 300 });
-  const idle = rawTcp(19605);
-  const http1 = rawTcp(19605, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  const s = await startTestServer(t, 22805, smallMesh(), { handshakeTimeoutMs: 300 });
+  const idle = rawTcp(22805);
+  const http1 = rawTcp(22805, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   const ms = await Promise.race([idle.closed, sleep(3000).then(() => Infinity)]);
   assert.ok(ms < 2000, `idle connection closed after ${ms} ms`);
   assert.ok((await http1.closed) < 1000);
@@ -127,9 +127,9 @@ test("handshake timeout: a connection that never sends the HTTP/2 preface is clo
 });
 
 test("connection limit: over it, a connection is closed at once (the client sees UNAVAILABLE) and succeeds on retry once a slot frees", T, async (t) => {
-  const s = await startTestServer(t, 19606, smallMesh(), { maxConnections: 2 });
-  const a = rawTcp(19606);
-  const b = rawTcp(19606);
+  const s = await startTestServer(t, 22806, smallMesh(), { maxConnections: 2 });
+  const a = rawTcp(22806);
+  const b = rawTcp(22806);
   await eventually(() => s.server.connections() === 2, "two connections");
   const c = s.sotw();
   c.send(sreq(TYPE.cluster, { node: node("web") }));
@@ -148,7 +148,7 @@ test("connection limit: over it, a connection is closed at once (the client sees
 });
 
 test("streams per connection: HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS caps what one connection may open", T, async (t) => {
-  const s = await startTestServer(t, 19607, smallMesh(), { maxStreamsPerConnection: 2 });
+  const s = await startTestServer(t, 22807, smallMesh(), { maxStreamsPerConnection: 2 });
   const session = http2.connect(`http://${s.server.address}`);
   session.on("error", () => {});
   t.after(() => session.destroy());
@@ -174,7 +174,7 @@ test("streams per connection: HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS caps what o
 });
 
 test("R1: the new-stream limiter refuses a burst over its rate with UNAVAILABLE, counts refusals, and clients that retry are all answered", T, async (t) => {
-  const s = await startTestServer(t, 19608, smallMesh(), { streamsPerSecond: 20, streamBurst: 5 });
+  const s = await startTestServer(t, 22808, smallMesh(), { streamsPerSecond: 20, streamBurst: 5 });
   const clients: { close(): void }[] = [];
   t.after(() => clients.forEach((c) => c.close()));
   const client = new Client(s.server.address, credentials.createInsecure());
@@ -211,7 +211,7 @@ test("R1: the new-stream limiter refuses a burst over its rate with UNAVAILABLE,
 test("R8: a stuck reader's stream is closed after the stall timeout with a status and a log line; other streams are unaffected", T, async (t) => {
   const big = (i: number) =>
     mesh(proxy("web", [cluster("api"), cla("api", [{ port: 19001 }]), httpListener("web-http", 19290, "web-routes"), routeConfig("web-routes", [{ direct: { body: `v${i} ${"x".repeat(200_000)}` } }])]));
-  const s = await startTestServer(t, 19609, big(0), { stallTimeoutMs: 400 });
+  const s = await startTestServer(t, 22809, big(0), { stallTimeoutMs: 400 });
   const slow = new RawGrpcStream(s.server.address, SOTW);
   t.after(() => slow.close());
   slow.send(encodeSotwRequest(sreq(TYPE.route, { node: node("web", "slow"), resourceNames: ["web-routes"] })));
@@ -237,7 +237,7 @@ test("R8: a stuck reader's stream is closed after the stall timeout with a statu
 });
 
 test("R7: a response over the clients' receive limit is reported with node, type and size (log + metric), and still sent", T, async (t) => {
-  const s = await startTestServer(t, 19610, smallMesh("x".repeat(300_000)), { clientMaxMessageBytes: 100_000 });
+  const s = await startTestServer(t, 22810, smallMesh("x".repeat(300_000)), { clientMaxMessageBytes: 100_000 });
   const c = s.sotw();
   c.send(sreq(TYPE.route, { node: node("web", "web-7"), resourceNames: ["web-routes"] }));
   const r = await c.next();
@@ -270,8 +270,8 @@ async function blackholeProxy(t: { after(fn: () => void): void }, target: number
 }
 
 test("R20: keepalive closes a stream whose connection went half-open", T, async (t) => {
-  const s = await startTestServer(t, 19611, smallMesh(), { keepaliveTimeMs: 200, keepaliveTimeoutMs: 200 });
-  const hole = await blackholeProxy(t, 19611);
+  const s = await startTestServer(t, 22811, smallMesh(), { keepaliveTimeMs: 200, keepaliveTimeoutMs: 200 });
+  const hole = await blackholeProxy(t, 22811);
   const c = AdsTestClient.sotw(`127.0.0.1:${hole.port}`);
   t.after(() => c.close());
   c.send(sreq(TYPE.cluster, { node: node("web") }));
@@ -283,7 +283,7 @@ test("R20: keepalive closes a stream whose connection went half-open", T, async 
 });
 
 test("R20: connections get GOAWAY at their max age (jittered), so clients move to a new connection", T, async (t) => {
-  const s = await startTestServer(t, 19612, smallMesh(), { maxConnectionAgeMs: 400, maxConnectionAgeGraceMs: 200 });
+  const s = await startTestServer(t, 22812, smallMesh(), { maxConnectionAgeMs: 400, maxConnectionAgeGraceMs: 200 });
   const ages = await Promise.all(
     Array.from({ length: 4 }, async () => {
       const started = performance.now();
@@ -303,7 +303,7 @@ test("R20: connections get GOAWAY at their max age (jittered), so clients move t
 
 test("bounded close: with a stuck reader, an idle HTTP/2 client and a connection in its handshake, close(grace) ends within the grace", T, async (t) => {
   const big = mesh(proxy("web", [routeConfig("web-routes", [{ direct: { body: "x".repeat(400_000) } }])]));
-  const s = await startTestServer(t, 19613, big);
+  const s = await startTestServer(t, 22813, big);
   const stuck = new RawGrpcStream(s.server.address, SOTW);
   t.after(() => stuck.close());
   stuck.pause();
@@ -311,7 +311,7 @@ test("bounded close: with a stuck reader, an idle HTTP/2 client and a connection
   const idle = http2.connect(`http://${s.server.address}`);
   idle.on("error", () => {});
   t.after(() => idle.destroy());
-  const silent = rawTcp(19613);
+  const silent = rawTcp(22813);
   await eventually(() => s.server.proxies().length === 1 && s.server.connections() === 3, "clients connected");
   const started = performance.now();
   await s.server.close(700);

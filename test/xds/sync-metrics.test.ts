@@ -1,6 +1,6 @@
 // meshc serve's per-proxy sync metrics (issue 10): meshc_proxy_acked, meshc_proxy_stale_seconds and
 // meshc_xds_nacks_total{service,type}, against a raw SotW client that ACKs or NACKs (ports 19860-19869 are the
-// telemetry e2e's; these use 19920-19922).
+// telemetry e2e's; these use 22400-22402).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { node, sreq } from "./ads-client.js";
@@ -11,7 +11,7 @@ import { registerProxySyncMetrics } from "../../src/xds/sync-metrics.js";
 const web = node("web");
 
 test("meshc_proxy_acked is 1 per ACKed type, 0 with staleness once a change is not ACKed; NACKs count by service and type", async (t) => {
-  const s = await startTestServer(t, 19920, mesh(webProxy()));
+  const s = await startTestServer(t, 22400, mesh(webProxy()));
   let clock = 1_000_000;
   const sync = registerProxySyncMetrics(s.registry, s.server, () => clock);
   t.after(() => sync.stop());
