@@ -134,7 +134,7 @@ export class EtcdEndpointSource implements EndpointSource {
         return;
       }
       this.watcher = w;
-      w.on("put", (kv) => epoch === this.epoch && this.events?.put(rawEntry(this.prefix, kv.key, kv.value)));
+      w.on("put", (kv) => epoch === this.epoch && this.events?.put({ ...rawEntry(this.prefix, kv.key, kv.value), created: String(kv.version) === "1" }));
       w.on("delete", (kv) => epoch === this.epoch && this.events?.delete(keyId(this.prefix, kv.key)));
       w.on("disconnected", (err) => epoch === this.epoch && this.watchBroke(`watch disconnected: ${err.message}`));
       w.on("error", (err) => epoch === this.epoch && this.watchBroke(`watch failed: ${err.message}`));

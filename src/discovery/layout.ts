@@ -75,7 +75,7 @@ export function parseEntryKey(prefix: string, key: string): { service: string; i
 }
 
 export type ParsedEntry = { ok: true; service: string; id: string; entry: RegistryEntry } | { ok: false; reason: RejectReason; problem: string };
-export type RejectReason = "bad_key" | "too_large" | "bad_json" | "bad_entry" | "unknown_service" | "bad_port" | "too_many_localities";
+export type RejectReason = "bad_key" | "too_large" | "bad_json" | "bad_entry" | "unknown_service" | "bad_port" | "too_many_localities" | "too_many_entries";
 
 /** Validates one raw key/value read from the registry (structure only; see the file comment). */
 export function parseEntry(prefix: string, key: string, value: Buffer | string, oversized?: RawEntry["oversized"]): ParsedEntry {

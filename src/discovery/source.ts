@@ -13,6 +13,8 @@ export interface RawEntry {
    * not kept (empty here), the key only as a clipped id, and the entry is rejected as too large. valueBytes 0: the value was not read (larger than the receive limit).
    */
   oversized?: { keyBytes: number; valueBytes: number };
+  /** On a watched put: whether the key is new (etcd: version 1) rather than re-written. Absent: not known. */
+  created?: boolean;
 }
 
 export interface EndpointSourceEvents {

@@ -200,11 +200,16 @@ export class RegistryFeed {
   private newOverlay(prefix: string, { overlay: { EndpointOverlay } }: Awaited<ReturnType<typeof registryModules>>): EndpointOverlay {
     const { logger } = this.o;
     const overlay = new EndpointOverlay(prefix, {
-      rejected: (r) => {
+      rejected: (r, log) => {
         this.rejectedTotal.inc({ reason: r.reason });
+        if (!log) return; // beyond the overlay's per-minute bound: summarised by `suppressed`
         const info = CODES.RegistryEntryInvalid;
         const key = clipKey(r.key); // a key can be as long as etcd allows (1.5 MiB): logged clipped, once
         logger.warn({ code: info.code, key, reason: r.reason }, `${info.code}: ${fillTemplate(info.message, { key: JSON.stringify(key), problem: r.problem })}`);
+      },
+      suppressed: (reason, count) => {
+        const info = CODES.RegistryEntryInvalid;
+        logger.warn({ code: info.code, reason, suppressed: count }, `${info.code}: ${count} more registry entries ignored (${reason}) were not logged one by one; meshc_registry_entries_rejected_total counts them`);
       },
       issue: (message) => logger.error({ message }, "registry endpoints refused by the Envoy schema; serving the static ones for that cluster"),
     });
@@ -227,7 +232,7 @@ export class RegistryFeed {
       put: (e) => {
         if (this.source !== source) return;
         this.events.inc({ kind: "put" });
-        this.changed(overlay.put(e.key, e.value, e.oversized));
+        this.changed(overlay.put(e.key, e.value, e.oversized, e.created));
       },
       delete: (key) => {
         if (this.source !== source) return;

@@ -8,7 +8,7 @@ import { translateMesh } from "../../src/backends/envoy/translate.js";
 import { canonicalOf } from "../../src/backends/envoy/encode.js";
 import type { MeshIR } from "../../src/ir/types.js";
 import type { ProxySnapshot } from "../../src/snapshot/types.js";
-import { EndpointOverlay, MAX_REGISTRY_LOCALITIES, type Rejection } from "../../src/serve/registry-overlay.js";
+import { EndpointOverlay, MAX_KEPT_REJECTIONS, MAX_LOGGED_REJECTIONS, MAX_REGISTRY_ENTRIES, MAX_REGISTRY_LOCALITIES, type Rejection } from "../../src/serve/registry-overlay.js";
 import { endpoint, mesh, port, service, withoutInstances } from "../analysis/ir-fixtures.js";
 
 const PREFIX = "/meshc/t";
@@ -185,4 +185,116 @@ test("distinct localities per registry service are bounded: entries beyond them 
   const after = overlay.apply(base.snapshot).proxies.get("catalog")!.variants!;
   assert.ok(!after.has("locality:eu,z1") && after.has("locality:eu,z64"), "z64 takes the freed place");
   assert.equal(overlay.counts().entries, 2 * MAX_REGISTRY_LOCALITIES);
+});
+
+// 64 catalog entries each in its own zone (z00..z63, all admitted) and one in a 65th zone (waiting).
+function atLocalityBound() {
+  const s = setup();
+  const zoned = (id: string, zone: string, address: string) => entry(id, { address, locality: { region: "r", zone } });
+  const entries = Array.from({ length: MAX_REGISTRY_LOCALITIES }, (_, i) => zoned(`i${String(i).padStart(2, "0")}`, `z${i}`, `10.0.1.${i + 1}`));
+  s.overlay.reset([...entries, zoned("i99", "z99", "10.0.2.99")]);
+  return { ...s, zoned, entries };
+}
+const rejectedKeys = (rejected: Rejection[], reason: string) => rejected.filter((r) => r.reason === reason).map((r) => r.key.slice(`${PREFIX}/services/catalog/`.length));
+
+test("an admitted entry re-written in its locality keeps its place; a waiting one is admitted only when a locality really empties", () => {
+  const { base, overlay, rejected, zoned, entries } = atLocalityBound();
+  assert.deepEqual(rejectedKeys(rejected, "too_many_localities"), ["i99"]);
+  const served = () => addresses(overlay.apply(base), "web", "outbound|8080||catalog");
+  const before = served();
+  assert.ok(before.includes("10.0.1.1:8080") && !before.includes("10.0.2.99:8080"));
+
+  // The same value again (a lease granted again, `meshc register` re-run): nothing changes.
+  overlay.put(entries[0]!.key, entries[0]!.value);
+  assert.deepEqual(served(), before, "i00 keeps its place; i99 still waits");
+  assert.deepEqual(rejectedKeys(rejected, "too_many_localities"), ["i99"], "no new rejection");
+  // A weight change in the same locality: still admitted.
+  const heavier = Buffer.from(JSON.stringify({ address: "10.0.1.1", locality: { region: "r", zone: "z0" }, weight: 3 }));
+  overlay.put(entries[0]!.key, heavier);
+  assert.ok(served().includes("10.0.1.1:8080"));
+  // A fresh list of the same entries (another replica) serves the same.
+  const replica = atLocalityBound();
+  replica.overlay.put(entries[0]!.key, heavier);
+  assert.equal(replica.overlay.apply(replica.base).proxies.get("web")!.versions.endpoint, overlay.apply(base).proxies.get("web")!.versions.endpoint);
+
+  // i01 moves into z2 (admitted): it keeps its place, and z1 empties: a slot really is freed, i99 takes it.
+  overlay.put(entries[1]!.key, zoned("i01", "z2", "10.0.1.2").value);
+  const after = served();
+  assert.ok(after.includes("10.0.1.2:8080") && after.includes("10.0.2.99:8080"), "i01 moved, i99 admitted");
+  assert.deepEqual(overlay.counts(), { entries: MAX_REGISTRY_LOCALITIES + 1, rejected: 0 });
+  // i02 (not alone in z2 any more) moves to a 65th zone: no place for it.
+  overlay.put(entries[2]!.key, zoned("i02", "z100", "10.0.1.3").value);
+  assert.ok(!served().includes("10.0.1.3:8080"));
+  assert.deepEqual(rejectedKeys(rejected, "too_many_localities"), ["i99", "i02"]);
+});
+
+test("entries the mesh cannot use (bad port, unknown key) take no locality place; an IR change judges them again", () => {
+  const { ir, base, overlay, rejected } = setup();
+  const zoned = (id: string, zone: string, extra: object = {}) => entry(id, { address: `10.0.3.${id.length}`, locality: { region: "r", zone }, ...extra });
+  const good = Array.from({ length: MAX_REGISTRY_LOCALITIES - 1 }, (_, i) => entry(`g${String(i).padStart(2, "0")}`, { address: `10.0.1.${i + 1}`, locality: { region: "r", zone: `z${i}` } }));
+  overlay.reset([...good, zoned("bad", "zbad", { ports: { nope: 1 } })]);
+  overlay.put(`${PREFIX}/services/nosuch/x`, Buffer.from(JSON.stringify({ address: "10.0.4.1", locality: { region: "r", zone: "zunknown" } })));
+  overlay.put(zoned("ok", "zok").key, zoned("ok", "zok").value);
+  assert.deepEqual(rejectedKeys(rejected, "too_many_localities"), [], "63 localities are served: ok takes the 64th");
+  assert.ok(addresses(overlay.apply(base), "web", "outbound|8080||catalog").includes("10.0.3.2:8080"));
+  assert.deepEqual(overlay.counts(), { entries: MAX_REGISTRY_LOCALITIES, rejected: 2 });
+
+  // The service gets a port "nope": the bad entry is usable now, but the 64 places are taken.
+  const withNope: MeshIR = { ...ir, services: ir.services.map((s) => (s.name === "catalog" ? { ...s, ports: [...s.ports, port("nope", "http", 9)] } : s)) };
+  overlay.setIr(withNope);
+  assert.deepEqual(rejectedKeys(rejected, "too_many_localities"), ["bad"]);
+  // ok leaves: its place goes to the waiting entry.
+  overlay.delete(zoned("ok", "zok").key);
+  assert.deepEqual(overlay.counts(), { entries: MAX_REGISTRY_LOCALITIES, rejected: 1 }, "bad is admitted, nosuch stays unknown");
+  // Back to the mesh without "nope": bad is rejected again and gives its place up; ok comes back and gets it.
+  overlay.setIr(ir);
+  overlay.put(zoned("ok", "zok").key, zoned("ok", "zok").value);
+  assert.ok(addresses(overlay.apply(base), "web", "outbound|8080||catalog").includes("10.0.3.2:8080"));
+  assert.deepEqual(overlay.counts(), { entries: MAX_REGISTRY_LOCALITIES, rejected: 2 });
+});
+
+test("junk under the prefix takes no valid entry's place after a list, is counted but kept only up to a bound, and is logged in summary", () => {
+  const { base } = setup();
+  const logged: Rejection[] = [];
+  const events: Rejection[] = [];
+  const suppressed: [string, number][] = [];
+  let clock = 0;
+  const o2 = new EndpointOverlay(PREFIX, { rejected: (r, log) => (events.push(r), log !== false && logged.push(r)), suppressed: (reason, n) => suppressed.push([reason, n]), issue: (m) => assert.fail(m) }, () => clock);
+  o2.setIr(fixture());
+  const JUNK = MAX_REGISTRY_ENTRIES + 1;
+  const junk = Array.from({ length: JUNK }, (_, i) => ({ key: `${PREFIX}/services/catalog/j${String(i).padStart(7, "0")}`, value: Buffer.from("x") }));
+  const valid = entry("zz-valid", { address: "10.0.0.1" });
+  o2.reset([...junk, valid]); // etcd lists in key order: the junk first
+  assert.deepEqual(addresses(o2.apply(base), "web", "outbound|8080||catalog"), ["10.0.0.1:8080"], "the valid entry is served");
+  assert.equal(events.filter((r) => r.key === valid.key).length, 0, "the valid entry is not rejected");
+  assert.deepEqual(o2.counts(), { entries: 1, rejected: JUNK });
+  const { byReason, kept } = o2.rejections();
+  assert.deepEqual(byReason, { bad_json: JUNK });
+  assert.ok(kept.length <= MAX_KEPT_REJECTIONS, `${kept.length} rejections kept`);
+  assert.ok(logged.length <= MAX_LOGGED_REJECTIONS, `${logged.length} MESH0803 lines`);
+  assert.deepEqual(suppressed, [["bad_json", JUNK - MAX_LOGGED_REJECTIONS]], "the rest in one summary line");
+
+  // Watching: junk re-written stays one rejection each; deleted, it is counted out (kept or not).
+  o2.put(junk[JUNK - 1]!.key, Buffer.from("y"), undefined, false);
+  o2.put(`${PREFIX}/services/catalog/new-junk`, Buffer.from("y"), undefined, true);
+  assert.equal(o2.counts().rejected, JUNK + 1);
+  o2.delete(junk[0]!.key);
+  o2.delete(junk[JUNK - 1]!.key);
+  assert.equal(o2.counts().rejected, JUNK - 1);
+  // A minute later the lines suppressed meanwhile are summarised, and logging resumes.
+  clock += 60_000;
+  o2.put(`${PREFIX}/services/catalog/newer-junk`, Buffer.from("y"), undefined, true);
+  assert.equal(suppressed.length, 2);
+  assert.equal(logged.at(-1)?.key, `${PREFIX}/services/catalog/newer-junk`);
+});
+
+test("the entry cap counts valid entries alike on a list and on a put (too_many_entries)", () => {
+  const { overlay, rejected } = setup();
+  const many = Array.from({ length: MAX_REGISTRY_ENTRIES + 1 }, (_, i) => ({ key: `${PREFIX}/services/catalog/e${String(i).padStart(7, "0")}`, value: Buffer.from('{"address":"10.0.0.1"}') }));
+  overlay.reset([{ key: `${PREFIX}/services/catalog/0junk`, value: Buffer.from("x") }, ...many]);
+  assert.deepEqual(rejected.filter((r) => r.reason !== "bad_json").map((r) => [r.key, r.reason]), [[many.at(-1)!.key, "too_many_entries"]], "junk does not count toward the cap");
+  assert.match(rejected.at(-1)!.problem, /more than 100000 valid entries/);
+  overlay.put(`${PREFIX}/services/catalog/zz`, Buffer.from('{"address":"10.0.0.2"}'));
+  assert.equal(rejected.at(-1)!.reason, "too_many_entries", "a put beyond the cap: the same reason");
+  assert.deepEqual(overlay.counts(), { entries: MAX_REGISTRY_ENTRIES, rejected: 3 });
 });
