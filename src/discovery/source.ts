@@ -13,6 +13,12 @@ export interface RawEntry {
    * not kept (empty here), the key only as a clipped id, and the entry is rejected as too large. valueBytes 0: the value was not read (larger than the receive limit).
    */
   oversized?: { keyBytes: number; valueBytes: number };
+  /**
+   * An entry a previous run stored (src/serve/state.ts), already validated when it was received: its value is the
+   * re-serialized entry, which can be longer than the value received ("port":1e4 is stored as "port":10000), so it is
+   * bounded by RESTORED_ENTRY_BYTES instead of MAX_ENTRY_BYTES (src/discovery/layout.ts). Never set by a source.
+   */
+  restored?: boolean;
 }
 
 export interface EndpointSourceEvents {

@@ -14,7 +14,7 @@ import { variantLocality } from "../backends/envoy/instance-sidecar.js";
 import { localityVariantKey, mapVariants } from "../snapshot/variants.js";
 import { makeProxySnapshot } from "../snapshot/build.js";
 import type { EncodedResource, MeshSnapshot, ProxySnapshot } from "../snapshot/types.js";
-import { entryValue, parseEntry, type RegistryEntry, type RejectReason } from "../discovery/layout.js";
+import { parseEntry, type RegistryEntry, type RejectReason } from "../discovery/layout.js";
 import type { RawEntry } from "../discovery/source.js";
 
 /** Bounds on what the registry may hold (anyone who can write under the prefix controls it). */
@@ -104,7 +104,7 @@ export class EndpointOverlay {
     this.admitted.clear();
     const before = new Map(this.rejected);
     this.rejected.clear();
-    for (const e of entries.slice(0, MAX_REGISTRY_ENTRIES)) this.add(e.key, e.value, changed, before.get(e.key), e.oversized);
+    for (const e of entries.slice(0, MAX_REGISTRY_ENTRIES)) this.add(e.key, e.value, changed, before.get(e.key), e.oversized, e.restored);
     for (const e of entries.slice(MAX_REGISTRY_ENTRIES)) this.reject({ key: e.key, reason: "too_large", problem: `more than ${MAX_REGISTRY_ENTRIES} entries under the prefix` }, before.get(e.key));
     for (const s of changed) this.bump(s);
     return changed;
@@ -142,10 +142,13 @@ export class EndpointOverlay {
     return this.gen;
   }
 
-  /** The entries in use as [key, value] (the value re-written by entryValue), sorted by key: what a warm start keeps. */
-  entriesInUse(): [string, string][] {
-    const out: [string, string][] = [];
-    for (const [key, v] of this.valid) if (this.keysInUse.has(v.service) && !this.rejected.has(key)) out.push([key, entryValue(v.entry)]);
+  /**
+   * The entries in use as [key, entry] (the parsed entries themselves, never modified: no copy), sorted by key: what
+   * a warm start keeps. Serialized by the caller, in chunks (src/serve/state.ts saveRegistryState).
+   */
+  entriesInUse(): [string, RegistryEntry][] {
+    const out: [string, RegistryEntry][] = [];
+    for (const [key, v] of this.valid) if (this.keysInUse.has(v.service) && !this.rejected.has(key)) out.push([key, v.entry]);
     return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
@@ -281,8 +284,8 @@ export class EndpointOverlay {
     return service;
   }
 
-  private add(key: string, value: Buffer, changed: Set<string>, prev: Rejection | undefined, oversized?: RawEntry["oversized"]): void {
-    const p = parseEntry(this.prefix, key, value, oversized);
+  private add(key: string, value: Buffer, changed: Set<string>, prev: Rejection | undefined, oversized?: RawEntry["oversized"], restored?: boolean): void {
+    const p = parseEntry(this.prefix, key, value, oversized, restored);
     if (!p.ok) {
       this.reject({ key, reason: p.reason, problem: p.problem }, prev);
       return;
