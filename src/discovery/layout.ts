@@ -13,6 +13,12 @@ import { isIpAddress } from "../backends/envoy/values.js";
 import type { RawEntry } from "./source.js";
 
 export const MAX_ENTRY_BYTES = 4096;
+/**
+ * The bound on an entry restored from the state directory (RawEntry.restored): the entry re-serialized (entryValue)
+ * from a value of at most MAX_ENTRY_BYTES. That can be longer than the value received: a number grows ("port":1e4 ->
+ * "port":10000) and each byte that is not UTF-8 becomes U+FFFD (3 bytes), so at most 3 times as long.
+ */
+export const RESTORED_ENTRY_BYTES = 3 * MAX_ENTRY_BYTES;
 export const INSTANCE_ID = /^[A-Za-z0-9._:\[\]-]{1,253}$/;
 
 const portNumber = z.number().int().min(1).max(65535);
@@ -78,13 +84,14 @@ export type ParsedEntry = { ok: true; service: string; id: string; entry: Regist
 export type RejectReason = "bad_key" | "too_large" | "bad_json" | "bad_entry" | "unknown_service" | "bad_port" | "too_many_localities" | "too_many_entries";
 
 /** Validates one raw key/value read from the registry (structure only; see the file comment). */
-export function parseEntry(prefix: string, key: string, value: Buffer | string, oversized?: RawEntry["oversized"]): ParsedEntry {
+export function parseEntry(prefix: string, key: string, value: Buffer | string, oversized?: RawEntry["oversized"], restored?: boolean): ParsedEntry {
   if (oversized && oversized.keyBytes > maxKeyBytes(prefix)) return { ok: false, reason: "too_large", problem: `the key is ${oversized.keyBytes} bytes (at most ${maxKeyBytes(prefix)} under this prefix)` };
   if (oversized) return { ok: false, reason: "too_large", problem: oversized.valueBytes > 0 ? `the value is ${oversized.valueBytes} bytes (at most ${MAX_ENTRY_BYTES})` : "the entry alone is larger than the registry client's receive limit (its value was not read)" };
   const where = parseEntryKey(prefix, key);
   if (!where) return { ok: false, reason: "bad_key", problem: `the key is not ${servicesPrefix(prefix)}<service key>/<instance id>` };
   const bytes = typeof value === "string" ? Buffer.byteLength(value) : value.length;
-  if (bytes > MAX_ENTRY_BYTES) return { ok: false, reason: "too_large", problem: `the value is ${bytes} bytes (at most ${MAX_ENTRY_BYTES})` };
+  const max = restored ? RESTORED_ENTRY_BYTES : MAX_ENTRY_BYTES;
+  if (bytes > max) return { ok: false, reason: "too_large", problem: `the value is ${bytes} bytes (at most ${max}${restored ? " restored" : ""})` };
   let json: unknown;
   try {
     json = JSON.parse(value.toString());

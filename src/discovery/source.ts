@@ -15,6 +15,12 @@ export interface RawEntry {
   oversized?: { keyBytes: number; valueBytes: number };
   /** On a watched put: whether the key is new (etcd: version 1) rather than re-written. Absent: not known. */
   created?: boolean;
+  /**
+   * An entry a previous run stored (src/serve/state.ts), already validated when it was received: its value is the
+   * re-serialized entry, which can be longer than the value received ("port":1e4 is stored as "port":10000), so it is
+   * bounded by RESTORED_ENTRY_BYTES instead of MAX_ENTRY_BYTES (src/discovery/layout.ts). Never set by a source.
+   */
+  restored?: boolean;
 }
 
 export interface EndpointSourceEvents {

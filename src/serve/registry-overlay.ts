@@ -14,7 +14,7 @@ import { variantLocality } from "../backends/envoy/instance-sidecar.js";
 import { localityVariantKey, mapVariants } from "../snapshot/variants.js";
 import { makeProxySnapshot } from "../snapshot/build.js";
 import type { EncodedResource, MeshSnapshot, ProxySnapshot } from "../snapshot/types.js";
-import { entryValue, parseEntry, type RegistryEntry, type RejectReason } from "../discovery/layout.js";
+import { parseEntry, type RegistryEntry, type RejectReason } from "../discovery/layout.js";
 import type { RawEntry } from "../discovery/source.js";
 
 /**
@@ -163,7 +163,7 @@ export class EndpointOverlay {
     this.unkept.clear();
     this.unkeptTotal = 0;
     // The cap counts structurally valid entries, as put does: junk under keys sorting first takes no valid entry's place.
-    for (const e of entries) this.add(e.key, e.value, changed, before.get(e.key), e.oversized);
+    for (const e of entries) this.add(e.key, e.value, changed, before.get(e.key), e.oversized, e.restored);
     this.settle();
     for (const s of [...changed, ...this.touched]) this.bump(s);
     this.touched.clear();
@@ -231,10 +231,13 @@ export class EndpointOverlay {
     return this.gen;
   }
 
-  /** The entries in use as [key, value] (the value re-written by entryValue), sorted by key: what a warm start keeps. */
-  entriesInUse(): [string, string][] {
-    const out: [string, string][] = [];
-    for (const [key, v] of this.valid) if (this.keysInUse.has(v.service) && !this.judged.has(key)) out.push([key, entryValue(v.entry)]);
+  /**
+   * The entries in use as [key, entry] (the parsed entries themselves, never modified: no copy), sorted by key: what
+   * a warm start keeps. Serialized by the caller, in chunks (src/serve/state.ts saveRegistryState).
+   */
+  entriesInUse(): [string, RegistryEntry][] {
+    const out: [string, RegistryEntry][] = [];
+    for (const [key, v] of this.valid) if (this.keysInUse.has(v.service) && !this.judged.has(key)) out.push([key, v.entry]);
     return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
@@ -371,8 +374,8 @@ export class EndpointOverlay {
   }
 
   /** A key not held as a valid entry any more (removed before): validated, capped, then judged against the mesh. */
-  private add(key: string, value: Buffer, changed: Set<string>, prev: Rejection | undefined, oversized?: RawEntry["oversized"]): void {
-    const p = parseEntry(this.prefix, key, value, oversized);
+  private add(key: string, value: Buffer, changed: Set<string>, prev: Rejection | undefined, oversized?: RawEntry["oversized"], restored?: boolean): void {
+    const p = parseEntry(this.prefix, key, value, oversized, restored);
     if (!p.ok) {
       this.rejectStructural({ key, reason: p.reason, problem: p.problem }, prev);
       return;

@@ -11,6 +11,7 @@ import { Counter, Gauge, type Registry } from "prom-client";
 import { CODES } from "../analysis/codes.js";
 import { fillTemplate } from "../analysis/codes.js";
 import type { EtcdTimings } from "../discovery/etcd.js";
+import type { RegistryEntry } from "../discovery/layout.js";
 import type { EndpointSource } from "../discovery/source.js";
 import type { DiscoveryIR, MeshIR } from "../ir/types.js";
 import type { MeshSnapshot } from "../snapshot/types.js";
@@ -39,6 +40,11 @@ export interface RegistryStatus {
   listed: boolean;
   /** Where the entries served come from while `listed` is false. */
   lastKnownFrom?: string;
+  /**
+   * Set while the discovery setting followed is the one stored with the warm-start snapshot (mesh.ts has not compiled
+   * since the start): where it comes from. The registry is watched and its changes applied as usual meanwhile.
+   */
+  settingFrom?: string;
 }
 
 export interface RegistryFeedOptions {
@@ -66,6 +72,8 @@ export class RegistryFeed {
   /** Set while the entries served are not (yet) the current source's list: where they came from. */
   private lastKnownFrom: string | undefined;
   private discoveryKey = "";
+  /** Set while the discovery setting followed is the warm-start state's (RegistryStatus.settingFrom). */
+  private settingFrom: string | undefined;
   /** Entries stored by a previous run (state directory), served as the last known ones until the first list. */
   private restored: { prefix: string; savedAt: string; entries: [string, string][] } | undefined;
   /** Whether the current source has listed the registry at least once. */
@@ -92,8 +100,13 @@ export class RegistryFeed {
     this.publishes = new Counter({ name: "meshc_registry_publishes_total", help: "Snapshots published because registry entries changed (after coalescing)", registers });
   }
 
-  /** After each good compile: follow the mesh's discovery setting (none: no overlay). */
-  async compiled(ir: MeshIR, baseDir: string): Promise<void> {
+  /**
+   * After each good compile: follow the mesh's discovery setting (none: no overlay). At a warm start, also with the
+   * IR stored with the snapshot (`stored`: when it was compiled), before mesh.ts compiles: the stored entries are
+   * served and the registry watched as if that mesh had just compiled, until a compile replaces it.
+   */
+  async compiled(ir: MeshIR, baseDir: string, stored?: { compiledAt: string }): Promise<void> {
+    this.settingFrom = stored && ir.discovery ? `the warm-start state (mesh compiled ${stored.compiledAt}); mesh.ts has not compiled since the start` : undefined;
     const key = ir.discovery ? JSON.stringify(ir.discovery) : "";
     if (key !== this.discoveryKey) {
       const m = ir.discovery ? await registryModules() : undefined;
@@ -108,12 +121,14 @@ export class RegistryFeed {
         this.overlayPrefix = undefined;
         this.lastKnownFrom = undefined;
       }
-      const stored = this.restored;
+      const restored = this.restored;
       this.restored = undefined; // only ever for the first source
-      if (ir.discovery && !this.overlay && stored && stored.prefix === ir.discovery.prefix) {
-        this.newOverlay(ir.discovery.prefix, m!).reset(stored.entries.map(([k, v]) => ({ key: k, value: Buffer.from(v) })));
-        this.lastKnownFrom = `the state directory (stored ${stored.savedAt})`;
-        this.o.logger.info({ entries: stored.entries.length, savedAt: stored.savedAt }, "registry: serving the stored entries until the registry lists");
+      if (ir.discovery && !this.overlay && restored && restored.prefix === ir.discovery.prefix) {
+        // Already validated when received: bounded by RESTORED_ENTRY_BYTES, not the 4 KiB of a value received (their
+        // re-serialized form can be longer, src/discovery/layout.ts).
+        this.newOverlay(ir.discovery.prefix, m!).reset(restored.entries.map(([k, v]) => ({ key: k, value: Buffer.from(v), restored: true })));
+        this.lastKnownFrom = `the state directory (stored ${restored.savedAt})`;
+        this.o.logger.info({ entries: restored.entries.length, savedAt: restored.savedAt }, "registry: serving the stored entries until the registry lists");
       }
       this.description = undefined;
       if (ir.discovery) this.startSource(ir.discovery, baseDir, m!);
@@ -130,7 +145,7 @@ export class RegistryFeed {
   }
 
   /** The entries to store for the next start, once this source has listed; undefined otherwise. */
-  toStore(): { prefix: string; version: number; entries: () => [string, string][] } | undefined {
+  toStore(): { prefix: string; version: number; entries: () => [string, RegistryEntry][] } | undefined {
     if (!this.overlay || this.overlayPrefix === undefined || !this.everListed || this.lastKnownFrom !== undefined) return undefined;
     const overlay = this.overlay;
     return { prefix: this.overlayPrefix, version: overlay.version(), entries: () => overlay.entriesInUse() };
@@ -159,14 +174,29 @@ export class RegistryFeed {
     return {
       source: this.description,
       state: this.state,
-      message,
+      message: this.settingFrom === undefined ? message : `${message} (discovery setting from ${this.settingFrom})`,
       since: this.since,
       ...(this.problem ? { problem: this.problem } : {}),
       entries: c.entries,
       rejected: c.rejected,
       listed: this.everListed && this.lastKnownFrom === undefined,
       ...(this.lastKnownFrom !== undefined && { lastKnownFrom: this.lastKnownFrom }),
+      ...(this.settingFrom !== undefined && { settingFrom: this.settingFrom }),
     };
+  }
+
+  /** Back to following nothing (a stored setting that could not be used): the next compile starts afresh. */
+  async forget(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending.clear();
+    await this.stopSource();
+    this.overlay = undefined;
+    this.overlayPrefix = undefined;
+    this.lastKnownFrom = undefined;
+    this.settingFrom = undefined;
+    this.description = undefined;
+    this.discoveryKey = "";
   }
 
   async close(): Promise<void> {

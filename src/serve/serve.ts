@@ -24,7 +24,7 @@ import { planIdentities, serviceIdentities } from "./identities.js";
 import type { CertificatePlan } from "../pki/plan.js";
 import type { MeshIR } from "../ir/types.js";
 import { openSource } from "./source.js";
-import { loadRegistryState, loadState, saveRegistryState, saveState } from "./state.js";
+import { loadRegistryState, loadState, registryStoreIntervalMs, saveRegistryState, saveState } from "./state.js";
 import { LiveStatus } from "./live.js";
 import { graphFromIr, graphFromSnapshot } from "../graph/model.js";
 import { RegistryFeed } from "./registry.js";
@@ -66,7 +66,11 @@ export interface ServeOptions {
   /** Mesh CA directory: issue leaf certificates and serve them over SDS (issue 8). */
   caDir?: string;
   /** Registry (issue 16): coalescing window for endpoint changes, and etcd call timings. */
-  registry?: { coalesceMs?: number; callTimeoutMs?: number; probeMs?: number; retryMs?: number; failuresBeforeDown?: number };
+  registry?: {
+    coalesceMs?: number; callTimeoutMs?: number; probeMs?: number; retryMs?: number; failuresBeforeDown?: number;
+    /** The least time between two stores of registry.json (state.ts registryStoreIntervalMs). @default 5000 */
+    storeIntervalMs?: number;
+  };
   /**
    * xDS serving worker processes (src/serve/cluster/): 0 serves ADS in this process; N >= 1 forks N workers that
    * share the xDS port while this process keeps compiling, watching and the admin API. @default 0
@@ -170,45 +174,65 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   let base: MeshSnapshot | undefined;
   const feed = new RegistryFeed({ logger, registry, coalesceMs: options.registry?.coalesceMs, timings: options.registry, republish: () => {
     if (base && !closing) xds.setSnapshot(feed.apply(base));
-    schedulePersist();
+    scheduleRegistryStore();
   } });
 
-  // The warm-start state (state.ts): the last compiled snapshot (key-free) with the registry's endpoints overlaid, and
-  // the registry entries in use. Stored after each compile, and (throttled, one write at a time) after registry changes,
-  // so a restart while the registry does not answer serves them as the last known ones instead of withdrawing them.
-  let kept: { meshName: string; snapshot: MeshSnapshot; compiledAt: string; certificates: CertificatePlan | undefined } | undefined;
+  // The warm-start state (state.ts): the last compiled snapshot (key-free, static instances only) with the mesh's IR
+  // when it has a registry, stored after each compile; and the registry entries in use (registry.json), stored on
+  // their own after registry changes: streamed in chunks, one store at a time, the next no sooner than
+  // registryStoreIntervalMs after the last (longer for a larger registry), and once more at close. A registry change
+  // never stores the snapshot again (a registry at its limits made that block serve for seconds).
   let storedRegistry: string | undefined;
-  let persistTimer: NodeJS.Timeout | undefined;
-  let persisting: Promise<void> = Promise.resolve();
-  const persistNow = async (final = false): Promise<void> => {
-    if (!stateDir || !kept || (closing && !final)) return;
-    const { meshName, snapshot, compiledAt, certificates } = kept;
-    const withRegistry = feed.apply(snapshot);
-    const key = versionsKey(withRegistry);
-    if (key !== stored) {
-      await saveState(stateDir, source.path, meshName, withRegistry, compiledAt, certificates).then(
-        () => (stored = key),
-        (e: Error) => logger.warn({ stateDir, err: e.message }, "could not store the snapshot for a warm start"),
-      );
-    }
-    const reg = feed.toStore();
-    const regKey = reg && `${reg.prefix}@${reg.version}`;
-    if (reg && regKey !== storedRegistry) {
-      await saveRegistryState(stateDir, source.path, { prefix: reg.prefix, savedAt: new Date().toISOString(), entries: reg.entries() }).then(
-        () => (storedRegistry = regKey),
-        (e: Error) => logger.warn({ stateDir, err: e.message }, "could not store the registry entries for a warm start"),
-      );
-    }
+  let compiles = 0; // a compile can change which entries are in use (registry keys) without a registry change
+  let registryDirty = false;
+  let registryTimer: NodeJS.Timeout | undefined;
+  let registryWriting: Promise<void> | undefined;
+  let registryLastEnd = 0;
+  let registryInterval = 0;
+  const registryStores = new Counter({ name: "meshc_state_registry_stores_total", help: "Times registry.json was written to the state directory (registry entries for a warm start)", registers: [registry] });
+  const registryStoreBytes = new Gauge({ name: "meshc_state_registry_bytes", help: "Size of registry.json as last written", registers: [registry] });
+  const storeRegistry = async (): Promise<void> => {
+    registryDirty = false;
+    const reg = stateDir ? feed.toStore() : undefined;
+    const regKey = reg && `${reg.prefix}@${reg.version}@${compiles}`;
+    if (!stateDir || !reg || regKey === storedRegistry) return;
+    const t0 = performance.now();
+    const entries = reg.entries();
+    const r = await saveRegistryState(stateDir, source.path, { prefix: reg.prefix, savedAt: new Date().toISOString(), entries }).then(
+      (r) => {
+        storedRegistry = regKey;
+        registryStores.inc();
+        registryStoreBytes.set(r.bytes);
+        if (r.truncated) logger.warn({ stateDir, stored: r.entries, entries: entries.length, bytes: r.bytes }, `registry.json holds only ${r.entries} of the ${entries.length} registry entries in use (it is bounded); a warm start serves those until the registry lists`);
+        return r;
+      },
+      (e: Error) => {
+        logger.warn({ stateDir, err: e.message }, "could not store the registry entries for a warm start");
+        return undefined;
+      },
+    );
+    registryLastEnd = performance.now();
+    registryInterval = registryStoreIntervalMs(r?.bytes ?? 0, registryLastEnd - t0, options.registry?.storeIntervalMs);
   };
-  const persist = (final = false) => (persisting = persisting.then(() => persistNow(final)));
-  const schedulePersist = () => {
-    if (!stateDir || persistTimer || closing) return;
-    persistTimer = setTimeout(() => {
-      persistTimer = undefined;
-      void persist();
-    }, 1000);
-    persistTimer.unref();
+  const writeRegistry = (): Promise<void> =>
+    (registryWriting ??= storeRegistry().finally(() => {
+      registryWriting = undefined;
+      if (registryDirty) scheduleRegistryStore();
+    }));
+  const scheduleRegistryStore = () => {
+    if (!stateDir || closing) return;
+    registryDirty = true;
+    if (registryTimer || registryWriting) return;
+    // The first store a second after the registry lists; the next ones spaced by registryInterval.
+    const wait = Math.max(1000, registryLastEnd + registryInterval - performance.now());
+    registryTimer = setTimeout(() => {
+      registryTimer = undefined;
+      void writeRegistry();
+    }, wait);
+    registryTimer.unref();
   };
+  const storedMesh = (ir: MeshIR | undefined) => (ir?.discovery ? ir : undefined);
+  const stateKey = (s: MeshSnapshot, ir: MeshIR | undefined) => `${versionsKey(s)}|${ir?.discovery ? JSON.stringify(ir) : ""}`;
   const certificates = options.caDir === undefined ? undefined : await import("./certificates.js");
   const certs: CertificateManager | undefined = options.caDir === undefined || !certificates ? undefined : new certificates.CertificateManager({ caDir: options.caDir, logger, registry, acked: () => certificates.secretsAcked(xds), ...(xdsTls && { rolloutCaveat: () => {
     const old = xdsTls.oldRootClients();
@@ -232,24 +256,40 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   // --ca, fresh leaves are issued for it before it is served.
   if (stateDir) {
     const warm = await loadState(stateDir, source.path).catch((e: Error) => ({ problem: e.message }));
+    const entries = await loadRegistryState(stateDir, source.path).catch((e: Error) => ({ problem: e.message }));
+    if (entries && "entries" in entries) {
+      feed.restore(entries);
+      if (entries.truncatedFrom !== undefined) logger.warn({ stateDir, stored: entries.entries.length, entries: entries.truncatedFrom }, `the state directory holds only ${entries.entries.length} of the ${entries.truncatedFrom} registry entries that were in use (registry.json is bounded)`);
+    } else if (entries) logger.warn({ stateDir, problem: entries.problem }, `the stored registry entries are not used: ${entries.problem}`);
     if (warm && "snapshot" in warm && warm.certificates && !certs) {
       const info = CODES.StoredSnapshotUnusable;
       logger.warn({ code: info.code, stateDir }, `${info.code}: the stored snapshot uses mTLS and needs --ca; compiling first`);
     } else if (warm && "snapshot" in warm) {
       await bindIdentities(undefined, warm.certificates);
-      xds.setSnapshot((base = certs ? await certs.attach(warm.snapshot, warm.certificates) : warm.snapshot));
+      // A mesh with a registry: its stored IR says how the stored entries become endpoints and which registry to
+      // follow, so they are overlaid now, and the registry's changes apply even while mesh.ts does not compile.
+      if (warm.registryMesh) {
+        try {
+          await feed.compiled(warm.registryMesh, dirname(source.path), { compiledAt: warm.compiledAt });
+          feed.apply(warm.snapshot); // a stored IR that does not fit the snapshot fails here, not on a registry change
+        } catch (err) {
+          logger.warn({ stateDir, err: (err as Error).message }, "the stored registry setting is not used; the registry is followed once mesh.ts compiles");
+          await feed.forget();
+          if (entries && "entries" in entries) feed.restore(entries); // for the first compile, as without a stored setting
+        }
+      } else if (warm.registryMeshProblem) {
+        logger.warn({ stateDir, problem: warm.registryMeshProblem }, `the stored registry setting is not used; the registry is followed once mesh.ts compiles: ${warm.registryMeshProblem}`);
+      }
+      xds.setSnapshot(feed.apply((base = certs ? await certs.attach(warm.snapshot, warm.certificates) : warm.snapshot)));
       live.setGraph(graphFromSnapshot("mesh", warm.snapshot));
-      stored = versionsKey(warm.snapshot);
+      stored = stateKey(warm.snapshot, warm.registryMesh);
       served = { origin: "warm-start", since: new Date().toISOString(), compiledAt: warm.compiledAt };
       serving.set(1);
-      logger.info({ stateDir, compiledAt: warm.compiledAt, proxies: warm.snapshot.proxies.size }, "warm start: serving the stored snapshot while compiling");
+      logger.info({ stateDir, compiledAt: warm.compiledAt, proxies: warm.snapshot.proxies.size, ...(warm.registryMesh && { registryEntries: feed.status()?.entries ?? 0 }) }, "warm start: serving the stored snapshot while compiling");
     } else if (warm) {
       const info = CODES.StoredSnapshotUnusable;
       logger.warn({ code: info.code, stateDir, problem: warm.problem }, `${info.code}: the stored snapshot is not served: ${warm.problem}`);
     }
-    const entries = await loadRegistryState(stateDir, source.path).catch((e: Error) => ({ problem: e.message }));
-    if (entries && "entries" in entries) feed.restore(entries);
-    else if (entries) logger.warn({ stateDir, problem: entries.problem }, `the stored registry entries are not used: ${entries.problem}`);
   }
 
   const loadOnce = async (): Promise<boolean> => {
@@ -327,8 +367,15 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     stages.cpu = Math.round((cpu.user + cpu.system) / 100) / 10;
     logger.info({ seconds: Math.round(seconds * 1000) / 1000, proxies: snapshot.proxies.size, ...change, ...(r.readStats && { read: r.readStats }), stages, ...(r.translation && { translation: r.translation }) }, "snapshot loaded");
     if (stateDir && r.meshName !== undefined) {
-      kept = { meshName: r.meshName, snapshot: keyFree!, compiledAt: at, certificates: r.certificates };
-      await persist();
+      const key = stateKey(keyFree!, r.ir);
+      if (key !== stored) {
+        await saveState(stateDir, source.path, r.meshName, keyFree!, at, r.certificates, storedMesh(r.ir)).then(
+          () => (stored = key),
+          (e: Error) => logger.warn({ stateDir, err: e.message }, "could not store the snapshot for a warm start"),
+        );
+      }
+      compiles++;
+      if (r.ir?.discovery) scheduleRegistryStore();
     }
     return true;
   };
@@ -426,10 +473,12 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       live.close();
       certs?.close();
       await feed.close();
-      // Registry changes not stored yet (the write is throttled) are stored now; nothing is written after close().
-      if (persistTimer) await persist(true);
-      clearTimeout(persistTimer);
-      await persisting;
+      // Registry changes not stored yet (the store is spaced out) are stored now; nothing is written after close().
+      clearTimeout(registryTimer);
+      const pending = registryDirty || registryTimer !== undefined;
+      registryTimer = undefined;
+      await registryWriting;
+      if (pending) await writeRegistry();
       xdsTls?.close();
       // Bounded: both servers get the same grace in parallel, then whatever is left is closed. The cancelled load
       // is waited for within the same grace only (it publishes nothing once closing is set).
