@@ -160,6 +160,12 @@ table(test, "MESH0713", [
     ir: withAuthz(mesh(web(), api()), policy(undefined, [], { default: "deny" }), policy("api", [fromWeb], { default: undefined })),
     expect: [],
   },
+  {
+    // MESH0710 is the error there; "the default is allow" beside it was wrong: a service without a proxy has none.
+    name: "a policy on a proxyless client (no default at all)",
+    ir: withAuthz(mesh(web(), service("cli", { proxyless: true, ports: [] })), policy("cli", [fromWeb])),
+    expect: [],
+  },
 ]);
 
 table(test, "MESH0714", [

@@ -1,7 +1,7 @@
 // MESH0702 AuthzRuleNeverMatches and MESH0713 AuthzAllowUnderDefaultAllow: rules with no effect. A rule never
 // matches when one of its lists is empty (from: [], methods: [], paths: []) or its ports leave no port of the
 // service; an allow rule has no effect when the policy's default already allows.
-import { effectivePolicy, ruleAppliesToPort } from "../../ir/authz.js";
+import { effectivePolicy, hasSidecar, ruleAppliesToPort } from "../../ir/authz.js";
 import { ruleSites } from "../authz-rules.js";
 import type { Analyzer } from "../context.js";
 import { q } from "../format.js";
@@ -23,7 +23,8 @@ export const authzNeverMatches: Analyzer = {
       for (const reason of reasons) ctx.report("AuthzRuleNeverMatches", at, site.path, { action: r.action === "allow" ? "Allow" : "Deny", rule: q(r.name), policy: site.policyText, reason });
       if (r.action !== "allow") continue;
       // The effective default: a service's own, else the mesh's; for mesh-wide rules, any service defaulting to deny makes them useful.
-      const defaults = site.targets.map((s) => effectivePolicy(ctx.ir, s)?.default ?? "allow");
+      // Services no meshc proxy enforces for (proxyless, external) have no default at all: MESH0710 says so.
+      const defaults = site.targets.filter(hasSidecar).map((s) => effectivePolicy(ctx.ir, s)?.default ?? "allow");
       if (defaults.length > 0 && defaults.every((d) => d === "allow")) {
         ctx.report("AuthzAllowUnderDefaultAllow", at, site.path, { rule: q(r.name), policy: site.policyText });
       }
