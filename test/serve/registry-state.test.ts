@@ -11,13 +11,13 @@ import assert from "node:assert/strict";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import { Etcd3 } from "etcd3";
 import { pino } from "pino";
 import { startServe } from "../../src/serve/serve.js";
 import { loadRegistryState, registryStoreIntervalMs, saveRegistryState } from "../../src/serve/state.js";
 import type { RegistryEntry } from "../../src/discovery/layout.js";
-import { requireEtcd, startEtcd } from "../helpers/etcd.js";
+import { requireEtcd, startEtcd, type EtcdServer } from "../helpers/etcd.js";
 import { eventually } from "../e2e/lib/procs.js";
 import { inWorkspace } from "../e2e/lib/workspace.js";
 import { catalogAddresses } from "./registry-fixtures.js";
@@ -49,17 +49,24 @@ const metric = async (admin: number, name: string) => {
   return m ? Number(m[1]) : undefined;
 };
 
-test("registry changes never store the snapshot again; registry.json is stored spaced out, and at close", { timeout: 120_000 }, async (t) => {
-  const bin = requireEtcd(t);
-  if (!bin) return;
-  const P = { client: 28800, peer: 28801, xds: 28802, admin: 28803 };
-  await inWorkspace(t, "meshc-registry-state-", async ({ dir, procs }) => {
+type Ports = { client: number; peer: number; xds: number; admin: number };
+/** etcd with catalog/a registered, the mesh written and a state folder named: what every test here starts from. */
+async function registryWorkspace(t: TestContext, bin: string, name: string, P: Ports, body: (w: { dir: string; stateDir: string; etcd: EtcdServer; writer: Etcd3 }) => Promise<void>): Promise<void> {
+  await inWorkspace(t, name, async ({ dir, procs }) => {
     const etcd = await startEtcd(procs, bin, { dir, clientPort: P.client, peerPort: P.peer });
     const writer = new Etcd3({ hosts: etcd.url });
     t.after(() => writer.close());
     await writer.put(`${PREFIX}/services/catalog/a`).value(JSON.stringify({ address: "10.0.0.1" }));
     writeFileSync(join(dir, "mesh.ts"), mesh(P.client));
-    const stateDir = join(dir, "state");
+    await body({ dir, stateDir: join(dir, "state"), etcd, writer });
+  });
+}
+
+test("registry changes never store the snapshot again; registry.json is stored spaced out, and at close", { timeout: 120_000 }, async (t) => {
+  const bin = requireEtcd(t);
+  if (!bin) return;
+  const P = { client: 28800, peer: 28801, xds: 28802, admin: 28803 };
+  await registryWorkspace(t, bin, "meshc-registry-state-", P, async ({ dir, stateDir, etcd, writer }) => {
     // Stores of registry.json at least a minute apart: the first one (a second after the list), then none until close.
     const s = await startServe(options(dir, stateDir, P, 60_000));
     let closed = false;
@@ -124,13 +131,7 @@ test("a warm start whose mesh.ts no longer compiles follows the registry with th
   const bin = requireEtcd(t);
   if (!bin) return;
   const P = { client: 28804, peer: 28805, xds: 28806, admin: 28807 };
-  await inWorkspace(t, "meshc-registry-broken-", async ({ dir, procs }) => {
-    const etcd = await startEtcd(procs, bin, { dir, clientPort: P.client, peerPort: P.peer });
-    const writer = new Etcd3({ hosts: etcd.url });
-    t.after(() => writer.close());
-    await writer.put(`${PREFIX}/services/catalog/a`).value(JSON.stringify({ address: "10.0.0.1" }));
-    writeFileSync(join(dir, "mesh.ts"), mesh(P.client));
-    const stateDir = join(dir, "state");
+  await registryWorkspace(t, bin, "meshc-registry-broken-", P, async ({ dir, stateDir, etcd, writer }) => {
     const first = await startServe(options(dir, stateDir, P));
     await eventually(() => storedEntries(stateDir).length === 1, "the listed entry to be stored", 30_000, 50);
     await first.close();
@@ -182,15 +183,9 @@ test("an entry of exactly 4096 bytes written as port 1e4 survives a restart whil
   const bin = requireEtcd(t);
   if (!bin) return;
   const P = { client: 28808, peer: 28809, xds: 28810, admin: 28811 };
-  await inWorkspace(t, "meshc-registry-4096-", async ({ dir, procs }) => {
-    const etcd = await startEtcd(procs, bin, { dir, clientPort: P.client, peerPort: P.peer });
+  await registryWorkspace(t, bin, "meshc-registry-4096-", P, async ({ dir, stateDir, etcd, writer }) => {
     t.after(() => etcd.proc.signal("SIGCONT"));
-    const writer = new Etcd3({ hosts: etcd.url });
-    t.after(() => writer.close());
-    await writer.put(`${PREFIX}/services/catalog/a`).value(JSON.stringify({ address: "10.0.0.1" }));
     await writer.put(`${PREFIX}/services/catalog/exact`).value(entryOf(4096, "10.0.0.6"));
-    writeFileSync(join(dir, "mesh.ts"), mesh(P.client));
-    const stateDir = join(dir, "state");
     const first = await startServe(options(dir, stateDir, P));
     await eventually(() => catalogAddresses(first.xds.snapshot()!).length === 2, "both entries to be served", 30_000, 20);
     await eventually(() => storedEntries(stateDir).length === 2, "both entries to be stored", 30_000, 50);
