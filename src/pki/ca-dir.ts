@@ -26,6 +26,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, stat
 import { join } from "node:path";
 import { writeFileAtomicSync } from "../runtime/atomic-file.js";
 import { CaError } from "./ca-error.js";
+import { withCaLock } from "./ca-lock.js";
 import { SecretPem } from "./secret.js";
 import { certFingerprint, createIntermediate, createRoot, issuingIssue, loadAuthority, parseCertificate, signatureValid, splitPem, validityIssue, type Authority, type CaProblem, type KeyAlgorithm } from "./x509.js";
 
@@ -381,8 +382,14 @@ async function committedRoot(dir: string, meta: CaMeta, bundle: readonly string[
  * ca.json; run again after an interruption it starts from the saved root (never from a half-written new one).
  */
 export async function rotateCa(dir: string, o: { finish?: boolean; now?: Date } = {}): Promise<RotateResult> {
-  const meta = readCaMeta(dir);
+  readCaMeta(dir);
   checkCaDir(dir);
+  return withCaLock(dir, () => rotateLocked(dir, o));
+}
+
+async function rotateLocked(dir: string, o: { finish?: boolean; now?: Date }): Promise<RotateResult> {
+  // Read under the lock, so that no other rotation changes the directory between this read and the commit.
+  const meta = readCaMeta(dir);
   if (meta.kind !== "root") throw new CaError("only a self-signed mesh root can be rotated here; for an intermediate, `meshc ca init` a new directory with your root");
   const bundle = readBundle(dir);
   if (o.finish) {
