@@ -40,7 +40,9 @@ export function register(program: Command): void {
         const stop = new AbortController();
         process.once("SIGTERM", () => stop.abort());
         process.once("SIGINT", () => stop.abort());
-        await watchCertFiles(opts.ca, opts.out, svc.identity, loaded.ir.mtls.certificates, stop.signal, say);
+        await watchCertFiles(opts.ca, opts.out, svc.identity, loaded.ir.mtls.certificates, stop.signal, say, {
+          onProblem: (message) => process.stderr.write(`meshc certs: warning: ${message}\n`),
+        });
       } catch (err) {
         if (!(err instanceof CaError) && !(err as NodeJS.ErrnoException)?.code) throw err;
         process.stderr.write(`meshc certs: ${(err as Error).message}\n`);
