@@ -48,7 +48,10 @@ const UNRESERVED = /[A-Za-z0-9\-._~]/;
 
 /** Envoy's HCM path handling with normalize_path, merge_slashes and REJECT_REQUEST on escaped slashes. */
 export function normalizePath(target: string, hcm: Canonical): { path?: string; reject?: string } {
-  let path = target.split("?")[0]!;
+  // An absolute-form target (`GET http://host/path HTTP/1.1`): Envoy's HTTP/1 codec keeps its path and query.
+  const absolute = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(target);
+  const rest = absolute ? target.slice(absolute[0].length) : target;
+  let path = (absolute && !rest.startsWith("/") ? `/${rest}` : rest).split("?")[0]!;
   if (path.includes("#")) return { reject: "a fragment (#) in the path is rejected by Envoy" };
   if (!path.startsWith("/")) return { reject: 'a path not starting with "/" is rejected by Envoy' };
   const normalize = hcm.normalize_path === true || obj(hcm.normalize_path as Json)?.value === true;

@@ -84,8 +84,9 @@ describe("R14: path normalization corpus through real Envoy", { skip: envoySkipR
         outcomes[`${r.name} ${reply.status}`] = (outcomes[`${r.name} ${reply.status}`] ?? 0) + 1;
         if (reachesAdmin(target)) attacks++;
         // `meshc explain authz` evaluates the compiled filters: it must agree with Envoy wherever Envoy's HTTP parser
-        // accepted the request line (a 400 from the codec, e.g. raw non-ASCII bytes, never reaches the HCM).
-        const v = evaluateHcm(hcmOf(r.name), { method: "GET", path: target.replace(/^https?:\/\/[^/]*/i, ""), headers: {} });
+        // accepted the request line (a 400 from the codec, e.g. raw non-ASCII bytes, never reaches the HCM), an
+        // absolute-form target included.
+        const v = evaluateHcm(hcmOf(r.name), { method: "GET", path: target, headers: {} });
         const predicted = v.decision === "rejected" ? 400 : v.decision === "denied" ? 403 : 200;
         if (predicted !== reply.status && !(reply.status === 400 && /[^\x21-\x7e]|#/.test(target))) disagreements.push(`${r.name} ${JSON.stringify(target)}: envoy ${reply.status}, explain ${predicted}`);
         // Judged by what the app actually received (the path Envoy forwards, after its normalization).
