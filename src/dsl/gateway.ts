@@ -20,8 +20,11 @@ export interface GatewayListenerOptions {
   tls?: { cert: string; key: string };
 }
 
-export interface GatewayOptions {
-  listeners: readonly [GatewayListenerOptions, ...GatewayListenerOptions[]];
+export type GatewayListeners = readonly [GatewayListenerOptions, ...GatewayListenerOptions[]];
+
+export interface GatewayOptions<L extends GatewayListeners = GatewayListeners> {
+  /** Each listener is a port of the gateway named `<protocol>-<port>` (e.g. `"https-8443"`, for authorization rules). */
+  listeners: L;
   /** Where the gateway proxies run (addresses only matter for port-conflict checks). */
   instances: readonly Instance<never>[];
   /** The gateway proxy's admin port and listen address (its outbound port is unused). */
@@ -29,6 +32,9 @@ export interface GatewayOptions {
   /** SPIFFE ID of the gateway (it calls mesh services with mTLS like a sidecar). @default spiffe://<td>/service/<name> */
   identity?: string;
 }
+
+/** The port names of a gateway's listeners, `<protocol>-<port>` (what gatewayPortName makes at run time). */
+export type GatewayPortName<L> = L extends { readonly protocol: infer P extends string; readonly port: infer Q extends number } ? `${P}-${Q}` : never;
 
 /** Listener ports are named `<protocol>-<port>` (the gateway's "ports"). */
 export function gatewayPortName(l: { protocol: string; port: number }): string {

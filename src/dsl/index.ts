@@ -21,7 +21,7 @@ export {
 } from "./service.js";
 export type { ExternalOptions, ExternalTlsOptions } from "./external.js";
 export type { CorsOptions, CorsOrigin } from "./cors.js";
-export type { GatewayListenerOptions, GatewayOptions } from "./gateway.js";
+export type { GatewayListenerOptions, GatewayListeners, GatewayOptions, GatewayPortName } from "./gateway.js";
 export { istioRetries } from "./retries.js";
 export { etcd, registry, type DiscoveryOptions, type EtcdOptions, type EtcdTlsOptions, type RegistryInstances } from "./discovery.js";
 export type { FinalRoute, ForwardRoute, Route, RouteCommon, RouteFactory, RouteStart } from "./routes.js";

@@ -32,7 +32,7 @@ import { telemetryModel, type TelemetryOptions } from "./telemetry.js";
 import type { TelemetryModel } from "./model.js";
 import { externalServiceOptions, type ExternalOptions } from "./external.js";
 import type { CorsOptions } from "./cors.js";
-import { gatewayServiceOptions, type GatewayOptions } from "./gateway.js";
+import { gatewayServiceOptions, type GatewayListeners, type GatewayOptions, type GatewayPortName } from "./gateway.js";
 import type { DiscoveryOptions } from "./discovery.js";
 import type { PatchFunction, PatchKind, PatchTarget } from "./patch.js";
 import type { PatchModel } from "./model.js";
@@ -94,7 +94,7 @@ export interface Mesh {
    * routes with mesh.routes(gateway, ...) (targets are mesh services; `match: { host }` picks a listener host) and
    * route defaults (timeout, retries) with mesh.policy(gateway, ...). Run it with `meshc run --service <name>`.
    */
-  gateway<N extends string>(name: N, options: GatewayOptions): ServiceRef<N, never, never>;
+  gateway<N extends string, const L extends GatewayListeners>(name: N, options: GatewayOptions<L>): ServiceRef<N, GatewayPortName<L[number]>, never>;
   /** CORS for every route of `service` (Envoy's virtual-host policy); a route's own `.cors()` replaces it. Once per service. */
   cors(service: ServiceRef, options: CorsOptions): void;
   /** Adds services declared elsewhere with defineService(). */
@@ -115,7 +115,7 @@ export interface Mesh {
   /** Telemetry of `service`'s sidecar: each section given (accessLog, metrics, tracing) replaces the mesh's. */
   telemetry(service: ServiceRef, options: TelemetryOptions): void;
   /** Who may call `service`, on which ports, methods, paths and headers (docs/dsl.md, "Authorization"). Once per service. */
-  authorize<N extends string, P extends string, S extends string>(service: ServiceRef<N, P, S>, options: AuthorizeOptions<P>): void;
+  authorize<N extends string, P extends string, S extends string>(service: ServiceRef<N, P, S>, options: AuthorizeOptions<NoInfer<P>>): void;
   /** Mesh-wide authorization: the default for services that set none, and rules every sidecar enforces. Once per mesh. */
   authorizeDefaults(options: MeshAuthorizeOptions): void;
   /**
