@@ -49,7 +49,8 @@ function instancesOf(o: ExternalOptions<Record<string, PortSpec>>, resolution: s
   const endpoints = Array.isArray(o.endpoints) ? o.endpoints : [];
   if (resolution === "static") {
     // A bare address serves every port on its own number; "address:port" and objects are instances as for services.
-    return endpoints.map((e) => (typeof e === "string" && !/:\d+$/.test(e) ? ({ address: e } satisfies EndpointModel) : e));
+    // "address:port" has one colon, or brackets around an IPv6 address: a bare IPv6 address ("2001:db8::1") is bare.
+    return endpoints.map((e) => (typeof e === "string" && !/^(?:[^:]*|\[[^\]]*\]):\d+$/.test(e) ? ({ address: e } satisfies EndpointModel) : e));
   }
   const host = typeof endpoints[0] === "string" ? endpoints[0] : Array.isArray(o.hosts) ? o.hosts[0] : undefined;
   return { dns: host };

@@ -216,6 +216,13 @@ ${body}
     assert.deepEqual(ports(r.snapshot!, "outbound|443||multi"), [["10.9.0.1", 443]]);
   });
 
+  test("static external endpoints: a bare IPv6 address serves every port, [v6]:port and v4:port one port", async () => {
+    const r = await compile(`  const multi = mesh.external("multi", { hosts: ["multi.example"], ports: { api: http(8080) }, resolution: "static", endpoints: ["2001:db8::1", "::ffff:10.0.0.1", "[2001:db8::2]:8443", "10.0.0.3:8444"] });`);
+    assert.deepEqual(r.diagnostics, []);
+    // "2001:db8::1" used to be read as address "2001:db8:" port 1.
+    assert.deepEqual(ports(r.snapshot!, "outbound|8080||multi"), [["2001:db8::1", 8080], ["::ffff:10.0.0.1", 8080], ["2001:db8::2", 8443], ["10.0.0.3", 8444]]);
+  });
+
   test("dns() on two ports: each DNS cluster on its own port, or the numbers given by name", async () => {
     const r = await compile(`  const multi = mesh.service("multi", { ports: { web: http(80, { app: 3000 }), tls: tcp(443, { app: 3001 }) }, instances: dns("googleapis.example") });`);
     assert.deepEqual(r.diagnostics, []);
