@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { analyze } from "../../src/analysis/index.js";
+import { canonicalOf } from "../../src/backends/envoy/encode.js";
+import { translateMesh } from "../../src/backends/envoy/translate.js";
 import type { HttpRouteIR, ServiceIR } from "../../src/ir/types.js";
 import { at, mesh, port, route, service, table } from "./ir-fixtures.js";
 
@@ -25,6 +27,8 @@ table(test, "MESH0233", [
 
 table(test, "MESH0234", [
   { name: "a host a listener serves", ir: mesh(gateway([hostRoute("api.shop.example")]), service("api")), expect: [] },
+  // Host names are case-insensitive (Envoy lowercases domains); this was MESH0234.
+  { name: "a host a listener serves, in other case", ir: mesh(gateway([hostRoute("SHOP.example")]), service("api")), expect: [] },
   {
     name: "a host no listener serves",
     ir: mesh(gateway([hostRoute("admin.shop.example")]), service("api")),
@@ -64,4 +68,14 @@ table(test, "MESH0239", [
 test("MESH0239 names both spellings and the port", () => {
   const d = analyze(mesh(listeners({ port: 8000, hosts: ["Shop.example", "shop.example"] }))).find((x) => x.code === "MESH0239");
   assert.equal(d?.message, 'Host "shop.example" of gateway "edge" is listed again on port 8000: it is the same domain as "Shop.example" (Envoy ignores letter case in domains).');
+});
+
+test("a route's match.host in other case than the listener's host serves that host", () => {
+  const { snapshot } = translateMesh(mesh(gateway([hostRoute("SHOP.example")]), service("api")));
+  const table = snapshot.proxies.get("edge")!.resources.route.find((r) => r.name === "gateway|8443")!;
+  const vhosts = (canonicalOf("route", table) as { virtual_hosts: { domains: string[]; routes: Record<string, unknown>[] }[] }).virtual_hosts;
+  const forwards = (domain: string) => vhosts.find((v) => v.domains.includes(domain))!.routes.some((r) => "route" in r);
+  // The route used to serve no host: each host answered 404 only.
+  assert.equal(forwards("shop.example"), true);
+  assert.equal(forwards("api.shop.example"), false);
 });

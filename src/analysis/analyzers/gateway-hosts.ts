@@ -29,14 +29,15 @@ export const gatewayHosts: Analyzer = {
           });
         });
       });
-      const served = new Set((s.gateway?.listeners ?? []).flatMap((l) => l.hosts));
+      // Lowercased, as Envoy compares domains (and as the backend picks a host's routes).
+      const served = new Set((s.gateway?.listeners ?? []).flatMap((l) => l.hosts.map((h) => h.toLowerCase())));
       s.routes.forEach((r, i) => {
         const host = r.match.host;
         if (host === undefined) return;
         const path = ["services", s.name, "routes", i, "match", "host"];
         const params = { route: q(r.name), service: q(s.name), host: q(host) };
         if (!s.gateway) ctx.report("HostMatchOutsideGateway", routeSource(s, r), path, params);
-        else if (!served.has(host)) ctx.report("UnknownGatewayHost", routeSource(s, r), path, { ...params, known: listing([...served].sort().map(q)) });
+        else if (!served.has(host.toLowerCase())) ctx.report("UnknownGatewayHost", routeSource(s, r), path, { ...params, known: listing([...new Set((s.gateway?.listeners ?? []).flatMap((l) => l.hosts))].sort().map(q)) });
       });
     }
   },

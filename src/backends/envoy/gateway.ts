@@ -51,9 +51,13 @@ export function gatewayListener(gw: ServiceIR, l: GatewayListenerIR, port: PortI
   };
 }
 
-/** The gateway with only the routes that serve `host` (routes without a host serve every host). */
+/**
+ * The gateway with only the routes that serve `host` (routes without a host serve every host). Host names compare
+ * in lowercase, as Envoy compares domains and as analysis (MESH0234, MESH0239) does.
+ */
 export function gatewayForHost(gw: ServiceIR, host: string): ServiceIR {
-  return { ...gw, routes: gw.routes.filter((r) => r.match.host === undefined || r.match.host === host) };
+  const h = host.toLowerCase();
+  return { ...gw, routes: gw.routes.filter((r) => r.match.host === undefined || r.match.host.toLowerCase() === h) };
 }
 
 export function gatewayDomains(host: string, port: number): string[] {
