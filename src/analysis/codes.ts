@@ -107,7 +107,7 @@ export const CODES = {
   UnknownFailoverLocality: {
     code: "MESH0107",
     severity: "warning",
-    description: "A locality failover entry matches the region, zone or sub-zone of no instance of the service.",
+    description: "A locality failover entry (a region, zone or sub-zone name, or a \"region/zone/subZone\" path) matches no instance of the service.",
     message: "Locality failover entry {locality} of service {service} matches no instance's region, zone or sub-zone.",
     hint: "Use a locality that an instance of {service} declares (declared: {known}), or add localities to its instances.",
   },
@@ -828,6 +828,13 @@ export const CODES = {
     description: "`meshc serve` lost its registry (etcd); proxies keep the last known endpoints, /readyz says so and meshc_registry_connected is 0 until it is back.",
     message: "The registry at {endpoints} is unreachable ({problem}); serving the last known endpoints.",
     hint: "Check that etcd is running and reachable from meshc serve; changes made while it is away arrive when it returns.",
+  },
+  AmbiguousFailoverLocality: {
+    code: "MESH0807",
+    severity: "warning",
+    description: "A bare locality failover entry names several localities of the service (a zone of that name in two regions, a name used as a region and as a zone); each caller takes the one nearest to it, and a caller near none of them matches none.",
+    message: "Locality failover entry {locality} of service {service} names {count} localities ({paths}): each caller takes the one nearest to it (a sub-zone of its zone, else a zone of its region, else a region), and a caller near none of them matches none of them.",
+    hint: "Write the locality as a path, \"region/zone\" or \"region/zone/subZone\" (e.g. {example}), to name exactly one.",
   },
   ReservedIdentity: {
     code: "MESH0715",

@@ -251,8 +251,14 @@ export interface PolicyOptions {
   /** @default "round-robin" */
   loadBalancer?: LoadBalancerOptions;
   /**
-   * Ordered locality failover: prefer instances in the first zone (or region), then the next, … Instances in no
-   * listed locality come last.
+   * Ordered locality failover: prefer instances in the first locality, then the next, … Each caller's own zone
+   * (within its region) comes first and its region next, whether listed or not; instances in no listed locality
+   * come last. An entry is a path, `"region/zone"` or `"region/zone/subZone"`, naming exactly that locality, or a
+   * bare region, zone or sub-zone name, which means the one of that name nearest the caller (a sub-zone of its zone,
+   * else a zone of its region, else a region, else the only zone or sub-zone of that name); a bare name that
+   * denotes several localities is warned about (MESH0807) and never matches all of them.
+   * @example ["rack2", "rack1", "eu"] // prefer sub-zone rack2, then rack1, then region eu
+   * @example ["us/a", "ap/a"] // zone a of region us, then zone a of region ap
    */
   localityFailover?: readonly string[];
 }

@@ -311,10 +311,11 @@ export class EndpointOverlay {
     return proxy.resources.endpoint.map((r) => {
       const target = this.allRefs.get(r.name);
       if (!target) return r;
-      const order = failoverOrder(target.service, loc);
-      if (!order) return r; // no failover: the assignment does not depend on where the caller is
+      if (!target.service.policy.localityFailover?.length) return r; // no failover: the caller's place does not matter
       const registry = target.service.registry?.key;
       const service = registry !== undefined ? this.liveService(target.service) : target.service;
+      // From the live entries: which localities a bare name denotes depends on them (resolveFailoverEntry).
+      const order = failoverOrder(service, loc)!;
       const key = `${r.name}|${order.join(",")}`;
       const gen = registry !== undefined ? `${registry}@${this.generation.get(registry) ?? 0}` : "static";
       let hit = this.assignments.get(key);

@@ -195,9 +195,51 @@ table(test, "MESH0107", [
     ir: mesh(zoned(["eu-1a", "us-1a"])),
     expect: [{ severity: "warning", path: ["services", "payments", "policy", "localityFailover", 1], line: 11, column: 3 }],
   },
+  { name: "region/zone and region/zone/subZone paths the instances declare", ir: mesh(zoned(["eu/eu-1b/rack-3", "eu/eu-1a"])), expect: [] },
+  {
+    name: "a path whose zone is in another region, or whose sub-zone is in another zone",
+    ir: mesh(zoned(["us/eu-1a", "eu/eu-1a/rack-3", "eu/eu-1b"])),
+    expect: [
+      { severity: "warning", path: ["services", "payments", "policy", "localityFailover", 0], line: 11, column: 3 },
+      { severity: "warning", path: ["services", "payments", "policy", "localityFailover", 1], line: 11, column: 3 },
+    ],
+  },
   {
     name: "failover on a DNS service (no localities)",
     ir: mesh(service("ext", { source: at(2), instances: { kind: "dns", hostname: "ext.example", ports: { http: 443 } }, policy: { localityFailover: ["eu"] } })),
     expect: [{ severity: "warning", path: ["services", "ext", "policy", "localityFailover", 0], line: 2, column: 1 }],
   },
 ]);
+
+const spread = (failover: string[]) =>
+  service("api", {
+    source: at(13, 3),
+    instances: {
+      kind: "static",
+      endpoints: [
+        endpoint("10.3.0.1", 8080, {}, { locality: { region: "eu", zone: "eu-a", subZone: "rack1" } }),
+        endpoint("10.3.0.2", 8080, {}, { locality: { region: "us", zone: "a" } }),
+        endpoint("10.3.0.3", 8080, {}, { locality: { region: "ap", zone: "a" } }),
+        endpoint("10.3.0.4", 8080, {}, { locality: { region: "a", zone: "rack1" } }),
+      ],
+    },
+    policy: { localityFailover: failover },
+  });
+
+table(test, "MESH0807", [
+  { name: "names that denote one locality, and paths", ir: mesh(spread(["eu-a", "ap", "us/a", "ap/a", "eu/eu-a/rack1"])), expect: [] },
+  {
+    name: "a zone name of two regions, a name used as a region and a zone, a sub-zone name also a zone",
+    ir: mesh(spread(["eu", "a", "rack1"])),
+    expect: [
+      { severity: "warning", path: ["services", "api", "policy", "localityFailover", 1], line: 13, column: 3 },
+      { severity: "warning", path: ["services", "api", "policy", "localityFailover", 2], line: 13, column: 3 },
+    ],
+  },
+]);
+
+test("MESH0807 lists the localities a name denotes and suggests a path", () => {
+  const { message, hint } = messageOf(mesh(spread(["a"])), "MESH0807");
+  assert.match(message, /"a" of service "api" names 3 localities \("a", "ap\/a" and "us\/a"\)/);
+  assert.match(hint, /"region\/zone"/);
+});

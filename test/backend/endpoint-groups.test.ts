@@ -53,8 +53,9 @@ test("random failover orders, endpoint weights, ports and addresses give what bu
   fc.assert(
     fc.property(
       fc.array(fc.record({ zone: fc.constantFrom(...zones, undefined), region: fc.constantFrom("r1", "r2", undefined), weight: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }), ip: fc.boolean() }), { minLength: 0, maxLength: 8 }),
-      fc.option(fc.uniqueArray(fc.constantFrom(...zones, "r1", "r2")), { nil: undefined }),
-      (eps, order) => {
+      fc.option(fc.uniqueArray(fc.constantFrom(...zones, "r1", "r2", "r1/a", "r2/b", "/c")), { nil: undefined }),
+      fc.option(fc.record({ zone: fc.constantFrom(...zones, undefined), region: fc.constantFrom("r1", "r2", undefined) }), { nil: undefined }),
+      (eps, list, caller) => {
         const s = structuredClone(base.services[0]!);
         if (s.instances.kind !== "static") return;
         const template = s.instances.endpoints[0]!;
@@ -64,7 +65,10 @@ test("random failover orders, endpoint weights, ports and addresses give what bu
           locality: { ...(e.region !== undefined && { region: e.region }), ...(e.zone !== undefined && { zone: e.zone }) },
           ...(e.weight !== undefined && { weight: e.weight }),
         }));
-        for (const ref of refsOf(s)) same(ref, order ?? undefined, new ClusterGroups(ref));
+        s.policy = { ...s.policy, localityFailover: list ?? undefined };
+        const loc = caller ? { ...(caller.region !== undefined && { region: caller.region }), ...(caller.zone !== undefined && { zone: caller.zone }) } : undefined;
+        const order = failoverOrder(s, loc);
+        for (const ref of refsOf(s)) same(ref, order, new ClusterGroups(ref));
       },
     ),
     { numRuns: 300 },

@@ -190,11 +190,15 @@ describe("building blocks", () => {
   const svc = (patch: Partial<ServiceIR>): ServiceIR => ({ ...loadCase("tcp-failover").services[0]!, ...patch });
 
   test("failover order puts the caller's zone, then its region, first", () => {
-    const up = svc({ policy: { connectTimeoutMs: 1, loadBalancer: { kind: "round-robin" }, localityFailover: ["a", "b", "c"] } });
-    assert.deepEqual(failoverOrder(up, { zone: "b" }), ["b", "a", "c"]);
-    assert.deepEqual(failoverOrder(up, { region: "c", zone: "zz" }), ["zz", "c", "a", "b"]);
-    assert.deepEqual(failoverOrder(up, { zone: "x" }), ["x", "a", "b", "c"]);
-    assert.deepEqual(failoverOrder(up, undefined), ["a", "b", "c"]);
+    // Instances in regions a, b, c (no zones): each entry names a region, and the caller's zone is "" zone in
+    // its region (a caller without a region: region "").
+    const base = svc({});
+    const instances = { kind: "static" as const, endpoints: ["a", "b", "c"].map((region, i) => ({ address: `10.9.0.${i + 1}`, ports: {}, labels: {}, locality: { region } })) };
+    const up = { ...base, instances, policy: { connectTimeoutMs: 1, loadBalancer: { kind: "round-robin" as const }, localityFailover: ["a", "b", "c"] } };
+    const o = (...ps: string[][]) => ps.map((p) => JSON.stringify(p));
+    assert.deepEqual(failoverOrder(up, { zone: "b" }), o(["", "b"], ["a"], ["b"], ["c"]));
+    assert.deepEqual(failoverOrder(up, { region: "c", zone: "zz" }), o(["c", "zz"], ["c"], ["a"], ["b"]));
+    assert.deepEqual(failoverOrder(up, undefined), o(["a"], ["b"], ["c"]));
     assert.equal(failoverOrder(svc({}), { zone: "a" }), undefined);
   });
 

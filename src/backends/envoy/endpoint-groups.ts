@@ -11,7 +11,7 @@
 import type { LocalityIR } from "../../ir/types.js";
 import type { EnvoyIssue } from "./api/issues.js";
 import { type ClusterRef, clusterRefName } from "./clusters.js";
-import { buildLoadAssignment, cmp, locality } from "./endpoints.js";
+import { buildLoadAssignment, cmp, locality, priorityFn } from "./endpoints.js";
 import { endpointPort, localityKey, subsetEndpoints } from "./model.js";
 import { isIpAddress, socketAddress, u32 } from "./values.js";
 import type { ClusterLoadAssignment, LocalityLbEndpoints } from "./xds-types.js";
@@ -69,11 +69,7 @@ export class ClusterGroups {
   assignment(order: string[] | undefined, issues: EnvoyIssue[]): ClusterLoadAssignment {
     if (!this.groups) return buildLoadAssignment(this.ref, order, issues);
     const name = clusterRefName(this.ref);
-    const priorityOf = (l: LocalityIR | undefined): number => {
-      if (!order) return 0;
-      const i = order.findIndex((x) => x === l?.zone || x === l?.region);
-      return i < 0 ? order.length : i;
-    };
+    const priorityOf = priorityFn(order);
     const withPriority = this.groups.map((g) => ({ g, priority: priorityOf(g.locality) }));
     const levels = [...new Set(withPriority.map((x) => x.priority))].sort((a, b) => a - b);
     withPriority.sort((a, b) => a.priority - b.priority || cmp(a.g.key, b.g.key));
