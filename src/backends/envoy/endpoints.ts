@@ -66,7 +66,7 @@ export function localityNames(s: ServiceIR): LocalityNames {
  * - a bare name names the locality of that name nearest the caller: a sub-zone of the caller's zone, else a zone of
  *   the caller's region, else a region, else the one zone or sub-zone of that name anywhere. A name that denotes
  *   several zones or sub-zones none of which is near the caller names none of them (never all: a zone "a" in
- *   region "us" is not zone "a" in region "ap"); analysis reports such names (MESH0808).
+ *   region "us" is not zone "a" in region "ap"); analysis reports such names (MESH0807).
  */
 export function resolveFailoverEntry(entry: string, caller: LocalityIR | undefined, names: LocalityNames): string[] | undefined {
   if (entry.includes("/")) return entry.split("/");
