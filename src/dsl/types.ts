@@ -180,9 +180,9 @@ export interface CircuitBreakerOptions {
   };
 }
 
-/** Passive health checking: eject hosts that keep failing. */
+/** Passive health checking: eject hosts that keep failing (success-rate ejection stays off). */
 export interface OutlierDetectionOptions {
-  /** Consecutive 5xx responses before ejection. @default 5 (Envoy) */
+  /** Consecutive 5xx responses before ejection; 0 turns this detector off (e.g. to eject on gateway errors only). @default 5 (Envoy) */
   consecutive5xx?: number;
   /** Consecutive 502/503/504 before ejection. */
   consecutiveGatewayErrors?: number;
@@ -190,7 +190,10 @@ export interface OutlierDetectionOptions {
   interval?: Duration;
   /** Base ejection time, multiplied by the number of ejections. @default "30s" (Envoy) */
   baseEjection?: Duration;
-  /** At most this share of hosts ejected. @default 10 (Envoy) */
+  /**
+   * At most this share of hosts ejected at once, except that one host can always be ejected (so a pool of fewer
+   * than 10 hosts still ejects with the default); 0 ejects none. @default 10 (Envoy): at least one host, then up to 10 %
+   */
   maxEjectionPercent?: Percent;
 }
 

@@ -138,14 +138,19 @@ function circuitBreakers(policy: UpstreamPolicyIR): Cluster["circuit_breakers"] 
 function outlierDetection(policy: UpstreamPolicyIR): Cluster["outlier_detection"] {
   const od = policy.outlierDetection;
   if (!od) return undefined;
-  // Only the detectors the user configured eject: Envoy would otherwise also enforce success-rate ejection, and
-  // consecutive-5xx at 5, which nobody asked for (Istio turns both off the same way).
+  // Success-rate ejection (on by default in Envoy) is statistical and nobody asked for it: off, as in Istio.
+  // Consecutive 5xx keeps Envoy's default (5, enforced), as documented and as in Istio; 0 turns it off (for
+  // instance to eject on gateway errors only), which Istio also spells as enforcement 0.
   const out: NonNullable<Cluster["outlier_detection"]> = { enforcing_success_rate: u32(0) };
   if (od.consecutive5xx !== undefined) out.consecutive_5xx = u32(od.consecutive5xx);
-  else out.enforcing_consecutive_5xx = u32(0);
+  if (od.consecutive5xx === 0) out.enforcing_consecutive_5xx = u32(0);
   if (od.intervalMs !== undefined) out.interval = duration(od.intervalMs);
   if (od.baseEjectionMs !== undefined) out.base_ejection_time = duration(od.baseEjectionMs);
   if (od.maxEjectionPercent !== undefined) out.max_ejection_percent = u32(od.maxEjectionPercent);
+  // Envoy ejects a host only while (ejected + 1) / hosts stays within max_ejection_percent (default 10 %), so a
+  // pool of fewer than 10 hosts would never eject anything: the first ejection ignores the share. An explicit 0
+  // means "never eject" and stays so.
+  if (od.maxEjectionPercent !== 0) out.always_eject_one_host = { value: true };
   if (od.consecutiveGatewayErrors !== undefined) {
     out.consecutive_gateway_failure = u32(od.consecutiveGatewayErrors);
     // Envoy counts gateway failures but ejects for them only when enforcing (default 0 %).
