@@ -197,7 +197,11 @@ export interface OutlierDetectionOptions {
   maxEjectionPercent?: Percent;
 }
 
-/** Active health checking: one of `http`, `grpc`, `tcp`, plus timing. */
+/**
+ * Active health checking: one of `http`, `grpc`, `tcp`, plus timing. Hosts failing their checks get no calls, even
+ * when none is left (callers then get 503, response flag UH). HTTP and gRPC checks name the service as Host
+ * (an external service: its first host).
+ */
 export type HealthCheckOptions = OneOf<{
   /** HTTP GET of this path; 200 is healthy. */
   http: string;
@@ -206,7 +210,7 @@ export type HealthCheckOptions = OneOf<{
   /** TCP connect. */
   tcp: Record<string, never>;
 }> & {
-  /** @default "10s" */
+  /** Time between checks, also before the upstream has had any traffic. @default "10s" */
   interval?: Duration;
   /** @default "1s" */
   timeout?: Duration;

@@ -4,14 +4,10 @@
 //   without `consecutive5xx` keeps Envoy's 5 (never enforcing 0 unless the user sets 0);
 // - active health checks run at their interval before the first request too (no_traffic_interval), hosts failing
 //   them stay out even when none is left (panic threshold 0, as with outlier detection), and an external service
-//   is checked with its own host as Host/:authority;
-// - a policy's route timeout defaults to none, as its JSDoc now says.
+//   is checked with its own host as Host/:authority.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { buildOutboundCluster, type Flavor } from "../../src/backends/envoy/clusters.js";
-import { canonicalOf } from "../../src/backends/envoy/encode.js";
-import { translateMesh } from "../../src/backends/envoy/translate.js";
 import type { HealthCheckIR, OutlierDetectionIR, ServiceIR, UpstreamPolicyIR } from "../../src/ir/types.js";
 import { loadCase } from "./cases.js";
 
@@ -24,8 +20,6 @@ function service(caseName: string, name: string, policy: Partial<UpstreamPolicyI
 function cluster(s: ServiceIR, flavor: Flavor = "sidecar") {
   return buildOutboundCluster({ service: s, port: s.ports[0]! }, flavor);
 }
-
-type RouteConfig = { virtual_hosts?: { name: string; routes: { name: string; route?: { timeout?: object } }[] }[] };
 
 const outlier = (od: OutlierDetectionIR, flavor: Flavor = "sidecar") => cluster(service("resilience", "checkout", { outlierDetection: od }), flavor);
 const http: HealthCheckIR = { kind: "http", path: "/healthz", intervalMs: 1500, timeoutMs: 500, healthyThreshold: 1, unhealthyThreshold: 1 };
@@ -58,5 +52,31 @@ describe("outlier detection", () => {
     assert.deepEqual(off.enforcing_consecutive_5xx, { value: 0 });
     // Success-rate ejection stays off either way.
     for (const od of [dflt, gatewayOnly, off]) assert.deepEqual(od.enforcing_success_rate, { value: 0 });
+  });
+});
+
+describe("active health checks", () => {
+  test("the configured interval applies before the upstream's first request too", () => {
+    const hc = cluster(service("resilience", "checkout", { healthCheck: http })).health_checks![0]!;
+    assert.deepEqual(hc.interval, { seconds: 1, nanos: 500_000_000 });
+    assert.deepEqual(hc.no_traffic_interval, hc.interval);
+  });
+
+  test("hosts failing health checks stay out even when none is left (no panic mode), as with outlier detection", () => {
+    const c = cluster(service("resilience", "checkout", { healthCheck: http }));
+    assert.deepEqual(c.common_lb_config, { healthy_panic_threshold: { value: 0 } });
+    assert.deepEqual(outlier({ consecutive5xx: 2 }).common_lb_config, { healthy_panic_threshold: { value: 0 } });
+    // Without either, Envoy's own threshold; proxyless gRPC clients get none (they run no checks).
+    assert.equal(cluster(service("resilience", "checkout", {})).common_lb_config, undefined);
+    assert.equal(cluster(service("resilience", "checkout", { healthCheck: http }), "proxyless").common_lb_config, undefined);
+  });
+
+  test("a mesh service is checked under its name, an external service under its first declared host", () => {
+    const mesh = cluster(service("resilience", "checkout", { healthCheck: http })).health_checks![0]!;
+    assert.equal(mesh.http_health_check?.host, "checkout");
+    const ext = cluster(service("external-egress", "payments-api", { healthCheck: http })).health_checks![0]!;
+    assert.equal(ext.http_health_check?.host, "api.payments.example");
+    const extGrpc = cluster(service("external-egress", "geo", { healthCheck: grpc })).health_checks![0]!;
+    assert.equal(extGrpc.grpc_health_check?.authority, "geo.partner.example");
   });
 });
