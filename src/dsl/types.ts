@@ -248,7 +248,7 @@ export interface PolicyOptions {
   connectTimeout?: Duration;
   /** Close upstream connections idle this long. @default Envoy's (1h) */
   idleTimeout?: Duration;
-  /** Request timeout for routes that set none. @default Envoy's (15s) */
+  /** Request timeout for routes that set none. @default none (no timeout, as in Istio; not Envoy's 15s) */
   timeout?: Duration;
   /** Retry policy for routes that set none. @default none */
   retries?: RetryOptions;

@@ -4,10 +4,14 @@
 //   without `consecutive5xx` keeps Envoy's 5 (never enforcing 0 unless the user sets 0);
 // - active health checks run at their interval before the first request too (no_traffic_interval), hosts failing
 //   them stay out even when none is left (panic threshold 0, as with outlier detection), and an external service
-//   is checked with its own host as Host/:authority.
+//   is checked with its own host as Host/:authority;
+// - a policy's route timeout defaults to none, as its JSDoc now says.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { buildOutboundCluster, type Flavor } from "../../src/backends/envoy/clusters.js";
+import { canonicalOf } from "../../src/backends/envoy/encode.js";
+import { translateMesh } from "../../src/backends/envoy/translate.js";
 import type { HealthCheckIR, OutlierDetectionIR, ServiceIR, UpstreamPolicyIR } from "../../src/ir/types.js";
 import { loadCase } from "./cases.js";
 
@@ -20,6 +24,8 @@ function service(caseName: string, name: string, policy: Partial<UpstreamPolicyI
 function cluster(s: ServiceIR, flavor: Flavor = "sidecar") {
   return buildOutboundCluster({ service: s, port: s.ports[0]! }, flavor);
 }
+
+type RouteConfig = { virtual_hosts?: { name: string; routes: { name: string; route?: { timeout?: object } }[] }[] };
 
 const outlier = (od: OutlierDetectionIR, flavor: Flavor = "sidecar") => cluster(service("resilience", "checkout", { outlierDetection: od }), flavor);
 const http: HealthCheckIR = { kind: "http", path: "/healthz", intervalMs: 1500, timeoutMs: 500, healthyThreshold: 1, unhealthyThreshold: 1 };
@@ -78,5 +84,27 @@ describe("active health checks", () => {
     assert.equal(ext.http_health_check?.host, "api.payments.example");
     const extGrpc = cluster(service("external-egress", "geo", { healthCheck: grpc })).health_checks![0]!;
     assert.equal(extGrpc.grpc_health_check?.authority, "geo.partner.example");
+  });
+});
+
+describe("documented defaults", () => {
+  // PolicyOptions.timeout: no timeout unless set (docs/dsl.md, as in Istio), not Envoy's 15 s route default.
+  test("a route without a timeout from route, policy or defaults has none, and the JSDoc says so", () => {
+    const ir = loadCase("resilience");
+    const inventory = ir.services.find((s) => s.name === "inventory")!;
+    inventory.policy = { ...inventory.policy, timeoutMs: undefined };
+    inventory.routes = [];
+    const checkout = translateMesh(ir).snapshot.proxies.get("checkout")!;
+    const routes = checkout.resources.route.flatMap((r) => (canonicalOf("route", r) as RouteConfig).virtual_hosts ?? []);
+    const vh = routes.find((v) => v.name.startsWith("inventory:"));
+    assert.ok(vh, JSON.stringify(routes.map((v) => v.name)));
+    // Present and zero (the canonical form of "0s": no timeout); absent would be Envoy's 15 s.
+    for (const r of vh.routes) assert.deepEqual(r.route?.timeout, {}, `route ${r.name}`);
+
+    const types = readFileSync(new URL("../../src/dsl/types.ts", import.meta.url), "utf8");
+    const policy = /export interface PolicyOptions \{([\s\S]*?)\n\}/.exec(types)?.[1] ?? "";
+    const doc = /\/\*\*((?:(?!\*\/)[^])*)\*\/\s*timeout\?: Duration;/.exec(policy)?.[1] ?? "";
+    assert.match(doc, /@default none/);
+    assert.doesNotMatch(doc, /@default Envoy/);
   });
 });
