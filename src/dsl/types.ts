@@ -180,9 +180,9 @@ export interface CircuitBreakerOptions {
   };
 }
 
-/** Passive health checking: eject hosts that keep failing. */
+/** Passive health checking: eject hosts that keep failing (success-rate ejection stays off). */
 export interface OutlierDetectionOptions {
-  /** Consecutive 5xx responses before ejection. @default 5 (Envoy) */
+  /** Consecutive 5xx responses before ejection; 0 turns this detector off (e.g. to eject on gateway errors only). @default 5 (Envoy) */
   consecutive5xx?: number;
   /** Consecutive 502/503/504 before ejection. */
   consecutiveGatewayErrors?: number;
@@ -190,11 +190,18 @@ export interface OutlierDetectionOptions {
   interval?: Duration;
   /** Base ejection time, multiplied by the number of ejections. @default "30s" (Envoy) */
   baseEjection?: Duration;
-  /** At most this share of hosts ejected. @default 10 (Envoy) */
+  /**
+   * At most this share of hosts ejected at once, except that one host can always be ejected (so a pool of fewer
+   * than 10 hosts still ejects with the default); 0 ejects none. @default 10 (Envoy): at least one host, then up to 10 %
+   */
   maxEjectionPercent?: Percent;
 }
 
-/** Active health checking: one of `http`, `grpc`, `tcp`, plus timing. */
+/**
+ * Active health checking: one of `http`, `grpc`, `tcp`, plus timing. Hosts failing their checks get no calls, even
+ * when none is left (callers then get 503, response flag UH). HTTP and gRPC checks name the service as Host
+ * (an external service: its first host).
+ */
 export type HealthCheckOptions = OneOf<{
   /** HTTP GET of this path; 200 is healthy. */
   http: string;
@@ -203,7 +210,7 @@ export type HealthCheckOptions = OneOf<{
   /** TCP connect. */
   tcp: Record<string, never>;
 }> & {
-  /** @default "10s" */
+  /** Time between checks, also before the upstream has had any traffic. @default "10s" */
   interval?: Duration;
   /** @default "1s" */
   timeout?: Duration;
@@ -241,7 +248,7 @@ export interface PolicyOptions {
   connectTimeout?: Duration;
   /** Close upstream connections idle this long. @default Envoy's (1h) */
   idleTimeout?: Duration;
-  /** Request timeout for routes that set none. @default Envoy's (15s) */
+  /** Request timeout for routes that set none. @default none (no timeout, as in Istio; not Envoy's 15s) */
   timeout?: Duration;
   /** Retry policy for routes that set none. @default none */
   retries?: RetryOptions;

@@ -262,6 +262,23 @@ table(test, "MESH0313", [
       { severity: "warning", path: ["services", "pay", "policy", "outlierDetection"], line: 20, column: 8 },
     ],
   },
+  {
+    // Without consecutive5xx, sidecars eject after Envoy's default 5 consecutive 5xx; gRPC clients do not.
+    name: "proxyless client calling an upstream with outlier detection at its defaults",
+    ir: mesh(
+      service("client", { proxyless: true, ports: [port("grpc", "grpc", 9090)], calls: ["pay"] }),
+      service("pay", { ports: [port("grpc", "grpc", 9091)], policy: { source: at(21, 8), connectTimeoutMs: 1000, loadBalancer: { kind: "round-robin" }, outlierDetection: { intervalMs: 1000 } } }),
+    ),
+    expect: [{ severity: "warning", path: ["services", "pay", "policy", "outlierDetection"], line: 21, column: 8 }],
+  },
+  {
+    name: "proxyless client calling an upstream whose consecutive-error ejection is off (consecutive5xx 0)",
+    ir: mesh(
+      service("client", { proxyless: true, ports: [port("grpc", "grpc", 9090)], calls: ["pay"] }),
+      service("pay", { ports: [port("grpc", "grpc", 9091)], policy: { connectTimeoutMs: 1000, loadBalancer: { kind: "round-robin" }, outlierDetection: { consecutive5xx: 0 } } }),
+    ),
+    expect: [],
+  },
 ]);
 
 table(test, "MESH0312", [

@@ -31,7 +31,8 @@ function findings(up: ServiceIR, choice: GrpcChoice): Finding[] {
     });
   }
   const od = up.policy.outlierDetection;
-  if (od && (od.consecutive5xx !== undefined || od.consecutiveGatewayErrors !== undefined)) {
+  // Sidecars eject after consecutive 5xx (5 unless set; 0 turns it off) or gateway errors; gRPC clients never do.
+  if (od && (od.consecutive5xx !== 0 || od.consecutiveGatewayErrors !== undefined)) {
     out.push({
       setting: "consecutive-error outlier detection",
       effect: "they eject only on success rate or failure percentage, so it does nothing for them",

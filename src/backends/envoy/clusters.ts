@@ -64,13 +64,13 @@ export function buildOutboundCluster(ref: ClusterRef, flavor: Flavor, mtls = fal
   const cb = circuitBreakers(policy);
   if (cb) cluster.circuit_breakers = cb;
   const od = outlierDetection(policy);
-  if (od) {
-    cluster.outlier_detection = od;
-    // As Istio (minHealthPercent 0): ejected hosts stay out even when that leaves none, so callers get a fast
-    // 503 "no healthy upstream" (response flag UH) instead of Envoy's panic mode sending to the ejected hosts.
-    if (flavor === "sidecar") cluster.common_lb_config = { healthy_panic_threshold: { value: 0 } };
-  }
-  if (policy.healthCheck) cluster.health_checks = [healthCheck(policy.healthCheck, ref.service.name, ref.port)];
+  if (od) cluster.outlier_detection = od;
+  if (policy.healthCheck) cluster.health_checks = [healthCheck(policy.healthCheck, healthCheckHost(ref.service), ref.port)];
+  // As Istio (minHealthPercent 0): hosts that are ejected or failing their health checks stay out even when that
+  // leaves none, so callers get a fast 503 "no healthy upstream" (response flag UH) instead of Envoy's panic mode
+  // (below 50 % healthy) sending to them anyway. (Kuma keeps Envoy's 50 % unless its healthyPanicThreshold says
+  // otherwise; meshc has no such option, and its docs promise UH.)
+  if ((od || policy.healthCheck) && flavor === "sidecar") cluster.common_lb_config = { healthy_panic_threshold: { value: 0 } };
   const proto = httpProtocolOptions(ref.port, policy.idleTimeoutMs);
   if (proto) cluster.typed_extension_protocol_options = proto;
   if (mtls) cluster.transport_socket = (flavor === "proxyless" ? proxylessUpstreamTlsSocket : upstreamTlsSocket)(ref.service, ref.port, ref.subset);
@@ -138,14 +138,19 @@ function circuitBreakers(policy: UpstreamPolicyIR): Cluster["circuit_breakers"] 
 function outlierDetection(policy: UpstreamPolicyIR): Cluster["outlier_detection"] {
   const od = policy.outlierDetection;
   if (!od) return undefined;
-  // Only the detectors the user configured eject: Envoy would otherwise also enforce success-rate ejection, and
-  // consecutive-5xx at 5, which nobody asked for (Istio turns both off the same way).
+  // Success-rate ejection (on by default in Envoy) is statistical and nobody asked for it: off, as in Istio.
+  // Consecutive 5xx keeps Envoy's default (5, enforced), as documented and as in Istio; 0 turns it off (for
+  // instance to eject on gateway errors only), which Istio also spells as enforcement 0.
   const out: NonNullable<Cluster["outlier_detection"]> = { enforcing_success_rate: u32(0) };
   if (od.consecutive5xx !== undefined) out.consecutive_5xx = u32(od.consecutive5xx);
-  else out.enforcing_consecutive_5xx = u32(0);
+  if (od.consecutive5xx === 0) out.enforcing_consecutive_5xx = u32(0);
   if (od.intervalMs !== undefined) out.interval = duration(od.intervalMs);
   if (od.baseEjectionMs !== undefined) out.base_ejection_time = duration(od.baseEjectionMs);
   if (od.maxEjectionPercent !== undefined) out.max_ejection_percent = u32(od.maxEjectionPercent);
+  // Envoy ejects a host only while (ejected + 1) / hosts stays within max_ejection_percent (default 10 %), so a
+  // pool of fewer than 10 hosts would never eject anything: the first ejection ignores the share. An explicit 0
+  // means "never eject" and stays so.
+  if (od.maxEjectionPercent !== 0) out.always_eject_one_host = { value: true };
   if (od.consecutiveGatewayErrors !== undefined) {
     out.consecutive_gateway_failure = u32(od.consecutiveGatewayErrors);
     // Envoy counts gateway failures but ejects for them only when enforcing (default 0 %).
@@ -154,20 +159,31 @@ function outlierDetection(policy: UpstreamPolicyIR): Cluster["outlier_detection"
   return out;
 }
 
-// Health checks name the service as Host/:authority: Envoy's default is the cluster name, whose "|" the
-// upstream sidecar's connection manager rejects, so every check would fail.
-function healthCheck(hc: HealthCheckIR, service: string, port: PortIR): NonNullable<Cluster["health_checks"]>[number] {
+/**
+ * The Host/:authority of a health check: Envoy's default is the cluster name, whose "|" the upstream sidecar's
+ * connection manager rejects, so every check would fail. A mesh service is checked as its name; an external one as
+ * its first declared host (its name is known to nobody outside the mesh, and a virtual-hosted API answers only to
+ * its own host).
+ */
+function healthCheckHost(service: ServiceIR): string {
+  return service.external?.hosts[0] ?? service.name;
+}
+
+function healthCheck(hc: HealthCheckIR, host: string, port: PortIR): NonNullable<Cluster["health_checks"]>[number] {
   const base = {
     timeout: duration(hc.timeoutMs),
     interval: duration(hc.intervalMs),
+    // Envoy checks a cluster that has not carried traffic yet only every 60 s (no_traffic_interval), so a host
+    // failing its check would stay in for a minute after a quiet start: check at the configured interval always.
+    no_traffic_interval: duration(hc.intervalMs),
     healthy_threshold: u32(hc.healthyThreshold),
     unhealthy_threshold: u32(hc.unhealthyThreshold),
   };
   switch (hc.kind) {
     case "http":
-      return { ...base, http_health_check: { host: service, path: hc.path, ...(isHttp2(port) && { codec_client_type: "HTTP2" as const }) } };
+      return { ...base, http_health_check: { host, path: hc.path, ...(isHttp2(port) && { codec_client_type: "HTTP2" as const }) } };
     case "grpc":
-      return { ...base, grpc_health_check: { authority: service, ...(hc.serviceName !== undefined && { service_name: hc.serviceName }) } };
+      return { ...base, grpc_health_check: { authority: host, ...(hc.serviceName !== undefined && { service_name: hc.serviceName }) } };
     case "tcp":
       return { ...base, tcp_health_check: {} };
   }
