@@ -1,6 +1,6 @@
 // MESH0327 RegexTooComplex: Envoy refuses a regex whose RE2 program is larger than 100 instructions (its default
-// re2.max_program_size.error_level). Estimated by ../re2-program-size.ts on regexes that are otherwise valid
-// (MESH0308/0309 report the rest).
+// re2.max_program_size.error_level). Computed by ../re2-program-size.ts (RE2's own steps, as Envoy compiles) on
+// regexes that are otherwise valid (MESH0308/0309 report the rest).
 import { routeSource, type Analyzer } from "../context.js";
 import { q } from "../format.js";
 import { corsOriginRegexes } from "../route-strings.js";
