@@ -31,7 +31,11 @@ export class AnalysisContext {
   readonly diagnostics: Diagnostic[] = [];
   private readonly byName = new Map<string, ServiceIR>();
 
-  constructor(readonly ir: MeshIR) {
+  /** `baseDir`: what IR source files are relative to (for analyzers that read a source file, value-site.ts). */
+  constructor(
+    readonly ir: MeshIR,
+    readonly baseDir?: string,
+  ) {
     // With duplicates (MESH0201), references resolve to the first service of that name in the IR.
     for (const s of ir.services) if (!this.byName.has(s.name)) this.byName.set(s.name, s);
   }

@@ -152,9 +152,9 @@ export interface AnalyzeOptions {
 
 /** All diagnostics for a mesh, sorted by file, line, column, code (then path and message). */
 export function analyze(ir: MeshIR, options: AnalyzeOptions = {}): Diagnostic[] {
-  const ctx = new AnalysisContext(ir);
-  for (const a of ANALYZERS) a.run(ctx);
   const { baseDir } = options;
+  const ctx = new AnalysisContext(ir, baseDir);
+  for (const a of ANALYZERS) a.run(ctx);
   const located =
     baseDir === undefined ? ctx.diagnostics : ctx.diagnostics.map((d) => (d.file === undefined ? d : { ...d, file: resolve(baseDir, d.file) }));
   return dedupe(sortDiagnostics(located));

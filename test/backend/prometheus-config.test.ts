@@ -13,6 +13,8 @@ test("targets per sidecar on its metrics port, meshc serve as its own job", () =
     service("web", { telemetry: metrics(15090), instances: { kind: "static", endpoints: [endpoint("10.0.0.2"), endpoint("10.0.0.1"), endpoint("10.0.0.1", 9090)] } }),
     service("api", { telemetry: metrics(15099), instances: { kind: "dns", hostname: "api.internal", port: 8080, ports: { web: 8080 } } }),
     service("cli", { proxyless: true, telemetry: metrics(15090) }),
+    // No meshc proxy runs for these: nothing serves their metrics port (mesh-wide metrics reach their IR too).
+    service("geo", { nonMesh: true, telemetry: metrics(15090), instances: { kind: "static", endpoints: [endpoint("203.0.113.7")] } }),
     service("db"),
   );
   const cfg = prometheusConfig(ir, { serve: "127.0.0.1:18001", scrapeInterval: "5s" });

@@ -2,6 +2,7 @@
 // port must differ from every other port that sidecar binds (service ports, admin, outbound, TCP outbound).
 import type { Analyzer } from "../context.js";
 import { q } from "../format.js";
+import { valueSite } from "../value-site.js";
 
 export const metricsPort: Analyzer = {
   name: "metrics-port",
@@ -19,7 +20,11 @@ export const metricsPort: Analyzer = {
       ];
       const hit = taken.find(([p]) => p === m.port);
       if (hit) {
-        ctx.report("MetricsPortConflict", s.telemetry?.source ?? s.source, ["services", s.name, "telemetry", "metrics", "port"], {
+        // At the port value itself when it is written out: in mesh.telemetry(svc, { metrics: { port } }) or, for the
+        // mesh-wide setting, in defineMesh({ telemetry: { metrics: { port } } }) (else the call, as before).
+        const call = s.telemetry?.source;
+        const value = call && (valueSite(call, [1, "metrics", "port"], ctx.baseDir) ?? valueSite(call, [0, "telemetry", "metrics", "port"], ctx.baseDir));
+        ctx.report("MetricsPortConflict", value ?? call ?? s.source, ["services", s.name, "telemetry", "metrics", "port"], {
           port: m.port,
           service: q(s.name),
           other: hit[1],

@@ -14,14 +14,18 @@ import type { HttpConnectionManager } from "./xds-types.js";
 type AccessLog = NonNullable<HttpConnectionManager["access_log"]>[number];
 type AccessLogFilter = NonNullable<AccessLog["filter"]>;
 
-export type Direction = "inbound" | "outbound";
+/**
+ * inbound/outbound: a sidecar's two sides; ingress: a gateway's listeners (callers from outside the mesh, no mesh
+ * identity, so no source service; the destination is the mesh service its route sent the request to, as outbound).
+ */
+export type Direction = "inbound" | "outbound" | "ingress";
 /** What the log is attached to: an HTTP connection manager (one entry per request) or a tcp_proxy (per connection). */
 export type Carrier = "http" | "tcp";
 
 /**
  * The fields, in order. `source_service`/`destination_service`: the caller and the callee as far as this sidecar
  * knows them (outbound: itself and the service of the upstream cluster; inbound: "-" until mTLS names the peer,
- * and itself). `path` is the path as forwarded (inbound: what the app gets), `original_path` the one before a
+ * and itself; ingress, at a gateway: "-", the caller being outside the mesh, and the service of the upstream cluster). `path` is the path as forwarded (inbound: what the app gets), `original_path` the one before a
  * route's rewrite (x-envoy-original-path: Envoy sets it when it rewrites; a client can set it too). `response_flags` are Envoy's (UH no healthy upstream, UF upstream connection failure, UO overflow,
  * URX retry/connect limit reached, UT upstream timeout, NR no route, LR local reset, UC upstream connection
  * termination, DI delay injected, FI fault injected, RL rate limited, …; "-" for none).
@@ -30,9 +34,7 @@ export function accessLogFields(service: string, direction: Direction): [string,
   return [
     ["start_time", "%START_TIME%"],
     ["direction", direction],
-    ["source_service", direction === "outbound" ? service : "-"],
-    ["destination_service", direction === "outbound" ? "%CLUSTER_METADATA(meshc:service)%" : service],
-    ["destination_subset", direction === "outbound" ? "%CLUSTER_METADATA(meshc:subset)%" : "-"],
+    ...endpointFields(service, direction),
     ["method", "%REQ(:METHOD)%"],
     ["authority", "%REQ(:AUTHORITY)%"],
     // The path Envoy forwarded (after a route's rewrite): never a header's claim. x-envoy-original-path is set by the
@@ -48,7 +50,7 @@ export function accessLogFields(service: string, direction: Direction): [string,
     ["bytes_received", "%BYTES_RECEIVED%"],
     ["bytes_sent", "%BYTES_SENT%"],
     ["route", "%ROUTE_NAME%"],
-    ["upstream_cluster", "%UPSTREAM_CLUSTER%"],
+    ["upstream_cluster", "%UPSTREAM_CLUSTER_RAW%"], // the name itself, not the alt_stat_name of a name with "."
     ["upstream_host", "%UPSTREAM_HOST%"],
     ["upstream_attempts", "%UPSTREAM_REQUEST_ATTEMPT_COUNT%"],
     ["peer_identity", "%DOWNSTREAM_PEER_URI_SAN%"],
@@ -66,17 +68,25 @@ export function tcpAccessLogFields(service: string, direction: Direction): [stri
   return [
     ["start_time", "%START_TIME%"],
     ["direction", direction],
-    ["source_service", direction === "outbound" ? service : "-"],
-    ["destination_service", direction === "outbound" ? "%CLUSTER_METADATA(meshc:service)%" : service],
-    ["destination_subset", direction === "outbound" ? "%CLUSTER_METADATA(meshc:subset)%" : "-"],
+    ...endpointFields(service, direction),
     ["response_flags", "%RESPONSE_FLAGS%"],
     ["duration_ms", "%DURATION%"],
     ["bytes_received", "%BYTES_RECEIVED%"],
     ["bytes_sent", "%BYTES_SENT%"],
-    ["upstream_cluster", "%UPSTREAM_CLUSTER%"],
+    ["upstream_cluster", "%UPSTREAM_CLUSTER_RAW%"], // the name itself, not the alt_stat_name of a name with "."
     ["upstream_host", "%UPSTREAM_HOST%"],
     ["downstream_address", "%DOWNSTREAM_REMOTE_ADDRESS%"],
     ["peer_identity", "%DOWNSTREAM_PEER_URI_SAN%"],
+  ];
+}
+
+/** source_service, destination_service, destination_subset for `direction` (see accessLogFields). */
+function endpointFields(service: string, direction: Direction): [string, string][] {
+  const upstream = direction !== "inbound"; // outbound and ingress: the service of the upstream cluster
+  return [
+    ["source_service", direction === "outbound" ? service : "-"],
+    ["destination_service", upstream ? "%CLUSTER_METADATA(meshc:service)%" : service],
+    ["destination_subset", upstream ? "%CLUSTER_METADATA(meshc:subset)%" : "-"],
   ];
 }
 

@@ -10,6 +10,7 @@ import { proxylessUpstreamTlsSocket, upstreamMtls, upstreamTlsSocket } from "./t
 import { adsConfigSource, duration, socketAddress, u32 } from "./values.js";
 import { originationTlsSocket } from "./external.js";
 import type { Cluster } from "./xds-types.js";
+import { clusterStatName } from "./telemetry-names.js";
 
 /** Who consumes a cluster: an Envoy sidecar, or a proxyless gRPC client (which NACKs some values Envoy accepts). */
 export type Flavor = "sidecar" | "proxyless";
@@ -54,8 +55,10 @@ export function buildOutboundCluster(ref: ClusterRef, flavor: Flavor, mtls = fal
   const name = clusterRefName(ref);
   // A subset's own cluster settings (mesh.policy(svc.subset(…))) replace the service's on its clusters.
   const policy = clusterPolicy(ref.service, ref.subset);
+  const statName = flavor === "sidecar" ? clusterStatName(name) : undefined; // gRPC keeps no Envoy stats
   const cluster: Cluster = {
     name,
+    ...(statName && { alt_stat_name: statName }),
     ...discovery(ref, flavor, name),
     // A TCP port's connect timeout may be set on the service's tcpRoute; everything else comes from its policy.
     connect_timeout: duration((!isHttpFamily(ref.port) && ref.service.tcpRoute?.connectTimeoutMs) || policy.connectTimeoutMs),

@@ -65,6 +65,8 @@ export function egressVirtualHost(mode: EgressMode): VirtualHost {
     routes: [
       {
         name: cluster,
+        // Route stats vhost.egress.route.<cluster>.* (docs/dsl.md, Egress), with or without telemetry metrics.
+        stat_prefix: cluster,
         match: { prefix: "/" },
         route: { cluster, ...(mode === "allow-any" && { timeout: duration(0) }) },
         ...(mode === "registry-only" && { response_headers_to_add: [{ header: { key: "x-meshc-egress", value: "blocked" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" as const }] }),

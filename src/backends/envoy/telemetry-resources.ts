@@ -5,7 +5,7 @@ import type { CollectorIR, ServiceIR } from "../../ir/types.js";
 import { pack } from "./api/codec.js";
 import { endpointPort, type MeshIndex } from "./model.js";
 import { FILTER, HTTP_PROTOCOL_OPTIONS } from "./names.js";
-import { collectorClusterName, PROMETHEUS_ADMIN_CLUSTER, prometheusListenerName } from "./telemetry-names.js";
+import { clusterStatName, collectorClusterName, PROMETHEUS_ADMIN_CLUSTER, prometheusListenerName } from "./telemetry-names.js";
 import { isIpAddress, socketAddress } from "./values.js";
 import type { Cluster, Listener } from "./xds-types.js";
 
@@ -73,8 +73,10 @@ export function collectorTarget(mesh: MeshIndex, c: CollectorIR): CollectorTarge
 
 export function buildCollectorCluster(target: CollectorTarget): Cluster {
   const dns = target.addresses.some((a) => !isIpAddress(a.host));
+  const statName = clusterStatName(target.cluster);
   return {
     name: target.cluster,
+    ...(statName && { alt_stat_name: statName }),
     type: dns ? "STRICT_DNS" : "STATIC",
     ...(dns && { dns_lookup_family: "V4_PREFERRED" as const }),
     connect_timeout: { seconds: 1 },

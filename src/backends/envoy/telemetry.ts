@@ -7,7 +7,7 @@ import type { MeshIR, ServiceIR } from "../../ir/types.js";
 import { buildAccessLogs, struct, type Direction } from "./access-log.js";
 import type { ClusterRef } from "./clusters.js";
 import type { MeshIndex } from "./model.js";
-import { FILTER, statPrefix } from "./names.js";
+import { FILTER } from "./names.js";
 import { buildCollectorCluster, buildPrometheusCluster, buildPrometheusListener, collectorTarget } from "./telemetry-resources.js";
 import { buildTracing, routeTracing } from "./tracing.js";
 import type { Cluster, HttpConnectionManager, Listener, TcpProxy, VirtualHost } from "./xds-types.js";
@@ -70,7 +70,9 @@ export function withRouteTelemetry(vh: VirtualHost, upstream: ServiceIR, flags: 
       const ir = byName.get(name) ?? { name, traceSamplePercent: undefined };
       return {
         ...route,
-        ...(flags.metrics && name && { stat_prefix: statPrefix(name) }),
+        // The route's own name, dots included: the `route` stats tag takes everything up to the stat's last "."
+        // (telemetry-names.ts), so the label is the name logs and spans carry, and distinct names stay distinct.
+        ...(flags.metrics && name && { stat_prefix: name }),
         ...(flags.tracing && name && routeTracing(ir as never, untraced)),
       };
     }),

@@ -358,6 +358,13 @@ class Translator {
       if (l) out.listener.push(l);
     }
 
+    this.telemetryResources(svc, out);
+    this.clustersAndEndpoints(svc, refs, "sidecar", out);
+    return out;
+  }
+
+  /** The Prometheus listener and cluster and the collector clusters of a sidecar's or gateway's telemetry. */
+  private telemetryResources(svc: ServiceIR, out: ByKind): void {
     const extra = telemetryResources(this.mesh, svc);
     for (const lis of extra.listeners) {
       const l = this.enc.encode("listener", lis.name!, lis);
@@ -367,9 +374,6 @@ class Translator {
       const c = this.once(`cluster|telemetry|${JSON.stringify(cl)}`, () => this.enc.encode("cluster", cl.name!, cl));
       if (c) out.cluster.push(c);
     }
-
-    this.clustersAndEndpoints(svc, refs, "sidecar", out);
-    return out;
   }
 
   /** An ingress gateway (gateway.ts): its listeners, one route table each, and the clusters its routes use. */
@@ -388,16 +392,21 @@ class Translator {
           const v = buildVirtualHost(this.mesh, view, port, gatewayDomains(host, port.port), "sidecar", `VirtualHost ${JSON.stringify(gatewayVhostName(host, port.port))}`);
           this.issues.push(...v.issues);
           for (const r of v.refs) refs.set(clusterRefName(r), r);
-          vh = { ...v.vhost, name: gatewayVhostName(host, port.port) };
+          // Span names and `route` tags as on a sidecar's routes; no per-route stats: the virtual host is named
+          // after the host, whose dots Envoy's stats tags would split (docs/dsl.md, Telemetry).
+          vh = withRouteTelemetry({ ...v.vhost, name: gatewayVhostName(host, port.port) }, view, { ...this.telemetry, metrics: false }, tracesNothing(svc, view));
         }
         const part = this.vhostPart(`gateway|${svc.name}|${port.name}|${host}`, vh);
         if (part) vhosts.push(part);
       }
       out.route.push(this.enc.routeConfiguration(gatewayResourceName(port.port), vhosts));
       // Authorization as on a sidecar's inbound port (listeners-authz.ts): RBAC filters first, path normalization.
-      const lis = this.enc.encode("listener", gatewayResourceName(port.port), withAuthorization(this.ir, svc, port, gatewayListener(svc, l, port, this.cors)));
+      // Telemetry as on a sidecar (access log direction "ingress", tracing): a gateway is a proxy of the mesh too.
+      const listener = withHcmTelemetry(gatewayListener(svc, l, port, this.cors), this.mesh, svc, "ingress");
+      const lis = this.enc.encode("listener", gatewayResourceName(port.port), withAuthorization(this.ir, svc, port, listener));
       if (lis) out.listener.push(lis);
     }
+    this.telemetryResources(svc, out);
     this.clustersAndEndpoints(svc, refs, "sidecar", out);
     return out;
   }

@@ -1,7 +1,9 @@
 // `meshc prometheus-config`: a Prometheus configuration that scrapes every sidecar's metrics endpoint (telemetry
 // metrics: <instance address>:<metrics port>/stats/prometheus, one target per distinct address) and `meshc serve`'s
 // /metrics. Targets carry `mesh` and `sidecar` labels (not `service`, which Envoy's own labels could shadow).
-// Deterministic: services and targets are sorted. Proxyless clients have no sidecar and are left out (MESH0605).
+// Gateways serve their metrics like sidecars. Deterministic: services and targets are sorted. Proxyless clients have
+// no sidecar and are left out (MESH0605), as are services no meshc proxy runs for (mesh.external, nonMesh), whose
+// addresses would otherwise be listed with the mesh-wide metrics port.
 import type { MeshIR } from "../../ir/types.js";
 
 export interface ScrapeConfigOptions {
@@ -35,7 +37,8 @@ export function sidecarTargets(ir: MeshIR): StaticConfig[] {
   const out: StaticConfig[] = [];
   for (const s of [...ir.services].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const m = s.telemetry?.metrics;
-    if (!m || s.proxyless) continue;
+    // Only proxies meshc runs serve metrics: sidecars and gateways, not proxyless clients, external or nonMesh services.
+    if (!m || s.proxyless || s.nonMesh) continue;
     const hosts = s.instances.kind === "dns" ? [s.instances.hostname] : s.instances.endpoints.map((e) => e.address);
     const targets = [...new Set(hosts.map((h) => hostPort(h, m.port)))].sort();
     if (targets.length) out.push({ targets, labels: { mesh: ir.name, sidecar: s.name } });
