@@ -539,6 +539,20 @@ export const CODES = {
     message: "Route {route} {op} the {side} header {header} to a literal credential, which would be written to the build output and every place that shows a proxy's configuration.",
     hint: "Keep tokens out of mesh.ts: let the application send its own credential, or copy one the request carries with a formatter command, e.g. %REQ(x-upstream-authorization)%.",
   },
+  InstanceWeightsOverflow: {
+    code: "MESH0361",
+    severity: "error",
+    description: "The weights of a service's instances in one locality sum to more than 4294967295: Envoy gives each locality the sum as a uint32 load_balancing_weight.",
+    message: "The weights of service {service}'s instances {locality} sum to {sum}; Envoy allows at most 4294967295 per locality.",
+    hint: "Weights are relative: scale them down (e.g. divide each by {divisor}) so that each locality's sum fits.",
+  },
+  SplitWeightRoundsToZero: {
+    code: "MESH0362",
+    severity: "error",
+    description: "A split backend's weight becomes 0 in Envoy: a positive weight below 0.005 (fractional splits are written in hundredths of a percent), or a weight of 0 in a TCP route's split (Envoy's TCP proxy requires at least 1).",
+    message: "The weight {weight} of {backend} in {where} {reason}.",
+    hint: "{advice}",
+  },
   RejectedByEnvoy: {
     code: "MESH0340",
     severity: "error",

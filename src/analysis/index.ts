@@ -58,6 +58,7 @@ import { tcpAccessLog } from "./analyzers/tcp-access-log.js";
 import { traceSampling } from "./analyzers/trace-sampling.js";
 import { directResponseBody } from "./analyzers/direct-response-body.js";
 import { ejectionPercent } from "./analyzers/ejection-percent.js";
+import { instanceWeights } from "./analyzers/instance-weights.js";
 import { emptyMatchPrefix } from "./analyzers/empty-match-prefix.js";
 import { envoyHeaderOps } from "./analyzers/envoy-header-ops.js";
 import { headerCredentials } from "./analyzers/header-credentials.js";
@@ -92,7 +93,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   gatewayHosts, // 0233 0234 0239
   instanceSidecars, // 0236 0237 0238
   patchTargets, // 0243
-  splitWeights, // 0301 0320
+  splitWeights, // 0301 0320 0362
   shadowedRoutes, // 0303
   protocolMismatch, // 0304 0305 0306
   mirrorTarget, // 0307
@@ -111,6 +112,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   faultDelay, // 0330
   ejectionPercent, // 0331
   headerCredentials, // 0332
+  instanceWeights, // 0361
   routeCallers, // 0350 0351
   corsOrigins, // 0352
   retryTimeout, // 0401

@@ -115,6 +115,10 @@ interface InstanceWithPorts<P extends string> extends InstanceCommon {
 }
 
 interface InstanceCommon {
+  /**
+   * An IP address (IPv4, or IPv6 without brackets): callers' sidecars reach the instance there, and Envoy resolves no
+   * name for a static instance. Declare instances by hostname with `dns("<host>", <port>)`.
+   */
   address: string;
   locality?: {
     region?: string;
@@ -129,7 +133,7 @@ interface InstanceCommon {
 
 /**
  * A static instance: an InstanceOptions object, or `"address:port"` / `"[ipv6]:port"` (the port of a single-port
- * service, like `port`).
+ * service, like `port`). The address is an IP address; a hostname is declared with `dns()`.
  */
 export type Instance<P extends string = string> = InstanceOptions<P> | `${string}:${number}` | `[${string}]:${number}`;
 
@@ -149,7 +153,7 @@ export interface SidecarOptions {
   adminPort?: PortNumber;
   /** The outbound HTTP listener on 127.0.0.1 through which the app calls its upstreams. @default 15001 */
   outboundPort?: PortNumber;
-  /** Address the inbound listeners bind. @default "0.0.0.0" */
+  /** Address the inbound listeners bind: an IP address (e.g. `"127.0.0.1"`, `"::"`), not a hostname. @default "0.0.0.0" */
   inboundAddress?: string;
   /**
    * Local 127.0.0.1 port for each TCP upstream port this service calls. TCP ports of called services that are not

@@ -87,7 +87,8 @@ export interface RetryOptions {
   /** Timeout of each attempt. @default the route timeout */
   perTry?: Duration;
   /**
-   * Conditions that trigger a retry.
+   * Conditions that trigger a retry. An empty list needs `statusCodes` or `grpcCodes` (else nothing is retried, an
+   * error).
    * @default ["5xx", "reset", "connect-failure"] when neither statusCodes nor grpcCodes is given, else []
    */
   on?: readonly RetryOn[];
@@ -151,17 +152,24 @@ export type RewriteOptions =
   | { fullPath: string; prefix?: never; host?: string }
   | { host: string; prefix?: never; fullPath?: never };
 
-/** An HTTP redirect. Unset parts keep the request's. */
-export interface RedirectOptions {
+/** An HTTP redirect. Unset parts keep the request's. `path` and `prefix` exclude each other. */
+export type RedirectOptions = {
   scheme?: "http" | "https";
   host?: string;
-  /** Replace the whole path. */
-  path?: string;
-  /** Replace the matched path prefix. */
-  prefix?: string;
   /** @default 301 */
   status?: 301 | 302 | 303 | 307 | 308;
-}
+} & (
+  | {
+      /** Replace the whole path. */
+      path?: string;
+      prefix?: never;
+    }
+  | {
+      path?: never;
+      /** Replace the matched path prefix. */
+      prefix?: string;
+    }
+);
 
 /** Circuit-breaker thresholds per upstream cluster (Envoy's defaults are 1024 each; retries 3). */
 export interface CircuitBreakerOptions {

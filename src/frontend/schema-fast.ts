@@ -6,14 +6,14 @@
 // test/frontend/schema-fast.test.ts checks "accepted implies zod accepts" over mutated services.
 import { durationMs, MAX_DURATION_MS } from "./duration.js";
 import {
-  isEndpointString,
   DNS_LABEL,
   EGRESS_MODES,
   GRPC_RETRY_CODES,
   HEADER,
   HOST,
   IDENTITY,
-  isIpOrHost,
+  isIpAddress,
+  isIpEndpointString,
   LB_POLICIES,
   METHODS,
   MTLS_MODES,
@@ -104,14 +104,14 @@ const LOCALITY_KEYS = set("region", "zone", "subZone");
 const ENDPOINT_KEYS = set("address", "port", "ports", "locality", "labels", "weight");
 function endpoint(v: unknown): boolean {
   if (!plain(v) || !keysIn(v, ENDPOINT_KEYS)) return false; // a sidecar, a registry key, …: zod decides
-  if (!isIpOrHost(v.address) || !optPort(v.port)) return false;
+  if (!isIpAddress(v.address) || !optPort(v.port)) return false;
   if (v.ports !== undefined && !instancePorts(v.ports)) return false;
   if (v.port !== undefined && v.ports !== undefined) return false;
   const l = v.locality;
   if (l !== undefined && !(plain(l) && keysIn(l, LOCALITY_KEYS) && optStr(l.region) && optStr(l.zone) && optStr(l.subZone))) return false;
   return (v.labels === undefined || labels(v.labels)) && optCount(v.weight, 1);
 }
-const instance = (v: unknown) => (typeof v === "string" ? isEndpointString(v) : endpoint(v));
+const instance = (v: unknown) => (typeof v === "string" ? isIpEndpointString(v) : endpoint(v));
 
 const STRING_MATCH_KEYS = set("exact", "prefix", "regex");
 function stringMatch(v: unknown): boolean {
@@ -149,6 +149,8 @@ function retry(v: unknown): boolean {
   if (!plain(v) || !keysIn(v, RETRY_KEYS)) return false;
   if (!intIn(v.attempts, 1, MAX_INT) || !optPositiveDuration(v.perTry)) return false;
   if (!optArrayOf(v.on, isRetryOn) || !optArrayOf(v.statusCodes, (c) => intIn(c, 100, 599)) || !optArrayOf(v.grpcCodes, isGrpcCode)) return false;
+  // The schema's refinement: something to retry on.
+  if ((v.on as unknown[] | undefined)?.length === 0 && !(v.statusCodes as unknown[] | undefined)?.length && !(v.grpcCodes as unknown[] | undefined)?.length) return false;
   const b = v.backoff;
   if (b !== undefined && !(plain(b) && keysIn(b, BACKOFF_KEYS) && positiveDuration(b.base) && optPositiveDuration(b.max))) return false;
   return (v.otherHosts === undefined || typeof v.otherHosts === "boolean") && optCount(v.hostSelectionAttempts, 1);
@@ -224,7 +226,7 @@ const TCP_OUTBOUND_KEYS = set("upstream", "port");
 const tcpOutbound = (v: unknown) => plain(v) && keysIn(v, TCP_OUTBOUND_KEYS) && port(v.port) && plain(v.upstream) && keysIn(v.upstream, UPSTREAM_KEYS) && str(v.upstream.service) && str(v.upstream.port);
 const SIDECAR_KEYS = set("adminPort", "outboundPort", "inboundAddress", "tcpOutbound");
 const sidecar = (v: unknown) =>
-  plain(v) && keysIn(v, SIDECAR_KEYS) && optPort(v.adminPort) && optPort(v.outboundPort) && (v.inboundAddress === undefined || isIpOrHost(v.inboundAddress)) && optArrayOf(v.tcpOutbound, tcpOutbound);
+  plain(v) && keysIn(v, SIDECAR_KEYS) && optPort(v.adminPort) && optPort(v.outboundPort) && (v.inboundAddress === undefined || isIpAddress(v.inboundAddress)) && optArrayOf(v.tcpOutbound, tcpOutbound);
 const GRPC_KEYS = set("grpc");
 const isProxylessGrpc = oneOf(PROXYLESS_GRPC);
 const proxyless = (v: unknown) => typeof v === "boolean" || (plain(v) && keysIn(v, GRPC_KEYS) && isProxylessGrpc(v.grpc));

@@ -21,6 +21,14 @@ export function isIpOrHost(v: unknown): boolean {
   if (/^[\d.]+$/.test(v)) return isIP(v) === 4;
   return true;
 }
+/**
+ * A literal IP address Envoy parses (what isIpOrHost accepts, minus hostnames): what a listener binds and what an
+ * EDS or STATIC endpoint needs. Envoy resolves no name there ("malformed IP address: localhost" for a listener,
+ * nothing for an endpoint), so a name must be declared where a DNS cluster resolves it (dns(), mesh.external()).
+ */
+export function isIpAddress(v: unknown): boolean {
+  return isIpOrHost(v) && isIP(v as string) !== 0;
+}
 export const ADDRESS_PORT = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
 export const IDENTITY = /^(spiffe:\/\/[a-z0-9._-]+)?(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/;
 export const PROTOCOLS = ["http", "http2", "grpc", "tcp"] as const;
@@ -38,4 +46,10 @@ export function isEndpointString(v: string): boolean {
   if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) return false;
   if (m[1]!.startsWith("[")) return isIP(m[1]!.slice(1, -1)) === 6;
   return !/^[\d.]+$/.test(m[1]!) || isIP(m[1]!) === 4;
+}
+
+/** "ip:port" or "[ipv6]:port" (isEndpointString without hostnames): a static instance written as a string. */
+export function isIpEndpointString(v: string): boolean {
+  const m = ADDRESS_PORT.exec(v);
+  return m !== null && isEndpointString(v) && isIpAddress(m[1]!.startsWith("[") ? m[1]!.slice(1, -1) : m[1]!);
 }

@@ -13,7 +13,8 @@ import {
   HEADER,
   HOST,
   IDENTITY,
-  isIpOrHost,
+  isIpAddress,
+  isIpEndpointString,
   LB_POLICIES,
   METHODS,
   MTLS_MODES,
@@ -73,7 +74,15 @@ const elementName = (what: string) =>
   z.string().regex(NAME, { error: (i) => `${what} must be letters, digits, "-", "_" or "." (starting and ending alphanumeric), got ${show(i.input)}` });
 const headerName = z.string().regex(HEADER, { error: (i) => `invalid header name ${show(i.input)}` });
 const hostname = z.string().regex(HOST, { error: (i) => `expected a DNS hostname, got ${show(i.input)}` });
-const address = z.string().refine(isIpOrHost, { error: (i) => `expected an IP address (IPv4 without leading zeros, or IPv6) or a hostname, got ${show(i.input)}` });
+// A static instance is an EDS endpoint and Envoy resolves no name there: a hostname is declared with dns() (or an
+// external service's resolution "dns"), where a DNS cluster resolves it.
+const address = z.string().refine(isIpAddress, {
+  error: (i) => `expected an IP address (IPv4 without leading zeros, or IPv6), got ${show(i.input)}: Envoy does not resolve a static instance's name (declare a hostname with dns("<host>", <port>), or resolution "dns" for an external service)`,
+});
+// An address a listener binds: Envoy refuses a name there ("malformed IP address: localhost").
+const bindAddress = z.string().refine(isIpAddress, {
+  error: (i) => `expected an IP address to bind (IPv4 without leading zeros, or IPv6, e.g. "0.0.0.0", "127.0.0.1" or "::"), got ${show(i.input)}: Envoy binds a listener to an address, not a hostname`,
+});
 
 /** Exactly one of `keys` set on an object (a refinement for strict objects with optional keys). */
 function exactlyOne<T extends Record<string, unknown>>(schema: z.ZodType<T>, keys: string[], what: string) {
@@ -109,7 +118,9 @@ const endpoint = z.strictObject({
   // An instance's own sidecar ports (issue 13); unknown app port names are MESH0238.
   sidecar: z.strictObject({ adminPort: port.optional(), outboundPort: port.optional(), app: instancePorts.optional() }).optional(),
 }).refine(notBoth, notBothError);
-const endpointString = z.string().refine(isEndpointString, { error: (i) => `expected "address:port" (an IP address Envoy parses, or a hostname) with a port from 1 to 65535, got ${show(i.input)}` });
+const endpointString = z.string().refine(isIpEndpointString, {
+  error: (i) => `expected "address:port" (an IP address Envoy parses, "[v6]:port" for IPv6) with a port from 1 to 65535, got ${show(i.input)}${isEndpointString(i.input as string) ? `: Envoy does not resolve a static instance's name (declare a hostname with dns("<host>", <port>), or resolution "dns" for an external service)` : ""}`,
+});
 const dnsModel = z.object({ dns: hostname, port: port.optional(), ports: instancePorts.optional() }).refine(notBoth, notBothError);
 // registry({ key }) (issue 16): the key's form is checked by analysis (MESH0801), so check reports it with a code.
 const registryModel = z.object({ registry: z.string({ error: (i) => `expected registry({ key: "<service key>" }), got ${show(i.input)}` }) });
@@ -139,14 +150,16 @@ const rateLimit = z.strictObject({ tokens: count("tokens", 1), per: positiveDura
 const retry = z.strictObject({
   attempts: count("attempts", 1),
   perTry: positiveDuration.optional(),
-  on: z
-    .array(z.enum(RETRY_ON))
-    .optional(),
+  on: z.array(z.enum(RETRY_ON)).optional(),
   statusCodes: z.array(intIn("an HTTP status", 100, 599)).optional(),
   grpcCodes: z.array(z.enum(GRPC_RETRY_CODES)).optional(),
   backoff: z.strictObject({ base: positiveDuration, max: positiveDuration.optional() }).optional(),
   otherHosts: z.boolean().optional(),
   hostSelectionAttempts: count("hostSelectionAttempts", 1).optional(),
+}).refine((r) => !(r.on?.length === 0 && !r.statusCodes?.length && !r.grpcCodes?.length), {
+  // Envoy would get retry_on "" and never retry.
+  error: 'a retry policy needs something to retry on: on: [] with no statusCodes or grpcCodes retries nothing (leave on out for the default ["5xx", "reset", "connect-failure"], or list conditions)',
+  path: ["on"],
 });
 
 const valueMatchKeys = ["exact", "prefix", "regex"];
@@ -188,7 +201,17 @@ const match = z.union([singleMatch, z.array(singleMatch).min(1, { error: "a list
 // CORS (issue 13): Envoy's CORS filter policy per route or per service (virtual host).
 const corsOrigin = z.union([
   z.string().min(1, { error: "an origin must not be empty" }),
-  exactlyOne(z.strictObject({ exact: z.string().optional(), prefix: z.string().optional(), suffix: z.string().optional(), regex: z.string().optional() }), ["exact", "prefix", "suffix", "regex"], "an origin match"),
+  // Envoy requires at least one character in a prefix, suffix or regex (an empty exact matches the empty origin).
+  exactlyOne(
+    z.strictObject({
+      exact: z.string().optional(),
+      prefix: z.string().min(1, { error: 'an origin prefix must not be empty (use "*" for any origin)' }).optional(),
+      suffix: z.string().min(1, { error: 'an origin suffix must not be empty (use "*" for any origin)' }).optional(),
+      regex: z.string().min(1, { error: 'an origin regex must not be empty (use "*" for any origin)' }).optional(),
+    }),
+    ["exact", "prefix", "suffix", "regex"],
+    "an origin match",
+  ),
 ]);
 const corsToken = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: (i) => `expected a header name, got ${show(i.input)}` });
 export const cors = z.strictObject({
@@ -226,7 +249,7 @@ const action = z.discriminatedUnion("kind", [
     path: z.string().optional(),
     prefix: z.string().optional(),
     status: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)]).optional(),
-  }),
+  }).refine((r) => !(r.path !== undefined && r.prefix !== undefined), { error: "a redirect takes path or prefix, not both", path: ["prefix"] }),
   z.strictObject({ kind: z.literal("respond"), status: intIn("an HTTP status", 200, 599), body: z.string().optional() }),
 ]);
 
@@ -333,7 +356,7 @@ export const subsetPolicy = policy
 const sidecar = z.strictObject({
   adminPort: port.optional(),
   outboundPort: port.optional(),
-  inboundAddress: address.optional(),
+  inboundAddress: bindAddress.optional(),
   tcpOutbound: z.array(z.strictObject({ upstream: z.strictObject({ service: z.string(), port: z.string() }), port })).optional(),
 });
 

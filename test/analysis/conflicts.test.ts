@@ -197,3 +197,36 @@ table(test, "MESH0206", [
     expect: [{ severity: "error", path: ["services", "c", "instances", "endpoints", 2], line: 2, column: 2 }],
   },
 ]);
+
+// A gateway's listeners are its ports, named `<protocol>-<port>`: two listeners of one protocol on one number made one
+// port name, so MESH0203 never fired and the backend refused the second "gateway|8000" listener (MESH0901).
+const gatewayWith = (listeners: { port: number; protocol: "http" | "https" }[]) => {
+  const ports = [...new Map(listeners.map((l) => [`${l.protocol}-${l.port}`, port(`${l.protocol}-${l.port}`, "http", l.port, l.port)])).values()];
+  return mesh(
+    service("edge", {
+      source: at(4, 21),
+      ports,
+      gateway: { listeners: listeners.map((l, i) => ({ port: `${l.protocol}-${l.port}`, protocol: l.protocol, hosts: [`h${i}.example`], ...(l.protocol === "https" && { tls: { certFile: "/c.pem", keyFile: "/k.pem" } }) })) },
+    }),
+  );
+};
+table(test, "MESH0203", [
+  { name: "a gateway's listeners on distinct numbers", ir: gatewayWith([{ port: 8000, protocol: "http" }, { port: 8443, protocol: "https" }]), expect: [] },
+  {
+    name: "two http listeners on one number",
+    ir: gatewayWith([{ port: 8000, protocol: "http" }, { port: 8443, protocol: "https" }, { port: 8000, protocol: "http" }]),
+    expect: [{ severity: "error", path: ["services", "edge", "gateway", "listeners", 2, "port"], line: 4, column: 21 }],
+  },
+  {
+    name: "http and https on one number: two ports, reported once",
+    ir: gatewayWith([{ port: 8000, protocol: "http" }, { port: 8000, protocol: "https" }]),
+    expect: [{ severity: "error", path: ["services", "edge", "ports", 1, "port"], line: 4, column: 21 }],
+  },
+]);
+
+test("MESH0203 of two listeners names both and says to merge them", () => {
+  assert.equal(
+    messageOf(gatewayWith([{ port: 8000, protocol: "http" }, { port: 8000, protocol: "http" }]), "MESH0203").message,
+    'Service "edge" uses port 8000 for both listener 1 and listener 2 (both http: list the hosts of both in one listener).',
+  );
+});

@@ -11,7 +11,7 @@ import type { HttpRouteIR, MeshIR, RouteActionIR } from "../../src/ir/types.js";
 import { validateProxies } from "../../src/runtime/validate-proxies.js";
 import { mapLimit } from "../../src/runtime/validate-proxies.js";
 import { requireEnvoy } from "../helpers/envoy.js";
-import { at, backend, messageOf, mesh, port, route, service, table } from "./ir-fixtures.js";
+import { at, backend, endpoint, messageOf, mesh, port, route, service, table } from "./ir-fixtures.js";
 
 /** One service "api" with one route, changed by `edit`; "web" calls it (so a sidecar carries the route). */
 function withRoute(edit: (r: HttpRouteIR) => void, line = 7): MeshIR {
@@ -123,10 +123,70 @@ table(test, "MESH0330", [
 ]);
 
 const ejection = (maxEjectionPercent: number) => mesh(service("api", { policy: { outlierDetection: { maxEjectionPercent }, source: at(4) } }), service("web", { calls: ["api"] }));
+/** "api" with a subset "v2" whose mesh.policy(api.subset("v2"), …) call (line 9) sets outlier detection of its own, or inherits the service's. */
+const subsetEjection = (ofService: number, ofSubset: number | undefined) => {
+  const own = { outlierDetection: { maxEjectionPercent: ofService }, source: at(4) };
+  return mesh(
+    service("api", {
+      policy: own,
+      subsets: [{ name: "v2", labels: { v: "2" }, policy: { connectTimeoutMs: 1000, loadBalancer: { kind: "round-robin" }, ...own, ...(ofSubset !== undefined && { outlierDetection: { maxEjectionPercent: ofSubset } }), source: at(9, 8) } }],
+    }),
+    service("web", { calls: ["api"] }),
+  );
+};
+const SUBSET_EJECTION = ["services", "api", "subsets", "v2", "policy", "outlierDetection", "maxEjectionPercent"];
 table(test, "MESH0331", [
   { name: "50", ir: ejection(50), expect: [] },
   { name: "33.3", ir: ejection(33.3), expect: [{ severity: "error", path: ["services", "api", "policy", "outlierDetection", "maxEjectionPercent"], line: 4, column: 1 }] },
+  { name: "a subset policy's 50", ir: subsetEjection(100, 50), expect: [] },
+  // The backend refused the subset's cluster (MESH0901) before.
+  { name: "a subset policy's 33.3", ir: subsetEjection(100, 33.3), expect: [{ severity: "error", path: SUBSET_EJECTION, line: 9, column: 8 }] },
+  { name: "a subset inheriting the service's 33.3: reported once, at the service", ir: subsetEjection(33.3, undefined), expect: [{ severity: "error", path: ["services", "api", "policy", "outlierDetection", "maxEjectionPercent"], line: 4, column: 1 }] },
+  {
+    name: "the service's and the subset's own, each at its call",
+    ir: subsetEjection(33.3, 12.5),
+    expect: [
+      { severity: "error", path: ["services", "api", "policy", "outlierDetection", "maxEjectionPercent"], line: 4, column: 1 },
+      { severity: "error", path: SUBSET_EJECTION, line: 9, column: 8 },
+    ],
+  },
 ]);
+
+test("MESH0331 of a subset names the subset", () => {
+  assert.equal(messageOf(subsetEjection(100, 33.3), "MESH0331").message, 'Outlier detection of service "api" (subset "v2") has maxEjectionPercent 33.3; Envoy takes a whole percentage.');
+});
+
+// MESH0361: a locality's load_balancing_weight is the sum of its instances' weights, a uint32; two weights of
+// 4294967295 in one locality were refused by the backend (MESH0901).
+const MAX_U32 = 2 ** 32 - 1;
+const weighted = (...instances: [number | undefined, string | undefined][]) =>
+  mesh(
+    service("api", {
+      source: at(3, 20),
+      instances: { kind: "static", endpoints: instances.map(([weight, zone], i) => endpoint(`10.0.0.${i + 1}`, 8080, {}, { ...(weight !== undefined && { weight }), ...(zone !== undefined && { locality: { zone } }) })) },
+    }),
+    service("web", { calls: ["api"] }),
+  );
+table(test, "MESH0361", [
+  { name: "one instance at the maximum", ir: weighted([MAX_U32, undefined]), expect: [] },
+  { name: "the maximum minus 1, and a default weight (1)", ir: weighted([MAX_U32 - 1, undefined], [undefined, undefined]), expect: [] },
+  { name: "the maximum in each of two localities", ir: weighted([MAX_U32, "a"], [MAX_U32, "b"]), expect: [] },
+  { name: "the maximum twice in one locality", ir: weighted([MAX_U32, undefined], [MAX_U32, undefined]), expect: [{ severity: "error", path: ["services", "api", "instances", "endpoints", 1, "weight"], line: 3, column: 20 }] },
+  {
+    name: "once per locality, at the instance that crosses the limit",
+    ir: weighted([3e9, "a"], [1, "b"], [2e9, "a"], [3e9, "a"], [MAX_U32, "b"]),
+    expect: [
+      { severity: "error", path: ["services", "api", "instances", "endpoints", 2, "weight"], line: 3, column: 20 },
+      { severity: "error", path: ["services", "api", "instances", "endpoints", 4, "weight"], line: 3, column: 20 },
+    ],
+  },
+]);
+
+test("MESH0361 names the locality and its sum", () => {
+  const d = messageOf(weighted([MAX_U32, "a"], [MAX_U32, "a"]), "MESH0361");
+  assert.equal(d.message, 'The weights of service "api"\'s instances in locality zone "a" sum to 8589934590; Envoy allows at most 4294967295 per locality.');
+  assert.match(d.hint, /divide each by 2/);
+});
 
 test("every formatter command meshc accepts, and the program-size estimate at the limit, agree with the real Envoy", { timeout: 300_000 }, async (t) => {
   const envoyPath = requireEnvoy(t);

@@ -297,3 +297,39 @@ table(test, "MESH0312", [
     expect: [{ severity: "warning", path: ["services", "client", "calls", 1], line: 14, column: 3 }],
   },
 ]);
+
+// MESH0362: Envoy's weights are integers; a split with a fractional weight is written in basis points, so 0.004
+// became 0 and the canary silently got nothing ([99.996, 0.004] compiled to 10000 and 0); Envoy's TCP proxy refuses
+// a weighted cluster of weight 0 (it was MESH0901), a 0 written as such included.
+const tcpCanary = (weights: [number, number]) =>
+  mesh(
+    tcpSvc("ledger", {
+      source: at(6),
+      instances: { kind: "static", endpoints: [endpoint("10.1.0.1", 5432, { v: "1" }), endpoint("10.1.0.2", 5432, { v: "2" })] },
+      subsets: [
+        { name: "v1", labels: { v: "1" } },
+        { name: "v2", labels: { v: "2" } },
+      ],
+      tcpRoute: { backends: [backend("ledger", weights[0], "v1"), backend("ledger", weights[1], "v2")], source: at(8, 2) },
+    }),
+  );
+const HTTP_BACKENDS = ["services", "catalog", "routes", 0, "action", "backends"];
+const TCP_BACKENDS = ["services", "ledger", "tcpRoute", "backends"];
+table(test, "MESH0362", [
+  { name: "99.99 + 0.01 (one basis point)", ir: canary([99.99, 0.01]), expect: [] },
+  { name: "99.995 + 0.005 (rounds up to one basis point)", ir: canary([99.995, 0.005]), expect: [] },
+  { name: "100 + 0 (a staged backend, as written)", ir: canary([100, 0]), expect: [] },
+  { name: "99.996 + 0.004", ir: canary([99.996, 0.004], 12), expect: [{ severity: "error", path: [...HTTP_BACKENDS, 1, "weight"], line: 12, column: 5 }] },
+  { name: "TCP 60 + 40", ir: tcpCanary([60, 40]), expect: [] },
+  { name: "TCP 99.99 + 0.01", ir: tcpCanary([99.99, 0.01]), expect: [] },
+  { name: "TCP 99.996 + 0.004", ir: tcpCanary([99.996, 0.004]), expect: [{ severity: "error", path: [...TCP_BACKENDS, 1, "weight"], line: 8, column: 2 }] },
+  { name: "TCP 100 + 0 (Envoy's TCP proxy refuses 0)", ir: tcpCanary([100, 0]), expect: [{ severity: "error", path: [...TCP_BACKENDS, 1, "weight"], line: 8, column: 2 }] },
+]);
+
+test("MESH0362 names the weight, the backend and what Envoy makes of it", () => {
+  assert.equal(
+    messageOf(canary([99.996, 0.004]), "MESH0362").message,
+    'The weight 0.004 of "catalog/v2" in route "catalog-0" becomes 0 in Envoy, which takes a split with fractional percentages in hundredths of a percent: this backend would get no traffic.',
+  );
+  assert.match(messageOf(tcpCanary([100, 0]), "MESH0362").message, /^The weight 0 of "ledger\/v2" in the TCP route of service "ledger" is 0, and Envoy's TCP proxy refuses a weight of 0/);
+});

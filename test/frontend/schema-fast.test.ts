@@ -32,7 +32,7 @@ const RICH: Json = {
     "10.0.0.1:8080",
     "[::1]:9090",
     { address: "10.0.0.2", port: 8080, labels: { version: "v1" }, locality: { region: "r", zone: "z", subZone: "s" }, weight: 3 },
-    { address: "web-1.example", ports: { http: 8080, grpc: 9090 } },
+    { address: "fd00::7", ports: { http: 8080, grpc: 9090 } },
   ],
   calls: [{ service: "other" }, { service: "other", subset: "v1", port: "http" }],
   routes: [
@@ -78,7 +78,7 @@ const EDGE: unknown[] = [
   undefined, null, true, false, 0, -0, 1, -1, 0.5, 1.5, 99, 100, 100.5, 101, 199, 200, 599, 600, 65535, 65536, 2 ** 32 - 1, 2 ** 32,
   Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, "", " ", "0", "0ms", "0s", "1.5ms", "1.0005s", "250ms", "2m", "-1s", "1d",
   "GET", "get", "5xx", "unavailable", "round-robin", "http", "https", "tcp", "strict", "forward", "redirect", "/", "/a", "a", "A_b", "_a", "a-",
-  "svc", "Svc", "x".repeat(64), "10.0.0.1", "10.0.0.1:0", "10.0.0.1:65536", "::1", "[::1]:80", "a b", "x\n", "x\u0000", ":authority",
+  "svc", "Svc", "x".repeat(64), "10.0.0.1", "fd00::1", "localhost", "web-1.example", "web-1.example:80", "10.0.0.1:0", "10.0.0.1:65536", "::1", "[::1]:80", "a b", "x\n", "x\u0000", ":authority",
   "spiffe://t/ns", "/ns/x", "__proto__", "constructor", [], [1], ["GET"], [""], {}, { exact: "/" }, { prefix: "/", exact: "/" },
   { service: "other" }, { service: 1 }, { kind: "forward", backends: [] }, { grpc: "go" }, { grpc: "c" }, { tokens: 1, per: "1s" },
 ];

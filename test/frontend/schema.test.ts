@@ -1,9 +1,21 @@
 // Validation (zod) of the evaluated model: messages, paths, positions, and the duration parser.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { defineMesh, http, type Duration, type Mesh } from "../../src/dsl/index.js";
+import { defineMesh, dns, http, type Duration, type Mesh, type RetryOptions } from "../../src/dsl/index.js";
 import { durationMs } from "../../src/frontend/duration.js";
 import { dotPath, validateModel } from "../../src/frontend/validate.js";
+import { readFileSync } from "node:fs";
+import { positionOf } from "./tmp-mesh.js";
+
+/** 1-based line of the only line of this file that ends with the comment `// <marker>` (where a diagnostic must point). */
+const SELF = readFileSync(new URL(import.meta.url), "utf8");
+const lineOf = (marker: string) => {
+  const needle = `// ${marker}\n`;
+  assert.equal(SELF.indexOf(needle), SELF.lastIndexOf(needle), `${marker} marks one line`);
+  return positionOf(SELF, needle).line;
+};
+/** 1-based column of `text` in the line that lineOf(marker) finds. */
+const columnOf = (marker: string, text: string) => SELF.split("\n")[lineOf(marker) - 1]!.indexOf(text) + 1;
 
 const check = (fn: (mesh: Mesh) => void) => validateModel(defineMesh({ name: "t", trustDomain: "t.example" }, fn));
 const loose = (s: string) => s as Duration;
@@ -148,6 +160,97 @@ test("an access log's slowerThan is at most 4294967295ms, a uint32 in Envoy", ()
 test("an instance address that looks numeric must be an address Envoy parses (it NACKed 999.1.1.1 and 01.2.3.4)", () => {
   const errors = (address: string) => check((mesh) => void mesh.service("a", { ports: { web: http(80) }, instances: [{ address }] })).map((d) => d.code);
   for (const bad of ["999.1.1.1", "01.2.3.4", "1::2::3", ":::", "1:2"]) assert.deepEqual(errors(bad), ["MESH0003"], bad);
-  for (const good of ["10.0.0.1", "::ffff:10.0.0.1", "fd00::1", "db.internal", "a1"]) assert.deepEqual(errors(good), [], good);
+  for (const good of ["10.0.0.1", "::ffff:10.0.0.1", "fd00::1"]) assert.deepEqual(errors(good), [], good);
   assert.deepEqual(check((mesh) => void mesh.service("a", { ports: { web: http(80) }, instances: ["999.1.1.1:80"] })).map((d) => d.code), ["MESH0003"]);
+});
+
+// A static instance is an EDS endpoint: Envoy resolves no name there (the backend refused "localhost" as MESH0901).
+test("a static instance's address is an IP address: a hostname is refused at the service, dns() and external dns still take one", () => {
+  const ds = check((mesh) => {
+    mesh.service("a", { ports: { web: http(80) }, instances: ["db.internal:80", { address: "localhost" }, { address: "a1", port: 80 }, "10.0.0.1:80", "[fd00::1]:80"] }); // named instances
+    mesh.external("x", { hosts: ["api.partner.example"], ports: { https: http(443) }, resolution: "static", endpoints: ["partner.example", "203.0.113.7"], tls: {} }); // named endpoint
+  });
+  assert.deepEqual(
+    ds.map((d) => [d.code, dotPath(d.path!), d.line]),
+    [
+      ["MESH0003", "services.a.instances[0]", lineOf("named instances")],
+      ["MESH0003", "services.a.instances[1].address", lineOf("named instances")],
+      ["MESH0003", "services.a.instances[2].address", lineOf("named instances")],
+      ["MESH0003", "services.x.instances[0].address", lineOf("named endpoint")],
+    ],
+  );
+  assert.match(ds[0]!.message, /got "db\.internal:80": Envoy does not resolve a static instance's name \(declare a hostname with dns\(/);
+  assert.match(ds[1]!.message, /got "localhost": Envoy does not resolve/);
+  // At the mesh.service() / mesh.external() call.
+  assert.deepEqual(ds.map((d) => d.column), [0, 1, 2, 3].map((i) => (i < 3 ? columnOf("named instances", 'service("a"') : columnOf("named endpoint", 'external("x"'))));
+  assert.ok(ds.every((d) => d.file?.endsWith("schema.test.ts")));
+  assert.deepEqual(
+    check((mesh) => {
+      mesh.service("d", { ports: { web: http(80) }, instances: dns("db.internal", 80) });
+      mesh.external("y", { hosts: ["api.partner.example"], ports: { https: http(443) }, endpoints: ["partner.example"], tls: {} });
+    }),
+    [],
+  );
+});
+
+// Envoy binds a listener to an IP address: "localhost" was NACKed ("malformed IP address: localhost").
+test("sidecar.inboundAddress is an IP address, for services and gateways", () => {
+  const inbound = (inboundAddress: string) =>
+    check((mesh) => {
+      mesh.service("a", { ports: { web: http(80) }, instances: [], sidecar: { inboundAddress } }); // service inbound
+      mesh.gateway("g", { listeners: [{ port: 8000, protocol: "http", hosts: ["a.example"] }], instances: [{ address: "10.0.0.9" }], sidecar: { inboundAddress } }); // gateway inbound
+    });
+  for (const good of ["0.0.0.0", "127.0.0.1", "::", "::1", "fd00::1", "10.0.0.1"]) assert.deepEqual(inbound(good), [], good);
+  for (const bad of ["localhost", "my-host.local", "a1", "999.1.1.1", "fe80::1%eth0", ""]) {
+    const ds = inbound(bad);
+    assert.deepEqual(ds.map((d) => [d.code, dotPath(d.path!)]), [["MESH0003", "services.a.sidecar.inboundAddress"], ["MESH0003", "services.g.sidecar.inboundAddress"]], bad);
+    assert.match(ds[0]!.message, /expected an IP address to bind .*: Envoy binds a listener to an address, not a hostname$/);
+    assert.deepEqual(ds.map((d) => d.line), [lineOf("service inbound"), lineOf("gateway inbound")], "each at its own declaration");
+  }
+});
+
+test("a CORS origin prefix, suffix or regex is not empty (Envoy requires 1 character); an empty exact is fine", () => {
+  const ds = check((mesh) => {
+    const a = mesh.service("a", { ports: { web: http(80) }, instances: [] });
+    mesh.cors(a, { allowOrigins: [{ prefix: "" }, { exact: "" }, { suffix: "" }, { regex: "" }, { prefix: "https://" }] }); // empty origins
+  });
+  assert.deepEqual(
+    ds.map((d) => [d.code, dotPath(d.path!)]),
+    [
+      ["MESH0003", "services.a.cors[0].allowOrigins[0].prefix"],
+      ["MESH0003", "services.a.cors[0].allowOrigins[2].suffix"],
+      ["MESH0003", "services.a.cors[0].allowOrigins[3].regex"],
+    ],
+  );
+  assert.ok(ds.every((d) => d.line === lineOf("empty origins")), "at the mesh.cors() call");
+});
+
+test("a redirect takes path or prefix, not both (prefix was dropped); the error is at .redirect()", () => {
+  const ds = check((mesh) => {
+    const a = mesh.service("a", { ports: { web: http(80) }, instances: [] });
+    mesh.routes(a, (r) => [
+      r.match({ path: { prefix: "/old/" } }).redirect({ prefix: "/new/" }),
+      r.match({ path: { prefix: "/x/" } })
+        .redirect({ path: "/a", prefix: "/b" } as never), // both
+    ]);
+  });
+  assert.deepEqual(ds.map((d) => [d.code, dotPath(d.path!), d.message]), [["MESH0003", "services.a.routes[1].actions[0].prefix", "services.a.routes[1].actions[0].prefix: a redirect takes path or prefix, not both"]]);
+  assert.deepEqual([ds[0]!.line, ds[0]!.column], [lineOf("both"), columnOf("both", "redirect(")], "at .redirect()");
+});
+
+test("retries need a condition: on: [] alone retries nothing (retry_on \"\"); with statusCodes or grpcCodes it is fine", () => {
+  const retries = (r: RetryOptions) =>
+    check((mesh) => {
+      const a = mesh.service("a", { ports: { web: http(80) }, instances: [] });
+      mesh.routes(a, (rb) => [rb.match().to(a).retries(r)]); // route retries
+      mesh.policy(a, { retries: r }); // policy retries
+    });
+  for (const good of [{ attempts: 3 }, { attempts: 3, on: ["5xx"] }, { attempts: 3, on: [], statusCodes: [409] }, { attempts: 3, on: [], grpcCodes: ["unavailable"] }, { attempts: 3, statusCodes: [] }] as RetryOptions[])
+    assert.deepEqual(retries(good), [], JSON.stringify(good));
+  const ds = retries({ attempts: 3, on: [] });
+  assert.deepEqual(ds.map((d) => [d.code, dotPath(d.path!)]), [["MESH0003", "services.a.routes[0].retries.on"], ["MESH0003", "services.a.policies[0].retries.on"]]);
+  assert.match(ds[0]!.message, /a retry policy needs something to retry on/);
+  assert.equal(retries({ attempts: 3, on: [], statusCodes: [], grpcCodes: [] }).length, 2);
+  // At the .retries() call and at the mesh.policy() call.
+  assert.deepEqual(ds.map((d) => d.line), [lineOf("route retries"), lineOf("policy retries")]);
 });

@@ -1,5 +1,8 @@
 // MESH0202 DuplicatePortName, MESH0203 DuplicatePortNumber: within one service, port names and port numbers are
 // unique (the sidecar binds one inbound listener per port). Reported at the later port.
+// A gateway's ports are its listeners, named `<protocol>-<port>`: two listeners of one protocol on one number make
+// one port name (the model keeps one port for both), so they are compared here as listeners, at the later one; a
+// different protocol on the same number is two ports, reported above.
 import type { Analyzer } from "../context.js";
 import { q } from "../format.js";
 
@@ -29,6 +32,17 @@ export const duplicatePorts: Analyzer = {
             second: `port ${q(p.name)}`,
           });
         } else numbers.set(p.port, p.name);
+      });
+      const listeners = new Map<string, number>();
+      s.gateway?.listeners.forEach((l, li) => {
+        const first = listeners.get(l.port);
+        if (first === undefined) return void listeners.set(l.port, li);
+        ctx.report("DuplicatePortNumber", s.source, ["services", s.name, "gateway", "listeners", li, "port"], {
+          service: q(s.name),
+          number: s.ports.find((p) => p.name === l.port)?.port ?? l.port,
+          first: `listener ${first + 1}`,
+          second: `listener ${li + 1} (both ${l.protocol}: list the hosts of both in one listener)`,
+        });
       });
     }
   },
