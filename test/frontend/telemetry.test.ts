@@ -91,3 +91,15 @@ test("tagsFromHeaders refuses a tag name the sidecar sets itself and a header th
   }
   assert.deepEqual(diags({ "app.route": "x-route", tier: "x-user-tier" }), []);
 });
+
+test("a percentage other than 0 below one in a million is refused (Envoy's FractionalPercent would round it to 0)", () => {
+  const diags = (samplePercent: number) => validateModel(build(() => {}, { tracing: { collector: "10.0.0.9:4317", samplePercent }, accessLog: { filter: { samplePercent } } }));
+  for (const tiny of [0.00001, 0.00004]) {
+    const d = diags(tiny);
+    assert.deepEqual(d.map((x) => x.code), ["MESH0003", "MESH0003"], JSON.stringify(d));
+    assert.ok(d.every((x) => /at least 0\.0001 \(one in a million/.test(x.message) && /Use 0 for none/.test(x.hint ?? "")), JSON.stringify(d));
+  }
+  assert.deepEqual(diags(0), []);
+  assert.deepEqual(diags(0.0001), []);
+  assert.deepEqual(diags(0.5), []);
+});
