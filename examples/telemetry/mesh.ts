@@ -29,7 +29,7 @@ export default defineMesh(
     const web = mesh.service("web", { ports: { web: http(8080, { app: 3000 }) }, instances: ["10.0.1.10:8080"], calls: [api] });
 
     mesh.routes(api, (r) => [
-      r.match({ path: { prefix: "/checkout" } }).to(api.subset("v1")).named("checkout").traceSampling(100),
+      r.match({ path: { prefix: "/checkout" } }).to(api.subset("v1")).named("checkout"),
       r.match().split([
         [api.subset("v1"), 90],
         [api.subset("v2"), 10],

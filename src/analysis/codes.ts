@@ -657,6 +657,13 @@ export const CODES = {
     message: "Route {route} of service {service} sets trace sampling, but no sidecar calling {service} has tracing on.",
     hint: "Turn tracing on (telemetry.tracing) for the callers, or drop .traceSampling().",
   },
+  TraceSamplingIgnored: {
+    code: "MESH0426",
+    severity: "warning",
+    description: "A route sets traceSampling, but sidecars sample with the OpenTelemetry tracer's parent-based sampler (so that callers cannot force sampling and a sampled traceparent stays sampled), which Envoy 1.40 applies per sidecar, not per route.",
+    message: "Route {route} of service {service} sets trace sampling {percent} %, which has no effect: each calling sidecar samples new traces at its own samplePercent.",
+    hint: "Drop .traceSampling(), and set samplePercent for the callers that need another share (mesh.telemetry(caller, { tracing: { ... } })).",
+  },
   AccessLogCollectorUnknown: {
     code: "MESH0607",
     severity: "error",

@@ -34,7 +34,11 @@ export interface RouteCommon<Self> {
   fault(fault: FaultOptions): Self;
   /** A local token-bucket rate limit for this route. */
   rateLimit(limit: RateLimitOptions): Self;
-  /** Trace this share of the route's new requests instead of the tracing samplePercent (needs telemetry tracing). */
+  /**
+   * Has no effect (MESH0426/MESH0606): sidecars sample with the OpenTelemetry tracer's parent-based sampler, per
+   * sidecar, and Envoy 1.40 reads no route-level percentage then. Set the callers' tracing samplePercent instead.
+   * @deprecated kept so existing meshes still compile; see docs/dsl.md "Who decides sampling".
+   */
   traceSampling(percent: Percent): Self;
   /** CORS for this route (replaces the service's mesh.cors() policy on it). */
   cors(cors: CorsOptions): Self;

@@ -53,7 +53,8 @@ const intIn = (v: unknown, min: number, max: number) => typeof v === "number" &&
 const MAX_INT = 2 ** 32 - 1;
 const port = (v: unknown) => intIn(v, 1, 65535);
 const optPort = (v: unknown) => v === undefined || port(v);
-const percent = (v: unknown) => typeof v === "number" && v >= 0 && v <= 100;
+// schema.ts's percent: 0, or one in a million (Envoy's finest) up to 100.
+const percent = (v: unknown) => typeof v === "number" && (v === 0 || (v >= 0.0001 && v <= 100));
 const duration = (v: unknown) => {
   const n = durationMs(v);
   return n !== undefined && n <= MAX_DURATION_MS;

@@ -49,9 +49,16 @@ const intIn = (what: string, min: number, max: number) =>
 const MAX_INT = 2 ** 32 - 1;
 const count = (what: string, min = 0) => intIn(what, min, MAX_INT);
 export const port = intIn("a port number", 1, 65535);
+/** The smallest percentage other than 0 that Envoy can express (FractionalPercent per million). */
+export const MIN_PERCENT = 0.0001;
 export const percent = z
   .number({ error: (i) => `expected a percentage (a number), got ${show(i.input)}` })
-  .refine((v) => v >= 0 && v <= 100, { error: (i) => `a percentage must be from 0 to 100, got ${show(i.input)}` });
+  .refine((v) => v >= 0 && v <= 100, { error: (i) => `a percentage must be from 0 to 100, got ${show(i.input)}` })
+  // Envoy's finest FractionalPercent is one in a million: anything smaller would round to 0 % (values.ts) silently.
+  .refine((v) => v <= 0 || v >= MIN_PERCENT, {
+    error: (i) => `a percentage other than 0 must be at least ${MIN_PERCENT} (one in a million, Envoy's finest resolution), got ${show(i.input)}`,
+    params: { hint: `Use 0 for none, or at least ${MIN_PERCENT}; finer shares round to the nearest millionth.` },
+  });
 
 export const duration = z
   .string({ error: (i) => `expected a duration like "250ms", "1.5s" or "2m", got ${show(i.input)}` })

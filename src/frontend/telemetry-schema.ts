@@ -8,6 +8,28 @@ import { isEndpointString } from "./schema-patterns.js";
 const HEADER = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const TAG = /^[A-Za-z0-9_.:-]+$/;
 
+/**
+ * Span tag names a sidecar sets itself: meshc's `route` (tracing.ts) and Envoy's standard HTTP span tags. A custom
+ * tag of the same name is a second attribute with that key, and only one of them reaches the trace backend (meshc's
+ * `route` wins), so a tag from a request header may not take one of these names.
+ */
+export const RESERVED_SPAN_TAGS = new Set([
+  "route",
+  "component", "node_id", "zone", "guid:x-request-id", "guid:x-client-trace-id", "http.url", "http.method",
+  "http.protocol", "http.status_code", "user_agent", "request_size", "response_size", "response_flags",
+  "upstream_cluster", "upstream_cluster.name", "upstream_address", "downstream_cluster", "peer.address", "error",
+  "error.reason", "grpc.status_code", "grpc.message", "grpc.path", "grpc.authority", "grpc.content_type", "grpc.timeout",
+  "retry.count", "retry.reason", "status",
+]);
+
+/**
+ * Request headers that carry credentials, which a span tag would copy to the trace collector and backend: the HTTP
+ * authentication headers (RFC 9110: authorization, proxy-authorization), cookies (RFC 6265: cookie, and set-cookie,
+ * a response header, listed so it cannot be asked for either) and the common API-key headers (x-api-key,
+ * x-auth-token). Other application-specific secret headers cannot be recognised by name.
+ */
+export const CREDENTIAL_REQUEST_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token"]);
+
 /** Built by schema.ts with its shared value schemas (a function, so the two modules do not import each other). */
 export function telemetrySchemas(v: { duration: z.ZodType<string>; percent: z.ZodType<number>; port: z.ZodType<number> }) {
   const { duration, percent, port } = v;
@@ -67,11 +89,34 @@ export function telemetrySchemas(v: { duration: z.ZodType<string>; percent: z.Zo
       .optional(),
   });
 
-  const telemetry = z.strictObject({
-    accessLog: z.union([z.boolean(), accessLog]).optional(),
-    metrics: z.union([z.boolean(), metrics]).optional(),
-    tracing: z.union([z.literal(false), tracing]).optional(),
-  });
+  const telemetry = z
+    .strictObject({
+      accessLog: z.union([z.boolean(), accessLog]).optional(),
+      metrics: z.union([z.boolean(), metrics]).optional(),
+      tracing: z.union([z.literal(false), tracing]).optional(),
+    })
+    // Here rather than in `tracing`: an issue inside a union branch would come out as the union's "Invalid input".
+    .superRefine((v, ctx) => {
+      const tags = v.tracing ? (v.tracing.tagsFromHeaders ?? {}) : {};
+      for (const [tag, header] of Object.entries(tags)) {
+        if (RESERVED_SPAN_TAGS.has(tag)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["tracing", "tagsFromHeaders", tag],
+            message: `span tag ${JSON.stringify(tag)} is one the sidecar sets itself (${tag === "route" ? "meshc's route name" : "an Envoy standard span tag"}): a tag from header ${JSON.stringify(header)} under that name would be lost`,
+            params: { hint: 'Give the tag a name of its own, e.g. with a prefix: { "app.route": "x-route" }.' },
+          });
+        }
+        if (CREDENTIAL_REQUEST_HEADERS.has(header.toLowerCase())) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["tracing", "tagsFromHeaders", tag],
+            message: `header ${JSON.stringify(header)} carries credentials: as span tag ${JSON.stringify(tag)} it would send them to the trace collector and backend`,
+            params: { hint: "Tag spans with a header that holds no secret (e.g. a tenant or user id the application sets); credentials must not leave the request." },
+          });
+        }
+      }
+    });
 
   return { telemetry, traceSampling: percent };
 }

@@ -11,7 +11,7 @@ import { writeMesh } from "../frontend/tmp-mesh.js";
 
 type Json = Record<string, unknown>;
 
-test("a caller at samplePercent 0 keeps no route-level sampling; a caller that traces keeps the route's", async () => {
+test("no route-level sampling is emitted (the tracer's sampler would ignore it: MESH0426), for any caller", async () => {
   const m = writeMesh({
     "mesh.ts": `import { defineMesh, grpc, http } from "meshc";
 export default defineMesh({ name: "ts", trustDomain: "ts.example" }, (mesh) => {
@@ -35,10 +35,57 @@ export default defineMesh({ name: "ts", trustDomain: "ts.example" }, (mesh) => {
     };
     const quiet = routes("quiet");
     const loud = routes("loud");
-    assert.deepEqual(loud.checkout!.tracing, { random_sampling: { numerator: 50 } });
-    assert.equal(quiet.checkout!.tracing, undefined, "no route-level sampling replaces the 0 % caller's overall_sampling");
+    // The tracer's sampler decides (below); Envoy reads no route-level percentage then, so none is emitted (MESH0426).
+    assert.equal(loud.checkout!.tracing, undefined);
+    assert.equal(quiet.checkout!.tracing, undefined);
+    assert.deepEqual(r.diagnostics.map((d) => d.code), ["MESH0426"]);
     assert.deepEqual(quiet.checkout!.decorator, { operation: "checkout" }, "spans would still be named (nothing else changes)");
     assert.equal(loud.rest!.tracing, undefined);
+  } finally {
+    m.remove();
+  }
+});
+
+test("sampling is the tracer's parent-based sampler; x-request-id, x-client-trace-id and x-envoy-force-trace decide nothing", async () => {
+  const m = writeMesh({
+    "mesh.ts": `import { defineMesh, http } from "meshc";
+export default defineMesh({ name: "ts", trustDomain: "ts.example" }, (mesh) => {
+  const api = mesh.service("api", { ports: { web: http(8080, { app: 3000 }) }, instances: ["10.0.0.1:8080"] });
+  const quiet = mesh.service("quiet", { ports: { web: http(8080, { app: 3000 }) }, instances: ["10.0.0.2:8080"], calls: [api] });
+  const loud = mesh.service("loud", { ports: { web: http(8080, { app: 3000 }) }, instances: ["10.0.0.3:8080"], calls: [api] });
+  mesh.telemetry(quiet, { tracing: { collector: "10.0.0.9:4317", samplePercent: 0 } });
+  mesh.telemetry(loud, { tracing: { collector: "10.0.0.9:4317", samplePercent: 2.5 } });
+});
+`,
+  });
+  try {
+    const r = await compileMesh(m.entry);
+    assert.deepEqual(r.diagnostics.filter((d) => d.severity === "error"), []);
+    const hcms = (service: string) =>
+      r.snapshot!.proxies.get(service)!.resources.listener.flatMap((l) =>
+        (((canonicalOf("listener", l) as Json).filter_chains as Json[] | undefined) ?? []).flatMap((fc) => (fc.filters as Json[]).filter((f) => f.name === "envoy.filters.network.http_connection_manager").map((f) => f.typed_config as Json)),
+      );
+    const ratio = (numerator: number, denominator?: string) => ({
+      name: "envoy.tracers.opentelemetry.samplers.trace_id_ratio_based",
+      typed_config: { "@type": "type.googleapis.com/envoy.extensions.tracers.opentelemetry.samplers.v3.TraceIdRatioBasedSamplerConfig", sampling_percentage: { ...(numerator && { numerator }), ...(denominator && { denominator }) } },
+    });
+    for (const [service, sampler] of [
+      ["loud", { name: "envoy.tracers.opentelemetry.samplers.parent_based", typed_config: { "@type": "type.googleapis.com/envoy.extensions.tracers.opentelemetry.samplers.v3.ParentBasedSamplerConfig", wrapped_sampler: ratio(25000, "MILLION") } }],
+      ["quiet", ratio(0)], // 0 %: not parent-based, so a sampled traceparent gets no span either
+    ] as const) {
+      const list = hcms(service);
+      assert.ok(list.length >= 2, `${service}: inbound and outbound connection managers`);
+      for (const h of list) {
+        const tracing = h.tracing as Json;
+        assert.deepEqual((tracing.provider as Json & { typed_config: Json }).typed_config.sampler, sampler, service);
+        assert.deepEqual(tracing.client_sampling, {}, "x-client-trace-id forces nothing (client_sampling 0)");
+        assert.equal(tracing.random_sampling, undefined);
+        assert.equal(tracing.overall_sampling, undefined);
+        assert.deepEqual(h.request_id_extension, {
+          typed_config: { "@type": "type.googleapis.com/envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig", pack_trace_reason: {}, use_request_id_for_trace_sampling: {} },
+        });
+      }
+    }
   } finally {
     m.remove();
   }

@@ -67,3 +67,39 @@ test("schema: bad values are MESH0003 with their path", () => {
     "MESH0003 services.web.telemetry.0.tracing.collector",
   ].sort());
 });
+
+test("tagsFromHeaders refuses a tag name the sidecar sets itself and a header that carries credentials (MESH0003, with a hint)", () => {
+  const diags = (tags: Record<string, string>, perService = false) =>
+    validateModel(
+      perService
+        ? build((mesh, { web }) => mesh.telemetry(web, { tracing: { collector: "10.0.0.9:4317", tagsFromHeaders: tags } }))
+        : build(() => {}, { tracing: { collector: "10.0.0.9:4317", tagsFromHeaders: tags } }),
+    );
+  // meshc's own `route` tag won over a header tag of that name: the header's value never reached the collector.
+  for (const [tag, header] of [["route", "x-route"], ["http.method", "x-method"]]) {
+    const d = diags({ [tag]: header! });
+    assert.equal(d.length, 1, JSON.stringify(d));
+    assert.equal(d[0]!.code, "MESH0003");
+    assert.ok(d[0]!.message.includes(`span tag "${tag}" is one the sidecar sets itself`), d[0]!.message);
+    assert.match(d[0]!.hint ?? "", /name of its own/);
+  }
+  for (const header of ["authorization", "Proxy-Authorization", "cookie", "x-api-key", "X-Auth-Token"]) {
+    const d = diags({ auth: header }, true);
+    assert.equal(d.length, 1, `${header}: ${JSON.stringify(d)}`);
+    assert.match(d[0]!.message, new RegExp(`header "${header}" carries credentials`));
+    assert.ok(d[0]!.hint);
+  }
+  assert.deepEqual(diags({ "app.route": "x-route", tier: "x-user-tier" }), []);
+});
+
+test("a percentage other than 0 below one in a million is refused (Envoy's FractionalPercent would round it to 0)", () => {
+  const diags = (samplePercent: number) => validateModel(build(() => {}, { tracing: { collector: "10.0.0.9:4317", samplePercent }, accessLog: { filter: { samplePercent } } }));
+  for (const tiny of [0.00001, 0.00004]) {
+    const d = diags(tiny);
+    assert.deepEqual(d.map((x) => x.code), ["MESH0003", "MESH0003"], JSON.stringify(d));
+    assert.ok(d.every((x) => /at least 0\.0001 \(one in a million/.test(x.message) && /Use 0 for none/.test(x.hint ?? "")), JSON.stringify(d));
+  }
+  assert.deepEqual(diags(0), []);
+  assert.deepEqual(diags(0.0001), []);
+  assert.deepEqual(diags(0.5), []);
+});

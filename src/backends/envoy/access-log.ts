@@ -23,9 +23,12 @@ export type Direction = "inbound" | "outbound" | "ingress";
 export type Carrier = "http" | "tcp";
 
 /**
- * The fields, in order. `source_service`/`destination_service`: the caller and the callee as far as this sidecar
- * knows them (outbound: itself and the service of the upstream cluster; inbound: "-" until mTLS names the peer,
- * and itself; ingress, at a gateway: "-", the caller being outside the mesh, and the service of the upstream cluster). `path` is the path as forwarded (inbound: what the app gets), `original_path` the one before a
+ * The fields, in order (text lines and OpenTelemetry attributes keep it; Envoy writes a json_format object's keys
+ * sorted). `source_service`/`destination_service`: the caller and the callee as far as this proxy knows them
+ * (outbound: itself and the service of the upstream cluster; inbound: always "-", since nothing here maps a peer
+ * certificate to a service: `peer_identity` is the caller's verified SPIFFE ID, and itself; ingress, at a gateway:
+ * "-", the caller being outside the mesh, and the service of the upstream cluster). `path` is the path as forwarded
+ * (inbound: what the app gets), `original_path` the one before a
  * route's rewrite (x-envoy-original-path: Envoy sets it when it rewrites; a client can set it too). `response_flags` are Envoy's (UH no healthy upstream, UF upstream connection failure, UO overflow,
  * URX retry/connect limit reached, UT upstream timeout, NR no route, LR local reset, UC upstream connection
  * termination, DI delay injected, FI fault injected, RL rate limited, …; "-" for none).

@@ -9,7 +9,7 @@ import type { ClusterRef } from "./clusters.js";
 import type { MeshIndex } from "./model.js";
 import { FILTER } from "./names.js";
 import { buildCollectorCluster, buildPrometheusCluster, buildPrometheusListener, collectorTarget } from "./telemetry-resources.js";
-import { buildTracing, routeTracing } from "./tracing.js";
+import { buildTracing, routeTracing, tracingRequestIdExtension } from "./tracing.js";
 import type { Cluster, HttpConnectionManager, Listener, TcpProxy, VirtualHost } from "./xds-types.js";
 
 /** Mesh-wide switches for what shared resources (route tables, clusters) carry. */
@@ -52,7 +52,8 @@ export function withHcmTelemetry(listener: Listener, mesh: MeshIndex, svc: Servi
         }
         if (f.name !== FILTER.hcm || !f.typed_config) return f;
         const hcm = f.typed_config as HttpConnectionManager & { "@type": string };
-        return { ...f, typed_config: { ...hcm, ...(access_log.length > 0 && { access_log }), ...(tracing && { tracing }) } };
+        // The request-id extension goes with tracing: it takes x-request-id out of the sampling decision (tracing.ts).
+        return { ...f, typed_config: { ...hcm, ...(access_log.length > 0 && { access_log }), ...(tracing && { tracing, request_id_extension: tracingRequestIdExtension() }) } };
       }),
     })),
   };

@@ -16,7 +16,8 @@ export function u32(value: number): { value: number } {
 
 /**
  * A percentage 0..100 as a FractionalPercent: per hundred when whole, else per million (Envoy's finest
- * denominator), so 0.5 % stays exact.
+ * denominator), so 0.5 % stays exact. The schema refuses a share other than 0 below one in a million (MIN_PERCENT),
+ * which would round to 0 here.
  */
 export function fractionalPercent(percent: number): FractionalPercent {
   if (Number.isInteger(percent)) return { numerator: percent, denominator: "HUNDRED" };

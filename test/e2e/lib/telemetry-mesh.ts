@@ -59,7 +59,7 @@ export default defineMesh(
 
     mesh.routes(b, (r) => [r.match({ headers: { "x-subset": "v2" } }).to(b.subset("v2")).named("b-v2"), r.match().to(b.subset("v1")).named("b-v1")]);
     // Its own sampling must not bring spans back for callers at 0 % (Envoy's route-level sampling replaces the HCM's).
-    mesh.routes(c, (r) => [r.match().to(c).named("c-all").traceSampling(100)]);
+    mesh.routes(c, (r) => [r.match().to(c).named("c-all")]);
     mesh.routes(d, (r) => [r.match().to(d).named("d-retry").retries({ attempts: 3, on: ["5xx"], backoff: { base: "10ms" } })]);
 
     mesh.telemetry(a, { accessLog: { format: "json", to: { file: ${JSON.stringify(o.accessLog)} } }, metrics: { port: ${p.a.metrics} } });
