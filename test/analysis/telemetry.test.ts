@@ -109,6 +109,11 @@ table(test, "MESH0606", [
   { name: "no caller traces", ir: sampled(undefined), expect: [{ severity: "warning", path: ["services", "api", "routes", 0, "traceSampling"], line: 12, column: 5 }] },
 ]);
 
+table(test, "MESH0426", [
+  { name: "no caller traces (MESH0606 instead)", ir: sampled(undefined), expect: [] },
+  { name: "a caller traces: its sampler decides", ir: sampled(tracing({ kind: "service", service: "otel" })), expect: [{ severity: "warning", path: ["services", "api", "routes", 0, "traceSampling"], line: 12, column: 5 }] },
+]);
+
 test("MESH0602 says why the collector is unreachable", () => {
   const m = messageOf(mesh(otel([port("http", "http", 4318)]), service("web", { telemetry: tracing({ kind: "service", service: "otel" }) })), "MESH0602");
   assert.match(m.message, /no grpc or http2 port/);

@@ -129,6 +129,12 @@ test("e2e telemetry: Prometheus counts by destination/subset/code, OTLP traces a
       throw new Error(`${(e as Error).message}; receiver: ${otlp.exports} exports, ${otlp.spans.length} spans ${JSON.stringify(otlp.spans.slice(0, 3))}; a's stats ${JSON.stringify(stats)}`);
     });
     await sleep(500);
+    // Config over ADS is binary: a field number meshc's protos get wrong is a field Envoy drops with only a warning
+    // (a vendored sampler proto once did, and every root span was dropped).
+    for (const s of ["a", "b", "c"]) {
+      const log = readFileSync(join(dir, `envoy-${s}-1.log`), "utf8");
+      assert.doesNotMatch(log, /Unknown field/, `Envoy ${s} ignored a field meshc sent:\n${log.split("\n").filter((l) => /Unknown field/.test(l)).join("\n")}`);
+    }
     const chainSpans = otlp.spans.filter((x) => x.attributes["test.id"] === "chain-1");
     assert.equal(chainSpans.length, 4, JSON.stringify(chainSpans, null, 1));
     const one = (service: string, kind: string): ReceivedSpan => {
