@@ -158,9 +158,9 @@ export const CODES = {
   PortConflict: {
     code: "MESH0204",
     severity: "error",
-    description: "Two sockets bound on the same host (sidecar listeners, admin, TCP outbound or app ports) use the same address and port.",
+    description: "Two sockets bound on the same host (sidecar listeners, admin, TCP outbound, metrics or app ports) use the same address and port.",
     message: "Port {port} is bound twice{onHost}: by {first} and by {second}.",
-    hint: "Give one of them another port (every sidecar port is settable per service), or run the services on different hosts.",
+    hint: "{fix}",
   },
   DuplicateSubset: {
     code: "MESH0205",
@@ -249,9 +249,9 @@ export const CODES = {
   InstanceSidecarPortConflict: {
     code: "MESH0236",
     severity: "error",
-    description: "An instance with its own sidecar ports binds a port that another sidecar (of the same service or another) on the same host also binds.",
+    description: "An instance with its own sidecar ports binds a port (its listeners, admin, app ports or metrics listener) that another sidecar (of the same service or another) on the same host also binds.",
     message: "Port {port} is bound twice on host {host}: by {first} and by {second}.",
-    hint: "Give each instance on this host its own adminPort, outboundPort, app ports and instance port numbers (instances[].sidecar and instances[].ports).",
+    hint: "{fix}",
   },
   InstanceSidecarWithoutSidecar: {
     code: "MESH0237",
