@@ -314,7 +314,7 @@ export const CODES = {
   PatchRefused: {
     code: "MESH0248",
     severity: "error",
-    description: "What a mesh.patch() returned is not a resource meshc ships: not an object, a promise, an unknown field or a wrong type (the codec), a `(validate.rules)` violation, a name the proxy's snapshot lacks (consistency), or key material given inline.",
+    description: "What a mesh.patch() returned is not a resource meshc ships: not an object, a promise, an unknown field or a wrong type (the codec), a `(validate.rules)` violation, a filter chain, listener address or cluster type Envoy refuses to assemble, a name the proxy's snapshot lacks (consistency), or key material given inline.",
     message: "mesh.patch() made {kind} {resource} of proxy {service} invalid: {issue}",
     hint: "Return a resource of the same kind that Envoy accepts: field names in snake_case, durations as { seconds, nanos }, an Any as { \"@type\": url, ...fields }.",
   },
@@ -542,9 +542,9 @@ export const CODES = {
   RejectedByEnvoy: {
     code: "MESH0340",
     severity: "error",
-    description: "With --envoy, the real Envoy (`envoy --mode validate`) refused the configuration of a proxy.",
+    description: "With --envoy, the real Envoy (`envoy --mode validate`) refused the configuration of a proxy (located at the mesh.patch() that made it refuse, when Envoy accepts the proxy without its patches).",
     message: "Envoy {version} refused the configuration of proxy {proxy}: {message}",
-    hint: "This is a rule meshc's analysis does not know yet: please report it with the mesh. Until then, change the setting Envoy names.",
+    hint: "{fix}",
   },
   EnvoyValidationUnavailable: {
     code: "MESH0341",
