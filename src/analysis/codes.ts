@@ -800,6 +800,14 @@ export const CODES = {
     message: "Gateway {service} refuses every request on port {port}: {reason}.",
     hint: "{fix}",
   },
+  // 0241: next to the other gateway codes (01xx has no free code for it).
+  GatewayAsTarget: {
+    code: "MESH0241",
+    severity: "error",
+    description: "An ingress gateway is named where a mesh service is expected (a route backend or mirror, a TCP route backend, a calls entry): a gateway takes traffic from outside the mesh on plain HTTP or TLS it terminates itself, so a caller's sidecar would send it traffic its listeners do not expect.",
+    message: "Gateway {gateway} is a target of {where}, but a gateway takes traffic from outside the mesh, not from mesh callers.",
+    hint: "Call, or route to, the service behind {gateway}{behind} instead.",
+  },
   // 08xx: service discovery (issue 16). 0801-0802 analysis; 0803-0804 reported by `meshc serve` / `meshc register`.
   RegistryKeyMalformed: {
     code: "MESH0801",
