@@ -37,6 +37,11 @@ export interface CompileResult {
   timings: Partial<Record<PipelineStage, number>>;
   /** What each mesh.patch() changed (present when the mesh has patches and they all applied; src/patch/apply.ts). */
   patches?: PatchReport[];
+  /**
+   * The snapshot as the backend generated it, before mesh.patch() (present with `patches`): `--envoy` validates a
+   * refused patched proxy without its patches to tell a patch's failure from meshc's own (src/cli/envoy-gate.ts).
+   */
+  unpatched?: MeshSnapshot;
   /** How long the result waited for the type check after everything else was done, in ms (its thread ran alongside). */
   typecheckWaitMs?: number;
 }
@@ -108,7 +113,7 @@ async function compileLoaded(loaded: Awaited<ReturnType<typeof loadMesh>>, trans
   diagnostics.push(...patched.diagnostics);
   diagnostics.sort(compareDiagnostics);
   if (hasError(diagnostics) || !patched.snapshot) return { ir, diagnostics, ...base };
-  return { ir, diagnostics, snapshot: patched.snapshot, patches: patched.reports, ...base };
+  return { ir, diagnostics, snapshot: patched.snapshot, patches: patched.reports, unpatched: translated.snapshot, ...base };
 }
 
 function hasError(list: readonly Diagnostic[]): boolean {

@@ -158,9 +158,9 @@ export const CODES = {
   PortConflict: {
     code: "MESH0204",
     severity: "error",
-    description: "Two sockets bound on the same host (sidecar listeners, admin, TCP outbound or app ports) use the same address and port.",
+    description: "Two sockets bound on the same host (sidecar listeners, admin, TCP outbound, metrics or app ports) use the same address and port.",
     message: "Port {port} is bound twice{onHost}: by {first} and by {second}.",
-    hint: "Give one of them another port (every sidecar port is settable per service), or run the services on different hosts.",
+    hint: "{fix}",
   },
   DuplicateSubset: {
     code: "MESH0205",
@@ -249,9 +249,9 @@ export const CODES = {
   InstanceSidecarPortConflict: {
     code: "MESH0236",
     severity: "error",
-    description: "An instance with its own sidecar ports binds a port that another sidecar (of the same service or another) on the same host also binds.",
+    description: "An instance with its own sidecar ports binds a port (its listeners, admin, app ports or metrics listener) that another sidecar (of the same service or another) on the same host also binds.",
     message: "Port {port} is bound twice on host {host}: by {first} and by {second}.",
-    hint: "Give each instance on this host its own adminPort, outboundPort, app ports and instance port numbers (instances[].sidecar and instances[].ports).",
+    hint: "{fix}",
   },
   InstanceSidecarWithoutSidecar: {
     code: "MESH0237",
@@ -314,7 +314,7 @@ export const CODES = {
   PatchRefused: {
     code: "MESH0248",
     severity: "error",
-    description: "What a mesh.patch() returned is not a resource meshc ships: not an object, a promise, an unknown field or a wrong type (the codec), a `(validate.rules)` violation, a name the proxy's snapshot lacks (consistency), or key material given inline.",
+    description: "What a mesh.patch() returned is not a resource meshc ships: not an object, a promise, an unknown field or a wrong type (the codec), a `(validate.rules)` violation, a filter chain, listener address or cluster type Envoy refuses to assemble, a name the proxy's snapshot lacks (consistency), or key material given inline.",
     message: "mesh.patch() made {kind} {resource} of proxy {service} invalid: {issue}",
     hint: "Return a resource of the same kind that Envoy accepts: field names in snake_case, durations as { seconds, nanos }, an Any as { \"@type\": url, ...fields }.",
   },
@@ -556,9 +556,9 @@ export const CODES = {
   RejectedByEnvoy: {
     code: "MESH0340",
     severity: "error",
-    description: "With --envoy, the real Envoy (`envoy --mode validate`) refused the configuration of a proxy.",
+    description: "With --envoy, the real Envoy (`envoy --mode validate`) refused the configuration of a proxy (located at the mesh.patch() that made it refuse, when Envoy accepts the proxy without its patches).",
     message: "Envoy {version} refused the configuration of proxy {proxy}: {message}",
-    hint: "This is a rule meshc's analysis does not know yet: please report it with the mesh. Until then, change the setting Envoy names.",
+    hint: "{fix}",
   },
   EnvoyValidationUnavailable: {
     code: "MESH0341",
@@ -820,6 +820,14 @@ export const CODES = {
     description: "The authorization that applies to an ingress gateway (its own policy plus the mesh-wide rules and default) refuses every request on one of its listeners: a gateway's callers are outside the mesh and carry no mesh identity, so under default deny an allow rule naming callers (from) matches nobody, and a deny rule with notFrom and no other condition matches everybody.",
     message: "Gateway {service} refuses every request on port {port}: {reason}.",
     hint: "{fix}",
+  },
+  // 0241: next to the other gateway codes (01xx has no free code for it).
+  GatewayAsTarget: {
+    code: "MESH0241",
+    severity: "error",
+    description: "An ingress gateway is named where a mesh service is expected (a route backend or mirror, a TCP route backend, a calls entry): a gateway takes traffic from outside the mesh on plain HTTP or TLS it terminates itself, so a caller's sidecar would send it traffic its listeners do not expect.",
+    message: "Gateway {gateway} is a target of {where}, but a gateway takes traffic from outside the mesh, not from mesh callers.",
+    hint: "Call, or route to, the service behind {gateway}{behind} instead.",
   },
   // 08xx: service discovery (issue 16). 0801-0802 analysis; 0803-0804 reported by `meshc serve` / `meshc register`.
   RegistryKeyMalformed: {

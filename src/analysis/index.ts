@@ -17,6 +17,7 @@ import { authzTcp } from "./analyzers/authz-tcp.js";
 import { routeCallers } from "./analyzers/route-callers.js";
 import { corsOrigins } from "./analyzers/cors-origins.js";
 import { gatewayHosts } from "./analyzers/gateway-hosts.js";
+import { gatewayTargets } from "./analyzers/gateway-targets.js";
 import { externalServices } from "./analyzers/external-services.js";
 import { duplicateEndpoints } from "./analyzers/duplicate-endpoints.js";
 import { duplicatePorts } from "./analyzers/duplicate-ports.js";
@@ -140,6 +141,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   authzCallers, // 0708 0709
   authzTargets, // 0710 0711 0712 0714
   authzGateway, // 0240
+  gatewayTargets, // 0241
   registryKeys, // 0801 0802
   reservedIdentity, // 0715
 ];

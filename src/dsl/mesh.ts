@@ -93,6 +93,7 @@ export interface Mesh {
    * Declares an ingress gateway: an Envoy of its own whose listeners accept traffic from outside the mesh. Give it
    * routes with mesh.routes(gateway, ...) (targets are mesh services; `match: { host }` picks a listener host) and
    * route defaults (timeout, retries) with mesh.policy(gateway, ...). Run it with `meshc run --service <name>`.
+   * The reference is not a target: a route to a gateway or a `calls` entry naming one is MESH0241.
    */
   gateway<N extends string, const L extends GatewayListeners>(name: N, options: GatewayOptions<L>): ServiceRef<N, GatewayPortName<L[number]>, never>;
   /** CORS for every route of `service` (Envoy's virtual-host policy); a route's own `.cors()` replaces it. Once per service. */

@@ -39,7 +39,7 @@ export interface AccessLogOptions {
 }
 
 export interface MetricsOptions {
-  /** Port of the sidecar's Prometheus endpoint (`http://<inboundAddress>:<port>/stats/prometheus`). @default 15090 */
+  /** Port of the sidecar's Prometheus endpoint (`http://<inboundAddress>:<port>/stats/prometheus`); sidecars sharing a host need distinct ones (MESH0204). @default 15090 */
   port?: PortNumber;
   /** Upper bounds (milliseconds) of the latency histograms' buckets. @default Envoy's (0.5 ms … 3,600,000 ms) */
   histogramBuckets?: readonly number[];

@@ -21,7 +21,7 @@ import type { SourceSite } from "../dsl/site.js";
 import type { PatchJob, PatchSession } from "../frontend/patch-session.js";
 import type { MeshIR, PatchIR } from "../ir/types.js";
 import { contentHash, makeProxySnapshot } from "../snapshot/build.js";
-import { runtimeProblem } from "./runtime-rules.js";
+import { duplicateListenerAddresses, resourceProblem } from "./runtime-rules.js";
 import { TYPE_URLS, type EncodedResource, type MeshSnapshot, type ProxySnapshot } from "../snapshot/types.js";
 
 type Kind = PatchIR["kind"];
@@ -179,7 +179,7 @@ export async function applyPatches(ir: MeshIR, snapshot: MeshSnapshot, session: 
       for (const issue of encoded.issues) report("PatchRefused", last, { ...label, issue: formatIssue(issue) });
       return undefined;
     }
-    const rule = runtimeProblem(encoded.message.canonical);
+    const rule = resourceProblem(first.kind, encoded.message.canonical);
     if (rule) {
       report("PatchRefused", last, { ...label, issue: rule });
       return undefined;
@@ -217,6 +217,16 @@ export async function applyPatches(ir: MeshIR, snapshot: MeshSnapshot, session: 
     for (const issue of checkConsistency(next)) {
       const blamed = changedBy.get(`${proxy}\0${issue.resource}`) ?? [...new Set([...changedBy.entries()].filter(([k]) => k.startsWith(`${proxy}\0`)).flatMap(([, v]) => v))];
       for (const i of blamed) report("PatchRefused", patches[i]!, { kind: patches[i]!.kind, resource: issue.resource, service: q(proxy), issue: formatIssue(issue) });
+    }
+    // Two listeners on one address (a patch moved one onto another's): Envoy refuses the second.
+    if (old.resources.listener.some((r) => m.has(r))) {
+      const listeners = byKind.listener.map((r) => ({ name: r.name, canonical: canonicalOf("listener", r) }));
+      for (const d of duplicateListenerAddresses(listeners)) {
+        const blamed = [...new Set([d.name, d.first].flatMap((n) => changedBy.get(`${proxy}\0${resourceLabel("listener", n)}`) ?? []))];
+        for (const i of blamed) {
+          report("PatchRefused", patches[i]!, { kind: "listener", resource: q(d.name), service: q(proxy), issue: `address: Envoy refuses a second listener on ${d.address}: listener ${q(d.first)} binds it already` });
+        }
+      }
     }
     proxies.set(proxy, next);
   }

@@ -29,6 +29,8 @@ export interface ValidateProxiesOptions {
   concurrency?: number;
   /** Per validation. @default 60 s */
   timeoutMs?: number;
+  /** Only these proxy configurations, by label ("web", "web (instance:…)"). @default every one */
+  only?: readonly string[];
 }
 
 /** A proxyless client's API listeners are validated as ordinary listeners from this port on (never bound). */
@@ -43,6 +45,7 @@ export async function validateProxies(ir: MeshIR, snapshot: MeshSnapshot, opts: 
     ...[...(snapshot.proxies.get(service)!.variants?.keys() ?? [])].sort().map((variant) => ({ service, label: `${service} (${variant})`, variant })),
   ]);
   for (const { service: name, label: service, variant } of targets) {
+    if (opts.only && !opts.only.includes(service)) continue;
     let key: string;
     let bootstrap: unknown;
     let error: string | undefined;

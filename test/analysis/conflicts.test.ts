@@ -152,6 +152,91 @@ test("MESH0204 message names both sockets and the host", () => {
   );
 });
 
+// The Prometheus listener binds <inboundAddress>:<metrics port> on every sidecar with metrics on; the mesh-wide
+// default gives every sidecar the same port, so two sidecars on one host clash (Envoy: "Address already in use").
+const MESH_SOURCE = at(2, 16);
+const meshWideMetrics = { source: MESH_SOURCE, metrics: { port: 15090, path: "/stats/prometheus" } };
+const onHost = (name: string, line: number, address: string, portNumber: number, extra: Parameters<typeof service>[1] = {}) =>
+  service(name, {
+    source: at(line, 8),
+    ports: [port("http", "http", portNumber, portNumber - 5000)],
+    instances: { kind: "static", endpoints: [endpoint(address, portNumber)] },
+    telemetry: meshWideMetrics,
+    ...extra,
+  });
+const withMeshSource = (ir: ReturnType<typeof mesh>) => ({ ...ir, source: MESH_SOURCE });
+
+table(test, "MESH0204", [
+  {
+    name: "metrics on two sidecars on different hosts",
+    ir: withMeshSource(mesh(onHost("api", 3, "10.0.0.1", 8080), onHost("web", 4, "10.0.0.2", 8081))),
+    expect: [],
+  },
+  {
+    name: "the mesh-wide metrics port on two sidecars on one host: at the later service's declaration",
+    ir: withMeshSource(mesh(onHost("api", 3, "10.0.0.1", 8080), onHost("web", 4, "10.0.0.1", 8081))),
+    expect: [{ severity: "error", path: ["services", "web", "telemetry", "metrics", "port"], line: 4, column: 8 }],
+  },
+  {
+    name: "a service's own mesh.telemetry() metrics port on another's: at that call",
+    ir: withMeshSource(
+      mesh(
+        onHost("api", 3, "10.0.0.1", 8080, { telemetry: { source: at(9, 3), metrics: { port: 15090, path: "/stats/prometheus" } } }),
+        onHost("web", 4, "10.0.0.1", 8081, { telemetry: { source: at(10, 3), metrics: { port: 15090, path: "/stats/prometheus" } } }),
+      ),
+    ),
+    expect: [{ severity: "error", path: ["services", "web", "telemetry", "metrics", "port"], line: 10, column: 3 }],
+  },
+  {
+    name: "one sidecar with its own metrics port",
+    ir: withMeshSource(
+      mesh(onHost("api", 3, "10.0.0.1", 8080), onHost("web", 4, "10.0.0.1", 8081, { telemetry: { source: at(10, 3), metrics: { port: 15091, path: "/stats/prometheus" } } })),
+    ),
+    expect: [],
+  },
+  {
+    name: "a later service's inbound port on an earlier sidecar's metrics listener",
+    ir: withMeshSource(mesh(onHost("api", 3, "10.0.0.1", 8080), onHost("web", 4, "10.0.0.1", 15090, { telemetry: undefined }))),
+    expect: [{ severity: "error", path: ["services", "web", "ports", 0, "port"], line: 4, column: 8 }],
+  },
+  {
+    name: "metrics listeners on two distinct inbound addresses of one host do not overlap",
+    ir: withMeshSource(
+      mesh(
+        onHost("api", 3, "10.0.0.1", 8080, { sidecar: { inboundAddress: "10.0.0.1" } }),
+        onHost("web", 4, "10.0.0.1", 8081, { sidecar: { inboundAddress: "10.0.0.11" } }),
+      ),
+    ),
+    expect: [],
+  },
+  {
+    name: "a gateway serves no metrics listener",
+    ir: withMeshSource(
+      mesh(onHost("api", 3, "10.0.0.1", 8080), onHost("edge", 4, "10.0.0.1", 8081, { gateway: { listeners: [{ port: "http", protocol: "http", hosts: ["a.example"] }] } as never })),
+    ),
+    expect: [],
+  },
+  {
+    name: "metrics port on the sidecar's own admin port is MESH0603 only",
+    ir: withMeshSource(mesh(onHost("api", 3, "10.0.0.1", 8080, { sidecar: { adminPort: 15090 } }))),
+    expect: [],
+  },
+]);
+
+test("MESH0204 for two metrics listeners names them and says how to give one sidecar its own port", () => {
+  const d = messageOf(withMeshSource(mesh(onHost("api", 3, "10.0.0.1", 8080), onHost("web", 4, "10.0.0.1", 8081))), "MESH0204");
+  assert.equal(d.message, 'Port 15090 is bound twice on host "10.0.0.1": by the metrics listener of "api" (0.0.0.0) and by the metrics listener of "web" (0.0.0.0).');
+  assert.match(d.hint, /mesh\.telemetry\(web, \{ metrics: \{ port: 15091 \} \}\)/);
+});
+
+test("MESH0204 for other sockets keeps its general hint", () => {
+  const ir = mesh(
+    local("web", 1, { outboundPort: 15001, adminPort: 15000 }, [port("http", "http", 8080, 3000)]),
+    local("catalog", 7, { outboundPort: 15011, adminPort: 15000 }, [port("http", "http", 8081, 3001)]),
+  );
+  assert.equal(messageOf(ir, "MESH0204").hint, "Give one of them another port (every sidecar port is settable per service), or run the services on different hosts.");
+});
+
 table(test, "MESH0207", [
   { name: "app port behind a different inbound port", ir: mesh(service("web", { ports: [port("http", "http", 8080, 3000)] })), expect: [] },
   {

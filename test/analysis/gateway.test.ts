@@ -6,7 +6,7 @@ import { analyze } from "../../src/analysis/index.js";
 import { canonicalOf } from "../../src/backends/envoy/encode.js";
 import { translateMesh } from "../../src/backends/envoy/translate.js";
 import type { HttpRouteIR, ServiceIR } from "../../src/ir/types.js";
-import { at, mesh, port, route, service, table } from "./ir-fixtures.js";
+import { at, backend, mesh, messageOf, port, route, service, table } from "./ir-fixtures.js";
 
 const hostRoute = (host: string): HttpRouteIR => ({ ...route("api-0"), match: { headers: [], query: [], methods: [], host }, source: at(4, 7) });
 const gateway = (routes: HttpRouteIR[]): ServiceIR =>
@@ -78,4 +78,38 @@ test("a route's match.host in other case than the listener's host serves that ho
   // The route used to serve no host: each host answered 404 only.
   assert.equal(forwards("shop.example"), true);
   assert.equal(forwards("api.shop.example"), false);
+});
+
+// MESH0241: a gateway takes traffic from outside the mesh; a route to it or a calls entry naming it would have a
+// caller's sidecar send plaintext (or mTLS) to a listener that expects outside clients (p_gwt: its https listener).
+const edgeToApi = () => gateway([{ ...route("edge-0"), action: { kind: "forward", backends: [backend("api")] } } as HttpRouteIR]);
+const toEdge = (extra: Partial<HttpRouteIR> = {}): HttpRouteIR => ({ ...route("api-0"), action: { kind: "forward", backends: [backend("edge")] }, source: at(7, 30), ...extra }) as HttpRouteIR;
+table(test, "MESH0241", [
+  { name: "a service calling the service behind the gateway", ir: mesh(edgeToApi(), service("api"), service("web", { calls: ["api"] })), expect: [] },
+  {
+    name: "a route to the gateway: at the route",
+    ir: mesh(edgeToApi(), service("api", { routes: [toEdge()] })),
+    expect: [{ severity: "error", path: ["services", "api", "routes", 0, "action", "backends", 0, "service"], line: 7, column: 30 }],
+  },
+  {
+    name: "the gateway as a mirror",
+    ir: mesh(edgeToApi(), service("api", { routes: [{ ...route("api-0"), action: { kind: "forward", backends: [backend("api")], mirror: { service: "edge", percent: 5 } }, source: at(8, 5) } as HttpRouteIR] })),
+    expect: [{ severity: "error", path: ["services", "api", "routes", 0, "action", "mirror", "service"], line: 8, column: 5 }],
+  },
+  {
+    name: "the gateway in calls: at the service",
+    ir: mesh(edgeToApi(), service("api"), service("web", { calls: ["api", "edge"], source: at(5, 15) })),
+    expect: [{ severity: "error", path: ["services", "web", "calls", 1], line: 5, column: 15 }],
+  },
+  {
+    name: "a calls entry that only echoes a route to the gateway is reported once, at the route",
+    ir: mesh(edgeToApi(), service("api", { routes: [toEdge()] }), service("web", { calls: ["api", "edge"], source: at(5, 15) })),
+    expect: [{ severity: "error", path: ["services", "api", "routes", 0, "action", "backends", 0, "service"], line: 7, column: 30 }],
+  },
+]);
+
+test("MESH0241 names the gateway and the services behind it", () => {
+  const d = messageOf(mesh(edgeToApi(), service("api"), service("web", { calls: ["api", "edge"], source: at(5, 15) })), "MESH0241");
+  assert.equal(d.message, 'Gateway "edge" is a target of the calls of service "web", but a gateway takes traffic from outside the mesh, not from mesh callers.');
+  assert.equal(d.hint, 'Call, or route to, the service behind "edge" (its routes send to "api") instead.');
 });

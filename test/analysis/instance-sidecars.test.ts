@@ -37,6 +37,37 @@ table(test, "MESH0236", [
   },
 ]);
 
+// The metrics listener is the service's port on every instance's sidecar (there is no per-instance one).
+const metricsOn = { source: at(2, 16), metrics: { port: 15090, path: "/stats/prometheus" } };
+const distinct = () => [own(8081, {}), own(8082, { adminPort: 15200, outboundPort: 15201, appPorts: { http: 3002 } })];
+table(test, "MESH0236", [
+  {
+    name: "two instances of a service with metrics on one host: both bind its metrics port",
+    ir: mesh({ ...web(...distinct()), telemetry: metricsOn }),
+    expect: [{ severity: "error", path: ["services", "web", "instances", "endpoints", 1, "sidecar"], line: 3, column: 8 }],
+  },
+  {
+    name: "two instances of a service with metrics on different hosts",
+    ir: mesh({ ...web(own(8081, {}), { ...own(8082, {}), address: "10.0.0.2" }), telemetry: metricsOn }),
+    expect: [],
+  },
+  {
+    name: "an instance's metrics listener on another service's metrics listener on its host",
+    ir: mesh(
+      { ...web(own(8081, {})), telemetry: metricsOn },
+      service("api", { instances: { kind: "static", endpoints: [endpoint("127.0.0.1", 9090)] }, sidecar: { outboundPort: 15777, adminPort: 15778 }, telemetry: metricsOn }),
+    ),
+    expect: [{ severity: "error", path: ["services", "web", "instances", "endpoints", 0, "sidecar"], line: 3, column: 8 }],
+  },
+]);
+
+test("MESH0236 for one service's metrics port says it is per service", () => {
+  const d = analyze({ ...mesh({ ...web(...distinct()), telemetry: metricsOn }) }).filter((x) => x.code === "MESH0236");
+  assert.equal(d.length, 1);
+  assert.match(d[0]!.message, /by the metrics listener of instance "127\.0\.0\.1:8081" of "web" \(0\.0\.0\.0\) and by the metrics listener of instance "127\.0\.0\.1:8082"/);
+  assert.match(d[0]!.hint ?? "", /per service, not per instance.*mesh\.telemetry\(web, \{ metrics: false \}\)/);
+});
+
 table(test, "MESH0237", [
   { name: "own ports on a sidecar service", ir: mesh(web(own(8081, {}))), expect: [] },
   {

@@ -162,4 +162,31 @@ table(test, "MESH0609", [
     ir: mesh(service("db", { ports: [port("sql", "tcp", 5432)], telemetry: stdoutLog(true) })),
     expect: [{ severity: "warning", path: ["services", "db", "telemetry", "accessLog", "filter", "errorsOnly"], line: 12, column: 3 }],
   },
+  // Only proxies that have a TCP listener (the reviewer's live mesh: an external service and a gateway were warned).
+  {
+    name: "an external service with a TCP port runs no proxy",
+    ir: mesh(service("partner", { ports: [port("raw", "tcp", 9443)], nonMesh: true, external: { hosts: ["partner.example"], resolution: "dns" }, telemetry: stdoutLog(true) })),
+    expect: [],
+  },
+  {
+    name: "a nonMesh service with a TCP port runs no proxy",
+    ir: mesh(service("legacy", { ports: [port("raw", "tcp", 9443)], nonMesh: true, telemetry: stdoutLog(true) })),
+    expect: [],
+  },
+  {
+    name: "a gateway routing to a service with a TCP port has no TCP listener",
+    ir: mesh(
+      service("api", { ports: [port("web", "http", 8080), port("db", "tcp", 5432)] }),
+      service("edge", { ports: [port("http-8000", "http", 8000)], gateway: { listeners: [{ port: "http-8000", protocol: "http", hosts: ["a.example"] }] }, calls: ["api"], telemetry: stdoutLog(true) }),
+    ),
+    expect: [],
+  },
+  {
+    name: "a sidecar calling an external service's TCP port has the TCP listener",
+    ir: mesh(
+      service("partner", { ports: [port("raw", "tcp", 9443)], nonMesh: true, external: { hosts: ["partner.example"], resolution: "dns" } }),
+      service("web", { calls: ["partner"], telemetry: stdoutLog(true) }),
+    ),
+    expect: [{ severity: "warning", path: ["services", "web", "telemetry", "accessLog", "filter", "errorsOnly"], line: 12, column: 3 }],
+  },
 ]);

@@ -267,6 +267,48 @@ describe("mesh.patch() keeps gRPC credentials out of the output", () => {
 });
 
 describe("mesh.patch() results meet Envoy's run-time rules", () => {
+  // Envoy's validateTerminalFilters: the router ends an HTTP filter chain, a terminal network filter ends its chain.
+  const outbound = (body: string) => `
+  mesh.patch({ proxies: [web], kind: "listener", name: "outbound|15001|http" }, (l) => {
+    const hcm = l.filter_chains![0]!.filters![0]!.typed_config as unknown as { http_filters: { name: string; typed_config?: object }[] };
+    ${body}
+  });`;
+  test("the router moved before another HTTP filter: MESH0248 (Envoy: the router must be the last filter)", TIMEOUT, async () => {
+    const c = await compile(outbound(`hcm.http_filters = [...hcm.http_filters, { name: "f", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault" } }];`));
+    failsAt(c, "MESH0248", /http_filters\[\d+\]: Envoy refuses a terminal filter \(envoy\.filters\.http\.router/);
+  });
+  test("an HTTP filter chain ending in a non-terminal filter (the router removed): MESH0248", TIMEOUT, async () => {
+    const c = await compile(outbound(`hcm.http_filters = [{ name: "f", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault" } }];`));
+    failsAt(c, "MESH0248", /ends in a non-terminal filter \(f of type envoy\.filters\.http\.fault\)/);
+  });
+  test("a filter inserted before the router, or one meshc does not know last, passes", TIMEOUT, async () => {
+    const fault = `{ name: "f", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault" } }`;
+    const c = await compile(outbound(`hcm.http_filters = [${fault}, ...hcm.http_filters];`));
+    assert.deepEqual(c.result.diagnostics.filter((d) => d.severity === "error"), []);
+    assert.ok(c.result.snapshot);
+  });
+  test("a network filter after the connection manager: MESH0248", TIMEOUT, async () => {
+    const c = await compile(`
+  mesh.patch({ proxies: [web], kind: "listener", name: "outbound|15001|http" }, (l) => {
+    const fc = l.filter_chains![0]!;
+    fc.filters = [...fc.filters!, { name: "envoy.filters.network.rbac", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC", stat_prefix: "x" } as never }];
+  });`);
+    failsAt(c, "MESH0248", /filter_chains\[0\]\.filters\[0\]: Envoy refuses a terminal filter \(envoy\.filters\.network\.http_connection_manager/);
+  });
+  test("a listener moved onto another listener's address: MESH0248 (Envoy: duplicate address)", TIMEOUT, async () => {
+    const c = await compile(`
+  mesh.patch({ proxies: [web], kind: "listener", name: "outbound|15001|http" }, (l) => {
+    l.address = { socket_address: { address: "0.0.0.0", port_value: 8081 } };
+  });`);
+    failsAt(c, "MESH0248", /listener "outbound\|15001\|http" of proxy "web" invalid: address: Envoy refuses a second listener on 0\.0\.0\.0:8081: listener "inbound\|8081" binds it already/);
+  });
+  test("an EDS cluster turned STRICT_DNS with its eds_cluster_config left: MESH0248; without it, it passes", TIMEOUT, async () => {
+    const bad = await compile(`\n  mesh.patch({ proxies: [web], kind: "cluster", name: "outbound|8080||catalog" }, (c) => {\n    c.type = "STRICT_DNS";\n  });`);
+    failsAt(bad, "MESH0248", /eds_cluster_config: Envoy refuses it on a STRICT_DNS cluster/);
+    const good = await compile(`\n  mesh.patch({ proxies: [web], kind: "cluster", name: "outbound|8080||catalog" }, (c) => {\n    c.type = "STRICT_DNS";\n    delete c.eds_cluster_config;\n  });`);
+    assert.deepEqual(good.result.diagnostics.filter((d) => d.severity === "error"), []);
+  });
+
   test("a header Envoy refuses to modify, or a value its formatter refuses: MESH0248", TIMEOUT, async () => {
     const add = (key: string, value: string) => `
   mesh.patch({ proxies: [web], kind: "route" }, (rc) => {

@@ -4,6 +4,8 @@
 //   inbound   <sidecar.inboundAddress>:<instance port number> for each service port
 //   app       127.0.0.1:<app port> for each port (the application behind it)
 //   outbound  127.0.0.1:<outboundPort>, admin 127.0.0.1:<adminPort>, tcp 127.0.0.1:<port> per TCP upstream
+//   metrics   <sidecar.inboundAddress>:<telemetry.metrics.port> when metrics are on: the service's port, as there is
+//             no per-instance one, so two instances of one service on one host cannot both serve metrics
 // Checked against every other sidecar on that host: the other instances with their own ports (of any service), and
 // the service-level bindings of services with instances there that use the service's ports (port-conflicts.ts
 // checks those among themselves, MESH0204). Two instances that both use their service's ports are not compared
@@ -24,6 +26,8 @@ interface Bound {
   /** Where to report it. */
   service: ServiceIR;
   index: number;
+  /** The Prometheus listener (the hint differs: its port is per service, not per instance). */
+  metrics?: boolean;
 }
 
 const LOOPBACK = "127.0.0.1";
@@ -38,12 +42,15 @@ function instanceBindings(s: ServiceIR, e: EndpointIR, index: number): Bound[] {
   const who = () => `instance ${q(endpointLabel(e))} of ${q(s.name)}`;
   const owner = `${s.name}#${index}`;
   const out: Bound[] = [];
-  const add = (what: () => string, address: string, port: number) => out.push({ label: () => `${what()} of ${who()} (${address})`, owner, address, port, service: s, index });
+  const add = (what: () => string, address: string, port: number, metrics = false) =>
+    out.push({ label: () => `${what()} of ${who()} (${address})`, owner, address, port, service: s, index, ...(metrics && { metrics }) });
   for (const p of s.ports) add(() => `the inbound listener ${q(p.name)}`, s.sidecar.inboundAddress, e.ports[p.name] ?? p.port);
   for (const p of s.ports) add(() => `the app port of port ${q(p.name)}`, LOOPBACK, sc.appPorts[p.name] ?? p.appPort);
   add(() => "the outbound listener", LOOPBACK, sc.outboundPort);
   add(() => "the admin listener", LOOPBACK, sc.adminPort);
   for (const key of Object.keys(sc.tcpOutbound).sort()) add(() => `the TCP outbound listener ${q(key)}`, LOOPBACK, sc.tcpOutbound[key]!);
+  const m = s.telemetry?.metrics;
+  if (m) add(() => "the metrics listener", s.sidecar.inboundAddress, m.port, true);
   return out;
 }
 
@@ -85,7 +92,7 @@ export const instanceSidecars: Analyzer = {
       for (const b of bindingsOf(s, rank)) {
         const label = () => `${b.kind === "inbound" || b.kind === "app" ? `the ${b.kind} port ${b.port}` : `the ${b.kind} listener`} of ${q(s.name)} (${b.address})`;
         for (const host of hosts) {
-          const bound: Bound = { label, owner: s.name, address: b.address, port: b.port, service: s, index: -1 };
+          const bound: Bound = { label, owner: s.name, address: b.address, port: b.port, service: s, index: -1, ...(b.kind === "metrics" && { metrics: true }) };
           const onHost = byHost.get(host);
           if (onHost) onHost.push(bound);
           else byHost.set(host, [bound]);
@@ -114,9 +121,23 @@ export const instanceSidecars: Analyzer = {
             host: q(host),
             first: firstLabel,
             second: secondLabel,
+            fix: fixOf(first, second),
           });
         }
       }
     }
   },
 };
+
+function fixOf(first: Bound, second: Bound): string {
+  const metrics = second.metrics ? second : first.metrics ? first : undefined;
+  if (!metrics) return "Give each instance on this host its own adminPort, outboundPort, app ports and instance port numbers (instances[].sidecar and instances[].ports).";
+  const svc = metrics.service.name;
+  if (first.service === second.service) {
+    return (
+      `The metrics port is per service, not per instance: two sidecars of ${q(svc)} on one host cannot both serve metrics on ${metrics.port}. ` +
+      `Turn metrics off for it (mesh.telemetry(${svc}, { metrics: false })), or run its instances on different hosts.`
+    );
+  }
+  return `Give ${q(svc)} its own metrics port, e.g. mesh.telemetry(${svc}, { metrics: { port: ${metrics.port === 15091 ? 15092 : 15091} } }), or run the services on different hosts.`;
+}

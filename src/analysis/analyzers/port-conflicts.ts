@@ -5,6 +5,7 @@
 //   outbound  127.0.0.1:<sidecar.outboundPort>
 //   admin     127.0.0.1:<sidecar.adminPort>
 //   tcp       127.0.0.1:<port> for each sidecar.tcpOutbound entry
+//   metrics   <sidecar.inboundAddress>:<telemetry.metrics.port> when metrics are on (the prometheus|<port> listener)
 // A proxyless service has no sidecar: its application binds the inbound ports itself, nothing else. Nor has a
 // nonMesh service (issue 8). An external service (issue 13) binds nothing at all: no MESH0207 for a dependency
 // reached by DNS without a sidecar, as docs/dsl.md promises for the app port's default.
@@ -15,6 +16,8 @@
 // front end defaults the app port to the service port, so this is the common case and gets its own advice).
 // Instances of the same service are not compared with each other: a
 // service's config is per service, so two instances on one address could never both start anyway.
+// The metrics listener against the rest of its own sidecar is MESH0603 (metrics-port.ts); here only against the
+// sockets of other services on the host (the mesh-wide metrics default gives every sidecar the same port).
 import type { ServiceIR, SourceLoc } from "../../ir/types.js";
 import { declarationOrder, type Analyzer, type AnalysisContext, type ModelPath } from "../context.js";
 import { q } from "../format.js";
@@ -23,7 +26,7 @@ interface Binding {
   owner: ServiceIR;
   /** Index of the owner in declaration order, then of the binding within it: "which came later". */
   rank: [number, number];
-  kind: "inbound" | "app" | "outbound" | "admin" | "tcp";
+  kind: "inbound" | "app" | "outbound" | "admin" | "tcp" | "metrics";
   /** Index into the owner's ports (inbound, app), or the tcpOutbound key (tcp). */
   portIndex: number;
   tcpKey: string;
@@ -45,11 +48,12 @@ export const portConflicts: Analyzer = {
     for (const list of all) {
       for (const [a, b] of overlappingPairs(list)) {
         if (a.kind === b.kind && (a.kind === "inbound" || a.kind === "app")) continue;
+        if (a.kind === "metrics" || b.kind === "metrics") continue; // MESH0603
         const inbound = a.kind === "inbound" ? a : b.kind === "inbound" ? b : undefined;
         const app = a.kind === "app" ? a : b.kind === "app" ? b : undefined;
         if (inbound && app && inbound.portIndex === app.portIndex) {
           const p = app.owner.ports[app.portIndex]!;
-          ctx.report("AppPortIsInboundPort", bindingSource(app), bindingPath(app), {
+          ctx.report("AppPortIsInboundPort", bindingSource(app, ctx), bindingPath(app), {
             port: q(p.name),
             service: q(app.owner.name),
             number: p.appPort,
@@ -88,12 +92,26 @@ function report(ctx: AnalysisContext, done: Set<string>, x: Binding, y: Binding,
   const key = `${first.rank.join(".")}|${second.rank.join(".")}`;
   if (done.has(key)) return;
   done.add(key);
-  ctx.report("PortConflict", bindingSource(second), bindingPath(second), {
+  ctx.report("PortConflict", bindingSource(second, ctx), bindingPath(second), {
     port: second.port,
     onHost: host === undefined ? "" : ` on host ${q(host)}`,
     first: bindingLabel(first),
     second: bindingLabel(second),
+    fix: fixOf(first, second),
   });
+}
+
+/** The hint: how to move the later socket (or the earlier one, when only it is a metrics listener). */
+function fixOf(first: Binding, second: Binding): string {
+  const metrics = second.kind === "metrics" ? second : first.kind === "metrics" ? first : undefined;
+  if (metrics) {
+    const other = metrics.port === 15091 ? 15092 : 15091;
+    return (
+      `Give the sidecar of ${q(metrics.owner.name)} its own metrics port, e.g. mesh.telemetry(${metrics.owner.name}, { metrics: { port: ${other} } }) ` +
+      `(telemetry.metrics in defineMesh() gives every sidecar the same port), or run the services on different hosts.`
+    );
+  }
+  return "Give one of them another port (every sidecar port is settable per service), or run the services on different hosts.";
 }
 
 function compareRank(a: [number, number], b: [number, number]): number {
@@ -171,6 +189,9 @@ export function bindingsOf(s: ServiceIR, rank: number): Binding[] {
   add("outbound", LOOPBACK, s.sidecar.outboundPort);
   add("admin", LOOPBACK, s.sidecar.adminPort);
   for (const key of Object.keys(s.sidecar.tcpOutbound).sort()) add("tcp", LOOPBACK, s.sidecar.tcpOutbound[key]!, -1, key);
+  // The Prometheus listener (telemetry-resources.ts): on the inbound address, like the inbound listeners.
+  const m = s.telemetry?.metrics;
+  if (m) add("metrics", s.sidecar.inboundAddress, m.port);
   return out;
 }
 
@@ -183,6 +204,7 @@ function bindingLabel(b: Binding): string {
     outbound: `the outbound listener of ${who}`,
     admin: `the admin listener of ${who}`,
     tcp: `the TCP outbound listener ${q(b.tcpKey)} of ${who}`,
+    metrics: `the metrics listener of ${who}`,
   }[b.kind];
   return `${what} (${b.address})`;
 }
@@ -200,10 +222,23 @@ function bindingPath(b: Binding): ModelPath {
       return [...base, "sidecar", "adminPort"];
     case "tcp":
       return [...base, "sidecar", "tcpOutbound", b.tcpKey];
+    case "metrics":
+      return [...base, "telemetry", "metrics", "port"];
   }
 }
 
-/** A port's own call site for inbound/app bindings, else the service's. */
-function bindingSource(b: Binding): SourceLoc | undefined {
+/**
+ * A port's own call site for inbound/app bindings; for the metrics listener the service's own mesh.telemetry() call
+ * when it has one (not the mesh-wide default in defineMesh(), which every sidecar shares); else the service's.
+ */
+function bindingSource(b: Binding, ctx: AnalysisContext): SourceLoc | undefined {
+  if (b.kind === "metrics") return metricsSource(b.owner, ctx.ir.source);
   return (b.portIndex >= 0 ? b.owner.ports[b.portIndex]!.source : undefined) ?? b.owner.source;
+}
+
+/** Where a service's metrics port is set: its own mesh.telemetry() call, else its declaration. */
+export function metricsSource(s: ServiceIR, meshSource: SourceLoc | undefined): SourceLoc | undefined {
+  const t = s.telemetry?.source;
+  const own = t && !(meshSource && t.file === meshSource.file && t.line === meshSource.line && t.column === meshSource.column);
+  return own ? t : s.source;
 }
