@@ -66,6 +66,9 @@ describe("active health checks", () => {
     const hc = cluster(service("resilience", "checkout", { healthCheck: http })).health_checks![0]!;
     assert.deepEqual(hc.interval, { seconds: 1, nanos: 500_000_000 });
     assert.deepEqual(hc.no_traffic_interval, hc.interval);
+    // An HTTP/1 check opens its own connection (test/e2e/instance-localities.test.ts: a backend answering with
+    // Connection: close made every other reused-connection check time out, and the hosts flapped).
+    assert.deepEqual((hc as { reuse_connection?: unknown }).reuse_connection, { value: false });
   });
 
   test("hosts failing health checks stay out even when none is left (no panic mode), as with outlier detection", () => {

@@ -184,7 +184,10 @@ function healthCheck(hc: HealthCheckIR, host: string, port: PortIR): NonNullable
   };
   switch (hc.kind) {
     case "http":
-      return { ...base, http_health_check: { host, path: hc.path, ...(isHttp2(port) && { codec_client_type: "HTTP2" as const }) } };
+      // HTTP/1 checks on a fresh connection each: with Envoy's default (reuse), an app that closes its connection
+      // after a response (Connection: close) makes every other check time out on the closed one, and the host flaps
+      // (test/e2e/instance-localities.test.ts, once checks ran at the configured interval with no traffic).
+      return { ...base, ...(!isHttp2(port) && { reuse_connection: { value: false } }), http_health_check: { host, path: hc.path, ...(isHttp2(port) && { codec_client_type: "HTTP2" as const }) } };
     case "grpc":
       return { ...base, grpc_health_check: { authority: host, ...(hc.serviceName !== undefined && { service_name: hc.serviceName }) } };
     case "tcp":
