@@ -50,7 +50,9 @@ export default defineMesh({ name: "zones", trustDomain: "zones.example" }, (mesh
     localityFailover: ["zone-a", "zone-b"],
     // 503s eject a host for 10 s (long enough to measure); a host that is down fails its health check.
     outlierDetection: { consecutive5xx: 2, interval: "500ms", baseEjection: "10s", maxEjectionPercent: 100 },
-    healthCheck: { http: "/healthz", interval: "500ms", timeout: "400ms", healthy: 1, unhealthy: 1 },
+    // Two failed checks in a row before a host is out: a loaded CI machine times out a single 400 ms check now and
+    // then, and since checks run at this interval with no traffic too, one miss would take a host out of its zone.
+    healthCheck: { http: "/healthz", interval: "500ms", timeout: "400ms", healthy: 1, unhealthy: 2 },
   });
   mesh.service("web", {
     ports: { web: http(17100, { app: 17110 }) },
@@ -163,7 +165,10 @@ test("e2e: instances with their own sidecar ports; per-locality EDS priorities a
       assert.equal(r.body, app, `inbound :${port} reaches its own app`);
     }
 
-    // Item 1: each caller instance prefers its own zone's endpoints (priority 0), using both of them.
+    // Item 1: each caller instance prefers its own zone's endpoints (priority 0), using both of them. Hosts start
+    // unhealthy until their first health check passes, so wait for both zones' checks first.
+    await settle(P.webA.outbound, ["a1", "a2"], "the zone-a caller's first health checks to pass");
+    await settle(P.webB.outbound, ["b1", "b2"], "the zone-b caller's first health checks to pass");
     const a0 = await countBackends(P.webA.outbound, 40);
     const b0 = await countBackends(P.webB.outbound, 40);
     t.diagnostic(`all up: zone-a caller ${JSON.stringify(a0)}, zone-b caller ${JSON.stringify(b0)}`);
