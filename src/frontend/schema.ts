@@ -194,7 +194,13 @@ const singleMatch = z.strictObject({
   headers: z.record(headerName, z.union([z.string(), presentOrValue(true)])).optional(),
   query: z.record(z.string().min(1), z.union([z.string(), presentOrValue(false)])).optional(),
   method: z.union([method, z.array(method).min(1)]).optional(),
-  grpc: z.strictObject({ service: nonEmpty("a gRPC service name"), method: nonEmpty("a gRPC method name").optional() }).optional(),
+  // Matched as the request path /<service>/<method>: a "/" or a space in either could never match.
+  grpc: z
+    .strictObject({
+      service: nonEmpty("a gRPC service name").regex(/^[^\s/]+$/, { error: (i) => `a gRPC service name (package.Service) has no "/" or space, got ${show(i.input)}` }),
+      method: nonEmpty("a gRPC method name").regex(/^[^\s/]+$/, { error: (i) => `a gRPC method name has no "/" or space, got ${show(i.input)}` }).optional(),
+    })
+    .optional(),
   host: hostname.optional(),
   // Caller-based routing (issue 13): whole services only, not subsets or ports.
   from: z
@@ -252,7 +258,13 @@ const action = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("redirect"),
     scheme: z.enum(["http", "https"]).optional(),
-    host: z.string().optional(),
+    // "host" or "host:port"; Envoy redirects to a port 0 or above 65535 as written, to a URL no client can follow.
+    host: z
+      .string()
+      .refine((h) => !/:(\d+)$/.test(h) || (Number(/:(\d+)$/.exec(h)![1]) >= 1 && Number(/:(\d+)$/.exec(h)![1]) <= 65535), {
+        error: (i) => `a redirect host's port is 1 to 65535, got ${show(i.input)}`,
+      })
+      .optional(),
     path: z.string().optional(),
     prefix: z.string().optional(),
     status: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)]).optional(),

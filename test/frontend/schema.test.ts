@@ -254,3 +254,28 @@ test("retries need a condition: on: [] alone retries nothing (retry_on \"\"); wi
   // At the .retries() call and at the mesh.policy() call.
   assert.deepEqual(ds.map((d) => d.line), [lineOf("route retries"), lineOf("policy retries")]);
 });
+
+test("a gRPC match's service and method have no \"/\" or space (the route could never match); a redirect host's port is 1-65535", () => {
+  const ds = check((mesh) => {
+    const a = mesh.service("a", { ports: { web: http(80) }, instances: [] });
+    mesh.routes(a, (r) => [
+      r.match({ grpc: { service: "shop.Cart", method: "Add" } }).to(a),
+      r.match({ grpc: { service: "shop/Cart" } }).to(a),
+      r.match({ grpc: { service: "shop.Cart", method: "Add Item" } }).to(a),
+      r.match({ path: { prefix: "/a" } }).redirect({ host: "shop.example:8443" }),
+      r.match({ path: { prefix: "/b" } }).redirect({ host: "shop.example:0" }),
+      r.match({ path: { prefix: "/c" } }).redirect({ host: "shop.example:70000" }),
+    ]);
+  });
+  assert.deepEqual(
+    ds.map((d) => [d.code, dotPath(d.path!)]),
+    [
+      ["MESH0003", "services.a.routes[1].match.grpc.service"],
+      ["MESH0003", "services.a.routes[2].match.grpc.method"],
+      ["MESH0003", "services.a.routes[4].actions[0].host"],
+      ["MESH0003", "services.a.routes[5].actions[0].host"],
+    ],
+  );
+  assert.match(ds[0]!.message, /a gRPC service name \(package.Service\) has no "\/" or space, got "shop\/Cart"/);
+  assert.match(ds[2]!.message, /a redirect host's port is 1 to 65535, got "shop.example:0"/);
+});
