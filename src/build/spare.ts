@@ -15,6 +15,7 @@ import { readdirSync } from "node:fs";
 import { lstat, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ENCODED_INDEX } from "./encoded-index.js";
+import { processAlive } from "../runtime/process-alive.js";
 
 /** Where the spare of `target` lives. */
 export function spareName(target: string): string {
@@ -96,17 +97,8 @@ export function deadTempTrees(target: string): string[] {
   for (const e of entries) {
     if (!e.startsWith(prefix)) continue;
     const m = /^(\d+)-[0-9a-f]+$/.exec(e.slice(prefix.length));
-    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
     out.push(join(dirname(target), e));
   }
   return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

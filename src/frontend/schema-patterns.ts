@@ -9,6 +9,8 @@ export const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 export const HEADER = /^:?[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
 export const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
+/** The HTTP authentication headers (RFC 9110): a value of theirs is a credential (MESH0332, span tags). */
+export const AUTH_HEADERS: ReadonlySet<string> = new Set(["authorization", "proxy-authorization"]);
 export const IP_OR_HOST = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)$/;
 
 /**

@@ -3,7 +3,7 @@
 // analysis (MESH06xx), so those values are only checked for shape here.
 import * as z from "zod";
 import { durationMs, MAX_UINT32_DURATION_MS } from "./duration.js";
-import { isEndpointString } from "./schema-patterns.js";
+import { AUTH_HEADERS, isEndpointString } from "./schema-patterns.js";
 
 const HEADER = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const TAG = /^[A-Za-z0-9_.:-]+$/;
@@ -28,7 +28,7 @@ export const RESERVED_SPAN_TAGS = new Set([
  * a response header, listed so it cannot be asked for either) and the common API-key headers (x-api-key,
  * x-auth-token). Other application-specific secret headers cannot be recognised by name.
  */
-export const CREDENTIAL_REQUEST_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token"]);
+export const CREDENTIAL_REQUEST_HEADERS: ReadonlySet<string> = new Set([...AUTH_HEADERS, "cookie", "set-cookie", "x-api-key", "x-auth-token"]);
 
 /** Built by schema.ts with its shared value schemas (a function, so the two modules do not import each other). */
 export function telemetrySchemas(v: { duration: z.ZodType<string>; percent: z.ZodType<number>; port: z.ZodType<number> }) {

@@ -9,7 +9,8 @@
 import { relative, resolve, sep } from "node:path";
 import { CODES, fillTemplate, type CodeName, type CodeParams } from "../analysis/codes.js";
 import { q, listing } from "../analysis/format.js";
-import { CREDENTIAL_HEADERS, literalText } from "../analysis/analyzers/header-credentials.js";
+import { literalText } from "../analysis/analyzers/header-credentials.js";
+import { AUTH_HEADERS } from "../frontend/schema-patterns.js";
 import protobuf from "protobufjs";
 import { encodeMessage } from "../backends/envoy/api/codec.js";
 import { envoyRoot } from "../backends/envoy/api/registry.js";
@@ -265,7 +266,7 @@ const DATA_SOURCE = ".envoy.config.core.v3.DataSource";
 const HEADER_VALUE = ".envoy.config.core.v3.HeaderValue";
 
 function credentialHeader(o: Record<string, unknown>): boolean {
-  if (typeof o.key !== "string" || !CREDENTIAL_HEADERS.has(o.key.toLowerCase())) return false;
+  if (typeof o.key !== "string" || !AUTH_HEADERS.has(o.key.toLowerCase())) return false;
   const literal = (v: unknown) => typeof v === "string" && literalText(v);
   // raw_value is bytes: base64 in the canonical JSON.
   return literal(o.value) || (typeof o.raw_value === "string" && literal(Buffer.from(o.raw_value, "base64").toString("latin1")));

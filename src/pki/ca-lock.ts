@@ -7,18 +7,9 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { CaError } from "./ca-error.js";
+import { processAlive } from "../runtime/process-alive.js";
 
 export const CA_LOCK = ".meshc-ca.lock";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, as another user's process.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 function take(path: string): boolean {
   try {
@@ -43,7 +34,7 @@ export async function withCaLock<T>(dir: string, change: () => Promise<T>): Prom
     const pid = /^\d+\n$/.test(text) ? Number(text.trim()) : undefined;
     // No pid yet: its holder is between creating and writing it. The same process: another change in flight here
     // (the CLI runs one; a library caller may run more).
-    if (pid === undefined || pid === process.pid || alive(pid)) {
+    if (pid === undefined || pid === process.pid || processAlive(pid)) {
       throw new CaError(`another meshc (pid ${pid ?? "unknown"}) is changing the CA in ${dir}: wait for it to finish (the lock is ${path}; remove it only if no such process runs)`);
     }
     rmSync(path, { force: true });

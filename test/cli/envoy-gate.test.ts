@@ -27,6 +27,13 @@ function wrapper(name: string, body: string): string {
 
 const json = (stdout: string) => JSON.parse(stdout) as Diagnostic[];
 
+/**
+ * The real Envoy with a config overlay it refuses (two clusters of one name): a stand-in for a rule analysis does not
+ * know yet, whose verdict and message go through unchanged.
+ */
+const refusingEnvoy = (name: string, envoy: string) =>
+  wrapper(name, `case "$1" in --version) exec "${envoy}" --version;; esac\nexec "${envoy}" "$@" --config-yaml "static_resources: {clusters: [{name: dup, connect_timeout: 1s}, {name: dup, connect_timeout: 1s}]}"`);
+
 describe("meshc check/build --envoy", () => {
   test("the demo mesh passes the real Envoy on every proxy", { timeout: 600_000 }, async (t) => {
     const envoy = requireEnvoy(t);
@@ -39,12 +46,7 @@ describe("meshc check/build --envoy", () => {
   test("a configuration the real Envoy refuses is MESH0340 with Envoy's message; build writes nothing", { timeout: 600_000 }, async (t) => {
     const envoy = requireEnvoy(t);
     if (!envoy) return;
-    // The real Envoy, with a config overlay it refuses (two clusters of one name): a stand-in for a rule analysis
-    // does not know yet. Envoy's own verdict and message go through unchanged.
-    const refusing = wrapper(
-      "envoy-refusing",
-      `case "$1" in --version) exec "${envoy}" --version;; esac\nexec "${envoy}" "$@" --config-yaml "static_resources: {clusters: [{name: dup, connect_timeout: 1s}, {name: dup, connect_timeout: 1s}]}"`,
-    );
+    const refusing = refusingEnvoy("envoy-refusing", envoy);
     const r = await meshc(["check", DEMO, "--envoy", "--envoy-bin", refusing, "--format", "json"], 180_000);
     assert.equal(r.code, 1, r.stderr);
     const found = json(r.stdout).filter((d) => d.code === "MESH0340");
@@ -98,10 +100,7 @@ export default defineMesh({ name: "m", trustDomain: "m.example" }, (mesh) => {
   test("a patched proxy Envoy refuses without its patches too: MESH0340 stays at the service", { timeout: 600_000 }, async (t) => {
     const envoy = requireEnvoy(t);
     if (!envoy) return;
-    const refusing = wrapper(
-      "envoy-refusing-all",
-      `case "$1" in --version) exec "${envoy}" --version;; esac\nexec "${envoy}" "$@" --config-yaml "static_resources: {clusters: [{name: dup, connect_timeout: 1s}, {name: dup, connect_timeout: 1s}]}"`,
-    );
+    const refusing = refusingEnvoy("envoy-refusing-all", envoy);
     const { entry, text } = patchedMesh(`[{ upgrade_type: "websocket" }]`);
     const result = await compileMesh(entry, { typecheck: false });
     assert.ok(result.snapshot, JSON.stringify(result.diagnostics));

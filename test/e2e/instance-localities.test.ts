@@ -22,7 +22,7 @@ import { proxies, startServe, startSidecar, waitConverged, waitServeReady } from
 import { spawnSync } from "node:child_process";
 import { eventually, meshcCommand } from "./lib/procs.js";
 import { inWorkspace } from "./lib/workspace.js";
-import { nameBackend as backend } from "./lib/name-backend.js";
+import { countBackends, nameBackend as backend, type Counts } from "./lib/name-backend.js";
 
 const P = {
   xds: 17050,
@@ -82,19 +82,6 @@ function compareWithServer(service: string, envoyAdmin: number): { status: numbe
   const c = meshcCommand(["proxy-config", service, "--envoy", `http://127.0.0.1:${envoyAdmin}`, "--compare", "--admin", `http://127.0.0.1:${P.serveAdmin}`]);
   const r = spawnSync(c.cmd, c.args, { encoding: "utf8" });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
-}
-
-type Counts = Record<string, number>;
-
-/** n requests to api through a sidecar's outbound listener; per answering backend (errors as "<status>"). */
-async function countBackends(outbound: number, n: number): Promise<Counts> {
-  const counts: Counts = {};
-  for (let i = 0; i < n; i++) {
-    const r = await send({ port: outbound, host: "api", path: `/r${i}`, timeoutMs: 10_000 });
-    const key = r.status === 200 ? r.body : String(r.status);
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
 }
 
 const only = (c: Counts, names: string[]) => Object.keys(c).every((k) => names.includes(k));

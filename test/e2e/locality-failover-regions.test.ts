@@ -12,9 +12,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { requireEnvoy } from "../helpers/envoy.js";
 import { waitEnvoyReady } from "./lib/envoy-admin.js";
-import { send } from "./lib/http.js";
 import { startServe, startSidecar, waitConverged, waitServeReady } from "./lib/meshc.js";
-import { nameBackend as backend } from "./lib/name-backend.js";
+import { countBackends as countVia, nameBackend as backend, type Counts } from "./lib/name-backend.js";
 import { eventually } from "./lib/procs.js";
 import { inWorkspace } from "./lib/workspace.js";
 
@@ -52,18 +51,8 @@ export default defineMesh({ name: "regions", trustDomain: "regions.example" }, (
 });
 `;
 
-type Counts = Record<string, number>;
-
-/** n requests to api through web's outbound listener; per answering backend (errors as "<status>"). */
-async function countBackends(n: number): Promise<Counts> {
-  const counts: Counts = {};
-  for (let i = 0; i < n; i++) {
-    const r = await send({ port: P.web.outbound, host: "api", path: `/r${i}`, timeoutMs: 10_000 });
-    const key = r.status === 200 ? r.body : String(r.status);
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
-}
+/** n requests to api through web's outbound listener. */
+const countBackends = (n: number): Promise<Counts> => countVia(P.web.outbound, n);
 
 /** Polls until 12 requests in a row all reach `name` (ejections take a moment), then counts 30 more. */
 async function settleOn(name: string, what: string): Promise<Counts> {

@@ -3,13 +3,8 @@
 // error, as for a service (the names were `never` before: no rule could name a listener without a cast). And for a
 // service too: mesh.authorize inferred its port names from the rule as well as from the reference, so any name passed.
 import assert from "node:assert/strict";
-import { after, test } from "node:test";
-import { dslEntry } from "../../src/frontend/paths.js";
-import { typecheck } from "../../src/frontend/typecheck.js";
-import { positionOf, writeMesh, type TmpMesh } from "./tmp-mesh.js";
-
-const made: TmpMesh[] = [];
-after(() => made.forEach((m) => m.remove()));
+import { test } from "node:test";
+import { positionOf, typeErrorsOf } from "./tmp-mesh.js";
 
 const mesh = (body: string) => `import { defineMesh, http } from "meshc";
 export default defineMesh({ name: "t", trustDomain: "t.example" }, (mesh) => {
@@ -28,9 +23,7 @@ export default defineMesh({ name: "t", trustDomain: "t.example" }, (mesh) => {
 
 function errorsOf(body: string) {
   const text = mesh(body);
-  const m = writeMesh({ "mesh.ts": text });
-  made.push(m);
-  return { text, diagnostics: typecheck(m.entry, dslEntry()).diagnostics };
+  return { text, diagnostics: typeErrorsOf(text) };
 }
 
 test("a gateway's listeners are its typed ports", () => {

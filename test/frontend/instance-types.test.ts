@@ -2,13 +2,8 @@
 // Labels), written as interfaces and an index signature for the type check's speed (issue 12 item 5): the same
 // values are refused at the same place, and the valid forms still compile.
 import assert from "node:assert/strict";
-import { after, test } from "node:test";
-import { dslEntry } from "../../src/frontend/paths.js";
-import { typecheck } from "../../src/frontend/typecheck.js";
-import { positionOf, writeMesh, type TmpMesh } from "./tmp-mesh.js";
-
-const made: TmpMesh[] = [];
-after(() => made.forEach((m) => m.remove()));
+import { test } from "node:test";
+import { positionOf, typeErrorsOf } from "./tmp-mesh.js";
 
 const mesh = (body: string) => `import { defineMesh, dns, http, registry } from "meshc";
 export default defineMesh({ name: "t", trustDomain: "t.example" }, (mesh) => {
@@ -18,9 +13,7 @@ export default defineMesh({ name: "t", trustDomain: "t.example" }, (mesh) => {
 
 function errorsOf(body: string) {
   const text = mesh(body);
-  const m = writeMesh({ "mesh.ts": text });
-  made.push(m);
-  return { text, diagnostics: typecheck(m.entry, dslEntry()).diagnostics };
+  return { text, diagnostics: typeErrorsOf(text) };
 }
 
 const twoPorts = `ports: { web: http(8080), admin: http(9090) }`;

@@ -2,13 +2,8 @@
 // rewrite's prefix and fullPath do: `redirect({ path, prefix })` used to compile, and Envoy's RedirectAction took the
 // path and dropped the prefix without a word. (The schema refuses both too, for values past the types.)
 import assert from "node:assert/strict";
-import { after, test } from "node:test";
-import { dslEntry } from "../../src/frontend/paths.js";
-import { typecheck } from "../../src/frontend/typecheck.js";
-import { positionOf, writeMesh, type TmpMesh } from "./tmp-mesh.js";
-
-const made: TmpMesh[] = [];
-after(() => made.forEach((m) => m.remove()));
+import { test } from "node:test";
+import { positionOf, typeErrorsOf } from "./tmp-mesh.js";
 
 function errorsOf(redirects: string[]) {
   const text = `import { defineMesh, http } from "meshc";
@@ -19,9 +14,7 @@ ${redirects.map((o) => `    r.match().redirect(${o}),`).join("\n")}
   ]);
 });
 `;
-  const m = writeMesh({ "mesh.ts": text });
-  made.push(m);
-  return { text, diagnostics: typecheck(m.entry, dslEntry()).diagnostics };
+  return { text, diagnostics: typeErrorsOf(text) };
 }
 
 test("redirect takes path or prefix, each with scheme, host and status; both is a compile error at the options", () => {

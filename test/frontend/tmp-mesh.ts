@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before } from "node:test";
+import { dslEntry } from "../../src/frontend/paths.js";
+import { typecheck } from "../../src/frontend/typecheck.js";
 
 export interface TmpMesh {
   dir: string;
@@ -19,6 +21,16 @@ export function writeMesh(files: Record<string, string>): TmpMesh {
     writeFileSync(join(dir, rel), text);
   }
   return { dir, entry: join(dir, "mesh.ts"), path: (rel) => join(dir, rel), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The type check's diagnostics of `text` as a lone mesh.ts (written to a temp folder, removed after the check). */
+export function typeErrorsOf(text: string): ReturnType<typeof typecheck>["diagnostics"] {
+  const m = writeMesh({ "mesh.ts": text });
+  try {
+    return typecheck(m.entry, dslEntry()).diagnostics;
+  } finally {
+    m.remove();
+  }
 }
 
 /** 1-based line and column of the first occurrence of `needle` in `text` (column of its first character). */

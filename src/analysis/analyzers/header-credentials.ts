@@ -1,10 +1,10 @@
 // MESH0332 CredentialInHeader: a route that adds or sets Authorization or Proxy-Authorization to literal text puts
 // a token in mesh.ts and from there in the build output, served snapshots, `meshc diff` and debug endpoints, where
 // secrets may not go. A value made only of formatter commands (%REQ(x-upstream-auth)%) copies the request's own.
+import { AUTH_HEADERS } from "../../frontend/schema-patterns.js";
 import { routeSource, type Analyzer } from "../context.js";
 import { q } from "../format.js";
 
-export const CREDENTIAL_HEADERS = new Set(["authorization", "proxy-authorization"]);
 
 /** Whether `value` has text of its own once Envoy's %COMMAND(param):len% and %% are taken out. */
 export function literalText(value: string): boolean {
@@ -20,7 +20,7 @@ export const headerCredentials: Analyzer = {
         for (const [field, side] of [["requestHeaders", "request"], ["responseHeaders", "response"]] as const) {
           for (const kind of ["add", "set"] as const) {
             r[field][kind].forEach((h, k) => {
-              if (!CREDENTIAL_HEADERS.has(h.name.toLowerCase()) || !literalText(h.value)) return;
+              if (!AUTH_HEADERS.has(h.name.toLowerCase()) || !literalText(h.value)) return;
               ctx.report("CredentialInHeader", routeSource(s, r), ["services", s.name, "routes", i, field, kind, k, "value"], {
                 route: q(r.name),
                 op: kind === "add" ? "adds" : "sets",

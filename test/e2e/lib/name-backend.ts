@@ -1,5 +1,6 @@
 // A plain HTTP backend for e2e tests that answers its own name, so a caller can tell which endpoint served it.
 import { createServer, type Server } from "node:http";
+import { send } from "./http.js";
 
 export interface Backend {
   name: string;
@@ -30,4 +31,18 @@ export async function nameBackend(name: string, port: number): Promise<Backend> 
         })
       : Promise.resolve();
   return b;
+}
+
+/** Requests per answering backend (by the name it answers; an error status as "<status>"). */
+export type Counts = Record<string, number>;
+
+/** n requests to `host` through a sidecar's outbound listener, counted per answering backend. */
+export async function countBackends(outbound: number, n: number, host = "api"): Promise<Counts> {
+  const counts: Counts = {};
+  for (let i = 0; i < n; i++) {
+    const r = await send({ port: outbound, host, path: `/r${i}`, timeoutMs: 10_000 });
+    const key = r.status === 200 ? r.body : String(r.status);
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
 }
